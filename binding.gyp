@@ -1,0 +1,16 @@
+{
+  "includes": ["targets/targets.gypi", "tests/fixtures/fixtures.gypi", "bench/bench.gypi"],
+  "targets": [
+    {
+      "target_name": "pmfit_tracer",
+      "sources": [
+        "native/binding.cc",
+        "native/task.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra"]
+    }
+  ]
+}

@@ -1,0 +1,25 @@
+// errors -- failures that end a pmfit command with a one-line message.
+//
+// Exit codes (DESIGN.md, "Output"): 0 consistent, 1 violations, 2 usage or
+// environment error. A PmfitError carries its code; anything else that
+// reaches the CLI is a bug and is reported as such.
+
+export const enum ExitCode {
+  Ok = 0,
+  Violations = 1,
+  Usage = 2,
+  Interrupted = 130,
+  Terminated = 143,
+}
+
+export class PmfitError extends Error {
+  constructor(message: string, readonly exitCode: number = ExitCode.Usage) {
+    super(message);
+    this.name = 'PmfitError';
+  }
+}
+
+/** usageError -- bad input from the user: arguments, files, programs. */
+export function usageError(message: string): PmfitError {
+  return new PmfitError(message, ExitCode.Usage);
+}

@@ -1,0 +1,47 @@
+// temp-root -- one temporary directory per pmfit process, removed at exit.
+//
+// Everything pmfit writes besides its reports (crash images, recovery
+// scratch files, traces of allcounts) lives under this directory, so that one
+// removal cleans up after a normal exit, an error, Ctrl-C or SIGTERM.
+// PMFIT_TMPDIR overrides the parent directory (tests use it to check that
+// nothing is left behind).
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+let root: string | undefined;
+let counter = 0;
+
+export function tempParent(): string {
+  return process.env.PMFIT_TMPDIR || os.tmpdir();
+}
+
+/** tempRoot -- the process's temporary directory, created on first use. */
+export function tempRoot(): string {
+  if (!root) {
+    root = fs.mkdtempSync(path.join(tempParent(), 'pmfit-'));
+    process.once('exit', removeTempRoot);
+  }
+  return root;
+}
+
+/** tempPath -- a fresh name under the temporary root (nothing is created). */
+export function tempPath(label: string): string {
+  counter += 1;
+  return path.join(tempRoot(), `${counter}-${label}`);
+}
+
+/** tempDir -- a fresh directory under the temporary root. */
+export function tempDir(label: string): string {
+  const dir = tempPath(label);
+  fs.mkdirSync(dir);
+  return dir;
+}
+
+export function removeTempRoot(): void {
+  if (root) {
+    fs.rmSync(root, { recursive: true, force: true });
+    root = undefined;
+  }
+}

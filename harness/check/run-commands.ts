@@ -1,0 +1,295 @@
+// run-commands -- run a target's recovery commands in a directory holding a
+// crash image.
+//
+// Each command runs in order with the directory as working directory, stdin
+// from /dev/null, stdout and stderr captured, in its own process group
+// (detached), so that a timeout, or the end of the command, kills everything
+// it started with one SIGKILL to the group. The sequence stops at the first
+// command that does not exit 0. Each command gets `timeoutMs` on its own.
+//
+// Captured output is bounded: the combined stdout+stderr (in arrival order)
+// keeps its first `outputLimit` bytes, stdout alone (which a spec's check may
+// parse) its first `stdoutLimit` bytes; a note marks each truncation.
+//
+// Ctrl-C / SIGTERM: a registered cleanup SIGKILLs every running group; the
+// interrupted sequence then throws Interrupted instead of reporting a crash.
+
+import { spawn } from 'child_process';
+import * as os from 'os';
+import * as path from 'path';
+
+import { PmfitError } from '../_internals/errors';
+import { onInterrupt, throwIfInterrupted } from '../_internals/interrupt';
+import { shellQuote } from '../_internals/shell-words';
+import type { SpecCommand } from './spec';
+
+export const defaultOutputLimit = 64 * 1024;
+export const defaultStdoutLimit = 1024 * 1024;
+
+export interface RunCommandsOptions {
+  /** Limit for each command, in milliseconds. */
+  timeoutMs: number;
+  /** Added to the harness's environment (a command's own `env` wins). */
+  env?: Record<string, string>;
+  /** PM file names relative to `dir`; `{file}` is the first one. */
+  files?: string[];
+  /** Bytes of combined stdout+stderr kept (default 64 KiB). */
+  outputLimit?: number;
+  /** Bytes of stdout kept for the spec's check (default 1 MiB). */
+  stdoutLimit?: number;
+}
+
+export type CommandsOutcome =
+  | { kind: 'ok'; output: string; stdout: string }
+  | { kind: 'crashed'; signal: string; output: string; stdout: string; command: string; index: number }
+  | { kind: 'timeout'; timeoutMs: number; output: string; stdout: string; command: string; index: number }
+  | { kind: 'failed'; exitCode: number; output: string; stdout: string; command: string; index: number };
+
+// ---------------------------------------------------------------------------
+// Process groups still running, killed on Ctrl-C / SIGTERM.
+
+const runningGroups = new Set<number>();
+let removeCleanup: (() => void) | undefined;
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group is already gone
+  }
+}
+
+function trackGroup(pgid: number): void {
+  runningGroups.add(pgid);
+  if (!removeCleanup) {
+    removeCleanup = onInterrupt(() => {
+      for (const group of runningGroups) killGroup(group);
+    });
+  }
+}
+
+function untrackGroup(pgid: number): void {
+  runningGroups.delete(pgid);
+  if (runningGroups.size === 0 && removeCleanup) {
+    removeCleanup();
+    removeCleanup = undefined;
+  }
+}
+
+/** Number of recovery process groups currently running (tests use it). */
+export function runningGroupCount(): number {
+  return runningGroups.size;
+}
+
+// ---------------------------------------------------------------------------
+// Substitution and display.
+
+function substitute(text: string, values: Record<string, string>, quote: (s: string) => string): string {
+  return text.replace(/\{(dir|file)\}/g, (whole, name: string) => {
+    const value = values[name];
+    return value === undefined ? whole : quote(value);
+  });
+}
+
+/** displayCommand -- how a command is shown in verdicts and reports. */
+export function displayCommand(command: SpecCommand): string {
+  if (command.shell !== undefined) return command.shell;
+  return command.argv.map((word) => (/^\{(dir|file)\}$/.test(word) ? word : shellQuote(word))).join(' ');
+}
+
+interface Invocation {
+  file: string;
+  args: string[];
+  shell: boolean;
+}
+
+function invocation(command: SpecCommand, values: Record<string, string>): Invocation {
+  if (command.shell !== undefined) {
+    return { file: '/bin/sh', args: ['-c', substitute(command.shell, values, shellQuote)], shell: true };
+  }
+  if (command.argv.length === 0) throw new PmfitError('recovery command with an empty argv');
+  const [file, ...args] = command.argv.map((arg) => substitute(arg, values, (s) => s));
+  return { file, args, shell: false };
+}
+
+/** Signal name for a number, from Node's table (undefined if unknown). */
+function signalFromNumber(signal: number): string | undefined {
+  const entry = Object.entries(os.constants.signals).find(([, number]) => number === signal);
+  return entry?.[0];
+}
+
+// ---------------------------------------------------------------------------
+// Bounded capture.
+
+class Capture {
+  private readonly chunks: Buffer[] = [];
+  private kept = 0;
+  private dropped = 0;
+
+  constructor(private readonly limit: number) {}
+
+  add(chunk: Buffer): void {
+    const room = this.limit - this.kept;
+    if (room > 0) {
+      const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+      this.chunks.push(part);
+      this.kept += part.length;
+    }
+    this.dropped += Math.max(0, chunk.length - Math.max(0, room));
+  }
+
+  text(): string {
+    const body = Buffer.concat(this.chunks).toString('utf8');
+    if (this.dropped === 0) return body;
+    return `${body}\n[pmfit: output truncated after ${this.limit} bytes, ${this.dropped} more bytes dropped]\n`;
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+interface SingleResult {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+}
+
+/** How long to wait for the pipes to close after the group was killed
+ *  (a process that left the group may still hold them). */
+const pipeGraceMs = 1000;
+
+function runOne(
+  inv: Invocation,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  output: Capture,
+  stdout: Capture,
+): Promise<SingleResult> {
+  return new Promise<SingleResult>((resolve, reject) => {
+    let child;
+    try {
+      child = spawn(inv.file, inv.args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    const pid = child.pid;
+    let timedOut = false;
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let grace: NodeJS.Timeout | undefined;
+    let settled = false;
+
+    if (pid !== undefined) {
+      trackGroup(pid);
+      timer = setTimeout(() => {
+        timedOut = true;
+        killGroup(pid);
+      }, timeoutMs);
+    }
+
+    const finish = (error?: Error): void => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      if (grace) clearTimeout(grace);
+      if (pid !== undefined) {
+        killGroup(pid);
+        untrackGroup(pid);
+      }
+      if (error) reject(error);
+      else resolve({ exitCode: exited?.code ?? null, signal: exited?.signal ?? null, timedOut });
+    };
+
+    child.stdout.on('data', (chunk: Buffer) => {
+      output.add(chunk);
+      stdout.add(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => output.add(chunk));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      const reason = error.code === 'ENOENT' ? 'not found' : error.message;
+      finish(new PmfitError(`cannot run recovery command ${inv.file}: ${reason}`));
+    });
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      // Whatever the command left running in its group goes with it.
+      if (pid !== undefined) killGroup(pid);
+      if (timer) clearTimeout(timer);
+      grace = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish();
+      }, pipeGraceMs);
+    });
+    child.on('close', () => {
+      if (exited) finish();
+    });
+  });
+}
+
+/** runCommands -- run `commands` in order in `dir`; stop at the first one
+ *  that does not exit 0. Throws Interrupted after Ctrl-C / SIGTERM, and a
+ *  PmfitError when a command cannot be started at all. */
+export async function runCommands(
+  commands: SpecCommand[],
+  dir: string,
+  options: RunCommandsOptions,
+): Promise<CommandsOutcome> {
+  const cwd = path.resolve(dir);
+  const values: Record<string, string> = { dir: cwd };
+  if (options.files && options.files.length > 0) values.file = path.resolve(cwd, options.files[0]);
+  const output = new Capture(options.outputLimit ?? defaultOutputLimit);
+  const stdout = new Capture(options.stdoutLimit ?? defaultStdoutLimit);
+
+  for (let index = 0; index < commands.length; index += 1) {
+    throwIfInterrupted();
+    const command = commands[index];
+    const inv = invocation(command, values);
+    const env = { ...process.env, ...options.env, ...command.env };
+    const result = await runOne(inv, cwd, env, options.timeoutMs, output, stdout);
+    throwIfInterrupted();
+    if (result.timedOut) {
+      return {
+        kind: 'timeout',
+        timeoutMs: options.timeoutMs,
+        output: output.text(),
+        stdout: stdout.text(),
+        command: displayCommand(command),
+        index,
+      };
+    }
+    if (result.signal !== null) {
+      return {
+        kind: 'crashed',
+        signal: result.signal,
+        output: output.text(),
+        stdout: stdout.text(),
+        command: displayCommand(command),
+        index,
+      };
+    }
+    const exitCode = result.exitCode ?? 0;
+    if (exitCode !== 0) {
+      const shellSignal = inv.shell && exitCode > 128 ? signalFromNumber(exitCode - 128) : undefined;
+      if (shellSignal !== undefined) {
+        return {
+          kind: 'crashed',
+          signal: shellSignal,
+          output: output.text(),
+          stdout: stdout.text(),
+          command: displayCommand(command),
+          index,
+        };
+      }
+      return {
+        kind: 'failed',
+        exitCode,
+        output: output.text(),
+        stdout: stdout.text(),
+        command: displayCommand(command),
+        index,
+      };
+    }
+  }
+  return { kind: 'ok', output: output.text(), stdout: stdout.text() };
+}

@@ -1,0 +1,72 @@
+// spec -- what a target tells the harness: how to make a fresh pool, what to
+// trace, how to recover a crash image and what must hold afterwards.
+//
+// Built-in specs live in targets/<name>/spec.ts; `pmfit allcounts --cmd` builds
+// one from its command-line options (check/user-spec.ts).
+
+/** A command as argv, run in a directory (its working directory). In any
+ *  argument `{dir}` is replaced by that directory's absolute path and `{file}`
+ *  by the absolute path of the first PM file in it. `env` adds to the
+ *  harness's environment (and to the spec's `env`). */
+export interface Command {
+  argv: string[];
+  shell?: undefined;
+  env?: Record<string, string>;
+}
+
+/** A shell command line, run as `/bin/sh -c LINE` in the directory; the
+ *  user's form (`pmfit allcounts --recover "CMD {file}"`). `{dir}` and
+ *  `{file}` are replaced by the shell-quoted paths. A shell exit status
+ *  128+n where n is a signal number counts as "killed by signal n" (that is
+ *  how the shell reports a child killed by a signal). */
+export interface ShellCommand {
+  shell: string;
+  argv?: undefined;
+  env?: Record<string, string>;
+}
+
+/** What setup and recovery accept: argv or a shell line. */
+export type SpecCommand = Command | ShellCommand;
+
+/** A reference-model state: whatever the spec compares recovered data with
+ *  (a list of strings, a word multiset, a set of live blocks...), as JSON. */
+export type ModelState = unknown;
+
+export interface CheckInput {
+  /** Recovered PM files, in the order of `pmFiles`. Shared between the
+   *  checks of one image in several operation windows: do not modify. */
+  files: Buffer[];
+  /** Stdout of the recovery commands, concatenated (stderr is not in it;
+   *  bounded to its first MiB, check/run-commands.ts). */
+  recoveryOutput: string;
+  /** Reference states the recovered data may equal: before and after the
+   *  operation the crash interrupted (one state when the crash fell between
+   *  operations). */
+  allowed: ModelState[];
+}
+
+export interface TargetSpec {
+  name: string;
+  description: string;
+  /** "violations" marks a positive control: the gate fails if none are found. */
+  expect: 'consistent' | 'violations';
+  /** PM file names, relative to the working directory. */
+  pmFiles: string[];
+  /** Commands that create a fresh pool in the working directory (untraced). */
+  setup: SpecCommand[];
+  /** The traced workload. Each region of the run is one operation. */
+  workload: Command;
+  /** Reference states: states[0] before the first operation, states[i] after
+   *  the i-th region (operation). */
+  states: ModelState[];
+  /** Recovery commands, run in order in a directory holding a crash image. */
+  recover: SpecCommand[];
+  /** Invariant check on the recovered files; returns violated invariants
+   *  (empty when everything holds). A check that throws counts as one
+   *  violated invariant "check threw: MESSAGE". */
+  check(input: CheckInput): string[];
+  /** Trace every call of this function instead of the marker regions. */
+  functionName?: string;
+  /** Environment for every command of this spec (for example PMEM_MODE). */
+  env?: Record<string, string>;
+}

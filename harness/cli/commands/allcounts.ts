@@ -1,0 +1,125 @@
+// allcounts -- `pmfit allcounts`: the main job. For each target and model:
+// record once, enumerate every crash state, recover and check each distinct
+// image, print collated ranges and a summary, write reports/, and exit 0 when
+// every run is as expected, 1 otherwise.
+
+import * as path from 'path';
+import { ExitCode, usageError } from '../../_internals/errors';
+import { Interrupted } from '../../_internals/interrupt';
+import { defaultConcurrency } from '../../check/worker-pool';
+import type { TargetSpec } from '../../check/spec';
+import { userSpec } from '../../check/user-spec';
+import { isModelName, ModelName, modelNames } from '../../persistency/model';
+import { formatRun, formatSummary } from '../../pipeline/console-report';
+import { Progress } from '../../pipeline/progress';
+import { runTarget } from '../../pipeline/run-target';
+import { RESULTS_SCHEMA, RESULTS_VERSION, Results, RunResult, TargetRecord } from '../../results/schema';
+import { writeReports } from '../../report/write-reports';
+import { githubAnnotations } from '../../report/github-annotations';
+import { builtInSpecs } from '../../../targets/specs';
+
+export interface AllcountsOptions {
+  target: string[];
+  model: string[];
+  maxStates: number;
+  seed: number;
+  jobs?: number;
+  timeout: number;
+  maxSteps?: number;
+  output: string;
+  cmd?: string;
+  pm?: string[];
+  setup?: string;
+  recover?: string;
+  function?: string;
+  version: string;
+}
+
+function chooseSpecs(options: AllcountsOptions): TargetSpec[] {
+  if (options.cmd !== undefined) {
+    if (options.target.length > 0) throw usageError('--cmd and --target cannot be combined');
+    if (!options.pm || options.pm.length !== 1) throw usageError('--cmd needs exactly one --pm FILE');
+    if (options.recover === undefined) throw usageError('--cmd needs --recover "CMD {file}" (its exit status is the verdict)');
+    const spec = userSpec({ cmd: options.cmd, pm: options.pm[0], setup: options.setup, recover: options.recover, cwd: process.cwd() });
+    return [options.function !== undefined ? { ...spec, functionName: options.function } : spec];
+  }
+  for (const flag of ['pm', 'setup', 'recover', 'function'] as const) {
+    const value = options[flag];
+    if (value !== undefined && !(Array.isArray(value) && value.length === 0)) {
+      throw usageError(`--${flag} belongs with --cmd (a user program); built-in targets bring their own`);
+    }
+  }
+  const specs = builtInSpecs();
+  if (options.target.length === 0) return specs;
+  return options.target.map((name) => {
+    const spec = specs.find((candidate) => candidate.name === name);
+    if (!spec) throw usageError(`unknown target '${name}' (built-in targets: ${specs.map((s) => s.name).join(', ')})`);
+    return spec;
+  });
+}
+
+function chooseModels(names: string[]): ModelName[] {
+  if (names.length === 0) return [...modelNames];
+  return names.map((name) => {
+    if (!isModelName(name)) throw usageError(`unknown model '${name}' (models: ${modelNames.join(', ')})`);
+    return name;
+  });
+}
+
+export async function allcounts(options: AllcountsOptions): Promise<number> {
+  const specs = chooseSpecs(options);
+  const models = chooseModels(options.model);
+  if (options.maxStates < 2) throw usageError('--max-states must be at least 2 (px86 always checks the oldest and newest image)');
+  const jobs = options.jobs ?? defaultConcurrency();
+  const startedAt = new Date().toISOString();
+  const targets: TargetRecord[] = [];
+  const runs: RunResult[] = [];
+  const progress = new Progress();
+  let incompleteReason: string | undefined;
+  let failure: unknown;
+  try {
+    for (const spec of specs) {
+      const outcome = await runTarget({
+        spec,
+        models,
+        maxStates: options.maxStates,
+        seed: options.seed,
+        jobs,
+        timeoutMs: options.timeout,
+        maxSteps: options.maxSteps,
+        onPhase: (phase, total) => progress.phase(phase, total),
+        onProgress: (done) => progress.update(done),
+      });
+      progress.stop();
+      targets.push(outcome.target);
+      runs.push(...outcome.runs);
+      for (const run of outcome.runs) process.stdout.write(`${formatRun(run)}\n\n`);
+    }
+  } catch (err) {
+    progress.stop();
+    if (!(err instanceof Interrupted)) throw err;
+    incompleteReason = err.message;
+    failure = err;
+  }
+  const results: Results = {
+    schema: RESULTS_SCHEMA,
+    version: RESULTS_VERSION,
+    pmfitVersion: options.version,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    incomplete: incompleteReason !== undefined,
+    ...(incompleteReason !== undefined ? { incompleteReason } : {}),
+    options: { models, maxStates: options.maxStates, seed: options.seed, jobs, timeoutMs: options.timeout },
+    targets,
+    runs,
+    status: runs.every((run) => run.status === 'pass') && incompleteReason === undefined ? 'pass' : 'fail',
+  };
+  const written = writeReports(results, path.resolve(options.output));
+  process.stdout.write(`${formatSummary(results)}\n`);
+  process.stdout.write(`reports: ${path.relative(process.cwd(), written.html) || written.html}, ${path.relative(process.cwd(), written.json)}, ${path.relative(process.cwd(), written.junit)}\n`);
+  if (process.env.GITHUB_ACTIONS === 'true') {
+    for (const line of githubAnnotations(results)) process.stdout.write(`${line}\n`);
+  }
+  if (failure) throw failure;
+  return results.status === 'pass' ? ExitCode.Ok : ExitCode.Violations;
+}

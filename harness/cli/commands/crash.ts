@@ -1,0 +1,28 @@
+// crash -- `pmfit crash N`: run to instruction N of the regions and kill the
+// target there with SIGKILL, leaving its files as a crash would.
+
+import { usageError } from '../../_internals/errors';
+import { Tracee } from '../../tracer/tracee';
+import { resolveCommand } from '../../tracer/resolve-command';
+
+export interface CrashOptions {
+  function?: string;
+  maxSteps?: number;
+  timeout?: number;
+}
+
+export async function crash(n: number, commandArgv: string[], options: CrashOptions): Promise<number> {
+  const command = resolveCommand(commandArgv);
+  const tracee = Tracee.start({ command, functionName: options.function });
+  try {
+    const end = await tracee.run({ stopAt: n, maxSteps: options.maxSteps, timeoutMs: options.timeout });
+    if (end.kind === 'exited') {
+      throw usageError(`crash point ${n} is past the end: ${commandArgv[0]} runs ${end.index} instructions in its regions`);
+    }
+    tracee.kill();
+    process.stdout.write(`Program terminated after ${n} instructions\n`);
+    return 0;
+  } finally {
+    tracee.kill();
+  }
+}

@@ -1,0 +1,31 @@
+// record -- `pmfit record`: trace the regions once into a trace file.
+
+import * as path from 'path';
+import { usageError } from '../../_internals/errors';
+import { recordTrace } from '../../trace/record';
+import { resolveCommand } from '../../tracer/resolve-command';
+
+export interface RecordCommandOptions {
+  pm: string[];
+  output: string;
+  function?: string;
+  maxSteps?: number;
+  timeout?: number;
+}
+
+export async function record(commandArgv: string[], options: RecordCommandOptions): Promise<number> {
+  if (options.pm.length === 0) throw usageError('record needs at least one --pm FILE (the persistent-memory files to watch)');
+  if (options.pm.length > 254) throw usageError('at most 254 PM files can be traced');
+  const command = resolveCommand(commandArgv);
+  const header = await recordTrace({
+    command,
+    pmFiles: options.pm,
+    output: path.resolve(options.output),
+    functionName: options.function,
+    maxSteps: options.maxSteps,
+    timeoutMs: options.timeout,
+  });
+  process.stderr.write(`pmfit: recorded ${header.instructions} instructions, ${header.events} events in ${header.regions.length} region(s) to ${options.output}\n`);
+  for (const warning of header.warnings) process.stderr.write(`pmfit: warning: ${warning}\n`);
+  return 0;
+}

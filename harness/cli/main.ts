@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+// main -- the `pmfit` command line: parses arguments with commander, runs one
+// command, and turns every failure into one line on stderr and an exit code
+// (0 consistent, 1 violations, 2 usage or environment error, 130/143 on
+// Ctrl-C/SIGTERM).
+
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, PmfitError } from '../_internals/errors';
+import { installInterruptHandlers } from '../_internals/interrupt';
+import { removeTempRoot } from '../_internals/temp-root';
+import { DEFAULT_MAX_STEPS } from '../tracer/tracee';
+import * as fs from 'fs';
+import * as path from 'path';
+import { defaultReportsDir, projectRoot } from '../_internals/paths';
+import { allcounts } from './commands/allcounts';
+import { count } from './commands/count';
+import { crash } from './commands/crash';
+import { record } from './commands/record';
+import { report } from './commands/report';
+import { traceShow } from './commands/trace-show';
+import { nonNegativeInteger, positiveInteger, requireDoubleDash, secondsToMs, collect } from './parse-options';
+
+const { version } = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string };
+
+type Action = () => Promise<number>;
+
+function tracingOptions(command: Command): Command {
+  return command
+    .option('--function <name>', 'trace every call of this function instead of marker regions')
+    .addOption(new Option('--max-steps <n>', 'stop a runaway region after this many instructions')
+      .argParser(positiveInteger('--max-steps')).default(DEFAULT_MAX_STEPS))
+    .addOption(new Option('--timeout <seconds>', 'wall-clock limit for the traced run').argParser(secondsToMs('--timeout')));
+}
+
+export function buildProgram(run: (action: Action) => void, rawArgs: string[]): Command {
+  const program = new Command('pmfit')
+    .description('fault injection and crash-consistency checking for persistent-memory programs')
+    .version(version)
+    .showHelpAfterError(false)
+    .enablePositionalOptions();
+
+  tracingOptions(program.command('count')
+    .description('count the instructions executed inside regions (the original icount)')
+    .usage('[options] -- CMD [ARGS...]')
+    .option('--json', 'print {"instructions": N} as JSON')
+    .argument('<command...>', 'program to trace and its arguments, after --')
+    .passThroughOptions())
+    .action((argv: string[], options) => run(async () => {
+      requireDoubleDash(rawArgs, 'pmfit count [options] -- CMD [ARGS...]');
+      return count(argv, { function: options.function, json: options.json, maxSteps: options.maxSteps, timeout: options.timeout });
+    }));
+
+  tracingOptions(program.command('crash')
+    .description('run to instruction N of the regions, then kill the program with SIGKILL')
+    .usage('N [options] -- CMD [ARGS...]')
+    .argument('<N>', 'crash point: instructions to run before the kill', nonNegativeInteger('N'))
+    .argument('<command...>', 'program to trace and its arguments, after --')
+    .passThroughOptions())
+    .action((n: number, argv: string[], options) => run(async () => {
+      requireDoubleDash(rawArgs, 'pmfit crash N [options] -- CMD [ARGS...]');
+      return crash(n, argv, { function: options.function, maxSteps: options.maxSteps, timeout: options.timeout });
+    }));
+
+  tracingOptions(program.command('record')
+    .description('trace the regions once and write every PM store, flush and fence to a trace file')
+    .usage('[--pm FILE]... -o TRACE [options] -- CMD [ARGS...]')
+    .option('--pm <file>', 'a persistent-memory file (repeatable)', collect, [])
+    .requiredOption('-o, --output <trace>', 'trace file to write')
+    .argument('<command...>', 'program to trace and its arguments, after --')
+    .passThroughOptions())
+    .action((argv: string[], options) => run(async () => {
+      requireDoubleDash(rawArgs, 'pmfit record [--pm FILE]... -o TRACE -- CMD [ARGS...]');
+      return record(argv, { pm: options.pm, output: options.output, function: options.function, maxSteps: options.maxSteps, timeout: options.timeout });
+    }));
+
+  program.command('allcounts')
+    .description('record each target once, check every crash state under each persistency model')
+    .option('--target <name>', 'built-in target to run (repeatable; default: all)', collect, [])
+    .option('--model <model>', 'persistency model: sequential, flushed, px86 (repeatable; default: all)', collect, [])
+    .addOption(new Option('--max-states <k>', 'px86: crash states per crash point before sampling').argParser(positiveInteger('--max-states')).default(64))
+    .addOption(new Option('--seed <s>', 'px86: seed of the sampled states').argParser(nonNegativeInteger('--seed')).default(1))
+    .addOption(new Option('--jobs <j>', 'recoveries run at once (default: one per CPU)').argParser(positiveInteger('--jobs')))
+    .addOption(new Option('--timeout <seconds>', 'time limit of one recovery').argParser(secondsToMs('--timeout')).default(10_000, '10'))
+    .addOption(new Option('--max-steps <n>', 'stop a runaway region after this many instructions').argParser(positiveInteger('--max-steps')).default(DEFAULT_MAX_STEPS))
+    .option('-o, --output <dir>', 'directory for results.json, index.html and junit.xml', defaultReportsDir)
+    .option('--cmd <command>', 'a program of your own to trace, as one string')
+    .option('--pm <file>', 'with --cmd: its persistent-memory file', collect, [])
+    .option('--setup <command>', 'with --cmd: shell command that creates a fresh PM file ({file})')
+    .option('--recover <command>', 'with --cmd: shell command run on each crash image ({file}); exit 0 = consistent')
+    .option('--function <name>', 'with --cmd: trace every call of this function instead of marker regions')
+    .action((options) => run(async () => allcounts({ ...options, version })));
+
+  program.command('report')
+    .description('regenerate index.html and junit.xml from a results.json')
+    .argument('[results]', 'results.json written by allcounts', `${defaultReportsDir}/results.json`)
+    .option('-o, --output <dir>', 'directory for the reports (default: beside results.json)')
+    .action((file: string, options) => run(async () => report(file, { output: options.output })));
+
+  const trace = program.command('trace').description('inspect trace files');
+  trace.command('show')
+    .description('list the events of a trace file')
+    .argument('<trace>', 'trace file written by pmfit record')
+    .option('--json', 'print {"instructions": N, "events": [...]} as JSON')
+    .action((file: string, options) => run(async () => traceShow(file, { json: options.json })));
+
+  return program;
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof PmfitError) {
+    process.stderr.write(`pmfit: ${err.message}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok;
+    process.stderr.write(`pmfit: ${err.message.replace(/^error: /, '')}\n`);
+    return ExitCode.Usage;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`pmfit: internal error: ${message.split('\n')[0]}\n`);
+  if (process.env.PMFIT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  return ExitCode.Usage;
+}
+
+/** quietErrors -- commander reports through exceptions, which report() prints
+ *  as one line; help and version still go to stdout. */
+function quietErrors(command: Command): void {
+  command.exitOverride();
+  command.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+  for (const sub of command.commands) quietErrors(sub);
+}
+
+function finish(code: number): void {
+  removeTempRoot();
+  process.exitCode = code;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  installInterruptHandlers();
+  let pending: Promise<number> | undefined;
+  const program = buildProgram((action) => {
+    pending = action();
+  }, argv.slice(2));
+  quietErrors(program);
+  try {
+    await program.parseAsync(argv);
+    finish(pending ? await pending : ExitCode.Ok);
+  } catch (err) {
+    finish(reportError(err));
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv);
+}

@@ -1,0 +1,48 @@
+// proc-maps -- a process's memory mappings as /proc/PID/maps lists them:
+// where PM files are mapped (shared or private) and where each module's code
+// sits, for breakpoints and for naming addresses.
+
+import * as fs from 'fs';
+
+export interface MapEntry {
+  start: number;
+  /** One past the last byte. */
+  end: number;
+  /** "rwxp" / "r--s": the fourth letter is 's' for MAP_SHARED, 'p' for private. */
+  perms: string;
+  /** File offset mapped at `start`. */
+  offset: number;
+  /** Device as the kernel prints it, "major:minor" in hex (e.g. "fd:01"). */
+  dev: string;
+  inode: number;
+  /** File path, a pseudo name ("[heap]", "[stack]", "[vdso]"), or "" for
+   *  anonymous memory. A file removed since it was mapped ends in " (deleted)". */
+  path: string;
+}
+
+const LINE = /^([0-9a-f]+)-([0-9a-f]+)\s+(\S{4})\s+([0-9a-f]+)\s+([0-9a-f]+:[0-9a-f]+)\s+(\d+)(?:\s(.*))?$/;
+
+/** parseMaps -- the entries of a maps text; lines that do not parse are skipped. */
+export function parseMaps(text: string): MapEntry[] {
+  const entries: MapEntry[] = [];
+  for (const line of text.split('\n')) {
+    const match = LINE.exec(line);
+    if (!match) continue;
+    entries.push({
+      start: parseInt(match[1], 16),
+      end: parseInt(match[2], 16),
+      perms: match[3],
+      offset: parseInt(match[4], 16),
+      dev: match[5],
+      inode: Number(match[6]),
+      // the kernel pads the path column with spaces; a path never starts with one
+      path: (match[7] ?? '').trimStart(),
+    });
+  }
+  return entries;
+}
+
+/** readMaps -- the current mappings of process `pid`; throws if it is gone. */
+export function readMaps(pid: number): MapEntry[] {
+  return parseMaps(fs.readFileSync(`/proc/${pid}/maps`, 'utf8'));
+}

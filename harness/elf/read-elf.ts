@@ -1,0 +1,339 @@
+// read-elf -- the parts of an x86-64 ELF file pmfit needs: type, entry,
+// whether it loads shared libraries, its symbols (to place breakpoints and
+// name addresses) and its loadable segments (to turn run-time addresses into
+// link-time ones).
+//
+// Pure over a Buffer: the caller reads the file. Anything that is not a
+// well-formed ELF64 little-endian x86-64 file is a failure value, never a
+// throw, because it is the user's input and deserves a one-line answer.
+
+export type ElfSymbolType = 'func' | 'object' | 'other';
+export type ElfSymbolBind = 'local' | 'global' | 'weak' | 'other';
+
+export interface ElfSymbol {
+  name: string;
+  /** Link-time virtual address. */
+  value: number;
+  size: number;
+  /** 'func' is STT_FUNC only: an ifunc symbol's value is its resolver. */
+  type: ElfSymbolType;
+  bind: ElfSymbolBind;
+}
+
+/** A PT_LOAD segment. `flags` holds PF_X = 1, PF_W = 2, PF_R = 4. */
+export interface ElfSegment {
+  vaddr: number;
+  memsz: number;
+  offset: number;
+  filesz: number;
+  flags: number;
+}
+
+export interface ElfFile {
+  /** ET_EXEC is loaded at its link-time addresses, ET_DYN (PIE, libraries) anywhere. */
+  type: 'exec' | 'dyn' | 'other';
+  /** e_machine; always 62 (x86-64) for a successful read. */
+  machine: number;
+  entry: number;
+  /** Loads no shared libraries: no PT_INTERP and no DT_NEEDED (static and static-pie). */
+  isStatic: boolean;
+  /** Program interpreter (PT_INTERP), e.g. /lib64/ld-linux-x86-64.so.2. */
+  interp?: string;
+  /** Defined symbols of .symtab, then those of .dynsym not already listed,
+   *  then one "NAME@plt" per PLT stub (as objdump shows them, so that traced
+   *  calls into shared libraries have names). Undefined, absolute, section
+   *  and file symbols are left out. */
+  symbols: ElfSymbol[];
+  /** Has a .symtab section (local symbols included). */
+  hasSymtab: boolean;
+  /** No .symtab: only exported (.dynsym) names, if any, are known. */
+  stripped: boolean;
+  /** PT_LOAD segments in file order. */
+  segments: ElfSegment[];
+}
+
+export type ElfFailureReason = 'not-elf' | 'not-64-bit' | 'not-x86-64' | 'truncated';
+
+export type ReadElfResult =
+  | { ok: true; elf: ElfFile }
+  /** `message` is a phrase without the file name, e.g. "32-bit ELF file (ELFCLASS32)". */
+  | { ok: false; reason: ElfFailureReason; message: string };
+
+const EM_X86_64 = 62;
+const EHDR_SIZE = 64;
+const PHDR_SIZE = 56;
+const SHDR_SIZE = 64;
+const SYM_SIZE = 24;
+const DYN_SIZE = 16;
+
+const PT_LOAD = 1;
+const PT_DYNAMIC = 2;
+const PT_INTERP = 3;
+const SHT_SYMTAB = 2;
+const SHT_RELA = 4;
+const SHT_NOBITS = 8;
+const SHT_DYNSYM = 11;
+const SHN_UNDEF = 0;
+const SHN_ABS = 0xfff1;
+const PN_XNUM = 0xffff;
+const DT_NULL = 0;
+const DT_NEEDED = 1;
+const STT_OBJECT = 1;
+const STT_FUNC = 2;
+const STT_SECTION = 3;
+const STT_FILE = 4;
+const SHN_XINDEX = 0xffff;
+const RELA_SIZE = 24;
+const R_X86_64_GLOB_DAT = 6;
+const R_X86_64_JUMP_SLOT = 7;
+
+const MACHINES: Record<number, string> = {
+  2: 'SPARC', 3: 'x86 (i386)', 8: 'MIPS', 20: 'PowerPC', 21: 'PowerPC64', 22: 'IBM S/390',
+  40: 'ARM', 43: 'SPARC V9', 50: 'IA-64', 183: 'AArch64', 243: 'RISC-V', 258: 'LoongArch',
+};
+
+/** A failure found while walking the tables; turned into a result at the top. */
+class Truncated extends Error {}
+
+function u64(buf: Buffer, at: number): number {
+  return Number(buf.readBigUInt64LE(at));
+}
+
+function describeStart(buf: Buffer): string {
+  if (buf.length === 0) return 'empty file';
+  const head = buf.subarray(0, 16);
+  const printable = head.every((byte) => byte === 9 || byte === 10 || byte === 13 || (byte >= 32 && byte < 127));
+  if (printable) return `text starting with ${JSON.stringify(head.toString('latin1'))}`;
+  return `starts with bytes ${Array.from(head.subarray(0, 8), (byte) => byte.toString(16).padStart(2, '0')).join(' ')}`;
+}
+
+/** readElf -- parse an ELF64 little-endian x86-64 file held in memory. */
+export function readElf(buf: Buffer): ReadElfResult {
+  if (buf.length < 4 || buf[0] !== 0x7f || buf[1] !== 0x45 || buf[2] !== 0x4c || buf[3] !== 0x46) {
+    return { ok: false, reason: 'not-elf', message: `not an ELF file (${describeStart(buf)})` };
+  }
+  if (buf.length < 6) return { ok: false, reason: 'truncated', message: `truncated ELF file (${buf.length} bytes)` };
+  const elfClass = buf[4];
+  if (elfClass === 1) return { ok: false, reason: 'not-64-bit', message: '32-bit ELF file (ELFCLASS32)' };
+  if (elfClass !== 2) return { ok: false, reason: 'not-elf', message: `not a valid ELF file (unknown class ${elfClass})` };
+  if (buf[5] !== 1) {
+    return { ok: false, reason: 'not-x86-64', message: 'big-endian ELF file (x86-64 is little-endian)' };
+  }
+  if (buf.length < EHDR_SIZE) {
+    return { ok: false, reason: 'truncated', message: `truncated ELF file (${buf.length} bytes, shorter than the 64-byte ELF header)` };
+  }
+  const machine = buf.readUInt16LE(18);
+  if (machine !== EM_X86_64) {
+    const name = MACHINES[machine] ?? 'an unknown machine';
+    return { ok: false, reason: 'not-x86-64', message: `ELF file for ${name} (e_machine ${machine}), not x86-64` };
+  }
+  try {
+    return { ok: true, elf: parse(buf) };
+  } catch (err) {
+    if (err instanceof Truncated) return { ok: false, reason: 'truncated', message: `truncated or corrupt ELF file (${err.message})` };
+    throw err;
+  }
+}
+
+interface Section {
+  name: string;
+  type: number;
+  addr: number;
+  offset: number;
+  size: number;
+  link: number;
+  entsize: number;
+}
+
+function parse(buf: Buffer): ElfFile {
+  const eType = buf.readUInt16LE(16);
+  const entry = u64(buf, 24);
+  const phoff = u64(buf, 32);
+  const shoff = u64(buf, 40);
+  const phentsize = buf.readUInt16LE(54);
+  let phnum = buf.readUInt16LE(56);
+  const shentsize = buf.readUInt16LE(58);
+  let shnum = buf.readUInt16LE(60);
+  let shstrndx = buf.readUInt16LE(62);
+
+  // Section 0 carries the real counts when they overflow 16 bits.
+  if (shoff !== 0) {
+    if (shentsize !== SHDR_SIZE) throw new Truncated(`section header size ${shentsize}, expected ${SHDR_SIZE}`);
+    within(buf, shoff, SHDR_SIZE, 'section header table');
+    if (shnum === 0) shnum = u64(buf, shoff + 32);
+    if (phnum === PN_XNUM) phnum = buf.readUInt32LE(shoff + 44);
+    if (shstrndx === SHN_XINDEX) shstrndx = buf.readUInt32LE(shoff + 40);
+  }
+  if (phnum > 0 && phentsize !== PHDR_SIZE) throw new Truncated(`program header size ${phentsize}, expected ${PHDR_SIZE}`);
+  within(buf, phoff, phnum * PHDR_SIZE, 'program header table');
+  if (shoff !== 0) within(buf, shoff, shnum * SHDR_SIZE, 'section header table');
+
+  const segments: ElfSegment[] = [];
+  let interp: string | undefined;
+  let dynamic: { offset: number; size: number } | undefined;
+  for (let i = 0; i < phnum; i++) {
+    const at = phoff + i * PHDR_SIZE;
+    const type = buf.readUInt32LE(at);
+    const offset = u64(buf, at + 8);
+    const filesz = u64(buf, at + 32);
+    if (type === PT_LOAD) {
+      segments.push({ vaddr: u64(buf, at + 16), memsz: u64(buf, at + 40), offset, filesz, flags: buf.readUInt32LE(at + 4) });
+    } else if (type === PT_INTERP) {
+      within(buf, offset, filesz, 'PT_INTERP');
+      interp = cString(buf, offset, offset + filesz);
+    } else if (type === PT_DYNAMIC) {
+      within(buf, offset, filesz, 'PT_DYNAMIC');
+      dynamic = { offset, size: filesz };
+    }
+  }
+
+  let needed = false;
+  if (dynamic) {
+    for (let at = dynamic.offset; at + DYN_SIZE <= dynamic.offset + dynamic.size; at += DYN_SIZE) {
+      const tag = Number(buf.readBigInt64LE(at));
+      if (tag === DT_NULL) break;
+      if (tag === DT_NEEDED) needed = true;
+    }
+  }
+
+  const sections: Section[] = [];
+  const nameOffsets: number[] = [];
+  for (let i = 0; shoff !== 0 && i < shnum; i++) {
+    const at = shoff + i * SHDR_SIZE;
+    nameOffsets.push(buf.readUInt32LE(at));
+    sections.push({
+      name: '',
+      type: buf.readUInt32LE(at + 4),
+      addr: u64(buf, at + 16),
+      offset: u64(buf, at + 24),
+      size: u64(buf, at + 32),
+      link: buf.readUInt32LE(at + 40),
+      entsize: u64(buf, at + 56),
+    });
+  }
+  const names = sections[shstrndx];
+  if (names && names.type !== SHT_NOBITS) {
+    within(buf, names.offset, names.size, 'section name table');
+    sections.forEach((section, i) => {
+      if (nameOffsets[i] < names.size) section.name = cString(buf, names.offset + nameOffsets[i], names.offset + names.size);
+    });
+  }
+  const symtab = sections.find((section) => section.type === SHT_SYMTAB);
+  const dynsym = sections.find((section) => section.type === SHT_DYNSYM);
+  const symbols: ElfSymbol[] = [];
+  const seen = new Set<string>();
+  const tables = [symtab, dynsym].filter((table): table is Section => table !== undefined);
+  for (const symbol of [...tables.flatMap((table) => readSymbols(buf, table, sections)), ...pltSymbols(buf, sections)]) {
+    const key = `${symbol.name}\0${symbol.value}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    symbols.push(symbol);
+  }
+
+  return {
+    type: eType === 2 ? 'exec' : eType === 3 ? 'dyn' : 'other',
+    machine: EM_X86_64,
+    entry,
+    isStatic: interp === undefined && !needed,
+    ...(interp !== undefined ? { interp } : {}),
+    symbols,
+    hasSymtab: symtab !== undefined,
+    stripped: symtab === undefined,
+    segments,
+  };
+}
+
+function within(buf: Buffer, offset: number, size: number, what: string): void {
+  if (offset + size > buf.length) {
+    throw new Truncated(`${what} at offset ${offset}, ${size} bytes, ends past the end of the ${buf.length}-byte file`);
+  }
+}
+
+function cString(buf: Buffer, start: number, limit: number): string {
+  const end = buf.indexOf(0, start);
+  return buf.toString('utf8', start, end < 0 || end > limit ? limit : end);
+}
+
+/** Name of symbol `index` of a symbol table, '' if there is none. */
+function symbolName(buf: Buffer, table: Section, index: number, sections: Section[]): string {
+  const strings = sections[table.link];
+  const at = table.offset + index * SYM_SIZE;
+  if (!strings || index === 0 || at + SYM_SIZE > table.offset + table.size) return '';
+  within(buf, table.offset, table.size, 'symbol table');
+  within(buf, strings.offset, strings.size, 'string table');
+  const nameOffset = buf.readUInt32LE(at);
+  return nameOffset < strings.size ? cString(buf, strings.offset + nameOffset, strings.offset + strings.size) : '';
+}
+
+/** PLT stubs, named the way objdump names them: every stub is (or, after
+ *  an endbr64, contains) `jmp *slot(%rip)`, and the GOT slot it jumps
+ *  through is the target of a JUMP_SLOT or GLOB_DAT relocation naming the
+ *  symbol. Decoding the jump instead of assuming an entry order works for
+ *  lazy .plt, .plt.sec (IBT) and .plt.got alike. */
+function pltSymbols(buf: Buffer, sections: Section[]): ElfSymbol[] {
+  const slots = new Map<number, string>();
+  for (const rela of sections) {
+    if (rela.type !== SHT_RELA || rela.entsize !== RELA_SIZE) continue;
+    const table = sections[rela.link];
+    if (!table || (table.type !== SHT_DYNSYM && table.type !== SHT_SYMTAB)) continue;
+    within(buf, rela.offset, rela.size, 'relocation table');
+    for (let at = rela.offset; at + RELA_SIZE <= rela.offset + rela.size; at += RELA_SIZE) {
+      const type = buf.readUInt32LE(at + 8);
+      if (type !== R_X86_64_JUMP_SLOT && type !== R_X86_64_GLOB_DAT) continue;
+      const name = symbolName(buf, table, buf.readUInt32LE(at + 12), sections);
+      if (name !== '') slots.set(u64(buf, at), name);
+    }
+  }
+  const symbols: ElfSymbol[] = [];
+  if (slots.size === 0) return symbols;
+  for (const plt of sections) {
+    if (plt.type === SHT_NOBITS || !/^\.plt(\.sec|\.got)?$/.test(plt.name)) continue;
+    within(buf, plt.offset, plt.size, `${plt.name} section`);
+    const entry = plt.entsize >= 8 && plt.entsize <= 32 ? plt.entsize : 16;
+    for (let start = 0; start + entry <= plt.size; start += entry) {
+      for (let i = start; i + 6 <= start + entry; i++) {
+        // ff 25 disp32: jmp *disp32(%rip), possibly after endbr64 or a bnd prefix
+        if (buf[plt.offset + i] !== 0xff || buf[plt.offset + i + 1] !== 0x25) continue;
+        const slot = plt.addr + i + 6 + buf.readInt32LE(plt.offset + i + 2);
+        const name = slots.get(slot);
+        if (name !== undefined) symbols.push({ name: `${name}@plt`, value: plt.addr + start, size: entry, type: 'func', bind: 'local' });
+        break;
+      }
+    }
+  }
+  return symbols;
+}
+
+function readSymbols(buf: Buffer, table: Section, sections: Section[]): ElfSymbol[] {
+  if (table.type === SHT_NOBITS || table.size === 0) return [];
+  if (table.entsize !== SYM_SIZE) throw new Truncated(`symbol size ${table.entsize}, expected ${SYM_SIZE}`);
+  within(buf, table.offset, table.size, 'symbol table');
+  const strings = sections[table.link];
+  if (!strings) throw new Truncated(`symbol table names string table ${table.link}, which does not exist`);
+  within(buf, strings.offset, strings.size, 'string table');
+  const symbols: ElfSymbol[] = [];
+  const count = Math.floor(table.size / SYM_SIZE);
+  for (let i = 1; i < count; i++) {
+    const at = table.offset + i * SYM_SIZE;
+    const info = buf[at + 4];
+    const kind = info & 0xf;
+    const shndx = buf.readUInt16LE(at + 6);
+    // Undefined symbols are imports; absolute ones are not addresses in the
+    // image; section and file symbols name no code. SHN_XINDEX (the index
+    // is elsewhere) still means defined, which is all that matters here.
+    if (shndx === SHN_UNDEF || shndx === SHN_ABS || kind === STT_SECTION || kind === STT_FILE) continue;
+    const nameOffset = buf.readUInt32LE(at);
+    if (nameOffset >= strings.size) throw new Truncated(`symbol name offset ${nameOffset} past its string table`);
+    const name = cString(buf, strings.offset + nameOffset, strings.offset + strings.size);
+    if (name === '') continue;
+    const bindBits = info >> 4;
+    symbols.push({
+      name,
+      value: u64(buf, at + 8),
+      size: u64(buf, at + 16),
+      type: kind === STT_FUNC ? 'func' : kind === STT_OBJECT ? 'object' : 'other',
+      bind: bindBits === 0 ? 'local' : bindBits === 1 ? 'global' : bindBits === 2 ? 'weak' : 'other',
+    });
+  }
+  return symbols;
+}

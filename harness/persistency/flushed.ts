@@ -1,0 +1,118 @@
+// flushed -- the persistency model of the original libpmem "fit" mode.
+//
+// DESIGN.md, "Persistency models":
+//   `flushed`: for each line, its content at its last flush (`clflush`,
+//   `clflushopt`, `clwb`, `msync`) or write syscall up to k; unflushed stores
+//   are lost; fences ignored. This is the original libpmem "fit" mode.
+//   States per crash point: 1.
+//
+// Two images over the same base: `cached`, every line's current content
+// (stores, non-temporal stores and write syscalls applied in order), and
+// `durable`, what a crash leaves. A flush, or a sync (msync/fsync/fdatasync)
+// of a range, copies the named lines' current content into the durable image;
+// a write syscall does the same for the lines it touches (their whole current
+// content: the rest of the line was written back with it). Non-temporal
+// stores are stores like any other here: lost unless their line is flushed.
+// `dirty` lists the lines whose cached content may differ from the durable
+// one, so that flushing a clean line is known not to change anything.
+
+import { BaseImage, ImageSet } from '../image/image';
+import { EventKind, TraceEvent } from '../trace/event';
+import { CrashGroup, CrashState, PersistencyTrace } from './types';
+import { Lease, ModelMachine, eventLines, walkGroups } from './walk';
+
+export class FlushedMachine implements ModelMachine {
+  private readonly cached: ImageSet;
+  private readonly durable: ImageSet;
+  private readonly dirty: Set<number>[];
+
+  constructor(base: BaseImage) {
+    this.cached = new ImageSet(base, { hashed: false });
+    this.durable = new ImageSet(base, { hashed: true });
+    this.dirty = base.files.map(() => new Set<number>());
+  }
+
+  affects(event: TraceEvent): boolean {
+    switch (event.kind) {
+      case EventKind.Write:
+        return event.length > 0;
+      case EventKind.Clflush:
+      case EventKind.Clflushopt:
+      case EventKind.Clwb:
+      case EventKind.Sync:
+        return this.anyDirty(event);
+      default:
+        return false;
+    }
+  }
+
+  apply(event: TraceEvent): void {
+    switch (event.kind) {
+      case EventKind.Store:
+      case EventKind.NtStore: {
+        if (event.length === 0) return;
+        this.cached.write(event.fileId, event.offset, event.data as Uint8Array);
+        const { first, end } = eventLines(event, this.cached.size(event.fileId));
+        for (let line = first; line < end; line++) this.dirty[event.fileId].add(line);
+        return;
+      }
+      case EventKind.Write: {
+        if (event.length === 0) return;
+        this.cached.write(event.fileId, event.offset, event.data as Uint8Array);
+        const { first, end } = eventLines(event, this.cached.size(event.fileId));
+        for (let line = first; line < end; line++) this.flushLine(event.fileId, line);
+        return;
+      }
+      case EventKind.Clflush:
+      case EventKind.Clflushopt:
+      case EventKind.Clwb:
+      case EventKind.Sync:
+        for (const line of this.dirtyLines(event)) this.flushLine(event.fileId, line);
+        return;
+      default:
+        return;
+    }
+  }
+
+  states(_first: number, lease: Lease): CrashState[] {
+    const durable = this.durable;
+    return [{
+      hash: durable.hash(),
+      materialize: () => {
+        lease.check();
+        return durable.materialize();
+      },
+      describe: () => {
+        lease.check();
+        return [];
+      },
+    }];
+  }
+
+  private flushLine(fileId: number, line: number): void {
+    this.durable.copyLine(this.cached, fileId, line);
+    this.dirty[fileId].delete(line);
+  }
+
+  private anyDirty(event: TraceEvent): boolean {
+    for (const _ of this.dirtyLines(event)) return true;
+    return false;
+  }
+
+  /** dirtyLines -- the dirty lines a flush or sync names (by lookup for small
+   *  ranges, by scanning the dirty set for large ones). */
+  private *dirtyLines(event: TraceEvent): Generator<number> {
+    const dirty = this.dirty[event.fileId];
+    const { first, end } = eventLines(event, this.cached.size(event.fileId));
+    if (end - first <= dirty.size) {
+      for (let line = first; line < end; line++) if (dirty.has(line)) yield line;
+    } else {
+      for (const line of [...dirty]) if (line >= first && line < end) yield line;
+    }
+  }
+}
+
+/** flushedCrashStates -- one state per crash point: each line as of its last flush or write syscall. */
+export function flushedCrashStates(trace: PersistencyTrace): Generator<CrashGroup, void, undefined> {
+  return walkGroups(trace, new FlushedMachine(new BaseImage(trace.images)));
+}

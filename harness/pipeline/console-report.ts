@@ -1,0 +1,60 @@
+// console-report -- the terminal form of results: collated ranges in the
+// style of the original allcounts, then a summary table. Colour only on a TTY.
+
+import chalk from 'chalk';
+import type { Results, RunResult } from '../results/schema';
+
+const MAX_OUTPUT_LINES = 6;
+
+function indent(text: string): string {
+  const lines = text.trimEnd().split('\n');
+  const shown = lines.slice(0, MAX_OUTPUT_LINES).map((line) => `    ${line}`);
+  if (lines.length > MAX_OUTPUT_LINES) shown.push(`    ... (${lines.length - MAX_OUTPUT_LINES} more lines)`);
+  return shown.join('\n');
+}
+
+export function formatRun(run: RunResult): string {
+  const out: string[] = [];
+  const title = `${run.target} / ${run.model}: ${run.instructions} instructions, ${run.crashPoints} crash points, ${run.distinctImages} distinct images, ${run.violations} violating crash points`;
+  out.push(chalk.bold(`== ${title}`));
+  for (const group of run.groups) {
+    out.push(`Output for iterations: ${group.crashPoints}`);
+    if (group.recoveryOutput.trim()) out.push(indent(group.recoveryOutput));
+    const verdict = group.violation
+      ? chalk.red(`VIOLATION (${group.kind})${group.failed.length ? `: ${group.failed.slice(0, 3).join('; ')}` : ''}`)
+      : chalk.green('consistent');
+    out.push(`  verdict: ${verdict}`);
+  }
+  return out.join('\n');
+}
+
+function pad(text: string, width: number, right = false): string {
+  return right ? text.padStart(width) : text.padEnd(width);
+}
+
+export function formatSummary(results: Results): string {
+  const header = ['target', 'model', 'instructions', 'crash points', 'images', 'violations', 'seconds', 'status'];
+  const rows = results.runs.map((run) => [
+    run.target,
+    run.model,
+    String(run.instructions),
+    String(run.crashPoints),
+    String(run.distinctImages),
+    String(run.violations),
+    run.seconds.toFixed(1),
+    run.status === 'pass'
+      ? (run.expect === 'violations' ? 'pass (control: violations found)' : 'pass')
+      : (run.expect === 'violations' ? 'FAIL (control found no violations)' : 'FAIL'),
+  ]);
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
+  const numeric = (i: number) => i >= 2 && i <= 6;
+  const line = (cells: string[]) => cells.map((cell, i) => pad(cell, widths[i], numeric(i))).join('  ');
+  const out = [chalk.bold(line(header))];
+  for (const row of rows) {
+    const text = line(row);
+    out.push(row[7].startsWith('pass') ? text : chalk.red(text));
+  }
+  if (results.incomplete) out.push(chalk.yellow(`incomplete: ${results.incompleteReason ?? 'interrupted'}`));
+  out.push(results.status === 'pass' ? chalk.green('pmfit: all runs as expected') : chalk.red('pmfit: crash-consistency violations found'));
+  return out.join('\n');
+}

@@ -1,0 +1,128 @@
+// run-target -- the main job for one target: set up a fresh pool, record the
+// workload once, then for each persistency model enumerate the crash states,
+// recover and check every distinct image, and collate the outcomes.
+
+import * as fs from 'fs';
+import { PmfitError, usageError } from '../_internals/errors';
+import { tempDir, tempPath } from '../_internals/temp-root';
+import { CommandsOutcome, runCommands } from '../check/run-commands';
+import { checkCrashStates, RecoveryCache } from '../check/runner';
+import type { Command, TargetSpec } from '../check/spec';
+import { crashStates, ModelName } from '../persistency/model';
+import type { RunResult, TargetRecord } from '../results/schema';
+import { TraceReader } from '../trace/format';
+import { recordTrace } from '../trace/record';
+import { resolveCommand } from '../tracer/resolve-command';
+import { toRunResult } from './to-run-result';
+
+export interface RunTargetOptions {
+  spec: TargetSpec;
+  models: ModelName[];
+  maxStates: number;
+  seed: number;
+  jobs: number;
+  timeoutMs: number;
+  maxSteps?: number;
+  onPhase?(phase: string, total?: number): void;
+  onProgress?(done: number): void;
+}
+
+export interface TargetOutcome {
+  target: TargetRecord;
+  runs: RunResult[];
+}
+
+/** substitute -- `{dir}` in a spec command becomes the working directory. */
+export function substitute(command: Command, dir: string): string[] {
+  return command.argv.map((arg) => arg.split('{dir}').join(dir));
+}
+
+export async function runTarget(options: RunTargetOptions): Promise<TargetOutcome> {
+  const { spec } = options;
+  const work = tempDir(`${spec.name}-work`);
+  const env = { ...process.env, ...spec.env };
+  const setup = await runCommands(spec.setup, work, { timeoutMs: options.timeoutMs, env: spec.env });
+  if (setup.kind !== 'ok') {
+    throw new PmfitError(`setup of ${spec.name} failed (${describeFailure(setup)})`);
+  }
+
+  options.onPhase?.(`${spec.name}: recording`);
+  const tracePath = tempPath(`${spec.name}.trace`);
+  const logPath = tempPath(`${spec.name}-workload.log`);
+  const log = fs.openSync(logPath, 'w');
+  const started = Date.now();
+  let header;
+  try {
+    header = await recordTrace({
+      command: resolveCommand(substitute(spec.workload, work)),
+      pmFiles: spec.pmFiles,
+      output: tracePath,
+      cwd: work,
+      env: { ...env, ...spec.workload.env },
+      stdoutFd: log,
+      stderrFd: log,
+      functionName: spec.functionName,
+      maxSteps: options.maxSteps,
+      onProgress: options.onProgress,
+    });
+  } finally {
+    fs.closeSync(log);
+  }
+  const recordSeconds = (Date.now() - started) / 1000;
+  if (header.exitCode !== 0) {
+    const output = fs.readFileSync(logPath, 'utf8').trim().split('\n').slice(-1)[0] ?? '';
+    throw usageError(`workload of ${spec.name} exited with status ${header.exitCode}${output ? `: ${output}` : ''}`);
+  }
+
+  const target: TargetRecord = {
+    name: spec.name,
+    description: spec.description,
+    expect: spec.expect,
+    command: header.argv,
+    pmFiles: spec.pmFiles,
+    instructions: header.instructions,
+    events: header.events,
+    regions: header.regions.length,
+    recordSeconds,
+  };
+
+  const reader = TraceReader.open(tracePath);
+  const cache = new RecoveryCache();
+  const runs: RunResult[] = [];
+  try {
+    for (const model of options.models) {
+      options.onPhase?.(`${spec.name} / ${model}: checking`, header.instructions + 1);
+      const modelStarted = Date.now();
+      const trace = {
+        images: reader.images(),
+        events: { [Symbol.iterator]: () => reader.events() },
+        instructions: header.instructions,
+      };
+      const report = await checkCrashStates({
+        groups: crashStates(model, trace, { maxStates: options.maxStates, seed: options.seed }),
+        regions: header.regions,
+        spec,
+        timeoutMs: options.timeoutMs,
+        jobs: options.jobs,
+        cache,
+        onProgress: (done: number) => options.onProgress?.(done),
+      });
+      runs.push(toRunResult({
+        spec,
+        model,
+        header,
+        report,
+        seconds: (Date.now() - modelStarted) / 1000,
+      }));
+    }
+  } finally {
+    reader.close();
+  }
+  return { target, runs };
+}
+
+function describeFailure(outcome: Exclude<CommandsOutcome, { kind: 'ok' }>): string {
+  const why = outcome.kind === 'crashed' ? `killed by ${outcome.signal}` : outcome.kind === 'timeout' ? 'timed out' : `exit status ${outcome.exitCode}`;
+  const last = outcome.output.trim().split('\n').slice(-1)[0];
+  return `${outcome.command}: ${why}${last ? `: ${last}` : ''}`;
+}

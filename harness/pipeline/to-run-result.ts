@@ -1,0 +1,72 @@
+// to-run-result -- one model's check report, collated into the results.json
+// form: outcome groups with ranges, counts, a status and a way to reproduce.
+
+import { shellQuote } from '../_internals/shell-words';
+import { mergeSpans } from '../_internals/collate';
+import { collateOutcomes, normalizeOutput } from '../check/outcome-groups';
+import type { CheckReport } from '../check/runner';
+import type { TargetSpec } from '../check/spec';
+import { isViolation, Verdict } from '../check/verdict';
+import type { ModelName } from '../persistency/model';
+import type { OutcomeGroup, RunResult } from '../results/schema';
+import type { TraceHeader } from '../trace/format';
+import { displayCommand } from '../check/run-commands';
+
+export interface RunResultInput {
+  spec: TargetSpec;
+  model: ModelName;
+  header: TraceHeader;
+  report: CheckReport;
+  seconds: number;
+}
+
+function verdictOutput(verdict: Verdict): string {
+  return verdict.kind === 'ok' ? '' : normalizeOutput(verdict.output);
+}
+
+/** reproduceCommand -- shell lines that set up a fresh pool in a new
+ *  directory and crash the workload at k the way `pmfit crash` does. */
+export function reproduceCommand(spec: TargetSpec, k: number): string {
+  const env = Object.entries({ ...spec.env, ...spec.workload.env }).map(([name, value]) => `${name}=${shellQuote(value)} `).join('');
+  const setup = spec.setup.map((command) => displayCommand(command).split('{dir}').join('.'));
+  const workload = spec.workload.argv.map((arg) => shellQuote(arg.split('{dir}').join('.'))).join(' ');
+  return ['cd "$(mktemp -d)"', ...setup.map((line) => `${env}${line}`), `${env}pmfit crash ${k} -- ${workload}`].join(' && ');
+}
+
+export function toRunResult(input: RunResultInput): RunResult {
+  const { spec, model, header, report } = input;
+  const states = report.outcomes.reduce((sum, outcome) => sum + (outcome.last - outcome.first + 1), 0);
+  const violating = mergeSpans(report.outcomes.filter((outcome) => isViolation(outcome.verdict)));
+  const violations = violating.reduce((sum, span) => sum + (span.last - span.first + 1), 0);
+  const groups: OutcomeGroup[] = collateOutcomes(report.outcomes).map((group, i) => {
+    const k = group.spans[0].first;
+    const hash = group.hashes[0];
+    const example = report.outcomes.find((outcome) => outcome.hash === hash && outcome.first <= k && k <= outcome.last)
+      ?? report.outcomes.find((outcome) => outcome.hash === hash);
+    return {
+      id: `${spec.name}-${model}-${i + 1}`,
+      kind: group.kind,
+      violation: isViolation(group.verdict),
+      crashPoints: group.ranges,
+      count: group.crashPoints,
+      images: group.hashes.length,
+      failed: group.verdict.kind === 'invariant' ? group.verdict.failed : [],
+      recoveryOutput: verdictOutput(group.verdict),
+      example: { k, hash, describe: example?.describe, reproduce: reproduceCommand(spec, k) },
+    };
+  });
+  const expected = spec.expect === 'violations' ? violations > 0 : violations === 0;
+  return {
+    target: spec.name,
+    model,
+    expect: spec.expect,
+    instructions: header.instructions,
+    crashPoints: header.instructions + 1,
+    states,
+    distinctImages: report.distinctImages,
+    violations,
+    seconds: input.seconds,
+    status: expected ? 'pass' : 'fail',
+    groups,
+  };
+}

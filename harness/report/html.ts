@@ -1,0 +1,430 @@
+// html -- reports/index.html: one self-contained page (inline CSS, script and
+// SVG; no fonts, scripts or images fetched from anywhere) made from
+// results.json alone.
+//
+//   - summary: one row per target × model with the verdict's colour;
+//   - optional mutant detection table (extras.bugs);
+//   - per run: a timeline of crash points coloured by outcome group (click a
+//     band to open its group) and the list of groups;
+//   - group details (next instruction, PM line hex dumps, recovery output,
+//     failed invariants, reproduce command) are rendered by the inline script
+//     only when a group is opened, from the results embedded as JSON, so a run
+//     with 100,000 crash points stays light.
+//
+// Everything from results.json is escaped: HTML text and attributes through
+// escapeHtml, the embedded JSON through jsonForScript (no "<" survives, so no
+// "</script>" or "<!--" can end the script element early).
+
+import type { OutcomeGroup, Results, RunResult, TargetRecord, VerdictKind } from '../results/schema';
+import { CLIENT_SCRIPT } from './client';
+import { abbreviateRanges } from './ranges';
+import { TIMELINE_WIDTH, timelineBands } from './timeline';
+import {
+  checkedCrashPoints, findRun, modelsOf, runIncomplete, runVerdict, sourceLocation, targetNamesOf,
+  verdictLabel, type Verdict,
+} from './verdict';
+
+/** The mutant × model detection table (shape provisional). */
+export interface BugTable {
+  mutants: { name: string; operator: string; results: Record<string, 'killed' | 'survived'>; equivalent?: string }[];
+  rates: Record<string, number>;
+}
+
+export interface HtmlExtras {
+  bugs?: unknown;
+}
+
+export function escapeHtml(value: unknown): string {
+  return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** jsonForScript -- JSON safe inside <script type="application/json">. */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+export function isBugTable(value: unknown): value is BugTable {
+  if (!value || typeof value !== 'object') return false;
+  const table = value as Partial<BugTable>;
+  if (!Array.isArray(table.mutants) || !table.rates || typeof table.rates !== 'object') return false;
+  for (const rate of Object.values(table.rates)) if (typeof rate !== 'number') return false;
+  return table.mutants.every((m) => m && typeof m === 'object' && typeof m.name === 'string'
+    && typeof m.operator === 'string' && !!m.results && typeof m.results === 'object'
+    && Object.values(m.results).every((r) => r === 'killed' || r === 'survived')
+    && (m.equivalent === undefined || typeof m.equivalent === 'string'));
+}
+
+const KIND_LABEL: Record<VerdictKind, string> = {
+  ok: 'ok',
+  invariant: 'invariant violated',
+  'recovery-crashed': 'recovery crashed',
+  'recovery-timeout': 'recovery timed out',
+  'recovery-failed': 'recovery failed',
+};
+
+const PALETTE: Record<VerdictKind, string[]> = {
+  ok: ['#2f9e5b', '#6cc28b', '#1f7a43', '#a2dab5'],
+  invariant: ['#d62839', '#9e1b2a', '#f26170', '#6e0f1a'],
+  'recovery-crashed': ['#7b2cbf', '#a463e0', '#561d8a'],
+  'recovery-timeout': ['#e8590c', '#f59f3a', '#b3440a'],
+  'recovery-failed': ['#c2185b', '#ec5f91', '#8c1042'],
+};
+
+function kindLabel(kind: string): string {
+  return (KIND_LABEL as Record<string, string>)[kind] ?? kind;
+}
+
+/** Colours of a run's groups: by kind, shades cycling within a kind. */
+function groupColours(run: RunResult): string[] {
+  const used = new Map<string, number>();
+  return run.groups.map((group) => {
+    const palette = (PALETTE as Record<string, string[]>)[group.kind] ?? ['#6c757d', '#495057', '#adb5bd'];
+    const n = used.get(group.kind) ?? 0;
+    used.set(group.kind, n + 1);
+    return palette[n % palette.length];
+  });
+}
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+export function formatCount(n: number): string {
+  return Number.isFinite(n) ? integer.format(n) : String(n);
+}
+
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return String(s);
+  return s < 10 ? s.toFixed(2) : s < 1000 ? s.toFixed(1) : integer.format(Math.round(s));
+}
+
+/** Shortest decimal for SVG coordinates. */
+function coord(n: number): string {
+  return String(Math.round(n * 100) / 100);
+}
+
+function runAnchor(index: number): string {
+  return `run-${index}`;
+}
+
+function groupAnchor(run: number, group: number): string {
+  return `g-${run}-${group}`;
+}
+
+function verdictBadge(verdict: Verdict, extra = ''): string {
+  return `<span class="badge v-${verdict}">${escapeHtml(verdictLabel[verdict])}${extra}</span>`;
+}
+
+function renderHeader(results: Results): string {
+  const o = results.options;
+  const overall = results.status === 'pass' ? 'pass' : 'fail';
+  const started = Date.parse(results.startedAt);
+  const finished = Date.parse(results.finishedAt);
+  const duration = Number.isFinite(started) && Number.isFinite(finished) ? ` (${formatSeconds((finished - started) / 1000)} s)` : '';
+  return `<header>
+<h1>pmfit report <span class="badge overall o-${overall}" id="overall">${overall === 'pass' ? 'PASS' : 'FAIL'}</span></h1>
+<p class="meta">pmfit ${escapeHtml(results.pmfitVersion)} · ${escapeHtml(results.startedAt)} → ${escapeHtml(results.finishedAt)}${escapeHtml(duration)}<br>
+models ${escapeHtml(o.models.join(', '))} · max states ${escapeHtml(o.maxStates)} · seed ${escapeHtml(o.seed)} · jobs ${escapeHtml(o.jobs)} · recovery timeout ${escapeHtml(formatSeconds(o.timeoutMs / 1000))} s</p>
+</header>`;
+}
+
+function renderIncomplete(results: Results): string {
+  if (!results.incomplete) return '';
+  const reason = results.incompleteReason ? `: ${escapeHtml(results.incompleteReason)}` : '';
+  return `<div class="banner incomplete" role="alert" id="incomplete"><b>Incomplete results</b>${reason}. The numbers below cover only what was checked before the run stopped.</div>`;
+}
+
+const SUMMARY_COLUMNS: { key: keyof RunResult; title: string; format: (n: number) => string }[] = [
+  { key: 'instructions', title: 'Instructions', format: formatCount },
+  { key: 'crashPoints', title: 'Crash points', format: formatCount },
+  { key: 'states', title: 'States', format: formatCount },
+  { key: 'distinctImages', title: 'Distinct images', format: formatCount },
+  { key: 'violations', title: 'Violations', format: formatCount },
+  { key: 'seconds', title: 'Seconds', format: formatSeconds },
+];
+
+function renderSummary(results: Results, runIndex: Map<RunResult, number>): string {
+  const rows: string[] = [];
+  for (const target of targetNamesOf(results)) {
+    let first = true;
+    for (const model of modelsOf(results)) {
+      const run = findRun(results, target, model);
+      const nameCell = `<th scope="row" class="target${first ? '' : ' repeat'}">${escapeHtml(target)}</th>`;
+      first = false;
+      if (!run) {
+        // A target × model pair the options asked for but results lack.
+        if (!results.options.models.includes(model as RunResult['model'])) continue;
+        rows.push(`<tr class="row v-incomplete" data-target="${escapeHtml(target)}" data-model="${escapeHtml(model)}">${nameCell}<td class="model">${escapeHtml(model)}</td><td class="expect">—</td>${SUMMARY_COLUMNS.map((c) => `<td class="num" data-col="${c.key}">—</td>`).join('')}<td class="status" data-col="status"><span class="badge v-incomplete">not run</span></td></tr>`);
+        continue;
+      }
+      const verdict = runVerdict(results, run);
+      const partial = verdict !== 'incomplete' && runIncomplete(results, run) ? ' (partial)' : '';
+      const index = runIndex.get(run) ?? 0;
+      rows.push(`<tr class="row v-${verdict}" data-target="${escapeHtml(target)}" data-model="${escapeHtml(model)}" data-verdict="${verdict}">${nameCell}<td class="model"><a href="#${runAnchor(index)}">${escapeHtml(model)}</a></td><td class="expect">${run.expect === 'violations' ? 'violations (control)' : 'consistent'}</td>${SUMMARY_COLUMNS.map((c) => `<td class="num" data-col="${c.key}">${escapeHtml(c.format(run[c.key] as number))}</td>`).join('')}<td class="status" data-col="status">${verdictBadge(verdict, escapeHtml(partial))}</td></tr>`);
+    }
+  }
+  return `<section id="summary">
+<h2>Summary</h2>
+<div class="scroll"><table class="summary">
+<thead><tr><th>Target</th><th>Model</th><th>Expect</th>${SUMMARY_COLUMNS.map((c) => `<th class="num">${c.title}</th>`).join('')}<th>Status</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table></div>
+<p class="legend"><span class="badge v-consistent">consistent</span> no violation in a consistent target · <span class="badge v-violations">violations</span> a consistent target with violations · <span class="badge v-control-found">expected violations</span> a positive control found the violations it must · <span class="badge v-control-missed">control found none</span> a positive control found nothing · <span class="badge v-incomplete">incomplete</span> stopped before the end</p>
+</section>`;
+}
+
+function renderBugs(bugs: unknown): string {
+  if (bugs === undefined) return '';
+  if (!isBugTable(bugs)) {
+    return '<section id="bugs"><h2>Mutant detection</h2><p class="note">The detection table has a format this report does not know; it is left out.</p></section>';
+  }
+  const models = Object.keys(bugs.rates);
+  for (const mutant of bugs.mutants) for (const model of Object.keys(mutant.results)) if (!models.includes(model)) models.push(model);
+  const rows = bugs.mutants.map((mutant) => {
+    const cells = models.map((model) => {
+      const result = mutant.results[model];
+      if (mutant.equivalent !== undefined && result !== 'killed') return `<td class="mut equivalent" data-model="${escapeHtml(model)}">equivalent</td>`;
+      return result ? `<td class="mut ${result}" data-model="${escapeHtml(model)}">${result}</td>` : `<td class="mut none" data-model="${escapeHtml(model)}">—</td>`;
+    }).join('');
+    const note = mutant.equivalent !== undefined ? `<span class="note">equivalent: ${escapeHtml(mutant.equivalent)}</span>` : '';
+    return `<tr data-mutant="${escapeHtml(mutant.name)}"><th scope="row"><code>${escapeHtml(mutant.name)}</code>${note}</th><td>${escapeHtml(mutant.operator)}</td>${cells}</tr>`;
+  });
+  const rates = models.map((model) => {
+    const rate = bugs.rates[model];
+    return `<td class="rate" data-model="${escapeHtml(model)}">${typeof rate === 'number' ? `${escapeHtml((rate * 100).toFixed(1))}%` : '—'}</td>`;
+  }).join('');
+  return `<section id="bugs">
+<h2>Mutant detection</h2>
+<div class="scroll"><table class="bugs">
+<thead><tr><th>Mutant</th><th>Operator</th>${models.map((m) => `<th>${escapeHtml(m)}</th>`).join('')}</tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+<tfoot><tr><th scope="row">detection rate</th><td></td>${rates}</tr></tfoot>
+</table></div>
+</section>`;
+}
+
+function renderTimeline(run: RunResult, index: number, colours: string[]): string {
+  const timeline = timelineBands(run);
+  const height = 28;
+  const rects = timeline.bands.map((band) => {
+    const group = run.groups[band.group];
+    const points = band.first === band.last ? `crash point ${band.first}` : `crash points ${band.first}-${band.last}`;
+    const title = `${kindLabel(group.kind)} (group ${group.id}): ${points}${band.mixed ? ', mixed with other outcomes' : ''}`;
+    return `<rect class="band${group.violation ? ' viol' : ''}" x="${coord(band.x)}" y="0" width="${coord(band.width)}" height="${height}" fill="${colours[band.group]}" data-goto="${groupAnchor(index, band.group)}"><title>${escapeHtml(title)}</title></rect>`;
+  });
+  const last = timeline.domain - 1;
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
+    const k = Math.round(f * last);
+    const left = timeline.domain > 0 ? ((k + 0.5) / timeline.domain) * 100 : 0;
+    return `<span style="left:${coord(left)}%">${formatCount(k)}</span>`;
+  });
+  const caption = timeline.binned
+    ? `x: crash point k (power lost after instruction k), 0–${formatCount(last)}. ${formatCount(timeline.domain)} crash points binned into ${TIMELINE_WIDTH} columns: a column shows its violation, if any, else its most frequent outcome. Click a band to open its group.`
+    : `x: crash point k (power lost after instruction k), 0–${formatCount(last)}. Click a band to open its group. Grey: not checked.`;
+  return `<figure class="timeline">
+<svg class="tl" viewBox="0 0 ${TIMELINE_WIDTH} ${height}" preserveAspectRatio="none" role="img" aria-label="timeline of ${escapeHtml(run.target)} under ${escapeHtml(run.model)}" data-run="${index}" data-binned="${timeline.binned}">
+<rect class="bg" x="0" y="0" width="${TIMELINE_WIDTH}" height="${height}"/>
+${rects.join('\n')}
+</svg>
+<div class="axis">${ticks.join('')}</div>
+<figcaption>${caption}</figcaption>
+</figure>`;
+}
+
+function renderGroupSummary(run: RunResult, runIdx: number, group: OutcomeGroup, groupIdx: number, colour: string): string {
+  const expected = group.violation && run.expect === 'violations';
+  const tag = group.violation ? (expected ? '<span class="tag expected">expected</span>' : '<span class="tag viol">violation</span>') : '';
+  const location = sourceLocation(group.example?.next);
+  const failed = group.failed.length > 0
+    ? `<span class="first-failed">${escapeHtml(group.failed[0])}${group.failed.length > 1 ? ` (+${group.failed.length - 1})` : ''}</span>`
+    : '';
+  return `<details class="group${group.violation ? ' viol' : ''}" id="${groupAnchor(runIdx, groupIdx)}" data-run="${runIdx}" data-group="${groupIdx}" data-kind="${escapeHtml(group.kind)}">
+<summary><span class="swatch" style="background:${colour}"></span><span class="kind">${escapeHtml(kindLabel(group.kind))}</span>${tag}<span class="count">${formatCount(group.count)} crash point${group.count === 1 ? '' : 's'}</span><code class="points">${escapeHtml(abbreviateRanges(group.crashPoints))}</code><span class="images">${formatCount(group.images)} image${group.images === 1 ? '' : 's'}</span>${location ? `<span class="src">${escapeHtml(location)}</span>` : ''}${failed}<span class="gid">${escapeHtml(group.id)}</span></summary>
+<div class="detail"><noscript>Details need JavaScript; they are in results.json.</noscript></div>
+</details>`;
+}
+
+function renderRun(results: Results, run: RunResult, index: number): string {
+  const verdict = runVerdict(results, run);
+  const colours = groupColours(run);
+  const order = run.groups.map((_, i) => i).sort((a, b) => Number(run.groups[b].violation) - Number(run.groups[a].violation) || a - b);
+  const checked = runIncomplete(results, run)
+    ? ` · <span class="partial">checked ${formatCount(checkedCrashPoints(run))} of ${formatCount(run.instructions + 1)} crash points</span>`
+    : '';
+  const groups = order.map((g) => renderGroupSummary(run, index, run.groups[g], g, colours[g]));
+  return `<section class="run v-${verdict}" id="${runAnchor(index)}" data-target="${escapeHtml(run.target)}" data-model="${escapeHtml(run.model)}">
+<h3>${escapeHtml(run.target)} <span class="sep">·</span> ${escapeHtml(run.model)} ${verdictBadge(verdict)}</h3>
+<p class="stats">${formatCount(run.instructions)} instructions · ${formatCount(run.crashPoints)} crash points · ${formatCount(run.states)} states · ${formatCount(run.distinctImages)} distinct images · ${formatCount(run.violations)} crash points with violations · ${formatSeconds(run.seconds)} s${checked}</p>
+${renderTimeline(run, index, colours)}
+<div class="groups">
+${groups.length > 0 ? groups.join('\n') : '<p class="note">No outcome groups recorded.</p>'}
+</div>
+</section>`;
+}
+
+function renderTargets(targets: TargetRecord[]): string {
+  if (targets.length === 0) return '';
+  const rows = targets.map((t) => `<tr data-target="${escapeHtml(t.name)}"><th scope="row">${escapeHtml(t.name)}</th><td>${t.expect === 'violations' ? 'violations (positive control)' : 'consistent'}</td><td>${escapeHtml(t.description)}</td><td><code>${escapeHtml(t.command.join(' '))}</code></td><td>${t.pmFiles.map((f) => `<code>${escapeHtml(f)}</code>`).join('<br>')}</td><td class="num">${formatCount(t.instructions)}</td><td class="num">${formatCount(t.events)}</td><td class="num">${formatCount(t.regions)}</td><td class="num">${formatSeconds(t.recordSeconds)}</td></tr>`);
+  return `<section id="targets">
+<h2>Targets</h2>
+<div class="scroll"><table class="targets">
+<thead><tr><th>Target</th><th>Expect</th><th>Description</th><th>Command</th><th>PM files</th><th class="num">Instructions</th><th class="num">Events</th><th class="num">Regions</th><th class="num">Record s</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table></div>
+</section>`;
+}
+
+const STYLE = `
+:root { --fg:#1d2430; --muted:#5b6675; --line:#d8dde4; --bg:#ffffff; --panel:#f5f7fa;
+  --pass:#2f9e5b; --pass-bg:#e3f4e9; --fail:#c92a3a; --fail-bg:#fbe4e6; --ctl:#b26a00; --ctl-bg:#fff1d6;
+  --inc:#6c757d; --inc-bg:#eceef1; --mono: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, "Liberation Mono", monospace; }
+* { box-sizing: border-box; }
+body { margin: 0; color: var(--fg); background: var(--bg); font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", "Liberation Sans", sans-serif; }
+main { max-width: 1280px; margin: 0 auto; padding: 16px 20px 48px; }
+header h1 { margin: 0 0 4px; font-size: 22px; }
+.meta { margin: 0 0 12px; color: var(--muted); }
+h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+h3 { font-size: 16px; margin: 0 0 4px; }
+h5 { font-size: 13px; margin: 14px 0 6px; color: var(--muted); text-transform: uppercase; letter-spacing: .03em; }
+code, pre { font-family: var(--mono); font-size: 12.5px; }
+a { color: #1f5fbf; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; }
+th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+thead th { background: var(--panel); font-weight: 600; white-space: nowrap; }
+.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.summary th.repeat { color: transparent; }
+table.summary tr.row > th:first-child { box-shadow: inset 4px 0 0 var(--inc); }
+table.summary tr.v-consistent > th:first-child { box-shadow: inset 4px 0 0 var(--pass); }
+table.summary tr.v-violations > th:first-child, table.summary tr.v-control-missed > th:first-child { box-shadow: inset 4px 0 0 var(--fail); }
+table.summary tr.v-control-found > th:first-child { box-shadow: inset 4px 0 0 var(--ctl); }
+table.summary tr.v-violations, table.summary tr.v-control-missed { background: #fff4f5; }
+table.summary tr.v-incomplete { background: #f7f8f9; color: #4a525c; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; white-space: nowrap; border: 1px solid transparent; vertical-align: 1px; }
+.v-consistent.badge { background: var(--pass-bg); color: #19613a; border-color: #a9dbbb; }
+.v-violations.badge, .v-control-missed.badge { background: var(--fail); color: #fff; }
+.v-control-found.badge { background: var(--ctl-bg); color: #7a4800; border: 1px dashed var(--ctl); }
+.v-incomplete.badge { background: var(--inc-bg); color: #4a525c; border-color: #c9ced4; }
+.overall { font-size: 14px; vertical-align: 3px; }
+.o-pass { background: var(--pass); color: #fff; }
+.o-fail { background: var(--fail); color: #fff; }
+.legend { color: var(--muted); font-size: 12.5px; line-height: 2; }
+.banner { margin: 8px 0 12px; padding: 10px 14px; border-radius: 6px; }
+.banner.incomplete { background: var(--inc-bg); border-left: 5px solid var(--inc); }
+.note { color: var(--muted); margin-left: 8px; font-size: 12.5px; }
+table.bugs td.killed { background: var(--pass-bg); color: #19613a; }
+table.bugs td.survived { background: var(--fail-bg); color: #8e1b28; font-weight: 600; }
+table.bugs td.equivalent { background: var(--inc-bg); color: #4a525c; font-style: italic; }
+table.bugs tfoot td, table.bugs tfoot th { font-weight: 600; border-top: 2px solid var(--line); }
+section.run { margin: 18px 0 28px; padding: 12px 14px; border: 1px solid var(--line); border-left: 5px solid var(--inc); border-radius: 6px; }
+section.run.v-consistent { border-left-color: var(--pass); }
+section.run.v-violations, section.run.v-control-missed { border-left-color: var(--fail); }
+section.run.v-control-found { border-left-color: var(--ctl); }
+.sep { color: var(--muted); }
+.stats { margin: 0 0 8px; color: var(--muted); }
+.partial { color: #4a525c; font-weight: 600; }
+figure.timeline { margin: 6px 0 10px; }
+svg.tl { display: block; width: 100%; height: 28px; border: 1px solid var(--line); border-radius: 3px; background: #eef0f3; shape-rendering: crispEdges; }
+svg.tl rect.bg { fill: #e3e6ea; }
+svg.tl rect.band { cursor: pointer; }
+svg.tl rect.band:hover { opacity: .7; }
+.axis { position: relative; height: 18px; font-size: 11.5px; color: var(--muted); font-variant-numeric: tabular-nums; }
+.axis span { position: absolute; top: 2px; transform: translateX(-50%); white-space: nowrap; }
+.axis span:first-child { transform: none; }
+.axis span:last-child { transform: translateX(-100%); }
+figcaption { font-size: 12px; color: var(--muted); }
+details.group { border: 1px solid var(--line); border-radius: 5px; margin: 6px 0; background: #fff; scroll-margin-top: 12px; }
+details.group.viol { border-color: #efb3ba; }
+details.group[open] { box-shadow: 0 1px 4px rgba(0,0,0,.08); }
+details.group.flash { animation: flash 1.2s ease-out; }
+@keyframes flash { from { background: #fff6c2; } to { background: #fff; } }
+details.group > summary { cursor: pointer; padding: 6px 10px; display: flex; flex-wrap: wrap; gap: 4px 12px; align-items: center; }
+details.group > summary::marker { color: var(--muted); }
+.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; flex: none; }
+.kind { font-weight: 600; }
+.tag { font-size: 11.5px; padding: 0 6px; border-radius: 8px; }
+.tag.viol { background: var(--fail); color: #fff; }
+.tag.expected { background: var(--ctl-bg); color: #7a4800; border: 1px dashed var(--ctl); }
+.count { font-variant-numeric: tabular-nums; }
+.points { color: #39424e; max-width: 100%; overflow-wrap: anywhere; }
+.images, .gid { color: var(--muted); font-size: 12.5px; }
+.src { font-family: var(--mono); font-size: 12.5px; color: #1f5fbf; }
+.first-failed { color: #8e1b28; font-size: 12.5px; }
+.detail { padding: 4px 14px 12px; border-top: 1px solid var(--line); }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 10px 0; }
+dl.facts dt { color: var(--muted); }
+dl.facts dd { margin: 0; min-width: 0; }
+.ranges { font-family: var(--mono); font-size: 12px; max-height: 7.5em; overflow: auto; overflow-wrap: anywhere; background: var(--panel); padding: 2px 6px; border-radius: 3px; margin-top: 2px; }
+code.insn { background: #eef3fb; padding: 1px 5px; border-radius: 3px; font-weight: 600; }
+ul.failed { margin: 0; padding-left: 20px; color: #8e1b28; }
+.line { margin: 6px 0 12px; }
+.line-head { margin-bottom: 4px; }
+table.dump { font-family: var(--mono); font-size: 12px; }
+table.dump th { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; font-size: 12px; }
+table.dump td { white-space: pre; padding: 1px 10px; border-bottom: 0; }
+table.dump td.off { color: var(--muted); }
+table.dump td.ascii { color: #39424e; }
+table.dump td.durable .chg { background: #ffd7db; color: #8e1b28; font-weight: 700; border-radius: 2px; }
+table.dump td.image .chg { background: #ffe08a; color: #5c3c00; font-weight: 700; border-radius: 2px; }
+pre.output { background: #1f2430; color: #e8ecf1; padding: 8px 10px; border-radius: 4px; max-height: 24em; overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
+.cmd { display: flex; gap: 8px; align-items: flex-start; }
+.cmd pre { flex: 1; margin: 0; background: var(--panel); padding: 6px 10px; border-radius: 4px; overflow-x: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
+button.copy { font: inherit; font-size: 12.5px; padding: 4px 12px; border: 1px solid #b9c1cc; border-radius: 4px; background: #fff; cursor: pointer; }
+button.copy:hover { background: var(--panel); }
+footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
+@media (max-width: 700px) { main { padding: 10px; } th, td { padding: 3px 6px; } }
+`;
+
+/** renderHtml -- the whole page, from results alone (plus the optional
+ *  mutant detection table). */
+export function renderHtml(results: Results, extras: HtmlExtras = {}): string {
+  const runIndex = new Map<RunResult, number>();
+  results.runs.forEach((run, index) => runIndex.set(run, index));
+  // The order of sections follows the summary: target by target, model by model.
+  const ordered: RunResult[] = [];
+  for (const target of targetNamesOf(results)) {
+    for (const model of modelsOf(results)) {
+      const run = findRun(results, target, model);
+      if (run) ordered.push(run);
+    }
+  }
+  for (const run of results.runs) if (!ordered.includes(run)) ordered.push(run);
+
+  const data = {
+    runs: results.runs.map((run) => ({ target: run.target, model: run.model, expect: run.expect, groups: run.groups })),
+  };
+  const title = `pmfit report — ${results.status === 'pass' ? 'pass' : 'FAIL'}`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+${renderHeader(results)}
+${renderIncomplete(results)}
+${renderSummary(results, runIndex)}
+${renderBugs(extras.bugs)}
+<section id="runs">
+<h2>Runs</h2>
+${ordered.map((run) => renderRun(results, run, runIndex.get(run) ?? 0)).join('\n')}
+</section>
+${renderTargets(results.targets)}
+<footer>Generated by pmfit ${escapeHtml(results.pmfitVersion)} from results.json (schema ${escapeHtml(results.schema)} v${escapeHtml(results.version)}). Self-contained: nothing is loaded from the network.</footer>
+</main>
+<script type="application/json" id="pmfit-data">${jsonForScript(data)}</script>
+<script>${CLIENT_SCRIPT}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,186 @@
+// read-results -- load reports/results.json for the report generators,
+// refusing anything they could not render: a missing or unreadable file,
+// text that is not JSON, another schema, a newer schema version, or a shape
+// that does not match schema.ts (named by its JSON path). Every refusal is a
+// one-line usage error (exit 2).
+
+import * as fs from 'fs';
+import { usageError } from '../_internals/errors';
+import { RESULTS_SCHEMA, RESULTS_VERSION, type Results } from '../results/schema';
+import { parseRanges } from './ranges';
+
+type Check = (value: unknown) => boolean;
+
+const isString: Check = (v) => typeof v === 'string';
+const isNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
+const isCount: Check = (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isBoolean: Check = (v) => typeof v === 'boolean';
+const isExpect: Check = (v) => v === 'consistent' || v === 'violations';
+const isStatus: Check = (v) => v === 'pass' || v === 'fail';
+const isStringArray: Check = (v) => Array.isArray(v) && v.every(isString);
+const optional = (check: Check): Check => (v) => v === undefined || check(v);
+
+const KINDS = ['ok', 'recovery-crashed', 'recovery-timeout', 'recovery-failed', 'invariant'];
+
+class ShapeError extends Error {}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function object(value: unknown, where: string): Record<string, unknown> {
+  if (!isObject(value)) throw new ShapeError(`${where} is not an object`);
+  return value;
+}
+
+function array(value: unknown, where: string): unknown[] {
+  if (!Array.isArray(value)) throw new ShapeError(`${where} is not an array`);
+  return value;
+}
+
+function fields(value: Record<string, unknown>, where: string, checks: Record<string, [Check, string]>): void {
+  for (const [name, [check, what]] of Object.entries(checks)) {
+    if (!check(value[name])) {
+      throw new ShapeError(value[name] === undefined ? `${where}.${name} is missing` : `${where}.${name} is not ${what}`);
+    }
+  }
+}
+
+function checkSite(value: unknown, where: string): void {
+  fields(object(value, where), where, {
+    address: [isString, 'a string'],
+    symbol: [optional(isString), 'a string'],
+    module: [optional(isString), 'a string'],
+    text: [optional(isString), 'a string'],
+    file: [optional(isString), 'a string'],
+    line: [optional(isCount), 'a line number'],
+  });
+}
+
+function checkGroup(value: unknown, where: string): void {
+  const group = object(value, where);
+  fields(group, where, {
+    id: [isString, 'a string'],
+    kind: [(v) => typeof v === 'string' && KINDS.includes(v), `one of ${KINDS.join(', ')}`],
+    violation: [isBoolean, 'a boolean'],
+    crashPoints: [isString, 'a string'],
+    count: [isCount, 'a count'],
+    images: [isCount, 'a count'],
+    failed: [isStringArray, 'an array of strings'],
+    recoveryOutput: [isString, 'a string'],
+  });
+  try {
+    parseRanges(group.crashPoints as string);
+  } catch (err) {
+    throw new ShapeError(`${where}.crashPoints: ${(err as Error).message}`);
+  }
+  const example = object(group.example, `${where}.example`);
+  fields(example, `${where}.example`, {
+    k: [isCount, 'a crash point'],
+    hash: [isString, 'a string'],
+    reproduce: [isString, 'a string'],
+  });
+  if (example.next !== undefined) checkSite(example.next, `${where}.example.next`);
+  if (example.lines !== undefined) {
+    array(example.lines, `${where}.example.lines`).forEach((line, i) => {
+      const at = `${where}.example.lines[${i}]`;
+      fields(object(line, at), at, {
+        file: [isString, 'a string'],
+        offset: [isCount, 'an offset'],
+        durable: [isString, 'a hex string'],
+        image: [isString, 'a hex string'],
+      });
+    });
+  }
+}
+
+function checkRun(value: unknown, where: string): void {
+  const run = object(value, where);
+  fields(run, where, {
+    target: [isString, 'a string'],
+    model: [isString, 'a string'],
+    expect: [isExpect, '"consistent" or "violations"'],
+    instructions: [isCount, 'a count'],
+    crashPoints: [isCount, 'a count'],
+    states: [isCount, 'a count'],
+    distinctImages: [isCount, 'a count'],
+    violations: [isCount, 'a count'],
+    seconds: [isNumber, 'a number'],
+    status: [isStatus, '"pass" or "fail"'],
+  });
+  array(run.groups, `${where}.groups`).forEach((group, i) => checkGroup(group, `${where}.groups[${i}]`));
+}
+
+function checkTarget(value: unknown, where: string): void {
+  fields(object(value, where), where, {
+    name: [isString, 'a string'],
+    description: [isString, 'a string'],
+    expect: [isExpect, '"consistent" or "violations"'],
+    command: [isStringArray, 'an array of strings'],
+    pmFiles: [isStringArray, 'an array of strings'],
+    instructions: [isCount, 'a count'],
+    events: [isCount, 'a count'],
+    regions: [isCount, 'a count'],
+    recordSeconds: [isNumber, 'a number'],
+  });
+}
+
+/** validateResults -- the parsed results.json, checked against schema.ts.
+ *  `name` is how messages refer to it. */
+export function validateResults(value: unknown, name = 'results.json'): Results {
+  if (!isObject(value)) throw usageError(`${name} is not a pmfit results file (not a JSON object)`);
+  if (value.schema !== RESULTS_SCHEMA) {
+    const found = typeof value.schema === 'string' ? `schema "${value.schema}"` : 'no schema field';
+    throw usageError(`${name} is not a pmfit results file (${found}; expected "${RESULTS_SCHEMA}")`);
+  }
+  const version = value.version;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    throw usageError(`${name} has an invalid schema version ${JSON.stringify(version)}`);
+  }
+  if (version > RESULTS_VERSION) {
+    throw usageError(`${name} was written by a newer pmfit (schema version ${version}); this pmfit reads version ${RESULTS_VERSION}`);
+  }
+  try {
+    fields(value, '$', {
+      pmfitVersion: [isString, 'a string'],
+      startedAt: [isString, 'a string'],
+      finishedAt: [isString, 'a string'],
+      incomplete: [isBoolean, 'a boolean'],
+      incompleteReason: [optional(isString), 'a string'],
+      status: [isStatus, '"pass" or "fail"'],
+    });
+    fields(object(value.options, '$.options'), '$.options', {
+      models: [isStringArray, 'an array of strings'],
+      maxStates: [isNumber, 'a number'],
+      seed: [isNumber, 'a number'],
+      jobs: [isNumber, 'a number'],
+      timeoutMs: [isNumber, 'a number'],
+    });
+    array(value.targets, '$.targets').forEach((target, i) => checkTarget(target, `$.targets[${i}]`));
+    array(value.runs, '$.runs').forEach((run, i) => checkRun(run, `$.runs[${i}]`));
+  } catch (err) {
+    if (err instanceof ShapeError) throw usageError(`${name} does not match the results schema: ${err.message}`);
+    throw err;
+  }
+  return value as unknown as Results;
+}
+
+/** readResults -- read and validate a results.json file. */
+export function readResults(file: string): Results {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw usageError(`${file}: no such file (pmfit writes results.json when it checks targets)`);
+    if (code === 'EISDIR') throw usageError(`${file} is a directory, not a results.json file`);
+    throw usageError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw usageError(`${file} is not valid JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return validateResults(value, file);
+}

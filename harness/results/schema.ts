@@ -1,0 +1,98 @@
+// schema -- reports/results.json, the source of every other output (console
+// summary, HTML report, JUnit XML, exit code). Versioned: readers refuse a
+// newer major version with a clear message. Documented in README.md.
+
+import type { ModelName } from '../persistency/model';
+
+export const RESULTS_SCHEMA = 'pmfit-results';
+export const RESULTS_VERSION = 1;
+
+export type VerdictKind = 'ok' | 'recovery-crashed' | 'recovery-timeout' | 'recovery-failed' | 'invariant';
+
+/** The instruction a crash point interrupts: where the machine would have
+ *  gone on had power not failed. */
+export interface InstructionSite {
+  address: string;
+  symbol?: string;
+  module?: string;
+  text?: string;
+  file?: string;
+  line?: number;
+}
+
+/** A PM line of a crash image that differs from the guaranteed durable state. */
+export interface LineDiff {
+  file: string;
+  offset: number;
+  /** Hex of the line in the last guaranteed durable state and in the image. */
+  durable: string;
+  image: string;
+}
+
+/** Crash points with the same outcome, collated. */
+export interface OutcomeGroup {
+  id: string;
+  kind: VerdictKind;
+  violation: boolean;
+  /** "1-1989,2001" */
+  crashPoints: string;
+  count: number;
+  /** Distinct images in the group. */
+  images: number;
+  failed: string[];
+  recoveryOutput: string;
+  /** A representative crash point, for details and reproduction. */
+  example: {
+    k: number;
+    hash: string;
+    next?: InstructionSite;
+    lines?: LineDiff[];
+    describe?: unknown;
+    reproduce: string;
+  };
+}
+
+export interface RunResult {
+  target: string;
+  model: ModelName;
+  expect: 'consistent' | 'violations';
+  instructions: number;
+  crashPoints: number;
+  /** Crash states (crash point × image choices) considered. */
+  states: number;
+  distinctImages: number;
+  /** Crash points with at least one violating image. */
+  violations: number;
+  seconds: number;
+  /** pass: as expected (a control found violations); fail otherwise. */
+  status: 'pass' | 'fail';
+  groups: OutcomeGroup[];
+}
+
+export interface TargetRecord {
+  name: string;
+  description: string;
+  expect: 'consistent' | 'violations';
+  command: string[];
+  pmFiles: string[];
+  instructions: number;
+  events: number;
+  regions: number;
+  recordSeconds: number;
+}
+
+export interface Results {
+  schema: typeof RESULTS_SCHEMA;
+  version: number;
+  pmfitVersion: string;
+  startedAt: string;
+  finishedAt: string;
+  /** True when the run was interrupted or hit a limit: results are partial. */
+  incomplete: boolean;
+  incompleteReason?: string;
+  options: { models: ModelName[]; maxStates: number; seed: number; jobs: number; timeoutMs: number };
+  targets: TargetRecord[];
+  runs: RunResult[];
+  /** Overall verdict and the exit code it implies. */
+  status: 'pass' | 'fail';
+}

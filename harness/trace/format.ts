@@ -1,0 +1,306 @@
+// format -- the trace file: one recorded run, written as a stream.
+//
+// Layout (little endian):
+//   magic "PMFITTRC", u32 format version, u32 reserved
+//   initial images of the PM files, concatenated in header order
+//   event records (below), in instruction order
+//   header: JSON (TraceHeader)
+//   footer: u64 events offset, u64 header offset, u64 header length, "PMFITEND"
+// The JSON header sits at the end so that the file can be written in one
+// pass without knowing the counts in advance; readers start from the footer.
+//
+// Event record (8-byte aligned): u8 kind (EventKind), u8 file id (255 = none),
+// u16 zero, u32 length, u64 instruction index, u64 instruction address,
+// u64 file offset, then `length` data bytes for store, ntstore and write
+// events, zero-padded to a multiple of 8. The native tracer writes records in
+// this layout directly.
+
+import * as fs from 'fs';
+import { usageError } from '../_internals/errors';
+import { EventKind, NO_FILE, TraceEvent } from './event';
+
+export const TRACE_MAGIC = 'PMFITTRC';
+export const TRACE_END = 'PMFITEND';
+export const TRACE_VERSION = 1;
+export const PREAMBLE_SIZE = 16;
+export const FOOTER_SIZE = 32;
+export const RECORD_HEADER_SIZE = 32;
+
+export interface TraceFile {
+  path: string;
+  size: number;
+}
+
+/** Where a recorded instruction lives, for reports and `trace show`. */
+export interface AddressInfo {
+  module: string;
+  offset: number;
+  symbol?: string;
+  symbolOffset?: number;
+  text: string;
+}
+
+export interface TraceHeader {
+  format: 'pmfit-trace';
+  version: number;
+  argv: string[];
+  cwd: string;
+  function?: string;
+  files: TraceFile[];
+  /** Instruction-index span of each region entry: instructions begin+1..end. */
+  regions: { begin: number; end: number }[];
+  instructions: number;
+  events: number;
+  /** Keyed by the instruction address in hex ("0x401136"). */
+  addresses: Record<string, AddressInfo>;
+  exitCode: number | null;
+  warnings: string[];
+}
+
+export function carriesData(kind: number): boolean {
+  return kind === EventKind.Store || kind === EventKind.NtStore || kind === EventKind.Write;
+}
+
+export function recordSize(kind: number, length: number): number {
+  return RECORD_HEADER_SIZE + (carriesData(kind) ? (length + 7) & ~7 : 0);
+}
+
+/** encodeEvent -- one record, for events the harness makes itself (syscalls). */
+export function encodeEvent(event: TraceEvent): Buffer {
+  const record = Buffer.alloc(recordSize(event.kind, event.length));
+  record.writeUInt8(event.kind, 0);
+  record.writeUInt8(event.fileId, 1);
+  record.writeUInt32LE(event.length, 4);
+  record.writeBigUInt64LE(BigInt(event.index), 8);
+  record.writeBigUInt64LE(BigInt(event.address), 16);
+  record.writeBigUInt64LE(BigInt(event.offset), 24);
+  if (event.data) record.set(event.data, RECORD_HEADER_SIZE);
+  return record;
+}
+
+/** countRecords -- records in a buffer of whole records. */
+export function countRecords(buffer: Buffer): number {
+  let count = 0;
+  for (let at = 0; at + RECORD_HEADER_SIZE <= buffer.length; at += recordSize(buffer[at], buffer.readUInt32LE(at + 4))) {
+    count += 1;
+  }
+  return count;
+}
+
+/** TraceWriter -- writes to a hidden temporary name beside the output and
+ *  renames it when complete, so an interrupted run leaves no half trace. */
+export class TraceWriter {
+  private readonly fd: number;
+  private readonly partial: string;
+  private position = 0;
+  private eventsOffset = -1;
+  private closed = false;
+  events = 0;
+
+  constructor(readonly output: string) {
+    this.partial = `${output}.partial-${process.pid}`;
+    this.fd = fs.openSync(this.partial, 'w');
+    const preamble = Buffer.alloc(PREAMBLE_SIZE);
+    preamble.write(TRACE_MAGIC, 0, 'latin1');
+    preamble.writeUInt32LE(TRACE_VERSION, 8);
+    this.write(preamble);
+  }
+
+  /** writeImage -- copy a PM file's content as its initial image, in chunks. */
+  writeImage(file: string, size: number): void {
+    const source = fs.openSync(file, 'r');
+    try {
+      const chunk = Buffer.alloc(Math.min(size, 1 << 20) || 1);
+      for (let done = 0; done < size;) {
+        const read = fs.readSync(source, chunk, 0, Math.min(chunk.length, size - done), done);
+        if (read === 0) {
+          // The file shrank since it was measured: the rest of the image is zeros.
+          this.write(Buffer.alloc(size - done));
+          break;
+        }
+        this.write(chunk.subarray(0, read));
+        done += read;
+      }
+    } finally {
+      fs.closeSync(source);
+    }
+  }
+
+  appendRecords(records: Buffer): void {
+    if (records.length === 0) return;
+    if (this.eventsOffset < 0) this.eventsOffset = this.position;
+    this.events += countRecords(records);
+    this.write(records);
+  }
+
+  startEvents(): void {
+    if (this.eventsOffset < 0) this.eventsOffset = this.position;
+  }
+
+  finish(header: Omit<TraceHeader, 'events' | 'format' | 'version'>): TraceHeader {
+    this.startEvents();
+    const full: TraceHeader = { format: 'pmfit-trace', version: TRACE_VERSION, ...header, events: this.events };
+    const json = Buffer.from(JSON.stringify(full));
+    const headerOffset = this.position;
+    this.write(json);
+    const footer = Buffer.alloc(FOOTER_SIZE);
+    footer.writeBigUInt64LE(BigInt(this.eventsOffset), 0);
+    footer.writeBigUInt64LE(BigInt(headerOffset), 8);
+    footer.writeBigUInt64LE(BigInt(json.length), 16);
+    footer.write(TRACE_END, 24, 'latin1');
+    this.write(footer);
+    fs.closeSync(this.fd);
+    this.closed = true;
+    fs.renameSync(this.partial, this.output);
+    return full;
+  }
+
+  /** abandon -- remove the partial file (errors, Ctrl-C). */
+  abandon(): void {
+    if (!this.closed) {
+      fs.closeSync(this.fd);
+      this.closed = true;
+    }
+    fs.rmSync(this.partial, { force: true });
+  }
+
+  private write(buffer: Buffer): void {
+    for (let done = 0; done < buffer.length;) {
+      done += fs.writeSync(this.fd, buffer, done, buffer.length - done);
+    }
+    this.position += buffer.length;
+  }
+}
+
+/** TraceReader -- validated access to a trace file; every defect is a
+ *  one-line error naming the file. */
+export class TraceReader {
+  readonly header: TraceHeader;
+  private readonly eventsOffset: number;
+  private readonly eventsEnd: number;
+
+  private constructor(readonly path: string, private readonly fd: number, size: number) {
+    const corrupt = (why: string) => usageError(`${path}: not a valid pmfit trace (${why})`);
+    if (size < PREAMBLE_SIZE + FOOTER_SIZE) throw corrupt('file too short');
+    const preamble = this.read(0, PREAMBLE_SIZE);
+    if (preamble.toString('latin1', 0, 8) !== TRACE_MAGIC) throw corrupt('bad magic');
+    const version = preamble.readUInt32LE(8);
+    if (version !== TRACE_VERSION) {
+      throw usageError(`${path}: trace format version ${version} is not supported (this pmfit reads version ${TRACE_VERSION})`);
+    }
+    const footer = this.read(size - FOOTER_SIZE, FOOTER_SIZE);
+    if (footer.toString('latin1', 24, 32) !== TRACE_END) throw corrupt('truncated: no end marker');
+    const eventsOffset = Number(footer.readBigUInt64LE(0));
+    const headerOffset = Number(footer.readBigUInt64LE(8));
+    const headerLength = Number(footer.readBigUInt64LE(16));
+    if (headerOffset + headerLength !== size - FOOTER_SIZE || eventsOffset < PREAMBLE_SIZE || eventsOffset > headerOffset) {
+      throw corrupt('inconsistent footer');
+    }
+    let header: TraceHeader;
+    try {
+      header = JSON.parse(this.read(headerOffset, headerLength).toString('utf8')) as TraceHeader;
+    } catch {
+      throw corrupt('unreadable header');
+    }
+    if (header.format !== 'pmfit-trace' || !Array.isArray(header.files) || !Array.isArray(header.regions)
+      || typeof header.instructions !== 'number' || typeof header.events !== 'number') {
+      throw corrupt('incomplete header');
+    }
+    const imagesSize = header.files.reduce((sum, file) => sum + file.size, 0);
+    if (PREAMBLE_SIZE + imagesSize !== eventsOffset) throw corrupt('image sizes do not match the header');
+    this.header = header;
+    this.eventsOffset = eventsOffset;
+    this.eventsEnd = headerOffset;
+  }
+
+  static open(path: string): TraceReader {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'r');
+    } catch (err) {
+      throw usageError(`cannot open trace ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    try {
+      return new TraceReader(path, fd, fs.fstatSync(fd).size);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+  }
+
+  /** images -- the PM files' content when the first region began. */
+  images(): Uint8Array[] {
+    let at = PREAMBLE_SIZE;
+    return this.header.files.map((file) => {
+      const image = this.read(at, file.size);
+      at += file.size;
+      return image;
+    });
+  }
+
+  /** events -- the records in order, checked one by one. */
+  *events(): Generator<TraceEvent> {
+    const { files, instructions } = this.header;
+    const chunkSize = 1 << 20;
+    let buffer: Buffer = Buffer.alloc(0);
+    let bufferStart = this.eventsOffset;
+    let at = this.eventsOffset;
+    let lastIndex = 0;
+    let seen = 0;
+    while (at < this.eventsEnd) {
+      const corrupt = (why: string) => usageError(`${this.path}: corrupt event at byte ${at}: ${why}`);
+      if (at + RECORD_HEADER_SIZE > bufferStart + buffer.length) {
+        bufferStart = at;
+        buffer = this.read(at, Math.min(Math.max(chunkSize, RECORD_HEADER_SIZE), this.eventsEnd - at));
+      }
+      const local = at - bufferStart;
+      if (local + RECORD_HEADER_SIZE > buffer.length) throw corrupt('record cut short');
+      const kind = buffer[local];
+      const fileId = buffer[local + 1];
+      const length = buffer.readUInt32LE(local + 4);
+      const index = Number(buffer.readBigUInt64LE(local + 8));
+      const address = Number(buffer.readBigUInt64LE(local + 16));
+      const offset = Number(buffer.readBigUInt64LE(local + 24));
+      if (kind < EventKind.Store || kind > EventKind.Sync) throw corrupt(`unknown kind ${kind}`);
+      if (index < lastIndex || index > instructions) throw corrupt(`instruction index ${index} out of order`);
+      if (kind === EventKind.Fence) {
+        if (fileId !== NO_FILE) throw corrupt('fence with a file');
+      } else if (fileId >= files.length || offset > files[fileId].size
+        || (carriesData(kind) || kind === EventKind.Sync ? offset + length > files[fileId].size : false)) {
+        throw corrupt('range outside the PM files');
+      }
+      const size = recordSize(kind, length);
+      if (at + size > this.eventsEnd) throw corrupt('record runs past the event section');
+      if (local + size > buffer.length) {
+        bufferStart = at;
+        buffer = this.read(at, Math.max(size, Math.min(chunkSize, this.eventsEnd - at)));
+      }
+      const start = at - bufferStart;
+      const event: TraceEvent = { kind, index, address, fileId, offset, length };
+      if (carriesData(kind)) event.data = Uint8Array.prototype.slice.call(buffer, start + RECORD_HEADER_SIZE, start + RECORD_HEADER_SIZE + length);
+      lastIndex = index;
+      seen += 1;
+      at += size;
+      yield event;
+    }
+    if (seen !== this.header.events) {
+      throw usageError(`${this.path}: corrupt trace: ${seen} events found, header says ${this.header.events}`);
+    }
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+
+  private read(position: number, length: number): Buffer {
+    const buffer = Buffer.alloc(length);
+    let done = 0;
+    while (done < length) {
+      const read = fs.readSync(this.fd, buffer, done, length - done, position + done);
+      if (read === 0) break;
+      done += read;
+    }
+    if (done !== length) throw usageError(`${this.path}: not a valid pmfit trace (truncated)`);
+    return buffer;
+  }
+}

@@ -1,0 +1,159 @@
+// native -- typed view of the ptrace addon (native/), the contract between
+// TypeScript and C++. Arguments are validated by Task (task.ts) before they
+// cross; the addon throws plain Error objects with a one-line message.
+//
+// Every call on one NativeTask must come from the JavaScript thread that
+// created it: ptrace requests are only accepted from the thread that attached
+// the tracee (DESIGN.md, "Native tracer rules").
+
+import * as path from 'path';
+import { buildDir } from '../_internals/paths';
+
+/** Options for starting a tracee. The addon forks, pins parent thread and child
+ *  to `cpu`, disables ASLR, sets PTRACE_O_EXITKILL and stops the child right
+ *  after execve (PTRACE_EVENT_EXEC). */
+export interface NativeSpawnOptions {
+  /** Absolute path of the ELF executable. */
+  file: string;
+  /** argv[0..]; argv[0] is usually `file`. */
+  argv: string[];
+  /** Environment as "NAME=value" strings. */
+  env: string[];
+  cwd: string;
+  /** CPU index for tracer thread and tracee; -1 leaves affinity alone. */
+  cpu: number;
+  /** File descriptors of this process to install as the tracee's 0, 1 and 2. */
+  stdinFd: number;
+  stdoutFd: number;
+  stderrFd: number;
+}
+
+/** Breakpoint roles. */
+export const enum BreakpointKind {
+  /** Entry of pmfit_region_begin: the region starts when it returns. */
+  RegionBegin = 0,
+  /** Entry of pmfit_region_end: the region ends with the call that reaches it. */
+  RegionEnd = 1,
+  /** Entry of a --function: the region is that call, up to and including its ret. */
+  Function = 2,
+}
+
+/** Instruction classification flags, decided by trace/decode.ts. */
+export const enum InsnFlag {
+  NtStore = 1 << 0,
+  Clflush = 1 << 1,
+  Clflushopt = 1 << 2,
+  Clwb = 1 << 3,
+  /** sfence, mfence or a serializing instruction. */
+  Fence = 1 << 4,
+  /** Locked read-modify-write: a store that also orders like a fence. */
+  Locked = 1 << 5,
+  Syscall = 1 << 6,
+  /** rep stos / rep movs: the written range is derived from rdi before and after. */
+  RepString = 1 << 7,
+  /** A write the tracer cannot compute from registers (for example a scatter). */
+  Unsupported = 1 << 8,
+}
+
+/** Registers usable in an address: x86 encoding order plus one, 0 = none.
+ *  Add Reg32 for a 32-bit register (the value is then truncated to 32 bits). */
+export const enum Reg {
+  None = 0,
+  Rax = 1, Rcx, Rdx, Rbx, Rsp, Rbp, Rsi, Rdi, R8, R9, R10, R11, R12, R13, R14, R15,
+  Reg32 = 32,
+}
+
+export const enum Seg {
+  None = 0,
+  Fs = 1,
+  Gs = 2,
+}
+
+/** One memory operand that the instruction writes (or flushes, for clflush*). */
+export interface NativeMemOperand {
+  base: number;   // Reg
+  index: number;  // Reg
+  scale: number;  // 1, 2, 4, 8
+  /** Displacement; for rip-relative operands the absolute address (base None). */
+  disp: number;
+  /** Bytes written (for flushes: 1, the line is derived by the tracer). */
+  size: number;
+  seg: number;    // Seg
+}
+
+export interface NativeInsnInfo {
+  length: number;
+  flags: number;  // InsnFlag bits
+  writes: NativeMemOperand[];
+}
+
+/** One PM mapping in the tracee: [start, end) maps file `fileId` at `fileOffset`. */
+export interface NativePmRange {
+  start: number;
+  end: number;
+  fileId: number;
+  fileOffset: number;
+}
+
+export interface NativeResumeOptions {
+  /** Stop with `stopAt` once the instruction index equals this value (-1: never).
+   *  0 stops at the first region entry, before its first instruction. */
+  stopAt: number;
+  /** Stop with `maxSteps` once the index reaches this value. */
+  maxSteps: number;
+  /** Return `yield` after about this many single steps, so JavaScript can run. */
+  budget: number;
+  /** Record events (needs instruction info, reports syscalls and region edges). */
+  record: boolean;
+}
+
+/** Why resume() or stepSyscall() returned. `index` is always the number of
+ *  traced instructions completed so far. */
+export type NativeStop =
+  | { kind: 'exited'; index: number; code: number; inRegion: boolean }
+  | { kind: 'signaled'; index: number; signal: number; inRegion: boolean; address: number }
+  | { kind: 'stopAt'; index: number }
+  | { kind: 'maxSteps'; index: number; address: number }
+  | { kind: 'yield'; index: number; inRegion: boolean }
+  /** record mode: instruction at `address` is unknown; call setInstruction and resume. */
+  | { kind: 'decode'; index: number; address: number; bytes: Buffer }
+  /** record mode: the next instruction is a syscall; call stepSyscall. */
+  | { kind: 'syscall'; index: number; address: number; nr: number; args: number[] }
+  /** stepSyscall finished: `result` is rax after the syscall. */
+  | { kind: 'syscallDone'; index: number; result: number }
+  /** record mode: a region was entered / left. */
+  | { kind: 'regionBegin'; index: number }
+  | { kind: 'regionEnd'; index: number }
+  /** record mode: the event buffer is over its limit; call takeEvents. */
+  | { kind: 'buffer'; index: number }
+  | { kind: 'unsupported'; index: number; what: 'fork' | 'vfork' | 'clone' | 'exec'; inRegion: boolean; address: number };
+
+export interface NativeTask {
+  readonly pid: number;
+  setBreakpoints(kind: BreakpointKind, addresses: number[]): void;
+  setPmRanges(ranges: NativePmRange[]): void;
+  setInstruction(address: number, info: NativeInsnInfo): void;
+  resume(options: NativeResumeOptions): NativeStop;
+  /** Single-step the pending syscall; with `diff`, compare every PM range
+   *  before and after and record changed bytes as store events. */
+  stepSyscall(diff: boolean): NativeStop;
+  /** Drains recorded events (trace/format.ts describes the record layout). */
+  takeEvents(): Buffer;
+  readMemory(address: number, length: number): Buffer;
+  /** SIGKILL the tracee and reap it. Idempotent. */
+  kill(): void;
+}
+
+export interface NativeBinding {
+  Task: new (options: NativeSpawnOptions) => NativeTask;
+}
+
+let binding: NativeBinding | undefined;
+
+export function loadNative(): NativeBinding {
+  if (!binding) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    binding = require(path.join(buildDir, 'pmfit_tracer.node')) as NativeBinding;
+  }
+  return binding;
+}

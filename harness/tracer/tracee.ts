@@ -1,0 +1,268 @@
+// tracee -- the one object that owns a traced process (rr's Task): starts it
+// under the native tracer, places the region breakpoints, drives it in
+// slices that leave the event loop free (signals, progress, timeouts), and
+// kills it on every way out.
+
+import * as fs from 'fs';
+import { PmfitError, usageError } from '../_internals/errors';
+import { onInterrupt, throwIfInterrupted } from '../_internals/interrupt';
+import { findFunction } from '../elf/find-symbol';
+import { loadBias } from '../elf/load-bias';
+import { readMaps } from '../elf/proc-maps';
+import { symbolContaining } from '../elf/symbol-containing';
+import { Symbolizer } from '../elf/symbolizer';
+import { formatPtr } from './remote-ptr';
+import type { ResolvedCommand } from './resolve-command';
+import { BreakpointKind, loadNative, NativeStop, NativeTask } from './native';
+import { currentCpu } from './current-cpu';
+import { signalName } from './signal-name';
+
+export const MARKER_BEGIN = 'pmfit_region_begin';
+export const MARKER_END = 'pmfit_region_end';
+export const DEFAULT_MAX_STEPS = 50_000_000;
+
+/** Single steps per native call: about a second of tracing at most, so
+ *  Ctrl-C and progress bars are served promptly. */
+const SLICE_STEPS = 20_000;
+
+export interface TraceeOptions {
+  command: ResolvedCommand;
+  /** Trace every call of this function instead of marker regions. */
+  functionName?: string;
+  /** File descriptors for the tracee's stdout and stderr (default: ours). */
+  stdoutFd?: number;
+  stderrFd?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export interface RunOptions {
+  /** Stop when this many region instructions have run (crash point). */
+  stopAt?: number;
+  maxSteps?: number;
+  /** Wall-clock limit for the whole run, in milliseconds. */
+  timeoutMs?: number;
+  record?: boolean;
+}
+
+/** Record-mode callbacks; each may be async. */
+export interface RunHooks {
+  onDecode?(stop: Extract<NativeStop, { kind: 'decode' }>): void;
+  /** Must execute the syscall (stepSyscall) and return what that returned. */
+  onSyscall?(stop: Extract<NativeStop, { kind: 'syscall' }>): Promise<NativeStop> | NativeStop;
+  onRegionBegin?(index: number): Promise<void> | void;
+  onRegionEnd?(index: number): Promise<void> | void;
+  onEvents?(records: Buffer): void;
+  onProgress?(index: number): void;
+}
+
+/** How a run ended when nothing went wrong. */
+export type RunEnd =
+  | { kind: 'exited'; index: number; code: number; regions: number }
+  | { kind: 'stopAt'; index: number; regions: number };
+
+export class Tracee {
+  private readonly native: NativeTask;
+  private readonly removeCleanup: () => void;
+  private symbolizer?: Symbolizer;
+  private regionsEntered = 0;
+  private bias = 0;
+  private dead = false;
+
+  private constructor(readonly options: TraceeOptions, private readonly stdinFd: number) {
+    const { command } = options;
+    const env = Object.entries(options.env ?? process.env)
+      .filter((entry): entry is [string, string] => entry[1] !== undefined)
+      .map(([name, value]) => `${name}=${value}`);
+    this.native = new (loadNative().Task)({
+      file: command.file,
+      argv: command.argv,
+      env,
+      cwd: options.cwd ?? process.cwd(),
+      cpu: currentCpu(),
+      stdinFd,
+      stdoutFd: options.stdoutFd ?? 1,
+      stderrFd: options.stderrFd ?? 2,
+    });
+    this.removeCleanup = onInterrupt(() => this.kill());
+  }
+
+  /** start -- run the command up to its first instruction and arm the regions. */
+  static start(options: TraceeOptions): Tracee {
+    // Tracees get an empty stdin: a target that reads it inside a region
+    // would otherwise wait for the terminal forever.
+    const stdinFd = fs.openSync('/dev/null', 'r');
+    let tracee: Tracee;
+    try {
+      tracee = new Tracee(options, stdinFd);
+    } finally {
+      fs.closeSync(stdinFd);
+    }
+    try {
+      tracee.armRegions();
+    } catch (err) {
+      tracee.kill();
+      throw err;
+    }
+    return tracee;
+  }
+
+  get pid(): number {
+    return this.native.pid;
+  }
+
+  get task(): NativeTask {
+    return this.native;
+  }
+
+  private armRegions(): void {
+    const { command, functionName } = this.options;
+    const maps = readMaps(this.pid);
+    const bias = loadBias(maps, command.file, command.elf);
+    this.bias = bias;
+    const name = command.argv[0];
+    const at = (symbol: string) => findFunction(command.elf, symbol).map((address) => address + bias);
+    if (functionName !== undefined) {
+      const entries = at(functionName);
+      if (entries.length === 0) {
+        throw usageError(command.elf.hasSymtab || command.elf.symbols.length > 0
+          ? `function ${functionName} not found in ${name}`
+          : `${name} has no symbol table (stripped): --function needs symbols`);
+      }
+      this.native.setBreakpoints(BreakpointKind.Function, entries);
+      return;
+    }
+    const begins = at(MARKER_BEGIN);
+    const ends = at(MARKER_END);
+    if (begins.length === 0 || ends.length === 0) {
+      if (!command.elf.hasSymtab) {
+        throw usageError(`${name} is stripped: pmfit finds ${MARKER_BEGIN} and --function by symbol; rebuild it without stripping`);
+      }
+      throw usageError(`${name} has no region markers (${MARKER_BEGIN}): include pmfit.h and call ${MARKER_BEGIN}()/${MARKER_END}() around the code to test, or pass --function NAME`);
+    }
+    this.native.setBreakpoints(BreakpointKind.RegionBegin, begins);
+    this.native.setBreakpoints(BreakpointKind.RegionEnd, ends);
+  }
+
+  /** describe -- "tree_insert+0x2a (/path/tree)" for messages and traces. */
+  describe(address: number): string {
+    const where = this.locate(address);
+    const symbol = where.symbol ? `${where.symbol}+0x${(where.symbolOffset ?? 0).toString(16)}` : formatPtr(address);
+    return `${symbol} (${where.module})`;
+  }
+
+  locate(address: number): ReturnType<Symbolizer['describe']> {
+    if (!this.symbolizer || !this.symbolizer.covers(address)) {
+      this.symbolizer = new Symbolizer(readMaps(this.pid));
+    }
+    return this.symbolizer.describe(address);
+  }
+
+  /** run -- drive the tracee until it exits or reaches stopAt; every other
+   *  ending is a PmfitError naming what happened. */
+  async run(options: RunOptions, hooks: RunHooks = {}): Promise<RunEnd> {
+    const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
+    const deadline = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : Infinity;
+    const resumeOptions = {
+      stopAt: options.stopAt ?? -1,
+      maxSteps,
+      budget: SLICE_STEPS,
+      record: options.record ?? false,
+    };
+    for (;;) {
+      let stop = this.native.resume(resumeOptions);
+      if (stop.kind === 'syscall') {
+        const after = await hooks.onSyscall?.(stop);
+        if (!after || after.kind === 'syscallDone') continue;
+        stop = after;
+      }
+      switch (stop.kind) {
+        case 'yield':
+          hooks.onProgress?.(stop.index);
+          await new Promise((resolve) => setImmediate(resolve));
+          throwIfInterrupted();
+          if (Date.now() > deadline) {
+            this.kill();
+            throw usageError(`${this.options.command.argv[0]} timed out after ${options.timeoutMs} ms (--timeout) at instruction ${stop.index}`);
+          }
+          continue;
+        case 'decode':
+          hooks.onDecode?.(stop);
+          continue;
+        case 'buffer':
+          hooks.onEvents?.(this.native.takeEvents());
+          continue;
+        case 'regionBegin':
+          this.regionsEntered += 1;
+          await hooks.onRegionBegin?.(stop.index);
+          continue;
+        case 'regionEnd':
+          await hooks.onRegionEnd?.(stop.index);
+          continue;
+        default:
+          break;
+      }
+      hooks.onEvents?.(this.native.takeEvents());
+      stop = stop as Exclude<NativeStop, { kind: 'yield' | 'decode' | 'buffer' | 'regionBegin' | 'regionEnd' | 'syscall' }>;
+      return this.finish(stop, maxSteps);
+    }
+  }
+
+  /** stepSyscall -- execute the pending syscall (record mode). */
+  stepSyscall(diff: boolean): NativeStop {
+    return this.native.stepSyscall(diff);
+  }
+
+  private finish(stop: Exclude<NativeStop, { kind: 'yield' | 'decode' | 'buffer' | 'regionBegin' | 'regionEnd' | 'syscall' }>, maxSteps: number): RunEnd {
+    const name = this.options.command.argv[0];
+    switch (stop.kind) {
+      case 'stopAt':
+        return { kind: 'stopAt', index: stop.index, regions: this.regionsEntered };
+      case 'exited':
+        this.markDead();
+        if (stop.inRegion) {
+          throw usageError(`${name} exited (status ${stop.code}) inside a region after ${stop.index} instructions; a region must reach ${MARKER_END}() or return`);
+        }
+        if (stop.index === 0) {
+          throw usageError(`${name} never reached a region (${this.options.functionName ?? MARKER_BEGIN} was not called)`);
+        }
+        return { kind: 'exited', index: stop.index, code: stop.code, regions: this.regionsEntered };
+      case 'signaled': {
+        this.markDead();
+        const where = stop.inRegion ? `inside a region at ${formatPtr(stop.address)} in ${this.describeDead(stop.address)}` : 'outside any region';
+        throw usageError(`${name} was killed by ${signalName(stop.signal)} ${where} after ${stop.index} instructions`);
+      }
+      case 'maxSteps':
+        this.kill();
+        throw usageError(`runaway region: ${name} ran more than ${maxSteps} instructions (--max-steps) at ${formatPtr(stop.address)}`);
+      case 'unsupported': {
+        this.kill();
+        const where = stop.inRegion ? 'inside a region' : 'while traced';
+        throw usageError(`${name} called ${stop.what} ${where} at ${formatPtr(stop.address)}: not supported`);
+      }
+      case 'syscallDone':
+        throw new PmfitError('tracer returned syscallDone from resume');
+    }
+  }
+
+  /** The process is gone, and its maps with it: name the address from the
+   *  main executable's symbols and the load bias found at start. */
+  private describeDead(address: number): string {
+    const { command } = this.options;
+    const hit = symbolContaining(command.elf, address - this.bias);
+    return hit ? `${hit.name}+0x${hit.offset.toString(16)} (${command.file})` : command.file;
+  }
+
+  private markDead(): void {
+    this.dead = true;
+    this.removeCleanup();
+  }
+
+  /** kill -- SIGKILL the tracee (a simulated crash) and reap it. */
+  kill(): void {
+    if (!this.dead) {
+      this.native.kill();
+      this.markDead();
+    }
+  }
+}

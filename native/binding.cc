@@ -1,0 +1,380 @@
+/*
+ * binding.cc -- Node-API registration of class Task (harness/tracer/native.ts)
+ *
+ * Converts JavaScript arguments to the plain structs of task.h and Stop back
+ * to objects; every failure becomes a JavaScript Error with a one-line
+ * message. No ptrace here: task.cc owns the tracee.
+ */
+#include <napi.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "task.h"
+
+namespace {
+
+/* ArgError -- a JavaScript argument of the wrong shape (TypeError) */
+struct ArgError {
+	std::string message;
+};
+
+Napi::Value
+field(const Napi::Object &object, const char *name)
+{
+	return object.Get(name);
+}
+
+std::string
+to_string(const Napi::Value &value, const char *what)
+{
+	if (!value.IsString())
+		throw ArgError{std::string(what) + " must be a string"};
+	return value.As<Napi::String>().Utf8Value();
+}
+
+double
+to_number(const Napi::Value &value, const char *what)
+{
+	if (!value.IsNumber())
+		throw ArgError{std::string(what) + " must be a number"};
+	double number = value.As<Napi::Number>().DoubleValue();
+	if (!std::isfinite(number) || number != std::floor(number))
+		throw ArgError{std::string(what) + " must be an integer"};
+	return number;
+}
+
+int64_t
+to_int64(const Napi::Value &value, const char *what)
+{
+	double number = to_number(value, what);
+	if (number < -9223372036854775808.0 || number >= 9223372036854775808.0)
+		throw ArgError{std::string(what) + " is out of range"};
+	return (int64_t)number;
+}
+
+uint64_t
+to_uint64(const Napi::Value &value, const char *what)
+{
+	double number = to_number(value, what);
+	if (number < 0 || number >= 18446744073709551616.0)
+		throw ArgError{std::string(what) + " is out of range"};
+	return (uint64_t)number;
+}
+
+int
+to_int(const Napi::Value &value, const char *what)
+{
+	int64_t number = to_int64(value, what);
+	if (number < INT32_MIN || number > INT32_MAX)
+		throw ArgError{std::string(what) + " is out of range"};
+	return (int)number;
+}
+
+Napi::Object
+to_object(const Napi::Value &value, const char *what)
+{
+	if (!value.IsObject())
+		throw ArgError{std::string(what) + " must be an object"};
+	return value.As<Napi::Object>();
+}
+
+Napi::Array
+to_array(const Napi::Value &value, const char *what)
+{
+	if (!value.IsArray())
+		throw ArgError{std::string(what) + " must be an array"};
+	return value.As<Napi::Array>();
+}
+
+std::vector<std::string>
+to_strings(const Napi::Value &value, const char *what)
+{
+	Napi::Array array = to_array(value, what);
+	std::vector<std::string> strings;
+	for (uint32_t i = 0; i < array.Length(); i++)
+		strings.push_back(to_string(array.Get(i), what));
+	return strings;
+}
+
+Napi::Number
+number(Napi::Env env, double value)
+{
+	return Napi::Number::New(env, value);
+}
+
+const char *
+kind_name(pmfit::StopKind kind)
+{
+	switch (kind) {
+	case pmfit::StopKind::Exited: return "exited";
+	case pmfit::StopKind::Signaled: return "signaled";
+	case pmfit::StopKind::StopAt: return "stopAt";
+	case pmfit::StopKind::MaxSteps: return "maxSteps";
+	case pmfit::StopKind::Yield: return "yield";
+	case pmfit::StopKind::Decode: return "decode";
+	case pmfit::StopKind::Syscall: return "syscall";
+	case pmfit::StopKind::SyscallDone: return "syscallDone";
+	case pmfit::StopKind::RegionBegin: return "regionBegin";
+	case pmfit::StopKind::RegionEnd: return "regionEnd";
+	case pmfit::StopKind::Buffer: return "buffer";
+	case pmfit::StopKind::Unsupported: return "unsupported";
+	}
+	return "unknown";
+}
+
+/* stop_object -- NativeStop: only the fields of its kind */
+Napi::Object
+stop_object(Napi::Env env, const pmfit::Stop &stop)
+{
+	using pmfit::StopKind;
+	Napi::Object object = Napi::Object::New(env);
+	object.Set("kind", kind_name(stop.kind));
+	object.Set("index", number(env, (double)stop.index));
+	switch (stop.kind) {
+	case StopKind::Exited:
+		object.Set("code", number(env, stop.code));
+		object.Set("inRegion", Napi::Boolean::New(env, stop.in_region));
+		break;
+	case StopKind::Signaled:
+		object.Set("signal", number(env, stop.signal));
+		object.Set("inRegion", Napi::Boolean::New(env, stop.in_region));
+		object.Set("address", number(env, (double)stop.address.as_int()));
+		break;
+	case StopKind::MaxSteps:
+		object.Set("address", number(env, (double)stop.address.as_int()));
+		break;
+	case StopKind::Yield:
+		object.Set("inRegion", Napi::Boolean::New(env, stop.in_region));
+		break;
+	case StopKind::Decode:
+		object.Set("address", number(env, (double)stop.address.as_int()));
+		object.Set("bytes", Napi::Buffer<uint8_t>::Copy(env, stop.bytes.data(), stop.bytes.size()));
+		break;
+	case StopKind::Syscall: {
+		object.Set("address", number(env, (double)stop.address.as_int()));
+		object.Set("nr", number(env, (double)stop.nr));
+		Napi::Array args = Napi::Array::New(env, 6);
+		for (uint32_t i = 0; i < 6; i++)
+			args.Set(i, number(env, (double)stop.args[i]));
+		object.Set("args", args);
+		break;
+	}
+	case StopKind::SyscallDone:
+		object.Set("result", number(env, (double)stop.result));
+		break;
+	case StopKind::Unsupported:
+		object.Set("what", stop.what);
+		object.Set("inRegion", Napi::Boolean::New(env, stop.in_region));
+		object.Set("address", number(env, (double)stop.address.as_int()));
+		break;
+	case StopKind::StopAt:
+	case StopKind::RegionBegin:
+	case StopKind::RegionEnd:
+	case StopKind::Buffer:
+		break;
+	}
+	return object;
+}
+
+pmfit::MemOperand
+to_operand(const Napi::Value &value)
+{
+	Napi::Object object = to_object(value, "write operand");
+	pmfit::MemOperand op;
+	op.base = (uint8_t)to_int(field(object, "base"), "operand base");
+	op.index = (uint8_t)to_int(field(object, "index"), "operand index");
+	op.scale = (uint8_t)to_int(field(object, "scale"), "operand scale");
+	op.disp = to_int64(field(object, "disp"), "operand disp");
+	op.size = (uint32_t)to_uint64(field(object, "size"), "operand size");
+	op.seg = (uint8_t)to_int(field(object, "seg"), "operand seg");
+	return op;
+}
+
+class TaskWrap : public Napi::ObjectWrap<TaskWrap> {
+public:
+	static Napi::Function Define(Napi::Env env)
+	{
+		return DefineClass(env, "Task",
+				   {
+					   InstanceAccessor<&TaskWrap::Pid>("pid"),
+					   InstanceMethod<&TaskWrap::SetBreakpoints>("setBreakpoints"),
+					   InstanceMethod<&TaskWrap::SetPmRanges>("setPmRanges"),
+					   InstanceMethod<&TaskWrap::SetInstruction>("setInstruction"),
+					   InstanceMethod<&TaskWrap::Resume>("resume"),
+					   InstanceMethod<&TaskWrap::StepSyscall>("stepSyscall"),
+					   InstanceMethod<&TaskWrap::TakeEvents>("takeEvents"),
+					   InstanceMethod<&TaskWrap::ReadMemory>("readMemory"),
+					   InstanceMethod<&TaskWrap::Kill>("kill"),
+				   });
+	}
+
+	explicit TaskWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<TaskWrap>(info)
+	{
+		guard(info.Env(), [&]() -> Napi::Value {
+			Napi::Object object = to_object(info[0], "Task options");
+			pmfit::SpawnOptions options;
+			options.file = to_string(field(object, "file"), "file");
+			options.argv = to_strings(field(object, "argv"), "argv");
+			options.env = to_strings(field(object, "env"), "env");
+			options.cwd = to_string(field(object, "cwd"), "cwd");
+			options.cpu = to_int(field(object, "cpu"), "cpu");
+			options.stdin_fd = to_int(field(object, "stdinFd"), "stdinFd");
+			options.stdout_fd = to_int(field(object, "stdoutFd"), "stdoutFd");
+			options.stderr_fd = to_int(field(object, "stderrFd"), "stderrFd");
+			task_ = std::make_unique<pmfit::Task>(options);
+			return info.Env().Undefined();
+		});
+	}
+
+private:
+	/* guard -- run body, turning C++ failures into a pending JS exception */
+	template <typename Body>
+	static Napi::Value guard(Napi::Env env, Body body)
+	{
+		try {
+			return body();
+		} catch (const ArgError &err) {
+			Napi::TypeError::New(env, err.message).ThrowAsJavaScriptException();
+		} catch (const pmfit::TaskError &err) {
+			Napi::Error::New(env, err.what()).ThrowAsJavaScriptException();
+		} catch (const std::bad_alloc &) {
+			Napi::Error::New(env, "out of memory").ThrowAsJavaScriptException();
+		} catch (const std::exception &err) {
+			Napi::Error::New(env, err.what()).ThrowAsJavaScriptException();
+		}
+		return env.Undefined();
+	}
+
+	pmfit::Task &task()
+	{
+		if (!task_)
+			throw pmfit::TaskError("the tracee was never started");
+		return *task_;
+	}
+
+	Napi::Value Pid(const Napi::CallbackInfo &info)
+	{
+		return number(info.Env(), task_ ? task_->pid() : -1);
+	}
+
+	Napi::Value SetBreakpoints(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			int kind = to_int(info[0], "breakpoint kind");
+			if (kind < 0 || kind > 2)
+				throw ArgError{"breakpoint kind must be 0, 1 or 2"};
+			Napi::Array array = to_array(info[1], "breakpoint addresses");
+			std::vector<pmfit::RemotePtr> addresses;
+			for (uint32_t i = 0; i < array.Length(); i++)
+				addresses.emplace_back(to_uint64(array.Get(i), "breakpoint address"));
+			task().set_breakpoints((pmfit::BreakpointKind)kind, addresses);
+			return info.Env().Undefined();
+		});
+	}
+
+	Napi::Value SetPmRanges(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			Napi::Array array = to_array(info[0], "PM ranges");
+			std::vector<pmfit::PmRange> ranges;
+			for (uint32_t i = 0; i < array.Length(); i++) {
+				Napi::Object object = to_object(array.Get(i), "PM range");
+				pmfit::PmRange range;
+				range.start = pmfit::RemotePtr(to_uint64(field(object, "start"), "PM range start"));
+				range.end = pmfit::RemotePtr(to_uint64(field(object, "end"), "PM range end"));
+				range.file_id = (uint32_t)to_uint64(field(object, "fileId"), "PM range fileId");
+				range.file_offset = to_uint64(field(object, "fileOffset"), "PM range fileOffset");
+				ranges.push_back(range);
+			}
+			task().set_pm_ranges(std::move(ranges));
+			return info.Env().Undefined();
+		});
+	}
+
+	Napi::Value SetInstruction(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			uint64_t address = to_uint64(info[0], "instruction address");
+			Napi::Object object = to_object(info[1], "instruction info");
+			pmfit::InsnInfo insn;
+			insn.length = (uint32_t)to_uint64(field(object, "length"), "instruction length");
+			insn.flags = (uint32_t)to_uint64(field(object, "flags"), "instruction flags");
+			Napi::Array writes = to_array(field(object, "writes"), "instruction writes");
+			for (uint32_t i = 0; i < writes.Length(); i++)
+				insn.writes.push_back(to_operand(writes.Get(i)));
+			task().set_instruction(pmfit::RemotePtr(address), std::move(insn));
+			return info.Env().Undefined();
+		});
+	}
+
+	Napi::Value Resume(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			Napi::Object object = to_object(info[0], "resume options");
+			pmfit::ResumeOptions options;
+			options.stop_at = to_int64(field(object, "stopAt"), "stopAt");
+			options.max_steps = to_int64(field(object, "maxSteps"), "maxSteps");
+			options.budget = to_int64(field(object, "budget"), "budget");
+			Napi::Value record = field(object, "record");
+			if (!record.IsBoolean())
+				throw ArgError{"record must be a boolean"};
+			options.record = record.As<Napi::Boolean>().Value();
+			return stop_object(info.Env(), task().resume(options));
+		});
+	}
+
+	Napi::Value StepSyscall(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			if (!info[0].IsBoolean())
+				throw ArgError{"diff must be a boolean"};
+			return stop_object(info.Env(), task().step_syscall(info[0].As<Napi::Boolean>().Value()));
+		});
+	}
+
+	Napi::Value TakeEvents(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			std::vector<uint8_t> events = task().take_events();
+			return Napi::Buffer<uint8_t>::Copy(info.Env(), events.data(), events.size());
+		});
+	}
+
+	Napi::Value ReadMemory(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			uint64_t address = to_uint64(info[0], "address");
+			uint64_t length = to_uint64(info[1], "length");
+			if (length > (1ull << 31))
+				throw ArgError{"length is too large"};
+			std::vector<uint8_t> bytes = task().read_memory(pmfit::RemotePtr(address), (size_t)length);
+			return Napi::Buffer<uint8_t>::Copy(info.Env(), bytes.data(), bytes.size());
+		});
+	}
+
+	Napi::Value Kill(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			if (task_)
+				task_->kill();
+			return info.Env().Undefined();
+		});
+	}
+
+	/* destroyed with the wrapper: ~Task kills the tracee */
+	std::unique_ptr<pmfit::Task> task_;
+};
+
+Napi::Object
+Init(Napi::Env env, Napi::Object exports)
+{
+	exports.Set("Task", TaskWrap::Define(env));
+	return exports;
+}
+
+} /* namespace */
+
+NODE_API_MODULE(pmfit_tracer, Init)

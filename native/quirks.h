@@ -1,0 +1,100 @@
+/*
+ * quirks.h -- kernel and CPU behaviour the stepping loop depends on, each in
+ * one named function with the evidence for it
+ *
+ * Measured on this project's machines (Linux 6.18 x86-64, 2 vCPUs) with the
+ * fixtures in tests/fixtures; the kernel source references are to
+ * arch/x86/kernel/signal.c and kernel/signal.c.
+ */
+#ifndef PMFIT_QUIRKS_H
+#define PMFIT_QUIRKS_H
+
+#include <sys/ptrace.h>
+#include <sys/types.h>
+
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <cerrno>
+
+#include "remote_ptr.h"
+
+namespace pmfit {
+namespace quirks {
+
+/*
+ * signal_has_handler -- whether delivering sig runs a handler in the tracee
+ *
+ * Delivering a caught signal with PTRACE_SINGLESTEP does not execute an
+ * instruction: handle_signal() builds the signal frame and, because the
+ * thread was single-stepping, reports a SIGTRAP with rip at the handler's
+ * first instruction (tests/fixtures/signal_in_region.c: the region count is
+ * the same with and without the signal). That stop must not be counted. An
+ * ignored or default-action signal injected with the step lets the current
+ * instruction run normally. The kernel offers no ptrace request for another
+ * task's dispositions; /proc/PID/status SigCgt is the caught set.
+ */
+inline bool
+signal_has_handler(pid_t pid, int sig)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	char line[256];
+	unsigned long long caught = 0;
+	bool found = false;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "SigCgt:", 7) == 0) {
+			found = sscanf(line + 7, "%llx", &caught) == 1;
+			break;
+		}
+	}
+	fclose(f);
+	return found && sig >= 1 && sig <= 64 && (caught >> (sig - 1)) & 1;
+}
+
+/*
+ * is_group_stop -- whether a stop with a stop signal is a group-stop
+ *
+ * A tracee attached with PTRACE_TRACEME (not PTRACE_SEIZE) reports a
+ * group-stop like a signal-delivery-stop, with the stop signal; only
+ * PTRACE_GETSIGINFO tells them apart, failing with EINVAL for a group-stop
+ * (ptrace(2), "Group-stop"). The signal of a group-stop was already delivered
+ * and must not be injected again.
+ */
+inline bool
+is_group_stop(pid_t pid, int sig)
+{
+	if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+		return false;
+	siginfo_t si;
+	return ptrace(PTRACE_GETSIGINFO, pid, nullptr, &si) == -1 && errno == EINVAL;
+}
+
+/*
+ * syscall_insn -- the syscall instruction that caused a PTRACE_EVENT stop
+ *
+ * Fork, clone and exec events stop the tracee inside the syscall, with rip
+ * already past the 2-byte `syscall` (0f 05); reports name the instruction.
+ */
+inline RemotePtr
+syscall_insn(uint64_t rip)
+{
+	return RemotePtr(rip - 2);
+}
+
+/*
+ * rep_iterations_trap -- documentation only: a `rep stos`/`rep movs` under
+ * TF traps after every iteration, also with fast-string operation enabled
+ * (count_asm: 37 iterations of rep stosb are 37 steps, rdi advancing one
+ * element per step). The recorder relies on it by deriving each iteration's
+ * written range from rdi before and after the step.
+ */
+
+} /* namespace quirks */
+} /* namespace pmfit */
+
+#endif /* PMFIT_QUIRKS_H */

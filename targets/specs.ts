@@ -1,0 +1,2 @@
+import type { TargetSpec } from '../harness/check/spec';
+export function builtInSpecs(): TargetSpec[] { return []; }

@@ -1,0 +1,80 @@
+// helpers for tests/check: build the C recovery programs, hand-made crash
+// states and specs, and look for live processes of a process group.
+
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import type { CheckInput, SpecCommand, TargetSpec } from '../../harness/check/spec';
+import type { CrashGroup, CrashState } from '../../harness/persistency/model';
+
+/** buildPrograms -- compile tests/check/programs/NAME.c into a fresh temp dir. */
+export function buildPrograms(names: string[]): { dir: string; path(name: string): string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-check-test-'));
+  for (const name of names) {
+    execFileSync('gcc', ['-O0', '-o', path.join(dir, name), path.join(__dirname, 'programs', `${name}.c`)]);
+  }
+  return { dir, path: (name: string) => path.join(dir, name) };
+}
+
+export interface StateLog {
+  materialized: string[];
+}
+
+/** state -- a crash state whose single PM file holds `content`. */
+export function state(hash: string, content: string, log?: StateLog): CrashState {
+  return {
+    hash,
+    materialize: () => {
+      log?.materialized.push(hash);
+      return [Buffer.from(content)];
+    },
+    describe: () => [],
+  };
+}
+
+export function group(first: number, last: number, ...states: CrashState[]): CrashGroup {
+  return { first, last, states };
+}
+
+export function makeSpec(recover: SpecCommand[], check?: (input: CheckInput) => string[], extra: Partial<TargetSpec> = {}): TargetSpec {
+  return {
+    name: 'test',
+    description: 'tests/check',
+    expect: 'consistent',
+    pmFiles: ['pool'],
+    setup: [],
+    workload: { argv: ['true'] },
+    states: [],
+    recover,
+    check: check ?? (() => []),
+    ...extra,
+  };
+}
+
+/** Live (not zombie) processes whose process group is `pgid`. */
+export function liveInGroup(pgid: number): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // fields[0] = state, fields[1] = ppid, fields[2] = pgrp
+      if (fields[0] !== 'Z' && Number(fields[2]) === pgid) found.push(Number(entry));
+    } catch {
+      // gone while we looked
+    }
+  }
+  return found;
+}
+
+export async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return condition();
+}

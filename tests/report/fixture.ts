@@ -1,0 +1,97 @@
+// fixture -- the hand-written results.json of the report tests, and a large
+// synthetic one (100,000 crash points per run, tens of thousands of ranges).
+
+import * as fs from 'fs';
+import * as path from 'path';
+import type { OutcomeGroup, Results, RunResult } from '../../harness/results/schema';
+
+export const fixturePath = path.join(__dirname, 'fixtures', 'results.json');
+
+/** A fresh copy each call: tests may change it. */
+export function loadFixture(): Results {
+  return JSON.parse(fs.readFileSync(fixturePath, 'utf8')) as Results;
+}
+
+export function fixtureRun(results: Results, target: string, model: string): RunResult {
+  const run = results.runs.find((r) => r.target === target && r.model === model);
+  if (!run) throw new Error(`fixture has no run ${target} × ${model}`);
+  return run;
+}
+
+/** Deterministic pseudo-random numbers (xorshift32). */
+function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 0x100000000;
+  };
+}
+
+/** syntheticLarge -- one run per model over `instructions` instructions;
+ *  crash points alternate between outcomes in short stretches (1 to 3
+ *  crash points), so every group has thousands of tiny ranges. */
+export function syntheticLarge(instructions = 100_000): Results {
+  const base = loadFixture();
+  const models = base.options.models;
+  const runs: RunResult[] = models.map((model, m) => {
+    const random = prng(1234 + m);
+    const kinds: { kind: OutcomeGroup['kind']; violation: boolean; weight: number }[] = [
+      { kind: 'ok', violation: false, weight: 0.55 },
+      { kind: 'invariant', violation: true, weight: 0.25 },
+      { kind: 'invariant', violation: true, weight: 0.12 },
+      { kind: 'recovery-timeout', violation: true, weight: 0.05 },
+      { kind: 'recovery-crashed', violation: true, weight: 0.03 },
+    ];
+    const ranges: [number, number][][] = kinds.map(() => []);
+    let k = 0;
+    while (k <= instructions) {
+      let r = random();
+      let g = 0;
+      while (g < kinds.length - 1 && r >= kinds[g].weight) {
+        r -= kinds[g].weight;
+        g++;
+      }
+      const length = 1 + Math.floor(random() * 3);
+      const last = Math.min(instructions, k + length - 1);
+      const list = ranges[g];
+      if (list.length > 0 && list[list.length - 1][1] === k - 1) list[list.length - 1][1] = last;
+      else list.push([k, last]);
+      k = last + 1;
+    }
+    const groups: OutcomeGroup[] = kinds.map((kind, g) => {
+      const list = ranges[g];
+      const count = list.reduce((n, [a, b]) => n + b - a + 1, 0);
+      return {
+        id: `${model}-${g}`,
+        kind: kind.kind,
+        violation: kind.violation,
+        crashPoints: list.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(','),
+        count,
+        images: Math.ceil(count / 3),
+        failed: kind.kind === 'invariant' ? [`invariant ${g} holds`] : [],
+        recoveryOutput: kind.violation ? `recovery output of group ${g}\n` : '',
+        example: {
+          k: list[0]?.[0] ?? 0,
+          hash: `${g}`.repeat(16),
+          next: { address: '0x401000', symbol: 'big_loop', text: 'mov qword ptr [rdi], rax', file: 'targets/big/big.c', line: 10 + g },
+          reproduce: `pmfit replay big --model ${model} --crash-point ${list[0]?.[0] ?? 0}`,
+        },
+      };
+    });
+    const violations = groups.filter((g) => g.violation).reduce((n, g) => n + g.count, 0);
+    return {
+      target: 'big', model, expect: 'consistent', instructions, crashPoints: instructions + 1,
+      states: (instructions + 1) * 3, distinctImages: 40_000, violations, seconds: 600 + m, status: violations > 0 ? 'fail' : 'pass', groups,
+    };
+  });
+  return {
+    ...base,
+    targets: [{ name: 'big', description: 'synthetic', expect: 'consistent', command: ['big'], pmFiles: ['/tmp/big.pool'], instructions, events: 50_000, regions: 1, recordSeconds: 30 }],
+    runs,
+    status: 'fail',
+  };
+}

@@ -1,0 +1,95 @@
+// readResults: what it refuses, with one-line usage errors (exit 2).
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { PmfitError } from '../../harness/_internals/errors';
+import { readResults, validateResults } from '../../harness/report/read-results';
+import { RESULTS_VERSION } from '../../harness/results/schema';
+import { fixturePath, loadFixture } from './fixture';
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-read-results-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, content: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, content);
+  return file;
+}
+
+function refusal(fn: () => unknown): PmfitError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(PmfitError);
+    expect((err as PmfitError).exitCode).toBe(2);
+    expect((err as PmfitError).message).not.toContain('\n');
+    return err as PmfitError;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('readResults', () => {
+  test('reads the fixture', () => {
+    const results = readResults(fixturePath);
+    expect(results.runs).toHaveLength(9);
+    expect(results).toEqual(loadFixture());
+  });
+
+  test('missing file', () => {
+    const file = path.join(dir, 'nope', 'results.json');
+    expect(refusal(() => readResults(file)).message).toBe(`${file}: no such file (pmfit writes results.json when it checks targets)`);
+  });
+
+  test('a directory', () => {
+    expect(refusal(() => readResults(dir)).message).toBe(`${dir} is a directory, not a results.json file`);
+  });
+
+  test('unparsable JSON', () => {
+    const file = write('bad.json', '{"schema": "pmfit-results",\n  "version": 1,');
+    expect(refusal(() => readResults(file)).message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON: `));
+  });
+
+  test('wrong schema', () => {
+    const file = write('other.json', JSON.stringify({ schema: 'something-else', version: 1 }));
+    expect(refusal(() => readResults(file)).message).toBe(`${file} is not a pmfit results file (schema "something-else"; expected "pmfit-results")`);
+    const array = write('array.json', '[1, 2]');
+    expect(refusal(() => readResults(array)).message).toBe(`${array} is not a pmfit results file (not a JSON object)`);
+    const none = write('none.json', '{}');
+    expect(refusal(() => readResults(none)).message).toBe(`${none} is not a pmfit results file (no schema field; expected "pmfit-results")`);
+  });
+
+  test('a newer version', () => {
+    const results = { ...loadFixture(), version: RESULTS_VERSION + 1 };
+    const file = write('results.json', JSON.stringify(results));
+    expect(refusal(() => readResults(file)).message)
+      .toBe(`${file} was written by a newer pmfit (schema version ${RESULTS_VERSION + 1}); this pmfit reads version ${RESULTS_VERSION}`);
+  });
+
+  test('an invalid version', () => {
+    const file = write('v0.json', JSON.stringify({ ...loadFixture(), version: '1' }));
+    expect(refusal(() => readResults(file)).message).toBe(`${file} has an invalid schema version "1"`);
+  });
+
+  test('a shape that does not match the schema names the place', () => {
+    const cases: [(r: Record<string, any>) => void, string][] = [
+      [(r) => delete r.runs, '$.runs is not an array'],
+      [(r) => { r.runs[5].groups[1].crashPoints = '9-3'; }, '$.runs[5].groups[1].crashPoints: bad crash-point range "9-3" in "9-3"'],
+      [(r) => { r.runs[5].groups[1].kind = 'weird'; }, '$.runs[5].groups[1].kind is not one of ok, recovery-crashed, recovery-timeout, recovery-failed, invariant'],
+      [(r) => { delete r.runs[0].instructions; }, '$.runs[0].instructions is missing'],
+      [(r) => { r.runs[5].groups[1].example.lines[0].offset = -1; }, '$.runs[5].groups[1].example.lines[0].offset is not an offset'],
+      [(r) => { r.runs[5].groups[1].example.next.line = 'x'; }, '$.runs[5].groups[1].example.next.line is not a line number'],
+      [(r) => { r.targets[2].command = 'log'; }, '$.targets[2].command is not an array of strings'],
+      [(r) => { r.options = null; }, '$.options is not an object'],
+      [(r) => { r.incomplete = 'no'; }, '$.incomplete is not a boolean'],
+    ];
+    for (const [change, message] of cases) {
+      const results = loadFixture() as unknown as Record<string, any>;
+      change(results);
+      expect(refusal(() => validateResults(results, 'r.json')).message).toBe(`r.json does not match the results schema: ${message}`);
+    }
+  });
+});

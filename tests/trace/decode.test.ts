@@ -1,0 +1,225 @@
+// decode.test -- instruction classification against bytes assembled with GNU as
+// (`as` + `objdump -d -M intel`); each case names its source line.
+
+import fc from 'fast-check';
+import { decodeInstruction } from '../../harness/trace/decode';
+import { InsnFlag, NativeMemOperand, Reg, Seg } from '../../harness/tracer/native';
+
+const AT = 0x401000;
+
+function decode(hex: string, address = AT) {
+  return decodeInstruction(Uint8Array.from(Buffer.from(hex.replace(/\s+/g, ''), 'hex')), address);
+}
+
+function mem(partial: Partial<NativeMemOperand>): NativeMemOperand {
+  return { base: Reg.None, index: Reg.None, scale: 1, disp: 0, size: 8, seg: Seg.None, ...partial };
+}
+
+describe('decodeInstruction', () => {
+  test('mov [rax+8], rdx: a plain 8-byte store', () => {
+    const d = decode('48 89 50 08');
+    expect(d.info).toEqual({ length: 4, flags: 0, writes: [mem({ base: Reg.Rax, disp: 8, size: 8 })] });
+    expect(d.length).toBe(4);
+    expect(d.mnemonic).toBe('mov');
+    expect(d.text).toBe('mov qword [rax+8], rdx');
+  });
+
+  test('mov [rip+0x100], eax: rip-relative becomes absolute', () => {
+    const d = decode('89 05 00 01 00 00');
+    // next ip 0x401006 + 0x100
+    expect(d.info.writes).toEqual([mem({ disp: 0x401106, size: 4 })]);
+    expect(d.info.flags).toBe(0);
+  });
+
+  test('mov dword [rbx+rcx*4-16], 1: index, scale, negative displacement', () => {
+    const d = decode('c7 44 8b f0 01 00 00 00');
+    expect(d.info.writes).toEqual([mem({ base: Reg.Rbx, index: Reg.Rcx, scale: 4, disp: -16, size: 4 })]);
+    expect(d.length).toBe(8);
+  });
+
+  test('push rax: implicit stack write at rsp-8', () => {
+    const d = decode('50');
+    expect(d.info.writes).toEqual([mem({ base: Reg.Rsp, disp: -8, size: 8 })]);
+  });
+
+  test('call: implicit stack write', () => {
+    // call .+5
+    const d = decode('e8 00 00 00 00');
+    expect(d.info.writes).toEqual([mem({ base: Reg.Rsp, disp: -8, size: 8 })]);
+  });
+
+  test('rep stosb: RepString, one element of 1 byte at rdi', () => {
+    const d = decode('f3 aa');
+    expect(d.info.flags).toBe(InsnFlag.RepString);
+    expect(d.info.writes).toEqual([mem({ base: Reg.Rdi, size: 1 })]);
+    expect(d.mnemonic).toBe('stosb');
+  });
+
+  test('rep movsq: RepString, element of 8 bytes at rdi, the rsi read ignored', () => {
+    const d = decode('f3 48 a5');
+    expect(d.info.flags).toBe(InsnFlag.RepString);
+    expect(d.info.writes).toEqual([mem({ base: Reg.Rdi, size: 8 })]);
+  });
+
+  test('stosd without rep: an ordinary store', () => {
+    const d = decode('ab');
+    expect(d.info.flags).toBe(0);
+    expect(d.info.writes).toEqual([mem({ base: Reg.Rdi, size: 4 })]);
+  });
+
+  test('vmovdqu [rdi], ymm0: 32-byte store', () => {
+    const d = decode('c5 fe 7f 07');
+    expect(d.info).toEqual({ length: 4, flags: 0, writes: [mem({ base: Reg.Rdi, size: 32 })] });
+  });
+
+  test('vmovdqu64 [rdi], zmm1: 64-byte store', () => {
+    const d = decode('62 f1 fe 48 7f 0f');
+    expect(d.info).toEqual({ length: 6, flags: 0, writes: [mem({ base: Reg.Rdi, size: 64 })] });
+  });
+
+  test('vmovntdq [rdi], ymm0: NtStore', () => {
+    const d = decode('c5 fd e7 07');
+    expect(d.info).toEqual({ length: 4, flags: InsnFlag.NtStore, writes: [mem({ base: Reg.Rdi, size: 32 })] });
+  });
+
+  test('movnti [rdi], rax: NtStore', () => {
+    const d = decode('48 0f c3 07');
+    expect(d.info).toEqual({ length: 4, flags: InsnFlag.NtStore, writes: [mem({ base: Reg.Rdi, size: 8 })] });
+  });
+
+  test('maskmovdqu xmm1, xmm2: NtStore to implicit [rdi]', () => {
+    const d = decode('66 0f f7 ca');
+    expect(d.info.flags).toBe(InsnFlag.NtStore);
+    expect(d.info.writes).toEqual([mem({ base: Reg.Rdi, size: 16 })]);
+  });
+
+  test('movdir64b rax, [rsi]: NtStore of 64 bytes at [rax], source ignored', () => {
+    const d = decode('66 0f 38 f8 06');
+    expect(d.info.flags).toBe(InsnFlag.NtStore);
+    expect(d.info.writes).toEqual([mem({ base: Reg.Rax, size: 64 })]);
+  });
+
+  test('clflush [rdi]: Clflush, operand of size 1', () => {
+    const d = decode('0f ae 3f');
+    expect(d.info).toEqual({ length: 3, flags: InsnFlag.Clflush, writes: [mem({ base: Reg.Rdi, size: 1 })] });
+  });
+
+  test('clflushopt [rdi]: Clflushopt', () => {
+    const d = decode('66 0f ae 3f');
+    expect(d.info).toEqual({ length: 4, flags: InsnFlag.Clflushopt, writes: [mem({ base: Reg.Rdi, size: 1 })] });
+  });
+
+  test('clwb [rdi+64]: Clwb', () => {
+    const d = decode('66 0f ae 77 40');
+    expect(d.info).toEqual({ length: 5, flags: InsnFlag.Clwb, writes: [mem({ base: Reg.Rdi, disp: 64, size: 1 })] });
+  });
+
+  test('sfence and mfence: Fence', () => {
+    expect(decode('0f ae f8').info).toEqual({ length: 3, flags: InsnFlag.Fence, writes: [] });
+    expect(decode('0f ae f0').info).toEqual({ length: 3, flags: InsnFlag.Fence, writes: [] });
+  });
+
+  test('lfence: no flags (it does not order stores)', () => {
+    expect(decode('0f ae e8').info).toEqual({ length: 3, flags: 0, writes: [] });
+  });
+
+  test('cpuid: serializing, so Fence', () => {
+    expect(decode('0f a2').info).toEqual({ length: 2, flags: InsnFlag.Fence, writes: [] });
+  });
+
+  test('mov cr0, rax is serializing; mov rax, cr0 is not', () => {
+    expect(decode('0f 22 c0').info.flags).toBe(InsnFlag.Fence);
+    expect(decode('0f 20 c0').info.flags).toBe(0);
+  });
+
+  test('lock xadd [rdi], eax: Locked', () => {
+    const d = decode('f0 0f c1 07');
+    expect(d.info).toEqual({ length: 4, flags: InsnFlag.Locked, writes: [mem({ base: Reg.Rdi, size: 4 })] });
+  });
+
+  test('xchg [rdi], eax: implicitly Locked', () => {
+    const d = decode('87 07');
+    expect(d.info).toEqual({ length: 2, flags: InsnFlag.Locked, writes: [mem({ base: Reg.Rdi, size: 4 })] });
+  });
+
+  test('syscall and int 0x80: Syscall', () => {
+    expect(decode('0f 05').info).toEqual({ length: 2, flags: InsnFlag.Syscall, writes: [] });
+    expect(decode('cd 80').info).toEqual({ length: 2, flags: InsnFlag.Syscall, writes: [] });
+  });
+
+  test('mov fs:[0x10], rax: segment Fs', () => {
+    const d = decode('64 48 89 04 25 10 00 00 00');
+    expect(d.info.writes).toEqual([mem({ disp: 0x10, size: 8, seg: Seg.Fs })]);
+  });
+
+  test('mov [eax], ebx: 32-bit address register', () => {
+    const d = decode('67 89 18');
+    expect(d.info.writes).toEqual([mem({ base: Reg.Rax + Reg.Reg32, size: 4 })]);
+  });
+
+  test('mov [eax+ecx*2-16], ebx: 32-bit addressing keeps the displacement negative', () => {
+    const d = decode('67 89 5c 48 f0');
+    expect(d.info.writes).toEqual([mem({ base: Reg.Rax + Reg.Reg32, index: Reg.Rcx + Reg.Reg32, scale: 2, disp: -16, size: 4 })]);
+  });
+
+  test('mov rax, [rdi]: a load writes nothing', () => {
+    expect(decode('48 8b 07').info).toEqual({ length: 3, flags: 0, writes: [] });
+  });
+
+  test('vpscatterdd: vector index is Unsupported and left out', () => {
+    // vpscatterdd [rax+zmm1*4]{k1}, zmm2
+    const d = decode('62 f2 7d 49 a0 14 88');
+    expect(d.info.flags).toBe(InsnFlag.Unsupported);
+    expect(d.info.writes).toEqual([]);
+  });
+
+  test('xsave [rdi]: CPU-dependent size is Unsupported', () => {
+    expect(decode('0f ae 27').info.flags & InsnFlag.Unsupported).toBeTruthy();
+  });
+
+  test('only the first instruction of the buffer is decoded', () => {
+    // push rax; push rax (the tracer hands over a fixed-size window)
+    expect(decode('50 50 0f 05').info.length).toBe(1);
+  });
+
+  test('garbage bytes throw with address and bytes', () => {
+    expect(() => decode('ff ff ff ff')).toThrow('cannot decode instruction at 0x401000: ff ff ff ff');
+    // a truncated instruction (REX prefix alone)
+    expect(() => decode('48', 0x7fff0000)).toThrow('cannot decode instruction at 0x7fff0000: 48');
+    expect(() => decode('')).toThrow(/^cannot decode instruction at 0x401000: $/);
+  });
+
+  test('any bytes: either the decode error or a sane instruction', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 16 }), fc.integer({ min: 0x1000, max: 0x7fffffff }), (bytes, address) => {
+        let d;
+        try {
+          d = decodeInstruction(bytes, address);
+        } catch (err) {
+          expect((err as Error).message).toMatch(/^cannot decode instruction at 0x[0-9a-f]+: [0-9a-f ]+$/);
+          return;
+        }
+        expect(d.length).toBeGreaterThanOrEqual(1);
+        expect(d.length).toBeLessThanOrEqual(Math.min(15, bytes.length));
+        expect(d.info.length).toBe(d.length);
+        for (const w of d.info.writes) {
+          expect([1, 2, 4, 8]).toContain(w.scale);
+          expect(w.size).toBeGreaterThan(0);
+          expect(Number.isSafeInteger(w.disp)).toBe(true);
+          expect([Seg.None, Seg.Fs, Seg.Gs]).toContain(w.seg);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('decoding many instructions does not grow WebAssembly memory', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const wasmMemory = (require('iced-x86') as { __wasm: { memory: { buffer: ArrayBuffer } } }).__wasm.memory;
+    const bytes = Uint8Array.from([0x62, 0xf1, 0xfe, 0x48, 0x7f, 0x0f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    for (let i = 0; i < 1000; i++) decodeInstruction(bytes, AT + i);
+    const before = wasmMemory.buffer.byteLength;
+    for (let i = 0; i < 50000; i++) decodeInstruction(bytes, AT + i);
+    expect(wasmMemory.buffer.byteLength).toBe(before);
+  });
+});
