@@ -138,6 +138,33 @@ unpin_thread()
 		sched_setaffinity(0, sizeof(pin_saved), &pin_saved);
 }
 
+/*
+ * SigchldBlocked -- SIGCHLD held off this thread while it steps
+ *
+ * Every ptrace stop sends the tracer SIGCHLD. Node installs a handler for it
+ * (libuv, as soon as child_process is used) and the kernel prefers the
+ * thread sleeping in waitpid, so each step would also run a signal frame,
+ * the handler's write() and rt_sigreturn on the pinned CPU. Blocked here,
+ * the signal goes to another Node thread, which lets libuv see it all the
+ * same.
+ */
+class SigchldBlocked {
+public:
+	SigchldBlocked()
+	{
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGCHLD);
+		pthread_sigmask(SIG_BLOCK, &set, &old_);
+	}
+	~SigchldBlocked() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+	SigchldBlocked(const SigchldBlocked &) = delete;
+	SigchldBlocked &operator=(const SigchldBlocked &) = delete;
+
+private:
+	sigset_t old_;
+};
+
 /* Start-up failures of the child, sent through a close-on-exec pipe. */
 enum ChildStage : int { STAGE_FDS = 1, STAGE_CHDIR, STAGE_TRACEME, STAGE_EXEC };
 
@@ -801,6 +828,7 @@ Task::resume(const ResumeOptions &options)
 	uint64_t steps = 0;
 	int64_t deadline = 0;
 	Stop out;
+	SigchldBlocked quiet;
 
 	for (;;) {
 		switch (phase_) {
@@ -1016,6 +1044,7 @@ Task::step_syscall(bool diff)
 		}
 	}
 	Stop out;
+	SigchldBlocked quiet;
 	for (;;) {
 		int sig = pending_sig_;
 		pending_sig_ = 0;

@@ -24,6 +24,12 @@ const { version } = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.j
 
 type Action = () => Promise<number>;
 
+/** With passThroughOptions, a `--` after a positional argument (crash N --)
+ *  reaches the command list itself. */
+function dropDoubleDash(argv: string[]): string[] {
+  return argv[0] === '--' ? argv.slice(1) : argv;
+}
+
 function tracingOptions(command: Command): Command {
   return command
     .option('--function <name>', 'trace every call of this function instead of marker regions')
@@ -58,7 +64,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .passThroughOptions())
     .action((n: number, argv: string[], options) => run(async () => {
       requireDoubleDash(rawArgs, 'pmfit crash N [options] -- CMD [ARGS...]');
-      return crash(n, argv, { function: options.function, maxSteps: options.maxSteps, timeout: options.timeout });
+      return crash(n, dropDoubleDash(argv), { function: options.function, maxSteps: options.maxSteps, timeout: options.timeout });
     }));
 
   tracingOptions(program.command('record')

@@ -1,0 +1,62 @@
+// count -- `pmfit count` against counts derived from the binaries themselves.
+
+import { disassemble } from '../helpers/disassembly';
+import { fixture } from '../fixtures';
+import { runPmfit } from '../helpers/run-pmfit';
+
+/** expectedCount -- from count_region's disassembly: every instruction after
+ *  the call to pmfit_region_begin up to and including the call to
+ *  pmfit_region_end, with `rep stosb` counted once per iteration (rcx is the
+ *  immediate loaded into ecx). */
+function expectedCount(binary: string): number {
+  const lines = disassemble(binary, 'count_region');
+  const begin = lines.findIndex((line) => /call.*<pmfit_region_begin/.test(line.text));
+  const end = lines.findIndex((line) => /call.*<pmfit_region_end/.test(line.text));
+  expect(begin).toBeGreaterThanOrEqual(0);
+  expect(end).toBeGreaterThan(begin);
+  const region = lines.slice(begin + 1, end + 1);
+  const loadEcx = region.map((line) => /mov \$0x([0-9a-f]+),%ecx/.exec(line.text)).find(Boolean);
+  const iterations = loadEcx ? parseInt(loadEcx[1], 16) : 1;
+  return region.reduce((sum, line) => sum + (/rep stos/.test(line.text) ? iterations : 1), 0);
+}
+
+/** regionLength -- straight-line instructions of a region function. */
+function regionLength(binary: string, fn: string): number {
+  const lines = disassemble(binary, fn);
+  const begin = lines.findIndex((line) => /call.*<pmfit_region_begin/.test(line.text));
+  const end = lines.findIndex((line) => /call.*<pmfit_region_end/.test(line.text));
+  return end - begin;
+}
+
+describe('pmfit count', () => {
+  it.each(['count_asm', 'count_asm_nopie'])('counts %s exactly as its disassembly says', (name) => {
+    const binary = fixture(name);
+    const result = runPmfit(['count', '--', binary]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Total instruction count: ${expectedCount(binary)}\n`);
+  });
+
+  it('prints JSON with --json, and the target output goes to stderr', () => {
+    const result = runPmfit(['count', '--json', '--', fixture('count_asm')]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ instructions: expectedCount(fixture('count_asm')), exitCode: 0 });
+    expect(result.stderr).toContain('count_asm: ok');
+  });
+
+  it('runs the index on across repeated regions', () => {
+    // region_loop's main enters loop_region's region three times.
+    const result = runPmfit(['count', '--json', '--', fixture('region_loop')]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).instructions).toBe(3 * regionLength(fixture('region_loop'), 'loop_region'));
+  });
+
+  it('counts every call of a --function, recursion included', () => {
+    // work(0) runs 4 instructions up to its ret; work(1) runs 8 of its own
+    // plus a nested work(0): main's calls work(0), work(1), work(0) make 20.
+    const lines = disassemble(fixture('func'), 'work');
+    expect(lines.map((line) => line.text.split(' ')[0])).toEqual(['test', 'jle', 'push', 'lea', 'call', 'pop', 'add', 'ret', 'mov', 'ret']);
+    const result = runPmfit(['count', '--function', 'work', '--', fixture('func')]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Total instruction count: 20\n');
+  });
+});
