@@ -8,7 +8,7 @@
 // non-PIE and ASLR is off in both, so nm's address of main is its run-time
 // address. Builds nothing: run `npm run build:native` first.
 //
-// Usage: npm run bench:step [-- ITERATIONS]   (default 300000, ~1M steps)
+// Usage: npm run bench:step [-- ITERATIONS]   (default 350000, ~1M steps)
 
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -17,7 +17,7 @@ import { currentCpu } from '../harness/tracer/current-cpu';
 import { buildDir } from '../harness/_internals/paths';
 import { BreakpointKind, loadNative, NativeStop } from '../harness/tracer/native';
 
-const iterations = process.argv[2] ?? '300000';
+const iterations = process.argv[2] ?? '350000';
 const spin = path.join(buildDir, 'spin');
 const stepbare = path.join(buildDir, 'stepbare');
 

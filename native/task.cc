@@ -108,7 +108,7 @@ carries_data(uint8_t kind)
 
 /*
  * Thread pinning -- tracer and tracee share one CPU: a single step costs
- * ~19 us so and ~60 us with the two on different CPUs (DESIGN.md). The
+ * ~19 us then, ~60 us with the two on different CPUs (DESIGN.md). The
  * calling thread's own affinity is saved by the first live Task of the
  * thread and given back by the last one.
  */
@@ -137,33 +137,6 @@ unpin_thread()
 	if (pin_count > 0 && --pin_count == 0)
 		sched_setaffinity(0, sizeof(pin_saved), &pin_saved);
 }
-
-/*
- * SigchldBlocked -- SIGCHLD held off this thread while it steps
- *
- * Every ptrace stop sends the tracer SIGCHLD. Node installs a handler for it
- * (libuv, as soon as child_process is used) and the kernel prefers the
- * thread sleeping in waitpid, so each step would also run a signal frame,
- * the handler's write() and rt_sigreturn on the pinned CPU. Blocked here,
- * the signal goes to another Node thread, which lets libuv see it all the
- * same.
- */
-class SigchldBlocked {
-public:
-	SigchldBlocked()
-	{
-		sigset_t set;
-		sigemptyset(&set);
-		sigaddset(&set, SIGCHLD);
-		pthread_sigmask(SIG_BLOCK, &set, &old_);
-	}
-	~SigchldBlocked() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
-	SigchldBlocked(const SigchldBlocked &) = delete;
-	SigchldBlocked &operator=(const SigchldBlocked &) = delete;
-
-private:
-	sigset_t old_;
-};
 
 /* Start-up failures of the child, sent through a close-on-exec pipe. */
 enum ChildStage : int { STAGE_FDS = 1, STAGE_CHDIR, STAGE_TRACEME, STAGE_EXEC };
@@ -382,46 +355,39 @@ Task::spawn(const SpawnOptions &options)
 			return options.file + " was killed by signal " + std::to_string(WTERMSIG(status)) + " before exec";
 		return options.file + " exited before exec";
 	};
-	auto fail = [&](const std::string &message) {
-		close(report[0]);
-		throw TaskError(message);
-	};
-
-	int status = wait_blocking();
-	if (!WIFSTOPPED(status)) {
-		phase_ = Phase::Dead;
-		release_cpu();
-		fail(why(status));
-	}
-	long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-		PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACECLONE;
-	if (ptrace(PTRACE_SETOPTIONS, pid_, nullptr, (void *)opts) != 0) {
-		int err = errno;
-		die();
-		fail(syserr("PTRACE_SETOPTIONS", err));
-	}
-	int sig = 0;
-	for (;;) {
-		if (ptrace(PTRACE_CONT, pid_, nullptr, (void *)(long)sig) != 0) {
-			int err = errno;
-			die();
-			fail(syserr("PTRACE_CONT", err));
-		}
-		status = wait_blocking();
-		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+	try {
+		int status = wait_blocking();
+		if (!WIFSTOPPED(status)) {
 			phase_ = Phase::Dead;
-			release_cpu();
-			fail(why(status));
+			throw TaskError(why(status));
 		}
-		if ((status >> 8) == (SIGTRAP | (PTRACE_EVENT_EXEC << 8)))
-			break;
-		/* a signal sent to the new process before it ran: pass it on */
-		sig = WSTOPSIG(status) == SIGTRAP || (status >> 16) != 0 ? 0 : WSTOPSIG(status);
-		if (quirks::is_group_stop(pid_, sig))
-			sig = 0;
+		long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+			PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACECLONE;
+		if (ptrace(PTRACE_SETOPTIONS, pid_, nullptr, (void *)opts) != 0)
+			throw TaskError(syserr("PTRACE_SETOPTIONS", errno));
+		int sig = 0;
+		for (;;) {
+			if (ptrace(PTRACE_CONT, pid_, nullptr, (void *)(long)sig) != 0)
+				throw TaskError(syserr("PTRACE_CONT", errno));
+			status = wait_blocking();
+			if (WIFEXITED(status) || WIFSIGNALED(status)) {
+				phase_ = Phase::Dead;
+				throw TaskError(why(status));
+			}
+			if ((status >> 8) == (SIGTRAP | (PTRACE_EVENT_EXEC << 8)))
+				break;
+			/* a signal sent to the new process before it ran: pass it on */
+			sig = WSTOPSIG(status) == SIGTRAP || (status >> 16) != 0 ? 0 : WSTOPSIG(status);
+			if (quirks::is_group_stop(pid_, sig))
+				sig = 0;
+		}
+		get_regs();
+	} catch (...) {
+		close(report[0]);
+		die();
+		throw;
 	}
 	close(report[0]);
-	get_regs();
 }
 
 void
@@ -545,7 +511,9 @@ Task::classify(int status)
 Task::WaitResult
 Task::step(int sig)
 {
-	ptrace(PTRACE_SINGLESTEP, pid_, nullptr, (void *)(long)sig);
+	/* ESRCH: killed from outside since the last stop; waitpid says so */
+	if (ptrace(PTRACE_SINGLESTEP, pid_, nullptr, (void *)(long)sig) != 0 && errno != ESRCH)
+		throw TaskError(syserr("PTRACE_SINGLESTEP " + std::to_string(pid_), errno));
 	int status;
 	pid_t got;
 	while ((got = waitpid(pid_, &status, __WALL)) != pid_) {
@@ -828,7 +796,6 @@ Task::resume(const ResumeOptions &options)
 	uint64_t steps = 0;
 	int64_t deadline = 0;
 	Stop out;
-	SigchldBlocked quiet;
 
 	for (;;) {
 		switch (phase_) {
@@ -1044,7 +1011,6 @@ Task::step_syscall(bool diff)
 		}
 	}
 	Stop out;
-	SigchldBlocked quiet;
 	for (;;) {
 		int sig = pending_sig_;
 		pending_sig_ = 0;

@@ -1,2 +1,10 @@
+// specs -- the built-in targets, in the order allcounts runs them.
+
 import type { TargetSpec } from '../harness/check/spec';
-export function builtInSpecs(): TargetSpec[] { return []; }
+import { allocSpec } from './alloc/spec';
+import { basicSpec } from './basic/spec';
+import { treeSpec } from './tree/spec';
+
+export function builtInSpecs(): TargetSpec[] {
+  return [basicSpec(), allocSpec(), treeSpec()];
+}

@@ -1,1 +1,82 @@
-{ "targets": [] }
+# targets.gypi -- the built-in C targets (included from binding.gyp).
+#
+# Paths are relative to this file. Every program lands in build/Release/<name>.
+# Flags: -g -O2 as a user would ship them (node's common.gypi adds -O3 in
+# Release, removed here); -z now resolves every library call at start-up, so
+# that no lazy PLT binding (thousands of instructions) runs inside a traced
+# region.
+{
+  "targets": [
+    {
+      "target_name": "pmfit_libpmem",
+      "type": "static_library",
+      "sources": ["libpmem/libpmem.c"],
+      "include_dirs": ["include", "libpmem"],
+      "cflags": ["-g", "-O2", "-Wall", "-Wextra"],
+      "cflags!": ["-O3"],
+      "cflags_c": ["-std=gnu11"],
+      "direct_dependent_settings": {
+        "include_dirs": ["include", "libpmem"]
+      }
+    },
+    {
+      "target_name": "pmfit_alloc",
+      "type": "static_library",
+      "sources": ["alloc/alloc.c"],
+      "dependencies": ["pmfit_libpmem"],
+      "export_dependent_settings": ["pmfit_libpmem"],
+      "include_dirs": ["include", "libpmem", "alloc"],
+      "cflags": ["-g", "-O2", "-Wall", "-Wextra"],
+      "cflags!": ["-O3"],
+      "cflags_c": ["-std=gnu11"],
+      "direct_dependent_settings": {
+        "include_dirs": ["alloc"]
+      }
+    },
+    {
+      "target_name": "basic",
+      "type": "executable",
+      "sources": ["basic/basic.c"],
+      "dependencies": ["pmfit_libpmem"],
+      "include_dirs": ["include", "libpmem"],
+      "cflags": ["-g", "-O2", "-Wall", "-Wextra"],
+      "cflags!": ["-O3"],
+      "cflags_c": ["-std=gnu11"],
+      "ldflags": ["-Wl,-z,now"]
+    },
+    {
+      "target_name": "alloc",
+      "type": "executable",
+      "sources": ["alloc/main.c"],
+      "dependencies": ["pmfit_alloc", "pmfit_libpmem"],
+      "include_dirs": ["include", "libpmem", "alloc"],
+      "cflags": ["-g", "-O2", "-Wall", "-Wextra"],
+      "cflags!": ["-O3"],
+      "cflags_c": ["-std=gnu11"],
+      "ldflags": ["-Wl,-z,now"]
+    },
+    {
+      "target_name": "tree",
+      "type": "executable",
+      "sources": ["tree/tree.c"],
+      "dependencies": ["pmfit_alloc", "pmfit_libpmem"],
+      "include_dirs": ["include", "libpmem", "alloc"],
+      "cflags": ["-g", "-O2", "-Wall", "-Wextra"],
+      "cflags!": ["-O3"],
+      "cflags_c": ["-std=gnu11"],
+      "ldflags": ["-Wl,-z,now"]
+    },
+    {
+      "target_name": "tree_broken",
+      "type": "executable",
+      "sources": ["tree/tree.c"],
+      "defines": ["TREE_BROKEN"],
+      "dependencies": ["pmfit_alloc", "pmfit_libpmem"],
+      "include_dirs": ["include", "libpmem", "alloc"],
+      "cflags": ["-g", "-O2", "-Wall", "-Wextra"],
+      "cflags!": ["-O3"],
+      "cflags_c": ["-std=gnu11"],
+      "ldflags": ["-Wl,-z,now"]
+    }
+  ]
+}

@@ -32,7 +32,9 @@ export function userSpec(options: UserSpecOptions): TargetSpec {
   })];
   const setup = [];
   if (options.setup !== undefined) {
-    setup.push({ shell: options.setup.split('{file}').join(`{dir}/${name}`).split(options.pm).join(`{dir}/${name}`) });
+    // Setup runs in the working directory, so a relative PM name already
+    // lands there; {file} names it explicitly.
+    setup.push({ shell: options.setup });
   } else {
     if (!fs.existsSync(pmPath)) throw usageError(`PM file ${options.pm} does not exist (create it, or pass --setup "CMD" to create it)`);
     if (!fs.statSync(pmPath).isFile()) throw usageError(`PM file ${options.pm} is not a regular file`);

@@ -1,6 +1,13 @@
 /*
  * alloc.c -- a crash-consistent pool allocator over a persistent-memory file
  *
+ * On-media format (alloc.h has the details): page 0 unused; static area of
+ * 512 u64 root slots at 4096; guard page at 8192; header at 12288
+ * ("PMFIT-ALLOC-v1", then the total size at 12304); clumps from 16384, each
+ * a 64-byte header (u64 size|state, three (offset, value) pending
+ * assignments) followed by its data; a zero header at size - 64 ends the
+ * chain. This file has no CLI of its own: see main.c (alloc) and tree.c.
+ *
  * The on-media format and the states are described in alloc.h. The rule
  * that makes it crash consistent: every change to the clump chain is a single
  * aligned 8-byte store (atomic with respect to power failure, as it cannot

@@ -24,6 +24,7 @@
 
 static enum pmem_mode Mode = PMEM_MODE_CLFLUSH;
 static const char *Progname = "libpmem";
+static uintptr_t Pagesize;	/* cached: msync mode needs it at every flush */
 
 /*
  * The fit-mode mappings: a flush must know which file, and where in it, a
@@ -205,6 +206,9 @@ pmem_map(int fd, size_t len)
 	int flags = Mode == PMEM_MODE_FIT ? MAP_PRIVATE : MAP_SHARED;
 	struct fit_map *slot = NULL;
 
+	if (Pagesize == 0)
+		Pagesize = (uintptr_t)sysconf(_SC_PAGESIZE);
+
 	if (Mode == PMEM_MODE_FIT) {
 		for (int i = 0; i < FIT_MAX_MAPS && slot == NULL; i++)
 			if (Fit_maps[i].base == NULL)
@@ -310,8 +314,9 @@ pmem_flush(const void *addr, size_t len)
 					: "+m"(*(volatile char *)p) : : "memory");
 		break;
 	case PMEM_MODE_MSYNC: {
-		uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-		uintptr_t start = (uintptr_t)addr & ~(page - 1);
+		if (Pagesize == 0)
+			Pagesize = (uintptr_t)sysconf(_SC_PAGESIZE);
+		uintptr_t start = (uintptr_t)addr & ~(Pagesize - 1);
 		if (msync((void *)start, end - start, MS_SYNC) != 0)
 			fatal("msync", errno);
 		break;
