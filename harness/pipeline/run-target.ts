@@ -41,7 +41,7 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
   const { spec } = options;
   const work = tempDir(`${spec.name}-work`);
   const env = { ...process.env, ...spec.env };
-  const setup = await runCommands(spec.setup, work, { timeoutMs: options.timeoutMs, env: spec.env });
+  const setup = await runCommands(spec.setup, work, { timeoutMs: options.timeoutMs, env: spec.env, files: spec.pmFiles });
   if (setup.kind !== 'ok') {
     throw new PmfitError(`setup of ${spec.name} failed (${describeFailure(setup)})`);
   }

@@ -1,5 +1,9 @@
 // count -- `pmfit count` against counts derived from the binaries themselves.
 
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { disassemble } from '../helpers/disassembly';
 import { fixture } from '../fixtures';
 import { runPmfit } from '../helpers/run-pmfit';
@@ -58,5 +62,37 @@ describe('pmfit count', () => {
     const result = runPmfit(['count', '--function', 'work', '--', fixture('func')]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Total instruction count: 20\n');
+  });
+
+  it('--function agrees with marker counting on the same code path', () => {
+    // The marker region holds checksum's call plus main's own instructions
+    // between the markers; --function checksum counts checksum alone.
+    const binary = fixture('func_region');
+    const own = regionLength(binary, 'main');
+    const markers = runPmfit(['count', '--json', '--', binary, 'crash consistency']);
+    const fn = runPmfit(['count', '--json', '--function', 'checksum', '--', binary, 'crash consistency']);
+    expect(markers.code).toBe(0);
+    expect(fn.code).toBe(0);
+    const byFunction = JSON.parse(fn.stdout).instructions;
+    expect(byFunction).toBeGreaterThan('crash consistency'.length * 4);
+    expect(JSON.parse(markers.stdout).instructions).toBe(byFunction + own);
+  });
+
+  it('is deterministic: five runs of tree insert give the same count', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-count-'));
+    try {
+      const counts = [];
+      for (let run = 0; run < 5; run++) {
+        const pool = path.join(dir, `tree${run}.pm`);
+        execFileSync(fixture('tree'), ['init', pool, '64K']);
+        const result = runPmfit(['count', '--json', '--', fixture('tree'), 'insert', pool, 'one', 'two', 'three', 'one']);
+        expect(result.code).toBe(0);
+        counts.push(JSON.parse(result.stdout).instructions);
+      }
+      expect(counts[0]).toBeGreaterThan(1000);
+      expect(new Set(counts).size).toBe(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
