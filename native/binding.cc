@@ -171,6 +171,8 @@ stop_object(Napi::Env env, const pmfit::Stop &stop)
 		object.Set("address", number(env, (double)stop.address.as_int()));
 		break;
 	case StopKind::StopAt:
+		object.Set("address", number(env, (double)stop.address.as_int()));
+		break;
 	case StopKind::RegionBegin:
 	case StopKind::RegionEnd:
 	case StopKind::Buffer:

@@ -610,6 +610,16 @@ Task::handle_event(int event, Stop *out)
 	}
 }
 
+/* stop_at_here -- the crash point is reached: name the instruction that
+ * would have run next, for reports */
+Stop
+Task::stop_at_here()
+{
+	Stop stop = make_stop(StopKind::StopAt);
+	stop.address = RemotePtr(regs_.rip);
+	return stop;
+}
+
 Stop
 Task::make_stop(StopKind kind)
 {
@@ -920,7 +930,7 @@ Task::resume(const ResumeOptions &options)
 			 * PTRACE_GETREGS per instruction, compares otherwise. */
 			for (;;) {
 				if (index_ == stop_at)
-					return make_stop(StopKind::StopAt);
+					return stop_at_here();
 				if (index_ >= max_steps) {
 					Stop stop = make_stop(StopKind::MaxSteps);
 					stop.address = RemotePtr(regs_.rip);
@@ -985,7 +995,7 @@ Task::resume(const ResumeOptions &options)
 				if (region_ended()) {
 					leave_region();
 					if (index_ == stop_at)
-						return make_stop(StopKind::StopAt);
+						return stop_at_here();
 					if (record)
 						return make_stop(StopKind::RegionEnd);
 					break;

@@ -232,6 +232,7 @@ private:
 	Stop make_final_exit(int code);
 	Stop make_final_signal(int sig);
 	Stop make_stop(StopKind kind);
+	Stop stop_at_here();
 	Stop kill_unsupported(const char *what, RemotePtr address);
 
 	Breakpoint *find_breakpoint(RemotePtr addr);

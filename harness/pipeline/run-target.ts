@@ -7,7 +7,11 @@ import { PmfitError, usageError } from '../_internals/errors';
 import { tempDir, tempPath } from '../_internals/temp-root';
 import { CommandsOutcome, runCommands } from '../check/run-commands';
 import { checkCrashStates, RecoveryCache } from '../check/runner';
-import type { Command, TargetSpec } from '../check/spec';
+import type { TargetSpec } from '../check/spec';
+import { explainGroups } from './explain-groups';
+import { substitute } from './substitute';
+
+export { substitute };
 import { crashStates, ModelName } from '../persistency/model';
 import type { RunResult, TargetRecord } from '../results/schema';
 import { TraceReader } from '../trace/format';
@@ -30,11 +34,6 @@ export interface RunTargetOptions {
 export interface TargetOutcome {
   target: TargetRecord;
   runs: RunResult[];
-}
-
-/** substitute -- `{dir}` in a spec command becomes the working directory. */
-export function substitute(command: Command, dir: string): string[] {
-  return command.argv.map((arg) => arg.split('{dir}').join(dir));
 }
 
 export async function runTarget(options: RunTargetOptions): Promise<TargetOutcome> {
@@ -107,13 +106,9 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
         cache,
         onProgress: (done: number) => options.onProgress?.(done),
       });
-      runs.push(toRunResult({
-        spec,
-        model,
-        header,
-        report,
-        seconds: (Date.now() - modelStarted) / 1000,
-      }));
+      const run = toRunResult({ spec, model, header, report, seconds: (Date.now() - modelStarted) / 1000 });
+      await explainGroups(run, { spec, header, reader, model, maxStates: options.maxStates, seed: options.seed, timeoutMs: options.timeoutMs });
+      runs.push(run);
     }
   } finally {
     reader.close();

@@ -112,7 +112,8 @@ export interface NativeResumeOptions {
 export type NativeStop =
   | { kind: 'exited'; index: number; code: number; inRegion: boolean }
   | { kind: 'signaled'; index: number; signal: number; inRegion: boolean; address: number }
-  | { kind: 'stopAt'; index: number }
+  /** `address`: the instruction that would have run next. */
+  | { kind: 'stopAt'; index: number; address: number }
   | { kind: 'maxSteps'; index: number; address: number }
   | { kind: 'yield'; index: number; inRegion: boolean }
   /** record mode: instruction at `address` is unknown; call setInstruction and resume. */

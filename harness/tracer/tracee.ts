@@ -59,7 +59,7 @@ export interface RunHooks {
 /** How a run ended when nothing went wrong. */
 export type RunEnd =
   | { kind: 'exited'; index: number; code: number; regions: number }
-  | { kind: 'stopAt'; index: number; regions: number };
+  | { kind: 'stopAt'; index: number; regions: number; address: number };
 
 export class Tracee {
   private readonly native: NativeTask;
@@ -217,7 +217,7 @@ export class Tracee {
     const name = this.options.command.argv[0];
     switch (stop.kind) {
       case 'stopAt':
-        return { kind: 'stopAt', index: stop.index, regions: this.regionsEntered };
+        return { kind: 'stopAt', index: stop.index, regions: this.regionsEntered, address: stop.address };
       case 'exited':
         this.markDead();
         if (stop.inRegion) {

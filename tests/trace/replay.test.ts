@@ -127,6 +127,11 @@ const fixtureCases: ReplayCase[] = [
   { name: 'record_insn libc (glibc memset/memcpy/memmove, msync)', setup: zeros(4096), argv: (file) => [fixture('record_insn'), 'libc', file] },
   { name: 'record_insn fit (MAP_PRIVATE, lines written back with pwrite)', setup: zeros(4096), argv: (file) => [fixture('record_insn'), 'fit', file], writesOnly: true },
   { name: 'pm_store', setup: zeros(4096), argv: (file) => [fixture('pm_store'), file] },
+  // Known gaps, failing until record.ts is fixed (see the report): a store
+  // between two regions, and sendfile() to an unmapped PM file, change the
+  // file without any event in the trace.
+  { name: 'record_insn outside (a store between two regions)', setup: zeros(4096), argv: (file) => [fixture('record_insn'), 'outside', file] },
+  { name: 'record_insn sendfile-unmapped (sendfile to the PM file, not mapped)', setup: zeros(4096), argv: (file) => [fixture('record_insn'), 'sendfile-unmapped', file], writesOnly: true },
 ];
 
 const MODES = ['clflush', 'clwb', 'fit'] as const;
@@ -194,7 +199,6 @@ describe.each([
     const crashPoint = fc.oneof(fc.integer({ min: 0, max: n }), fc.constantFrom(...boundaries));
     fc.assert(
       fc.property(crashPoint, (k) => {
-        if (process.env.REPLAY_DEBUG) process.stderr.write(`${c.name} k=${k}/${n}\n`);
         const expected = imageAt(recorded, k, kinds);
         const actual = crashImage(c, seed, k);
         if (!actual.equals(expected)) {
