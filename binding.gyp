@@ -1,5 +1,5 @@
 {
-  "includes": ["targets/targets.gypi", "tests/fixtures/fixtures.gypi", "tests/fixtures/record/record.gypi", "bench/bench.gypi"],
+  "includes": ["targets/targets.gypi", "tests/fixtures/fixtures.gypi", "tests/fixtures/record/record.gypi", "tests/fixtures/reliability/reliability.gypi", "bench/bench.gypi"],
   "targets": [
     {
       "target_name": "pmfit_tracer",

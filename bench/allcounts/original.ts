@@ -117,7 +117,7 @@ function workloadEnv(spec: TargetSpec, mode: OriginalMode): NodeJS.ProcessEnv {
   return env;
 }
 
-/** verdictOf -- the same classification as pmfit's runner: a recovery that
+/** recoverAndCheck -- the same classification as pmfit's runner: a recovery that
  *  crashes, times out or exits non-zero, or a missing PM file, is a
  *  violation; otherwise the spec's check with the window's allowed states. */
 async function recoverAndCheck(spec: TargetSpec, dir: string, allowed: unknown[], timeoutMs: number): Promise<Verdict> {
@@ -252,21 +252,18 @@ export async function runOriginal(options: OriginalOptions): Promise<OriginalRes
     await measure(pilot, 'pilot');
     const pilotFit = linearFit([...points.values()]);
     const estimate = countSeconds + fittedTotal(pilotFit, n);
-    let full: boolean;
     if (estimate <= options.budgetSeconds) {
-      full = true;
       say(`original ${options.mode}: N = ${n}, estimated ${estimate.toFixed(0)} s in full, within the ${options.budgetSeconds} s budget: measuring every crash point`);
       await measure(Array.from({ length: n + 1 }, (_, k) => k), 'full');
     } else {
       const perPoint = estimate / (n + 1);
       const count = Math.max(options.pilotPoints, Math.floor((options.budgetSeconds - elapsed()) / perPoint));
-      full = count >= n + 1;
       say(`original ${options.mode}: N = ${n}, estimated ${estimate.toFixed(0)} s in full, over the ${options.budgetSeconds} s budget: measuring a uniform sample of ~${count} crash points`);
       await measure(uniformPoints(n, count), 'sample');
     }
     const measuredSeconds = elapsed();
     const fit = linearFit([...points.values()]);
-    full = points.size === n + 1;
+    const full = points.size === n + 1;
     return {
       mode: options.mode,
       instructions: n,

@@ -23,3 +23,15 @@ export class PmfitError extends Error {
 export function usageError(message: string): PmfitError {
   return new PmfitError(message, ExitCode.Usage);
 }
+
+/** NoSpaceError -- a write of pmfit's own failed because its file system
+ *  is full; the message names the file. */
+export class NoSpaceError extends PmfitError {}
+
+/** isNoSpace -- a write failed because its file system is full (or the
+ *  user's quota is). */
+export function isNoSpace(err: unknown): boolean {
+  if (err instanceof NoSpaceError) return true;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}

@@ -33,13 +33,16 @@ function runCleanups(): void {
   }
 }
 
+/** exitNow -- stop tracees and children, remove the temporary root, exit. */
+export function exitNow(exitCode: number): never {
+  runCleanups();
+  removeTempRoot();
+  process.exit(exitCode);
+}
+
 function onSignal(signal: NodeJS.Signals): void {
   const exitCode = signal === 'SIGINT' ? ExitCode.Interrupted : ExitCode.Terminated;
-  if (received) {
-    runCleanups();
-    removeTempRoot();
-    process.exit(exitCode);
-  }
+  if (received) exitNow(exitCode);
   received = signal;
   runCleanups();
   setTimeout(() => {

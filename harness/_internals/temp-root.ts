@@ -45,3 +45,20 @@ export function removeTempRoot(): void {
     root = undefined;
   }
 }
+
+/** Free space below which a failure is blamed on the temporary directory. */
+const SHORT_OF_SPACE = 1 << 20;
+
+/** tempSpaceShort -- why a failure may be the temporary directory's fault
+ *  (a program killed by SIGBUS on a full tmpfs says nothing about space),
+ *  or undefined when it has room. */
+export function tempSpaceShort(): string | undefined {
+  try {
+    const stats = fs.statfsSync(tempParent());
+    const free = stats.bavail * stats.bsize;
+    if (free >= SHORT_OF_SPACE) return undefined;
+    return `the temporary directory ${tempParent()} has only ${Math.floor(free / 1024)} KiB free; set PMFIT_TMPDIR to a directory with more room`;
+  } catch {
+    return undefined;
+  }
+}

@@ -39,6 +39,8 @@ export function userSpec(options: UserSpecOptions): TargetSpec {
     if (!fs.existsSync(pmPath)) throw usageError(`PM file ${options.pm} does not exist (create it, or pass --setup "CMD" to create it)`);
     if (!fs.statSync(pmPath).isFile()) throw usageError(`PM file ${options.pm} is not a regular file`);
     setup.push({ argv: ['cp', '--', pmPath, `{dir}/${name}`] });
+    // cp keeps a read-only file read-only; the copy is the program's to write.
+    setup.push({ argv: ['chmod', 'u+w', '--', `{dir}/${name}`] });
   }
   return {
     name: path.basename(program),

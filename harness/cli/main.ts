@@ -5,11 +5,12 @@
 // Ctrl-C/SIGTERM).
 
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, PmfitError } from '../_internals/errors';
-import { installInterruptHandlers } from '../_internals/interrupt';
+import { ExitCode, isNoSpace, PmfitError } from '../_internals/errors';
+import { exitNow, installInterruptHandlers } from '../_internals/interrupt';
 import { removeTempRoot } from '../_internals/temp-root';
 import { DEFAULT_MAX_STEPS } from '../tracer/tracee';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { defaultReportsDir, projectRoot } from '../_internals/paths';
 import { allcounts } from './commands/allcounts';
@@ -123,6 +124,10 @@ function reportError(err: unknown): number {
     return ExitCode.Usage;
   }
   const message = err instanceof Error ? err.message : String(err);
+  if (isNoSpace(err)) {
+    process.stderr.write(`pmfit: no space left on device (${message.split('\n')[0]})\n`);
+    return ExitCode.Usage;
+  }
   process.stderr.write(`pmfit: internal error: ${message.split('\n')[0]}\n`);
   if (process.env.PMFIT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   return ExitCode.Usage;
@@ -143,6 +148,13 @@ function finish(code: number): void {
 
 export async function main(argv: string[]): Promise<void> {
   installInterruptHandlers();
+  // A reader that stops early (pmfit trace show | head) closes the pipe: end
+  // quietly after the usual cleanup, with the status of a program that
+  // SIGPIPE killed, instead of an unhandled 'error' event and a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    exitNow(128 + os.constants.signals.SIGPIPE);
+  });
   let pending: Promise<number> | undefined;
   const program = buildProgram((action) => {
     pending = action();

@@ -55,6 +55,9 @@ export function formatSummary(results: Results): string {
     out.push(row[7].startsWith('pass') ? text : chalk.red(text));
   }
   if (results.incomplete) out.push(chalk.yellow(`incomplete: ${results.incompleteReason ?? 'interrupted'}`));
-  out.push(results.status === 'pass' ? chalk.green('pmfit: all runs as expected') : chalk.red('pmfit: crash-consistency violations found'));
+  if (results.status === 'pass') out.push(chalk.green('pmfit: all runs as expected'));
+  else if (results.runs.some((run) => run.status !== 'pass')) out.push(chalk.red('pmfit: crash-consistency violations found'));
+  // Stopped early with nothing wrong so far: not a verdict either way.
+  else out.push(chalk.yellow('pmfit: results are incomplete; every run checked so far is as expected'));
   return out.join('\n');
 }

@@ -46,6 +46,18 @@ export function writeFileAtomic(file: string, content: string): void {
   }
 }
 
+/** readBugs -- the mutant detection table of `npm run bench:bugs`
+ *  (bugs.json in the reports directory), when there is one. */
+function readBugs(dir: string): unknown {
+  const file = path.join(dir, 'bugs.json');
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return { unreadable: file }; // rendered as a table of unknown format
+  }
+}
+
 /** writeReports -- render and write the reports into `dir` (created when
  *  missing); returns the paths written (json: the results file, written or
  *  not). */
@@ -62,7 +74,7 @@ export function writeReports(results: Results, dir: string, options: WriteReport
   };
   // results.json first: the other two are derived from it.
   if (options.json !== false) writeFileAtomic(paths.json, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileAtomic(paths.html, renderHtml(results, options.extras));
+  writeFileAtomic(paths.html, renderHtml(results, { ...options.extras, bugs: options.extras?.bugs ?? readBugs(dir) }));
   writeFileAtomic(paths.junit, renderJunit(results));
   return paths;
 }

@@ -16,7 +16,7 @@
 // this layout directly.
 
 import * as fs from 'fs';
-import { usageError } from '../_internals/errors';
+import { isNoSpace, NoSpaceError, usageError } from '../_internals/errors';
 import { EventKind, NO_FILE, TraceEvent } from './event';
 
 export const TRACE_MAGIC = 'PMFITTRC';
@@ -115,10 +115,12 @@ export class TraceWriter {
         const read = fs.readSync(source, chunk, 0, Math.min(chunk.length, size - done), done);
         if (read === 0) {
           // The file shrank since it was measured: the rest of the image is zeros.
-          this.write(Buffer.alloc(size - done));
+          this.skip(size - done);
           break;
         }
-        this.write(chunk.subarray(0, read));
+        // Zeros are left as a hole: a sparse pool makes a sparse trace.
+        if (isZero(chunk.subarray(0, read))) this.skip(read);
+        else this.write(chunk.subarray(0, read));
         done += read;
       }
     } finally {
@@ -165,11 +167,59 @@ export class TraceWriter {
   }
 
   private write(buffer: Buffer): void {
-    for (let done = 0; done < buffer.length;) {
-      done += fs.writeSync(this.fd, buffer, done, buffer.length - done);
+    try {
+      for (let done = 0; done < buffer.length;) {
+        done += fs.writeSync(this.fd, buffer, done, buffer.length - done, this.position + done);
+      }
+    } catch (err) {
+      if (isNoSpace(err)) throw new NoSpaceError(`no space left on the device of ${this.output} while writing the trace`);
+      throw err;
     }
     this.position += buffer.length;
   }
+
+  /** skip -- leave `length` zero bytes as a hole (the writes after it, at
+   *  the latest the header and footer, give the file its size). */
+  private skip(length: number): void {
+    this.position += length;
+  }
+}
+
+const ZEROS = Buffer.alloc(1 << 20);
+
+function isZero(buffer: Buffer): boolean {
+  for (let at = 0; at < buffer.length; at += ZEROS.length) {
+    const part = buffer.subarray(at, at + ZEROS.length);
+    if (!part.equals(ZEROS.subarray(0, part.length))) return false;
+  }
+  return true;
+}
+
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** headerProblem -- what is wrong with a parsed header, checked as far as
+ *  its readers rely on it; undefined when it is sound. */
+function headerProblem(header: unknown): string | undefined {
+  if (!isObject(header) || header.format !== 'pmfit-trace') return 'not a pmfit trace header';
+  if (!Array.isArray(header.argv) || !header.argv.every((arg) => typeof arg === 'string')) return 'argv is not a list of strings';
+  if (typeof header.cwd !== 'string') return 'cwd is not a string';
+  if (!Array.isArray(header.files) || !header.files.every((file) => isObject(file) && typeof file.path === 'string' && isCount(file.size))) {
+    return 'files is not a list of {path, size}';
+  }
+  if (header.files.length >= NO_FILE) return `more than ${NO_FILE - 1} files`;
+  if (!Array.isArray(header.regions) || !header.regions.every((r) => isObject(r) && isCount(r.begin) && isCount(r.end) && (r.begin as number) <= (r.end as number))) {
+    return 'regions is not a list of {begin, end}';
+  }
+  if (!isCount(header.instructions)) return 'instructions is not a count';
+  if (!isCount(header.events)) return 'events is not a count';
+  if (!isObject(header.addresses) || !Object.values(header.addresses).every((at) => isObject(at) && typeof at.text === 'string')) {
+    return 'addresses is not a map of instructions';
+  }
+  if (header.exitCode !== null && typeof header.exitCode !== 'number') return 'exitCode is not a number';
+  if (!Array.isArray(header.warnings) || !header.warnings.every((w) => typeof w === 'string')) return 'warnings is not a list of strings';
+  if (header.function !== undefined && typeof header.function !== 'string') return 'function is not a string';
+  return undefined;
 }
 
 /** TraceReader -- validated access to a trace file; every defect is a
@@ -202,10 +252,8 @@ export class TraceReader {
     } catch {
       throw corrupt('unreadable header');
     }
-    if (header.format !== 'pmfit-trace' || !Array.isArray(header.files) || !Array.isArray(header.regions)
-      || typeof header.instructions !== 'number' || typeof header.events !== 'number') {
-      throw corrupt('incomplete header');
-    }
+    const problem = headerProblem(header);
+    if (problem) throw corrupt(`header: ${problem}`);
     const imagesSize = header.files.reduce((sum, file) => sum + file.size, 0);
     if (PREAMBLE_SIZE + imagesSize !== eventsOffset) throw corrupt('image sizes do not match the header');
     this.header = header;

@@ -14,10 +14,10 @@ import type { NativePmRange, NativeStop } from '../tracer/native';
 import { InsnFlag } from '../tracer/native';
 import { formatPtr } from '../tracer/remote-ptr';
 import type { ResolvedCommand } from '../tracer/resolve-command';
-import { Tracee } from '../tracer/tracee';
+import { NoRegionError, Tracee } from '../tracer/tracee';
 import { decodeInstruction } from './decode';
 import { EventKind, TraceEvent } from './event';
-import { AddressInfo, encodeEvent, TraceHeader, TraceWriter } from './format';
+import { AddressInfo, carriesData, encodeEvent, recordSize, RECORD_HEADER_SIZE, TraceHeader, TraceWriter } from './format';
 import { syscallEffect } from './syscall-effect';
 
 export interface RecordOptions {
@@ -35,8 +35,15 @@ export interface RecordOptions {
   onProgress?(index: number): void;
 }
 
+/** Total size of PM files that are followed byte by byte (a shadow copy
+ *  compared with the files at every region boundary): enough for every
+ *  built-in target many times over, while a 1 GiB pool costs no memory. */
+const SHADOW_LIMIT = 8 << 20;
+
 interface PmFile {
   path: string;
+  /** As the user named it, for messages. */
+  name: string;
   size: number;
   dev: number;
   ino: number;
@@ -46,9 +53,9 @@ interface PmFile {
 export async function recordTrace(options: RecordOptions): Promise<TraceHeader> {
   const cwd = options.cwd ?? process.cwd();
   const pmPaths = options.pmFiles.map((file) => path.resolve(cwd, file));
-  for (const file of pmPaths) {
-    if (fs.existsSync(file) && !fs.statSync(file).isFile()) throw usageError(`PM file ${file} is not a regular file`);
-  }
+  options.pmFiles.forEach((name, i) => {
+    if (fs.existsSync(pmPaths[i]) && !fs.statSync(pmPaths[i]).isFile()) throw usageError(`PM file ${name} is not a regular file`);
+  });
   const writer = new TraceWriter(options.output);
   const removeCleanup = onInterrupt(() => writer.abandon());
   const tracee = Tracee.start({
@@ -59,15 +66,17 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
     stdoutFd: options.stdoutFd,
     stderrFd: options.stderrFd,
   });
-  const session = new RecordSession(tracee, writer, pmPaths);
+  const session = new RecordSession(tracee, writer, pmPaths, options.pmFiles);
   try {
     const end = await tracee.run({ record: true, maxSteps: options.maxSteps, timeoutMs: options.timeoutMs }, {
       onDecode: (stop) => session.decode(stop.address, stop.bytes),
       onSyscall: (stop) => session.syscall(stop),
       onRegionBegin: (index) => session.regionBegin(index),
       onRegionEnd: (index) => session.regionEnd(index),
-      onEvents: (records) => writer.appendRecords(records),
+      onEvents: (records) => session.append(records),
       onProgress: options.onProgress,
+    }).catch((err: unknown) => {
+      throw err instanceof NoRegionError ? explainNoRegion(err, pmPaths, options.pmFiles) : err;
     });
     if (end.kind !== 'exited') throw usageError('recording stopped before the program ended');
     return writer.finish({
@@ -90,6 +99,20 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
   }
 }
 
+/** A program that ended before its first region often failed to open its
+ *  PM file: say which one is missing or read-only, with the exit status. */
+function explainNoRegion(err: NoRegionError, pmPaths: string[], names: string[]): Error {
+  for (const [i, file] of pmPaths.entries()) {
+    if (!fs.existsSync(file)) return usageError(`PM file ${names[i]} does not exist, and ${err.message}`);
+    try {
+      fs.accessSync(file, fs.constants.W_OK);
+    } catch {
+      return usageError(`PM file ${names[i]} is not writable, and ${err.message}`);
+    }
+  }
+  return err;
+}
+
 /** RecordSession -- the state of one recording between tracer stops. */
 class RecordSession {
   files: PmFile[] = [];
@@ -97,8 +120,16 @@ class RecordSession {
   readonly addresses: Record<string, AddressInfo> = {};
   readonly warnings: string[] = [];
   private ranges: NativePmRange[] = [];
+  /** The files' content as the trace says it is (initial image + every
+   *  recorded write), for files within SHADOW_LIMIT; undefined otherwise. */
+  private shadows: (Buffer | undefined)[] = [];
 
-  constructor(private readonly tracee: Tracee, private readonly writer: TraceWriter, private readonly pmPaths: string[]) {}
+  constructor(
+    private readonly tracee: Tracee,
+    private readonly writer: TraceWriter,
+    private readonly pmPaths: string[],
+    private readonly names: string[],
+  ) {}
 
   decode(address: number, bytes: Buffer): void {
     const decoded = decodeInstruction(bytes, address);
@@ -111,6 +142,7 @@ class RecordSession {
   }
 
   regionBegin(index: number): void {
+    if (this.regions.length > 0) this.verifyFiles(index, 'between regions, before the region that began');
     this.regions.push({ begin: index, end: index });
     if (this.regions.length === 1) this.captureInitialImages();
     this.refreshRanges();
@@ -118,23 +150,70 @@ class RecordSession {
 
   regionEnd(index: number): void {
     this.regions[this.regions.length - 1].end = index;
+    this.verifyFiles(index, 'during the region that ended');
+  }
+
+  /** append -- event records from the tracer or the harness: to the trace,
+   *  and into the shadow copies. */
+  append(records: Buffer): void {
+    this.writer.appendRecords(records);
+    for (let at = 0; at + RECORD_HEADER_SIZE <= records.length; at += recordSize(records[at], records.readUInt32LE(at + 4))) {
+      const kind = records[at];
+      const shadow = this.shadows[records[at + 1]];
+      if (!shadow || !carriesData(kind)) continue;
+      const offset = Number(records.readBigUInt64LE(at + 24));
+      const length = Math.max(0, Math.min(records.readUInt32LE(at + 4), shadow.length - offset));
+      if (length > 0) records.copy(shadow, offset, at + RECORD_HEADER_SIZE, at + RECORD_HEADER_SIZE + length);
+    }
+  }
+
+  /** verifyFiles -- at a region boundary, the PM files must still be the
+   *  files the trace follows, holding what the trace says: anything else was
+   *  written where pmfit cannot see it (another process, or the program
+   *  between regions), and every crash image after it would be wrong. */
+  private verifyFiles(index: number, when: string): void {
+    this.append(this.tracee.task.takeEvents());
+    this.files.forEach((file, fileId) => {
+      let stat: fs.Stats | undefined;
+      try {
+        stat = fs.statSync(file.path);
+      } catch {
+        stat = undefined;
+      }
+      if (!stat || stat.ino !== file.ino || stat.dev !== file.dev) {
+        throw usageError(`PM file ${file.name} was deleted or replaced during the run (noticed at instruction ${index}); pmfit follows PM files by name, so leave them in place until the program ends`);
+      }
+      const shadow = this.shadows[fileId];
+      if (!shadow) return;
+      const now = readPrefix(file.path, shadow.length);
+      if (now.equals(shadow)) return;
+      let at = 0;
+      while (now[at] === shadow[at]) at += 1;
+      throw usageError(`PM file ${file.name} changed outside the traced instructions (offset 0x${at.toString(16)}, ${when} at instruction ${index}): another process wrote it, or the program did where pmfit does not follow (outside a region, or with a syscall or instruction it does not know); the trace would miss it`);
+    });
   }
 
   /** The initial image is the files' content when the first region begins:
    *  the target may create or format its pool before that. */
   private captureInitialImages(): void {
-    this.files = this.pmPaths.map((file) => {
+    this.files = this.pmPaths.map((file, i) => {
+      const name = this.names[i];
       let stat: fs.Stats;
       try {
         stat = fs.statSync(file);
       } catch {
-        throw usageError(`PM file ${file} does not exist when the first region begins`);
+        throw usageError(`PM file ${name} does not exist when the first region begins`);
       }
-      if (!stat.isFile()) throw usageError(`PM file ${file} is not a regular file`);
-      return { path: file, size: stat.size, dev: stat.dev, ino: stat.ino };
+      if (!stat.isFile()) throw usageError(`PM file ${name} is not a regular file`);
+      // Nothing in an empty file can be traced (a store into its mapping
+      // is a SIGBUS), so say so instead of reporting the crash.
+      if (stat.size === 0) throw usageError(`PM file ${name} is empty when the first region begins; give it its full size before the region`);
+      return { path: file, name, size: stat.size, dev: stat.dev, ino: stat.ino };
     });
     for (const file of this.files) this.writer.writeImage(file.path, file.size);
     this.writer.startEvents();
+    const total = this.files.reduce((sum, file) => sum + file.size, 0);
+    this.shadows = this.files.map((file) => (total <= SHADOW_LIMIT ? readPrefix(file.path, file.size) : undefined));
   }
 
   /** PM ranges are the MAP_SHARED mappings of PM files; stores through a
@@ -164,7 +243,7 @@ class RecordSession {
     const info = fs.readFileSync(`/proc/${this.tracee.pid}/fdinfo/${fd}`, 'utf8');
     const flags = parseInt(/flags:\s*([0-7]+)/.exec(info)?.[1] ?? '0', 8);
     const O_APPEND = 0o2000;
-    if (flags & O_APPEND) return fs.statSync(this.files[fileId].path).size;
+    if (flags & O_APPEND) return fs.statSync(`/proc/${this.tracee.pid}/fd/${fd}`).size;
     return Number(/pos:\s*(\d+)/.exec(info)?.[1] ?? '0');
   }
 
@@ -175,20 +254,20 @@ class RecordSession {
     const diff = effect.kind === 'other' && this.ranges.length > 0;
     const done = this.tracee.stepSyscall(diff);
     if (done.kind !== 'syscallDone') return done;
-    this.writer.appendRecords(this.tracee.task.takeEvents());
+    this.append(this.tracee.task.takeEvents());
     const result = done.result;
     const event = (kind: EventKind, file: number, at: number, length: number, data?: Uint8Array): TraceEvent =>
       ({ kind, index: done.index, address: stop.address, fileId: file, offset: at, length, data });
     switch (effect.kind) {
       case 'write':
         if (fileId >= 0 && result > 0) {
-          const data = this.readFile(fileId, offset, result);
-          this.writer.appendRecords(encodeEvent(event(EventKind.Write, fileId, offset, data.length, data)));
+          const data = this.readFile(effect.fd, fileId, offset, result);
+          this.append(encodeEvent(event(EventKind.Write, fileId, offset, data.length, data)));
         }
         break;
       case 'fsync':
         if (fileId >= 0 && result === 0) {
-          this.writer.appendRecords(encodeEvent(event(EventKind.Sync, fileId, 0, this.files[fileId].size)));
+          this.append(encodeEvent(event(EventKind.Sync, fileId, 0, this.files[fileId].size)));
         }
         break;
       case 'msync':
@@ -199,7 +278,7 @@ class RecordSession {
             if (start >= end) continue;
             const at = range.fileOffset + (start - range.start);
             const length = Math.min(end - start, this.files[range.fileId].size - at);
-            if (length > 0) this.writer.appendRecords(encodeEvent(event(EventKind.Sync, range.fileId, at, length)));
+            if (length > 0) this.append(encodeEvent(event(EventKind.Sync, range.fileId, at, length)));
           }
         }
         break;
@@ -214,13 +293,15 @@ class RecordSession {
   }
 
   /** Bytes a write syscall put in the file, which may extend past the
-   *  recorded size; those are outside every image and dropped. */
-  private readFile(fileId: number, offset: number, length: number): Uint8Array {
+   *  recorded size; those are outside every image and dropped. Read through
+   *  the tracee's own descriptor, which reaches the file even if its name
+   *  is gone. */
+  private readFile(traceeFd: number, fileId: number, offset: number, length: number): Uint8Array {
     const file = this.files[fileId];
     const clipped = Math.max(0, Math.min(length, file.size - offset));
     const data = Buffer.alloc(clipped);
     if (clipped > 0) {
-      const fd = fs.openSync(file.path, 'r');
+      const fd = fs.openSync(`/proc/${this.tracee.pid}/fd/${traceeFd}`, 'r');
       try {
         fs.readSync(fd, data, 0, clipped, offset);
       } finally {
@@ -230,6 +311,22 @@ class RecordSession {
     if (clipped < length) this.warnings.push(`a write syscall extended ${file.path} past its initial size; the extension is not traced`);
     return data;
   }
+}
+
+/** readPrefix -- the first `size` bytes of a file (zeros past its end). */
+function readPrefix(file: string, size: number): Buffer {
+  const buffer = Buffer.alloc(size);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let done = 0; done < size;) {
+      const read = fs.readSync(fd, buffer, done, size - done, done);
+      if (read === 0) break;
+      done += read;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return buffer;
 }
 
 function samePath(a: string, b: string): boolean {

@@ -25,6 +25,14 @@ export const DEFAULT_MAX_STEPS = 50_000_000;
  *  Ctrl-C and progress bars are served promptly. */
 const SLICE_STEPS = 20_000;
 
+/** The program ended without entering a region; `code` is its exit status
+ *  (a recorder adds what it knows about the PM files to the message). */
+export class NoRegionError extends PmfitError {
+  constructor(message: string, readonly code: number) {
+    super(message);
+  }
+}
+
 export interface TraceeOptions {
   command: ResolvedCommand;
   /** Trace every call of this function instead of marker regions. */
@@ -125,9 +133,11 @@ export class Tracee {
     if (functionName !== undefined) {
       const entries = at(functionName);
       if (entries.length === 0) {
-        throw usageError(command.elf.hasSymtab || command.elf.symbols.length > 0
+        // A stripped program keeps only its exported (dynamic) symbols, so
+        // "not found" would blame the name when the missing table is the cause.
+        throw usageError(command.elf.hasSymtab
           ? `function ${functionName} not found in ${name}`
-          : `${name} has no symbol table (stripped): --function needs symbols`);
+          : `function ${functionName} not found: ${name} is stripped (no symbol table) and --function needs symbols; rebuild it without stripping`);
       }
       this.native.setBreakpoints(BreakpointKind.Function, entries);
       return;
@@ -224,7 +234,7 @@ export class Tracee {
           throw usageError(`${name} exited (status ${stop.code}) inside a region after ${stop.index} instructions; a region must reach ${MARKER_END}() or return`);
         }
         if (stop.index === 0) {
-          throw usageError(`${name} never reached a region (${this.options.functionName ?? MARKER_BEGIN} was not called)`);
+          throw new NoRegionError(`${name} exited with status ${stop.code} before reaching a region (${this.options.functionName ?? MARKER_BEGIN} was not called)`, stop.code);
         }
         return { kind: 'exited', index: stop.index, code: stop.code, regions: this.regionsEntered };
       case 'signaled': {

@@ -479,7 +479,7 @@ alloc_recover(struct alloc_pool *pool, struct alloc_recovery *rec)
 			rec->freed++;
 			break;
 		default:
-			/* onfree recorded but free never started, or leftovers */
+			/* onfree recorded, free never started; or leftovers */
 			if (npending) {
 				clear_pending(c);
 				rec->dropped += (unsigned)npending;

@@ -400,9 +400,10 @@ cmd_check(const char *file)
 		clumps += st.state[s].clumps;
 		if (st.state[s].largest > largest)
 			largest = st.state[s].largest;
+		uint64_t small = st.state[s].smallest;
 		if (st.state[s].clumps != 0 &&
-				(smallest == 0 || st.state[s].smallest < smallest))
-			smallest = st.state[s].smallest;
+				(smallest == 0 || small < smallest))
+			smallest = small;
 	}
 	print_row("total", bytes, clumps, largest, smallest);
 

@@ -30,8 +30,10 @@ export function referenceStates(ops: string[]): LiveBlocks[] {
   return states;
 }
 
-export function allocSpec(ops: string[] = DEFAULT_OPS, env: Record<string, string> = {}): TargetSpec {
-  const alloc = builtProgram('alloc');
+/** options.program: path of the alloc binary to run (default: the built one;
+ *  bench/bugs.ts points it at mutants). */
+export function allocSpec(ops: string[] = DEFAULT_OPS, env: Record<string, string> = {}, options: { program?: string } = {}): TargetSpec {
+  const alloc = options.program ?? builtProgram('alloc');
   return {
     name: 'alloc',
     description: 'crash-safe pool allocator: reserve, activate with pending assignments, free, coalesce',

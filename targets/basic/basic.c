@@ -10,10 +10,10 @@
  * from offset 0, followed by zero bytes. The stored strings are read from
  * offset 0 up to the first empty string (a NUL where a string would start) or
  * the end of the file; a last string cut off by the end of the file counts as
- * stored. When appending, a missing or empty FILE is first created with
- * BASIC_SIZE (8192) zero bytes; an existing file keeps its size, and a string
- * that does not fit is an error. Empty strings cannot be stored (an empty
- * string is the end marker).
+ * stored. A missing or empty FILE is first made BASIC_SIZE (8192) zero bytes
+ * long, in both forms (so `basic FILE` creates an empty store); an existing
+ * file keeps its size, and a string that does not fit is an error. Empty
+ * strings cannot be stored (an empty string is the end marker).
  *
  * Each string is copied in and then persisted, each in its own pmfit region
  * (one region per string: one operation each for the harness's model).
@@ -38,9 +38,9 @@
 
 static const char Help[] =
 "usage: basic " PMEM_OPTIONS_SYNOPSIS " FILE [STRING...]\n"
-"Append each STRING (NUL-terminated) to the persistent-memory FILE, creating\n"
-"it with 8192 zero bytes when missing or empty; with no STRING, print the\n"
-"stored strings one a line. Exit status: 0 ok, 1 failure, 2 usage.\n";
+"Append each STRING (NUL-terminated) to the persistent-memory FILE; with no\n"
+"STRING, print the stored strings one a line. A missing or empty FILE is\n"
+"first made 8192 zero bytes long. Exit status: 0 ok, 1 failure, 2 usage.\n";
 
 static const char *Prog = "basic";
 
@@ -134,7 +134,7 @@ main(int argc, char *argv[])
 			return 2;
 		}
 
-	int fd = open(file, nstrings > 0 ? O_RDWR | O_CREAT : O_RDWR, 0666);
+	int fd = open(file, O_RDWR | O_CREAT, 0666);
 	if (fd < 0)
 		die(file, "cannot open", strerror(errno));
 
@@ -146,8 +146,6 @@ main(int argc, char *argv[])
 
 	size_t size = (size_t)st.st_size;
 	if (size == 0) {
-		if (nstrings == 0)
-			return 0;	/* an empty file stores nothing */
 		if (ftruncate(fd, BASIC_SIZE) != 0)
 			die(file, "cannot extend", strerror(errno));
 		size = BASIC_SIZE;

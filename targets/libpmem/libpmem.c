@@ -244,11 +244,12 @@ pmem_unmap(void *addr, size_t len)
 }
 
 /*
- * fit_writeback -- fit mode's flush: pwrite the whole lines covering the range
+ * fit_writeback -- fit mode's flush: pwrite each whole line of the range
  *
- * One pwrite covers all the lines of one flush call: every one of them
- * reaches the file at that point, exactly as if each were written alone, and
- * the tracer sees one syscall instead of one per line.
+ * One pwrite per line, as the hardware would write the lines back one by
+ * one: a crash between two of them leaves the first in the file and not the
+ * second, which is what makes a string spanning two lines tear in this mode
+ * too. The last line of the file may be partial.
  */
 static void
 fit_writeback(uintptr_t first, uintptr_t end)
@@ -265,23 +266,25 @@ fit_writeback(uintptr_t first, uintptr_t end)
 
 	uintptr_t b = (uintptr_t)m->base;
 	if (end > b + m->len)
-		end = b + m->len;	/* the last line may be partial */
+		end = b + m->len;
 
-	const char *p = (const char *)first;
-	size_t left = end - first;
-	off_t off = (off_t)(first - b);
-	while (left > 0) {
-		ssize_t n = pwrite(m->fd, p, left, off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			fatal("pwrite", errno);
+	for (uintptr_t line = first; line < end; line += PMEM_LINE) {
+		const char *p = (const char *)line;
+		size_t left = end - line < PMEM_LINE ? end - line : PMEM_LINE;
+		off_t off = (off_t)(line - b);
+		while (left > 0) {
+			ssize_t n = pwrite(m->fd, p, left, off);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				fatal("pwrite", errno);
+			}
+			if (n == 0)
+				fatal("pwrite", EIO);
+			p += n;
+			off += n;
+			left -= (size_t)n;
 		}
-		if (n == 0)
-			fatal("pwrite", EIO);
-		p += n;
-		off += n;
-		left -= (size_t)n;
 	}
 }
 
@@ -301,17 +304,20 @@ pmem_flush(const void *addr, size_t len)
 	case PMEM_MODE_CLFLUSH:
 		for (uintptr_t p = first; p < end; p += PMEM_LINE)
 			__asm__ __volatile__("clflush %0"
-					: "+m"(*(volatile char *)p) : : "memory");
+					: "+m"(*(volatile char *)p)
+					: : "memory");
 		break;
 	case PMEM_MODE_CLFLUSHOPT:
 		for (uintptr_t p = first; p < end; p += PMEM_LINE)
 			__asm__ __volatile__("clflushopt %0"
-					: "+m"(*(volatile char *)p) : : "memory");
+					: "+m"(*(volatile char *)p)
+					: : "memory");
 		break;
 	case PMEM_MODE_CLWB:
 		for (uintptr_t p = first; p < end; p += PMEM_LINE)
 			__asm__ __volatile__("clwb %0"
-					: "+m"(*(volatile char *)p) : : "memory");
+					: "+m"(*(volatile char *)p)
+					: : "memory");
 		break;
 	case PMEM_MODE_MSYNC: {
 		if (Pagesize == 0)

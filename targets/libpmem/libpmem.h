@@ -44,9 +44,9 @@ enum pmem_mode {
 /* the mode options explained, for the programs' --help text */
 #define PMEM_OPTIONS_HELP \
 "mode options (before the other arguments; the last one wins):\n" \
-"  -m, --mode MODE  how data is made durable: clflush (default), clflushopt,\n" \
-"                   clwb, msync or fit; also PMEM_MODE=MODE in the\n" \
-"                   environment (an option wins over it)\n" \
+"  -m, --mode MODE  how data is made durable: clflush (default),\n" \
+"                   clflushopt, clwb, msync or fit; also PMEM_MODE=MODE\n" \
+"                   in the environment (an option wins over it)\n" \
 "  -C  same as -m clflush     -O  same as -m clflushopt\n" \
 "  -W  same as -m clwb        -M  same as -m msync\n" \
 "  -F  same as -m fit (map MAP_PRIVATE, write flushed lines back with pwrite)\n"

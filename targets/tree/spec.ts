@@ -26,8 +26,10 @@ function canonical(counts: WordCounts): string {
   return JSON.stringify(Object.keys(counts).sort().map((word) => [word, counts[word]]));
 }
 
-export function treeSpec(words: string[] = DEFAULT_WORDS, options: { program?: string; env?: Record<string, string> } = {}): TargetSpec {
-  const tree = builtProgram(options.program ?? 'tree');
+/** options.path: path of the binary to run instead of the built program
+ *  named options.program (bench/bugs.ts points it at mutants). */
+export function treeSpec(words: string[] = DEFAULT_WORDS, options: { program?: string; path?: string; env?: Record<string, string> } = {}): TargetSpec {
+  const tree = options.path ?? builtProgram(options.program ?? 'tree');
   return {
     name: options.program ?? 'tree',
     description: 'word-frequency binary tree whose nodes are published through alloc activate',

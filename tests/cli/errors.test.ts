@@ -1,5 +1,6 @@
 // errors -- every way a traced run can go wrong ends in one line on stderr,
-// exit status 2, and no tracee left behind.
+// exit status 2, and no tracee left behind (nor any process pmfit started,
+// nor a temporary file: tests/helpers/leftovers.ts checks after each case).
 
 import * as fs from 'fs';
 import * as os from 'os';
@@ -7,8 +8,10 @@ import * as path from 'path';
 import { fixture } from '../fixtures';
 import { oneLineError, runPmfit } from '../helpers/run-pmfit';
 import { processesRunning } from '../helpers/processes';
+import { useLeftovers } from '../helpers/leftovers';
 
 let scratch: string;
+const leftovers = useLeftovers();
 
 beforeAll(() => {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-errors-'));
@@ -19,7 +22,7 @@ afterAll(() => {
 });
 
 function expectError(args: string[], pattern: RegExp): void {
-  const result = runPmfit(args);
+  const result = runPmfit(args, leftovers.current());
   expect(result.code).toBe(2);
   expect(oneLineError(result)).toMatch(pattern);
 }

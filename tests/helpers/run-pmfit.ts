@@ -48,3 +48,15 @@ export function oneLineError(result: CliResult): string {
   }
   return lines[0];
 }
+
+/** pmfitMessage -- pmfit's one-line error when the traced program may have
+ *  written to stderr too: exactly one line of pmfit's own, no stack trace,
+ *  no internal error. */
+export function pmfitMessage(result: CliResult): string {
+  if (/\n\s+at /.test(result.stderr) || /pmfit: internal error/.test(result.stderr)) {
+    throw new Error(`expected a one-line error, got a stack trace or internal error:\n${result.stderr}`);
+  }
+  const lines = result.stderr.split('\n').filter((line) => line.startsWith('pmfit: '));
+  if (lines.length !== 1) throw new Error(`expected one line from pmfit, got:\n${result.stderr}`);
+  return lines[0];
+}

@@ -170,14 +170,12 @@ const targetCases: ReplayCase[] = MODES.flatMap((mode): ReplayCase[] => [
   },
 ]);
 
-const targetsBuilt = ['basic', 'alloc', 'tree'].every((name) => fs.existsSync(fixture(name)));
-
 /** Crash points drawn per case besides the two ends (0 and N). */
-const RUNS = 6;
+const RUNS = 4;
 
 describe.each([
   ...fixtureCases,
-  ...(targetsBuilt ? targetCases : []),
+  ...targetCases,
 ])('replay agreement: $name', (c) => {
   it('the trace image up to k equals the file after pmfit crash k', () => {
     const seed = path.join(fs.mkdtempSync(path.join(scratch, 'seed-')), PM);

@@ -4,8 +4,9 @@
 // every run is as expected, 1 otherwise.
 
 import * as path from 'path';
-import { ExitCode, usageError } from '../../_internals/errors';
+import { ExitCode, isNoSpace, PmfitError, usageError } from '../../_internals/errors';
 import { Interrupted } from '../../_internals/interrupt';
+import { tempParent, tempSpaceShort } from '../../_internals/temp-root';
 import { defaultConcurrency } from '../../check/worker-pool';
 import type { TargetSpec } from '../../check/spec';
 import { userSpec } from '../../check/user-spec';
@@ -97,9 +98,18 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
     }
   } catch (err) {
     progress.stop();
-    if (!(err instanceof Interrupted)) throw err;
-    incompleteReason = err.message;
-    failure = err;
+    // The runs finished so far are worth keeping, whatever stopped the rest:
+    // Ctrl-C, a full temporary directory, a target that cannot be traced.
+    if (isNoSpace(err)) {
+      failure = new PmfitError(`no space left for temporary files in ${tempParent()} (set PMFIT_TMPDIR to a directory with more room): ${(err as Error).message}`);
+    } else if (err instanceof PmfitError) {
+      // A program killed by SIGBUS on a full tmpfs says nothing about space.
+      const short = err instanceof Interrupted ? undefined : tempSpaceShort();
+      failure = short ? new PmfitError(`${err.message} (${short})`, err.exitCode) : err;
+    } else {
+      throw err;
+    }
+    incompleteReason = (failure as PmfitError).message;
   }
   const results: Results = {
     schema: RESULTS_SCHEMA,

@@ -23,6 +23,13 @@ describe('basic and readStrings', () => {
     expect(runOk('basic', [file], dir)).toBe(`short1\n${LONG}\nshort2\n`);
   });
 
+  test('basic FILE creates an empty store (the setup step)', () => {
+    const file = path.join(dir, 'fresh');
+    expect(runOk('basic', [file], dir)).toBe('');
+    expect(fs.readFileSync(file)).toEqual(Buffer.alloc(BASIC_SIZE));
+    expect(run('basic', [path.join(dir, 'no/such/dir')], dir).status).toBe(1);
+  });
+
   test('appends after the strings already stored', () => {
     const file = path.join(dir, 'append');
     runOk('basic', [file, 'one'], dir);

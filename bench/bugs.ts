@@ -1,0 +1,393 @@
+// bugs -- the detection benchmark: a corpus of seeded crash-consistency bugs
+// in alloc and tree, and which persistency models find them.
+//
+// Mutants (bench/mutants/):
+//   (a) remove-persist  each persist call site of alloc.c / tree.c removed
+//   (b) swap-steps      each pair of consecutive persist-separated update
+//                       steps swapped
+//   (c) remove-fence    in clwb mode (PMEM_MODE=clwb): libpmem's sfence
+//                       removed, and each drain of alloc.c / tree.c removed
+//   patch:*             hand-written classic bugs (bench/mutants/patches/)
+// (a), (b) and the patches run in the default clflush mode.
+//
+// Each mutant is the real source with one change, written into a build
+// directory under the pmfit temporary root (or --keep DIR) and compiled with
+// gcc (bench/mutants/build.ts). A mutant that does not compile is dropped
+// and counted. One whose code is identical to the unmutated program's is
+// equivalent by construction. The others are first run plainly (setup and
+// workload, no tracing): a mutant whose workload fails without any crash is
+// "functional", caught by any test, and left out of the rates. Then each
+// scenario's allcounts pipeline (runTarget: record, every model, check) runs
+// with the spec pointed at the mutant: a model kills the mutant when it
+// finds a violating crash point in any scenario.
+//
+// The unmutated programs go through the same pipeline in every scenario and
+// mode used; any violation there is a false positive (must be zero).
+//
+// Rates: killed / counted, per model, where counted mutants are those that
+// compiled, are not functional, and are not equivalent (equivalents.ts says
+// why for each survivor of every model). Uncovered survivors (real bugs no
+// traceable workload reaches) are counted as misses; the rate over covered
+// mutants is printed beside it.
+//
+// Usage: npm run bench:bugs [-- [--only REGEX] [--keep DIR] [--output FILE]
+//                                [--max-states N] [--jobs N] [--list]]
+// Writes reports/bugs.json, and reports/index.html gets a "Mutant detection"
+// section (regenerated now when reports/results.json exists, and by every
+// later `pmfit allcounts` / `pmfit report` into that directory).
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { defaultReportsDir, projectRoot } from '../harness/_internals/paths';
+import { tempDir } from '../harness/_internals/temp-root';
+import { installInterruptHandlers } from '../harness/_internals/interrupt';
+import { runCommands } from '../harness/check/run-commands';
+import type { TargetSpec } from '../harness/check/spec';
+import { ModelName, modelNames } from '../harness/persistency/model';
+import { runTarget, substitute } from '../harness/pipeline/run-target';
+import { readResults } from '../harness/report/read-results';
+import { writeFileAtomic, writeReports } from '../harness/report/write-reports';
+import { Builder, programsOf, readSources, sameCode } from './mutants/build';
+import { resolveConditionals } from './mutants/c-source';
+import { SURVIVORS } from './mutants/equivalents';
+import { generateMutants, Mutant, PmemMode, SourceFile } from './mutants/operators';
+import { loadPatches, PatchMutant } from './mutants/patches';
+import { ProgramName, scenario } from './mutants/scenarios';
+
+const MAX_JOBS = 2;
+const PLAIN_TIMEOUT_MS = 20_000;
+const RECOVERY_TIMEOUT_MS = 10_000;
+/** A mutant that loops inside a region is stopped here (the workloads take
+ *  under 10,000 instructions). */
+const MAX_STEPS = 2_000_000;
+
+type Result = 'killed' | 'survived';
+type Status = 'checked' | 'functional' | 'equivalent' | 'uncovered';
+
+interface ScenarioRun {
+  scenario: string;
+  mode: PmemMode;
+  instructions?: number;
+  /** Violating crash points per model. */
+  violations?: Partial<Record<ModelName, number>>;
+  /** The plain run or the pipeline failed: why. */
+  failure?: string;
+}
+
+interface MutantRecord {
+  name: string;
+  operator: string;
+  mode: PmemMode;
+  file: string;
+  line: number;
+  description: string;
+  status: Status;
+  results: Record<string, Result>;
+  equivalent?: string;
+  note?: string;
+  runs: ScenarioRun[];
+}
+
+interface Options {
+  only?: RegExp;
+  keep?: string;
+  output: string;
+  maxStates: number;
+  jobs: number;
+  list: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { output: path.join(defaultReportsDir, 'bugs.json'), maxStates: 64, jobs: MAX_JOBS, list: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--only') options.only = new RegExp(value());
+    else if (arg === '--keep') options.keep = path.resolve(value());
+    else if (arg === '--output') options.output = path.resolve(value());
+    else if (arg === '--max-states') options.maxStates = Number(value());
+    else if (arg === '--jobs') options.jobs = Math.min(MAX_JOBS, Math.max(1, Number(value())));
+    else if (arg === '--list') options.list = true;
+    else throw new Error(`unknown option ${arg} (--only REGEX, --keep DIR, --output FILE, --max-states N, --jobs N, --list)`);
+  }
+  return options;
+}
+
+/** The scenarios a mutant of FILE runs in (patches may name their own). */
+export function scenariosOf(m: Mutant): string[] {
+  if ((m as PatchMutant).scenarios) return (m as PatchMutant).scenarios as string[];
+  switch (m.file) {
+    case 'main.c':
+      return ['alloc'];
+    case 'tree.c':
+      return ['tree', 'tree-create'];
+    default:
+      return ['alloc', 'tree'];
+  }
+}
+
+/** allMutants -- systematic mutants and patches of the real sources. */
+export function allMutants(sources: SourceFile[] = readSources()): { mutants: Mutant[]; patchFailures: { name: string; reason: string }[] } {
+  const systematic = generateMutants(sources);
+  const { mutants: patches, failures } = loadPatches(path.join(projectRoot, 'bench', 'mutants', 'patches'), sources);
+  return { mutants: [...systematic, ...patches], patchFailures: failures };
+}
+
+/** plainRun -- setup and workload without tracing; undefined when fine. */
+async function plainRun(spec: TargetSpec): Promise<string | undefined> {
+  const dir = tempDir(`${spec.name}-plain`);
+  try {
+    const env = spec.env ?? {};
+    const setup = await runCommands(spec.setup, dir, { timeoutMs: PLAIN_TIMEOUT_MS, env, files: spec.pmFiles });
+    if (setup.kind !== 'ok') return `setup ${setup.kind}: ${lastLine(setup.output)}`;
+    const workload = { argv: substitute(spec.workload, dir), env: spec.workload.env };
+    const run = await runCommands([workload], dir, { timeoutMs: PLAIN_TIMEOUT_MS, env, files: spec.pmFiles });
+    if (run.kind === 'ok') return undefined;
+    const why = run.kind === 'failed' ? `exit status ${run.exitCode}` : run.kind === 'crashed' ? `killed by ${run.signal}` : 'timed out';
+    return `workload ${why}: ${lastLine(run.output)}`;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').slice(-1)[0] ?? '';
+}
+
+/** check -- the allcounts pipeline for SPEC under every model. */
+async function check(spec: TargetSpec, options: Options, models: ModelName[]): Promise<ScenarioRun> {
+  const outcome = await runTarget({
+    spec,
+    models,
+    maxStates: options.maxStates,
+    seed: 1,
+    jobs: options.jobs,
+    timeoutMs: RECOVERY_TIMEOUT_MS,
+    maxSteps: MAX_STEPS,
+  });
+  const violations: Partial<Record<ModelName, number>> = {};
+  for (const run of outcome.runs) violations[run.model] = run.violations;
+  return { scenario: spec.name, mode: (spec.env?.PMEM_MODE ?? 'clflush') as PmemMode, instructions: outcome.target.instructions, violations };
+}
+
+async function pool<T>(items: T[], jobs: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(jobs, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  }));
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+function percent(x: number): string {
+  return Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '—';
+}
+
+async function main(): Promise<number> {
+  installInterruptHandlers();
+  const started = Date.now();
+  const options = parseArgs(process.argv.slice(2));
+  const models = [...modelNames];
+  const sources = readSources();
+  const { mutants: generated, patchFailures } = allMutants(sources);
+  const mutants = options.only ? generated.filter((m) => options.only?.test(m.name)) : generated;
+
+  if (options.list) {
+    for (const m of mutants) process.stdout.write(`${pad(m.name, 44)} ${pad(m.mode, 7)} ${m.file}:${m.line}  ${m.description}\n`);
+    for (const f of patchFailures) process.stdout.write(`${pad(f.name, 44)} does not apply: ${f.reason}\n`);
+    return 0;
+  }
+
+  const root = options.keep ?? tempDir('mutants');
+  fs.mkdirSync(root, { recursive: true });
+  process.stdout.write(`pmfit bench:bugs: ${mutants.length} mutants (${generated.length - mutants.length} filtered out), building in ${root}\n`);
+
+  // --- build: the real programs, the resolved (conditional-free) base, mutants
+  const resolvedSources = sources.map((s) => ({ ...s, text: resolveConditionals(s.text).text }));
+  const real = new Builder(path.join(root, 'real'), sources);
+  const base = new Builder(path.join(root, 'resolved'), resolvedSources);
+  const realBuild = await real.build(path.join(root, 'real'), ['alloc', 'tree']);
+  const baseBuild = await base.build(path.join(root, 'resolved'), ['alloc', 'tree']);
+  if (!realBuild.ok || !baseBuild.ok) throw new Error(`the unmutated targets do not build: ${realBuild.error ?? baseBuild.error}`);
+  for (const p of ['alloc', 'tree'] as ProgramName[]) {
+    if (!sameCode(realBuild.programs[p] as string, baseBuild.programs[p] as string)) {
+      throw new Error(`resolving the sources' conditionals changed the code of ${p}: the mutants would not be of the real program`);
+    }
+  }
+
+  const built = new Map<Mutant, { error?: string; programs: Partial<Record<ProgramName, string>>; sameCode: boolean }>();
+  let index = 0;
+  const numbered = new Map(mutants.map((m) => [m, ++index]));
+  await pool(mutants, MAX_JOBS, async (m) => {
+    const programs = [...new Set(scenariosOf(m).map((s) => scenario(s).program))].filter((p) => programsOf(m.file).includes(p));
+    const dir = path.join(root, `${String(numbered.get(m)).padStart(3, '0')}-${m.name.replace(/[^A-Za-z0-9_.#-]+/g, '_')}`);
+    const r = await base.build(dir, programs, { file: m.file, text: m.text });
+    fs.writeFileSync(path.join(dir, 'MUTANT'), `${m.name}\n${m.description}\n`);
+    const same = r.ok && programs.every((p) => sameCode(r.programs[p] as string, baseBuild.programs[p] as string));
+    built.set(m, { ...(r.error ? { error: r.error } : {}), programs: r.programs, sameCode: same });
+  });
+  const dropped = mutants.filter((m) => built.get(m)?.error !== undefined);
+  process.stdout.write(`built: ${mutants.length - dropped.length} compile, ${dropped.length} do not (dropped)\n`);
+
+  // --- false positives: the unmutated programs in every scenario × mode used
+  const pairs = new Map<string, { scenario: string; mode: PmemMode }>();
+  for (const m of mutants) {
+    if (built.get(m)?.error !== undefined) continue;
+    for (const s of scenariosOf(m)) pairs.set(`${s}/${m.mode}`, { scenario: s, mode: m.mode });
+  }
+  const falsePositives: ScenarioRun[] = [];
+  for (const { scenario: s, mode } of [...pairs.values()].sort((a, b) => `${a.scenario}/${a.mode}`.localeCompare(`${b.scenario}/${b.mode}`))) {
+    const sc = scenario(s);
+    const spec = sc.spec(realBuild.programs[sc.program] as string, mode);
+    const failure = await plainRun(spec);
+    const run = failure ? { scenario: s, mode, failure } : await check(spec, options, models);
+    falsePositives.push({ ...run, scenario: s });
+    process.stdout.write(`unmutated ${pad(`${s}/${mode}`, 20)} ${run.failure ? `FAILED: ${run.failure}` : models.map((mo) => `${mo} ${run.violations?.[mo]}`).join(', ')}\n`);
+  }
+
+  // --- check every mutant
+  const records: MutantRecord[] = [];
+  for (const m of mutants) {
+    const b = built.get(m);
+    if (!b || b.error !== undefined) continue;
+    const record: MutantRecord = {
+      name: m.name, operator: m.operator, mode: m.mode, file: m.file, line: m.line, description: m.description,
+      status: 'checked', results: {}, runs: [],
+    };
+    const t0 = Date.now();
+    if (b.sameCode) {
+      record.status = 'equivalent';
+      record.equivalent = 'identical machine code: the change does not reach the compiled program';
+    } else {
+      for (const s of scenariosOf(m)) {
+        const sc = scenario(s);
+        const spec = sc.spec(b.programs[sc.program] as string, m.mode);
+        const failure = await plainRun(spec);
+        if (failure) {
+          record.runs.push({ scenario: s, mode: m.mode, failure });
+          continue;
+        }
+        try {
+          record.runs.push({ ...(await check(spec, options, models)), scenario: s });
+        } catch (err) {
+          record.runs.push({ scenario: s, mode: m.mode, failure: `pipeline: ${(err as Error).message}` });
+        }
+      }
+    }
+    for (const model of models) {
+      const killed = record.runs.some((r) => (r.violations?.[model] ?? 0) > 0);
+      record.results[model] = killed ? 'killed' : 'survived';
+    }
+    const failed = record.runs.find((r) => r.failure);
+    const claim = SURVIVORS[m.name];
+    const survivedAll = models.every((model) => record.results[model] === 'survived');
+    if (failed) {
+      record.status = 'functional';
+      for (const model of models) record.results[model] = 'killed';
+      record.note = `killed without a crash: ${failed.scenario}: ${failed.failure}`;
+    } else if (record.status === 'equivalent') {
+      // by identical code
+    } else if (claim && survivedAll) {
+      record.status = claim.kind;
+      if (claim.kind === 'equivalent') record.equivalent = claim.why;
+      else record.note = `uncovered: ${claim.why}`;
+    } else if (claim) {
+      record.note = `WRONG CLAIM: listed as ${claim.kind} in equivalents.ts, but killed`;
+    } else if (survivedAll) {
+      record.note = 'UNEXPLAINED: survives every model and has no entry in equivalents.ts';
+    }
+    records.push(record);
+    const cells = models.map((model) => pad(record.results[model], 9)).join(' ');
+    process.stdout.write(`${pad(m.name, 44)} ${pad(m.mode, 7)} ${cells} ${pad(record.status, 10)} ${((Date.now() - t0) / 1000).toFixed(1)}s${record.note ? `  ${record.note}` : ''}\n`);
+  }
+
+  // --- rates and report
+  const counted = records.filter((r) => r.status === 'checked');
+  const withUncovered = records.filter((r) => r.status === 'checked' || r.status === 'uncovered');
+  const rate = (set: MutantRecord[], model: string) => set.filter((r) => r.results[model] === 'killed').length / set.length;
+  const rates: Record<string, number> = {};
+  const ratesCovered: Record<string, number> = {};
+  for (const model of models) {
+    rates[model] = rate(withUncovered, model);
+    ratesCovered[model] = rate(counted, model);
+  }
+  const count = (s: Status) => records.filter((r) => r.status === s).length;
+  const counts = {
+    generated: mutants.length,
+    patchesNotApplying: patchFailures.length,
+    dropped: dropped.length,
+    functional: count('functional'),
+    equivalent: count('equivalent'),
+    uncovered: count('uncovered'),
+    checked: counted.length,
+  };
+  const falsePositiveTotal = falsePositives.reduce((n, r) => n + (r.failure ? 1 : models.reduce((k, mo) => k + (r.violations?.[mo] ?? 0), 0)), 0);
+
+  const lines: string[] = [];
+  const header = `${pad('mutant', 44)} ${pad('mode', 7)} ${models.map((m) => pad(m, 9)).join(' ')} status`;
+  lines.push('', header, '-'.repeat(header.length + 6));
+  for (const r of records) {
+    const cells = models.map((model) => pad(r.status === 'equivalent' && r.results[model] === 'survived' ? 'equiv' : r.results[model], 9)).join(' ');
+    lines.push(`${pad(r.name, 44)} ${pad(r.mode, 7)} ${cells} ${r.status}`);
+  }
+  lines.push('-'.repeat(header.length + 6));
+  lines.push(`${pad(`detection rate (${withUncovered.length} non-equivalent)`, 52)} ${models.map((m) => pad(percent(rates[m]), 9)).join(' ')}`);
+  lines.push(`${pad(`  missed`, 52)} ${models.map((m) => pad(String(withUncovered.filter((r) => r.results[m] === 'survived').length), 9)).join(' ')}`);
+  lines.push(`${pad(`over covered mutants (${counted.length})`, 52)} ${models.map((m) => pad(percent(ratesCovered[m]), 9)).join(' ')}`);
+  lines.push('');
+  lines.push(`mutants: ${counts.generated} generated (${patchFailures.length} patches do not apply), ${counts.dropped} do not compile (dropped), ${counts.functional} functional (fail without a crash, not in the rates), ${counts.equivalent} equivalent, ${counts.uncovered} uncovered, ${counts.checked} covered`);
+  for (const m of dropped) lines.push(`  dropped ${m.name}: ${(built.get(m)?.error ?? '').split('\n')[0]}`);
+  for (const f of patchFailures) lines.push(`  patch ${f.name} does not apply: ${f.reason}`);
+  for (const r of records.filter((x) => x.status === 'equivalent')) lines.push(`  equivalent ${r.name}: ${r.equivalent}`);
+  for (const r of records.filter((x) => x.status === 'uncovered')) lines.push(`  ${r.name}: ${r.note}`);
+  for (const r of records.filter((x) => x.note && /UNEXPLAINED|WRONG/.test(x.note))) lines.push(`  ${r.name}: ${r.note}`);
+  lines.push(`false positives on the unmutated targets: ${falsePositiveTotal} (${falsePositives.map((r) => `${r.scenario}/${r.mode}`).join(', ')})`);
+  const seconds = (Date.now() - started) / 1000;
+  lines.push(`time: ${seconds.toFixed(0)} s`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  const staleClaims = Object.keys(SURVIVORS).filter((name) => !generated.some((m) => m.name === name));
+  for (const name of staleClaims) process.stdout.write(`note: equivalents.ts names ${name}, which is not generated any more\n`);
+
+  const table = {
+    schema: 'pmfit-bugs',
+    version: 1,
+    generatedAt: new Date().toISOString(),
+    command: `npm run bench:bugs${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    options: { maxStates: options.maxStates, seed: 1, jobs: options.jobs, models, ...(options.only ? { only: options.only.source } : {}) },
+    rateBasis: 'killed / non-equivalent mutants that compile and whose workload runs without a crash (uncovered ones count as misses); ratesCovered leaves the uncovered out',
+    rates,
+    ratesCovered,
+    counts,
+    mutants: records,
+    dropped: dropped.map((m) => ({ name: m.name, operator: m.operator, line: m.line, description: m.description, error: built.get(m)?.error })),
+    patchesNotApplying: patchFailures,
+    falsePositives,
+    seconds,
+  };
+  fs.mkdirSync(path.dirname(options.output), { recursive: true });
+  writeFileAtomic(options.output, `${JSON.stringify(table, null, 2)}\n`);
+  process.stdout.write(`wrote ${path.relative(process.cwd(), options.output)}\n`);
+  const reportsDir = path.dirname(options.output);
+  const resultsFile = path.join(reportsDir, 'results.json');
+  if (path.basename(options.output) === 'bugs.json' && fs.existsSync(resultsFile)) {
+    const written = writeReports(readResults(resultsFile), reportsDir, { json: false });
+    process.stdout.write(`updated ${path.relative(process.cwd(), written.html)}\n`);
+  }
+  return falsePositiveTotal === 0 ? 0 : 1;
+}
+
+if (require.main === module) {
+  main().then((code) => {
+    process.exitCode = code;
+  }, (err: unknown) => {
+    process.stderr.write(`bench:bugs: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 2;
+  });
+}

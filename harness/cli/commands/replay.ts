@@ -1,0 +1,93 @@
+// replay -- `pmfit replay FILE`: run the case of a replay file written by
+// `pmfit fuzz` again, with the same target, operations, split point, model
+// and options, and print its failure the way fuzz printed it.
+//
+// Exit status: 1 when the case still fails (saying whether it is the recorded
+// failure: same stage, crash point, image and verdict), 0 when it no longer
+// fails, 2 for a file that cannot be used (missing, truncated, corrupt,
+// written by a newer pmfit, naming an unknown target or invalid operations).
+
+import * as fs from 'fs';
+import { ExitCode, usageError } from '../../_internals/errors';
+import { defaultConcurrency } from '../../check/worker-pool';
+import { FuzzCase, FuzzCaseError, planCase } from '../../fuzz/case-plan';
+import { formatCaseFailure, replayFailure, sameFailure } from '../../fuzz/format-failure';
+import { parseReplay, ReplayFailure, ReplayFile, ReplayFileError } from '../../fuzz/replay-file';
+import { runCase } from '../../fuzz/run-case';
+import { fuzzTarget } from '../../fuzz/targets';
+
+export interface ReplayCommandOptions {
+  jobs?: number;
+}
+
+function readReplay(file: string): ReplayFile {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw usageError(`cannot read replay file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : (error as Error).message}`);
+  }
+  try {
+    return parseReplay(text);
+  } catch (error) {
+    if (error instanceof ReplayFileError) throw usageError(`replay file ${file}: ${error.message}`);
+    throw error;
+  }
+}
+
+function summary(failure: ReplayFailure): string {
+  switch (failure.stage) {
+    case 'setup':
+      return `setup failed (${failure.command}: ${failure.why})`;
+    case 'workload':
+      return `the traced invocation failed (exit status ${failure.exitCode ?? 'none'})`;
+    case 'crash':
+      return `crash point k=${failure.k}, image ${failure.hash}, ${failure.kind} at ${failure.phase}`;
+  }
+}
+
+export async function replay(file: string, options: ReplayCommandOptions = {}): Promise<number> {
+  const replayed = readReplay(file);
+  let target;
+  try {
+    target = fuzzTarget(replayed.target);
+  } catch (error) {
+    throw usageError(`replay file ${file}: ${(error as Error).message}`);
+  }
+  const ops = replayed.ops.map((op, i) => {
+    try {
+      return target.parseOp(op) as unknown;
+    } catch (error) {
+      throw usageError(`replay file ${file}: operation #${i + 1}: ${(error as Error).message}`);
+    }
+  });
+  const fuzzCase: FuzzCase = { ops, split: replayed.split, traceAll: replayed.traceAll };
+  try {
+    planCase(target, fuzzCase);
+  } catch (error) {
+    if (error instanceof FuzzCaseError) throw usageError(`replay file ${file}: ${error.message}`);
+    throw error;
+  }
+
+  const out = process.stdout;
+  out.write(`replay ${target.name}: ${ops.length} operation${ops.length === 1 ? '' : 's'}, traced from #${fuzzCase.split + 1}, model ${replayed.model} (${file})\n`);
+  const report = await runCase(target, fuzzCase, {
+    model: replayed.model,
+    maxStates: replayed.maxStates,
+    modelSeed: replayed.modelSeed,
+    pmemMode: replayed.pmemMode,
+    timeoutMs: replayed.timeoutMs,
+    jobs: options.jobs ?? defaultConcurrency(),
+  });
+  if (!report.failure) {
+    out.write(`no longer fails (recorded: ${summary(replayed.failure)})\n`);
+    return ExitCode.Ok;
+  }
+  for (const line of formatCaseFailure(target, fuzzCase, report, replayed.model)) out.write(`${line}\n`);
+  const now = replayFailure(report.failure);
+  out.write(sameFailure(replayed.failure, now)
+    ? 'the recorded failure reproduces (same crash point, image and verdict)\n'
+    : `still fails, but differently: recorded ${summary(replayed.failure)}; now ${summary(now)}\n`);
+  return ExitCode.Violations;
+}

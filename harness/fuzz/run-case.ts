@@ -1,0 +1,212 @@
+// run-case -- check one fuzz case: plan it (case-plan.ts), build its spec
+// (case-spec.ts), set up a fresh pool with the prefix, record the traced
+// invocation once, and check every crash state of one persistency model with
+// the ordinary checker (check/runner.ts). The same steps as
+// pipeline/run-target.ts, done here so that the case's regions and outcomes
+// are at hand and its files are removed as soon as it is done (a fuzz run
+// checks hundreds of cases in one process).
+//
+// Then, when the plan has a continuation, the second stage (continuation.ts)
+// continues every consistently recovered image.
+//
+// Outcome: ok, or the case's failure: the uninterrupted prefix or traced run
+// failed (a bug without any crash), or the first violating crash state (the
+// lowest crash point, then the model's order of states) of either stage. A
+// traced operation that runs no region (a free of an empty tree) has no crash
+// point to check: such a case passes without running anything.
+
+import * as fs from 'fs';
+import { tempDir, tempPath } from '../_internals/temp-root';
+import { runCommands } from '../check/run-commands';
+import { checkCrashStates, CrashOutcome, RecoveryCache } from '../check/runner';
+import { OpWindows, Region } from '../check/allowed-states';
+import type { TargetSpec } from '../check/spec';
+import { isViolation, Verdict } from '../check/verdict';
+import { crashStates, LineChoice, ModelName } from '../persistency/model';
+import { substitute } from '../pipeline/run-target';
+import { TraceReader } from '../trace/format';
+import { recordTrace } from '../trace/record';
+import { resolveCommand } from '../tracer/resolve-command';
+import { CasePlan, FuzzCase, planCase } from './case-plan';
+import { caseSpec } from './case-spec';
+import { checkContinuations } from './continuation';
+import type { AnyFuzzTarget } from './fuzz-target';
+
+export interface CaseOptions {
+  model: ModelName;
+  /** px86: states per crash point before sampling, and the sampling seed. */
+  maxStates: number;
+  modelSeed: number;
+  /** PMEM_MODE for every command ('' = the programs' default, clflush). */
+  pmemMode: string;
+  /** Limit of each setup, recovery and continuation command. */
+  timeoutMs: number;
+  jobs: number;
+  maxSteps?: number;
+}
+
+export type CaseFailure =
+  | { stage: 'setup'; command: string; why: string; output: string }
+  | { stage: 'workload'; exitCode: number | null; output: string }
+  | {
+      stage: 'crash';
+      /** Which check failed: recovery of the crash image, or the continuation after it. */
+      phase: 'recovery' | 'continuation';
+      k: number;
+      hash: string;
+      /** The operation window of k (check/allowed-states.ts): s<i> or op<i>. */
+      window: string;
+      verdict: Exclude<Verdict, { kind: 'ok' }>;
+      /** px86: the version each unsettled line took. */
+      describe: LineChoice[];
+      /** Crash points with at least one violating state. */
+      violatingPoints: number;
+    };
+
+export interface CaseReport {
+  plan: CasePlan;
+  spec: TargetSpec;
+  instructions: number;
+  regions: Region[];
+  distinctImages: number;
+  /** Continuations run (distinct recovered images continued). */
+  continuations: number;
+  failure?: CaseFailure;
+}
+
+/** continuationLabel -- how messages of the second stage begin. */
+export function continuationLabel(target: AnyFuzzTarget, plan: CasePlan): string {
+  const n = plan.continued.length;
+  return `after continuing with ${n} operation${n === 1 ? '' : 's'} (${plan.continued.map((op) => target.showOp(op)).join(', ')})`;
+}
+
+function lastLines(text: string, n = 5): string {
+  return text.trimEnd().split('\n').slice(-n).join('\n');
+}
+
+/** firstViolation -- the outcome with the lowest crash point, in report order. */
+export function firstViolation(outcomes: readonly CrashOutcome[]): CrashOutcome | undefined {
+  let best: CrashOutcome | undefined;
+  for (const outcome of outcomes) {
+    if (isViolation(outcome.verdict) && (!best || outcome.first < best.first)) best = outcome;
+  }
+  return best;
+}
+
+function countPoints(outcomes: readonly CrashOutcome[]): number {
+  const spans = outcomes.map((o) => [o.first, o.last] as const).sort((a, b) => a[0] - b[0]);
+  let count = 0;
+  let upTo = -1;
+  for (const [first, last] of spans) {
+    const from = Math.max(first, upTo + 1);
+    if (last >= from) count += last - from + 1;
+    upTo = Math.max(upTo, last);
+  }
+  return count;
+}
+
+export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options: CaseOptions): Promise<CaseReport> {
+  const plan = planCase(target, fuzzCase);
+  const env = { PMEM_MODE: options.pmemMode };
+  const spec = caseSpec(target, plan, env);
+  if (plan.tracedRegions.every((regions) => regions === 0)) {
+    // Nothing to crash (a free of an empty tree): the tracer would find no region.
+    return { plan, spec, instructions: 0, regions: [], distinctImages: 0, continuations: 0 };
+  }
+  const work = tempDir(`fuzz-${target.name}`);
+  const tracePath = tempPath(`fuzz-${target.name}.trace`);
+  const logPath = tempPath(`fuzz-${target.name}.log`);
+  const report: CaseReport = { plan, spec, instructions: 0, regions: [], distinctImages: 0, continuations: 0 };
+  try {
+    const setup = await runCommands(spec.setup, work, { timeoutMs: options.timeoutMs, env: spec.env, files: spec.pmFiles });
+    if (setup.kind !== 'ok') {
+      const why = setup.kind === 'crashed' ? `killed by ${setup.signal}` : setup.kind === 'timeout' ? 'timed out' : `exit status ${setup.exitCode}`;
+      report.failure = { stage: 'setup', command: setup.command, why, output: lastLines(setup.output) };
+      return report;
+    }
+
+    const log = fs.openSync(logPath, 'w');
+    let header;
+    try {
+      header = await recordTrace({
+        command: resolveCommand(substitute(spec.workload, work)),
+        pmFiles: spec.pmFiles,
+        output: tracePath,
+        cwd: work,
+        env: { ...process.env, ...spec.env, ...spec.workload.env },
+        stdoutFd: log,
+        stderrFd: log,
+        maxSteps: options.maxSteps,
+      });
+    } finally {
+      fs.closeSync(log);
+    }
+    report.instructions = header.instructions;
+    report.regions = header.regions;
+    if (header.exitCode !== 0) {
+      report.failure = { stage: 'workload', exitCode: header.exitCode, output: lastLines(fs.readFileSync(logPath, 'utf8')) };
+      return report;
+    }
+
+    const reader = TraceReader.open(tracePath);
+    try {
+      const trace = {
+        images: reader.images(),
+        events: { [Symbol.iterator]: () => reader.events() },
+        instructions: header.instructions,
+      };
+      const cache = new RecoveryCache();
+      const checked = await checkCrashStates({
+        groups: crashStates(options.model, trace, { maxStates: options.maxStates, seed: options.modelSeed }),
+        regions: header.regions,
+        spec,
+        timeoutMs: options.timeoutMs,
+        jobs: options.jobs,
+        cache,
+      });
+      report.distinctImages = checked.distinctImages;
+      const violating = checked.outcomes.filter((outcome) => isViolation(outcome.verdict));
+      let first = firstViolation(checked.outcomes);
+      let phase: 'recovery' | 'continuation' = 'recovery';
+      let verdict = first?.verdict;
+      if (plan.continuation.length > 0) {
+        const continued = await checkContinuations({
+          base: target.baseSpec(env),
+          plan,
+          outcomes: checked.outcomes,
+          windows: new OpWindows(header.regions, spec.states),
+          cache,
+          timeoutMs: options.timeoutMs,
+          jobs: options.jobs,
+          label: continuationLabel(target, plan),
+        });
+        report.continuations = continued.runs;
+        violating.push(...continued.violating);
+        if (continued.first && (!first || continued.first.outcome.first < first.first)) {
+          first = continued.first.outcome;
+          verdict = continued.first.verdict;
+          phase = 'continuation';
+        }
+      }
+      if (first && verdict && verdict.kind !== 'ok') {
+        report.failure = {
+          stage: 'crash',
+          phase,
+          k: first.first,
+          hash: first.hash,
+          window: first.window,
+          verdict,
+          describe: first.describe as LineChoice[],
+          violatingPoints: countPoints(violating),
+        };
+      }
+    } finally {
+      reader.close();
+    }
+    return report;
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.rmSync(tracePath, { force: true });
+    fs.rmSync(logPath, { force: true });
+  }
+}

@@ -1,0 +1,51 @@
+// helpers -- shared by the reliability tests: a scratch directory per test
+// file, running pmfit as an unprivileged user, and the checks every bad
+// input ends with.
+
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CliResult, cliPath, pmfitMessage } from '../helpers/run-pmfit';
+
+/** Scratch directory for a test file's inputs (the user's files), readable
+ *  by every user so that asUser() runs can reach it. */
+export function scratchDir(label: string): { path: () => string } {
+  let dir: string | undefined;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), `pmfit-${label}-`));
+    fs.chmodSync(dir, 0o755);
+  });
+  afterAll(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return { path: () => dir! };
+}
+
+/** The user that asUser() runs as, when the tests run as root: nobody. */
+export const UNPRIVILEGED = 65534;
+
+/** Tests run as root here, and root passes every permission check (it reads
+ *  a chmod 000 file, writes a chmod 444 one). To see what a user sees,
+ *  asUser() drops to nobody with setpriv; not root: runs as is. */
+export function canDropPrivileges(): boolean {
+  if (process.getuid?.() !== 0) return true;
+  return spawnSync('setpriv', ['--version']).status === 0;
+}
+
+export function asUser(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+  const prefix = process.getuid?.() === 0 ? ['setpriv', `--reuid=${UNPRIVILEGED}`, `--regid=${UNPRIVILEGED}`, '--clear-groups', '--'] : [];
+  const argv = [...prefix, process.execPath, cliPath, ...args];
+  const result = spawnSync(argv[0], argv.slice(1), {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** expectUsageError -- exit 2 and one line of pmfit's own matching `pattern`. */
+export function expectUsageError(result: CliResult, pattern: RegExp): void {
+  expect({ code: result.code, message: pmfitMessage(result) }).toEqual({ code: 2, message: expect.stringMatching(pattern) });
+}

@@ -1,0 +1,144 @@
+// pm-files -- the PM files a user names, with `pmfit record --pm` and with
+// `pmfit allcounts --cmd ... --pm`: one line that names the file and the
+// problem (exit 2), or a correct run; nothing left running, nothing left in
+// the temporary root, and the user's own PM file unchanged by allcounts
+// (which traces and checks copies).
+
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { fixture } from '../fixtures';
+import { useLeftovers } from '../helpers/leftovers';
+import { CliResult, cliPath, runPmfit } from '../helpers/run-pmfit';
+import { asUser, canDropPrivileges, expectUsageError, scratchDir } from './helpers';
+
+const leftovers = useLeftovers();
+const scratch = scratchDir('pm-files');
+
+/** A fresh directory for one test's files, writable by every user. */
+function workDir(name: string): string {
+  const dir = path.join(scratch.path(), name);
+  fs.mkdirSync(dir);
+  fs.chmodSync(dir, 0o777);
+  return dir;
+}
+
+function zeros(file: string, size: number): string {
+  fs.writeFileSync(file, Buffer.alloc(size));
+  return file;
+}
+
+function record(dir: string, pm: string, argv: string[]): CliResult {
+  return runPmfit(['record', '--pm', pm, '-o', 'run.trace', '--', ...argv], { ...leftovers.current(), cwd: dir });
+}
+
+function allcounts(dir: string, pm: string, cmd: string, recover = 'true {file}'): CliResult {
+  return runPmfit(['allcounts', '--cmd', cmd, '--pm', pm, '--recover', recover, '-o', 'reports'], { ...leftovers.current(), cwd: dir });
+}
+
+function results(dir: string): { incomplete: boolean; incompleteReason?: string; runs: unknown[] } {
+  return JSON.parse(fs.readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8'));
+}
+
+describe('PM files', () => {
+  it('missing', () => {
+    const dir = workDir('missing');
+    expectUsageError(record(dir, 'gone.pm', [fixture('pm_store'), 'gone.pm']),
+      /^pmfit: PM file gone.pm does not exist, and .*pm_store exited with status 2 before reaching a region/);
+    expectUsageError(allcounts(dir, 'gone.pm', `${fixture('pm_store')} gone.pm`),
+      /^pmfit: PM file gone.pm does not exist \(create it, or pass --setup "CMD" to create it\)$/);
+    expect(fs.existsSync(path.join(dir, 'run.trace'))).toBe(false);
+  });
+
+  it('empty', () => {
+    const dir = workDir('empty');
+    const pm = zeros(path.join(dir, 'empty.pm'), 0);
+    leftovers.current().keep(pm);
+    expectUsageError(record(dir, 'empty.pm', [fixture('pm_store'), 'empty.pm']),
+      /^pmfit: PM file empty.pm is empty when the first region begins; give it its full size before the region$/);
+    const checked = allcounts(dir, 'empty.pm', `${fixture('pm_store')} empty.pm`);
+    expectUsageError(checked, /^pmfit: PM file empty.pm is empty when the first region begins/);
+    expect(results(dir)).toMatchObject({ incomplete: true, incompleteReason: expect.stringMatching(/empty.pm is empty/), runs: [] });
+  });
+
+  it('read-only (chmod 444), as a user who cannot write it', () => {
+    if (!canDropPrivileges()) {
+      console.warn('skipped: running as root without setpriv, and root writes read-only files');
+      return;
+    }
+    const dir = workDir('read-only');
+    const pm = path.join(dir, 'ro.pm');
+    execFileSync(fixture('user_record'), ['init', pm]);
+    fs.chmodSync(pm, 0o444);
+    const { env, tmp, keep } = leftovers.current();
+    keep(pm);
+    fs.chmodSync(tmp, 0o777);
+    // record runs the program on the file itself: it cannot open it.
+    expectUsageError(asUser(['record', '--pm', 'ro.pm', '-o', 'run.trace', '--', fixture('pm_store'), 'ro.pm'], { cwd: dir, env }),
+      /^pmfit: PM file ro.pm is not writable, and .*pm_store exited with status 2 before reaching a region/);
+    // allcounts runs it on a copy, which is the program's to write.
+    const checked = asUser(['allcounts', '--cmd', `${fixture('user_record')} set ro.pm 7`, '--pm', 'ro.pm',
+      '--recover', `${fixture('user_record')} check {file}`, '-o', 'reports'], { cwd: dir, env });
+    expect({ code: checked.code, stderr: checked.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('a directory', () => {
+    const dir = workDir('directory');
+    fs.mkdirSync(path.join(dir, 'pool'));
+    expectUsageError(record(dir, 'pool', [fixture('pm_store'), 'pool']), /^pmfit: PM file pool is not a regular file$/);
+    expectUsageError(allcounts(dir, 'pool', `${fixture('pm_store')} pool`), /^pmfit: PM file pool is not a regular file$/);
+  });
+
+  it('deleted during the run', () => {
+    // pm_other unlink: a process forked before the region removes the file
+    // while the program is inside its region.
+    const dir = workDir('deleted');
+    zeros(path.join(dir, 'del.pm'), 4096);
+    expectUsageError(record(dir, 'del.pm', [fixture('pm_other'), 'unlink', 'del.pm']),
+      /^pmfit: PM file del.pm was deleted or replaced during the run \(noticed at instruction \d+\)/);
+    expect(fs.readdirSync(dir)).toEqual([]);
+    // Under allcounts the copy goes; the user's file stays as it was.
+    const pm = zeros(path.join(dir, 'del.pm'), 4096);
+    leftovers.current().keep(pm);
+    expectUsageError(allcounts(dir, 'del.pm', `${fixture('pm_other')} unlink del.pm`),
+      /^pmfit: PM file del.pm was deleted or replaced during the run/);
+    expect(results(dir).incomplete).toBe(true);
+  });
+
+  it('1 GiB (sparse): recording a small region keeps memory bounded', () => {
+    const dir = workDir('big');
+    const pm = path.join(dir, 'big.pm');
+    fs.writeFileSync(pm, '');
+    fs.truncateSync(pm, 1 << 30);
+    // The harness's own peak RSS, written by a preload as the CLI exits.
+    const rssFile = path.join(dir, 'maxrss');
+    const preload = path.join(dir, 'maxrss.js');
+    fs.writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
+    const run = spawnSync(process.execPath, ['--require', preload, cliPath, 'record', '--pm', 'big.pm', '-o', 'big.trace', '--', fixture('pm_big'), 'big.pm'], {
+      cwd: dir, env: { ...process.env, ...leftovers.current().env }, encoding: 'utf8', timeout: 60_000,
+    });
+    expect({ code: run.status, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/^pmfit: recorded \d+ instructions, 7 events in 1 region/) });
+    const maxRssBytes = Number(fs.readFileSync(rssFile, 'utf8')) * 1024;
+    expect(maxRssBytes).toBeGreaterThan(0);
+    expect(maxRssBytes).toBeLessThan(256 << 20);
+    const shown = runPmfit(['trace', 'show', '--json', path.join(dir, 'big.trace')], leftovers.current());
+    expect(shown.code).toBe(0);
+    const stores = JSON.parse(shown.stdout).events.filter((event: { kind: string }) => event.kind === 'store');
+    expect(stores.map((event: { offset: number }) => event.offset)).toEqual([0, 1 << 29, (1 << 30) - 64]);
+  });
+
+  it('changed by another process during the run', () => {
+    // pm_other write: a process forked before the region writes 8 bytes at
+    // offset 1024 while the program is inside its region; the trace cannot
+    // show that write, so no crash image built from it would be right.
+    const dir = workDir('changed');
+    zeros(path.join(dir, 'shared.pm'), 4096);
+    expectUsageError(record(dir, 'shared.pm', [fixture('pm_other'), 'write', 'shared.pm']),
+      /^pmfit: PM file shared.pm changed outside the traced instructions \(offset 0x400, during the region that ended at instruction \d+\): another process wrote it/);
+    expect(fs.existsSync(path.join(dir, 'run.trace'))).toBe(false);
+    const pm = zeros(path.join(dir, 'shared.pm'), 4096);
+    leftovers.current().keep(pm);
+    expectUsageError(allcounts(dir, 'shared.pm', `${fixture('pm_other')} write shared.pm`),
+      /^pmfit: PM file shared.pm changed outside the traced instructions \(offset 0x400/);
+  });
+});

@@ -1,0 +1,54 @@
+// tracee -- what a traced program may do inside a region, through the CLI:
+// one line that names it and exit 2, or a normal end; nothing left running,
+// nothing left in the temporary root.
+//
+// Covered elsewhere, not repeated here (tests/cli/errors.test.ts, which runs
+// the same leftovers check after each case):
+//   forks, execs, starts a thread  '%s is not supported'
+//   loops forever: --max-steps     'a runaway region stops at --max-steps'
+//   dies by SIGSEGV / SIGABRT      'a signal inside a region names signal, address and symbol'
+
+import { spawn } from 'child_process';
+import { fixture } from '../fixtures';
+import { useLeftovers } from '../helpers/leftovers';
+import { cliPath, runPmfit } from '../helpers/run-pmfit';
+import { expectUsageError } from './helpers';
+
+const leftovers = useLeftovers();
+
+describe('a traced program inside its region', () => {
+  it('blocks reading stdin: it reads end-of-file from /dev/null and finishes', async () => {
+    // pmfit's own stdin is a pipe that stays open: were it passed on, the
+    // program would wait forever.
+    const child = spawn(process.execPath, [cliPath, 'count', '--json', '--', fixture('read_stdin_in_region')], {
+      env: { ...process.env, ...leftovers.current().env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => { stdout += chunk; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    child.stdin.destroy();
+    expect(code).toBe(0);
+    // Its exit status is the number of bytes read.
+    expect(JSON.parse(stdout)).toMatchObject({ exitCode: 0 });
+  });
+
+  it('loops forever: a wall-clock --timeout stops it', () => {
+    const started = Date.now();
+    const result = runPmfit(['count', '--timeout', '1', '--max-steps', '1000000000', '--', fixture('loop_forever')], leftovers.current());
+    expectUsageError(result, /loop_forever timed out after 1000 ms \(--timeout\) at instruction \d+$/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('exits inside the region', () => {
+    expectUsageError(runPmfit(['count', '--', fixture('exit_in_region')], leftovers.current()),
+      /exit_in_region exited \(status 3\) inside a region after \d+ instructions; a region must reach pmfit_region_end\(\) or return$/);
+  });
+
+  it('never reaches a region', () => {
+    expectUsageError(runPmfit(['count', '--', fixture('never_region')], leftovers.current()),
+      /never_region exited with status 0 before reaching a region \(pmfit_region_begin was not called\)$/);
+  });
+});
