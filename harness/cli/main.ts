@@ -15,6 +15,9 @@ import * as path from 'path';
 import { defaultReportsDir, projectRoot } from '../_internals/paths';
 import { allcounts } from './commands/allcounts';
 import { count } from './commands/count';
+import { fuzz, DEFAULT_FUZZ_OPS, DEFAULT_FUZZ_RUNS } from './commands/fuzz';
+import { replay } from './commands/replay';
+import { fuzzTargetNames } from '../fuzz/targets';
 import { crash } from './commands/crash';
 import { record } from './commands/record';
 import { report } from './commands/report';
@@ -96,6 +99,27 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .option('--recover <command>', 'with --cmd: shell command run on each crash image ({file}); exit 0 = consistent')
     .option('--function <name>', 'with --cmd: trace every call of this function instead of marker regions')
     .action((options) => run(async () => allcounts({ ...options, version })));
+
+  program.command('fuzz')
+    .description('property-based crash testing: generated operation sequences, each crashed at every point, shrunk on failure')
+    .argument('<target>', `fuzz target: ${fuzzTargetNames.join(', ')}`)
+    .addOption(new Option('--runs <n>', 'generated cases').argParser(positiveInteger('--runs')).default(DEFAULT_FUZZ_RUNS))
+    .addOption(new Option('--seed <s>', 'fast-check seed (default: random, printed)').argParser(nonNegativeInteger('--seed')))
+    .option('--path <path>', 'fast-check counterexample path printed by a failing run (with its --seed)')
+    .option('--model <model>', 'persistency model: sequential, flushed, px86', 'px86')
+    .addOption(new Option('--ops <max>', 'longest generated operation sequence').argParser(positiveInteger('--ops')).default(DEFAULT_FUZZ_OPS))
+    .option('--trace-all', 'trace every operation from the split point that runs in the same invocation')
+    .addOption(new Option('--max-states <k>', 'px86: crash states per crash point before sampling').argParser(positiveInteger('--max-states')).default(64))
+    .addOption(new Option('--jobs <j>', 'recoveries run at once (default: one per CPU)').argParser(positiveInteger('--jobs')))
+    .addOption(new Option('--timeout <seconds>', 'time limit of one setup, recovery or continuation command').argParser(secondsToMs('--timeout')).default(10_000, '10'))
+    .option('-o, --output <dir>', 'directory for the replay file', defaultReportsDir)
+    .action((target: string, options) => run(async () => fuzz(target, { ...options, version })));
+
+  program.command('replay')
+    .description('run the failing case of a replay file written by pmfit fuzz again')
+    .argument('<file>', 'replay file written by pmfit fuzz (reports/fuzz-TARGET-SEED.json)')
+    .addOption(new Option('--jobs <j>', 'recoveries run at once (default: one per CPU)').argParser(positiveInteger('--jobs')))
+    .action((file: string, options) => run(async () => replay(file, { jobs: options.jobs })));
 
   program.command('report')
     .description('regenerate index.html and junit.xml from a results.json')

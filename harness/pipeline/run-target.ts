@@ -29,6 +29,10 @@ export interface RunTargetOptions {
   maxSteps?: number;
   onPhase?(phase: string, total?: number): void;
   onProgress?(done: number): void;
+  /** Each part of the outcome as soon as it is known, so that a caller
+   *  stopped by Ctrl-C or an error part way keeps what was finished. */
+  onTarget?(target: TargetRecord): void;
+  onRun?(run: RunResult): void;
 }
 
 export interface TargetOutcome {
@@ -84,6 +88,7 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
     regions: header.regions.length,
     recordSeconds,
   };
+  options.onTarget?.(target);
 
   const reader = TraceReader.open(tracePath);
   const cache = new RecoveryCache();
@@ -109,6 +114,7 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
       const run = toRunResult({ spec, model, header, report, seconds: (Date.now() - modelStarted) / 1000 });
       await explainGroups(run, { spec, header, reader, model, maxStates: options.maxStates, seed: options.seed, timeoutMs: options.timeoutMs });
       runs.push(run);
+      options.onRun?.(run);
     }
   } finally {
     reader.close();

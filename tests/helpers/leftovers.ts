@@ -19,6 +19,8 @@ export const TAG_VARIABLE = 'PMFIT_TEST_TAG';
 export interface Leftovers {
   /** Per-test temporary parent (PMFIT_TMPDIR); must be empty afterwards. */
   readonly tmp: string;
+  /** The tag in the environment of every process the test starts. */
+  readonly tag: string;
   /** Environment for runPmfit / startPmfit: PMFIT_TMPDIR and the tag. */
   readonly env: NodeJS.ProcessEnv;
   /** Remember files the user owns; the check asserts that their bytes and
@@ -54,7 +56,7 @@ interface Kept {
 /** useLeftovers -- register the per-test setup and check; `current()` is
  *  the running test's state. */
 export function useLeftovers(): { current(): Leftovers } {
-  let state: (Leftovers & { tag: string; kept: Kept[] }) | undefined;
+  let state: (Leftovers & { kept: Kept[] }) | undefined;
 
   beforeEach(() => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-leftovers-'));

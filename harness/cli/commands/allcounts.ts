@@ -78,9 +78,14 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
   const progress = new Progress();
   let incompleteReason: string | undefined;
   let failure: unknown;
+  let printed = 0;
+  const printRuns = (): void => {
+    for (const run of runs.slice(printed)) process.stdout.write(`${formatRun(run)}\n\n`);
+    printed = runs.length;
+  };
   try {
     for (const spec of specs) {
-      const outcome = await runTarget({
+      await runTarget({
         spec,
         models,
         maxStates: options.maxStates,
@@ -90,14 +95,15 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
         maxSteps: options.maxSteps,
         onPhase: (phase, total) => progress.phase(phase, total),
         onProgress: (done) => progress.update(done),
+        onTarget: (target) => targets.push(target),
+        onRun: (run) => runs.push(run),
       });
       progress.stop();
-      targets.push(outcome.target);
-      runs.push(...outcome.runs);
-      for (const run of outcome.runs) process.stdout.write(`${formatRun(run)}\n\n`);
+      printRuns();
     }
   } catch (err) {
     progress.stop();
+    printRuns();
     // The runs finished so far are worth keeping, whatever stopped the rest:
     // Ctrl-C, a full temporary directory, a target that cannot be traced.
     if (isNoSpace(err)) {
