@@ -95,10 +95,11 @@ interface Options {
   maxStates: number;
   jobs: number;
   list: boolean;
+  full: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { output: path.join(defaultReportsDir, 'bugs.json'), maxStates: 64, jobs: MAX_JOBS, list: false };
+  const options: Options = { output: path.join(defaultReportsDir, 'bugs.json'), maxStates: 64, jobs: MAX_JOBS, list: false, full: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -112,21 +113,27 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--max-states') options.maxStates = Number(value());
     else if (arg === '--jobs') options.jobs = Math.min(MAX_JOBS, Math.max(1, Number(value())));
     else if (arg === '--list') options.list = true;
-    else throw new Error(`unknown option ${arg} (--only REGEX, --keep DIR, --output FILE, --max-states N, --jobs N, --list)`);
+    else if (arg === '--full') options.full = true;
+    else throw new Error(`unknown option ${arg} (--only REGEX, --keep DIR, --output FILE, --max-states N, --jobs N, --full, --list)`);
   }
   return options;
 }
 
-/** The scenarios a mutant of FILE runs in (patches may name their own). */
-export function scenariosOf(m: Mutant): string[] {
+/** The scenarios a mutant runs in, in order (patches may name their own):
+ *  the programs that link its file; tree.c mutants also create a pool
+ *  through `tree insert`. FULL: the allcounts workloads instead of the
+ *  small ones. */
+export function scenariosOf(m: Mutant, full = false): string[] {
   if ((m as PatchMutant).scenarios) return (m as PatchMutant).scenarios as string[];
+  const alloc = full ? 'alloc' : 'alloc-small';
+  const tree = full ? 'tree' : 'tree-small';
   switch (m.file) {
     case 'main.c':
-      return ['alloc'];
+      return [alloc];
     case 'tree.c':
-      return ['tree', 'tree-create'];
+      return [tree, 'tree-create'];
     default:
-      return ['alloc', 'tree'];
+      return [alloc, tree];
   }
 }
 
@@ -225,7 +232,7 @@ async function main(): Promise<number> {
   let index = 0;
   const numbered = new Map(mutants.map((m) => [m, ++index]));
   await pool(mutants, MAX_JOBS, async (m) => {
-    const programs = [...new Set(scenariosOf(m).map((s) => scenario(s).program))].filter((p) => programsOf(m.file).includes(p));
+    const programs = [...new Set(scenariosOf(m, options.full).map((s) => scenario(s).program))].filter((p) => programsOf(m.file).includes(p));
     const dir = path.join(root, `${String(numbered.get(m)).padStart(3, '0')}-${m.name.replace(/[^A-Za-z0-9_.#-]+/g, '_')}`);
     const r = await base.build(dir, programs, { file: m.file, text: m.text });
     fs.writeFileSync(path.join(dir, 'MUTANT'), `${m.name}\n${m.description}\n`);
@@ -236,10 +243,12 @@ async function main(): Promise<number> {
   process.stdout.write(`built: ${mutants.length - dropped.length} compile, ${dropped.length} do not (dropped)\n`);
 
   // --- false positives: the unmutated programs in every scenario × mode used
+  // (and the allcounts workloads themselves, in both modes)
   const pairs = new Map<string, { scenario: string; mode: PmemMode }>();
+  for (const s of ['alloc', 'tree']) for (const mode of ['clflush', 'clwb'] as PmemMode[]) pairs.set(`${s}/${mode}`, { scenario: s, mode });
   for (const m of mutants) {
     if (built.get(m)?.error !== undefined) continue;
-    for (const s of scenariosOf(m)) pairs.set(`${s}/${m.mode}`, { scenario: s, mode: m.mode });
+    for (const s of scenariosOf(m, options.full)) pairs.set(`${s}/${m.mode}`, { scenario: s, mode: m.mode });
   }
   const falsePositives: ScenarioRun[] = [];
   for (const { scenario: s, mode } of [...pairs.values()].sort((a, b) => `${a.scenario}/${a.mode}`.localeCompare(`${b.scenario}/${b.mode}`))) {
@@ -265,18 +274,22 @@ async function main(): Promise<number> {
       record.status = 'equivalent';
       record.equivalent = 'identical machine code: the change does not reach the compiled program';
     } else {
-      for (const s of scenariosOf(m)) {
+      // plain runs first: a mutant that fails without a crash is functional
+      const specs = scenariosOf(m, options.full).map((s) => {
         const sc = scenario(s);
-        const spec = sc.spec(b.programs[sc.program] as string, m.mode);
+        return sc.spec(b.programs[sc.program] as string, m.mode);
+      });
+      for (const spec of specs) {
         const failure = await plainRun(spec);
-        if (failure) {
-          record.runs.push({ scenario: s, mode: m.mode, failure });
-          continue;
-        }
+        if (failure) record.runs.push({ scenario: spec.name, mode: m.mode, failure });
+      }
+      // then the pipeline, scenario by scenario, until every model has killed
+      for (const spec of record.runs.length > 0 ? [] : specs) {
+        if (models.every((model) => record.runs.some((r) => (r.violations?.[model] ?? 0) > 0))) break;
         try {
-          record.runs.push({ ...(await check(spec, options, models)), scenario: s });
+          record.runs.push({ ...(await check(spec, options, models)), scenario: spec.name });
         } catch (err) {
-          record.runs.push({ scenario: s, mode: m.mode, failure: `pipeline: ${(err as Error).message}` });
+          record.runs.push({ scenario: spec.name, mode: m.mode, failure: `pipeline: ${(err as Error).message}` });
         }
       }
     }

@@ -25,6 +25,14 @@ export interface Scenario {
  *  bench reports as a false positive. */
 const FIRST_COUNT_OFFSET = 16384 + 64 + 16;
 
+/** The smaller workloads the mutants run (see bugs.ts for why): two blocks
+ *  reserved (each a split) and activated (three pending assignments each),
+ *  then freed, the first with no free neighbour and the second coalescing
+ *  with both; a new word at the root, one below it, and a count update as
+ *  the last operation. */
+export const SMALL_OPS = ['r1:100', 'a1', 'r2:100', 'a2', 'f1', 'f2'];
+export const SMALL_WORDS = ['one', 'two', 'one'];
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'alloc',
@@ -37,6 +45,18 @@ export const SCENARIOS: Scenario[] = [
     program: 'tree',
     description: `tree insert ${DEFAULT_WORDS.join(' ')} (the allcounts workload)`,
     spec: (program, mode) => treeSpec(DEFAULT_WORDS, { path: program, env: { PMEM_MODE: mode } }),
+  },
+  {
+    name: 'alloc-small',
+    program: 'alloc',
+    description: `alloc run ${SMALL_OPS.join(' ')}`,
+    spec: (program, mode) => ({ ...allocSpec(SMALL_OPS, { PMEM_MODE: mode }, { program }), name: 'alloc-small' }),
+  },
+  {
+    name: 'tree-small',
+    program: 'tree',
+    description: `tree insert ${SMALL_WORDS.join(' ')}`,
+    spec: (program, mode) => ({ ...treeSpec(SMALL_WORDS, { path: program, env: { PMEM_MODE: mode } }), name: 'tree-small' }),
   },
   {
     name: 'tree-create',

@@ -99,11 +99,21 @@ export class TraceWriter {
 
   constructor(readonly output: string) {
     this.partial = `${output}.partial-${process.pid}`;
-    this.fd = fs.openSync(this.partial, 'w');
+    try {
+      this.fd = fs.openSync(this.partial, 'w');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw usageError(`cannot create the trace ${output}: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : code ?? String(err)}`);
+    }
     const preamble = Buffer.alloc(PREAMBLE_SIZE);
     preamble.write(TRACE_MAGIC, 0, 'latin1');
     preamble.writeUInt32LE(TRACE_VERSION, 8);
-    this.write(preamble);
+    try {
+      this.write(preamble);
+    } catch (err) {
+      this.abandon();
+      throw err;
+    }
   }
 
   /** writeImage -- copy a PM file's content as its initial image, in chunks. */

@@ -58,14 +58,22 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
   });
   const writer = new TraceWriter(options.output);
   const removeCleanup = onInterrupt(() => writer.abandon());
-  const tracee = Tracee.start({
-    command: options.command,
-    functionName: options.functionName,
-    cwd,
-    env: options.env,
-    stdoutFd: options.stdoutFd,
-    stderrFd: options.stderrFd,
-  });
+  let tracee: Tracee;
+  try {
+    tracee = Tracee.start({
+      command: options.command,
+      functionName: options.functionName,
+      cwd,
+      env: options.env,
+      stdoutFd: options.stdoutFd,
+      stderrFd: options.stderrFd,
+    });
+  } catch (err) {
+    // A program without markers or symbols: no half trace beside the output.
+    writer.abandon();
+    removeCleanup();
+    throw err;
+  }
   const session = new RecordSession(tracee, writer, pmPaths, options.pmFiles);
   try {
     const end = await tracee.run({ record: true, maxSteps: options.maxSteps, timeoutMs: options.timeoutMs }, {

@@ -8,6 +8,7 @@
 
 import * as path from 'path';
 import { buildDir } from '../_internals/paths';
+import { PmfitError } from '../_internals/errors';
 
 /** Options for starting a tracee. The addon forks, pins parent thread and child
  *  to `cpu`, disables ASLR, sets PTRACE_O_EXITKILL and stops the child right
@@ -153,8 +154,15 @@ let binding: NativeBinding | undefined;
 
 export function loadNative(): NativeBinding {
   if (!binding) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    binding = require(path.join(buildDir, 'pmfit_tracer.node')) as NativeBinding;
+    const file = path.join(buildDir, 'pmfit_tracer.node');
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      binding = require(file) as NativeBinding;
+    } catch (err) {
+      // A checkout that was never built, or a build that failed half way.
+      if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') throw new PmfitError(`the tracer addon is not built (no ${file}): run npm run build`);
+      throw new PmfitError(`cannot load the tracer addon ${file}: ${(err as Error).message.split('\n')[0]}`);
+    }
   }
   return binding;
 }

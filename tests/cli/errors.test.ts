@@ -7,7 +7,6 @@ import * as os from 'os';
 import * as path from 'path';
 import { fixture } from '../fixtures';
 import { oneLineError, runPmfit } from '../helpers/run-pmfit';
-import { processesRunning } from '../helpers/processes';
 import { useLeftovers } from '../helpers/leftovers';
 
 let scratch: string;
@@ -69,12 +68,12 @@ describe('pmfit errors', () => {
     ['thread_in_region', /clone inside a region .*not supported/],
   ])('%s is not supported', (name, pattern) => {
     expectError(['count', '--', fixture(name)], pattern);
-    expect(processesRunning(fixture(name))).toEqual([]);
+    expect(leftovers.current().running(fixture(name))).toEqual([]);
   });
 
   it('a runaway region stops at --max-steps', () => {
     expectError(['count', '--max-steps', '5000', '--', fixture('loop_forever')], /runaway region: .* more than 5000 instructions \(--max-steps\)/);
-    expect(processesRunning(fixture('loop_forever'))).toEqual([]);
+    expect(leftovers.current().running(fixture('loop_forever'))).toEqual([]);
   });
 
   it('missing -- before the command', () => {

@@ -1,26 +1,19 @@
 // signals -- a harness killed or interrupted mid-region leaves no tracee and
-// no temporary file.
+// no temporary file. Processes are found by the leftovers tag, so that other
+// test files' runs of loop_forever do not count.
 
 import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { fixture } from '../fixtures';
 import { startPmfit } from '../helpers/run-pmfit';
-import { processesRunning, waitFor } from '../helpers/processes';
+import { waitFor } from '../helpers/processes';
+import { useLeftovers } from '../helpers/leftovers';
 
 const looper = fixture('loop_forever');
-let tmp: string;
-
-beforeEach(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-signals-'));
-});
-
-afterEach(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
+const leftovers = useLeftovers();
+const processesRunning = (exe: string) => leftovers.current().running(exe);
 
 async function startInRegion() {
-  const run = startPmfit(['count', '--max-steps', '1000000000', '--', looper], { env: { PMFIT_TMPDIR: tmp } });
+  const run = startPmfit(['count', '--max-steps', '1000000000', '--', looper], { env: leftovers.current().env });
   // The tracee exists from the start; give it time to reach its region.
   expect(await waitFor(() => processesRunning(looper).length > 0)).toBe(true);
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -42,6 +35,6 @@ describe('pmfit under signals', () => {
     expect(result.code).toBe(code);
     expect(result.stderr.trim()).toBe(`pmfit: interrupted by ${signal}`);
     expect(processesRunning(looper)).toEqual([]);
-    expect(fs.readdirSync(tmp)).toEqual([]);
+    expect(fs.readdirSync(leftovers.current().tmp)).toEqual([]);
   });
 });

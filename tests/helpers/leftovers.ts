@@ -26,6 +26,9 @@ export interface Leftovers {
   /** Remember files the user owns; the check asserts that their bytes and
    *  mode are unchanged. */
   keep(...files: string[]): void;
+  /** The test's live processes running executable `exe` (unlike
+   *  processesRunning, blind to other test files' runs of it). */
+  running(exe: string): number[];
 }
 
 /** Live processes whose environment carries `tag`. */
@@ -70,6 +73,13 @@ export function useLeftovers(): { current(): Leftovers } {
       keep: (...files) => {
         for (const file of files) kept.push({ file, bytes: fs.readFileSync(file), mode: fs.statSync(file).mode });
       },
+      running: (exe) => taggedProcesses(tag).filter((pid) => {
+        try {
+          return fs.readlinkSync(`/proc/${pid}/exe`) === exe;
+        } catch {
+          return false;
+        }
+      }),
     };
   });
 

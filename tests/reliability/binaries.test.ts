@@ -87,6 +87,12 @@ describe('programs pmfit is given', () => {
       /rel_stripped is stripped: pmfit finds pmfit_region_begin and --function by symbol; rebuild it without stripping$/);
     expectUsageError(runPmfit(['count', '--function', 'count_region', '--', binary], leftovers.current()),
       /function count_region not found: .*rel_stripped is stripped \(no symbol table\) and --function needs symbols/);
+    // record says the same, and leaves no partial trace beside its output.
+    const dir = fs.mkdtempSync(path.join(scratch.path(), 'record-'));
+    fs.writeFileSync(path.join(dir, 'pm.bin'), Buffer.alloc(4096));
+    expectUsageError(runPmfit(['record', '--pm', 'pm.bin', '-o', 'run.trace', '--', binary], { ...leftovers.current(), cwd: dir }),
+      /rel_stripped is stripped/);
+    expect(fs.readdirSync(dir)).toEqual(['pm.bin']);
   });
 
   it('a script with a shebang names its interpreter', () => {

@@ -1,12 +1,11 @@
 // corrupt-files -- damaged inputs to the commands that read pmfit's own
-// files: `pmfit trace show` and `pmfit report`. One line that names the file
-// and the defect (exit 2), nothing written, nothing left behind.
-//
-// Replay files (harness/fuzz) are not covered: `pmfit replay` is not a
-// command of the CLI yet.
+// files: `pmfit trace show`, `pmfit report` and `pmfit replay` (replay files
+// of pmfit fuzz). One line that names the file and the defect (exit 2),
+// nothing written, nothing left behind.
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { REPLAY_FORMAT, REPLAY_VERSION, serializeReplay } from '../../harness/fuzz/replay-file';
 import { RESULTS_VERSION } from '../../harness/results/schema';
 import { fixture } from '../fixtures';
 import { useLeftovers } from '../helpers/leftovers';
@@ -49,6 +48,33 @@ function report(file: string, pattern: RegExp): void {
   expect(fs.readdirSync(path.dirname(file))).toEqual([path.basename(file)]);
 }
 
+/** A replay file as pmfit fuzz writes one (its case need not fail: every
+ *  defect below is refused before anything runs). */
+function replayText(): string {
+  return serializeReplay({
+    format: REPLAY_FORMAT,
+    version: REPLAY_VERSION,
+    pmfit: '0.1.0',
+    createdAt: new Date(0).toISOString(),
+    target: 'tree',
+    ops: [{ kind: 'insert', word: 'persistent' }, { kind: 'free' }],
+    split: 1,
+    traceAll: false,
+    model: 'px86',
+    maxStates: 64,
+    modelSeed: 1,
+    pmemMode: '',
+    timeoutMs: 10_000,
+    fastCheck: { seed: 1, path: '0', runs: 10, maxOps: 5 },
+    failure: { stage: 'workload', exitCode: 1 },
+  });
+}
+
+function replay(file: string, pattern: RegExp): void {
+  expectUsageError(runPmfit(['replay', file], leftovers.current()), pattern);
+  expect(fs.readdirSync(path.dirname(file))).toEqual([path.basename(file)]);
+}
+
 describe('damaged files', () => {
   it('corrupted trace', () => {
     // A header that parses but lacks what readers use, an event of an
@@ -80,6 +106,19 @@ describe('damaged files', () => {
   it('truncated results.json', () => {
     const text = JSON.stringify(loadFixture(), null, 2);
     report(userFile('results.json', text.slice(0, text.length / 2)), /results.json is not valid JSON: /);
+  });
+
+  it('corrupted replay file', () => {
+    replay(userFile('fuzz.json', replayText().replace('"split": 1', '"split": "one"')),
+      /^pmfit: replay file .*fuzz.json: bad field 'split' \(expected an operation index\)$/);
+    replay(userFile('fuzz.json', replayText().replace('"word": "persistent"', '"word": 7')),
+      /^pmfit: replay file .*fuzz.json: operation #1: /);
+  });
+
+  it('truncated replay file', () => {
+    const text = replayText();
+    replay(userFile('fuzz.json', text.slice(0, text.length / 2)), /^pmfit: replay file .*fuzz.json: not valid JSON \(truncated or corrupt\?\)$/);
+    replay(userFile('fuzz.json', ''), /^pmfit: replay file .*fuzz.json: empty file$/);
   });
 
   it('results.json from a newer schema version', () => {

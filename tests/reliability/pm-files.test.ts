@@ -90,8 +90,8 @@ describe('PM files', () => {
   });
 
   it('deleted during the run', () => {
-    // pm_other unlink: a process forked before the region removes the file
-    // while the program is inside its region.
+    // pm_other unlink: a process forked before the regions removes the file
+    // while the program runs, between its two regions.
     const dir = workDir('deleted');
     zeros(path.join(dir, 'del.pm'), 4096);
     expectUsageError(record(dir, 'del.pm', [fixture('pm_other'), 'unlink', 'del.pm']),
@@ -128,13 +128,14 @@ describe('PM files', () => {
   });
 
   it('changed by another process during the run', () => {
-    // pm_other write: a process forked before the region writes 8 bytes at
-    // offset 1024 while the program is inside its region; the trace cannot
-    // show that write, so no crash image built from it would be right.
+    // pm_other write: a process forked before the regions writes 8 bytes at
+    // offset 1024 while the program runs, between its two regions; the
+    // trace cannot show that write, so no crash image of the second region
+    // built from it would be right.
     const dir = workDir('changed');
     zeros(path.join(dir, 'shared.pm'), 4096);
     expectUsageError(record(dir, 'shared.pm', [fixture('pm_other'), 'write', 'shared.pm']),
-      /^pmfit: PM file shared.pm changed outside the traced instructions \(offset 0x400, during the region that ended at instruction \d+\): another process wrote it/);
+      /^pmfit: PM file shared.pm changed outside the traced instructions \(offset 0x400, between regions, before the region that began at instruction \d+\): another process wrote it/);
     expect(fs.existsSync(path.join(dir, 'run.trace'))).toBe(false);
     const pm = zeros(path.join(dir, 'shared.pm'), 4096);
     leftovers.current().keep(pm);

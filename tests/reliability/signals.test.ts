@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Results } from '../../harness/results/schema';
 import { fixture } from '../fixtures';
-import { taggedProcesses, useLeftovers } from '../helpers/leftovers';
+import { useLeftovers } from '../helpers/leftovers';
 import { waitFor } from '../helpers/processes';
 import { runPmfit, startPmfit } from '../helpers/run-pmfit';
 import { scratchDir } from './helpers';
@@ -23,14 +23,7 @@ const SIGNALS = [['SIGINT', 130], ['SIGTERM', 143]] as const;
 /** Wait until the test's loop_forever runs, then give it time to reach its
  *  region (it is traced from its first instruction). */
 async function looperInRegion(): Promise<void> {
-  const running = () => taggedProcesses(leftovers.current().tag).some((pid) => {
-    try {
-      return fs.readlinkSync(`/proc/${pid}/exe`) === looper;
-    } catch {
-      return false;
-    }
-  });
-  expect(await waitFor(running, 20_000)).toBe(true);
+  expect(await waitFor(() => leftovers.current().running(looper).length > 0, 20_000)).toBe(true);
   await new Promise((resolve) => setTimeout(resolve, 500));
 }
 
@@ -46,6 +39,7 @@ describe('interrupted while recording', () => {
   it.each(SIGNALS)('pmfit record, %s: exit %d, no trace and no partial trace', async (signal, code) => {
     const dir = workDir();
     fs.writeFileSync(path.join(dir, 'pm.bin'), Buffer.alloc(4096));
+    leftovers.current().keep(path.join(dir, 'pm.bin'));
     const run = startPmfit(['record', '--max-steps', '1000000000', '--pm', 'pm.bin', '-o', 'run.trace', '--', looper],
       { cwd: dir, env: leftovers.current().env });
     await looperInRegion();
@@ -59,6 +53,7 @@ describe('interrupted while recording', () => {
   it.each(SIGNALS)('pmfit allcounts, %s: exit %d, results.json marked incomplete', async (signal, code) => {
     const dir = workDir();
     fs.writeFileSync(path.join(dir, 'pm.bin'), Buffer.alloc(4096));
+    leftovers.current().keep(path.join(dir, 'pm.bin'));
     const run = startPmfit(['allcounts', '--max-steps', '1000000000', '--cmd', looper, '--pm', 'pm.bin', '--recover', 'true {file}', '-o', 'reports'],
       { cwd: dir, env: leftovers.current().env });
     await looperInRegion();
