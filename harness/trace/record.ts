@@ -16,7 +16,7 @@ import { formatPtr } from '../tracer/remote-ptr';
 import type { ResolvedCommand } from '../tracer/resolve-command';
 import { NoRegionError, Tracee } from '../tracer/tracee';
 import { decodeInstruction } from './decode';
-import { EventKind, TraceEvent } from './event';
+import { EventKind, LINE, TraceEvent } from './event';
 import { AddressInfo, carriesData, encodeEvent, recordSize, RECORD_HEADER_SIZE, TraceHeader, TraceWriter } from './format';
 import { syscallEffect } from './syscall-effect';
 
@@ -144,13 +144,15 @@ class RecordSession {
     this.tracee.task.setInstruction(address, decoded.info);
     const where = this.tracee.locate(address);
     this.addresses[formatPtr(address)] = { ...where, text: decoded.text };
-    if (decoded.info.flags & InsnFlag.Unsupported) {
+    // xsave* in the dynamic loader's lazy binding saves registers on the
+    // stack, which is never PM: only other unfollowable writes are worth a word.
+    if ((decoded.info.flags & InsnFlag.Unsupported) && !/\[rsp[+\]-]/.test(decoded.text)) {
       this.warnings.push(`${formatPtr(address)} ${decoded.text}: writes the tracer cannot follow are not recorded`);
     }
   }
 
   regionBegin(index: number): void {
-    if (this.regions.length > 0) this.verifyFiles(index, 'between regions, before the region that began');
+    if (this.regions.length > 0) this.recordBetweenRegions(index);
     this.regions.push({ begin: index, end: index });
     if (this.regions.length === 1) this.captureInitialImages();
     this.refreshRanges();
@@ -175,13 +177,69 @@ class RecordSession {
     }
   }
 
+  /** recordBetweenRegions -- code between regions runs untraced, at full
+   *  speed, and may write PM (or sync what it wrote). Its changes are taken
+   *  as written and durable at once, at the first instruction of the next
+   *  region: `pmfit crash` at the previous region's end stops before that
+   *  code runs, one instruction later it has run. Needs the shadow copies;
+   *  without them (large files) a change is an error as during a region. */
+  private recordBetweenRegions(index: number): void {
+    this.append(this.tracee.task.takeEvents());
+    this.verifyPresent(index);
+    this.files.forEach((_, fileId) => {
+      if (this.shadows[fileId]) this.recordFileChanges(fileId, index + 1, 0);
+    });
+    this.verifyFiles(index, 'between regions, before the region that began');
+  }
+
+  /** recordFileChanges -- write events for every run of bytes in which the
+   *  file differs from what the trace says; returns the bytes changed. */
+  private recordFileChanges(fileId: number, index: number, address: number): number {
+    const shadow = this.shadows[fileId];
+    if (!shadow) return 0;
+    const now = readPrefix(this.files[fileId].path, shadow.length);
+    let changed = 0;
+    for (let at = 0; at < now.length;) {
+      if (now[at] === shadow[at]) {
+        at += 1;
+        continue;
+      }
+      // One event per run, bridging gaps shorter than a line.
+      let end = at + 1;
+      for (let same = 0; end < now.length && same < LINE; end += 1) same = now[end] === shadow[end] ? same + 1 : 0;
+      while (now[end - 1] === shadow[end - 1]) end -= 1;
+      const data = Uint8Array.prototype.slice.call(now, at, end);
+      this.append(encodeEvent({ kind: EventKind.Write, index, address, fileId, offset: at, length: data.length, data }));
+      changed += data.length;
+      at = end;
+    }
+    if (changed > 0 && address === 0) {
+      this.warnings.push(`${changed} bytes of ${this.files[fileId].name} changed between regions; taken as durable writes at instruction ${index}`);
+    }
+    return changed;
+  }
+
   /** verifyFiles -- at a region boundary, the PM files must still be the
    *  files the trace follows, holding what the trace says: anything else was
    *  written where pmfit cannot see it (another process, or the program
    *  between regions), and every crash image after it would be wrong. */
   private verifyFiles(index: number, when: string): void {
     this.append(this.tracee.task.takeEvents());
+    this.verifyPresent(index);
     this.files.forEach((file, fileId) => {
+      const shadow = this.shadows[fileId];
+      if (!shadow) return;
+      const now = readPrefix(file.path, shadow.length);
+      if (now.equals(shadow)) return;
+      let at = 0;
+      while (now[at] === shadow[at]) at += 1;
+      throw usageError(`PM file ${file.name} changed outside the traced instructions (offset 0x${at.toString(16)}, ${when} at instruction ${index}): another process wrote it, or the program did where pmfit does not follow (outside a region, or with a syscall or instruction it does not know); the trace would miss it`);
+    });
+  }
+
+  /** verifyPresent -- the PM files are still the files the trace follows. */
+  private verifyPresent(index: number): void {
+    for (const file of this.files) {
       let stat: fs.Stats | undefined;
       try {
         stat = fs.statSync(file.path);
@@ -191,14 +249,7 @@ class RecordSession {
       if (!stat || stat.ino !== file.ino || stat.dev !== file.dev) {
         throw usageError(`PM file ${file.name} was deleted or replaced during the run (noticed at instruction ${index}); pmfit follows PM files by name, so leave them in place until the program ends`);
       }
-      const shadow = this.shadows[fileId];
-      if (!shadow) return;
-      const now = readPrefix(file.path, shadow.length);
-      if (now.equals(shadow)) return;
-      let at = 0;
-      while (now[at] === shadow[at]) at += 1;
-      throw usageError(`PM file ${file.name} changed outside the traced instructions (offset 0x${at.toString(16)}, ${when} at instruction ${index}): another process wrote it, or the program did where pmfit does not follow (outside a region, or with a syscall or instruction it does not know); the trace would miss it`);
-    });
+    }
   }
 
   /** The initial image is the files' content when the first region begins:
@@ -257,7 +308,7 @@ class RecordSession {
 
   syscall(stop: Extract<NativeStop, { kind: 'syscall' }>): NativeStop {
     const effect = syscallEffect(stop.nr, stop.args);
-    const fileId = effect.kind === 'write' || effect.kind === 'fsync' ? this.fileOfFd(effect.fd) : -1;
+    const fileId = effect.kind === 'write' || effect.kind === 'fsync' || effect.kind === 'fileChange' ? this.fileOfFd(effect.fd) : -1;
     const offset = effect.kind === 'write' && fileId >= 0 ? effect.offset ?? this.filePosition(effect.fd, fileId) : 0;
     const diff = effect.kind === 'other' && this.ranges.length > 0;
     const done = this.tracee.stepSyscall(diff);
@@ -292,6 +343,14 @@ class RecordSession {
         break;
       case 'remap':
         this.refreshRanges();
+        break;
+      case 'fileChange':
+        // The kernel writes the file without a user buffer to follow
+        // (sendfile, copy_file_range, splice, fallocate, ftruncate): compare
+        // the file with the trace's copy.
+        if (fileId >= 0 && result >= 0 && this.recordFileChanges(fileId, done.index, stop.address) === 0 && !this.shadows[fileId]) {
+          this.warnings.push(`syscall ${stop.nr} on ${this.files[fileId].name} changed it where pmfit cannot follow (the file is over the ${SHADOW_LIMIT >> 20} MiB it keeps a copy of)`);
+        }
         break;
       case 'harmless':
       case 'other':

@@ -11,6 +11,8 @@ export type SyscallEffect =
   | { kind: 'fsync'; fd: number }
   | { kind: 'msync'; address: number; length: number }
   | { kind: 'remap' }
+  /** The kernel changes the file behind fd with no user buffer to follow. */
+  | { kind: 'fileChange'; fd: number }
   | { kind: 'harmless' }
   | { kind: 'other' };
 
@@ -30,7 +32,12 @@ const enum Nr {
   Madvise = 28,
   Getpid = 39,
   Exit = 60,
+  Sendfile = 40,
   Fsync = 74,
+  Ftruncate = 77,
+  Splice = 275,
+  Fallocate = 285,
+  CopyFileRange = 326,
   Fdatasync = 75,
   Gettid = 186,
   ExitGroup = 231,
@@ -57,6 +64,13 @@ export function syscallEffect(nr: number, args: number[]): SyscallEffect {
       return { kind: 'fsync', fd: args[0] };
     case Nr.Msync:
       return { kind: 'msync', address: args[0], length: args[1] };
+    case Nr.Sendfile:
+    case Nr.Ftruncate:
+    case Nr.Fallocate:
+      return { kind: 'fileChange', fd: args[0] };
+    case Nr.Splice:
+    case Nr.CopyFileRange:
+      return { kind: 'fileChange', fd: args[2] };
     case Nr.Mmap:
     case Nr.Munmap:
     case Nr.Mremap:
