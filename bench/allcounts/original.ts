@@ -34,7 +34,7 @@ import { runCommands } from '../../harness/check/run-commands';
 import type { TargetSpec } from '../../harness/check/spec';
 import type { Verdict } from '../../harness/check/verdict';
 import { hashImages } from '../../harness/image/line-hash';
-import { substitute } from '../../harness/pipeline/run-target';
+import { substitute } from '../../harness/pipeline/substitute';
 import { recordTrace } from '../../harness/trace/record';
 import { resolveCommand, ResolvedCommand } from '../../harness/tracer/resolve-command';
 import { Tracee } from '../../harness/tracer/tracee';

@@ -5,7 +5,6 @@
 // walked with pmfit's models; the recording is deterministic, its N is
 // compared with the timed one).
 
-import * as fs from 'fs';
 
 import { tempDir, tempPath } from '../../harness/_internals/temp-root';
 import { parseRanges } from '../../harness/_internals/collate';
@@ -14,11 +13,9 @@ import { runCommands } from '../../harness/check/run-commands';
 import type { TargetSpec } from '../../harness/check/spec';
 import { crashStates, ModelName } from '../../harness/persistency/model';
 import { runTarget } from '../../harness/pipeline/run-target';
-import { substitute } from '../../harness/pipeline/run-target';
+import { recordWorkload } from '../../harness/pipeline/record-workload';
 import type { RunResult } from '../../harness/results/schema';
 import { TraceReader } from '../../harness/trace/format';
-import { recordTrace } from '../../harness/trace/record';
-import { resolveCommand } from '../../harness/tracer/resolve-command';
 
 export interface PmfitRun {
   models: ModelName[];
@@ -80,22 +77,7 @@ export async function modelImages(options: PmfitOptions, models: ModelName[]): P
   const setup = await runCommands(spec.setup, work, { timeoutMs: options.timeoutMs, env: spec.env });
   if (setup.kind !== 'ok') throw new Error(`setup failed: ${setup.output}`);
   const tracePath = tempPath(`${spec.name}-verify.trace`);
-  const devnull = fs.openSync('/dev/null', 'w');
-  let header;
-  try {
-    header = await recordTrace({
-      command: resolveCommand(substitute(spec.workload, work)),
-      pmFiles: spec.pmFiles,
-      output: tracePath,
-      cwd: work,
-      env: { ...process.env, ...spec.env, ...spec.workload.env },
-      stdoutFd: devnull,
-      stderrFd: devnull,
-      functionName: spec.functionName,
-    });
-  } finally {
-    fs.closeSync(devnull);
-  }
+  const header = await recordWorkload(spec, work, { output: tracePath });
   const windows = new OpWindows(header.regions, spec.states);
   const windowKeys: string[] = [];
   for (let k = 0; k <= header.instructions; k++) windowKeys.push(windows.windowAt(k).key);

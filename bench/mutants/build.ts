@@ -98,6 +98,7 @@ export class Builder {
    *  into OUTDIR. */
   async build(outDir: string, programs: ProgramName[], change?: { file: string; text: string }): Promise<CompileResult> {
     await this.prepare();
+    fs.mkdirSync(outDir, { recursive: true });
     const objects = new Map(this.objects);
     if (change) {
       const r = await this.compile(change.file, change.text, outDir);
@@ -116,7 +117,7 @@ export class Builder {
 }
 
 function firstErrors(output: string): string {
-  const errors = output.split('\n').filter((l) => /error/.test(l));
+  const errors = output.split('\n').filter((l) => /error/.test(l) && !/^collect2:/.test(l));
   return (errors.length > 0 ? errors : output.split('\n')).slice(0, 3).join('\n');
 }
 

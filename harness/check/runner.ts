@@ -160,7 +160,7 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
       });
   };
 
-  const recover = async (hash: string, images: Uint8Array[]): Promise<RecoveryResult> => {
+  const recover = async (images: Uint8Array[]): Promise<RecoveryResult> => {
     recoveryRuns += 1;
     cache.recoveryRuns += 1;
     const dir = tempDir('image');
@@ -218,7 +218,7 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
 
   const startRecovery = (hash: string, images: Uint8Array[], bytes: number): Promise<RecoveryResult> => {
     const promise = pool
-      .run(() => recover(hash, images))
+      .run(() => recover(images))
       .then((result) => {
         if (result.kind === 'failed') cache.failures.set(hash, result.verdict);
         else cache.putRecovered(hash, result.recovered);

@@ -23,10 +23,8 @@ import { OpWindows, Region } from '../check/allowed-states';
 import type { TargetSpec } from '../check/spec';
 import { isViolation, Verdict } from '../check/verdict';
 import { crashStates, LineChoice, ModelName } from '../persistency/model';
-import { substitute } from '../pipeline/run-target';
+import { recordWorkload } from '../pipeline/record-workload';
 import { TraceReader } from '../trace/format';
-import { recordTrace } from '../trace/record';
-import { resolveCommand } from '../tracer/resolve-command';
 import { CasePlan, FuzzCase, planCase } from './case-plan';
 import { caseSpec } from './case-spec';
 import { checkContinuations } from './continuation';
@@ -125,22 +123,7 @@ export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options
       return report;
     }
 
-    const log = fs.openSync(logPath, 'w');
-    let header;
-    try {
-      header = await recordTrace({
-        command: resolveCommand(substitute(spec.workload, work)),
-        pmFiles: spec.pmFiles,
-        output: tracePath,
-        cwd: work,
-        env: { ...process.env, ...spec.env, ...spec.workload.env },
-        stdoutFd: log,
-        stderrFd: log,
-        maxSteps: options.maxSteps,
-      });
-    } finally {
-      fs.closeSync(log);
-    }
+    const header = await recordWorkload(spec, work, { output: tracePath, logPath, maxSteps: options.maxSteps });
     report.instructions = header.instructions;
     report.regions = header.regions;
     if (header.exitCode !== 0) {

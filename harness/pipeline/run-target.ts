@@ -9,14 +9,10 @@ import { CommandsOutcome, runCommands } from '../check/run-commands';
 import { checkCrashStates, RecoveryCache } from '../check/runner';
 import type { TargetSpec } from '../check/spec';
 import { explainGroups } from './explain-groups';
-import { substitute } from './substitute';
-
-export { substitute };
+import { recordWorkload } from './record-workload';
 import { crashStates, ModelName } from '../persistency/model';
 import type { RunResult, TargetRecord } from '../results/schema';
 import { TraceReader } from '../trace/format';
-import { recordTrace } from '../trace/record';
-import { resolveCommand } from '../tracer/resolve-command';
 import { toRunResult } from './to-run-result';
 
 export interface RunTargetOptions {
@@ -43,7 +39,6 @@ export interface TargetOutcome {
 export async function runTarget(options: RunTargetOptions): Promise<TargetOutcome> {
   const { spec } = options;
   const work = tempDir(`${spec.name}-work`);
-  const env = { ...process.env, ...spec.env };
   const setup = await runCommands(spec.setup, work, { timeoutMs: options.timeoutMs, env: spec.env, files: spec.pmFiles });
   if (setup.kind !== 'ok') {
     throw new PmfitError(`setup of ${spec.name} failed (${describeFailure(setup)})`);
@@ -52,25 +47,8 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
   options.onPhase?.(`${spec.name}: recording`);
   const tracePath = tempPath(`${spec.name}.trace`);
   const logPath = tempPath(`${spec.name}-workload.log`);
-  const log = fs.openSync(logPath, 'w');
   const started = Date.now();
-  let header;
-  try {
-    header = await recordTrace({
-      command: resolveCommand(substitute(spec.workload, work)),
-      pmFiles: spec.pmFiles,
-      output: tracePath,
-      cwd: work,
-      env: { ...env, ...spec.workload.env },
-      stdoutFd: log,
-      stderrFd: log,
-      functionName: spec.functionName,
-      maxSteps: options.maxSteps,
-      onProgress: options.onProgress,
-    });
-  } finally {
-    fs.closeSync(log);
-  }
+  const header = await recordWorkload(spec, work, { output: tracePath, logPath, maxSteps: options.maxSteps, onProgress: options.onProgress });
   const recordSeconds = (Date.now() - started) / 1000;
   if (header.exitCode !== 0) {
     const output = fs.readFileSync(logPath, 'utf8').trim().split('\n').slice(-1)[0] ?? '';

@@ -298,7 +298,7 @@ class RecordSession {
   }
 
   /** Position a write() without offset will write at. */
-  private filePosition(fd: number, fileId: number): number {
+  private filePosition(fd: number): number {
     const info = fs.readFileSync(`/proc/${this.tracee.pid}/fdinfo/${fd}`, 'utf8');
     const flags = parseInt(/flags:\s*([0-7]+)/.exec(info)?.[1] ?? '0', 8);
     const O_APPEND = 0o2000;
@@ -309,7 +309,7 @@ class RecordSession {
   syscall(stop: Extract<NativeStop, { kind: 'syscall' }>): NativeStop {
     const effect = syscallEffect(stop.nr, stop.args);
     const fileId = effect.kind === 'write' || effect.kind === 'fsync' || effect.kind === 'fileChange' ? this.fileOfFd(effect.fd) : -1;
-    const offset = effect.kind === 'write' && fileId >= 0 ? effect.offset ?? this.filePosition(effect.fd, fileId) : 0;
+    const offset = effect.kind === 'write' && fileId >= 0 ? effect.offset ?? this.filePosition(effect.fd) : 0;
     const diff = effect.kind === 'other' && this.ranges.length > 0;
     const done = this.tracee.stepSyscall(diff);
     if (done.kind !== 'syscallDone') return done;

@@ -77,7 +77,7 @@ export class Tracee {
   private bias = 0;
   private dead = false;
 
-  private constructor(readonly options: TraceeOptions, private readonly stdinFd: number) {
+  private constructor(readonly options: TraceeOptions, stdinFd: number) {
     const { command } = options;
     const env = Object.entries(options.env ?? process.env)
       .filter((entry): entry is [string, string] => entry[1] !== undefined)

@@ -1,0 +1,38 @@
+// record-workload -- record a spec's workload in its working directory, the
+// program's own output going to a log file (or nowhere).
+
+import * as fs from 'fs';
+import type { TargetSpec } from '../check/spec';
+import type { TraceHeader } from '../trace/format';
+import { recordTrace } from '../trace/record';
+import { resolveCommand } from '../tracer/resolve-command';
+import { substitute } from './substitute';
+
+export interface RecordWorkloadOptions {
+  /** Trace file to write. */
+  output: string;
+  /** File for the program's stdout and stderr; /dev/null when absent. */
+  logPath?: string;
+  maxSteps?: number;
+  onProgress?(index: number): void;
+}
+
+export async function recordWorkload(spec: TargetSpec, work: string, options: RecordWorkloadOptions): Promise<TraceHeader> {
+  const log = fs.openSync(options.logPath ?? '/dev/null', 'w');
+  try {
+    return await recordTrace({
+      command: resolveCommand(substitute(spec.workload, work)),
+      pmFiles: spec.pmFiles,
+      output: options.output,
+      cwd: work,
+      env: { ...process.env, ...spec.env, ...spec.workload.env },
+      stdoutFd: log,
+      stderrFd: log,
+      functionName: spec.functionName,
+      maxSteps: options.maxSteps,
+      onProgress: options.onProgress,
+    });
+  } finally {
+    fs.closeSync(log);
+  }
+}
