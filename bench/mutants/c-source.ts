@@ -186,7 +186,7 @@ export interface Stmt {
 export interface Block {
   /** The function the block belongs to. */
   fn: string;
-  /** Token index of the '{' (or -1 for a case group). */
+  /** Token index of the '{'. */
   open: number;
   stmts: Stmt[];
 }
@@ -206,8 +206,8 @@ export interface ParsedSource {
   functions: FunctionDef[];
   /** Every block of every function body, outermost first. */
   blocks: Block[];
-  /** Every statement, nested ones included, in source order of parsing,
-   *  with the function it is in. */
+  /** Every statement, nested ones included (each after the statements
+   *  inside it), with the function it is in. */
   statements: Array<Stmt & { fn: string }>;
 }
 

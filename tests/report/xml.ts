@@ -36,7 +36,7 @@ export function parseXml(source: string): XmlElement {
 
   const decode = (raw: string, inAttribute: boolean): string => {
     if (raw.includes('<')) fail(`raw "<" in ${inAttribute ? 'attribute' : 'text'}`);
-    return raw.replace(/&([^;]*);|&/g, (match, body: string | undefined) => {
+    return raw.replace(/&([^;]*);|&/g, (_match, body: string | undefined) => {
       if (body === undefined) return fail('bare "&"');
       if (body.startsWith('#x')) {
         if (!/^#x[0-9a-fA-F]+$/.test(body)) fail(`bad character reference &${body};`);
