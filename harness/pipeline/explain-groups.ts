@@ -84,7 +84,7 @@ async function interruptedInstruction(context: ExplainContext, k: number): Promi
     }
     if (path.isAbsolute(where.module)) {
       const source = (await sourceLines(where.module, [where.offset])).get(where.offset);
-      if (source) Object.assign(site, { file: source.file, line: source.line });
+      if (source) Object.assign(site, { file: path.normalize(source.file), line: source.line });
     }
     return site;
   } catch {
