@@ -30,6 +30,7 @@ import * as path from 'path';
 
 import { tempDir, tempPath } from '../../harness/_internals/temp-root';
 import { OpWindows, Region } from '../../harness/check/allowed-states';
+import { recoveryVerdict } from '../../harness/check/recovery-verdict';
 import { runCommands } from '../../harness/check/run-commands';
 import type { TargetSpec } from '../../harness/check/spec';
 import type { Verdict } from '../../harness/check/verdict';
@@ -122,16 +123,7 @@ function workloadEnv(spec: TargetSpec, mode: OriginalMode): NodeJS.ProcessEnv {
  *  violation; otherwise the spec's check with the window's allowed states. */
 async function recoverAndCheck(spec: TargetSpec, dir: string, allowed: unknown[], timeoutMs: number): Promise<Verdict> {
   const outcome = await runCommands(spec.recover, dir, { timeoutMs, env: spec.env, files: spec.pmFiles });
-  switch (outcome.kind) {
-    case 'crashed':
-      return { kind: 'recovery-crashed', signal: outcome.signal, output: outcome.output };
-    case 'timeout':
-      return { kind: 'recovery-timeout', timeoutMs: outcome.timeoutMs, output: outcome.output };
-    case 'failed':
-      return { kind: 'recovery-failed', exitCode: outcome.exitCode, output: outcome.output, command: outcome.command };
-    case 'ok':
-      break;
-  }
+  if (outcome.kind !== 'ok') return recoveryVerdict(outcome);
   const files: Buffer[] = [];
   for (const name of spec.pmFiles) {
     const file = path.join(dir, name);

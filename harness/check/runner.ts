@@ -32,6 +32,7 @@ import { tempDir } from '../_internals/temp-root';
 import type { CrashGroup, CrashState } from '../persistency/model';
 import { OpWindow, OpWindows, Region } from './allowed-states';
 import { Recovered, RecoveryCache, RecoveryResult } from './recovery-cache';
+import { recoveryVerdict } from './recovery-verdict';
 import { runCommands } from './run-commands';
 import type { TargetSpec } from './spec';
 import type { Verdict } from './verdict';
@@ -175,27 +176,7 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
         env: spec.env,
         files: spec.pmFiles,
       });
-      switch (outcome.kind) {
-        case 'crashed':
-          return { kind: 'failed', verdict: { kind: 'recovery-crashed', signal: outcome.signal, output: outcome.output } };
-        case 'timeout':
-          return {
-            kind: 'failed',
-            verdict: { kind: 'recovery-timeout', timeoutMs: outcome.timeoutMs, output: outcome.output },
-          };
-        case 'failed':
-          return {
-            kind: 'failed',
-            verdict: {
-              kind: 'recovery-failed',
-              exitCode: outcome.exitCode,
-              output: outcome.output,
-              command: outcome.command,
-            },
-          };
-        case 'ok':
-          break;
-      }
+      if (outcome.kind !== 'ok') return { kind: 'failed', verdict: recoveryVerdict(outcome) };
       const files: Buffer[] = [];
       const missing: string[] = [];
       for (const name of spec.pmFiles) {

@@ -25,7 +25,8 @@ import * as path from 'path';
 import { PmfitError } from '../_internals/errors';
 import { tempDir } from '../_internals/temp-root';
 import type { OpWindows } from '../check/allowed-states';
-import { CommandsOutcome, runCommands } from '../check/run-commands';
+import { recoveryVerdict } from '../check/recovery-verdict';
+import { runCommands } from '../check/run-commands';
 import type { CrashOutcome, RecoveryCache } from '../check/runner';
 import type { TargetSpec } from '../check/spec';
 import type { Verdict } from '../check/verdict';
@@ -59,17 +60,6 @@ export interface ContinuationReport {
 
 type Continued = { kind: 'ok'; files: Buffer[]; stdout: string; output: string } | { kind: 'failed'; verdict: Exclude<Verdict, { kind: 'ok' }> };
 
-/** commandsVerdict -- a failed command sequence as a verdict (as check/runner.ts). */
-export function commandsVerdict(outcome: Exclude<CommandsOutcome, { kind: 'ok' }>): Exclude<Verdict, { kind: 'ok' }> {
-  switch (outcome.kind) {
-    case 'crashed':
-      return { kind: 'recovery-crashed', signal: outcome.signal, output: outcome.output };
-    case 'timeout':
-      return { kind: 'recovery-timeout', timeoutMs: outcome.timeoutMs, output: outcome.output };
-    case 'failed':
-      return { kind: 'recovery-failed', exitCode: outcome.exitCode, output: outcome.output, command: outcome.command };
-  }
-}
 
 function contentHash(files: readonly Buffer[]): string {
   const hash = crypto.createHash('sha256');
@@ -87,7 +77,7 @@ async function continueImage(input: ContinuationInput, files: readonly Buffer[])
       env: base.env,
       files: base.pmFiles,
     });
-    if (outcome.kind !== 'ok') return { kind: 'failed', verdict: commandsVerdict(outcome) };
+    if (outcome.kind !== 'ok') return { kind: 'failed', verdict: recoveryVerdict(outcome) };
     const after: Buffer[] = [];
     for (const name of base.pmFiles) {
       const file = path.join(dir, name);
