@@ -4,10 +4,10 @@
 // durable state.
 //
 // The trace records no per-instruction addresses, so the interrupted
-// instruction comes from re-running the workload to the group's example
-// crash point on a fresh pool; the lines come from walking the trace again to
-// that point. Both cost little next to checking and are done for a bounded
-// number of groups.
+// instructions come from one more run of the workload on a fresh pool,
+// stopped at each example crash point in turn; the lines come from one more
+// walk of the trace per model. Both cost little next to checking and are done
+// for a bounded number of groups.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -42,18 +42,27 @@ export interface ExplainContext {
 
 export async function explainGroups(run: RunResult, context: ExplainContext): Promise<void> {
   const groups = run.groups.filter((group) => group.violation).slice(0, MAX_EXPLAINED);
-  for (const group of groups) {
-    group.example.next = await interruptedInstruction(context, group.example.k);
-    group.example.lines = differingLines(context, group.example.k, group.example.hash);
-  }
+  if (groups.length === 0) return;
+  const sites = await interruptedInstructions(context, groups.map((group) => group.example.k));
+  const images = imagesAt(context, context.model, groups.map((group) => group.example), (state, hash) => state.hash === hash);
+  const durable = imagesAt(context, 'px86', groups.map((group) => group.example),
+    (state) => state.describe().every((choice) => choice.version === 0));
+  groups.forEach((group, i) => {
+    group.example.next = sites.get(group.example.k);
+    const image = images[i];
+    const then = durable[i];
+    if (image && then) group.example.lines = differingLines(context, image, then);
+  });
 }
 
-/** interruptedInstruction -- re-run to crash point k and look at rip. */
-async function interruptedInstruction(context: ExplainContext, k: number): Promise<InstructionSite | undefined> {
+/** interruptedInstructions -- one run of the workload, stopped at each crash
+ *  point in turn: rip there is the instruction the crash interrupted. */
+async function interruptedInstructions(context: ExplainContext, ks: number[]): Promise<Map<number, InstructionSite>> {
+  const sites = new Map<number, InstructionSite>();
   const { spec } = context;
   const work = tempDir(`${spec.name}-explain`);
   const setup = await runCommands(spec.setup, work, { timeoutMs: context.timeoutMs, env: spec.env, files: spec.pmFiles });
-  if (setup.kind !== 'ok') return undefined;
+  if (setup.kind !== 'ok') return sites;
   const devNull = fs.openSync('/dev/null', 'w');
   let tracee: Tracee;
   try {
@@ -69,60 +78,73 @@ async function interruptedInstruction(context: ExplainContext, k: number): Promi
     fs.closeSync(devNull);
   }
   try {
-    const end = await tracee.run({ stopAt: k, timeoutMs: context.timeoutMs });
-    if (end.kind !== 'stopAt') return undefined;
-    const where = tracee.locate(end.address);
-    const site: InstructionSite = {
-      address: formatPtr(end.address),
-      module: where.module,
-      ...(where.symbol ? { symbol: `${where.symbol}+0x${(where.symbolOffset ?? 0).toString(16)}` } : {}),
-    };
-    try {
-      site.text = decodeInstruction(tracee.task.readMemory(end.address, 16), end.address).text;
-    } catch {
-      // undecodable bytes: the site still has its address and symbol
+    for (const k of [...new Set(ks)].sort((a, b) => a - b)) {
+      const end = await tracee.run({ stopAt: k, timeoutMs: context.timeoutMs });
+      if (end.kind !== 'stopAt') break;
+      sites.set(k, await describeSite(tracee, end.address));
     }
-    if (path.isAbsolute(where.module)) {
-      const source = (await sourceLines(where.module, [where.offset])).get(where.offset);
-      if (source) Object.assign(site, { file: path.normalize(source.file), line: source.line });
-    }
-    return site;
   } catch {
-    return undefined;
+    // a run that goes otherwise than recorded explains what it reached
   } finally {
     tracee.kill();
   }
+  return sites;
+}
+
+async function describeSite(tracee: Tracee, address: number): Promise<InstructionSite> {
+  const where = tracee.locate(address);
+  const site: InstructionSite = {
+    address: formatPtr(address),
+    module: where.module,
+    ...(where.symbol ? { symbol: `${where.symbol}+0x${(where.symbolOffset ?? 0).toString(16)}` } : {}),
+  };
+  try {
+    site.text = decodeInstruction(tracee.task.readMemory(address, 16), address).text;
+  } catch {
+    // undecodable bytes: the site still has its address and symbol
+  }
+  if (path.isAbsolute(where.module)) {
+    const source = (await sourceLines(where.module, [where.offset])).get(where.offset);
+    if (source) Object.assign(site, { file: path.normalize(source.file), line: source.line });
+  }
+  return site;
 }
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-/** differingLines -- the example image against the guaranteed-durable image
- *  at k (px86's all-oldest state: every line at its last guaranteed version). */
-function differingLines(context: ExplainContext, k: number, hash: string): LineDiff[] | undefined {
+/** imagesAt -- one walk of the trace under a model: for each example, the
+ *  image of the state at its crash point that `pick` chooses. */
+function imagesAt(
+  context: ExplainContext,
+  model: ModelName,
+  examples: { k: number; hash: string }[],
+  pick: (state: CrashState, hash: string) => boolean,
+): (Uint8Array[] | undefined)[] {
   const { reader, header } = context;
-  const trace = () => ({
-    images: reader.images(),
-    events: { [Symbol.iterator]: () => reader.events() },
-    instructions: header.instructions,
-  });
-  const imageAt = (model: ModelName, pick: (states: CrashState[]) => Uint8Array[] | undefined) => {
-    for (const group of crashStates(model, trace(), { maxStates: Math.max(2, context.maxStates), seed: context.seed })) {
-      if (group.first <= k && k <= group.last) return pick(group.states);
-    }
-    return undefined;
-  };
-  const image = imageAt(context.model, (states) => states.find((state) => state.hash === hash)?.materialize());
-  const durable = imageAt('px86', (states) => states.find((state) => state.describe().every((choice) => choice.version === 0))?.materialize());
-  if (!image || !durable) return undefined;
+  const found: (Uint8Array[] | undefined)[] = examples.map(() => undefined);
+  const trace = { images: reader.images(), events: { [Symbol.iterator]: () => reader.events() }, instructions: header.instructions };
+  for (const group of crashStates(model, trace, { maxStates: Math.max(2, context.maxStates), seed: context.seed })) {
+    examples.forEach((example, i) => {
+      if (found[i] || example.k < group.first || example.k > group.last) return;
+      found[i] = group.states.find((state) => pick(state, example.hash))?.materialize();
+    });
+    if (found.every(Boolean)) break;
+  }
+  return found;
+}
+
+/** differingLines -- the image's lines that differ from the durable image
+ *  (px86's all-oldest state: every line at its last guaranteed version). */
+function differingLines(context: ExplainContext, image: Uint8Array[], durable: Uint8Array[]): LineDiff[] {
   const diffs: LineDiff[] = [];
   image.forEach((file, fileId) => {
     for (let offset = 0; offset < file.length && diffs.length < MAX_LINES; offset += LINE) {
       const now = file.subarray(offset, offset + LINE);
       const then = durable[fileId].subarray(offset, offset + LINE);
       if (!Buffer.from(now).equals(Buffer.from(then))) {
-        diffs.push({ file: context.spec.pmFiles[fileId] ?? header.files[fileId].path, offset, durable: hex(then), image: hex(now) });
+        diffs.push({ file: context.spec.pmFiles[fileId] ?? context.header.files[fileId].path, offset, durable: hex(then), image: hex(now) });
       }
     }
   });

@@ -78,15 +78,6 @@ export function encodeEvent(event: TraceEvent): Buffer {
   return record;
 }
 
-/** countRecords -- records in a buffer of whole records. */
-export function countRecords(buffer: Buffer): number {
-  let count = 0;
-  for (let at = 0; at + RECORD_HEADER_SIZE <= buffer.length; at += recordSize(buffer[at], buffer.readUInt32LE(at + 4))) {
-    count += 1;
-  }
-  return count;
-}
-
 /** TraceWriter -- writes to a hidden temporary name beside the output and
  *  renames it when complete, so an interrupted run leaves no half trace. */
 export class TraceWriter {
@@ -138,10 +129,11 @@ export class TraceWriter {
     }
   }
 
-  appendRecords(records: Buffer): void {
+  /** appendRecords -- `count` whole records (the caller walks them anyway). */
+  appendRecords(records: Buffer, count: number): void {
     if (records.length === 0) return;
     if (this.eventsOffset < 0) this.eventsOffset = this.position;
-    this.events += countRecords(records);
+    this.events += count;
     this.write(records);
   }
 

@@ -166,8 +166,9 @@ class RecordSession {
   /** append -- event records from the tracer or the harness: to the trace,
    *  and into the shadow copies. */
   append(records: Buffer): void {
-    this.writer.appendRecords(records);
+    let count = 0;
     for (let at = 0; at + RECORD_HEADER_SIZE <= records.length; at += recordSize(records[at], records.readUInt32LE(at + 4))) {
+      count += 1;
       const kind = records[at];
       const shadow = this.shadows[records[at + 1]];
       if (!shadow || !carriesData(kind)) continue;
@@ -175,6 +176,7 @@ class RecordSession {
       const length = Math.max(0, Math.min(records.readUInt32LE(at + 4), shadow.length - offset));
       if (length > 0) records.copy(shadow, offset, at + RECORD_HEADER_SIZE, at + RECORD_HEADER_SIZE + length);
     }
+    this.writer.appendRecords(records, count);
   }
 
   /** recordBetweenRegions -- code between regions runs untraced, at full
