@@ -33,7 +33,33 @@ export function canDropPrivileges(): boolean {
   return spawnSync('setpriv', ['--version']).status === 0;
 }
 
+/** The checkout may sit below a directory only root can enter (mktemp -d
+ *  makes them 0700), where nobody cannot reach pmfit at all. Ancestors
+ *  without search permission for others get it (o+x: enter, not list) for
+ *  the test file, and their modes are restored after it. */
+const restoredModes = new Map<string, number>();
+let reachable = false;
+
+function makeProjectReachable(): void {
+  if (reachable || process.getuid?.() !== 0) return;
+  reachable = true;
+  for (let dir = path.dirname(cliPath); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const mode = fs.statSync(dir).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      restoredModes.set(dir, mode);
+      fs.chmodSync(dir, mode | 0o001);
+    }
+  }
+}
+
+afterAll(() => {
+  for (const [dir, mode] of restoredModes) fs.chmodSync(dir, mode);
+  restoredModes.clear();
+  reachable = false;
+});
+
 export function asUser(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+  makeProjectReachable();
   const prefix = process.getuid?.() === 0 ? ['setpriv', `--reuid=${UNPRIVILEGED}`, `--regid=${UNPRIVILEGED}`, '--clear-groups', '--'] : [];
   const argv = [...prefix, process.execPath, cliPath, ...args];
   const result = spawnSync(argv[0], argv.slice(1), {
