@@ -147,6 +147,8 @@ describe('the report in Chromium', () => {
     const crashed = page.locator(`#g-${index}-2`);
     expect(await crashed.getAttribute('data-kind')).toBe('recovery-crashed');
     await crashed.locator('summary').click();
+    // the details element fires 'toggle' as a queued task, so the render follows the click
+    await crashed.locator('dl.facts').waitFor({ timeout: 10_000 });
     expect(await crashed.locator('dl.facts').count()).toBe(1);
     expect(await crashed.locator('pre.output').textContent()).toBe('Segmentation fault (core dumped)\n');
     expect(await crashed.locator('.lines').count()).toBe(0);
