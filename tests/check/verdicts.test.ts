@@ -52,7 +52,8 @@ test('a recovery that hangs is recovery-timeout and its whole process group is k
   const spec = makeSpec([{ shell: `echo $$ > ${shellQuote(pidFile)}; sleep 30 & sleep 30; wait` }]);
   const start = Date.now();
   const verdict = await verdictOf(spec, 'abc', 500);
-  expect(Date.now() - start).toBeLessThan(5000);
+  // killed at the timeout, long before the 30 s sleeps would end
+  expect(Date.now() - start).toBeLessThan(20_000);
   expect(verdict).toMatchObject({ kind: 'recovery-timeout', timeoutMs: 500 });
   expect(verdictLabel(verdict)).toBe('timeout');
   const pgid = Number(fs.readFileSync(pidFile, 'utf8'));
