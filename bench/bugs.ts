@@ -37,9 +37,7 @@
 //
 // Rates: killed / counted, per model, where counted mutants are those that
 // compiled, are not functional, and are not equivalent (equivalents.ts says
-// why for each survivor of every model). Uncovered survivors (real bugs no
-// traceable workload reaches) are counted as misses; the rate over covered
-// mutants is printed beside it.
+// why for each survivor of every model).
 //
 // Usage: npm run bench:bugs [-- [--only REGEX] [--keep DIR] [--output FILE]
 //                                [--max-states N] [--jobs N] [--full] [--list]]
@@ -61,7 +59,7 @@ import { readResults } from '../harness/report/read-results';
 import { writeFileAtomic, writeReports } from '../harness/report/write-reports';
 import { Builder, programsOf, readSources, sameCode } from './mutants/build';
 import { resolveConditionals } from './mutants/c-source';
-import { SURVIVORS } from './mutants/equivalents';
+import { EQUIVALENTS } from './mutants/equivalents';
 import { generateMutants, Mutant, PmemMode, SourceFile } from './mutants/operators';
 import { loadPatches, PatchMutant } from './mutants/patches';
 import { ProgramName, scenario } from './mutants/scenarios';
@@ -74,7 +72,7 @@ const RECOVERY_TIMEOUT_MS = 10_000;
 const MAX_STEPS = 2_000_000;
 
 type Result = 'killed' | 'survived';
-type Status = 'checked' | 'functional' | 'equivalent' | 'uncovered';
+type Status = 'checked' | 'functional' | 'equivalent';
 
 interface ScenarioRun {
   scenario: string;
@@ -133,8 +131,8 @@ function parseArgs(argv: string[]): Options {
 
 /** The scenarios a mutant runs in, in order (patches may name their own):
  *  the programs that link its file; tree.c mutants also create a pool
- *  through `tree insert`. FULL: the allcounts workloads instead of the
- *  small ones. */
+ *  through `tree insert`, the others through `alloc init`. FULL: the
+ *  allcounts workloads instead of the small ones. */
 export function scenariosOf(m: Mutant, full = false): string[] {
   if ((m as PatchMutant).scenarios) return (m as PatchMutant).scenarios as string[];
   const alloc = full ? 'alloc' : 'alloc-small';
@@ -145,7 +143,7 @@ export function scenariosOf(m: Mutant, full = false): string[] {
     case 'tree.c':
       return [tree, 'tree-create'];
     default:
-      return [alloc, tree];
+      return [alloc, tree, 'alloc-create'];
   }
 }
 
@@ -310,7 +308,7 @@ async function main(): Promise<number> {
       record.results[model] = killed ? 'killed' : 'survived';
     }
     const failed = record.runs.find((r) => r.failure);
-    const claim = SURVIVORS[m.name];
+    const claim = EQUIVALENTS[m.name];
     const survivedAll = models.every((model) => record.results[model] === 'survived');
     if (failed) {
       record.status = 'functional';
@@ -319,11 +317,10 @@ async function main(): Promise<number> {
     } else if (record.status === 'equivalent') {
       // by identical code
     } else if (claim && survivedAll) {
-      record.status = claim.kind;
-      if (claim.kind === 'equivalent') record.equivalent = claim.why;
-      else record.note = `uncovered: ${claim.why}`;
+      record.status = 'equivalent';
+      record.equivalent = claim;
     } else if (claim) {
-      record.note = `WRONG CLAIM: listed as ${claim.kind} in equivalents.ts, but killed`;
+      record.note = 'WRONG CLAIM: listed as equivalent in equivalents.ts, but killed';
     } else if (survivedAll) {
       record.note = 'UNEXPLAINED: survives every model and has no entry in equivalents.ts';
     }
@@ -334,14 +331,9 @@ async function main(): Promise<number> {
 
   // --- rates and report
   const counted = records.filter((r) => r.status === 'checked');
-  const withUncovered = records.filter((r) => r.status === 'checked' || r.status === 'uncovered');
   const rate = (set: MutantRecord[], model: string) => set.filter((r) => r.results[model] === 'killed').length / set.length;
   const rates: Record<string, number> = {};
-  const ratesCovered: Record<string, number> = {};
-  for (const model of models) {
-    if (withUncovered.length > 0) rates[model] = rate(withUncovered, model);
-    if (counted.length > 0) ratesCovered[model] = rate(counted, model);
-  }
+  for (const model of models) if (counted.length > 0) rates[model] = rate(counted, model);
   const count = (s: Status) => records.filter((r) => r.status === s).length;
   const counts = {
     generated: mutants.length,
@@ -349,7 +341,6 @@ async function main(): Promise<number> {
     dropped: dropped.length,
     functional: count('functional'),
     equivalent: count('equivalent'),
-    uncovered: count('uncovered'),
     checked: counted.length,
   };
   const falsePositiveTotal = falsePositives.reduce((n, r) => n + (r.failure ? 1 : models.reduce((k, mo) => k + (r.violations?.[mo] ?? 0), 0)), 0);
@@ -362,22 +353,20 @@ async function main(): Promise<number> {
     lines.push(`${pad(r.name, 44)} ${pad(r.mode, 7)} ${cells} ${r.status}`);
   }
   lines.push('-'.repeat(header.length + 6));
-  lines.push(`${pad(`detection rate (${withUncovered.length} non-equivalent)`, 52)} ${models.map((m) => pad(percent(rates[m]), 9)).join(' ')}`);
-  lines.push(`${pad(`  missed`, 52)} ${models.map((m) => pad(String(withUncovered.filter((r) => r.results[m] === 'survived').length), 9)).join(' ')}`);
-  lines.push(`${pad(`over covered mutants (${counted.length})`, 52)} ${models.map((m) => pad(percent(ratesCovered[m]), 9)).join(' ')}`);
+  lines.push(`${pad(`detection rate (${counted.length} non-equivalent)`, 52)} ${models.map((m) => pad(percent(rates[m]), 9)).join(' ')}`);
+  lines.push(`${pad(`  missed`, 52)} ${models.map((m) => pad(String(counted.filter((r) => r.results[m] === 'survived').length), 9)).join(' ')}`);
   lines.push('');
-  lines.push(`mutants: ${counts.generated} generated (${patchFailures.length} patches do not apply), ${counts.dropped} do not compile (dropped), ${counts.functional} functional (fail without a crash, not in the rates), ${counts.equivalent} equivalent, ${counts.uncovered} uncovered, ${counts.checked} covered`);
+  lines.push(`mutants: ${counts.generated} generated (${patchFailures.length} patches do not apply), ${counts.dropped} do not compile (dropped), ${counts.functional} functional (fail without a crash, not in the rates), ${counts.equivalent} equivalent, ${counts.checked} checked`);
   for (const m of dropped) lines.push(`  dropped ${m.name}: ${(built.get(m)?.error ?? '').split('\n')[0]}`);
   for (const f of patchFailures) lines.push(`  patch ${f.name} does not apply: ${f.reason}`);
   for (const r of records.filter((x) => x.status === 'equivalent')) lines.push(`  equivalent ${r.name}: ${r.equivalent}`);
-  for (const r of records.filter((x) => x.status === 'uncovered')) lines.push(`  ${r.name}: ${r.note}`);
   for (const r of records.filter((x) => x.note && /UNEXPLAINED|WRONG/.test(x.note))) lines.push(`  ${r.name}: ${r.note}`);
   lines.push(`false positives on the unmutated targets: ${falsePositiveTotal} (${falsePositives.map((r) => `${r.scenario}/${r.mode}`).join(', ')})`);
   const seconds = (Date.now() - started) / 1000;
   lines.push(`time: ${seconds.toFixed(0)} s`);
   process.stdout.write(`${lines.join('\n')}\n`);
 
-  const staleClaims = Object.keys(SURVIVORS).filter((name) => !generated.some((m) => m.name === name));
+  const staleClaims = Object.keys(EQUIVALENTS).filter((name) => !generated.some((m) => m.name === name));
   for (const name of staleClaims) process.stdout.write(`note: equivalents.ts names ${name}, which is not generated any more\n`);
 
   const table = {
@@ -386,9 +375,8 @@ async function main(): Promise<number> {
     generatedAt: new Date().toISOString(),
     command: `npm run bench:bugs${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     options: { maxStates: options.maxStates, seed: 1, jobs: options.jobs, models, ...(options.only ? { only: options.only.source } : {}) },
-    rateBasis: 'killed / non-equivalent mutants that compile and whose workload runs without a crash (uncovered ones count as misses); ratesCovered leaves the uncovered out',
+    rateBasis: 'killed / non-equivalent mutants that compile and whose workload runs without a crash',
     rates,
-    ratesCovered,
     counts,
     mutants: records,
     dropped: dropped.map((m) => ({ name: m.name, operator: m.operator, line: m.line, description: m.description, error: built.get(m)?.error })),

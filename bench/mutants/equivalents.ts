@@ -1,14 +1,9 @@
-// equivalents -- why some mutants survive every model. Written by reading
-// each survivor against the sources; bugs.ts checks every claim against the
-// run (a listed mutant that some model kills is reported as a wrong claim
-// and counted like any other mutant; a survivor of every model that is not
-// listed is reported as unexplained).
-//
-//   equivalent: no crash can leave a state that recovery gets wrong, so
-//               the mutant is left out of the detection rate;
-//   uncovered:  a real bug in code that no workload the harness can trace
-//               exercises; it stays in the detection rate as a miss (bugs.ts
-//               prints the rate over covered mutants beside it).
+// equivalents -- why some mutants survive every model: no crash can leave a
+// state that recovery gets wrong, so they are left out of the detection
+// rate. Written by reading each survivor against the sources; bugs.ts checks
+// every claim against the run (a listed mutant that some model kills is
+// reported as a wrong claim and counted like any other mutant; a survivor of
+// every model that is not listed is reported as unexplained).
 //
 // Facts the reasons rely on (targets/alloc/alloc.c, alloc.h):
 //   - a clump header is one 64-byte line: size|state and the three pending
@@ -22,99 +17,58 @@
 //     never the untraced setup (a PM file must exist when the first region
 //     begins, harness/trace/record.ts).
 
-export interface Survivor {
-  kind: 'equivalent' | 'uncovered';
-  why: string;
-}
-
-const CREATE_UNCOVERED = 'pool creation (alloc_create, run by `alloc init` / `tree init` or by `tree insert` on a missing FILE) happens before '
-  + 'the PM file exists, and pmfit needs the PM file to exist when the first traced region begins, so no crash inside creation is ever '
-  + 'explored; a crash right after creation could lose the pool';
-
-export const SURVIVORS: Record<string, Survivor> = {
+/** EQUIVALENTS -- mutant name → why it is equivalent. */
+export const EQUIVALENTS: Record<string, string> = {
   // (a) persist call sites removed
-  'alloc.c:clear_pending:remove-persist': {
-    kind: 'equivalent',
-    why: 'every clear_pending in a traced path is followed by set_size_state on the same clump, whose persist flushes the same header '
-      + 'line; until then the versions of the line only lack clears of slots whose assignments are already durable (transition) or '
-      + 'were already zero (reserve)',
-  },
-  'alloc.c:add_pending:remove-persist#1': {
-    kind: 'equivalent',
-    why: 'the persist of the slot\'s offset right after it flushes the same header line; before that the offset is still 0, so the slot '
-      + 'is not pending',
-  },
-  'alloc.c:add_pending:remove-persist#2': {
-    kind: 'equivalent',
-    why: 'the next persist of the clump header (the next add_pending, or set_size_state to ACTIVATING/FREEING in transition) flushes '
-      + 'the same line; until the state store, which follows in that line, the clump is RESERVED or ACTIVE and its slots are ignored',
-  },
-  'alloc.c:alloc_create:remove-persist': { kind: 'uncovered', why: CREATE_UNCOVERED },
+  'alloc.c:clear_pending:remove-persist':
+    'every clear_pending in a traced path is followed by set_size_state on the same clump, whose persist flushes the same header '
+    + 'line; until then the versions of the line only lack clears of slots whose assignments are already durable (transition) or '
+    + 'were already zero (reserve)',
+  'alloc.c:add_pending:remove-persist#1':
+    'the persist of the slot\'s offset right after it flushes the same header line; before that the offset is still 0, so the slot '
+    + 'is not pending',
+  'alloc.c:add_pending:remove-persist#2':
+    'the next persist of the clump header (the next add_pending, or set_size_state to ACTIVATING/FREEING in transition) flushes '
+    + 'the same line; until the state store, which follows in that line, the clump is RESERVED or ACTIVE and its slots are ignored',
 
   // (b) swapped steps
-  'alloc.c:alloc_create:swap-steps': { kind: 'uncovered', why: CREATE_UNCOVERED },
-  'alloc.c:alloc_recover:swap-steps#2': {
-    kind: 'equivalent',
-    why: 'recovery (RESERVED clump) sets FREE before clearing the slots: the recovered image is the same, and a crash in between would '
-      + 'leave a FREE clump whose slots the next recovery drops',
-  },
-  'alloc.c:alloc_recover:swap-steps#4': {
-    kind: 'equivalent',
-    why: 'recovery (ACTIVATING clump) sets ACTIVE before clearing the slots, after redoing them: the recovered image is the same, and a '
-      + 'crash in between would leave an ACTIVE clump whose slots the next recovery drops',
-  },
-  'alloc.c:alloc_recover:swap-steps#6': {
-    kind: 'equivalent',
-    why: 'recovery (FREEING clump) sets FREE before clearing the slots, after redoing them: the recovered image is the same, and a '
-      + 'crash in between would leave a FREE clump whose slots the next recovery drops',
-  },
-  'alloc.c:alloc_reserve:swap-steps#1': {
-    kind: 'equivalent',
-    why: 'the clump being reserved is FREE, so its slots are already 0: clearing them before writing the split-off clump stores zeros '
-      + 'over zeros',
-  },
-  'alloc.c:alloc_reserve:swap-steps#2': {
-    kind: 'equivalent',
-    why: 'the clump\'s slots are already 0 (it was FREE), so clearing them after setting RESERVED changes nothing; a crash in between '
-      + 'leaves a RESERVED clump, which recovery frees either way',
-  },
-  'alloc.c:add_pending:swap-steps': {
-    kind: 'equivalent',
-    why: 'offset before value: a slot with an offset and no value yet can only be seen while the clump is RESERVED (onactive) or '
-      + 'ACTIVE (onfree), where recovery ignores slots; the state change that makes them count comes after both are durable',
-  },
-  'alloc.c:transition:swap-steps#4': {
-    kind: 'equivalent',
-    why: 'the final state (ACTIVE or FREE) is set before the slots are cleared, after the assignments are durable: a crash in between '
-      + 'leaves an ACTIVE or FREE clump whose slots recovery drops',
-  },
-  'alloc.c:alloc_free:swap-steps#2': {
-    kind: 'equivalent',
-    why: 'coalesce_next merges every FREE clump that follows, so coalescing the free previous clump first absorbs the freed clump and '
-      + 'its free successor (one persisted size store each); the later coalesce_next of the freed clump only rewrites its stale header, '
-      + 'now data of the merged FREE clump, which nothing reads',
-  },
+  'alloc.c:alloc_recover:swap-steps#2':
+    'recovery (RESERVED clump) sets FREE before clearing the slots: the recovered image is the same, and a crash in between would '
+    + 'leave a FREE clump whose slots the next recovery drops',
+  'alloc.c:alloc_recover:swap-steps#4':
+    'recovery (ACTIVATING clump) sets ACTIVE before clearing the slots, after redoing them: the recovered image is the same, and a '
+    + 'crash in between would leave an ACTIVE clump whose slots the next recovery drops',
+  'alloc.c:alloc_recover:swap-steps#6':
+    'recovery (FREEING clump) sets FREE before clearing the slots, after redoing them: the recovered image is the same, and a '
+    + 'crash in between would leave a FREE clump whose slots the next recovery drops',
+  'alloc.c:alloc_reserve:swap-steps#1':
+    'the clump being reserved is FREE, so its slots are already 0: clearing them before writing the split-off clump stores zeros '
+    + 'over zeros',
+  'alloc.c:alloc_reserve:swap-steps#2':
+    'the clump\'s slots are already 0 (it was FREE), so clearing them after setting RESERVED changes nothing; a crash in between '
+    + 'leaves a RESERVED clump, which recovery frees either way',
+  'alloc.c:add_pending:swap-steps':
+    'offset before value: a slot with an offset and no value yet can only be seen while the clump is RESERVED (onactive) or '
+    + 'ACTIVE (onfree), where recovery ignores slots; the state change that makes them count comes after both are durable',
+  'alloc.c:transition:swap-steps#4':
+    'the final state (ACTIVE or FREE) is set before the slots are cleared, after the assignments are durable: a crash in between '
+    + 'leaves an ACTIVE or FREE clump whose slots recovery drops',
+  'alloc.c:alloc_free:swap-steps#2':
+    'coalesce_next merges every FREE clump that follows, so coalescing the free previous clump first absorbs the freed clump and '
+    + 'its free successor (one persisted size store each); the later coalesce_next of the freed clump only rewrites its stale header, '
+    + 'now data of the merged FREE clump, which nothing reads',
 
   // (c) fences removed (clwb mode)
-  'alloc.c:clear_pending:remove-fence': {
-    kind: 'equivalent',
-    why: 'the set_size_state that follows stores to the same header line and fences it; its state store comes after the clears in that '
-      + 'line, so no version has the new state without them',
-  },
-  'alloc.c:alloc_create:remove-fence': { kind: 'uncovered', why: CREATE_UNCOVERED },
-  'alloc.c:alloc_reserve:remove-fence': {
-    kind: 'equivalent',
-    why: 'the clear_pending that follows fences before the reserved clump\'s size shrinks; until that store the split-off header lies '
-      + 'inside the FREE clump\'s data and is not part of the chain',
-  },
-  'alloc.c:add_pending:remove-fence#1': {
-    kind: 'equivalent',
-    why: 'the slot\'s offset, stored next in the same line, is persisted and fenced right after; until it is non-zero the slot is not '
-      + 'pending',
-  },
-  'alloc.c:add_pending:remove-fence#2': {
-    kind: 'equivalent',
-    why: 'the next fence (the next add_pending, or set_size_state in transition) comes before the state store that makes the slots '
-      + 'count, and that store is in the same line after the offset',
-  },
+  'alloc.c:clear_pending:remove-fence':
+    'the set_size_state that follows stores to the same header line and fences it; its state store comes after the clears in that '
+    + 'line, so no version has the new state without them',
+  'alloc.c:alloc_reserve:remove-fence':
+    'the clear_pending that follows fences before the reserved clump\'s size shrinks; until that store the split-off header lies '
+    + 'inside the FREE clump\'s data and is not part of the chain',
+  'alloc.c:add_pending:remove-fence#1':
+    'the slot\'s offset, stored next in the same line, is persisted and fenced right after; until it is non-zero the slot is not '
+    + 'pending',
+  'alloc.c:add_pending:remove-fence#2':
+    'the next fence (the next add_pending, or set_size_state in transition) comes before the state store that makes the slots '
+    + 'count, and that store is in the same line after the offset',
 };

@@ -1,9 +1,11 @@
 // scenarios -- the workloads the detection benchmark checks mutants with:
 // the built-in targets' own specs (the allcounts workloads), pointed at a
-// mutant binary and run in one flushing mode, plus two the classic bugs and
-// the create path need.
+// mutant binary and run in one flushing mode, plus those the classic bugs
+// and pool creation need.
 
-import type { TargetSpec } from '../../harness/check/spec';
+import { shellQuote } from '../../harness/_internals/shell-words';
+import type { CheckInput, TargetSpec } from '../../harness/check/spec';
+import { readPool, SIGNATURE } from '../../targets/alloc/pool';
 import { allocSpec, DEFAULT_OPS } from '../../targets/alloc/spec';
 import { DEFAULT_WORDS, treeSpec } from '../../targets/tree/spec';
 import type { PmemMode } from './operators';
@@ -33,6 +35,33 @@ const FIRST_COUNT_OFFSET = 16384 + 64 + 16;
 export const SMALL_OPS = ['r1:100', 'a1', 'r2:100', 'a2', 'f1', 'f2'];
 export const SMALL_WORDS = ['one', 'two', 'one'];
 
+/** The reference state of a file that is not a pool yet: creation
+ *  (alloc_create, one region) was interrupted before the signature was
+ *  durable. */
+export const NO_POOL = 'no pool';
+
+/** creating -- BASE with pool creation as its first operation, in PROGRAM:
+ *  a file without an intact signature is "no pool", allowed only up to the
+ *  end of creation. Recovery runs only on a file that carries the signature,
+ *  as an application that finds no pool would create it again (alloc_map
+ *  rejects such a file). */
+function creating(base: TargetSpec, program: string): TargetSpec {
+  return {
+    ...base,
+    setup: [],
+    states: [NO_POOL, ...base.states],
+    recover: base.recover.map((command) => ({
+      shell: `if grep -q -- ${shellQuote(SIGNATURE)} {file}; then ${command.argv ? command.argv.map(shellQuote).join(' ') : command.shell}; fi`,
+      env: command.env,
+    })),
+    check: (input: CheckInput) => {
+      if (readPool(input.files[0]).signatureOk) return base.check({ ...input, allowed: input.allowed.filter((state) => state !== NO_POOL) });
+      if (input.allowed.includes(NO_POOL)) return [];
+      return [`atomicity: ${program} reported the pool created, but the file has no intact signature after the crash`];
+    },
+  };
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'alloc',
@@ -59,13 +88,19 @@ export const SCENARIOS: Scenario[] = [
     spec: (program, mode) => ({ ...treeSpec(SMALL_WORDS, { path: program, env: { PMEM_MODE: mode } }), name: 'tree-small' }),
   },
   {
+    name: 'alloc-create',
+    program: 'alloc',
+    description: 'alloc init: formatting a new pool (one region)',
+    spec: (program, mode) => {
+      const base = allocSpec([], { PMEM_MODE: mode }, { program });
+      return creating({ ...base, name: 'alloc-create', workload: { argv: [program, 'init', '{dir}/alloc.pm', '64K'] } }, 'alloc init');
+    },
+  },
+  {
     name: 'tree-create',
     program: 'tree',
-    description: 'tree insert into a FILE that does not exist yet (insert creates the pool, untraced, before its first region)',
-    spec: (program, mode) => {
-      const base = treeSpec(['one', 'two'], { path: program, env: { PMEM_MODE: mode } });
-      return { ...base, name: 'tree-create', setup: [] };
-    },
+    description: 'tree insert into a FILE that does not exist yet (insert creates the pool, one region, before its inserts)',
+    spec: (program, mode) => creating({ ...treeSpec(['one', 'two'], { path: program, env: { PMEM_MODE: mode } }), name: 'tree-create' }, 'tree insert'),
   },
   {
     name: 'tree-carry',

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "libpmem.h"
+#include "pmfit.h"
 
 static const char *const State_names[] = {
 	[0] = "INVALID",
@@ -199,6 +200,8 @@ alloc_target_ok(const struct alloc_pool *pool, uint64_t off)
  *
  * The first clump is written before the header: a file without the
  * signature is not a pool, so a crash during creation leaves no half pool.
+ * Formatting is a traced region (the file exists and is mapped by then), so
+ * that pmfit explores crashes inside creation like any other operation.
  */
 int
 alloc_create(const char *path, uint64_t size, char *err, size_t errlen)
@@ -229,6 +232,7 @@ alloc_create(const char *path, uint64_t size, char *err, size_t errlen)
 	}
 	struct alloc_pool pool = { .fd = fd, .base = base, .size = size };
 
+	pmfit_region_begin();
 	/* the fresh file is all zeros: pending lists and terminator are set */
 	struct alloc_clump *first = clump(&pool, ALLOC_HEAP_OFF);
 	set_size_state(first, heap_end(&pool) - ALLOC_HEAP_OFF, ALLOC_FREE);
@@ -237,6 +241,7 @@ alloc_create(const char *path, uint64_t size, char *err, size_t errlen)
 	hdr->size = size;
 	memcpy(hdr->signature, ALLOC_SIGNATURE, sizeof(ALLOC_SIGNATURE));
 	pmem_persist(hdr, sizeof(*hdr));
+	pmfit_region_end();
 
 	pmem_unmap(base, size);
 	if (close(fd) != 0) {

@@ -5,7 +5,8 @@
  * libpmem.h; they come before the command):
  *
  *   alloc [MODE-OPTIONS] init FILE SIZE   create a pool of SIZE bytes (a
- *                                         multiple of 64, suffix K/M/G ok)
+ *                                         multiple of 64, suffix K/M/G ok);
+ *                                         formatting it is one pmfit region
  *   alloc [MODE-OPTIONS] check FILE       recover, verify, print a summary
  *   alloc [MODE-OPTIONS] recover FILE     recover, print what was done
  *   alloc [MODE-OPTIONS] list FILE        recover, verify the handle list,

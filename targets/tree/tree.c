@@ -38,7 +38,8 @@
  * recovery frees a node that was never linked. `free` unlinks and frees
  * leaves one at a time with onfree + alloc_free, so every crash leaves a
  * smaller valid tree. Each inserted word, and each freed node, is one pmfit
- * region; recovery on open runs before any region.
+ * region; recovery on open runs before any region. Creating FILE is one
+ * region too (in alloc_create), before the first word's.
  *
  * Built with -DTREE_BROKEN (the tree_broken program) a new node is linked
  * into its parent first, and only then persisted and activated: a crash in

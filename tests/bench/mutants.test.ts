@@ -8,7 +8,7 @@ import { Builder, readSources } from '../../bench/mutants/build';
 import { resolveConditionals } from '../../bench/mutants/c-source';
 import { generateMutants, Mutant, SourceFile } from '../../bench/mutants/operators';
 import { applyPatch, parsePatch } from '../../bench/mutants/patches';
-import { SMALL_WORDS } from '../../bench/mutants/scenarios';
+import { scenario, SMALL_WORDS } from '../../bench/mutants/scenarios';
 import { runTarget } from '../../harness/pipeline/run-target';
 import { treeSpec } from '../../targets/tree/spec';
 
@@ -150,5 +150,25 @@ describe('a real mutant through the pipeline', () => {
     };
     expect(await px86(real.programs.tree as string)).toBe(0);
     expect(await px86(mutated.programs.tree as string)).toBeGreaterThan(0);
+  });
+
+  test('pool creation is an operation: alloc init without its header persist loses the pool under flushed and px86', async () => {
+    const sources = readSources();
+    const mutant = generateMutants(sources).find((m) => m.name === 'alloc.c:alloc_create:remove-persist');
+    expect(mutant?.description).toMatch(/pmem_persist\(hdr, sizeof\(\*hdr\)\)/);
+    const builder = new Builder(dir, sources);
+    const real = await builder.build(path.join(dir, 'real-alloc'), ['alloc']);
+    const mutated = await builder.build(path.join(dir, 'mutant-alloc'), ['alloc'], { file: 'alloc.c', text: (mutant as Mutant).text });
+    expect([real.error, mutated.error]).toEqual([undefined, undefined]);
+
+    const violations = async (program: string) => {
+      const spec = scenario('alloc-create').spec(program, 'clflush');
+      const outcome = await runTarget({ spec, models: ['sequential', 'flushed', 'px86'], maxStates: 64, seed: 1, jobs: 2, timeoutMs: 10_000 });
+      expect(outcome.target.instructions).toBeGreaterThan(0);
+      return Object.fromEntries(outcome.runs.map((run) => [run.model, run.violations > 0]));
+    };
+    // sequential: every store is durable at once, so the missing persist cannot show
+    expect(await violations(real.programs.alloc as string)).toEqual({ sequential: false, flushed: false, px86: false });
+    expect(await violations(mutated.programs.alloc as string)).toEqual({ sequential: false, flushed: true, px86: true });
   });
 });
