@@ -114,6 +114,7 @@ kind_name(pmfit::StopKind kind)
 	case pmfit::StopKind::StopAt: return "stopAt";
 	case pmfit::StopKind::MaxSteps: return "maxSteps";
 	case pmfit::StopKind::Yield: return "yield";
+	case pmfit::StopKind::Blocked: return "blocked";
 	case pmfit::StopKind::Decode: return "decode";
 	case pmfit::StopKind::Syscall: return "syscall";
 	case pmfit::StopKind::SyscallDone: return "syscallDone";
@@ -147,6 +148,7 @@ stop_object(Napi::Env env, const pmfit::Stop &stop)
 		object.Set("address", number(env, (double)stop.address.as_int()));
 		break;
 	case StopKind::Yield:
+	case StopKind::Blocked:
 		object.Set("inRegion", Napi::Boolean::New(env, stop.in_region));
 		break;
 	case StopKind::Decode:

@@ -37,6 +37,9 @@ constexpr size_t EVENT_BUFFER_LIMIT = 8u << 20;
 /* FULL_SPEED_SLICE_NS -- longest wait for a running tracee before `yield`,
  * so that JavaScript serves timeouts and Ctrl-C while a target runs */
 constexpr int64_t FULL_SPEED_SLICE_NS = 100 * 1000 * 1000;
+/* BLOCKED_SLICE_NS -- longest wait for a step over a syscall before
+ * `blocked`, for the same reason */
+constexpr int64_t BLOCKED_SLICE_NS = 100 * 1000 * 1000;
 constexpr long POLL_MIN_NS = 20 * 1000;
 constexpr long POLL_MAX_NS = 1000 * 1000;
 
@@ -526,6 +529,53 @@ Task::step(int sig)
 	return w;
 }
 
+/* start_step -- PTRACE_SINGLESTEP, injecting sig, collected by finish_step */
+void
+Task::start_step(int sig)
+{
+	if (ptrace(PTRACE_SINGLESTEP, pid_, nullptr, (void *)(long)sig) != 0 && errno != ESRCH)
+		throw TaskError(syserr("PTRACE_SINGLESTEP " + std::to_string(pid_), errno));
+	step_in_flight_ = true;
+}
+
+/*
+ * finish_step -- wait up to BLOCKED_SLICE_NS for the step in flight; false
+ * when it has not finished (the tracee is still inside its syscall)
+ */
+bool
+Task::finish_step(WaitResult *w)
+{
+	int status;
+	if (!wait_polling(&status, now_ns() + BLOCKED_SLICE_NS))
+		return false;
+	step_in_flight_ = false;
+	*w = classify(status);
+	if (w->kind != WaitKind::Exited && w->kind != WaitKind::Signaled)
+		get_regs();
+	return true;
+}
+
+/*
+ * syscall_insn_at -- does the instruction at AT enter the kernel (syscall,
+ * 0f 05, or int 0x80, cd 80)?
+ *
+ * Count and crash modes decode nothing, so the two bytes are read once per
+ * address and remembered. Code rewritten in place at a known address keeps
+ * its old answer; a wrong one only chooses the other way of waiting.
+ */
+bool
+Task::syscall_insn_at(RemotePtr at)
+{
+	auto known = syscall_insns_.find(at.as_int());
+	if (known != syscall_insns_.end())
+		return known->second;
+	uint8_t bytes[2] = {0, 0};
+	read_raw(at, bytes, sizeof(bytes));
+	bool is_syscall = (bytes[0] == 0x0f && bytes[1] == 0x05) || (bytes[0] == 0xcd && bytes[1] == 0x80);
+	syscall_insns_.emplace(at.as_int(), is_syscall);
+	return is_syscall;
+}
+
 /*
  * handle_other -- a stop that is not a completed step or breakpoint; true
  * with *out set when resume() must return it
@@ -929,6 +979,15 @@ Task::resume(const ResumeOptions &options)
 			/* The hot loop: one PTRACE_SINGLESTEP, waitpid and
 			 * PTRACE_GETREGS per instruction, compares otherwise. */
 			for (;;) {
+				WaitResult w;
+				RemotePtr at(regs_.rip);
+				const InsnInfo *insn = nullptr;
+				if (step_in_flight_) {
+					/* count and crash modes: a syscall still running */
+					if (!finish_step(&w))
+						return make_stop(StopKind::Blocked);
+					goto stepped;
+				}
 				if (index_ == stop_at)
 					return stop_at_here();
 				if (index_ >= max_steps) {
@@ -942,14 +1001,12 @@ Task::resume(const ResumeOptions &options)
 					/* enter the handler: a step that runs nothing */
 					int sig = pending_sig_;
 					pending_sig_ = 0;
-					WaitResult w = step(sig);
+					w = step(sig);
 					steps++;
 					if (w.kind != WaitKind::Trap && handle_other(w, &out))
 						return out;
 					continue;
 				}
-				const RemotePtr at(regs_.rip);
-				const InsnInfo *insn = nullptr;
 				if (record) {
 					if (events_.size() > EVENT_BUFFER_LIMIT)
 						return make_stop(StopKind::Buffer);
@@ -976,9 +1033,18 @@ Task::resume(const ResumeOptions &options)
 					}
 					record_before(*insn);
 				}
-				int sig = pending_sig_;
-				pending_sig_ = 0;
-				WaitResult w = step(sig);
+				{
+					int sig = pending_sig_;
+					pending_sig_ = 0;
+					if (!record && syscall_insn_at(at)) {
+						start_step(sig);
+						if (!finish_step(&w))
+							return make_stop(StopKind::Blocked);
+					} else {
+						w = step(sig);
+					}
+				}
+			stepped:
 				steps++;
 				if (w.kind != WaitKind::Trap) {
 					/* not executed: a syscall is asked about again */
@@ -1009,38 +1075,45 @@ Task::resume(const ResumeOptions &options)
 Stop
 Task::step_syscall(bool diff)
 {
-	if (phase_ != Phase::Region || !syscall_pending_)
-		throw TaskError("stepSyscall: no syscall is pending");
-	const RemotePtr at(regs_.rip);
-	std::vector<std::vector<uint8_t>> before;
-	if (diff) {
-		for (const PmRange &range : ranges_) {
-			std::vector<uint8_t> bytes(range.end - range.start);
-			bytes.resize(read_raw(range.start, bytes.data(), bytes.size()));
-			before.push_back(std::move(bytes));
-		}
-	}
 	Stop out;
-	for (;;) {
-		int sig = pending_sig_;
-		pending_sig_ = 0;
-		WaitResult w = step(sig);
-		if (w.kind == WaitKind::GroupStop)
-			continue;
-		syscall_pending_ = false;
-		if (w.kind == WaitKind::Trap) {
-			index_++;
-			if (diff)
-				emit_diff(before, at);
-			Stop stop = make_stop(StopKind::SyscallDone);
-			stop.result = (int64_t)regs_.rax;
-			return stop;
+	WaitResult w;
+	if (!step_in_flight_) {
+		if (phase_ != Phase::Region || !syscall_pending_)
+			throw TaskError("stepSyscall: no syscall is pending");
+		syscall_insn_ = RemotePtr(regs_.rip);
+		syscall_before_.clear();
+		if (diff) {
+			for (const PmRange &range : ranges_) {
+				std::vector<uint8_t> bytes(range.end - range.start);
+				bytes.resize(read_raw(range.start, bytes.data(), bytes.size()));
+				syscall_before_.push_back(std::move(bytes));
+			}
 		}
-		if (handle_other(w, &out))
-			return out;
-		/* a signal came first: resume() delivers it, then asks again */
-		return make_stop(StopKind::Yield);
+		start_step(pending_sig_);
+		pending_sig_ = 0;
 	}
+	for (;;) {
+		if (!finish_step(&w))
+			return make_stop(StopKind::Blocked);
+		if (w.kind != WaitKind::GroupStop)
+			break;
+		start_step(0);
+	}
+	syscall_pending_ = false;
+	if (w.kind == WaitKind::Trap) {
+		index_++;
+		if (diff)
+			emit_diff(syscall_before_, syscall_insn_);
+		syscall_before_.clear();
+		Stop stop = make_stop(StopKind::SyscallDone);
+		stop.result = (int64_t)regs_.rax;
+		return stop;
+	}
+	syscall_before_.clear();
+	if (handle_other(w, &out))
+		return out;
+	/* a signal came first: resume() delivers it, then asks again */
+	return make_stop(StopKind::Yield);
 }
 
 /* Task: recording */

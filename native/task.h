@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "remote_ptr.h"
@@ -126,6 +127,7 @@ enum class StopKind {
 	StopAt,
 	MaxSteps,
 	Yield,
+	Blocked,
 	Decode,
 	Syscall,
 	SyscallDone,
@@ -142,7 +144,7 @@ struct Stop {
 	uint64_t index = 0;
 	int code = 0;             /* Exited */
 	int signal = 0;           /* Signaled */
-	bool in_region = false;   /* Exited, Signaled, Yield, Unsupported */
+	bool in_region = false;   /* Exited, Signaled, Yield, Blocked, Unsupported */
 	RemotePtr address;        /* Signaled, MaxSteps, Decode, Syscall, Unsupported */
 	std::vector<uint8_t> bytes; /* Decode */
 	int64_t nr = 0;           /* Syscall */
@@ -221,6 +223,9 @@ private:
 	void spawn(const SpawnOptions &options);
 	WaitResult classify(int status);
 	WaitResult step(int sig);
+	void start_step(int sig);
+	bool finish_step(WaitResult *w);
+	bool syscall_insn_at(RemotePtr at);
 	int wait_blocking();
 	bool wait_polling(int *status, int64_t deadline_ns);
 	void get_regs();
@@ -277,6 +282,19 @@ private:
 
 	int pending_sig_ = 0;
 	bool pending_caught_ = false;
+
+	/*
+	 * A single-step over a syscall instruction lasts as long as the
+	 * syscall, which may block for good (sleep, a pipe nobody writes).
+	 * Such steps are waited for in slices, returning `blocked` in between
+	 * so that JavaScript can serve --timeout and Ctrl-C; the step stays
+	 * in flight until a later call collects it. Other instructions are
+	 * stepped with a blocking waitpid, the fast path.
+	 */
+	bool step_in_flight_ = false;
+	std::unordered_map<uint64_t, bool> syscall_insns_; /* count and crash modes */
+	RemotePtr syscall_insn_;                           /* step_syscall: its address */
+	std::vector<std::vector<uint8_t>> syscall_before_; /* and PM before it (diff) */
 
 	std::vector<pid_t> extras_; /* auto-attached children not yet detached */
 

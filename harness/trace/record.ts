@@ -308,12 +308,12 @@ class RecordSession {
     return Number(/pos:\s*(\d+)/.exec(info)?.[1] ?? '0');
   }
 
-  syscall(stop: Extract<NativeStop, { kind: 'syscall' }>): NativeStop {
+  async syscall(stop: Extract<NativeStop, { kind: 'syscall' }>): Promise<NativeStop> {
     const effect = syscallEffect(stop.nr, stop.args);
     const fileId = effect.kind === 'write' || effect.kind === 'fsync' || effect.kind === 'fileChange' ? this.fileOfFd(effect.fd) : -1;
     const offset = effect.kind === 'write' && fileId >= 0 ? effect.offset ?? this.filePosition(effect.fd) : 0;
     const diff = effect.kind === 'other' && this.ranges.length > 0;
-    const done = this.tracee.stepSyscall(diff);
+    const done = await this.tracee.stepSyscall(diff);
     if (done.kind !== 'syscallDone') return done;
     this.append(this.tracee.task.takeEvents());
     const result = done.result;

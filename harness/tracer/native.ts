@@ -117,6 +117,9 @@ export type NativeStop =
   | { kind: 'stopAt'; index: number; address: number }
   | { kind: 'maxSteps'; index: number; address: number }
   | { kind: 'yield'; index: number; inRegion: boolean }
+  /** A single step over a syscall has not finished within its slice (the
+   *  syscall blocks); call the same function again to go on waiting. */
+  | { kind: 'blocked'; index: number; inRegion: boolean }
   /** record mode: instruction at `address` is unknown; call setInstruction and resume. */
   | { kind: 'decode'; index: number; address: number; bytes: Buffer }
   /** record mode: the next instruction is a syscall; call stepSyscall. */

@@ -76,6 +76,8 @@ export class Tracee {
   private regionsEntered = 0;
   private bias = 0;
   private dead = false;
+  /** The current run's --timeout (ms undefined: none). */
+  private timeout: { ms?: number; deadline: number } = { deadline: Infinity };
 
   private constructor(readonly options: TraceeOptions, stdinFd: number) {
     const { command } = options;
@@ -172,7 +174,7 @@ export class Tracee {
    *  ending is a PmfitError naming what happened. */
   async run(options: RunOptions, hooks: RunHooks = {}): Promise<RunEnd> {
     const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
-    const deadline = options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : Infinity;
+    this.timeout = { ms: options.timeoutMs, deadline: options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : Infinity };
     const resumeOptions = {
       stopAt: options.stopAt ?? -1,
       maxSteps,
@@ -188,13 +190,9 @@ export class Tracee {
       }
       switch (stop.kind) {
         case 'yield':
+        case 'blocked':
           hooks.onProgress?.(stop.index);
-          await new Promise((resolve) => setImmediate(resolve));
-          throwIfInterrupted();
-          if (Date.now() > deadline) {
-            this.kill();
-            throw usageError(`${this.options.command.argv[0]} timed out after ${options.timeoutMs} ms (--timeout) at instruction ${stop.index}`);
-          }
+          await this.pause(stop.index);
           continue;
         case 'decode':
           hooks.onDecode?.(stop);
@@ -213,17 +211,33 @@ export class Tracee {
           break;
       }
       hooks.onEvents?.(this.native.takeEvents());
-      stop = stop as Exclude<NativeStop, { kind: 'yield' | 'decode' | 'buffer' | 'regionBegin' | 'regionEnd' | 'syscall' }>;
+      stop = stop as Exclude<NativeStop, { kind: 'yield' | 'blocked' | 'decode' | 'buffer' | 'regionBegin' | 'regionEnd' | 'syscall' }>;
       return this.finish(stop, maxSteps);
     }
   }
 
-  /** stepSyscall -- execute the pending syscall (record mode). */
-  stepSyscall(diff: boolean): NativeStop {
-    return this.native.stepSyscall(diff);
+  /** stepSyscall -- execute the pending syscall (record mode); while it
+   *  blocks, the event loop runs and Ctrl-C and the --timeout apply. */
+  async stepSyscall(diff: boolean): Promise<NativeStop> {
+    for (;;) {
+      const stop = this.native.stepSyscall(diff);
+      if (stop.kind !== 'blocked') return stop;
+      await this.pause(stop.index);
+    }
   }
 
-  private finish(stop: Exclude<NativeStop, { kind: 'yield' | 'decode' | 'buffer' | 'regionBegin' | 'regionEnd' | 'syscall' }>, maxSteps: number): RunEnd {
+  /** pause -- between two slices of a run: let the event loop serve
+   *  signals and timers, then stop on Ctrl-C or past the --timeout. */
+  private async pause(index: number): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    throwIfInterrupted();
+    if (Date.now() > this.timeout.deadline) {
+      this.kill();
+      throw usageError(`${this.options.command.argv[0]} timed out after ${this.timeout.ms} ms (--timeout) at instruction ${index}`);
+    }
+  }
+
+  private finish(stop: Exclude<NativeStop, { kind: 'yield' | 'blocked' | 'decode' | 'buffer' | 'regionBegin' | 'regionEnd' | 'syscall' }>, maxSteps: number): RunEnd {
     const name = this.options.command.argv[0];
     switch (stop.kind) {
       case 'stopAt':

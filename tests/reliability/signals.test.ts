@@ -27,6 +27,16 @@ async function looperInRegion(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 500));
 }
 
+/** The state letter of /proc/PID/stat ('' once it is gone). */
+function processState(pid: number): string {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return '';
+  }
+}
+
 function workDir(): string {
   return fs.mkdtempSync(path.join(scratch.path(), 'work-'));
 }
@@ -47,6 +57,23 @@ describe('interrupted while recording', () => {
     const result = await run.done;
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code, stderr: `pmfit: interrupted by ${signal}\n` });
     // The trace is written whole or not at all.
+    expect(fs.readdirSync(dir)).toEqual(['pm.bin']);
+  });
+
+  it.each(SIGNALS)('pmfit record, %s while the tracee blocks in a syscall inside its region: exit %d', async (signal, code) => {
+    const dir = workDir();
+    const sleeper = fixture('sleep_in_region');
+    // not kept byte-identical: the program itself stores to it (so that its
+    // sleep is stepped with the PM mapping diffed around it)
+    fs.writeFileSync(path.join(dir, 'pm.bin'), Buffer.alloc(4096));
+    const run = startPmfit(['record', '--pm', 'pm.bin', '-o', 'run.trace', '--', sleeper, 'pm.bin'],
+      { cwd: dir, env: leftovers.current().env });
+    // asleep in the kernel ('S'), not stopped by the tracer between steps ('t')
+    const asleep = () => leftovers.current().running(sleeper).some((pid) => processState(pid) === 'S');
+    expect(await waitFor(asleep, 20_000)).toBe(true);
+    run.child.kill(signal);
+    const result = await run.done;
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code, stderr: `pmfit: interrupted by ${signal}\n` });
     expect(fs.readdirSync(dir)).toEqual(['pm.bin']);
   });
 

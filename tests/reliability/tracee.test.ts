@@ -42,6 +42,11 @@ describe('a traced program inside its region', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
+  it('sleeps an hour in a syscall: a wall-clock --timeout stops it', () => {
+    const result = runPmfit(['count', '--timeout', '1', '--', fixture('sleep_in_region')], leftovers.current());
+    expectUsageError(result, /sleep_in_region timed out after 1000 ms \(--timeout\) at instruction \d+$/);
+  });
+
   it('exits inside the region', () => {
     expectUsageError(runPmfit(['count', '--', fixture('exit_in_region')], leftovers.current()),
       /exit_in_region exited \(status 3\) inside a region after \d+ instructions; a region must reach pmfit_region_end\(\) or return$/);
