@@ -33,6 +33,11 @@ export function mergeSpans(spans: readonly Span[]): Span[] {
   return merged;
 }
 
+/** spansSize -- how many distinct crash points the spans cover. */
+export function spansSize(spans: readonly Span[]): number {
+  return mergeSpans(spans).reduce((size, { first, last }) => size + last - first + 1, 0);
+}
+
 /** collateSpans -- "1-1989,2001" from spans (crash-state groups, verdict runs). */
 export function collateSpans(spans: readonly Span[]): string {
   return mergeSpans(spans).map(({ first, last }) => (first === last ? `${first}` : `${first}-${last}`)).join(',');

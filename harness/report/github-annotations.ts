@@ -14,7 +14,7 @@
 
 import * as path from 'path';
 import type { OutcomeGroup, Results, RunResult } from '../results/schema';
-import { abbreviateRanges } from './ranges';
+import { abbreviateRanges } from './abbreviate-ranges';
 import { runVerdict, siteText, stripAnsi, violationGroups } from './verdict';
 
 export function escapeData(text: string): string {

@@ -17,7 +17,7 @@
 
 import type { OutcomeGroup, Results, RunResult, TargetRecord, VerdictKind } from '../results/schema';
 import { CLIENT_SCRIPT } from './client';
-import { abbreviateRanges } from './ranges';
+import { abbreviateRanges } from './abbreviate-ranges';
 import { TIMELINE_WIDTH, timelineBands } from './timeline';
 import {
   checkedCrashPoints, findRun, modelsOf, runIncomplete, runVerdict, sourceLocation, targetNamesOf,

@@ -16,7 +16,7 @@
 // text is escaped for its context.
 
 import type { OutcomeGroup, Results, RunResult } from '../results/schema';
-import { abbreviateRanges } from './ranges';
+import { abbreviateRanges } from './abbreviate-ranges';
 import {
   checkedCrashPoints, findRun, modelsOf, runIncomplete, runVerdict, siteText, sourceLocation, stripAnsi,
   targetNamesOf, violationGroups,

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import { usageError } from '../_internals/errors';
 import { RESULTS_SCHEMA, RESULTS_VERSION, type Results } from '../results/schema';
-import { parseRanges } from './ranges';
+import { parseSpans } from '../_internals/collate';
 
 type Check = (value: unknown) => boolean;
 
@@ -70,7 +70,7 @@ function checkGroup(value: unknown, where: string): void {
     recoveryOutput: [isString, 'a string'],
   });
   try {
-    parseRanges(group.crashPoints as string);
+    parseSpans(group.crashPoints as string);
   } catch (err) {
     throw new ShapeError(`${where}.crashPoints: ${(err as Error).message}`);
   }

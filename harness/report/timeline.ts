@@ -7,7 +7,7 @@
 // most crash points in the column); equal neighbouring columns are joined.
 
 import type { RunResult } from '../results/schema';
-import { parseRanges, type CrashRange } from './ranges';
+import { parseSpans, type Span } from '../_internals/collate';
 
 /** Width of the timeline's coordinate system (one unit ≈ one pixel column). */
 export const TIMELINE_WIDTH = 1000;
@@ -39,19 +39,19 @@ const MIN_WIDTH = 1;
 
 export function timelineBands(run: RunResult): Timeline {
   let maxPoint = Math.max(0, run.instructions);
-  const parsed: CrashRange[][] = run.groups.map((group) => {
-    let ranges: CrashRange[];
+  const parsed: Span[][] = run.groups.map((group) => {
+    let spans: Span[];
     try {
-      ranges = parseRanges(group.crashPoints);
+      spans = parseSpans(group.crashPoints);
     } catch {
-      ranges = [];
+      spans = [];
     }
-    for (const range of ranges) if (range[1] > maxPoint) maxPoint = range[1];
-    return ranges;
+    for (const span of spans) if (span.last > maxPoint) maxPoint = span.last;
+    return spans;
   });
   const domain = maxPoint + 1;
   const scale = TIMELINE_WIDTH / domain;
-  const total = parsed.reduce((sum, ranges) => sum + ranges.length, 0);
+  const total = parsed.reduce((sum, spans) => sum + spans.length, 0);
 
   // Violations are drawn last so that they stay visible over ok bands.
   const order = run.groups.map((_, index) => index)
@@ -60,7 +60,7 @@ export function timelineBands(run: RunResult): Timeline {
   if (total <= MAX_EXACT_BANDS) {
     const bands: Band[] = [];
     for (const index of order) {
-      for (const [first, last] of parsed[index]) {
+      for (const { first, last } of parsed[index]) {
         const x = first * scale;
         const width = Math.max((last - first + 1) * scale, MIN_WIDTH);
         bands.push({ group: index, first, last, x: Math.min(x, TIMELINE_WIDTH - width), width, mixed: false });
@@ -74,7 +74,7 @@ export function timelineBands(run: RunResult): Timeline {
   const counts = new Float64Array(groups * columns);
   const perColumn = domain / columns;
   for (let g = 0; g < groups; g++) {
-    for (const [first, last] of parsed[g]) {
+    for (const { first, last } of parsed[g]) {
       // The range [first, last + 1) in crash-point units, spread over columns.
       const start = first / perColumn;
       const end = (last + 1) / perColumn;

@@ -14,7 +14,7 @@
 // control that already found some is "control-found".
 
 import type { OutcomeGroup, Results, RunResult } from '../results/schema';
-import { parseRanges, rangesSize, type CrashRange } from './ranges';
+import { parseSpans, spansSize, type Span } from '../_internals/collate';
 
 export type Verdict = 'consistent' | 'violations' | 'control-found' | 'control-missed' | 'incomplete';
 
@@ -32,15 +32,15 @@ export function violationGroups(run: RunResult): OutcomeGroup[] {
 
 /** checkedCrashPoints -- distinct crash points that some group covers. */
 export function checkedCrashPoints(run: RunResult): number {
-  const all: CrashRange[] = [];
+  const all: Span[] = [];
   for (const group of run.groups) {
     try {
-      all.push(...parseRanges(group.crashPoints));
+      all.push(...parseSpans(group.crashPoints));
     } catch {
       // a malformed list counts as nothing checked (readResults rejects it)
     }
   }
-  return rangesSize(all);
+  return spansSize(all);
 }
 
 /** runIncomplete -- the run's own flag when results.json carries one,

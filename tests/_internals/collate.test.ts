@@ -1,7 +1,7 @@
 // collate -- crash points as "1-1989,2001".
 
 import * as fc from 'fast-check';
-import { collateRanges, collateSpans, parseRanges, parseSpans } from '../../harness/_internals/collate';
+import { collateRanges, collateSpans, mergeSpans, parseRanges, parseSpans, spansSize } from '../../harness/_internals/collate';
 
 describe('collate', () => {
   it('writes sorted merged ranges', () => {
@@ -28,5 +28,16 @@ describe('collate', () => {
       expect(() => parseRanges(bad)).toThrow(RangeError);
     }
     expect(() => collateRanges([-1])).toThrow(RangeError);
+  });
+
+  it('merges overlapping and adjacent spans and counts distinct points', () => {
+    const spans = [{ first: 5, last: 7 }, { first: 0, last: 1 }, { first: 2, last: 3 }, { first: 6, last: 9 }];
+    expect(mergeSpans(spans)).toEqual([{ first: 0, last: 3 }, { first: 5, last: 9 }]);
+    expect(spansSize([{ first: 5, last: 7 }, { first: 0, last: 1 }, { first: 6, last: 9 }])).toBe(2 + 5);
+    fc.assert(fc.property(fc.array(fc.tuple(fc.nat(500), fc.nat(20)), { maxLength: 40 }), (pairs) => {
+      const points = new Set<number>();
+      for (const [a, n] of pairs) for (let k = a; k <= a + n; k++) points.add(k);
+      expect(spansSize(pairs.map(([a, n]) => ({ first: a, last: a + n })))).toBe(points.size);
+    }));
   });
 });

@@ -5,7 +5,7 @@
 import { renderHtml } from '../../harness/report/html';
 import { renderJunit } from '../../harness/report/junit';
 import { MAX_EXACT_BANDS, TIMELINE_WIDTH, timelineBands } from '../../harness/report/timeline';
-import { parseRanges } from '../../harness/report/ranges';
+import { parseSpans } from '../../harness/_internals/collate';
 import { parseXml } from './xml';
 import { syntheticLarge } from './fixture';
 
@@ -14,7 +14,7 @@ describe('100,000 crash points', () => {
 
   test('the synthetic runs really are fragmented', () => {
     for (const run of results.runs) {
-      const ranges = run.groups.reduce((n, g) => n + parseRanges(g.crashPoints).length, 0);
+      const ranges = run.groups.reduce((n, g) => n + parseSpans(g.crashPoints).length, 0);
       expect(ranges).toBeGreaterThan(20_000);
       expect(run.groups.reduce((n, g) => n + g.count, 0)).toBe(100_001);
     }
