@@ -13,6 +13,10 @@
 //       instruction, and the peak RSS of the recording process.
 //   (c) a ~10,000,000-instruction region (record_long): its peak RSS must
 //       stay under 512 MiB.
+//   (d) a syscall the recorder cannot classify inside a region over a
+//       256 MiB PM file (pm_big FILE syscall): the mapping is diffed around it,
+//       which needs one copy of it; peak RSS must stay under that plus
+//       256 MiB.
 //
 // Every recording runs in a child node process (this file with --child), so
 // that its peak RSS (process.resourceUsage().maxRSS) is the recording's own.
@@ -33,6 +37,7 @@ import { resolveCommand } from '../harness/tracer/resolve-command';
 import { currentCpu } from '../harness/tracer/current-cpu';
 
 const recordLong = path.join(buildDir, 'record_long');
+const pmBig = path.join(buildDir, 'pm_big');
 const stepbare = path.join(buildDir, 'stepbare');
 const tree = path.join(buildDir, 'tree');
 const MIB = 1024 * 1024;
@@ -196,13 +201,28 @@ function benchLong(dir: string, iterations: number): boolean {
   return ok;
 }
 
+/** (d) peak memory of a syscall diffed over a large mapping. */
+function benchSyscallDiff(dir: string): boolean {
+  const size = 256 * MIB;
+  const pm = path.join(dir, 'diff.pm');
+  fs.writeFileSync(pm, '');
+  fs.truncateSync(pm, size);
+  const limit = size + 256 * MIB;
+  console.log(`(d) a syscall diffed over a ${mib(size)} MiB mapping: pm_big syscall, recording's peak RSS`);
+  const result = recordInChild({ argv: [pmBig, pm, 'syscall'], pm: [pm], output: path.join(dir, 'diff.trace'), maxSteps: 1_000_000 });
+  const ok = result.maxRssBytes < limit;
+  console.log(`    ${result.instructions} instructions, ${result.events} events, ${(result.wallMs / 1000).toFixed(2)} s`);
+  console.log(`    peak RSS ${mib(result.maxRssBytes)} MiB (limit ${mib(limit)} MiB: ${ok ? 'met' : 'NOT met'})`);
+  return ok;
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') {
     await child(JSON.parse(process.argv[3]) as ChildRequest);
     return;
   }
   const options = parseArgs(process.argv.slice(2));
-  for (const file of [recordLong, stepbare, tree]) {
+  for (const file of [recordLong, pmBig, stepbare, tree]) {
     if (!fs.existsSync(file)) throw new Error(`${file} is missing: run npm run build`);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-bench-record-'));
@@ -210,6 +230,7 @@ async function main(): Promise<void> {
     benchSpan(dir, options.span);
     benchTree(dir, options.words);
     if (!options.skipLong && !benchLong(dir, options.long)) process.exitCode = 1;
+    if (!benchSyscallDiff(dir)) process.exitCode = 1;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -46,6 +46,8 @@ constexpr long POLL_MAX_NS = 1000 * 1000;
 constexpr size_t RECORD_HEADER = 32;
 constexpr uint64_t LINE = 64;
 constexpr size_t DECODE_BYTES = 16;
+/* DIFF_CHUNK -- bytes of a PM range compared at a time after a syscall */
+constexpr size_t DIFF_CHUNK = 1u << 20;
 
 constexpr uint64_t EFLAGS_DF = 1u << 10;
 
@@ -1317,23 +1319,29 @@ Task::append_record(uint8_t kind, uint8_t file_id, uint32_t length, uint64_t off
 void
 Task::emit_diff(const std::vector<std::vector<uint8_t>> &before, RemotePtr insn_addr)
 {
+	/* the state after is read a chunk at a time: a second whole copy of
+	 * a large mapping would double the peak memory of the recorder */
+	std::vector<uint8_t> now(DIFF_CHUNK);
 	for (size_t r = 0; r < ranges_.size() && r < before.size(); r++) {
 		const PmRange &range = ranges_[r];
 		const std::vector<uint8_t> &old = before[r];
-		std::vector<uint8_t> now(old.size());
-		now.resize(read_raw(range.start, now.data(), now.size()));
-		size_t i = 0;
-		while (i < now.size()) {
-			if (now[i] == old[i]) {
-				i++;
-				continue;
+		for (size_t base = 0; base < old.size(); base += DIFF_CHUNK) {
+			size_t len = std::min(DIFF_CHUNK, old.size() - base);
+			len = read_raw(range.start + base, now.data(), len);
+			const uint8_t *was = old.data() + base;
+			size_t i = 0;
+			while (i < len) {
+				if (now[i] == was[i]) {
+					i++;
+					continue;
+				}
+				size_t j = i;
+				while (j < len && now[j] != was[j])
+					j++;
+				append_record(EV_STORE, (uint8_t)range.file_id, (uint32_t)(j - i),
+					      range.file_offset + base + i, insn_addr, now.data() + i);
+				i = j;
 			}
-			size_t j = i;
-			while (j < now.size() && now[j] != old[j])
-				j++;
-			append_record(EV_STORE, (uint8_t)range.file_id, (uint32_t)(j - i),
-				      range.file_offset + i, insn_addr, now.data() + i);
-			i = j;
 		}
 	}
 }
