@@ -10,6 +10,7 @@ import { checkCrashStates, RecoveryCache } from '../check/runner';
 import type { TargetSpec } from '../check/spec';
 import { explainGroups } from './explain-groups';
 import { recordWorkload } from './record-workload';
+import { targetRecord } from './target-record';
 import { crashStates, ModelName } from '../persistency/model';
 import type { RunResult, TargetRecord } from '../results/schema';
 import { TraceReader } from '../trace/format';
@@ -55,17 +56,7 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
     throw usageError(`workload of ${spec.name} exited with status ${header.exitCode}${output ? `: ${output}` : ''}`);
   }
 
-  const target: TargetRecord = {
-    name: spec.name,
-    description: spec.description,
-    expect: spec.expect,
-    command: header.argv,
-    pmFiles: spec.pmFiles,
-    instructions: header.instructions,
-    events: header.events,
-    regions: header.regions.length,
-    recordSeconds,
-  };
+  const target = targetRecord(spec, header, recordSeconds);
   options.onTarget?.(target);
 
   const reader = TraceReader.open(tracePath);

@@ -1,0 +1,20 @@
+// target-record -- what results.json says of a recorded target: its spec's
+// name and description, the command as run, and the trace's counts.
+
+import type { TargetSpec } from '../check/spec';
+import type { TargetRecord } from '../results/schema';
+import type { TraceHeader } from '../trace/format';
+
+export function targetRecord(spec: TargetSpec, header: TraceHeader, recordSeconds: number): TargetRecord {
+  return {
+    name: spec.name,
+    description: spec.description,
+    expect: spec.expect,
+    command: header.argv,
+    pmFiles: spec.pmFiles,
+    instructions: header.instructions,
+    events: header.events,
+    regions: header.regions.length,
+    recordSeconds,
+  };
+}
