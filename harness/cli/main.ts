@@ -112,7 +112,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .addOption(new Option('--max-states <k>', 'px86: crash states per crash point before sampling').argParser(positiveInteger('--max-states')).default(64))
     .addOption(new Option('--jobs <j>', 'recoveries run at once (default: one per CPU)').argParser(positiveInteger('--jobs')))
     .addOption(new Option('--timeout <seconds>', 'time limit of one setup, recovery or continuation command').argParser(secondsToMs('--timeout')).default(10_000, '10'))
-    .option('-o, --output <dir>', 'directory for the replay file', defaultReportsDir)
+    .option('-o, --output <dir>', 'directory for the reports and the replay file', defaultReportsDir)
     .action((target: string, options) => run(async () => fuzz(target, { ...options, version })));
 
   program.command('replay')

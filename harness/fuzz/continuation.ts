@@ -52,8 +52,9 @@ export interface ContinuationInput {
 export interface ContinuationReport {
   /** The violating outcome with the lowest crash point, and its verdict. */
   first?: { outcome: CrashOutcome; verdict: Exclude<Verdict, { kind: 'ok' }> };
-  /** Outcomes (crash-point ranges) whose continuation failed. */
-  violating: CrashOutcome[];
+  /** Outcomes (crash-point ranges) whose continuation failed, with the
+   *  verdict of their continuation. */
+  violating: Array<{ outcome: CrashOutcome; verdict: Exclude<Verdict, { kind: 'ok' }> }>;
   /** Continuations run (distinct recovered images). */
   runs: number;
 }
@@ -144,7 +145,7 @@ export async function checkContinuations(input: ContinuationInput): Promise<Cont
       }
     }
     if (verdict.kind === 'ok') continue;
-    report.violating.push(outcome);
+    report.violating.push({ outcome, verdict });
     report.first ??= { outcome, verdict };
   }
   return report;

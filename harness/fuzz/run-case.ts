@@ -14,6 +14,11 @@
 // lowest crash point, then the model's order of states) of either stage. A
 // traced operation that runs no region (a free of an empty tree) has no crash
 // point to check: such a case passes without running anything.
+//
+// With `explain` (the counterexample a report shows), the case's check is
+// also collated into a results.json run, with a continuation's verdict in
+// place of a consistent recovery's, and its violation groups explained the
+// way allcounts does (pipeline/explain-groups.ts).
 
 import * as fs from 'fs';
 import { tempDir, tempPath } from '../_internals/temp-root';
@@ -23,7 +28,11 @@ import { OpWindows, Region } from '../check/allowed-states';
 import type { TargetSpec } from '../check/spec';
 import { isViolation, Verdict } from '../check/verdict';
 import { crashStates, LineChoice, ModelName } from '../persistency/model';
+import { explainGroups } from '../pipeline/explain-groups';
 import { recordWorkload } from '../pipeline/record-workload';
+import { targetRecord } from '../pipeline/target-record';
+import { toRunResult } from '../pipeline/to-run-result';
+import type { RunResult, TargetRecord } from '../results/schema';
 import { TraceReader } from '../trace/format';
 import { CasePlan, FuzzCase, planCase } from './case-plan';
 import { caseSpec } from './case-spec';
@@ -41,6 +50,8 @@ export interface CaseOptions {
   timeoutMs: number;
   jobs: number;
   maxSteps?: number;
+  /** Also collate and explain the check into CaseReport.run. */
+  explain?: boolean;
 }
 
 export type CaseFailure =
@@ -70,6 +81,9 @@ export interface CaseReport {
   /** Continuations run (distinct recovered images continued). */
   continuations: number;
   failure?: CaseFailure;
+  /** With `explain`, when the case got as far as checking crash states. */
+  run?: RunResult;
+  target?: TargetRecord;
 }
 
 /** continuationLabel -- how messages of the second stage begin. */
@@ -115,6 +129,7 @@ export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options
   const tracePath = tempPath(`fuzz-${target.name}.trace`);
   const logPath = tempPath(`fuzz-${target.name}.log`);
   const report: CaseReport = { plan, spec, instructions: 0, regions: [], distinctImages: 0, continuations: 0 };
+  const started = Date.now();
   try {
     const setup = await runCommands(spec.setup, work, { timeoutMs: options.timeoutMs, env: spec.env, files: spec.pmFiles });
     if (setup.kind !== 'ok') {
@@ -124,6 +139,7 @@ export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options
     }
 
     const header = await recordWorkload(spec, work, { output: tracePath, logPath, maxSteps: options.maxSteps });
+    const recorded = Date.now();
     report.instructions = header.instructions;
     report.regions = header.regions;
     if (header.exitCode !== 0) {
@@ -149,6 +165,7 @@ export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options
       });
       report.distinctImages = checked.distinctImages;
       const violating = checked.outcomes.filter((outcome) => isViolation(outcome.verdict));
+      let outcomes = checked.outcomes;
       let first = firstViolation(checked.outcomes);
       let phase: 'recovery' | 'continuation' = 'recovery';
       let verdict = first?.verdict;
@@ -164,7 +181,12 @@ export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options
           label: continuationLabel(target, plan),
         });
         report.continuations = continued.runs;
-        violating.push(...continued.violating);
+        violating.push(...continued.violating.map((v) => v.outcome));
+        const afterwards = new Map(continued.violating.map((v) => [v.outcome, v.verdict]));
+        outcomes = outcomes.map((outcome) => {
+          const verdict = afterwards.get(outcome);
+          return verdict ? { ...outcome, verdict } : outcome;
+        });
         if (continued.first && (!first || continued.first.outcome.first < first.first)) {
           first = continued.first.outcome;
           verdict = continued.first.verdict;
@@ -182,6 +204,12 @@ export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options
           describe: first.describe as LineChoice[],
           violatingPoints: countPoints(violating),
         };
+      }
+      if (options.explain) {
+        report.target = targetRecord(spec, header, (recorded - started) / 1000);
+        const run = toRunResult({ spec, model: options.model, header, report: { ...checked, outcomes }, seconds: (Date.now() - recorded) / 1000 });
+        await explainGroups(run, { spec, header, reader, model: options.model, maxStates: options.maxStates, seed: options.modelSeed, timeoutMs: options.timeoutMs });
+        report.run = run;
       }
     } finally {
       reader.close();

@@ -3,6 +3,7 @@
 // results.json alone.
 //
 //   - summary: one row per target × model with the verdict's colour;
+//   - for `pmfit fuzz`: what ran, and a counterexample with its replay;
 //   - optional mutant detection table (extras.bugs);
 //   - per run: a timeline of crash points coloured by outcome group (click a
 //     band to open its group) and the list of groups;
@@ -15,7 +16,7 @@
 // escapeHtml, the embedded JSON through jsonForScript (no "<" survives, so no
 // "</script>" or "<!--" can end the script element early).
 
-import type { OutcomeGroup, Results, RunResult, TargetRecord, VerdictKind } from '../results/schema';
+import type { FuzzRecord, OutcomeGroup, Results, RunResult, TargetRecord, VerdictKind } from '../results/schema';
 import { CLIENT_SCRIPT } from './client';
 import { abbreviateRanges } from './abbreviate-ranges';
 import { TIMELINE_WIDTH, timelineBands } from './timeline';
@@ -206,6 +207,34 @@ ${rows.join('\n')}
 </tbody>
 <tfoot><tr><th scope="row">detection rate</th><td></td>${rates}</tr></tfoot>
 </table></div>
+</section>`;
+}
+
+/** renderFuzz -- what `pmfit fuzz` ran; a counterexample with its
+ *  operations, failure and the commands that bring it back. */
+function renderFuzz(fuzz: FuzzRecord | undefined): string {
+  if (!fuzz) return '';
+  const ran = `<p class="meta">target ${escapeHtml(fuzz.target)} · model ${escapeHtml(fuzz.model)} · ${escapeHtml(formatCount(fuzz.runs))} generated cases of up to ${escapeHtml(fuzz.maxOps)} operations · seed ${escapeHtml(fuzz.seed)} · ${escapeHtml(formatCount(fuzz.cases))} cases checked in all (shrinking included)</p>`;
+  const example = fuzz.counterexample;
+  if (!example) {
+    return `<section id="fuzz">
+<h2>Fuzz</h2>
+${ran}
+<p><span class="badge v-consistent">no failure</span> in ${escapeHtml(formatCount(fuzz.runs))} generated cases</p>
+</section>`;
+  }
+  const command = (text: string) => `<div class="cmd"><pre>${escapeHtml(text)}</pre><button type="button" class="copy" data-copy="">Copy</button></div>`;
+  return `<section id="fuzz">
+<h2>Fuzz</h2>
+${ran}
+<p><span class="badge v-violations">counterexample</span> shrunk to ${escapeHtml(example.ops.length)} operation${example.ops.length === 1 ? '' : 's'}; its crash points are the run below.</p>
+<ol class="ops">${example.ops.map((op) => `<li><code>${escapeHtml(op)}</code></li>`).join('')}</ol>
+<h3>Failure</h3>
+<pre class="output failure">${escapeHtml(example.failure.join('\n'))}</pre>
+<h3>Replay</h3>
+${command(example.replay)}
+<h3>Back to fast-check's counterexample</h3>
+${command(example.repeat)}
 </section>`;
 }
 
@@ -414,6 +443,7 @@ export function renderHtml(results: Results, extras: HtmlExtras = {}): string {
 ${renderHeader(results)}
 ${renderIncomplete(results)}
 ${renderSummary(results, runIndex)}
+${renderFuzz(results.fuzz)}
 ${renderBugs(extras.bugs)}
 <section id="runs">
 <h2>Runs</h2>

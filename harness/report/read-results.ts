@@ -125,6 +125,26 @@ function checkTarget(value: unknown, where: string): void {
   });
 }
 
+function checkFuzz(value: unknown, where: string): void {
+  const fuzz = object(value, where);
+  fields(fuzz, where, {
+    target: [isString, 'a string'],
+    model: [isString, 'a string'],
+    runs: [isCount, 'a count'],
+    cases: [isCount, 'a count'],
+    maxOps: [isCount, 'a count'],
+    seed: [isCount, 'a seed'],
+  });
+  if (fuzz.counterexample === undefined) return;
+  const at = `${where}.counterexample`;
+  fields(object(fuzz.counterexample, at), at, {
+    ops: [isStringArray, 'an array of strings'],
+    failure: [isStringArray, 'an array of strings'],
+    replay: [isString, 'a string'],
+    repeat: [isString, 'a string'],
+  });
+}
+
 /** validateResults -- the parsed results.json, checked against schema.ts.
  *  `name` is how messages refer to it. */
 export function validateResults(value: unknown, name = 'results.json'): Results {
@@ -158,6 +178,7 @@ export function validateResults(value: unknown, name = 'results.json'): Results 
     });
     array(value.targets, '$.targets').forEach((target, i) => checkTarget(target, `$.targets[${i}]`));
     array(value.runs, '$.runs').forEach((run, i) => checkRun(run, `$.runs[${i}]`));
+    if (value.fuzz !== undefined) checkFuzz(value.fuzz, '$.fuzz');
   } catch (err) {
     if (err instanceof ShapeError) throw usageError(`${name} does not match the results schema: ${err.message}`);
     throw err;

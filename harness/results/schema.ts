@@ -81,6 +81,30 @@ export interface TargetRecord {
   recordSeconds: number;
 }
 
+/** What `pmfit fuzz` ran. With a counterexample, `runs` holds the check of
+ *  the shrunk case, collated and explained like an allcounts run. */
+export interface FuzzRecord {
+  target: string;
+  model: ModelName;
+  /** Cases asked for, and cases checked in all (shrinking included). */
+  runs: number;
+  cases: number;
+  /** Longest operation sequence generated. */
+  maxOps: number;
+  /** fast-check seed: `pmfit fuzz TARGET --seed SEED` repeats the run. */
+  seed: number;
+  counterexample?: {
+    /** The shrunk sequence, an operation per entry, as the target shows it. */
+    ops: string[];
+    /** The failure, as the console printed it, a line per entry. */
+    failure: string[];
+    /** `pmfit replay FILE`: the failure again, exactly. */
+    replay: string;
+    /** `pmfit fuzz ... --seed S --path P`: back to fast-check's counterexample. */
+    repeat: string;
+  };
+}
+
 export interface Results {
   schema: typeof RESULTS_SCHEMA;
   version: number;
@@ -93,6 +117,8 @@ export interface Results {
   options: { models: ModelName[]; maxStates: number; seed: number; jobs: number; timeoutMs: number };
   targets: TargetRecord[];
   runs: RunResult[];
+  /** Written by `pmfit fuzz`. */
+  fuzz?: FuzzRecord;
   /** Overall verdict and the exit code it implies. */
   status: 'pass' | 'fail';
 }

@@ -88,7 +88,7 @@ test('an image that recovered to the state before must continue to the end reach
   // Every continuation ends at BX: right for B, wrong for A (which must reach AX).
   const { outcomes, cache } = recovered(['A', 'B', 'A', 'B', 'B', 'B', 'B', 'B', 'B', 'B', 'B']);
   const report = await checkContinuations({ base, plan: plan('printf BX > w.pm'), outcomes, windows, cache, ...options });
-  expect(report.violating.map((o) => o.first)).toEqual([0, 2]);
+  expect(report.violating.map((v) => v.outcome.first)).toEqual([0, 2]);
   expect(report.first?.outcome.first).toBe(0);
   expect(report.first?.verdict).toMatchObject({
     kind: 'invariant',
@@ -107,7 +107,7 @@ test('a continuation command that fails is a verdict naming the command; skipped
     cache,
     ...options,
   });
-  expect(report.violating.map((o) => o.first)).toEqual([2, 3]);
+  expect(report.violating.map((v) => v.outcome.first)).toEqual([2, 3]);
   expect(report.first?.verdict).toMatchObject({ kind: 'recovery-failed', exitCode: 3 });
   expect(report.first?.verdict.output).toContain('cannot');
   expect(report.runs).toBe(2);

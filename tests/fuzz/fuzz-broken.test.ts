@@ -12,6 +12,7 @@ import { replay } from '../../harness/cli/commands/replay';
 import { parseReplay, ReplayFile, serializeReplay } from '../../harness/fuzz/replay-file';
 import { runCase } from '../../harness/fuzz/run-case';
 import { fuzzTarget } from '../../harness/fuzz/targets';
+import { readResults } from '../../harness/report/read-results';
 
 let dir: string;
 beforeAll(() => {
@@ -80,6 +81,29 @@ describe('tree_broken', () => {
     expect(out).toContain('is not the data of an ACTIVE clump');
     expect(out).toContain(`replay file: ${path.relative(process.cwd(), file)}`);
     expect(out).toContain(`fast-check: seed 42, path ${written.fastCheck.path}; repeat: pmfit fuzz tree_broken --seed 42 --path ${written.fastCheck.path}`);
+  });
+
+  test('the reports show the counterexample: what ran, the failure, its crash points explained, the replay', () => {
+    const results = readResults(path.join(reports(), 'results.json'));
+    const replayLine = `pmfit replay ${path.relative(process.cwd(), file)}`;
+    expect(results.status).toBe('fail');
+    expect(results.fuzz).toMatchObject({ target: 'tree_broken', model: 'px86', runs: 10, maxOps: 4, seed: 42 });
+    expect(results.fuzz?.counterexample?.ops).toEqual(written.ops.map((op) => fuzzTarget('tree_broken').showOp(op)));
+    expect(results.fuzz?.counterexample?.failure.join('\n')).toContain('is not the data of an ACTIVE clump');
+    expect(results.fuzz?.counterexample).toMatchObject({ replay: replayLine, repeat: expect.stringContaining(`--path ${written.fastCheck.path}`) });
+    // the shrunk case's check, as one run whose first violation is the replayed one
+    expect(results.runs.map((run) => [run.target, run.model])).toEqual([['tree_broken', 'px86']]);
+    expect(results.targets.map((target) => target.name)).toEqual(['tree_broken']);
+    const failure = written.failure as { k: number };
+    const replayed = results.runs[0].groups.find((group) => group.example.k === failure.k);
+    expect(replayed).toMatchObject({ violation: true, kind: 'recovery-failed', example: { reproduce: replayLine } });
+    expect(replayed?.example.next?.file).toMatch(/targets\/tree\/tree\.c$/);
+    expect(results.runs[0].violations).toBeGreaterThan(0);
+    const html = fs.readFileSync(path.join(reports(), 'index.html'), 'utf8');
+    expect(html).toContain('<section id="fuzz">');
+    expect(html).toContain('counterexample</span> shrunk to');
+    expect(fs.readFileSync(path.join(reports(), 'junit.xml'), 'utf8')).toContain('<failure');
+    expect(fuzzed.stdout).toContain(`reports: ${path.relative(process.cwd(), path.join(reports(), 'index.html'))}`);
   });
 
   test('pmfit replay reproduces the same failure (exit 1)', async () => {

@@ -2,6 +2,11 @@
 // nothing under px86 (real tracer, real recoveries). Kept small: a few short
 // sequences each, so the whole suite stays within its time budget.
 
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { fuzz } from '../../harness/cli/commands/fuzz';
+import { readResults } from '../../harness/report/read-results';
 import { runFuzz } from '../../harness/fuzz/run-fuzz';
 import { fuzzTarget } from '../../harness/fuzz/targets';
 import { defaultConcurrency } from '../../harness/check/worker-pool';
@@ -51,4 +56,21 @@ test('fuzz tree with --trace-all (inserts traced together) under the sequential 
     traceAll: true,
   });
   expect(result.counterexample).toBeUndefined();
+});
+
+test('pmfit fuzz without a failure writes reports that say what ran', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-fuzz-correct-'));
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    const code = await fuzz('tree', { runs: 2, seed: 4, model: 'px86', ops: 2, timeout: 20_000, output: dir, version: 'test' });
+    expect(code).toBe(0);
+    const results = readResults(path.join(dir, 'results.json'));
+    expect(results).toMatchObject({ status: 'pass', runs: [], fuzz: { target: 'tree', model: 'px86', runs: 2, maxOps: 2, seed: 4 } });
+    expect(results.fuzz?.counterexample).toBeUndefined();
+    expect(fs.readFileSync(path.join(dir, 'index.html'), 'utf8')).toContain('no failure</span> in 2 generated cases');
+    expect(fs.readdirSync(dir).sort()).toEqual(['index.html', 'junit.xml', 'results.json']);
+  } finally {
+    spy.mockRestore();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

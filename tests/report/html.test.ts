@@ -235,3 +235,32 @@ describe('renderHtml mutant table', () => {
     expect(html).toContain('format this report does not know');
   });
 });
+
+describe('the fuzz section', () => {
+  const fuzz = { target: 'tree_broken', model: 'px86' as const, runs: 10, cases: 17, maxOps: 4, seed: 42 };
+
+  test('absent for allcounts results, "no failure" for a fuzz run without one', () => {
+    expect(renderHtml(loadFixture())).not.toContain('id="fuzz"');
+    const html = renderHtml({ ...loadFixture(), runs: [], targets: [], fuzz });
+    const section = html.slice(html.indexOf('<section id="fuzz">'), html.indexOf('</section>', html.indexOf('<section id="fuzz">')));
+    expect(section).toContain('target tree_broken · model px86 · 10 generated cases of up to 4 operations · seed 42 · 17 cases checked');
+    expect(section).toContain('no failure</span> in 10 generated cases');
+  });
+
+  test('a counterexample: its operations, failure and commands, escaped', () => {
+    const counterexample = {
+      ops: ["insert 'a<b>'", 'free'],
+      failure: ['crash point: k=272', 'recovery output: </script><b>x</b>'],
+      replay: "pmfit replay 'reports/fuzz-tree_broken-42.json'",
+      repeat: 'pmfit fuzz tree_broken --seed 42 --path 1:0',
+    };
+    const html = renderHtml({ ...loadFixture(), fuzz: { ...fuzz, counterexample } });
+    const section = html.slice(html.indexOf('<section id="fuzz">'), html.indexOf('</section>', html.indexOf('<section id="fuzz">')));
+    expect(section).toContain('shrunk to 2 operations');
+    expect(section).toContain('<li><code>insert &#39;a&#60;b&#62;&#39;</code></li><li><code>free</code></li>');
+    expect(section).toContain('recovery output: &#60;/script&#62;&#60;b&#62;x&#60;/b&#62;');
+    expect(section).not.toContain('<b>');
+    expect(section).toContain(`<pre>${escapeHtml(counterexample.replay)}</pre><button type="button" class="copy"`);
+    expect(section).toContain(escapeHtml(counterexample.repeat));
+  });
+});

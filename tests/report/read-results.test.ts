@@ -85,6 +85,9 @@ describe('readResults', () => {
       [(r) => { r.targets[2].command = 'log'; }, '$.targets[2].command is not an array of strings'],
       [(r) => { r.options = null; }, '$.options is not an object'],
       [(r) => { r.incomplete = 'no'; }, '$.incomplete is not a boolean'],
+      [(r) => { r.fuzz = { target: 'tree', model: 'px86', runs: 1, cases: 1, maxOps: 2, seed: -1 }; }, '$.fuzz.seed is not a seed'],
+      [(r) => { r.fuzz = { target: 'tree', model: 'px86', runs: 1, cases: 1, maxOps: 2, seed: 3, counterexample: { ops: [], failure: 'x', replay: '', repeat: '' } }; },
+        '$.fuzz.counterexample.failure is not an array of strings'],
     ];
     for (const [change, message] of cases) {
       const results = loadFixture() as unknown as Record<string, any>;

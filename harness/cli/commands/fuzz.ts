@@ -3,6 +3,8 @@
 // case crashes one operation at every point under one persistency model and
 // checks recovery and the rest of the sequence; a failing case is shrunk,
 // printed, and written as a replay file (`pmfit replay FILE` runs it again).
+// The reports (results.json, index.html, junit.xml) say what ran and, for a
+// failure, show the shrunk case's check like an allcounts run.
 //
 // Exit status: 0 no failure, 1 a counterexample (also for basic, the positive
 // control, which is expected to fail), 2 usage or environment error.
@@ -14,9 +16,12 @@ import { shellQuote } from '../../_internals/shell-words';
 import { defaultConcurrency } from '../../check/worker-pool';
 import { formatCaseFailure, replayFailure } from '../../fuzz/format-failure';
 import { REPLAY_FORMAT, REPLAY_VERSION, ReplayFile, serializeReplay } from '../../fuzz/replay-file';
-import { runFuzz } from '../../fuzz/run-fuzz';
+import { CaseReport, runCase } from '../../fuzz/run-case';
+import { FuzzOptions, runFuzz } from '../../fuzz/run-fuzz';
 import { fuzzTarget } from '../../fuzz/targets';
-import { DEFAULT_MAX_STATES, DEFAULT_SEED, isModelName, modelNames } from '../../persistency/model';
+import { DEFAULT_MAX_STATES, DEFAULT_SEED, isModelName, ModelName, modelNames } from '../../persistency/model';
+import { FuzzRecord, Results, RESULTS_SCHEMA, RESULTS_VERSION } from '../../results/schema';
+import { writeReports } from '../../report/write-reports';
 
 export interface FuzzCommandOptions {
   runs: number;
@@ -54,6 +59,32 @@ function repeatCommand(target: string, options: FuzzCommandOptions, seed: number
   return words.map(shellQuote).join(' ');
 }
 
+/** fuzzResults -- results.json of a fuzz run: the fuzz record and, for a
+ *  counterexample, its explained check as the one run. */
+function fuzzResults(options: FuzzCommandOptions, fuzzRecord: FuzzRecord, startedAt: string, caseOptions: FuzzOptions, explained?: CaseReport): Results {
+  const runs = explained?.run ? [explained.run] : [];
+  return {
+    schema: RESULTS_SCHEMA,
+    version: RESULTS_VERSION,
+    pmfitVersion: options.version ?? '',
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    incomplete: false,
+    options: { models: [fuzzRecord.model], maxStates: caseOptions.maxStates, seed: caseOptions.modelSeed, jobs: caseOptions.jobs, timeoutMs: caseOptions.timeoutMs },
+    targets: explained?.target ? [explained.target] : [],
+    runs,
+    fuzz: fuzzRecord,
+    status: fuzzRecord.counterexample ? 'fail' : 'pass',
+  };
+}
+
+/** writeFuzzReports -- the reports into DIR, and a line saying where. */
+function writeFuzzReports(results: Results, dir: string): void {
+  const written = writeReports(results, dir);
+  const shown = (file: string): string => path.relative(process.cwd(), file) || file;
+  process.stdout.write(`reports: ${shown(written.html)}, ${shown(written.json)}, ${shown(written.junit)}\n`);
+}
+
 export async function fuzz(targetName: string, options: FuzzCommandOptions): Promise<number> {
   const target = fuzzTarget(targetName);
   if (!isModelName(options.model)) throw usageError(`unknown model '${options.model}' (models: ${modelNames.join(', ')})`);
@@ -67,9 +98,11 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
   const pmemMode = process.env.PMEM_MODE ?? '';
   const out = process.stdout;
   const tty = process.stderr.isTTY === true;
+  const startedAt = new Date().toISOString();
+  const dir = path.resolve(options.output);
 
   out.write(`fuzz ${target.name}: ${options.runs} runs of up to ${options.ops} operations, model ${model}, seed ${seed}\n`);
-  const result = await runFuzz({
+  const caseOptions: FuzzOptions = {
     target,
     runs: options.runs,
     maxOps: options.ops,
@@ -88,12 +121,15 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
           process.stderr.write(`\r\x1b[K${shrinking ? 'shrinking' : 'checking'}: ${cases} case${cases === 1 ? '' : 's'}${failed ? ' (failed)' : ''}`);
         }
       : undefined,
-  }).finally(() => {
+  };
+  const result = await runFuzz(caseOptions).finally(() => {
     if (tty) process.stderr.write('\r\x1b[K');
   });
+  const fuzzRecord: FuzzRecord = { target: target.name, model: model as ModelName, runs: options.runs, cases: result.cases, maxOps: options.ops, seed };
 
   if (!result.counterexample) {
     out.write(`no failure in ${result.runs} cases (seed ${seed})\n`);
+    writeFuzzReports(fuzzResults(options, fuzzRecord, startedAt, caseOptions), dir);
     return ExitCode.Ok;
   }
 
@@ -124,12 +160,26 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
     fastCheck: { seed, path: fcPath, runs: options.runs, maxOps: options.ops },
     failure: replayFailure(failure),
   };
-  const dir = path.resolve(options.output);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `fuzz-${target.name}-${seed}.json`);
   fs.writeFileSync(file, serializeReplay(replay));
   const shown = path.relative(process.cwd(), file) || file;
-  out.write(`replay file: ${shown}  (run it again: pmfit replay ${shellQuote(shown)})\n`);
-  out.write(`fast-check: seed ${seed}, path ${fcPath}; repeat: ${repeatCommand(target.name, options, seed, fcPath)}\n`);
+  const replayCommand = `pmfit replay ${shellQuote(shown)}`;
+  const repeat = repeatCommand(target.name, options, seed, fcPath);
+  out.write(`replay file: ${shown}  (run it again: ${replayCommand})\n`);
+  out.write(`fast-check: seed ${seed}, path ${fcPath}; repeat: ${repeat}\n`);
+
+  // The shrunk case once more, its check collated and explained for the report.
+  const explained = await runCase(target, fuzzCase, { ...caseOptions, explain: true });
+  for (const group of explained.run?.groups ?? []) {
+    if (group.violation && failure.stage === 'crash' && group.example.k === failure.k) group.example.reproduce = replayCommand;
+  }
+  fuzzRecord.counterexample = {
+    ops: fuzzCase.ops.map((op) => target.showOp(op)),
+    failure: formatCaseFailure(target, fuzzCase, report, model),
+    replay: replayCommand,
+    repeat,
+  };
+  writeFuzzReports(fuzzResults(options, fuzzRecord, startedAt, caseOptions, explained), dir);
   return ExitCode.Violations;
 }
