@@ -21,6 +21,7 @@ import { FuzzOptions, runFuzz } from '../../fuzz/run-fuzz';
 import { fuzzTarget } from '../../fuzz/targets';
 import { DEFAULT_MAX_STATES, DEFAULT_SEED, isModelName, ModelName, modelNames } from '../../persistency/model';
 import { FuzzRecord, Results, RESULTS_SCHEMA, RESULTS_VERSION } from '../../results/schema';
+import { githubAnnotations } from '../../report/github-annotations';
 import { writeReports } from '../../report/write-reports';
 
 export interface FuzzCommandOptions {
@@ -78,11 +79,15 @@ function fuzzResults(options: FuzzCommandOptions, fuzzRecord: FuzzRecord, starte
   };
 }
 
-/** writeFuzzReports -- the reports into DIR, and a line saying where. */
+/** writeFuzzReports -- the reports into DIR, a line saying where, and on
+ *  GitHub Actions an annotation per explained violation. */
 function writeFuzzReports(results: Results, dir: string): void {
   const written = writeReports(results, dir);
   const shown = (file: string): string => path.relative(process.cwd(), file) || file;
   process.stdout.write(`reports: ${shown(written.html)}, ${shown(written.json)}, ${shown(written.junit)}\n`);
+  if (process.env.GITHUB_ACTIONS === 'true') {
+    for (const line of githubAnnotations(results)) process.stdout.write(`${line}\n`);
+  }
 }
 
 export async function fuzz(targetName: string, options: FuzzCommandOptions): Promise<number> {
