@@ -46,7 +46,7 @@ import * as path from 'path';
 import { treeSpec } from '../targets/tree/spec';
 import { builtProgram } from '../harness/_internals/paths';
 import { tempDir } from '../harness/_internals/temp-root';
-import type { SpecCommand, TargetSpec } from '../harness/check/spec';
+import type { CheckedSpec, SpecCommand } from '../harness/check/spec';
 import type { ModelName } from '../harness/persistency/model';
 import { compareFlushed, compareSequential, Comparison } from './allcounts/compare';
 import { OriginalMode, OriginalResult, runOriginal } from './allcounts/original';
@@ -203,7 +203,7 @@ function loadAverage(): string {
 /** snapshotSpec -- the tree spec with its program copied to a private
  *  directory first: both methods then run the very same binary for the whole
  *  bench, even if build/Release is rebuilt meanwhile (a shared machine). */
-function snapshotSpec(): TargetSpec {
+function snapshotSpec(): CheckedSpec {
   const spec = treeSpec(WORDS);
   const built = builtProgram('tree');
   if (!fs.existsSync(built)) throw new Error(`${built} is missing: run npm run build`);

@@ -32,7 +32,7 @@ import { tempDir, tempPath } from '../../harness/_internals/temp-root';
 import { OpWindows, Region } from '../../harness/check/allowed-states';
 import { recoveryVerdict } from '../../harness/check/recovery-verdict';
 import { runCommands } from '../../harness/check/run-commands';
-import type { TargetSpec } from '../../harness/check/spec';
+import type { CheckedSpec, TargetSpec } from '../../harness/check/spec';
 import type { Verdict } from '../../harness/check/verdict';
 import { hashImages } from '../../harness/image/line-hash';
 import { substitute } from '../../harness/pipeline/substitute';
@@ -53,7 +53,7 @@ export interface PointResult {
 }
 
 export interface OriginalOptions {
-  spec: TargetSpec;
+  spec: CheckedSpec;
   mode: OriginalMode;
   timeoutMs: number;
   /** Wall-time budget for the crash-point loop; beyond it, a sample. */
@@ -121,7 +121,7 @@ function workloadEnv(spec: TargetSpec, mode: OriginalMode): NodeJS.ProcessEnv {
 /** recoverAndCheck -- the same classification as pmfit's runner: a recovery that
  *  crashes, times out or exits non-zero, or a missing PM file, is a
  *  violation; otherwise the spec's check with the window's allowed states. */
-async function recoverAndCheck(spec: TargetSpec, dir: string, allowed: unknown[], timeoutMs: number): Promise<Verdict> {
+async function recoverAndCheck(spec: CheckedSpec, dir: string, allowed: unknown[], timeoutMs: number): Promise<Verdict> {
   const outcome = await runCommands(spec.recover, dir, { timeoutMs, env: spec.env, files: spec.pmFiles });
   if (outcome.kind !== 'ok') return recoveryVerdict(outcome);
   const files: Buffer[] = [];

@@ -4,7 +4,7 @@
 // and pool creation need.
 
 import { shellQuote } from '../../harness/_internals/shell-words';
-import type { CheckInput, TargetSpec } from '../../harness/check/spec';
+import type { CheckedSpec, CheckInput } from '../../harness/check/spec';
 import { readPool, SIGNATURE } from '../../targets/alloc/pool';
 import { allocSpec, DEFAULT_OPS } from '../../targets/alloc/spec';
 import { DEFAULT_WORDS, treeSpec } from '../../targets/tree/spec';
@@ -17,7 +17,7 @@ export interface Scenario {
   program: ProgramName;
   description: string;
   /** The spec, running PROGRAM (a path) with PMEM_MODE=MODE. */
-  spec(program: string, mode: PmemMode): TargetSpec;
+  spec(program: string, mode: PmemMode): CheckedSpec;
 }
 
 /** Offset of the count of the first node of a fresh tree pool: the first
@@ -45,7 +45,7 @@ export const NO_POOL = 'no pool';
  *  end of creation. Recovery runs only on a file that carries the signature,
  *  as an application that finds no pool would create it again (alloc_map
  *  rejects such a file). */
-function creating(base: TargetSpec, program: string): TargetSpec {
+function creating(base: CheckedSpec, program: string): CheckedSpec {
   return {
     ...base,
     setup: [],

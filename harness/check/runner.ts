@@ -5,23 +5,26 @@
 // state's image in that window:
 //
 // 1. Recovery runs once per distinct image (content hash): the image is
-//    written into a fresh temporary directory under the spec's pmFiles names,
-//    the spec's recovery commands run there, the recovered files are read
-//    back and the directory is removed at once. The user's files are never
+//    written into a fresh temporary directory under the spec's pmFiles names
+//    (sparse for a large file, image-patch.ts), the spec's recovery commands
+//    run there, the recovered files are read back when the spec has a check
+//    and the directory is removed at once. The user's files are never
 //    touched. A recovery that crashes, times out, exits non-zero or removes a
 //    PM file is a violation in every window.
 // 2. The spec's check runs once per (image, window) on the recovered files,
 //    with the reference states the window allows; messages → 'invariant'.
+//    Without a check, a recovery that succeeds is the whole verdict.
 //
 // What is known about images lives in a RecoveryCache that the caller may
 // share between models of one run (recovered files in a byte-bounded LRU: an
 // evicted image met again is recovered again).
 //
 // Recoveries run concurrently (one per CPU by default). A state's image must
-// be materialized before the model's generator advances, so it is taken
-// eagerly into the job; the number and bytes of images waiting for or under
-// recovery are bounded, and the generator is not advanced while the bound is
-// reached (backpressure), so memory stays bounded on long traces.
+// be taken (as a patch of the base) before the model's generator advances,
+// so it is taken eagerly into the job; the number of images waiting for or
+// under recovery and the bytes their patches hold are bounded, and the
+// generator is not advanced while the bound is reached (backpressure), so
+// memory stays bounded on long traces.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -29,6 +32,7 @@ import * as path from 'path';
 import { PmfitError } from '../_internals/errors';
 import { throwIfInterrupted } from '../_internals/interrupt';
 import { tempDir } from '../_internals/temp-root';
+import type { ImagePatch } from '../image/image-patch';
 import type { CrashGroup, CrashState } from '../persistency/model';
 import { OpWindow, OpWindows, Region } from './allowed-states';
 import { Recovered, RecoveryCache, RecoveryResult } from './recovery-cache';
@@ -57,7 +61,7 @@ export interface CheckCrashStatesInput {
   cache?: RecoveryCache;
   /** Images waiting for or under recovery (default 2 × jobs). */
   maxInFlightImages?: number;
-  /** Bytes of those images (default 256 MiB; one image is always allowed). */
+  /** Bytes their patches hold (default 256 MiB; one image is always allowed). */
   maxInFlightBytes?: number;
   /** N + 1, the number of crash points, if known (passed to onProgress). */
   crashPoints?: number;
@@ -161,7 +165,7 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
       });
   };
 
-  const recover = async (images: Uint8Array[]): Promise<RecoveryResult> => {
+  const recover = async (image: ImagePatch): Promise<RecoveryResult> => {
     recoveryRuns += 1;
     cache.recoveryRuns += 1;
     const dir = tempDir('image');
@@ -169,7 +173,7 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
       for (let i = 0; i < spec.pmFiles.length; i += 1) {
         const file = path.join(dir, spec.pmFiles[i]);
         await fs.promises.mkdir(path.dirname(file), { recursive: true });
-        await fs.promises.writeFile(file, images[i]);
+        await image.writeFile(i, file);
       }
       const outcome = await runCommands(spec.recover, dir, {
         timeoutMs,
@@ -181,7 +185,9 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
       const missing: string[] = [];
       for (const name of spec.pmFiles) {
         try {
-          files.push(await fs.promises.readFile(path.join(dir, name)));
+          const file = path.join(dir, name);
+          if (spec.check) files.push(await fs.promises.readFile(file));
+          else await fs.promises.access(file);
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
           missing.push(`PM file ${name} is missing after recovery`);
@@ -197,9 +203,9 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
     }
   };
 
-  const startRecovery = (hash: string, images: Uint8Array[], bytes: number): Promise<RecoveryResult> => {
+  const startRecovery = (hash: string, image: ImagePatch, bytes: number): Promise<RecoveryResult> => {
     const promise = pool
-      .run(() => recover(images))
+      .run(() => recover(image))
       .then((result) => {
         if (result.kind === 'failed') cache.failures.set(hash, result.verdict);
         else cache.putRecovered(hash, result.recovered);
@@ -214,6 +220,7 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
   };
 
   const check = (recovered: Recovered, window: OpWindow): Verdict => {
+    if (!spec.check) return { kind: 'ok' };
     checks += 1;
     cache.checks += 1;
     let failed: string[];
@@ -249,15 +256,15 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
       const started = cache.inflight.get(hash);
       if (started) recovery = started;
       else {
-        const images = state.materialize();
-        if (images.length !== spec.pmFiles.length) {
+        const image = state.patch();
+        if (image.fileCount !== spec.pmFiles.length) {
           throw new PmfitError(
-            `target ${spec.name} names ${spec.pmFiles.length} PM files but the crash state has ${images.length} images`,
+            `target ${spec.name} names ${spec.pmFiles.length} PM files but the crash state has ${image.fileCount} images`,
           );
         }
-        const bytes = images.reduce((sum, image) => sum + image.byteLength, 0);
+        const bytes = image.patchBytes;
         budget.take(bytes);
-        recovery = startRecovery(hash, images, bytes);
+        recovery = startRecovery(hash, image, bytes);
       }
     }
     const verdict = recovery

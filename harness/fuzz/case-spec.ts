@@ -13,12 +13,12 @@
 // crash images that recover to the same few states cost one continuation
 // each. `final` rides along in the pairs for it.
 
-import type { TargetSpec } from '../check/spec';
+import type { CheckedSpec } from '../check/spec';
 import type { CasePlan, StatePair } from './case-plan';
 import type { AnyFuzzTarget } from './fuzz-target';
 
 /** caseSpec -- the spec of one planned case (see the header). */
-export function caseSpec(target: AnyFuzzTarget, plan: CasePlan, env: Record<string, string>): TargetSpec {
+export function caseSpec(target: AnyFuzzTarget, plan: CasePlan, env: Record<string, string>): CheckedSpec {
   const base = target.baseSpec(env);
   return {
     name: target.name,
@@ -36,7 +36,7 @@ export function caseSpec(target: AnyFuzzTarget, plan: CasePlan, env: Record<stri
 
 /** matchingPairs -- the pairs whose `now` the recovered files equal, by the
  *  target spec's own check. */
-export function matchingPairs(base: TargetSpec, files: Buffer[], recoveryOutput: string, pairs: readonly StatePair[]): StatePair[] {
+export function matchingPairs(base: CheckedSpec, files: Buffer[], recoveryOutput: string, pairs: readonly StatePair[]): StatePair[] {
   return pairs.filter((pair) => {
     try {
       return base.check({ files, recoveryOutput, allowed: [pair.now] }).length === 0;

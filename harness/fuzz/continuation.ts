@@ -28,7 +28,7 @@ import type { OpWindows } from '../check/allowed-states';
 import { recoveryVerdict } from '../check/recovery-verdict';
 import { runCommands } from '../check/run-commands';
 import type { CrashOutcome, RecoveryCache } from '../check/runner';
-import type { TargetSpec } from '../check/spec';
+import type { CheckedSpec } from '../check/spec';
 import type { Verdict } from '../check/verdict';
 import { WorkerPool } from '../check/worker-pool';
 import type { CasePlan, StatePair } from './case-plan';
@@ -36,7 +36,7 @@ import { matchingPairs } from './case-spec';
 
 export interface ContinuationInput {
   /** The target's own spec (pmFiles, recover, check, env). */
-  base: TargetSpec;
+  base: CheckedSpec;
   plan: CasePlan;
   /** The first stage's outcomes; only consistent ones are continued. */
   outcomes: readonly CrashOutcome[];

@@ -18,7 +18,7 @@
 // compares recovered data with (TargetSpec.states).
 
 import type * as fc from 'fast-check';
-import type { Command, ModelState, TargetSpec } from '../check/spec';
+import type { CheckedSpec, Command, ModelState } from '../check/spec';
 
 export interface FuzzTarget<Op, State> {
   /** Name on the command line and in replay files (tree, tree_broken, ...). */
@@ -26,7 +26,7 @@ export interface FuzzTarget<Op, State> {
   /** The target's spec for `env` with no workload of its own: its pmFiles,
    *  setup (a fresh, small pool), recover commands, check and expectation
    *  are used; workload and states are replaced per case. */
-  baseSpec(env: Record<string, string>): TargetSpec;
+  baseSpec(env: Record<string, string>): CheckedSpec;
   /** Valid sequences of at most maxOps operations (at least one). */
   ops(maxOps: number): fc.Arbitrary<Op[]>;
   /** Can `next` run in the same invocation right after `previous`? */

@@ -8,7 +8,12 @@
 // and each change subtracts the old line's hash and adds the new one.
 
 import { LINE } from '../trace/event';
+import { ImagePatch } from './image-patch';
 import { HashLanes, addLanes, hashFileInto, hashLine, lanesToString, lineCount, newLanes, subLanes } from './line-hash';
+
+/** EXTENT -- the unit in which a base is written out: an all-zero extent
+ *  becomes a hole in the file (image-patch.ts). */
+export const EXTENT = 64 * 1024;
 
 /** BaseImage -- the initial images, shared read-only by every ImageSet built
  *  on them, with their hash computed once on first use. The caller must not
@@ -16,9 +21,23 @@ import { HashLanes, addLanes, hashFileInto, hashLine, lanesToString, lineCount, 
 export class BaseImage {
   readonly files: readonly Uint8Array[];
   private lanes: HashLanes | undefined;
+  private readonly nonZero: Array<Array<[number, number]> | undefined> = [];
+  private static readonly shared = new WeakMap<readonly Uint8Array[], BaseImage>();
 
   constructor(files: readonly Uint8Array[]) {
     this.files = files;
+  }
+
+  /** of -- the one BaseImage of these arrays, so that every walk over one
+   *  trace's images (one per model, and more to explain groups) shares its
+   *  hash and extents instead of computing them over a large file again. */
+  static of(files: readonly Uint8Array[]): BaseImage {
+    let base = BaseImage.shared.get(files);
+    if (!base) {
+      base = new BaseImage(files);
+      BaseImage.shared.set(files, base);
+    }
+    return base;
   }
 
   /** hashLanes -- the base's hash (do not modify the returned lanes). */
@@ -29,6 +48,27 @@ export class BaseImage {
       this.lanes = sum;
     }
     return this.lanes;
+  }
+
+  /** extents -- the [start, end) byte ranges of a file that hold a non-zero
+   *  byte, in EXTENT steps, adjacent ones merged; found once per file. */
+  extents(fileId: number): Array<[number, number]> {
+    let found = this.nonZero[fileId];
+    if (!found) {
+      const image = this.files[fileId];
+      const bytes = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
+      const zeros = Buffer.alloc(EXTENT);
+      found = [];
+      for (let start = 0; start < bytes.length; start += EXTENT) {
+        const end = Math.min(start + EXTENT, bytes.length);
+        if (bytes.compare(zeros, 0, end - start, start, end) === 0) continue;
+        const last = found[found.length - 1];
+        if (last && last[1] === start) last[1] = end;
+        else found.push([start, end]);
+      }
+      this.nonZero[fileId] = found;
+    }
+    return found;
   }
 }
 
@@ -160,13 +200,9 @@ export class ImageSet {
     return lanesToString(this.hashLanes());
   }
 
-  /** materialize -- fresh copies of every file's current image. */
-  materialize(): Uint8Array[] {
-    return this.base.files.map((image, fileId) => {
-      const out = new Uint8Array(image.length);
-      out.set(image);
-      for (const [line, bytes] of this.changed[fileId]) out.set(bytes, line * LINE);
-      return out;
-    });
+  /** patch -- the current image set as a patch of the base (the changed
+   *  lines copied, so later changes here do not reach it). */
+  patch(): ImagePatch {
+    return new ImagePatch(this.base, this.changed.map((lines) => new Map([...lines].map(([line, bytes]) => [line, Uint8Array.from(bytes)]))));
   }
 }

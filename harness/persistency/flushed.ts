@@ -78,9 +78,9 @@ export class FlushedMachine implements ModelMachine {
     const durable = this.durable;
     return [{
       hash: durable.hash(),
-      materialize: () => {
+      patch: () => {
         lease.check();
-        return durable.materialize();
+        return durable.patch();
       },
       describe: () => {
         lease.check();
@@ -114,5 +114,5 @@ export class FlushedMachine implements ModelMachine {
 
 /** flushedCrashStates -- one state per crash point: each line as of its last flush or write syscall. */
 export function flushedCrashStates(trace: PersistencyTrace): Generator<CrashGroup, void, undefined> {
-  return walkGroups(trace, new FlushedMachine(new BaseImage(trace.images)));
+  return walkGroups(trace, new FlushedMachine(BaseImage.of(trace.images)));
 }

@@ -31,7 +31,7 @@ export function isModelName(name: string): name is ModelName {
 
 /**
  * crashStates -- the crash-state groups of `trace` under `model`: consecutive
- * groups covering crash points 0..N. A state's materialize() / describe() are
+ * groups covering crash points 0..N. A state's patch() / describe() are
  * valid until the generator is advanced.
  */
 export function crashStates(model: ModelName, trace: PersistencyTrace, options?: CrashStateOptions):

@@ -366,13 +366,13 @@ export class Px86Machine implements ModelMachine {
   private state(lease: Lease, hash: string, pick: Pick): CrashState {
     return {
       hash,
-      materialize: () => {
+      patch: () => {
         lease.check();
-        const files = this.guaranteed.materialize();
+        const patch = this.guaranteed.patch();
         this.forEachChoice(pick, (entry, version) => {
-          if (version > 0) files[entry.fileId].set(entry.versions[version].bytes, entry.line * LINE);
+          if (version > 0) patch.setLine(entry.fileId, entry.line, entry.versions[version].bytes);
         });
-        return files;
+        return patch;
       },
       describe: () => {
         lease.check();
@@ -402,5 +402,5 @@ export class Px86Machine implements ModelMachine {
 /** px86CrashStates -- per crash point, the states a power failure on x86 with ADR can leave. */
 export function px86CrashStates(trace: PersistencyTrace, options?: CrashStateOptions | ResolvedCrashStateOptions):
   Generator<CrashGroup, void, undefined> {
-  return walkGroups(trace, new Px86Machine(new BaseImage(trace.images), resolveOptions(options)));
+  return walkGroups(trace, new Px86Machine(BaseImage.of(trace.images), resolveOptions(options)));
 }

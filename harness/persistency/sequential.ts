@@ -32,9 +32,9 @@ export class SequentialMachine implements ModelMachine {
     const image = this.image;
     return [{
       hash: image.hash(),
-      materialize: () => {
+      patch: () => {
         lease.check();
-        return image.materialize();
+        return image.patch();
       },
       describe: () => {
         lease.check();
@@ -46,5 +46,5 @@ export class SequentialMachine implements ModelMachine {
 
 /** sequentialCrashStates -- one state per crash point: every PM write up to k. */
 export function sequentialCrashStates(trace: PersistencyTrace): Generator<CrashGroup, void, undefined> {
-  return walkGroups(trace, new SequentialMachine(new BaseImage(trace.images)));
+  return walkGroups(trace, new SequentialMachine(BaseImage.of(trace.images)));
 }

@@ -1,5 +1,6 @@
 // types -- what the persistency models read and what they produce.
 
+import type { ImagePatch } from '../image/image-patch';
 import { TraceEvent } from '../trace/event';
 
 /** The part of a recorded run that the persistency models read. */
@@ -27,15 +28,15 @@ export interface LineChoice {
 }
 
 /**
- * One image set a crash can leave. `materialize` and `describe` read the
- * model's state as it is when the group holding this state is yielded: call
- * them before asking the generator for the next group (after that they throw).
+ * One image set a crash can leave. `patch` and `describe` read the model's
+ * state as it is when the group holding this state is yielded: call them
+ * before asking the generator for the next group (after that they throw).
  */
 export interface CrashState {
   /** Content hash of the whole image set (32 hex digits, line-hash.ts). */
   readonly hash: string;
-  /** Fresh copies of each PM file's image, by file id. */
-  materialize(): Uint8Array[];
+  /** The image set, as the base plus its own copies of the lines that differ. */
+  patch(): ImagePatch;
   /** px86: the version each unsettled line took, by file id and offset;
    *  empty for the other models and when no line is unsettled. */
   describe(): LineChoice[];

@@ -7,7 +7,7 @@
 // model's crash states (ModelMachine.affects); events that cannot (a fence in
 // the sequential model, a store in the flushed one) are applied inside the
 // open group. Because the group is yielded before that event is applied, its
-// states' materialize() and describe() still see the right model state until
+// states' patch() and describe() still see the right model state until
 // the consumer asks for the next group; after that they throw (a Lease
 // per group marks them stale) rather than return another point's image.
 
@@ -25,7 +25,7 @@ export class Lease {
   /** check -- throw when the group's generator has moved on. */
   check(): void {
     if (!this.live) {
-      throw new Error('crash state read after its generator moved on: materialize() and describe() are valid only until the next group is requested');
+      throw new Error('crash state read after its generator moved on: patch() and describe() are valid only until the next group is requested');
     }
   }
 }
@@ -38,7 +38,7 @@ export interface ModelMachine {
   apply(event: TraceEvent): void;
   /** The crash states of the current model state; `first` is the first crash
    *  point of the group they are for (px86 seeds its selection with it).
-   *  Their materialize() and describe() call lease.check() first. */
+   *  Their patch() and describe() call lease.check() first. */
   states(first: number, lease: Lease): CrashState[];
 }
 

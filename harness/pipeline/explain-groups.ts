@@ -15,6 +15,7 @@ import { tempDir } from '../_internals/temp-root';
 import { runCommands } from '../check/run-commands';
 import type { TargetSpec } from '../check/spec';
 import { sourceLines } from '../elf/source-line';
+import type { ImagePatch } from '../image/image-patch';
 import { crashStates, CrashState, ModelName } from '../persistency/model';
 import type { InstructionSite, LineDiff, RunResult } from '../results/schema';
 import { decodeInstruction } from '../trace/decode';
@@ -121,14 +122,14 @@ function imagesAt(
   model: ModelName,
   examples: { k: number; hash: string }[],
   pick: (state: CrashState, hash: string) => boolean,
-): (Uint8Array[] | undefined)[] {
+): (ImagePatch | undefined)[] {
   const { reader, header } = context;
-  const found: (Uint8Array[] | undefined)[] = examples.map(() => undefined);
+  const found: (ImagePatch | undefined)[] = examples.map(() => undefined);
   const trace = { images: reader.images(), events: { [Symbol.iterator]: () => reader.events() }, instructions: header.instructions };
   for (const group of crashStates(model, trace, { maxStates: Math.max(2, context.maxStates), seed: context.seed })) {
     examples.forEach((example, i) => {
       if (found[i] || example.k < group.first || example.k > group.last) return;
-      found[i] = group.states.find((state) => pick(state, example.hash))?.materialize();
+      found[i] = group.states.find((state) => pick(state, example.hash))?.patch();
     });
     if (found.every(Boolean)) break;
   }
@@ -136,17 +137,21 @@ function imagesAt(
 }
 
 /** differingLines -- the image's lines that differ from the durable image
- *  (px86's all-oldest state: every line at its last guaranteed version). */
-function differingLines(context: ExplainContext, image: Uint8Array[], durable: Uint8Array[]): LineDiff[] {
+ *  (px86's all-oldest state: every line at its last guaranteed version).
+ *  Both are patches of the trace's initial images, so only the lines either
+ *  patch holds can differ. */
+function differingLines(context: ExplainContext, image: ImagePatch, durable: ImagePatch): LineDiff[] {
   const diffs: LineDiff[] = [];
-  image.forEach((file, fileId) => {
-    for (let offset = 0; offset < file.length && diffs.length < MAX_LINES; offset += LINE) {
-      const now = file.subarray(offset, offset + LINE);
-      const then = durable[fileId].subarray(offset, offset + LINE);
+  for (let fileId = 0; fileId < image.fileCount; fileId++) {
+    const lines = [...new Set([...image.patchedLines(fileId), ...durable.patchedLines(fileId)])].sort((a, b) => a - b);
+    for (const line of lines) {
+      if (diffs.length >= MAX_LINES) break;
+      const now = image.line(fileId, line);
+      const then = durable.line(fileId, line);
       if (!Buffer.from(now).equals(Buffer.from(then))) {
-        diffs.push({ file: context.spec.pmFiles[fileId] ?? context.header.files[fileId].path, offset, durable: hex(then), image: hex(now) });
+        diffs.push({ file: context.spec.pmFiles[fileId] ?? context.header.files[fileId].path, offset: line * LINE, durable: hex(then), image: hex(now) });
       }
     }
-  });
+  }
   return diffs;
 }

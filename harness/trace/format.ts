@@ -19,6 +19,9 @@ import * as fs from 'fs';
 import { isNoSpace, NoSpaceError, usageError } from '../_internals/errors';
 import { EventKind, NO_FILE, TraceEvent } from './event';
 
+/** Bytes of an initial image read at a time (TraceReader.readSparse). */
+const SPARSE_CHUNK = 1 << 20;
+
 export const TRACE_MAGIC = 'PMFITTRC';
 export const TRACE_END = 'PMFITEND';
 export const TRACE_VERSION = 1;
@@ -229,6 +232,7 @@ function headerProblem(header: unknown): string | undefined {
 export class TraceReader {
   readonly header: TraceHeader;
   private readonly eventsOffset: number;
+  private initial: Uint8Array[] | undefined;
   private readonly eventsEnd: number;
 
   private constructor(readonly path: string, private readonly fd: number, size: number) {
@@ -278,14 +282,18 @@ export class TraceReader {
     }
   }
 
-  /** images -- the PM files' content when the first region began. */
+  /** images -- the PM files' content when the first region began; read
+   *  once, the same arrays on every call (do not modify them). */
   images(): Uint8Array[] {
-    let at = PREAMBLE_SIZE;
-    return this.header.files.map((file) => {
-      const image = this.read(at, file.size);
-      at += file.size;
-      return image;
-    });
+    if (!this.initial) {
+      let at = PREAMBLE_SIZE;
+      this.initial = this.header.files.map((file) => {
+        const image = this.readSparse(at, file.size);
+        at += file.size;
+        return image;
+      });
+    }
+    return this.initial;
   }
 
   /** events -- the records in order, checked one by one. */
@@ -340,6 +348,26 @@ export class TraceReader {
 
   close(): void {
     fs.closeSync(this.fd);
+  }
+
+  /**
+   * readSparse -- read() for a large image: a chunk at a time, copying only
+   * chunks that hold a non-zero byte. A fresh Buffer.alloc of this size is
+   * zero pages the kernel has not backed yet, so a mostly-zero 1 GiB image
+   * costs the memory of its non-zero part.
+   */
+  private readSparse(position: number, length: number): Buffer {
+    const image = Buffer.alloc(length);
+    const chunk = Buffer.allocUnsafe(Math.min(length, SPARSE_CHUNK));
+    const zeros = Buffer.alloc(chunk.length);
+    for (let done = 0; done < length;) {
+      const want = Math.min(chunk.length, length - done);
+      const read = fs.readSync(this.fd, chunk, 0, want, position + done);
+      if (read === 0) throw usageError(`${this.path}: not a valid pmfit trace (truncated)`);
+      if (chunk.compare(zeros, 0, read, 0, read) !== 0) chunk.copy(image, done, 0, read);
+      done += read;
+    }
+    return image;
   }
 
   private read(position: number, length: number): Buffer {

@@ -4,7 +4,7 @@
 // the reference list before or after the interrupted OP.
 
 import { builtProgram } from '../../harness/_internals/paths';
-import type { CheckInput, TargetSpec } from '../../harness/check/spec';
+import type { CheckedSpec, CheckInput } from '../../harness/check/spec';
 import { handleViolations, liveHandles, poolViolations, readPool } from './pool';
 
 /** Reserves that split clumps, activations that use all three pending
@@ -32,7 +32,7 @@ export function referenceStates(ops: string[]): LiveBlocks[] {
 
 /** options.program: path of the alloc binary to run (default: the built one;
  *  bench/bugs.ts points it at mutants). */
-export function allocSpec(ops: string[] = DEFAULT_OPS, env: Record<string, string> = {}, options: { program?: string } = {}): TargetSpec {
+export function allocSpec(ops: string[] = DEFAULT_OPS, env: Record<string, string> = {}, options: { program?: string } = {}): CheckedSpec {
   const alloc = options.program ?? builtProgram('alloc');
   return {
     name: 'alloc',

@@ -4,7 +4,7 @@
 // after the interrupted append, which fails for a torn string.
 
 import { builtProgram } from '../../harness/_internals/paths';
-import type { CheckInput, TargetSpec } from '../../harness/check/spec';
+import type { CheckedSpec, CheckInput } from '../../harness/check/spec';
 import { readStrings } from './strings-file';
 
 /** The original demo: a short string, one longer than a cache line, another short one. */
@@ -14,7 +14,7 @@ export const DEFAULT_STRINGS = [
   'short2',
 ];
 
-export function basicSpec(strings: string[] = DEFAULT_STRINGS, env: Record<string, string> = {}): TargetSpec {
+export function basicSpec(strings: string[] = DEFAULT_STRINGS, env: Record<string, string> = {}): CheckedSpec {
   const basic = builtProgram('basic');
   return {
     name: 'basic',

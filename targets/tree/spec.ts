@@ -4,7 +4,7 @@
 // multiset before or after the interrupted insert.
 
 import { builtProgram } from '../../harness/_internals/paths';
-import type { CheckInput, TargetSpec } from '../../harness/check/spec';
+import type { CheckedSpec, CheckInput } from '../../harness/check/spec';
 import { treeViolations, treeWords } from './tree-file';
 
 /** Four new words, then an insert of an existing one (a count update). */
@@ -28,7 +28,7 @@ function canonical(counts: WordCounts): string {
 
 /** options.path: path of the binary to run instead of the built program
  *  named options.program (bench/bugs.ts points it at mutants). */
-export function treeSpec(words: string[] = DEFAULT_WORDS, options: { program?: string; path?: string; env?: Record<string, string> } = {}): TargetSpec {
+export function treeSpec(words: string[] = DEFAULT_WORDS, options: { program?: string; path?: string; env?: Record<string, string> } = {}): CheckedSpec {
   const tree = options.path ?? builtProgram(options.program ?? 'tree');
   return {
     name: options.program ?? 'tree',

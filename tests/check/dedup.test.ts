@@ -10,7 +10,7 @@ import { RecoveryCache } from '../../harness/check/recovery-cache';
 import { checkCrashStates } from '../../harness/check/runner';
 import type { CheckInput } from '../../harness/check/spec';
 import type { CrashGroup, CrashState } from '../../harness/persistency/model';
-import { StateLog, group, makeSpec, state } from './helpers';
+import { StateLog, group, makeSpec, state, wholeImage } from './helpers';
 
 let scratch: string;
 let counter: string;
@@ -160,11 +160,11 @@ test('states are materialized before the generator advances, and images in fligh
       };
       const st: CrashState = {
         hash: `h${k}`,
-        materialize: () => {
+        patch: () => {
           valid();
           const done = recoveries().length;
           if (done < k - maxInFlightImages + 1) lagging.push(`group ${k}: only ${done} recoveries done`);
-          return [Buffer.from(`image ${k}`)];
+          return wholeImage([Buffer.from(`image ${k}`)]);
         },
         describe: () => {
           valid();
@@ -197,7 +197,7 @@ test('images are written under the spec pmFiles names, one per file', async () =
     (input) => [`${input.files.map((f) => f.toString()).join('+')} / ${input.recoveryOutput}`],
     { pmFiles: ['meta/log', 'pool2'] },
   );
-  const st: CrashState = { hash: 'two', materialize: () => [Buffer.from('L'), Buffer.from('P')], describe: () => [] };
+  const st: CrashState = { hash: 'two', patch: () => wholeImage([Buffer.from('L'), Buffer.from('P')]), describe: () => [] };
   const report = await checkCrashStates({ groups: [group(0, 0, st)], regions: [], spec });
   expect(report.outcomes[0].verdict).toMatchObject({ kind: 'invariant', failed: ['L+P / LP'] });
 });

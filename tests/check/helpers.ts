@@ -7,6 +7,8 @@ import * as os from 'os';
 import * as path from 'path';
 
 import type { CheckInput, SpecCommand, TargetSpec } from '../../harness/check/spec';
+import { BaseImage } from '../../harness/image/image';
+import { ImagePatch } from '../../harness/image/image-patch';
 import type { CrashGroup, CrashState } from '../../harness/persistency/model';
 
 /** buildPrograms -- compile tests/check/programs/NAME.c into a fresh temp dir. */
@@ -22,13 +24,18 @@ export interface StateLog {
   materialized: string[];
 }
 
+/** wholeImage -- an image set given in full, as a patch with no lines. */
+export function wholeImage(files: Uint8Array[]): ImagePatch {
+  return new ImagePatch(new BaseImage(files), files.map(() => new Map()));
+}
+
 /** state -- a crash state whose single PM file holds `content`. */
 export function state(hash: string, content: string, log?: StateLog): CrashState {
   return {
     hash,
-    materialize: () => {
+    patch: () => {
       log?.materialized.push(hash);
-      return [Buffer.from(content)];
+      return wholeImage([Buffer.from(content)]);
     },
     describe: () => [],
   };

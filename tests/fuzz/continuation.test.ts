@@ -10,7 +10,7 @@ import { shellQuote } from '../../harness/_internals/shell-words';
 import { OpWindows } from '../../harness/check/allowed-states';
 import { RecoveryCache } from '../../harness/check/runner';
 import type { CrashOutcome } from '../../harness/check/runner';
-import type { CheckInput, TargetSpec } from '../../harness/check/spec';
+import type { CheckedSpec, CheckInput } from '../../harness/check/spec';
 import type { CasePlan, StatePair } from '../../harness/fuzz/case-plan';
 import { checkContinuations } from '../../harness/fuzz/continuation';
 
@@ -23,7 +23,7 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 /** A target whose PM file holds a word; the state is the word. */
-const base: TargetSpec = {
+const base: CheckedSpec = {
   name: 'words',
   description: 'a word in a file',
   expect: 'consistent',

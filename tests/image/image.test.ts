@@ -26,11 +26,11 @@ describe('ImageSet', () => {
           naive[fileId].set(data, offset);
           expect(set.hash()).toBe(hashImages(naive));
         }
-        const out = set.materialize();
+        const out = set.patch().toBytes();
         expect(out).toEqual(naive);
         expect(out.every((f) => !Buffer.isBuffer(f))).toBe(true);
         out[0][0] ^= 1;
-        expect(set.materialize()).toEqual(naive);
+        expect(set.patch().toBytes()).toEqual(naive);
         expect(base.map((f) => Uint8Array.from(f))).toEqual(before);
       },
     ));
@@ -47,12 +47,12 @@ describe('ImageSet', () => {
       for (const { offset, data } of clipped) a.write(0, offset, data);
       // b: scribble first, then write the final content line by line, last line first.
       for (const { offset, data } of [...clipped].reverse()) b.write(0, offset, data.map((x) => x ^ 0x5a));
-      const final = a.materialize()[0];
+      const final = a.patch().toBytes()[0];
       for (let line = Math.ceil(image.length / 64) - 1; line >= 0; line--) {
         b.setLine(0, line, final.subarray(line * 64, Math.min(image.length, line * 64 + 64)));
       }
       expect(b.hash()).toBe(a.hash());
-      expect(b.materialize()).toEqual(a.materialize());
+      expect(b.patch().toBytes()).toEqual(a.patch().toBytes());
     }));
   });
 
@@ -66,7 +66,7 @@ describe('ImageSet', () => {
     to.copyLine(from, 0, 1);
     expect(to.line(0, 1)[26]).toBe(1);
     expect([...to.changedLines(0)]).toEqual([1]);
-    expect(to.hash()).toBe(hashImages(from.materialize()));
+    expect(to.hash()).toBe(hashImages(from.patch().toBytes()));
     expect(() => from.hash()).toThrow(/hashed/);
     expect(() => to.setLine(0, 0, new Uint8Array(10))).toThrow(RangeError);
   });

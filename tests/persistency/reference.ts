@@ -61,7 +61,7 @@ export function collect(groups: Iterable<CrashGroup>): Collected[] {
     out.push({
       first: group.first,
       last: group.last,
-      states: group.states.map((s) => ({ hash: s.hash, image: s.materialize(), describe: s.describe() })),
+      states: group.states.map((s) => ({ hash: s.hash, image: s.patch().toBytes(), describe: s.describe() })),
     });
   }
   return out;
