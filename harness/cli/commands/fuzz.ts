@@ -146,7 +146,8 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
   if (report.spec.expect === 'violations') {
     out.write(`(${target.name} is a positive control without crash protection: violations are expected)\n`);
   }
-  for (const line of formatCaseFailure(target, fuzzCase, report, model)) out.write(`${line}\n`);
+  const failureLines = formatCaseFailure(target, fuzzCase, report, model);
+  for (const line of failureLines) out.write(`${line}\n`);
 
   const replay: ReplayFile = {
     format: REPLAY_FORMAT,
@@ -181,7 +182,7 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
   }
   fuzzRecord.counterexample = {
     ops: fuzzCase.ops.map((op) => target.showOp(op)),
-    failure: formatCaseFailure(target, fuzzCase, report, model),
+    failure: failureLines,
     replay: replayCommand,
     repeat,
   };
