@@ -19,7 +19,9 @@
 //       256 MiB.
 //
 // Every recording runs in a child node process (this file with --child), so
-// that its peak RSS (process.resourceUsage().maxRSS) is the recording's own.
+// that its peak RSS is the recording's own: VmHWM of /proc/self/status, the
+// high-water mark of the process's own memory since exec (getrusage's
+// maxRSS also counts the parent's memory at the fork that made it).
 // Builds nothing: run `npm run build` first.
 //
 // Usage: npm run bench:record [-- [--span ITERATIONS] [--long ITERATIONS]
@@ -81,10 +83,17 @@ async function child(request: ChildRequest): Promise<void> {
     events: header.events,
     regions: header.regions.length,
     wallMs,
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    maxRssBytes: peakRssBytes(),
     traceBytes: fs.statSync(request.output).size,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** peakRssBytes -- this process's peak RSS since exec (VmHWM). */
+function peakRssBytes(): number {
+  const kib = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
+  if (kib === undefined) throw new Error('no VmHWM in /proc/self/status');
+  return Number(kib) * 1024;
 }
 
 function recordInChild(request: ChildRequest): ChildResult {

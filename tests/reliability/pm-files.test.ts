@@ -43,8 +43,8 @@ function results(dir: string): Results {
 
 /** withBigFile -- pmfit ARGS in a new directory holding big.pm, a sparse
  *  1 GiB file, and the harness's own peak RSS, written by a preload as the
- *  CLI exits. big.pm is not kept by leftovers: that would put a 1 GiB copy in
- *  this process, and a forked child starts with its parent's peak RSS. */
+ *  CLI exits: VmHWM, its memory's high-water mark since exec (getrusage's
+ *  maxRSS would also count this jest worker's memory when it forked). */
 function withBigFile(name: string, args: string[]): { dir: string; run: SpawnSyncReturns<string>; maxRssBytes: number } {
   const dir = workDir(name);
   const pm = path.join(dir, 'big.pm');
@@ -52,7 +52,8 @@ function withBigFile(name: string, args: string[]): { dir: string; run: SpawnSyn
   fs.truncateSync(pm, 1 << 30);
   const rssFile = path.join(dir, 'maxrss');
   const preload = path.join(dir, 'maxrss.js');
-  fs.writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
+  fs.writeFileSync(preload, `process.on('exit', () => { const fs = require('fs'); `
+    + `fs.writeFileSync(${JSON.stringify(rssFile)}, /^VmHWM:\\s+(\\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]); });\n`);
   const run = spawnSync(process.execPath, ['--require', preload, cliPath, ...args], {
     cwd: dir, env: { ...process.env, ...leftovers.current().env }, encoding: 'utf8', timeout: 120_000,
   });
