@@ -512,31 +512,38 @@ Task::classify(int status)
 	return {WaitKind::Signal, sig};
 }
 
-/* step -- one PTRACE_SINGLESTEP, injecting sig; regs_ fresh when stopped */
-Task::WaitResult
-Task::step(int sig)
+/* request_step -- PTRACE_SINGLESTEP, injecting sig */
+void
+Task::request_step(int sig)
 {
 	/* ESRCH: killed from outside since the last stop; waitpid says so */
 	if (ptrace(PTRACE_SINGLESTEP, pid_, nullptr, (void *)(long)sig) != 0 && errno != ESRCH)
 		throw TaskError(syserr("PTRACE_SINGLESTEP " + std::to_string(pid_), errno));
-	int status;
-	pid_t got;
-	while ((got = waitpid(pid_, &status, __WALL)) != pid_) {
-		if (got < 0 && errno != EINTR)
-			throw TaskError(syserr("waitpid " + std::to_string(pid_), errno));
-	}
+}
+
+/* stopped -- what a waitpid status means, with regs_ fresh when stopped */
+Task::WaitResult
+Task::stopped(int status)
+{
 	WaitResult w = classify(status);
 	if (w.kind != WaitKind::Exited && w.kind != WaitKind::Signaled)
 		get_regs();
 	return w;
 }
 
-/* start_step -- PTRACE_SINGLESTEP, injecting sig, collected by finish_step */
+/* step -- one single step, waited for without a limit */
+Task::WaitResult
+Task::step(int sig)
+{
+	request_step(sig);
+	return stopped(wait_blocking());
+}
+
+/* start_step -- a single step collected by finish_step */
 void
 Task::start_step(int sig)
 {
-	if (ptrace(PTRACE_SINGLESTEP, pid_, nullptr, (void *)(long)sig) != 0 && errno != ESRCH)
-		throw TaskError(syserr("PTRACE_SINGLESTEP " + std::to_string(pid_), errno));
+	request_step(sig);
 	step_in_flight_ = true;
 }
 
@@ -551,9 +558,7 @@ Task::finish_step(WaitResult *w)
 	if (!wait_polling(&status, now_ns() + BLOCKED_SLICE_NS))
 		return false;
 	step_in_flight_ = false;
-	*w = classify(status);
-	if (w->kind != WaitKind::Exited && w->kind != WaitKind::Signaled)
-		get_regs();
+	*w = stopped(status);
 	return true;
 }
 
@@ -562,20 +567,24 @@ Task::finish_step(WaitResult *w)
  * 0f 05, or int 0x80, cd 80)?
  *
  * Count and crash modes decode nothing, so the two bytes are read once per
- * address and remembered. Code rewritten in place at a known address keeps
- * its old answer; a wrong one only chooses the other way of waiting.
+ * address and remembered in a cache of their own (as INSN_SYSCALL, in the
+ * record loop's kind of table: one probe a step). Code rewritten in place at
+ * a known address keeps its old answer; a wrong one only chooses the other
+ * way of waiting.
  */
 bool
 Task::syscall_insn_at(RemotePtr at)
 {
-	auto known = syscall_insns_.find(at.as_int());
-	if (known != syscall_insns_.end())
-		return known->second;
+	const InsnInfo *known = syscall_insns_.find(at.as_int());
+	if (known)
+		return known->flags & INSN_SYSCALL;
 	uint8_t bytes[2] = {0, 0};
 	read_raw(at, bytes, sizeof(bytes));
-	bool is_syscall = (bytes[0] == 0x0f && bytes[1] == 0x05) || (bytes[0] == 0xcd && bytes[1] == 0x80);
-	syscall_insns_.emplace(at.as_int(), is_syscall);
-	return is_syscall;
+	InsnInfo info;
+	if ((bytes[0] == 0x0f && bytes[1] == 0x05) || (bytes[0] == 0xcd && bytes[1] == 0x80))
+		info.flags = INSN_SYSCALL;
+	syscall_insns_.insert(at.as_int(), info);
+	return info.flags & INSN_SYSCALL;
 }
 
 /*

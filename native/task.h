@@ -20,7 +20,6 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "remote_ptr.h"
@@ -222,6 +221,8 @@ private:
 
 	void spawn(const SpawnOptions &options);
 	WaitResult classify(int status);
+	void request_step(int sig);
+	WaitResult stopped(int status);
 	WaitResult step(int sig);
 	void start_step(int sig);
 	bool finish_step(WaitResult *w);
@@ -292,7 +293,7 @@ private:
 	 * stepped with a blocking waitpid, the fast path.
 	 */
 	bool step_in_flight_ = false;
-	std::unordered_map<uint64_t, bool> syscall_insns_; /* count and crash modes */
+	InsnCache syscall_insns_; /* count and crash modes: INSN_SYSCALL or 0 */
 	RemotePtr syscall_insn_;                           /* step_syscall: its address */
 	std::vector<std::vector<uint8_t>> syscall_before_; /* and PM before it (diff) */
 
