@@ -34,7 +34,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildDir } from '../harness/_internals/paths';
-import { recordTrace } from '../harness/trace/record';
+import { recordTrace } from '../harness/record/record';
 import { resolveCommand } from '../harness/tracer/resolve-command';
 import { currentCpu } from '../harness/tracer/current-cpu';
 

@@ -36,7 +36,7 @@ import type { CheckedSpec, TargetSpec } from '../../harness/check/spec';
 import type { Verdict } from '../../harness/check/verdict';
 import { hashImages } from '../../harness/image/line-hash';
 import { substitute } from '../../harness/pipeline/substitute';
-import { recordTrace } from '../../harness/trace/record';
+import { recordTrace } from '../../harness/record/record';
 import { resolveCommand, ResolvedCommand } from '../../harness/tracer/resolve-command';
 import { Tracee } from '../../harness/tracer/tracee';
 

@@ -15,7 +15,7 @@
 //     dropped) they are ignored;
 //   - pmfit crashes the traced workload regions only, never recovery and
 //     never the untraced setup (a PM file must exist when the first region
-//     begins, harness/trace/record.ts).
+//     begins, harness/record/record.ts).
 
 /** EQUIVALENTS -- mutant name → why it is equivalent. */
 export const EQUIVALENTS: Record<string, string> = {

@@ -17,7 +17,7 @@ import { allcounts } from './commands/allcounts';
 import { count } from './commands/count';
 import { fuzz, DEFAULT_FUZZ_OPS, DEFAULT_FUZZ_RUNS } from './commands/fuzz';
 import { replay } from './commands/replay';
-import { fuzzTargetNames } from '../fuzz/targets';
+import { fuzzTargetNames } from '../../targets/fuzz-targets';
 import { crash } from './commands/crash';
 import { record } from './commands/record';
 import { report } from './commands/report';

@@ -18,7 +18,7 @@ import { sourceLines } from '../elf/source-line';
 import type { ImagePatch } from '../image/image-patch';
 import { crashStates, CrashState, ModelName } from '../persistency/model';
 import type { InstructionSite, LineDiff, RunResult } from '../results/schema';
-import { decodeInstruction } from '../trace/decode';
+import { decodeInstruction } from '../record/decode';
 import { LINE } from '../trace/event';
 import type { TraceHeader, TraceReader } from '../trace/format';
 import { formatPtr } from '../tracer/remote-ptr';

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import type { TargetSpec } from '../check/spec';
 import type { TraceHeader } from '../trace/format';
-import { recordTrace } from '../trace/record';
+import { recordTrace } from '../record/record';
 import { resolveCommand } from '../tracer/resolve-command';
 import { substitute } from './substitute';
 

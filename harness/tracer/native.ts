@@ -39,7 +39,7 @@ export const enum BreakpointKind {
   Function = 2,
 }
 
-/** Instruction classification flags, decided by trace/decode.ts. */
+/** Instruction classification flags, decided by record/decode.ts. */
 export const enum InsnFlag {
   NtStore = 1 << 0,
   Clflush = 1 << 1,

@@ -11,7 +11,7 @@ import { fuzz } from '../../harness/cli/commands/fuzz';
 import { replay } from '../../harness/cli/commands/replay';
 import { parseReplay, ReplayFile, serializeReplay } from '../../harness/fuzz/replay-file';
 import { runCase } from '../../harness/fuzz/run-case';
-import { fuzzTarget } from '../../harness/fuzz/targets';
+import { fuzzTarget } from '../../targets/fuzz-targets';
 import { readResults } from '../../harness/report/read-results';
 
 let dir: string;

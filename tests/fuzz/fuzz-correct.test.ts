@@ -8,7 +8,7 @@ import * as path from 'path';
 import { fuzz } from '../../harness/cli/commands/fuzz';
 import { readResults } from '../../harness/report/read-results';
 import { runFuzz } from '../../harness/fuzz/run-fuzz';
-import { fuzzTarget } from '../../harness/fuzz/targets';
+import { fuzzTarget } from '../../targets/fuzz-targets';
 import { defaultConcurrency } from '../../harness/check/worker-pool';
 
 const caseOptions = {

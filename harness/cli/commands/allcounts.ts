@@ -11,7 +11,7 @@ import { defaultConcurrency } from '../../check/worker-pool';
 import type { TargetSpec } from '../../check/spec';
 import { userSpec } from '../../check/user-spec';
 import { isModelName, ModelName, modelNames } from '../../persistency/model';
-import { formatRun, formatSummary } from '../../pipeline/console-report';
+import { formatRun, formatSummary } from '../../report/console-report';
 import { Progress } from '../../pipeline/progress';
 import { runTarget } from '../../pipeline/run-target';
 import { RESULTS_SCHEMA, RESULTS_VERSION, Results, RunResult, TargetRecord } from '../../results/schema';

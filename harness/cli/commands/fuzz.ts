@@ -18,7 +18,7 @@ import { formatCaseFailure, replayFailure } from '../../fuzz/format-failure';
 import { REPLAY_FORMAT, REPLAY_VERSION, ReplayFile, serializeReplay } from '../../fuzz/replay-file';
 import { CaseReport, runCase } from '../../fuzz/run-case';
 import { FuzzOptions, runFuzz } from '../../fuzz/run-fuzz';
-import { fuzzTarget } from '../../fuzz/targets';
+import { fuzzTarget } from '../../../targets/fuzz-targets';
 import { DEFAULT_MAX_STATES, DEFAULT_SEED, isModelName, ModelName, modelNames } from '../../persistency/model';
 import { FuzzRecord, Results, RESULTS_SCHEMA, RESULTS_VERSION } from '../../results/schema';
 import { githubAnnotations } from '../../report/github-annotations';

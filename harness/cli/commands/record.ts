@@ -2,7 +2,7 @@
 
 import * as path from 'path';
 import { usageError } from '../../_internals/errors';
-import { recordTrace } from '../../trace/record';
+import { recordTrace } from '../../record/record';
 import { resolveCommand } from '../../tracer/resolve-command';
 
 export interface RecordCommandOptions {

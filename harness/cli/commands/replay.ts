@@ -14,7 +14,7 @@ import { FuzzCase, FuzzCaseError, planCase } from '../../fuzz/case-plan';
 import { formatCaseFailure, replayFailure, sameFailure } from '../../fuzz/format-failure';
 import { parseReplay, ReplayFailure, ReplayFile, ReplayFileError } from '../../fuzz/replay-file';
 import { runCase } from '../../fuzz/run-case';
-import { fuzzTarget } from '../../fuzz/targets';
+import { fuzzTarget } from '../../../targets/fuzz-targets';
 
 export interface ReplayCommandOptions {
   jobs?: number;

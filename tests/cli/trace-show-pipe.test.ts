@@ -9,8 +9,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { fixture } from '../../fixtures';
-import { cliPath, runPmfit } from '../../helpers/run-pmfit';
+import { fixture } from '../fixtures';
+import { cliPath, runPmfit } from '../helpers/run-pmfit';
 
 let dir: string;
 

@@ -9,9 +9,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { TraceReader } from '../../../harness/trace/format';
-import { fixture } from '../../fixtures';
-import { runPmfit } from '../../helpers/run-pmfit';
+import { TraceReader } from '../../harness/trace/format';
+import { fixture } from '../fixtures';
+import { runPmfit } from '../helpers/run-pmfit';
 
 const PM_SIZE = 4096;
 
@@ -259,7 +259,7 @@ describe('pmfit record: one instruction class per region', () => {
 
 // Known gaps, failing until fixed (see the report): sendfile() is a
 // write-family syscall on the PM file, durable at once (DESIGN.md, "PM" (b)),
-// but harness/trace/syscall-effect.ts does not classify it as a write. With a
+// but harness/record/syscall-effect.ts does not classify it as a write. With a
 // MAP_SHARED mapping the change is only seen by the mapping diff, as a
 // (non-durable) store; with no mapping it is not seen at all.
 describe('pmfit record: write-family syscalls other than write/pwrite', () => {

@@ -16,8 +16,8 @@ import { formatPtr } from '../tracer/remote-ptr';
 import type { ResolvedCommand } from '../tracer/resolve-command';
 import { NoRegionError, Tracee } from '../tracer/tracee';
 import { decodeInstruction } from './decode';
-import { EventKind, LINE, TraceEvent } from './event';
-import { AddressInfo, carriesData, encodeEvent, recordSize, RECORD_HEADER_SIZE, TraceHeader, TraceWriter } from './format';
+import { EventKind, LINE, TraceEvent } from '../trace/event';
+import { AddressInfo, carriesData, encodeEvent, recordSize, RECORD_HEADER_SIZE, TraceHeader, TraceWriter } from '../trace/format';
 import { syscallEffect } from './syscall-effect';
 
 export interface RecordOptions {

@@ -2,11 +2,11 @@
 // tree_broken is tree.c built with -DTREE_BROKEN (links a new node before
 // persisting it): the fuzzer's bug to find.
 
-import { usageError } from '../_internals/errors';
-import { allocFuzz } from '../../targets/alloc/fuzz';
-import { basicFuzz } from '../../targets/basic/fuzz';
-import { treeFuzz } from '../../targets/tree/fuzz';
-import type { AnyFuzzTarget } from './fuzz-target';
+import { usageError } from '../harness/_internals/errors';
+import { allocFuzz } from './alloc/fuzz';
+import { basicFuzz } from './basic/fuzz';
+import { treeFuzz } from './tree/fuzz';
+import type { AnyFuzzTarget } from '../harness/fuzz/fuzz-target';
 
 const factories: Record<string, () => AnyFuzzTarget> = {
   basic: basicFuzz,

@@ -2,7 +2,7 @@
 // (`as` + `objdump -d -M intel`); each case names its source line.
 
 import fc from 'fast-check';
-import { decodeInstruction } from '../../harness/trace/decode';
+import { decodeInstruction } from '../../harness/record/decode';
 import { InsnFlag, NativeMemOperand, Reg, Seg } from '../../harness/tracer/native';
 
 const AT = 0x401000;
