@@ -8,8 +8,6 @@ export const enum ExitCode {
   Ok = 0,
   Violations = 1,
   Usage = 2,
-  Interrupted = 130,
-  Terminated = 143,
 }
 
 export class PmfitError extends Error {

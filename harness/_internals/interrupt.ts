@@ -1,5 +1,6 @@
-// interrupt -- Ctrl-C and SIGTERM: stop tracees and children, then let the
-// running command save what it has and exit 130 / 143.
+// interrupt -- Ctrl-C, SIGTERM, SIGHUP (terminal closed) and SIGQUIT
+// (Ctrl-\\): stop tracees and children, then let the running command save
+// what it has and exit 128 + the signal's number (130, 143, 129, 131).
 //
 // A signal first runs the registered cleanups (synchronous: kill tracees and
 // recovery processes) and marks the process interrupted; long loops call
@@ -8,7 +9,8 @@
 // does not unwind within a few seconds, exits at once after removing the
 // temporary root.
 
-import { ExitCode, PmfitError } from './errors';
+import * as os from 'os';
+import { PmfitError } from './errors';
 import { removeTempRoot } from './temp-root';
 
 type Cleanup = () => void;
@@ -17,9 +19,17 @@ const cleanups = new Set<Cleanup>();
 let received: NodeJS.Signals | undefined;
 let installed = false;
 
+/** The signals handled like Ctrl-C: each ends pmfit with its cleanup. */
+export const interruptSignals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+
+/** The exit status of a process that `signal` ended (as a shell shows it). */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + os.constants.signals[signal];
+}
+
 export class Interrupted extends PmfitError {
   constructor(readonly signal: NodeJS.Signals) {
-    super(`interrupted by ${signal}`, signal === 'SIGINT' ? ExitCode.Interrupted : ExitCode.Terminated);
+    super(`interrupted by ${signal}`, signalExitCode(signal));
   }
 }
 
@@ -41,7 +51,7 @@ export function exitNow(exitCode: number): never {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  const exitCode = signal === 'SIGINT' ? ExitCode.Interrupted : ExitCode.Terminated;
+  const exitCode = signalExitCode(signal);
   if (received) exitNow(exitCode);
   received = signal;
   runCleanups();
@@ -55,8 +65,7 @@ function onSignal(signal: NodeJS.Signals): void {
 export function installInterruptHandlers(): void {
   if (installed) return;
   installed = true;
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of interruptSignals) process.on(signal, onSignal);
 }
 
 /** onInterrupt -- register a cleanup; returns its removal. */

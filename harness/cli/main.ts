@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // main -- the `pmfit` command line: parses arguments with commander, runs one
 // command, and turns every failure into one line on stderr and an exit code
-// (0 consistent, 1 violations, 2 usage or environment error, 130/143 on
-// Ctrl-C/SIGTERM).
+// (0 consistent, 1 violations, 2 usage or environment error, 128 + the
+// signal's number on Ctrl-C, SIGTERM, SIGHUP or SIGQUIT).
 
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isNoSpace, PmfitError } from '../_internals/errors';

@@ -1,5 +1,6 @@
-// signals -- Ctrl-C (SIGINT) and SIGTERM while pmfit records and while it
-// checks: exit 130 / 143 with one line, tracees and recovery commands
+// signals -- Ctrl-C (SIGINT), SIGTERM, SIGHUP (the terminal closed) and
+// SIGQUIT (Ctrl-\\) while pmfit records and while it checks: exit 130 / 143 /
+// 129 / 131 with one line, tracees and recovery commands
 // killed, temporary files removed, and for allcounts the runs finished so
 // far saved in results.json marked incomplete, as the console says.
 //
@@ -18,7 +19,7 @@ import { scratchDir } from './helpers';
 const leftovers = useLeftovers();
 const scratch = scratchDir('signals');
 const looper = fixture('loop_forever');
-const SIGNALS = [['SIGINT', 130], ['SIGTERM', 143]] as const;
+const SIGNALS = [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129], ['SIGQUIT', 131]] as const;
 
 /** Wait until the test's loop_forever runs, then give it time to reach its
  *  region (it is traced from its first instruction). */
