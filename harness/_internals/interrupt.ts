@@ -1,5 +1,5 @@
 // interrupt -- Ctrl-C, SIGTERM, SIGHUP (terminal closed) and SIGQUIT
-// (Ctrl-\\): stop tracees and children, then let the running command save
+// (Ctrl-\): stop tracees and children, then let the running command save
 // what it has and exit 128 + the signal's number (130, 143, 129, 131).
 //
 // A signal first runs the registered cleanups (synchronous: kill tracees and

@@ -1,5 +1,5 @@
 // signals -- Ctrl-C (SIGINT), SIGTERM, SIGHUP (the terminal closed) and
-// SIGQUIT (Ctrl-\\) while pmfit records and while it checks: exit 130 / 143 /
+// SIGQUIT (Ctrl-\) while pmfit records and while it checks: exit 130 / 143 /
 // 129 / 131 with one line, tracees and recovery commands
 // killed, temporary files removed, and for allcounts the runs finished so
 // far saved in results.json marked incomplete, as the console says.
