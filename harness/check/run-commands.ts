@@ -5,7 +5,9 @@
 // from /dev/null, stdout and stderr captured, in its own process group
 // (detached), so that a timeout, or the end of the command, kills everything
 // it started with one SIGKILL to the group. The sequence stops at the first
-// command that does not exit 0. Each command gets `timeoutMs` on its own.
+// command that does not exit 0. Each command gets `timeoutMs` on its own,
+// counted in pmfit's running time (_internals/deadline.ts: Ctrl-Z and fg of
+// pmfit do not time a recovery out).
 //
 // Captured output is bounded: the combined stdout+stderr (in arrival order)
 // keeps its first `outputLimit` bytes, stdout alone (which a spec's check may
@@ -15,9 +17,11 @@
 // interrupted sequence then throws Interrupted instead of reporting a crash.
 
 import { spawn } from 'child_process';
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import { Deadline } from '../_internals/deadline';
 import { PmfitError } from '../_internals/errors';
 import { onInterrupt, throwIfInterrupted } from '../_internals/interrupt';
 import { shellQuote } from '../_internals/shell-words';
@@ -147,6 +151,16 @@ class Capture {
 
 // ---------------------------------------------------------------------------
 
+/** hasExited -- the process is a zombie (exited, not yet reaped) or gone. */
+function hasExited(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] === 'Z';
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
 interface SingleResult {
   exitCode: number | null;
   signal: string | null;
@@ -176,23 +190,26 @@ function runOne(
     const pid = child.pid;
     let timedOut = false;
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    let grace: NodeJS.Timeout | undefined;
+    let timer: Deadline | undefined;
+    let grace: Deadline | undefined;
     let settled = false;
 
     if (pid !== undefined) {
       trackGroup(pid);
-      timer = setTimeout(() => {
+      timer = new Deadline(timeoutMs, () => {
+        // An exit that came before the limit is an exit, even when Node has
+        // not read it yet (after SIGCONT it runs expired timers first).
+        if (hasExited(pid)) return;
         timedOut = true;
         killGroup(pid);
-      }, timeoutMs);
+      });
     }
 
     const finish = (error?: Error): void => {
       if (settled) return;
       settled = true;
-      if (timer) clearTimeout(timer);
-      if (grace) clearTimeout(grace);
+      timer?.cancel();
+      grace?.cancel();
       if (pid !== undefined) {
         killGroup(pid);
         untrackGroup(pid);
@@ -214,12 +231,12 @@ function runOne(
       exited = { code, signal };
       // Whatever the command left running in its group goes with it.
       if (pid !== undefined) killGroup(pid);
-      if (timer) clearTimeout(timer);
-      grace = setTimeout(() => {
+      timer?.cancel();
+      grace = new Deadline(pipeGraceMs, () => {
         child.stdout.destroy();
         child.stderr.destroy();
         finish();
-      }, pipeGraceMs);
+      });
     });
     child.on('close', () => {
       if (exited) finish();

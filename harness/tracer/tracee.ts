@@ -5,6 +5,7 @@
 
 import * as fs from 'fs';
 import { PmfitError, usageError } from '../_internals/errors';
+import { Deadline } from '../_internals/deadline';
 import { onInterrupt, throwIfInterrupted } from '../_internals/interrupt';
 import { findFunction } from '../elf/find-symbol';
 import { loadBias } from '../elf/load-bias';
@@ -76,8 +77,9 @@ export class Tracee {
   private regionsEntered = 0;
   private bias = 0;
   private dead = false;
-  /** The current run's --timeout (ms undefined: none). */
-  private timeout: { ms?: number; deadline: number } = { deadline: Infinity };
+  /** The current run's --timeout (undefined: none), in pmfit's running
+   *  time: the tracee stands still while pmfit is stopped (Ctrl-Z). */
+  private deadline: Deadline | undefined;
 
   private constructor(readonly options: TraceeOptions, stdinFd: number) {
     const { command } = options;
@@ -174,7 +176,16 @@ export class Tracee {
    *  ending is a PmfitError naming what happened. */
   async run(options: RunOptions, hooks: RunHooks = {}): Promise<RunEnd> {
     const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
-    this.timeout = { ms: options.timeoutMs, deadline: options.timeoutMs !== undefined ? Date.now() + options.timeoutMs : Infinity };
+    this.deadline = options.timeoutMs !== undefined ? new Deadline(options.timeoutMs) : undefined;
+    try {
+      return await this.runSlices(options, maxSteps, hooks);
+    } finally {
+      this.deadline?.cancel();
+      this.deadline = undefined;
+    }
+  }
+
+  private async runSlices(options: RunOptions, maxSteps: number, hooks: RunHooks): Promise<RunEnd> {
     const resumeOptions = {
       stopAt: options.stopAt ?? -1,
       maxSteps,
@@ -231,9 +242,9 @@ export class Tracee {
   private async pause(index: number): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
     throwIfInterrupted();
-    if (Date.now() > this.timeout.deadline) {
+    if (this.deadline?.expired()) {
       this.kill();
-      throw usageError(`${this.options.command.argv[0]} timed out after ${this.timeout.ms} ms (--timeout) at instruction ${index}`);
+      throw usageError(`${this.options.command.argv[0]} timed out after ${this.deadline.ms} ms (--timeout) at instruction ${index}`);
     }
   }
 
