@@ -39,7 +39,7 @@ function tracingOptions(command: Command): Command {
     .option('--function <name>', 'trace every call of this function instead of marker regions')
     .addOption(new Option('--max-steps <n>', 'stop a runaway region after this many instructions')
       .argParser(positiveInteger('--max-steps')).default(DEFAULT_MAX_STEPS))
-    .addOption(new Option('--timeout <seconds>', 'wall-clock limit for the traced run').argParser(secondsToMs('--timeout')));
+    .addOption(new Option('--timeout <seconds>', 'time limit for the traced run (0.1 s to a year)').argParser(secondsToMs('--timeout')));
 }
 
 export function buildProgram(run: (action: Action) => void, rawArgs: string[]): Command {

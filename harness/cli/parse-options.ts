@@ -24,12 +24,22 @@ export function positiveInteger(what: string): (value: string) => number {
   };
 }
 
-/** seconds -- "10", "0.5" → milliseconds. */
+/** The shortest time limit: no program starts, runs and exits reliably in
+ *  less on a loaded machine, so a smaller one only makes false timeouts. */
+export const MIN_TIMEOUT_SECONDS = 0.1;
+/** The longest: a year (timers longer than Node's 24.8 days are armed in
+ *  chunks, _internals/deadline.ts). */
+export const MAX_TIMEOUT_SECONDS = 365 * 24 * 3600;
+
+/** seconds -- "10", "0.5" → milliseconds, within the limits above. */
 export function secondsToMs(what: string): (value: string) => number {
   return (value: string) => {
     const number = Number(value);
     if (value.trim() === '' || !Number.isFinite(number) || number <= 0) {
       throw usageError(`${what} must be a positive number of seconds, not '${value}'`);
+    }
+    if (number < MIN_TIMEOUT_SECONDS || number > MAX_TIMEOUT_SECONDS) {
+      throw usageError(`${what} must be between ${MIN_TIMEOUT_SECONDS} and ${MAX_TIMEOUT_SECONDS} seconds, not '${value}'`);
     }
     return Math.round(number * 1000);
   };

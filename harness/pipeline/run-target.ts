@@ -42,7 +42,7 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
   const work = tempDir(`${spec.name}-work`);
   const setup = await runCommands(spec.setup, work, { timeoutMs: options.timeoutMs, env: spec.env, files: spec.pmFiles });
   if (setup.kind !== 'ok') {
-    throw new PmfitError(`setup of ${spec.name} failed (${describeFailure(setup)})`);
+    throw new PmfitError(`setup of ${spec.name} failed (${describeFailure(setup, spec.pmFiles[0])})`);
   }
 
   options.onPhase?.(`${spec.name}: recording`);
@@ -91,8 +91,14 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
   return { target, runs };
 }
 
-function describeFailure(outcome: Exclude<CommandsOutcome, { kind: 'ok' }>): string {
-  const why = outcome.kind === 'crashed' ? `killed by ${outcome.signal}` : outcome.kind === 'timeout' ? 'timed out' : `exit status ${outcome.exitCode}`;
+/** A setup command as the user reads it: it runs in the scratch directory,
+ *  whose name is gone by the time the message is read, so {dir}/NAME is
+ *  shown as NAME and {file} as the PM file's name. */
+function describeFailure(outcome: Exclude<CommandsOutcome, { kind: 'ok' }>, pmFile: string | undefined): string {
+  const why = outcome.kind === 'crashed' ? `killed by ${outcome.signal}`
+    : outcome.kind === 'timeout' ? `timed out after ${outcome.timeoutMs / 1000} s (--timeout)` : `exit status ${outcome.exitCode}`;
   const last = outcome.output.trim().split('\n').slice(-1)[0];
-  return `${outcome.command}: ${why}${last ? `: ${last}` : ''}`;
+  const command = outcome.command.replace(/\{dir\}\//g, '').replace(/\{dir\}/g, '.')
+    .replace(/\{file\}/g, pmFile ?? '{file}');
+  return `${command}: ${why}${last ? `: ${last}` : ''}`;
 }
