@@ -56,7 +56,8 @@ import { ModelName, modelNames } from '../harness/persistency/model';
 import { runTarget } from '../harness/pipeline/run-target';
 import { substitute } from '../harness/pipeline/substitute';
 import { readResults } from '../harness/report/read-results';
-import { writeFileAtomic, writeReports } from '../harness/report/write-reports';
+import { writeReports } from '../harness/report/write-reports';
+import { writeOutputFile } from '../harness/_internals/output-file';
 import { Builder, programsOf, readSources, sameCode } from './mutants/build';
 import { resolveConditionals } from './mutants/c-source';
 import { EQUIVALENTS } from './mutants/equivalents';
@@ -385,7 +386,7 @@ async function main(): Promise<number> {
     seconds,
   };
   fs.mkdirSync(path.dirname(options.output), { recursive: true });
-  writeFileAtomic(options.output, `${JSON.stringify(table, null, 2)}\n`);
+  writeOutputFile(options.output, `${JSON.stringify(table, null, 2)}\n`);
   process.stdout.write(`wrote ${path.relative(process.cwd(), options.output)}\n`);
   const reportsDir = path.dirname(options.output);
   const resultsFile = path.join(reportsDir, 'results.json');

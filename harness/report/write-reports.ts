@@ -1,11 +1,10 @@
 // write-reports -- results.json, index.html and junit.xml into one directory.
-// Each file is written under a temporary name in the same directory, synced
-// and renamed over the final name, so an interrupted run leaves either the
-// old file or the new one, never half of one.
+// Each file is written by writeOutputFile (_internals/output-file.ts):
+// through a temporary name, and never over anything but a regular file.
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { usageError } from '../_internals/errors';
+import { checkOutputDir, checkOutputFile, makeOutputDir, withDirectoryLock, writeOutputFile } from '../_internals/output-file';
 import type { Results } from '../results/schema';
 import { renderHtml, type HtmlExtras } from './html';
 import { renderJunit } from './junit';
@@ -22,28 +21,13 @@ export interface WriteReportsOptions {
   extras?: HtmlExtras;
 }
 
-let serial = 0;
+const REPORT_NAMES = ['results.json', 'index.html', 'junit.xml'];
 
-/** writeFileAtomic -- write `file` through a temporary sibling and rename. */
-export function writeFileAtomic(file: string, content: string): void {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++serial}.tmp`);
-  try {
-    const fd = fs.openSync(temp, 'w', 0o644);
-    try {
-      fs.writeFileSync(fd, content);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(temp, file);
-  } catch (err) {
-    try {
-      fs.unlinkSync(temp);
-    } catch {
-      // never created, or already renamed
-    }
-    throw usageError(`cannot write ${file}: ${(err as Error).message}`);
-  }
+/** checkReportsDir -- the reports can be written into `dir`: checked before
+ *  a long run, so that a bad -o is found at once, not after the work. */
+export function checkReportsDir(dir: string): void {
+  checkOutputDir(dir);
+  if (fs.existsSync(dir)) for (const name of REPORT_NAMES) checkOutputFile(path.join(dir, name));
 }
 
 /** readBugs -- the mutant detection table of `npm run bench:bugs`
@@ -62,19 +46,18 @@ function readBugs(dir: string): unknown {
  *  missing); returns the paths written (json: the results file, written or
  *  not). */
 export function writeReports(results: Results, dir: string, options: WriteReportsOptions = {}): ReportPaths {
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    throw usageError(`cannot create the reports directory ${dir}: ${(err as Error).message}`);
-  }
+  makeOutputDir(dir);
   const paths: ReportPaths = {
     json: path.join(dir, 'results.json'),
     html: path.join(dir, 'index.html'),
     junit: path.join(dir, 'junit.xml'),
   };
-  // results.json first: the other two are derived from it.
-  if (options.json !== false) writeFileAtomic(paths.json, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileAtomic(paths.html, renderHtml(results, { ...options.extras, bugs: options.extras?.bugs ?? readBugs(dir) }));
-  writeFileAtomic(paths.junit, renderJunit(results));
+  // One run's whole set: another pmfit writing into the same directory waits.
+  withDirectoryLock(dir, () => {
+    // results.json first: the other two are derived from it.
+    if (options.json !== false) writeOutputFile(paths.json, `${JSON.stringify(results, null, 2)}\n`);
+    writeOutputFile(paths.html, renderHtml(results, { ...options.extras, bugs: options.extras?.bugs ?? readBugs(dir) }));
+    writeOutputFile(paths.junit, renderJunit(results));
+  });
   return paths;
 }

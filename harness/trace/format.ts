@@ -16,7 +16,8 @@
 // this layout directly.
 
 import * as fs from 'fs';
-import { isNoSpace, NoSpaceError, usageError } from '../_internals/errors';
+import { usageError } from '../_internals/errors';
+import { OutputFile } from '../_internals/output-file';
 import { EventKind, NO_FILE, TraceEvent } from './event';
 
 /** Bytes of an initial image read at a time (TraceReader.readSparse). */
@@ -84,21 +85,13 @@ export function encodeEvent(event: TraceEvent): Buffer {
 /** TraceWriter -- writes to a hidden temporary name beside the output and
  *  renames it when complete, so an interrupted run leaves no half trace. */
 export class TraceWriter {
-  private readonly fd: number;
-  private readonly partial: string;
+  private readonly out: OutputFile;
   private position = 0;
   private eventsOffset = -1;
-  private closed = false;
   events = 0;
 
   constructor(readonly output: string) {
-    this.partial = `${output}.partial-${process.pid}`;
-    try {
-      this.fd = fs.openSync(this.partial, 'w');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw usageError(`cannot create the trace ${output}: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : code ?? String(err)}`);
-    }
+    this.out = new OutputFile(output);
     const preamble = Buffer.alloc(PREAMBLE_SIZE);
     preamble.write(TRACE_MAGIC, 0, 'latin1');
     preamble.writeUInt32LE(TRACE_VERSION, 8);
@@ -156,30 +149,17 @@ export class TraceWriter {
     footer.writeBigUInt64LE(BigInt(json.length), 16);
     footer.write(TRACE_END, 24, 'latin1');
     this.write(footer);
-    fs.closeSync(this.fd);
-    this.closed = true;
-    fs.renameSync(this.partial, this.output);
+    this.out.commit();
     return full;
   }
 
   /** abandon -- remove the partial file (errors, Ctrl-C). */
   abandon(): void {
-    if (!this.closed) {
-      fs.closeSync(this.fd);
-      this.closed = true;
-    }
-    fs.rmSync(this.partial, { force: true });
+    this.out.abandon();
   }
 
   private write(buffer: Buffer): void {
-    try {
-      for (let done = 0; done < buffer.length;) {
-        done += fs.writeSync(this.fd, buffer, done, buffer.length - done, this.position + done);
-      }
-    } catch (err) {
-      if (isNoSpace(err)) throw new NoSpaceError(`no space left on the device of ${this.output} while writing the trace`);
-      throw err;
-    }
+    this.out.write(buffer, this.position);
     this.position += buffer.length;
   }
 

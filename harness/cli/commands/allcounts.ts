@@ -6,6 +6,7 @@
 import * as path from 'path';
 import { ExitCode, isNoSpace, PmfitError, usageError } from '../../_internals/errors';
 import { Interrupted } from '../../_internals/interrupt';
+import { protectFromOutput } from '../../_internals/output-file';
 import { tempParent, tempSpaceShort } from '../../_internals/temp-root';
 import { defaultConcurrency } from '../../check/worker-pool';
 import type { TargetSpec } from '../../check/spec';
@@ -15,7 +16,7 @@ import { formatRun, formatSummary } from '../../report/console-report';
 import { Progress } from '../../pipeline/progress';
 import { runTarget } from '../../pipeline/run-target';
 import { RESULTS_SCHEMA, RESULTS_VERSION, Results, RunResult, TargetRecord } from '../../results/schema';
-import { writeReports } from '../../report/write-reports';
+import { checkReportsDir, writeReports } from '../../report/write-reports';
 import { githubAnnotations } from '../../report/github-annotations';
 import { builtInSpecs } from '../../../targets/specs';
 
@@ -69,6 +70,9 @@ function chooseModels(names: string[]): ModelName[] {
 
 export async function allcounts(options: AllcountsOptions): Promise<number> {
   const specs = chooseSpecs(options);
+  for (const pm of options.pm ?? []) protectFromOutput(pm);
+  // Found now rather than after the whole check.
+  checkReportsDir(options.output);
   const models = chooseModels(options.model);
   if (options.maxStates < 2) throw usageError('--max-states must be at least 2 (px86 always checks the oldest and newest image)');
   const jobs = options.jobs ?? defaultConcurrency();

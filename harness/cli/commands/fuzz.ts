@@ -9,9 +9,9 @@
 // Exit status: 0 no failure, 1 a counterexample (also for basic, the positive
 // control, which is expected to fail), 2 usage or environment error.
 
-import * as fs from 'fs';
 import * as path from 'path';
 import { ExitCode, usageError } from '../../_internals/errors';
+import { makeOutputDir, writeOutputFile } from '../../_internals/output-file';
 import { shellQuote } from '../../_internals/shell-words';
 import { defaultConcurrency } from '../../check/worker-pool';
 import { formatCaseFailure, replayFailure } from '../../fuzz/format-failure';
@@ -22,7 +22,7 @@ import { fuzzTarget } from '../../../targets/fuzz-targets';
 import { DEFAULT_MAX_STATES, DEFAULT_SEED, isModelName, ModelName, modelNames } from '../../persistency/model';
 import { FuzzRecord, Results, RESULTS_SCHEMA, RESULTS_VERSION } from '../../results/schema';
 import { githubAnnotations } from '../../report/github-annotations';
-import { writeReports } from '../../report/write-reports';
+import { checkReportsDir, writeReports } from '../../report/write-reports';
 
 export interface FuzzCommandOptions {
   runs: number;
@@ -105,6 +105,7 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
   const tty = process.stderr.isTTY === true;
   const startedAt = new Date().toISOString();
   const dir = path.resolve(options.output);
+  checkReportsDir(dir);
 
   out.write(`fuzz ${target.name}: ${options.runs} runs of up to ${options.ops} operations, model ${model}, seed ${seed}\n`);
   const caseOptions: FuzzOptions = {
@@ -166,9 +167,9 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
     fastCheck: { seed, path: fcPath, runs: options.runs, maxOps: options.ops },
     failure: replayFailure(failure),
   };
-  fs.mkdirSync(dir, { recursive: true });
+  makeOutputDir(dir);
   const file = path.join(dir, `fuzz-${target.name}-${seed}.json`);
-  fs.writeFileSync(file, serializeReplay(replay));
+  writeOutputFile(file, serializeReplay(replay));
   const shown = path.relative(process.cwd(), file) || file;
   const replayCommand = `pmfit replay ${shellQuote(shown)}`;
   const repeat = repeatCommand(target.name, options, seed, fcPath);

@@ -2,6 +2,7 @@
 
 import * as path from 'path';
 import { usageError } from '../../_internals/errors';
+import { checkOutputFile, protectFromOutput } from '../../_internals/output-file';
 import { recordTrace } from '../../record/record';
 import { resolveCommand } from '../../tracer/resolve-command';
 
@@ -16,6 +17,8 @@ export interface RecordCommandOptions {
 export async function record(commandArgv: string[], options: RecordCommandOptions): Promise<number> {
   if (options.pm.length === 0) throw usageError('record needs at least one --pm FILE (the persistent-memory files to watch)');
   if (options.pm.length > 254) throw usageError('at most 254 PM files can be traced');
+  for (const pm of options.pm) protectFromOutput(pm);
+  checkOutputFile(options.output);
   const command = resolveCommand(commandArgv);
   const header = await recordTrace({
     command,

@@ -7,7 +7,7 @@
 import * as path from 'path';
 import { githubAnnotations } from '../../report/github-annotations';
 import { readResults } from '../../report/read-results';
-import { writeReports } from '../../report/write-reports';
+import { checkReportsDir, writeReports } from '../../report/write-reports';
 
 export interface ReportOptions {
   /** Directory for the reports; default: the directory of results.json. */
@@ -17,6 +17,7 @@ export interface ReportOptions {
 export async function report(file = 'reports/results.json', options: ReportOptions = {}): Promise<number> {
   const results = readResults(file);
   const dir = options.output ?? path.dirname(file);
+  checkReportsDir(dir);
   // Into another directory, results.json goes along so that the reports
   // there keep their source; next to it, it is left untouched.
   const elsewhere = path.resolve(dir) !== path.resolve(path.dirname(file));
