@@ -5,7 +5,16 @@
       "target_name": "pmfit_tracer",
       "sources": [
         "native/binding.cc",
-        "native/task.cc"
+        "native/breakpoints.cc",
+        "native/cpu_pin.cc",
+        "native/insn_cache.cc",
+        "native/recorder.cc",
+        "native/registers.cc",
+        "native/spawn.cc",
+        "native/stepper.cc",
+        "native/task.cc",
+        "native/tracee_memory.cc",
+        "native/wait_status.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

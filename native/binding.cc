@@ -3,7 +3,7 @@
  *
  * Converts JavaScript arguments to the plain structs of task.h and Stop back
  * to objects; every failure becomes a JavaScript Error with a one-line
- * message. No ptrace here: task.cc owns the tracee.
+ * message. No ptrace here: Task (task.h) owns the tracee.
  */
 #include <napi.h>
 

@@ -1,0 +1,203 @@
+/*
+ * recorder.cc -- Recorder: stores, flushes, fences and system-call
+ * differences as trace records
+ */
+#include "recorder.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "error.h"
+#include "tracee_memory.h"
+
+namespace pmfit {
+
+namespace {
+
+constexpr size_t RECORD_HEADER = 32;
+constexpr uint64_t LINE = 64;
+/* DIFF_CHUNK -- bytes of a PM range compared at a time after a syscall */
+constexpr size_t DIFF_CHUNK = 1u << 20;
+
+bool
+carries_data(uint8_t kind)
+{
+	return kind == EV_STORE || kind == EV_NT_STORE || kind == EV_WRITE;
+}
+
+} /* namespace */
+
+void
+Recorder::set_pm_ranges(std::vector<PmRange> ranges)
+{
+	for (const PmRange &range : ranges) {
+		if (range.end < range.start)
+			throw TaskError("PM range ends before it starts: " + hex(range.start.as_int()));
+		if (range.file_id >= NO_FILE)
+			throw TaskError("PM file id " + std::to_string(range.file_id) + " out of range");
+	}
+	ranges_ = std::move(ranges);
+}
+
+void
+Recorder::set_instruction(RemotePtr address, InsnInfo info)
+{
+	if (info.writes.size() > InsnInfo::MAX_WRITES)
+		info.writes.resize(InsnInfo::MAX_WRITES);
+	insns_.insert(address, std::move(info));
+}
+
+std::vector<uint8_t>
+Recorder::take_events()
+{
+	std::vector<uint8_t> taken;
+	taken.swap(events_);
+	return taken;
+}
+
+void
+Recorder::before(const InsnInfo &insn, const Registers &regs)
+{
+	const size_t n = insn.writes.size();
+	PMFIT_ASSERT(n <= InsnInfo::MAX_WRITES);
+	for (size_t i = 0; i < n; i++)
+		write_addrs_[i] = regs.effective_address(insn.writes[i]);
+	rdi_before_ = regs.rdi();
+	df_before_ = regs.direction_flag();
+}
+
+void
+Recorder::after(pid_t pid, const InsnInfo &insn, const Registers &regs, RemotePtr insn_addr, uint64_t index)
+{
+	const uint32_t flags = insn.flags;
+	const size_t n = insn.writes.size();
+	if (n != 0) {
+		const uint8_t store_kind = (flags & INSN_NT_STORE) ? EV_NT_STORE : EV_STORE;
+		if (flags & INSN_REP_STRING) {
+			/* One iteration per step; its element is where rdi
+			 * moved over, whatever the operand says. */
+			uint64_t elem = insn.writes[0].size;
+			RemotePtr lo, hi;
+			if (!df_before_) {
+				lo = rdi_before_;
+				hi = regs.rdi();
+			} else {
+				lo = regs.rdi() + elem;
+				hi = rdi_before_ + elem;
+			}
+			if (hi > lo)
+				emit_store(pid, store_kind, lo, hi - lo, insn_addr, index);
+		} else if (flags & (INSN_CLFLUSH | INSN_CLFLUSHOPT | INSN_CLWB)) {
+			const uint8_t kind = (flags & INSN_CLFLUSH) ? EV_CLFLUSH
+				: (flags & INSN_CLFLUSHOPT)          ? EV_CLFLUSHOPT
+								     : EV_CLWB;
+			for (size_t i = 0; i < n; i++)
+				emit_flush(kind, write_addrs_[i], insn_addr, index);
+		} else {
+			for (size_t i = 0; i < n; i++)
+				emit_store(pid, store_kind, write_addrs_[i], insn.writes[i].size, insn_addr, index);
+		}
+	}
+	if (flags & (INSN_FENCE | INSN_LOCKED))
+		append_record(EV_FENCE, NO_FILE, 0, 0, insn_addr, index);
+}
+
+/* emit_store -- the written bytes, one record per PM range they touch */
+void
+Recorder::emit_store(pid_t pid, uint8_t kind, RemotePtr addr, uint64_t len, RemotePtr insn_addr, uint64_t index)
+{
+	RemotePtr end = addr + len < addr ? RemotePtr(UINT64_MAX) : addr + len;
+	for (const PmRange &range : ranges_) {
+		RemotePtr lo = std::max(addr, range.start);
+		RemotePtr hi = std::min(end, range.end);
+		if (lo >= hi)
+			continue;
+		uint64_t offset = range.file_offset + (lo - range.start);
+		uint8_t *data = append_record(kind, (uint8_t)range.file_id, (uint32_t)(hi - lo), offset, insn_addr,
+					      index);
+		read_tracee(pid, lo, data, hi - lo);
+	}
+}
+
+/* emit_flush -- a flush names its whole line, by file offset */
+void
+Recorder::emit_flush(uint8_t kind, RemotePtr addr, RemotePtr insn_addr, uint64_t index)
+{
+	for (const PmRange &range : ranges_) {
+		if (addr < range.start || addr >= range.end)
+			continue;
+		uint64_t offset = (range.file_offset + (addr - range.start)) & ~(LINE - 1);
+		append_record(kind, (uint8_t)range.file_id, (uint32_t)LINE, offset, insn_addr, index);
+		return;
+	}
+}
+
+/* append_record -- trace/format.ts layout; its data area (zeroed, length
+ * bytes for kinds that carry data) for the caller to fill */
+uint8_t *
+Recorder::append_record(uint8_t kind, uint8_t file_id, uint32_t length, uint64_t offset, RemotePtr insn_addr,
+			uint64_t index)
+{
+	size_t data_len = carries_data(kind) ? length : 0;
+	size_t padded = (data_len + 7) & ~(size_t)7;
+	size_t pos = events_.size();
+	events_.resize(pos + RECORD_HEADER + padded, 0);
+	uint8_t *rec = events_.data() + pos;
+	uint64_t address = insn_addr.as_int();
+	rec[0] = kind;
+	rec[1] = file_id;
+	rec[2] = 0;
+	rec[3] = 0;
+	memcpy(rec + 4, &length, 4); /* x86: already little endian */
+	memcpy(rec + 8, &index, 8);
+	memcpy(rec + 16, &address, 8);
+	memcpy(rec + 24, &offset, 8);
+	return rec + RECORD_HEADER;
+}
+
+void
+Recorder::snapshot(pid_t pid)
+{
+	before_syscall_.clear();
+	for (const PmRange &range : ranges_) {
+		std::vector<uint8_t> bytes(range.end - range.start);
+		bytes.resize(read_tracee(pid, range.start, bytes.data(), bytes.size()));
+		before_syscall_.push_back(std::move(bytes));
+	}
+}
+
+void
+Recorder::emit_diff(pid_t pid, RemotePtr insn_addr, uint64_t index)
+{
+	/* the state after is read a chunk at a time: a second whole copy of
+	 * a large mapping would double the peak memory of the recorder */
+	std::vector<uint8_t> now(DIFF_CHUNK);
+	for (size_t r = 0; r < ranges_.size() && r < before_syscall_.size(); r++) {
+		const PmRange &range = ranges_[r];
+		const std::vector<uint8_t> &old = before_syscall_[r];
+		for (size_t base = 0; base < old.size(); base += DIFF_CHUNK) {
+			size_t len = std::min(DIFF_CHUNK, old.size() - base);
+			len = read_tracee(pid, range.start + base, now.data(), len);
+			const uint8_t *was = old.data() + base;
+			size_t i = 0;
+			while (i < len) {
+				if (now[i] == was[i]) {
+					i++;
+					continue;
+				}
+				size_t j = i;
+				while (j < len && now[j] != was[j])
+					j++;
+				uint8_t *data = append_record(EV_STORE, (uint8_t)range.file_id, (uint32_t)(j - i),
+							      range.file_offset + base + i, insn_addr, index);
+				memcpy(data, now.data() + i, j - i);
+				i = j;
+			}
+		}
+	}
+	before_syscall_.clear();
+}
+
+} /* namespace pmfit */

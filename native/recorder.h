@@ -1,0 +1,101 @@
+/*
+ * recorder.h -- the PM events of single-stepped instructions, in the
+ * binary layout of harness/trace/format.ts (rr's TraceWriter, for stores)
+ *
+ * The stepping loop hands every instruction of a region to before() and
+ * after(); the recorder works out which bytes it wrote from the decoder's
+ * operands and the registers, keeps the parts that fall in PM ranges and
+ * copies their new contents out of the tracee. System calls are recorded
+ * as the difference of the PM ranges before and after.
+ *
+ * EventKind numbers are the contract with harness/trace/event.ts.
+ */
+#ifndef PMFIT_RECORDER_H
+#define PMFIT_RECORDER_H
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "insn.h"
+#include "insn_cache.h"
+#include "registers.h"
+#include "remote_ptr.h"
+
+namespace pmfit {
+
+/* EventKind -- harness/trace/event.ts */
+enum EventKind : uint8_t {
+	EV_STORE = 1,
+	EV_NT_STORE = 2,
+	EV_CLFLUSH = 3,
+	EV_CLFLUSHOPT = 4,
+	EV_CLWB = 5,
+	EV_FENCE = 6,
+	EV_WRITE = 7,
+	EV_SYNC = 8,
+};
+
+/* NO_FILE -- file id of events that concern no file (fences) */
+constexpr uint8_t NO_FILE = 255;
+
+/* PmRange -- [start, end) of the tracee maps file file_id at file_offset */
+struct PmRange {
+	RemotePtr start;
+	RemotePtr end;
+	uint32_t file_id = 0;
+	uint64_t file_offset = 0;
+};
+
+class Recorder {
+public:
+	/* set_pm_ranges -- throws TaskError for a range that ends before it
+	 * starts or a file id that does not fit a record */
+	void set_pm_ranges(std::vector<PmRange> ranges);
+	void set_instruction(RemotePtr address, InsnInfo info);
+	/* instruction -- what the decoder said about the code at address */
+	const InsnInfo *instruction(RemotePtr address) const { return insns_.find(address); }
+
+	/* buffer_full -- time to hand the events to JavaScript */
+	bool buffer_full() const { return events_.size() > EVENT_BUFFER_LIMIT; }
+	std::vector<uint8_t> take_events();
+
+	/* before -- what insn will write, from the registers it reads, before
+	 * it changes them */
+	void before(const InsnInfo &insn, const Registers &regs);
+	/* after -- the events of insn, just stepped at insn_addr; index is
+	 * the instruction count after it */
+	void after(pid_t pid, const InsnInfo &insn, const Registers &regs, RemotePtr insn_addr, uint64_t index);
+
+	/* snapshot -- the PM ranges now, before a system call */
+	void snapshot(pid_t pid);
+	/* emit_diff -- the changed bytes since snapshot() as stores of the
+	 * system call at insn_addr; drops the snapshot */
+	void emit_diff(pid_t pid, RemotePtr insn_addr, uint64_t index);
+	void drop_snapshot() { before_syscall_.clear(); }
+
+private:
+	/* EVENT_BUFFER_LIMIT -- resume() returns `buffer` past this many bytes */
+	static constexpr size_t EVENT_BUFFER_LIMIT = 8u << 20;
+
+	void emit_store(pid_t pid, uint8_t kind, RemotePtr addr, uint64_t len, RemotePtr insn_addr, uint64_t index);
+	void emit_flush(uint8_t kind, RemotePtr addr, RemotePtr insn_addr, uint64_t index);
+	uint8_t *append_record(uint8_t kind, uint8_t file_id, uint32_t length, uint64_t offset, RemotePtr insn_addr,
+			       uint64_t index);
+
+	InsnCache insns_;
+	std::vector<PmRange> ranges_;
+	std::vector<uint8_t> events_;
+
+	RemotePtr write_addrs_[InsnInfo::MAX_WRITES];
+	RemotePtr rdi_before_;
+	bool df_before_ = false;
+
+	std::vector<std::vector<uint8_t>> before_syscall_; /* one copy per range */
+};
+
+} /* namespace pmfit */
+
+#endif /* PMFIT_RECORDER_H */

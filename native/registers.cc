@@ -1,0 +1,83 @@
+/*
+ * registers.cc -- Registers: ptrace transfer and native.ts register numbers
+ */
+#include "registers.h"
+
+#include <sys/ptrace.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <string>
+
+#include "error.h"
+
+namespace pmfit {
+
+namespace {
+
+/* REG_OFFSET -- native.ts Reg numbers to user_regs_struct fields */
+const size_t REG_OFFSET[REG_COUNT] = {
+	0,
+	offsetof(struct user_regs_struct, rax),
+	offsetof(struct user_regs_struct, rcx),
+	offsetof(struct user_regs_struct, rdx),
+	offsetof(struct user_regs_struct, rbx),
+	offsetof(struct user_regs_struct, rsp),
+	offsetof(struct user_regs_struct, rbp),
+	offsetof(struct user_regs_struct, rsi),
+	offsetof(struct user_regs_struct, rdi),
+	offsetof(struct user_regs_struct, r8),
+	offsetof(struct user_regs_struct, r9),
+	offsetof(struct user_regs_struct, r10),
+	offsetof(struct user_regs_struct, r11),
+	offsetof(struct user_regs_struct, r12),
+	offsetof(struct user_regs_struct, r13),
+	offsetof(struct user_regs_struct, r14),
+	offsetof(struct user_regs_struct, r15),
+};
+
+} /* namespace */
+
+void
+Registers::fetch(pid_t pid)
+{
+	if (ptrace(PTRACE_GETREGS, pid, nullptr, &regs_) != 0)
+		throw TaskError(syserr("PTRACE_GETREGS " + std::to_string(pid), errno));
+}
+
+void
+Registers::store(pid_t pid) const
+{
+	if (ptrace(PTRACE_SETREGS, pid, nullptr, &regs_) != 0)
+		throw TaskError(syserr("PTRACE_SETREGS at " + hex(regs_.rip), errno));
+}
+
+int64_t
+Registers::syscall_arg(int i) const
+{
+	/* the x86-64 syscall convention: rdi, rsi, rdx, r10, r8, r9 */
+	switch (i) {
+	case 0: return (int64_t)regs_.rdi;
+	case 1: return (int64_t)regs_.rsi;
+	case 2: return (int64_t)regs_.rdx;
+	case 3: return (int64_t)regs_.r10;
+	case 4: return (int64_t)regs_.r8;
+	case 5: return (int64_t)regs_.r9;
+	}
+	PMFIT_ASSERT(i >= 0 && i < 6);
+	return 0;
+}
+
+uint64_t
+Registers::value(uint8_t reg) const
+{
+	unsigned n = reg & 31u;
+	if (n == 0 || n >= REG_COUNT)
+		return 0;
+	uint64_t value;
+	memcpy(&value, reinterpret_cast<const char *>(&regs_) + REG_OFFSET[n], sizeof(value));
+	return (reg & REG_32) ? (uint32_t)value : value;
+}
+
+} /* namespace pmfit */

@@ -1,0 +1,35 @@
+/*
+ * spawn.h -- start a program under ptrace, stopped at its exec
+ */
+#ifndef PMFIT_SPAWN_H
+#define PMFIT_SPAWN_H
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace pmfit {
+
+struct SpawnOptions {
+	std::string file;
+	std::vector<std::string> argv;
+	std::vector<std::string> env;
+	std::string cwd;
+	int cpu = -1; /* -1: leave affinity alone */
+	int stdin_fd = 0;
+	int stdout_fd = 1;
+	int stderr_fd = 2;
+};
+
+/*
+ * spawn_traced -- fork, PTRACE_TRACEME and execve options.file; the pid of
+ * the child, stopped at its PTRACE_EVENT_EXEC with pmfit's ptrace options
+ * set. On failure the child is killed and reaped and TaskError says why in
+ * one line (the child's own account of an early death when it has one).
+ */
+pid_t spawn_traced(const SpawnOptions &options);
+
+} /* namespace pmfit */
+
+#endif /* PMFIT_SPAWN_H */

@@ -1,0 +1,389 @@
+/*
+ * stepper.cc -- the region state machine behind Task::resume(): breakpoints
+ * at full speed outside regions, single steps inside them, events from the
+ * steps
+ *
+ * Outside a region the tracee runs with PTRACE_CONT and int3 breakpoints on
+ * the region entries. Inside a region every breakpoint is out of memory and
+ * the loop compares rip itself: a region may call a marker or the traced
+ * function again, and an int3 met while single-stepping would only have to
+ * be stepped over.
+ *
+ * resume() dispatches on phase_ to one function per phase; each returns true
+ * with the Stop to report, or false after moving the machine on.
+ */
+#include "task.h"
+
+#include <signal.h>
+#include <sys/ptrace.h>
+
+#include <cerrno>
+#include <string>
+
+#include "quirks.h"
+#include "tracee_memory.h"
+
+namespace pmfit {
+
+namespace {
+
+/* FULL_SPEED_SLICE_NS -- longest wait for a running tracee before `yield`,
+ * so that JavaScript serves timeouts and Ctrl-C while a target runs */
+constexpr int64_t FULL_SPEED_SLICE_NS = 100 * 1000 * 1000;
+/* DECODE_BYTES -- bytes sent with a `decode` stop: the longest x86
+ * instruction is 15 */
+constexpr size_t DECODE_BYTES = 16;
+
+} /* namespace */
+
+Stop
+Task::resume(const ResumeOptions &options)
+{
+	check_alive();
+	if (in_flight_ == InFlight::Syscall)
+		throw TaskError("resume: the system call of stepSyscall is still running");
+	const Limits limits = {
+		options.stop_at < 0 ? UINT64_MAX : (uint64_t)options.stop_at,
+		options.max_steps < 0 ? UINT64_MAX : (uint64_t)options.max_steps,
+		options.budget <= 0 ? UINT64_MAX : (uint64_t)options.budget,
+		options.record,
+	};
+	uint64_t steps = 0;
+	int64_t deadline = 0;
+	Stop out;
+
+	for (;;) {
+		bool done = false;
+		switch (phase_) {
+		case Phase::Dead:
+			check_alive();
+			break;
+		case Phase::Stopped:
+			done = step_over_ ? pass_breakpoint(limits, &steps, &out) : continue_full_speed();
+			break;
+		case Phase::Running:
+			done = collect_full_speed(&deadline, &out);
+			break;
+		case Phase::BeginMarker:
+		case Phase::EndMarker:
+			done = step_marker(limits, &steps, &out);
+			break;
+		case Phase::Entry:
+			if (limits.record && !begin_reported_) {
+				begin_reported_ = true;
+				return make_stop(StopKind::RegionBegin);
+			}
+			begin_reported_ = true;
+			phase_ = Phase::Region;
+			break;
+		case Phase::Region:
+			done = step_region(limits, &steps, &out);
+			break;
+		}
+		if (done)
+			return out;
+	}
+}
+
+/* pass_breakpoint -- rip is at a breakpoint that only has to be passed:
+ * one step with every int3 out */
+bool
+Task::pass_breakpoint(const Limits &limits, uint64_t *steps, Stop *out)
+{
+	if (*steps >= limits.budget) {
+		*out = make_stop(StopKind::Yield);
+		return true;
+	}
+	breakpoints_.remove_all(pid_);
+	WaitStatus w = step(take_pending_signal());
+	++*steps;
+	if (w.kind() == WaitStatus::Kind::Trap) {
+		step_over_ = false;
+		return false;
+	}
+	return handle_other(w, out);
+}
+
+/* continue_full_speed -- breakpoints in, PTRACE_CONT */
+bool
+Task::continue_full_speed()
+{
+	if (!vfork_pending_)
+		breakpoints_.install_all(pid_);
+	if (ptrace(PTRACE_CONT, pid_, nullptr, (void *)(long)pending_sig_) != 0 && errno != ESRCH)
+		throw TaskError(syserr("PTRACE_CONT " + std::to_string(pid_), errno));
+	pending_sig_ = 0;
+	phase_ = Phase::Running;
+	return false;
+}
+
+/* collect_full_speed -- the stop of a tracee running at full speed, waited
+ * for until *deadline (set at the first wait of this resume()) */
+bool
+Task::collect_full_speed(int64_t *deadline, Stop *out)
+{
+	if (*deadline == 0)
+		*deadline = now_ns() + FULL_SPEED_SLICE_NS;
+	int status;
+	if (!wait_polling(pid_, &status, *deadline)) {
+		*out = make_stop(StopKind::Yield);
+		return true;
+	}
+	WaitStatus w = stopped(status);
+	if (!w.is_stop())
+		return handle_other(w, out);
+	phase_ = Phase::Stopped;
+	if (w.kind() != WaitStatus::Kind::Trap)
+		return handle_other(w, out);
+	const Breakpoints::Breakpoint *bp = breakpoints_.find(regs_.ip() - 1);
+	if (!bp || !bp->installed) {
+		/* a SIGTRAP of the program's own */
+		pending_sig_ = SIGTRAP;
+		pending_caught_ = quirks::signal_has_handler(pid_, SIGTRAP);
+		return false;
+	}
+	regs_.set_ip(regs_.ip() - 1);
+	regs_.store(pid_);
+	last_rip_ = regs_.ip();
+	hit_breakpoint(*bp);
+	return false;
+}
+
+/* hit_breakpoint -- the tracee stopped on bp, rip back on its address */
+void
+Task::hit_breakpoint(const Breakpoints::Breakpoint &bp)
+{
+	PMFIT_ASSERT(bp.addr == regs_.ip() && phase_ == Phase::Stopped);
+	switch (bp.kind) {
+	case BreakpointKind::RegionBegin:
+		breakpoints_.remove_all(pid_);
+		marker_rsp_ = regs_.sp();
+		phase_ = Phase::BeginMarker;
+		break;
+	case BreakpointKind::RegionEnd:
+		/* an end without a begin: nothing to close */
+		step_over_ = true;
+		break;
+	case BreakpointKind::Function:
+		breakpoints_.remove_all(pid_);
+		fn_rsp_ = regs_.sp();
+		fn_ret_ = RemotePtr(read_word(pid_, fn_rsp_, "the return address"));
+		function_mode_ = true;
+		begin_reported_ = false;
+		phase_ = Phase::Entry;
+		break;
+	}
+}
+
+/* step_marker -- one uncounted step through a marker function; the
+ * marker has returned when rsp is back above its return address */
+bool
+Task::step_marker(const Limits &limits, uint64_t *steps, Stop *out)
+{
+	if (*steps >= limits.budget) {
+		*out = make_stop(StopKind::Yield);
+		return true;
+	}
+	WaitStatus w = step(take_pending_signal());
+	++*steps;
+	if (w.kind() != WaitStatus::Kind::Trap)
+		return handle_other(w, out);
+	if (regs_.sp() == marker_rsp_ + 8) {
+		if (phase_ == Phase::BeginMarker) {
+			function_mode_ = false;
+			begin_reported_ = false;
+			phase_ = Phase::Entry;
+		} else {
+			phase_ = Phase::Stopped;
+		}
+	}
+	return false;
+}
+
+/*
+ * step_region -- counted steps until the region ends or resume() must
+ * return. The hot loop: one PTRACE_SINGLESTEP, waitpid and PTRACE_GETREGS
+ * per instruction, compares otherwise.
+ */
+bool
+Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
+{
+	for (;;) {
+		const RemotePtr at = regs_.ip();
+		const InsnInfo *insn = nullptr;
+		WaitStatus w;
+		if (in_flight_ == InFlight::Resume) {
+			/* count and crash modes: a syscall still running; the
+			 * registers are still those from before it */
+			if (limits.record)
+				throw TaskError("resume: record mode while a count-mode step is running");
+			if (!finish_step(&w)) {
+				*out = make_stop(StopKind::Blocked);
+				return true;
+			}
+		} else {
+			if (prepare_region_step(limits, *steps, &insn, out))
+				return true;
+			if (pending_sig_ != 0 && pending_caught_) {
+				/* enter the handler: a step that runs nothing */
+				w = step(take_pending_signal());
+				++*steps;
+				if (w.kind() != WaitStatus::Kind::Trap && handle_other(w, out))
+					return true;
+				continue;
+			}
+			if (limits.record)
+				recorder_.before(*insn, regs_);
+			const int sig = take_pending_signal();
+			if (!limits.record && syscall_insn_at(at)) {
+				start_step(sig, InFlight::Resume);
+				if (!finish_step(&w)) {
+					*out = make_stop(StopKind::Blocked);
+					return true;
+				}
+			} else {
+				w = step(sig);
+			}
+		}
+		++*steps;
+		if (w.kind() != WaitStatus::Kind::Trap) {
+			/* not executed: a syscall is asked about again */
+			syscall_pending_ = false;
+			if (handle_other(w, out))
+				return true;
+			continue;
+		}
+		index_++;
+		if (limits.record) {
+			PMFIT_ASSERT(insn != nullptr);
+			syscall_pending_ = false;
+			recorder_.after(pid_, *insn, regs_, at, index_);
+		}
+		if (region_ended()) {
+			leave_region();
+			if (index_ == limits.stop_at) {
+				*out = stop_at_here();
+				return true;
+			}
+			if (limits.record) {
+				*out = make_stop(StopKind::RegionEnd);
+				return true;
+			}
+			return false;
+		}
+	}
+}
+
+/*
+ * prepare_region_step -- before a counted step: true with *out set when
+ * resume() returns instead (crash point, step limits, event buffer full,
+ * an undecoded instruction or a syscall for JavaScript to see); in record
+ * mode *insn is the instruction about to run
+ */
+bool
+Task::prepare_region_step(const Limits &limits, uint64_t steps, const InsnInfo **insn, Stop *out)
+{
+	const RemotePtr at = regs_.ip();
+	if (index_ == limits.stop_at) {
+		*out = stop_at_here();
+		return true;
+	}
+	if (index_ >= limits.max_steps) {
+		*out = make_stop(StopKind::MaxSteps);
+		out->address = at;
+		return true;
+	}
+	if (steps >= limits.budget) {
+		*out = make_stop(StopKind::Yield);
+		return true;
+	}
+	/* a caught signal is delivered first: no instruction runs with it */
+	if (!limits.record || (pending_sig_ != 0 && pending_caught_))
+		return false;
+	if (recorder_.buffer_full()) {
+		*out = make_stop(StopKind::Buffer);
+		return true;
+	}
+	*insn = recorder_.instruction(at);
+	if (!*insn) {
+		*out = make_stop(StopKind::Decode);
+		out->address = at;
+		out->bytes.assign(DECODE_BYTES, 0);
+		read_tracee(pid_, at, out->bytes.data(), DECODE_BYTES);
+		return true;
+	}
+	if (((*insn)->flags & INSN_SYSCALL) && !syscall_pending_) {
+		syscall_pending_ = true;
+		*out = make_stop(StopKind::Syscall);
+		out->address = at;
+		out->nr = regs_.syscall_nr();
+		for (int i = 0; i < 6; i++)
+			out->args[i] = regs_.syscall_arg(i);
+		return true;
+	}
+	return false;
+}
+
+Stop
+Task::step_syscall(bool diff)
+{
+	Stop out;
+	WaitStatus w;
+	if (in_flight_ == InFlight::None) {
+		if (phase_ != Phase::Region || !syscall_pending_)
+			throw TaskError("stepSyscall: no syscall is pending");
+		syscall_insn_ = regs_.ip();
+		if (diff)
+			recorder_.snapshot(pid_);
+		else
+			recorder_.drop_snapshot();
+		start_step(take_pending_signal(), InFlight::Syscall);
+	} else if (in_flight_ != InFlight::Syscall) {
+		throw TaskError("stepSyscall: a step of resume is still running");
+	}
+	for (;;) {
+		if (!finish_step(&w))
+			return make_stop(StopKind::Blocked);
+		if (w.kind() != WaitStatus::Kind::GroupStop)
+			break;
+		start_step(0, InFlight::Syscall);
+	}
+	syscall_pending_ = false;
+	if (w.kind() == WaitStatus::Kind::Trap) {
+		index_++;
+		if (diff)
+			recorder_.emit_diff(pid_, syscall_insn_, index_);
+		recorder_.drop_snapshot();
+		Stop stop = make_stop(StopKind::SyscallDone);
+		stop.result = regs_.syscall_result();
+		return stop;
+	}
+	recorder_.drop_snapshot();
+	if (handle_other(w, &out))
+		return out;
+	/* a signal came first: resume() delivers it, then asks again */
+	return make_stop(StopKind::Yield);
+}
+
+/* region_ended -- after a counted step: rip is where the region ends */
+bool
+Task::region_ended() const
+{
+	if (function_mode_)
+		return regs_.sp() == fn_rsp_ + 8 && regs_.ip() == fn_ret_;
+	return breakpoints_.is_region_end(regs_.ip());
+}
+
+/* leave_region -- after the step that ended a region */
+void
+Task::leave_region()
+{
+	if (function_mode_) {
+		phase_ = Phase::Stopped;
+	} else {
+		marker_rsp_ = regs_.sp();
+		phase_ = Phase::EndMarker;
+	}
+}
+
+} /* namespace pmfit */

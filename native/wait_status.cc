@@ -1,0 +1,103 @@
+/*
+ * wait_status.cc -- WaitStatus and waiting for the tracee
+ */
+#include "wait_status.h"
+
+#include <sys/wait.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <string>
+
+#include "error.h"
+#include "quirks.h"
+
+namespace pmfit {
+
+namespace {
+
+constexpr long POLL_MIN_NS = 20 * 1000;
+constexpr long POLL_MAX_NS = 1000 * 1000;
+
+} /* namespace */
+
+WaitStatus
+WaitStatus::classify(pid_t pid, int status)
+{
+	if (WIFEXITED(status))
+		return {Kind::Exited, WEXITSTATUS(status)};
+	if (WIFSIGNALED(status))
+		return {Kind::Signaled, WTERMSIG(status)};
+	/* __WALL without WUNTRACED/WCONTINUED: anything else is a stop */
+	PMFIT_ASSERT(WIFSTOPPED(status));
+	int event = (status >> 16) & 0xff;
+	if (event != 0)
+		return {Kind::Event, event};
+	int sig = WSTOPSIG(status);
+	if (sig == SIGTRAP)
+		return {Kind::Trap, sig};
+	if (quirks::is_group_stop(pid, sig))
+		return {Kind::GroupStop, sig};
+	return {Kind::Signal, sig};
+}
+
+int64_t
+now_ns()
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int
+wait_blocking(pid_t pid)
+{
+	for (;;) {
+		int status;
+		pid_t got = waitpid(pid, &status, __WALL);
+		if (got == pid)
+			return status;
+		if (got < 0 && errno != EINTR)
+			throw TaskError(syserr("waitpid " + std::to_string(pid), errno));
+	}
+}
+
+/*
+ * waitpid has no timeout and a SIGCHLD handler or signalfd would fight
+ * Node's own; a WNOHANG poll with a sleep doubling up to 1 ms costs
+ * nothing measurable here because the tracee runs while we sleep.
+ */
+bool
+wait_polling(pid_t pid, int *status, int64_t deadline_ns)
+{
+	long sleep_ns = POLL_MIN_NS;
+	for (;;) {
+		pid_t got = waitpid(pid, status, __WALL | WNOHANG);
+		if (got == pid)
+			return true;
+		if (got < 0 && errno != EINTR)
+			throw TaskError(syserr("waitpid " + std::to_string(pid), errno));
+		if (now_ns() >= deadline_ns)
+			return false;
+		struct timespec ts = {0, sleep_ns};
+		nanosleep(&ts, nullptr);
+		sleep_ns = std::min(sleep_ns * 2, POLL_MAX_NS);
+	}
+}
+
+void
+reap(pid_t pid)
+{
+	for (;;) {
+		int status;
+		pid_t got = waitpid(pid, &status, __WALL);
+		if (got == pid && (WIFEXITED(status) || WIFSIGNALED(status)))
+			return;
+		if (got < 0 && errno != EINTR)
+			return;
+	}
+}
+
+} /* namespace pmfit */
