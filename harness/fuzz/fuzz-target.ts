@@ -49,4 +49,4 @@ export interface FuzzTarget<Op, State> {
 }
 
 /** A fuzz target whose Op and State types are not known to the caller. */
-export type AnyFuzzTarget = FuzzTarget<any, any>;
+export type AnyFuzzTarget = FuzzTarget<unknown, unknown>;

@@ -56,7 +56,6 @@ afterAll(async () => {
 
 /** The computed background colour (the test code has no DOM types). */
 async function background(locator: Locator): Promise<unknown> {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   return locator.evaluate((el) => (globalThis as any).getComputedStyle(el).backgroundColor);
 }
 

@@ -63,7 +63,6 @@ describe('100,000 crash points', () => {
     const html = renderHtml(results);
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     const bytes = Buffer.byteLength(html);
-    // eslint-disable-next-line no-console
     console.log(`3 runs × 100,001 crash points: ${(bytes / 1e6).toFixed(2)} MB of HTML in ${ms.toFixed(0)} ms`);
     expect(bytes).toBeLessThan(5 * 1024 * 1024);
     const rects = html.match(/<rect class="band/g) ?? [];

@@ -14,7 +14,6 @@ export interface XmlElement {
 
 const NAME = /^[A-Za-z_:][-A-Za-z0-9._:]*/;
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 function allowedCodePoint(cp: number): boolean {
