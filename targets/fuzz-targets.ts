@@ -1,4 +1,4 @@
-// targets -- the fuzz targets `pmfit fuzz` and `pmfit replay` know, by name.
+// fuzz-targets -- the fuzz targets `pmfit fuzz` and `pmfit replay` know, by name.
 // tree_broken is tree.c built with -DTREE_BROKEN (links a new node before
 // persisting it): the fuzzer's bug to find.
 

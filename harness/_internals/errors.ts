@@ -1,6 +1,6 @@
 // errors -- failures that end a pmfit command with a one-line message.
 //
-// Exit codes (DESIGN.md, "Output"): 0 consistent, 1 violations, 2 usage or
+// Exit codes (docs/architecture.md, "Output and exit codes"): 0 consistent, 1 violations, 2 usage or
 // environment error. A PmfitError carries its code; anything else that
 // reaches the CLI is a bug and is reported as such.
 

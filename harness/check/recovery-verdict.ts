@@ -1,5 +1,5 @@
 // recovery-verdict -- a recovery command sequence that failed, as a verdict:
-// crashed, hung past its timeout, or exited non-zero (DESIGN.md, "Checking").
+// crashed, hung past its timeout, or exited non-zero (docs/architecture.md, "Checking").
 
 import type { CommandsOutcome } from './run-commands';
 import type { Verdict } from './verdict';

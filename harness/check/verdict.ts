@@ -1,7 +1,7 @@
 // verdict -- what checking one crash image in one operation window found.
 //
 // A recovery that crashes, hangs past the timeout or exits non-zero is a
-// violation (DESIGN.md, "Checking"), and so is a recovered image on which the
+// violation (docs/architecture.md, "Checking"), and so is a recovered image on which the
 // target spec's invariants fail. `output` is the recovery commands' combined
 // stdout and stderr, bounded (see run-commands.ts).
 

@@ -1,6 +1,6 @@
 // line-hash -- the content hash of PM images, built from per-line hashes.
 //
-// DESIGN.md ("Persistency models"): every image is identified by a content
+// docs/models.md: every image is identified by a content
 // hash kept incrementally (per-line hashes combined), so identical images from
 // any crash point and any model are checked once.
 //

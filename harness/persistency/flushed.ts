@@ -1,6 +1,6 @@
 // flushed -- the persistency model of the original libpmem "fit" mode.
 //
-// DESIGN.md, "Persistency models":
+// docs/models.md:
 //   `flushed`: for each line, its content at its last flush (`clflush`,
 //   `clflushopt`, `clwb`, `msync`) or write syscall up to k; unflushed stores
 //   are lost; fences ignored. This is the original libpmem "fit" mode.

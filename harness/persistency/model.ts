@@ -1,6 +1,6 @@
 // model -- choose a persistency model by name.
 //
-// DESIGN.md, "Persistency models": each model turns a trace into the set of
+// docs/models.md: each model turns a trace into the set of
 // images that a crash at point k can leave.
 //
 // | model        | what survives a crash at k                                   | states per crash point |

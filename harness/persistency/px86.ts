@@ -1,6 +1,6 @@
 // px86 -- the persistency model of x86 with ADR (power failure).
 //
-// DESIGN.md, "Persistency models":
+// docs/models.md:
 //   `px86`: x86 with ADR (power failure): per line, any version between its
 //   last *guaranteed* durable version and its current version (cache eviction
 //   can write a line back at any moment). States per crash point: product

@@ -1,6 +1,6 @@
 // sequential -- the persistency model of a killed process (or eADR).
 //
-// DESIGN.md, "Persistency models":
+// docs/models.md:
 //   `sequential`: every PM write up to k (a killed process, or a platform with
 //   eADR) survives a crash at k. States per crash point: 1.
 //

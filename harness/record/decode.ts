@@ -53,7 +53,7 @@ function icedState(): IcedState {
     formatter,
     factory: new iced.InstructionInfoFactory(),
     instruction: new iced.Instruction(),
-    // Stores that bypass the cache: pending until the next fence (DESIGN.md, px86).
+    // Stores that bypass the cache: pending until the next fence (docs/models.md, px86).
     // movntdqa / vmovntdqa are loads and are not here.
     ntStores: new Set([
       M.Movnti, M.Movntdq, M.Movntps, M.Movntpd, M.Movntq, M.Movntss, M.Movntsd,

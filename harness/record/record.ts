@@ -278,7 +278,7 @@ class RecordSession {
   }
 
   /** PM ranges are the MAP_SHARED mappings of PM files; stores through a
-   *  MAP_PRIVATE mapping never reach the file (DESIGN.md, "PM"). */
+   *  MAP_PRIVATE mapping never reach the file (docs/architecture.md, "Terms"). */
   private refreshRanges(): void {
     const ranges: NativePmRange[] = [];
     for (const entry of readMaps(this.tracee.pid)) {

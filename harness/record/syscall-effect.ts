@@ -4,7 +4,7 @@
 // write-family syscalls on a PM file are durable writes; msync, fsync and
 // fdatasync make content durable; mmap, munmap and mremap change where PM is
 // mapped. For the rest the tracer compares the PM mappings before and after
-// (DESIGN.md, "PM" (c)), except for syscalls that cannot write user memory.
+// (docs/architecture.md, "Terms", PM (c)), except for syscalls that cannot write user memory.
 
 export type SyscallEffect =
   | { kind: 'write'; fd: number; /** absent: at the file position */ offset?: number }

@@ -1,6 +1,6 @@
 // schema -- reports/results.json, the source of every other output (console
 // summary, HTML report, JUnit XML, exit code). Versioned: readers refuse a
-// newer major version with a clear message. Documented in README.md.
+// newer major version with a clear message. Documented in docs/results.md.
 
 import type { ModelName } from '../persistency/model';
 

@@ -1,5 +1,5 @@
 // current-cpu -- the CPU this process last ran on, where tracer and tracee
-// are pinned together (DESIGN.md: ~19 µs per step pinned, ~60 µs apart).
+// are pinned together (docs/architecture.md: ~19 µs per step pinned, ~60 µs apart).
 //
 // Staying on the CPU we already run on spreads concurrent pmfit processes
 // (jest workers, parallel CI jobs) over the cores the scheduler chose.

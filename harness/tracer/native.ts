@@ -4,7 +4,7 @@
 //
 // Every call on one NativeTask must come from the JavaScript thread that
 // created it: ptrace requests are only accepted from the thread that attached
-// the tracee (DESIGN.md, "Native tracer rules").
+// the tracee (docs/architecture.md, "Native tracer rules").
 
 import * as path from 'path';
 import { buildDir } from '../_internals/paths';

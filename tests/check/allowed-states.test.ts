@@ -2,7 +2,7 @@ import fc from 'fast-check';
 
 import { OpWindows, Region, allowedStates } from '../../harness/check/allowed-states';
 
-/** The rules of DESIGN.md / allowed-states.ts, read literally (a later
+/** The rules of allowed-states.ts, read literally (a later
  *  operation wins where an empty one makes two rules meet). */
 function reference(regions: Region[], states: number[], k: number): number[] {
   let allowed = [states[0]];

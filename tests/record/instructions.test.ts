@@ -258,7 +258,7 @@ describe('pmfit record: one instruction class per region', () => {
 });
 
 // Known gaps, failing until fixed (see the report): sendfile() is a
-// write-family syscall on the PM file, durable at once (DESIGN.md, "PM" (b)),
+// write-family syscall on the PM file, durable at once (docs/architecture.md, "Terms", PM (b)),
 // but harness/record/syscall-effect.ts does not classify it as a write. With a
 // MAP_SHARED mapping the change is only seen by the mapping diff, as a
 // (non-durable) store; with no mapping it is not seen at all.
