@@ -151,6 +151,24 @@ class Capture {
 
 // ---------------------------------------------------------------------------
 
+/** spawnFailure -- why a command could not be started, as one line; for
+ *  a resource limit, which one and what to do. */
+function spawnFailure(file: string, error: NodeJS.ErrnoException): PmfitError {
+  switch (error.code) {
+    case 'ENOENT':
+      return new PmfitError(`cannot run recovery command ${file}: not found`);
+    case 'EMFILE':
+    case 'ENFILE':
+      return new PmfitError(`cannot start recovery command ${file}: too many open files (${error.code}); lower --jobs or raise the limit (ulimit -n)`);
+    case 'EAGAIN':
+      return new PmfitError(`cannot start recovery command ${file}: too many processes (EAGAIN); lower --jobs or raise the limit (ulimit -u)`);
+    case 'ENOMEM':
+      return new PmfitError(`cannot start recovery command ${file}: out of memory (ENOMEM); lower --jobs`);
+    default:
+      return new PmfitError(`cannot run recovery command ${file}: ${error.message}`);
+  }
+}
+
 /** hasExited -- the process is a zombie (exited, not yet reaped) or gone. */
 function hasExited(pid: number): boolean {
   try {
@@ -184,36 +202,36 @@ function runOne(
     try {
       child = spawn(inv.file, inv.args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     } catch (error) {
-      reject(error);
+      reject(spawnFailure(inv.file, error as NodeJS.ErrnoException));
       return;
     }
     const pid = child.pid;
+    if (pid === undefined) {
+      // Not started: there are no pipes to read, only the 'error' to come.
+      child.on('error', (error: NodeJS.ErrnoException) => reject(spawnFailure(inv.file, error)));
+      return;
+    }
     let timedOut = false;
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-    let timer: Deadline | undefined;
     let grace: Deadline | undefined;
     let settled = false;
 
-    if (pid !== undefined) {
-      trackGroup(pid);
-      timer = new Deadline(timeoutMs, () => {
-        // An exit that came before the limit is an exit, even when Node has
-        // not read it yet (after SIGCONT it runs expired timers first).
-        if (hasExited(pid)) return;
-        timedOut = true;
-        killGroup(pid);
-      });
-    }
+    trackGroup(pid);
+    const timer = new Deadline(timeoutMs, () => {
+      // An exit that came before the limit is an exit, even when Node has
+      // not read it yet (after SIGCONT it runs expired timers first).
+      if (hasExited(pid)) return;
+      timedOut = true;
+      killGroup(pid);
+    });
 
     const finish = (error?: Error): void => {
       if (settled) return;
       settled = true;
-      timer?.cancel();
+      timer.cancel();
       grace?.cancel();
-      if (pid !== undefined) {
-        killGroup(pid);
-        untrackGroup(pid);
-      }
+      killGroup(pid);
+      untrackGroup(pid);
       if (error) reject(error);
       else resolve({ exitCode: exited?.code ?? null, signal: exited?.signal ?? null, timedOut });
     };
@@ -223,15 +241,12 @@ function runOne(
       stdout.add(chunk);
     });
     child.stderr.on('data', (chunk: Buffer) => output.add(chunk));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      const reason = error.code === 'ENOENT' ? 'not found' : error.message;
-      finish(new PmfitError(`cannot run recovery command ${inv.file}: ${reason}`));
-    });
+    child.on('error', (error: NodeJS.ErrnoException) => finish(spawnFailure(inv.file, error)));
     child.on('exit', (code, signal) => {
       exited = { code, signal };
       // Whatever the command left running in its group goes with it.
-      if (pid !== undefined) killGroup(pid);
-      timer?.cancel();
+      killGroup(pid);
+      timer.cancel();
       grace = new Deadline(pipeGraceMs, () => {
         child.stdout.destroy();
         child.stderr.destroy();

@@ -152,6 +152,11 @@ function reportError(err: unknown): number {
     process.stderr.write(`pmfit: no space left on device (${message.split('\n')[0]})\n`);
     return ExitCode.Usage;
   }
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EMFILE' || code === 'ENFILE') {
+    process.stderr.write(`pmfit: too many open files (${message.split('\n')[0]}); lower --jobs or raise the limit (ulimit -n)\n`);
+    return ExitCode.Usage;
+  }
   process.stderr.write(`pmfit: internal error: ${message.split('\n')[0]}\n`);
   if (process.env.PMFIT_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   return ExitCode.Usage;

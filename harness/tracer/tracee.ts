@@ -86,16 +86,22 @@ export class Tracee {
     const env = Object.entries(options.env ?? process.env)
       .filter((entry): entry is [string, string] => entry[1] !== undefined)
       .map(([name, value]) => `${name}=${value}`);
-    this.native = new (loadNative().Task)({
-      file: command.file,
-      argv: command.argv,
-      env,
-      cwd: options.cwd ?? process.cwd(),
-      cpu: currentCpu(),
-      stdinFd,
-      stdoutFd: options.stdoutFd ?? 1,
-      stderrFd: options.stderrFd ?? 2,
-    });
+    try {
+      this.native = new (loadNative().Task)({
+        file: command.file,
+        argv: command.argv,
+        env,
+        cwd: options.cwd ?? process.cwd(),
+        cpu: currentCpu(),
+        stdinFd,
+        stdoutFd: options.stdoutFd ?? 1,
+        stderrFd: options.stderrFd ?? 2,
+      });
+    } catch (err) {
+      // The program was not started: the system refused (no descriptors,
+      // no processes left, exec failed), an environment problem to report.
+      throw usageError(`cannot start ${command.argv[0]}: ${(err as Error).message}`);
+    }
     this.removeCleanup = onInterrupt(() => this.kill());
   }
 

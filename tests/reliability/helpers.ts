@@ -58,10 +58,27 @@ afterAll(() => {
   reachable = false;
 });
 
-export function asUser(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+export interface LimitedRunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Resource limits set first, as the shell's ulimit takes them ('-n 1024'). */
+  ulimit?: string;
+}
+
+export function asUser(args: string[], options: LimitedRunOptions = {}): CliResult {
   makeProjectReachable();
   const prefix = process.getuid?.() === 0 ? ['setpriv', `--reuid=${UNPRIVILEGED}`, `--regid=${UNPRIVILEGED}`, '--clear-groups', '--'] : [];
-  const argv = [...prefix, process.execPath, cliPath, ...args];
+  return runCli(prefix, args, options);
+}
+
+/** underLimits -- pmfit as the test's own user, under `options.ulimit`. */
+export function underLimits(args: string[], options: LimitedRunOptions): CliResult {
+  return runCli([], args, options);
+}
+
+function runCli(prefix: string[], args: string[], options: LimitedRunOptions): CliResult {
+  const limits = options.ulimit !== undefined ? ['bash', '-c', `ulimit ${options.ulimit} && exec "$@"`, 'bash'] : [];
+  const argv = [...limits, ...prefix, process.execPath, cliPath, ...args];
   const result = spawnSync(argv[0], argv.slice(1), {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },

@@ -8,7 +8,7 @@ import { ExitCode, isNoSpace, PmfitError, usageError } from '../../_internals/er
 import { Interrupted } from '../../_internals/interrupt';
 import { protectFromOutput } from '../../_internals/output-file';
 import { tempParent, tempSpaceShort } from '../../_internals/temp-root';
-import { defaultConcurrency } from '../../check/worker-pool';
+import { resolveJobs } from '../resolve-jobs';
 import type { TargetSpec } from '../../check/spec';
 import { userSpec } from '../../check/user-spec';
 import { isModelName, ModelName, modelNames } from '../../persistency/model';
@@ -75,7 +75,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
   checkReportsDir(options.output);
   const models = chooseModels(options.model);
   if (options.maxStates < 2) throw usageError('--max-states must be at least 2 (px86 always checks the oldest and newest image)');
-  const jobs = options.jobs ?? defaultConcurrency();
+  const jobs = resolveJobs(options.jobs);
   const startedAt = new Date().toISOString();
   const targets: TargetRecord[] = [];
   const runs: RunResult[] = [];

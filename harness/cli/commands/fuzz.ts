@@ -13,7 +13,7 @@ import * as path from 'path';
 import { ExitCode, usageError } from '../../_internals/errors';
 import { makeOutputDir, writeOutputFile } from '../../_internals/output-file';
 import { shellQuote } from '../../_internals/shell-words';
-import { defaultConcurrency } from '../../check/worker-pool';
+import { resolveJobs } from '../resolve-jobs';
 import { formatCaseFailure, replayFailure } from '../../fuzz/format-failure';
 import { REPLAY_FORMAT, REPLAY_VERSION, ReplayFile, serializeReplay } from '../../fuzz/replay-file';
 import { CaseReport, runCase } from '../../fuzz/run-case';
@@ -120,7 +120,7 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
     modelSeed: DEFAULT_SEED,
     pmemMode,
     timeoutMs: options.timeout,
-    jobs: options.jobs ?? defaultConcurrency(),
+    jobs: resolveJobs(options.jobs),
     maxSteps: undefined,
     onCase: tty
       ? ({ cases, shrinking, failed }) => {

@@ -9,7 +9,7 @@
 
 import * as fs from 'fs';
 import { ExitCode, usageError } from '../../_internals/errors';
-import { defaultConcurrency } from '../../check/worker-pool';
+import { resolveJobs } from '../resolve-jobs';
 import { FuzzCase, FuzzCaseError, planCase } from '../../fuzz/case-plan';
 import { formatCaseFailure, replayFailure, sameFailure } from '../../fuzz/format-failure';
 import { parseReplay, ReplayFailure, ReplayFile, ReplayFileError } from '../../fuzz/replay-file';
@@ -78,7 +78,7 @@ export async function replay(file: string, options: ReplayCommandOptions = {}): 
     modelSeed: replayed.modelSeed,
     pmemMode: replayed.pmemMode,
     timeoutMs: replayed.timeoutMs,
-    jobs: options.jobs ?? defaultConcurrency(),
+    jobs: resolveJobs(options.jobs),
   });
   if (!report.failure) {
     out.write(`no longer fails (recorded: ${summary(replayed.failure)})\n`);
