@@ -55,7 +55,7 @@ import type { TargetSpec } from '../harness/check/spec';
 import { ModelName, modelNames } from '../harness/persistency/model';
 import { runTarget } from '../harness/pipeline/run-target';
 import { substitute } from '../harness/pipeline/substitute';
-import { readResults } from '../harness/report/read-results';
+import { readResults } from '../harness/results/results';
 import { writeReports } from '../harness/report/write-reports';
 import { writeOutputFile } from '../harness/_internals/output-file';
 import { Builder, programsOf, readSources, sameCode } from './mutants/build';

@@ -12,7 +12,7 @@ import { replay } from '../../harness/cli/commands/replay';
 import { parseReplay, ReplayFile, serializeReplay } from '../../harness/fuzz/replay-file';
 import { runCase } from '../../harness/fuzz/run-case';
 import { fuzzTarget } from '../../targets/fuzz-targets';
-import { readResults } from '../../harness/report/read-results';
+import { readResults } from '../../harness/results/results';
 
 let dir: string;
 beforeAll(() => {

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { fuzz } from '../../harness/cli/commands/fuzz';
-import { readResults } from '../../harness/report/read-results';
+import { readResults } from '../../harness/results/results';
 import { runFuzz } from '../../harness/fuzz/run-fuzz';
 import { fuzzTarget } from '../../targets/fuzz-targets';
 import { defaultConcurrency } from '../../harness/check/worker-pool';

@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { report } from '../../harness/cli/commands/report';
 import { PmfitError } from '../../harness/_internals/errors';
-import { readResults } from '../../harness/report/read-results';
+import { readResults } from '../../harness/results/results';
 import { writeOutputFile } from '../../harness/_internals/output-file';
 import { writeReports } from '../../harness/report/write-reports';
 import { parseXml } from './xml';

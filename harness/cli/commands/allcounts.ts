@@ -15,9 +15,10 @@ import { isModelName, ModelName, modelNames } from '../../persistency/model';
 import { formatRun, formatSummary } from '../../report/console-report';
 import { Progress } from '../../pipeline/progress';
 import { runTarget } from '../../pipeline/run-target';
-import { RESULTS_SCHEMA, RESULTS_VERSION, Results, RunResult, TargetRecord } from '../../results/schema';
-import { checkReportsDir, writeReports } from '../../report/write-reports';
-import { githubAnnotations } from '../../report/github-annotations';
+import { buildResults } from '../../results/results';
+import type { RunResult, TargetRecord } from '../../results/schema';
+import { publishReports } from '../../report/publish-reports';
+import { checkReportsDir } from '../../report/write-reports';
 import { builtInSpecs } from '../../../targets/specs';
 
 export interface AllcountsOptions {
@@ -121,25 +122,16 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
     }
     incompleteReason = (failure as PmfitError).message;
   }
-  const results: Results = {
-    schema: RESULTS_SCHEMA,
-    version: RESULTS_VERSION,
+  const results = buildResults({
     pmfitVersion: options.version,
     startedAt,
-    finishedAt: new Date().toISOString(),
-    incomplete: incompleteReason !== undefined,
-    ...(incompleteReason !== undefined ? { incompleteReason } : {}),
     options: { models, maxStates: options.maxStates, seed: options.seed, jobs, timeoutMs: options.timeout },
     targets,
     runs,
-    status: runs.every((run) => run.status === 'pass') && incompleteReason === undefined ? 'pass' : 'fail',
-  };
-  const written = writeReports(results, path.resolve(options.output));
+    incompleteReason,
+  });
   process.stdout.write(`${formatSummary(results)}\n`);
-  process.stdout.write(`reports: ${path.relative(process.cwd(), written.html) || written.html}, ${path.relative(process.cwd(), written.json)}, ${path.relative(process.cwd(), written.junit)}\n`);
-  if (process.env.GITHUB_ACTIONS === 'true') {
-    for (const line of githubAnnotations(results)) process.stdout.write(`${line}\n`);
-  }
+  publishReports(results, path.resolve(options.output));
   if (failure) throw failure;
   return results.status === 'pass' ? ExitCode.Ok : ExitCode.Violations;
 }

@@ -20,9 +20,10 @@ import { CaseReport, runCase } from '../../fuzz/run-case';
 import { FuzzOptions, runFuzz } from '../../fuzz/run-fuzz';
 import { fuzzTarget } from '../../../targets/fuzz-targets';
 import { DEFAULT_MAX_STATES, DEFAULT_SEED, isModelName, ModelName, modelNames } from '../../persistency/model';
-import { FuzzRecord, Results, RESULTS_SCHEMA, RESULTS_VERSION } from '../../results/schema';
-import { githubAnnotations } from '../../report/github-annotations';
-import { checkReportsDir, writeReports } from '../../report/write-reports';
+import { buildResults } from '../../results/results';
+import type { FuzzRecord, Results } from '../../results/schema';
+import { publishReports } from '../../report/publish-reports';
+import { checkReportsDir } from '../../report/write-reports';
 
 export interface FuzzCommandOptions {
   runs: number;
@@ -63,31 +64,14 @@ function repeatCommand(target: string, options: FuzzCommandOptions, seed: number
 /** fuzzResults -- results.json of a fuzz run: the fuzz record and, for a
  *  counterexample, its explained check as the one run. */
 function fuzzResults(options: FuzzCommandOptions, fuzzRecord: FuzzRecord, startedAt: string, caseOptions: FuzzOptions, explained?: CaseReport): Results {
-  const runs = explained?.run ? [explained.run] : [];
-  return {
-    schema: RESULTS_SCHEMA,
-    version: RESULTS_VERSION,
+  return buildResults({
     pmfitVersion: options.version ?? '',
     startedAt,
-    finishedAt: new Date().toISOString(),
-    incomplete: false,
     options: { models: [fuzzRecord.model], maxStates: caseOptions.maxStates, seed: caseOptions.modelSeed, jobs: caseOptions.jobs, timeoutMs: caseOptions.timeoutMs },
     targets: explained?.target ? [explained.target] : [],
-    runs,
+    runs: explained?.run ? [explained.run] : [],
     fuzz: fuzzRecord,
-    status: fuzzRecord.counterexample ? 'fail' : 'pass',
-  };
-}
-
-/** writeFuzzReports -- the reports into DIR, a line saying where, and on
- *  GitHub Actions an annotation per explained violation. */
-function writeFuzzReports(results: Results, dir: string): void {
-  const written = writeReports(results, dir);
-  const shown = (file: string): string => path.relative(process.cwd(), file) || file;
-  process.stdout.write(`reports: ${shown(written.html)}, ${shown(written.json)}, ${shown(written.junit)}\n`);
-  if (process.env.GITHUB_ACTIONS === 'true') {
-    for (const line of githubAnnotations(results)) process.stdout.write(`${line}\n`);
-  }
+  });
 }
 
 export async function fuzz(targetName: string, options: FuzzCommandOptions): Promise<number> {
@@ -135,7 +119,7 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
 
   if (!result.counterexample) {
     out.write(`no failure in ${result.runs} cases (seed ${seed})\n`);
-    writeFuzzReports(fuzzResults(options, fuzzRecord, startedAt, caseOptions), dir);
+    publishReports(fuzzResults(options, fuzzRecord, startedAt, caseOptions), dir);
     return ExitCode.Ok;
   }
 
@@ -187,6 +171,6 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
     replay: replayCommand,
     repeat,
   };
-  writeFuzzReports(fuzzResults(options, fuzzRecord, startedAt, caseOptions, explained), dir);
+  publishReports(fuzzResults(options, fuzzRecord, startedAt, caseOptions, explained), dir);
   return ExitCode.Violations;
 }

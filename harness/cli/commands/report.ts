@@ -6,7 +6,7 @@
 
 import * as path from 'path';
 import { githubAnnotations } from '../../report/github-annotations';
-import { readResults } from '../../report/read-results';
+import { readResults } from '../../results/results';
 import { checkReportsDir, writeReports } from '../../report/write-reports';
 
 export interface ReportOptions {

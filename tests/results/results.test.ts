@@ -1,12 +1,13 @@
-// readResults: what it refuses, with one-line usage errors (exit 2).
+// results: buildResults' envelope and status; readResults: what it refuses,
+// with one-line usage errors (exit 2).
 
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PmfitError } from '../../harness/_internals/errors';
-import { readResults, validateResults } from '../../harness/report/read-results';
+import { buildResults, readResults, validateResults } from '../../harness/results/results';
 import { RESULTS_VERSION } from '../../harness/results/schema';
-import { fixturePath, loadFixture } from './fixture';
+import { fixturePath, loadFixture } from '../report/fixture';
 
 let dir: string;
 beforeAll(() => {
@@ -94,5 +95,38 @@ describe('readResults', () => {
       change(results);
       expect(refusal(() => validateResults(results, 'r.json')).message).toBe(`r.json does not match the results schema: ${message}`);
     }
+  });
+});
+
+describe('buildResults', () => {
+  const fixture = loadFixture();
+  const input = {
+    pmfitVersion: '9.9.9',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    options: fixture.options,
+    targets: fixture.targets,
+  };
+  const passing = fixture.runs.filter((run) => run.status === 'pass');
+  const failing = fixture.runs.filter((run) => run.status === 'fail');
+
+  test('an envelope the validator accepts, passing when every run passed', () => {
+    expect(passing.length).toBeGreaterThan(0);
+    const results = buildResults({ ...input, runs: passing });
+    expect(validateResults(JSON.parse(JSON.stringify(results)))).toEqual(results);
+    expect(results).toMatchObject({ schema: 'pmfit-results', version: RESULTS_VERSION, pmfitVersion: '9.9.9', incomplete: false, status: 'pass' });
+    expect(results).not.toHaveProperty('incompleteReason');
+    expect(results).not.toHaveProperty('fuzz');
+    expect(Date.parse(results.finishedAt)).toBeGreaterThanOrEqual(Date.parse(input.startedAt));
+  });
+
+  test('fails on a failed run, an incomplete run, or a fuzz counterexample', () => {
+    expect(failing.length).toBeGreaterThan(0);
+    expect(buildResults({ ...input, runs: [...passing, ...failing] }).status).toBe('fail');
+    const stopped = buildResults({ ...input, runs: passing, incompleteReason: 'interrupted by SIGINT' });
+    expect(stopped).toMatchObject({ incomplete: true, incompleteReason: 'interrupted by SIGINT', status: 'fail' });
+    const fuzz = { target: 'tree', model: 'px86' as const, runs: 10, cases: 12, maxOps: 5, seed: 7 };
+    expect(buildResults({ ...input, runs: [], fuzz }).status).toBe('pass');
+    const counterexample = { ops: ['insert a'], failure: ['x'], replay: 'pmfit replay f', repeat: 'pmfit fuzz tree --seed 7' };
+    expect(buildResults({ ...input, runs: [], fuzz: { ...fuzz, counterexample } }).status).toBe('fail');
   });
 });

@@ -1,12 +1,14 @@
-// read-results -- load reports/results.json for the report generators,
-// refusing anything they could not render: a missing or unreadable file,
-// text that is not JSON, another schema, a newer schema version, or a shape
-// that does not match schema.ts (named by its JSON path). Every refusal is a
-// one-line usage error (exit 2).
+// results -- the one place results.json is made and read back
+// (docs/results.md). buildResults makes the envelope of a run (`allcounts`
+// or `fuzz`) with its overall status; readResults / validateResults refuse
+// anything the report generators could not render: a missing or unreadable
+// file, text that is not JSON, another schema, a newer schema version, or a
+// shape that does not match schema.ts (named by its JSON path). Every
+// refusal is a one-line usage error (exit 2).
 
 import * as fs from 'fs';
 import { usageError } from '../_internals/errors';
-import { RESULTS_SCHEMA, RESULTS_VERSION, type Results } from '../results/schema';
+import { RESULTS_SCHEMA, RESULTS_VERSION, type FuzzRecord, type Results, type RunResult, type TargetRecord } from './schema';
 import { parseSpans } from '../_internals/collate';
 
 type Check = (value: unknown) => boolean;
@@ -21,6 +23,40 @@ const isStringArray: Check = (v) => Array.isArray(v) && v.every(isString);
 const optional = (check: Check): Check => (v) => v === undefined || check(v);
 
 const KINDS = ['ok', 'recovery-crashed', 'recovery-timeout', 'recovery-failed', 'invariant'];
+
+/** What a run contributes to results.json; the rest is derived. */
+export interface ResultsInput {
+  pmfitVersion: string;
+  startedAt: string;
+  options: Results['options'];
+  targets: TargetRecord[];
+  runs: RunResult[];
+  fuzz?: FuzzRecord;
+  /** Why the run stopped before the end: the results are partial. */
+  incompleteReason?: string;
+}
+
+/** buildResults -- the results.json of a run that ends now. It fails when a
+ *  run failed, when the run is incomplete, or when the fuzzer found a
+ *  counterexample. */
+export function buildResults(input: ResultsInput): Results {
+  const { incompleteReason, fuzz } = input;
+  const failed = incompleteReason !== undefined || input.runs.some((run) => run.status === 'fail') || fuzz?.counterexample !== undefined;
+  return {
+    schema: RESULTS_SCHEMA,
+    version: RESULTS_VERSION,
+    pmfitVersion: input.pmfitVersion,
+    startedAt: input.startedAt,
+    finishedAt: new Date().toISOString(),
+    incomplete: incompleteReason !== undefined,
+    ...(incompleteReason !== undefined ? { incompleteReason } : {}),
+    options: input.options,
+    targets: input.targets,
+    runs: input.runs,
+    ...(fuzz !== undefined ? { fuzz } : {}),
+    status: failed ? 'fail' : 'pass',
+  };
+}
 
 class ShapeError extends Error {}
 
