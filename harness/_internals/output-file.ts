@@ -63,7 +63,7 @@ export function kindOf(stat: fs.Stats): string {
   if (stat.isBlockDevice()) return 'a block device';
   if (stat.isFIFO()) return 'a FIFO';
   if (stat.isSocket()) return 'a socket';
-  return 'not a regular file';
+  return 'a special file';
 }
 
 /** directoryProblem -- why files cannot be created in `dir`, or undefined. */

@@ -9,18 +9,41 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { isNoSpace, usageError } from './errors';
 
 let root: string | undefined;
 let counter = 0;
 
+/** tempParent -- where the temporary root goes, as an absolute path: the
+ *  programs pmfit runs get paths below it, in other working directories. */
 export function tempParent(): string {
-  return process.env.PMFIT_TMPDIR || os.tmpdir();
+  return path.resolve(process.env.PMFIT_TMPDIR || os.tmpdir());
+}
+
+/** tempParentProblem -- why no directory can be created in `parent`. */
+function tempParentProblem(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT': return 'does not exist';
+    case 'ENOTDIR': return 'is not a directory';
+    case 'EACCES':
+    case 'EPERM': return 'is not writable (permission denied)';
+    case 'EROFS': return 'is on a read-only file system';
+    default: return `cannot hold a new directory (${code ?? String(err)})`;
+  }
 }
 
 /** tempRoot -- the process's temporary directory, created on first use. */
 export function tempRoot(): string {
   if (!root) {
-    root = fs.mkdtempSync(path.join(tempParent(), 'pmfit-'));
+    const parent = tempParent();
+    try {
+      root = fs.mkdtempSync(path.join(parent, 'pmfit-'));
+    } catch (err) {
+      if (isNoSpace(err)) throw err;
+      const source = process.env.PMFIT_TMPDIR ? 'PMFIT_TMPDIR' : 'the system temporary directory';
+      throw usageError(`temporary directory ${parent} (${source}) ${tempParentProblem(err)}; set PMFIT_TMPDIR to a writable directory`);
+    }
     process.once('exit', removeTempRoot);
   }
   return root;

@@ -22,7 +22,7 @@ import { crash } from './commands/crash';
 import { record } from './commands/record';
 import { report } from './commands/report';
 import { traceShow } from './commands/trace-show';
-import { nonNegativeInteger, positiveInteger, requireDoubleDash, secondsToMs, collect } from './parse-options';
+import { maxStatesOption, nonNegativeInteger, positiveInteger, requireDoubleDash, secondsToMs, collect } from './parse-options';
 
 const { version } = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string };
 
@@ -87,7 +87,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .description('record each target once, check every crash state under each persistency model')
     .option('--target <name>', 'built-in target to run (repeatable; default: all)', collect, [])
     .option('--model <model>', 'persistency model: sequential, flushed, px86 (repeatable; default: all)', collect, [])
-    .addOption(new Option('--max-states <k>', 'px86: crash states per crash point before sampling').argParser(positiveInteger('--max-states')).default(64))
+    .addOption(new Option('--max-states <k>', 'px86: crash states per crash point before sampling').argParser(maxStatesOption).default(64))
     .addOption(new Option('--seed <s>', 'px86: seed of the sampled states').argParser(nonNegativeInteger('--seed')).default(1))
     .addOption(new Option('--jobs <j>', 'recoveries run at once (default: one per CPU)').argParser(positiveInteger('--jobs')))
     .addOption(new Option('--timeout <seconds>', 'time limit of one recovery').argParser(secondsToMs('--timeout')).default(10_000, '10'))
@@ -109,7 +109,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .option('--model <model>', 'persistency model: sequential, flushed, px86', 'px86')
     .addOption(new Option('--ops <max>', 'longest generated operation sequence').argParser(positiveInteger('--ops')).default(DEFAULT_FUZZ_OPS))
     .option('--trace-all', 'trace every operation from the split point that runs in the same invocation')
-    .addOption(new Option('--max-states <k>', 'px86: crash states per crash point before sampling').argParser(positiveInteger('--max-states')).default(64))
+    .addOption(new Option('--max-states <k>', 'px86: crash states per crash point before sampling').argParser(maxStatesOption).default(64))
     .addOption(new Option('--jobs <j>', 'recoveries run at once (default: one per CPU)').argParser(positiveInteger('--jobs')))
     .addOption(new Option('--timeout <seconds>', 'time limit of one setup, recovery or continuation command').argParser(secondsToMs('--timeout')).default(10_000, '10'))
     .option('-o, --output <dir>', 'directory for the reports and the replay file', defaultReportsDir)
@@ -143,7 +143,10 @@ function reportError(err: unknown): number {
     return err.exitCode;
   }
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.Ok;
+    // `pmfit` or `pmfit trace` alone: the help went to stderr, as for a
+    // usage error.
+    if (err.code === 'commander.help') return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     process.stderr.write(`pmfit: ${err.message.replace(/^error: /, '')}\n`);
     return ExitCode.Usage;
   }
@@ -163,10 +166,11 @@ function reportError(err: unknown): number {
 }
 
 /** quietErrors -- commander reports through exceptions, which report() prints
- *  as one line; help and version still go to stdout. */
+ *  as one line; help and version still go to stdout, and the help shown for
+ *  a command group without its command to stderr. */
 function quietErrors(command: Command): void {
   command.exitOverride();
-  command.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+  command.configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: () => undefined });
   for (const sub of command.commands) quietErrors(sub);
 }
 
@@ -184,6 +188,17 @@ export async function main(argv: string[]): Promise<void> {
     if (err.code !== 'EPIPE') throw err;
     exitNow(128 + os.constants.signals.SIGPIPE);
   });
+  // Nobody reads a closed stderr: its write errors must not turn the exit
+  // status into 1 (an unhandled 'error' event).
+  process.stderr.on('error', () => undefined);
+  // Every path pmfit resolves is relative to the working directory.
+  try {
+    process.cwd();
+  } catch {
+    process.stderr.write('pmfit: the current directory no longer exists (it was deleted); cd to an existing directory\n');
+    process.exitCode = ExitCode.Usage;
+    return;
+  }
   let pending: Promise<number> | undefined;
   const program = buildProgram((action) => {
     pending = action();

@@ -15,14 +15,22 @@ export function nonNegativeInteger(what: string): (value: string) => number {
   };
 }
 
-export function positiveInteger(what: string): (value: string) => number {
+/** integerAtLeast -- an integer of at least `min`; `why` explains the bound. */
+export function integerAtLeast(min: number, what: string, why?: string): (value: string) => number {
   const parse = nonNegativeInteger(what);
   return (value: string) => {
     const number = parse(value);
-    if (number === 0) throw usageError(`${what} must be at least 1`);
+    if (number < min) throw usageError(`${what} must be at least ${min}${why ? ` (${why})` : ''}`);
     return number;
   };
 }
+
+export function positiveInteger(what: string): (value: string) => number {
+  return integerAtLeast(1, what);
+}
+
+/** px86 keeps the two images every crash point has at least. */
+export const maxStatesOption = integerAtLeast(2, '--max-states', 'px86 always checks the oldest and newest image');
 
 /** The shortest time limit: no program starts, runs and exits reliably in
  *  less on a loaded machine, so a smaller one only makes false timeouts. */

@@ -1,11 +1,13 @@
 // progress -- a progress bar on stderr while recording and checking, shown
-// only when stderr is a terminal (logs and CI get the plain summary).
+// only when stderr is a terminal that can redraw it (logs, CI and TERM=dumb
+// get the plain summary).
 
 import { SingleBar, Presets } from 'cli-progress';
+import { stderrRedraws } from '../_internals/terminal';
 
 export class Progress {
   private bar?: SingleBar;
-  private readonly enabled = Boolean(process.stderr.isTTY) && !process.env.CI;
+  private readonly enabled = stderrRedraws() && !process.env.CI;
 
   /** phase -- start a new bar; without a total it counts up (recording). */
   phase(label: string, total?: number): void {

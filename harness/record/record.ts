@@ -8,6 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { usageError } from '../_internals/errors';
+import { pmFileProblem } from '../_internals/pm-file-problem';
 import { onInterrupt } from '../_internals/interrupt';
 import { readMaps } from '../elf/proc-maps';
 import type { NativePmRange, NativeStop } from '../tracer/native';
@@ -54,7 +55,8 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
   const cwd = options.cwd ?? process.cwd();
   const pmPaths = options.pmFiles.map((file) => path.resolve(cwd, file));
   options.pmFiles.forEach((name, i) => {
-    if (fs.existsSync(pmPaths[i]) && !fs.statSync(pmPaths[i]).isFile()) throw usageError(`PM file ${name} is not a regular file`);
+    const problem = pmFileProblem(pmPaths[i]);
+    if (problem?.kind === 'unusable') throw usageError(`PM file ${name} ${problem.why}`);
   });
   const writer = new TraceWriter(options.output);
   const removeCleanup = onInterrupt(() => writer.abandon());

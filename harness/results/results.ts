@@ -6,8 +6,8 @@
 // shape that does not match schema.ts (named by its JSON path). Every
 // refusal is a one-line usage error (exit 2).
 
-import * as fs from 'fs';
-import { usageError } from '../_internals/errors';
+import { PmfitError, usageError } from '../_internals/errors';
+import { readBoundedText } from '../_internals/input-file';
 import { RESULTS_SCHEMA, RESULTS_VERSION, type FuzzRecord, type Results, type RunResult, type TargetRecord } from './schema';
 import { parseSpans } from '../_internals/collate';
 
@@ -222,12 +222,16 @@ export function validateResults(value: unknown, name = 'results.json'): Results 
   return value as unknown as Results;
 }
 
+/** Largest results.json read (the largest runs write tens of MiB). */
+const RESULTS_LIMIT = 256 << 20;
+
 /** readResults -- read and validate a results.json file. */
 export function readResults(file: string): Results {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readBoundedText(file, RESULTS_LIMIT, 'a results.json file');
   } catch (err) {
+    if (err instanceof PmfitError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw usageError(`${file}: no such file (pmfit writes results.json when it checks targets)`);
     if (code === 'EISDIR') throw usageError(`${file} is a directory, not a results.json file`);

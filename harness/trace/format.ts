@@ -17,7 +17,7 @@
 
 import * as fs from 'fs';
 import { usageError } from '../_internals/errors';
-import { OutputFile } from '../_internals/output-file';
+import { errnoText, kindOf, OutputFile } from '../_internals/output-file';
 import { EventKind, NO_FILE, TraceEvent } from './event';
 
 /** Bytes of an initial image read at a time (TraceReader.readSparse). */
@@ -252,10 +252,12 @@ export class TraceReader {
     try {
       fd = fs.openSync(path, 'r');
     } catch (err) {
-      throw usageError(`cannot open trace ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw usageError(`cannot open trace ${path}: ${errnoText(err)}`);
     }
     try {
-      return new TraceReader(path, fd, fs.fstatSync(fd).size);
+      const stat = fs.fstatSync(fd);
+      if (!stat.isFile()) throw usageError(`cannot open trace ${path}: it is ${kindOf(stat)}, not a trace file`);
+      return new TraceReader(path, fd, stat.size);
     } catch (err) {
       fs.closeSync(fd);
       throw err;

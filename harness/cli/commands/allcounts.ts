@@ -54,7 +54,7 @@ function chooseSpecs(options: AllcountsOptions): TargetSpec[] {
   }
   const specs = builtInSpecs();
   if (options.target.length === 0) return specs;
-  return options.target.map((name) => {
+  return [...new Set(options.target)].map((name) => {
     const spec = specs.find((candidate) => candidate.name === name);
     if (!spec) throw usageError(`unknown target '${name}' (built-in targets: ${specs.map((s) => s.name).join(', ')})`);
     return spec;
@@ -63,7 +63,8 @@ function chooseSpecs(options: AllcountsOptions): TargetSpec[] {
 
 function chooseModels(names: string[]): ModelName[] {
   if (names.length === 0) return [...modelNames];
-  return names.map((name) => {
+  // --model px86 --model px86 is one run: run ids must be unique.
+  return [...new Set(names)].map((name) => {
     if (!isModelName(name)) throw usageError(`unknown model '${name}' (models: ${modelNames.join(', ')})`);
     return name;
   });

@@ -14,6 +14,7 @@ import { ExitCode, usageError } from '../../_internals/errors';
 import { makeOutputDir, writeOutputFile } from '../../_internals/output-file';
 import { shellQuote } from '../../_internals/shell-words';
 import { resolveJobs } from '../resolve-jobs';
+import { stderrRedraws } from '../../_internals/terminal';
 import { formatCaseFailure, replayFailure } from '../../fuzz/format-failure';
 import { REPLAY_FORMAT, REPLAY_VERSION, ReplayFile, serializeReplay } from '../../fuzz/replay-file';
 import { CaseReport, runCase } from '../../fuzz/run-case';
@@ -86,7 +87,7 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
   const seed = options.seed ?? randomSeed();
   const pmemMode = process.env.PMEM_MODE ?? '';
   const out = process.stdout;
-  const tty = process.stderr.isTTY === true;
+  const tty = stderrRedraws();
   const startedAt = new Date().toISOString();
   const dir = path.resolve(options.output);
   checkReportsDir(dir);

@@ -7,8 +7,8 @@
 // fails, 2 for a file that cannot be used (missing, truncated, corrupt,
 // written by a newer pmfit, naming an unknown target or invalid operations).
 
-import * as fs from 'fs';
-import { ExitCode, usageError } from '../../_internals/errors';
+import { ExitCode, PmfitError, usageError } from '../../_internals/errors';
+import { readBoundedText } from '../../_internals/input-file';
 import { resolveJobs } from '../resolve-jobs';
 import { FuzzCase, FuzzCaseError, planCase } from '../../fuzz/case-plan';
 import { formatCaseFailure, replayFailure, sameFailure } from '../../fuzz/format-failure';
@@ -20,11 +20,15 @@ export interface ReplayCommandOptions {
   jobs?: number;
 }
 
+/** Largest replay file read (they hold one case's operations). */
+const REPLAY_LIMIT = 16 << 20;
+
 function readReplay(file: string): ReplayFile {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readBoundedText(file, REPLAY_LIMIT, 'a replay file');
   } catch (error) {
+    if (error instanceof PmfitError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw usageError(`cannot read replay file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : (error as Error).message}`);
   }
