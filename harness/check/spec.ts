@@ -52,6 +52,9 @@ export interface TargetSpec {
   expect: 'consistent' | 'violations';
   /** PM file names, relative to the working directory. */
   pmFiles: string[];
+  /** The user's own files that no command may change (allcounts --cmd's
+   *  --pm): the commands get a copy; a change fails the run. */
+  userFiles?: string[];
   /** Commands that create a fresh pool in the working directory (untraced). */
   setup: SpecCommand[];
   /** The traced workload. Each region of the run is one operation. */

@@ -3,11 +3,14 @@
 // status is the verdict (0 consistent), as users of pmreorder know it.
 //
 // The user's PM file is copied into the working directory and never written:
-// an argument naming it is redirected to the copy.
+// an argument naming it, by any path (a symbolic or hard link too), is
+// redirected to the copy; pipeline/_internals/user-file-guard.ts checks
+// that nothing reached the original another way.
 
 import * as fs from 'fs';
 import * as path from 'path';
 import { usageError } from '../_internals/errors';
+import { pmFileProblem } from '../_internals/pm-file-problem';
 import { shellWords } from '../_internals/shell-words';
 import type { TargetSpec } from './spec';
 
@@ -19,6 +22,30 @@ export interface UserSpecOptions {
   cwd: string;
 }
 
+/** samePmFile -- whether an argument names the PM file: its path, or any
+ *  other name of the same file (a symbolic link, a hard link), by device and
+ *  inode. */
+function samePmFile(pmPath: string, cwd: string): (arg: string) => boolean {
+  let pm: fs.Stats | undefined;
+  try {
+    pm = fs.statSync(pmPath);
+  } catch {
+    pm = undefined; // missing, or unusable: reported with the setup
+  }
+  return (arg) => {
+    if (arg === '') return false;
+    const resolved = path.resolve(cwd, arg);
+    if (resolved === pmPath) return true;
+    if (!pm?.isFile()) return false;
+    try {
+      const stat = fs.statSync(resolved);
+      return stat.dev === pm.dev && stat.ino === pm.ino;
+    } catch {
+      return false;
+    }
+  };
+}
+
 export function userSpec(options: UserSpecOptions): TargetSpec {
   const pmPath = path.resolve(options.cwd, options.pm);
   const name = path.basename(pmPath);
@@ -26,8 +53,12 @@ export function userSpec(options: UserSpecOptions): TargetSpec {
   if (argv.length === 0) throw usageError('--cmd is empty');
   if (!options.recover.includes('{file}')) throw usageError('--recover must name the crash image as {file}, for example --recover "myprog check {file}"');
   const program = argv[0].includes('/') ? path.resolve(options.cwd, argv[0]) : argv[0];
+  const namesPm = samePmFile(pmPath, options.cwd);
   const workload = [program, ...argv.slice(1).map((arg) => {
-    if (arg === '{file}' || path.resolve(options.cwd, arg) === pmPath) return `{dir}/${name}`;
+    if (arg === '{file}' || namesPm(arg)) return `{dir}/${name}`;
+    // --pool=PATH
+    const eq = arg.indexOf('=');
+    if (eq > 0 && namesPm(arg.slice(eq + 1))) return `${arg.slice(0, eq + 1)}{dir}/${name}`;
     return arg.split('{file}').join(`{dir}/${name}`);
   })];
   const setup = [];
@@ -36,13 +67,15 @@ export function userSpec(options: UserSpecOptions): TargetSpec {
     // lands there; {file} names it explicitly.
     setup.push({ shell: options.setup });
   } else {
-    if (!fs.existsSync(pmPath)) throw usageError(`PM file ${options.pm} does not exist (create it, or pass --setup "CMD" to create it)`);
-    if (!fs.statSync(pmPath).isFile()) throw usageError(`PM file ${options.pm} is not a regular file`);
+    const problem = pmFileProblem(pmPath);
+    if (problem?.kind === 'missing') throw usageError(`PM file ${options.pm} does not exist (create it, or pass --setup "CMD" to create it)`);
+    if (problem) throw usageError(`PM file ${options.pm} ${problem.why}`);
     setup.push({ argv: ['cp', '--', pmPath, `{dir}/${name}`] });
     // cp keeps a read-only file read-only; the copy is the program's to write.
     setup.push({ argv: ['chmod', 'u+w', '--', `{dir}/${name}`] });
   }
   return {
+    userFiles: [pmPath],
     name: path.basename(program),
     description: `${options.cmd} (user command)`,
     expect: 'consistent',

@@ -8,6 +8,7 @@ import { tempDir, tempPath } from '../_internals/temp-root';
 import { CommandsOutcome, runCommands } from '../check/run-commands';
 import { checkCrashStates, RecoveryCache } from '../check/runner';
 import type { TargetSpec } from '../check/spec';
+import { guardUserFiles } from './_internals/user-file-guard';
 import { explainGroups } from './explain-groups';
 import { recordWorkload } from './record-workload';
 import { targetRecord } from './target-record';
@@ -45,12 +46,15 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
     throw new PmfitError(`setup of ${spec.name} failed (${describeFailure(setup, spec.pmFiles[0])})`);
   }
 
+  // After the setup, which is the user's own command to make a pool.
+  const guard = guardUserFiles(spec.userFiles ?? []);
   options.onPhase?.(`${spec.name}: recording`);
   const tracePath = tempPath(`${spec.name}.trace`);
   const logPath = tempPath(`${spec.name}-workload.log`);
   const started = Date.now();
   const header = await recordWorkload(spec, work, { output: tracePath, logPath, maxSteps: options.maxSteps, onProgress: options.onProgress });
   const recordSeconds = (Date.now() - started) / 1000;
+  guard.check('while the traced program ran');
   if (header.exitCode !== 0) {
     const output = fs.readFileSync(logPath, 'utf8').trim().split('\n').slice(-1)[0] ?? '';
     throw usageError(`workload of ${spec.name} exited with status ${header.exitCode}${output ? `: ${output}` : ''}`);
@@ -80,6 +84,7 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
         cache,
         onProgress: (done: number) => options.onProgress?.(done),
       });
+      guard.check('while the crash images were recovered');
       const run = toRunResult({ spec, model, header, report, seconds: (Date.now() - modelStarted) / 1000 });
       await explainGroups(run, { spec, header, reader, model, maxStates: options.maxStates, seed: options.seed, timeoutMs: options.timeoutMs });
       runs.push(run);
