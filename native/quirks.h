@@ -76,6 +76,30 @@ is_group_stop(pid_t pid, int sig)
 }
 
 /*
+ * sigtrap_is_programs -- whether the SIGTRAP stop after a single step is
+ * (also) a SIGTRAP of the program's own, not just the step's trap
+ *
+ * SIGTRAP is a standard signal, pending at most once: when the stepped
+ * instruction raises one (raise(SIGTRAP) is tgkill; int3 and int n trap),
+ * the step's own trap merges into it and a single stop is reported, with
+ * the program's siginfo. Measured (sigtrap_in_region, PTRACE_GETSIGINFO
+ * after each step of a syscall or int instruction): raise(SIGTRAP)'s
+ * syscall stopped with si_code SI_TKILL (-6) and si_pid the tracee's;
+ * int3 with SI_KERNEL (128); every other syscall (rt_sigprocmask,
+ * rt_sigreturn) with TRAP_BRKPT (1), the kernel's report of a step over a
+ * syscall. pmfit's own int3s are not installed while it single-steps, so
+ * SI_KERNEL here is the program's.
+ */
+inline bool
+sigtrap_is_programs(pid_t pid)
+{
+	siginfo_t si;
+	if (ptrace(PTRACE_GETSIGINFO, pid, nullptr, &si) != 0)
+		return false;
+	return si.si_code <= 0 || si.si_code == SI_KERNEL;
+}
+
+/*
  * syscall_insn -- the syscall instruction that caused a PTRACE_EVENT stop
  *
  * Fork, clone and exec events stop the tracee inside the syscall, with rip

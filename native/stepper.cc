@@ -254,6 +254,7 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 			continue;
 		}
 		index_++;
+		note_own_sigtrap(at);
 		if (limits.record) {
 			PMFIT_ASSERT(insn != nullptr);
 			syscall_pending_ = false;
@@ -351,6 +352,7 @@ Task::step_syscall(bool diff)
 	syscall_pending_ = false;
 	if (w.kind() == WaitStatus::Kind::Trap) {
 		index_++;
+		note_own_sigtrap(syscall_insn_);
 		if (diff)
 			recorder_.emit_diff(pid_, syscall_insn_, index_);
 		recorder_.drop_snapshot();

@@ -156,28 +156,46 @@ Task::take_pending_signal()
 }
 
 /*
- * syscall_insn_at -- does the instruction at AT enter the kernel (syscall,
- * 0f 05, or int 0x80, cd 80)?
+ * kernel_entry_at -- does the instruction at AT enter the kernel: syscall
+ * (0f 05) or int 0x80 (cd 80) give INSN_SYSCALL | INSN_TRAPS; int3 (cc),
+ * int1 (f1) and other int n (cd) give INSN_TRAPS?
  *
  * Count and crash modes decode nothing, so the two bytes are read once per
- * address and remembered in a cache of their own (as INSN_SYSCALL, in the
- * record loop's kind of table: one probe a step). Code rewritten in place at
- * a known address keeps its old answer; a wrong one only chooses the other
- * way of waiting.
+ * address and remembered in a cache of their own (as flags, in the record
+ * loop's kind of table: one probe a step); record mode asks it only about
+ * SIGTRAP. Code rewritten in place at a known address keeps its old
+ * answer; a wrong one only chooses the other way of waiting, or asks the
+ * kernel about a SIGTRAP once more or once less.
  */
-bool
-Task::syscall_insn_at(RemotePtr at)
+uint32_t
+Task::kernel_entry_at(RemotePtr at)
 {
 	const InsnInfo *known = syscall_insns_.find(at);
 	if (known)
-		return known->flags & INSN_SYSCALL;
+		return known->flags;
 	uint8_t bytes[2] = {0, 0};
 	read_tracee(pid_, at, bytes, sizeof(bytes));
 	InsnInfo info;
 	if ((bytes[0] == 0x0f && bytes[1] == 0x05) || (bytes[0] == 0xcd && bytes[1] == 0x80))
-		info.flags = INSN_SYSCALL;
+		info.flags = INSN_SYSCALL | INSN_TRAPS;
+	else if (bytes[0] == 0xcc || bytes[0] == 0xf1 || bytes[0] == 0xcd)
+		info.flags = INSN_TRAPS;
 	syscall_insns_.insert(at, info);
-	return info.flags & INSN_SYSCALL;
+	return info.flags;
+}
+
+/*
+ * note_own_sigtrap -- after a completed step of the instruction at AT: a
+ * SIGTRAP that the program raised (raise(SIGTRAP), int3) was merged into
+ * the step's trap; it goes in with the next resume, as any signal does
+ */
+void
+Task::note_own_sigtrap(RemotePtr at)
+{
+	if (!(kernel_entry_at(at) & INSN_TRAPS) || !quirks::sigtrap_is_programs(pid_))
+		return;
+	pending_sig_ = SIGTRAP;
+	pending_caught_ = quirks::signal_has_handler(pid_, SIGTRAP);
 }
 
 /* Task: stops, signals and events */

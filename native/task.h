@@ -87,7 +87,9 @@ private:
 	WaitStatus step(int sig);
 	void start_step(int sig, InFlight by);
 	bool finish_step(WaitStatus *w);
-	bool syscall_insn_at(RemotePtr at);
+	uint32_t kernel_entry_at(RemotePtr at);
+	bool syscall_insn_at(RemotePtr at) { return kernel_entry_at(at) & INSN_SYSCALL; }
+	void note_own_sigtrap(RemotePtr at);
 	int take_pending_signal();
 
 	/* stops and events of the process (task.cc) */
@@ -142,7 +144,7 @@ private:
 	 * stepped with a blocking waitpid, the fast path.
 	 */
 	InFlight in_flight_ = InFlight::None;
-	InsnCache syscall_insns_; /* count and crash modes: INSN_SYSCALL or 0 */
+	InsnCache syscall_insns_; /* kernel_entry_at: INSN_SYSCALL, INSN_TRAPS or 0 */
 	RemotePtr syscall_insn_;  /* step_syscall: its address */
 
 	std::vector<pid_t> extras_; /* auto-attached children not yet detached */
