@@ -54,7 +54,6 @@ import { runCommands } from '../harness/check/run-commands';
 import type { TargetSpec } from '../harness/check/spec';
 import { ModelName, modelNames } from '../harness/persistency/model';
 import { runTarget } from '../harness/pipeline/run-target';
-import { substitute } from '../harness/pipeline/substitute';
 import { readResults } from '../harness/results/results';
 import { writeReports } from '../harness/report/write-reports';
 import { writeOutputFile } from '../harness/_internals/output-file';
@@ -162,8 +161,7 @@ async function plainRun(spec: TargetSpec): Promise<string | undefined> {
     const env = spec.env ?? {};
     const setup = await runCommands(spec.setup, dir, { timeoutMs: PLAIN_TIMEOUT_MS, env, files: spec.pmFiles });
     if (setup.kind !== 'ok') return `setup ${setup.kind}: ${lastLine(setup.output)}`;
-    const workload = { argv: substitute(spec.workload, dir), env: spec.workload.env };
-    const run = await runCommands([workload], dir, { timeoutMs: PLAIN_TIMEOUT_MS, env, files: spec.pmFiles });
+    const run = await runCommands([spec.workload], dir, { timeoutMs: PLAIN_TIMEOUT_MS, env, files: spec.pmFiles });
     if (run.kind === 'ok') return undefined;
     const why = run.kind === 'failed' ? `exit status ${run.exitCode}` : run.kind === 'crashed' ? `killed by ${run.signal}` : 'timed out';
     return `workload ${why}: ${lastLine(run.output)}`;

@@ -32,10 +32,10 @@ import { tempDir, tempPath } from '../../harness/_internals/temp-root';
 import { OpWindows, Region } from '../../harness/check/allowed-states';
 import { recoveryVerdict } from '../../harness/check/recovery-verdict';
 import { runCommands } from '../../harness/check/run-commands';
-import type { CheckedSpec, TargetSpec } from '../../harness/check/spec';
+import type { CheckedSpec } from '../../harness/check/spec';
 import type { Verdict } from '../../harness/check/verdict';
 import { hashImages } from '../../harness/image/line-hash';
-import { substitute } from '../../harness/pipeline/substitute';
+import { workloadLaunch, type WorkloadLaunch } from '../../harness/check/spec-command';
 import { recordTrace } from '../../harness/record/record';
 import { resolveCommand, ResolvedCommand } from '../../harness/tracer/resolve-command';
 import { Tracee } from '../../harness/tracer/tracee';
@@ -112,8 +112,8 @@ function fittedTotal(fit: { a: number; b: number }, n: number): number {
   return (n + 1) * fit.a + (fit.b * n * (n + 1)) / 2;
 }
 
-function workloadEnv(spec: TargetSpec, mode: OriginalMode): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env, ...spec.workload.env };
+function workloadEnv(launch: WorkloadLaunch, mode: OriginalMode): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...launch.env };
   if (mode === 'fit') env.PMEM_MODE = 'fit';
   return env;
 }
@@ -153,8 +153,9 @@ class Runner {
     // One fixed working directory per mode, emptied before each crash point,
     // so the workload's argv is the same every time.
     this.dir = tempDir(`original-${spec.name}-${mode}`);
-    this.command = resolveCommand(substitute(spec.workload, this.dir));
-    this.env = workloadEnv(spec, mode);
+    const launch = workloadLaunch(spec, this.dir);
+    this.command = resolveCommand(launch.argv);
+    this.env = workloadEnv(launch, mode);
     this.devnull = fs.openSync('/dev/null', 'w');
   }
 

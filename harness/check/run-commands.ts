@@ -26,6 +26,7 @@ import { PmfitError } from '../_internals/errors';
 import { onInterrupt, throwIfInterrupted } from '../_internals/interrupt';
 import { shellQuote } from '../_internals/shell-words';
 import type { SpecCommand } from './spec';
+import { Invocation, invocation, placeholders } from './spec-command';
 
 export const defaultOutputLimit = 64 * 1024;
 export const defaultStdoutLimit = 1024 * 1024;
@@ -86,34 +87,12 @@ export function runningGroupCount(): number {
 }
 
 // ---------------------------------------------------------------------------
-// Substitution and display.
-
-function substitute(text: string, values: Record<string, string>, quote: (s: string) => string): string {
-  return text.replace(/\{(dir|file)\}/g, (whole, name: string) => {
-    const value = values[name];
-    return value === undefined ? whole : quote(value);
-  });
-}
+// Display.
 
 /** displayCommand -- how a command is shown in verdicts and reports. */
 export function displayCommand(command: SpecCommand): string {
   if (command.shell !== undefined) return command.shell;
   return command.argv.map((word) => (/^\{(dir|file)\}$/.test(word) ? word : shellQuote(word))).join(' ');
-}
-
-interface Invocation {
-  file: string;
-  args: string[];
-  shell: boolean;
-}
-
-function invocation(command: SpecCommand, values: Record<string, string>): Invocation {
-  if (command.shell !== undefined) {
-    return { file: '/bin/sh', args: ['-c', substitute(command.shell, values, shellQuote)], shell: true };
-  }
-  if (command.argv.length === 0) throw new PmfitError('recovery command with an empty argv');
-  const [file, ...args] = command.argv.map((arg) => substitute(arg, values, (s) => s));
-  return { file, args, shell: false };
 }
 
 /** Signal name for a number, from Node's table (undefined if unknown). */
@@ -268,8 +247,7 @@ export async function runCommands(
   options: RunCommandsOptions,
 ): Promise<CommandsOutcome> {
   const cwd = path.resolve(dir);
-  const values: Record<string, string> = { dir: cwd };
-  if (options.files && options.files.length > 0) values.file = path.resolve(cwd, options.files[0]);
+  const values = placeholders(cwd, options.files ?? []);
   const output = new Capture(options.outputLimit ?? defaultOutputLimit);
   const stdout = new Capture(options.stdoutLimit ?? defaultStdoutLimit);
 

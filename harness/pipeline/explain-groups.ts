@@ -24,7 +24,7 @@ import type { TraceHeader, TraceReader } from '../trace/format';
 import { formatPtr } from '../tracer/remote-ptr';
 import { resolveCommand } from '../tracer/resolve-command';
 import { Tracee } from '../tracer/tracee';
-import { substitute } from './substitute';
+import { workloadLaunch } from '../check/spec-command';
 
 /** Groups explained per run; the rest keep their ranges and output. */
 const MAX_EXPLAINED = 12;
@@ -64,14 +64,15 @@ async function interruptedInstructions(context: ExplainContext, ks: number[]): P
   const work = tempDir(`${spec.name}-explain`);
   const setup = await runCommands(spec.setup, work, { timeoutMs: context.timeoutMs, env: spec.env, files: spec.pmFiles });
   if (setup.kind !== 'ok') return sites;
+  const launch = workloadLaunch(spec, work);
   const devNull = fs.openSync('/dev/null', 'w');
   let tracee: Tracee;
   try {
     tracee = Tracee.start({
-      command: resolveCommand(substitute(spec.workload, work)),
+      command: resolveCommand(launch.argv),
       functionName: spec.functionName,
       cwd: work,
-      env: { ...process.env, ...spec.env, ...spec.workload.env },
+      env: { ...process.env, ...launch.env },
       stdoutFd: devNull,
       stderrFd: devNull,
     });

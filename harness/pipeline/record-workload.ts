@@ -3,10 +3,10 @@
 
 import * as fs from 'fs';
 import type { TargetSpec } from '../check/spec';
+import { workloadLaunch } from '../check/spec-command';
 import type { TraceHeader } from '../trace/format';
 import { recordTrace } from '../record/record';
 import { resolveCommand } from '../tracer/resolve-command';
-import { substitute } from './substitute';
 
 export interface RecordWorkloadOptions {
   /** Trace file to write. */
@@ -18,14 +18,15 @@ export interface RecordWorkloadOptions {
 }
 
 export async function recordWorkload(spec: TargetSpec, work: string, options: RecordWorkloadOptions): Promise<TraceHeader> {
+  const launch = workloadLaunch(spec, work);
   const log = fs.openSync(options.logPath ?? '/dev/null', 'w');
   try {
     return await recordTrace({
-      command: resolveCommand(substitute(spec.workload, work)),
+      command: resolveCommand(launch.argv),
       pmFiles: spec.pmFiles,
       output: options.output,
       cwd: work,
-      env: { ...process.env, ...spec.env, ...spec.workload.env },
+      env: { ...process.env, ...launch.env },
       stdoutFd: log,
       stderrFd: log,
       functionName: spec.functionName,

@@ -6,11 +6,11 @@ import { mergeSpans } from '../_internals/collate';
 import { collateOutcomes, normalizeOutput } from '../check/outcome-groups';
 import type { CheckReport } from '../check/runner';
 import type { TargetSpec } from '../check/spec';
+import { placeholders, shellLine, workloadLaunch } from '../check/spec-command';
 import { isViolation, Verdict } from '../check/verdict';
 import type { ModelName } from '../persistency/model';
 import type { OutcomeGroup, RunResult } from '../results/schema';
 import type { TraceHeader } from '../trace/format';
-import { displayCommand } from '../check/run-commands';
 
 export interface RunResultInput {
   spec: TargetSpec;
@@ -27,9 +27,10 @@ function verdictOutput(verdict: Verdict): string {
 /** reproduceCommand -- shell lines that set up a fresh pool in a new
  *  directory and crash the workload at k the way `pmfit crash` does. */
 export function reproduceCommand(spec: TargetSpec, k: number): string {
-  const env = Object.entries({ ...spec.env, ...spec.workload.env }).map(([name, value]) => `${name}=${shellQuote(value)} `).join('');
-  const setup = spec.setup.map((command) => displayCommand(command).split('{dir}').join('.'));
-  const workload = spec.workload.argv.map((arg) => shellQuote(arg.split('{dir}').join('.'))).join(' ');
+  const launch = workloadLaunch(spec, '.');
+  const env = Object.entries(launch.env).map(([name, value]) => `${name}=${shellQuote(value)} `).join('');
+  const setup = spec.setup.map((command) => shellLine(command, placeholders('.', spec.pmFiles)));
+  const workload = launch.argv.map(shellQuote).join(' ');
   return ['cd "$(mktemp -d)"', ...setup.map((line) => `${env}${line}`), `${env}pmfit crash ${k} -- ${workload}`].join(' && ');
 }
 
