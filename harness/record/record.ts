@@ -17,9 +17,9 @@ import { formatPtr } from '../tracer/remote-ptr';
 import type { ResolvedCommand } from '../tracer/resolve-command';
 import { NoRegionError, Tracee } from '../tracer/tracee';
 import { decodeInstruction } from './decode';
-import { EventKind, LINE, TraceEvent } from '../trace/event';
+import { EventKind, LINE } from '../trace/event';
 import { AddressInfo, carriesData, encodeEvent, recordSize, RECORD_HEADER_SIZE, TraceHeader, TraceWriter } from '../trace/format';
-import { syscallEffect } from './syscall-effect';
+import { SyscallEffect, syscallEffect, syscallName } from './syscall-effect';
 
 export interface RecordOptions {
   command: ResolvedCommand;
@@ -40,6 +40,10 @@ export interface RecordOptions {
  *  compared with the files at every region boundary): enough for every
  *  built-in target many times over, while a 1 GiB pool costs no memory. */
 const SHADOW_LIMIT = 8 << 20;
+
+/** Largest write event made from a file's content (a hole punched over a
+ *  whole pool becomes many): bounds the memory of one read. */
+const CONTENT_CHUNK = 1 << 20;
 
 interface PmFile {
   path: string;
@@ -230,6 +234,7 @@ class RecordSession {
   private verifyFiles(index: number, when: string): void {
     this.append(this.tracee.task.takeEvents());
     this.verifyPresent(index);
+    this.verifySizes(`${when} at instruction ${index}`);
     this.files.forEach((file, fileId) => {
       const shadow = this.shadows[fileId];
       if (!shadow) return;
@@ -280,13 +285,22 @@ class RecordSession {
   }
 
   /** PM ranges are the MAP_SHARED mappings of PM files; stores through a
-   *  MAP_PRIVATE mapping never reach the file (docs/architecture.md, "Terms"). */
+   *  MAP_PRIVATE mapping never reach the file (docs/architecture.md, "Terms"). A PM file
+   *  is known by its device and inode, whatever name it was mapped through
+   *  (a hard link, a bind mount); the path is compared only where the
+   *  kernel shows another device in maps than stat() gives (btrfs
+   *  subvolumes, overlayfs). */
   private refreshRanges(): void {
     const ranges: NativePmRange[] = [];
     for (const entry of readMaps(this.tracee.pid)) {
       if (entry.perms[3] !== 's') continue;
-      const fileId = this.files.findIndex((file) => file.ino === entry.inode && samePath(file.path, entry.path));
-      if (fileId >= 0) ranges.push({ start: entry.start, end: entry.end, fileId, fileOffset: entry.offset });
+      const dev = statDevice(entry.dev);
+      const fileId = this.files.findIndex((file) => file.ino === entry.inode && (file.dev === dev || samePath(file.path, entry.path)));
+      if (fileId < 0) continue;
+      // Up to the file's end: past it a page may be mapped, but what is
+      // stored there never reaches the file.
+      const end = Math.min(entry.end, entry.start + (this.files[fileId].size - entry.offset));
+      if (end > entry.start) ranges.push({ start: entry.start, end, fileId, fileOffset: entry.offset });
     }
     this.ranges = ranges;
     this.tracee.task.setPmRanges(ranges);
@@ -301,36 +315,127 @@ class RecordSession {
     }
   }
 
-  /** Position a write() without offset will write at. */
-  private filePosition(fd: number): number {
-    const info = fs.readFileSync(`/proc/${this.tracee.pid}/fdinfo/${fd}`, 'utf8');
+  private isProcMem(fd: number): boolean {
+    try {
+      return /^\/proc\/\d+\/(task\/\d+\/)?mem$/.test(fs.readlinkSync(`/proc/${this.tracee.pid}/fd/${fd}`));
+    } catch {
+      return false;
+    }
+  }
+
+  /** Where a write of `effect` lands: the end of the file for an appending
+   *  write (O_APPEND, RWF_APPEND), else the offset argument or the file
+   *  position. Read before the syscall moves either. */
+  private writeOffset(effect: Extract<SyscallEffect, { kind: 'write' }>): { offset: number; appends: boolean } {
+    const info = fs.readFileSync(`/proc/${this.tracee.pid}/fdinfo/${effect.fd}`, 'utf8');
     const flags = parseInt(/flags:\s*([0-7]+)/.exec(info)?.[1] ?? '0', 8);
     const O_APPEND = 0o2000;
-    if (flags & O_APPEND) return fs.statSync(`/proc/${this.tracee.pid}/fd/${fd}`).size;
-    return Number(/pos:\s*(\d+)/.exec(info)?.[1] ?? '0');
+    const appends = effect.append === 'always' || (effect.append === 'fd' && (flags & O_APPEND) !== 0);
+    if (appends) return { offset: fs.statSync(`/proc/${this.tracee.pid}/fd/${effect.fd}`).size, appends };
+    return { offset: effect.offset ?? Number(/pos:\s*(\d+)/.exec(info)?.[1] ?? '0'), appends };
+  }
+
+  /** The 8-byte offset at `pointer` in the tracee; undefined if unreadable
+   *  (the syscall then fails with EFAULT). */
+  private readOffset(pointer: number): number | undefined {
+    try {
+      return Number(this.tracee.task.readMemory(pointer, 8).readBigInt64LE(0));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Where a syscall about to run will write PM file data: [file, offset]
+   *  of the file its fd names, file -1 when it names none. */
+  private target(effect: SyscallEffect): { fileId: number; offset: number; appends: boolean } {
+    const none = { fileId: -1, offset: 0, appends: false };
+    switch (effect.kind) {
+      case 'write': {
+        const fileId = this.fileOfFd(effect.fd);
+        return fileId < 0 ? none : { fileId, ...this.writeOffset(effect) };
+      }
+      case 'transfer': {
+        const fileId = this.fileOfFd(effect.outFd);
+        if (fileId < 0) return none;
+        // The kernel refuses these with an O_APPEND output (EINVAL, EBADF).
+        const offset = effect.outPointer !== 0 ? this.readOffset(effect.outPointer) : this.writeOffset({ kind: 'write', fd: effect.outFd, append: 'never' }).offset;
+        return offset === undefined ? none : { fileId, offset, appends: false };
+      }
+      case 'fsync':
+      case 'syncRange':
+      case 'fallocate':
+      case 'resize':
+        return { ...none, fileId: this.fileOfFd(effect.fd) };
+      default:
+        return none;
+    }
   }
 
   async syscall(stop: Extract<NativeStop, { kind: 'syscall' }>): Promise<NativeStop> {
     const effect = syscallEffect(stop.nr, stop.args);
-    const fileId = effect.kind === 'write' || effect.kind === 'fsync' || effect.kind === 'fileChange' ? this.fileOfFd(effect.fd) : -1;
-    const offset = effect.kind === 'write' && fileId >= 0 ? effect.offset ?? this.filePosition(effect.fd) : 0;
-    const diff = effect.kind === 'other' && this.ranges.length > 0;
+    const name = syscallName(stop.nr);
+    if (effect.kind === 'refused') {
+      throw usageError(`${name} at ${formatPtr(stop.address)} (instruction ${stop.index + 1}, inside a region) ${effect.why}; pmfit refuses to record it`);
+    }
+    const { fileId, offset, appends } = this.target(effect);
+    if (effect.kind === 'clone' && this.fileOfFd(effect.fd) >= 0) {
+      throw usageError(`${name} at ${formatPtr(stop.address)} (instruction ${stop.index + 1}, inside a region) clones another file's blocks into PM file ${this.files[this.fileOfFd(effect.fd)].name}; pmfit refuses to record it`);
+    }
+    // A write to /proc/PID/mem writes memory, PM perhaps, not a file.
+    const memoryWrite = effect.kind === 'write' && fileId < 0 && this.isProcMem(effect.fd);
+    const diff = (effect.kind === 'other' || effect.kind === 'clone' || memoryWrite) && this.ranges.length > 0;
     const done = await this.tracee.stepSyscall(diff);
     if (done.kind !== 'syscallDone') return done;
     this.append(this.tracee.task.takeEvents());
     const result = done.result;
-    const event = (kind: EventKind, file: number, at: number, length: number, data?: Uint8Array): TraceEvent =>
-      ({ kind, index: done.index, address: stop.address, fileId: file, offset: at, length, data });
+    if (effect.kind !== 'harmless' && effect.kind !== 'remap') {
+      this.verifySizes(`by ${name} at ${formatPtr(stop.address)}, instruction ${done.index}${appends ? ', an appending write' : ''}`);
+    }
+    const sync = (file: number, at: number, length: number): void => {
+      const clipped = Math.min(length, this.files[file].size - at);
+      if (clipped > 0) this.append(encodeEvent({ kind: EventKind.Sync, index: done.index, address: stop.address, fileId: file, offset: at, length: clipped }));
+    };
+    const traceeFd = (fd: number): string => `/proc/${this.tracee.pid}/fd/${fd}`;
     switch (effect.kind) {
       case 'write':
-        if (fileId >= 0 && result > 0) {
-          const data = this.readFile(effect.fd, fileId, offset, result);
-          this.append(encodeEvent(event(EventKind.Write, fileId, offset, data.length, data)));
+        if (fileId >= 0 && result > 0) this.recordContent(fileId, traceeFd(effect.fd), offset, result, done.index, stop.address);
+        break;
+      case 'transfer':
+        if (result >= 0) {
+          if (fileId >= 0 && result > 0) this.recordContent(fileId, traceeFd(effect.outFd), offset, result, done.index, stop.address);
+          // The kernel moves the offsets it was given past what it copied.
+          for (const pointer of effect.pointers) if (pointer !== 0) this.recordMemory(pointer, 8, done.index, stop.address);
+        }
+        break;
+      case 'fallocate': {
+        const FALLOC_FL_PUNCH_HOLE = 0x02;
+        const FALLOC_FL_ZERO_RANGE = 0x10;
+        if (fileId >= 0 && result === 0 && effect.mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) {
+          this.recordContent(fileId, traceeFd(effect.fd), effect.offset, effect.length, done.index, stop.address);
+        }
+        break;
+      }
+      case 'punch':
+        if (result === 0) {
+          for (const range of this.ranges) {
+            const start = Math.max(range.start, effect.address);
+            const end = Math.min(range.end, effect.address + effect.length);
+            if (start < end) this.recordContent(range.fileId, this.files[range.fileId].path, range.fileOffset + (start - range.start), end - start, done.index, stop.address);
+          }
         }
         break;
       case 'fsync':
-        if (fileId >= 0 && result === 0) {
-          this.append(encodeEvent(event(EventKind.Sync, fileId, 0, this.files[fileId].size)));
+        if (fileId >= 0 && result === 0) sync(fileId, 0, this.files[fileId].size);
+        break;
+      case 'syncRange':
+        if (fileId >= 0 && result === 0 && effect.durable) sync(fileId, effect.offset, effect.length === 0 ? this.files[fileId].size : effect.length);
+        break;
+      case 'syncAll':
+        if (result === 0) {
+          const dev = effect.fd === undefined ? undefined : fs.statSync(traceeFd(effect.fd)).dev;
+          this.files.forEach((file, id) => {
+            if (dev === undefined || file.dev === dev) sync(id, 0, file.size);
+          });
         }
         break;
       case 'msync':
@@ -338,49 +443,73 @@ class RecordSession {
           for (const range of this.ranges) {
             const start = Math.max(range.start, effect.address);
             const end = Math.min(range.end, effect.address + effect.length);
-            if (start >= end) continue;
-            const at = range.fileOffset + (start - range.start);
-            const length = Math.min(end - start, this.files[range.fileId].size - at);
-            if (length > 0) this.append(encodeEvent(event(EventKind.Sync, range.fileId, at, length)));
+            if (start < end) sync(range.fileId, range.fileOffset + (start - range.start), end - start);
           }
         }
         break;
       case 'remap':
         this.refreshRanges();
         break;
-      case 'fileChange':
-        // The kernel writes the file without a user buffer to follow
-        // (sendfile, copy_file_range, splice, fallocate, ftruncate): compare
-        // the file with the trace's copy.
-        if (fileId >= 0 && result >= 0 && this.recordFileChanges(fileId, done.index, stop.address) === 0 && !this.shadows[fileId]) {
-          this.warnings.push(`syscall ${stop.nr} on ${this.files[fileId].name} changed it where pmfit cannot follow (the file is over the ${SHADOW_LIMIT >> 20} MiB it keeps a copy of)`);
-        }
-        break;
+      case 'resize':
       case 'harmless':
       case 'other':
+      case 'clone':
+        // resize: a size change was refused above, and an unchanged size
+        // changes nothing; other, clone: the tracer compared the PM mappings.
         break;
     }
     return done;
   }
 
-  /** Bytes a write syscall put in the file, which may extend past the
-   *  recorded size; those are outside every image and dropped. Read through
-   *  the tracee's own descriptor, which reaches the file even if its name
-   *  is gone. */
-  private readFile(traceeFd: number, fileId: number, offset: number, length: number): Uint8Array {
-    const file = this.files[fileId];
-    const clipped = Math.max(0, Math.min(length, file.size - offset));
-    const data = Buffer.alloc(clipped);
-    if (clipped > 0) {
-      const fd = fs.openSync(`/proc/${this.tracee.pid}/fd/${traceeFd}`, 'r');
+  /** verifySizes -- a PM file whose size changes during the run has crash
+   *  images of other sizes than the trace's; refused (see docs/recording.md). */
+  private verifySizes(when: string): void {
+    for (const file of this.files) {
+      let stat: fs.Stats;
       try {
-        fs.readSync(fd, data, 0, clipped, offset);
-      } finally {
-        fs.closeSync(fd);
+        stat = fs.statSync(file.path);
+      } catch {
+        continue; // verifyPresent says so at the region boundary
+      }
+      if (stat.ino === file.ino && stat.dev === file.dev && stat.size !== file.size) {
+        throw usageError(`PM file ${file.name} changed size from ${file.size} to ${stat.size} bytes (${when}); pmfit follows PM files of a fixed size: give the file its final size before the first region`);
       }
     }
-    if (clipped < length) this.warnings.push(`a write syscall extended ${file.path} past its initial size; the extension is not traced`);
-    return data;
+  }
+
+  /** recordContent -- write events with the file's content in [offset,
+   *  offset + length), as the kernel left it: data a syscall wrote, or
+   *  zeros it put in place of what it freed. `source` reaches the file (the
+   *  tracee's own descriptor reaches it even if its name is gone). */
+  private recordContent(fileId: number, source: string, offset: number, length: number, index: number, address: number): void {
+    const end = Math.min(offset + length, this.files[fileId].size);
+    if (end <= offset) return;
+    const fd = fs.openSync(source, 'r');
+    try {
+      for (let at = offset; at < end; at += CONTENT_CHUNK) {
+        const data = Buffer.alloc(Math.min(CONTENT_CHUNK, end - at));
+        for (let got = 0; got < data.length;) {
+          const read = fs.readSync(fd, data, got, data.length - got, at + got);
+          if (read === 0) break;
+          got += read;
+        }
+        this.append(encodeEvent({ kind: EventKind.Write, index, address, fileId, offset: at, length: data.length, data }));
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** recordMemory -- store events with the tracee's bytes at [pointer,
+   *  pointer + length) where they are PM: memory the kernel wrote. */
+  private recordMemory(pointer: number, length: number, index: number, address: number): void {
+    for (const range of this.ranges) {
+      const start = Math.max(range.start, pointer);
+      const end = Math.min(range.end, pointer + length);
+      if (start >= end) continue;
+      const data = this.tracee.task.readMemory(start, end - start);
+      this.append(encodeEvent({ kind: EventKind.Store, index, address, fileId: range.fileId, offset: range.fileOffset + (start - range.start), length: data.length, data }));
+    }
   }
 }
 
@@ -398,6 +527,14 @@ function readPrefix(file: string, size: number): Buffer {
     fs.closeSync(fd);
   }
   return buffer;
+}
+
+/** statDevice -- maps' "major:minor" (hex) as stat() encodes st_dev
+ *  (glibc's makedev: 12 bits of major and 8 of minor low, the rest high). */
+function statDevice(column: string): number {
+  const [major, minor] = column.split(':').map((part) => BigInt(parseInt(part, 16)));
+  const dev = (minor & 0xffn) | ((major & 0xfffn) << 8n) | ((minor & ~0xffn) << 12n) | ((major & ~0xfffn) << 32n);
+  return Number(dev);
 }
 
 function samePath(a: string, b: string): boolean {
