@@ -9,9 +9,12 @@
 #ifndef PMFIT_QUIRKS_H
 #define PMFIT_QUIRKS_H
 
+#include <cpuid.h>
+#include <sys/auxv.h>
 #include <sys/ptrace.h>
 #include <sys/types.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -55,6 +58,31 @@ signal_has_handler(pid_t pid, int sig)
 	}
 	fclose(f);
 	return found && sig >= 1 && sig <= 64 && (caught >> (sig - 1)) & 1;
+}
+
+/*
+ * signal_frame_bound -- how many bytes from the handler's stack pointer up
+ * the kernel may have written when it delivered a signal to a handler
+ *
+ * get_sigframe() takes the stack's top (the alternate stack's end, or rsp
+ * less the 128-byte red zone), puts the xsave area below it (64-byte
+ * aligned, with a 4-byte magic after it) and struct rt_sigframe below that
+ * (16-byte aligned, less 8), and enters the handler with rsp at the frame.
+ * AT_MINSIGSTKSZ is the kernel's own bound for that (Linux 5.14+); CPUID
+ * leaf 0xD EBX is the xsave area's size for every feature enabled in XCR0,
+ * AMX included, which also covers kernels without the auxv entry and a
+ * process that asks for AMX later. 1024 is more than the rest: struct
+ * rt_sigframe (440 bytes) and the paddings (at most 23 + 63 + 4).
+ * Measured here: EBX 11008 (AMX), AT_MINSIGSTKSZ 11952; the bound 12032.
+ * The tracer's own auxv serves: the value is the kernel's and the CPU's,
+ * the same for every process.
+ */
+inline uint64_t
+signal_frame_bound()
+{
+	unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+	const uint64_t xsave = __get_cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx) ? ebx : 4096;
+	return std::max<uint64_t>(xsave + 1024, getauxval(AT_MINSIGSTKSZ));
 }
 
 /*

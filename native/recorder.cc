@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "error.h"
+#include "quirks.h"
 #include "tracee_memory.h"
 
 namespace pmfit {
@@ -119,6 +120,14 @@ Recorder::emit_store(pid_t pid, uint8_t kind, RemotePtr addr, uint64_t len, Remo
 					      index);
 		read_tracee(pid, lo, data, hi - lo);
 	}
+}
+
+void
+Recorder::signal_frame(pid_t pid, const Registers &regs, uint64_t index)
+{
+	/* Bytes above the frame are recorded with the value they have, which
+	 * changes no image: the trace holds them already. */
+	emit_store(pid, EV_STORE, regs.sp(), quirks::signal_frame_bound(), regs.ip(), index);
 }
 
 /* emit_flush -- a flush names its whole line, by file offset */

@@ -69,6 +69,13 @@ public:
 	 * the instruction count after it */
 	void after(pid_t pid, const InsnInfo &insn, const Registers &regs, RemotePtr insn_addr, uint64_t index);
 
+	/* signal_frame -- the frame the kernel wrote for the handler the
+	 * tracee was just stopped at the entry of: the bytes from its stack
+	 * pointer up to quirks::signal_frame_bound() that are PM, as stores at
+	 * the handler's address (the stack may be PM: sigaltstack); index is
+	 * the count after the handler's first instruction */
+	void signal_frame(pid_t pid, const Registers &regs, uint64_t index);
+
 	/* snapshot -- the PM ranges now, before a system call */
 	void snapshot(pid_t pid);
 	/* emit_diff -- the changed bytes since snapshot() as stores of the

@@ -225,11 +225,16 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 			if (prepare_region_step(limits, *steps, &insn, out))
 				return true;
 			if (pending_sig_ != 0 && pending_caught_) {
-				/* enter the handler: a step that runs nothing */
+				/* enter the handler: a step that runs nothing but
+				 * the kernel's writing of the signal frame, which
+				 * belongs to the handler's first instruction
+				 * (`crash` at the count now stops before it) */
 				w = step(take_pending_signal());
 				++*steps;
 				if (w.kind() != WaitStatus::Kind::Trap && handle_other(w, out))
 					return true;
+				if (limits.record && w.kind() == WaitStatus::Kind::Trap)
+					recorder_.signal_frame(pid_, regs_, index_ + 1);
 				continue;
 			}
 			if (limits.record)

@@ -1,5 +1,5 @@
 // kernel-writes -- regions in which the kernel, not an instruction, writes
-// PM (madvise(MADV_REMOVE),
+// PM (a signal frame on an alternate stack in PM, madvise(MADV_REMOVE),
 // sendfile/copy_file_range/splice with their offsets in PM, fallocate) or
 // makes it durable (sync_file_range, syncfs, sync), and a PM file reached
 // through another name (a hard link, a bind mount). Each runs
@@ -12,7 +12,7 @@
 //
 // Every run gets a fresh copy of the initial file in a directory of its own;
 // the directories' names have the same length so that argv, and so the
-// stack, is laid out the same in every run.
+// stack the signal frame records, is laid out the same in every run.
 
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -26,6 +26,9 @@ import { cliPath, CliResult, pmfitMessage, runPmfit } from '../helpers/run-pmfit
 /** Over the recorder's 8 MiB shadow limit, and not a whole number of pages. */
 const PM_SIZE = (9 << 20) + 512;
 const PAGE = 4096;
+/** Where record_kernel puts its alternate signal stack, and its size. */
+const ALTSTACK_AT = 8 << 20;
+const ALTSTACK_SIZE = 64 << 10;
 /** Crash points checked besides 0 and the end. */
 const MAX_POINTS = 10;
 
@@ -173,6 +176,18 @@ function expectRefused(c: Case, what: RegExp): void {
 const bindMounts = spawnSync('unshare', ['--mount', '--propagation', 'private', 'true']).status === 0;
 
 describe('kernel writes into PM during a region, on a PM file over 8 MiB', () => {
+  it('a signal frame on an alternate stack in PM', () => {
+    const r = expectAgreement({ mode: 'sigaltstack' });
+    // The frame is stores into the alternate stack, at the handler's first
+    // instruction: before the handler's own store at offset 200.
+    const handler = r.shown.find((event) => event.offset === 200);
+    const frame = r.shown.filter((event) => event.kind === 'store' && event.offset >= ALTSTACK_AT && event.offset < ALTSTACK_AT + ALTSTACK_SIZE);
+    expect(handler).toBeDefined();
+    expect(frame.length).toBeGreaterThan(0);
+    expect(frame[0].index).toBeLessThan(handler?.index ?? 0);
+    expect(frame.reduce((sum, event) => sum + event.length, 0)).toBeGreaterThan(512);
+  });
+
   it('madvise(MADV_REMOVE): the freed pages read back as zeros', () => {
     const r = expectAgreement({ mode: 'madv-remove' });
     const removed = r.events.find((event) => event.kind === 7 && event.offset === 2 * PAGE);
