@@ -3,18 +3,29 @@
 // docs/models.md:
 //   `flushed`: for each line, its content at its last flush (`clflush`,
 //   `clflushopt`, `clwb`, `msync`) or write syscall up to k; unflushed stores
-//   are lost; fences ignored. This is the original libpmem "fit" mode.
-//   States per crash point: 1.
+//   are lost; fences order nothing for flushes. This is the original libpmem
+//   "fit" mode. States per crash point: 1.
+//
+// Non-temporal stores (`movnti`, `movntdq`, `vmovntdq`, ...) are the one
+// thing a fence completes here: each leaves its line as it was right after
+// the store (the bytes stored, and the rest of the line, which x86 writes
+// back when a non-temporal store hits a cached line) pending, and the next
+// fence makes that version durable. That is what x86 does and what libpmem's
+// non-temporal memcpy/memset (used by libpmemobj for undo logs and large
+// copies) relies on: it ends with `sfence`, not with flushes. Before the
+// fence the store is lost, as on x86 with ADR. (docs/models.md)
 //
 // Two images over the same base: `cached`, every line's current content
 // (stores, non-temporal stores and write syscalls applied in order), and
 // `durable`, what a crash leaves. A flush, or a sync (msync/fsync/fdatasync)
 // of a range, copies the named lines' current content into the durable image;
 // a write syscall does the same for the lines it touches (their whole current
-// content: the rest of the line was written back with it). Non-temporal
-// stores are stores like any other here: lost unless their line is flushed.
+// content: the rest of the line was written back with it). Either drops the
+// line's pending non-temporal version: what it made durable is newer.
 // `dirty` lists the lines whose cached content may differ from the durable
-// one, so that flushing a clean line is known not to change anything.
+// one, so that flushing a clean line is known not to change anything;
+// `pending` holds, per line, its version after its latest non-temporal store
+// not yet fenced.
 
 import { BaseImage, ImageSet } from '../image/image';
 import { EventKind, TraceEvent } from '../trace/event';
@@ -25,11 +36,14 @@ export class FlushedMachine implements ModelMachine {
   private readonly cached: ImageSet;
   private readonly durable: ImageSet;
   private readonly dirty: Set<number>[];
+  private readonly pending: Map<number, Uint8Array>[];
+  private pendingCount = 0;
 
   constructor(base: BaseImage) {
     this.cached = new ImageSet(base, { hashed: false });
     this.durable = new ImageSet(base, { hashed: true });
     this.dirty = base.files.map(() => new Set<number>());
+    this.pending = base.files.map(() => new Map<number, Uint8Array>());
   }
 
   affects(event: TraceEvent): boolean {
@@ -41,6 +55,8 @@ export class FlushedMachine implements ModelMachine {
       case EventKind.Clwb:
       case EventKind.Sync:
         return this.anyDirty(event);
+      case EventKind.Fence:
+        return this.pendingCount > 0;
       default:
         return false;
     }
@@ -53,9 +69,15 @@ export class FlushedMachine implements ModelMachine {
         if (event.length === 0) return;
         this.cached.write(event.fileId, event.offset, event.data as Uint8Array);
         const { first, end } = eventLines(event, this.cached.size(event.fileId));
-        for (let line = first; line < end; line++) this.dirty[event.fileId].add(line);
+        for (let line = first; line < end; line++) {
+          this.dirty[event.fileId].add(line);
+          if (event.kind === EventKind.NtStore) this.setPending(event.fileId, line);
+        }
         return;
       }
+      case EventKind.Fence:
+        if (this.pendingCount > 0) this.fence();
+        return;
       case EventKind.Write: {
         if (event.length === 0) return;
         this.cached.write(event.fileId, event.offset, event.data as Uint8Array);
@@ -92,6 +114,28 @@ export class FlushedMachine implements ModelMachine {
   private flushLine(fileId: number, line: number): void {
     this.durable.copyLine(this.cached, fileId, line);
     this.dirty[fileId].delete(line);
+    if (this.pending[fileId].delete(line)) this.pendingCount--;
+  }
+
+  /** setPending -- the line's current content becomes its pending non-temporal version. */
+  private setPending(fileId: number, line: number): void {
+    const lines = this.pending[fileId];
+    if (!lines.has(line)) this.pendingCount++;
+    // Uint8Array's slice copies (line() may return a view that later stores change).
+    lines.set(line, Uint8Array.prototype.slice.call(this.cached.line(fileId, line)));
+  }
+
+  /** fence -- every pending non-temporal version becomes durable; a line not
+   *  stored to since is clean again. */
+  private fence(): void {
+    this.pending.forEach((lines, fileId) => {
+      for (const [line, bytes] of lines) {
+        this.durable.setLine(fileId, line, bytes);
+        if (Buffer.compare(bytes, this.cached.line(fileId, line)) === 0) this.dirty[fileId].delete(line);
+      }
+      lines.clear();
+    });
+    this.pendingCount = 0;
   }
 
   private anyDirty(event: TraceEvent): boolean {
@@ -112,7 +156,8 @@ export class FlushedMachine implements ModelMachine {
   }
 }
 
-/** flushedCrashStates -- one state per crash point: each line as of its last flush or write syscall. */
+/** flushedCrashStates -- one state per crash point: each line as of its last flush, write
+ *  syscall or fenced non-temporal store. */
 export function flushedCrashStates(trace: PersistencyTrace): Generator<CrashGroup, void, undefined> {
   return walkGroups(trace, new FlushedMachine(BaseImage.of(trace.images)));
 }

@@ -5,7 +5,7 @@
 //
 // | model        | what survives a crash at k                                   | states per crash point |
 // | `sequential` | every PM write up to k (a killed process, or a platform with eADR) | 1 |
-// | `flushed`    | for each line, its content at its last flush (`clflush`, `clflushopt`, `clwb`, `msync`) or write syscall up to k; unflushed stores are lost; fences ignored. This is the original libpmem "fit" mode | 1 |
+// | `flushed`    | for each line, its content at its last flush (`clflush`, `clflushopt`, `clwb`, `msync`) or write syscall up to k; unflushed stores are lost; flushes need no fence; a non-temporal store becomes durable at the next fence. The original libpmem "fit" mode | 1 |
 // | `px86`       | x86 with ADR (power failure): per line, any version between its last *guaranteed* durable version and its current version (cache eviction can write a line back at any moment) | product over unsettled lines |
 //
 // Each model is documented in full next to its implementation (sequential.ts,

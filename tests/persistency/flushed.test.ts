@@ -22,9 +22,38 @@ describe('flushed model', () => {
     }), { numRuns: 300 });
   });
 
-  it('loses unflushed stores, and non-temporal stores too, even after a fence', () => {
-    const image = finalImage({ images: [new Uint8Array(128)], events: [store(1, 0, 0, [1]), ntStore(2, 0, 64, [2]), fence(3)], instructions: 3 });
-    expect([image[0], image[64]]).toEqual([0, 0]);
+  it('loses unflushed stores even after a fence, and non-temporal stores until the next fence', () => {
+    const events = [store(1, 0, 0, [1]), ntStore(2, 0, 64, [2]), store(3, 0, 65, [3]), fence(4), store(5, 0, 66, [4])];
+    const groups = collect(crashStates('flushed', asTrace({ images: [new Uint8Array(128)], events, instructions: 5 })));
+    const at = (k: number) => groupAt(groups, k).states[0].image[0];
+    // Before the fence the non-temporal store is lost; at the fence its line
+    // becomes durable as it was right after the store (not the later store at 65).
+    expect([at(3)[0], at(3)[64], at(3)[65]]).toEqual([0, 0, 0]);
+    expect([at(4)[0], at(4)[64], at(4)[65], at(4)[66]]).toEqual([0, 2, 0, 0]);
+    expect([at(5)[64], at(5)[65], at(5)[66]]).toEqual([2, 0, 0]);
+  });
+
+  it('keeps the rest of the line a non-temporal store hits, as it was at that store', () => {
+    const image = finalImage({ images: [new Uint8Array(64)], events: [store(1, 0, 0, [7]), ntStore(2, 0, 8, [8]), fence(3)], instructions: 3 });
+    expect([image[0], image[8]]).toEqual([7, 8]);
+  });
+
+  it('does not let a fence take back a line flushed after its non-temporal store', () => {
+    const image = finalImage({
+      images: [new Uint8Array(64)],
+      events: [ntStore(1, 0, 0, [1]), store(2, 0, 1, [2]), flush(EventKind.Clwb, 3, 0, 0), fence(4)],
+      instructions: 4,
+    });
+    expect([image[0], image[1]]).toEqual([1, 2]);
+  });
+
+  it('starts a new group at a fence only when a non-temporal store is pending', () => {
+    const groups = collect(crashStates('flushed', {
+      images: [new Uint8Array(128)],
+      events: [fence(1), ntStore(2, 0, 0, [1]), fence(3), fence(4), store(5, 0, 64, [1]), fence(6)],
+      instructions: 6,
+    }));
+    expect(groups.map((g) => [g.first, g.last])).toEqual([[0, 2], [3, 6]]);
   });
 
   it('keeps a line flushed by any flush kind, as it was at the flush, without a fence', () => {

@@ -119,15 +119,27 @@ export function sequentialAt(trace: TestTrace, k: number): Uint8Array[] {
 export function flushedAt(trace: TestTrace, k: number): Uint8Array[] {
   const cached = copyImages(trace.images);
   const durable = copyImages(trace.images);
+  // Per line ("file:line"): its content right after its latest non-temporal store not yet fenced.
+  const pending = new Map<string, { fileId: number; line: number; bytes: Uint8Array }>();
   const copyLine = (fileId: number, line: number) => {
     durable[fileId].set(lineBytes(cached[fileId], line), line * LINE);
+    pending.delete(`${fileId}:${line}`);
   };
   for (const e of trace.events) {
     if (e.index > k) break;
     switch (e.kind) {
       case EventKind.Store:
+        cached[e.fileId].set(e.data as Uint8Array, e.offset);
+        break;
       case EventKind.NtStore:
         cached[e.fileId].set(e.data as Uint8Array, e.offset);
+        for (const line of linesTouched(e.offset, e.length)) {
+          pending.set(`${e.fileId}:${line}`, { fileId: e.fileId, line, bytes: Uint8Array.from(lineBytes(cached[e.fileId], line)) });
+        }
+        break;
+      case EventKind.Fence:
+        for (const { fileId, line, bytes } of pending.values()) durable[fileId].set(bytes, line * LINE);
+        pending.clear();
         break;
       case EventKind.Write:
         cached[e.fileId].set(e.data as Uint8Array, e.offset);
