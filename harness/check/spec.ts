@@ -74,6 +74,9 @@ export interface TargetSpec {
   functionName?: string;
   /** Environment for every command of this spec (for example PMEM_MODE). */
   env?: Record<string, string>;
+  /** What building the workload's program needs beyond the compiler, named
+   *  when the program is missing (txmap: Debian's libpmemobj-dev). */
+  requires?: string;
 }
 
 /** A spec with its own invariant check: the built-in targets, and what the

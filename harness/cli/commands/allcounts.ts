@@ -3,6 +3,7 @@
 // image, print collated ranges and a summary, write reports/, and exit 0 when
 // every run is as expected, 1 otherwise.
 
+import * as fs from 'fs';
 import * as path from 'path';
 import { ExitCode, isNoSpace, PmfitError, usageError } from '../../_internals/errors';
 import { Interrupted } from '../../_internals/interrupt';
@@ -53,12 +54,19 @@ function chooseSpecs(options: AllcountsOptions): TargetSpec[] {
     }
   }
   const specs = builtInSpecs();
-  if (options.target.length === 0) return specs;
-  return [...new Set(options.target)].map((name) => {
+  const chosen = options.target.length === 0 ? specs : [...new Set(options.target)].map((name) => {
     const spec = specs.find((candidate) => candidate.name === name);
     if (!spec) throw usageError(`unknown target '${name}' (built-in targets: ${specs.map((s) => s.name).join(', ')})`);
     return spec;
   });
+  for (const spec of chosen) {
+    const program = spec.workload.argv[0];
+    if (!fs.existsSync(program)) {
+      const needs = spec.requires ? `; it needs ${spec.requires}` : '';
+      throw new PmfitError(`target ${spec.name} is not built (${program} is missing${needs}): run npm run build`);
+    }
+  }
+  return chosen;
 }
 
 function chooseModels(names: string[]): ModelName[] {
