@@ -99,6 +99,7 @@ const RWF_APPEND = 0x10;
 const RWF_NOAPPEND = 0x20;
 const SYNC_FILE_RANGE_WRITE = 2;
 const SYNC_FILE_RANGE_WAIT_AFTER = 4;
+const MS_SYNC = 4;
 const MADV_REMOVE = 9;
 const FICLONE = 0x40049409;
 const FICLONERANGE = 0x4020940d;
@@ -136,7 +137,9 @@ export function syscallEffect(nr: number, args: number[]): SyscallEffect {
     case Nr.Syncfs:
       return { kind: 'syncAll', fd: args[0] };
     case Nr.Msync:
-      return { kind: 'msync', address: args[0], length: args[1] };
+      // Without MS_SYNC (MS_ASYNC, MS_INVALIDATE) Linux writes nothing
+      // back (mm/msync.c): no content becomes durable.
+      return args[2] & MS_SYNC ? { kind: 'msync', address: args[0], length: args[1] } : { kind: 'harmless' };
     case Nr.Sendfile:
       return { kind: 'transfer', outFd: args[0], outPointer: 0, pointers: [args[2]] };
     case Nr.Splice:
