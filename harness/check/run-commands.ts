@@ -38,6 +38,11 @@ export interface RunCommandsOptions {
   env?: Record<string, string>;
   /** PM file names relative to `dir`; `{file}` is the first one. */
   files?: string[];
+  /** Working directory of the commands when it is not `dir` (a user's
+   *  commands run where pmfit was started, so that their relative paths mean
+   *  what they mean in the user's shell); `{dir}` and `{file}` still name
+   *  `dir`. */
+  cwd?: string;
   /** Bytes of combined stdout+stderr kept (default 64 KiB). */
   outputLimit?: number;
   /** Bytes of stdout kept for the spec's check (default 1 MiB). */
@@ -256,7 +261,7 @@ export async function runCommands(
     const command = commands[index];
     const inv = invocation(command, values);
     const env = { ...process.env, ...options.env, ...command.env };
-    const result = await runOne(inv, cwd, env, options.timeoutMs, output, stdout);
+    const result = await runOne(inv, options.cwd ?? cwd, env, options.timeoutMs, output, stdout);
     throwIfInterrupted();
     if (result.timedOut) {
       return {

@@ -27,7 +27,6 @@
 // memory stays bounded on long traces.
 
 import * as fs from 'fs';
-import * as path from 'path';
 
 import { PmfitError } from '../_internals/errors';
 import { throwIfInterrupted } from '../_internals/interrupt';
@@ -36,8 +35,7 @@ import type { ImagePatch } from '../image/image-patch';
 import type { CrashGroup, CrashState } from '../persistency/model';
 import { OpWindow, OpWindows, Region } from './allowed-states';
 import { Recovered, RecoveryCache, RecoveryResult } from './recovery-cache';
-import { recoveryVerdict } from './recovery-verdict';
-import { runCommands } from './run-commands';
+import { checkRecovered, recoverImage } from './recover-image';
 import type { TargetSpec } from './spec';
 import type { Verdict } from './verdict';
 import { WorkerPool, defaultConcurrency } from './worker-pool';
@@ -170,34 +168,7 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
     cache.recoveryRuns += 1;
     const dir = tempDir('image');
     try {
-      for (let i = 0; i < spec.pmFiles.length; i += 1) {
-        const file = path.join(dir, spec.pmFiles[i]);
-        await fs.promises.mkdir(path.dirname(file), { recursive: true });
-        await image.writeFile(i, file);
-      }
-      const outcome = await runCommands(spec.recover, dir, {
-        timeoutMs,
-        env: spec.env,
-        files: spec.pmFiles,
-      });
-      if (outcome.kind !== 'ok') return { kind: 'failed', verdict: recoveryVerdict(outcome) };
-      const files: Buffer[] = [];
-      const missing: string[] = [];
-      for (const name of spec.pmFiles) {
-        try {
-          const file = path.join(dir, name);
-          if (spec.check) files.push(await fs.promises.readFile(file));
-          else await fs.promises.access(file);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-          missing.push(`PM file ${name} is missing after recovery`);
-          files.push(Buffer.alloc(0));
-        }
-      }
-      if (missing.length > 0) {
-        return { kind: 'failed', verdict: { kind: 'invariant', failed: missing, output: outcome.output } };
-      }
-      return { kind: 'recovered', recovered: { files, stdout: outcome.stdout, output: outcome.output } };
+      return await recoverImage(spec, image, dir, timeoutMs);
     } finally {
       await fs.promises.rm(dir, { recursive: true, force: true });
     }
@@ -223,13 +194,7 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
     if (!spec.check) return { kind: 'ok' };
     checks += 1;
     cache.checks += 1;
-    let failed: string[];
-    try {
-      failed = spec.check({ files: recovered.files, recoveryOutput: recovered.stdout, allowed: window.allowed });
-    } catch (error) {
-      failed = [`check threw: ${errorMessage(error)}`];
-    }
-    return failed.length > 0 ? { kind: 'invariant', failed: [...failed], output: recovered.output } : { kind: 'ok' };
+    return checkRecovered(spec, recovered, window.allowed);
   };
 
   /** The verdict of `state` in `window`; may wait for room (backpressure)

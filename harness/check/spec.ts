@@ -72,6 +72,12 @@ export interface TargetSpec {
   check?(input: CheckInput): string[];
   /** Trace every call of this function instead of the marker regions. */
   functionName?: string;
+  /** Working directory of setup, workload and recovery, when it is not the
+   *  directory holding the PM files: a user's commands (`--cmd`, `--setup`,
+   *  `--recover`) run in the directory pmfit was started in, so that their
+   *  relative paths resolve there; `{dir}` and `{file}` still name the
+   *  scratch directory and its PM file. */
+  cwd?: string;
   /** Environment for every command of this spec (for example PMEM_MODE). */
   env?: Record<string, string>;
   /** What building the workload's program needs beyond the compiler, named

@@ -2,10 +2,14 @@
 // --cmd ... --pm FILE --recover "CMD {file}"`: the recovery command's exit
 // status is the verdict (0 consistent), as users of pmreorder know it.
 //
-// The user's PM file is copied into the working directory and never written:
+// The user's PM file is copied into a scratch directory and never written:
 // an argument naming it, by any path (a symbolic or hard link too), is
 // redirected to the copy; pipeline/_internals/user-file-guard.ts checks
-// that nothing reached the original another way.
+// that nothing reached the original another way. The commands run in the
+// directory pmfit was started in (`cwd`), so that `./prog`, `./check {file}`
+// or `data/input` mean what they mean in the user's shell; `{file}` is the
+// only name of the scratch PM file. Leading `NAME=VALUE` words of --cmd set
+// the workload's environment, as in the shell.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -49,7 +53,14 @@ function samePmFile(pmPath: string, cwd: string): (arg: string) => boolean {
 export function userSpec(options: UserSpecOptions): TargetSpec {
   const pmPath = path.resolve(options.cwd, options.pm);
   const name = path.basename(pmPath);
-  const argv = shellWords(options.cmd);
+  const words = shellWords(options.cmd);
+  const env: Record<string, string> = {};
+  while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) {
+    const word = words.shift() as string;
+    const equals = word.indexOf('=');
+    env[word.slice(0, equals)] = word.slice(equals + 1);
+  }
+  const argv = words;
   if (argv.length === 0) throw usageError('--cmd is empty');
   if (!options.recover.includes('{file}')) throw usageError('--recover must name the crash image as {file}, for example --recover "myprog check {file}"');
   const program = argv[0].includes('/') ? path.resolve(options.cwd, argv[0]) : argv[0];
@@ -63,12 +74,15 @@ export function userSpec(options: UserSpecOptions): TargetSpec {
   })];
   const setup = [];
   if (options.setup !== undefined) {
-    // Setup runs in the working directory, so a relative PM name already
-    // lands there; {file} names it explicitly.
+    // Setup runs where pmfit was started: a relative PM name would land in
+    // the user's directory, so the fresh file is named {file} (or {dir}/...).
+    if (!/\{(file|dir)\}/.test(options.setup)) {
+      throw usageError(`--setup must name the fresh PM file as {file}, for example --setup "myprog init {file}" (it runs in the current directory, whose ${options.pm} pmfit never writes)`);
+    }
     setup.push({ shell: options.setup });
   } else {
     const problem = pmFileProblem(pmPath);
-    if (problem?.kind === 'missing') throw usageError(`PM file ${options.pm} does not exist (create it, or pass --setup "CMD" to create it)`);
+    if (problem?.kind === 'missing') throw usageError(`PM file ${options.pm} does not exist (create it, or pass --setup "CMD {file}" to create it)`);
     if (problem) throw usageError(`PM file ${options.pm} ${problem.why}`);
     setup.push({ argv: ['cp', '--', pmPath, `{dir}/${name}`] });
     // cp keeps a read-only file read-only; the copy is the program's to write.
@@ -81,7 +95,8 @@ export function userSpec(options: UserSpecOptions): TargetSpec {
     expect: 'consistent',
     pmFiles: [name],
     setup,
-    workload: { argv: workload },
+    workload: { argv: workload, ...(Object.keys(env).length > 0 ? { env } : {}) },
+    cwd: path.resolve(options.cwd),
     states: [],
     // no check: the recovery's exit status is the verdict
     recover: [{ shell: options.recover }],

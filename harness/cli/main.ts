@@ -21,6 +21,7 @@ import { fuzzTargetNames } from '../../targets/fuzz-targets';
 import { crash } from './commands/crash';
 import { record } from './commands/record';
 import { report } from './commands/report';
+import { reproduce } from './commands/reproduce';
 import { traceShow } from './commands/trace-show';
 import { maxStatesOption, nonNegativeInteger, positiveInteger, requireDoubleDash, secondsToMs, collect } from './parse-options';
 
@@ -64,8 +65,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .description('run to instruction N of the regions, then kill the program with SIGKILL')
     .usage('N [options] -- CMD [ARGS...]')
     .argument('<N>', 'crash point: instructions to run before the kill', nonNegativeInteger('N'))
-    .argument('<command...>', 'program to trace and its arguments, after --')
-    .passThroughOptions())
+    .argument('<command...>', 'program to trace and its arguments, after --'))
     .action((n: number, argv: string[], options) => run(async () => {
       requireDoubleDash(rawArgs, 'pmfit crash N [options] -- CMD [ARGS...]');
       return crash(n, dropDoubleDash(argv), { function: options.function, maxSteps: options.maxSteps, timeout: options.timeout });
@@ -120,6 +120,14 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .argument('<file>', 'replay file written by pmfit fuzz (reports/fuzz-TARGET-SEED.json)')
     .addOption(new Option('--jobs <j>', 'recoveries run at once (default: one per CPU)').argParser(positiveInteger('--jobs')))
     .action((file: string, options) => run(async () => replay(file, { jobs: options.jobs })));
+
+  program.command('reproduce')
+    .description('rebuild the crash image of one group of an allcounts run, recover and check it again (exit 1: the violation shows)')
+    .argument('<results>', 'results.json written by allcounts')
+    .argument('<group>', 'group id, as results.json and the reports name it (basic-px86-2)')
+    .option('-o, --output <dir>', 'new directory for the crash image (default: reproduce-GROUP-XXXXXX beside results.json)')
+    .addOption(new Option('--timeout <seconds>', 'time limit of the recovery (default: the run\'s)').argParser(secondsToMs('--timeout')))
+    .action((file: string, group: string, options) => run(async () => reproduce(file, group, { output: options.output, timeout: options.timeout })));
 
   program.command('report')
     .description('regenerate index.html and junit.xml from a results.json')

@@ -62,7 +62,7 @@ async function interruptedInstructions(context: ExplainContext, ks: number[]): P
   const sites = new Map<number, InstructionSite>();
   const { spec } = context;
   const work = tempDir(`${spec.name}-explain`);
-  const setup = await runCommands(spec.setup, work, { timeoutMs: context.timeoutMs, env: spec.env, files: spec.pmFiles });
+  const setup = await runCommands(spec.setup, work, { timeoutMs: context.timeoutMs, env: spec.env, files: spec.pmFiles, cwd: spec.cwd });
   if (setup.kind !== 'ok') return sites;
   const launch = workloadLaunch(spec, work);
   const devNull = fs.openSync('/dev/null', 'w');
@@ -71,7 +71,7 @@ async function interruptedInstructions(context: ExplainContext, ks: number[]): P
     tracee = Tracee.start({
       command: resolveCommand(launch.argv),
       functionName: spec.functionName,
-      cwd: work,
+      cwd: spec.cwd ?? work,
       env: { ...process.env, ...launch.env },
       stdoutFd: devNull,
       stderrFd: devNull,

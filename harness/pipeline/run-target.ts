@@ -10,6 +10,8 @@ import { checkCrashStates, RecoveryCache } from '../check/runner';
 import type { TargetSpec } from '../check/spec';
 import { guardUserFiles } from './_internals/user-file-guard';
 import { explainGroups } from './explain-groups';
+import { keepTrace } from './keep-trace';
+import { preflight } from './preflight';
 import { recordWorkload } from './record-workload';
 import { targetRecord } from './target-record';
 import { crashStates, ModelName } from '../persistency/model';
@@ -31,6 +33,9 @@ export interface RunTargetOptions {
    *  stopped by Ctrl-C or an error part way keeps what was finished. */
   onTarget?(target: TargetRecord): void;
   onRun?(run: RunResult): void;
+  /** Keep the trace beside results.json in this directory, and make every
+   *  group's reproduce line with `reproduce` (`pmfit reproduce RESULTS ID`). */
+  keep?: { dir: string; reproduce(groupId: string): string };
 }
 
 export interface TargetOutcome {
@@ -41,7 +46,7 @@ export interface TargetOutcome {
 export async function runTarget(options: RunTargetOptions): Promise<TargetOutcome> {
   const { spec } = options;
   const work = tempDir(`${spec.name}-work`);
-  const setup = await runCommands(spec.setup, work, { timeoutMs: options.timeoutMs, env: spec.env, files: spec.pmFiles });
+  const setup = await runCommands(spec.setup, work, { timeoutMs: options.timeoutMs, env: spec.env, files: spec.pmFiles, cwd: spec.cwd });
   if (setup.kind !== 'ok') {
     throw new PmfitError(`setup of ${spec.name} failed (${describeFailure(setup, spec.pmFiles[0])})`);
   }
@@ -61,9 +66,24 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
   }
 
   const target = targetRecord(spec, header, recordSeconds);
+  const reader = TraceReader.open(tracePath);
+  let reproduce: ((groupId: string) => string) | undefined;
+  try {
+    options.onPhase?.(`${spec.name}: checking the uncrashed images`);
+    await preflight(spec, reader, options.timeoutMs);
+    if (options.keep) {
+      const kept = keepTrace(tracePath, options.keep.dir, spec.name);
+      if (kept.kind === 'kept') target.trace = kept.file;
+      else target.traceNotKept = kept.why;
+      // Also without the trace: `pmfit reproduce` then says why it cannot.
+      reproduce = options.keep.reproduce;
+    }
+  } catch (err) {
+    reader.close();
+    throw err;
+  }
   options.onTarget?.(target);
 
-  const reader = TraceReader.open(tracePath);
   const cache = new RecoveryCache();
   const runs: RunResult[] = [];
   try {
@@ -85,7 +105,7 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
         onProgress: (done: number) => options.onProgress?.(done),
       });
       guard.check('while the crash images were recovered');
-      const run = toRunResult({ spec, model, header, report, seconds: (Date.now() - modelStarted) / 1000 });
+      const run = toRunResult({ spec, model, header, report, seconds: (Date.now() - modelStarted) / 1000, reproduce });
       await explainGroups(run, { spec, header, reader, model, maxStates: options.maxStates, seed: options.seed, timeoutMs: options.timeoutMs });
       runs.push(run);
       options.onRun?.(run);

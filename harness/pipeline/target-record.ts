@@ -1,6 +1,7 @@
 // target-record -- what results.json says of a recorded target: its spec's
 // name and description, the command as run, and the trace's counts.
 
+import { shellQuote } from '../_internals/shell-words';
 import type { TargetSpec } from '../check/spec';
 import type { TargetRecord } from '../results/schema';
 import type { TraceHeader } from '../trace/format';
@@ -16,5 +17,11 @@ export function targetRecord(spec: TargetSpec, header: TraceHeader, recordSecond
     events: header.events,
     regions: header.regions.length,
     recordSeconds,
+    check: spec.check ? { kind: 'spec' } : {
+      kind: 'recover',
+      recover: spec.recover.map((command) => command.shell ?? command.argv.map(shellQuote).join(' ')),
+      cwd: spec.cwd ?? '.',
+      env: spec.env ?? {},
+    },
   };
 }

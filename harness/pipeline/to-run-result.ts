@@ -18,6 +18,10 @@ export interface RunResultInput {
   header: TraceHeader;
   report: CheckReport;
   seconds: number;
+  /** The shell line that reproduces a group (`pmfit reproduce RESULTS ID`),
+   *  when the run's trace is kept; otherwise a `pmfit crash` line, which
+   *  leaves a killed process's files (the sequential model's image only). */
+  reproduce?(groupId: string): string;
 }
 
 function verdictOutput(verdict: Verdict): string {
@@ -25,13 +29,15 @@ function verdictOutput(verdict: Verdict): string {
 }
 
 /** reproduceCommand -- shell lines that set up a fresh pool in a new
- *  directory and crash the workload at k the way `pmfit crash` does. */
+ *  directory and crash the workload at k the way `pmfit crash` does: the
+ *  image a killed process leaves, which is the sequential model's. */
 export function reproduceCommand(spec: TargetSpec, k: number): string {
   const launch = workloadLaunch(spec, '.');
   const env = Object.entries(launch.env).map(([name, value]) => `${name}=${shellQuote(value)} `).join('');
   const setup = spec.setup.map((command) => shellLine(command, placeholders('.', spec.pmFiles)));
   const workload = launch.argv.map(shellQuote).join(' ');
-  return ['cd "$(mktemp -d)"', ...setup.map((line) => `${env}${line}`), `${env}pmfit crash ${k} -- ${workload}`].join(' && ');
+  const options = spec.functionName !== undefined ? ` --function ${shellQuote(spec.functionName)}` : '';
+  return ['cd "$(mktemp -d)"', ...setup.map((line) => `${env}${line}`), `${env}pmfit crash ${k}${options} -- ${workload}`].join(' && ');
 }
 
 export function toRunResult(input: RunResultInput): RunResult {
@@ -44,8 +50,9 @@ export function toRunResult(input: RunResultInput): RunResult {
     const hash = group.hashes[0];
     const example = report.outcomes.find((outcome) => outcome.hash === hash && outcome.first <= k && k <= outcome.last)
       ?? report.outcomes.find((outcome) => outcome.hash === hash);
+    const id = `${spec.name}-${model}-${i + 1}`;
     return {
-      id: `${spec.name}-${model}-${i + 1}`,
+      id,
       kind: group.kind,
       violation: isViolation(group.verdict),
       crashPoints: group.ranges,
@@ -53,7 +60,7 @@ export function toRunResult(input: RunResultInput): RunResult {
       images: group.hashes.length,
       failed: group.verdict.kind === 'invariant' ? group.verdict.failed : [],
       recoveryOutput: verdictOutput(group.verdict),
-      example: { k, hash, describe: example?.describe, reproduce: reproduceCommand(spec, k) },
+      example: { k, hash, describe: example?.describe, reproduce: input.reproduce ? input.reproduce(id) : reproduceCommand(spec, k) },
     };
   });
   const expected = spec.expect === 'violations' ? violations > 0 : violations === 0;

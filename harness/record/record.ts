@@ -30,6 +30,8 @@ export interface RecordOptions {
   maxSteps?: number;
   timeoutMs?: number;
   cwd?: string;
+  /** Directory the PM file names are relative to, when it is not `cwd`. */
+  pmDir?: string;
   env?: NodeJS.ProcessEnv;
   stdoutFd?: number;
   stderrFd?: number;
@@ -57,7 +59,7 @@ interface PmFile {
 /** recordTrace -- run the command once under the tracer and write its trace. */
 export async function recordTrace(options: RecordOptions): Promise<TraceHeader> {
   const cwd = options.cwd ?? process.cwd();
-  const pmPaths = options.pmFiles.map((file) => path.resolve(cwd, file));
+  const pmPaths = options.pmFiles.map((file) => path.resolve(options.pmDir ?? cwd, file));
   options.pmFiles.forEach((name, i) => {
     const problem = pmFileProblem(pmPaths[i]);
     if (problem?.kind === 'unusable') throw usageError(`PM file ${name} ${problem.why}`);

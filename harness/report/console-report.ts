@@ -2,6 +2,7 @@
 // style of the original allcounts, then a summary table. Colour only on a TTY.
 
 import chalk from 'chalk';
+import { parseSpans } from '../_internals/collate';
 import type { Results, RunResult } from '../results/schema';
 
 const MAX_OUTPUT_LINES = 6;
@@ -13,10 +14,22 @@ function indent(text: string): string {
   return shown.join('\n');
 }
 
+/** overlapping -- do two groups share a crash point? Under px86 a crash
+ *  point has several images, and it belongs to the group of each outcome one
+ *  of them has. */
+function overlapping(run: RunResult): boolean {
+  // The spans of one group never overlap each other.
+  const spans = run.groups.flatMap((group) => parseSpans(group.crashPoints)).sort((a, b) => a.first - b.first);
+  return spans.some((span, i) => i > 0 && span.first <= spans[i - 1].last);
+}
+
 export function formatRun(run: RunResult): string {
   const out: string[] = [];
   const title = `${run.target} / ${run.model}: ${run.instructions} instructions, ${run.crashPoints} crash points, ${run.distinctImages} distinct images, ${run.violations} violating crash points`;
   out.push(chalk.bold(`== ${title}`));
+  if (overlapping(run)) {
+    out.push(`(${run.model} leaves several images per crash point (${run.states} states in all): a crash point is listed under each outcome one of its images has, so ranges overlap)`);
+  }
   for (const group of run.groups) {
     out.push(`Output for iterations: ${group.crashPoints}`);
     if (group.recoveryOutput.trim()) out.push(indent(group.recoveryOutput));
@@ -24,6 +37,7 @@ export function formatRun(run: RunResult): string {
       ? chalk.red(`VIOLATION (${group.kind})${group.failed.length ? `: ${group.failed.slice(0, 3).join('; ')}` : ''}`)
       : chalk.green('consistent');
     out.push(`  verdict: ${verdict}`);
+    if (group.violation) out.push(`  reproduce: ${group.example.reproduce}`);
   }
   return out.join('\n');
 }

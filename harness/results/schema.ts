@@ -79,6 +79,25 @@ export interface TargetRecord {
   events: number;
   regions: number;
   recordSeconds: number;
+  /** The recorded trace, kept beside results.json for `pmfit reproduce`
+   *  (a path relative to the results.json's directory); absent when it was
+   *  not kept (`traceNotKept` says why). */
+  trace?: string;
+  traceNotKept?: string;
+  /** The check `pmfit reproduce` runs again: the built-in target's spec by
+   *  name, or the user's recovery commands (`--recover`) with the directory
+   *  they ran in and the environment. */
+  check?: { kind: 'spec' } | UserCheck;
+}
+
+/** A user's recovery (`allcounts --cmd ... --recover`), as it ran. */
+export interface UserCheck {
+  kind: 'recover';
+  /** Shell lines, `{file}` and `{dir}` not yet substituted. */
+  recover: string[];
+  /** Their working directory: where pmfit was started. */
+  cwd: string;
+  env: Record<string, string>;
 }
 
 /** What `pmfit fuzz` ran. With a counterexample, `runs` holds the check of

@@ -68,7 +68,7 @@ describe('PM files', () => {
     expectUsageError(record(dir, 'gone.pm', [fixture('pm_store'), 'gone.pm']),
       /^pmfit: PM file gone.pm does not exist, and .*pm_store exited with status 2 before reaching a region/);
     expectUsageError(allcounts(dir, 'gone.pm', `${fixture('pm_store')} gone.pm`),
-      /^pmfit: PM file gone.pm does not exist \(create it, or pass --setup "CMD" to create it\)$/);
+      /^pmfit: PM file gone.pm does not exist \(create it, or pass --setup "CMD {file}" to create it\)$/);
     expect(fs.existsSync(path.join(dir, 'run.trace'))).toBe(false);
   });
 

@@ -105,7 +105,8 @@ describe('interrupted while checking', () => {
     const first = runPmfit(['allcounts', '--jobs', '1', '--model', 'sequential', '--cmd', cmd, '--pm', 'rec.pm',
       '--recover', `${program} check {file}`, '-o', 'first'], { cwd: dir, env: leftovers.current().env });
     expect(first.code).toBe(0);
-    const needed = (JSON.parse(fs.readFileSync(path.join(dir, 'first', 'results.json'), 'utf8')) as Results).runs[0].distinctImages;
+    // The preflight's two recoveries (initial and final image) come first.
+    const needed = 2 + (JSON.parse(fs.readFileSync(path.join(dir, 'first', 'results.json'), 'utf8')) as Results).runs[0].distinctImages;
     // The recovery after those blocks (px86 has an image the others do not),
     // so the signal arrives while a recovery command runs.
     const log = path.join(dir, 'recoveries');

@@ -5,6 +5,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { shellQuote } from '../../_internals/shell-words';
 import { ExitCode, isNoSpace, PmfitError, usageError } from '../../_internals/errors';
 import { Interrupted } from '../../_internals/interrupt';
 import { protectFromOutput } from '../../_internals/output-file';
@@ -87,6 +88,10 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
   if (options.maxStates < 2) throw usageError('--max-states must be at least 2 (px86 always checks the oldest and newest image)');
   const jobs = resolveJobs(options.jobs);
   const startedAt = new Date().toISOString();
+  const outputDir = path.resolve(options.output);
+  // As the user can type it here: relative inside the current directory.
+  const relative = path.relative(process.cwd(), path.join(outputDir, 'results.json'));
+  const resultsShown = relative.startsWith('..') ? path.join(outputDir, 'results.json') : relative;
   const targets: TargetRecord[] = [];
   const runs: RunResult[] = [];
   const progress = new Progress();
@@ -111,6 +116,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
         onProgress: (done) => progress.update(done),
         onTarget: (target) => targets.push(target),
         onRun: (run) => runs.push(run),
+        keep: { dir: outputDir, reproduce: (groupId) => `pmfit reproduce ${shellQuote(resultsShown)} ${groupId}` },
       });
       progress.stop();
       printRuns();
@@ -140,7 +146,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
     incompleteReason,
   });
   process.stdout.write(`${formatSummary(results)}\n`);
-  publishReports(results, path.resolve(options.output));
+  publishReports(results, outputDir);
   if (failure) throw failure;
   return results.status === 'pass' ? ExitCode.Ok : ExitCode.Violations;
 }

@@ -1,0 +1,70 @@
+// recover-image -- recover one crash image in a directory and check what
+// comes out: the steps every crash state goes through (runner.ts), also taken
+// on the uncrashed images before a run (preflight) and by `pmfit reproduce`,
+// so that all three reach the same verdict on the same image.
+
+import * as fs from 'fs';
+import * as path from 'path';
+
+import type { ImagePatch } from '../image/image-patch';
+import type { ModelState, TargetSpec } from './spec';
+import type { Recovered, RecoveryResult } from './recovery-cache';
+import { recoveryVerdict } from './recovery-verdict';
+import { runCommands } from './run-commands';
+import type { Verdict } from './verdict';
+
+/** recoverImage -- write `image` into `dir` under the spec's PM file names,
+ *  run the spec's recovery there and read the recovered files back (only
+ *  when the spec has a check). A recovery that fails or removes a PM file is
+ *  a 'failed' result. The directory is left as the recovery left it. */
+export async function recoverImage(spec: TargetSpec, image: ImagePatch, dir: string, timeoutMs: number): Promise<RecoveryResult> {
+  for (let i = 0; i < spec.pmFiles.length; i += 1) {
+    const file = path.join(dir, spec.pmFiles[i]);
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    await image.writeFile(i, file);
+  }
+  const outcome = await runCommands(spec.recover, dir, {
+    timeoutMs,
+    env: spec.env,
+    files: spec.pmFiles,
+    cwd: spec.cwd,
+  });
+  if (outcome.kind !== 'ok') return { kind: 'failed', verdict: recoveryVerdict(outcome) };
+  const files: Buffer[] = [];
+  const missing: string[] = [];
+  for (const name of spec.pmFiles) {
+    try {
+      const file = path.join(dir, name);
+      if (spec.check) files.push(await fs.promises.readFile(file));
+      else await fs.promises.access(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      missing.push(`PM file ${name} is missing after recovery`);
+      files.push(Buffer.alloc(0));
+    }
+  }
+  if (missing.length > 0) {
+    return { kind: 'failed', verdict: { kind: 'invariant', failed: missing, output: outcome.output } };
+  }
+  return { kind: 'recovered', recovered: { files, stdout: outcome.stdout, output: outcome.output } };
+}
+
+/** checkRecovered -- the spec's check of recovered files against the
+ *  reference states allowed at the crash point; without a check a recovery
+ *  that succeeded is consistent. A check that throws is one violated
+ *  invariant. */
+export function checkRecovered(spec: TargetSpec, recovered: Recovered, allowed: ModelState[]): Verdict {
+  if (!spec.check) return { kind: 'ok' };
+  let failed: string[];
+  try {
+    failed = spec.check({ files: recovered.files, recoveryOutput: recovered.stdout, allowed });
+  } catch (error) {
+    failed = [`check threw: ${error instanceof Error ? error.message : String(error)}`];
+  }
+  return failed.length > 0 ? { kind: 'invariant', failed: [...failed], output: recovered.output } : { kind: 'ok' };
+}
+
+/** recoveredVerdict -- a recovery result and its check, as one verdict. */
+export function recoveredVerdict(spec: TargetSpec, result: RecoveryResult, allowed: ModelState[]): Verdict {
+  return result.kind === 'failed' ? result.verdict : checkRecovered(spec, result.recovered, allowed);
+}

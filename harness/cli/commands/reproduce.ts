@@ -1,0 +1,125 @@
+// reproduce -- `pmfit reproduce RESULTS GROUP-ID`: one outcome group of an
+// allcounts run again, exactly. The group's example crash image is rebuilt
+// from the trace kept beside results.json (same model, --max-states and
+// --seed; its content hash must match the recorded one), written to a fresh
+// directory, and recovered and checked as the run did it: the built-in
+// target's spec check, or the user's --recover in the directory pmfit was
+// started in, with the same environment.
+//
+// Exit status: 1 when the crash image is a violation (again), 0 when it is
+// consistent, 2 when it cannot be rebuilt (no such group, trace missing or
+// not the one checked).
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { ExitCode, usageError } from '../../_internals/errors';
+import { checkOutputDir } from '../../_internals/output-file';
+import type { TargetSpec } from '../../check/spec';
+import { describeVerdict, isViolation } from '../../check/verdict';
+import { reproduceImage } from '../../pipeline/reproduce-image';
+import { readResults } from '../../results/results';
+import type { OutcomeGroup, Results, RunResult, TargetRecord } from '../../results/schema';
+import { TraceReader } from '../../trace/format';
+import { builtInSpecs } from '../../../targets/specs';
+
+export interface ReproduceOptions {
+  output?: string;
+  timeout?: number;
+}
+
+function findGroup(results: Results, groupId: string, file: string): { run: RunResult; group: OutcomeGroup; target: TargetRecord } {
+  for (const run of results.runs) {
+    const group = run.groups.find((candidate) => candidate.id === groupId);
+    if (!group) continue;
+    const target = results.targets.find((candidate) => candidate.name === run.target);
+    if (!target) throw usageError(`${file} has no target record for ${run.target}`);
+    return { run, group, target };
+  }
+  const ids = results.runs.flatMap((run) => run.groups.map((group) => group.id));
+  throw usageError(`${file} has no group ${groupId} (groups: ${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', ...' : ids.length === 0 ? 'none' : ''})`);
+}
+
+/** The spec whose check the run ran: a built-in one by name, or the user's
+ *  recovery commands as recorded. */
+function specOf(target: TargetRecord, file: string): TargetSpec {
+  const check = target.check;
+  if (check === undefined) throw usageError(`${file} does not say how ${target.name} was checked (written by an older pmfit: run allcounts again)`);
+  if (check.kind === 'spec') {
+    const spec = builtInSpecs().find((candidate) => candidate.name === target.name);
+    if (!spec) throw usageError(`${file}: ${target.name} is not a built-in target of this pmfit`);
+    return spec;
+  }
+  return {
+    name: target.name,
+    description: target.description,
+    expect: target.expect,
+    pmFiles: target.pmFiles,
+    setup: [],
+    workload: { argv: target.command },
+    states: [],
+    recover: check.recover.map((shell) => ({ shell })),
+    cwd: check.cwd,
+    env: check.env,
+  };
+}
+
+/** A new directory: -o DIR (which must not exist yet), or a fresh
+ *  reproduce-ID-XXXXXX beside results.json. */
+function freshDir(output: string | undefined, resultsDir: string, groupId: string): string {
+  if (output !== undefined) {
+    if (fs.existsSync(output)) throw usageError(`-o ${output} exists: pmfit reproduce writes into a new directory only`);
+    checkOutputDir(output);
+    fs.mkdirSync(output, { recursive: true });
+    return path.resolve(output);
+  }
+  checkOutputDir(resultsDir);
+  return fs.mkdtempSync(path.join(resultsDir, `reproduce-${groupId.replace(/[^\w.-]/g, '_')}-`));
+}
+
+function shown(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') ? file : relative;
+}
+
+export async function reproduce(file: string, groupId: string, options: ReproduceOptions = {}): Promise<number> {
+  const results = readResults(file);
+  const { run, group, target } = findGroup(results, groupId, file);
+  if (target.trace === undefined) {
+    throw usageError(`the trace of ${target.name} was not kept beside ${file}${target.traceNotKept ? `: ${target.traceNotKept}` : ''}`);
+  }
+  const resultsDir = path.dirname(path.resolve(file));
+  const tracePath = path.resolve(resultsDir, target.trace);
+  if (!fs.existsSync(tracePath)) throw usageError(`the trace of ${target.name} is gone: ${shown(tracePath)} (results.json names it)`);
+  const spec = specOf(target, file);
+  const { k, hash } = group.example;
+  const reader = TraceReader.open(tracePath);
+  const out = process.stdout;
+  try {
+    out.write(`reproduce ${group.id}: ${target.name}, model ${run.model}, crash point k=${k} (${group.crashPoints}), image ${hash}\n`);
+    const dir = freshDir(options.output, resultsDir, group.id);
+    const done = await reproduceImage(spec, reader,
+      { model: run.model, k, hash, maxStates: results.options.maxStates, seed: results.options.seed },
+      dir, options.timeout ?? results.options.timeoutMs);
+    out.write(`image rebuilt from ${shown(tracePath)}: its hash matches results.json`
+      + `${done.states > 1 ? ` (one of the ${done.states} images ${run.model} has at k=${k})` : ''}\n`);
+    out.write(`crash image: ${done.crashFiles.map(shown).join(' ')}\n`);
+    for (const [name, value] of Object.entries(spec.env ?? {})) out.write(`env: ${name}=${value}\n`);
+    out.write(`${spec.check ? 'recovery, then the spec check of' : 'recovery of'} ${target.name} on a copy (${done.recoveredFiles.map(shown).join(' ')})`
+      + `${spec.cwd ? `, run in ${spec.cwd}` : ''}:\n`);
+    for (const command of done.commands) out.write(`  $ ${command}\n`);
+    const verdict = done.verdict;
+    if (verdict.kind !== 'ok' && verdict.output.trim()) out.write(`${verdict.output.trimEnd().split('\n').map((line) => `    ${line}`).join('\n')}\n`);
+    const now = isViolation(verdict);
+    const recorded = group.violation ? `VIOLATION (${group.kind})` : 'consistent';
+    if (now) {
+      out.write(`verdict: VIOLATION: ${describeVerdict(verdict)}\n`);
+      out.write(group.violation ? 'the violation reproduces\n' : `differs from ${file}, which recorded: ${recorded}\n`);
+      return ExitCode.Violations;
+    }
+    out.write('verdict: consistent\n');
+    out.write(group.violation ? `the violation does not reproduce (recorded: ${recorded})\n` : 'consistent, as recorded\n');
+    return ExitCode.Ok;
+  } finally {
+    reader.close();
+  }
+}
