@@ -8,6 +8,7 @@
         "native/breakpoints.cc",
         "native/cpu_pin.cc",
         "native/insn_cache.cc",
+        "native/page_cache.cc",
         "native/recorder.cc",
         "native/registers.cc",
         "native/spawn.cc",

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "page_cache.h"
 #include "task.h"
 
 namespace {
@@ -197,6 +198,25 @@ to_operand(const Napi::Value &value)
 	return op;
 }
 
+/* guard -- run body, turning C++ failures into a pending JS exception */
+template <typename Body>
+Napi::Value
+guard(Napi::Env env, Body body)
+{
+	try {
+		return body();
+	} catch (const ArgError &err) {
+		Napi::TypeError::New(env, err.message).ThrowAsJavaScriptException();
+	} catch (const pmfit::TaskError &err) {
+		Napi::Error::New(env, err.what()).ThrowAsJavaScriptException();
+	} catch (const std::bad_alloc &) {
+		Napi::Error::New(env, "out of memory").ThrowAsJavaScriptException();
+	} catch (const std::exception &err) {
+		Napi::Error::New(env, err.what()).ThrowAsJavaScriptException();
+	}
+	return env.Undefined();
+}
+
 class TaskWrap : public Napi::ObjectWrap<TaskWrap> {
 public:
 	static Napi::Function Define(Napi::Env env)
@@ -234,24 +254,6 @@ public:
 	}
 
 private:
-	/* guard -- run body, turning C++ failures into a pending JS exception */
-	template <typename Body>
-	static Napi::Value guard(Napi::Env env, Body body)
-	{
-		try {
-			return body();
-		} catch (const ArgError &err) {
-			Napi::TypeError::New(env, err.message).ThrowAsJavaScriptException();
-		} catch (const pmfit::TaskError &err) {
-			Napi::Error::New(env, err.what()).ThrowAsJavaScriptException();
-		} catch (const std::bad_alloc &) {
-			Napi::Error::New(env, "out of memory").ThrowAsJavaScriptException();
-		} catch (const std::exception &err) {
-			Napi::Error::New(env, err.what()).ThrowAsJavaScriptException();
-		}
-		return env.Undefined();
-	}
-
 	pmfit::Task &task()
 	{
 		if (!task_)
@@ -372,10 +374,35 @@ private:
 	std::unique_ptr<pmfit::Task> task_;
 };
 
+Napi::Value
+DirtyPages(const Napi::CallbackInfo &info)
+{
+	return guard(info.Env(), [&]() -> Napi::Value {
+		int fd = to_int(info[0], "fd");
+		uint64_t size = to_uint64(info[1], "size");
+		std::vector<uint64_t> pages = pmfit::dirty_pages(fd, size);
+		Napi::Array array = Napi::Array::New(info.Env(), pages.size());
+		for (uint32_t i = 0; i < pages.size(); i++)
+			array.Set(i, number(info.Env(), (double)pages[i]));
+		return array;
+	});
+}
+
+Napi::Value
+WriteBack(const Napi::CallbackInfo &info)
+{
+	return guard(info.Env(), [&]() -> Napi::Value {
+		pmfit::write_back(to_int(info[0], "fd"));
+		return info.Env().Undefined();
+	});
+}
+
 Napi::Object
 Init(Napi::Env env, Napi::Object exports)
 {
 	exports.Set("Task", TaskWrap::Define(env));
+	exports.Set("dirtyPages", Napi::Function::New<DirtyPages>(env, "dirtyPages"));
+	exports.Set("writeBack", Napi::Function::New<WriteBack>(env, "writeBack"));
 	return exports;
 }
 

@@ -12,7 +12,7 @@ import { pmFileProblem } from '../_internals/pm-file-problem';
 import { onInterrupt } from '../_internals/interrupt';
 import { readMaps } from '../elf/proc-maps';
 import type { NativePmRange, NativeStop } from '../tracer/native';
-import { InsnFlag } from '../tracer/native';
+import { InsnFlag, loadNative } from '../tracer/native';
 import { formatPtr } from '../tracer/remote-ptr';
 import type { ResolvedCommand } from '../tracer/resolve-command';
 import { NoRegionError, Tracee } from '../tracer/tracee';
@@ -20,6 +20,8 @@ import { decodeInstruction } from './decode';
 import { EventKind, LINE } from '../trace/event';
 import { AddressInfo, carriesData, encodeEvent, recordSize, RECORD_HEADER_SIZE, TraceHeader, TraceWriter } from '../trace/format';
 import { SyscallEffect, syscallEffect, syscallName } from './syscall-effect';
+import { pageCacheTracks } from './_internals/page-cache';
+import { PAGE, TraceImage } from './trace-image';
 
 export interface RecordOptions {
   command: ResolvedCommand;
@@ -36,12 +38,10 @@ export interface RecordOptions {
   stdoutFd?: number;
   stderrFd?: number;
   onProgress?(index: number): void;
+  /** Record past writes the tracer cannot follow (as warnings) instead of
+   *  refusing the run. */
+  acceptUntracedWrites?: boolean;
 }
-
-/** Total size of PM files that are followed byte by byte (a shadow copy
- *  compared with the files at every region boundary): enough for every
- *  built-in target many times over, while a 1 GiB pool costs no memory. */
-const SHADOW_LIMIT = 8 << 20;
 
 /** Largest write event made from a file's content (a hole punched over a
  *  whole pool becomes many): bounds the memory of one read. */
@@ -82,7 +82,7 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
     removeCleanup();
     throw err;
   }
-  const session = new RecordSession(tracee, writer, pmPaths, options.pmFiles);
+  const session = new RecordSession(tracee, writer, pmPaths, options.pmFiles, options.acceptUntracedWrites ?? false);
   try {
     const end = await tracee.run({ record: true, maxSteps: options.maxSteps, timeoutMs: options.timeoutMs }, {
       onDecode: (stop) => session.decode(stop.address, stop.bytes),
@@ -90,7 +90,10 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
       onRegionBegin: (index) => session.regionBegin(index),
       onRegionEnd: (index) => session.regionEnd(index),
       onEvents: (records) => session.append(records),
-      onProgress: options.onProgress,
+      onProgress: (index) => {
+        session.progress();
+        options.onProgress?.(index);
+      },
     }).catch((err: unknown) => {
       throw err instanceof NoRegionError ? explainNoRegion(err, pmPaths, options.pmFiles) : err;
     });
@@ -111,6 +114,7 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
     throw err;
   } finally {
     tracee.kill();
+    session.close();
     removeCleanup();
   }
 }
@@ -129,6 +133,18 @@ function explainNoRegion(err: NoRegionError, pmPaths: string[], names: string[])
   return err;
 }
 
+/** How a check treats a difference between a PM file and the trace:
+ *  `record` takes it as durable writes (code between regions, syscalls
+ *  without a user buffer), `error` refuses the run (it happened where every
+ *  store should have been followed). */
+type CheckMode = { kind: 'record'; index: number; address: number; between?: boolean } | { kind: 'error'; index: number; when: string };
+
+/** Bytes of a whole file compared at a time. */
+const COMPARE_CHUNK = 1 << 20;
+/** Longest time between two collections of dirty pages during a region:
+ *  far below the kernel's 30 s before it writes a dirty page back itself. */
+const COLLECT_INTERVAL_MS = 1000;
+
 /** RecordSession -- the state of one recording between tracer stops. */
 class RecordSession {
   files: PmFile[] = [];
@@ -136,16 +152,32 @@ class RecordSession {
   readonly addresses: Record<string, AddressInfo> = {};
   readonly warnings: string[] = [];
   private ranges: NativePmRange[] = [];
-  /** The files' content as the trace says it is (initial image + every
-   *  recorded write), for files within SHADOW_LIMIT; undefined otherwise. */
-  private shadows: (Buffer | undefined)[] = [];
+  /** The files as the trace says they are; from the first region on. */
+  private image: TraceImage | undefined;
+  /** Descriptors of the PM files, for comparing them with the image. */
+  private fds: number[] = [];
+  /** Per file: whether its page cache says which pages were written. */
+  private tracked: boolean[] = [];
+  /** Per file: mtime and ctime after the last check. */
+  private times: string[] = [];
+  /** Per file: dirty pages collected during the region (before a syscall
+   *  that may write them back), compared at its end. */
+  private collected: Set<number>[] = [];
+  private lastCollect = 0;
 
   constructor(
     private readonly tracee: Tracee,
     private readonly writer: TraceWriter,
     private readonly pmPaths: string[],
     private readonly names: string[],
+    private readonly acceptUntraced: boolean,
   ) {}
+
+  /** close -- the descriptors (the trace is done or abandoned). */
+  close(): void {
+    for (const fd of this.fds) fs.closeSync(fd);
+    this.fds = [];
+  }
 
   decode(address: number, bytes: Buffer): void {
     const decoded = decodeInstruction(bytes, address);
@@ -155,97 +187,187 @@ class RecordSession {
     // xsave* in the dynamic loader's lazy binding saves registers on the
     // stack, which is never PM: only other unfollowable writes are worth a word.
     if ((decoded.info.flags & InsnFlag.Unsupported) && !/\[rsp[+\]-]/.test(decoded.text)) {
-      this.warnings.push(`${formatPtr(address)} ${decoded.text}: writes the tracer cannot follow are not recorded`);
+      this.untraced(`${formatPtr(address)} ${decoded.text}: writes the tracer cannot follow are not recorded`);
     }
   }
 
+  /** untraced -- a write pmfit cannot follow may hide crash states: an
+   *  error, or with --accept-untraced-writes a warning. */
+  private untraced(message: string): void {
+    if (!this.acceptUntraced) throw usageError(`${message}; crash images after it could be wrong (--accept-untraced-writes records anyway)`);
+    this.warnings.push(message);
+  }
+
   regionBegin(index: number): void {
-    if (this.regions.length > 0) this.recordBetweenRegions(index);
+    if (this.regions.length > 0) {
+      // ranges first: the check reads nothing through them, the region does
+      this.refreshRanges();
+      this.check({ kind: 'record', index: index + 1, address: 0, between: true });
+    }
     this.regions.push({ begin: index, end: index });
-    if (this.regions.length === 1) this.captureInitialImages();
-    this.refreshRanges();
+    if (this.regions.length === 1) {
+      this.captureInitialImages();
+      this.refreshRanges();
+      this.files.forEach((_, fileId) => this.startInterval(fileId));
+    }
+  }
+
+  /** progress -- the tracer yielded during a region: collect the dirty
+   *  pages now and then, before the kernel's flusher cleans them. */
+  progress(): void {
+    const now = Date.now();
+    if (!this.image || now - this.lastCollect < COLLECT_INTERVAL_MS) return;
+    this.lastCollect = now;
+    this.collectDirty();
   }
 
   regionEnd(index: number): void {
-    this.regions[this.regions.length - 1].end = index;
-    this.verifyFiles(index, 'during the region that ended');
+    const region = this.regions[this.regions.length - 1];
+    region.end = index;
+    this.check({ kind: 'error', index, when: `at the end of the region of instructions ${region.begin + 1}..${index}` });
   }
 
   /** append -- event records from the tracer or the harness: to the trace,
-   *  and into the shadow copies. */
+   *  and into the trace image. */
   append(records: Buffer): void {
     let count = 0;
     for (let at = 0; at + RECORD_HEADER_SIZE <= records.length; at += recordSize(records[at], records.readUInt32LE(at + 4))) {
       count += 1;
       const kind = records[at];
-      const shadow = this.shadows[records[at + 1]];
-      if (!shadow || !carriesData(kind)) continue;
-      const offset = Number(records.readBigUInt64LE(at + 24));
-      const length = Math.max(0, Math.min(records.readUInt32LE(at + 4), shadow.length - offset));
-      if (length > 0) records.copy(shadow, offset, at + RECORD_HEADER_SIZE, at + RECORD_HEADER_SIZE + length);
+      const fileId = records[at + 1];
+      if (!this.image || !carriesData(kind) || fileId >= this.files.length) continue;
+      const length = records.readUInt32LE(at + 4);
+      const data = records.subarray(at + RECORD_HEADER_SIZE, at + RECORD_HEADER_SIZE + length);
+      this.image.apply(fileId, Number(records.readBigUInt64LE(at + 24)), data, {
+        index: Number(records.readBigUInt64LE(at + 8)),
+        address: Number(records.readBigUInt64LE(at + 16)),
+      });
     }
     this.writer.appendRecords(records, count);
   }
 
-  /** recordBetweenRegions -- code between regions runs untraced, at full
-   *  speed, and may write PM (or sync what it wrote). Its changes are taken
-   *  as written and durable at once, at the first instruction of the next
-   *  region: `pmfit crash` at the previous region's end stops before that
-   *  code runs, one instruction later it has run. Needs the shadow copies;
-   *  without them (large files) a change is an error as during a region. */
-  private recordBetweenRegions(index: number): void {
+  /**
+   * check -- at a region boundary (and before the program exits inside a
+   * region), compare each PM file with the trace image wherever it may
+   * differ: the pages recorded writes touched and the pages written since
+   * the last check, as the page cache's dirty state tells (a store through
+   * a mapping and a write(2) by any process both leave one). The whole file
+   * is compared where that state cannot be trusted: filesystems without
+   * write-back (tmpfs, DAX), and between regions when the file's times
+   * changed (untraced code may have written and synced pages: their dirty
+   * state is gone). Then the file is written back, which starts the next
+   * interval.
+   *
+   * Between regions, untraced code runs at full speed and may write PM (or
+   * sync what it wrote): a difference is taken as written and durable at
+   * once, at the first instruction of the next region (`pmfit crash` at the
+   * previous region's end stops before that code runs, one instruction
+   * later it has run). At a region's end a difference is a write pmfit
+   * missed, and every crash image after it would be wrong: an error.
+   */
+  private check(mode: CheckMode): void {
     this.append(this.tracee.task.takeEvents());
-    this.verifyPresent(index);
+    this.verifyPresent(mode.index);
+    this.verifySizes(mode.kind === 'error' ? mode.when : `between regions, before the region that began after instruction ${mode.index - 1}`);
+    const image = this.image;
+    if (!image) return;
     this.files.forEach((_, fileId) => {
-      if (this.shadows[fileId]) this.recordFileChanges(fileId, index + 1, 0);
+      const whole = !this.tracked[fileId] || (mode.kind === 'record' && mode.between && this.timesChanged(fileId));
+      if (whole) {
+        image.takeTouched(fileId);
+        this.compareWhole(fileId, mode);
+      } else {
+        const pages = image.takeTouched(fileId);
+        for (const page of this.collected[fileId]) pages.add(page);
+        for (const page of loadNative().dirtyPages(this.fds[fileId], this.files[fileId].size)) pages.add(page);
+        this.comparePages(fileId, pages, mode);
+      }
+      this.startInterval(fileId);
     });
-    this.verifyFiles(index, 'between regions, before the region that began');
   }
 
-  /** recordFileChanges -- write events for every run of bytes in which the
-   *  file differs from what the trace says; returns the bytes changed. */
-  private recordFileChanges(fileId: number, index: number, address: number): number {
-    const shadow = this.shadows[fileId];
-    if (!shadow) return 0;
-    const now = readPrefix(this.files[fileId].path, shadow.length);
+  /** startInterval -- the file written back and its times noted: dirty
+   *  pages from now on are new writes. */
+  private startInterval(fileId: number): void {
+    if (this.tracked[fileId]) loadNative().writeBack(this.fds[fileId]);
+    this.collected[fileId] = new Set();
+    this.times[fileId] = fileTimes(this.fds[fileId]);
+  }
+
+  private timesChanged(fileId: number): boolean {
+    return fileTimes(this.fds[fileId]) !== this.times[fileId];
+  }
+
+  /** collectDirty -- the dirty pages now, kept for the region's end: a
+   *  sync the program makes, or the kernel's flusher, cleans them. */
+  private collectDirty(): void {
+    this.files.forEach((file, fileId) => {
+      if (!this.tracked[fileId]) return;
+      for (const page of loadNative().dirtyPages(this.fds[fileId], file.size)) this.collected[fileId].add(page);
+    });
+  }
+
+  private comparePages(fileId: number, pages: Set<number>, mode: CheckMode): void {
+    const image = this.image as TraceImage;
+    const size = this.files[fileId].size;
+    const sorted = [...pages].filter((page) => page * PAGE < size).sort((a, b) => a - b);
+    const real = Buffer.alloc(PAGE);
+    for (const page of sorted) {
+      const length = Math.min(PAGE, size - page * PAGE);
+      readAt(this.fds[fileId], real, length, page * PAGE);
+      const implied = image.page(fileId, page);
+      if (real.compare(implied, 0, length, 0, length) !== 0) this.differs(fileId, page * PAGE, real.subarray(0, length), implied.subarray(0, length), mode);
+    }
+  }
+
+  private compareWhole(fileId: number, mode: CheckMode): void {
+    const image = this.image as TraceImage;
+    const size = this.files[fileId].size;
+    const real = Buffer.alloc(Math.min(size, COMPARE_CHUNK));
+    for (let base = 0; base < size; base += COMPARE_CHUNK) {
+      const length = Math.min(COMPARE_CHUNK, size - base);
+      readAt(this.fds[fileId], real, length, base);
+      const implied = image.read(fileId, base, length);
+      if (real.compare(implied, 0, length, 0, length) !== 0) this.differs(fileId, base, real.subarray(0, length), implied, mode);
+    }
+  }
+
+  /** differs -- `now` (the file at `base`) is not what the trace says. */
+  private differs(fileId: number, base: number, now: Buffer, implied: Buffer, mode: CheckMode): void {
+    const file = this.files[fileId];
+    if (mode.kind === 'error') {
+      let at = 0;
+      while (now[at] === implied[at]) at += 1;
+      const offset = base + at;
+      throw usageError(`PM file ${file.name} differs from the trace at offset 0x${offset.toString(16)} ${mode.when}: ${this.nearest(fileId, offset)}; a write pmfit did not follow (another process, or an instruction or syscall it does not know), so crash images would be wrong`);
+    }
     let changed = 0;
     for (let at = 0; at < now.length;) {
-      if (now[at] === shadow[at]) {
+      if (now[at] === implied[at]) {
         at += 1;
         continue;
       }
       // One event per run, bridging gaps shorter than a line.
       let end = at + 1;
-      for (let same = 0; end < now.length && same < LINE; end += 1) same = now[end] === shadow[end] ? same + 1 : 0;
-      while (now[end - 1] === shadow[end - 1]) end -= 1;
+      for (let same = 0; end < now.length && same < LINE; end += 1) same = now[end] === implied[end] ? same + 1 : 0;
+      while (now[end - 1] === implied[end - 1]) end -= 1;
       const data = Uint8Array.prototype.slice.call(now, at, end);
-      this.append(encodeEvent({ kind: EventKind.Write, index, address, fileId, offset: at, length: data.length, data }));
+      this.append(encodeEvent({ kind: EventKind.Write, index: mode.index, address: mode.address, fileId, offset: base + at, length: data.length, data }));
       changed += data.length;
       at = end;
     }
-    if (changed > 0 && address === 0) {
-      this.warnings.push(`${changed} bytes of ${this.files[fileId].name} changed between regions; taken as durable writes at instruction ${index}`);
+    if (changed > 0 && mode.address === 0) {
+      this.warnings.push(`${changed} bytes of ${file.name} changed between regions; taken as durable writes at instruction ${mode.index}`);
     }
-    return changed;
   }
 
-  /** verifyFiles -- at a region boundary, the PM files must still be the
-   *  files the trace follows, holding what the trace says: anything else was
-   *  written where pmfit cannot see it (another process, or the program
-   *  between regions), and every crash image after it would be wrong. */
-  private verifyFiles(index: number, when: string): void {
-    this.append(this.tracee.task.takeEvents());
-    this.verifyPresent(index);
-    this.verifySizes(`${when} at instruction ${index}`);
-    this.files.forEach((file, fileId) => {
-      const shadow = this.shadows[fileId];
-      if (!shadow) return;
-      const now = readPrefix(file.path, shadow.length);
-      if (now.equals(shadow)) return;
-      let at = 0;
-      while (now[at] === shadow[at]) at += 1;
-      throw usageError(`PM file ${file.name} changed outside the traced instructions (offset 0x${at.toString(16)}, ${when} at instruction ${index}): another process wrote it, or the program did where pmfit does not follow (outside a region, or with a syscall or instruction it does not know); the trace would miss it`);
-    });
+  /** nearest -- the recorded instruction closest to a missed write. */
+  private nearest(fileId: number, offset: number): string {
+    const last = (this.image as TraceImage).lastWrite(fileId, Math.floor(offset / PAGE));
+    if (!last) return 'no recorded write touched that page';
+    const info = this.addresses[formatPtr(last.address)];
+    const where = info ? ` (${info.symbol ? `${info.symbol}+0x${(info.symbolOffset ?? 0).toString(16)}` : `${path.basename(info.module)}+0x${info.offset.toString(16)}`}: ${info.text})` : '';
+    return `the last recorded write to that page is instruction ${last.index} at ${formatPtr(last.address)}${where}`;
   }
 
   /** verifyPresent -- the PM files are still the files the trace follows. */
@@ -280,10 +402,11 @@ class RecordSession {
       if (stat.size === 0) throw usageError(`PM file ${name} is empty when the first region begins; give it its full size before the region`);
       return { path: file, name, size: stat.size, dev: stat.dev, ino: stat.ino };
     });
+    this.fds = this.files.map((file) => fs.openSync(file.path, 'r'));
+    this.tracked = this.files.map((file, fileId) => pageCacheTracks(file.path, this.fds[fileId], file.size));
     for (const file of this.files) this.writer.writeImage(file.path, file.size);
     this.writer.startEvents();
-    const total = this.files.reduce((sum, file) => sum + file.size, 0);
-    this.shadows = this.files.map((file) => (total <= SHADOW_LIMIT ? readPrefix(file.path, file.size) : undefined));
+    this.image = new TraceImage(this.files.map((file) => file.size), (fileId, offset, length) => this.writer.readImage(fileId, offset, length));
   }
 
   /** PM ranges are the MAP_SHARED mappings of PM files; stores through a
@@ -379,6 +502,12 @@ class RecordSession {
     if (effect.kind === 'refused') {
       throw usageError(`${name} at ${formatPtr(stop.address)} (instruction ${stop.index + 1}, inside a region) ${effect.why}; pmfit refuses to record it`);
     }
+    if (name === 'exit' || name === 'exit_group') {
+      // no region end follows: the program's last writes are checked here
+      this.check({ kind: 'error', index: stop.index, when: `when the program exits inside a region (instruction ${stop.index})` });
+    }
+    // a sync cleans dirty pages: keep them for the region's end first
+    if (['fsync', 'syncRange', 'syncAll', 'msync', 'other', 'clone'].includes(effect.kind)) this.collectDirty();
     const { fileId, offset, appends } = this.target(effect);
     if (effect.kind === 'clone' && this.fileOfFd(effect.fd) >= 0) {
       throw usageError(`${name} at ${formatPtr(stop.address)} (instruction ${stop.index + 1}, inside a region) clones another file's blocks into PM file ${this.files[this.fileOfFd(effect.fd)].name}; pmfit refuses to record it`);
@@ -515,20 +644,22 @@ class RecordSession {
   }
 }
 
-/** readPrefix -- the first `size` bytes of a file (zeros past its end). */
-function readPrefix(file: string, size: number): Buffer {
-  const buffer = Buffer.alloc(size);
-  const fd = fs.openSync(file, 'r');
-  try {
-    for (let done = 0; done < size;) {
-      const read = fs.readSync(fd, buffer, done, size - done, done);
-      if (read === 0) break;
-      done += read;
-    }
-  } finally {
-    fs.closeSync(fd);
+/** fileTimes -- mtime and ctime in nanoseconds: a write(2) or a first
+ *  store to a written-back page of a mapping changes them. */
+function fileTimes(fd: number): string {
+  const stat = fs.fstatSync(fd, { bigint: true });
+  return `${stat.mtimeNs}:${stat.ctimeNs}`;
+}
+
+/** readAt -- `length` bytes of fd at `position` into buffer (zeros past the end). */
+function readAt(fd: number, buffer: Buffer, length: number, position: number): void {
+  let done = 0;
+  while (done < length) {
+    const read = fs.readSync(fd, buffer, done, length - done, position + done);
+    if (read === 0) break;
+    done += read;
   }
-  return buffer;
+  buffer.fill(0, done, length);
 }
 
 /** statDevice -- maps' "major:minor" (hex) as stat() encodes st_dev

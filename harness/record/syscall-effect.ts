@@ -84,7 +84,7 @@ const NAMES: Record<number, string> = {
   [Nr.Ftruncate]: 'ftruncate', [Nr.Sync]: 'sync', [Nr.IoSubmit]: 'io_submit', [Nr.Splice]: 'splice',
   [Nr.SyncFileRange]: 'sync_file_range', [Nr.Fallocate]: 'fallocate', [Nr.Syncfs]: 'syncfs',
   [Nr.CopyFileRange]: 'copy_file_range', [Nr.IoUringEnter]: 'io_uring_enter', [Nr.Mmap]: 'mmap', [Nr.Munmap]: 'munmap',
-  [Nr.Mremap]: 'mremap', [Nr.Ioctl]: 'ioctl',
+  [Nr.Mremap]: 'mremap', [Nr.Ioctl]: 'ioctl', [Nr.Exit]: 'exit', [Nr.ExitGroup]: 'exit_group',
 };
 
 /** syscallName -- "pwrite64", or "syscall 76" for one without a name here. */

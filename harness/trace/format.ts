@@ -88,6 +88,8 @@ export class TraceWriter {
   private readonly out: OutputFile;
   private position = 0;
   private eventsOffset = -1;
+  private readonly images: { position: number; size: number }[] = [];
+  private readFd: number | undefined;
   events = 0;
 
   constructor(readonly output: string) {
@@ -103,8 +105,24 @@ export class TraceWriter {
     }
   }
 
+  /** readImage -- bytes of the initial image written at `imageIndex` by
+   *  writeImage (zeros past its end), read back from the partial trace. */
+  readImage(imageIndex: number, offset: number, length: number): Buffer {
+    const image = this.images[imageIndex];
+    const buffer = Buffer.alloc(length);
+    const want = Math.max(0, Math.min(length, image.size - offset));
+    if (this.readFd === undefined) this.readFd = fs.openSync(this.out.temp, 'r');
+    for (let done = 0; done < want;) {
+      const read = fs.readSync(this.readFd, buffer, done, want - done, image.position + offset + done);
+      if (read === 0) break; // a hole at the end, not yet followed by a write
+      done += read;
+    }
+    return buffer;
+  }
+
   /** writeImage -- copy a PM file's content as its initial image, in chunks. */
   writeImage(file: string, size: number): void {
+    this.images.push({ position: this.position, size });
     const source = fs.openSync(file, 'r');
     try {
       const chunk = Buffer.alloc(Math.min(size, 1 << 20) || 1);
@@ -149,13 +167,20 @@ export class TraceWriter {
     footer.writeBigUInt64LE(BigInt(json.length), 16);
     footer.write(TRACE_END, 24, 'latin1');
     this.write(footer);
+    this.closeReader();
     this.out.commit();
     return full;
   }
 
   /** abandon -- remove the partial file (errors, Ctrl-C). */
   abandon(): void {
+    this.closeReader();
     this.out.abandon();
+  }
+
+  private closeReader(): void {
+    if (this.readFd !== undefined) fs.closeSync(this.readFd);
+    this.readFd = undefined;
   }
 
   private write(buffer: Buffer): void {

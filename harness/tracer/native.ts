@@ -151,6 +151,11 @@ export interface NativeTask {
 
 export interface NativeBinding {
   Task: new (options: NativeSpawnOptions) => NativeTask;
+  /** Pages (indexes) of [0, size) of open file fd whose page-cache folio
+   *  is dirty: written since the last write-back (cachestat). */
+  dirtyPages(fd: number, size: number): number[];
+  /** Write every dirty page of fd back and wait (sync_file_range). */
+  writeBack(fd: number): void;
 }
 
 let binding: NativeBinding | undefined;

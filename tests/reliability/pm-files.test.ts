@@ -148,6 +148,27 @@ describe('PM files', () => {
     expect([fs.statSync(path.join(dir, 'big.pm')).size, fs.statSync(path.join(dir, 'big.pm')).blocks]).toEqual([1 << 30, 0]);
   });
 
+  // pm_other during: the helper pwrite()s 8 bytes at offset 1024 while the
+  // program's first region waits for it. No instruction of the program
+  // wrote them: the check at the region's end must refuse the run, on a
+  // file over the 8 MiB the recorder once kept a whole copy of, both where
+  // the page cache tells written pages (the scratch directory's
+  // filesystem) and on tmpfs, where files are compared whole.
+  const shm = fs.existsSync('/dev/shm') ? it : it.skip;
+  for (const [where, test] of [['the scratch directory', it], ['tmpfs (/dev/shm)', shm]] as const) {
+    test(`changed by another process during a region, 12 MiB file on ${where}: an error naming the offset`, () => {
+      const dir = where === 'tmpfs (/dev/shm)' ? fs.mkdtempSync('/dev/shm/pmfit-pm-files-') : workDir('during');
+      try {
+        zeros(path.join(dir, 'shared.pm'), 12 << 20);
+        const result = record(dir, 'shared.pm', [fixture('pm_other'), 'during', 'shared.pm']);
+        expectUsageError(result, /^pmfit: PM file shared\.pm differs from the trace at offset 0x400 at the end of the region of instructions 1\.\.\d+: the last recorded write to that page is instruction 1 at 0x[0-9a-f]+ \(main\+0x[0-9a-f]+: mov qword \[\w+\], 1\); a write pmfit did not follow/);
+        expect(fs.existsSync(path.join(dir, 'run.trace'))).toBe(false);
+      } finally {
+        if (where === 'tmpfs (/dev/shm)') fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
   it('changed by another process between regions: taken as durable writes', () => {
     // pm_other write: a process forked before the regions writes 8 bytes at
     // offset 1024 between the program's two regions. Untraced code between

@@ -134,6 +134,25 @@ const fixtureCases: ReplayCase[] = [
   { name: 'record_insn sendfile-unmapped (sendfile to the PM file, not mapped)', setup: zeros(4096), argv: (file) => [fixture('record_insn'), 'sendfile-unmapped', file], writesOnly: true },
 ];
 
+/** Over the 8 MiB the recorder once kept a whole copy of: its cross-check
+ *  (record.ts) must hold at any size. */
+const LARGE = 12 << 20;
+
+const largeCases: ReplayCase[] = [
+  { name: 'record_insn mix on a 12 MiB file', setup: zeros(LARGE), argv: (file) => [fixture('record_insn'), 'mix', file] },
+  { name: 'record_insn outside on a 12 MiB file', setup: zeros(LARGE), argv: (file) => [fixture('record_insn'), 'outside', file] },
+  { name: 'record_insn sendfile-unmapped on a 12 MiB file', setup: zeros(LARGE), argv: (file) => [fixture('record_insn'), 'sendfile-unmapped', file], writesOnly: true },
+  {
+    name: 'tree (clwb) on a 12 MiB pool',
+    mode: 'clwb',
+    setup: (file) => {
+      run([fixture('tree'), 'init', file, '12M'], { PMEM_MODE: 'clwb' });
+      run([fixture('tree'), 'insert', file, 'mango'], { PMEM_MODE: 'clwb' });
+    },
+    argv: (file) => [fixture('tree'), 'insert', file, 'pear', 'apple', 'mango', 'fig'],
+  },
+];
+
 const MODES = ['clflush', 'clwb', 'fit'] as const;
 
 const targetCases: ReplayCase[] = MODES.flatMap((mode): ReplayCase[] => [
@@ -176,6 +195,7 @@ const RUNS = 4;
 describe.each([
   ...fixtureCases,
   ...targetCases,
+  ...largeCases,
 ])('replay agreement: $name', (c) => {
   it('the trace image up to k equals the file after pmfit crash k', () => {
     const seed = path.join(fs.mkdtempSync(path.join(scratch, 'seed-')), PM);

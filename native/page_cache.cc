@@ -1,0 +1,86 @@
+/*
+ * page_cache.cc -- cachestat(2) bisection and sync_file_range(2)
+ */
+#include "page_cache.h"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "error.h"
+
+namespace pmfit {
+
+namespace {
+
+/* SYS_cachestat -- x86-64 number (Linux 6.5); older libc headers lack it */
+constexpr long CACHESTAT_NR = 451;
+
+/* CHUNK -- bytes asked about at the top level: the kernel walks every
+ * cached folio of a range, so the file is walked once in chunks and only
+ * chunks with dirty pages are split further */
+constexpr uint64_t CHUNK = 2u << 20;
+
+struct CachestatRange {
+	uint64_t off;
+	uint64_t len;
+};
+
+struct Cachestat {
+	uint64_t nr_cache;
+	uint64_t nr_dirty;
+	uint64_t nr_writeback;
+	uint64_t nr_evicted;
+	uint64_t nr_recently_evicted;
+};
+
+uint64_t
+dirty_in(int fd, uint64_t off, uint64_t len)
+{
+	CachestatRange range = {off, len};
+	Cachestat stat = {};
+	if (syscall(CACHESTAT_NR, fd, &range, &stat, 0) != 0)
+		throw TaskError(syserr("cachestat", errno));
+	/* pages under write-back were dirty a moment ago: still to compare */
+	return stat.nr_dirty + stat.nr_writeback;
+}
+
+void
+collect(int fd, uint64_t off, uint64_t len, std::vector<uint64_t> *pages)
+{
+	PMFIT_ASSERT(off % PAGE_SIZE_BYTES == 0 && len % PAGE_SIZE_BYTES == 0 && len > 0);
+	if (dirty_in(fd, off, len) == 0)
+		return;
+	if (len == PAGE_SIZE_BYTES) {
+		pages->push_back(off / PAGE_SIZE_BYTES);
+		return;
+	}
+	uint64_t half = (len / PAGE_SIZE_BYTES / 2) * PAGE_SIZE_BYTES;
+	collect(fd, off, half, pages);
+	collect(fd, off + half, len - half, pages);
+}
+
+} /* namespace */
+
+std::vector<uint64_t>
+dirty_pages(int fd, uint64_t size)
+{
+	std::vector<uint64_t> pages;
+	uint64_t end = (size + PAGE_SIZE_BYTES - 1) / PAGE_SIZE_BYTES * PAGE_SIZE_BYTES;
+	for (uint64_t off = 0; off < end; off += CHUNK)
+		collect(fd, off, end - off < CHUNK ? end - off : CHUNK, &pages);
+	return pages;
+}
+
+void
+write_back(int fd)
+{
+	unsigned flags = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
+	if (sync_file_range(fd, 0, 0, flags) != 0)
+		throw TaskError(syserr("sync_file_range", errno));
+}
+
+} /* namespace pmfit */
