@@ -11,6 +11,8 @@ import { parseCheckOutput, referenceStates, TxmapProgram, txmapSpec } from '../.
 
 const MODELS: ModelName[] = ['sequential', 'flushed', 'px86'];
 
+// Each run records once and recovers every distinct image with libpmemobj
+// (README: about 35 s for the default workload on an idle machine).
 async function check(program: TxmapProgram, pairs?: string[]): Promise<TargetOutcome> {
   const spec = txmapSpec(pairs, { program });
   if (!fs.existsSync(spec.workload.argv[0])) throw new Error(`${program} is not built: it needs ${spec.requires}`);
@@ -25,7 +27,7 @@ describe('txmap, the correct build', () => {
   let outcome: TargetOutcome;
   beforeAll(async () => {
     outcome = await check('txmap');
-  }, 300_000);
+  }, 600_000);
 
   it('traces one region per insert, the transactions alone (pool creation and heap start-up come before)', () => {
     expect(outcome.target.regions).toBe(5);
@@ -47,7 +49,7 @@ describe('txmap_broken_noadd: the count changed without TX_ADD', () => {
   let outcome: TargetOutcome;
   beforeAll(async () => {
     outcome = await check('txmap_broken_noadd', ['1=10', '9=90']);
-  }, 300_000);
+  }, 600_000);
 
   // sequential: a crash after the increment and before the commit keeps the
   // count while recovery frees the new entry. flushed: the commit never
@@ -74,7 +76,7 @@ describe('txmap_broken_late: the value stored after the commit, never persisted'
   let outcome: TargetOutcome;
   beforeAll(async () => {
     outcome = await check('txmap_broken_late', ['1=10', '1=11']);
-  }, 300_000);
+  }, 600_000);
 
   // sequential: a crash between the commit and the store leaves the
   // committed entry without its value (and the update undone). flushed and
