@@ -59,3 +59,22 @@ describe('pmfit crash on basic', () => {
     }
   });
 });
+
+describe('pmfit crash options', () => {
+  // func's work() runs 20 instructions in three calls (tests/fixtures/func.c).
+  it('are taken before or after N, and those after -- are the program\'s', () => {
+    const program = fixture('func');
+    const counted = runPmfit(['count', '--json', '--function', 'work', '--', program]);
+    expect(counted.code).toBe(0);
+    const total = (JSON.parse(counted.stdout) as { instructions: number }).instructions;
+    expect(total).toBeGreaterThan(2);
+    for (const args of [['crash', '2', '--function', 'work', '--', program], ['crash', '--function', 'work', '2', '--', program]]) {
+      const result = runPmfit(args);
+      expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: 0, stderr: '' });
+      expect(result.stdout).toContain('Program terminated after 2 instructions\n');
+    }
+    const past = runPmfit(['crash', String(total + 1), '--max-steps', '1000000', '--function', 'work', '--', program]);
+    expect(past.code).toBe(2);
+    expect(past.stderr).toContain(`runs ${total} instructions in its regions`);
+  });
+});
