@@ -76,11 +76,12 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .usage('[--pm FILE]... -o TRACE [options] -- CMD [ARGS...]')
     .option('--pm <file>', 'a persistent-memory file (repeatable)', collect, [])
     .requiredOption('-o, --output <trace>', 'trace file to write')
+    .option('--accept-untraced-writes', 'record past writes pmfit cannot follow (warnings) instead of refusing the run')
     .argument('<command...>', 'program to trace and its arguments, after --')
     .passThroughOptions())
     .action((argv: string[], options) => run(async () => {
       requireDoubleDash(rawArgs, 'pmfit record [--pm FILE]... -o TRACE -- CMD [ARGS...]');
-      return record(argv, { pm: options.pm, output: options.output, function: options.function, maxSteps: options.maxSteps, timeout: options.timeout });
+      return record(argv, { pm: options.pm, output: options.output, function: options.function, maxSteps: options.maxSteps, timeout: options.timeout, acceptUntracedWrites: options.acceptUntracedWrites === true });
     }));
 
   program.command('allcounts')
@@ -98,6 +99,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .option('--setup <command>', 'with --cmd: shell command that creates a fresh PM file ({file})')
     .option('--recover <command>', 'with --cmd: shell command run on each crash image ({file}); exit 0 = consistent')
     .option('--function <name>', 'with --cmd: trace every call of this function instead of marker regions')
+    .option('--accept-untraced-writes', 'record past writes pmfit cannot follow (warnings) instead of refusing the run')
     .action((options) => run(async () => allcounts({ ...options, version })));
 
   program.command('fuzz')

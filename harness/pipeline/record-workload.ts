@@ -15,6 +15,8 @@ export interface RecordWorkloadOptions {
   logPath?: string;
   maxSteps?: number;
   onProgress?(index: number): void;
+  /** recordTrace's acceptUntracedWrites. */
+  acceptUntracedWrites?: boolean;
 }
 
 export async function recordWorkload(spec: TargetSpec, work: string, options: RecordWorkloadOptions): Promise<TraceHeader> {
@@ -33,6 +35,7 @@ export async function recordWorkload(spec: TargetSpec, work: string, options: Re
       functionName: spec.functionName,
       maxSteps: options.maxSteps,
       onProgress: options.onProgress,
+      acceptUntracedWrites: options.acceptUntracedWrites,
     });
   } finally {
     fs.closeSync(log);

@@ -27,6 +27,8 @@ export interface RunTargetOptions {
   jobs: number;
   timeoutMs: number;
   maxSteps?: number;
+  /** Record past writes the tracer cannot follow, with warnings. */
+  acceptUntracedWrites?: boolean;
   onPhase?(phase: string, total?: number): void;
   onProgress?(done: number): void;
   /** Each part of the outcome as soon as it is known, so that a caller
@@ -57,7 +59,7 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
   const tracePath = tempPath(`${spec.name}.trace`);
   const logPath = tempPath(`${spec.name}-workload.log`);
   const started = Date.now();
-  const header = await recordWorkload(spec, work, { output: tracePath, logPath, maxSteps: options.maxSteps, onProgress: options.onProgress });
+  const header = await recordWorkload(spec, work, { output: tracePath, logPath, maxSteps: options.maxSteps, onProgress: options.onProgress, acceptUntracedWrites: options.acceptUntracedWrites });
   const recordSeconds = (Date.now() - started) / 1000;
   guard.check('while the traced program ran');
   if (header.exitCode !== 0) {

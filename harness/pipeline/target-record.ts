@@ -17,6 +17,7 @@ export function targetRecord(spec: TargetSpec, header: TraceHeader, recordSecond
     events: header.events,
     regions: header.regions.length,
     recordSeconds,
+    warnings: header.warnings,
     check: spec.check ? { kind: 'spec' } : {
       kind: 'recover',
       recover: spec.recover.map((command) => command.shell ?? command.argv.map(shellQuote).join(' ')),

@@ -159,6 +159,8 @@ function checkTarget(value: unknown, where: string): void {
     regions: [isCount, 'a count'],
     recordSeconds: [isNumber, 'a number'],
   });
+  const warnings = (value as { warnings?: unknown }).warnings;
+  if (warnings !== undefined && !isStringArray(warnings)) throw new Error(`${where}.warnings must be an array of strings`);
 }
 
 function checkFuzz(value: unknown, where: string): void {

@@ -79,6 +79,10 @@ export interface TargetRecord {
   events: number;
   regions: number;
   recordSeconds: number;
+  /** Recording warnings (the trace header's): PM changed by untraced code
+   *  between regions, taken as durable writes; with
+   *  --accept-untraced-writes, writes the tracer could not follow. */
+  warnings?: string[];
   /** The recorded trace, kept beside results.json for `pmfit reproduce`
    *  (a path relative to the results.json's directory); absent when it was
    *  not kept (`traceNotKept` says why). */

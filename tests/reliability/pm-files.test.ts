@@ -169,6 +169,17 @@ describe('PM files', () => {
     });
   }
 
+  it('changed between regions, under allcounts: the warning on the console, in results.json and the report', () => {
+    const dir = workDir('changed-allcounts');
+    zeros(path.join(dir, 'shared.pm'), 4096);
+    const result = allcounts(dir, 'shared.pm', `${fixture('pm_other')} write shared.pm`);
+    expect(result.code).toBe(0);
+    const warning = /8 bytes of shared\.pm changed between regions; taken as durable writes at instruction \d+/;
+    expect(result.stderr).toMatch(new RegExp(`pmfit: warning: [^:\n]+: ${warning.source}`));
+    expect(results(dir).targets[0].warnings).toEqual([expect.stringMatching(warning)]);
+    expect(fs.readFileSync(path.join(dir, 'reports', 'index.html'), 'utf8')).toMatch(new RegExp(`recording warning: ${warning.source}`));
+  });
+
   it('changed by another process between regions: taken as durable writes', () => {
     // pm_other write: a process forked before the regions writes 8 bytes at
     // offset 1024 between the program's two regions. Untraced code between

@@ -37,6 +37,7 @@ export interface AllcountsOptions {
   setup?: string;
   recover?: string;
   function?: string;
+  acceptUntracedWrites?: boolean;
   version: string;
 }
 
@@ -112,6 +113,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
         jobs,
         timeoutMs: options.timeout,
         maxSteps: options.maxSteps,
+        acceptUntracedWrites: options.acceptUntracedWrites,
         onPhase: (phase, total) => progress.phase(phase, total),
         onProgress: (done) => progress.update(done),
         onTarget: (target) => targets.push(target),
@@ -119,6 +121,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
         keep: { dir: outputDir, reproduce: (groupId) => `pmfit reproduce ${shellQuote(resultsShown)} ${groupId}` },
       });
       progress.stop();
+      for (const warning of targets[targets.length - 1]?.warnings ?? []) process.stderr.write(`pmfit: warning: ${spec.name}: ${warning}\n`);
       printRuns();
     }
   } catch (err) {

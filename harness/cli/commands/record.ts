@@ -12,6 +12,7 @@ export interface RecordCommandOptions {
   function?: string;
   maxSteps?: number;
   timeout?: number;
+  acceptUntracedWrites?: boolean;
 }
 
 export async function record(commandArgv: string[], options: RecordCommandOptions): Promise<number> {
@@ -27,6 +28,7 @@ export async function record(commandArgv: string[], options: RecordCommandOption
     functionName: options.function,
     maxSteps: options.maxSteps,
     timeoutMs: options.timeout,
+    acceptUntracedWrites: options.acceptUntracedWrites,
   });
   process.stderr.write(`pmfit: recorded ${header.instructions} instructions, ${header.events} events in ${header.regions.length} region(s) to ${options.output}\n`);
   for (const warning of header.warnings) process.stderr.write(`pmfit: warning: ${warning}\n`);
