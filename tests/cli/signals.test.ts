@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import { fixture } from '../fixtures';
 import { startPmfit } from '../helpers/run-pmfit';
-import { waitFor } from '../helpers/processes';
+import { isSingleStepped, waitFor } from '../helpers/processes';
 import { useLeftovers } from '../helpers/leftovers';
 
 const looper = fixture('loop_forever');
@@ -14,9 +14,9 @@ const processesRunning = (exe: string) => leftovers.current().running(exe);
 
 async function startInRegion() {
   const run = startPmfit(['count', '--max-steps', '1000000000', '--', looper], { env: leftovers.current().env });
-  // The tracee exists from the start; give it time to reach its region.
-  expect(await waitFor(() => processesRunning(looper).length > 0)).toBe(true);
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // The tracee exists from the start; it is in its region once it is
+  // single-stepped (loop_forever's region never ends).
+  expect(await waitFor(() => processesRunning(looper).some(isSingleStepped))).toBe(true);
   return run;
 }
 

@@ -61,3 +61,20 @@ export async function waitFor(condition: () => boolean, timeoutMs = 10_000): Pro
   }
   return condition();
 }
+
+/** Stops a tracee must have made before it counts as single-stepped. */
+const STEPPED_STOPS = 1000;
+
+/** isSingleStepped -- `pid` is being single-stepped: each ptrace stop puts it
+ *  to sleep once, counted in voluntary_ctxt_switches, which stepping drives
+ *  up by thousands a second while a program running freely up to its first
+ *  region (exec stop, one breakpoint) stays at a handful. */
+export function isSingleStepped(pid: number): boolean {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const switches = /^voluntary_ctxt_switches:\s*(\d+)$/m.exec(status);
+    return switches !== null && Number(switches[1]) > STEPPED_STOPS;
+  } catch {
+    return false;
+  }
+}

@@ -12,7 +12,7 @@ import * as path from 'path';
 import type { Results } from '../../harness/results/schema';
 import { fixture } from '../fixtures';
 import { useLeftovers } from '../helpers/leftovers';
-import { waitFor } from '../helpers/processes';
+import { isSingleStepped, waitFor } from '../helpers/processes';
 import { runPmfit, startPmfit } from '../helpers/run-pmfit';
 import { scratchDir } from './helpers';
 
@@ -21,11 +21,10 @@ const scratch = scratchDir('signals');
 const looper = fixture('loop_forever');
 const SIGNALS = [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129], ['SIGQUIT', 131]] as const;
 
-/** Wait until the test's loop_forever runs, then give it time to reach its
- *  region (it is traced from its first instruction). */
+/** Wait until the test's loop_forever is in its region: single-stepped
+ *  (its region never ends). */
 async function looperInRegion(): Promise<void> {
-  expect(await waitFor(() => leftovers.current().running(looper).length > 0, 20_000)).toBe(true);
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(await waitFor(() => leftovers.current().running(looper).some(isSingleStepped), 20_000)).toBe(true);
 }
 
 /** The state letter of /proc/PID/stat ('' once it is gone). */
