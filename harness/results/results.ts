@@ -158,9 +158,20 @@ function checkTarget(value: unknown, where: string): void {
     events: [isCount, 'a count'],
     regions: [isCount, 'a count'],
     recordSeconds: [isNumber, 'a number'],
+    trace: [optional(isString), 'a string'],
+    traceNotKept: [optional(isString), 'a string'],
+    check: [optional(isCheck), '{"kind": "spec"} or {"kind": "recover", "recover": [...], "cwd": "...", "env": {...}}'],
   });
   const warnings = (value as { warnings?: unknown }).warnings;
   if (warnings !== undefined && !isStringArray(warnings)) throw new Error(`${where}.warnings must be an array of strings`);
+}
+
+/** How `pmfit reproduce` checks a target again (schema.ts, TargetRecord). */
+function isCheck(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  if (value.kind === 'spec') return true;
+  return value.kind === 'recover' && isStringArray(value.recover) && isString(value.cwd)
+    && isObject(value.env) && Object.values(value.env).every(isString);
 }
 
 function checkFuzz(value: unknown, where: string): void {

@@ -114,6 +114,14 @@ describe('basic, the positive control', () => {
     expect(mismatch.code).toBe(2);
     expect(oneLineError(mismatch)).toMatch(/has the recorded image hash 0{32} .*not the one this run checked/);
 
+    const badCheck = JSON.parse(fs.readFileSync(file, 'utf8')) as { targets: { check: unknown }[] };
+    badCheck.targets[0].check = { kind: 'recover', recover: 'not a list' };
+    const badFile = path.join(reports, 'bad-check.json');
+    fs.writeFileSync(badFile, JSON.stringify(badCheck));
+    const bad = runPmfit(['reproduce', badFile, 'basic-px86-2']);
+    expect(bad.code).toBe(2);
+    expect(oneLineError(bad)).toMatch(/does not match the results schema: \$\.targets\[0\]\.check/);
+
     const moved = path.join(dir, 'moved');
     fs.mkdirSync(moved);
     fs.copyFileSync(file, path.join(moved, 'results.json'));
