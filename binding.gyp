@@ -15,7 +15,9 @@
         "native/stepper.cc",
         "native/task.cc",
         "native/tracee_memory.cc",
-        "native/wait_status.cc"
+        "native/wait_status.cc",
+        "native/written_bytes.cc",
+        "native/xstate.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

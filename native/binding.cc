@@ -195,6 +195,20 @@ to_operand(const Napi::Value &value)
 	op.disp = to_int64(field(object, "disp"), "operand disp");
 	op.size = (uint32_t)to_uint64(field(object, "size"), "operand size");
 	op.seg = (uint8_t)to_int(field(object, "seg"), "operand seg");
+	/* absent for MemKind.Plain */
+	Napi::Value kind = field(object, "kind");
+	if (kind.IsUndefined())
+		return op;
+	op.kind = (uint8_t)to_int(kind, "operand kind");
+	const char *names[] = {"reg", "vec", "elem", "count", "indexElem"};
+	uint8_t *fields[] = {&op.reg, &op.vec, &op.elem, &op.count, &op.index_elem};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		Napi::Value value = field(object, names[i]);
+		int number = value.IsUndefined() ? 0 : to_int(value, names[i]);
+		if (number < 0 || number > 255)
+			throw ArgError{std::string("operand ") + names[i] + " is out of range"};
+		*fields[i] = (uint8_t)number;
+	}
 	return op;
 }
 

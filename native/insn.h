@@ -1,5 +1,5 @@
 /*
- * insn.h -- what the decoder (harness/trace/decode.ts) tells the tracer
+ * insn.h -- what the decoder (harness/record/decode.ts) tells the tracer
  * about one instruction: its flags and the memory operands it writes
  *
  * The numbers in the enums below are the contract with
@@ -8,6 +8,7 @@
 #ifndef PMFIT_INSN_H
 #define PMFIT_INSN_H
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -29,11 +30,34 @@ enum InsnFlag : uint32_t {
 	INSN_TRAPS = 1u << 31,
 };
 
-/* Reg -- native.ts Reg: x86 encoding order plus one, 0 = none, +32 = 32-bit */
+/* Reg -- native.ts Reg: x86 encoding order plus one, 0 = none, +32 = 32-bit,
+ * +64 = 16-bit (bit offsets only) */
 enum : uint8_t {
 	REG_NONE = 0,
 	REG_COUNT = 17,
 	REG_32 = 32,
+	REG_16 = 64,
+};
+
+/* Vec -- native.ts Vec: xmm/ymm/zmm 0..31, mm i at VEC_MM + i */
+enum : uint8_t {
+	VEC_MM = 32,
+	VEC_COUNT = 40,
+};
+
+/* MemKind -- native.ts MemKind: how the bytes an operand writes follow from
+ * it and the registers; only MEM_PLAIN is `size` bytes at the address */
+enum MemKind : uint8_t {
+	MEM_PLAIN = 0,
+	MEM_BIT_OFFSET = 1,
+	MEM_OPMASK = 2,
+	MEM_VEC_MASK = 3,
+	MEM_COMPRESS = 4,
+	MEM_SCATTER = 5,
+	MEM_XSAVE = 6,
+	MEM_XSAVE_OPT = 7,
+	MEM_XSAVE_COMPACT = 8,
+	MEM_KIND_COUNT = 9,
 };
 
 enum : uint8_t {
@@ -49,6 +73,13 @@ struct MemOperand {
 	uint8_t seg = SEG_NONE;
 	uint32_t size = 0;
 	int64_t disp = 0; /* for rip-relative operands: the absolute address */
+	/* for kinds other than MEM_PLAIN (native.ts NativeMemOperand) */
+	uint8_t kind = MEM_PLAIN;
+	uint8_t reg = 0;        /* bit offset Reg, opmask number or mask Vec */
+	uint8_t vec = 0;        /* scatter: index vector register */
+	uint8_t elem = 0;       /* bytes per element */
+	uint8_t count = 0;      /* scatter: elements */
+	uint8_t index_elem = 0; /* scatter: bytes per index */
 };
 
 struct InsnInfo {
@@ -56,9 +87,17 @@ struct InsnInfo {
 	 * x86 has none writing more than two */
 	static constexpr size_t MAX_WRITES = 8;
 
+	/* MAX_LENGTH -- the longest x86 instruction */
+	static constexpr size_t MAX_LENGTH = 15;
+
 	uint32_t length = 0;
 	uint32_t flags = 0;
 	std::vector<MemOperand> writes;
+
+	/* filled by the recorder, not the decoder: */
+	bool special = false; /* some write is not MEM_PLAIN */
+	uint8_t code[MAX_LENGTH] = {}; /* the bytes decoded */
+	uint64_t epoch = 0;            /* InsnCache epoch they were last seen in */
 };
 
 } /* namespace pmfit */

@@ -18,6 +18,9 @@ InsnCache::insert(RemotePtr addr, InsnInfo info)
 	const uint64_t key = addr.as_int();
 	if (key == 0)
 		return;
+	const uint64_t last = key + (info.length ? info.length - 1 : 0);
+	for (uint64_t page = key >> PAGE_SHIFT; page <= last >> PAGE_SHIFT; page++)
+		pages_.insert(page);
 	size_t mask = keys_.size() - 1;
 	for (size_t i = slot(key);; i = (i + 1) & mask) {
 		if (keys_[i] == key) {

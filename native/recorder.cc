@@ -12,6 +12,7 @@
 #include "error.h"
 #include "quirks.h"
 #include "tracee_memory.h"
+#include "written_bytes.h"
 
 namespace pmfit {
 
@@ -21,11 +22,43 @@ constexpr size_t RECORD_HEADER = 32;
 constexpr uint64_t LINE = 64;
 /* DIFF_CHUNK -- bytes of a PM range compared at a time after a syscall */
 constexpr size_t DIFF_CHUNK = 1u << 20;
+/* XSTATE_BV -- where an xsave area's header keeps it */
+constexpr uint64_t XSTATE_BV = 512;
+constexpr uint8_t REG_RAX = 1;
+constexpr uint8_t REG_RDX = 3;
 
 bool
 carries_data(uint8_t kind)
 {
 	return kind == EV_STORE || kind == EV_NT_STORE || kind == EV_WRITE;
+}
+
+bool
+is_xsave(uint8_t kind)
+{
+	return kind == MEM_XSAVE || kind == MEM_XSAVE_OPT || kind == MEM_XSAVE_COMPACT;
+}
+
+/* check_operand -- the fields of a MemKind other than MEM_PLAIN are in
+ * range, so that written_bytes reads no register that is not there */
+void
+check_operand(const MemOperand &op)
+{
+	const bool elements = op.kind == MEM_OPMASK || op.kind == MEM_VEC_MASK || op.kind == MEM_COMPRESS;
+	bool ok = op.kind < MEM_KIND_COUNT;
+	if (op.kind == MEM_BIT_OFFSET)
+		ok = (op.reg & 31u) != 0 && (op.reg & 31u) < REG_COUNT && (op.size == 2 || op.size == 4 || op.size == 8);
+	if (elements)
+		ok = op.elem != 0 && op.size % op.elem == 0 && op.size <= 64 && op.size / op.elem <= 64;
+	if (op.kind == MEM_OPMASK || op.kind == MEM_COMPRESS || op.kind == MEM_SCATTER)
+		ok = ok && op.reg < 8;
+	if (op.kind == MEM_VEC_MASK)
+		ok = ok && op.reg < VEC_COUNT && (op.reg < VEC_MM || op.size <= 8);
+	if (op.kind == MEM_SCATTER)
+		ok = op.reg < 8 && op.vec < VEC_MM && op.elem != 0 && op.count <= 64 &&
+			(op.index_elem == 4 || op.index_elem == 8) && op.count * op.index_elem <= 64;
+	if (!ok)
+		throw TaskError("write operand of kind " + std::to_string(op.kind) + " has fields out of range");
 }
 
 } /* namespace */
@@ -43,11 +76,34 @@ Recorder::set_pm_ranges(std::vector<PmRange> ranges)
 }
 
 void
-Recorder::set_instruction(RemotePtr address, InsnInfo info)
+Recorder::set_instruction(pid_t pid, RemotePtr address, InsnInfo info)
 {
 	if (info.writes.size() > InsnInfo::MAX_WRITES)
 		info.writes.resize(InsnInfo::MAX_WRITES);
+	if (info.length == 0 || info.length > InsnInfo::MAX_LENGTH)
+		throw TaskError("instruction length " + std::to_string(info.length) + " at " + hex(address.as_int()));
+	info.special = false;
+	for (const MemOperand &op : info.writes) {
+		check_operand(op);
+		info.special = info.special || op.kind != MEM_PLAIN;
+	}
+	memset(info.code, 0, sizeof(info.code));
+	read_tracee(pid, address, info.code, info.length);
+	info.epoch = code_epoch_;
 	insns_.insert(address, std::move(info));
+}
+
+/* code_unchanged -- the bytes of insn are still at address (then it is
+ * good for this epoch) */
+bool
+Recorder::code_unchanged(pid_t pid, RemotePtr address, InsnInfo *insn)
+{
+	uint8_t now[InsnInfo::MAX_LENGTH] = {};
+	read_tracee(pid, address, now, insn->length);
+	if (memcmp(now, insn->code, insn->length) != 0)
+		return false;
+	insn->epoch = code_epoch_;
+	return true;
 }
 
 std::vector<uint8_t>
@@ -59,7 +115,7 @@ Recorder::take_events()
 }
 
 void
-Recorder::before(const InsnInfo &insn, const Registers &regs)
+Recorder::before(pid_t pid, const InsnInfo &insn, const Registers &regs)
 {
 	const size_t n = insn.writes.size();
 	PMFIT_ASSERT(n <= InsnInfo::MAX_WRITES);
@@ -67,6 +123,33 @@ Recorder::before(const InsnInfo &insn, const Registers &regs)
 		write_addrs_[i] = regs.effective_address(insn.writes[i]);
 	rdi_before_ = regs.rdi();
 	df_before_ = regs.direction_flag();
+	if (insn.special)
+		special_before(pid, insn, regs);
+}
+
+/* special_before -- the byte ranges of the operands that are not
+ * MEM_PLAIN, while the registers that select them are as the instruction
+ * finds them */
+void
+Recorder::special_before(pid_t pid, const InsnInfo &insn, const Registers &regs)
+{
+	special_ranges_.clear();
+	bool fetched = false;
+	for (size_t i = 0; i < insn.writes.size(); i++) {
+		const MemOperand &op = insn.writes[i];
+		if (needs_vector_regs(op) && !fetched) {
+			vregs_.fetch(pid);
+			fetched = true;
+		}
+		if (is_xsave(op.kind))
+			rfbm_ = ((regs.value(REG_RDX + REG_32) << 32) | regs.value(REG_RAX + REG_32)) &
+				XstateLayout::get().xcr0();
+		else if (op.kind == MEM_SCATTER)
+			scatter_mask_[i] = vregs_.opmask(op.reg);
+		else if (op.kind != MEM_PLAIN)
+			written_bytes(op, write_addrs_[i], regs, vregs_, &special_ranges_);
+		special_end_[i] = special_ranges_.size();
+	}
 }
 
 void
@@ -89,7 +172,7 @@ Recorder::after(pid_t pid, const InsnInfo &insn, const Registers &regs, RemotePt
 				hi = rdi_before_ + elem;
 			}
 			if (hi > lo)
-				emit_store(pid, store_kind, lo, hi - lo, insn_addr, index);
+				store(pid, store_kind, lo, hi - lo, insn_addr, index);
 		} else if (flags & (INSN_CLFLUSH | INSN_CLFLUSHOPT | INSN_CLWB)) {
 			const uint8_t kind = (flags & INSN_CLFLUSH) ? EV_CLFLUSH
 				: (flags & INSN_CLFLUSHOPT)          ? EV_CLFLUSHOPT
@@ -97,12 +180,58 @@ Recorder::after(pid_t pid, const InsnInfo &insn, const Registers &regs, RemotePt
 			for (size_t i = 0; i < n; i++)
 				emit_flush(kind, write_addrs_[i], insn_addr, index);
 		} else {
-			for (size_t i = 0; i < n; i++)
-				emit_store(pid, store_kind, write_addrs_[i], insn.writes[i].size, insn_addr, index);
+			for (size_t i = 0; i < n; i++) {
+				const MemOperand &op = insn.writes[i];
+				if (op.kind == MEM_PLAIN)
+					store(pid, store_kind, write_addrs_[i], op.size, insn_addr, index);
+				else
+					special_after(pid, op, i, store_kind, insn_addr, index);
+			}
 		}
 	}
 	if (flags & (INSN_FENCE | INSN_LOCKED))
 		append_record(EV_FENCE, NO_FILE, 0, 0, insn_addr, index);
+}
+
+/* special_after -- the stores of operand i, which is not MEM_PLAIN */
+void
+Recorder::special_after(pid_t pid, const MemOperand &op, size_t i, uint8_t kind, RemotePtr insn_addr,
+			uint64_t index)
+{
+	if (is_xsave(op.kind)) {
+		/* laid out by the header the instruction wrote: an area it
+		 * could not write faulted, and no step completed */
+		const RemotePtr area = write_addrs_[i];
+		uint64_t xstate_bv = 0;
+		read_tracee(pid, area + XSTATE_BV, reinterpret_cast<uint8_t *>(&xstate_bv), sizeof(xstate_bv));
+		after_ranges_.clear();
+		XstateLayout::get().written(op.kind, rfbm_, xstate_bv, &after_ranges_);
+		for (const ByteRange &range : after_ranges_)
+			store(pid, kind, area + range.start, range.len, insn_addr, index);
+		return;
+	}
+	if (op.kind == MEM_SCATTER) {
+		/* the elements whose opmask bit this step cleared */
+		vregs_.fetch(pid);
+		const uint64_t done = scatter_mask_[i] & ~vregs_.opmask(op.reg);
+		after_ranges_.clear();
+		scatter_bytes(op, write_addrs_[i], vregs_, done, &after_ranges_);
+		for (const ByteRange &range : after_ranges_)
+			store(pid, kind, RemotePtr(range.start), range.len, insn_addr, index);
+		return;
+	}
+	for (size_t r = i == 0 ? 0 : special_end_[i - 1]; r < special_end_[i]; r++)
+		store(pid, kind, RemotePtr(special_ranges_[r].start), special_ranges_[r].len, insn_addr, index);
+}
+
+/* store -- bytes the instruction wrote: an event for the part in PM, and a
+ * new code epoch if they land on a page of decoded code */
+void
+Recorder::store(pid_t pid, uint8_t kind, RemotePtr addr, uint64_t len, RemotePtr insn_addr, uint64_t index)
+{
+	if (insns_.holds_code(addr, len))
+		code_epoch_++;
+	emit_store(pid, kind, addr, len, insn_addr, index);
 }
 
 /* emit_store -- the written bytes, one record per PM range they touch */

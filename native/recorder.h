@@ -4,9 +4,19 @@
  *
  * The stepping loop hands every instruction of a region to before() and
  * after(); the recorder works out which bytes it wrote from the decoder's
- * operands and the registers, keeps the parts that fall in PM ranges and
+ * operands and the registers (vector and opmask registers too, for masked
+ * stores and scatters: written_bytes.h; the CPU's xsave layout for the
+ * xsave family: xstate.h), keeps the parts that fall in PM ranges and
  * copies their new contents out of the tracee. System calls are recorded
  * as the difference of the PM ranges before and after.
+ *
+ * Code rewritten after it was decoded (a JIT, self-modifying code, a new
+ * mapping at the same address) must not be stepped with the old decoding:
+ * every cached instruction remembers its bytes and the epoch it was last
+ * seen in. A store to a page of cached code, a system call and a region
+ * entry (untraced code ran) start a new epoch; the first execution of an
+ * instruction in a new epoch compares its bytes, and decodes it again if
+ * they changed. Within an epoch a lookup is one probe and one compare.
  *
  * EventKind numbers are the contract with harness/trace/event.ts.
  */
@@ -23,6 +33,7 @@
 #include "insn_cache.h"
 #include "registers.h"
 #include "remote_ptr.h"
+#include "xstate.h"
 
 namespace pmfit {
 
@@ -54,9 +65,22 @@ public:
 	/* set_pm_ranges -- throws TaskError for a range that ends before it
 	 * starts or a file id that does not fit a record */
 	void set_pm_ranges(std::vector<PmRange> ranges);
-	void set_instruction(RemotePtr address, InsnInfo info);
-	/* instruction -- what the decoder said about the code at address */
-	const InsnInfo *instruction(RemotePtr address) const { return insns_.find(address); }
+	/* set_instruction -- the decoding of the code at address, which is
+	 * read from the tracee to notice when it changes; throws TaskError
+	 * for an operand the recorder cannot follow */
+	void set_instruction(pid_t pid, RemotePtr address, InsnInfo info);
+	/* instruction -- what the decoder said about the code at address;
+	 * null when it is unknown or was rewritten since */
+	const InsnInfo *instruction(pid_t pid, RemotePtr address)
+	{
+		InsnInfo *insn = insns_.find(address);
+		if (insn && __builtin_expect(insn->epoch != code_epoch_, 0))
+			return code_unchanged(pid, address, insn) ? insn : nullptr;
+		return insn;
+	}
+	/* code_may_have_changed -- untraced code ran, or a system call: look
+	 * at the bytes of every instruction again before it runs */
+	void code_may_have_changed() { code_epoch_++; }
 
 	/* buffer_full -- time to hand the events to JavaScript */
 	bool buffer_full() const { return events_.size() > EVENT_BUFFER_LIMIT; }
@@ -64,7 +88,7 @@ public:
 
 	/* before -- what insn will write, from the registers it reads, before
 	 * it changes them */
-	void before(const InsnInfo &insn, const Registers &regs);
+	void before(pid_t pid, const InsnInfo &insn, const Registers &regs);
 	/* after -- the events of insn, just stepped at insn_addr; index is
 	 * the instruction count after it */
 	void after(pid_t pid, const InsnInfo &insn, const Registers &regs, RemotePtr insn_addr, uint64_t index);
@@ -87,6 +111,11 @@ private:
 	/* EVENT_BUFFER_LIMIT -- resume() returns `buffer` past this many bytes */
 	static constexpr size_t EVENT_BUFFER_LIMIT = 8u << 20;
 
+	bool code_unchanged(pid_t pid, RemotePtr address, InsnInfo *insn);
+	void special_before(pid_t pid, const InsnInfo &insn, const Registers &regs);
+	void special_after(pid_t pid, const MemOperand &op, size_t i, uint8_t kind, RemotePtr insn_addr,
+			   uint64_t index);
+	void store(pid_t pid, uint8_t kind, RemotePtr addr, uint64_t len, RemotePtr insn_addr, uint64_t index);
 	void emit_store(pid_t pid, uint8_t kind, RemotePtr addr, uint64_t len, RemotePtr insn_addr, uint64_t index);
 	void emit_flush(uint8_t kind, RemotePtr addr, RemotePtr insn_addr, uint64_t index);
 	uint8_t *append_record(uint8_t kind, uint8_t file_id, uint32_t length, uint64_t offset, RemotePtr insn_addr,
@@ -99,6 +128,17 @@ private:
 	RemotePtr write_addrs_[InsnInfo::MAX_WRITES];
 	RemotePtr rdi_before_;
 	bool df_before_ = false;
+
+	uint64_t code_epoch_ = 1;
+
+	/* instructions with operands other than MEM_PLAIN: what before()
+	 * found, for after() */
+	VectorRegs vregs_;
+	std::vector<ByteRange> special_ranges_;
+	size_t special_end_[InsnInfo::MAX_WRITES] = {}; /* operand i: up to here */
+	uint64_t rfbm_ = 0;                             /* xsave: edx:eax & XCR0 */
+	uint64_t scatter_mask_[InsnInfo::MAX_WRITES] = {}; /* scatter: opmask */
+	std::vector<ByteRange> after_ranges_; /* xsave and scatter, after the step */
 
 	std::vector<std::vector<uint8_t>> before_syscall_; /* one copy per range */
 };

@@ -80,4 +80,15 @@ Registers::value(uint8_t reg) const
 	return (reg & REG_32) ? (uint32_t)value : value;
 }
 
+int64_t
+Registers::signed_value(uint8_t reg) const
+{
+	const uint64_t raw = value(reg & ~REG_32);
+	if (reg & REG_16)
+		return (int16_t)raw;
+	if (reg & REG_32)
+		return (int32_t)raw;
+	return (int64_t)raw;
+}
+
 } /* namespace pmfit */

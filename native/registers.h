@@ -38,6 +38,9 @@ public:
 
 	/* value -- a register by native.ts Reg number (0 for none) */
 	uint64_t value(uint8_t reg) const;
+	/* signed_value -- the same, sign-extended from its width (REG_16,
+	 * REG_32 or 64 bits): a bit offset */
+	int64_t signed_value(uint8_t reg) const;
 	/* effective_address -- where a memory operand points now */
 	RemotePtr effective_address(const MemOperand &op) const
 	{

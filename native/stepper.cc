@@ -74,6 +74,8 @@ Task::resume(const ResumeOptions &options)
 				return make_stop(StopKind::RegionBegin);
 			}
 			begin_reported_ = true;
+			/* untraced code ran since the last step */
+			recorder_.code_may_have_changed();
 			phase_ = Phase::Region;
 			break;
 		case Phase::Region:
@@ -238,7 +240,7 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 				continue;
 			}
 			if (limits.record)
-				recorder_.before(*insn, regs_);
+				recorder_.before(pid_, *insn, regs_);
 			const int sig = take_pending_signal();
 			if (!limits.record && syscall_insn_at(at)) {
 				start_step(sig, InFlight::Resume);
@@ -310,7 +312,7 @@ Task::prepare_region_step(const Limits &limits, uint64_t steps, const InsnInfo *
 		*out = make_stop(StopKind::Buffer);
 		return true;
 	}
-	*insn = recorder_.instruction(at);
+	*insn = recorder_.instruction(pid_, at);
 	if (!*insn) {
 		*out = make_stop(StopKind::Decode);
 		out->address = at;
@@ -358,6 +360,8 @@ Task::step_syscall(bool diff)
 	if (w.kind() == WaitStatus::Kind::Trap) {
 		index_++;
 		note_own_sigtrap(syscall_insn_);
+		/* the kernel may have written code (read(), mmap, mprotect) */
+		recorder_.code_may_have_changed();
 		if (diff)
 			recorder_.emit_diff(pid_, syscall_insn_, index_);
 		recorder_.drop_snapshot();

@@ -358,7 +358,7 @@ Task::set_pm_ranges(std::vector<PmRange> ranges)
 void
 Task::set_instruction(RemotePtr address, InsnInfo info)
 {
-	recorder_.set_instruction(address, std::move(info));
+	recorder_.set_instruction(pid_, address, std::move(info));
 }
 
 std::vector<uint8_t>

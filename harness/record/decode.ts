@@ -1,7 +1,8 @@
 // decode -- what one x86-64 instruction does to memory, in the terms the
-// native tracer understands (NativeInsnInfo): the operands it writes, and
-// whether it is a non-temporal store, a flush, a fence, a locked
-// read-modify-write, a syscall or a rep string instruction.
+// native tracer understands (NativeInsnInfo): the operands it writes (and
+// for those whose bytes are not simply the operand, how the tracer finds
+// them: MemKind), and whether it is a non-temporal store, a flush, a fence,
+// a locked read-modify-write, a syscall or a rep string instruction.
 //
 // The tracer asks once per distinct instruction address, so decoding is not
 // hot, but a trace has thousands of them: the iced-x86 objects that can be
@@ -12,7 +13,7 @@
 
 import type * as Iced from 'iced-x86';
 import type { NativeInsnInfo, NativeMemOperand } from '../tracer/native';
-import { InsnFlag, Reg, Seg } from '../tracer/native';
+import { InsnFlag, MemKind, Reg, Seg, Vec } from '../tracer/native';
 
 export interface DecodedInstruction {
   info: NativeInsnInfo;
@@ -33,6 +34,11 @@ interface IcedState {
   serializing: Set<Iced.Mnemonic>;
   serializingCodes: Set<Iced.Code>;
   writeAccesses: Set<Iced.OpAccess>;
+  /** Store forms of these write the elements a vector register's top bits select. */
+  vecMasked: Set<Iced.Mnemonic>;
+  compress: Set<Iced.Mnemonic>;
+  bitOffset: Set<Iced.Mnemonic>;
+  xsave: Map<Iced.Mnemonic, MemKind>;
 }
 
 let state: IcedState | undefined;
@@ -73,6 +79,16 @@ function icedState(): IcedState {
     // mov to a control or debug register serializes; mov from one does not.
     serializingCodes: new Set([C.Mov_cr_r32, C.Mov_cr_r64, C.Mov_dr_r32, C.Mov_dr_r64]),
     writeAccesses: new Set([A.Write, A.CondWrite, A.ReadWrite, A.ReadCondWrite]),
+    vecMasked: new Set([M.Vmaskmovps, M.Vmaskmovpd, M.Vpmaskmovd, M.Vpmaskmovq, M.Maskmovdqu, M.Vmaskmovdqu, M.Maskmovq]),
+    compress: new Set([M.Vcompressps, M.Vcompresspd, M.Vpcompressb, M.Vpcompressw, M.Vpcompressd, M.Vpcompressq]),
+    // bt only reads; its register form addresses the same way.
+    bitOffset: new Set([M.Bts, M.Btr, M.Btc]),
+    xsave: new Map([
+      [M.Xsave, MemKind.Xsave], [M.Xsave64, MemKind.Xsave],
+      [M.Xsaveopt, MemKind.XsaveOpt], [M.Xsaveopt64, MemKind.XsaveOpt],
+      [M.Xsavec, MemKind.XsaveCompact], [M.Xsavec64, MemKind.XsaveCompact],
+      [M.Xsaves, MemKind.XsaveCompact], [M.Xsaves64, MemKind.XsaveCompact],
+    ]),
   };
   return state;
 }
@@ -88,6 +104,24 @@ function gprCode(iced: typeof Iced, register: Iced.Register): number | undefined
   if (register === R.None) return Reg.None;
   if (register >= R.RAX && register <= R.R15) return register - R.RAX + Reg.Rax;
   if (register >= R.EAX && register <= R.R15D) return register - R.EAX + Reg.Rax + Reg.Reg32;
+  return undefined;
+}
+
+/** gprCode of a 16-bit register too, with Reg.Reg16 added (bit offsets only). */
+function bitOffsetCode(iced: typeof Iced, register: Iced.Register): number | undefined {
+  const { Register: R } = iced;
+  if (register >= R.AX && register <= R.R15W) return register - R.AX + Reg.Rax + Reg.Reg16;
+  return register === R.None ? undefined : gprCode(iced, register);
+}
+
+/** Number of an xmm/ymm/zmm register (0..31), Vec.Mm + i for mm i, and its
+ *  width in bytes; undefined for anything else. */
+function vectorRegister(iced: typeof Iced, register: Iced.Register): { vec: number; width: number } | undefined {
+  const { Register: R } = iced;
+  if (register >= R.XMM0 && register <= R.XMM31) return { vec: register - R.XMM0, width: 16 };
+  if (register >= R.YMM0 && register <= R.YMM31) return { vec: register - R.YMM0, width: 32 };
+  if (register >= R.ZMM0 && register <= R.ZMM31) return { vec: register - R.ZMM0, width: 64 };
+  if (register >= R.MM0 && register <= R.MM7) return { vec: register - R.MM0 + Vec.Mm, width: 8 };
   return undefined;
 }
 
@@ -163,18 +197,22 @@ export function decodeInstruction(bytes: Uint8Array, address: number): DecodedIn
 }
 
 /** One used-memory entry as a tracer operand; undefined when the tracer cannot
- *  compute its address or size (vector index of a scatter, xsave's
- *  CPU-dependent size, ...). */
+ *  compute its address or size (16-bit addressing, an unknown-size operand). */
 function memOperand(s: IcedState, instruction: Iced.Instruction, used: Iced.UsedMemory, flush: boolean): NativeMemOperand | undefined {
   const { iced } = s;
   const base = gprCode(iced, used.base);
-  const index = gprCode(iced, used.index);
+  const vsib = !flush && instruction.isVsib ? vectorRegister(iced, used.index) : undefined;
+  const index = vsib ? Reg.None : gprCode(iced, used.index);
   if (base === undefined || index === undefined) return undefined;
-  let size = flush ? 1 : iced.MemorySizeExt.size(used.memorySize);
+  const xsave = s.xsave.get(instruction.mnemonic);
+  let size = flush ? 1 : xsave !== undefined ? 0 : iced.MemorySizeExt.size(used.memorySize);
   // With a rep prefix iced reports the whole operand as of unknown size; the
   // tracer wants one element, the instruction's own memory size.
   if (size === 0 && instruction.isStringInstruction) size = iced.MemorySizeExt.size(instruction.memorySize);
-  if (size === 0) return undefined;
+  // fxsave leaves bytes 464..511 of its area to software (Intel SDM, FXSAVE).
+  const M = iced.MemorySize;
+  if (used.memorySize === M.Fxsave_512Byte || used.memorySize === M.Fxsave64_512Byte) size = 464;
+  if (size === 0 && xsave === undefined) return undefined;
   // iced gives displacements as unsigned 64-bit values, and with 32-bit
   // addressing as unsigned 32-bit ones: reinterpret them as signed so that
   // [rbx-16] reads -16. A 32-bit address (Reg32) is computed modulo 2^32 by
@@ -184,5 +222,46 @@ function memOperand(s: IcedState, instruction: Iced.Instruction, used: Iced.Used
   // Only a 64-bit absolute (mov moffs64) can be this far out; such an address
   // is not canonical in user space and the store faults instead.
   if (!Number.isSafeInteger(disp)) return undefined;
-  return { base, index, scale: used.scale, disp, size, seg: segCode(iced, used.segment) };
+  const operand: NativeMemOperand = { base, index, scale: used.scale, disp, size, seg: segCode(iced, used.segment) };
+  if (flush) return operand;
+  const special = xsave !== undefined ? { kind: xsave } : specialOperand(s, instruction, used, size, vsib);
+  return special === null ? undefined : { ...operand, ...special };
+}
+
+/** specialOperand -- the MemKind fields of a write whose bytes are not simply
+ *  its operand; {} for a plain one, null when it cannot be followed. */
+function specialOperand(
+  s: IcedState,
+  instruction: Iced.Instruction,
+  used: Iced.UsedMemory,
+  size: number,
+  vsib: { vec: number; width: number } | undefined,
+): Partial<NativeMemOperand> | null {
+  const { iced } = s;
+  const elem = iced.MemorySizeExt.elementSize(used.memorySize);
+  const k = instruction.opMask === iced.Register.None ? 0 : instruction.opMask - iced.Register.K0;
+  if (instruction.isVsib) {
+    // Scatters have their data register as operand 1 and always an opmask;
+    // qword indices with dword data use half the data register, dword
+    // indices with qword data half the index register.
+    const data = vectorRegister(iced, instruction.op1Register);
+    if (!vsib || !data || k === 0 || elem === 0) return null;
+    const indexElem = instruction.isVsib32 ? 4 : 8;
+    const count = Math.min(vsib.width / indexElem, data.width / elem);
+    return { kind: MemKind.Scatter, reg: k, vec: vsib.vec, elem, count, indexElem };
+  }
+  if (s.bitOffset.has(instruction.mnemonic) && instruction.op1Kind === iced.OpKind.Register) {
+    const reg = bitOffsetCode(iced, instruction.op1Register);
+    return reg === undefined ? null : { kind: MemKind.BitOffset, reg };
+  }
+  if (s.vecMasked.has(instruction.mnemonic)) {
+    // vmaskmovps [m], mask, src; maskmovdqu has its [rdi] as iced's operand
+    // 0, then src, mask, and masks bytes (iced sizes its operand as one).
+    const implicit = instruction.op0Kind !== iced.OpKind.Memory;
+    const mask = vectorRegister(iced, implicit ? instruction.op2Register : instruction.op1Register);
+    return mask === undefined || elem === 0 ? null : { kind: MemKind.VecMask, reg: mask.vec, elem: implicit ? 1 : elem };
+  }
+  if (k === 0) return {};
+  if (elem === 0 || size % elem !== 0) return null;
+  return { kind: s.compress.has(instruction.mnemonic) ? MemKind.Compress : MemKind.OpMask, reg: k, elem };
 }

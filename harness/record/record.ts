@@ -181,14 +181,15 @@ class RecordSession {
 
   decode(address: number, bytes: Buffer): void {
     const decoded = decodeInstruction(bytes, address);
+    // Asked before its first execution: refused then (a warning with
+    // --accept-untraced-writes), whatever it would write: PM or not, nobody
+    // can tell.
+    if (decoded.info.flags & InsnFlag.Unsupported) {
+      this.untraced(`cannot record \`${decoded.text}\` at ${this.tracee.describe(address)}: pmfit cannot follow what it writes`);
+    }
     this.tracee.task.setInstruction(address, decoded.info);
     const where = this.tracee.locate(address);
     this.addresses[formatPtr(address)] = { ...where, text: decoded.text };
-    // xsave* in the dynamic loader's lazy binding saves registers on the
-    // stack, which is never PM: only other unfollowable writes are worth a word.
-    if ((decoded.info.flags & InsnFlag.Unsupported) && !/\[rsp[+\]-]/.test(decoded.text)) {
-      this.untraced(`${formatPtr(address)} ${decoded.text}: writes the tracer cannot follow are not recorded`);
-    }
   }
 
   /** untraced -- a write pmfit cannot follow may hide crash states: an

@@ -52,16 +52,56 @@ export const enum InsnFlag {
   Syscall = 1 << 6,
   /** rep stos / rep movs: the written range is derived from rdi before and after. */
   RepString = 1 << 7,
-  /** A write the tracer cannot compute from registers (for example a scatter). */
+  /** A write the tracer cannot follow (clzero): recording refuses the run. */
   Unsupported = 1 << 8,
 }
 
 /** Registers usable in an address: x86 encoding order plus one, 0 = none.
- *  Add Reg32 for a 32-bit register (the value is then truncated to 32 bits). */
+ *  Add Reg32 for a 32-bit register (the value is then truncated to 32 bits);
+ *  Reg16 only for a bit offset (MemKind.BitOffset), which is signed. */
 export const enum Reg {
   None = 0,
   Rax = 1, Rcx, Rdx, Rbx, Rsp, Rbp, Rsi, Rdi, R8, R9, R10, R11, R12, R13, R14, R15,
   Reg32 = 32,
+  Reg16 = 64,
+}
+
+/** Vector registers in NativeMemOperand: xmm/ymm/zmm by number (0..31),
+ *  mm i as Mm + i. */
+export const enum Vec {
+  Mm = 32,
+}
+
+/** How the bytes a write operand writes follow from the operand and the
+ *  registers before the step (native/ MemKind). Only Plain operands are
+ *  `size` bytes at the address. */
+export const enum MemKind {
+  Plain = 0,
+  /** bt{s,r,c} m, reg: `size` bytes at address + (bit offset >> log2(8 *
+   *  size)) * size, the offset being the signed register `reg`. */
+  BitOffset = 1,
+  /** Element i (`elem` bytes) of the `size` bytes, if bit i of opmask
+   *  register k`reg` is set (AVX-512 stores with {k}). */
+  OpMask = 2,
+  /** Element i, if the top bit of element i of vector register `reg` (a Vec)
+   *  is set (vmaskmov*, vpmaskmov*, maskmovdqu, maskmovq). */
+  VecMask = 3,
+  /** As many elements as opmask k`reg` selects among size / elem, written
+   *  contiguously from the address (vcompress*, vpcompress*). */
+  Compress = 4,
+  /** Element i at address + signed index i of vector register `vec` (elements
+   *  of `indexElem` bytes) * scale, if bit i of k`reg` is set before the
+   *  step; `count` elements (vpscatter*, vscatter*). */
+  Scatter = 5,
+  /** An xsave area at the address, laid out by CPUID leaf 0xd: standard
+   *  format, every component of the requested-feature bitmap edx:eax & XCR0. */
+  Xsave = 6,
+  /** Standard format, only the components the header's XSTATE_BV marks as
+   *  saved after the step (xsaveopt: init and modified optimizations). */
+  XsaveOpt = 7,
+  /** Compacted format (xsavec, xsaves), the saved components as XSTATE_BV
+   *  marks them after the step. */
+  XsaveCompact = 8,
 }
 
 export const enum Seg {
@@ -77,9 +117,17 @@ export interface NativeMemOperand {
   scale: number;  // 1, 2, 4, 8
   /** Displacement; for rip-relative operands the absolute address (base None). */
   disp: number;
-  /** Bytes written (for flushes: 1, the line is derived by the tracer). */
+  /** Bytes written (for flushes: 1, the line is derived by the tracer);
+   *  for MemKind.Xsave* 0: the tracer lays the area out. */
   size: number;
   seg: number;    // Seg
+  /** The fields below are absent for MemKind.Plain; see MemKind. */
+  kind?: number;  // MemKind
+  reg?: number;
+  vec?: number;
+  elem?: number;
+  count?: number;
+  indexElem?: number;
 }
 
 export interface NativeInsnInfo {

@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { decodeInstruction } from '../../harness/record/decode';
-import { InsnFlag, NativeMemOperand, Reg, Seg } from '../../harness/tracer/native';
+import { InsnFlag, MemKind, NativeMemOperand, Reg, Seg, Vec } from '../../harness/tracer/native';
 
 const AT = 0x401000;
 
@@ -87,10 +87,15 @@ describe('decodeInstruction', () => {
     expect(d.info).toEqual({ length: 4, flags: InsnFlag.NtStore, writes: [mem({ base: Reg.Rdi, size: 8 })] });
   });
 
-  test('maskmovdqu xmm1, xmm2: NtStore to implicit [rdi]', () => {
+  test('maskmovdqu xmm1, xmm2: NtStore to implicit [rdi], the bytes xmm2 selects', () => {
     const d = decode('66 0f f7 ca');
     expect(d.info.flags).toBe(InsnFlag.NtStore);
-    expect(d.info.writes).toEqual([mem({ base: Reg.Rdi, size: 16 })]);
+    expect(d.info.writes).toEqual([mem({ base: Reg.Rdi, size: 16, kind: MemKind.VecMask, reg: 2, elem: 1 })]);
+  });
+
+  test('maskmovq mm0, mm1: bytes that mm1 selects, at [rdi]', () => {
+    // maskmovq %mm1, %mm0
+    expect(decode('0f f7 c1').info.writes).toEqual([mem({ base: Reg.Rdi, size: 8, kind: MemKind.VecMask, reg: Vec.Mm + 1, elem: 1 })]);
   });
 
   test('movdir64b rax, [rsi]: NtStore of 64 bytes at [rax], source ignored', () => {
@@ -166,15 +171,82 @@ describe('decodeInstruction', () => {
     expect(decode('48 8b 07').info).toEqual({ length: 3, flags: 0, writes: [] });
   });
 
-  test('vpscatterdd: vector index is Unsupported and left out', () => {
-    // vpscatterdd [rax+zmm1*4]{k1}, zmm2
+  test('vpscatterdd [rax+zmm1*4]{k1}, zmm2: 16 dword elements, dword indices in zmm1', () => {
     const d = decode('62 f2 7d 49 a0 14 88');
-    expect(d.info.flags).toBe(InsnFlag.Unsupported);
-    expect(d.info.writes).toEqual([]);
+    expect(d.info.flags).toBe(0);
+    expect(d.info.writes).toEqual([mem({ base: Reg.Rax, scale: 4, size: 4, kind: MemKind.Scatter, reg: 1, vec: 1, elem: 4, count: 16, indexElem: 4 })]);
   });
 
-  test('xsave [rdi]: CPU-dependent size is Unsupported', () => {
-    expect(decode('0f ae 27').info.flags & InsnFlag.Unsupported).toBeTruthy();
+  test.each([
+    // vpscatterqd [rbx+zmm1*4+8]{k1}, ymm0: 8 qword indices, 8 dwords
+    ['62 f2 7d 49 a1 44 8b 02', 8, 4, 8, 4],
+    // vscatterdpd [rbx+ymm1*8]{k1}, zmm0: 8 dword indices, 8 qwords
+    ['62 f2 fd 49 a2 04 cb', 0, 8, 8, 8],
+    // vscatterqps [rbx+xmm1*8]{k1}, xmm0: 2 qword indices, so 2 floats
+    ['62 f2 7d 09 a3 04 cb', 0, 8, 2, 4],
+  ])('scatter %s: as many elements as both registers hold', (hex, disp, scale, count, elem) => {
+    const [write] = decode(hex).info.writes;
+    expect(write).toMatchObject({ base: Reg.Rbx, index: Reg.None, disp, scale, kind: MemKind.Scatter, vec: 1, reg: 1, count, elem });
+  });
+
+  test.each([
+    ['0f ae 23', MemKind.Xsave],        // xsave [rbx]
+    ['48 0f ae 23', MemKind.Xsave],     // xsave64 [rbx]
+    ['0f ae 33', MemKind.XsaveOpt],     // xsaveopt [rbx]
+    ['0f c7 23', MemKind.XsaveCompact], // xsavec [rbx]
+    ['0f c7 2b', MemKind.XsaveCompact], // xsaves [rbx]
+  ])('xsave family %s: an area the tracer lays out', (hex, kind) => {
+    const d = decode(hex);
+    expect(d.info.flags).toBe(0);
+    expect(d.info.writes).toEqual([mem({ base: Reg.Rbx, size: 0, kind })]);
+  });
+
+  test.each([['0f ae 03'], ['48 0f ae 03']])('fxsave %s: 464 bytes (464..511 are left to software)', (hex) => {
+    expect(decode(hex).info.writes).toEqual([mem({ base: Reg.Rbx, size: 464 })]);
+  });
+
+  test.each([
+    ['48 0f ab 0b', Reg.Rcx, 8],                     // bts [rbx], rcx
+    ['0f b3 4b 08', Reg.Rcx + Reg.Reg32, 4],         // btr [rbx+8], ecx
+    ['66 0f bb 4b 08', Reg.Rcx + Reg.Reg16, 2],      // btc [rbx+8], cx
+    ['f0 4c 0f ab 03', Reg.R8, 8],                   // lock bts [rbx], r8
+  ])('bt{s,r,c} %s with a register bit offset: BitOffset', (hex, reg, size) => {
+    const [write] = decode(hex).info.writes;
+    expect(write).toMatchObject({ base: Reg.Rbx, size, kind: MemKind.BitOffset, reg });
+  });
+
+  test('bts dword [rbx], 5: an immediate bit offset stays in the operand', () => {
+    expect(decode('0f ba 2b 05').info.writes).toEqual([mem({ base: Reg.Rbx, size: 4 })]);
+  });
+
+  test.each([
+    ['62 f1 7f 49 7f 03', 64, 1, MemKind.OpMask], // vmovdqu8 [rbx]{k1}, zmm0
+    ['62 f1 ff 29 7f 03', 32, 2, MemKind.OpMask], // vmovdqu16 [rbx]{k1}, ymm0
+    ['62 f1 7e 09 7f 03', 16, 4, MemKind.OpMask], // vmovdqu32 [rbx]{k1}, xmm0
+    ['62 f1 fe 49 7f 03', 64, 8, MemKind.OpMask], // vmovdqu64 [rbx]{k1}, zmm0
+    ['62 f2 7e 49 32 03', 8, 1, MemKind.OpMask],  // vpmovqb [rbx]{k1}, zmm0
+    ['62 f1 7e 09 11 03', 4, 4, MemKind.OpMask],  // vmovss [rbx]{k1}, xmm0
+    ['62 f2 7d 49 8a 03', 64, 4, MemKind.Compress], // vcompressps [rbx]{k1}, zmm0
+    ['62 f2 7d 49 63 03', 64, 1, MemKind.Compress], // vpcompressb [rbx]{k1}, zmm0
+  ])('AVX-512 store %s under k1: elements the mask selects', (hex, size, elem, kind) => {
+    expect(decode(hex).info.writes).toEqual([mem({ base: Reg.Rbx, size, kind, reg: 1, elem })]);
+  });
+
+  test('vmovdqu8 [rbx], zmm0 without a mask: a plain 64-byte store', () => {
+    expect(decode('62 f1 7f 48 7f 03').info.writes).toEqual([mem({ base: Reg.Rbx, size: 64 })]);
+  });
+
+  test.each([
+    ['c4 e2 75 2e 03', 32, 4], // vmaskmovps [rbx], ymm1, ymm0
+    ['c4 e2 71 2f 03', 16, 8], // vmaskmovpd [rbx], xmm1, xmm0
+    ['c4 e2 75 8e 03', 32, 4], // vpmaskmovd [rbx], ymm1, ymm0
+    ['c4 e2 f5 8e 03', 32, 8], // vpmaskmovq [rbx], ymm1, ymm0
+  ])('AVX2 masked store %s: elements whose mask element has its top bit set', (hex, size, elem) => {
+    expect(decode(hex).info.writes).toEqual([mem({ base: Reg.Rbx, size, kind: MemKind.VecMask, reg: 1, elem })]);
+  });
+
+  test('clzero: a write no operand expresses is Unsupported', () => {
+    expect(decode('0f 01 fc').info.flags & InsnFlag.Unsupported).toBeTruthy();
   });
 
   test('only the first instruction of the buffer is decoded', () => {
