@@ -13,6 +13,10 @@
 //       instruction, and the peak RSS of the recording process.
 //   (c) a ~10,000,000-instruction region (record_long): its peak RSS must
 //       stay under 512 MiB.
+//   (e) the cross-check of the PM files at every region boundary
+//       (docs/recording.md): tree insert of 40 words into fresh pools of
+//       10 MiB and 1 GiB, the time spent in the checks against the whole
+//       recordTrace call (target: under 10%), pages compared, peak RSS.
 //   (d) a syscall the recorder cannot classify inside a region over a
 //       256 MiB PM file (pm_big FILE syscall): the mapping is diffed around it,
 //       which needs one copy of it; peak RSS must stay under that plus
@@ -54,6 +58,9 @@ interface ChildResult {
   wallMs: number;
   maxRssBytes: number;
   traceBytes: number;
+  checkMs: number;
+  checkedPages: number;
+  wholeFiles: number;
 }
 
 interface ChildRequest {
@@ -68,7 +75,13 @@ interface ChildRequest {
 async function child(request: ChildRequest): Promise<void> {
   const devnull = fs.openSync('/dev/null', 'w');
   const start = process.hrtime.bigint();
+  const checks = { ms: 0, pages: 0, whole: 0 };
   const header = await recordTrace({
+    onCheck: (check) => {
+      checks.ms += check.ms;
+      checks.pages += check.pages;
+      checks.whole += check.wholeFiles;
+    },
     command: resolveCommand(request.argv),
     pmFiles: request.pm,
     output: request.output,
@@ -85,6 +98,9 @@ async function child(request: ChildRequest): Promise<void> {
     wallMs,
     maxRssBytes: peakRssBytes(),
     traceBytes: fs.statSync(request.output).size,
+    checkMs: checks.ms,
+    checkedPages: checks.pages,
+    wholeFiles: checks.whole,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
@@ -198,6 +214,28 @@ function benchTree(dir: string, counts: number[]): void {
   for (const row of rows) console.log(`    ${row.map((cell, column) => cell.padStart(widths[column])).join('  ')}`);
 }
 
+/** (e) the cross-check's share of recording, tree on large pools. */
+function benchCrossCheck(dir: string): boolean {
+  console.log('(e) cross-check at every region boundary: tree insert of 40 words, fresh pool');
+  const rows: string[][] = [['pool', 'regions', 'wall s', 'checks ms', 'share', 'pages', 'whole', 'peak RSS MiB']];
+  let ok = true;
+  for (const [label, size] of [['10 MiB', '10M'], ['1 GiB', '1G']]) {
+    const pm = path.join(dir, `check-${size}.pm`);
+    fs.rmSync(pm, { force: true });
+    execFileSync(tree, ['init', pm, size]);
+    const result = recordInChild({ argv: [tree, 'insert', pm, ...words(40)], pm: [pm], output: path.join(dir, `check-${size}.trace`) });
+    const share = result.checkMs / result.wallMs;
+    ok &&= share < 0.1;
+    rows.push([label, String(result.regions), (result.wallMs / 1000).toFixed(2), result.checkMs.toFixed(0), `${(share * 100).toFixed(1)}%`,
+      String(result.checkedPages), String(result.wholeFiles), mib(result.maxRssBytes)]);
+    fs.rmSync(pm, { force: true });
+  }
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  for (const row of rows) console.log(`    ${row.map((cell, column) => cell.padStart(widths[column])).join('  ')}`);
+  console.log(`    target: checks under 10% of recording: ${ok ? 'met' : 'NOT met'}`);
+  return ok;
+}
+
 /** (c) peak memory of a ~10M-instruction region. */
 function benchLong(dir: string, iterations: number): boolean {
   const pm = freshFile(dir, 'long.pm', 4096);
@@ -238,6 +276,7 @@ async function main(): Promise<void> {
   try {
     benchSpan(dir, options.span);
     benchTree(dir, options.words);
+    if (!benchCrossCheck(dir)) process.exitCode = 1;
     if (!options.skipLong && !benchLong(dir, options.long)) process.exitCode = 1;
     if (!benchSyscallDiff(dir)) process.exitCode = 1;
   } finally {

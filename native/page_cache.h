@@ -25,8 +25,8 @@ constexpr uint64_t PAGE_SIZE_BYTES = 4096;
  * folio is dirty, in order; throws TaskError (cachestat unsupported: ENOSYS) */
 std::vector<uint64_t> dirty_pages(int fd, uint64_t size);
 
-/* write_back -- write every dirty page of fd and wait: all clean after it
- * (unless written again meanwhile); throws TaskError */
+/* write_back -- start writing every dirty page of fd back: from then on
+ * each is under write-back or clean until written again; throws TaskError */
 void write_back(int fd);
 
 } /* namespace pmfit */

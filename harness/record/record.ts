@@ -41,6 +41,9 @@ export interface RecordOptions {
   /** Record past writes the tracer cannot follow (as warnings) instead of
    *  refusing the run. */
   acceptUntracedWrites?: boolean;
+  /** After each cross-check of the PM files (bench:record measures them):
+   *  its time, the pages it compared and the files it compared whole. */
+  onCheck?(check: { ms: number; pages: number; wholeFiles: number }): void;
 }
 
 /** Largest write event made from a file's content (a hole punched over a
@@ -82,7 +85,7 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
     removeCleanup();
     throw err;
   }
-  const session = new RecordSession(tracee, writer, pmPaths, options.pmFiles, options.acceptUntracedWrites ?? false);
+  const session = new RecordSession(tracee, writer, pmPaths, options.pmFiles, options.acceptUntracedWrites ?? false, options.onCheck);
   try {
     const end = await tracee.run({ record: true, maxSteps: options.maxSteps, timeoutMs: options.timeoutMs }, {
       onDecode: (stop) => session.decode(stop.address, stop.bytes),
@@ -171,6 +174,7 @@ class RecordSession {
     private readonly pmPaths: string[],
     private readonly names: string[],
     private readonly acceptUntraced: boolean,
+    private readonly onCheck?: RecordOptions['onCheck'],
   ) {}
 
   /** close -- the descriptors (the trace is done or abandoned). */
@@ -256,7 +260,7 @@ class RecordSession {
    * is compared where that state cannot be trusted: filesystems without
    * write-back (tmpfs, DAX), and between regions when the file's times
    * changed (untraced code may have written and synced pages: their dirty
-   * state is gone). Then the file is written back, which starts the next
+   * state is gone). Then the file's write-back is started, which starts the next
    * interval.
    *
    * Between regions, untraced code runs at full speed and may write PM (or
@@ -272,22 +276,28 @@ class RecordSession {
     this.verifySizes(mode.kind === 'error' ? mode.when : `between regions, before the region that began after instruction ${mode.index - 1}`);
     const image = this.image;
     if (!image) return;
+    const started = process.hrtime.bigint();
+    let compared = 0;
+    let wholeFiles = 0;
     this.files.forEach((_, fileId) => {
       const whole = !this.tracked[fileId] || (mode.kind === 'record' && mode.between && this.timesChanged(fileId));
       if (whole) {
         image.takeTouched(fileId);
         this.compareWhole(fileId, mode);
+        wholeFiles += 1;
       } else {
         const pages = image.takeTouched(fileId);
         for (const page of this.collected[fileId]) pages.add(page);
         for (const page of loadNative().dirtyPages(this.fds[fileId], this.files[fileId].size)) pages.add(page);
         this.comparePages(fileId, pages, mode);
+        compared += pages.size;
       }
       this.startInterval(fileId);
     });
+    this.onCheck?.({ ms: Number(process.hrtime.bigint() - started) / 1e6, pages: compared, wholeFiles });
   }
 
-  /** startInterval -- the file written back and its times noted: dirty
+  /** startInterval -- the file's write-back started and its times noted: dirty
    *  pages from now on are new writes. */
   private startInterval(fileId: number): void {
     if (this.tracked[fileId]) loadNative().writeBack(this.fds[fileId]);

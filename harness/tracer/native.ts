@@ -202,7 +202,8 @@ export interface NativeBinding {
   /** Pages (indexes) of [0, size) of open file fd whose page-cache folio
    *  is dirty: written since the last write-back (cachestat). */
   dirtyPages(fd: number, size: number): number[];
-  /** Write every dirty page of fd back and wait (sync_file_range). */
+  /** Start writing every dirty page of fd back (sync_file_range, not waited
+   *  for: a page under write-back still counts in dirtyPages). */
   writeBack(fd: number): void;
 }
 
