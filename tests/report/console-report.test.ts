@@ -1,0 +1,35 @@
+// console-report -- the terminal form of a run: px86's overlapping ranges
+// explained once above the groups, and each violation's reproduce line.
+
+import { formatRun } from '../../harness/report/console-report';
+import type { OutcomeGroup, RunResult } from '../../harness/results/schema';
+
+function group(id: string, crashPoints: string, violation: boolean): OutcomeGroup {
+  return {
+    id, kind: violation ? 'invariant' : 'ok', violation, crashPoints, count: 1, images: 1, failed: violation ? ['torn'] : [],
+    recoveryOutput: '', example: { k: Number(crashPoints.split(/[-,]/)[0]), hash: '0'.repeat(32), reproduce: `pmfit reproduce reports/results.json ${id}` },
+  };
+}
+
+function run(model: RunResult['model'], groups: OutcomeGroup[]): RunResult {
+  return {
+    target: 't', model, expect: 'consistent', instructions: 20, crashPoints: 21, states: 40, distinctImages: 3,
+    violations: 2, seconds: 0.1, status: 'fail', groups,
+  };
+}
+
+const NOTE = /leaves several images per crash point \(40 states in all\): a crash point is listed under each outcome one of its images has, so ranges overlap/;
+
+describe('formatRun', () => {
+  it('explains overlapping ranges, and names the reproduce line of each violation only', () => {
+    const text = formatRun(run('px86', [group('t-px86-1', '0-20', false), group('t-px86-2', '5-6,9', true)]));
+    expect(text).toMatch(NOTE);
+    expect(text.split('\n')).toContain('  reproduce: pmfit reproduce reports/results.json t-px86-2');
+    expect(text).not.toContain('t-px86-1');
+  });
+
+  it('says nothing of overlaps when the ranges do not meet', () => {
+    const text = formatRun(run('px86', [group('a', '0-4,7-20', false), group('b', '5-6', true)]));
+    expect(text).not.toMatch(NOTE);
+  });
+});
