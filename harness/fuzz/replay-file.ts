@@ -22,9 +22,10 @@
 // parseReplay checks the shape and types and nothing that needs the target
 // (the ops are checked by the target and the case plan when replaying).
 // Every problem is one line: "not JSON (truncated?)", "written by a newer
-// pmfit", "field 'split' ...".
+// pmfit", "$.split is not an operation index (...)".
 
 import { isModelName, ModelName } from '../persistency/model';
+import { field, invalid, isObject, object, ShapeError } from '../_internals/json-shape';
 
 export const REPLAY_FORMAT = 'pmfit-fuzz-replay';
 export const REPLAY_VERSION = 1;
@@ -71,20 +72,6 @@ export function serializeReplay(replay: ReplayFile): string {
   return `${JSON.stringify(replay, null, 2)}\n`;
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function field<T>(object: Json, name: string, where: string, check: (value: unknown) => value is T, what: string): T {
-  const value = object[name];
-  if (!check(value)) {
-    throw new ReplayFileError(`${value === undefined ? 'missing' : 'bad'} field '${where}${name}' (expected ${what})`);
-  }
-  return value;
-}
-
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
 const isNat = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -96,32 +83,42 @@ const isModel = (v: unknown): v is ModelName => typeof v === 'string' && isModel
 const isExitCode = (v: unknown): v is number | null => v === null || (typeof v === 'number' && Number.isInteger(v));
 const isHash = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{32}$/.test(v);
 
-function parseFailure(value: unknown): ReplayFailure {
-  if (!isObject(value)) throw new ReplayFileError("missing field 'failure' (expected an object)");
-  const at = 'failure.';
-  const stage = field(value, 'stage', at, isString, 'setup, workload or crash');
+function parseFailure(failure: unknown): ReplayFailure {
+  const where = '$.failure';
+  const value = object(failure, where);
+  const stage = field(value, where, 'stage', isString, 'setup, workload or crash');
   switch (stage) {
     case 'setup':
-      return { stage, command: field(value, 'command', at, isString, 'a string'), why: field(value, 'why', at, isString, 'a string') };
+      return { stage, command: field(value, where, 'command', isString, 'a string'), why: field(value, where, 'why', isString, 'a string') };
     case 'workload':
-      return { stage, exitCode: field(value, 'exitCode', at, isExitCode, 'an exit status or null') };
+      return { stage, exitCode: field(value, where, 'exitCode', isExitCode, 'an exit status or null') };
     case 'crash':
       return {
         stage,
-        phase: field(value, 'phase', at, (v): v is 'recovery' | 'continuation' => v === 'recovery' || v === 'continuation', 'recovery or continuation'),
-        k: field(value, 'k', at, isNat, 'a crash point'),
-        hash: field(value, 'hash', at, isHash, '32 hex digits'),
-        window: field(value, 'window', at, (v): v is string => typeof v === 'string' && /^(s|op)\d+$/.test(v), 's<i> or op<i>'),
-        kind: field(value, 'kind', at, isString, 'a verdict kind'),
-        failed: field(value, 'failed', at, isStrings, 'a list of strings'),
+        phase: field(value, where, 'phase', (v): v is 'recovery' | 'continuation' => v === 'recovery' || v === 'continuation', 'recovery or continuation'),
+        k: field(value, where, 'k', isNat, 'a crash point'),
+        hash: field(value, where, 'hash', isHash, '32 hex digits'),
+        window: field(value, where, 'window', (v): v is string => typeof v === 'string' && /^(s|op)\d+$/.test(v), 's<i> or op<i>'),
+        kind: field(value, where, 'kind', isString, 'a verdict kind'),
+        failed: field(value, where, 'failed', isStrings, 'a list of strings'),
       };
     default:
-      throw new ReplayFileError(`bad field 'failure.stage' (expected setup, workload or crash, not ${JSON.stringify(stage)})`);
+      throw invalid(`${where}.stage`, 'setup, workload or crash', JSON.stringify(stage));
   }
 }
 
-/** parseReplay -- a replay file's text, checked; throws ReplayFileError. */
+/** parseReplay -- a replay file's text, checked; throws ReplayFileError
+ *  (shape errors worded by _internals/json-shape.ts). */
 export function parseReplay(text: string): ReplayFile {
+  try {
+    return checkReplay(text);
+  } catch (err) {
+    if (err instanceof ShapeError) throw new ReplayFileError(err.message);
+    throw err;
+  }
+}
+
+function checkReplay(text: string): ReplayFile {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -130,35 +127,34 @@ export function parseReplay(text: string): ReplayFile {
   }
   if (!isObject(value)) throw new ReplayFileError('not a replay file (expected a JSON object)');
   if (value.format !== REPLAY_FORMAT) throw new ReplayFileError(`not a replay file (format is not "${REPLAY_FORMAT}")`);
-  const version = field(value, 'version', '', isPositive, 'a positive integer');
+  const version = field(value, '$', 'version', isPositive, 'a positive integer');
   if (version > REPLAY_VERSION) {
     throw new ReplayFileError(`written by a newer pmfit (replay format version ${version}; this pmfit reads up to ${REPLAY_VERSION})`);
   }
-  const fastCheck = value.fastCheck;
-  if (!isObject(fastCheck)) throw new ReplayFileError("missing field 'fastCheck' (expected an object)");
-  const ops = field(value, 'ops', '', isArray, 'a list of operations');
-  if (ops.length === 0) throw new ReplayFileError("bad field 'ops' (expected at least one operation)");
-  const split = field(value, 'split', '', isNat, 'an operation index');
-  if (split >= ops.length) throw new ReplayFileError(`bad field 'split' (${split} is past the ${ops.length} operations)`);
+  const fastCheck = object(value.fastCheck, '$.fastCheck');
+  const ops = field(value, '$', 'ops', isArray, 'a list of operations');
+  if (ops.length === 0) throw invalid('$.ops', 'a list of operations', 'it is empty');
+  const split = field(value, '$', 'split', isNat, 'an operation index');
+  if (split >= ops.length) throw invalid('$.split', 'an operation index', `${split} is past the ${ops.length} operations`);
   return {
     format: REPLAY_FORMAT,
     version,
-    pmfit: field(value, 'pmfit', '', isString, 'a version string'),
-    createdAt: field(value, 'createdAt', '', isString, 'a time'),
-    target: field(value, 'target', '', isString, 'a target name'),
+    pmfit: field(value, '$', 'pmfit', isString, 'a version string'),
+    createdAt: field(value, '$', 'createdAt', isString, 'a time'),
+    target: field(value, '$', 'target', isString, 'a target name'),
     ops,
     split,
-    traceAll: field(value, 'traceAll', '', isBoolean, 'true or false'),
-    model: field(value, 'model', '', isModel, 'sequential, flushed or px86'),
-    maxStates: field(value, 'maxStates', '', (v): v is number => isNat(v) && v >= 2, 'an integer of at least 2'),
-    modelSeed: field(value, 'modelSeed', '', isNat, 'a non-negative integer'),
-    pmemMode: field(value, 'pmemMode', '', isString, 'a string'),
-    timeoutMs: field(value, 'timeoutMs', '', isPositive, 'milliseconds'),
+    traceAll: field(value, '$', 'traceAll', isBoolean, 'true or false'),
+    model: field(value, '$', 'model', isModel, 'sequential, flushed or px86'),
+    maxStates: field(value, '$', 'maxStates', (v): v is number => isNat(v) && v >= 2, 'an integer of at least 2'),
+    modelSeed: field(value, '$', 'modelSeed', isNat, 'a non-negative integer'),
+    pmemMode: field(value, '$', 'pmemMode', isString, 'a string'),
+    timeoutMs: field(value, '$', 'timeoutMs', isPositive, 'milliseconds'),
     fastCheck: {
-      seed: field(fastCheck, 'seed', 'fastCheck.', isInt32, 'a 32-bit integer'),
-      path: field(fastCheck, 'path', 'fastCheck.', isString, 'a path string'),
-      runs: field(fastCheck, 'runs', 'fastCheck.', isPositive, 'a positive integer'),
-      maxOps: field(fastCheck, 'maxOps', 'fastCheck.', isPositive, 'a positive integer'),
+      seed: field(fastCheck, '$.fastCheck', 'seed', isInt32, 'a 32-bit integer'),
+      path: field(fastCheck, '$.fastCheck', 'path', isString, 'a path string'),
+      runs: field(fastCheck, '$.fastCheck', 'runs', isPositive, 'a positive integer'),
+      maxOps: field(fastCheck, '$.fastCheck', 'maxOps', isPositive, 'a positive integer'),
     },
     failure: parseFailure(value.failure),
   };

@@ -4,14 +4,16 @@
 // anything the report generators could not render: a missing or unreadable
 // file, text that is not JSON, another schema, a newer schema version, or a
 // shape that does not match schema.ts (named by its JSON path). Every
-// refusal is a one-line usage error (exit 2).
+// refusal is a one-line usage error (exit 2); shape errors are worded by
+// _internals/json-shape.ts.
 
 import { PmfitError, usageError } from '../_internals/errors';
 import { readBoundedText } from '../_internals/input-file';
 import { RESULTS_SCHEMA, RESULTS_VERSION, type FuzzRecord, type Results, type RunResult, type TargetRecord } from './schema';
 import { parseSpans } from '../_internals/collate';
+import { array, fields, invalid, isObject, object, ShapeError, type Test } from '../_internals/json-shape';
 
-type Check = (value: unknown) => boolean;
+type Check = Test;
 
 const isString: Check = (v) => typeof v === 'string';
 const isNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
@@ -58,30 +60,6 @@ export function buildResults(input: ResultsInput): Results {
   };
 }
 
-class ShapeError extends Error {}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function object(value: unknown, where: string): Record<string, unknown> {
-  if (!isObject(value)) throw new ShapeError(`${where} is not an object`);
-  return value;
-}
-
-function array(value: unknown, where: string): unknown[] {
-  if (!Array.isArray(value)) throw new ShapeError(`${where} is not an array`);
-  return value;
-}
-
-function fields(value: Record<string, unknown>, where: string, checks: Record<string, [Check, string]>): void {
-  for (const [name, [check, what]] of Object.entries(checks)) {
-    if (!check(value[name])) {
-      throw new ShapeError(value[name] === undefined ? `${where}.${name} is missing` : `${where}.${name} is not ${what}`);
-    }
-  }
-}
-
 function checkSite(value: unknown, where: string): void {
   fields(object(value, where), where, {
     address: [isString, 'a string'],
@@ -108,7 +86,7 @@ function checkGroup(value: unknown, where: string): void {
   try {
     parseSpans(group.crashPoints as string);
   } catch (err) {
-    throw new ShapeError(`${where}.crashPoints: ${(err as Error).message}`);
+    throw invalid(`${where}.crashPoints`, 'a list of crash-point ranges', (err as Error).message);
   }
   const example = object(group.example, `${where}.example`);
   fields(example, `${where}.example`, {

@@ -17,6 +17,7 @@
 
 import * as fs from 'fs';
 import { usageError } from '../_internals/errors';
+import { fields, invalid, isObject, object, ShapeError } from '../_internals/json-shape';
 import { errnoText, kindOf, OutputFile } from '../_internals/output-file';
 import { EventKind, NO_FILE, TraceEvent } from './event';
 
@@ -206,30 +207,35 @@ function isZero(buffer: Buffer): boolean {
 }
 
 const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isString = (v: unknown): boolean => typeof v === 'string';
+const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every(isString);
 
 /** headerProblem -- what is wrong with a parsed header, checked as far as
- *  its readers rely on it; undefined when it is sound. */
-function headerProblem(header: unknown): string | undefined {
-  if (!isObject(header) || header.format !== 'pmfit-trace') return 'not a pmfit trace header';
-  if (!Array.isArray(header.argv) || !header.argv.every((arg) => typeof arg === 'string')) return 'argv is not a list of strings';
-  if (typeof header.cwd !== 'string') return 'cwd is not a string';
-  if (!Array.isArray(header.files) || !header.files.every((file) => isObject(file) && typeof file.path === 'string' && isCount(file.size))) {
-    return 'files is not a list of {path, size}';
+ *  its readers rely on it (worded by _internals/json-shape.ts); undefined
+ *  when it is sound. */
+function headerProblem(value: unknown): string | undefined {
+  try {
+    const header = object(value, '$');
+    if (header.format !== 'pmfit-trace') throw invalid('$.format', '"pmfit-trace"');
+    fields(header, '$', {
+      argv: [isStrings, 'a list of strings'],
+      cwd: [isString, 'a string'],
+      files: [(v) => Array.isArray(v) && v.every((file) => isObject(file) && isString(file.path) && isCount(file.size)), 'a list of {path, size}'],
+      regions: [(v) => Array.isArray(v) && v.every((r) => isObject(r) && isCount(r.begin) && isCount(r.end) && (r.begin as number) <= (r.end as number)), 'a list of {begin, end}'],
+      instructions: [isCount, 'a count'],
+      events: [isCount, 'a count'],
+      addresses: [(v) => isObject(v) && Object.values(v).every((at) => isObject(at) && isString(at.text)), 'a map of instructions'],
+      exitCode: [(v) => v === null || typeof v === 'number', 'a number or null'],
+      warnings: [isStrings, 'a list of strings'],
+      function: [(v) => v === undefined || isString(v), 'a string'],
+    });
+    const files = header.files as unknown[];
+    if (files.length >= NO_FILE) throw invalid('$.files', `a list of at most ${NO_FILE - 1} files`);
+    return undefined;
+  } catch (err) {
+    if (err instanceof ShapeError) return err.message;
+    throw err;
   }
-  if (header.files.length >= NO_FILE) return `more than ${NO_FILE - 1} files`;
-  if (!Array.isArray(header.regions) || !header.regions.every((r) => isObject(r) && isCount(r.begin) && isCount(r.end) && (r.begin as number) <= (r.end as number))) {
-    return 'regions is not a list of {begin, end}';
-  }
-  if (!isCount(header.instructions)) return 'instructions is not a count';
-  if (!isCount(header.events)) return 'events is not a count';
-  if (!isObject(header.addresses) || !Object.values(header.addresses).every((at) => isObject(at) && typeof at.text === 'string')) {
-    return 'addresses is not a map of instructions';
-  }
-  if (header.exitCode !== null && typeof header.exitCode !== 'number') return 'exitCode is not a number';
-  if (!Array.isArray(header.warnings) || !header.warnings.every((w) => typeof w === 'string')) return 'warnings is not a list of strings';
-  if (header.function !== undefined && typeof header.function !== 'string') return 'function is not a string';
-  return undefined;
 }
 
 /** TraceReader -- validated access to a trace file; every defect is a

@@ -80,7 +80,7 @@ describe('damaged files', () => {
     // A header that parses but lacks what readers use, an event of an
     // unknown kind, and a magic that is not pmfit's.
     const renamed = Buffer.from(trace.toString('latin1').replace('"addresses"', '"addresseX"'), 'latin1');
-    traceShow(userFile('renamed.trace', renamed), /renamed.trace: not a valid pmfit trace \(header: addresses is not a map of instructions\)$/);
+    traceShow(userFile('renamed.trace', renamed), /renamed.trace: not a valid pmfit trace \(header: \$\.addresses is missing\)$/);
     const eventsOffset = Number(trace.readBigUInt64LE(trace.length - 32));
     const badKind = Buffer.from(trace);
     badKind[eventsOffset] = 0xee;
@@ -110,7 +110,7 @@ describe('damaged files', () => {
 
   it('corrupted replay file', () => {
     replay(userFile('fuzz.json', replayText().replace('"split": 1', '"split": "one"')),
-      /^pmfit: replay file .*fuzz.json: bad field 'split' \(expected an operation index\)$/);
+      /^pmfit: replay file .*fuzz.json: \$\.split is not an operation index$/);
     replay(userFile('fuzz.json', replayText().replace('"word": "persistent"', '"word": 7')),
       /^pmfit: replay file .*fuzz.json: operation #1: /);
   });

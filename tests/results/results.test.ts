@@ -77,8 +77,9 @@ describe('readResults', () => {
 
   test('a shape that does not match the schema names the place', () => {
     const cases: [(r: Record<string, any>) => void, string][] = [
-      [(r) => delete r.runs, '$.runs is not an array'],
-      [(r) => { r.runs[5].groups[1].crashPoints = '9-3'; }, '$.runs[5].groups[1].crashPoints: range 9-3 runs backwards'],
+      [(r) => delete r.runs, '$.runs is missing'],
+      [(r) => { r.runs = {}; }, '$.runs is not an array'],
+      [(r) => { r.runs[5].groups[1].crashPoints = '9-3'; }, '$.runs[5].groups[1].crashPoints is not a list of crash-point ranges (range 9-3 runs backwards)'],
       [(r) => { r.runs[5].groups[1].kind = 'weird'; }, '$.runs[5].groups[1].kind is not one of ok, recovery-crashed, recovery-timeout, recovery-failed, invariant'],
       [(r) => { delete r.runs[0].instructions; }, '$.runs[0].instructions is missing'],
       [(r) => { r.runs[5].groups[1].example.lines[0].offset = -1; }, '$.runs[5].groups[1].example.lines[0].offset is not an offset'],
