@@ -19,7 +19,7 @@
 // or "during" one); crash points in the same window share their checks.
 
 import { PmfitError } from '../_internals/errors';
-import type { ModelState } from './spec';
+import type { ReferenceState } from './spec';
 
 export interface Region {
   begin: number;
@@ -39,7 +39,7 @@ export interface OpWindow {
   last: number;
   /** Reference states allowed after recovery (empty when the spec has no
    *  reference states). */
-  allowed: ModelState[];
+  allowed: ReferenceState[];
 }
 
 export interface WindowRange {
@@ -67,7 +67,7 @@ function checkRegions(regions: readonly Region[]): void {
 export class OpWindows {
   readonly windows: readonly OpWindow[];
 
-  constructor(regions: readonly Region[], states: readonly ModelState[]) {
+  constructor(regions: readonly Region[], states: readonly ReferenceState[]) {
     checkRegions(regions);
     if (states.length !== 0 && states.length !== regions.length + 1) {
       throw new PmfitError(
@@ -75,7 +75,7 @@ export class OpWindows {
           `operations (regions): expected ${regions.length + 1} states`,
       );
     }
-    const state = (i: number): ModelState[] => (states.length === 0 ? [] : [states[i]]);
+    const state = (i: number): ReferenceState[] => (states.length === 0 ? [] : [states[i]]);
 
     const candidates: OpWindow[] = [];
     const between = (index: number, first: number, last: number): void => {
@@ -137,9 +137,9 @@ export class OpWindows {
  *  key of k's window (one-off form of OpWindows.windowAt). */
 export function allowedStates(
   regions: readonly Region[],
-  states: readonly ModelState[],
+  states: readonly ReferenceState[],
   k: number,
-): { allowed: ModelState[]; key: string } {
+): { allowed: ReferenceState[]; key: string } {
   const window = new OpWindows(regions, states).windowAt(k);
   return { allowed: window.allowed, key: window.key };
 }

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import type { ImagePatch } from '../image/image-patch';
-import type { ModelState, TargetSpec } from './spec';
+import type { ReferenceState, TargetSpec } from './spec';
 import type { Recovered, RecoveryResult } from './recovery-cache';
 import { recoveryVerdict } from './recovery-verdict';
 import { runCommands } from './run-commands';
@@ -53,7 +53,7 @@ export async function recoverImage(spec: TargetSpec, image: ImagePatch, dir: str
  *  reference states allowed at the crash point; without a check a recovery
  *  that succeeded is consistent. A check that throws is one violated
  *  invariant. */
-export function checkRecovered(spec: TargetSpec, recovered: Recovered, allowed: ModelState[]): Verdict {
+export function checkRecovered(spec: TargetSpec, recovered: Recovered, allowed: ReferenceState[]): Verdict {
   if (!spec.check) return { kind: 'ok' };
   let failed: string[];
   try {
@@ -65,6 +65,6 @@ export function checkRecovered(spec: TargetSpec, recovered: Recovered, allowed: 
 }
 
 /** recoveredVerdict -- a recovery result and its check, as one verdict. */
-export function recoveredVerdict(spec: TargetSpec, result: RecoveryResult, allowed: ModelState[]): Verdict {
+export function recoveredVerdict(spec: TargetSpec, result: RecoveryResult, allowed: ReferenceState[]): Verdict {
   return result.kind === 'failed' ? result.verdict : checkRecovered(spec, result.recovered, allowed);
 }

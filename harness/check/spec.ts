@@ -30,7 +30,7 @@ export type SpecCommand = Command | ShellCommand;
 
 /** A reference-model state: whatever the spec compares recovered data with
  *  (a list of strings, a word multiset, a set of live blocks...), as JSON. */
-export type ModelState = unknown;
+export type ReferenceState = unknown;
 
 export interface CheckInput {
   /** Recovered PM files, in the order of `pmFiles`. Shared between the
@@ -42,7 +42,7 @@ export interface CheckInput {
   /** Reference states the recovered data may equal: before and after the
    *  operation the crash interrupted (one state when the crash fell between
    *  operations). */
-  allowed: ModelState[];
+  allowed: ReferenceState[];
 }
 
 export interface TargetSpec {
@@ -61,7 +61,7 @@ export interface TargetSpec {
   workload: Command;
   /** Reference states: states[0] before the first operation, states[i] after
    *  the i-th region (operation). */
-  states: ModelState[];
+  states: ReferenceState[];
   /** Recovery commands, run in order in a directory holding a crash image. */
   recover: SpecCommand[];
   /** Invariant check on the recovered files; returns violated invariants

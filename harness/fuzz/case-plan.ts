@@ -31,7 +31,7 @@
 // rejects from some now[r] (`dropped` counts what is left out); generated
 // sequences avoid most such cases (alloc handles are never reused).
 
-import type { Command, ModelState } from '../check/spec';
+import type { Command, ReferenceState } from '../check/spec';
 import type { AnyFuzzTarget } from './fuzz-target';
 
 export interface FuzzCase {
@@ -46,8 +46,8 @@ export interface FuzzCase {
 /** One reference state of the traced invocation: the state itself, and the
  *  state the continuation must reach from it. */
 export interface StatePair {
-  now: ModelState;
-  final: ModelState;
+  now: ReferenceState;
+  final: ReferenceState;
 }
 
 export interface CasePlan {

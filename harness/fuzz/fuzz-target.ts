@@ -18,7 +18,7 @@
 // compares recovered data with (TargetSpec.states).
 
 import type * as fc from 'fast-check';
-import type { CheckedSpec, Command, ModelState } from '../check/spec';
+import type { CheckedSpec, Command, ReferenceState } from '../check/spec';
 
 export interface FuzzTarget<Op, State> {
   /** Name on the command line and in replay files (tree, tree_broken, ...). */
@@ -40,7 +40,7 @@ export interface FuzzTarget<Op, State> {
    *  runs no region), or undefined when `op` cannot run from `state`. */
   apply(state: State, op: Op): State[] | undefined;
   /** What the spec's check compares recovered data with. */
-  reference(state: State): ModelState;
+  reference(state: State): ReferenceState;
   /** One short line for people: `insert 'abc'`, `run r0:200 a0`. */
   showOp(op: Op): string;
   /** An op read back from a replay file; throws an Error whose message says

@@ -15,7 +15,7 @@
 import * as path from 'path';
 import type { OutcomeGroup, Results, RunResult } from '../results/schema';
 import { abbreviateRanges } from './abbreviate-ranges';
-import { runVerdict, siteText, stripAnsi, violationGroups } from './verdict';
+import { runVerdict, siteText, stripAnsi, violationGroups } from './run-verdict';
 
 export function escapeData(text: string): string {
   return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');

@@ -22,8 +22,8 @@ import { abbreviateRanges } from './abbreviate-ranges';
 import { TIMELINE_WIDTH, timelineBands } from './timeline';
 import {
   checkedCrashPoints, findRun, modelsOf, runIncomplete, runVerdict, sourceLocation, targetNamesOf,
-  verdictLabel, type Verdict,
-} from './verdict';
+  runVerdictLabel, type RunVerdict,
+} from './run-verdict';
 
 /** The mutant × model detection table (shape provisional). */
 export interface BugTable {
@@ -115,8 +115,8 @@ function groupAnchor(run: number, group: number): string {
   return `g-${run}-${group}`;
 }
 
-function verdictBadge(verdict: Verdict, extra = ''): string {
-  return `<span class="badge v-${verdict}">${escapeHtml(verdictLabel[verdict])}${extra}</span>`;
+function verdictBadge(verdict: RunVerdict, extra = ''): string {
+  return `<span class="badge v-${verdict}">${escapeHtml(runVerdictLabel[verdict])}${extra}</span>`;
 }
 
 function renderHeader(results: Results): string {

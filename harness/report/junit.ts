@@ -8,7 +8,7 @@
 // A positive control (expect: "violations") passes when it found at least one
 // violation (its groups are listed in <system-out>) and fails with a single
 // "positive control found no violations" otherwise. A run that stopped early
-// with nothing decided (see verdict.ts) is <skipped>, as is a target × model
+// with nothing decided (see run-verdict.ts) is <skipped>, as is a target × model
 // pair the options asked for that results.json lacks.
 //
 // XML 1.0 forbids most control characters even as character references:
@@ -20,7 +20,7 @@ import { abbreviateRanges } from './abbreviate-ranges';
 import {
   checkedCrashPoints, findRun, modelsOf, runIncomplete, runVerdict, siteText, sourceLocation, stripAnsi,
   targetNamesOf, violationGroups,
-} from './verdict';
+} from './run-verdict';
 
 // Characters XML 1.0 allows: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
 // (With the u flag a lone surrogate is one code point outside these ranges.)

@@ -1,4 +1,4 @@
-// verdict -- what one run means for the gate, shared by every report
+// run-verdict -- what one run (a target under a model) means for the gate, shared by every report
 // generator so the HTML, JUnit and annotations never disagree.
 //
 //   consistent      a consistent target, no violation found
@@ -16,9 +16,9 @@
 import type { OutcomeGroup, Results, RunResult } from '../results/schema';
 import { parseSpans, spansSize, type Span } from '../_internals/collate';
 
-export type Verdict = 'consistent' | 'violations' | 'control-found' | 'control-missed' | 'incomplete';
+export type RunVerdict = 'consistent' | 'violations' | 'control-found' | 'control-missed' | 'incomplete';
 
-export const verdictLabel: Record<Verdict, string> = {
+export const runVerdictLabel: Record<RunVerdict, string> = {
   consistent: 'consistent',
   violations: 'violations',
   'control-found': 'expected violations',
@@ -53,7 +53,7 @@ export function runIncomplete(results: Results, run: RunResult): boolean {
   return checkedCrashPoints(run) < run.instructions + 1;
 }
 
-export function runVerdict(results: Results, run: RunResult): Verdict {
+export function runVerdict(results: Results, run: RunResult): RunVerdict {
   const found = run.violations > 0 || run.groups.some((group) => group.violation);
   if (run.expect === 'violations') {
     if (found) return 'control-found';
