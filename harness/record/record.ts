@@ -46,6 +46,9 @@ export interface RecordOptions {
   onCheck?(check: { ms: number; pages: number; wholeFiles: number }): void;
 }
 
+/** Start of the kernel half of x86-64 addresses (exact as a double). */
+const KERNEL_HALF = 0xffff800000000000;
+
 /** Largest write event made from a file's content (a hole punched over a
  *  whole pool becomes many): bounds the memory of one read. */
 const CONTENT_CHUNK = 1 << 20;
@@ -184,6 +187,14 @@ class RecordSession {
   }
 
   decode(address: number, bytes: Buffer): void {
+    // Code in the kernel half of the address space is the legacy vsyscall
+    // page (execute-only: the kernel emulates each call, writing its
+    // results where the caller asked, unseen). Its addresses are past 2^53
+    // and reach JavaScript rounded, so an instruction set for one would
+    // never be found again: refused before that loops for ever.
+    if (address >= KERNEL_HALF) {
+      throw usageError(`a call into the vsyscall page (0xffffffffff600000) inside a region: the kernel emulates it and pmfit cannot follow what it writes; call the vDSO instead (glibc does)`);
+    }
     const decoded = decodeInstruction(bytes, address);
     // Asked before its first execution: refused then (a warning with
     // --accept-untraced-writes), whatever it would write: PM or not, nobody

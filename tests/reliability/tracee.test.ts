@@ -9,6 +9,9 @@
 //   dies by SIGSEGV / SIGABRT      'a signal inside a region names signal, address and symbol'
 
 import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { fixture } from '../fixtures';
 import { useLeftovers } from '../helpers/leftovers';
 import { cliPath, runPmfit } from '../helpers/run-pmfit';
@@ -45,6 +48,34 @@ describe('a traced program inside its region', () => {
   it('sleeps an hour in a syscall: a wall-clock --timeout stops it', () => {
     const result = runPmfit(['count', '--timeout', '1', '--', fixture('sleep_in_region')], leftovers.current());
     expectUsageError(result, /sleep_in_region timed out after 1000 ms \(--timeout\) at instruction \d+$/);
+  });
+
+  describe('calls into the vsyscall page', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-vsyscall-'));
+      fs.writeFileSync(path.join(dir, 'pm.bin'), Buffer.alloc(4096));
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it('count: counted, and for ever: a wall-clock --timeout stops it', () => {
+      const pm = path.join(dir, 'pm.bin');
+      const counted = runPmfit(['count', '--json', '--', fixture('vsyscall_region'), pm], leftovers.current());
+      expect(counted.code).toBe(0);
+      expect(JSON.parse(counted.stdout).instructions).toBeGreaterThan(9);
+      const result = runPmfit(['count', '--timeout', '1', '--', fixture('vsyscall_region'), pm, 'forever'], leftovers.current());
+      expectUsageError(result, /vsyscall_region timed out after 1000 ms \(--timeout\) at instruction \d+$/);
+    });
+
+    it('record: refused with one line (the emulated call writes unseen), no trace', () => {
+      // Its addresses are past 2^53: an instruction set for one was never
+      // found again, and recording looped for ever, deaf to --timeout.
+      for (const mode of [[], ['forever']]) {
+        const result = runPmfit(['record', '--timeout', '5', '--pm', 'pm.bin', '-o', 'run.trace', '--', fixture('vsyscall_region'), 'pm.bin', ...mode], { ...leftovers.current(), cwd: dir });
+        expectUsageError(result, /^pmfit: a call into the vsyscall page \(0xffffffffff600000\) inside a region: the kernel emulates it/);
+        expect(fs.existsSync(path.join(dir, 'run.trace'))).toBe(false);
+      }
+    });
   });
 
   it('exits inside the region', () => {
