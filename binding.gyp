@@ -13,6 +13,7 @@
         "native/registers.cc",
         "native/spawn.cc",
         "native/stepper.cc",
+        "native/subreaper.cc",
         "native/task.cc",
         "native/tracee_memory.cc",
         "native/wait_status.cc",

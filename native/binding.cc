@@ -1,5 +1,6 @@
 /*
- * binding.cc -- Node-API registration of class Task (harness/tracer/native.ts)
+ * binding.cc -- Node-API registration of class Task and becomeSubreaper
+ * (harness/tracer/native.ts)
  *
  * Converts JavaScript arguments to the plain structs of task.h and Stop back
  * to objects; every failure becomes a JavaScript Error with a one-line
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "page_cache.h"
+#include "subreaper.h"
 #include "task.h"
 
 namespace {
@@ -411,12 +413,24 @@ WriteBack(const Napi::CallbackInfo &info)
 	});
 }
 
+Napi::Value
+BecomeSubreaper(const Napi::CallbackInfo &info)
+{
+	try {
+		pmfit::become_subreaper();
+	} catch (const pmfit::TaskError &err) {
+		Napi::Error::New(info.Env(), err.what()).ThrowAsJavaScriptException();
+	}
+	return info.Env().Undefined();
+}
+
 Napi::Object
 Init(Napi::Env env, Napi::Object exports)
 {
 	exports.Set("Task", TaskWrap::Define(env));
 	exports.Set("dirtyPages", Napi::Function::New<DirtyPages>(env, "dirtyPages"));
 	exports.Set("writeBack", Napi::Function::New<WriteBack>(env, "writeBack"));
+	exports.Set("becomeSubreaper", Napi::Function::New<BecomeSubreaper>(env, "becomeSubreaper"));
 	return exports;
 }
 

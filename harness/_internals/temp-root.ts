@@ -5,10 +5,15 @@
 // removal cleans up after a normal exit, an error, Ctrl-C or SIGTERM.
 // PMFIT_TMPDIR overrides the parent directory (tests use it to check that
 // nothing is left behind).
+//
+// The directory is named pmfit-<pid>-<start time>-XXXXXX after the process
+// that owns it, and a later run removes such directories whose owner is gone
+// (pmfit was killed with SIGKILL, which runs no cleanup).
 
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { ownerAlive, runToken } from './descendants';
 import { isNoSpace, usageError } from './errors';
 
 let root: string | undefined;
@@ -38,15 +43,39 @@ export function tempRoot(): string {
   if (!root) {
     const parent = tempParent();
     try {
-      root = fs.mkdtempSync(path.join(parent, 'pmfit-'));
+      root = fs.mkdtempSync(path.join(parent, `pmfit-${runToken()}-`));
     } catch (err) {
       if (isNoSpace(err)) throw err;
       const source = process.env.PMFIT_TMPDIR ? 'PMFIT_TMPDIR' : 'the system temporary directory';
       throw usageError(`temporary directory ${parent} (${source}) ${tempParentProblem(err)}; set PMFIT_TMPDIR to a writable directory`);
     }
     process.once('exit', removeTempRoot);
+    removeStaleRoots(parent);
   }
   return root;
+}
+
+/** removeStaleRoots -- temporary roots of runs whose process is gone;
+ *  only this user's directories, never through links. */
+function removeStaleRoots(parent: string): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  for (const entry of entries) {
+    const owner = /^pmfit-(\d+)-(\d+)-[A-Za-z0-9]{6}$/.exec(entry);
+    if (!owner || ownerAlive(Number(owner[1]), owner[2])) continue;
+    const dir = path.join(parent, entry);
+    try {
+      const stat = fs.lstatSync(dir);
+      if (stat.isDirectory() && stat.uid === uid) fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // removed by someone else meanwhile, or not ours to remove
+    }
+  }
 }
 
 /** tempPath -- a fresh name under the temporary root (nothing is created). */

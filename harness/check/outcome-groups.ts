@@ -31,10 +31,11 @@ export interface OutcomeGroup {
   hashes: string[];
 }
 
-/** Image directories made by the runner: <parent>/pmfit-XXXXXX/<n>-image. */
+/** Image directories made by the runner: <parent>/pmfit-<pid>-<start>-XXXXXX/<n>-image
+ *  (_internals/temp-root.ts). */
 function imageDirPattern(): RegExp {
   const parent = path.resolve(tempParent()).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`${parent}/pmfit-[A-Za-z0-9]{6}/\\d+-image`, 'g');
+  return new RegExp(`${parent}/pmfit-\\d+-\\d+-[A-Za-z0-9]{6}/\\d+-image`, 'g');
 }
 
 export function normalizeOutput(output: string): string {

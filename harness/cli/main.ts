@@ -7,7 +7,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isNoSpace, PmfitError } from '../_internals/errors';
 import { exitNow, installInterruptHandlers } from '../_internals/interrupt';
+import { killDescendants } from '../_internals/descendants';
 import { removeTempRoot } from '../_internals/temp-root';
+import { loadNative } from '../tracer/native';
 import { DEFAULT_MAX_STEPS } from '../tracer/tracee';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -189,8 +191,21 @@ function finish(code: number): void {
   process.exitCode = code;
 }
 
+/** keepDescendants -- nothing pmfit starts outlives it (descendants.ts):
+ *  orphans re-parented to pmfit, killed at exit. Registered before the
+ *  temporary root's removal, which then runs after. */
+function keepDescendants(): void {
+  try {
+    loadNative().becomeSubreaper();
+  } catch {
+    // an addon that is not built says so when a command needs it
+  }
+  process.on('exit', killDescendants);
+}
+
 export async function main(argv: string[]): Promise<void> {
   installInterruptHandlers();
+  keepDescendants();
   // A reader that stops early (pmfit trace show | head) closes the pipe: end
   // quietly after the usual cleanup, with the status of a program that
   // SIGPIPE killed, instead of an unhandled 'error' event and a stack trace.

@@ -205,6 +205,9 @@ export interface NativeBinding {
   /** Start writing every dirty page of fd back (sync_file_range, not waited
    *  for: a page under write-back still counts in dirtyPages). */
   writeBack(fd: number): void;
+  /** PR_SET_CHILD_SUBREAPER on this process: orphaned descendants are
+   *  re-parented to it (harness/_internals/descendants.ts kills them). */
+  becomeSubreaper(): void;
 }
 
 let binding: NativeBinding | undefined;

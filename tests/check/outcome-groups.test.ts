@@ -12,7 +12,7 @@ function outcome(first: number, last: number, hash: string, verdict: Verdict): C
 const crashed = (output: string): Verdict => ({ kind: 'recovery-crashed', signal: 'SIGSEGV', output });
 
 test('outcomes collate by kind, details and normalized output, with allcounts ranges', () => {
-  const dir = (n: number) => path.join(path.resolve(tempParent()), 'pmfit-AbC123', `${n}-image`);
+  const dir = (n: number) => path.join(path.resolve(tempParent()), 'pmfit-4242-987654-AbC123', `${n}-image`);
   const groups = collateOutcomes([
     outcome(0, 0, 'a', { kind: 'ok' }),
     outcome(1, 1989, 'b', crashed(`cannot open ${dir(4)}/pool  \n`)),
@@ -35,7 +35,7 @@ test('outcomes collate by kind, details and normalized output, with allcounts ra
 });
 
 test('normalizeOutput and outcomeClass', () => {
-  const dir = path.join(path.resolve(tempParent()), 'pmfit-x1Y2z3', '12-image');
+  const dir = path.join(path.resolve(tempParent()), 'pmfit-4242-987654-x1Y2z3', '12-image');
   expect(normalizeOutput(`open ${dir}/pool failed \r\nnext\t\n\n`)).toBe('open {dir}/pool failed\nnext');
   expect(outcomeClass({ kind: 'recovery-timeout', timeoutMs: 5, output: 'a\n' })).toBe(
     outcomeClass({ kind: 'recovery-timeout', timeoutMs: 5, output: 'a' }),

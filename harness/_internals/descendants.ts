@@ -1,0 +1,94 @@
+// descendants -- no process that pmfit started outlives it.
+//
+// What can be left behind: children the traced program forked before a
+// region (the tracer lets them go), with or without setsid, daemons a setup
+// or recovery command started (double fork, setsid: out of its process
+// group, which run-commands kills). The CLI makes pmfit the child subreaper
+// of everything it starts (PR_SET_CHILD_SUBREAPER, through the tracer
+// addon), so an orphan is re-parented to pmfit instead of init, and at exit
+// killDescendants() SIGKILLs every descendant, round after round until none
+// is left (one that forked between two rounds is re-parented to pmfit and
+// found in the next). Exited orphans stay zombies of pmfit until it exits
+// (Node reaps only the children it spawned); init reaps them then.
+//
+// SIGKILL of pmfit runs no code: the traced program dies with it
+// (PTRACE_O_EXITKILL), recovery commands and what they started do not; a
+// later run removes the temporary root left behind (temp-root.ts), named
+// after its owner's run token.
+
+import * as fs from 'fs';
+
+/** startTime -- field 22 of /proc/PID/stat (clock ticks since boot), which
+ *  tells a process from a later one that got its pid; undefined when gone. */
+export function startTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+let token: string | undefined;
+
+/** runToken -- this process's `<pid>-<start time>`. */
+export function runToken(): string {
+  token ??= `${process.pid}-${startTime(process.pid) ?? '0'}`;
+  return token;
+}
+
+/** ownerAlive -- is the process of a run token still the same process? */
+export function ownerAlive(pid: number, start: string): boolean {
+  return startTime(pid) === start;
+}
+
+function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  let tasks: string[];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return found;
+  }
+  for (const task of tasks) {
+    try {
+      for (const child of fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ')) {
+        if (child.trim() !== '') found.push(Number(child));
+      }
+    } catch {
+      // the task ended while we looked
+    }
+  }
+  return found;
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] === 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/** killDescendants -- SIGKILL every live descendant of this process. */
+export function killDescendants(): void {
+  for (let round = 0; round < 100; round += 1) {
+    const live: number[] = [];
+    const walk = (pid: number): void => {
+      for (const child of childrenOf(pid)) {
+        if (!isZombie(child)) live.push(child);
+        walk(child);
+      }
+    };
+    walk(process.pid);
+    if (live.length === 0) return;
+    for (const pid of live) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  }
+}

@@ -1,0 +1,72 @@
+// descendants -- processes the traced program leaves behind (a child forked
+// before its region, with or without setsid, a double-forked daemon) and
+// daemons started by --setup or --recover do not outlive pmfit
+// (harness/_internals/descendants.ts). A later run removes a temporary root
+// whose owner is gone (pmfit killed with SIGKILL). The leftovers check after each test asserts that no
+// process of the run is alive and the temporary parent is empty.
+
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { fixture } from '../fixtures';
+import { useLeftovers } from '../helpers/leftovers';
+import { runPmfit } from '../helpers/run-pmfit';
+import { asUser, canDropPrivileges, scratchDir } from './helpers';
+
+const leftovers = useLeftovers();
+const scratch = scratchDir('descendants');
+const daemon = fixture('fork_daemon');
+const program = fixture('user_record');
+const MODES = ['child', 'setsid', 'daemon'] as const;
+
+function workDir(): string {
+  const dir = fs.mkdtempSync(path.join(scratch.path(), 'work-'));
+  fs.chmodSync(dir, 0o777);
+  execFileSync(program, ['init', path.join(dir, 'rec.pm')]);
+  fs.chmodSync(path.join(dir, 'rec.pm'), 0o644);
+  leftovers.current().keep(path.join(dir, 'rec.pm'));
+  return dir;
+}
+
+describe.each(MODES)('fork_daemon %s', (mode) => {
+  it('traced: what it leaves running is killed when pmfit exits', () => {
+    const result = runPmfit(['count', '--json', '--', daemon, mode], leftovers.current());
+    expect({ code: result.code, out: JSON.parse(result.stdout) }).toEqual({ code: 0, out: { instructions: expect.any(Number), exitCode: 0 } });
+  });
+
+  it('traced, as an unprivileged user', () => {
+    if (!canDropPrivileges()) {
+      console.warn('skipped: setpriv is missing; cannot run as an unprivileged user');
+      return;
+    }
+    fs.chmodSync(leftovers.current().tmp, 0o777);
+    const result = asUser(['count', '--', daemon, mode], { env: leftovers.current().env });
+    expect(result.code).toBe(0);
+  });
+});
+
+it('daemons started by --setup and --recover are killed when pmfit exits', () => {
+  const dir = workDir();
+  const result = runPmfit(['allcounts', '--model', 'sequential', '--cmd', `${program} set rec.pm 7`, '--pm', 'rec.pm',
+    '--setup', `${daemon} daemon && ${program} init {file}`, '--recover', `${daemon} daemon && ${daemon} setsid && ${program} check {file}`,
+    '-o', 'reports'], { cwd: dir, env: leftovers.current().env });
+  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+});
+
+it('a later run removes a temporary root whose owner is gone, and keeps a live one', () => {
+  const { tmp } = leftovers.current();
+  // A process that has exited: its pid names no process, or another one.
+  const gone = spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim();
+  const stale = path.join(tmp, `pmfit-${gone}-1-AbC123`);
+  fs.mkdirSync(stale);
+  fs.writeFileSync(path.join(stale, 'image'), 'left by a killed run');
+  const stat = fs.readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+  const live = path.join(tmp, `pmfit-${process.pid}-${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}-XyZ789`);
+  fs.mkdirSync(live);
+  const dir = workDir();
+  const result = runPmfit(['allcounts', '--model', 'sequential', '--cmd', `${program} set rec.pm 7`, '--pm', 'rec.pm',
+    '--recover', `${program} check {file}`, '-o', 'reports'], { cwd: dir, env: leftovers.current().env });
+  expect(result.code).toBe(0);
+  expect(fs.readdirSync(tmp)).toEqual([path.basename(live)]);
+  fs.rmdirSync(live);
+});
