@@ -1,7 +1,8 @@
 // limits -- --timeout values outside what a timer can mean: too small to
 // let any program run (only false timeouts), too large for Node's 32-bit
 // timers (which turned 2147484 s into 1 ms), and a setup that times out
-// named as the user wrote it (no literal {dir}).
+// named as the user wrote it (no literal {dir}), and a --recover command
+// that does not exist (exit 127 on the uncrashed image: a setup error).
 
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -54,4 +55,11 @@ it('a setup that times out is named as written, with the limit', () => {
   const dir = workDir();
   const result = allcounts(dir, '--timeout', '0.1', '--setup', `sleep 60; ${program} init {file}`);
   expectUsageError(result, new RegExp(`^pmfit: setup of user_record failed \\(sleep 60; ${program} init rec\\.pm: timed out after 0\\.1 s \\(--timeout\\)\\)$`));
+});
+
+it('a --recover command that does not exist: exit 2 (setup error), not violations', () => {
+  const dir = workDir();
+  const result = runPmfit(['allcounts', '--model', 'sequential', '--cmd', `${program} set rec.pm 7`, '--pm', 'rec.pm',
+    '--recover', 'no-such-recovery-command {file}', '-o', 'reports'], { cwd: dir, env: leftovers.current().env });
+  expectUsageError(result, /^pmfit: your check fails on an uncrashed file .*status 127/);
 });
