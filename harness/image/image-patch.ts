@@ -8,12 +8,16 @@
 // for callers that read images in memory.
 
 import * as fs from 'fs';
+import { pieces } from '../_internals/chunked-bytes';
 import { LINE } from '../trace/event';
 import type { BaseImage } from './image';
 
 /** Files up to this size are written whole: fewer writes, and a small
  *  pool's image costs little memory anyway. */
 const WHOLE_FILE_MAX = 4 * 1024 * 1024;
+
+/** Longest write of a large file's base extents (fewer, bounded writes). */
+const WRITE_MAX = 64 * 1024 * 1024;
 
 export class ImagePatch {
   readonly base: BaseImage;
@@ -58,7 +62,9 @@ export class ImagePatch {
   }
 
   private fileBytes(fileId: number): Uint8Array {
-    const out = Uint8Array.from(this.base.files[fileId]);
+    const image = this.base.files[fileId];
+    const out = new Uint8Array(image.length);
+    for (const [offset, piece] of pieces(image)) out.set(piece, offset);
     for (const [line, bytes] of this.lines[fileId]) out.set(bytes, line * LINE);
     return out;
   }
@@ -89,7 +95,18 @@ export class ImagePatch {
     const handle = await fs.promises.open(file, 'w');
     try {
       await handle.truncate(image.length);
-      for (const [start, end] of this.base.extents(fileId)) await handle.write(image, start, end - start, start);
+      // An extent may cross chunks of a file over 1 GiB: written per chunk,
+      // in bounded parts.
+      const extents = this.base.extents(fileId);
+      for (const [offset, piece] of pieces(image)) {
+        for (const [start, end] of extents) {
+          for (let at = Math.max(start, offset); at < Math.min(end, offset + piece.length);) {
+            const part = Math.min(end, offset + piece.length, at + WRITE_MAX);
+            await handle.write(piece, at - offset, part - at, at);
+            at = part;
+          }
+        }
+      }
       for (const [offset, bytes] of this.lineRuns(fileId)) await handle.write(bytes, 0, bytes.length, offset);
     } finally {
       await handle.close();

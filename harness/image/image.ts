@@ -1,12 +1,14 @@
 // image -- a mutable set of PM file images over a shared, read-only base.
 //
-// The base is the trace's initial images (one Uint8Array per file id; it can
-// be large and is never written). An ImageSet keeps only the lines that were
+// The base is the trace's initial images (one ImageBytes per file id: a
+// Uint8Array, or chunks of a file over 1 GiB; it can be large and is never
+// written). An ImageSet keeps only the lines that were
 // changed, one 64-byte copy each, and reads every other line from the base.
 // With `hashed`, it keeps the content hash of the whole set up to date on
 // every change (line-hash.ts): the base's hash is computed once, streaming,
 // and each change subtracts the old line's hash and adds the new one.
 
+import { ImageBytes, pieces } from '../_internals/chunked-bytes';
 import { LINE } from '../trace/event';
 import { ImagePatch } from './image-patch';
 import { HashLanes, addLanes, hashFileInto, hashLine, lanesToString, lineCount, newLanes, subLanes } from './line-hash';
@@ -19,19 +21,19 @@ export const EXTENT = 64 * 1024;
  *  on them, with their hash computed once on first use. The caller must not
  *  modify the arrays while the BaseImage is in use. */
 export class BaseImage {
-  readonly files: readonly Uint8Array[];
+  readonly files: readonly ImageBytes[];
   private lanes: HashLanes | undefined;
   private readonly nonZero: Array<Array<[number, number]> | undefined> = [];
-  private static readonly shared = new WeakMap<readonly Uint8Array[], BaseImage>();
+  private static readonly shared = new WeakMap<readonly ImageBytes[], BaseImage>();
 
-  constructor(files: readonly Uint8Array[]) {
+  constructor(files: readonly ImageBytes[]) {
     this.files = files;
   }
 
   /** of -- the one BaseImage of these arrays, so that every walk over one
    *  trace's images (one per model, and more to explain groups) shares its
    *  hash and extents instead of computing them over a large file again. */
-  static of(files: readonly Uint8Array[]): BaseImage {
+  static of(files: readonly ImageBytes[]): BaseImage {
     let base = BaseImage.shared.get(files);
     if (!base) {
       base = new BaseImage(files);
@@ -44,7 +46,9 @@ export class BaseImage {
   hashLanes(): HashLanes {
     if (!this.lanes) {
       const sum = newLanes();
-      this.files.forEach((image, fileId) => hashFileInto(fileId, image, sum));
+      this.files.forEach((image, fileId) => {
+        for (const [offset, piece] of pieces(image)) hashFileInto(fileId, piece, sum, offset / LINE);
+      });
       this.lanes = sum;
     }
     return this.lanes;
@@ -55,16 +59,17 @@ export class BaseImage {
   extents(fileId: number): Array<[number, number]> {
     let found = this.nonZero[fileId];
     if (!found) {
-      const image = this.files[fileId];
-      const bytes = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
       const zeros = Buffer.alloc(EXTENT);
       found = [];
-      for (let start = 0; start < bytes.length; start += EXTENT) {
-        const end = Math.min(start + EXTENT, bytes.length);
-        if (bytes.compare(zeros, 0, end - start, start, end) === 0) continue;
-        const last = found[found.length - 1];
-        if (last && last[1] === start) last[1] = end;
-        else found.push([start, end]);
+      for (const [offset, piece] of pieces(this.files[fileId])) {
+        const bytes = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+        for (let at = 0; at < bytes.length; at += EXTENT) {
+          const end = Math.min(at + EXTENT, bytes.length);
+          if (bytes.compare(zeros, 0, end - at, at, end) === 0) continue;
+          const last = found[found.length - 1];
+          if (last && last[1] === offset + at) last[1] = offset + end;
+          else found.push([offset + at, offset + end]);
+        }
       }
       this.nonZero[fileId] = found;
     }
@@ -130,8 +135,7 @@ export class ImageSet {
     let own = lines.get(line);
     if (!own) {
       const start = line * LINE;
-      // Uint8Array's slice copies; a Buffer's own slice would be a view of the base.
-      own = Uint8Array.prototype.slice.call(this.base.files[fileId], start, start + this.lineLength(fileId, line));
+      own = Uint8Array.from(this.base.files[fileId].subarray(start, start + this.lineLength(fileId, line)));
       lines.set(line, own);
     }
     return own;

@@ -136,9 +136,10 @@ export function lineCount(size: number): number {
  * hashFileInto -- add H of every line of one file's image to `sum`, streaming:
  * nothing per line is kept. Whole lines are read through a 32-bit view when
  * the image is 4-byte aligned on a little-endian host; the result is the same
- * as hashing each line with hashLine.
+ * as hashing each line with hashLine. `image` may be a part of the file that
+ * starts at line `firstLine` (a chunk of a large one).
  */
-export function hashFileInto(fileId: number, image: Uint8Array, sum: Uint32Array): void {
+export function hashFileInto(fileId: number, image: Uint8Array, sum: Uint32Array, firstLine = 0): void {
   const lines = lineCount(image.length);
   const fullLines = Math.floor(image.length / LINE);
   const h = newLanes();
@@ -149,7 +150,7 @@ export function hashFileInto(fileId: number, image: Uint8Array, sum: Uint32Array
   if (littleEndian && image.byteOffset % 4 === 0) {
     const words = new Uint32Array(image.buffer, image.byteOffset, fullLines * WORDS);
     for (let line = 0; line < fullLines; line++) {
-      hashWords(fileId, line, LINE, words, line * WORDS, h, 0);
+      hashWords(fileId, firstLine + line, LINE, words, line * WORDS, h, 0);
       s0 = (s0 + h[0]) >>> 0;
       s1 = (s1 + h[1]) >>> 0;
       s2 = (s2 + h[2]) >>> 0;
@@ -157,7 +158,7 @@ export function hashFileInto(fileId: number, image: Uint8Array, sum: Uint32Array
     }
   } else {
     for (let line = 0; line < fullLines; line++) {
-      hashLine(fileId, line, image, line * LINE, LINE, h);
+      hashLine(fileId, firstLine + line, image, line * LINE, LINE, h);
       s0 = (s0 + h[0]) >>> 0;
       s1 = (s1 + h[1]) >>> 0;
       s2 = (s2 + h[2]) >>> 0;
@@ -165,7 +166,7 @@ export function hashFileInto(fileId: number, image: Uint8Array, sum: Uint32Array
     }
   }
   if (lines > fullLines) {
-    hashLine(fileId, fullLines, image, fullLines * LINE, image.length - fullLines * LINE, h);
+    hashLine(fileId, firstLine + fullLines, image, fullLines * LINE, image.length - fullLines * LINE, h);
     s0 = (s0 + h[0]) >>> 0;
     s1 = (s1 + h[1]) >>> 0;
     s2 = (s2 + h[2]) >>> 0;

@@ -1,5 +1,6 @@
 // types -- what the persistency models read and what they produce.
 
+import type { ImageBytes } from '../_internals/chunked-bytes';
 import type { ImagePatch } from '../image/image-patch';
 import { TraceEvent } from '../trace/event';
 
@@ -7,7 +8,7 @@ import { TraceEvent } from '../trace/event';
 export interface PersistencyTrace {
   /** Initial image of each PM file, by file id. Read, never modified; the
    *  caller must not modify them while crash states are being produced. */
-  images: readonly Uint8Array[];
+  images: readonly ImageBytes[];
   /** The events, sorted by instruction index (several may share one), read
    *  once and in order: a generator over a trace file is fine. */
   events: Iterable<TraceEvent>;

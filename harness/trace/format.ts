@@ -16,6 +16,7 @@
 // this layout directly.
 
 import * as fs from 'fs';
+import { ChunkedBytes, CHUNK_BYTES, ImageBytes } from '../_internals/chunked-bytes';
 import { usageError } from '../_internals/errors';
 import { fields, invalid, isObject, object, ShapeError } from '../_internals/json-shape';
 import { errnoText, kindOf, OutputFile } from '../_internals/output-file';
@@ -243,7 +244,7 @@ function headerProblem(value: unknown): string | undefined {
 export class TraceReader {
   readonly header: TraceHeader;
   private readonly eventsOffset: number;
-  private initial: Uint8Array[] | undefined;
+  private initial: ImageBytes[] | undefined;
   private readonly eventsEnd: number;
 
   private constructor(readonly path: string, private readonly fd: number, size: number) {
@@ -297,11 +298,11 @@ export class TraceReader {
 
   /** images -- the PM files' content when the first region began; read
    *  once, the same arrays on every call (do not modify them). */
-  images(): Uint8Array[] {
+  images(): ImageBytes[] {
     if (!this.initial) {
       let at = PREAMBLE_SIZE;
       this.initial = this.header.files.map((file) => {
-        const image = this.readSparse(at, file.size);
+        const image = this.readImage(at, file.size);
         at += file.size;
         return image;
       });
@@ -361,6 +362,15 @@ export class TraceReader {
 
   close(): void {
     fs.closeSync(this.fd);
+  }
+
+  /** readImage -- one file's initial image: one Buffer up to CHUNK_BYTES,
+   *  chunks of it beyond (a Buffer holds at most 4 GiB). */
+  private readImage(position: number, length: number): ImageBytes {
+    if (length <= CHUNK_BYTES) return this.readSparse(position, length);
+    const chunks: Buffer[] = [];
+    for (let done = 0; done < length; done += CHUNK_BYTES) chunks.push(this.readSparse(position + done, Math.min(CHUNK_BYTES, length - done)));
+    return new ChunkedBytes(chunks);
   }
 
   /**

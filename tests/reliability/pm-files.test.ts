@@ -42,20 +42,20 @@ function results(dir: string): Results {
 }
 
 /** withBigFile -- pmfit ARGS in a new directory holding big.pm, a sparse
- *  1 GiB file, and the harness's own peak RSS, written by a preload as the
+ *  file (1 GiB unless `size` says otherwise), and the harness's own peak RSS, written by a preload as the
  *  CLI exits: VmHWM, its memory's high-water mark since exec (getrusage's
  *  maxRSS would also count this jest worker's memory when it forked). */
-function withBigFile(name: string, args: string[]): { dir: string; run: SpawnSyncReturns<string>; maxRssBytes: number } {
+function withBigFile(name: string, args: string[], size = 1 << 30, timeoutMs = 120_000): { dir: string; run: SpawnSyncReturns<string>; maxRssBytes: number } {
   const dir = workDir(name);
   const pm = path.join(dir, 'big.pm');
   fs.writeFileSync(pm, '');
-  fs.truncateSync(pm, 1 << 30);
+  fs.truncateSync(pm, size);
   const rssFile = path.join(dir, 'maxrss');
   const preload = path.join(dir, 'maxrss.js');
   fs.writeFileSync(preload, `process.on('exit', () => { const fs = require('fs'); `
     + `fs.writeFileSync(${JSON.stringify(rssFile)}, /^VmHWM:\\s+(\\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]); });\n`);
   const run = spawnSync(process.execPath, ['--require', preload, cliPath, ...args], {
-    cwd: dir, env: { ...process.env, ...leftovers.current().env }, encoding: 'utf8', timeout: 120_000,
+    cwd: dir, env: { ...process.env, ...leftovers.current().env }, encoding: 'utf8', timeout: timeoutMs,
   });
   const maxRssBytes = fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, 'utf8')) * 1024 : 0;
   expect(maxRssBytes).toBeGreaterThan(0);
@@ -179,6 +179,19 @@ describe('PM files', () => {
     expect(results(dir).targets[0].warnings).toEqual([expect.stringMatching(warning)]);
     expect(fs.readFileSync(path.join(dir, 'reports', 'index.html'), 'utf8')).toMatch(new RegExp(`recording warning: ${warning.source}`));
   });
+
+  it('5 GiB (sparse), over the 4 GiB a Buffer holds: allcounts --cmd reads it in chunks, memory bounded', () => {
+    // truncate makes a hole: nothing of the 5 GiB is written to disk, and
+    // the images pmfit reads back are holes too (zero pages not backed).
+    const size = 5 * 2 ** 30;
+    const { dir, run, maxRssBytes } = withBigFile('huge-allcounts',
+      ['allcounts', '--cmd', `${fixture('pm_big')} big.pm`, '--pm', 'big.pm', '--recover', 'test -s {file}', '-o', 'reports'], size, 590_000);
+    expect({ code: run.status, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(results(dir).runs.map((r) => [r.model, r.distinctImages, r.violations])).toEqual([['sequential', 4, 0], ['flushed', 4, 0], ['px86', 4, 0]]);
+    expect(maxRssBytes).toBeLessThan(512 << 20);
+    const stat = fs.statSync(path.join(dir, 'big.pm'));
+    expect([stat.size, stat.blocks]).toEqual([size, 0]);
+  }, 600_000);
 
   it('changed by another process between regions: taken as durable writes', () => {
     // pm_other write: a process forked before the regions writes 8 bytes at
