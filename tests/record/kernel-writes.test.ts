@@ -101,7 +101,7 @@ function record(c: Case): Recorded {
   const reader = TraceReader.open(trace);
   try {
     expect(reader.header.files).toEqual([{ path: file, size: PM_SIZE }]);
-    const [image] = reader.images();
+    const [image] = (reader.images() as Uint8Array[]);
     return {
       instructions: reader.header.instructions,
       image,

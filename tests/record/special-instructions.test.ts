@@ -62,7 +62,7 @@ function record(mode: string): Recorded {
   expect(result.stderr).not.toContain('warning');
   const reader = TraceReader.open(trace);
   try {
-    const [image] = reader.images();
+    const [image] = (reader.images() as Uint8Array[]);
     return { instructions: reader.header.instructions, image: Buffer.from(image), events: [...reader.events()], addresses: reader.header.addresses };
   } finally {
     reader.close();

@@ -62,7 +62,7 @@ beforeAll(() => {
   if (recorded.code !== 0) throw new Error(`record failed (${recorded.code}): ${recorded.stderr}`);
   const reader = TraceReader.open(trace);
   try {
-    [image] = reader.images();
+    [image] = (reader.images() as Uint8Array[]);
     events = [...reader.events()];
     ({ instructions, regions } = reader.header);
   } finally {
