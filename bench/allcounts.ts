@@ -55,7 +55,10 @@ import { modelImages, PmfitRun, timedRunTarget, verdictsByPoint } from './allcou
 const WORDS = ['one', 'two', 'three', 'four'];
 const MODELS: ModelName[] = ['sequential', 'flushed', 'px86'];
 const EQUIVALENT: Partial<Record<ModelName, OriginalMode>> = { sequential: 'shared', flushed: 'fit' };
-const MODE_LABEL: Record<OriginalMode, string> = { shared: 'original MAP_SHARED re-run', fit: 'original fit-mode re-run' };
+const MODE_LABEL: Record<OriginalMode, string> = {
+  shared: 'original MAP_SHARED re-run',
+  fit: 'original fit-mode re-run',
+};
 
 interface Args {
   budget: number;
@@ -71,7 +74,9 @@ function parseArgs(argv: string[]): Args {
     const name = argv[i].replace(/^--/, '') as keyof Args;
     const value = Number(argv[i + 1]);
     if (!(name in args) || !Number.isFinite(value) || value <= 0) {
-      throw new Error(`usage: allcounts [--budget SECONDS] [--jobs N] [--pilot N] [--timeout MS] [--reps N] (bad: ${argv[i]})`);
+      throw new Error(
+        `usage: allcounts [--budget SECONDS] [--jobs N] [--pilot N] [--timeout MS] [--reps N] (bad: ${argv[i]})`,
+      );
     }
     args[name] = value;
     i++;
@@ -122,13 +127,26 @@ function printTable(rows: Row[]): void {
   const right = new Set<keyof Row>(['seconds', 'points', 'images', 'violations', 'ratio', 'speedup']);
   const width = (key: keyof Row) => Math.max(...[HEAD, ...rows].map((row) => row[key].length));
   const line = (row: Row) =>
-    keys.map((key) => (right.has(key) ? row[key].padStart(width(key)) : row[key].padEnd(width(key)))).join('  ').trimEnd();
+    keys
+      .map((key) => (right.has(key) ? row[key].padStart(width(key)) : row[key].padEnd(width(key))))
+      .join('  ')
+      .trimEnd();
   console.log(line(HEAD));
   console.log(keys.map((key) => '-'.repeat(width(key))).join('  '));
   for (const row of rows) console.log(row.model === '' && row.method === '' ? '' : line(row));
 }
 
-const BLANK: Row = { model: '', method: '', seconds: '', points: '', images: '', violations: '', ratio: '', speedup: '', note: '' };
+const BLANK: Row = {
+  model: '',
+  method: '',
+  seconds: '',
+  points: '',
+  images: '',
+  violations: '',
+  ratio: '',
+  speedup: '',
+  note: '',
+};
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -158,7 +176,10 @@ function pmfitRow(model: string, method: string, measure: PmfitMeasure): Row {
 }
 
 function speedupCells(pmfitSeconds: number, originalSeconds: number): Pick<Row, 'ratio' | 'speedup'> {
-  return { ratio: (pmfitSeconds / originalSeconds).toFixed(4), speedup: `${(originalSeconds / pmfitSeconds).toFixed(0)}x` };
+  return {
+    ratio: (pmfitSeconds / originalSeconds).toFixed(4),
+    speedup: `${(originalSeconds / pmfitSeconds).toFixed(0)}x`,
+  };
 }
 
 function originalRow(model: string, original: OriginalResult, pmfitSeconds: number): Row {
@@ -181,14 +202,18 @@ function originalRow(model: string, original: OriginalResult, pmfitSeconds: numb
 }
 
 function printComparison(title: string, comparison: Comparison): void {
-  console.log(`${title}: ${comparison.agreed}/${comparison.compared} crash points agree, ${comparison.disagreements.length} disagreement(s)`);
+  console.log(
+    `${title}: ${comparison.agreed}/${comparison.compared} crash points agree, ${comparison.disagreements.length} disagreement(s)`,
+  );
   for (const note of comparison.notes) console.log(`  note: ${note}`);
   const shown = comparison.disagreements.slice(0, 40);
   for (const d of shown) console.log(`  DISAGREE k=${d.k} ${d.what}: pmfit ${d.pmfit} | original ${d.original}`);
   if (comparison.disagreements.length > shown.length) {
     const byWhat = new Map<string, number>();
     for (const d of comparison.disagreements) byWhat.set(d.what, (byWhat.get(d.what) ?? 0) + 1);
-    console.log(`  ... ${comparison.disagreements.length - shown.length} more; by kind: ${[...byWhat].map(([w, c]) => `${w} ${c}`).join(', ')}`);
+    console.log(
+      `  ... ${comparison.disagreements.length - shown.length} more; by kind: ${[...byWhat].map(([w, c]) => `${w} ${c}`).join(', ')}`,
+    );
   }
 }
 
@@ -250,7 +275,14 @@ async function main(): Promise<void> {
   for (const mode of ['shared', 'fit'] as OriginalMode[]) {
     loads.push(`before original ${mode} ${loadAverage()}`);
     log(`original, ${mode} mode...`);
-    const original = await runOriginal({ spec, mode, timeoutMs: args.timeout, budgetSeconds: args.budget, pilotPoints: args.pilot, onProgress: log });
+    const original = await runOriginal({
+      spec,
+      mode,
+      timeoutMs: args.timeout,
+      budgetSeconds: args.budget,
+      pilotPoints: args.pilot,
+      onProgress: log,
+    });
     originals.set(mode, original);
     log(`original ${mode}: ${original.points.size} crash points, ${original.measuredSeconds.toFixed(1)} s`);
   }
@@ -260,7 +292,9 @@ async function main(): Promise<void> {
   const shared = originals.get('shared')!;
   const fit = originals.get('fit')!;
   console.log('');
-  console.log(`tree target, words: ${WORDS.join(' ')}; pmfit runTarget --jobs ${args.jobs}; original: serial in-process Tracee re-runs`);
+  console.log(
+    `tree target, words: ${WORDS.join(' ')}; pmfit runTarget --jobs ${args.jobs}; original: serial in-process Tracee re-runs`,
+  );
   console.log(`load average (1/5/15 min; 2 CPUs, shared machine): ${loads.join('; ')}`);
   console.log('');
   const rows: Row[] = [];
@@ -271,8 +305,18 @@ async function main(): Promise<void> {
     if (mode) {
       rows.push(originalRow(model, originals.get(mode)!, pm.seconds));
     } else {
-      rows.push({ ...BLANK, model, method: 'original: n/a', seconds: '-', points: '-', images: '-', violations: '-', ratio: '-', speedup: '-',
-        note: 'no re-run equivalent: killing a process cannot leave ADR power-failure states (lines partly written back)' });
+      rows.push({
+        ...BLANK,
+        model,
+        method: 'original: n/a',
+        seconds: '-',
+        points: '-',
+        images: '-',
+        violations: '-',
+        ratio: '-',
+        speedup: '-',
+        note: 'no re-run equivalent: killing a process cannot leave ADR power-failure states (lines partly written back)',
+      });
     }
     rows.push(BLANK);
   }
@@ -304,8 +348,10 @@ async function main(): Promise<void> {
   for (const model of MODELS) {
     const pm = perModel.get(model)!;
     const run = pm.run.runs[0];
-    console.log(`pmfit ${model}: N = ${run.instructions}, record ${pm.run.recordSeconds.toFixed(2)} s, check ${run.seconds.toFixed(2)} s, ` +
-      `${run.states} states, wall ${pm.run.seconds.toFixed(2)} s (run shown)`);
+    console.log(
+      `pmfit ${model}: N = ${run.instructions}, record ${pm.run.recordSeconds.toFixed(2)} s, check ${run.seconds.toFixed(2)} s, ` +
+        `${run.states} states, wall ${pm.run.seconds.toFixed(2)} s (run shown)`,
+    );
   }
   for (const original of [shared, fit]) {
     const perPoint = (original.measuredSeconds - original.countSeconds) / original.points.size;
@@ -321,10 +367,14 @@ async function main(): Promise<void> {
   for (const model of ['sequential', 'flushed'] as ModelName[]) {
     const original = originals.get(EQUIVALENT[model]!)!;
     const speedup = original.totalSeconds / perModel.get(model)!.seconds;
-    console.log(`target >= ${target}x faster, ${model}: ${speedup.toFixed(1)}x ${speedup >= target ? 'MET' : 'NOT MET'}${original.full ? '' : ' (EXTRAPOLATED)'}`);
+    console.log(
+      `target >= ${target}x faster, ${model}: ${speedup.toFixed(1)}x ${speedup >= target ? 'MET' : 'NOT MET'}${original.full ? '' : ' (EXTRAPOLATED)'}`,
+    );
   }
   const overallSpeedup = originalTotal / overall.seconds;
-  console.log(`target >= ${target}x faster, overall (pmfit 3 models vs original 2 modes): ${overallSpeedup.toFixed(1)}x ${overallSpeedup >= target ? 'MET' : 'NOT MET'}${anyExtrapolated ? ' (EXTRAPOLATED)' : ''}`);
+  console.log(
+    `target >= ${target}x faster, overall (pmfit 3 models vs original 2 modes): ${overallSpeedup.toFixed(1)}x ${overallSpeedup >= target ? 'MET' : 'NOT MET'}${anyExtrapolated ? ' (EXTRAPOLATED)' : ''}`,
+  );
   const seqRun = perModel.get('sequential')!.run.runs[0];
   const flushedRun = perModel.get('flushed')!.run.runs[0];
   console.log(
@@ -344,6 +394,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exit(1);
 });

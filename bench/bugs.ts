@@ -109,7 +109,13 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { output: path.join(defaultReportsDir, 'bugs.json'), maxStates: 64, jobs: MAX_JOBS, list: false, full: false };
+  const options: Options = {
+    output: path.join(defaultReportsDir, 'bugs.json'),
+    maxStates: 64,
+    jobs: MAX_JOBS,
+    list: false,
+    full: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -124,7 +130,10 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--jobs') options.jobs = Math.min(MAX_JOBS, Math.max(1, Number(value())));
     else if (arg === '--list') options.list = true;
     else if (arg === '--full') options.full = true;
-    else throw new Error(`unknown option ${arg} (--only REGEX, --keep DIR, --output FILE, --max-states N, --jobs N, --full, --list)`);
+    else
+      throw new Error(
+        `unknown option ${arg} (--only REGEX, --keep DIR, --output FILE, --max-states N, --jobs N, --full, --list)`,
+      );
   }
   return options;
 }
@@ -148,7 +157,10 @@ export function scenariosOf(m: Mutant, full = false): string[] {
 }
 
 /** allMutants -- systematic mutants and patches of the real sources. */
-export function allMutants(sources: SourceFile[] = readSources()): { mutants: Mutant[]; patchFailures: { name: string; reason: string }[] } {
+export function allMutants(sources: SourceFile[] = readSources()): {
+  mutants: Mutant[];
+  patchFailures: { name: string; reason: string }[];
+} {
   const systematic = generateMutants(sources);
   const { mutants: patches, failures } = loadPatches(path.join(projectRoot, 'bench', 'mutants', 'patches'), sources);
   return { mutants: [...systematic, ...patches], patchFailures: failures };
@@ -163,7 +175,12 @@ async function plainRun(spec: TargetSpec): Promise<string | undefined> {
     if (setup.kind !== 'ok') return `setup ${setup.kind}: ${lastLine(setup.output)}`;
     const run = await runCommands([spec.workload], dir, { timeoutMs: PLAIN_TIMEOUT_MS, env, files: spec.pmFiles });
     if (run.kind === 'ok') return undefined;
-    const why = run.kind === 'failed' ? `exit status ${run.exitCode}` : run.kind === 'crashed' ? `killed by ${run.signal}` : 'timed out';
+    const why =
+      run.kind === 'failed'
+        ? `exit status ${run.exitCode}`
+        : run.kind === 'crashed'
+          ? `killed by ${run.signal}`
+          : 'timed out';
     return `workload ${why}: ${lastLine(run.output)}`;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -187,14 +204,21 @@ async function check(spec: TargetSpec, options: Options, models: ModelName[]): P
   });
   const violations: Partial<Record<ModelName, number>> = {};
   for (const run of outcome.runs) violations[run.model] = run.violations;
-  return { scenario: spec.name, mode: (spec.env?.PMEM_MODE ?? 'clflush') as PmemMode, instructions: outcome.target.instructions, violations };
+  return {
+    scenario: spec.name,
+    mode: (spec.env?.PMEM_MODE ?? 'clflush') as PmemMode,
+    instructions: outcome.target.instructions,
+    violations,
+  };
 }
 
 async function pool<T>(items: T[], jobs: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(jobs, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(jobs, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
 }
 
 function pad(s: string, n: number): string {
@@ -215,14 +239,17 @@ async function main(): Promise<number> {
   const mutants = options.only ? generated.filter((m) => options.only?.test(m.name)) : generated;
 
   if (options.list) {
-    for (const m of mutants) process.stdout.write(`${pad(m.name, 44)} ${pad(m.mode, 7)} ${m.file}:${m.line}  ${m.description}\n`);
+    for (const m of mutants)
+      process.stdout.write(`${pad(m.name, 44)} ${pad(m.mode, 7)} ${m.file}:${m.line}  ${m.description}\n`);
     for (const f of patchFailures) process.stdout.write(`${pad(f.name, 44)} does not apply: ${f.reason}\n`);
     return 0;
   }
 
   const root = options.keep ?? tempDir('mutants');
   fs.mkdirSync(root, { recursive: true });
-  process.stdout.write(`pmfit bench:bugs: ${mutants.length} mutants (${generated.length - mutants.length} filtered out), building in ${root}\n`);
+  process.stdout.write(
+    `pmfit bench:bugs: ${mutants.length} mutants (${generated.length - mutants.length} filtered out), building in ${root}\n`,
+  );
 
   // --- build: the real programs, the resolved (conditional-free) base, mutants
   const resolvedSources = sources.map((s) => ({ ...s, text: resolveConditionals(s.text).text }));
@@ -230,19 +257,30 @@ async function main(): Promise<number> {
   const base = new Builder(path.join(root, 'resolved'), resolvedSources);
   const realBuild = await real.build(path.join(root, 'real'), ['alloc', 'tree']);
   const baseBuild = await base.build(path.join(root, 'resolved'), ['alloc', 'tree']);
-  if (!realBuild.ok || !baseBuild.ok) throw new Error(`the unmutated targets do not build: ${realBuild.error ?? baseBuild.error}`);
+  if (!realBuild.ok || !baseBuild.ok)
+    throw new Error(`the unmutated targets do not build: ${realBuild.error ?? baseBuild.error}`);
   for (const p of ['alloc', 'tree'] as ProgramName[]) {
     if (!sameCode(realBuild.programs[p] as string, baseBuild.programs[p] as string)) {
-      throw new Error(`resolving the sources' conditionals changed the code of ${p}: the mutants would not be of the real program`);
+      throw new Error(
+        `resolving the sources' conditionals changed the code of ${p}: the mutants would not be of the real program`,
+      );
     }
   }
 
-  const built = new Map<Mutant, { error?: string; programs: Partial<Record<ProgramName, string>>; sameCode: boolean }>();
+  const built = new Map<
+    Mutant,
+    { error?: string; programs: Partial<Record<ProgramName, string>>; sameCode: boolean }
+  >();
   let index = 0;
   const numbered = new Map(mutants.map((m) => [m, ++index]));
   await pool(mutants, MAX_JOBS, async (m) => {
-    const programs = [...new Set(scenariosOf(m, options.full).map((s) => scenario(s).program))].filter((p) => programsOf(m.file).includes(p));
-    const dir = path.join(root, `${String(numbered.get(m)).padStart(3, '0')}-${m.name.replace(/[^A-Za-z0-9_.#-]+/g, '_')}`);
+    const programs = [...new Set(scenariosOf(m, options.full).map((s) => scenario(s).program))].filter((p) =>
+      programsOf(m.file).includes(p),
+    );
+    const dir = path.join(
+      root,
+      `${String(numbered.get(m)).padStart(3, '0')}-${m.name.replace(/[^A-Za-z0-9_.#-]+/g, '_')}`,
+    );
     const r = await base.build(dir, programs, { file: m.file, text: m.text });
     fs.writeFileSync(path.join(dir, 'MUTANT'), `${m.name}\n${m.description}\n`);
     const same = r.ok && programs.every((p) => sameCode(r.programs[p] as string, baseBuild.programs[p] as string));
@@ -254,19 +292,24 @@ async function main(): Promise<number> {
   // --- false positives: the unmutated programs in every scenario × mode used
   // (and the allcounts workloads themselves, in both modes)
   const pairs = new Map<string, { scenario: string; mode: PmemMode }>();
-  for (const s of ['alloc', 'tree']) for (const mode of ['clflush', 'clwb'] as PmemMode[]) pairs.set(`${s}/${mode}`, { scenario: s, mode });
+  for (const s of ['alloc', 'tree'])
+    for (const mode of ['clflush', 'clwb'] as PmemMode[]) pairs.set(`${s}/${mode}`, { scenario: s, mode });
   for (const m of mutants) {
     if (built.get(m)?.error !== undefined) continue;
     for (const s of scenariosOf(m, options.full)) pairs.set(`${s}/${m.mode}`, { scenario: s, mode: m.mode });
   }
   const falsePositives: ScenarioRun[] = [];
-  for (const { scenario: s, mode } of [...pairs.values()].sort((a, b) => `${a.scenario}/${a.mode}`.localeCompare(`${b.scenario}/${b.mode}`))) {
+  for (const { scenario: s, mode } of [...pairs.values()].sort((a, b) =>
+    `${a.scenario}/${a.mode}`.localeCompare(`${b.scenario}/${b.mode}`),
+  )) {
     const sc = scenario(s);
     const spec = sc.spec(realBuild.programs[sc.program] as string, mode);
     const failure = await plainRun(spec);
     const run = failure ? { scenario: s, mode, failure } : await check(spec, options, models);
     falsePositives.push({ ...run, scenario: s });
-    process.stdout.write(`unmutated ${pad(`${s}/${mode}`, 20)} ${run.failure ? `FAILED: ${run.failure}` : models.map((mo) => `${mo} ${run.violations?.[mo]}`).join(', ')}\n`);
+    process.stdout.write(
+      `unmutated ${pad(`${s}/${mode}`, 20)} ${run.failure ? `FAILED: ${run.failure}` : models.map((mo) => `${mo} ${run.violations?.[mo]}`).join(', ')}\n`,
+    );
   }
 
   // --- check every mutant
@@ -275,8 +318,15 @@ async function main(): Promise<number> {
     const b = built.get(m);
     if (!b || b.error !== undefined) continue;
     const record: MutantRecord = {
-      name: m.name, operator: m.operator, mode: m.mode, file: m.file, line: m.line, description: m.description,
-      status: 'checked', results: {}, runs: [],
+      name: m.name,
+      operator: m.operator,
+      mode: m.mode,
+      file: m.file,
+      line: m.line,
+      description: m.description,
+      status: 'checked',
+      results: {},
+      runs: [],
     };
     const t0 = Date.now();
     if (b.sameCode) {
@@ -325,12 +375,15 @@ async function main(): Promise<number> {
     }
     records.push(record);
     const cells = models.map((model) => pad(record.results[model], 9)).join(' ');
-    process.stdout.write(`${pad(m.name, 44)} ${pad(m.mode, 7)} ${cells} ${pad(record.status, 10)} ${((Date.now() - t0) / 1000).toFixed(1)}s${record.note ? `  ${record.note}` : ''}\n`);
+    process.stdout.write(
+      `${pad(m.name, 44)} ${pad(m.mode, 7)} ${cells} ${pad(record.status, 10)} ${((Date.now() - t0) / 1000).toFixed(1)}s${record.note ? `  ${record.note}` : ''}\n`,
+    );
   }
 
   // --- rates and report
   const counted = records.filter((r) => r.status === 'checked');
-  const rate = (set: MutantRecord[], model: string) => set.filter((r) => r.results[model] === 'killed').length / set.length;
+  const rate = (set: MutantRecord[], model: string) =>
+    set.filter((r) => r.results[model] === 'killed').length / set.length;
   const rates: Record<string, number> = {};
   for (const model of models) if (counted.length > 0) rates[model] = rate(counted, model);
   const count = (s: Status) => records.filter((r) => r.status === s).length;
@@ -342,43 +395,71 @@ async function main(): Promise<number> {
     equivalent: count('equivalent'),
     checked: counted.length,
   };
-  const falsePositiveTotal = falsePositives.reduce((n, r) => n + (r.failure ? 1 : models.reduce((k, mo) => k + (r.violations?.[mo] ?? 0), 0)), 0);
+  const falsePositiveTotal = falsePositives.reduce(
+    (n, r) => n + (r.failure ? 1 : models.reduce((k, mo) => k + (r.violations?.[mo] ?? 0), 0)),
+    0,
+  );
 
   const lines: string[] = [];
   const header = `${pad('mutant', 44)} ${pad('mode', 7)} ${models.map((m) => pad(m, 9)).join(' ')} status`;
   lines.push('', header, '-'.repeat(header.length + 6));
   for (const r of records) {
-    const cells = models.map((model) => pad(r.status === 'equivalent' && r.results[model] === 'survived' ? 'equiv' : r.results[model], 9)).join(' ');
+    const cells = models
+      .map((model) => pad(r.status === 'equivalent' && r.results[model] === 'survived' ? 'equiv' : r.results[model], 9))
+      .join(' ');
     lines.push(`${pad(r.name, 44)} ${pad(r.mode, 7)} ${cells} ${r.status}`);
   }
   lines.push('-'.repeat(header.length + 6));
-  lines.push(`${pad(`detection rate (${counted.length} non-equivalent)`, 52)} ${models.map((m) => pad(percent(rates[m]), 9)).join(' ')}`);
-  lines.push(`${pad(`  missed`, 52)} ${models.map((m) => pad(String(counted.filter((r) => r.results[m] === 'survived').length), 9)).join(' ')}`);
+  lines.push(
+    `${pad(`detection rate (${counted.length} non-equivalent)`, 52)} ${models.map((m) => pad(percent(rates[m]), 9)).join(' ')}`,
+  );
+  lines.push(
+    `${pad(`  missed`, 52)} ${models.map((m) => pad(String(counted.filter((r) => r.results[m] === 'survived').length), 9)).join(' ')}`,
+  );
   lines.push('');
-  lines.push(`mutants: ${counts.generated} generated (${patchFailures.length} patches do not apply), ${counts.dropped} do not compile (dropped), ${counts.functional} functional (fail without a crash, not in the rates), ${counts.equivalent} equivalent, ${counts.checked} checked`);
+  lines.push(
+    `mutants: ${counts.generated} generated (${patchFailures.length} patches do not apply), ${counts.dropped} do not compile (dropped), ${counts.functional} functional (fail without a crash, not in the rates), ${counts.equivalent} equivalent, ${counts.checked} checked`,
+  );
   for (const m of dropped) lines.push(`  dropped ${m.name}: ${(built.get(m)?.error ?? '').split('\n')[0]}`);
   for (const f of patchFailures) lines.push(`  patch ${f.name} does not apply: ${f.reason}`);
-  for (const r of records.filter((x) => x.status === 'equivalent')) lines.push(`  equivalent ${r.name}: ${r.equivalent}`);
-  for (const r of records.filter((x) => x.note && /UNEXPLAINED|WRONG/.test(x.note))) lines.push(`  ${r.name}: ${r.note}`);
-  lines.push(`false positives on the unmutated targets: ${falsePositiveTotal} (${falsePositives.map((r) => `${r.scenario}/${r.mode}`).join(', ')})`);
+  for (const r of records.filter((x) => x.status === 'equivalent'))
+    lines.push(`  equivalent ${r.name}: ${r.equivalent}`);
+  for (const r of records.filter((x) => x.note && /UNEXPLAINED|WRONG/.test(x.note)))
+    lines.push(`  ${r.name}: ${r.note}`);
+  lines.push(
+    `false positives on the unmutated targets: ${falsePositiveTotal} (${falsePositives.map((r) => `${r.scenario}/${r.mode}`).join(', ')})`,
+  );
   const seconds = (Date.now() - started) / 1000;
   lines.push(`time: ${seconds.toFixed(0)} s`);
   process.stdout.write(`${lines.join('\n')}\n`);
 
   const staleClaims = Object.keys(EQUIVALENTS).filter((name) => !generated.some((m) => m.name === name));
-  for (const name of staleClaims) process.stdout.write(`note: equivalents.ts names ${name}, which is not generated any more\n`);
+  for (const name of staleClaims)
+    process.stdout.write(`note: equivalents.ts names ${name}, which is not generated any more\n`);
 
   const table = {
     schema: 'pmfit-bugs',
     version: 1,
     generatedAt: new Date().toISOString(),
     command: `npm run bench:bugs${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-    options: { maxStates: options.maxStates, seed: 1, jobs: options.jobs, models, ...(options.only ? { only: options.only.source } : {}) },
+    options: {
+      maxStates: options.maxStates,
+      seed: 1,
+      jobs: options.jobs,
+      models,
+      ...(options.only ? { only: options.only.source } : {}),
+    },
     rateBasis: 'killed / non-equivalent mutants that compile and whose workload runs without a crash',
     rates,
     counts,
     mutants: records,
-    dropped: dropped.map((m) => ({ name: m.name, operator: m.operator, line: m.line, description: m.description, error: built.get(m)?.error })),
+    dropped: dropped.map((m) => ({
+      name: m.name,
+      operator: m.operator,
+      line: m.line,
+      description: m.description,
+      error: built.get(m)?.error,
+    })),
     patchesNotApplying: patchFailures,
     falsePositives,
     seconds,
@@ -396,10 +477,13 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-  main().then((code) => {
-    process.exitCode = code;
-  }, (err: unknown) => {
-    process.stderr.write(`bench:bugs: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 2;
-  });
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`bench:bugs: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 2;
+    },
+  );
 }

@@ -118,7 +118,8 @@ function recordInChild(request: ChildRequest): ChildResult {
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 16 * MIB,
   });
-  if (out.status !== 0) throw new Error(`recording ${request.argv.join(' ').slice(0, 80)} failed (status ${out.status})`);
+  if (out.status !== 0)
+    throw new Error(`recording ${request.argv.join(' ').slice(0, 80)} failed (status ${out.status})`);
   return JSON.parse(out.stdout.trim().split('\n').pop() as string) as ChildResult;
 }
 
@@ -160,11 +161,23 @@ function parseArgs(argv: string[]): { span: number; long: number; words: number[
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     switch (argv[i]) {
-      case '--span': options.span = Number(value); i++; break;
-      case '--long': options.long = Number(value); i++; break;
-      case '--words': options.words = value.split(',').map(Number); i++; break;
-      case '--skip-long': options.skipLong = true; break;
-      default: throw new Error(`unknown argument ${argv[i]}`);
+      case '--span':
+        options.span = Number(value);
+        i++;
+        break;
+      case '--long':
+        options.long = Number(value);
+        i++;
+        break;
+      case '--words':
+        options.words = value.split(',').map(Number);
+        i++;
+        break;
+      case '--skip-long':
+        options.skipLong = true;
+        break;
+      default:
+        throw new Error(`unknown argument ${argv[i]}`);
     }
   }
   return options;
@@ -175,26 +188,39 @@ function benchSpan(dir: string, iterations: number): void {
   const cpu = Math.max(0, currentCpu());
   const address = functionAddress(recordLong, 'long_region');
   const pm = path.join(dir, 'span.pm');
-  console.log(`(a) span: long_region of record_long ${iterations} (--function long_region), stepbare pinned to CPU ${cpu}`);
+  console.log(
+    `(a) span: long_region of record_long ${iterations} (--function long_region), stepbare pinned to CPU ${cpu}`,
+  );
   let bare = { steps: 0, us: Infinity };
   let rec = { steps: 0, us: Infinity, events: 0 };
   for (let round = 0; round < 2; round++) {
     fs.writeFileSync(pm, Buffer.alloc(4096));
-    const out = execFileSync(stepbare, [String(cpu), address.toString(16), recordLong, pm, String(iterations)], { encoding: 'utf8' });
+    const out = execFileSync(stepbare, [String(cpu), address.toString(16), recordLong, pm, String(iterations)], {
+      encoding: 'utf8',
+    });
     const match = /steps (\d+) us_per_step ([\d.]+)/.exec(out);
     if (!match) throw new Error(`stepbare said: ${out}`);
     if (Number(match[2]) < bare.us) bare = { steps: Number(match[1]), us: Number(match[2]) };
 
     fs.writeFileSync(pm, Buffer.alloc(4096));
-    const result = recordInChild({ argv: [recordLong, pm, String(iterations)], pm: [pm], output: path.join(dir, 'span.trace'), functionName: 'long_region' });
+    const result = recordInChild({
+      argv: [recordLong, pm, String(iterations)],
+      pm: [pm],
+      output: path.join(dir, 'span.trace'),
+      functionName: 'long_region',
+    });
     const us = (result.wallMs * 1000) / result.instructions;
     if (us < rec.us) rec = { steps: result.instructions, us, events: result.events };
   }
   console.log(`    stepbare          ${bare.us.toFixed(2)} us/step  (${bare.steps} steps)`);
-  console.log(`    recordTrace       ${rec.us.toFixed(2)} us/step  (${rec.steps} steps, ${rec.events} events; whole recordTrace call)`);
+  console.log(
+    `    recordTrace       ${rec.us.toFixed(2)} us/step  (${rec.steps} steps, ${rec.events} events; whole recordTrace call)`,
+  );
   if (rec.steps !== bare.steps) console.log(`    warning: step counts differ (${rec.steps} vs ${bare.steps})`);
   const ratio = rec.us / bare.us;
-  console.log(`    ratio record/bare ${ratio.toFixed(3)} (target <= ${RATIO_TARGET}: ${ratio <= RATIO_TARGET ? 'met' : 'NOT met'})`);
+  console.log(
+    `    ratio record/bare ${ratio.toFixed(3)} (target <= ${RATIO_TARGET}: ${ratio <= RATIO_TARGET ? 'met' : 'NOT met'})`,
+  );
 }
 
 /** (b) tree insert of n distinct words, one command each. */
@@ -205,10 +231,20 @@ function benchTree(dir: string, counts: number[]): void {
     const pm = path.join(dir, `tree-${n}.pm`);
     fs.rmSync(pm, { force: true });
     execFileSync(tree, ['init', pm]);
-    const result = recordInChild({ argv: [tree, 'insert', pm, ...words(n)], pm: [pm], output: path.join(dir, `tree-${n}.trace`) });
+    const result = recordInChild({
+      argv: [tree, 'insert', pm, ...words(n)],
+      pm: [pm],
+      output: path.join(dir, `tree-${n}.trace`),
+    });
     if (result.regions !== n) throw new Error(`tree insert of ${n} words made ${result.regions} regions`);
-    rows.push([String(n), String(result.instructions), String(result.events), (result.wallMs / 1000).toFixed(2),
-      ((result.wallMs * 1000) / result.instructions).toFixed(2), mib(result.maxRssBytes)]);
+    rows.push([
+      String(n),
+      String(result.instructions),
+      String(result.events),
+      (result.wallMs / 1000).toFixed(2),
+      ((result.wallMs * 1000) / result.instructions).toFixed(2),
+      mib(result.maxRssBytes),
+    ]);
   }
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   for (const row of rows) console.log(`    ${row.map((cell, column) => cell.padStart(widths[column])).join('  ')}`);
@@ -219,15 +255,30 @@ function benchCrossCheck(dir: string): boolean {
   console.log('(e) cross-check at every region boundary: tree insert of 40 words, fresh pool');
   const rows: string[][] = [['pool', 'regions', 'wall s', 'checks ms', 'share', 'pages', 'whole', 'peak RSS MiB']];
   let ok = true;
-  for (const [label, size] of [['10 MiB', '10M'], ['1 GiB', '1G']]) {
+  for (const [label, size] of [
+    ['10 MiB', '10M'],
+    ['1 GiB', '1G'],
+  ]) {
     const pm = path.join(dir, `check-${size}.pm`);
     fs.rmSync(pm, { force: true });
     execFileSync(tree, ['init', pm, size]);
-    const result = recordInChild({ argv: [tree, 'insert', pm, ...words(40)], pm: [pm], output: path.join(dir, `check-${size}.trace`) });
+    const result = recordInChild({
+      argv: [tree, 'insert', pm, ...words(40)],
+      pm: [pm],
+      output: path.join(dir, `check-${size}.trace`),
+    });
     const share = result.checkMs / result.wallMs;
     ok &&= share < 0.1;
-    rows.push([label, String(result.regions), (result.wallMs / 1000).toFixed(2), result.checkMs.toFixed(0), `${(share * 100).toFixed(1)}%`,
-      String(result.checkedPages), String(result.wholeFiles), mib(result.maxRssBytes)]);
+    rows.push([
+      label,
+      String(result.regions),
+      (result.wallMs / 1000).toFixed(2),
+      result.checkMs.toFixed(0),
+      `${(share * 100).toFixed(1)}%`,
+      String(result.checkedPages),
+      String(result.wholeFiles),
+      mib(result.maxRssBytes),
+    ]);
     fs.rmSync(pm, { force: true });
   }
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
@@ -240,10 +291,17 @@ function benchCrossCheck(dir: string): boolean {
 function benchLong(dir: string, iterations: number): boolean {
   const pm = freshFile(dir, 'long.pm', 4096);
   console.log(`(c) long region: record_long ${iterations} (markers), recording's peak RSS`);
-  const result = recordInChild({ argv: [recordLong, pm, String(iterations)], pm: [pm], output: path.join(dir, 'long.trace'), maxSteps: 100_000_000 });
+  const result = recordInChild({
+    argv: [recordLong, pm, String(iterations)],
+    pm: [pm],
+    output: path.join(dir, 'long.trace'),
+    maxSteps: 100_000_000,
+  });
   const ok = result.maxRssBytes < MEMORY_LIMIT_MIB * MIB;
-  console.log(`    ${result.instructions} instructions, ${result.events} events, trace ${mib(result.traceBytes)} MiB, `
-    + `${(result.wallMs / 1000).toFixed(1)} s (${((result.wallMs * 1000) / result.instructions).toFixed(2)} us/instr)`);
+  console.log(
+    `    ${result.instructions} instructions, ${result.events} events, trace ${mib(result.traceBytes)} MiB, ` +
+      `${(result.wallMs / 1000).toFixed(1)} s (${((result.wallMs * 1000) / result.instructions).toFixed(2)} us/instr)`,
+  );
   console.log(`    peak RSS ${mib(result.maxRssBytes)} MiB (limit ${MEMORY_LIMIT_MIB} MiB: ${ok ? 'met' : 'NOT met'})`);
   return ok;
 }
@@ -256,9 +314,16 @@ function benchSyscallDiff(dir: string): boolean {
   fs.truncateSync(pm, size);
   const limit = size + 256 * MIB;
   console.log(`(d) a syscall diffed over a ${mib(size)} MiB mapping: pm_big syscall, recording's peak RSS`);
-  const result = recordInChild({ argv: [pmBig, pm, 'syscall'], pm: [pm], output: path.join(dir, 'diff.trace'), maxSteps: 1_000_000 });
+  const result = recordInChild({
+    argv: [pmBig, pm, 'syscall'],
+    pm: [pm],
+    output: path.join(dir, 'diff.trace'),
+    maxSteps: 1_000_000,
+  });
   const ok = result.maxRssBytes < limit;
-  console.log(`    ${result.instructions} instructions, ${result.events} events, ${(result.wallMs / 1000).toFixed(2)} s`);
+  console.log(
+    `    ${result.instructions} instructions, ${result.events} events, ${(result.wallMs / 1000).toFixed(2)} s`,
+  );
   console.log(`    peak RSS ${mib(result.maxRssBytes)} MiB (limit ${mib(limit)} MiB: ${ok ? 'met' : 'NOT met'})`);
   return ok;
 }

@@ -96,7 +96,9 @@ function main(): void {
   console.log(`addon record    ${record.usPerStep.toFixed(2)} us/step  (${record.steps} steps, no writes decoded)`);
   if (count.steps !== bare.steps) console.log(`warning: step counts differ (${count.steps} vs ${bare.steps})`);
   const ratio = count.usPerStep / bare.usPerStep;
-  console.log(`ratio count/bare ${ratio.toFixed(3)} (target <= 1.2), record/bare ${(record.usPerStep / bare.usPerStep).toFixed(3)}`);
+  console.log(
+    `ratio count/bare ${ratio.toFixed(3)} (target <= 1.2), record/bare ${(record.usPerStep / bare.usPerStep).toFixed(3)}`,
+  );
 }
 
 main();

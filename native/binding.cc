@@ -112,19 +112,32 @@ const char *
 kind_name(pmfit::StopKind kind)
 {
 	switch (kind) {
-	case pmfit::StopKind::Exited: return "exited";
-	case pmfit::StopKind::Signaled: return "signaled";
-	case pmfit::StopKind::StopAt: return "stopAt";
-	case pmfit::StopKind::MaxSteps: return "maxSteps";
-	case pmfit::StopKind::Yield: return "yield";
-	case pmfit::StopKind::Blocked: return "blocked";
-	case pmfit::StopKind::Decode: return "decode";
-	case pmfit::StopKind::Syscall: return "syscall";
-	case pmfit::StopKind::SyscallDone: return "syscallDone";
-	case pmfit::StopKind::RegionBegin: return "regionBegin";
-	case pmfit::StopKind::RegionEnd: return "regionEnd";
-	case pmfit::StopKind::Buffer: return "buffer";
-	case pmfit::StopKind::Unsupported: return "unsupported";
+	case pmfit::StopKind::Exited:
+		return "exited";
+	case pmfit::StopKind::Signaled:
+		return "signaled";
+	case pmfit::StopKind::StopAt:
+		return "stopAt";
+	case pmfit::StopKind::MaxSteps:
+		return "maxSteps";
+	case pmfit::StopKind::Yield:
+		return "yield";
+	case pmfit::StopKind::Blocked:
+		return "blocked";
+	case pmfit::StopKind::Decode:
+		return "decode";
+	case pmfit::StopKind::Syscall:
+		return "syscall";
+	case pmfit::StopKind::SyscallDone:
+		return "syscallDone";
+	case pmfit::StopKind::RegionBegin:
+		return "regionBegin";
+	case pmfit::StopKind::RegionEnd:
+		return "regionEnd";
+	case pmfit::StopKind::Buffer:
+		return "buffer";
+	case pmfit::StopKind::Unsupported:
+		return "unsupported";
 	}
 	return "unknown";
 }
@@ -235,7 +248,8 @@ guard(Napi::Env env, Body body)
 
 class TaskWrap : public Napi::ObjectWrap<TaskWrap> {
 public:
-	static Napi::Function Define(Napi::Env env)
+	static Napi::Function
+	Define(Napi::Env env)
 	{
 		return DefineClass(env, "Task",
 				   {
@@ -270,19 +284,22 @@ public:
 	}
 
 private:
-	pmfit::Task &task()
+	pmfit::Task &
+	task()
 	{
 		if (!task_)
 			throw pmfit::TaskError("the tracee was never started");
 		return *task_;
 	}
 
-	Napi::Value Pid(const Napi::CallbackInfo &info)
+	Napi::Value
+	Pid(const Napi::CallbackInfo &info)
 	{
 		return number(info.Env(), task_ ? task_->pid() : -1);
 	}
 
-	Napi::Value SetBreakpoints(const Napi::CallbackInfo &info)
+	Napi::Value
+	SetBreakpoints(const Napi::CallbackInfo &info)
 	{
 		return guard(info.Env(), [&]() -> Napi::Value {
 			int kind = to_int(info[0], "breakpoint kind");
@@ -297,7 +314,8 @@ private:
 		});
 	}
 
-	Napi::Value SetPmRanges(const Napi::CallbackInfo &info)
+	Napi::Value
+	SetPmRanges(const Napi::CallbackInfo &info)
 	{
 		return guard(info.Env(), [&]() -> Napi::Value {
 			Napi::Array array = to_array(info[0], "PM ranges");
@@ -316,7 +334,8 @@ private:
 		});
 	}
 
-	Napi::Value SetInstruction(const Napi::CallbackInfo &info)
+	Napi::Value
+	SetInstruction(const Napi::CallbackInfo &info)
 	{
 		return guard(info.Env(), [&]() -> Napi::Value {
 			uint64_t address = to_uint64(info[0], "instruction address");
@@ -332,7 +351,8 @@ private:
 		});
 	}
 
-	Napi::Value Resume(const Napi::CallbackInfo &info)
+	Napi::Value
+	Resume(const Napi::CallbackInfo &info)
 	{
 		return guard(info.Env(), [&]() -> Napi::Value {
 			Napi::Object object = to_object(info[0], "resume options");
@@ -348,7 +368,8 @@ private:
 		});
 	}
 
-	Napi::Value StepSyscall(const Napi::CallbackInfo &info)
+	Napi::Value
+	StepSyscall(const Napi::CallbackInfo &info)
 	{
 		return guard(info.Env(), [&]() -> Napi::Value {
 			if (!info[0].IsBoolean())
@@ -357,7 +378,8 @@ private:
 		});
 	}
 
-	Napi::Value TakeEvents(const Napi::CallbackInfo &info)
+	Napi::Value
+	TakeEvents(const Napi::CallbackInfo &info)
 	{
 		return guard(info.Env(), [&]() -> Napi::Value {
 			std::vector<uint8_t> events = task().take_events();
@@ -365,7 +387,8 @@ private:
 		});
 	}
 
-	Napi::Value ReadMemory(const Napi::CallbackInfo &info)
+	Napi::Value
+	ReadMemory(const Napi::CallbackInfo &info)
 	{
 		return guard(info.Env(), [&]() -> Napi::Value {
 			uint64_t address = to_uint64(info[0], "address");
@@ -377,7 +400,8 @@ private:
 		});
 	}
 
-	Napi::Value Kill(const Napi::CallbackInfo &info)
+	Napi::Value
+	Kill(const Napi::CallbackInfo &info)
 	{
 		return guard(info.Env(), [&]() -> Napi::Value {
 			if (task_)

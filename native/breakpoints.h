@@ -53,7 +53,8 @@ public:
 
 	/* is_region_end -- whether ip is a RegionEnd address (every step of
 	 * a region asks, so a flat array) */
-	bool is_region_end(RemotePtr ip) const
+	bool
+	is_region_end(RemotePtr ip) const
 	{
 		for (RemotePtr addr : end_addrs_) {
 			if (ip == addr)

@@ -47,10 +47,10 @@ invariant_failed(const char *what, const char *file, int line)
 
 } /* namespace pmfit */
 
-#define PMFIT_ASSERT(cond)                                                    \
-	do {                                                                  \
-		if (__builtin_expect(!(cond), 0))                             \
-			::pmfit::invariant_failed(#cond, __FILE__, __LINE__); \
+#define PMFIT_ASSERT(cond)                                                                                             \
+	do {                                                                                                           \
+		if (__builtin_expect(!(cond), 0))                                                                      \
+			::pmfit::invariant_failed(#cond, __FILE__, __LINE__);                                          \
 	} while (0)
 
 #endif /* PMFIT_ERROR_H */

@@ -75,10 +75,10 @@ struct MemOperand {
 	int64_t disp = 0; /* for rip-relative operands: the absolute address */
 	/* for kinds other than MEM_PLAIN (native.ts NativeMemOperand) */
 	uint8_t kind = MEM_PLAIN;
-	uint8_t reg = 0;        /* bit offset Reg, opmask number or mask Vec */
-	uint8_t vec = 0;        /* scatter: index vector register */
-	uint8_t elem = 0;       /* bytes per element */
-	uint8_t count = 0;      /* scatter: elements */
+	uint8_t reg = 0;	/* bit offset Reg, opmask number or mask Vec */
+	uint8_t vec = 0;	/* scatter: index vector register */
+	uint8_t elem = 0;	/* bytes per element */
+	uint8_t count = 0;	/* scatter: elements */
 	uint8_t index_elem = 0; /* scatter: bytes per index */
 };
 
@@ -95,9 +95,9 @@ struct InsnInfo {
 	std::vector<MemOperand> writes;
 
 	/* filled by the recorder, not the decoder: */
-	bool special = false; /* some write is not MEM_PLAIN */
+	bool special = false;	       /* some write is not MEM_PLAIN */
 	uint8_t code[MAX_LENGTH] = {}; /* the bytes decoded */
-	uint64_t epoch = 0;            /* InsnCache epoch they were last seen in */
+	uint64_t epoch = 0;	       /* InsnCache epoch they were last seen in */
 };
 
 } /* namespace pmfit */

@@ -23,7 +23,8 @@ class InsnCache {
 public:
 	InsnCache();
 
-	const InsnInfo *find(RemotePtr addr) const
+	const InsnInfo *
+	find(RemotePtr addr) const
 	{
 		const uint64_t key = addr.as_int();
 		const size_t mask = keys_.size() - 1;
@@ -35,7 +36,8 @@ public:
 				return nullptr;
 		}
 	}
-	InsnInfo *find(RemotePtr addr)
+	InsnInfo *
+	find(RemotePtr addr)
 	{
 		return const_cast<InsnInfo *>(static_cast<const InsnCache *>(this)->find(addr));
 	}
@@ -44,11 +46,13 @@ public:
 
 	/* holds_code -- whether [addr, addr + len) touches a page with an
 	 * instruction of the cache */
-	bool holds_code(RemotePtr addr, uint64_t len) const
+	bool
+	holds_code(RemotePtr addr, uint64_t len) const
 	{
 		if (len == 0 || pages_.empty())
 			return false;
-		for (uint64_t page = addr.as_int() >> PAGE_SHIFT; page <= (addr.as_int() + len - 1) >> PAGE_SHIFT; page++) {
+		for (uint64_t page = addr.as_int() >> PAGE_SHIFT; page <= (addr.as_int() + len - 1) >> PAGE_SHIFT;
+		     page++) {
 			if (pages_.count(page))
 				return true;
 		}
@@ -56,7 +60,11 @@ public:
 	}
 
 private:
-	size_t slot(uint64_t key) const { return (size_t)((key * 0x9E3779B97F4A7C15ull) >> shift_); }
+	size_t
+	slot(uint64_t key) const
+	{
+		return (size_t)((key * 0x9E3779B97F4A7C15ull) >> shift_);
+	}
 	void grow();
 
 	std::vector<uint64_t> keys_;   /* 0: empty (no code at address 0) */

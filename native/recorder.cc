@@ -47,7 +47,8 @@ check_operand(const MemOperand &op)
 	const bool elements = op.kind == MEM_OPMASK || op.kind == MEM_VEC_MASK || op.kind == MEM_COMPRESS;
 	bool ok = op.kind < MEM_KIND_COUNT;
 	if (op.kind == MEM_BIT_OFFSET)
-		ok = (op.reg & 31u) != 0 && (op.reg & 31u) < REG_COUNT && (op.size == 2 || op.size == 4 || op.size == 8);
+		ok = (op.reg & 31u) != 0 && (op.reg & 31u) < REG_COUNT &&
+		     (op.size == 2 || op.size == 4 || op.size == 8);
 	if (elements)
 		ok = op.elem != 0 && op.size % op.elem == 0 && op.size <= 64 && op.size / op.elem <= 64;
 	if (op.kind == MEM_OPMASK || op.kind == MEM_COMPRESS || op.kind == MEM_SCATTER)
@@ -56,7 +57,7 @@ check_operand(const MemOperand &op)
 		ok = ok && op.reg < VEC_COUNT && (op.reg < VEC_MM || op.size <= 8);
 	if (op.kind == MEM_SCATTER)
 		ok = op.reg < 8 && op.vec < VEC_MM && op.elem != 0 && op.count <= 64 &&
-			(op.index_elem == 4 || op.index_elem == 8) && op.count * op.index_elem <= 64;
+		     (op.index_elem == 4 || op.index_elem == 8) && op.count * op.index_elem <= 64;
 	if (!ok)
 		throw TaskError("write operand of kind " + std::to_string(op.kind) + " has fields out of range");
 }
@@ -174,9 +175,9 @@ Recorder::after(pid_t pid, const InsnInfo &insn, const Registers &regs, RemotePt
 			if (hi > lo)
 				store(pid, store_kind, lo, hi - lo, insn_addr, index);
 		} else if (flags & (INSN_CLFLUSH | INSN_CLFLUSHOPT | INSN_CLWB)) {
-			const uint8_t kind = (flags & INSN_CLFLUSH) ? EV_CLFLUSH
-				: (flags & INSN_CLFLUSHOPT)          ? EV_CLFLUSHOPT
-								     : EV_CLWB;
+			const uint8_t kind = (flags & INSN_CLFLUSH)	 ? EV_CLFLUSH
+					     : (flags & INSN_CLFLUSHOPT) ? EV_CLFLUSHOPT
+									 : EV_CLWB;
 			for (size_t i = 0; i < n; i++)
 				emit_flush(kind, write_addrs_[i], insn_addr, index);
 		} else {
@@ -195,8 +196,7 @@ Recorder::after(pid_t pid, const InsnInfo &insn, const Registers &regs, RemotePt
 
 /* special_after -- the stores of operand i, which is not MEM_PLAIN */
 void
-Recorder::special_after(pid_t pid, const MemOperand &op, size_t i, uint8_t kind, RemotePtr insn_addr,
-			uint64_t index)
+Recorder::special_after(pid_t pid, const MemOperand &op, size_t i, uint8_t kind, RemotePtr insn_addr, uint64_t index)
 {
 	if (is_xsave(op.kind)) {
 		/* laid out by the header the instruction wrote: an area it
@@ -245,8 +245,8 @@ Recorder::emit_store(pid_t pid, uint8_t kind, RemotePtr addr, uint64_t len, Remo
 		if (lo >= hi)
 			continue;
 		uint64_t offset = range.file_offset + (lo - range.start);
-		uint8_t *data = append_record(kind, (uint8_t)range.file_id, (uint32_t)(hi - lo), offset, insn_addr,
-					      index);
+		uint8_t *data =
+			append_record(kind, (uint8_t)range.file_id, (uint32_t)(hi - lo), offset, insn_addr, index);
 		read_tracee(pid, lo, data, hi - lo);
 	}
 }

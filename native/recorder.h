@@ -71,7 +71,8 @@ public:
 	void set_instruction(pid_t pid, RemotePtr address, InsnInfo info);
 	/* instruction -- what the decoder said about the code at address;
 	 * null when it is unknown or was rewritten since */
-	const InsnInfo *instruction(pid_t pid, RemotePtr address)
+	const InsnInfo *
+	instruction(pid_t pid, RemotePtr address)
 	{
 		InsnInfo *insn = insns_.find(address);
 		if (insn && __builtin_expect(insn->epoch != code_epoch_, 0))
@@ -80,10 +81,18 @@ public:
 	}
 	/* code_may_have_changed -- untraced code ran, or a system call: look
 	 * at the bytes of every instruction again before it runs */
-	void code_may_have_changed() { code_epoch_++; }
+	void
+	code_may_have_changed()
+	{
+		code_epoch_++;
+	}
 
 	/* buffer_full -- time to hand the events to JavaScript */
-	bool buffer_full() const { return events_.size() > EVENT_BUFFER_LIMIT; }
+	bool
+	buffer_full() const
+	{
+		return events_.size() > EVENT_BUFFER_LIMIT;
+	}
 	std::vector<uint8_t> take_events();
 
 	/* before -- what insn will write, from the registers it reads, before
@@ -105,7 +114,11 @@ public:
 	/* emit_diff -- the changed bytes since snapshot() as stores of the
 	 * system call at insn_addr; drops the snapshot */
 	void emit_diff(pid_t pid, RemotePtr insn_addr, uint64_t index);
-	void drop_snapshot() { before_syscall_.clear(); }
+	void
+	drop_snapshot()
+	{
+		before_syscall_.clear();
+	}
 
 private:
 	/* EVENT_BUFFER_LIMIT -- resume() returns `buffer` past this many bytes */
@@ -135,10 +148,10 @@ private:
 	 * found, for after() */
 	VectorRegs vregs_;
 	std::vector<ByteRange> special_ranges_;
-	size_t special_end_[InsnInfo::MAX_WRITES] = {}; /* operand i: up to here */
-	uint64_t rfbm_ = 0;                             /* xsave: edx:eax & XCR0 */
+	size_t special_end_[InsnInfo::MAX_WRITES] = {};	   /* operand i: up to here */
+	uint64_t rfbm_ = 0;				   /* xsave: edx:eax & XCR0 */
 	uint64_t scatter_mask_[InsnInfo::MAX_WRITES] = {}; /* scatter: opmask */
-	std::vector<ByteRange> after_ranges_; /* xsave and scatter, after the step */
+	std::vector<ByteRange> after_ranges_;		   /* xsave and scatter, after the step */
 
 	std::vector<std::vector<uint8_t>> before_syscall_; /* one copy per range */
 };

@@ -58,12 +58,18 @@ Registers::syscall_arg(int i) const
 {
 	/* the x86-64 syscall convention: rdi, rsi, rdx, r10, r8, r9 */
 	switch (i) {
-	case 0: return (int64_t)regs_.rdi;
-	case 1: return (int64_t)regs_.rsi;
-	case 2: return (int64_t)regs_.rdx;
-	case 3: return (int64_t)regs_.r10;
-	case 4: return (int64_t)regs_.r8;
-	case 5: return (int64_t)regs_.r9;
+	case 0:
+		return (int64_t)regs_.rdi;
+	case 1:
+		return (int64_t)regs_.rsi;
+	case 2:
+		return (int64_t)regs_.rdx;
+	case 3:
+		return (int64_t)regs_.r10;
+	case 4:
+		return (int64_t)regs_.r8;
+	case 5:
+		return (int64_t)regs_.r9;
 	}
 	PMFIT_ASSERT(i >= 0 && i < 6);
 	return 0;

@@ -24,17 +24,45 @@ public:
 	/* store -- PTRACE_SETREGS; throws TaskError */
 	void store(pid_t pid) const;
 
-	RemotePtr ip() const { return RemotePtr(regs_.rip); }
-	void set_ip(RemotePtr ip) { regs_.rip = ip.as_int(); }
-	RemotePtr sp() const { return RemotePtr(regs_.rsp); }
+	RemotePtr
+	ip() const
+	{
+		return RemotePtr(regs_.rip);
+	}
+	void
+	set_ip(RemotePtr ip)
+	{
+		regs_.rip = ip.as_int();
+	}
+	RemotePtr
+	sp() const
+	{
+		return RemotePtr(regs_.rsp);
+	}
 	/* rdi -- the destination of a string instruction */
-	RemotePtr rdi() const { return RemotePtr(regs_.rdi); }
-	bool direction_flag() const { return (regs_.eflags & EFLAGS_DF) != 0; }
+	RemotePtr
+	rdi() const
+	{
+		return RemotePtr(regs_.rdi);
+	}
+	bool
+	direction_flag() const
+	{
+		return (regs_.eflags & EFLAGS_DF) != 0;
+	}
 
 	/* at a syscall instruction: its number and arguments; after it: rax */
-	int64_t syscall_nr() const { return (int64_t)regs_.rax; }
+	int64_t
+	syscall_nr() const
+	{
+		return (int64_t)regs_.rax;
+	}
 	int64_t syscall_arg(int i) const;
-	int64_t syscall_result() const { return (int64_t)regs_.rax; }
+	int64_t
+	syscall_result() const
+	{
+		return (int64_t)regs_.rax;
+	}
 
 	/* value -- a register by native.ts Reg number (0 for none) */
 	uint64_t value(uint8_t reg) const;
@@ -42,7 +70,8 @@ public:
 	 * REG_32 or 64 bits): a bit offset */
 	int64_t signed_value(uint8_t reg) const;
 	/* effective_address -- where a memory operand points now */
-	RemotePtr effective_address(const MemOperand &op) const
+	RemotePtr
+	effective_address(const MemOperand &op) const
 	{
 		uint64_t addr = (uint64_t)op.disp;
 		if (op.base != REG_NONE)

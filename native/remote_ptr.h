@@ -17,19 +17,63 @@ public:
 	constexpr RemotePtr() : addr_(0) {}
 	constexpr explicit RemotePtr(uint64_t addr) : addr_(addr) {}
 
-	constexpr uint64_t as_int() const { return addr_; }
-	constexpr bool is_null() const { return addr_ == 0; }
+	constexpr uint64_t
+	as_int() const
+	{
+		return addr_;
+	}
+	constexpr bool
+	is_null() const
+	{
+		return addr_ == 0;
+	}
 
-	constexpr RemotePtr operator+(uint64_t delta) const { return RemotePtr(addr_ + delta); }
-	constexpr RemotePtr operator-(uint64_t delta) const { return RemotePtr(addr_ - delta); }
-	constexpr uint64_t operator-(RemotePtr other) const { return addr_ - other.addr_; }
+	constexpr RemotePtr
+	operator+(uint64_t delta) const
+	{
+		return RemotePtr(addr_ + delta);
+	}
+	constexpr RemotePtr
+	operator-(uint64_t delta) const
+	{
+		return RemotePtr(addr_ - delta);
+	}
+	constexpr uint64_t
+	operator-(RemotePtr other) const
+	{
+		return addr_ - other.addr_;
+	}
 
-	constexpr bool operator==(RemotePtr other) const { return addr_ == other.addr_; }
-	constexpr bool operator!=(RemotePtr other) const { return addr_ != other.addr_; }
-	constexpr bool operator<(RemotePtr other) const { return addr_ < other.addr_; }
-	constexpr bool operator<=(RemotePtr other) const { return addr_ <= other.addr_; }
-	constexpr bool operator>(RemotePtr other) const { return addr_ > other.addr_; }
-	constexpr bool operator>=(RemotePtr other) const { return addr_ >= other.addr_; }
+	constexpr bool
+	operator==(RemotePtr other) const
+	{
+		return addr_ == other.addr_;
+	}
+	constexpr bool
+	operator!=(RemotePtr other) const
+	{
+		return addr_ != other.addr_;
+	}
+	constexpr bool
+	operator<(RemotePtr other) const
+	{
+		return addr_ < other.addr_;
+	}
+	constexpr bool
+	operator<=(RemotePtr other) const
+	{
+		return addr_ <= other.addr_;
+	}
+	constexpr bool
+	operator>(RemotePtr other) const
+	{
+		return addr_ > other.addr_;
+	}
+	constexpr bool
+	operator>=(RemotePtr other) const
+	{
+		return addr_ >= other.addr_;
+	}
 
 private:
 	uint64_t addr_;

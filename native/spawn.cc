@@ -136,7 +136,7 @@ to_exec(const SpawnOptions &options, pid_t pid, int report_fd)
 	if (!WIFSTOPPED(status))
 		throw ChildDied{early_death(options, report_fd, status)};
 	long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-		PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACECLONE;
+		    PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACECLONE;
 	if (ptrace(PTRACE_SETOPTIONS, pid, nullptr, (void *)opts) != 0)
 		throw TaskError(syserr("PTRACE_SETOPTIONS", errno));
 	int sig = 0;

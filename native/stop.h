@@ -16,9 +16,9 @@
 namespace pmfit {
 
 struct ResumeOptions {
-	int64_t stop_at = -1;   /* < 0: never */
+	int64_t stop_at = -1;	/* < 0: never */
 	int64_t max_steps = -1; /* < 0: no limit */
-	int64_t budget = 0;     /* <= 0: no limit */
+	int64_t budget = 0;	/* <= 0: no limit */
 	bool record = false;
 };
 
@@ -43,15 +43,15 @@ enum class StopKind {
 struct Stop {
 	StopKind kind = StopKind::Yield;
 	uint64_t index = 0;
-	int code = 0;             /* Exited */
-	int signal = 0;           /* Signaled */
-	bool in_region = false;   /* Exited, Signaled, Yield, Blocked, Unsupported */
-	RemotePtr address;        /* Signaled, MaxSteps, Decode, Syscall, Unsupported */
+	int code = 0;		    /* Exited */
+	int signal = 0;		    /* Signaled */
+	bool in_region = false;	    /* Exited, Signaled, Yield, Blocked, Unsupported */
+	RemotePtr address;	    /* Signaled, MaxSteps, Decode, Syscall, Unsupported */
 	std::vector<uint8_t> bytes; /* Decode */
-	int64_t nr = 0;           /* Syscall */
+	int64_t nr = 0;		    /* Syscall */
 	int64_t args[6] = {0, 0, 0, 0, 0, 0};
-	int64_t result = 0;       /* SyscallDone */
-	const char *what = "";    /* Unsupported: fork, vfork, clone, exec */
+	int64_t result = 0;    /* SyscallDone */
+	const char *what = ""; /* Unsupported: fork, vfork, clone, exec */
 };
 
 } /* namespace pmfit */

@@ -247,7 +247,9 @@ Task::handle_event(int event, Stop *out)
 		pid_t child = (pid_t)msg;
 		if (child > 0)
 			extras_.push_back(child);
-		const char *what = event == PTRACE_EVENT_FORK ? "fork" : event == PTRACE_EVENT_VFORK ? "vfork" : "clone";
+		const char *what = event == PTRACE_EVENT_FORK	 ? "fork"
+				   : event == PTRACE_EVENT_VFORK ? "vfork"
+								 : "clone";
 		if (in_region() || event == PTRACE_EVENT_CLONE) {
 			*out = kill_unsupported(what, quirks::syscall_insn(regs_.ip().as_int()));
 			return true;

@@ -43,7 +43,11 @@ public:
 	Task(const Task &) = delete;
 	Task &operator=(const Task &) = delete;
 
-	pid_t pid() const { return pid_; }
+	pid_t
+	pid() const
+	{
+		return pid_;
+	}
 
 	void set_breakpoints(BreakpointKind kind, const std::vector<RemotePtr> &addresses);
 	void set_pm_ranges(std::vector<PmRange> ranges);
@@ -60,8 +64,8 @@ private:
 		Stopped,     /* outside regions, stopped; breakpoints go in at resume */
 		Running,     /* outside regions, PTRACE_CONT issued, stop not yet collected */
 		BeginMarker, /* stepping uncounted through pmfit_region_begin */
-		Entry,       /* region entered, nothing of it executed yet */
-		Region,      /* stepping counted */
+		Entry,	     /* region entered, nothing of it executed yet */
+		Region,	     /* stepping counted */
 		EndMarker,   /* stepping uncounted through pmfit_region_end */
 		Dead,
 	};
@@ -69,7 +73,7 @@ private:
 	/* InFlight -- whose single step is still running (see in_flight_) */
 	enum class InFlight {
 		None,
-		Resume,  /* count and crash modes: resume() collects it */
+		Resume,	 /* count and crash modes: resume() collects it */
 		Syscall, /* record mode: step_syscall() collects it */
 	};
 
@@ -88,12 +92,20 @@ private:
 	void start_step(int sig, InFlight by);
 	bool finish_step(WaitStatus *w);
 	uint32_t kernel_entry_at(RemotePtr at);
-	bool syscall_insn_at(RemotePtr at) { return kernel_entry_at(at) & INSN_SYSCALL; }
+	bool
+	syscall_insn_at(RemotePtr at)
+	{
+		return kernel_entry_at(at) & INSN_SYSCALL;
+	}
 	void note_own_sigtrap(RemotePtr at);
 	int take_pending_signal();
 
 	/* stops and events of the process (task.cc) */
-	bool in_region() const { return phase_ == Phase::Region || phase_ == Phase::Entry; }
+	bool
+	in_region() const
+	{
+		return phase_ == Phase::Region || phase_ == Phase::Entry;
+	}
 	void check_alive() const;
 	bool handle_other(const WaitStatus &w, Stop *out);
 	bool handle_event(int event, Stop *out);

@@ -15,11 +15,11 @@ class WaitStatus {
 public:
 	/* Kind -- what the status means for the stepping loops */
 	enum class Kind {
-		Trap,      /* a completed step or an int3 */
-		Signal,    /* signal-delivery-stop: value is the signal */
+		Trap,	   /* a completed step or an int3 */
+		Signal,	   /* signal-delivery-stop: value is the signal */
 		GroupStop, /* value is the stop signal, already delivered */
-		Event,     /* value is the PTRACE_EVENT_* */
-		Exited,    /* value is the exit code */
+		Event,	   /* value is the PTRACE_EVENT_* */
+		Exited,	   /* value is the exit code */
 		Signaled,  /* value is the killing signal */
 	};
 
@@ -28,10 +28,22 @@ public:
 	 * from a signal-delivery-stop */
 	static WaitStatus classify(pid_t pid, int status);
 
-	Kind kind() const { return kind_; }
-	int value() const { return value_; }
+	Kind
+	kind() const
+	{
+		return kind_;
+	}
+	int
+	value() const
+	{
+		return value_;
+	}
 	/* is_stop -- the tracee is still there, stopped */
-	bool is_stop() const { return kind_ != Kind::Exited && kind_ != Kind::Signaled; }
+	bool
+	is_stop() const
+	{
+		return kind_ != Kind::Exited && kind_ != Kind::Signaled;
+	}
 
 private:
 	WaitStatus(Kind kind, int value) : kind_(kind), value_(value) {}

@@ -90,8 +90,7 @@ written_bytes(const MemOperand &op, RemotePtr addr, const Registers &regs, const
 }
 
 void
-scatter_bytes(const MemOperand &op, RemotePtr addr, const VectorRegs &vregs, uint64_t mask,
-	      std::vector<ByteRange> *out)
+scatter_bytes(const MemOperand &op, RemotePtr addr, const VectorRegs &vregs, uint64_t mask, std::vector<ByteRange> *out)
 {
 	uint8_t index[64];
 	PMFIT_ASSERT(op.kind == MEM_SCATTER && (unsigned)op.count * op.index_elem <= sizeof(index));

@@ -22,12 +22,12 @@ namespace pmfit {
 namespace {
 
 /* legacy region and header of every xsave area (Intel SDM vol. 1, 13.4) */
-constexpr uint32_t LEGACY_X87_END = 24;   /* FCW .. FDP */
-constexpr uint32_t LEGACY_MXCSR = 24;     /* MXCSR, MXCSR_MASK */
-constexpr uint32_t LEGACY_ST0 = 32;       /* st0-st7 / mm0-mm7, 16 bytes each */
-constexpr uint32_t LEGACY_XMM0 = 160;     /* xmm0-xmm15, 16 bytes each */
+constexpr uint32_t LEGACY_X87_END = 24; /* FCW .. FDP */
+constexpr uint32_t LEGACY_MXCSR = 24;	/* MXCSR, MXCSR_MASK */
+constexpr uint32_t LEGACY_ST0 = 32;	/* st0-st7 / mm0-mm7, 16 bytes each */
+constexpr uint32_t LEGACY_XMM0 = 160;	/* xmm0-xmm15, 16 bytes each */
 constexpr uint32_t LEGACY_XMM_END = 416;
-constexpr uint32_t HEADER = 512;          /* XSTATE_BV, then XCOMP_BV */
+constexpr uint32_t HEADER = 512; /* XSTATE_BV, then XCOMP_BV */
 constexpr uint32_t COMPACT_START = 576;
 
 uint64_t

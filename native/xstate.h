@@ -41,13 +41,29 @@ public:
 	/* get -- this CPU's layout, read on first use */
 	static const XstateLayout &get();
 
-	uint64_t xcr0() const { return xcr0_; }
+	uint64_t
+	xcr0() const
+	{
+		return xcr0_;
+	}
 	/* standard_offset -- where component c (>= 2) starts in the standard
 	 * format; 0 when the CPU does not have it */
-	uint32_t standard_offset(unsigned c) const { return offset_[c]; }
-	uint32_t size(unsigned c) const { return size_[c]; }
+	uint32_t
+	standard_offset(unsigned c) const
+	{
+		return offset_[c];
+	}
+	uint32_t
+	size(unsigned c) const
+	{
+		return size_[c];
+	}
 	/* buffer_size -- enough for the standard format of every component */
-	uint32_t buffer_size() const { return buffer_size_; }
+	uint32_t
+	buffer_size() const
+	{
+		return buffer_size_;
+	}
 
 	/*
 	 * written -- the byte ranges, as offsets in the area, that an xsave

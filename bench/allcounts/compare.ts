@@ -74,12 +74,18 @@ export function compareSequential(
     result.compared += 1;
     const problems: Disagreement[] = [];
     const window = images.windows[point.k];
-    if (window !== point.window) problems.push({ k: point.k, what: 'window', pmfit: String(window), original: point.window });
+    if (window !== point.window)
+      problems.push({ k: point.k, what: 'window', pmfit: String(window), original: point.window });
     const hash = images.hashes[point.k];
     if (hash !== point.hash) problems.push({ k: point.k, what: 'image', pmfit: String(hash), original: point.hash });
     const kinds = verdicts.get(point.k) ?? [];
     if (kinds.length !== 1 || kinds[0] !== point.verdict.kind) {
-      problems.push({ k: point.k, what: 'verdict', pmfit: kinds.join('+') || '(none)', original: describeOriginal(point.verdict) });
+      problems.push({
+        k: point.k,
+        what: 'verdict',
+        pmfit: kinds.join('+') || '(none)',
+        original: describeOriginal(point.verdict),
+      });
     }
     if (problems.length === 0) result.agreed += 1;
     result.disagreements.push(...problems);
@@ -93,7 +99,11 @@ export function compareFlushed(
   verdicts: Map<number, string[]>,
 ): Comparison {
   const result: Comparison = { compared: 0, agreed: 0, disagreements: [], notes: [] };
-  interface State { first: number; count: number; kinds: Set<string> }
+  interface State {
+    first: number;
+    count: number;
+    kinds: Set<string>;
+  }
   const states = new Map<string, State>();
   for (let k = 0; k < images.hashes.length; k++) {
     const key = `${images.windows[k]}|${images.hashes[k]}`;

@@ -121,7 +121,12 @@ function workloadEnv(launch: WorkloadLaunch, mode: OriginalMode): NodeJS.Process
 /** recoverAndCheck -- the same classification as pmfit's runner: a recovery that
  *  crashes, times out or exits non-zero, or a missing PM file, is a
  *  violation; otherwise the spec's check with the window's allowed states. */
-async function recoverAndCheck(spec: CheckedSpec, dir: string, allowed: unknown[], timeoutMs: number): Promise<Verdict> {
+async function recoverAndCheck(
+  spec: CheckedSpec,
+  dir: string,
+  allowed: unknown[],
+  timeoutMs: number,
+): Promise<Verdict> {
   const outcome = await runCommands(spec.recover, dir, { timeoutMs, env: spec.env, files: spec.pmFiles });
   if (outcome.kind !== 'ok') return recoveryVerdict(outcome);
   const files: Buffer[] = [];
@@ -164,8 +169,12 @@ class Runner {
   }
 
   private async freshPool(): Promise<void> {
-    for (const entry of fs.readdirSync(this.dir)) fs.rmSync(path.join(this.dir, entry), { recursive: true, force: true });
-    const setup = await runCommands(this.options.spec.setup, this.dir, { timeoutMs: this.options.timeoutMs, env: this.options.spec.env });
+    for (const entry of fs.readdirSync(this.dir))
+      fs.rmSync(path.join(this.dir, entry), { recursive: true, force: true });
+    const setup = await runCommands(this.options.spec.setup, this.dir, {
+      timeoutMs: this.options.timeoutMs,
+      env: this.options.spec.env,
+    });
     if (setup.kind !== 'ok') throw new Error(`setup failed (${setup.kind}): ${setup.output.trim()}`);
   }
 
@@ -246,12 +255,19 @@ export async function runOriginal(options: OriginalOptions): Promise<OriginalRes
     const pilotFit = linearFit([...points.values()]);
     const estimate = countSeconds + fittedTotal(pilotFit, n);
     if (estimate <= options.budgetSeconds) {
-      say(`original ${options.mode}: N = ${n}, estimated ${estimate.toFixed(0)} s in full, within the ${options.budgetSeconds} s budget: measuring every crash point`);
-      await measure(Array.from({ length: n + 1 }, (_, k) => k), 'full');
+      say(
+        `original ${options.mode}: N = ${n}, estimated ${estimate.toFixed(0)} s in full, within the ${options.budgetSeconds} s budget: measuring every crash point`,
+      );
+      await measure(
+        Array.from({ length: n + 1 }, (_, k) => k),
+        'full',
+      );
     } else {
       const perPoint = estimate / (n + 1);
       const count = Math.max(options.pilotPoints, Math.floor((options.budgetSeconds - elapsed()) / perPoint));
-      say(`original ${options.mode}: N = ${n}, estimated ${estimate.toFixed(0)} s in full, over the ${options.budgetSeconds} s budget: measuring a uniform sample of ~${count} crash points`);
+      say(
+        `original ${options.mode}: N = ${n}, estimated ${estimate.toFixed(0)} s in full, over the ${options.budgetSeconds} s budget: measuring a uniform sample of ~${count} crash points`,
+      );
       await measure(uniformPoints(n, count), 'sample');
     }
     const measuredSeconds = elapsed();

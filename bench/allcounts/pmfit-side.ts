@@ -5,7 +5,6 @@
 // walked with pmfit's models; the recording is deterministic, its N is
 // compared with the timed one).
 
-
 import { tempDir, tempPath } from '../../harness/_internals/temp-root';
 import { parseRanges } from '../../harness/_internals/collate';
 import { OpWindows } from '../../harness/check/allowed-states';

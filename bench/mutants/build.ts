@@ -31,7 +31,16 @@ export const PROGRAMS: Record<ProgramName, string[]> = {
   tree: ['tree.c', 'alloc.c', 'libpmem.c'],
 };
 
-export const CFLAGS = ['-std=gnu11', '-g', '-O2', '-Wall', '-Wextra', `-I${T('include')}`, `-I${T('libpmem')}`, `-I${T('alloc')}`];
+export const CFLAGS = [
+  '-std=gnu11',
+  '-g',
+  '-O2',
+  '-Wall',
+  '-Wextra',
+  `-I${T('include')}`,
+  `-I${T('libpmem')}`,
+  `-I${T('alloc')}`,
+];
 export const LDFLAGS = ['-Wl,-z,now'];
 
 /** readSources -- the real sources (libpmem.c is the library). */
@@ -71,11 +80,18 @@ export interface CompileResult {
 export class Builder {
   private readonly objects = new Map<string, string>();
 
-  constructor(readonly dir: string, private readonly base: SourceFile[]) {
+  constructor(
+    readonly dir: string,
+    private readonly base: SourceFile[],
+  ) {
     fs.mkdirSync(dir, { recursive: true });
   }
 
-  private async compile(file: string, text: string, outDir: string): Promise<{ ok: boolean; object: string; output: string }> {
+  private async compile(
+    file: string,
+    text: string,
+    outDir: string,
+  ): Promise<{ ok: boolean; object: string; output: string }> {
     fs.mkdirSync(outDir, { recursive: true });
     const source = path.join(outDir, file);
     fs.writeFileSync(source, text);
@@ -96,7 +112,11 @@ export class Builder {
 
   /** build -- PROGRAMS, with FILE's text replaced by TEXT (or none replaced),
    *  into OUTDIR. */
-  async build(outDir: string, programs: ProgramName[], change?: { file: string; text: string }): Promise<CompileResult> {
+  async build(
+    outDir: string,
+    programs: ProgramName[],
+    change?: { file: string; text: string },
+  ): Promise<CompileResult> {
     await this.prepare();
     fs.mkdirSync(outDir, { recursive: true });
     const objects = new Map(this.objects);
@@ -108,7 +128,13 @@ export class Builder {
     const out: CompileResult = { ok: true, programs: {} };
     for (const program of programs) {
       const exe = path.join(outDir, program);
-      const r = await run('gcc', [...CFLAGS, ...PROGRAMS[program].map((f) => objects.get(f) as string), ...LDFLAGS, '-o', exe]);
+      const r = await run('gcc', [
+        ...CFLAGS,
+        ...PROGRAMS[program].map((f) => objects.get(f) as string),
+        ...LDFLAGS,
+        '-o',
+        exe,
+      ]);
       if (!r.ok) return { ok: false, error: firstErrors(r.output), programs: {} };
       out.programs[program] = exe;
     }
@@ -150,7 +176,8 @@ export function codeOf(exe: string): Buffer {
   const parts: Buffer[] = [];
   for (let i = 0; i < shnum; i++) {
     const h = header(i);
-    if (CODE_SECTIONS.includes(nameOf(h.name)) && h.type !== 8 /* NOBITS */) parts.push(buf.subarray(h.offset, h.offset + h.size));
+    if (CODE_SECTIONS.includes(nameOf(h.name)) && h.type !== 8 /* NOBITS */)
+      parts.push(buf.subarray(h.offset, h.offset + h.size));
   }
   return Buffer.concat(parts);
 }

@@ -32,7 +32,31 @@ export interface Token {
   end: number;
 }
 
-const PUNCTUATORS = ['<<=', '>>=', '...', '->', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '##'];
+const PUNCTUATORS = [
+  '<<=',
+  '>>=',
+  '...',
+  '->',
+  '++',
+  '--',
+  '<<',
+  '>>',
+  '<=',
+  '>=',
+  '==',
+  '!=',
+  '&&',
+  '||',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '%=',
+  '&=',
+  '|=',
+  '^=',
+  '##',
+];
 
 /** tokenize -- the tokens of SRC; comments and whitespace are skipped, a
  *  preprocessor directive (with its continuation lines) is one 'pp' token. */
@@ -81,7 +105,11 @@ export function tokenize(src: string): Token[] {
     }
     if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
       while (i < n && /[A-Za-z0-9_.]/.test(src[i])) {
-        if ((src[i] === 'e' || src[i] === 'E' || src[i] === 'p' || src[i] === 'P') && (src[i + 1] === '+' || src[i + 1] === '-')) i++;
+        if (
+          (src[i] === 'e' || src[i] === 'E' || src[i] === 'p' || src[i] === 'P') &&
+          (src[i + 1] === '+' || src[i + 1] === '-')
+        )
+          i++;
         i++;
       }
       tokens.push({ kind: 'num', text: src.slice(start, i), start, end: i });
@@ -117,7 +145,10 @@ function blank(chars: string[], start: number, end: number): void {
  * somewhere (headers included); they are left alone. Returns the text and the
  * names resolved.
  */
-export function resolveConditionals(src: string, known: ReadonlySet<string> = new Set()): { text: string; resolved: string[] } {
+export function resolveConditionals(
+  src: string,
+  known: ReadonlySet<string> = new Set(),
+): { text: string; resolved: string[] } {
   const tokens = tokenize(src);
   const defined = new Set(known);
   for (const t of tokens) {
@@ -129,7 +160,11 @@ export function resolveConditionals(src: string, known: ReadonlySet<string> = ne
   const resolved = new Set<string>();
   // Each open conditional: resolvable (we decide) or kept; for resolvable
   // ones, whether the current branch is active and where it started.
-  interface Frame { resolvable: boolean; active: boolean; from: number }
+  interface Frame {
+    resolvable: boolean;
+    active: boolean;
+    from: number;
+  }
   const stack: Frame[] = [];
   for (const t of tokens) {
     if (t.kind !== 'pp') continue;
@@ -211,13 +246,65 @@ export interface ParsedSource {
   statements: Array<Stmt & { fn: string }>;
 }
 
-const KEYWORDS = new Set(['if', 'else', 'for', 'while', 'do', 'switch', 'case', 'default', 'return', 'goto', 'break', 'continue',
-  'sizeof', '_Alignof', 'alignof', '__typeof__', 'typeof', '__attribute__', '__asm__', 'asm', '__volatile__', 'volatile', 'offsetof']);
+const KEYWORDS = new Set([
+  'if',
+  'else',
+  'for',
+  'while',
+  'do',
+  'switch',
+  'case',
+  'default',
+  'return',
+  'goto',
+  'break',
+  'continue',
+  'sizeof',
+  '_Alignof',
+  'alignof',
+  '__typeof__',
+  'typeof',
+  '__attribute__',
+  '__asm__',
+  'asm',
+  '__volatile__',
+  'volatile',
+  'offsetof',
+]);
 
-const TYPE_WORDS = new Set(['void', 'char', 'short', 'int', 'long', 'float', 'double', 'signed', 'unsigned', '_Bool', 'bool',
-  'struct', 'union', 'enum', 'const', 'static', 'register', 'extern', 'auto', 'volatile', 'inline', '__typeof__', 'typeof', 'typedef']);
+const TYPE_WORDS = new Set([
+  'void',
+  'char',
+  'short',
+  'int',
+  'long',
+  'float',
+  'double',
+  'signed',
+  'unsigned',
+  '_Bool',
+  'bool',
+  'struct',
+  'union',
+  'enum',
+  'const',
+  'static',
+  'register',
+  'extern',
+  'auto',
+  'volatile',
+  'inline',
+  '__typeof__',
+  'typeof',
+  'typedef',
+]);
 
-interface Flags { calls: string[]; ret: boolean; brk: boolean; cont: boolean }
+interface Flags {
+  calls: string[];
+  ret: boolean;
+  brk: boolean;
+  cont: boolean;
+}
 
 class Parser {
   readonly blocks: Block[] = [];
@@ -244,7 +331,8 @@ class Parser {
     const out: string[] = [];
     for (let k = a; k < b; k++) {
       const x = this.t[k];
-      if (x.kind === 'id' && !KEYWORDS.has(x.text) && this.t[k + 1]?.text === '(' && this.t[k + 1].kind === 'punct') out.push(x.text);
+      if (x.kind === 'id' && !KEYWORDS.has(x.text) && this.t[k + 1]?.text === '(' && this.t[k + 1].kind === 'punct')
+        out.push(x.text);
     }
     return out;
   }
@@ -275,7 +363,14 @@ class Parser {
     const t = this.t;
     const x = t[i];
     const make = (kind: StmtKind, last: number, flags: Flags, condCalls?: string[]) => {
-      const stmt: Stmt = { kind, first: i, last, calls: flags.calls, escapes: flags.ret || flags.brk || flags.cont, ...(condCalls ? { condCalls } : {}) };
+      const stmt: Stmt = {
+        kind,
+        first: i,
+        last,
+        calls: flags.calls,
+        escapes: flags.ret || flags.brk || flags.cont,
+        ...(condCalls ? { condCalls } : {}),
+      };
       this.statements.push({ ...stmt, fn: this.fn });
       return { stmt, next: last + 1, flags };
     };
@@ -317,7 +412,12 @@ class Parser {
         case 'do': {
           const s = this.statement(i + 1);
           const head = this.match(s.next + 1); // while ( ... )
-          const flags: Flags = { ...s.flags, calls: [...s.flags.calls, ...this.callsIn(s.next + 2, head)], brk: false, cont: false };
+          const flags: Flags = {
+            ...s.flags,
+            calls: [...s.flags.calls, ...this.callsIn(s.next + 2, head)],
+            brk: false,
+            cont: false,
+          };
           return make('do', head + 1, flags);
         }
         case 'case':

@@ -21,54 +21,54 @@
 export const EQUIVALENTS: Record<string, string> = {
   // (a) persist call sites removed
   'alloc.c:clear_pending:remove-persist':
-    'every clear_pending in a traced path is followed by set_size_state on the same clump, whose persist flushes the same header '
-    + 'line; until then the versions of the line only lack clears of slots whose assignments are already durable (transition) or '
-    + 'were already zero (reserve)',
+    'every clear_pending in a traced path is followed by set_size_state on the same clump, whose persist flushes the same header ' +
+    'line; until then the versions of the line only lack clears of slots whose assignments are already durable (transition) or ' +
+    'were already zero (reserve)',
   'alloc.c:add_pending:remove-persist#1':
-    'the persist of the slot\'s offset right after it flushes the same header line; before that the offset is still 0, so the slot '
-    + 'is not pending',
+    "the persist of the slot's offset right after it flushes the same header line; before that the offset is still 0, so the slot " +
+    'is not pending',
   'alloc.c:add_pending:remove-persist#2':
-    'the next persist of the clump header (the next add_pending, or set_size_state to ACTIVATING/FREEING in transition) flushes '
-    + 'the same line; until the state store, which follows in that line, the clump is RESERVED or ACTIVE and its slots are ignored',
+    'the next persist of the clump header (the next add_pending, or set_size_state to ACTIVATING/FREEING in transition) flushes ' +
+    'the same line; until the state store, which follows in that line, the clump is RESERVED or ACTIVE and its slots are ignored',
 
   // (b) swapped steps
   'alloc.c:alloc_recover:swap-steps#2':
-    'recovery (RESERVED clump) sets FREE before clearing the slots: the recovered image is the same, and a crash in between would '
-    + 'leave a FREE clump whose slots the next recovery drops',
+    'recovery (RESERVED clump) sets FREE before clearing the slots: the recovered image is the same, and a crash in between would ' +
+    'leave a FREE clump whose slots the next recovery drops',
   'alloc.c:alloc_recover:swap-steps#4':
-    'recovery (ACTIVATING clump) sets ACTIVE before clearing the slots, after redoing them: the recovered image is the same, and a '
-    + 'crash in between would leave an ACTIVE clump whose slots the next recovery drops',
+    'recovery (ACTIVATING clump) sets ACTIVE before clearing the slots, after redoing them: the recovered image is the same, and a ' +
+    'crash in between would leave an ACTIVE clump whose slots the next recovery drops',
   'alloc.c:alloc_recover:swap-steps#6':
-    'recovery (FREEING clump) sets FREE before clearing the slots, after redoing them: the recovered image is the same, and a '
-    + 'crash in between would leave a FREE clump whose slots the next recovery drops',
+    'recovery (FREEING clump) sets FREE before clearing the slots, after redoing them: the recovered image is the same, and a ' +
+    'crash in between would leave a FREE clump whose slots the next recovery drops',
   'alloc.c:alloc_reserve:swap-steps#1':
-    'the clump being reserved is FREE, so its slots are already 0: clearing them before writing the split-off clump stores zeros '
-    + 'over zeros',
+    'the clump being reserved is FREE, so its slots are already 0: clearing them before writing the split-off clump stores zeros ' +
+    'over zeros',
   'alloc.c:alloc_reserve:swap-steps#2':
-    'the clump\'s slots are already 0 (it was FREE), so clearing them after setting RESERVED changes nothing; a crash in between '
-    + 'leaves a RESERVED clump, which recovery frees either way',
+    "the clump's slots are already 0 (it was FREE), so clearing them after setting RESERVED changes nothing; a crash in between " +
+    'leaves a RESERVED clump, which recovery frees either way',
   'alloc.c:add_pending:swap-steps':
-    'offset before value: a slot with an offset and no value yet can only be seen while the clump is RESERVED (onactive) or '
-    + 'ACTIVE (onfree), where recovery ignores slots; the state change that makes them count comes after both are durable',
+    'offset before value: a slot with an offset and no value yet can only be seen while the clump is RESERVED (onactive) or ' +
+    'ACTIVE (onfree), where recovery ignores slots; the state change that makes them count comes after both are durable',
   'alloc.c:transition:swap-steps#4':
-    'the final state (ACTIVE or FREE) is set before the slots are cleared, after the assignments are durable: a crash in between '
-    + 'leaves an ACTIVE or FREE clump whose slots recovery drops',
+    'the final state (ACTIVE or FREE) is set before the slots are cleared, after the assignments are durable: a crash in between ' +
+    'leaves an ACTIVE or FREE clump whose slots recovery drops',
   'alloc.c:alloc_free:swap-steps#2':
-    'coalesce_next merges every FREE clump that follows, so coalescing the free previous clump first absorbs the freed clump and '
-    + 'its free successor (one persisted size store each); the later coalesce_next of the freed clump only rewrites its stale header, '
-    + 'now data of the merged FREE clump, which nothing reads',
+    'coalesce_next merges every FREE clump that follows, so coalescing the free previous clump first absorbs the freed clump and ' +
+    'its free successor (one persisted size store each); the later coalesce_next of the freed clump only rewrites its stale header, ' +
+    'now data of the merged FREE clump, which nothing reads',
 
   // (c) fences removed (clwb mode)
   'alloc.c:clear_pending:remove-fence':
-    'the set_size_state that follows stores to the same header line and fences it; its state store comes after the clears in that '
-    + 'line, so no version has the new state without them',
+    'the set_size_state that follows stores to the same header line and fences it; its state store comes after the clears in that ' +
+    'line, so no version has the new state without them',
   'alloc.c:alloc_reserve:remove-fence':
-    'the clear_pending that follows fences before the reserved clump\'s size shrinks; until that store the split-off header lies '
-    + 'inside the FREE clump\'s data and is not part of the chain',
+    "the clear_pending that follows fences before the reserved clump's size shrinks; until that store the split-off header lies " +
+    "inside the FREE clump's data and is not part of the chain",
   'alloc.c:add_pending:remove-fence#1':
-    'the slot\'s offset, stored next in the same line, is persisted and fenced right after; until it is non-zero the slot is not '
-    + 'pending',
+    "the slot's offset, stored next in the same line, is persisted and fenced right after; until it is non-zero the slot is not " +
+    'pending',
   'alloc.c:add_pending:remove-fence#2':
-    'the next fence (the next add_pending, or set_size_state in transition) comes before the state store that makes the slots '
-    + 'count, and that store is in the same line after the offset',
+    'the next fence (the next add_pending, or set_size_state in transition) comes before the state store that makes the slots ' +
+    'count, and that store is in the same line after the offset',
 };

@@ -128,7 +128,8 @@ function isFenceAsm(tokens: Token[], s: Stmt): boolean {
   if (s.kind !== 'expr') return false;
   const first = tokens[s.first].text;
   if (first !== '__asm__' && first !== 'asm' && first !== '__asm') return false;
-  for (let k = s.first; k <= s.last; k++) if (tokens[k].kind === 'str' && /\b[sm]fence\b/.test(tokens[k].text)) return true;
+  for (let k = s.first; k <= s.last; k++)
+    if (tokens[k].kind === 'str' && /\b[sm]fence\b/.test(tokens[k].text)) return true;
   return false;
 }
 
@@ -142,7 +143,11 @@ function shorten(code: string, max = 60): string {
   return one.length <= max ? one : `${one.slice(0, max - 3)}...`;
 }
 
-interface Edit { start: number; end: number; text: string }
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
 
 function apply(text: string, edits: Edit[]): string {
   let out = text;
@@ -169,7 +174,11 @@ export interface Step {
 
 /** steps -- the steps of one statement list, and which of them follow each
  *  other directly (pairs [i, i+1] of step indices). */
-export function steps(stmts: Stmt[], persisting: Set<string>, options: OperatorOptions = DEFAULT_OPERATOR_OPTIONS): { steps: Step[]; pairs: Array<[number, number]> } {
+export function steps(
+  stmts: Stmt[],
+  persisting: Set<string>,
+  options: OperatorOptions = DEFAULT_OPERATOR_OPTIONS,
+): { steps: Step[]; pairs: Array<[number, number]> } {
   const out: Step[] = [];
   const pairs: Array<[number, number]> = [];
   let decls: number[] = [];
@@ -216,7 +225,16 @@ export function generateMutants(files: SourceFile[], options: OperatorOptions = 
     if (file.role === 'library') {
       for (const s of parsed.statements) {
         if (isFenceAsm(tokens, s) || isCallStatement(tokens, s, options.fenceCalls)) {
-          drafts.push({ operator: 'remove-fence', fileIndex, file, fn: s.fn, offset: tokens[s.first].start, mode: 'clwb', description: `fence \`${shorten(code(s))}\` removed`, edits: [remove(s)] });
+          drafts.push({
+            operator: 'remove-fence',
+            fileIndex,
+            file,
+            fn: s.fn,
+            offset: tokens[s.first].start,
+            mode: 'clwb',
+            description: `fence \`${shorten(code(s))}\` removed`,
+            edits: [remove(s)],
+          });
         }
       }
       return;
@@ -229,25 +247,59 @@ export function generateMutants(files: SourceFile[], options: OperatorOptions = 
         if (isCallStatement(tokens, s, options.flush)) {
           const edits = [remove(s)];
           // the drain completing it: the next persisting statement, if a drain
-          const next = stmts.slice(i + 1).find((x) => x.calls.some((c) => persisting.has(c)) || isCallStatement(tokens, x, options.flush));
+          const next = stmts
+            .slice(i + 1)
+            .find((x) => x.calls.some((c) => persisting.has(c)) || isCallStatement(tokens, x, options.flush));
           let what = `\`${shorten(code(s))}\``;
           if (next && isCallStatement(tokens, next, options.drain)) {
             edits.push(remove(next));
             what += ` and its \`${shorten(code(next))}\``;
           }
-          drafts.push({ operator: 'remove-persist', fileIndex, file, fn: block.fn, offset: tokens[s.first].start, mode: 'clflush', description: `${what} removed`, edits });
+          drafts.push({
+            operator: 'remove-persist',
+            fileIndex,
+            file,
+            fn: block.fn,
+            offset: tokens[s.first].start,
+            mode: 'clflush',
+            description: `${what} removed`,
+            edits,
+          });
         }
         if (isCallStatement(tokens, s, options.drain)) {
-          drafts.push({ operator: 'remove-fence', fileIndex, file, fn: block.fn, offset: tokens[s.first].start, mode: 'clwb', description: `\`${shorten(code(s))}\` removed`, edits: [remove(s)] });
+          drafts.push({
+            operator: 'remove-fence',
+            fileIndex,
+            file,
+            fn: block.fn,
+            offset: tokens[s.first].start,
+            mode: 'clwb',
+            description: `\`${shorten(code(s))}\` removed`,
+            edits: [remove(s)],
+          });
         }
       });
     }
     for (const s of parsed.statements) {
       if (!isCallStatement(tokens, s, options.persist)) continue;
-      drafts.push({ operator: 'remove-persist', fileIndex, file, fn: s.fn, offset: tokens[s.first].start, mode: 'clflush', description: `\`${shorten(code(s))}\` removed`, edits: [remove(s)] });
+      drafts.push({
+        operator: 'remove-persist',
+        fileIndex,
+        file,
+        fn: s.fn,
+        offset: tokens[s.first].start,
+        mode: 'clflush',
+        description: `\`${shorten(code(s))}\` removed`,
+        edits: [remove(s)],
+      });
       const callee = tokens[s.first];
       drafts.push({
-        operator: 'remove-fence', fileIndex, file, fn: s.fn, offset: callee.start, mode: 'clwb',
+        operator: 'remove-fence',
+        fileIndex,
+        file,
+        fn: s.fn,
+        offset: callee.start,
+        mode: 'clwb',
         description: `\`${shorten(code(s))}\` without its drain (${options.flush[0]} only)`,
         edits: [{ start: callee.start, end: callee.end, text: options.flush[0] }],
       });
@@ -268,7 +320,12 @@ export function generateMutants(files: SourceFile[], options: OperatorOptions = 
         const replacement = order.map(chunk).join('');
         const summary = (st: Step) => shorten(st.body.map((i) => code(stmts[i])).join(' '), 50);
         drafts.push({
-          operator: 'swap-steps', fileIndex, file, fn: block.fn, offset: tokens[stmts[A.body[0]].first].start, mode: 'clflush',
+          operator: 'swap-steps',
+          fileIndex,
+          file,
+          fn: block.fn,
+          offset: tokens[stmts[A.body[0]].first].start,
+          mode: 'clflush',
           description: `steps swapped: \`${summary(B)}\` now before \`${summary(A)}\``,
           edits: [{ start: lead(firstIdx), end: tokens[stmts[lastIdx].last].end, text: replacement }],
         });

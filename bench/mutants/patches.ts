@@ -32,7 +32,10 @@ export interface PatchFailure {
   reason: string;
 }
 
-interface Pair { search: string; replace: string }
+interface Pair {
+  search: string;
+  replace: string;
+}
 
 export interface ParsedPatch {
   name: string;
@@ -81,7 +84,10 @@ export function parsePatch(name: string, content: string): ParsedPatch {
 }
 
 /** applyPatch -- the patched text of FILE, or the reason it does not apply. */
-export function applyPatch(patch: ParsedPatch, file: SourceFile): { text: string; offset: number } | { reason: string } {
+export function applyPatch(
+  patch: ParsedPatch,
+  file: SourceFile,
+): { text: string; offset: number } | { reason: string } {
   let text = resolveConditionals(file.text).text;
   let offset = -1;
   for (const { search } of patch.pairs) {
@@ -101,7 +107,12 @@ export function applyPatch(patch: ParsedPatch, file: SourceFile): { text: string
 export function loadPatches(dir: string, files: SourceFile[]): { mutants: PatchMutant[]; failures: PatchFailure[] } {
   const mutants: PatchMutant[] = [];
   const failures: PatchFailure[] = [];
-  const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.patch')).sort() : [];
+  const names = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.patch'))
+        .sort()
+    : [];
   for (const entry of names) {
     const name = `patch:${entry.replace(/\.patch$/, '')}`;
     let patch: ParsedPatch;

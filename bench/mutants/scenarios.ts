@@ -55,7 +55,8 @@ function creating(base: CheckedSpec, program: string): CheckedSpec {
       env: command.env,
     })),
     check: (input: CheckInput) => {
-      if (readPool(input.files[0]).signatureOk) return base.check({ ...input, allowed: input.allowed.filter((state) => state !== NO_POOL) });
+      if (readPool(input.files[0]).signatureOk)
+        return base.check({ ...input, allowed: input.allowed.filter((state) => state !== NO_POOL) });
       if (input.allowed.includes(NO_POOL)) return [];
       return [`atomicity: ${program} reported the pool created, but the file has no intact signature after the crash`];
     },
@@ -85,7 +86,10 @@ export const SCENARIOS: Scenario[] = [
     name: 'tree-small',
     program: 'tree',
     description: `tree insert ${SMALL_WORDS.join(' ')}`,
-    spec: (program, mode) => ({ ...treeSpec(SMALL_WORDS, { path: program, env: { PMEM_MODE: mode } }), name: 'tree-small' }),
+    spec: (program, mode) => ({
+      ...treeSpec(SMALL_WORDS, { path: program, env: { PMEM_MODE: mode } }),
+      name: 'tree-small',
+    }),
   },
   {
     name: 'alloc-create',
@@ -93,19 +97,28 @@ export const SCENARIOS: Scenario[] = [
     description: 'alloc init: formatting a new pool (one region)',
     spec: (program, mode) => {
       const base = allocSpec([], { PMEM_MODE: mode }, { program });
-      return creating({ ...base, name: 'alloc-create', workload: { argv: [program, 'init', '{dir}/alloc.pm', '64K'] } }, 'alloc init');
+      return creating(
+        { ...base, name: 'alloc-create', workload: { argv: [program, 'init', '{dir}/alloc.pm', '64K'] } },
+        'alloc init',
+      );
     },
   },
   {
     name: 'tree-create',
     program: 'tree',
-    description: 'tree insert into a FILE that does not exist yet (insert creates the pool, one region, before its inserts)',
-    spec: (program, mode) => creating({ ...treeSpec(['one', 'two'], { path: program, env: { PMEM_MODE: mode } }), name: 'tree-create' }, 'tree insert'),
+    description:
+      'tree insert into a FILE that does not exist yet (insert creates the pool, one region, before its inserts)',
+    spec: (program, mode) =>
+      creating(
+        { ...treeSpec(['one', 'two'], { path: program, env: { PMEM_MODE: mode } }), name: 'tree-create' },
+        'tree insert',
+      ),
   },
   {
     name: 'tree-carry',
     program: 'tree',
-    description: 'tree insert of a word whose count is 2^32 - 1 (set up untraced), so that the increment carries into the high half',
+    description:
+      'tree insert of a word whose count is 2^32 - 1 (set up untraced), so that the increment carries into the high half',
     spec: (program, mode) => {
       const base = treeSpec(['big'], { path: program, env: { PMEM_MODE: mode } });
       return {
@@ -114,7 +127,9 @@ export const SCENARIOS: Scenario[] = [
         setup: [
           ...base.setup,
           { argv: [program, 'insert', '{dir}/tree.pm', 'big'] },
-          { shell: `printf '\\377\\377\\377\\377' | dd of={dir}/tree.pm bs=1 seek=${FIRST_COUNT_OFFSET} conv=notrunc status=none` },
+          {
+            shell: `printf '\\377\\377\\377\\377' | dd of={dir}/tree.pm bs=1 seek=${FIRST_COUNT_OFFSET} conv=notrunc status=none`,
+          },
         ],
         states: [{ big: 2 ** 32 - 1 }, { big: 2 ** 32 }],
       };

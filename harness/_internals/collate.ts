@@ -40,7 +40,9 @@ export function spansSize(spans: readonly Span[]): number {
 
 /** collateSpans -- "1-1989,2001" from spans (crash-state groups, verdict runs). */
 export function collateSpans(spans: readonly Span[]): string {
-  return mergeSpans(spans).map(({ first, last }) => (first === last ? `${first}` : `${first}-${last}`)).join(',');
+  return mergeSpans(spans)
+    .map(({ first, last }) => (first === last ? `${first}` : `${first}-${last}`))
+    .join(',');
 }
 
 /** collateRanges -- "1-1989,2001" from crash points in any order. */

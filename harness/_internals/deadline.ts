@@ -71,7 +71,10 @@ export class Deadline {
   private timer: NodeJS.Timeout | undefined;
   private active = true;
 
-  constructor(readonly ms: number, private readonly onExpire?: () => void) {
+  constructor(
+    readonly ms: number,
+    private readonly onExpire?: () => void,
+  ) {
     hold();
     this.end = runningNow() + ms;
     if (onExpire) this.arm();

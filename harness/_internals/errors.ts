@@ -11,7 +11,10 @@ export const enum ExitCode {
 }
 
 export class PmfitError extends Error {
-  constructor(message: string, readonly exitCode: number = ExitCode.Usage) {
+  constructor(
+    message: string,
+    readonly exitCode: number = ExitCode.Usage,
+  ) {
     super(message);
     this.name = 'PmfitError';
   }

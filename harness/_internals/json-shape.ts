@@ -43,7 +43,13 @@ function refuse(value: unknown, at: string, what: string): never {
 }
 
 /** field -- `parent[name]` (at `where`.`name`), checked. */
-export function field<T>(parent: Record<string, unknown>, where: string, name: string, check: Check<T>, what: string): T {
+export function field<T>(
+  parent: Record<string, unknown>,
+  where: string,
+  name: string,
+  check: Check<T>,
+  what: string,
+): T {
   const value = parent[name];
   return check(value) ? value : refuse(value, `${where}.${name}`, what);
 }

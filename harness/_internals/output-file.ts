@@ -41,17 +41,27 @@ export function protectFromOutput(file: string): void {
 export function errnoText(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
-    case 'ENOENT': return 'no such file or directory';
-    case 'ENOTDIR': return 'a part of the path is not a directory';
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
     case 'EACCES':
-    case 'EPERM': return 'permission denied';
-    case 'EROFS': return 'read-only file system';
-    case 'EISDIR': return 'it is a directory';
-    case 'ELOOP': return 'too many levels of symbolic links';
-    case 'ENAMETOOLONG': return 'name too long';
-    case 'ENOSPC': return 'no space left on device';
-    case 'EDQUOT': return 'disk quota exceeded';
-    default: return code ?? (err instanceof Error ? err.message : String(err));
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    case 'ENAMETOOLONG':
+      return 'name too long';
+    case 'ENOSPC':
+      return 'no space left on device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    default:
+      return code ?? (err instanceof Error ? err.message : String(err));
   }
 }
 
@@ -72,7 +82,9 @@ function directoryProblem(dir: string): string | undefined {
   try {
     stat = fs.statSync(dir);
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? `no such directory ${dir}` : `directory ${dir}: ${errnoText(err)}`;
+    return (err as NodeJS.ErrnoException).code === 'ENOENT'
+      ? `no such directory ${dir}`
+      : `directory ${dir}: ${errnoText(err)}`;
   }
   if (!stat.isDirectory()) return `${dir} is not a directory`;
   try {
@@ -123,7 +135,8 @@ export function checkOutputDir(dir: string): void {
   }
   if (existing === resolved) {
     const stat = fs.statSync(resolved, { throwIfNoEntry: false });
-    if (!stat || !stat.isDirectory()) throw usageError(`cannot write to ${dir}: ${stat ? kindOf(stat) : 'a dangling symbolic link'}, not a directory`);
+    if (!stat || !stat.isDirectory())
+      throw usageError(`cannot write to ${dir}: ${stat ? kindOf(stat) : 'a dangling symbolic link'}, not a directory`);
   }
   const problem = directoryProblem(existing);
   if (problem) throw usageError(`cannot write to ${dir}: ${problem}`);
@@ -239,7 +252,8 @@ export function withDirectoryLock<T>(dir: string, write: () => T): T {
       fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
       break;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw usageError(`cannot write to ${dir}: ${errnoText(err)}`);
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw usageError(`cannot write to ${dir}: ${errnoText(err)}`);
     }
     let owner = NaN;
     try {

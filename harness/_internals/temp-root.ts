@@ -29,12 +29,17 @@ export function tempParent(): string {
 function tempParentProblem(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   switch (code) {
-    case 'ENOENT': return 'does not exist';
-    case 'ENOTDIR': return 'is not a directory';
+    case 'ENOENT':
+      return 'does not exist';
+    case 'ENOTDIR':
+      return 'is not a directory';
     case 'EACCES':
-    case 'EPERM': return 'is not writable (permission denied)';
-    case 'EROFS': return 'is on a read-only file system';
-    default: return `cannot hold a new directory (${code ?? String(err)})`;
+    case 'EPERM':
+      return 'is not writable (permission denied)';
+    case 'EROFS':
+      return 'is on a read-only file system';
+    default:
+      return `cannot hold a new directory (${code ?? String(err)})`;
   }
 }
 
@@ -47,7 +52,9 @@ export function tempRoot(): string {
     } catch (err) {
       if (isNoSpace(err)) throw err;
       const source = process.env.PMFIT_TMPDIR ? 'PMFIT_TMPDIR' : 'the system temporary directory';
-      throw usageError(`temporary directory ${parent} (${source}) ${tempParentProblem(err)}; set PMFIT_TMPDIR to a writable directory`);
+      throw usageError(
+        `temporary directory ${parent} (${source}) ${tempParentProblem(err)}; set PMFIT_TMPDIR to a writable directory`,
+      );
     }
     process.once('exit', removeTempRoot);
     removeStaleRoots(parent);

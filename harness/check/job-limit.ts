@@ -44,9 +44,10 @@ export function limitJobs(requested: number, limits: Limits): JobLimit {
   const byProcesses = Math.floor((limits.processes - limits.processesInUse - PROCESSES_RESERVED) / PROCESSES_PER_JOB);
   if (requested <= byFiles && requested <= byProcesses) return { jobs: requested };
   const jobs = Math.max(1, Math.min(requested, byFiles, byProcesses));
-  const lowered = byFiles <= byProcesses
-    ? `the open-file limit (ulimit -n) is ${limits.openFiles}, with ${limits.filesInUse} in use`
-    : `the process limit (ulimit -u) is ${limits.processes}, with ${limits.processesInUse} running`;
+  const lowered =
+    byFiles <= byProcesses
+      ? `the open-file limit (ulimit -n) is ${limits.openFiles}, with ${limits.filesInUse} in use`
+      : `the process limit (ulimit -u) is ${limits.processes}, with ${limits.processesInUse} running`;
   return { jobs, lowered };
 }
 

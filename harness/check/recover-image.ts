@@ -17,7 +17,12 @@ import type { Verdict } from './verdict';
  *  run the spec's recovery there and read the recovered files back (only
  *  when the spec has a check). A recovery that fails or removes a PM file is
  *  a 'failed' result. The directory is left as the recovery left it. */
-export async function recoverImage(spec: TargetSpec, image: ImagePatch, dir: string, timeoutMs: number): Promise<RecoveryResult> {
+export async function recoverImage(
+  spec: TargetSpec,
+  image: ImagePatch,
+  dir: string,
+  timeoutMs: number,
+): Promise<RecoveryResult> {
   for (let i = 0; i < spec.pmFiles.length; i += 1) {
     const file = path.join(dir, spec.pmFiles[i]);
     await fs.promises.mkdir(path.dirname(file), { recursive: true });

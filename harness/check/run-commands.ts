@@ -143,9 +143,13 @@ function spawnFailure(file: string, error: NodeJS.ErrnoException): PmfitError {
       return new PmfitError(`cannot run recovery command ${file}: not found`);
     case 'EMFILE':
     case 'ENFILE':
-      return new PmfitError(`cannot start recovery command ${file}: too many open files (${error.code}); lower --jobs or raise the limit (ulimit -n)`);
+      return new PmfitError(
+        `cannot start recovery command ${file}: too many open files (${error.code}); lower --jobs or raise the limit (ulimit -n)`,
+      );
     case 'EAGAIN':
-      return new PmfitError(`cannot start recovery command ${file}: too many processes (EAGAIN); lower --jobs or raise the limit (ulimit -u)`);
+      return new PmfitError(
+        `cannot start recovery command ${file}: too many processes (EAGAIN); lower --jobs or raise the limit (ulimit -u)`,
+      );
     case 'ENOMEM':
       return new PmfitError(`cannot start recovery command ${file}: out of memory (ENOMEM); lower --jobs`);
     default:

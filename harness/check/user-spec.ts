@@ -62,27 +62,34 @@ export function userSpec(options: UserSpecOptions): TargetSpec {
   }
   const argv = words;
   if (argv.length === 0) throw usageError('--cmd is empty');
-  if (!options.recover.includes('{file}')) throw usageError('--recover must name the crash image as {file}, for example --recover "myprog check {file}"');
+  if (!options.recover.includes('{file}'))
+    throw usageError('--recover must name the crash image as {file}, for example --recover "myprog check {file}"');
   const program = argv[0].includes('/') ? path.resolve(options.cwd, argv[0]) : argv[0];
   const namesPm = samePmFile(pmPath, options.cwd);
-  const workload = [program, ...argv.slice(1).map((arg) => {
-    if (arg === '{file}' || namesPm(arg)) return `{dir}/${name}`;
-    // --pool=PATH
-    const eq = arg.indexOf('=');
-    if (eq > 0 && namesPm(arg.slice(eq + 1))) return `${arg.slice(0, eq + 1)}{dir}/${name}`;
-    return arg.split('{file}').join(`{dir}/${name}`);
-  })];
+  const workload = [
+    program,
+    ...argv.slice(1).map((arg) => {
+      if (arg === '{file}' || namesPm(arg)) return `{dir}/${name}`;
+      // --pool=PATH
+      const eq = arg.indexOf('=');
+      if (eq > 0 && namesPm(arg.slice(eq + 1))) return `${arg.slice(0, eq + 1)}{dir}/${name}`;
+      return arg.split('{file}').join(`{dir}/${name}`);
+    }),
+  ];
   const setup = [];
   if (options.setup !== undefined) {
     // Setup runs where pmfit was started: a relative PM name would land in
     // the user's directory, so the fresh file is named {file} (or {dir}/...).
     if (!/\{(file|dir)\}/.test(options.setup)) {
-      throw usageError(`--setup must name the fresh PM file as {file}, for example --setup "myprog init {file}" (it runs in the current directory, whose ${options.pm} pmfit never writes)`);
+      throw usageError(
+        `--setup must name the fresh PM file as {file}, for example --setup "myprog init {file}" (it runs in the current directory, whose ${options.pm} pmfit never writes)`,
+      );
     }
     setup.push({ shell: options.setup });
   } else {
     const problem = pmFileProblem(pmPath);
-    if (problem?.kind === 'missing') throw usageError(`PM file ${options.pm} does not exist (create it, or pass --setup "CMD {file}" to create it)`);
+    if (problem?.kind === 'missing')
+      throw usageError(`PM file ${options.pm} does not exist (create it, or pass --setup "CMD {file}" to create it)`);
     if (problem) throw usageError(`PM file ${options.pm} ${problem.why}`);
     setup.push({ argv: ['cp', '--', pmPath, `{dir}/${name}`] });
     // cp keeps a read-only file read-only; the copy is the program's to write.

@@ -25,7 +25,14 @@ import { record } from './commands/record';
 import { report } from './commands/report';
 import { reproduce } from './commands/reproduce';
 import { traceShow } from './commands/trace-show';
-import { maxStatesOption, nonNegativeInteger, positiveInteger, requireDoubleDash, secondsToMs, collect } from './parse-options';
+import {
+  maxStatesOption,
+  nonNegativeInteger,
+  positiveInteger,
+  requireDoubleDash,
+  secondsToMs,
+  collect,
+} from './parse-options';
 
 const { version } = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string };
 
@@ -40,9 +47,16 @@ function dropDoubleDash(argv: string[]): string[] {
 function tracingOptions(command: Command): Command {
   return command
     .option('--function <name>', 'trace every call of this function instead of marker regions')
-    .addOption(new Option('--max-steps <n>', 'stop a runaway region after this many instructions')
-      .argParser(positiveInteger('--max-steps')).default(DEFAULT_MAX_STEPS))
-    .addOption(new Option('--timeout <seconds>', 'time limit for the traced run (0.1 s to a year)').argParser(secondsToMs('--timeout')));
+    .addOption(
+      new Option('--max-steps <n>', 'stop a runaway region after this many instructions')
+        .argParser(positiveInteger('--max-steps'))
+        .default(DEFAULT_MAX_STEPS),
+    )
+    .addOption(
+      new Option('--timeout <seconds>', 'time limit for the traced run (0.1 s to a year)').argParser(
+        secondsToMs('--timeout'),
+      ),
+    );
 }
 
 export function buildProgram(run: (action: Action) => void, rawArgs: string[]): Command {
@@ -52,49 +66,97 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .showHelpAfterError(false)
     .enablePositionalOptions();
 
-  tracingOptions(program.command('count')
-    .description('count the instructions executed inside regions (the original icount)')
-    .usage('[options] -- CMD [ARGS...]')
-    .option('--json', 'print {"instructions": N} as JSON')
-    .argument('<command...>', 'program to trace and its arguments, after --')
-    .passThroughOptions())
-    .action((argv: string[], options) => run(async () => {
+  tracingOptions(
+    program
+      .command('count')
+      .description('count the instructions executed inside regions (the original icount)')
+      .usage('[options] -- CMD [ARGS...]')
+      .option('--json', 'print {"instructions": N} as JSON')
+      .argument('<command...>', 'program to trace and its arguments, after --')
+      .passThroughOptions(),
+  ).action((argv: string[], options) =>
+    run(async () => {
       requireDoubleDash(rawArgs, 'pmfit count [options] -- CMD [ARGS...]');
-      return count(argv, { function: options.function, json: options.json, maxSteps: options.maxSteps, timeout: options.timeout });
-    }));
+      return count(argv, {
+        function: options.function,
+        json: options.json,
+        maxSteps: options.maxSteps,
+        timeout: options.timeout,
+      });
+    }),
+  );
 
-  tracingOptions(program.command('crash')
-    .description('run to instruction N of the regions, then kill the program with SIGKILL')
-    .usage('N [options] -- CMD [ARGS...]')
-    .argument('<N>', 'crash point: instructions to run before the kill', nonNegativeInteger('N'))
-    .argument('<command...>', 'program to trace and its arguments, after --'))
-    .action((n: number, argv: string[], options) => run(async () => {
+  tracingOptions(
+    program
+      .command('crash')
+      .description('run to instruction N of the regions, then kill the program with SIGKILL')
+      .usage('N [options] -- CMD [ARGS...]')
+      .argument('<N>', 'crash point: instructions to run before the kill', nonNegativeInteger('N'))
+      .argument('<command...>', 'program to trace and its arguments, after --'),
+  ).action((n: number, argv: string[], options) =>
+    run(async () => {
       requireDoubleDash(rawArgs, 'pmfit crash N [options] -- CMD [ARGS...]');
-      return crash(n, dropDoubleDash(argv), { function: options.function, maxSteps: options.maxSteps, timeout: options.timeout });
-    }));
+      return crash(n, dropDoubleDash(argv), {
+        function: options.function,
+        maxSteps: options.maxSteps,
+        timeout: options.timeout,
+      });
+    }),
+  );
 
-  tracingOptions(program.command('record')
-    .description('trace the regions once and write every PM store, flush and fence to a trace file')
-    .usage('[--pm FILE]... -o TRACE [options] -- CMD [ARGS...]')
-    .option('--pm <file>', 'a persistent-memory file (repeatable)', collect, [])
-    .requiredOption('-o, --output <trace>', 'trace file to write')
-    .option('--accept-untraced-writes', 'record past writes pmfit cannot follow (warnings) instead of refusing the run')
-    .argument('<command...>', 'program to trace and its arguments, after --')
-    .passThroughOptions())
-    .action((argv: string[], options) => run(async () => {
+  tracingOptions(
+    program
+      .command('record')
+      .description('trace the regions once and write every PM store, flush and fence to a trace file')
+      .usage('[--pm FILE]... -o TRACE [options] -- CMD [ARGS...]')
+      .option('--pm <file>', 'a persistent-memory file (repeatable)', collect, [])
+      .requiredOption('-o, --output <trace>', 'trace file to write')
+      .option(
+        '--accept-untraced-writes',
+        'record past writes pmfit cannot follow (warnings) instead of refusing the run',
+      )
+      .argument('<command...>', 'program to trace and its arguments, after --')
+      .passThroughOptions(),
+  ).action((argv: string[], options) =>
+    run(async () => {
       requireDoubleDash(rawArgs, 'pmfit record [--pm FILE]... -o TRACE -- CMD [ARGS...]');
-      return record(argv, { pm: options.pm, output: options.output, function: options.function, maxSteps: options.maxSteps, timeout: options.timeout, acceptUntracedWrites: options.acceptUntracedWrites === true });
-    }));
+      return record(argv, {
+        pm: options.pm,
+        output: options.output,
+        function: options.function,
+        maxSteps: options.maxSteps,
+        timeout: options.timeout,
+        acceptUntracedWrites: options.acceptUntracedWrites === true,
+      });
+    }),
+  );
 
-  program.command('allcounts')
+  program
+    .command('allcounts')
     .description('record each target once, check every crash state under each persistency model')
     .option('--target <name>', 'built-in target to run (repeatable; default: all)', collect, [])
     .option('--model <model>', 'persistency model: sequential, flushed, px86 (repeatable; default: all)', collect, [])
-    .addOption(new Option('--max-states <k>', 'px86: crash states per crash point before sampling').argParser(maxStatesOption).default(64))
-    .addOption(new Option('--seed <s>', 'px86: seed of the sampled states').argParser(nonNegativeInteger('--seed')).default(1))
-    .addOption(new Option('--jobs <j>', 'recoveries run at once (default: one per CPU)').argParser(positiveInteger('--jobs')))
-    .addOption(new Option('--timeout <seconds>', 'time limit of one recovery').argParser(secondsToMs('--timeout')).default(10_000, '10'))
-    .addOption(new Option('--max-steps <n>', 'stop a runaway region after this many instructions').argParser(positiveInteger('--max-steps')).default(DEFAULT_MAX_STEPS))
+    .addOption(
+      new Option('--max-states <k>', 'px86: crash states per crash point before sampling')
+        .argParser(maxStatesOption)
+        .default(64),
+    )
+    .addOption(
+      new Option('--seed <s>', 'px86: seed of the sampled states').argParser(nonNegativeInteger('--seed')).default(1),
+    )
+    .addOption(
+      new Option('--jobs <j>', 'recoveries run at once (default: one per CPU)').argParser(positiveInteger('--jobs')),
+    )
+    .addOption(
+      new Option('--timeout <seconds>', 'time limit of one recovery')
+        .argParser(secondsToMs('--timeout'))
+        .default(10_000, '10'),
+    )
+    .addOption(
+      new Option('--max-steps <n>', 'stop a runaway region after this many instructions')
+        .argParser(positiveInteger('--max-steps'))
+        .default(DEFAULT_MAX_STEPS),
+    )
     .option('-o, --output <dir>', 'directory for results.json, index.html and junit.xml', defaultReportsDir)
     .option('--cmd <command>', 'a program of your own to trace, as one string')
     .option('--pm <file>', 'with --cmd: its persistent-memory file', collect, [])
@@ -104,43 +166,81 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .option('--accept-untraced-writes', 'record past writes pmfit cannot follow (warnings) instead of refusing the run')
     .action((options) => run(async () => allcounts({ ...options, version })));
 
-  program.command('fuzz')
-    .description('property-based crash testing: generated operation sequences, each crashed at every point, shrunk on failure')
+  program
+    .command('fuzz')
+    .description(
+      'property-based crash testing: generated operation sequences, each crashed at every point, shrunk on failure',
+    )
     .argument('<target>', `fuzz target: ${fuzzTargetNames.join(', ')}`)
-    .addOption(new Option('--runs <n>', 'generated cases').argParser(positiveInteger('--runs')).default(DEFAULT_FUZZ_RUNS))
-    .addOption(new Option('--seed <s>', 'fast-check seed (default: random, printed)').argParser(nonNegativeInteger('--seed')))
+    .addOption(
+      new Option('--runs <n>', 'generated cases').argParser(positiveInteger('--runs')).default(DEFAULT_FUZZ_RUNS),
+    )
+    .addOption(
+      new Option('--seed <s>', 'fast-check seed (default: random, printed)').argParser(nonNegativeInteger('--seed')),
+    )
     .option('--path <path>', 'fast-check counterexample path printed by a failing run (with its --seed)')
     .option('--model <model>', 'persistency model: sequential, flushed, px86', 'px86')
-    .addOption(new Option('--ops <max>', 'longest generated operation sequence').argParser(positiveInteger('--ops')).default(DEFAULT_FUZZ_OPS))
+    .addOption(
+      new Option('--ops <max>', 'longest generated operation sequence')
+        .argParser(positiveInteger('--ops'))
+        .default(DEFAULT_FUZZ_OPS),
+    )
     .option('--trace-all', 'trace every operation from the split point that runs in the same invocation')
-    .addOption(new Option('--max-states <k>', 'px86: crash states per crash point before sampling').argParser(maxStatesOption).default(64))
-    .addOption(new Option('--jobs <j>', 'recoveries run at once (default: one per CPU)').argParser(positiveInteger('--jobs')))
-    .addOption(new Option('--timeout <seconds>', 'time limit of one setup, recovery or continuation command').argParser(secondsToMs('--timeout')).default(10_000, '10'))
+    .addOption(
+      new Option('--max-states <k>', 'px86: crash states per crash point before sampling')
+        .argParser(maxStatesOption)
+        .default(64),
+    )
+    .addOption(
+      new Option('--jobs <j>', 'recoveries run at once (default: one per CPU)').argParser(positiveInteger('--jobs')),
+    )
+    .addOption(
+      new Option('--timeout <seconds>', 'time limit of one setup, recovery or continuation command')
+        .argParser(secondsToMs('--timeout'))
+        .default(10_000, '10'),
+    )
     .option('-o, --output <dir>', 'directory for the reports and the replay file', defaultReportsDir)
     .action((target: string, options) => run(async () => fuzz(target, { ...options, version })));
 
-  program.command('replay')
+  program
+    .command('replay')
     .description('run the failing case of a replay file written by pmfit fuzz again')
     .argument('<file>', 'replay file written by pmfit fuzz (reports/fuzz-TARGET-SEED.json)')
-    .addOption(new Option('--jobs <j>', 'recoveries run at once (default: one per CPU)').argParser(positiveInteger('--jobs')))
+    .addOption(
+      new Option('--jobs <j>', 'recoveries run at once (default: one per CPU)').argParser(positiveInteger('--jobs')),
+    )
     .action((file: string, options) => run(async () => replay(file, { jobs: options.jobs })));
 
-  program.command('reproduce')
-    .description('rebuild the crash image of one group of an allcounts run, recover and check it again (exit 1: the violation shows)')
+  program
+    .command('reproduce')
+    .description(
+      'rebuild the crash image of one group of an allcounts run, recover and check it again (exit 1: the violation shows)',
+    )
     .argument('<results>', 'results.json written by allcounts')
     .argument('<group>', 'group id, as results.json and the reports name it (basic-px86-2)')
-    .option('-o, --output <dir>', 'new directory for the crash image (default: reproduce-GROUP-XXXXXX beside results.json)')
-    .addOption(new Option('--timeout <seconds>', 'time limit of the recovery (default: the run\'s)').argParser(secondsToMs('--timeout')))
-    .action((file: string, group: string, options) => run(async () => reproduce(file, group, { output: options.output, timeout: options.timeout })));
+    .option(
+      '-o, --output <dir>',
+      'new directory for the crash image (default: reproduce-GROUP-XXXXXX beside results.json)',
+    )
+    .addOption(
+      new Option('--timeout <seconds>', "time limit of the recovery (default: the run's)").argParser(
+        secondsToMs('--timeout'),
+      ),
+    )
+    .action((file: string, group: string, options) =>
+      run(async () => reproduce(file, group, { output: options.output, timeout: options.timeout })),
+    );
 
-  program.command('report')
+  program
+    .command('report')
     .description('regenerate index.html and junit.xml from a results.json')
     .argument('[results]', 'results.json written by allcounts', `${defaultReportsDir}/results.json`)
     .option('-o, --output <dir>', 'directory for the reports (default: beside results.json)')
     .action((file: string, options) => run(async () => report(file, { output: options.output })));
 
   const trace = program.command('trace').description('inspect trace files');
-  trace.command('show')
+  trace
+    .command('show')
     .description('list the events of a trace file')
     .argument('<trace>', 'trace file written by pmfit record')
     .option('--json', 'print {"instructions": N, "events": [...]} as JSON')
@@ -169,7 +269,9 @@ function reportError(err: unknown): number {
   }
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EMFILE' || code === 'ENFILE') {
-    process.stderr.write(`pmfit: too many open files (${message.split('\n')[0]}); lower --jobs or raise the limit (ulimit -n)\n`);
+    process.stderr.write(
+      `pmfit: too many open files (${message.split('\n')[0]}); lower --jobs or raise the limit (ulimit -n)\n`,
+    );
     return ExitCode.Usage;
   }
   process.stderr.write(`pmfit: internal error: ${message.split('\n')[0]}\n`);
@@ -220,7 +322,9 @@ export async function main(argv: string[]): Promise<void> {
   try {
     process.cwd();
   } catch {
-    process.stderr.write('pmfit: the current directory no longer exists (it was deleted); cd to an existing directory\n');
+    process.stderr.write(
+      'pmfit: the current directory no longer exists (it was deleted); cd to an existing directory\n',
+    );
     process.exitCode = ExitCode.Usage;
     return;
   }

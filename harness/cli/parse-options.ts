@@ -47,7 +47,9 @@ export function secondsToMs(what: string): (value: string) => number {
       throw usageError(`${what} must be a positive number of seconds, not '${value}'`);
     }
     if (number < MIN_TIMEOUT_SECONDS || number > MAX_TIMEOUT_SECONDS) {
-      throw usageError(`${what} must be between ${MIN_TIMEOUT_SECONDS} and ${MAX_TIMEOUT_SECONDS} seconds, not '${value}'`);
+      throw usageError(
+        `${what} must be between ${MIN_TIMEOUT_SECONDS} and ${MAX_TIMEOUT_SECONDS} seconds, not '${value}'`,
+      );
     }
     return Math.round(number * 1000);
   };

@@ -7,6 +7,9 @@ import { defaultConcurrency } from '../check/worker-pool';
 export function resolveJobs(requested: number | undefined): number {
   const wanted = requested ?? defaultConcurrency();
   const { jobs, lowered } = limitJobs(wanted, currentLimits());
-  if (lowered) process.stderr.write(`pmfit: running ${jobs} ${jobs === 1 ? 'recovery' : 'recoveries'} at once, not ${wanted}: ${lowered}\n`);
+  if (lowered)
+    process.stderr.write(
+      `pmfit: running ${jobs} ${jobs === 1 ? 'recovery' : 'recoveries'} at once, not ${wanted}: ${lowered}\n`,
+    );
   return jobs;
 }

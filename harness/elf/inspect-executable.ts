@@ -7,17 +7,9 @@ import type { ElfFailureReason, ElfFile } from './read-elf';
 import { readElf } from './read-elf';
 
 export type InspectFailureReason =
-  | 'missing'
-  | 'not-regular-file'
-  | 'not-readable'
-  | 'not-executable'
-  | 'script'
-  | 'not-a-program'
-  | ElfFailureReason;
+  'missing' | 'not-regular-file' | 'not-readable' | 'not-executable' | 'script' | 'not-a-program' | ElfFailureReason;
 
-export type InspectResult =
-  | { ok: true; elf: ElfFile }
-  | { ok: false; reason: InspectFailureReason; message: string };
+export type InspectResult = { ok: true; elf: ElfFile } | { ok: false; reason: InspectFailureReason; message: string };
 
 function fail(reason: InspectFailureReason, message: string): InspectResult {
   return { ok: false, reason, message };
@@ -50,14 +42,18 @@ export function inspectExecutable(file: string): InspectResult {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return fail('missing', `${file}: no such file`);
     if (code === 'ENOTDIR') return fail('missing', `${file}: no such file (a part of the path is not a directory)`);
-    if (code === 'EACCES') return fail('not-readable', `${file}: cannot look at it (permission denied on a directory of its path)`);
+    if (code === 'EACCES')
+      return fail('not-readable', `${file}: cannot look at it (permission denied on a directory of its path)`);
     return fail('missing', `${file}: cannot look at it (${code ?? String(err)})`);
   }
   if (!stat.isFile()) return fail('not-regular-file', `${file}: not an executable file (it is ${fileKind(stat)})`);
   try {
     fs.accessSync(file, fs.constants.R_OK);
   } catch {
-    return fail('not-readable', `${file}: not readable (permission denied); pmfit reads the program to find its symbols`);
+    return fail(
+      'not-readable',
+      `${file}: not readable (permission denied); pmfit reads the program to find its symbols`,
+    );
   }
   try {
     fs.accessSync(file, fs.constants.X_OK);
@@ -72,15 +68,24 @@ export function inspectExecutable(file: string): InspectResult {
   }
   const interpreter = shebang(buf.subarray(0, 256));
   if (interpreter !== undefined) {
-    return fail('script', `${file}: not an ELF executable (it is a script for ${interpreter}; pass the interpreter's command instead)`);
+    return fail(
+      'script',
+      `${file}: not an ELF executable (it is a script for ${interpreter}; pass the interpreter's command instead)`,
+    );
   }
   const read = readElf(buf);
   if (!read.ok) {
     switch (read.reason) {
       case 'not-elf':
-        return fail(read.reason, `${file}: not an ELF executable (${read.message.replace(/^not an ELF file \((.*)\)$/, '$1')})`);
+        return fail(
+          read.reason,
+          `${file}: not an ELF executable (${read.message.replace(/^not an ELF file \((.*)\)$/, '$1')})`,
+        );
       case 'not-64-bit':
-        return fail(read.reason, `${file}: 32-bit program; pmfit traces 64-bit x86-64 programs only (rebuild without -m32)`);
+        return fail(
+          read.reason,
+          `${file}: 32-bit program; pmfit traces 64-bit x86-64 programs only (rebuild without -m32)`,
+        );
       case 'not-x86-64':
         return fail(read.reason, `${file}: ${read.message}; pmfit traces x86-64 programs only`);
       case 'truncated':
@@ -88,7 +93,10 @@ export function inspectExecutable(file: string): InspectResult {
     }
   }
   if (read.elf.type === 'other') {
-    return fail('not-a-program', `${file}: an ELF file that is not a program (an object file or core dump?); link it into an executable first`);
+    return fail(
+      'not-a-program',
+      `${file}: an ELF file that is not a program (an object file or core dump?); link it into an executable first`,
+    );
   }
   return read;
 }

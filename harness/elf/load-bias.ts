@@ -28,8 +28,10 @@ function mappingMatcher(file: string): (entry: MapEntry) => boolean {
     // the file is gone; only its name can match
   }
   const dev = stat ? mapsDevice(stat.dev) : undefined;
-  return (entry) => entry.path === real || entry.path === file
-    || (stat !== undefined && entry.inode === stat.ino && entry.dev === dev && entry.inode !== 0);
+  return (entry) =>
+    entry.path === real ||
+    entry.path === file ||
+    (stat !== undefined && entry.inode === stat.ino && entry.dev === dev && entry.inode !== 0);
 }
 
 /** The link-time address mapped at file offset 0: the first PT_LOAD's
@@ -50,6 +52,7 @@ export function loadBias(maps: MapEntry[], exePath: string, elf: ElfFile): numbe
   for (const entry of maps) {
     if (entry.offset === 0 && matches(entry) && (start === undefined || entry.start < start)) start = entry.start;
   }
-  if (start === undefined) throw new Error(`${exePath} is not mapped in the process (no mapping of its offset 0 in /proc/PID/maps)`);
+  if (start === undefined)
+    throw new Error(`${exePath} is not mapped in the process (no mapping of its offset 0 in /proc/PID/maps)`);
   return start - linkBase(elf);
 }

@@ -88,8 +88,18 @@ const R_X86_64_GLOB_DAT = 6;
 const R_X86_64_JUMP_SLOT = 7;
 
 const MACHINES: Record<number, string> = {
-  2: 'SPARC', 3: 'x86 (i386)', 8: 'MIPS', 20: 'PowerPC', 21: 'PowerPC64', 22: 'IBM S/390',
-  40: 'ARM', 43: 'SPARC V9', 50: 'IA-64', 183: 'AArch64', 243: 'RISC-V', 258: 'LoongArch',
+  2: 'SPARC',
+  3: 'x86 (i386)',
+  8: 'MIPS',
+  20: 'PowerPC',
+  21: 'PowerPC64',
+  22: 'IBM S/390',
+  40: 'ARM',
+  43: 'SPARC V9',
+  50: 'IA-64',
+  183: 'AArch64',
+  243: 'RISC-V',
+  258: 'LoongArch',
 };
 
 /** A failure found while walking the tables; turned into a result at the top. */
@@ -115,12 +125,17 @@ export function readElf(buf: Buffer): ReadElfResult {
   if (buf.length < 6) return { ok: false, reason: 'truncated', message: `truncated ELF file (${buf.length} bytes)` };
   const elfClass = buf[4];
   if (elfClass === 1) return { ok: false, reason: 'not-64-bit', message: '32-bit ELF file (ELFCLASS32)' };
-  if (elfClass !== 2) return { ok: false, reason: 'not-elf', message: `not a valid ELF file (unknown class ${elfClass})` };
+  if (elfClass !== 2)
+    return { ok: false, reason: 'not-elf', message: `not a valid ELF file (unknown class ${elfClass})` };
   if (buf[5] !== 1) {
     return { ok: false, reason: 'not-x86-64', message: 'big-endian ELF file (x86-64 is little-endian)' };
   }
   if (buf.length < EHDR_SIZE) {
-    return { ok: false, reason: 'truncated', message: `truncated ELF file (${buf.length} bytes, shorter than the 64-byte ELF header)` };
+    return {
+      ok: false,
+      reason: 'truncated',
+      message: `truncated ELF file (${buf.length} bytes, shorter than the 64-byte ELF header)`,
+    };
   }
   const machine = buf.readUInt16LE(18);
   if (machine !== EM_X86_64) {
@@ -130,7 +145,8 @@ export function readElf(buf: Buffer): ReadElfResult {
   try {
     return { ok: true, elf: parse(buf) };
   } catch (err) {
-    if (err instanceof Truncated) return { ok: false, reason: 'truncated', message: `truncated or corrupt ELF file (${err.message})` };
+    if (err instanceof Truncated)
+      return { ok: false, reason: 'truncated', message: `truncated or corrupt ELF file (${err.message})` };
     throw err;
   }
 }
@@ -164,7 +180,8 @@ function parse(buf: Buffer): ElfFile {
     if (phnum === PN_XNUM) phnum = buf.readUInt32LE(shoff + 44);
     if (shstrndx === SHN_XINDEX) shstrndx = buf.readUInt32LE(shoff + 40);
   }
-  if (phnum > 0 && phentsize !== PHDR_SIZE) throw new Truncated(`program header size ${phentsize}, expected ${PHDR_SIZE}`);
+  if (phnum > 0 && phentsize !== PHDR_SIZE)
+    throw new Truncated(`program header size ${phentsize}, expected ${PHDR_SIZE}`);
   within(buf, phoff, phnum * PHDR_SIZE, 'program header table');
   if (shoff !== 0) within(buf, shoff, shnum * SHDR_SIZE, 'section header table');
 
@@ -177,7 +194,13 @@ function parse(buf: Buffer): ElfFile {
     const offset = u64(buf, at + 8);
     const filesz = u64(buf, at + 32);
     if (type === PT_LOAD) {
-      segments.push({ vaddr: u64(buf, at + 16), memsz: u64(buf, at + 40), offset, filesz, flags: buf.readUInt32LE(at + 4) });
+      segments.push({
+        vaddr: u64(buf, at + 16),
+        memsz: u64(buf, at + 40),
+        offset,
+        filesz,
+        flags: buf.readUInt32LE(at + 4),
+      });
     } else if (type === PT_INTERP) {
       within(buf, offset, filesz, 'PT_INTERP');
       interp = cString(buf, offset, offset + filesz);
@@ -215,7 +238,8 @@ function parse(buf: Buffer): ElfFile {
   if (names && names.type !== SHT_NOBITS) {
     within(buf, names.offset, names.size, 'section name table');
     sections.forEach((section, i) => {
-      if (nameOffsets[i] < names.size) section.name = cString(buf, names.offset + nameOffsets[i], names.offset + names.size);
+      if (nameOffsets[i] < names.size)
+        section.name = cString(buf, names.offset + nameOffsets[i], names.offset + names.size);
     });
   }
   const symtab = sections.find((section) => section.type === SHT_SYMTAB);
@@ -223,7 +247,10 @@ function parse(buf: Buffer): ElfFile {
   const symbols: ElfSymbol[] = [];
   const seen = new Set<string>();
   const tables = [symtab, dynsym].filter((table): table is Section => table !== undefined);
-  for (const symbol of [...tables.flatMap((table) => readSymbols(buf, table, sections)), ...pltSymbols(buf, sections)]) {
+  for (const symbol of [
+    ...tables.flatMap((table) => readSymbols(buf, table, sections)),
+    ...pltSymbols(buf, sections),
+  ]) {
     const key = `${symbol.name}\0${symbol.value}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -296,7 +323,8 @@ function pltSymbols(buf: Buffer, sections: Section[]): ElfSymbol[] {
         if (buf[plt.offset + i] !== 0xff || buf[plt.offset + i + 1] !== 0x25) continue;
         const slot = plt.addr + i + 6 + buf.readInt32LE(plt.offset + i + 2);
         const name = slots.get(slot);
-        if (name !== undefined) symbols.push({ name: `${name}@plt`, value: plt.addr + start, size: entry, type: 'func', bind: 'local' });
+        if (name !== undefined)
+          symbols.push({ name: `${name}@plt`, value: plt.addr + start, size: entry, type: 'func', bind: 'local' });
         break;
       }
     }

@@ -81,7 +81,8 @@ function linkAddress(segments: ElfSegment[], fileOffset: number, perms: string):
     for (const segment of segments) {
       const delta = fileOffset - segment.offset;
       if (delta < 0 || delta >= segment[extent]) continue;
-      if (!best || (((segment.flags & PF_X) !== 0) === executable && ((best.flags & PF_X) !== 0) !== executable)) best = segment;
+      if (!best || (((segment.flags & PF_X) !== 0) === executable && ((best.flags & PF_X) !== 0) !== executable))
+        best = segment;
     }
     if (best) return best.vaddr + (fileOffset - best.offset);
   }

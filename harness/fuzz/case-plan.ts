@@ -103,7 +103,10 @@ export function planCase(target: AnyFuzzTarget, fuzzCase: FuzzCase): CasePlan {
   }
   const step = (state: unknown, op: unknown, index: number): unknown[] => {
     const after = target.apply(state, op);
-    if (!after) throw new FuzzCaseError(`operation #${index + 1} (${target.showOp(op)}) cannot run from the model's state before it`);
+    if (!after)
+      throw new FuzzCaseError(
+        `operation #${index + 1} (${target.showOp(op)}) cannot run from the model's state before it`,
+      );
     return after;
   };
 

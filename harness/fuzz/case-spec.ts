@@ -36,7 +36,12 @@ export function caseSpec(target: AnyFuzzTarget, plan: CasePlan, env: Record<stri
 
 /** matchingPairs -- the pairs whose `now` the recovered files equal, by the
  *  target spec's own check. */
-export function matchingPairs(base: CheckedSpec, files: Buffer[], recoveryOutput: string, pairs: readonly StatePair[]): StatePair[] {
+export function matchingPairs(
+  base: CheckedSpec,
+  files: Buffer[],
+  recoveryOutput: string,
+  pairs: readonly StatePair[],
+): StatePair[] {
   return pairs.filter((pair) => {
     try {
       return base.check({ files, recoveryOutput, allowed: [pair.now] }).length === 0;

@@ -59,8 +59,9 @@ export interface ContinuationReport {
   runs: number;
 }
 
-type Continued = { kind: 'ok'; files: Buffer[]; stdout: string; output: string } | { kind: 'failed'; verdict: Exclude<Verdict, { kind: 'ok' }> };
-
+type Continued =
+  | { kind: 'ok'; files: Buffer[]; stdout: string; output: string }
+  | { kind: 'failed'; verdict: Exclude<Verdict, { kind: 'ok' }> };
 
 function contentHash(files: readonly Buffer[]): string {
   const hash = crypto.createHash('sha256');
@@ -83,7 +84,14 @@ async function continueImage(input: ContinuationInput, files: readonly Buffer[])
     for (const name of base.pmFiles) {
       const file = path.join(dir, name);
       if (!fs.existsSync(file)) {
-        return { kind: 'failed', verdict: { kind: 'invariant', failed: [`${input.label}: PM file ${name} is missing`], output: outcome.output } };
+        return {
+          kind: 'failed',
+          verdict: {
+            kind: 'invariant',
+            failed: [`${input.label}: PM file ${name} is missing`],
+            output: outcome.output,
+          },
+        };
       }
       after.push(fs.readFileSync(file));
     }
@@ -95,7 +103,9 @@ async function continueImage(input: ContinuationInput, files: readonly Buffer[])
 
 export async function checkContinuations(input: ContinuationInput): Promise<ContinuationReport> {
   const { base } = input;
-  const consistent = input.outcomes.filter((outcome) => outcome.verdict.kind === 'ok').sort((a, b) => a.first - b.first);
+  const consistent = input.outcomes
+    .filter((outcome) => outcome.verdict.kind === 'ok')
+    .sort((a, b) => a.first - b.first);
 
   // One continuation per distinct recovered content.
   const pool = new WorkerPool(input.jobs);
@@ -107,10 +117,16 @@ export async function checkContinuations(input: ContinuationInput): Promise<Cont
     if (!recovered) throw new PmfitError(`the recovered image of crash state ${outcome.hash} is no longer cached`);
     const key = contentHash(recovered.files);
     keyOf.set(outcome.hash, key);
-    if (!continued.has(key)) continued.set(key, pool.run(() => continueImage(input, recovered.files)));
+    if (!continued.has(key))
+      continued.set(
+        key,
+        pool.run(() => continueImage(input, recovered.files)),
+      );
   }
   const results = new Map<string, Continued>();
-  const settled = await Promise.allSettled([...continued].map(async ([key, promise]) => results.set(key, await promise)));
+  const settled = await Promise.allSettled(
+    [...continued].map(async ([key, promise]) => results.set(key, await promise)),
+  );
   const rejected = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (rejected) throw rejected.reason;
 
@@ -138,9 +154,14 @@ export async function checkContinuations(input: ContinuationInput): Promise<Cont
         } catch (error) {
           failed = [`check threw: ${error instanceof Error ? error.message : String(error)}`];
         }
-        verdict = failed.length > 0
-          ? { kind: 'invariant', failed: failed.map((message) => `${input.label}: ${message}`), output: result.output }
-          : { kind: 'ok' };
+        verdict =
+          failed.length > 0
+            ? {
+                kind: 'invariant',
+                failed: failed.map((message) => `${input.label}: ${message}`),
+                output: result.output,
+              }
+            : { kind: 'ok' };
         verdicts.set(checkKey, verdict);
       }
     }

@@ -75,10 +75,16 @@ export function formatCaseFailure(
   const continuedEnd = tracedEnd + plan.continued.length;
   out.push(`operations (${plural(fuzzCase.ops.length, 'operation')}, traced from #${fuzzCase.split + 1}):`);
   fuzzCase.ops.forEach((op, i) => {
-    const role = i < fuzzCase.split ? 'setup, untraced'
-      : i < tracedEnd ? (failure.stage === 'crash' ? 'traced, crashed' : 'traced')
-      : i < continuedEnd ? 'continued after recovery'
-      : 'not continued (cannot follow every outcome of the crash)';
+    const role =
+      i < fuzzCase.split
+        ? 'setup, untraced'
+        : i < tracedEnd
+          ? failure.stage === 'crash'
+            ? 'traced, crashed'
+            : 'traced'
+          : i < continuedEnd
+            ? 'continued after recovery'
+            : 'not continued (cannot follow every outcome of the crash)';
     out.push(`  #${i + 1}  ${target.showOp(op)}   [${role}]`);
   });
 
@@ -88,22 +94,32 @@ export function formatCaseFailure(
       if (failure.output.trim()) out.push('output:', ...indent(normalizeOutput(failure.output)));
       break;
     case 'workload':
-      out.push(`failure: the traced invocation failed by itself, no crash needed: exit status ${failure.exitCode ?? '(killed)'}`);
+      out.push(
+        `failure: the traced invocation failed by itself, no crash needed: exit status ${failure.exitCode ?? '(killed)'}`,
+      );
       out.push(`  command: ${displayCommand(plan.workload)}`);
       if (failure.output.trim()) out.push('output:', ...indent(failure.output));
       break;
     case 'crash': {
-      out.push(`crash point: k=${failure.k} of ${report.instructions} traced instructions, ${describeWindow(target, fuzzCase, report, failure.window)}`);
+      out.push(
+        `crash point: k=${failure.k} of ${report.instructions} traced instructions, ${describeWindow(target, fuzzCase, report, failure.window)}`,
+      );
       out.push(`model: ${model}`);
       out.push(`image: ${failure.hash}${describeLines(failure.describe)}`);
       const stage = failure.phase === 'continuation' ? 'after continuing' : 'at recovery';
-      out.push(`failure (${stage}): ${failure.verdict.kind === 'invariant' ? 'invariant violated' : describeVerdict(failure.verdict)}`);
-      if (failure.verdict.kind === 'invariant') for (const message of failure.verdict.failed) out.push(`  failed invariant: ${message}`);
+      out.push(
+        `failure (${stage}): ${failure.verdict.kind === 'invariant' ? 'invariant violated' : describeVerdict(failure.verdict)}`,
+      );
+      if (failure.verdict.kind === 'invariant')
+        for (const message of failure.verdict.failed) out.push(`  failed invariant: ${message}`);
       const output = normalizeOutput(failure.verdict.output);
-      if (output) out.push(`${failure.phase === 'continuation' ? 'continuation' : 'recovery'} output:`, ...indent(output));
+      if (output)
+        out.push(`${failure.phase === 'continuation' ? 'continuation' : 'recovery'} output:`, ...indent(output));
       out.push(`violating crash points: ${failure.violatingPoints} of ${report.instructions + 1}`);
       out.push(`kill it at k by hand: ${reproduceCommand(report.spec, failure.k)}`);
-      out.push(`  then recover: ${report.spec.recover.map((command) => displayCommand(command).split('{dir}').join('.')).join(' && ')}`);
+      out.push(
+        `  then recover: ${report.spec.recover.map((command) => displayCommand(command).split('{dir}').join('.')).join(' && ')}`,
+      );
       break;
     }
   }

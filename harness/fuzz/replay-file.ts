@@ -89,16 +89,32 @@ function parseFailure(failure: unknown): ReplayFailure {
   const stage = field(value, where, 'stage', isString, 'setup, workload or crash');
   switch (stage) {
     case 'setup':
-      return { stage, command: field(value, where, 'command', isString, 'a string'), why: field(value, where, 'why', isString, 'a string') };
+      return {
+        stage,
+        command: field(value, where, 'command', isString, 'a string'),
+        why: field(value, where, 'why', isString, 'a string'),
+      };
     case 'workload':
       return { stage, exitCode: field(value, where, 'exitCode', isExitCode, 'an exit status or null') };
     case 'crash':
       return {
         stage,
-        phase: field(value, where, 'phase', (v): v is 'recovery' | 'continuation' => v === 'recovery' || v === 'continuation', 'recovery or continuation'),
+        phase: field(
+          value,
+          where,
+          'phase',
+          (v): v is 'recovery' | 'continuation' => v === 'recovery' || v === 'continuation',
+          'recovery or continuation',
+        ),
         k: field(value, where, 'k', isNat, 'a crash point'),
         hash: field(value, where, 'hash', isHash, '32 hex digits'),
-        window: field(value, where, 'window', (v): v is string => typeof v === 'string' && /^(s|op)\d+$/.test(v), 's<i> or op<i>'),
+        window: field(
+          value,
+          where,
+          'window',
+          (v): v is string => typeof v === 'string' && /^(s|op)\d+$/.test(v),
+          's<i> or op<i>',
+        ),
         kind: field(value, where, 'kind', isString, 'a verdict kind'),
         failed: field(value, where, 'failed', isStrings, 'a list of strings'),
       };
@@ -129,13 +145,16 @@ function checkReplay(text: string): ReplayFile {
   if (value.format !== REPLAY_FORMAT) throw new ReplayFileError(`not a replay file (format is not "${REPLAY_FORMAT}")`);
   const version = field(value, '$', 'version', isPositive, 'a positive integer');
   if (version > REPLAY_VERSION) {
-    throw new ReplayFileError(`written by a newer pmfit (replay format version ${version}; this pmfit reads up to ${REPLAY_VERSION})`);
+    throw new ReplayFileError(
+      `written by a newer pmfit (replay format version ${version}; this pmfit reads up to ${REPLAY_VERSION})`,
+    );
   }
   const fastCheck = object(value.fastCheck, '$.fastCheck');
   const ops = field(value, '$', 'ops', isArray, 'a list of operations');
   if (ops.length === 0) throw invalid('$.ops', 'a list of operations', 'it is empty');
   const split = field(value, '$', 'split', isNat, 'an operation index');
-  if (split >= ops.length) throw invalid('$.split', 'an operation index', `${split} is past the ${ops.length} operations`);
+  if (split >= ops.length)
+    throw invalid('$.split', 'an operation index', `${split} is past the ${ops.length} operations`);
   return {
     format: REPLAY_FORMAT,
     version,

@@ -131,9 +131,18 @@ export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options
   const report: CaseReport = { plan, spec, instructions: 0, regions: [], distinctImages: 0, continuations: 0 };
   const started = Date.now();
   try {
-    const setup = await runCommands(spec.setup, work, { timeoutMs: options.timeoutMs, env: spec.env, files: spec.pmFiles });
+    const setup = await runCommands(spec.setup, work, {
+      timeoutMs: options.timeoutMs,
+      env: spec.env,
+      files: spec.pmFiles,
+    });
     if (setup.kind !== 'ok') {
-      const why = setup.kind === 'crashed' ? `killed by ${setup.signal}` : setup.kind === 'timeout' ? 'timed out' : `exit status ${setup.exitCode}`;
+      const why =
+        setup.kind === 'crashed'
+          ? `killed by ${setup.signal}`
+          : setup.kind === 'timeout'
+            ? 'timed out'
+            : `exit status ${setup.exitCode}`;
       report.failure = { stage: 'setup', command: setup.command, why, output: lastLines(setup.output) };
       return report;
     }
@@ -143,7 +152,11 @@ export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options
     report.instructions = header.instructions;
     report.regions = header.regions;
     if (header.exitCode !== 0) {
-      report.failure = { stage: 'workload', exitCode: header.exitCode, output: lastLines(fs.readFileSync(logPath, 'utf8')) };
+      report.failure = {
+        stage: 'workload',
+        exitCode: header.exitCode,
+        output: lastLines(fs.readFileSync(logPath, 'utf8')),
+      };
       return report;
     }
 
@@ -207,8 +220,22 @@ export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options
       }
       if (options.explain) {
         report.target = targetRecord(spec, header, (recorded - started) / 1000);
-        const run = toRunResult({ spec, model: options.model, header, report: { ...checked, outcomes }, seconds: (Date.now() - recorded) / 1000 });
-        await explainGroups(run, { spec, header, reader, model: options.model, maxStates: options.maxStates, seed: options.modelSeed, timeoutMs: options.timeoutMs });
+        const run = toRunResult({
+          spec,
+          model: options.model,
+          header,
+          report: { ...checked, outcomes },
+          seconds: (Date.now() - recorded) / 1000,
+        });
+        await explainGroups(run, {
+          spec,
+          header,
+          reader,
+          model: options.model,
+          maxStates: options.maxStates,
+          seed: options.modelSeed,
+          timeoutMs: options.timeoutMs,
+        });
         report.run = run;
       }
     } finally {

@@ -108,7 +108,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     try {
       report = await runCase(target, fuzzCase, options);
     } catch (error) {
-      fatal = { error: error instanceof FuzzCaseError ? new Error(`${target.name}: generated an invalid case: ${error.message}`) : error };
+      fatal = {
+        error:
+          error instanceof FuzzCaseError
+            ? new Error(`${target.name}: generated an invalid case: ${error.message}`)
+            : error,
+      };
       return true;
     }
     cases += 1;
@@ -125,7 +130,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     ...(options.path !== undefined ? { path: options.path } : {}),
   });
   if (fatal) throw fatal.error;
-  const result: FuzzResult = { seed: details.seed, runs: details.numRuns, cases, shrinks: details.numShrinks, trimmed: 0 };
+  const result: FuzzResult = {
+    seed: details.seed,
+    runs: details.numRuns,
+    cases,
+    shrinks: details.numShrinks,
+    trimmed: 0,
+  };
   if (details.failed && details.counterexample !== null && details.counterexamplePath !== null) {
     let [fuzzCase] = details.counterexample;
     let report = failures.get(caseKey(fuzzCase));

@@ -207,6 +207,9 @@ export class ImageSet {
   /** patch -- the current image set as a patch of the base (the changed
    *  lines copied, so later changes here do not reach it). */
   patch(): ImagePatch {
-    return new ImagePatch(this.base, this.changed.map((lines) => new Map([...lines].map(([line, bytes]) => [line, Uint8Array.from(bytes)]))));
+    return new ImagePatch(
+      this.base,
+      this.changed.map((lines) => new Map([...lines].map(([line, bytes]) => [line, Uint8Array.from(bytes)]))),
+    );
   }
 }

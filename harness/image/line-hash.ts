@@ -70,8 +70,15 @@ function finish(h0: number, h1: number, h2: number, h3: number, out: Uint32Array
 }
 
 /** hashWords -- H over a line given as 16 little-endian words (zero past `length`). */
-function hashWords(fileId: number, lineIndex: number, length: number, words: Uint32Array, base: number,
-  out: Uint32Array, at: number): void {
+function hashWords(
+  fileId: number,
+  lineIndex: number,
+  length: number,
+  words: Uint32Array,
+  base: number,
+  out: Uint32Array,
+  at: number,
+): void {
   let h0 = S0 ^ Math.imul(fileId + 1, 0x9e3779b9);
   let h1 = S1 ^ (lineIndex >>> 0);
   let h2 = S2 ^ Math.floor(lineIndex / 0x100000000);
@@ -94,8 +101,15 @@ function hashWords(fileId: number, lineIndex: number, length: number, words: Uin
  * out[at..at+3]. `length` is the line's length: 64, or less for the last line
  * of a file whose size is not a multiple of 64.
  */
-export function hashLine(fileId: number, lineIndex: number, bytes: Uint8Array, start: number, length: number,
-  out: Uint32Array, at = 0): void {
+export function hashLine(
+  fileId: number,
+  lineIndex: number,
+  bytes: Uint8Array,
+  start: number,
+  length: number,
+  out: Uint32Array,
+  at = 0,
+): void {
   const words = scratchWords;
   let i = 0;
   let p = start;

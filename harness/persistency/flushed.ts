@@ -98,17 +98,19 @@ export class FlushedMachine implements ModelMachine {
 
   states(_first: number, lease: Lease): CrashState[] {
     const durable = this.durable;
-    return [{
-      hash: durable.hash(),
-      patch: () => {
-        lease.check();
-        return durable.patch();
+    return [
+      {
+        hash: durable.hash(),
+        patch: () => {
+          lease.check();
+          return durable.patch();
+        },
+        describe: () => {
+          lease.check();
+          return [];
+        },
       },
-      describe: () => {
-        lease.check();
-        return [];
-      },
-    }];
+    ];
   }
 
   private flushLine(fileId: number, line: number): void {

@@ -17,7 +17,12 @@ import { sequentialCrashStates } from './sequential';
 import { CrashGroup, CrashStateOptions, PersistencyTrace, resolveOptions } from './types';
 
 export type {
-  CrashGroup, CrashState, CrashStateOptions, LineChoice, PersistencyTrace, ResolvedCrashStateOptions,
+  CrashGroup,
+  CrashState,
+  CrashStateOptions,
+  LineChoice,
+  PersistencyTrace,
+  ResolvedCrashStateOptions,
 } from './types';
 export { DEFAULT_MAX_STATES, DEFAULT_SEED, resolveOptions } from './types';
 
@@ -34,8 +39,11 @@ export function isModelName(name: string): name is ModelName {
  * groups covering crash points 0..N. A state's patch() / describe() are
  * valid until the generator is advanced.
  */
-export function crashStates(model: ModelName, trace: PersistencyTrace, options?: CrashStateOptions):
-  Generator<CrashGroup, void, undefined> {
+export function crashStates(
+  model: ModelName,
+  trace: PersistencyTrace,
+  options?: CrashStateOptions,
+): Generator<CrashGroup, void, undefined> {
   const resolved = resolveOptions(options);
   switch (model) {
     case 'sequential':

@@ -54,7 +54,13 @@ import { HashLanes, addLanes, hashLine, lanesToString, newLanes, subLanes } from
 import { EventKind, LINE, TraceEvent } from '../trace/event';
 import { Prng } from './prng';
 import {
-  CrashGroup, CrashState, LineChoice, PersistencyTrace, ResolvedCrashStateOptions, resolveOptions, CrashStateOptions,
+  CrashGroup,
+  CrashState,
+  LineChoice,
+  PersistencyTrace,
+  ResolvedCrashStateOptions,
+  resolveOptions,
+  CrashStateOptions,
 } from './types';
 import { Lease, ModelMachine, eventLines, walkGroups } from './walk';
 
@@ -73,7 +79,11 @@ class Unsettled {
   newer: Unsettled | null = null;
   older: Unsettled | null = null;
 
-  constructor(readonly fileId: number, readonly line: number, guaranteed: Version) {
+  constructor(
+    readonly fileId: number,
+    readonly line: number,
+    guaranteed: Version,
+  ) {
     this.versions = [guaranteed];
   }
 
@@ -107,7 +117,10 @@ export class Px86Machine implements ModelMachine {
   private newest: Unsettled | null = null;
   private count = 0;
 
-  constructor(base: BaseImage, private readonly options: ResolvedCrashStateOptions) {
+  constructor(
+    base: BaseImage,
+    private readonly options: ResolvedCrashStateOptions,
+  ) {
     this.guaranteed = new ImageSet(base, { hashed: true });
     this.unsettled = base.files.map(() => new Map<number, Unsettled>());
   }
@@ -215,8 +228,14 @@ export class Px86Machine implements ModelMachine {
     }
   }
 
-  private newVersion(fileId: number, line: number, data: Uint8Array, dataStart: number, inLine: number,
-    n: number): Unsettled {
+  private newVersion(
+    fileId: number,
+    line: number,
+    data: Uint8Array,
+    dataStart: number,
+    inLine: number,
+    n: number,
+  ): Unsettled {
     const lines = this.unsettled[fileId];
     let entry = lines.get(line);
     if (!entry) {
@@ -400,7 +419,9 @@ export class Px86Machine implements ModelMachine {
 }
 
 /** px86CrashStates -- per crash point, the states a power failure on x86 with ADR can leave. */
-export function px86CrashStates(trace: PersistencyTrace, options?: CrashStateOptions | ResolvedCrashStateOptions):
-  Generator<CrashGroup, void, undefined> {
+export function px86CrashStates(
+  trace: PersistencyTrace,
+  options?: CrashStateOptions | ResolvedCrashStateOptions,
+): Generator<CrashGroup, void, undefined> {
   return walkGroups(trace, new Px86Machine(BaseImage.of(trace.images), resolveOptions(options)));
 }

@@ -20,8 +20,10 @@ export class SequentialMachine implements ModelMachine {
   }
 
   affects(event: TraceEvent): boolean {
-    return (event.kind === EventKind.Store || event.kind === EventKind.NtStore || event.kind === EventKind.Write)
-      && event.length > 0;
+    return (
+      (event.kind === EventKind.Store || event.kind === EventKind.NtStore || event.kind === EventKind.Write) &&
+      event.length > 0
+    );
   }
 
   apply(event: TraceEvent): void {
@@ -30,17 +32,19 @@ export class SequentialMachine implements ModelMachine {
 
   states(_first: number, lease: Lease): CrashState[] {
     const image = this.image;
-    return [{
-      hash: image.hash(),
-      patch: () => {
-        lease.check();
-        return image.patch();
+    return [
+      {
+        hash: image.hash(),
+        patch: () => {
+          lease.check();
+          return image.patch();
+        },
+        describe: () => {
+          lease.check();
+          return [];
+        },
       },
-      describe: () => {
-        lease.check();
-        return [];
-      },
-    }];
+    ];
   }
 }
 

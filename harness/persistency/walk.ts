@@ -25,7 +25,9 @@ export class Lease {
   /** check -- throw when the group's generator has moved on. */
   check(): void {
     if (!this.live) {
-      throw new Error('crash state read after its generator moved on: patch() and describe() are valid only until the next group is requested');
+      throw new Error(
+        'crash state read after its generator moved on: patch() and describe() are valid only until the next group is requested',
+      );
     }
   }
 }
@@ -50,7 +52,8 @@ function carriesData(kind: EventKind): boolean {
 function checkEvent(event: TraceEvent, sizes: readonly number[], instructions: number, lastIndex: number): void {
   const { kind, index, fileId, offset, length } = event;
   const what = () => `trace event #${index} (kind ${kind}, file ${fileId}, offset ${offset}, length ${length})`;
-  if (!Number.isSafeInteger(index) || index < lastIndex) throw new RangeError(`${what()}: instruction index out of order`);
+  if (!Number.isSafeInteger(index) || index < lastIndex)
+    throw new RangeError(`${what()}: instruction index out of order`);
   if (index > instructions) throw new RangeError(`${what()}: past the last instruction ${instructions}`);
   if (kind === EventKind.Fence) return;
   if (kind < EventKind.Store || kind > EventKind.Sync) throw new RangeError(`${what()}: unknown kind`);
@@ -59,10 +62,12 @@ function checkEvent(event: TraceEvent, sizes: readonly number[], instructions: n
     throw new RangeError(`${what()}: bad range`);
   }
   if (carriesData(kind)) {
-    if (offset + length > sizes[fileId]) throw new RangeError(`${what()}: range outside the file (${sizes[fileId]} bytes)`);
+    if (offset + length > sizes[fileId])
+      throw new RangeError(`${what()}: range outside the file (${sizes[fileId]} bytes)`);
     if (!event.data || event.data.length !== length) throw new RangeError(`${what()}: data does not match the length`);
   } else if (kind === EventKind.Sync) {
-    if (offset + length > sizes[fileId]) throw new RangeError(`${what()}: range outside the file (${sizes[fileId]} bytes)`);
+    if (offset + length > sizes[fileId])
+      throw new RangeError(`${what()}: range outside the file (${sizes[fileId]} bytes)`);
   } else if (offset > sizes[fileId]) {
     throw new RangeError(`${what()}: flush outside the file (${sizes[fileId]} bytes)`);
   }
@@ -88,7 +93,8 @@ export function eventLines(event: TraceEvent, size: number): { first: number; en
 /** walkGroups -- the groups of crash states of one model over a trace. */
 export function* walkGroups(trace: PersistencyTrace, machine: ModelMachine): Generator<CrashGroup, void, undefined> {
   const n = trace.instructions;
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`instruction count must be a non-negative integer, not ${n}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RangeError(`instruction count must be a non-negative integer, not ${n}`);
   const sizes = trace.images.map((image) => image.length);
   let first = 0;
   let lastIndex = 0;

@@ -23,7 +23,11 @@ export interface CrashImageQuery {
 
 /** crashImage -- one walk of the trace up to k. */
 export function crashImage(reader: TraceReader, query: CrashImageQuery): FoundImage {
-  const trace = { images: reader.images(), events: { [Symbol.iterator]: () => reader.events() }, instructions: reader.header.instructions };
+  const trace = {
+    images: reader.images(),
+    events: { [Symbol.iterator]: () => reader.events() },
+    instructions: reader.header.instructions,
+  };
   for (const group of crashStates(query.model, trace, { maxStates: query.maxStates, seed: query.seed })) {
     if (query.k < group.first || query.k > group.last) continue;
     const state = group.states.find((candidate) => candidate.hash === query.hash);

@@ -44,10 +44,22 @@ export interface ExplainContext {
 export async function explainGroups(run: RunResult, context: ExplainContext): Promise<void> {
   const groups = run.groups.filter((group) => group.violation).slice(0, MAX_EXPLAINED);
   if (groups.length === 0) return;
-  const sites = await interruptedInstructions(context, groups.map((group) => group.example.k));
-  const images = imagesAt(context, context.model, groups.map((group) => group.example), (state, hash) => state.hash === hash);
-  const durable = imagesAt(context, 'px86', groups.map((group) => group.example),
-    (state) => state.describe().every((choice) => choice.version === 0));
+  const sites = await interruptedInstructions(
+    context,
+    groups.map((group) => group.example.k),
+  );
+  const images = imagesAt(
+    context,
+    context.model,
+    groups.map((group) => group.example),
+    (state, hash) => state.hash === hash,
+  );
+  const durable = imagesAt(
+    context,
+    'px86',
+    groups.map((group) => group.example),
+    (state) => state.describe().every((choice) => choice.version === 0),
+  );
   groups.forEach((group, i) => {
     group.example.next = sites.get(group.example.k);
     const image = images[i];
@@ -62,7 +74,12 @@ async function interruptedInstructions(context: ExplainContext, ks: number[]): P
   const sites = new Map<number, InstructionSite>();
   const { spec } = context;
   const work = tempDir(`${spec.name}-explain`);
-  const setup = await runCommands(spec.setup, work, { timeoutMs: context.timeoutMs, env: spec.env, files: spec.pmFiles, cwd: spec.cwd });
+  const setup = await runCommands(spec.setup, work, {
+    timeoutMs: context.timeoutMs,
+    env: spec.env,
+    files: spec.pmFiles,
+    cwd: spec.cwd,
+  });
   if (setup.kind !== 'ok') return sites;
   const launch = workloadLaunch(spec, work);
   const devNull = fs.openSync('/dev/null', 'w');
@@ -126,7 +143,11 @@ function imagesAt(
 ): (ImagePatch | undefined)[] {
   const { reader, header } = context;
   const found: (ImagePatch | undefined)[] = examples.map(() => undefined);
-  const trace = { images: reader.images(), events: { [Symbol.iterator]: () => reader.events() }, instructions: header.instructions };
+  const trace = {
+    images: reader.images(),
+    events: { [Symbol.iterator]: () => reader.events() },
+    instructions: header.instructions,
+  };
   for (const group of crashStates(model, trace, { maxStates: Math.max(2, context.maxStates), seed: context.seed })) {
     examples.forEach((example, i) => {
       if (found[i] || example.k < group.first || example.k > group.last) return;
@@ -150,7 +171,12 @@ function differingLines(context: ExplainContext, image: ImagePatch, durable: Ima
       const now = image.line(fileId, line);
       const then = durable.line(fileId, line);
       if (!Buffer.from(now).equals(Buffer.from(then))) {
-        diffs.push({ file: context.spec.pmFiles[fileId] ?? context.header.files[fileId].path, offset: line * LINE, durable: hex(then), image: hex(now) });
+        diffs.push({
+          file: context.spec.pmFiles[fileId] ?? context.header.files[fileId].path,
+          offset: line * LINE,
+          durable: hex(then),
+          image: hex(now),
+        });
       }
     }
   }

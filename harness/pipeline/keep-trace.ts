@@ -23,12 +23,20 @@ function allZero(buffer: Buffer, length: number): boolean {
 
 /** keepTrace -- copy `trace` to DIR/traces/NAME.trace; `file` in the result
  *  is relative to `dir`. */
-export function keepTrace(trace: string, dir: string, name: string, maxBytes = DEFAULT_KEEP_TRACE_MAX_BYTES): KeptTrace {
+export function keepTrace(
+  trace: string,
+  dir: string,
+  name: string,
+  maxBytes = DEFAULT_KEEP_TRACE_MAX_BYTES,
+): KeptTrace {
   const size = fs.statSync(trace).size;
   // Blocks the file occupies: the data a sparse copy writes.
   const allocated = fs.statSync(trace).blocks * 512;
   if (Math.min(size, allocated) > maxBytes) {
-    return { kind: 'not-kept', why: `the trace holds ${Math.round(allocated / 2 ** 20)} MiB of data, more than the ${Math.round(maxBytes / 2 ** 20)} MiB kept beside results.json` };
+    return {
+      kind: 'not-kept',
+      why: `the trace holds ${Math.round(allocated / 2 ** 20)} MiB of data, more than the ${Math.round(maxBytes / 2 ** 20)} MiB kept beside results.json`,
+    };
   }
   const relative = path.join('traces', `${name.replace(/[^\w.-]/g, '_')}.trace`);
   makeOutputDir(path.join(dir, 'traces'));

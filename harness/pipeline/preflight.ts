@@ -21,7 +21,8 @@ import type { TraceReader } from '../trace/format';
 /** writesPm -- does the trace hold a store or write to a PM file? */
 function writesPm(reader: TraceReader): boolean {
   for (const event of reader.events()) {
-    if (event.kind === EventKind.Store || event.kind === EventKind.NtStore || event.kind === EventKind.Write) return true;
+    if (event.kind === EventKind.Store || event.kind === EventKind.NtStore || event.kind === EventKind.Write)
+      return true;
   }
   return false;
 }
@@ -29,7 +30,11 @@ function writesPm(reader: TraceReader): boolean {
 /** uncrashedImages -- the image at k = 0 and at k = N (a crash at N leaves
  *  every write: the sequential model's last state). */
 function uncrashedImages(reader: TraceReader): { initial: ImagePatch; final: ImagePatch } {
-  const trace = { images: reader.images(), events: { [Symbol.iterator]: () => reader.events() }, instructions: reader.header.instructions };
+  const trace = {
+    images: reader.images(),
+    events: { [Symbol.iterator]: () => reader.events() },
+    instructions: reader.header.instructions,
+  };
   let initial: ImagePatch | undefined;
   let final: ImagePatch | undefined;
   for (const group of crashStates('sequential', trace)) {
@@ -44,19 +49,26 @@ export async function preflight(spec: TargetSpec, reader: TraceReader, timeoutMs
   const { header } = reader;
   if (!writesPm(reader)) {
     const where = spec.functionName !== undefined ? `calls of ${spec.functionName}` : 'its regions';
-    throw usageError(`the program never wrote the PM file ${spec.pmFiles.join(', ')} in ${where} (${header.regions.length} region${header.regions.length === 1 ? '' : 's'}, ${header.instructions} instructions): check --pm, the markers or --function`);
+    throw usageError(
+      `the program never wrote the PM file ${spec.pmFiles.join(', ')} in ${where} (${header.regions.length} region${header.regions.length === 1 ? '' : 's'}, ${header.instructions} instructions): check --pm, the markers or --function`,
+    );
   }
   const windows = new OpWindows(header.regions, spec.states);
   const { initial, final } = uncrashedImages(reader);
-  for (const [which, image, k] of [['initial', initial, 0], ['final', final, header.instructions]] as const) {
+  for (const [which, image, k] of [
+    ['initial', initial, 0],
+    ['final', final, header.instructions],
+  ] as const) {
     const dir = tempDir(`${spec.name}-preflight`);
     try {
       const result = await recoverImage(spec, image, dir, timeoutMs);
       const verdict = recoveredVerdict(spec, result, windows.windowAt(k).allowed);
       if (isViolation(verdict)) {
         const output = verdict.kind === 'ok' ? '' : verdict.output.trimEnd();
-        throw usageError(`your check fails on an uncrashed file (the ${which} image, ${which === 'initial' ? 'as the first region found it' : 'as the program left it'}): `
-          + `${describeVerdict(verdict)}${output ? `\n${output}` : ''}`);
+        throw usageError(
+          `your check fails on an uncrashed file (the ${which} image, ${which === 'initial' ? 'as the first region found it' : 'as the program left it'}): ` +
+            `${describeVerdict(verdict)}${output ? `\n${output}` : ''}`,
+        );
       }
     } finally {
       await fs.promises.rm(dir, { recursive: true, force: true });

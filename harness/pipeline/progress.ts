@@ -13,10 +13,14 @@ export class Progress {
   phase(label: string, total?: number): void {
     if (!this.enabled) return;
     this.stop();
-    const format = total !== undefined
-      ? `${label} [{bar}] {percentage}% | {value}/{total} crash points`
-      : `${label}: {value} instructions`;
-    this.bar = new SingleBar({ format, stream: process.stderr, clearOnComplete: true, hideCursor: true }, Presets.shades_classic);
+    const format =
+      total !== undefined
+        ? `${label} [{bar}] {percentage}% | {value}/{total} crash points`
+        : `${label}: {value} instructions`;
+    this.bar = new SingleBar(
+      { format, stream: process.stderr, clearOnComplete: true, hideCursor: true },
+      Presets.shades_classic,
+    );
     this.bar.start(total ?? 0, 0);
   }
 

@@ -19,7 +19,11 @@ export interface RecordWorkloadOptions {
   acceptUntracedWrites?: boolean;
 }
 
-export async function recordWorkload(spec: TargetSpec, work: string, options: RecordWorkloadOptions): Promise<TraceHeader> {
+export async function recordWorkload(
+  spec: TargetSpec,
+  work: string,
+  options: RecordWorkloadOptions,
+): Promise<TraceHeader> {
   const launch = workloadLaunch(spec, work);
   const log = fs.openSync(options.logPath ?? '/dev/null', 'w');
   try {

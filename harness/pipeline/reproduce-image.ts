@@ -28,12 +28,20 @@ export interface ReproducedImage {
   verdict: Verdict;
 }
 
-export async function reproduceImage(spec: TargetSpec, reader: TraceReader, query: CrashImageQuery, dir: string, timeoutMs: number): Promise<ReproducedImage> {
+export async function reproduceImage(
+  spec: TargetSpec,
+  reader: TraceReader,
+  query: CrashImageQuery,
+  dir: string,
+  timeoutMs: number,
+): Promise<ReproducedImage> {
   const found = crashImage(reader, query);
   if (found.kind === 'missing') {
-    throw new PmfitError(`no ${query.model} state at crash point ${query.k} has the recorded image hash ${query.hash} `
-      + `(the trace gives ${found.hashes.length > 0 ? found.hashes.slice(0, 4).join(', ') : 'no state there'}): `
-      + 'the trace beside results.json is not the one this run checked');
+    throw new PmfitError(
+      `no ${query.model} state at crash point ${query.k} has the recorded image hash ${query.hash} ` +
+        `(the trace gives ${found.hashes.length > 0 ? found.hashes.slice(0, 4).join(', ') : 'no state there'}): ` +
+        'the trace beside results.json is not the one this run checked',
+    );
   }
   const crashDir = path.join(dir, 'crash');
   const recoveredDir = path.join(dir, 'recovered');
@@ -48,5 +56,11 @@ export async function reproduceImage(spec: TargetSpec, reader: TraceReader, quer
   const commands = spec.recover.map((command) => shellLine(command, placeholders(recoveredDir, spec.pmFiles)));
   const result = await recoverImage(spec, found.image, recoveredDir, timeoutMs);
   const allowed = new OpWindows(reader.header.regions, spec.states).windowAt(query.k).allowed;
-  return { crashFiles, recoveredFiles, commands, states: found.states, verdict: recoveredVerdict(spec, result, allowed) };
+  return {
+    crashFiles,
+    recoveredFiles,
+    commands,
+    states: found.states,
+    verdict: recoveredVerdict(spec, result, allowed),
+  };
 }

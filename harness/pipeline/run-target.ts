@@ -48,7 +48,12 @@ export interface TargetOutcome {
 export async function runTarget(options: RunTargetOptions): Promise<TargetOutcome> {
   const { spec } = options;
   const work = tempDir(`${spec.name}-work`);
-  const setup = await runCommands(spec.setup, work, { timeoutMs: options.timeoutMs, env: spec.env, files: spec.pmFiles, cwd: spec.cwd });
+  const setup = await runCommands(spec.setup, work, {
+    timeoutMs: options.timeoutMs,
+    env: spec.env,
+    files: spec.pmFiles,
+    cwd: spec.cwd,
+  });
   if (setup.kind !== 'ok') {
     throw new PmfitError(`setup of ${spec.name} failed (${describeFailure(setup, spec.pmFiles[0])})`);
   }
@@ -59,7 +64,13 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
   const tracePath = tempPath(`${spec.name}.trace`);
   const logPath = tempPath(`${spec.name}-workload.log`);
   const started = Date.now();
-  const header = await recordWorkload(spec, work, { output: tracePath, logPath, maxSteps: options.maxSteps, onProgress: options.onProgress, acceptUntracedWrites: options.acceptUntracedWrites });
+  const header = await recordWorkload(spec, work, {
+    output: tracePath,
+    logPath,
+    maxSteps: options.maxSteps,
+    onProgress: options.onProgress,
+    acceptUntracedWrites: options.acceptUntracedWrites,
+  });
   const recordSeconds = (Date.now() - started) / 1000;
   guard.check('while the traced program ran');
   if (header.exitCode !== 0) {
@@ -108,7 +119,15 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
       });
       guard.check('while the crash images were recovered');
       const run = toRunResult({ spec, model, header, report, seconds: (Date.now() - modelStarted) / 1000, reproduce });
-      await explainGroups(run, { spec, header, reader, model, maxStates: options.maxStates, seed: options.seed, timeoutMs: options.timeoutMs });
+      await explainGroups(run, {
+        spec,
+        header,
+        reader,
+        model,
+        maxStates: options.maxStates,
+        seed: options.seed,
+        timeoutMs: options.timeoutMs,
+      });
       runs.push(run);
       options.onRun?.(run);
     }
@@ -122,10 +141,16 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
  *  whose name is gone by the time the message is read, so {dir}/NAME is
  *  shown as NAME and {file} as the PM file's name. */
 function describeFailure(outcome: Exclude<CommandsOutcome, { kind: 'ok' }>, pmFile: string | undefined): string {
-  const why = outcome.kind === 'crashed' ? `killed by ${outcome.signal}`
-    : outcome.kind === 'timeout' ? `timed out after ${outcome.timeoutMs / 1000} s (--timeout)` : `exit status ${outcome.exitCode}`;
+  const why =
+    outcome.kind === 'crashed'
+      ? `killed by ${outcome.signal}`
+      : outcome.kind === 'timeout'
+        ? `timed out after ${outcome.timeoutMs / 1000} s (--timeout)`
+        : `exit status ${outcome.exitCode}`;
   const last = outcome.output.trim().split('\n').slice(-1)[0];
-  const command = outcome.command.replace(/\{dir\}\//g, '').replace(/\{dir\}/g, '.')
+  const command = outcome.command
+    .replace(/\{dir\}\//g, '')
+    .replace(/\{dir\}/g, '.')
     .replace(/\{file\}/g, pmFile ?? '{file}');
   return `${command}: ${why}${last ? `: ${last}` : ''}`;
 }

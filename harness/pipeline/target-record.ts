@@ -18,11 +18,13 @@ export function targetRecord(spec: TargetSpec, header: TraceHeader, recordSecond
     regions: header.regions.length,
     recordSeconds,
     warnings: header.warnings,
-    check: spec.check ? { kind: 'spec' } : {
-      kind: 'recover',
-      recover: spec.recover.map((command) => command.shell ?? command.argv.map(shellQuote).join(' ')),
-      cwd: spec.cwd ?? '.',
-      env: spec.env ?? {},
-    },
+    check: spec.check
+      ? { kind: 'spec' }
+      : {
+          kind: 'recover',
+          recover: spec.recover.map((command) => command.shell ?? command.argv.map(shellQuote).join(' ')),
+          cwd: spec.cwd ?? '.',
+          env: spec.env ?? {},
+        },
   };
 }

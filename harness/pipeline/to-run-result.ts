@@ -33,11 +33,17 @@ function verdictOutput(verdict: Verdict): string {
  *  image a killed process leaves, which is the sequential model's. */
 export function reproduceCommand(spec: TargetSpec, k: number): string {
   const launch = workloadLaunch(spec, '.');
-  const env = Object.entries(launch.env).map(([name, value]) => `${name}=${shellQuote(value)} `).join('');
+  const env = Object.entries(launch.env)
+    .map(([name, value]) => `${name}=${shellQuote(value)} `)
+    .join('');
   const setup = spec.setup.map((command) => shellLine(command, placeholders('.', spec.pmFiles)));
   const workload = launch.argv.map(shellQuote).join(' ');
   const options = spec.functionName !== undefined ? ` --function ${shellQuote(spec.functionName)}` : '';
-  return ['cd "$(mktemp -d)"', ...setup.map((line) => `${env}${line}`), `${env}pmfit crash ${k}${options} -- ${workload}`].join(' && ');
+  return [
+    'cd "$(mktemp -d)"',
+    ...setup.map((line) => `${env}${line}`),
+    `${env}pmfit crash ${k}${options} -- ${workload}`,
+  ].join(' && ');
 }
 
 export function toRunResult(input: RunResultInput): RunResult {
@@ -48,8 +54,9 @@ export function toRunResult(input: RunResultInput): RunResult {
   const groups: OutcomeGroup[] = collateOutcomes(report.outcomes).map((group, i) => {
     const k = group.spans[0].first;
     const hash = group.hashes[0];
-    const example = report.outcomes.find((outcome) => outcome.hash === hash && outcome.first <= k && k <= outcome.last)
-      ?? report.outcomes.find((outcome) => outcome.hash === hash);
+    const example =
+      report.outcomes.find((outcome) => outcome.hash === hash && outcome.first <= k && k <= outcome.last) ??
+      report.outcomes.find((outcome) => outcome.hash === hash);
     const id = `${spec.name}-${model}-${i + 1}`;
     return {
       id,
@@ -60,7 +67,12 @@ export function toRunResult(input: RunResultInput): RunResult {
       images: group.hashes.length,
       failed: group.verdict.kind === 'invariant' ? group.verdict.failed : [],
       recoveryOutput: verdictOutput(group.verdict),
-      example: { k, hash, describe: example?.describe, reproduce: input.reproduce ? input.reproduce(id) : reproduceCommand(spec, k) },
+      example: {
+        k,
+        hash,
+        describe: example?.describe,
+        reproduce: input.reproduce ? input.reproduce(id) : reproduceCommand(spec, k),
+      },
     };
   });
   const expected = spec.expect === 'violations' ? violations > 0 : violations === 0;

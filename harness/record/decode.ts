@@ -62,32 +62,70 @@ function icedState(): IcedState {
     // Stores that bypass the cache: pending until the next fence (docs/models.md, px86).
     // movntdqa / vmovntdqa are loads and are not here.
     ntStores: new Set([
-      M.Movnti, M.Movntdq, M.Movntps, M.Movntpd, M.Movntq, M.Movntss, M.Movntsd,
-      M.Vmovntdq, M.Vmovntps, M.Vmovntpd,
-      M.Maskmovdqu, M.Vmaskmovdqu, M.Maskmovq,
-      M.Movdiri, M.Movdir64b,
+      M.Movnti,
+      M.Movntdq,
+      M.Movntps,
+      M.Movntpd,
+      M.Movntq,
+      M.Movntss,
+      M.Movntsd,
+      M.Vmovntdq,
+      M.Vmovntps,
+      M.Vmovntpd,
+      M.Maskmovdqu,
+      M.Vmaskmovdqu,
+      M.Maskmovq,
+      M.Movdiri,
+      M.Movdir64b,
     ]),
     // Serializing instructions drain the store buffer like mfence. lfence does
     // not order stores and is deliberately absent. Most of these are
     // privileged; they are listed so a trace of odd code stays correct.
     serializing: new Set([
-      M.Sfence, M.Mfence,
-      M.Cpuid, M.Serialize, M.Iret, M.Iretd, M.Iretq, M.Rsm,
-      M.Wbinvd, M.Wbnoinvd, M.Invd, M.Invlpg, M.Invpcid,
-      M.Lgdt, M.Lidt, M.Lldt, M.Ltr, M.Wrmsr, M.Xsetbv,
+      M.Sfence,
+      M.Mfence,
+      M.Cpuid,
+      M.Serialize,
+      M.Iret,
+      M.Iretd,
+      M.Iretq,
+      M.Rsm,
+      M.Wbinvd,
+      M.Wbnoinvd,
+      M.Invd,
+      M.Invlpg,
+      M.Invpcid,
+      M.Lgdt,
+      M.Lidt,
+      M.Lldt,
+      M.Ltr,
+      M.Wrmsr,
+      M.Xsetbv,
     ]),
     // mov to a control or debug register serializes; mov from one does not.
     serializingCodes: new Set([C.Mov_cr_r32, C.Mov_cr_r64, C.Mov_dr_r32, C.Mov_dr_r64]),
     writeAccesses: new Set([A.Write, A.CondWrite, A.ReadWrite, A.ReadCondWrite]),
-    vecMasked: new Set([M.Vmaskmovps, M.Vmaskmovpd, M.Vpmaskmovd, M.Vpmaskmovq, M.Maskmovdqu, M.Vmaskmovdqu, M.Maskmovq]),
+    vecMasked: new Set([
+      M.Vmaskmovps,
+      M.Vmaskmovpd,
+      M.Vpmaskmovd,
+      M.Vpmaskmovq,
+      M.Maskmovdqu,
+      M.Vmaskmovdqu,
+      M.Maskmovq,
+    ]),
     compress: new Set([M.Vcompressps, M.Vcompresspd, M.Vpcompressb, M.Vpcompressw, M.Vpcompressd, M.Vpcompressq]),
     // bt only reads; its register form addresses the same way.
     bitOffset: new Set([M.Bts, M.Btr, M.Btc]),
     xsave: new Map([
-      [M.Xsave, MemKind.Xsave], [M.Xsave64, MemKind.Xsave],
-      [M.Xsaveopt, MemKind.XsaveOpt], [M.Xsaveopt64, MemKind.XsaveOpt],
-      [M.Xsavec, MemKind.XsaveCompact], [M.Xsavec64, MemKind.XsaveCompact],
-      [M.Xsaves, MemKind.XsaveCompact], [M.Xsaves64, MemKind.XsaveCompact],
+      [M.Xsave, MemKind.Xsave],
+      [M.Xsave64, MemKind.Xsave],
+      [M.Xsaveopt, MemKind.XsaveOpt],
+      [M.Xsaveopt64, MemKind.XsaveOpt],
+      [M.Xsavec, MemKind.XsaveCompact],
+      [M.Xsavec64, MemKind.XsaveCompact],
+      [M.Xsaves, MemKind.XsaveCompact],
+      [M.Xsaves64, MemKind.XsaveCompact],
     ]),
   };
   return state;
@@ -156,10 +194,14 @@ export function decodeInstruction(bytes: Uint8Array, address: number): DecodedIn
   if (mnemonic === M.Syscall || mnemonic === M.Sysenter || (mnemonic === M.Int && instruction.immediate8 === 0x80)) {
     flags |= InsnFlag.Syscall;
   }
-  const flush = mnemonic === M.Clflush ? InsnFlag.Clflush
-    : mnemonic === M.Clflushopt ? InsnFlag.Clflushopt
-    : mnemonic === M.Clwb ? InsnFlag.Clwb
-    : 0;
+  const flush =
+    mnemonic === M.Clflush
+      ? InsnFlag.Clflush
+      : mnemonic === M.Clflushopt
+        ? InsnFlag.Clflushopt
+        : mnemonic === M.Clwb
+          ? InsnFlag.Clwb
+          : 0;
   flags |= flush;
   // clzero writes a whole line at rax rounded down, which no operand expresses.
   if (mnemonic === M.Clzero) flags |= InsnFlag.Unsupported;
@@ -198,7 +240,12 @@ export function decodeInstruction(bytes: Uint8Array, address: number): DecodedIn
 
 /** One used-memory entry as a tracer operand; undefined when the tracer cannot
  *  compute its address or size (16-bit addressing, an unknown-size operand). */
-function memOperand(s: IcedState, instruction: Iced.Instruction, used: Iced.UsedMemory, flush: boolean): NativeMemOperand | undefined {
+function memOperand(
+  s: IcedState,
+  instruction: Iced.Instruction,
+  used: Iced.UsedMemory,
+  flush: boolean,
+): NativeMemOperand | undefined {
   const { iced } = s;
   const base = gprCode(iced, used.base);
   const vsib = !flush && instruction.isVsib ? vectorRegister(iced, used.index) : undefined;
@@ -259,7 +306,9 @@ function specialOperand(
     // 0, then src, mask, and masks bytes (iced sizes its operand as one).
     const implicit = instruction.op0Kind !== iced.OpKind.Memory;
     const mask = vectorRegister(iced, implicit ? instruction.op2Register : instruction.op1Register);
-    return mask === undefined || elem === 0 ? null : { kind: MemKind.VecMask, reg: mask.vec, elem: implicit ? 1 : elem };
+    return mask === undefined || elem === 0
+      ? null
+      : { kind: MemKind.VecMask, reg: mask.vec, elem: implicit ? 1 : elem };
   }
   if (k === 0) return {};
   if (elem === 0 || size % elem !== 0) return null;

@@ -18,7 +18,15 @@ import type { ResolvedCommand } from '../tracer/resolve-command';
 import { NoRegionError, Tracee } from '../tracer/tracee';
 import { decodeInstruction } from './decode';
 import { EventKind, LINE } from '../trace/event';
-import { AddressInfo, carriesData, encodeEvent, recordSize, RECORD_HEADER_SIZE, TraceHeader, TraceWriter } from '../trace/format';
+import {
+  AddressInfo,
+  carriesData,
+  encodeEvent,
+  recordSize,
+  RECORD_HEADER_SIZE,
+  TraceHeader,
+  TraceWriter,
+} from '../trace/format';
 import { SyscallEffect, syscallEffect, syscallName } from './syscall-effect';
 import { pageCacheTracks } from './_internals/page-cache';
 import { PAGE, TraceImage } from './trace-image';
@@ -88,21 +96,33 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
     removeCleanup();
     throw err;
   }
-  const session = new RecordSession(tracee, writer, pmPaths, options.pmFiles, options.acceptUntracedWrites ?? false, options.onCheck);
+  const session = new RecordSession(
+    tracee,
+    writer,
+    pmPaths,
+    options.pmFiles,
+    options.acceptUntracedWrites ?? false,
+    options.onCheck,
+  );
   try {
-    const end = await tracee.run({ record: true, maxSteps: options.maxSteps, timeoutMs: options.timeoutMs }, {
-      onDecode: (stop) => session.decode(stop.address, stop.bytes),
-      onSyscall: (stop) => session.syscall(stop),
-      onRegionBegin: (index) => session.regionBegin(index),
-      onRegionEnd: (index) => session.regionEnd(index),
-      onEvents: (records) => session.append(records),
-      onProgress: (index) => {
-        session.progress();
-        options.onProgress?.(index);
-      },
-    }).catch((err: unknown) => {
-      throw err instanceof NoRegionError ? explainNoRegion(err, pmPaths, options.pmFiles) : err;
-    });
+    const end = await tracee
+      .run(
+        { record: true, maxSteps: options.maxSteps, timeoutMs: options.timeoutMs },
+        {
+          onDecode: (stop) => session.decode(stop.address, stop.bytes),
+          onSyscall: (stop) => session.syscall(stop),
+          onRegionBegin: (index) => session.regionBegin(index),
+          onRegionEnd: (index) => session.regionEnd(index),
+          onEvents: (records) => session.append(records),
+          onProgress: (index) => {
+            session.progress();
+            options.onProgress?.(index);
+          },
+        },
+      )
+      .catch((err: unknown) => {
+        throw err instanceof NoRegionError ? explainNoRegion(err, pmPaths, options.pmFiles) : err;
+      });
     if (end.kind !== 'exited') throw usageError('recording stopped before the program ended');
     return writer.finish({
       argv: options.command.argv,
@@ -143,7 +163,9 @@ function explainNoRegion(err: NoRegionError, pmPaths: string[], names: string[])
  *  `record` takes it as durable writes (code between regions, syscalls
  *  without a user buffer), `error` refuses the run (it happened where every
  *  store should have been followed). */
-type CheckMode = { kind: 'record'; index: number; address: number; between?: boolean } | { kind: 'error'; index: number; when: string };
+type CheckMode =
+  | { kind: 'record'; index: number; address: number; between?: boolean }
+  | { kind: 'error'; index: number; when: string };
 
 /** Bytes of a whole file compared at a time. */
 const COMPARE_CHUNK = 1 << 20;
@@ -193,14 +215,18 @@ class RecordSession {
     // and reach JavaScript rounded, so an instruction set for one would
     // never be found again: refused before that loops for ever.
     if (address >= KERNEL_HALF) {
-      throw usageError(`a call into the vsyscall page (0xffffffffff600000) inside a region: the kernel emulates it and pmfit cannot follow what it writes; call the vDSO instead (glibc does)`);
+      throw usageError(
+        `a call into the vsyscall page (0xffffffffff600000) inside a region: the kernel emulates it and pmfit cannot follow what it writes; call the vDSO instead (glibc does)`,
+      );
     }
     const decoded = decodeInstruction(bytes, address);
     // Asked before its first execution: refused then (a warning with
     // --accept-untraced-writes), whatever it would write: PM or not, nobody
     // can tell.
     if (decoded.info.flags & InsnFlag.Unsupported) {
-      this.untraced(`cannot record \`${decoded.text}\` at ${this.tracee.describe(address)}: pmfit cannot follow what it writes`);
+      this.untraced(
+        `cannot record \`${decoded.text}\` at ${this.tracee.describe(address)}: pmfit cannot follow what it writes`,
+      );
     }
     this.tracee.task.setInstruction(address, decoded.info);
     const where = this.tracee.locate(address);
@@ -210,7 +236,8 @@ class RecordSession {
   /** untraced -- a write pmfit cannot follow may hide crash states: an
    *  error, or with --accept-untraced-writes a warning. */
   private untraced(message: string): void {
-    if (!this.acceptUntraced) throw usageError(`${message}; crash images after it could be wrong (--accept-untraced-writes records anyway)`);
+    if (!this.acceptUntraced)
+      throw usageError(`${message}; crash images after it could be wrong (--accept-untraced-writes records anyway)`);
     this.warnings.push(message);
   }
 
@@ -240,14 +267,22 @@ class RecordSession {
   regionEnd(index: number): void {
     const region = this.regions[this.regions.length - 1];
     region.end = index;
-    this.check({ kind: 'error', index, when: `at the end of the region of instructions ${region.begin + 1}..${index}` });
+    this.check({
+      kind: 'error',
+      index,
+      when: `at the end of the region of instructions ${region.begin + 1}..${index}`,
+    });
   }
 
   /** append -- event records from the tracer or the harness: to the trace,
    *  and into the trace image. */
   append(records: Buffer): void {
     let count = 0;
-    for (let at = 0; at + RECORD_HEADER_SIZE <= records.length; at += recordSize(records[at], records.readUInt32LE(at + 4))) {
+    for (
+      let at = 0;
+      at + RECORD_HEADER_SIZE <= records.length;
+      at += recordSize(records[at], records.readUInt32LE(at + 4))
+    ) {
       count += 1;
       const kind = records[at];
       const fileId = records[at + 1];
@@ -284,7 +319,11 @@ class RecordSession {
   private check(mode: CheckMode): void {
     this.append(this.tracee.task.takeEvents());
     this.verifyPresent(mode.index);
-    this.verifySizes(mode.kind === 'error' ? mode.when : `between regions, before the region that began after instruction ${mode.index - 1}`);
+    this.verifySizes(
+      mode.kind === 'error'
+        ? mode.when
+        : `between regions, before the region that began after instruction ${mode.index - 1}`,
+    );
     const image = this.image;
     if (!image) return;
     const started = process.hrtime.bigint();
@@ -338,7 +377,8 @@ class RecordSession {
       const length = Math.min(PAGE, size - page * PAGE);
       readAt(this.fds[fileId], real, length, page * PAGE);
       const implied = image.page(fileId, page);
-      if (real.compare(implied, 0, length, 0, length) !== 0) this.differs(fileId, page * PAGE, real.subarray(0, length), implied.subarray(0, length), mode);
+      if (real.compare(implied, 0, length, 0, length) !== 0)
+        this.differs(fileId, page * PAGE, real.subarray(0, length), implied.subarray(0, length), mode);
     }
   }
 
@@ -350,7 +390,8 @@ class RecordSession {
       const length = Math.min(COMPARE_CHUNK, size - base);
       readAt(this.fds[fileId], real, length, base);
       const implied = image.read(fileId, base, length);
-      if (real.compare(implied, 0, length, 0, length) !== 0) this.differs(fileId, base, real.subarray(0, length), implied, mode);
+      if (real.compare(implied, 0, length, 0, length) !== 0)
+        this.differs(fileId, base, real.subarray(0, length), implied, mode);
     }
   }
 
@@ -361,7 +402,9 @@ class RecordSession {
       let at = 0;
       while (now[at] === implied[at]) at += 1;
       const offset = base + at;
-      throw usageError(`PM file ${file.name} differs from the trace at offset 0x${offset.toString(16)} ${mode.when}: ${this.nearest(fileId, offset)}; a write pmfit did not follow (another process, or an instruction or syscall it does not know), so crash images would be wrong`);
+      throw usageError(
+        `PM file ${file.name} differs from the trace at offset 0x${offset.toString(16)} ${mode.when}: ${this.nearest(fileId, offset)}; a write pmfit did not follow (another process, or an instruction or syscall it does not know), so crash images would be wrong`,
+      );
     }
     let changed = 0;
     for (let at = 0; at < now.length;) {
@@ -374,12 +417,24 @@ class RecordSession {
       for (let same = 0; end < now.length && same < LINE; end += 1) same = now[end] === implied[end] ? same + 1 : 0;
       while (now[end - 1] === implied[end - 1]) end -= 1;
       const data = Uint8Array.prototype.slice.call(now, at, end);
-      this.append(encodeEvent({ kind: EventKind.Write, index: mode.index, address: mode.address, fileId, offset: base + at, length: data.length, data }));
+      this.append(
+        encodeEvent({
+          kind: EventKind.Write,
+          index: mode.index,
+          address: mode.address,
+          fileId,
+          offset: base + at,
+          length: data.length,
+          data,
+        }),
+      );
       changed += data.length;
       at = end;
     }
     if (changed > 0 && mode.address === 0) {
-      this.warnings.push(`${changed} bytes of ${file.name} changed between regions; taken as durable writes at instruction ${mode.index}`);
+      this.warnings.push(
+        `${changed} bytes of ${file.name} changed between regions; taken as durable writes at instruction ${mode.index}`,
+      );
     }
   }
 
@@ -388,7 +443,9 @@ class RecordSession {
     const last = (this.image as TraceImage).lastWrite(fileId, Math.floor(offset / PAGE));
     if (!last) return 'no recorded write touched that page';
     const info = this.addresses[formatPtr(last.address)];
-    const where = info ? ` (${info.symbol ? `${info.symbol}+0x${(info.symbolOffset ?? 0).toString(16)}` : `${path.basename(info.module)}+0x${info.offset.toString(16)}`}: ${info.text})` : '';
+    const where = info
+      ? ` (${info.symbol ? `${info.symbol}+0x${(info.symbolOffset ?? 0).toString(16)}` : `${path.basename(info.module)}+0x${info.offset.toString(16)}`}: ${info.text})`
+      : '';
     return `the last recorded write to that page is instruction ${last.index} at ${formatPtr(last.address)}${where}`;
   }
 
@@ -402,7 +459,9 @@ class RecordSession {
         stat = undefined;
       }
       if (!stat || stat.ino !== file.ino || stat.dev !== file.dev) {
-        throw usageError(`PM file ${file.name} was deleted or replaced during the run (noticed at instruction ${index}); pmfit follows PM files by name, so leave them in place until the program ends`);
+        throw usageError(
+          `PM file ${file.name} was deleted or replaced during the run (noticed at instruction ${index}); pmfit follows PM files by name, so leave them in place until the program ends`,
+        );
       }
     }
   }
@@ -421,14 +480,20 @@ class RecordSession {
       if (!stat.isFile()) throw usageError(`PM file ${name} is not a regular file`);
       // Nothing in an empty file can be traced (a store into its mapping
       // is a SIGBUS), so say so instead of reporting the crash.
-      if (stat.size === 0) throw usageError(`PM file ${name} is empty when the first region begins; give it its full size before the region`);
+      if (stat.size === 0)
+        throw usageError(
+          `PM file ${name} is empty when the first region begins; give it its full size before the region`,
+        );
       return { path: file, name, size: stat.size, dev: stat.dev, ino: stat.ino };
     });
     this.fds = this.files.map((file) => fs.openSync(file.path, 'r'));
     this.tracked = this.files.map((file, fileId) => pageCacheTracks(file.path, this.fds[fileId], file.size));
     for (const file of this.files) this.writer.writeImage(file.path, file.size);
     this.writer.startEvents();
-    this.image = new TraceImage(this.files.map((file) => file.size), (fileId, offset, length) => this.writer.readImage(fileId, offset, length));
+    this.image = new TraceImage(
+      this.files.map((file) => file.size),
+      (fileId, offset, length) => this.writer.readImage(fileId, offset, length),
+    );
   }
 
   /** PM ranges are the MAP_SHARED mappings of PM files; stores through a
@@ -442,7 +507,9 @@ class RecordSession {
     for (const entry of readMaps(this.tracee.pid)) {
       if (entry.perms[3] !== 's') continue;
       const dev = statDevice(entry.dev);
-      const fileId = this.files.findIndex((file) => file.ino === entry.inode && (file.dev === dev || samePath(file.path, entry.path)));
+      const fileId = this.files.findIndex(
+        (file) => file.ino === entry.inode && (file.dev === dev || samePath(file.path, entry.path)),
+      );
       if (fileId < 0) continue;
       // Up to the file's end: past it a page may be mapped, but what is
       // stored there never reaches the file.
@@ -505,7 +572,10 @@ class RecordSession {
         const fileId = this.fileOfFd(effect.outFd);
         if (fileId < 0) return none;
         // The kernel refuses these with an O_APPEND output (EINVAL, EBADF).
-        const offset = effect.outPointer !== 0 ? this.readOffset(effect.outPointer) : this.writeOffset({ kind: 'write', fd: effect.outFd, append: 'never' }).offset;
+        const offset =
+          effect.outPointer !== 0
+            ? this.readOffset(effect.outPointer)
+            : this.writeOffset({ kind: 'write', fd: effect.outFd, append: 'never' }).offset;
         return offset === undefined ? none : { fileId, offset, appends: false };
       }
       case 'fsync':
@@ -522,17 +592,25 @@ class RecordSession {
     const effect = syscallEffect(stop.nr, stop.args);
     const name = syscallName(stop.nr);
     if (effect.kind === 'refused') {
-      throw usageError(`${name} at ${formatPtr(stop.address)} (instruction ${stop.index + 1}, inside a region) ${effect.why}; pmfit refuses to record it`);
+      throw usageError(
+        `${name} at ${formatPtr(stop.address)} (instruction ${stop.index + 1}, inside a region) ${effect.why}; pmfit refuses to record it`,
+      );
     }
     if (name === 'exit' || name === 'exit_group') {
       // no region end follows: the program's last writes are checked here
-      this.check({ kind: 'error', index: stop.index, when: `when the program exits inside a region (instruction ${stop.index})` });
+      this.check({
+        kind: 'error',
+        index: stop.index,
+        when: `when the program exits inside a region (instruction ${stop.index})`,
+      });
     }
     // a sync cleans dirty pages: keep them for the region's end first
     if (['fsync', 'syncRange', 'syncAll', 'msync', 'other', 'clone'].includes(effect.kind)) this.collectDirty();
     const { fileId, offset, appends } = this.target(effect);
     if (effect.kind === 'clone' && this.fileOfFd(effect.fd) >= 0) {
-      throw usageError(`${name} at ${formatPtr(stop.address)} (instruction ${stop.index + 1}, inside a region) clones another file's blocks into PM file ${this.files[this.fileOfFd(effect.fd)].name}; pmfit refuses to record it`);
+      throw usageError(
+        `${name} at ${formatPtr(stop.address)} (instruction ${stop.index + 1}, inside a region) clones another file's blocks into PM file ${this.files[this.fileOfFd(effect.fd)].name}; pmfit refuses to record it`,
+      );
     }
     // A write to /proc/PID/mem writes memory, PM perhaps, not a file.
     const memoryWrite = effect.kind === 'write' && fileId < 0 && this.isProcMem(effect.fd);
@@ -542,22 +620,37 @@ class RecordSession {
     this.append(this.tracee.task.takeEvents());
     const result = done.result;
     if (effect.kind !== 'harmless' && effect.kind !== 'remap') {
-      this.verifySizes(`by ${name} at ${formatPtr(stop.address)}, instruction ${done.index}${appends ? ', an appending write' : ''}`);
+      this.verifySizes(
+        `by ${name} at ${formatPtr(stop.address)}, instruction ${done.index}${appends ? ', an appending write' : ''}`,
+      );
     }
     const sync = (file: number, at: number, length: number): void => {
       const clipped = Math.min(length, this.files[file].size - at);
-      if (clipped > 0) this.append(encodeEvent({ kind: EventKind.Sync, index: done.index, address: stop.address, fileId: file, offset: at, length: clipped }));
+      if (clipped > 0)
+        this.append(
+          encodeEvent({
+            kind: EventKind.Sync,
+            index: done.index,
+            address: stop.address,
+            fileId: file,
+            offset: at,
+            length: clipped,
+          }),
+        );
     };
     const traceeFd = (fd: number): string => `/proc/${this.tracee.pid}/fd/${fd}`;
     switch (effect.kind) {
       case 'write':
-        if (fileId >= 0 && result > 0) this.recordContent(fileId, traceeFd(effect.fd), offset, result, done.index, stop.address);
+        if (fileId >= 0 && result > 0)
+          this.recordContent(fileId, traceeFd(effect.fd), offset, result, done.index, stop.address);
         break;
       case 'transfer':
         if (result >= 0) {
-          if (fileId >= 0 && result > 0) this.recordContent(fileId, traceeFd(effect.outFd), offset, result, done.index, stop.address);
+          if (fileId >= 0 && result > 0)
+            this.recordContent(fileId, traceeFd(effect.outFd), offset, result, done.index, stop.address);
           // The kernel moves the offsets it was given past what it copied.
-          for (const pointer of effect.pointers) if (pointer !== 0) this.recordMemory(pointer, 8, done.index, stop.address);
+          for (const pointer of effect.pointers)
+            if (pointer !== 0) this.recordMemory(pointer, 8, done.index, stop.address);
         }
         break;
       case 'fallocate': {
@@ -573,7 +666,15 @@ class RecordSession {
           for (const range of this.ranges) {
             const start = Math.max(range.start, effect.address);
             const end = Math.min(range.end, effect.address + effect.length);
-            if (start < end) this.recordContent(range.fileId, this.files[range.fileId].path, range.fileOffset + (start - range.start), end - start, done.index, stop.address);
+            if (start < end)
+              this.recordContent(
+                range.fileId,
+                this.files[range.fileId].path,
+                range.fileOffset + (start - range.start),
+                end - start,
+                done.index,
+                stop.address,
+              );
           }
         }
         break;
@@ -581,7 +682,8 @@ class RecordSession {
         if (fileId >= 0 && result === 0) sync(fileId, 0, this.files[fileId].size);
         break;
       case 'syncRange':
-        if (fileId >= 0 && result === 0 && effect.durable) sync(fileId, effect.offset, effect.length === 0 ? this.files[fileId].size : effect.length);
+        if (fileId >= 0 && result === 0 && effect.durable)
+          sync(fileId, effect.offset, effect.length === 0 ? this.files[fileId].size : effect.length);
         break;
       case 'syncAll':
         if (result === 0) {
@@ -625,7 +727,9 @@ class RecordSession {
         continue; // verifyPresent says so at the region boundary
       }
       if (stat.ino === file.ino && stat.dev === file.dev && stat.size !== file.size) {
-        throw usageError(`PM file ${file.name} changed size from ${file.size} to ${stat.size} bytes (${when}); pmfit follows PM files of a fixed size: give the file its final size before the first region`);
+        throw usageError(
+          `PM file ${file.name} changed size from ${file.size} to ${stat.size} bytes (${when}); pmfit follows PM files of a fixed size: give the file its final size before the first region`,
+        );
       }
     }
   }
@@ -634,7 +738,14 @@ class RecordSession {
    *  offset + length), as the kernel left it: data a syscall wrote, or
    *  zeros it put in place of what it freed. `source` reaches the file (the
    *  tracee's own descriptor reaches it even if its name is gone). */
-  private recordContent(fileId: number, source: string, offset: number, length: number, index: number, address: number): void {
+  private recordContent(
+    fileId: number,
+    source: string,
+    offset: number,
+    length: number,
+    index: number,
+    address: number,
+  ): void {
     const end = Math.min(offset + length, this.files[fileId].size);
     if (end <= offset) return;
     const fd = fs.openSync(source, 'r');
@@ -646,7 +757,9 @@ class RecordSession {
           if (read === 0) break;
           got += read;
         }
-        this.append(encodeEvent({ kind: EventKind.Write, index, address, fileId, offset: at, length: data.length, data }));
+        this.append(
+          encodeEvent({ kind: EventKind.Write, index, address, fileId, offset: at, length: data.length, data }),
+        );
       }
     } finally {
       fs.closeSync(fd);
@@ -661,7 +774,17 @@ class RecordSession {
       const end = Math.min(range.end, pointer + length);
       if (start >= end) continue;
       const data = this.tracee.task.readMemory(start, end - start);
-      this.append(encodeEvent({ kind: EventKind.Store, index, address, fileId: range.fileId, offset: range.fileOffset + (start - range.start), length: data.length, data }));
+      this.append(
+        encodeEvent({
+          kind: EventKind.Store,
+          index,
+          address,
+          fileId: range.fileId,
+          offset: range.fileOffset + (start - range.start),
+          length: data.length,
+          data,
+        }),
+      );
     }
   }
 }

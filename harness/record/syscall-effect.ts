@@ -79,12 +79,31 @@ const enum Nr {
 
 /** Names of the syscalls above, for messages. */
 const NAMES: Record<number, string> = {
-  [Nr.Write]: 'write', [Nr.Pwrite64]: 'pwrite64', [Nr.Writev]: 'writev', [Nr.Pwritev]: 'pwritev', [Nr.Pwritev2]: 'pwritev2',
-  [Nr.Msync]: 'msync', [Nr.Madvise]: 'madvise', [Nr.Sendfile]: 'sendfile', [Nr.Fsync]: 'fsync', [Nr.Fdatasync]: 'fdatasync',
-  [Nr.Ftruncate]: 'ftruncate', [Nr.Sync]: 'sync', [Nr.IoSubmit]: 'io_submit', [Nr.Splice]: 'splice',
-  [Nr.SyncFileRange]: 'sync_file_range', [Nr.Fallocate]: 'fallocate', [Nr.Syncfs]: 'syncfs',
-  [Nr.CopyFileRange]: 'copy_file_range', [Nr.IoUringEnter]: 'io_uring_enter', [Nr.Mmap]: 'mmap', [Nr.Munmap]: 'munmap',
-  [Nr.Mremap]: 'mremap', [Nr.Ioctl]: 'ioctl', [Nr.Exit]: 'exit', [Nr.ExitGroup]: 'exit_group',
+  [Nr.Write]: 'write',
+  [Nr.Pwrite64]: 'pwrite64',
+  [Nr.Writev]: 'writev',
+  [Nr.Pwritev]: 'pwritev',
+  [Nr.Pwritev2]: 'pwritev2',
+  [Nr.Msync]: 'msync',
+  [Nr.Madvise]: 'madvise',
+  [Nr.Sendfile]: 'sendfile',
+  [Nr.Fsync]: 'fsync',
+  [Nr.Fdatasync]: 'fdatasync',
+  [Nr.Ftruncate]: 'ftruncate',
+  [Nr.Sync]: 'sync',
+  [Nr.IoSubmit]: 'io_submit',
+  [Nr.Splice]: 'splice',
+  [Nr.SyncFileRange]: 'sync_file_range',
+  [Nr.Fallocate]: 'fallocate',
+  [Nr.Syncfs]: 'syncfs',
+  [Nr.CopyFileRange]: 'copy_file_range',
+  [Nr.IoUringEnter]: 'io_uring_enter',
+  [Nr.Mmap]: 'mmap',
+  [Nr.Munmap]: 'munmap',
+  [Nr.Mremap]: 'mremap',
+  [Nr.Ioctl]: 'ioctl',
+  [Nr.Exit]: 'exit',
+  [Nr.ExitGroup]: 'exit_group',
 };
 
 /** syscallName -- "pwrite64", or "syscall 76" for one without a name here. */
@@ -93,7 +112,18 @@ export function syscallName(nr: number): string {
 }
 
 /** Syscalls that write no user memory and no file, so PM cannot change through them. */
-const HARMLESS = new Set<number>([Nr.Close, Nr.Lseek, Nr.Mprotect, Nr.Brk, Nr.RtSigreturn, Nr.SchedYield, Nr.Getpid, Nr.Exit, Nr.Gettid, Nr.ExitGroup]);
+const HARMLESS = new Set<number>([
+  Nr.Close,
+  Nr.Lseek,
+  Nr.Mprotect,
+  Nr.Brk,
+  Nr.RtSigreturn,
+  Nr.SchedYield,
+  Nr.Getpid,
+  Nr.Exit,
+  Nr.Gettid,
+  Nr.ExitGroup,
+]);
 
 const RWF_APPEND = 0x10;
 const RWF_NOAPPEND = 0x20;
@@ -151,7 +181,8 @@ export function syscallEffect(nr: number, args: number[]): SyscallEffect {
       return { kind: 'resize', fd: args[0] };
     case Nr.Madvise:
       if (args[2] === MADV_REMOVE) return { kind: 'punch', address: args[0], length: args[1] };
-      if (args[2] === MADV_HWPOISON || args[2] === MADV_SOFT_OFFLINE) return { kind: 'refused', why: 'poisons or offlines pages' };
+      if (args[2] === MADV_HWPOISON || args[2] === MADV_SOFT_OFFLINE)
+        return { kind: 'refused', why: 'poisons or offlines pages' };
       // The other advice changes no content of a shared file mapping
       // (MADV_DONTNEED drops page table entries, the page cache keeps the data).
       return { kind: 'harmless' };
@@ -159,7 +190,10 @@ export function syscallEffect(nr: number, args: number[]): SyscallEffect {
       return args[1] === FICLONE || args[1] === FICLONERANGE ? { kind: 'clone', fd: args[0] } : { kind: 'other' };
     case Nr.IoSubmit:
     case Nr.IoUringEnter:
-      return { kind: 'refused', why: 'lets the kernel write memory and files after it returns, where pmfit cannot follow' };
+      return {
+        kind: 'refused',
+        why: 'lets the kernel write memory and files after it returns, where pmfit cannot follow',
+      };
     case Nr.Mmap:
     case Nr.Munmap:
     case Nr.Mremap:

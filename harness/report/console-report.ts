@@ -28,7 +28,9 @@ export function formatRun(run: RunResult): string {
   const title = `${run.target} / ${run.model}: ${run.instructions} instructions, ${run.crashPoints} crash points, ${run.distinctImages} distinct images, ${run.violations} violating crash points`;
   out.push(chalk.bold(`== ${title}`));
   if (overlapping(run)) {
-    out.push(`(${run.model} leaves several images per crash point (${run.states} states in all): a crash point is listed under each outcome one of its images has, so ranges overlap)`);
+    out.push(
+      `(${run.model} leaves several images per crash point (${run.states} states in all): a crash point is listed under each outcome one of its images has, so ranges overlap)`,
+    );
   }
   for (const group of run.groups) {
     out.push(`Output for iterations: ${group.crashPoints}`);
@@ -57,8 +59,12 @@ export function formatSummary(results: Results): string {
     String(run.violations),
     run.seconds.toFixed(1),
     run.status === 'pass'
-      ? (run.expect === 'violations' ? 'pass (control: violations found)' : 'pass')
-      : (run.expect === 'violations' ? 'FAIL (control found no violations)' : 'FAIL'),
+      ? run.expect === 'violations'
+        ? 'pass (control: violations found)'
+        : 'pass'
+      : run.expect === 'violations'
+        ? 'FAIL (control found no violations)'
+        : 'FAIL',
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
   const numeric = (i: number) => i >= 2 && i <= 6;
@@ -70,7 +76,8 @@ export function formatSummary(results: Results): string {
   }
   if (results.incomplete) out.push(chalk.yellow(`incomplete: ${results.incompleteReason ?? 'interrupted'}`));
   if (results.status === 'pass') out.push(chalk.green('pmfit: all runs as expected'));
-  else if (results.runs.some((run) => run.status !== 'pass')) out.push(chalk.red('pmfit: crash-consistency violations found'));
+  else if (results.runs.some((run) => run.status !== 'pass'))
+    out.push(chalk.red('pmfit: crash-consistency violations found'));
   // Stopped early with nothing wrong so far: not a verdict either way.
   else out.push(chalk.yellow('pmfit: results are incomplete; every run checked so far is as expected'));
   return out.join('\n');

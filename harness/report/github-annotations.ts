@@ -38,7 +38,9 @@ function annotationFile(file: string, workspace: string | undefined): string {
 }
 
 function groupMessage(group: OutcomeGroup): string {
-  const lines = [`${group.count} crash point${group.count === 1 ? '' : 's'} (${abbreviateRanges(group.crashPoints, 200)}) leave a PM image whose recovery fails: ${group.kind}`];
+  const lines = [
+    `${group.count} crash point${group.count === 1 ? '' : 's'} (${abbreviateRanges(group.crashPoints, 200)}) leave a PM image whose recovery fails: ${group.kind}`,
+  ];
   if (group.example.next) lines.push(`power lost before: ${siteText(group.example.next)}`);
   for (const failed of group.failed.slice(0, 5)) lines.push(`failed: ${failed}`);
   if (group.failed.length > 5) lines.push(`failed: … and ${group.failed.length - 5} more`);
@@ -52,26 +54,35 @@ function groupMessage(group: OutcomeGroup): string {
 }
 
 function command(properties: [string, string | number | undefined][], message: string): string {
-  const props = properties.filter(([, value]) => value !== undefined && value !== '')
-    .map(([name, value]) => `${name}=${escapeProperty(String(value))}`).join(',');
+  const props = properties
+    .filter(([, value]) => value !== undefined && value !== '')
+    .map(([name, value]) => `${name}=${escapeProperty(String(value))}`)
+    .join(',');
   return `::error${props ? ` ${props}` : ''}::${escapeData(message)}`;
 }
 
 function runAnnotations(results: Results, run: RunResult, workspace: string | undefined): string[] {
   const verdict = runVerdict(results, run);
   if (verdict === 'control-missed') {
-    return [command([['title', `pmfit: positive control ${run.target} (${run.model}) found no violations`]],
-      `${run.target} is expected to show violations under ${run.model}; none of its ${run.crashPoints} crash points did.`)];
+    return [
+      command(
+        [['title', `pmfit: positive control ${run.target} (${run.model}) found no violations`]],
+        `${run.target} is expected to show violations under ${run.model}; none of its ${run.crashPoints} crash points did.`,
+      ),
+    ];
   }
   if (run.expect !== 'consistent') return [];
   return violationGroups(run).map((group) => {
     const next = group.example.next;
     const file = next?.file ? annotationFile(next.file, workspace) : undefined;
-    return command([
-      ['file', file],
-      ['line', file && next?.line !== undefined ? next.line : undefined],
-      ['title', `pmfit: ${group.kind} in ${run.target} (${run.model})`],
-    ], groupMessage(group));
+    return command(
+      [
+        ['file', file],
+        ['line', file && next?.line !== undefined ? next.line : undefined],
+        ['title', `pmfit: ${group.kind} in ${run.target} (${run.model})`],
+      ],
+      groupMessage(group),
+    );
   });
 }
 

@@ -21,8 +21,15 @@ import { CLIENT_SCRIPT } from './client';
 import { abbreviateRanges } from './abbreviate-ranges';
 import { TIMELINE_WIDTH, timelineBands } from './timeline';
 import {
-  checkedCrashPoints, findRun, modelsOf, runIncomplete, runVerdict, sourceLocation, targetNamesOf,
-  runVerdictLabel, type RunVerdict,
+  checkedCrashPoints,
+  findRun,
+  modelsOf,
+  runIncomplete,
+  runVerdict,
+  sourceLocation,
+  targetNamesOf,
+  runVerdictLabel,
+  type RunVerdict,
 } from './run-verdict';
 
 /** The mutant × model detection table (shape provisional). */
@@ -54,10 +61,17 @@ export function isBugTable(value: unknown): value is BugTable {
   const table = value as Partial<BugTable>;
   if (!Array.isArray(table.mutants) || !table.rates || typeof table.rates !== 'object') return false;
   for (const rate of Object.values(table.rates)) if (typeof rate !== 'number') return false;
-  return table.mutants.every((m) => m && typeof m === 'object' && typeof m.name === 'string'
-    && typeof m.operator === 'string' && !!m.results && typeof m.results === 'object'
-    && Object.values(m.results).every((r) => r === 'killed' || r === 'survived')
-    && (m.equivalent === undefined || typeof m.equivalent === 'string'));
+  return table.mutants.every(
+    (m) =>
+      m &&
+      typeof m === 'object' &&
+      typeof m.name === 'string' &&
+      typeof m.operator === 'string' &&
+      !!m.results &&
+      typeof m.results === 'object' &&
+      Object.values(m.results).every((r) => r === 'killed' || r === 'survived') &&
+      (m.equivalent === undefined || typeof m.equivalent === 'string'),
+  );
 }
 
 const KIND_LABEL: Record<VerdictKind, string> = {
@@ -124,7 +138,8 @@ function renderHeader(results: Results): string {
   const overall = results.status === 'pass' ? 'pass' : 'fail';
   const started = Date.parse(results.startedAt);
   const finished = Date.parse(results.finishedAt);
-  const duration = Number.isFinite(started) && Number.isFinite(finished) ? ` (${formatSeconds((finished - started) / 1000)} s)` : '';
+  const duration =
+    Number.isFinite(started) && Number.isFinite(finished) ? ` (${formatSeconds((finished - started) / 1000)} s)` : '';
   return `<header>
 <h1>pmfit report <span class="badge overall o-${overall}" id="overall">${overall === 'pass' ? 'PASS' : 'FAIL'}</span></h1>
 <p class="meta">pmfit ${escapeHtml(results.pmfitVersion)} · ${escapeHtml(results.startedAt)} → ${escapeHtml(results.finishedAt)}${escapeHtml(duration)}<br>
@@ -158,13 +173,17 @@ function renderSummary(results: Results, runIndex: Map<RunResult, number>): stri
       if (!run) {
         // A target × model pair the options asked for but results lack.
         if (!results.options.models.includes(model as RunResult['model'])) continue;
-        rows.push(`<tr class="row v-incomplete" data-target="${escapeHtml(target)}" data-model="${escapeHtml(model)}">${nameCell}<td class="model">${escapeHtml(model)}</td><td class="expect">—</td>${SUMMARY_COLUMNS.map((c) => `<td class="num" data-col="${c.key}">—</td>`).join('')}<td class="status" data-col="status"><span class="badge v-incomplete">not run</span></td></tr>`);
+        rows.push(
+          `<tr class="row v-incomplete" data-target="${escapeHtml(target)}" data-model="${escapeHtml(model)}">${nameCell}<td class="model">${escapeHtml(model)}</td><td class="expect">—</td>${SUMMARY_COLUMNS.map((c) => `<td class="num" data-col="${c.key}">—</td>`).join('')}<td class="status" data-col="status"><span class="badge v-incomplete">not run</span></td></tr>`,
+        );
         continue;
       }
       const verdict = runVerdict(results, run);
       const partial = verdict !== 'incomplete' && runIncomplete(results, run) ? ' (partial)' : '';
       const index = runIndex.get(run) ?? 0;
-      rows.push(`<tr class="row v-${verdict}" data-target="${escapeHtml(target)}" data-model="${escapeHtml(model)}" data-verdict="${verdict}">${nameCell}<td class="model"><a href="#${runAnchor(index)}">${escapeHtml(model)}</a></td><td class="expect">${run.expect === 'violations' ? 'violations (control)' : 'consistent'}</td>${SUMMARY_COLUMNS.map((c) => `<td class="num" data-col="${c.key}">${escapeHtml(c.format(run[c.key] as number))}</td>`).join('')}<td class="status" data-col="status">${verdictBadge(verdict, escapeHtml(partial))}</td></tr>`);
+      rows.push(
+        `<tr class="row v-${verdict}" data-target="${escapeHtml(target)}" data-model="${escapeHtml(model)}" data-verdict="${verdict}">${nameCell}<td class="model"><a href="#${runAnchor(index)}">${escapeHtml(model)}</a></td><td class="expect">${run.expect === 'violations' ? 'violations (control)' : 'consistent'}</td>${SUMMARY_COLUMNS.map((c) => `<td class="num" data-col="${c.key}">${escapeHtml(c.format(run[c.key] as number))}</td>`).join('')}<td class="status" data-col="status">${verdictBadge(verdict, escapeHtml(partial))}</td></tr>`,
+      );
     }
   }
   return `<section id="summary">
@@ -184,20 +203,29 @@ function renderBugs(bugs: unknown): string {
     return '<section id="bugs"><h2>Mutant detection</h2><p class="note">The detection table has a format this report does not know; it is left out.</p></section>';
   }
   const models = Object.keys(bugs.rates);
-  for (const mutant of bugs.mutants) for (const model of Object.keys(mutant.results)) if (!models.includes(model)) models.push(model);
+  for (const mutant of bugs.mutants)
+    for (const model of Object.keys(mutant.results)) if (!models.includes(model)) models.push(model);
   const rows = bugs.mutants.map((mutant) => {
-    const cells = models.map((model) => {
-      const result = mutant.results[model];
-      if (mutant.equivalent !== undefined && result !== 'killed') return `<td class="mut equivalent" data-model="${escapeHtml(model)}">equivalent</td>`;
-      return result ? `<td class="mut ${result}" data-model="${escapeHtml(model)}">${result}</td>` : `<td class="mut none" data-model="${escapeHtml(model)}">—</td>`;
-    }).join('');
-    const note = mutant.equivalent !== undefined ? `<span class="note">equivalent: ${escapeHtml(mutant.equivalent)}</span>` : '';
+    const cells = models
+      .map((model) => {
+        const result = mutant.results[model];
+        if (mutant.equivalent !== undefined && result !== 'killed')
+          return `<td class="mut equivalent" data-model="${escapeHtml(model)}">equivalent</td>`;
+        return result
+          ? `<td class="mut ${result}" data-model="${escapeHtml(model)}">${result}</td>`
+          : `<td class="mut none" data-model="${escapeHtml(model)}">—</td>`;
+      })
+      .join('');
+    const note =
+      mutant.equivalent !== undefined ? `<span class="note">equivalent: ${escapeHtml(mutant.equivalent)}</span>` : '';
     return `<tr data-mutant="${escapeHtml(mutant.name)}"><th scope="row"><code>${escapeHtml(mutant.name)}</code>${note}</th><td>${escapeHtml(mutant.operator)}</td>${cells}</tr>`;
   });
-  const rates = models.map((model) => {
-    const rate = bugs.rates[model];
-    return `<td class="rate" data-model="${escapeHtml(model)}">${typeof rate === 'number' ? `${escapeHtml((rate * 100).toFixed(1))}%` : '—'}</td>`;
-  }).join('');
+  const rates = models
+    .map((model) => {
+      const rate = bugs.rates[model];
+      return `<td class="rate" data-model="${escapeHtml(model)}">${typeof rate === 'number' ? `${escapeHtml((rate * 100).toFixed(1))}%` : '—'}</td>`;
+    })
+    .join('');
   return `<section id="bugs">
 <h2>Mutant detection</h2>
 <div class="scroll"><table class="bugs">
@@ -223,7 +251,8 @@ ${ran}
 <p><span class="badge v-consistent">no failure</span> in ${escapeHtml(formatCount(fuzz.runs))} generated cases</p>
 </section>`;
   }
-  const command = (text: string) => `<div class="cmd"><pre>${escapeHtml(text)}</pre><button type="button" class="copy" data-copy="">Copy</button></div>`;
+  const command = (text: string) =>
+    `<div class="cmd"><pre>${escapeHtml(text)}</pre><button type="button" class="copy" data-copy="">Copy</button></div>`;
   return `<section id="fuzz">
 <h2>Fuzz</h2>
 ${ran}
@@ -266,13 +295,24 @@ ${rects.join('\n')}
 </figure>`;
 }
 
-function renderGroupSummary(run: RunResult, runIdx: number, group: OutcomeGroup, groupIdx: number, colour: string): string {
+function renderGroupSummary(
+  run: RunResult,
+  runIdx: number,
+  group: OutcomeGroup,
+  groupIdx: number,
+  colour: string,
+): string {
   const expected = group.violation && run.expect === 'violations';
-  const tag = group.violation ? (expected ? '<span class="tag expected">expected</span>' : '<span class="tag viol">violation</span>') : '';
-  const location = sourceLocation(group.example?.next);
-  const failed = group.failed.length > 0
-    ? `<span class="first-failed">${escapeHtml(group.failed[0])}${group.failed.length > 1 ? ` (+${group.failed.length - 1})` : ''}</span>`
+  const tag = group.violation
+    ? expected
+      ? '<span class="tag expected">expected</span>'
+      : '<span class="tag viol">violation</span>'
     : '';
+  const location = sourceLocation(group.example?.next);
+  const failed =
+    group.failed.length > 0
+      ? `<span class="first-failed">${escapeHtml(group.failed[0])}${group.failed.length > 1 ? ` (+${group.failed.length - 1})` : ''}</span>`
+      : '';
   return `<details class="group${group.violation ? ' viol' : ''}" id="${groupAnchor(runIdx, groupIdx)}" data-run="${runIdx}" data-group="${groupIdx}" data-kind="${escapeHtml(group.kind)}">
 <summary><span class="swatch" style="background:${colour}"></span><span class="kind">${escapeHtml(kindLabel(group.kind))}</span>${tag}<span class="count">${formatCount(group.count)} crash point${group.count === 1 ? '' : 's'}</span><code class="points">${escapeHtml(abbreviateRanges(group.crashPoints))}</code><span class="images">${formatCount(group.images)} image${group.images === 1 ? '' : 's'}</span>${location ? `<span class="src">${escapeHtml(location)}</span>` : ''}${failed}<span class="gid">${escapeHtml(group.id)}</span></summary>
 <div class="detail"><noscript>Details need JavaScript; they are in results.json.</noscript></div>
@@ -282,7 +322,9 @@ function renderGroupSummary(run: RunResult, runIdx: number, group: OutcomeGroup,
 function renderRun(results: Results, run: RunResult, index: number): string {
   const verdict = runVerdict(results, run);
   const colours = groupColours(run);
-  const order = run.groups.map((_, i) => i).sort((a, b) => Number(run.groups[b].violation) - Number(run.groups[a].violation) || a - b);
+  const order = run.groups
+    .map((_, i) => i)
+    .sort((a, b) => Number(run.groups[b].violation) - Number(run.groups[a].violation) || a - b);
   const checked = runIncomplete(results, run)
     ? ` · <span class="partial">checked ${formatCount(checkedCrashPoints(run))} of ${formatCount(run.instructions + 1)} crash points</span>`
     : '';
@@ -299,7 +341,10 @@ ${groups.length > 0 ? groups.join('\n') : '<p class="note">No outcome groups rec
 
 function renderTargets(targets: TargetRecord[]): string {
   if (targets.length === 0) return '';
-  const rows = targets.map((t) => `<tr data-target="${escapeHtml(t.name)}"><th scope="row">${escapeHtml(t.name)}</th><td>${t.expect === 'violations' ? 'violations (positive control)' : 'consistent'}</td><td>${escapeHtml(t.description)}</td><td><code>${escapeHtml(t.command.join(' '))}</code></td><td>${t.pmFiles.map((f) => `<code>${escapeHtml(f)}</code>`).join('<br>')}</td><td class="num">${formatCount(t.instructions)}</td><td class="num">${formatCount(t.events)}</td><td class="num">${formatCount(t.regions)}</td><td class="num">${formatSeconds(t.recordSeconds)}</td></tr>${(t.warnings ?? []).map((w) => `\n<tr class="warning"><td></td><td colspan="8">recording warning: ${escapeHtml(w)}</td></tr>`).join('')}`);
+  const rows = targets.map(
+    (t) =>
+      `<tr data-target="${escapeHtml(t.name)}"><th scope="row">${escapeHtml(t.name)}</th><td>${t.expect === 'violations' ? 'violations (positive control)' : 'consistent'}</td><td>${escapeHtml(t.description)}</td><td><code>${escapeHtml(t.command.join(' '))}</code></td><td>${t.pmFiles.map((f) => `<code>${escapeHtml(f)}</code>`).join('<br>')}</td><td class="num">${formatCount(t.instructions)}</td><td class="num">${formatCount(t.events)}</td><td class="num">${formatCount(t.regions)}</td><td class="num">${formatSeconds(t.recordSeconds)}</td></tr>${(t.warnings ?? []).map((w) => `\n<tr class="warning"><td></td><td colspan="8">recording warning: ${escapeHtml(w)}</td></tr>`).join('')}`,
+  );
   return `<section id="targets">
 <h2>Targets</h2>
 <div class="scroll"><table class="targets">

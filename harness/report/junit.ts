@@ -18,8 +18,16 @@
 import type { OutcomeGroup, Results, RunResult } from '../results/schema';
 import { abbreviateRanges } from './abbreviate-ranges';
 import {
-  checkedCrashPoints, findRun, modelsOf, runIncomplete, runVerdict, siteText, sourceLocation, stripAnsi,
-  targetNamesOf, violationGroups,
+  checkedCrashPoints,
+  findRun,
+  modelsOf,
+  runIncomplete,
+  runVerdict,
+  siteText,
+  sourceLocation,
+  stripAnsi,
+  targetNamesOf,
+  violationGroups,
 } from './run-verdict';
 
 // Characters XML 1.0 allows: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
@@ -27,8 +35,11 @@ import {
 const FORBIDDEN = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 export function xmlText(value: unknown): string {
-  return stripAnsi(String(value)).replace(FORBIDDEN, '')
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return stripAnsi(String(value))
+    .replace(FORBIDDEN, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
 /** xmlAttr -- attribute value between double quotes; tabs and line breaks
@@ -42,7 +53,10 @@ function time(seconds: number): string {
 }
 
 function indent(text: string, prefix = '  '): string {
-  return text.split('\n').map((line) => prefix + line).join('\n');
+  return text
+    .split('\n')
+    .map((line) => prefix + line)
+    .join('\n');
 }
 
 function plural(n: number, word: string): string {
@@ -54,7 +68,9 @@ function plural(n: number, word: string): string {
 export function groupFailureBody(group: OutcomeGroup): string {
   const lines: string[] = [];
   lines.push(`kind: ${group.kind}`);
-  lines.push(`crash points: ${abbreviateRanges(group.crashPoints, 1000)} (${plural(group.count, 'crash point')}, ${plural(group.images, 'distinct image')})`);
+  lines.push(
+    `crash points: ${abbreviateRanges(group.crashPoints, 1000)} (${plural(group.count, 'crash point')}, ${plural(group.images, 'distinct image')})`,
+  );
   lines.push(`example: crash point ${group.example.k}, image ${group.example.hash}`);
   const next = group.example.next;
   if (next) lines.push(`next instruction: ${siteText(next)}`);
@@ -111,24 +127,40 @@ function runCase(results: Results, run: RunResult): Case {
     ? `\nincomplete: checked ${checkedCrashPoints(run)} of ${run.instructions + 1} crash points${results.incompleteReason ? ` (${results.incompleteReason})` : ''}`
     : '';
   if (verdict === 'incomplete') {
-    return skippedCase(run.target, run.model, `incomplete: checked ${checkedCrashPoints(run)} of ${run.instructions + 1} crash points before the run stopped`, run.seconds, systemOut(stats + partial));
+    return skippedCase(
+      run.target,
+      run.model,
+      `incomplete: checked ${checkedCrashPoints(run)} of ${run.instructions + 1} crash points before the run stopped`,
+      run.seconds,
+      systemOut(stats + partial),
+    );
   }
   const children: string[] = [];
   let failures = 0;
   if (verdict === 'control-missed') {
     failures = 1;
-    children.push(`      <failure message="positive control found no violations" type="positive-control">${xmlText(`${run.target} is expected to show violations under ${run.model}, and none of its ${run.crashPoints} crash points did: the harness may be blind to its bugs.\n${stats}`)}</failure>`);
+    children.push(
+      `      <failure message="positive control found no violations" type="positive-control">${xmlText(`${run.target} is expected to show violations under ${run.model}, and none of its ${run.crashPoints} crash points did: the harness may be blind to its bugs.\n${stats}`)}</failure>`,
+    );
   } else if (verdict === 'control-found') {
-    const found = violationGroups(run).map((group) => `expected ${groupFailureMessage(group)}`).join('\n');
-    children.push(systemOut(`${stats}\npositive control: found violations as expected\n${found}${partial}`).replace(/^\n/, ''));
+    const found = violationGroups(run)
+      .map((group) => `expected ${groupFailureMessage(group)}`)
+      .join('\n');
+    children.push(
+      systemOut(`${stats}\npositive control: found violations as expected\n${found}${partial}`).replace(/^\n/, ''),
+    );
   } else {
     for (const group of violationGroups(run)) {
       failures++;
-      children.push(`      <failure message="${xmlAttr(groupFailureMessage(group))}" type="${xmlAttr(group.kind)}">${xmlText(groupFailureBody(group))}</failure>`);
+      children.push(
+        `      <failure message="${xmlAttr(groupFailureMessage(group))}" type="${xmlAttr(group.kind)}">${xmlText(groupFailureBody(group))}</failure>`,
+      );
     }
     if (failures === 0 && run.status === 'fail') {
       failures = 1;
-      children.push(`      <failure message="run failed" type="run">${xmlText(`${stats}\nthe run's status is fail without a violation group`)}</failure>`);
+      children.push(
+        `      <failure message="run failed" type="run">${xmlText(`${stats}\nthe run's status is fail without a violation group`)}</failure>`,
+      );
     }
     children.push(systemOut(stats + partial).replace(/^\n/, ''));
   }

@@ -54,7 +54,8 @@ export function timelineBands(run: RunResult): Timeline {
   const total = parsed.reduce((sum, spans) => sum + spans.length, 0);
 
   // Violations are drawn last so that they stay visible over ok bands.
-  const order = run.groups.map((_, index) => index)
+  const order = run.groups
+    .map((_, index) => index)
     .sort((a, b) => Number(run.groups[a].violation) - Number(run.groups[b].violation) || a - b);
 
   if (total <= MAX_EXACT_BANDS) {
@@ -98,9 +99,10 @@ export function timelineBands(run: RunResult): Timeline {
         best = g;
         continue;
       }
-      const better = run.groups[g].violation !== run.groups[best].violation
-        ? run.groups[g].violation
-        : n > counts[best * columns + c];
+      const better =
+        run.groups[g].violation !== run.groups[best].violation
+          ? run.groups[g].violation
+          : n > counts[best * columns + c];
       if (better) best = g;
     }
     chosen[c] = best;

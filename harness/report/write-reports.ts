@@ -4,7 +4,13 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkOutputDir, checkOutputFile, makeOutputDir, withDirectoryLock, writeOutputFile } from '../_internals/output-file';
+import {
+  checkOutputDir,
+  checkOutputFile,
+  makeOutputDir,
+  withDirectoryLock,
+  writeOutputFile,
+} from '../_internals/output-file';
 import type { Results } from '../results/schema';
 import { renderHtml, type HtmlExtras } from './html';
 import { renderJunit } from './junit';
@@ -56,7 +62,10 @@ export function writeReports(results: Results, dir: string, options: WriteReport
   withDirectoryLock(dir, () => {
     // results.json first: the other two are derived from it.
     if (options.json !== false) writeOutputFile(paths.json, `${JSON.stringify(results, null, 2)}\n`);
-    writeOutputFile(paths.html, renderHtml(results, { ...options.extras, bugs: options.extras?.bugs ?? readBugs(dir) }));
+    writeOutputFile(
+      paths.html,
+      renderHtml(results, { ...options.extras, bugs: options.extras?.bugs ?? readBugs(dir) }),
+    );
     writeOutputFile(paths.junit, renderJunit(results));
   });
   return paths;

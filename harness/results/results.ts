@@ -9,7 +9,14 @@
 
 import { PmfitError, usageError } from '../_internals/errors';
 import { readBoundedText } from '../_internals/input-file';
-import { RESULTS_SCHEMA, RESULTS_VERSION, type FuzzRecord, type Results, type RunResult, type TargetRecord } from './schema';
+import {
+  RESULTS_SCHEMA,
+  RESULTS_VERSION,
+  type FuzzRecord,
+  type Results,
+  type RunResult,
+  type TargetRecord,
+} from './schema';
 import { parseSpans } from '../_internals/collate';
 import { array, fields, invalid, isObject, object, ShapeError, type Test } from '../_internals/json-shape';
 
@@ -22,7 +29,10 @@ const isBoolean: Check = (v) => typeof v === 'boolean';
 const isExpect: Check = (v) => v === 'consistent' || v === 'violations';
 const isStatus: Check = (v) => v === 'pass' || v === 'fail';
 const isStringArray: Check = (v) => Array.isArray(v) && v.every(isString);
-const optional = (check: Check): Check => (v) => v === undefined || check(v);
+const optional =
+  (check: Check): Check =>
+  (v) =>
+    v === undefined || check(v);
 
 const KINDS = ['ok', 'recovery-crashed', 'recovery-timeout', 'recovery-failed', 'invariant'];
 
@@ -43,7 +53,10 @@ export interface ResultsInput {
  *  counterexample. */
 export function buildResults(input: ResultsInput): Results {
   const { incompleteReason, fuzz } = input;
-  const failed = incompleteReason !== undefined || input.runs.some((run) => run.status === 'fail') || fuzz?.counterexample !== undefined;
+  const failed =
+    incompleteReason !== undefined ||
+    input.runs.some((run) => run.status === 'fail') ||
+    fuzz?.counterexample !== undefined;
   return {
     schema: RESULTS_SCHEMA,
     version: RESULTS_VERSION,
@@ -141,15 +154,21 @@ function checkTarget(value: unknown, where: string): void {
     check: [optional(isCheck), '{"kind": "spec"} or {"kind": "recover", "recover": [...], "cwd": "...", "env": {...}}'],
   });
   const warnings = (value as { warnings?: unknown }).warnings;
-  if (warnings !== undefined && !isStringArray(warnings)) throw new Error(`${where}.warnings must be an array of strings`);
+  if (warnings !== undefined && !isStringArray(warnings))
+    throw new Error(`${where}.warnings must be an array of strings`);
 }
 
 /** How `pmfit reproduce` checks a target again (schema.ts, TargetRecord). */
 function isCheck(value: unknown): boolean {
   if (!isObject(value)) return false;
   if (value.kind === 'spec') return true;
-  return value.kind === 'recover' && isStringArray(value.recover) && isString(value.cwd)
-    && isObject(value.env) && Object.values(value.env).every(isString);
+  return (
+    value.kind === 'recover' &&
+    isStringArray(value.recover) &&
+    isString(value.cwd) &&
+    isObject(value.env) &&
+    Object.values(value.env).every(isString)
+  );
 }
 
 function checkFuzz(value: unknown, where: string): void {
@@ -185,7 +204,9 @@ export function validateResults(value: unknown, name = 'results.json'): Results 
     throw usageError(`${name} has an invalid schema version ${JSON.stringify(version)}`);
   }
   if (version > RESULTS_VERSION) {
-    throw usageError(`${name} was written by a newer pmfit (schema version ${version}); this pmfit reads version ${RESULTS_VERSION}`);
+    throw usageError(
+      `${name} was written by a newer pmfit (schema version ${version}); this pmfit reads version ${RESULTS_VERSION}`,
+    );
   }
   try {
     fields(value, '$', {

@@ -221,11 +221,22 @@ function headerProblem(value: unknown): string | undefined {
     fields(header, '$', {
       argv: [isStrings, 'a list of strings'],
       cwd: [isString, 'a string'],
-      files: [(v) => Array.isArray(v) && v.every((file) => isObject(file) && isString(file.path) && isCount(file.size)), 'a list of {path, size}'],
-      regions: [(v) => Array.isArray(v) && v.every((r) => isObject(r) && isCount(r.begin) && isCount(r.end) && (r.begin as number) <= (r.end as number)), 'a list of {begin, end}'],
+      files: [
+        (v) => Array.isArray(v) && v.every((file) => isObject(file) && isString(file.path) && isCount(file.size)),
+        'a list of {path, size}',
+      ],
+      regions: [
+        (v) =>
+          Array.isArray(v) &&
+          v.every((r) => isObject(r) && isCount(r.begin) && isCount(r.end) && (r.begin as number) <= (r.end as number)),
+        'a list of {begin, end}',
+      ],
       instructions: [isCount, 'a count'],
       events: [isCount, 'a count'],
-      addresses: [(v) => isObject(v) && Object.values(v).every((at) => isObject(at) && isString(at.text)), 'a map of instructions'],
+      addresses: [
+        (v) => isObject(v) && Object.values(v).every((at) => isObject(at) && isString(at.text)),
+        'a map of instructions',
+      ],
       exitCode: [(v) => v === null || typeof v === 'number', 'a number or null'],
       warnings: [isStrings, 'a list of strings'],
       function: [(v) => v === undefined || isString(v), 'a string'],
@@ -247,21 +258,31 @@ export class TraceReader {
   private initial: ImageBytes[] | undefined;
   private readonly eventsEnd: number;
 
-  private constructor(readonly path: string, private readonly fd: number, size: number) {
+  private constructor(
+    readonly path: string,
+    private readonly fd: number,
+    size: number,
+  ) {
     const corrupt = (why: string) => usageError(`${path}: not a valid pmfit trace (${why})`);
     if (size < PREAMBLE_SIZE + FOOTER_SIZE) throw corrupt('file too short');
     const preamble = this.read(0, PREAMBLE_SIZE);
     if (preamble.toString('latin1', 0, 8) !== TRACE_MAGIC) throw corrupt('bad magic');
     const version = preamble.readUInt32LE(8);
     if (version !== TRACE_VERSION) {
-      throw usageError(`${path}: trace format version ${version} is not supported (this pmfit reads version ${TRACE_VERSION})`);
+      throw usageError(
+        `${path}: trace format version ${version} is not supported (this pmfit reads version ${TRACE_VERSION})`,
+      );
     }
     const footer = this.read(size - FOOTER_SIZE, FOOTER_SIZE);
     if (footer.toString('latin1', 24, 32) !== TRACE_END) throw corrupt('truncated: no end marker');
     const eventsOffset = Number(footer.readBigUInt64LE(0));
     const headerOffset = Number(footer.readBigUInt64LE(8));
     const headerLength = Number(footer.readBigUInt64LE(16));
-    if (headerOffset + headerLength !== size - FOOTER_SIZE || eventsOffset < PREAMBLE_SIZE || eventsOffset > headerOffset) {
+    if (
+      headerOffset + headerLength !== size - FOOTER_SIZE ||
+      eventsOffset < PREAMBLE_SIZE ||
+      eventsOffset > headerOffset
+    ) {
       throw corrupt('inconsistent footer');
     }
     let header: TraceHeader;
@@ -337,8 +358,11 @@ export class TraceReader {
       if (index < lastIndex || index > instructions) throw corrupt(`instruction index ${index} out of order`);
       if (kind === EventKind.Fence) {
         if (fileId !== NO_FILE) throw corrupt('fence with a file');
-      } else if (fileId >= files.length || offset > files[fileId].size
-        || (carriesData(kind) || kind === EventKind.Sync ? offset + length > files[fileId].size : false)) {
+      } else if (
+        fileId >= files.length ||
+        offset > files[fileId].size ||
+        (carriesData(kind) || kind === EventKind.Sync ? offset + length > files[fileId].size : false)
+      ) {
         throw corrupt('range outside the PM files');
       }
       const size = recordSize(kind, length);
@@ -349,7 +373,12 @@ export class TraceReader {
       }
       const start = at - bufferStart;
       const event: TraceEvent = { kind, index, address, fileId, offset, length };
-      if (carriesData(kind)) event.data = Uint8Array.prototype.slice.call(buffer, start + RECORD_HEADER_SIZE, start + RECORD_HEADER_SIZE + length);
+      if (carriesData(kind))
+        event.data = Uint8Array.prototype.slice.call(
+          buffer,
+          start + RECORD_HEADER_SIZE,
+          start + RECORD_HEADER_SIZE + length,
+        );
       lastIndex = index;
       seen += 1;
       at += size;
@@ -369,7 +398,8 @@ export class TraceReader {
   private readImage(position: number, length: number): ImageBytes {
     if (length <= CHUNK_BYTES) return this.readSparse(position, length);
     const chunks: Buffer[] = [];
-    for (let done = 0; done < length; done += CHUNK_BYTES) chunks.push(this.readSparse(position + done, Math.min(CHUNK_BYTES, length - done)));
+    for (let done = 0; done < length; done += CHUNK_BYTES)
+      chunks.push(this.readSparse(position + done, Math.min(CHUNK_BYTES, length - done)));
     return new ChunkedBytes(chunks);
   }
 

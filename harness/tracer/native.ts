@@ -61,7 +61,22 @@ export const enum InsnFlag {
  *  Reg16 only for a bit offset (MemKind.BitOffset), which is signed. */
 export const enum Reg {
   None = 0,
-  Rax = 1, Rcx, Rdx, Rbx, Rsp, Rbp, Rsi, Rdi, R8, R9, R10, R11, R12, R13, R14, R15,
+  Rax = 1,
+  Rcx,
+  Rdx,
+  Rbx,
+  Rsp,
+  Rbp,
+  Rsi,
+  Rdi,
+  R8,
+  R9,
+  R10,
+  R11,
+  R12,
+  R13,
+  R14,
+  R15,
   Reg32 = 32,
   Reg16 = 64,
 }
@@ -112,17 +127,17 @@ export const enum Seg {
 
 /** One memory operand that the instruction writes (or flushes, for clflush*). */
 export interface NativeMemOperand {
-  base: number;   // Reg
-  index: number;  // Reg
-  scale: number;  // 1, 2, 4, 8
+  base: number; // Reg
+  index: number; // Reg
+  scale: number; // 1, 2, 4, 8
   /** Displacement; for rip-relative operands the absolute address (base None). */
   disp: number;
   /** Bytes written (for flushes: 1, the line is derived by the tracer);
    *  for MemKind.Xsave* 0: the tracer lays the area out. */
   size: number;
-  seg: number;    // Seg
+  seg: number; // Seg
   /** The fields below are absent for MemKind.Plain; see MemKind. */
-  kind?: number;  // MemKind
+  kind?: number; // MemKind
   reg?: number;
   vec?: number;
   elem?: number;
@@ -132,7 +147,7 @@ export interface NativeMemOperand {
 
 export interface NativeInsnInfo {
   length: number;
-  flags: number;  // InsnFlag bits
+  flags: number; // InsnFlag bits
   writes: NativeMemOperand[];
 }
 
@@ -179,7 +194,13 @@ export type NativeStop =
   | { kind: 'regionEnd'; index: number }
   /** record mode: the event buffer is over its limit; call takeEvents. */
   | { kind: 'buffer'; index: number }
-  | { kind: 'unsupported'; index: number; what: 'fork' | 'vfork' | 'clone' | 'exec'; inRegion: boolean; address: number };
+  | {
+      kind: 'unsupported';
+      index: number;
+      what: 'fork' | 'vfork' | 'clone' | 'exec';
+      inRegion: boolean;
+      address: number;
+    };
 
 export interface NativeTask {
   readonly pid: number;
@@ -220,7 +241,8 @@ export function loadNative(): NativeBinding {
       binding = require(file) as NativeBinding;
     } catch (err) {
       // A checkout that was never built, or a build that failed half way.
-      if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') throw new PmfitError(`the tracer addon is not built (no ${file}): run npm run build`);
+      if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND')
+        throw new PmfitError(`the tracer addon is not built (no ${file}): run npm run build`);
       throw new PmfitError(`cannot load the tracer addon ${file}: ${(err as Error).message.split('\n')[0]}`);
     }
   }

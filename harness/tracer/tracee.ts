@@ -29,7 +29,10 @@ const SLICE_STEPS = 20_000;
 /** The program ended without entering a region; `code` is its exit status
  *  (a recorder adds what it knows about the PM files to the message). */
 export class NoRegionError extends PmfitError {
-  constructor(message: string, readonly code: number) {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
     super(message);
   }
 }
@@ -81,7 +84,10 @@ export class Tracee {
    *  time: the tracee stands still while pmfit is stopped (Ctrl-Z). */
   private deadline: Deadline | undefined;
 
-  private constructor(readonly options: TraceeOptions, stdinFd: number) {
+  private constructor(
+    readonly options: TraceeOptions,
+    stdinFd: number,
+  ) {
     const { command } = options;
     const env = Object.entries(options.env ?? process.env)
       .filter((entry): entry is [string, string] => entry[1] !== undefined)
@@ -145,9 +151,11 @@ export class Tracee {
       if (entries.length === 0) {
         // A stripped program keeps only its exported (dynamic) symbols, so
         // "not found" would blame the name when the missing table is the cause.
-        throw usageError(command.elf.hasSymtab
-          ? `function ${functionName} not found in ${name}`
-          : `function ${functionName} not found: ${name} is stripped (no symbol table) and --function needs symbols; rebuild it without stripping`);
+        throw usageError(
+          command.elf.hasSymtab
+            ? `function ${functionName} not found in ${name}`
+            : `function ${functionName} not found: ${name} is stripped (no symbol table) and --function needs symbols; rebuild it without stripping`,
+        );
       }
       this.native.setBreakpoints(BreakpointKind.Function, entries);
       return;
@@ -156,9 +164,13 @@ export class Tracee {
     const ends = at(MARKER_END);
     if (begins.length === 0 || ends.length === 0) {
       if (!command.elf.hasSymtab) {
-        throw usageError(`${name} is stripped: pmfit finds ${MARKER_BEGIN} and --function by symbol; rebuild it without stripping`);
+        throw usageError(
+          `${name} is stripped: pmfit finds ${MARKER_BEGIN} and --function by symbol; rebuild it without stripping`,
+        );
       }
-      throw usageError(`${name} has no region markers (${MARKER_BEGIN}): include pmfit.h and call ${MARKER_BEGIN}()/${MARKER_END}() around the code to test, or pass --function NAME`);
+      throw usageError(
+        `${name} has no region markers (${MARKER_BEGIN}): include pmfit.h and call ${MARKER_BEGIN}()/${MARKER_END}() around the code to test, or pass --function NAME`,
+      );
     }
     this.native.setBreakpoints(BreakpointKind.RegionBegin, begins);
     this.native.setBreakpoints(BreakpointKind.RegionEnd, ends);
@@ -228,7 +240,10 @@ export class Tracee {
           break;
       }
       hooks.onEvents?.(this.native.takeEvents());
-      stop = stop as Exclude<NativeStop, { kind: 'yield' | 'blocked' | 'decode' | 'buffer' | 'regionBegin' | 'regionEnd' | 'syscall' }>;
+      stop = stop as Exclude<
+        NativeStop,
+        { kind: 'yield' | 'blocked' | 'decode' | 'buffer' | 'regionBegin' | 'regionEnd' | 'syscall' }
+      >;
       return this.finish(stop, maxSteps);
     }
   }
@@ -250,11 +265,19 @@ export class Tracee {
     throwIfInterrupted();
     if (this.deadline?.expired()) {
       this.kill();
-      throw usageError(`${this.options.command.argv[0]} timed out after ${this.deadline.ms} ms (--timeout) at instruction ${index}`);
+      throw usageError(
+        `${this.options.command.argv[0]} timed out after ${this.deadline.ms} ms (--timeout) at instruction ${index}`,
+      );
     }
   }
 
-  private finish(stop: Exclude<NativeStop, { kind: 'yield' | 'blocked' | 'decode' | 'buffer' | 'regionBegin' | 'regionEnd' | 'syscall' }>, maxSteps: number): RunEnd {
+  private finish(
+    stop: Exclude<
+      NativeStop,
+      { kind: 'yield' | 'blocked' | 'decode' | 'buffer' | 'regionBegin' | 'regionEnd' | 'syscall' }
+    >,
+    maxSteps: number,
+  ): RunEnd {
     const name = this.options.command.argv[0];
     switch (stop.kind) {
       case 'stopAt':
@@ -262,20 +285,29 @@ export class Tracee {
       case 'exited':
         this.markDead();
         if (stop.inRegion) {
-          throw usageError(`${name} exited (status ${stop.code}) inside a region after ${stop.index} instructions; a region must reach ${MARKER_END}() or return`);
+          throw usageError(
+            `${name} exited (status ${stop.code}) inside a region after ${stop.index} instructions; a region must reach ${MARKER_END}() or return`,
+          );
         }
         if (stop.index === 0) {
-          throw new NoRegionError(`${name} exited with status ${stop.code} before reaching a region (${this.options.functionName ?? MARKER_BEGIN} was not called)`, stop.code);
+          throw new NoRegionError(
+            `${name} exited with status ${stop.code} before reaching a region (${this.options.functionName ?? MARKER_BEGIN} was not called)`,
+            stop.code,
+          );
         }
         return { kind: 'exited', index: stop.index, code: stop.code, regions: this.regionsEntered };
       case 'signaled': {
         this.markDead();
-        const where = stop.inRegion ? `inside a region at ${formatPtr(stop.address)} in ${this.describeDead(stop.address)}` : 'outside any region';
+        const where = stop.inRegion
+          ? `inside a region at ${formatPtr(stop.address)} in ${this.describeDead(stop.address)}`
+          : 'outside any region';
         throw usageError(`${name} was killed by ${signalName(stop.signal)} ${where} after ${stop.index} instructions`);
       }
       case 'maxSteps':
         this.kill();
-        throw usageError(`runaway region: ${name} ran more than ${maxSteps} instructions (--max-steps) at ${formatPtr(stop.address)}`);
+        throw usageError(
+          `runaway region: ${name} ran more than ${maxSteps} instructions (--max-steps) at ${formatPtr(stop.address)}`,
+        );
       case 'unsupported': {
         this.kill();
         const where = stop.inRegion ? 'inside a region' : 'while traced';

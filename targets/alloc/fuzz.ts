@@ -67,8 +67,22 @@ type Step =
   | { kind: 'free'; pick: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constant('reserve' as const), size: fc.integer({ min: 1, max: MAX_REQUEST }), activate: fc.constant(true) }), weight: 3 },
-  { arbitrary: fc.record({ kind: fc.constant('reserve' as const), size: fc.integer({ min: 1, max: MAX_REQUEST }), activate: fc.constant(false) }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('reserve' as const),
+      size: fc.integer({ min: 1, max: MAX_REQUEST }),
+      activate: fc.constant(true),
+    }),
+    weight: 3,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('reserve' as const),
+      size: fc.integer({ min: 1, max: MAX_REQUEST }),
+      activate: fc.constant(false),
+    }),
+    weight: 2,
+  },
   { arbitrary: fc.record({ kind: fc.constant('activate' as const), pick: fc.nat(7) }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('free' as const), pick: fc.nat(7) }), weight: 3 },
 );
@@ -166,11 +180,18 @@ export function allocFuzz(): FuzzTarget<AllocOp, AllocState> {
     showOp: (op) => `run ${op.run.join(' ')}`,
     parseOp(value) {
       const op = value as Partial<Record<string, unknown>> | null;
-      if (op === null || typeof op !== 'object' || Object.keys(op).length !== 1 || !Array.isArray(op.run) || op.run.length === 0) {
+      if (
+        op === null ||
+        typeof op !== 'object' ||
+        Object.keys(op).length !== 1 ||
+        !Array.isArray(op.run) ||
+        op.run.length === 0
+      ) {
         throw new Error('an alloc operation is {"run": [OP, ...]} with at least one OP');
       }
       const run = op.run.map((text: unknown) => {
-        if (typeof text !== 'string' || !OP_PATTERN.test(text)) throw new Error(`bad alloc OP ${JSON.stringify(text)} (rH:SIZE, aH or fH)`);
+        if (typeof text !== 'string' || !OP_PATTERN.test(text))
+          throw new Error(`bad alloc OP ${JSON.stringify(text)} (rH:SIZE, aH or fH)`);
         return text;
       });
       return { run };

@@ -32,7 +32,11 @@ export function referenceStates(ops: string[]): LiveBlocks[] {
 
 /** options.program: path of the alloc binary to run (default: the built one;
  *  bench/bugs.ts points it at mutants). */
-export function allocSpec(ops: string[] = DEFAULT_OPS, env: Record<string, string> = {}, options: { program?: string } = {}): CheckedSpec {
+export function allocSpec(
+  ops: string[] = DEFAULT_OPS,
+  env: Record<string, string> = {},
+  options: { program?: string } = {},
+): CheckedSpec {
   const alloc = options.program ?? builtProgram('alloc');
   return {
     name: 'alloc',

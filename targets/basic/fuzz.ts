@@ -33,7 +33,10 @@ function keepFitting(strings: string[]): string[] {
 /** basicOps -- 1..maxOps printable-ASCII strings of 1..200 bytes that fit together. */
 export function basicOps(maxOps: number): fc.Arbitrary<string[]> {
   return fc
-    .array(fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: MAX_STRING }), { minLength: 1, maxLength: Math.max(1, maxOps) })
+    .array(fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: MAX_STRING }), {
+      minLength: 1,
+      maxLength: Math.max(1, maxOps),
+    })
     .map(keepFitting);
 }
 
@@ -49,9 +52,15 @@ export function basicFuzz(): FuzzTarget<string, string[]> {
     initial: () => [],
     apply: (state, op) => (bytesUsed(state) + Buffer.byteLength(op) + 1 <= BASIC_SIZE ? [[...state, op]] : undefined),
     reference: (state) => state,
-    showOp: (op) => `append ${JSON.stringify(op.length > 40 ? `${op.slice(0, 30)}…` : op)}${op.length > 40 ? ` (${op.length} bytes)` : ''}`,
+    showOp: (op) =>
+      `append ${JSON.stringify(op.length > 40 ? `${op.slice(0, 30)}…` : op)}${op.length > 40 ? ` (${op.length} bytes)` : ''}`,
     parseOp(value) {
-      if (typeof value !== 'string' || value.length === 0 || value.length > MAX_STRING || !/^[\x20-\x7e]+$/.test(value)) {
+      if (
+        typeof value !== 'string' ||
+        value.length === 0 ||
+        value.length > MAX_STRING ||
+        !/^[\x20-\x7e]+$/.test(value)
+      ) {
         throw new Error(`a basic operation is a string of 1 to ${MAX_STRING} printable ASCII characters`);
       }
       return value;

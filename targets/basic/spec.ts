@@ -34,5 +34,7 @@ function checkStrings({ files, allowed }: CheckInput): string[] {
   const stored = readStrings(files[0]);
   const same = (state: unknown) => JSON.stringify(state) === JSON.stringify(stored);
   if (allowed.length === 0 || allowed.some(same)) return [];
-  return [`all-or-nothing append: stored strings ${JSON.stringify(stored).slice(0, 200)} match neither the state before nor after the interrupted append`];
+  return [
+    `all-or-nothing append: stored strings ${JSON.stringify(stored).slice(0, 200)} match neither the state before nor after the interrupted append`,
+  ];
 }

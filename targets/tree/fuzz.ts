@@ -126,10 +126,12 @@ export function treeFuzz(program: 'tree' | 'tree_broken' = 'tree'): FuzzTarget<T
       if (op.kind === 'insert') {
         const [, counts] = referenceStates([op.word]);
         const known = op.word in state.counts;
-        return [{
-          order: known ? state.order : [...state.order, op.word],
-          counts: { ...state.counts, [op.word]: (state.counts[op.word] ?? 0) + counts[op.word] },
-        }];
+        return [
+          {
+            order: known ? state.order : [...state.order, op.word],
+            counts: { ...state.counts, [op.word]: (state.counts[op.word] ?? 0) + counts[op.word] },
+          },
+        ];
       }
       const states: TreeState[] = [];
       let current = state;
@@ -150,7 +152,8 @@ export function treeFuzz(program: 'tree' | 'tree_broken' = 'tree'): FuzzTarget<T
     },
     parseOp(value) {
       const op = value as Partial<Record<string, unknown>> | null;
-      if (op !== null && typeof op === 'object' && op.kind === 'free' && Object.keys(op).length === 1) return { kind: 'free' };
+      if (op !== null && typeof op === 'object' && op.kind === 'free' && Object.keys(op).length === 1)
+        return { kind: 'free' };
       if (op !== null && typeof op === 'object' && op.kind === 'insert' && Object.keys(op).length === 2) {
         return { kind: 'insert', word: checkWord(op.word) };
       }

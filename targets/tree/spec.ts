@@ -23,12 +23,19 @@ export function referenceStates(words: string[]): WordCounts[] {
 }
 
 function canonical(counts: WordCounts): string {
-  return JSON.stringify(Object.keys(counts).sort().map((word) => [word, counts[word]]));
+  return JSON.stringify(
+    Object.keys(counts)
+      .sort()
+      .map((word) => [word, counts[word]]),
+  );
 }
 
 /** options.path: path of the binary to run instead of the built program
  *  named options.program (bench/bugs.ts points it at mutants). */
-export function treeSpec(words: string[] = DEFAULT_WORDS, options: { program?: string; path?: string; env?: Record<string, string> } = {}): CheckedSpec {
+export function treeSpec(
+  words: string[] = DEFAULT_WORDS,
+  options: { program?: string; path?: string; env?: Record<string, string> } = {},
+): CheckedSpec {
   const tree = options.path ?? builtProgram(options.program ?? 'tree');
   return {
     name: options.program ?? 'tree',

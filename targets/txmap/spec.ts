@@ -34,11 +34,19 @@ export function referenceStates(pairs: string[]): TxmapState[] {
 }
 
 function canonical(state: TxmapState): string {
-  return JSON.stringify(Object.keys(state).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)).map((key) => [key, state[key]]));
+  return JSON.stringify(
+    Object.keys(state)
+      .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
+      .map((key) => [key, state[key]]),
+  );
 }
 
 /** parseCheckOutput -- `txmap check`'s "KEY VALUE" lines and its "violation: ..." lines. */
-export function parseCheckOutput(output: string): { state: TxmapState; violations: string[]; entries: number | undefined } {
+export function parseCheckOutput(output: string): {
+  state: TxmapState;
+  violations: string[];
+  entries: number | undefined;
+} {
   const state: TxmapState = {};
   const violations: string[] = [];
   let entries: number | undefined;
@@ -53,7 +61,10 @@ export function parseCheckOutput(output: string): { state: TxmapState; violation
 
 /** options.path: path of the binary to run instead of the built program
  *  named options.program. */
-export function txmapSpec(pairs: string[] = DEFAULT_PAIRS, options: { program?: TxmapProgram; path?: string } = {}): CheckedSpec {
+export function txmapSpec(
+  pairs: string[] = DEFAULT_PAIRS,
+  options: { program?: TxmapProgram; path?: string } = {},
+): CheckedSpec {
   const name = options.program ?? 'txmap';
   const txmap = options.path ?? builtProgram(name);
   return {
@@ -70,14 +81,16 @@ export function txmapSpec(pairs: string[] = DEFAULT_PAIRS, options: { program?: 
     // libpmem persists with flush instructions and non-temporal stores, as on
     // real persistent memory, instead of msync on a file it cannot tell is PM.
     env: { PMEM_IS_PMEM_FORCE: '1' },
-    requires: "Debian's libpmemobj-dev, which npm's install step installs with scripts/install-pmdk.sh when run as root",
+    requires:
+      "Debian's libpmemobj-dev, which npm's install step installs with scripts/install-pmdk.sh when run as root",
   };
 }
 
 function checkTxmap({ recoveryOutput, allowed }: CheckInput): string[] {
   const { state, violations, entries } = parseCheckOutput(recoveryOutput);
   if (violations.length > 0) return violations;
-  if (entries !== Object.keys(state).length) return [`txmap check printed ${Object.keys(state).length} pairs but "entries ${entries}"`];
+  if (entries !== Object.keys(state).length)
+    return [`txmap check printed ${Object.keys(state).length} pairs but "entries ${entries}"`];
   const found = canonical(state);
   if (allowed.length === 0 || allowed.some((s) => canonical(s as TxmapState) === found)) return [];
   return [`atomicity: map ${found} matches neither the state before nor after the interrupted insert`];

@@ -16,17 +16,30 @@ const TAIL = 128;
 /** The same content twice: one Buffer, and two chunks plus a 128-byte one. */
 function sameContent(): { whole: Buffer; chunked: ChunkedBytes } {
   const whole = Buffer.alloc(2 * CHUNK_BYTES + TAIL);
-  for (const [at, value] of [[0, 1], [CHUNK_BYTES - 3, 2], [CHUNK_BYTES + 5, 3], [2 * CHUNK_BYTES - 1, 5], [2 * CHUNK_BYTES + TAIL - 1, 4]]) whole[at] = value;
-  const chunks = [0, 1, 2].map((i) => Buffer.from(whole.subarray(i * CHUNK_BYTES, Math.min(whole.length, (i + 1) * CHUNK_BYTES))));
+  for (const [at, value] of [
+    [0, 1],
+    [CHUNK_BYTES - 3, 2],
+    [CHUNK_BYTES + 5, 3],
+    [2 * CHUNK_BYTES - 1, 5],
+    [2 * CHUNK_BYTES + TAIL - 1, 4],
+  ])
+    whole[at] = value;
+  const chunks = [0, 1, 2].map((i) =>
+    Buffer.from(whole.subarray(i * CHUNK_BYTES, Math.min(whole.length, (i + 1) * CHUNK_BYTES))),
+  );
   return { whole, chunked: new ChunkedBytes(chunks) };
 }
 
 test('subarray: a view inside a chunk, a copy across the boundary', () => {
   const { whole, chunked } = sameContent();
   expect(chunked.length).toBe(whole.length);
-  expect(Buffer.from(chunked.subarray(CHUNK_BYTES - 8, CHUNK_BYTES + 8))).toEqual(whole.subarray(CHUNK_BYTES - 8, CHUNK_BYTES + 8));
+  expect(Buffer.from(chunked.subarray(CHUNK_BYTES - 8, CHUNK_BYTES + 8))).toEqual(
+    whole.subarray(CHUNK_BYTES - 8, CHUNK_BYTES + 8),
+  );
   // Buffer.equals: jest's toEqual walks megabytes element by element.
-  expect(Buffer.from(chunked.subarray(CHUNK_BYTES, 2 * CHUNK_BYTES + TAIL)).equals(whole.subarray(CHUNK_BYTES))).toBe(true);
+  expect(Buffer.from(chunked.subarray(CHUNK_BYTES, 2 * CHUNK_BYTES + TAIL)).equals(whole.subarray(CHUNK_BYTES))).toBe(
+    true,
+  );
   expect(chunked.subarray(0, 64).buffer === chunked.chunks[0].buffer).toBe(true);
 });
 
@@ -42,7 +55,9 @@ test('ImagePatch.writeFile: the same file (over 4 MiB: written sparse, by extent
   const { whole, chunked } = sameContent();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-chunked-'));
   try {
-    const patch = new ImagePatch(new BaseImage([chunked]), [new Map([[CHUNK_BYTES / 64, Uint8Array.from({ length: 64 }, () => 9)]])]);
+    const patch = new ImagePatch(new BaseImage([chunked]), [
+      new Map([[CHUNK_BYTES / 64, Uint8Array.from({ length: 64 }, () => 9)]]),
+    ]);
     const file = path.join(dir, 'image');
     await patch.writeFile(0, file);
     const fd = fs.openSync(file, 'r');
@@ -54,7 +69,12 @@ test('ImagePatch.writeFile: the same file (over 4 MiB: written sparse, by extent
     expected[5] = 2;
     expected.fill(9, 8, 8 + 64);
     expect(around).toEqual(expected);
-    expect(fs.readFileSync(file).subarray(CHUNK_BYTES + 64).equals(whole.subarray(CHUNK_BYTES + 64))).toBe(true);
+    expect(
+      fs
+        .readFileSync(file)
+        .subarray(CHUNK_BYTES + 64)
+        .equals(whole.subarray(CHUNK_BYTES + 64)),
+    ).toBe(true);
     expect(fs.statSync(file).size).toBe(whole.length);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -18,10 +18,15 @@ test('"PATH is missing" for an absent value, "PATH is not WHAT" for a wrong one'
   const value = { name: 'x', count: 'three', list: {} };
   expect(field(value, '$', 'name', isString, 'a string')).toBe('x');
   expect(message(() => field(value, '$', 'other', isString, 'a string'))).toBe('$.other is missing');
-  expect(message(() => fields(value, '$.runs[2]', { name: [isString, 'a string'], count: [(v) => typeof v === 'number', 'a count'] })))
-    .toBe('$.runs[2].count is not a count');
+  expect(
+    message(() =>
+      fields(value, '$.runs[2]', { name: [isString, 'a string'], count: [(v) => typeof v === 'number', 'a count'] }),
+    ),
+  ).toBe('$.runs[2].count is not a count');
   expect(message(() => array(value.list, '$.list'))).toBe('$.list is not an array');
   expect(message(() => object(undefined, '$.options'))).toBe('$.options is missing');
   expect(message(() => object(null, '$.options'))).toBe('$.options is not an object');
-  expect(invalid('$.split', 'an operation index', '4 is past the 3 operations').message).toBe('$.split is not an operation index (4 is past the 3 operations)');
+  expect(invalid('$.split', 'an operation index', '4 is past the 3 operations').message).toBe(
+    '$.split is not an operation index (4 is past the 3 operations)',
+  );
 });

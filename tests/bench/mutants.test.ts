@@ -119,11 +119,16 @@ describe('mutation operators on a hand-written snippet', () => {
   });
 
   test('patches: search/replace pairs that must match exactly once', () => {
-    const patch = parsePatch('t.patch', '# bug: b\n# file: prog.c\n@@@ search\n\tr->c = w;\n@@@ replace\n\tr->c = v;\n@@@ end\n');
+    const patch = parsePatch(
+      't.patch',
+      '# bug: b\n# file: prog.c\n@@@ search\n\tr->c = w;\n@@@ replace\n\tr->c = v;\n@@@ end\n',
+    );
     const applied = applyPatch(patch, FILES[1]);
     expect('text' in applied && applied.text.includes('\tr->c = v;\n')).toBe(true);
     const twice = parsePatch('u.patch', '# file: prog.c\n@@@ search\n\tr->a = v;\n@@@ replace\n@@@ end\n');
-    expect(applyPatch(twice, { ...FILES[1], text: `${PROGRAM}\tr->a = v;\n` })).toEqual({ reason: expect.stringContaining('more than once') });
+    expect(applyPatch(twice, { ...FILES[1], text: `${PROGRAM}\tr->a = v;\n` })).toEqual({
+      reason: expect.stringContaining('more than once'),
+    });
   });
 });
 
@@ -140,7 +145,10 @@ describe('a real mutant through the pipeline', () => {
     expect(mutant?.description).toMatch(/pmem_persist\(alloc_at\(pool, ptr\), size - ALLOC_CHUNK\)/);
     const builder = new Builder(dir, sources);
     const real = await builder.build(path.join(dir, 'real'), ['tree']);
-    const mutated = await builder.build(path.join(dir, 'mutant'), ['tree'], { file: 'alloc.c', text: (mutant as Mutant).text });
+    const mutated = await builder.build(path.join(dir, 'mutant'), ['tree'], {
+      file: 'alloc.c',
+      text: (mutant as Mutant).text,
+    });
     expect([real.error, mutated.error]).toEqual([undefined, undefined]);
 
     const px86 = async (program: string) => {
@@ -158,17 +166,31 @@ describe('a real mutant through the pipeline', () => {
     expect(mutant?.description).toMatch(/pmem_persist\(hdr, sizeof\(\*hdr\)\)/);
     const builder = new Builder(dir, sources);
     const real = await builder.build(path.join(dir, 'real-alloc'), ['alloc']);
-    const mutated = await builder.build(path.join(dir, 'mutant-alloc'), ['alloc'], { file: 'alloc.c', text: (mutant as Mutant).text });
+    const mutated = await builder.build(path.join(dir, 'mutant-alloc'), ['alloc'], {
+      file: 'alloc.c',
+      text: (mutant as Mutant).text,
+    });
     expect([real.error, mutated.error]).toEqual([undefined, undefined]);
 
     const violations = async (program: string) => {
       const spec = scenario('alloc-create').spec(program, 'clflush');
-      const outcome = await runTarget({ spec, models: ['sequential', 'flushed', 'px86'], maxStates: 64, seed: 1, jobs: 2, timeoutMs: 10_000 });
+      const outcome = await runTarget({
+        spec,
+        models: ['sequential', 'flushed', 'px86'],
+        maxStates: 64,
+        seed: 1,
+        jobs: 2,
+        timeoutMs: 10_000,
+      });
       expect(outcome.target.instructions).toBeGreaterThan(0);
       return Object.fromEntries(outcome.runs.map((run) => [run.model, run.violations > 0]));
     };
     // sequential: every store is durable at once, so the missing persist cannot show
     expect(await violations(real.programs.alloc as string)).toEqual({ sequential: false, flushed: false, px86: false });
-    expect(await violations(mutated.programs.alloc as string)).toEqual({ sequential: false, flushed: true, px86: true });
+    expect(await violations(mutated.programs.alloc as string)).toEqual({
+      sequential: false,
+      flushed: true,
+      px86: true,
+    });
   });
 });

@@ -14,16 +14,14 @@ function reference(regions: Region[], states: number[], k: number): number[] {
   return allowed;
 }
 
-const regionsArbitrary = fc
-  .array(fc.record({ gap: fc.nat(6), length: fc.nat(6) }), { maxLength: 8 })
-  .map((parts) => {
-    let at = 0;
-    return parts.map(({ gap, length }) => {
-      const begin = at + gap;
-      at = begin + length;
-      return { begin, end: at };
-    });
+const regionsArbitrary = fc.array(fc.record({ gap: fc.nat(6), length: fc.nat(6) }), { maxLength: 8 }).map((parts) => {
+  let at = 0;
+  return parts.map(({ gap, length }) => {
+    const begin = at + gap;
+    at = begin + length;
+    return { begin, end: at };
   });
+});
 
 test('every crash point is in exactly one window; windows are contiguous; allowed states follow the rules', () => {
   fc.assert(

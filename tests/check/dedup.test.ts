@@ -57,10 +57,14 @@ test('identical images from different crash points are recovered and checked onc
 
 test('a group spanning several operation windows is split; the image is recovered once and checked per window', async () => {
   const allowedSeen: unknown[] = [];
-  const spec = makeSpec(countingRecovery(), (input: CheckInput) => {
-    allowedSeen.push(input.allowed);
-    return input.allowed.includes(input.files[0].toString()) ? [] : ['not an allowed state'];
-  }, { states: ['old', 'new'] });
+  const spec = makeSpec(
+    countingRecovery(),
+    (input: CheckInput) => {
+      allowedSeen.push(input.allowed);
+      return input.allowed.includes(input.files[0].toString()) ? [] : ['not an allowed state'];
+    },
+    { states: ['old', 'new'] },
+  );
   const regions = [{ begin: 2, end: 5 }];
   const report = await checkCrashStates({
     groups: [group(0, 9, state('hOld', 'old')), group(10, 12, state('hOld', 'old'))],
@@ -197,7 +201,11 @@ test('images are written under the spec pmFiles names, one per file', async () =
     (input) => [`${input.files.map((f) => f.toString()).join('+')} / ${input.recoveryOutput}`],
     { pmFiles: ['meta/log', 'pool2'] },
   );
-  const st: CrashState = { hash: 'two', patch: () => wholeImage([Buffer.from('L'), Buffer.from('P')]), describe: () => [] };
+  const st: CrashState = {
+    hash: 'two',
+    patch: () => wholeImage([Buffer.from('L'), Buffer.from('P')]),
+    describe: () => [],
+  };
   const report = await checkCrashStates({ groups: [group(0, 0, st)], regions: [], spec });
   expect(report.outcomes[0].verdict).toMatchObject({ kind: 'invariant', failed: ['L+P / LP'] });
 });

@@ -26,7 +26,10 @@ export interface StateLog {
 
 /** wholeImage -- an image set given in full, as a patch with no lines. */
 export function wholeImage(files: Uint8Array[]): ImagePatch {
-  return new ImagePatch(new BaseImage(files), files.map(() => new Map()));
+  return new ImagePatch(
+    new BaseImage(files),
+    files.map(() => new Map()),
+  );
 }
 
 /** state -- a crash state whose single PM file holds `content`. */
@@ -45,7 +48,11 @@ export function group(first: number, last: number, ...states: CrashState[]): Cra
   return { first, last, states };
 }
 
-export function makeSpec(recover: SpecCommand[], check?: (input: CheckInput) => string[], extra: Partial<TargetSpec> = {}): TargetSpec {
+export function makeSpec(
+  recover: SpecCommand[],
+  check?: (input: CheckInput) => string[],
+  extra: Partial<TargetSpec> = {},
+): TargetSpec {
   return {
     name: 'test',
     description: 'tests/check',

@@ -20,9 +20,14 @@ function trace(flush: boolean) {
   return { images: [new Uint8Array(128)], events, instructions: 6 };
 }
 
-const spec = makeSpec([{ shell: "head -c 3 {file} | tr -d '\\000'" }], (input) =>
-  input.allowed.includes(input.recoveryOutput) ? [] : [`found "${input.recoveryOutput}", allowed ${JSON.stringify(input.allowed)}`],
-{ states: ['', 'abc'] });
+const spec = makeSpec(
+  [{ shell: "head -c 3 {file} | tr -d '\\000'" }],
+  (input) =>
+    input.allowed.includes(input.recoveryOutput)
+      ? []
+      : [`found "${input.recoveryOutput}", allowed ${JSON.stringify(input.allowed)}`],
+  { states: ['', 'abc'] },
+);
 const regions = [{ begin: 1, end: 5 }];
 
 async function violations(model: ModelName, flush: boolean, cache: RecoveryCache): Promise<string> {

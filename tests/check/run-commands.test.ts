@@ -47,8 +47,12 @@ test('output is bounded and the truncation noted', async () => {
     outputLimit: 1000,
     stdoutLimit: 2000,
   });
-  expect(outcome.output.startsWith('x'.repeat(1000) + '\n[pmfit: output truncated after 1000 bytes, 99000 more')).toBe(true);
-  expect(outcome.stdout.startsWith('x'.repeat(2000) + '\n[pmfit: output truncated after 2000 bytes, 98000 more')).toBe(true);
+  expect(outcome.output.startsWith('x'.repeat(1000) + '\n[pmfit: output truncated after 1000 bytes, 99000 more')).toBe(
+    true,
+  );
+  expect(outcome.stdout.startsWith('x'.repeat(2000) + '\n[pmfit: output truncated after 2000 bytes, 98000 more')).toBe(
+    true,
+  );
 });
 
 test('a shell status 128+n is a signal; a plain argv exit 139 is not', async () => {

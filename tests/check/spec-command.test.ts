@@ -10,8 +10,15 @@ import { invocation, placeholders, shellLine, workloadLaunch } from '../../harne
 
 function spec(fields: Partial<TargetSpec>): TargetSpec {
   return {
-    name: 't', description: '', expect: 'consistent', pmFiles: ['pool.pm'], setup: [],
-    workload: { argv: ['prog'] }, states: [], recover: [], ...fields,
+    name: 't',
+    description: '',
+    expect: 'consistent',
+    pmFiles: ['pool.pm'],
+    setup: [],
+    workload: { argv: ['prog'] },
+    states: [],
+    recover: [],
+    ...fields,
   };
 }
 
@@ -27,7 +34,9 @@ describe('invocation', () => {
 
   test('argv: every placeholder in every argument, not quoted', () => {
     expect(invocation({ argv: ['{dir}/bin', '--pool={file}', '{file}', 'x{dir}y{dir}'] }, values)).toEqual({
-      file: '/tmp/a b/bin', args: ['--pool=/tmp/a b/pool.pm', '/tmp/a b/pool.pm', 'x/tmp/a by/tmp/a b'], shell: false,
+      file: '/tmp/a b/bin',
+      args: ['--pool=/tmp/a b/pool.pm', '/tmp/a b/pool.pm', 'x/tmp/a by/tmp/a b'],
+      shell: false,
     });
   });
 
@@ -38,17 +47,27 @@ describe('invocation', () => {
   });
 
   test('{file} without PM files stays as written; other braces are left alone', () => {
-    expect(invocation({ argv: ['p', '{file}', '{other}'] }, placeholders('/w', []))).toEqual({ file: 'p', args: ['{file}', '{other}'], shell: false });
+    expect(invocation({ argv: ['p', '{file}', '{other}'] }, placeholders('/w', []))).toEqual({
+      file: 'p',
+      args: ['{file}', '{other}'],
+      shell: false,
+    });
   });
 });
 
 describe('workloadLaunch', () => {
   test('argv by the same rule; the workload env wins over the spec env', () => {
-    const launch = workloadLaunch(spec({
-      workload: { argv: ['prog', '{file}', '{dir}/pool.pm'], env: { MODE: 'w', ONLY_W: '1' } },
-      env: { MODE: 's', ONLY_S: '1' },
-    }), '/w');
-    expect(launch).toEqual({ argv: ['prog', '/w/pool.pm', '/w/pool.pm'], env: { MODE: 'w', ONLY_S: '1', ONLY_W: '1' } });
+    const launch = workloadLaunch(
+      spec({
+        workload: { argv: ['prog', '{file}', '{dir}/pool.pm'], env: { MODE: 'w', ONLY_W: '1' } },
+        env: { MODE: 's', ONLY_S: '1' },
+      }),
+      '/w',
+    );
+    expect(launch).toEqual({
+      argv: ['prog', '/w/pool.pm', '/w/pool.pm'],
+      env: { MODE: 'w', ONLY_S: '1', ONLY_W: '1' },
+    });
   });
 });
 
@@ -57,7 +76,10 @@ describe('shellLine', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-spec-command-'));
     try {
       const values = placeholders('.', ["it's.pm"]);
-      for (const command of [{ argv: ['sh', '-c', 'printf %s "$1" > "$2"', 'x', 'a b', '{file}'] }, { shell: 'printf %s done >> {file}' }]) {
+      for (const command of [
+        { argv: ['sh', '-c', 'printf %s "$1" > "$2"', 'x', 'a b', '{file}'] },
+        { shell: 'printf %s done >> {file}' },
+      ]) {
         const result = spawnSync('/bin/sh', ['-c', shellLine(command, values)], { cwd: dir, encoding: 'utf8' });
         expect(result.status).toBe(0);
       }

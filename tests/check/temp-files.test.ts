@@ -50,7 +50,11 @@ test('no image directory outlives its recovery, and the temp root goes at the en
   expect(fs.readdirSync(tempRoot())).toEqual([]);
 
   await expect(
-    checkCrashStates({ groups: [group(0, 0, state('x', 'x'))], regions: [], spec: makeSpec([{ argv: ['/nonexistent'] }]) }),
+    checkCrashStates({
+      groups: [group(0, 0, state('x', 'x'))],
+      regions: [],
+      spec: makeSpec([{ argv: ['/nonexistent'] }]),
+    }),
   ).rejects.toThrow();
   expect(fs.readdirSync(tempRoot())).toEqual([]);
 

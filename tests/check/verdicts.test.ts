@@ -25,7 +25,13 @@ afterAll(() => {
 });
 
 async function verdictOf(spec: ReturnType<typeof makeSpec>, content = 'abc', timeoutMs = 10000): Promise<Verdict> {
-  const report = await checkCrashStates({ groups: [group(0, 0, state('h', content))], regions: [], spec, timeoutMs, jobs: 1 });
+  const report = await checkCrashStates({
+    groups: [group(0, 0, state('h', content))],
+    regions: [],
+    spec,
+    timeoutMs,
+    jobs: 1,
+  });
   expect(report.outcomes).toHaveLength(1);
   return report.outcomes[0].verdict;
 }
@@ -116,7 +122,9 @@ test('a recovery that removes a PM file is an invariant violation', async () => 
 });
 
 test('a recovery command that does not exist is an error, not a verdict', async () => {
-  await expect(verdictOf(makeSpec([{ argv: ['/nonexistent/recover'] }]))).rejects.toThrow(/cannot run recovery command/);
+  await expect(verdictOf(makeSpec([{ argv: ['/nonexistent/recover'] }]))).rejects.toThrow(
+    /cannot run recovery command/,
+  );
 });
 
 // Jest workers do not run process 'exit' handlers reliably.

@@ -64,7 +64,11 @@ test('WorkerPool bounds concurrency, reports pending and waits for room', async 
 
 test('a job that throws synchronously rejects its promise and frees its slot', async () => {
   const pool = new WorkerPool(1);
-  await expect(pool.run(() => { throw new Error('sync'); })).rejects.toThrow('sync');
+  await expect(
+    pool.run(() => {
+      throw new Error('sync');
+    }),
+  ).rejects.toThrow('sync');
   expect(await pool.run(async () => 7)).toBe(7);
 });
 

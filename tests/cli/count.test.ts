@@ -58,7 +58,18 @@ describe('pmfit count', () => {
     // work(0) runs 4 instructions up to its ret; work(1) runs 8 of its own
     // plus a nested work(0): main's calls work(0), work(1), work(0) make 20.
     const lines = disassemble(fixture('func'), 'work');
-    expect(lines.map((line) => line.text.split(' ')[0])).toEqual(['test', 'jle', 'push', 'lea', 'call', 'pop', 'add', 'ret', 'mov', 'ret']);
+    expect(lines.map((line) => line.text.split(' ')[0])).toEqual([
+      'test',
+      'jle',
+      'push',
+      'lea',
+      'call',
+      'pop',
+      'add',
+      'ret',
+      'mov',
+      'ret',
+    ]);
     const result = runPmfit(['count', '--function', 'work', '--', fixture('func')]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Total instruction count: 20\n');
@@ -85,7 +96,18 @@ describe('pmfit count', () => {
       for (let run = 0; run < 5; run++) {
         const pool = path.join(dir, `tree${run}.pm`);
         execFileSync(fixture('tree'), ['init', pool, '64K']);
-        const result = runPmfit(['count', '--json', '--', fixture('tree'), 'insert', pool, 'one', 'two', 'three', 'one']);
+        const result = runPmfit([
+          'count',
+          '--json',
+          '--',
+          fixture('tree'),
+          'insert',
+          pool,
+          'one',
+          'two',
+          'three',
+          'one',
+        ]);
         expect(result.code).toBe(0);
         counts.push(JSON.parse(result.stdout).instructions);
       }

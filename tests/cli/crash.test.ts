@@ -35,7 +35,9 @@ function stored(pool: string): string[] {
 
 describe('pmfit crash on basic', () => {
   it('leaves exactly the completed strings, the current one torn or absent', () => {
-    const total = JSON.parse(runPmfit(['count', '--json', '--', basic, freshPool('count.pm'), ...DEFAULT_STRINGS]).stdout).instructions;
+    const total = JSON.parse(
+      runPmfit(['count', '--json', '--', basic, freshPool('count.pm'), ...DEFAULT_STRINGS]).stdout,
+    ).instructions;
     expect(total).toBeGreaterThan(DEFAULT_STRINGS.length);
     // Crash points spread over the run, the two ends included.
     const points = [0, 1, total - 1, total, ...Array.from({ length: 9 }, (_, i) => Math.floor(((i + 1) * total) / 10))];
@@ -62,13 +64,16 @@ describe('pmfit crash on basic', () => {
 
 describe('pmfit crash options', () => {
   // func's work() runs 20 instructions in three calls (tests/fixtures/func.c).
-  it('are taken before or after N, and those after -- are the program\'s', () => {
+  it("are taken before or after N, and those after -- are the program's", () => {
     const program = fixture('func');
     const counted = runPmfit(['count', '--json', '--function', 'work', '--', program]);
     expect(counted.code).toBe(0);
     const total = (JSON.parse(counted.stdout) as { instructions: number }).instructions;
     expect(total).toBeGreaterThan(2);
-    for (const args of [['crash', '2', '--function', 'work', '--', program], ['crash', '--function', 'work', '2', '--', program]]) {
+    for (const args of [
+      ['crash', '2', '--function', 'work', '--', program],
+      ['crash', '--function', 'work', '2', '--', program],
+    ]) {
       const result = runPmfit(args);
       expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: 0, stderr: '' });
       expect(result.stdout).toContain('Program terminated after 2 instructions\n');

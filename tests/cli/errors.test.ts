@@ -50,15 +50,24 @@ describe('pmfit errors', () => {
   });
 
   it('--function that does not exist', () => {
-    expectError(['count', '--function', 'no_such_function', '--', fixture('count_asm')], /function no_such_function not found/);
+    expectError(
+      ['count', '--function', 'no_such_function', '--', fixture('count_asm')],
+      /function no_such_function not found/,
+    );
   });
 
   it('crash point past the end says the total', () => {
-    expectError(['crash', '1000', '--', fixture('count_asm')], /crash point 1000 is past the end: .* runs 48 instructions/);
+    expectError(
+      ['crash', '1000', '--', fixture('count_asm')],
+      /crash point 1000 is past the end: .* runs 48 instructions/,
+    );
   });
 
   it('a signal inside a region names signal, address and symbol', () => {
-    expectError(['count', '--', fixture('segv_in_region')], /killed by SIGSEGV inside a region at 0x[0-9a-f]+ in \w+\+0x[0-9a-f]+/);
+    expectError(
+      ['count', '--', fixture('segv_in_region')],
+      /killed by SIGSEGV inside a region at 0x[0-9a-f]+ in \w+\+0x[0-9a-f]+/,
+    );
     expectError(['count', '--', fixture('abort_in_region')], /killed by SIGABRT inside a region/);
   });
 
@@ -72,7 +81,10 @@ describe('pmfit errors', () => {
   });
 
   it('a runaway region stops at --max-steps', () => {
-    expectError(['count', '--max-steps', '5000', '--', fixture('loop_forever')], /runaway region: .* more than 5000 instructions \(--max-steps\)/);
+    expectError(
+      ['count', '--max-steps', '5000', '--', fixture('loop_forever')],
+      /runaway region: .* more than 5000 instructions \(--max-steps\)/,
+    );
     expect(leftovers.current().running(fixture('loop_forever'))).toEqual([]);
   });
 

@@ -22,7 +22,9 @@ beforeAll(() => {
   // The reproduce lines say `pmfit`, as after `npm link`.
   bin = path.join(dir, 'bin');
   fs.mkdirSync(bin);
-  fs.writeFileSync(path.join(bin, 'pmfit'), `#!/bin/sh\nexec '${process.execPath}' '${cliPath}' "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'pmfit'), `#!/bin/sh\nexec '${process.execPath}' '${cliPath}' "$@"\n`, {
+    mode: 0o755,
+  });
 });
 
 afterAll(() => {
@@ -39,7 +41,10 @@ function groups(results: Results): OutcomeGroup[] {
 
 function shell(line: string, cwd: string): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync('/bin/sh', ['-c', line], {
-    cwd, encoding: 'utf8', timeout: 120_000, env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
+    cwd,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -51,7 +56,11 @@ function expectEveryGroupReproduces(results: Results, cwd: string): void {
   for (const group of all) {
     expect(group.example.reproduce).toMatch(/^pmfit reproduce \S+ \S+$/);
     const run = shell(group.example.reproduce, cwd);
-    expect({ id: group.id, code: run.code, stderr: run.stderr }).toEqual({ id: group.id, code: group.violation ? 1 : 0, stderr: '' });
+    expect({ id: group.id, code: run.code, stderr: run.stderr }).toEqual({
+      id: group.id,
+      code: group.violation ? 1 : 0,
+      stderr: '',
+    });
     expect(run.stdout).toContain('its hash matches results.json');
     expect(run.stdout).toContain(group.violation ? 'the violation reproduces' : 'consistent, as recorded');
   }
@@ -83,8 +92,11 @@ describe('basic, the positive control', () => {
   }, 300_000);
 
   it('the console names the reproduce line of each violation, and says why px86 ranges overlap', () => {
-    for (const group of groups(results).filter((g) => g.violation)) expect(stdout).toContain(`  reproduce: pmfit reproduce reports/results.json ${group.id}\n`);
-    expect(stdout).toMatch(/px86 leaves several images per crash point \(\d+ states in all\): a crash point is listed under each outcome one of its images has, so ranges overlap/);
+    for (const group of groups(results).filter((g) => g.violation))
+      expect(stdout).toContain(`  reproduce: pmfit reproduce reports/results.json ${group.id}\n`);
+    expect(stdout).toMatch(
+      /px86 leaves several images per crash point \(\d+ states in all\): a crash point is listed under each outcome one of its images has, so ranges overlap/,
+    );
   });
 
   it('leaves the crash image untouched in a fresh directory, and the recovered copy beside it', () => {
@@ -137,8 +149,22 @@ describe('tree_broken as a user program: --cmd ./tb, --setup and --recover with 
     fs.mkdirSync(work);
     fs.copyFileSync(fixture('tree_broken'), path.join(work, 'tb'));
     fs.chmodSync(path.join(work, 'tb'), 0o755);
-    const run = runPmfit(['allcounts', '--cmd', './tb insert t.pm apple banana', '--pm', 't.pm',
-      '--setup', './tb init {file} 64K', '--recover', './tb check {file}', '-o', 'reports'], { cwd: work });
+    const run = runPmfit(
+      [
+        'allcounts',
+        '--cmd',
+        './tb insert t.pm apple banana',
+        '--pm',
+        't.pm',
+        '--setup',
+        './tb init {file} 64K',
+        '--recover',
+        './tb check {file}',
+        '-o',
+        'reports',
+      ],
+      { cwd: work },
+    );
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 1, stderr: '' });
     const results = readResults(path.join(work, 'reports'));
     expect(results.targets[0].check).toEqual({ kind: 'recover', recover: ['./tb check {file}'], cwd: work, env: {} });
@@ -165,9 +191,22 @@ describe('the libpmemobj target txmap', () => {
     fs.mkdirSync(work);
     fs.copyFileSync(fixture('txmap_broken_noadd'), path.join(work, 'tbn'));
     fs.chmodSync(path.join(work, 'tbn'), 0o755);
-    const run = runPmfit(['allcounts', '--cmd', 'PMEM_IS_PMEM_FORCE=1 ./tbn insert p.pm 1=10 9=90', '--pm', 'p.pm',
-      '--setup', './tbn create {file} 16M', '--recover', 'PMEM_IS_PMEM_FORCE=1 ./tbn check {file}', '-o', 'reports'],
-    { cwd: work, timeoutMs: 300_000 });
+    const run = runPmfit(
+      [
+        'allcounts',
+        '--cmd',
+        'PMEM_IS_PMEM_FORCE=1 ./tbn insert p.pm 1=10 9=90',
+        '--pm',
+        'p.pm',
+        '--setup',
+        './tbn create {file} 16M',
+        '--recover',
+        'PMEM_IS_PMEM_FORCE=1 ./tbn check {file}',
+        '-o',
+        'reports',
+      ],
+      { cwd: work, timeoutMs: 300_000 },
+    );
     expect(run.code).toBe(1);
     const reports = path.join(work, 'reports');
     const results = readResults(reports);
@@ -175,7 +214,9 @@ describe('the libpmemobj target txmap', () => {
     // PMEM_IS_PMEM_FORCE=1 in --cmd reached the program: libpmem flushes
     // with instructions (without it, it calls msync on a tmpfs file).
     const show = runPmfit(['trace', 'show', '--json', path.join(reports, results.targets[0].trace!)]);
-    const kinds = new Set((JSON.parse(show.stdout) as { events: { kind: string }[] }).events.map((event) => event.kind));
+    const kinds = new Set(
+      (JSON.parse(show.stdout) as { events: { kind: string }[] }).events.map((event) => event.kind),
+    );
     expect(['clflush', 'clflushopt', 'clwb'].some((kind) => kinds.has(kind))).toBe(true);
     // The 16 MiB pool's trace is kept sparse: its zero runs take no blocks.
     const trace = fs.statSync(path.join(reports, results.targets[0].trace!));

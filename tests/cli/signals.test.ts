@@ -28,7 +28,10 @@ describe('pmfit under signals', () => {
     expect(await waitFor(() => processesRunning(looper).length === 0)).toBe(true);
   });
 
-  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s mid-region exits %d with no tracee or temp file left', async (signal, code) => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s mid-region exits %d with no tracee or temp file left', async (signal, code) => {
     const run = await startInRegion();
     run.child.kill(signal);
     const result = await run.done;

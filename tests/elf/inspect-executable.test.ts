@@ -102,7 +102,14 @@ describe('inspectExecutable', () => {
   });
 
   test('every message is one line', () => {
-    for (const file of [programs.dir, programs.notExecutable, programs.script, programs.text, programs.empty, programs.object]) {
+    for (const file of [
+      programs.dir,
+      programs.notExecutable,
+      programs.script,
+      programs.text,
+      programs.empty,
+      programs.object,
+    ]) {
       const result = inspectExecutable(file);
       expect(!result.ok && result.message).not.toMatch(/\n/);
     }

@@ -8,7 +8,15 @@ import { loadBias } from '../../harness/elf/load-bias';
 import { readMaps } from '../../harness/elf/proc-maps';
 import { ElfFile, readElf } from '../../harness/elf/read-elf';
 import { Symbolizer } from '../../harness/elf/symbolizer';
-import { buildPrograms, Programs, readProcessMemory, removePrograms, startWaiting, stopWaiting, Waiting } from './programs';
+import {
+  buildPrograms,
+  Programs,
+  readProcessMemory,
+  removePrograms,
+  startWaiting,
+  stopWaiting,
+  Waiting,
+} from './programs';
 
 let programs: Programs;
 const running: Waiting[] = [];
@@ -43,7 +51,7 @@ async function start(file: string): Promise<Waiting> {
 }
 
 describe.each(['pie', 'nopie', 'static'] as const)('%s', (kind) => {
-  test('main + bias is where main runs, and holds main\'s bytes', async () => {
+  test("main + bias is where main runs, and holds main's bytes", async () => {
     const file = programs[kind];
     const elf = elfOf(file);
     const waiting = await start(file);
@@ -64,7 +72,10 @@ describe.each(['pie', 'nopie', 'static'] as const)('%s', (kind) => {
     const [main] = findFunction(elf, 'main');
     expect(symbolizer.covers(waiting.main)).toBe(true);
     expect(symbolizer.describe(waiting.main + 5)).toEqual({
-      module: fs.realpathSync(file), offset: main + 5, symbol: 'main', symbolOffset: 5,
+      module: fs.realpathSync(file),
+      offset: main + 5,
+      symbol: 'main',
+      symbolOffset: 5,
     });
     const [helper] = findFunction(elf, 'helper');
     expect(symbolizer.describe(waiting.main - main + helper)).toMatchObject({ symbol: 'helper', symbolOffset: 0 });
@@ -72,8 +83,13 @@ describe.each(['pie', 'nopie', 'static'] as const)('%s', (kind) => {
     // the canonical PLT stub of the non-PIE executable
     const where = symbolizer.describe(waiting.sleep);
     expect(where.symbolOffset).toBe(0);
-    if (kind === 'pie') expect(where).toMatchObject({ module: expect.stringMatching(/libc\.so/), symbol: expect.stringMatching(/sleep$/) });
-    if (kind === 'static') expect(where).toMatchObject({ module: fs.realpathSync(file), symbol: expect.stringMatching(/sleep$/) });
+    if (kind === 'pie')
+      expect(where).toMatchObject({
+        module: expect.stringMatching(/libc\.so/),
+        symbol: expect.stringMatching(/sleep$/),
+      });
+    if (kind === 'static')
+      expect(where).toMatchObject({ module: fs.realpathSync(file), symbol: expect.stringMatching(/sleep$/) });
     if (kind === 'nopie') expect(where).toMatchObject({ module: fs.realpathSync(file), symbol: 'sleep@plt' });
   });
 });
@@ -99,6 +115,8 @@ describe('Symbolizer without symbols', () => {
 
   test('loadBias throws for an executable the process does not run', async () => {
     const waiting = await start(programs.pie);
-    expect(() => loadBias(readMaps(waiting.pid), programs.stripped, elfOf(programs.stripped))).toThrow(/is not mapped in the process/);
+    expect(() => loadBias(readMaps(waiting.pid), programs.stripped, elfOf(programs.stripped))).toThrow(
+      /is not mapped in the process/,
+    );
   });
 });

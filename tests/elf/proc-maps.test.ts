@@ -20,9 +20,20 @@ describe('parseMaps', () => {
     const entries = parseMaps(SAMPLE);
     expect(entries).toHaveLength(7);
     expect(entries[1]).toEqual({
-      start: 0x555555555000, end: 0x555555556000, perms: 'r-xp', offset: 0x1000, dev: 'fd:01', inode: 1835023, path: '/tmp/x/tree',
+      start: 0x555555555000,
+      end: 0x555555556000,
+      perms: 'r-xp',
+      offset: 0x1000,
+      dev: 'fd:01',
+      inode: 1835023,
+      path: '/tmp/x/tree',
     });
-    expect(entries[3]).toMatchObject({ perms: 'rw-s', offset: 0x2000, inode: 99, path: '/mnt/pm/pool with spaces.img' });
+    expect(entries[3]).toMatchObject({
+      perms: 'rw-s',
+      offset: 0x2000,
+      inode: 99,
+      path: '/mnt/pm/pool with spaces.img',
+    });
     expect(entries[4]).toMatchObject({ inode: 0, path: '' });
     expect(entries[5].path).toBe('/dev/shm/gone (deleted)');
     expect(entries[6]).toMatchObject({ path: '[vdso]', perms: 'r-xp' });

@@ -52,7 +52,11 @@ describe('readElf on gcc output', () => {
     expect(main).toMatchObject({ type: 'func', bind: 'global' });
     expect(main.size).toBeGreaterThan(0);
     expect(elf.segments.length).toBeGreaterThanOrEqual(2);
-    expect(elf.segments.some((segment) => segment.flags & 1 && segment.vaddr <= main.value && main.value < segment.vaddr + segment.memsz)).toBe(true);
+    expect(
+      elf.segments.some(
+        (segment) => segment.flags & 1 && segment.vaddr <= main.value && main.value < segment.vaddr + segment.memsz,
+      ),
+    ).toBe(true);
   });
 
   test('-no-pie: ET_EXEC', () => {
@@ -83,18 +87,26 @@ describe('readElf on gcc output', () => {
     const twins = findFunction(elf, 'twin');
     expect(twins).toEqual([...nmText(programs.pie).get('twin')!].sort((a, b) => a - b));
     expect(twins).toHaveLength(2);
-    expect(elf.symbols.filter((symbol) => symbol.name === 'twin').every((symbol) => symbol.bind === 'local')).toBe(true);
+    expect(elf.symbols.filter((symbol) => symbol.name === 'twin').every((symbol) => symbol.bind === 'local')).toBe(
+      true,
+    );
     expect(findFunction(elf, 'no_such_function')).toEqual([]);
   });
 
   test.each(['pie', 'nopie'] as const)('%s: PLT stubs are named NAME@plt where objdump puts them', (kind) => {
     const file = programs[kind];
     const objdump = new Map<string, number>();
-    for (const match of execFileSync('objdump', ['-d', file], { encoding: 'utf8' }).matchAll(/^([0-9a-f]+) <(\S+@plt)>:$/gm)) {
+    for (const match of execFileSync('objdump', ['-d', file], { encoding: 'utf8' }).matchAll(
+      /^([0-9a-f]+) <(\S+@plt)>:$/gm,
+    )) {
       objdump.set(match[2], parseInt(match[1], 16));
     }
     expect(objdump.has('sleep@plt')).toBe(true);
-    const plt = new Map(elfOf(file).symbols.filter((symbol) => symbol.name.endsWith('@plt')).map((symbol) => [symbol.name, symbol.value]));
+    const plt = new Map(
+      elfOf(file)
+        .symbols.filter((symbol) => symbol.name.endsWith('@plt'))
+        .map((symbol) => [symbol.name, symbol.value]),
+    );
     expect(plt).toEqual(objdump);
   });
 
@@ -116,7 +128,11 @@ describe('readElf on bad input', () => {
   });
 
   test('text, empty and short files are not ELF', () => {
-    expect(readElf(Buffer.from('hello, world\n'))).toEqual({ ok: false, reason: 'not-elf', message: 'not an ELF file (text starting with "hello, world\\n")' });
+    expect(readElf(Buffer.from('hello, world\n'))).toEqual({
+      ok: false,
+      reason: 'not-elf',
+      message: 'not an ELF file (text starting with "hello, world\\n")',
+    });
     expect(readElf(Buffer.alloc(0))).toEqual({ ok: false, reason: 'not-elf', message: 'not an ELF file (empty file)' });
     expect(readElf(Buffer.from([0x7f, 0x45]))).toMatchObject({ ok: false, reason: 'not-elf' });
   });
@@ -135,7 +151,11 @@ describe('readElf on bad input', () => {
   test('another machine is not-x86-64, and named', () => {
     const copy = Buffer.from(pie);
     copy.writeUInt16LE(183, 18);
-    expect(readElf(copy)).toEqual({ ok: false, reason: 'not-x86-64', message: 'ELF file for AArch64 (e_machine 183), not x86-64' });
+    expect(readElf(copy)).toEqual({
+      ok: false,
+      reason: 'not-x86-64',
+      message: 'ELF file for AArch64 (e_machine 183), not x86-64',
+    });
     const bigEndian = Buffer.from(pie);
     bigEndian[5] = 2;
     expect(readElf(bigEndian)).toMatchObject({ ok: false, reason: 'not-x86-64' });
@@ -152,10 +172,21 @@ describe('readElf on bad input', () => {
     // headers or the symbol tables: the answer is a result, good or bad.
     const shoff = Number(pie.readBigUInt64LE(40));
     const phEnd = Number(pie.readBigUInt64LE(32)) + pie.readUInt16LE(56) * 56;
-    const regions: [number, number][] = [[0, 64], [64, phEnd], [shoff, pie.length]];
+    const regions: [number, number][] = [
+      [0, 64],
+      [64, phEnd],
+      [shoff, pie.length],
+    ];
     fc.assert(
       fc.property(
-        fc.array(fc.record({ region: fc.integer({ min: 0, max: regions.length - 1 }), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 8 }),
+        fc.array(
+          fc.record({
+            region: fc.integer({ min: 0, max: regions.length - 1 }),
+            at: fc.nat(),
+            value: fc.integer({ min: 0, max: 255 }),
+          }),
+          { minLength: 1, maxLength: 8 },
+        ),
         (edits) => {
           const copy = Buffer.from(pie);
           for (const { region, at, value } of edits) {

@@ -40,7 +40,10 @@ const base: CheckedSpec = {
 };
 
 /** One traced region (instructions 1..10): windows s0 (k=0), op0 (1..9), s1 (10..). */
-const pairs: StatePair[] = [{ now: 'A', final: 'AX' }, { now: 'B', final: 'BX' }];
+const pairs: StatePair[] = [
+  { now: 'A', final: 'AX' },
+  { now: 'B', final: 'BX' },
+];
 const windows = new OpWindows([{ begin: 0, end: 10 }], pairs);
 
 function plan(continuation: string): CasePlan {
@@ -77,7 +80,14 @@ const options = { timeoutMs: 10_000, jobs: 2, label: 'after continuing with 1 op
 test('continues each distinct recovered content once; consistent when each ends where its state leads', async () => {
   // k=0 must be A (window s0); 1..9 may be A or B; 10.. must be B.
   const { outcomes, cache } = recovered(['A', 'A', 'B', 'A', 'B', 'B', 'A', 'B', 'A', 'B', 'B', 'B']);
-  const report = await checkContinuations({ base, plan: plan('printf X >> w.pm'), outcomes, windows, cache, ...options });
+  const report = await checkContinuations({
+    base,
+    plan: plan('printf X >> w.pm'),
+    outcomes,
+    windows,
+    cache,
+    ...options,
+  });
   expect(report.first).toBeUndefined();
   expect(report.violating).toEqual([]);
   expect(report.runs).toBe(2);
@@ -87,7 +97,14 @@ test('continues each distinct recovered content once; consistent when each ends 
 test('an image that recovered to the state before must continue to the end reached from before', async () => {
   // Every continuation ends at BX: right for B, wrong for A (which must reach AX).
   const { outcomes, cache } = recovered(['A', 'B', 'A', 'B', 'B', 'B', 'B', 'B', 'B', 'B', 'B']);
-  const report = await checkContinuations({ base, plan: plan('printf BX > w.pm'), outcomes, windows, cache, ...options });
+  const report = await checkContinuations({
+    base,
+    plan: plan('printf BX > w.pm'),
+    outcomes,
+    windows,
+    cache,
+    ...options,
+  });
   expect(report.violating.map((v) => v.outcome.first)).toEqual([0, 2]);
   expect(report.first?.outcome.first).toBe(0);
   expect(report.first?.verdict).toMatchObject({
@@ -115,6 +132,7 @@ test('a continuation command that fails is a verdict naming the command; skipped
 
 test('a recovered image missing from the cache is an error, not a verdict', async () => {
   const { outcomes } = recovered(['A']);
-  await expect(checkContinuations({ base, plan: plan('true'), outcomes, windows, cache: new RecoveryCache(), ...options }))
-    .rejects.toThrow(/no longer cached/);
+  await expect(
+    checkContinuations({ base, plan: plan('true'), outcomes, windows, cache: new RecoveryCache(), ...options }),
+  ).rejects.toThrow(/no longer cached/);
 });

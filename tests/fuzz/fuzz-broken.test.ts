@@ -61,7 +61,17 @@ describe('tree_broken', () => {
   let written: ReplayFile;
 
   beforeAll(async () => {
-    fuzzed = await capture(() => fuzz('tree_broken', { runs: 10, seed: 42, model: 'px86', ops: 4, timeout: 20_000, output: reports(), version: 'test' }));
+    fuzzed = await capture(() =>
+      fuzz('tree_broken', {
+        runs: 10,
+        seed: 42,
+        model: 'px86',
+        ops: 4,
+        timeout: 20_000,
+        output: reports(),
+        version: 'test',
+      }),
+    );
     file = path.join(reports(), 'fuzz-tree_broken-42.json');
     written = parseReplay(fs.readFileSync(file, 'utf8'));
   });
@@ -73,14 +83,21 @@ describe('tree_broken', () => {
     expect(written.ops.length).toBeLessThanOrEqual(2);
     expect(written.ops.some((op) => (op as { kind: string }).kind === 'insert')).toBe(true);
     expect(written.failure).toMatchObject({ stage: 'crash', phase: 'recovery', kind: 'recovery-failed' });
-    expect(written).toMatchObject({ model: 'px86', maxStates: 64, modelSeed: 1, fastCheck: { seed: 42, runs: 10, maxOps: 4 } });
+    expect(written).toMatchObject({
+      model: 'px86',
+      maxStates: 64,
+      modelSeed: 1,
+      fastCheck: { seed: 42, runs: 10, maxOps: 4 },
+    });
     const out = fuzzed.stdout;
     expect(out).toMatch(/crash point: k=\d+ of \d+ traced instructions, during operation #\d+ insert/);
     expect(out).toContain('model: px86');
     expect(out).toMatch(/image: [0-9a-f]{32}/);
     expect(out).toContain('is not the data of an ACTIVE clump');
     expect(out).toContain(`replay file: ${path.relative(process.cwd(), file)}`);
-    expect(out).toContain(`fast-check: seed 42, path ${written.fastCheck.path}; repeat: pmfit fuzz tree_broken --seed 42 --path ${written.fastCheck.path}`);
+    expect(out).toContain(
+      `fast-check: seed 42, path ${written.fastCheck.path}; repeat: pmfit fuzz tree_broken --seed 42 --path ${written.fastCheck.path}`,
+    );
   });
 
   test('the reports show the counterexample: what ran, the failure, its crash points explained, the replay', () => {
@@ -90,7 +107,10 @@ describe('tree_broken', () => {
     expect(results.fuzz).toMatchObject({ target: 'tree_broken', model: 'px86', runs: 10, maxOps: 4, seed: 42 });
     expect(results.fuzz?.counterexample?.ops).toEqual(written.ops.map((op) => fuzzTarget('tree_broken').showOp(op)));
     expect(results.fuzz?.counterexample?.failure.join('\n')).toContain('is not the data of an ACTIVE clump');
-    expect(results.fuzz?.counterexample).toMatchObject({ replay: replayLine, repeat: expect.stringContaining(`--path ${written.fastCheck.path}`) });
+    expect(results.fuzz?.counterexample).toMatchObject({
+      replay: replayLine,
+      repeat: expect.stringContaining(`--path ${written.fastCheck.path}`),
+    });
     // the shrunk case's check, as one run whose first violation is the replayed one
     expect(results.runs.map((run) => [run.target, run.model])).toEqual([['tree_broken', 'px86']]);
     expect(results.targets.map((target) => target.name)).toEqual(['tree_broken']);
@@ -114,9 +134,17 @@ describe('tree_broken', () => {
   });
 
   test('fast-check seed and path go straight back to the counterexample', async () => {
-    const again = await capture(() => fuzz('tree_broken', {
-      runs: 10, seed: 42, path: written.fastCheck.path, model: 'px86', ops: 4, timeout: 20_000, output: path.join(dir, 'again'),
-    }));
+    const again = await capture(() =>
+      fuzz('tree_broken', {
+        runs: 10,
+        seed: 42,
+        path: written.fastCheck.path,
+        model: 'px86',
+        ops: 4,
+        timeout: 20_000,
+        output: path.join(dir, 'again'),
+      }),
+    );
     expect(again.code).toBe(1);
     const repeated = parseReplay(fs.readFileSync(path.join(dir, 'again', 'fuzz-tree_broken-42.json'), 'utf8'));
     expect(repeated.ops).toEqual(written.ops);
@@ -138,11 +166,21 @@ describe('tree_broken', () => {
       fs.writeFileSync(p, content);
       return p;
     };
-    expect(await usageMessage(replay(write('truncated.json', text.slice(0, text.length >> 1))))).toMatch(/truncated\.json: not valid JSON/);
-    expect(await usageMessage(replay(write('newer.json', JSON.stringify({ ...written, version: 99 }))))).toMatch(/newer pmfit/);
+    expect(await usageMessage(replay(write('truncated.json', text.slice(0, text.length >> 1))))).toMatch(
+      /truncated\.json: not valid JSON/,
+    );
+    expect(await usageMessage(replay(write('newer.json', JSON.stringify({ ...written, version: 99 }))))).toMatch(
+      /newer pmfit/,
+    );
     expect(await usageMessage(replay(write('garbage.json', '\u0000\u0001garbage')))).toMatch(/not valid JSON/);
-    expect(await usageMessage(replay(write('target.json', JSON.stringify({ ...written, target: 'nope' }))))).toMatch(/unknown fuzz target 'nope'/);
-    expect(await usageMessage(replay(write('op.json', JSON.stringify({ ...written, ops: [{ kind: 'remove', word: 'a' }] }))))).toMatch(/operation #1/);
+    expect(await usageMessage(replay(write('target.json', JSON.stringify({ ...written, target: 'nope' }))))).toMatch(
+      /unknown fuzz target 'nope'/,
+    );
+    expect(
+      await usageMessage(
+        replay(write('op.json', JSON.stringify({ ...written, ops: [{ kind: 'remove', word: 'a' }] }))),
+      ),
+    ).toMatch(/operation #1/);
     expect(await usageMessage(replay(path.join(dir, 'missing.json')))).toMatch(/no such file/);
   });
 });
@@ -156,12 +194,21 @@ test('command-line values are checked before any work', async () => {
 });
 
 test('basic, the positive control: a torn string is found by one case', async () => {
-  const report = await runCase(fuzzTarget('basic'), {
-    ops: ['short', 'a string longer than one 64-byte cache line, so that it can tear between lines', 'next'],
-    split: 1,
-    traceAll: false,
-  }, { model: 'px86', maxStates: 64, modelSeed: 1, pmemMode: '', timeoutMs: 20_000, jobs: 2 });
+  const report = await runCase(
+    fuzzTarget('basic'),
+    {
+      ops: ['short', 'a string longer than one 64-byte cache line, so that it can tear between lines', 'next'],
+      split: 1,
+      traceAll: false,
+    },
+    { model: 'px86', maxStates: 64, modelSeed: 1, pmemMode: '', timeoutMs: 20_000, jobs: 2 },
+  );
   expect(report.spec.expect).toBe('violations');
-  expect(report.failure).toMatchObject({ stage: 'crash', phase: 'recovery', window: 'op0', verdict: { kind: 'invariant' } });
+  expect(report.failure).toMatchObject({
+    stage: 'crash',
+    phase: 'recovery',
+    window: 'op0',
+    verdict: { kind: 'invariant' },
+  });
   expect(report.continuations).toBeGreaterThan(0);
 });

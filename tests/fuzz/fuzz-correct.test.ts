@@ -62,10 +62,22 @@ test('pmfit fuzz without a failure writes reports that say what ran', async () =
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-fuzz-correct-'));
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
   try {
-    const code = await fuzz('tree', { runs: 2, seed: 4, model: 'px86', ops: 2, timeout: 20_000, output: dir, version: 'test' });
+    const code = await fuzz('tree', {
+      runs: 2,
+      seed: 4,
+      model: 'px86',
+      ops: 2,
+      timeout: 20_000,
+      output: dir,
+      version: 'test',
+    });
     expect(code).toBe(0);
     const results = readResults(path.join(dir, 'results.json'));
-    expect(results).toMatchObject({ status: 'pass', runs: [], fuzz: { target: 'tree', model: 'px86', runs: 2, maxOps: 2, seed: 4 } });
+    expect(results).toMatchObject({
+      status: 'pass',
+      runs: [],
+      fuzz: { target: 'tree', model: 'px86', runs: 2, maxOps: 2, seed: 4 },
+    });
     expect(results.fuzz?.counterexample).toBeUndefined();
     expect(fs.readFileSync(path.join(dir, 'index.html'), 'utf8')).toContain('no failure</span> in 2 generated cases');
     expect(fs.readdirSync(dir).sort()).toEqual(['index.html', 'junit.xml', 'results.json']);

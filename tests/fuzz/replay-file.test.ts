@@ -2,13 +2,23 @@
 // truncated, corrupt and newer files (pure).
 
 import * as fc from 'fast-check';
-import { parseReplay, REPLAY_FORMAT, REPLAY_VERSION, ReplayFile, ReplayFileError, serializeReplay } from '../../harness/fuzz/replay-file';
+import {
+  parseReplay,
+  REPLAY_FORMAT,
+  REPLAY_VERSION,
+  ReplayFile,
+  ReplayFileError,
+  serializeReplay,
+} from '../../harness/fuzz/replay-file';
 import { modelNames } from '../../harness/persistency/model';
 
 const hex32 = fc.stringMatching(/^[0-9a-f]{32}$/);
 const failure = fc.oneof(
   fc.record({ stage: fc.constant('setup' as const), command: fc.string(), why: fc.string() }),
-  fc.record({ stage: fc.constant('workload' as const), exitCode: fc.option(fc.integer({ min: 0, max: 255 }), { nil: null }) }),
+  fc.record({
+    stage: fc.constant('workload' as const),
+    exitCode: fc.option(fc.integer({ min: 0, max: 255 }), { nil: null }),
+  }),
   fc.record({
     stage: fc.constant('crash' as const),
     phase: fc.constantFrom('recovery' as const, 'continuation' as const),
@@ -57,17 +67,22 @@ function refusal(text: string): string {
 }
 
 test('parse(serialize(r)) is r', () => {
-  fc.assert(fc.property(replayFile, (r) => {
-    // JSON has no -0 and no undefined: compare through JSON, as a file would.
-    expect(parseReplay(serializeReplay(r))).toEqual(JSON.parse(JSON.stringify(r)));
-  }));
+  fc.assert(
+    fc.property(replayFile, (r) => {
+      // JSON has no -0 and no undefined: compare through JSON, as a file would.
+      expect(parseReplay(serializeReplay(r))).toEqual(JSON.parse(JSON.stringify(r)));
+    }),
+  );
 });
 
 test('every truncation of a replay file is refused with one line', () => {
-  fc.assert(fc.property(replayFile, fc.double({ min: 0, max: 1, noNaN: true }), (r, at) => {
-    const text = serializeReplay(r).trimEnd();
-    refusal(text.slice(0, Math.floor(at * (text.length - 1))));
-  }), { numRuns: 200 });
+  fc.assert(
+    fc.property(replayFile, fc.double({ min: 0, max: 1, noNaN: true }), (r, at) => {
+      const text = serializeReplay(r).trimEnd();
+      refusal(text.slice(0, Math.floor(at * (text.length - 1))));
+    }),
+    { numRuns: 200 },
+  );
 });
 
 test('newer versions, other formats and ill-typed fields are refused with one line', () => {
@@ -77,33 +92,59 @@ test('newer versions, other formats and ill-typed fields are refused with one li
   expect(refusal(with_({ format: 'pmfit-trace' }))).toMatch(/not a replay file/);
   expect(refusal('[1,2]')).toMatch(/not a replay file/);
   expect(refusal('')).toMatch(/empty/);
-  expect(refusal(with_({ split: r.ops.length }))).toBe(`$.split is not an operation index (${r.ops.length} is past the ${r.ops.length} operations)`);
+  expect(refusal(with_({ split: r.ops.length }))).toBe(
+    `$.split is not an operation index (${r.ops.length} is past the ${r.ops.length} operations)`,
+  );
   expect(refusal(with_({ ops: [] }))).toMatch(/ops/);
   expect(refusal(with_({ model: 'x86' }))).toMatch(/model/);
   expect(refusal(with_({ maxStates: 1 }))).toBe('$.maxStates is not an integer of at least 2');
   expect(refusal(with_({ fastCheck: { ...r.fastCheck, runs: 0 } }))).toMatch(/fastCheck\.runs/);
   expect(refusal(with_({ failure: { stage: 'crash' } }))).toMatch(/failure\.phase/);
-  expect(refusal(with_({ failure: { stage: 'later' } }))).toBe('$.failure.stage is not setup, workload or crash ("later")');
-  expect(refusal(with_({ failure: { stage: 'crash', phase: 'recovery', k: 1, hash: 'xyz', window: 'op0', kind: 'ok', failed: [] } }))).toMatch(/failure\.hash/);
+  expect(refusal(with_({ failure: { stage: 'later' } }))).toBe(
+    '$.failure.stage is not setup, workload or crash ("later")',
+  );
+  expect(
+    refusal(
+      with_({
+        failure: { stage: 'crash', phase: 'recovery', k: 1, hash: 'xyz', window: 'op0', kind: 'ok', failed: [] },
+      }),
+    ),
+  ).toMatch(/failure\.hash/);
   const missing: Record<string, unknown> = { ...r };
   delete missing.target;
   expect(refusal(JSON.stringify(missing))).toBe('$.target is missing');
 });
 
 test('a corrupted field of a valid file is refused or read back as written', () => {
-  const keys = ['version', 'target', 'ops', 'split', 'traceAll', 'model', 'maxStates', 'modelSeed', 'pmemMode', 'timeoutMs', 'fastCheck', 'failure'];
-  fc.assert(fc.property(replayFile, fc.constantFrom(...keys), fc.jsonValue(), (r, key, value) => {
-    const text = JSON.stringify({ ...r, [key]: value });
-    let parsed: ReplayFile | undefined;
-    try {
-      parsed = parseReplay(text);
-    } catch (error) {
-      expect(error).toBeInstanceOf(ReplayFileError);
-      expect((error as Error).message).not.toMatch(/\n/);
-      return;
-    }
-    // Accepted: a well-formed value, read back as written and stable.
-    expect(parseReplay(serializeReplay(parsed))).toEqual(parsed);
-    if (typeof value !== 'object' || Array.isArray(value)) expect((parsed as unknown as Record<string, unknown>)[key]).toEqual(JSON.parse(text)[key]);
-  }));
+  const keys = [
+    'version',
+    'target',
+    'ops',
+    'split',
+    'traceAll',
+    'model',
+    'maxStates',
+    'modelSeed',
+    'pmemMode',
+    'timeoutMs',
+    'fastCheck',
+    'failure',
+  ];
+  fc.assert(
+    fc.property(replayFile, fc.constantFrom(...keys), fc.jsonValue(), (r, key, value) => {
+      const text = JSON.stringify({ ...r, [key]: value });
+      let parsed: ReplayFile | undefined;
+      try {
+        parsed = parseReplay(text);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ReplayFileError);
+        expect((error as Error).message).not.toMatch(/\n/);
+        return;
+      }
+      // Accepted: a well-formed value, read back as written and stable.
+      expect(parseReplay(serializeReplay(parsed))).toEqual(parsed);
+      if (typeof value !== 'object' || Array.isArray(value))
+        expect((parsed as unknown as Record<string, unknown>)[key]).toEqual(JSON.parse(text)[key]);
+    }),
+  );
 });

@@ -9,7 +9,9 @@ export interface Line {
 }
 
 export function disassemble(binary: string, fn: string): Line[] {
-  const out = execFileSync('objdump', ['-d', '--no-show-raw-insn', `--disassemble=${fn}`, binary], { encoding: 'utf8' });
+  const out = execFileSync('objdump', ['-d', '--no-show-raw-insn', `--disassemble=${fn}`, binary], {
+    encoding: 'utf8',
+  });
   const lines: Line[] = [];
   for (const line of out.split('\n')) {
     const match = /^\s*([0-9a-f]+):\s+(.*\S)\s*$/.exec(line);

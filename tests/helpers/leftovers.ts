@@ -38,7 +38,8 @@ export function taggedProcesses(tag: string): number[] {
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (fs.readFileSync(`/proc/${entry}/environ`).includes(needle) && isAlive(Number(entry))) found.push(Number(entry));
+      if (fs.readFileSync(`/proc/${entry}/environ`).includes(needle) && isAlive(Number(entry)))
+        found.push(Number(entry));
     } catch {
       // gone, or a kernel thread
     }
@@ -73,13 +74,14 @@ export function useLeftovers(): { current(): Leftovers } {
       keep: (...files) => {
         for (const file of files) kept.push({ file, bytes: fs.readFileSync(file), mode: fs.statSync(file).mode });
       },
-      running: (exe) => taggedProcesses(tag).filter((pid) => {
-        try {
-          return fs.readlinkSync(`/proc/${pid}/exe`) === exe;
-        } catch {
-          return false;
-        }
-      }),
+      running: (exe) =>
+        taggedProcesses(tag).filter((pid) => {
+          try {
+            return fs.readlinkSync(`/proc/${pid}/exe`) === exe;
+          } catch {
+            return false;
+          }
+        }),
     };
   });
 
@@ -92,8 +94,11 @@ export function useLeftovers(): { current(): Leftovers } {
       expect({ tagged: taggedProcesses(s.tag), children: liveDescendants() }).toEqual({ tagged: [], children: [] });
       expect(fs.readdirSync(s.tmp)).toEqual([]);
       for (const kept of s.kept) {
-        expect({ file: kept.file, same: fs.readFileSync(kept.file).equals(kept.bytes), mode: fs.statSync(kept.file).mode.toString(8) })
-          .toEqual({ file: kept.file, same: true, mode: kept.mode.toString(8) });
+        expect({
+          file: kept.file,
+          same: fs.readFileSync(kept.file).equals(kept.bytes),
+          mode: fs.statSync(kept.file).mode.toString(8),
+        }).toEqual({ file: kept.file, same: true, mode: kept.mode.toString(8) });
       }
     } finally {
       for (const pid of taggedProcesses(s.tag)) {

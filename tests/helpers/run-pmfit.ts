@@ -13,7 +13,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runPmfit(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): CliResult {
+export function runPmfit(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): CliResult {
   const result: SpawnSyncReturns<string> = spawnSync(process.execPath, [cliPath, ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
@@ -32,8 +35,12 @@ export function startPmfit(args: string[], options: { cwd?: string; env?: NodeJS
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk) => { stdout += chunk; });
-  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
   const done = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });

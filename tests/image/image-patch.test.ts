@@ -44,16 +44,23 @@ describe('ImagePatch', () => {
   });
 
   it('writes any small image exactly', async () => {
-    await fc.assert(fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 500 }), fc.array(fc.tuple(fc.nat(499), fc.uint8Array({ minLength: 1, maxLength: 70 })), { maxLength: 6 }), async (image, writes) => {
-      const set = new ImageSet(new BaseImage([image]), { hashed: false });
-      for (const [at, bytes] of writes) {
-        const offset = at % image.length;
-        set.write(0, offset, bytes.subarray(0, image.length - offset));
-      }
-      const file = path.join(dir, 'small.pm');
-      await set.patch().writeFile(0, file);
-      expect(Uint8Array.from(fs.readFileSync(file))).toEqual(set.patch().toBytes()[0]);
-    }), { numRuns: 50 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 1, maxLength: 500 }),
+        fc.array(fc.tuple(fc.nat(499), fc.uint8Array({ minLength: 1, maxLength: 70 })), { maxLength: 6 }),
+        async (image, writes) => {
+          const set = new ImageSet(new BaseImage([image]), { hashed: false });
+          for (const [at, bytes] of writes) {
+            const offset = at % image.length;
+            set.write(0, offset, bytes.subarray(0, image.length - offset));
+          }
+          const file = path.join(dir, 'small.pm');
+          await set.patch().writeFile(0, file);
+          expect(Uint8Array.from(fs.readFileSync(file))).toEqual(set.patch().toBytes()[0]);
+        },
+      ),
+      { numRuns: 50 },
+    );
   });
 });
 
@@ -65,7 +72,10 @@ describe('BaseImage', () => {
     image[4 * EXTENT + 9] = 1;
     const files = [image];
     const base = BaseImage.of(files);
-    expect(base.extents(0)).toEqual([[EXTENT, 3 * EXTENT], [4 * EXTENT, 5 * EXTENT]]);
+    expect(base.extents(0)).toEqual([
+      [EXTENT, 3 * EXTENT],
+      [4 * EXTENT, 5 * EXTENT],
+    ]);
     expect(BaseImage.of(files)).toBe(base);
     expect(BaseImage.of([image])).not.toBe(base);
   });

@@ -20,35 +20,51 @@ function slowHash(files: Uint8Array[]): string {
 
 describe('image hash', () => {
   it('is the same through the aligned fast path, an unaligned view and line by line', () => {
-    fc.assert(fc.property(imagesArb, fc.integer({ min: 1, max: 3 }), (files, shift) => {
-      const unaligned = files.map((image) => {
-        const buffer = new Uint8Array(image.length + shift);
-        buffer.set(image, shift);
-        return buffer.subarray(shift);
-      });
-      const expected = slowHash(files);
-      expect(hashImages(files)).toBe(expected);
-      expect(hashImages(unaligned)).toBe(expected);
-    }));
+    fc.assert(
+      fc.property(imagesArb, fc.integer({ min: 1, max: 3 }), (files, shift) => {
+        const unaligned = files.map((image) => {
+          const buffer = new Uint8Array(image.length + shift);
+          buffer.set(image, shift);
+          return buffer.subarray(shift);
+        });
+        const expected = slowHash(files);
+        expect(hashImages(files)).toBe(expected);
+        expect(hashImages(unaligned)).toBe(expected);
+      }),
+    );
   });
 
   it('gives equal images equal hashes and changed images other hashes', () => {
-    fc.assert(fc.property(imagesArb, fc.nat(), fc.integer({ min: 1, max: 255 }), (files, where, xor) => {
-      expect(hashImages(files.map((f) => Uint8Array.from(f)))).toBe(hashImages(files));
-      const fileId = where % files.length;
-      fc.pre(files[fileId].length > 0);
-      const changed = files.map((f) => Uint8Array.from(f));
-      changed[fileId][where % changed[fileId].length] ^= xor;
-      expect(hashImages(changed)).not.toBe(hashImages(files));
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(imagesArb, fc.nat(), fc.integer({ min: 1, max: 255 }), (files, where, xor) => {
+        expect(hashImages(files.map((f) => Uint8Array.from(f)))).toBe(hashImages(files));
+        const fileId = where % files.length;
+        fc.pre(files[fileId].length > 0);
+        const changed = files.map((f) => Uint8Array.from(f));
+        changed[fileId][where % changed[fileId].length] ^= xor;
+        expect(hashImages(changed)).not.toBe(hashImages(files));
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('tells apart distinct random images of equal sizes', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 200 }).chain((size) => fc.tuple(
-      fc.uint8Array({ minLength: size, maxLength: size }), fc.uint8Array({ minLength: size, maxLength: size }),
-    )), ([a, b]) => {
-      expect(hashImages([a]) === hashImages([b])).toBe(Buffer.from(a).equals(Buffer.from(b)));
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 1, max: 200 })
+          .chain((size) =>
+            fc.tuple(
+              fc.uint8Array({ minLength: size, maxLength: size }),
+              fc.uint8Array({ minLength: size, maxLength: size }),
+            ),
+          ),
+        ([a, b]) => {
+          expect(hashImages([a]) === hashImages([b])).toBe(Buffer.from(a).equals(Buffer.from(b)));
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 
   it('depends on where a line is: swapped lines, swapped files, other sizes', () => {
@@ -64,7 +80,9 @@ describe('image hash', () => {
     expect(hashImages([a, b])).not.toBe(hashImages([b, a]));
     expect(hashImages([new Uint8Array(64)])).not.toBe(hashImages([new Uint8Array(128)]));
     expect(hashImages([new Uint8Array(60)])).not.toBe(hashImages([new Uint8Array(61)]));
-    expect(hashImages([new Uint8Array(0), new Uint8Array(8)])).not.toBe(hashImages([new Uint8Array(8), new Uint8Array(0)]));
+    expect(hashImages([new Uint8Array(0), new Uint8Array(8)])).not.toBe(
+      hashImages([new Uint8Array(8), new Uint8Array(0)]),
+    );
   });
 
   it('changes every output lane for a one-bit change (mixing)', () => {

@@ -11,34 +11,43 @@ const models: readonly ModelName[] = modelNames;
 
 describe.each(models)('%s model', (model) => {
   it('yields groups that cover 0..N in order, without gaps or overlap, each with states', () => {
-    fc.assert(fc.property(traceArb(), fc.integer({ min: 2, max: 8 }), (trace, maxStates) => {
-      const groups = [...crashStates(model, asTrace(trace), { maxStates })];
-      let next = 0;
-      for (const group of groups) {
-        expect(group.first).toBe(next);
-        expect(group.last).toBeGreaterThanOrEqual(group.first);
-        expect(group.states.length).toBeGreaterThan(0);
-        expect(group.states.length).toBeLessThanOrEqual(model === 'px86' ? maxStates : 1);
-        next = group.last + 1;
-      }
-      expect(next).toBe(trace.instructions + 1);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(traceArb(), fc.integer({ min: 2, max: 8 }), (trace, maxStates) => {
+        const groups = [...crashStates(model, asTrace(trace), { maxStates })];
+        let next = 0;
+        for (const group of groups) {
+          expect(group.first).toBe(next);
+          expect(group.last).toBeGreaterThanOrEqual(group.first);
+          expect(group.states.length).toBeGreaterThan(0);
+          expect(group.states.length).toBeLessThanOrEqual(model === 'px86' ? maxStates : 1);
+          next = group.last + 1;
+        }
+        expect(next).toBe(trace.instructions + 1);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('gives every state the hash of the image it materializes', () => {
-    fc.assert(fc.property(traceArb(), (trace) => {
-      for (const group of collect(crashStates(model, asTrace(trace), { maxStates: 16 }))) {
-        for (const state of group.states) expect(state.hash).toBe(hashImages(state.image));
-      }
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(traceArb(), (trace) => {
+        for (const group of collect(crashStates(model, asTrace(trace), { maxStates: 16 }))) {
+          for (const state of group.states) expect(state.hash).toBe(hashImages(state.image));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('never modifies the initial images', () => {
-    fc.assert(fc.property(traceArb(), (trace) => {
-      const before = trace.images.map((image) => Uint8Array.from(image));
-      collect(crashStates(model, asTrace(trace)));
-      expect(trace.images).toEqual(before);
-    }), { numRuns: 100 });
+    fc.assert(
+      fc.property(traceArb(), (trace) => {
+        const before = trace.images.map((image) => Uint8Array.from(image));
+        collect(crashStates(model, asTrace(trace)));
+        expect(trace.images).toEqual(before);
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('walks a long sparse trace without visiting every crash point', () => {
@@ -61,7 +70,11 @@ describe.each(models)('%s model', (model) => {
         yield { kind: EventKind.Clflush, index: i * 10, address: 0, fileId: 0, offset: 0, length: 64 };
       }
     }
-    const iterator = crashStates(model, { images: [new Uint8Array(256)], events: { [Symbol.iterator]: events }, instructions: 2000 });
+    const iterator = crashStates(model, {
+      images: [new Uint8Array(256)],
+      events: { [Symbol.iterator]: events },
+      instructions: 2000,
+    });
     iterator.next();
     expect(read).toBeLessThanOrEqual(2);
   });
@@ -78,9 +91,24 @@ describe.each(models)('%s model', (model) => {
   });
 
   it('sees events at index 0 at crash point 0', () => {
-    const groups = collect(crashStates(model, { images: [new Uint8Array(64)], events: [store(0, 0, 0, [7]), {
-      kind: EventKind.Clflush, index: 0, address: 0, fileId: 0, offset: 0, length: 64,
-    }, fence(0)], instructions: 3 }));
+    const groups = collect(
+      crashStates(model, {
+        images: [new Uint8Array(64)],
+        events: [
+          store(0, 0, 0, [7]),
+          {
+            kind: EventKind.Clflush,
+            index: 0,
+            address: 0,
+            fileId: 0,
+            offset: 0,
+            length: 64,
+          },
+          fence(0),
+        ],
+        instructions: 3,
+      }),
+    );
     expect(groups).toHaveLength(1);
     expect(groups[0]).toMatchObject({ first: 0, last: 3 });
     expect(groups[0].states.map((s) => s.image[0][0])).toEqual([7]);
@@ -88,7 +116,9 @@ describe.each(models)('%s model', (model) => {
 
   it('rejects events out of order, past N, or outside the files', () => {
     const images = [new Uint8Array(100)];
-    const run = (events: TraceEvent[], instructions = 10) => () => [...crashStates(model, { images, events, instructions })];
+    const run =
+      (events: TraceEvent[], instructions = 10) =>
+      () => [...crashStates(model, { images, events, instructions })];
     expect(run([store(3, 0, 0, [1]), store(2, 0, 0, [1])])).toThrow(/out of order/);
     expect(run([store(11, 0, 0, [1])])).toThrow(/past the last instruction/);
     expect(run([store(1, 0, 99, [1, 2])])).toThrow(/outside the file/);
@@ -107,7 +137,10 @@ describe('crashStates', () => {
 
   it('gives the same image the same hash in every model', () => {
     const images = [new Uint8Array(128)];
-    const events = [store(1, 0, 3, [9]), { kind: EventKind.Clflush, index: 2, address: 0, fileId: 0, offset: 0, length: 64 } as TraceEvent];
+    const events = [
+      store(1, 0, 3, [9]),
+      { kind: EventKind.Clflush, index: 2, address: 0, fileId: 0, offset: 0, length: 64 } as TraceEvent,
+    ];
     const finals = models.map((model) => {
       const groups = collect(crashStates(model, { images, events, instructions: 2 }));
       return groups[groups.length - 1].states.map((s) => s.hash);

@@ -5,8 +5,24 @@ import * as fc from 'fast-check';
 import { crashStates } from '../../harness/persistency/model';
 import { EventKind, TraceEvent } from '../../harness/trace/event';
 import {
-  TestTrace, asTrace, collect, fence, flush, groupAt, hex, ntStore, px86AllAt, px86Image, px86LinesAt, px86Product,
-  sequentialAt, sortedHexes, store, sync, traceArb, writeSyscall,
+  TestTrace,
+  asTrace,
+  collect,
+  fence,
+  flush,
+  groupAt,
+  hex,
+  ntStore,
+  px86AllAt,
+  px86Image,
+  px86LinesAt,
+  px86Product,
+  sequentialAt,
+  sortedHexes,
+  store,
+  sync,
+  traceArb,
+  writeSyscall,
 } from './reference';
 
 /** The hex images of the last group (crash at N). */
@@ -24,67 +40,87 @@ function image(bytes: Record<number, number>, size = 256): string {
 }
 
 describe('px86 model', () => {
-  it('when exhaustive, yields exactly every combination of versions (the reference model\'s)', () => {
-    fc.assert(fc.property(traceArb(), (trace) => {
-      const maxStates = 512;
-      const groups = collect(crashStates('px86', asTrace(trace), { maxStates }));
-      for (let k = 0; k <= trace.instructions; k++) {
-        const reference = px86LinesAt(trace, k);
-        const product = px86Product(reference);
-        const group = groupAt(groups, k);
-        if (product <= maxStates) {
-          expect(group.states).toHaveLength(product);
-          expect(sortedHexes(group.states.map((s) => s.image))).toEqual(sortedHexes(px86AllAt(reference)));
+  it("when exhaustive, yields exactly every combination of versions (the reference model's)", () => {
+    fc.assert(
+      fc.property(traceArb(), (trace) => {
+        const maxStates = 512;
+        const groups = collect(crashStates('px86', asTrace(trace), { maxStates }));
+        for (let k = 0; k <= trace.instructions; k++) {
+          const reference = px86LinesAt(trace, k);
+          const product = px86Product(reference);
+          const group = groupAt(groups, k);
+          if (product <= maxStates) {
+            expect(group.states).toHaveLength(product);
+            expect(sortedHexes(group.states.map((s) => s.image))).toEqual(sortedHexes(px86AllAt(reference)));
+          }
         }
-      }
-    }), { numRuns: 300 });
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('always contains the all-newest image and the guaranteed-only image, exhaustive or not', () => {
-    fc.assert(fc.property(fc.oneof(traceArb({ maxEvents: 40 }), traceArb({ maxEvents: 40, storeHeavy: true })), fc.integer({ min: 2, max: 20 }), (trace, maxStates) => {
-      const groups = collect(crashStates('px86', asTrace(trace), { maxStates }));
-      for (let k = 0; k <= trace.instructions; k++) {
-        const hexes = groupAt(groups, k).states.map((s) => hex(s.image));
-        const reference = px86LinesAt(trace, k);
-        expect(hexes).toContain(hex(sequentialAt(trace, k)));
-        expect(hexes).toContain(hex(px86Image(reference, () => 0)));
-        expect(hexes).toContain(hex(px86Image(reference, (_f, _l, count) => count - 1)));
-      }
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.oneof(traceArb({ maxEvents: 40 }), traceArb({ maxEvents: 40, storeHeavy: true })),
+        fc.integer({ min: 2, max: 20 }),
+        (trace, maxStates) => {
+          const groups = collect(crashStates('px86', asTrace(trace), { maxStates }));
+          for (let k = 0; k <= trace.instructions; k++) {
+            const hexes = groupAt(groups, k).states.map((s) => hex(s.image));
+            const reference = px86LinesAt(trace, k);
+            expect(hexes).toContain(hex(sequentialAt(trace, k)));
+            expect(hexes).toContain(hex(px86Image(reference, () => 0)));
+            expect(hexes).toContain(hex(px86Image(reference, (_f, _l, count) => count - 1)));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('when sampling, yields distinct states, at most maxStates, only possible ones, the same for the same seed', () => {
-    fc.assert(fc.property(traceArb({ maxEvents: 40, maxSize: 400, storeHeavy: true }), fc.integer({ min: 2, max: 12 }), fc.integer(), (trace, maxStates, seed) => {
-      const once = collect(crashStates('px86', asTrace(trace), { maxStates, seed }));
-      const again = collect(crashStates('px86', asTrace(trace), { maxStates, seed }));
-      expect(again.map((g) => g.states.map((s) => s.hash))).toEqual(once.map((g) => g.states.map((s) => s.hash)));
-      for (const group of once) {
-        expect(group.states.length).toBeLessThanOrEqual(maxStates);
-        const reference = px86LinesAt(trace, group.first);
-        if (px86Product(reference) > maxStates) {
-          expect(new Set(group.states.map((s) => s.hash)).size).toBe(group.states.length);
-        }
-        for (const state of group.states) {
-          // The choices it describes rebuild its image in the reference model.
-          const chosen = new Map(state.describe.map((c) => [`${c.fileId}:${c.offset}`, c]));
-          const rebuilt = px86Image(reference, (fileId, line, count) => {
-            const c = chosen.get(`${fileId}:${line * 64}`);
-            if (!c) return 0;
-            expect(c.of).toBe(count);
-            return c.version;
-          });
-          expect(hex(state.image)).toBe(hex(rebuilt));
-          expect(state.describe.length).toBe(reference.lines.flat().filter((l) => l.versions.length > 1).length);
-        }
-      }
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        traceArb({ maxEvents: 40, maxSize: 400, storeHeavy: true }),
+        fc.integer({ min: 2, max: 12 }),
+        fc.integer(),
+        (trace, maxStates, seed) => {
+          const once = collect(crashStates('px86', asTrace(trace), { maxStates, seed }));
+          const again = collect(crashStates('px86', asTrace(trace), { maxStates, seed }));
+          expect(again.map((g) => g.states.map((s) => s.hash))).toEqual(once.map((g) => g.states.map((s) => s.hash)));
+          for (const group of once) {
+            expect(group.states.length).toBeLessThanOrEqual(maxStates);
+            const reference = px86LinesAt(trace, group.first);
+            if (px86Product(reference) > maxStates) {
+              expect(new Set(group.states.map((s) => s.hash)).size).toBe(group.states.length);
+            }
+            for (const state of group.states) {
+              // The choices it describes rebuild its image in the reference model.
+              const chosen = new Map(state.describe.map((c) => [`${c.fileId}:${c.offset}`, c]));
+              const rebuilt = px86Image(reference, (fileId, line, count) => {
+                const c = chosen.get(`${fileId}:${line * 64}`);
+                if (!c) return 0;
+                expect(c.of).toBe(count);
+                return c.version;
+              });
+              expect(hex(state.image)).toBe(hex(rebuilt));
+              expect(state.describe.length).toBe(reference.lines.flat().filter((l) => l.versions.length > 1).length);
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('keeps a clwb-flushed line unsettled until a fence', () => {
     const events = [store(1, 0, 0, [1]), flush(EventKind.Clwb, 2, 0, 0)];
     expect(finalStates(events).sort()).toEqual([image({}), image({ 0: 1 })].sort());
     expect(finalStates([...events, fence(3)])).toEqual([image({ 0: 1 })]);
-    expect(finalStates([store(1, 0, 0, [1]), flush(EventKind.Clflushopt, 2, 0, 0), fence(3)])).toEqual([image({ 0: 1 })]);
+    expect(finalStates([store(1, 0, 0, [1]), flush(EventKind.Clflushopt, 2, 0, 0), fence(3)])).toEqual([
+      image({ 0: 1 }),
+    ]);
   });
 
   it('makes a fence guarantee the pending version, not a later store', () => {
@@ -94,14 +130,20 @@ describe('px86 model', () => {
 
   it('lets the most recent pending mark win', () => {
     const states = finalStates([
-      store(1, 0, 0, [1]), flush(EventKind.Clwb, 2, 0, 0), store(3, 0, 1, [2]), flush(EventKind.Clwb, 4, 0, 0),
-      store(5, 0, 2, [3]), fence(6),
+      store(1, 0, 0, [1]),
+      flush(EventKind.Clwb, 2, 0, 0),
+      store(3, 0, 1, [2]),
+      flush(EventKind.Clwb, 4, 0, 0),
+      store(5, 0, 2, [3]),
+      fence(6),
     ]);
     expect(states.sort()).toEqual([image({ 0: 1, 1: 2 }), image({ 0: 1, 1: 2, 2: 3 })].sort());
   });
 
   it('needs no fence after clflush', () => {
-    expect(finalStates([store(1, 0, 0, [1]), store(2, 0, 1, [2]), flush(EventKind.Clflush, 3, 0, 0)])).toEqual([image({ 0: 1, 1: 2 })]);
+    expect(finalStates([store(1, 0, 0, [1]), store(2, 0, 1, [2]), flush(EventKind.Clflush, 3, 0, 0)])).toEqual([
+      image({ 0: 1, 1: 2 }),
+    ]);
   });
 
   it('needs a fence after non-temporal stores', () => {
@@ -112,9 +154,9 @@ describe('px86 model', () => {
 
   it('lets a store spanning two lines tear between them, never inside a line', () => {
     const states = finalStates([store(1, 0, 62, [1, 2, 3, 4])]);
-    expect(states.sort()).toEqual([
-      image({}), image({ 62: 1, 63: 2 }), image({ 64: 3, 65: 4 }), image({ 62: 1, 63: 2, 64: 3, 65: 4 }),
-    ].sort());
+    expect(states.sort()).toEqual(
+      [image({}), image({ 62: 1, 63: 2 }), image({ 64: 3, 65: 4 }), image({ 62: 1, 63: 2, 64: 3, 65: 4 })].sort(),
+    );
   });
 
   it('makes write syscalls and syncs guaranteed at once', () => {
@@ -125,8 +167,14 @@ describe('px86 model', () => {
 
   it('counts every version since the guaranteed one, so the exhaustive count is the product', () => {
     // line 0: 3 stores -> 4 choices; line 1: 1 store -> 2 choices; line 2: stored then clflushed.
-    const events = [store(1, 0, 0, [1]), store(2, 0, 0, [2]), store(3, 0, 0, [3]), store(4, 0, 64, [4]),
-      store(5, 0, 128, [5]), flush(EventKind.Clflush, 6, 0, 128)];
+    const events = [
+      store(1, 0, 0, [1]),
+      store(2, 0, 0, [2]),
+      store(3, 0, 0, [3]),
+      store(4, 0, 64, [4]),
+      store(5, 0, 128, [5]),
+      flush(EventKind.Clflush, 6, 0, 128),
+    ];
     expect(finalStates(events)).toHaveLength(8);
     expect(finalStates(events, { maxStates: 8 })).toHaveLength(8);
   });
@@ -136,9 +184,12 @@ describe('px86 model', () => {
     const states = finalStates(events, { maxStates: 7 });
     expect(states).toHaveLength(7);
     expect(states.slice(0, 5)).toEqual([
-      image({}), image({ 0: 1, 64: 2, 128: 3 }),
+      image({}),
+      image({ 0: 1, 64: 2, 128: 3 }),
       // each line alone newest, most recently changed first
-      image({ 128: 3 }), image({ 64: 2 }), image({ 0: 1 }),
+      image({ 128: 3 }),
+      image({ 64: 2 }),
+      image({ 0: 1 }),
     ]);
     // then each line alone oldest (the 8th combination is left out by the cap)
     expect(states.slice(5)).toEqual([image({ 0: 1, 64: 2 }), image({ 0: 1, 128: 3 })]);
@@ -164,21 +215,43 @@ describe('px86 model', () => {
   });
 
   it('describes the version each unsettled line took', () => {
-    const trace: TestTrace = { images: [new Uint8Array(256)], events: [store(1, 0, 70, [1]), store(2, 0, 70, [2]), store(3, 0, 0, [3])], instructions: 3 };
+    const trace: TestTrace = {
+      images: [new Uint8Array(256)],
+      events: [store(1, 0, 70, [1]), store(2, 0, 70, [2]), store(3, 0, 0, [3])],
+      instructions: 3,
+    };
     const groups = collect(crashStates('px86', asTrace(trace)));
     const described = groups[groups.length - 1].states.map((s) => s.describe);
     expect(described).toHaveLength(6);
-    expect(described).toContainEqual([{ fileId: 0, offset: 0, version: 1, of: 2 }, { fileId: 0, offset: 64, version: 2, of: 3 }]);
-    expect(described).toContainEqual([{ fileId: 0, offset: 0, version: 0, of: 2 }, { fileId: 0, offset: 64, version: 0, of: 3 }]);
+    expect(described).toContainEqual([
+      { fileId: 0, offset: 0, version: 1, of: 2 },
+      { fileId: 0, offset: 64, version: 2, of: 3 },
+    ]);
+    expect(described).toContainEqual([
+      { fileId: 0, offset: 0, version: 0, of: 2 },
+      { fileId: 0, offset: 64, version: 0, of: 3 },
+    ]);
     expect(collect(crashStates('px86', { ...asTrace(trace), events: [] }))[0].states[0].describe).toEqual([]);
   });
 
   it('does not start a new group for clwb or clflushopt, nor for a fence with nothing pending', () => {
-    const groups = collect(crashStates('px86', {
-      images: [new Uint8Array(128)],
-      events: [store(1, 0, 0, [1]), flush(EventKind.Clwb, 2, 0, 0), fence(3), fence(4), flush(EventKind.Clflushopt, 5, 0, 64)],
-      instructions: 6,
-    }));
-    expect(groups.map((g) => [g.first, g.last])).toEqual([[0, 0], [1, 2], [3, 6]]);
+    const groups = collect(
+      crashStates('px86', {
+        images: [new Uint8Array(128)],
+        events: [
+          store(1, 0, 0, [1]),
+          flush(EventKind.Clwb, 2, 0, 0),
+          fence(3),
+          fence(4),
+          flush(EventKind.Clflushopt, 5, 0, 64),
+        ],
+        instructions: 6,
+      }),
+    );
+    expect(groups.map((g) => [g.first, g.last])).toEqual([
+      [0, 0],
+      [1, 2],
+      [3, 6],
+    ]);
   });
 });

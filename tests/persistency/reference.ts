@@ -33,8 +33,12 @@ export function writeSyscall(index: number, fileId: number, offset: number, byte
   return { ...store(index, fileId, offset, bytes), kind: EventKind.Write };
 }
 
-export function flush(kind: EventKind.Clflush | EventKind.Clflushopt | EventKind.Clwb, index: number, fileId: number,
-  offset: number): TraceEvent {
+export function flush(
+  kind: EventKind.Clflush | EventKind.Clflushopt | EventKind.Clwb,
+  index: number,
+  fileId: number,
+  offset: number,
+): TraceEvent {
   return { kind, index, address: 0x401000, fileId, offset: Math.floor(offset / LINE) * LINE, length: LINE };
 }
 
@@ -134,7 +138,11 @@ export function flushedAt(trace: TestTrace, k: number): Uint8Array[] {
       case EventKind.NtStore:
         cached[e.fileId].set(e.data as Uint8Array, e.offset);
         for (const line of linesTouched(e.offset, e.length)) {
-          pending.set(`${e.fileId}:${line}`, { fileId: e.fileId, line, bytes: Uint8Array.from(lineBytes(cached[e.fileId], line)) });
+          pending.set(`${e.fileId}:${line}`, {
+            fileId: e.fileId,
+            line,
+            bytes: Uint8Array.from(lineBytes(cached[e.fileId], line)),
+          });
         }
         break;
       case EventKind.Fence:
@@ -166,7 +174,8 @@ export interface Px86Lines {
 
 export function px86LinesAt(trace: TestTrace, k: number): Px86Lines {
   const lines = trace.images.map((image) =>
-    Array.from({ length: lineCount(image.length) }, (_, line) => ({ versions: [lineBytes(image, line)], pending: -1 })));
+    Array.from({ length: lineCount(image.length) }, (_, line) => ({ versions: [lineBytes(image, line)], pending: -1 })),
+  );
   const newVersion = (fileId: number, offset: number, data: Uint8Array) => {
     const touched: number[] = [];
     for (let i = 0; i < data.length; i++) {
@@ -234,7 +243,10 @@ export function px86Product(state: Px86Lines): number {
 }
 
 /** px86Pick -- the image where each line takes pick(fileId, line, count) of its versions. */
-export function px86Image(state: Px86Lines, pick: (fileId: number, line: number, count: number) => number): Uint8Array[] {
+export function px86Image(
+  state: Px86Lines,
+  pick: (fileId: number, line: number, count: number) => number,
+): Uint8Array[] {
   return state.lines.map((file, fileId) => {
     const size = file.reduce((sum, entry) => sum + entry.versions[0].length, 0);
     const image = new Uint8Array(size);
@@ -246,9 +258,11 @@ export function px86Image(state: Px86Lines, pick: (fileId: number, line: number,
 /** px86AllAt -- every combination (only for small products). */
 export function px86AllAt(state: Px86Lines): Uint8Array[][] {
   const unsettled: [number, number][] = [];
-  state.lines.forEach((file, fileId) => file.forEach((entry, line) => {
-    if (entry.versions.length > 1) unsettled.push([fileId, line]);
-  }));
+  state.lines.forEach((file, fileId) =>
+    file.forEach((entry, line) => {
+      if (entry.versions.length > 1) unsettled.push([fileId, line]);
+    }),
+  );
   const all: Uint8Array[][] = [];
   const choice = new Map<string, number>();
   const visit = (i: number) => {
@@ -275,66 +289,90 @@ export { hashImages };
 // --- generated traces -------------------------------------------------------------
 
 const kindArb = fc.constantFrom(
-  EventKind.Store, EventKind.Store, EventKind.Store, EventKind.Store,
-  EventKind.NtStore, EventKind.Write,
-  EventKind.Clflush, EventKind.Clflushopt, EventKind.Clwb, EventKind.Clwb,
-  EventKind.Fence, EventKind.Fence, EventKind.Sync,
+  EventKind.Store,
+  EventKind.Store,
+  EventKind.Store,
+  EventKind.Store,
+  EventKind.NtStore,
+  EventKind.Write,
+  EventKind.Clflush,
+  EventKind.Clflushopt,
+  EventKind.Clwb,
+  EventKind.Clwb,
+  EventKind.Fence,
+  EventKind.Fence,
+  EventKind.Sync,
 );
 
 /** Mostly stores: many unsettled lines, for the px86 selection. */
 const storeHeavyKindArb = fc.constantFrom(
-  EventKind.Store, EventKind.Store, EventKind.Store, EventKind.Store, EventKind.Store, EventKind.Store,
-  EventKind.NtStore, EventKind.Clwb, EventKind.Fence, EventKind.Clflush,
+  EventKind.Store,
+  EventKind.Store,
+  EventKind.Store,
+  EventKind.Store,
+  EventKind.Store,
+  EventKind.Store,
+  EventKind.NtStore,
+  EventKind.Clwb,
+  EventKind.Fence,
+  EventKind.Clflush,
 );
 
-const rawEventArb = (kinds: fc.Arbitrary<EventKind>) => fc.record({
-  kind: kinds,
-  file: fc.nat(),
-  position: fc.nat(),
-  length: fc.integer({ min: 0, max: 72 }),
-  fill: fc.uint8Array({ minLength: 72, maxLength: 72 }),
-  step: fc.integer({ min: 0, max: 3 }),
-});
+const rawEventArb = (kinds: fc.Arbitrary<EventKind>) =>
+  fc.record({
+    kind: kinds,
+    file: fc.nat(),
+    position: fc.nat(),
+    length: fc.integer({ min: 0, max: 72 }),
+    fill: fc.uint8Array({ minLength: 72, maxLength: 72 }),
+    step: fc.integer({ min: 0, max: 3 }),
+  });
 
 /** traceArb -- small images (sizes not all multiples of 64), and events of every kind. */
-export function traceArb(options: { maxFiles?: number; maxSize?: number; maxEvents?: number; storeHeavy?: boolean } = {}):
-  fc.Arbitrary<TestTrace> {
+export function traceArb(
+  options: { maxFiles?: number; maxSize?: number; maxEvents?: number; storeHeavy?: boolean } = {},
+): fc.Arbitrary<TestTrace> {
   const maxFiles = options.maxFiles ?? 2;
   const maxSize = options.maxSize ?? 200;
   return fc.array(fc.integer({ min: 1, max: maxSize }), { minLength: 1, maxLength: maxFiles }).chain((sizes) =>
-    fc.record({
-      images: fc.tuple(...sizes.map((size) => fc.uint8Array({ minLength: size, maxLength: size }))),
-      raw: fc.array(rawEventArb(options.storeHeavy ? storeHeavyKindArb : kindArb), { maxLength: options.maxEvents ?? 30 }),
-      tail: fc.integer({ min: 0, max: 3 }),
-      startAtZero: fc.boolean(),
-    }).map(({ images, raw, tail, startAtZero }) => {
-      const events: TraceEvent[] = [];
-      let index = startAtZero ? 0 : 1;
-      for (const r of raw) {
-        index += r.step;
-        const fileId = r.file % images.length;
-        const size = images[fileId].length;
-        const offset = r.position % size;
-        const length = Math.min(r.length, size - offset);
-        const base = { index, address: 0x400000 + index, fileId };
-        switch (r.kind) {
-          case EventKind.Store:
-          case EventKind.NtStore:
-          case EventKind.Write: {
-            const n = r.kind === EventKind.Write ? length : Math.min(length, 16);
-            events.push({ ...base, kind: r.kind, offset, length: n, data: r.fill.slice(0, n) });
-            break;
+    fc
+      .record({
+        images: fc.tuple(...sizes.map((size) => fc.uint8Array({ minLength: size, maxLength: size }))),
+        raw: fc.array(rawEventArb(options.storeHeavy ? storeHeavyKindArb : kindArb), {
+          maxLength: options.maxEvents ?? 30,
+        }),
+        tail: fc.integer({ min: 0, max: 3 }),
+        startAtZero: fc.boolean(),
+      })
+      .map(({ images, raw, tail, startAtZero }) => {
+        const events: TraceEvent[] = [];
+        let index = startAtZero ? 0 : 1;
+        for (const r of raw) {
+          index += r.step;
+          const fileId = r.file % images.length;
+          const size = images[fileId].length;
+          const offset = r.position % size;
+          const length = Math.min(r.length, size - offset);
+          const base = { index, address: 0x400000 + index, fileId };
+          switch (r.kind) {
+            case EventKind.Store:
+            case EventKind.NtStore:
+            case EventKind.Write: {
+              const n = r.kind === EventKind.Write ? length : Math.min(length, 16);
+              events.push({ ...base, kind: r.kind, offset, length: n, data: r.fill.slice(0, n) });
+              break;
+            }
+            case EventKind.Sync:
+              events.push({ ...base, kind: r.kind, offset, length });
+              break;
+            case EventKind.Fence:
+              events.push({ ...base, kind: r.kind, fileId: NO_FILE, offset: 0, length: 0 });
+              break;
+            default:
+              events.push({ ...base, kind: r.kind, offset: Math.floor(offset / LINE) * LINE, length: LINE });
           }
-          case EventKind.Sync:
-            events.push({ ...base, kind: r.kind, offset, length });
-            break;
-          case EventKind.Fence:
-            events.push({ ...base, kind: r.kind, fileId: NO_FILE, offset: 0, length: 0 });
-            break;
-          default:
-            events.push({ ...base, kind: r.kind, offset: Math.floor(offset / LINE) * LINE, length: LINE });
         }
-      }
-      return { images: images.map((image) => Uint8Array.from(image)), events, instructions: index + tail };
-    }));
+        return { images: images.map((image) => Uint8Array.from(image)), events, instructions: index + tail };
+      }),
+  );
 }

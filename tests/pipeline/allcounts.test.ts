@@ -41,10 +41,18 @@ describe('pmfit allcounts on the built-in targets', () => {
     expect(code).toBe(0);
     expect(results.status).toBe('pass');
     expect(results.runs.map((run) => `${run.target}/${run.model}`)).toEqual([
-      'basic/sequential', 'basic/flushed', 'basic/px86',
-      'alloc/sequential', 'alloc/flushed', 'alloc/px86',
-      'tree/sequential', 'tree/flushed', 'tree/px86',
-      'txmap/sequential', 'txmap/flushed', 'txmap/px86',
+      'basic/sequential',
+      'basic/flushed',
+      'basic/px86',
+      'alloc/sequential',
+      'alloc/flushed',
+      'alloc/px86',
+      'tree/sequential',
+      'tree/flushed',
+      'tree/px86',
+      'txmap/sequential',
+      'txmap/flushed',
+      'txmap/px86',
     ]);
   });
 
@@ -87,8 +95,20 @@ describe('pmfit allcounts --cmd', () => {
     execFileSync(program, ['init', path.join(work, 'rec.pm')]);
     const before = fs.readFileSync(path.join(work, 'rec.pm'));
     const reports = path.join(work, 'reports');
-    const result = runPmfit(['allcounts', '--cmd', [program, 'set', 'rec.pm', '7', ...mode].join(' '), '--pm', 'rec.pm',
-      '--recover', `${program} check {file}`, '-o', reports], { cwd: work });
+    const result = runPmfit(
+      [
+        'allcounts',
+        '--cmd',
+        [program, 'set', 'rec.pm', '7', ...mode].join(' '),
+        '--pm',
+        'rec.pm',
+        '--recover',
+        `${program} check {file}`,
+        '-o',
+        reports,
+      ],
+      { cwd: work },
+    );
     // The user's own file is never written.
     expect(fs.readFileSync(path.join(work, 'rec.pm')).equals(before)).toBe(true);
     return { result, results: readResults(reports) };
@@ -105,7 +125,9 @@ describe('pmfit allcounts --cmd', () => {
     expect(result.code).toBe(1);
     const px86 = results.runs.find((run) => run.model === 'px86')!;
     expect(px86.violations).toBeGreaterThan(0);
-    expect(px86.groups.some((group) => group.kind === 'recovery-failed' && /torn record/.test(group.recoveryOutput))).toBe(true);
+    expect(
+      px86.groups.some((group) => group.kind === 'recovery-failed' && /torn record/.test(group.recoveryOutput)),
+    ).toBe(true);
   });
 });
 

@@ -37,7 +37,10 @@ describe('keepTrace', () => {
     const source = path.join(dir, 'big.trace');
     fs.writeFileSync(source, Buffer.alloc(3 * 2 ** 20, 1));
     const kept = keepTrace(source, path.join(dir, 'reports2'), 'big', 2 ** 20);
-    expect(kept).toEqual({ kind: 'not-kept', why: 'the trace holds 3 MiB of data, more than the 1 MiB kept beside results.json' });
+    expect(kept).toEqual({
+      kind: 'not-kept',
+      why: 'the trace holds 3 MiB of data, more than the 1 MiB kept beside results.json',
+    });
     expect(fs.existsSync(path.join(dir, 'reports2', 'traces', 'big.trace'))).toBe(false);
   });
 });

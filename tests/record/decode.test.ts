@@ -95,7 +95,9 @@ describe('decodeInstruction', () => {
 
   test('maskmovq mm0, mm1: bytes that mm1 selects, at [rdi]', () => {
     // maskmovq %mm1, %mm0
-    expect(decode('0f f7 c1').info.writes).toEqual([mem({ base: Reg.Rdi, size: 8, kind: MemKind.VecMask, reg: Vec.Mm + 1, elem: 1 })]);
+    expect(decode('0f f7 c1').info.writes).toEqual([
+      mem({ base: Reg.Rdi, size: 8, kind: MemKind.VecMask, reg: Vec.Mm + 1, elem: 1 }),
+    ]);
   });
 
   test('movdir64b rax, [rsi]: NtStore of 64 bytes at [rax], source ignored', () => {
@@ -164,7 +166,9 @@ describe('decodeInstruction', () => {
 
   test('mov [eax+ecx*2-16], ebx: 32-bit addressing keeps the displacement negative', () => {
     const d = decode('67 89 5c 48 f0');
-    expect(d.info.writes).toEqual([mem({ base: Reg.Rax + Reg.Reg32, index: Reg.Rcx + Reg.Reg32, scale: 2, disp: -16, size: 4 })]);
+    expect(d.info.writes).toEqual([
+      mem({ base: Reg.Rax + Reg.Reg32, index: Reg.Rcx + Reg.Reg32, scale: 2, disp: -16, size: 4 }),
+    ]);
   });
 
   test('mov rax, [rdi]: a load writes nothing', () => {
@@ -174,7 +178,19 @@ describe('decodeInstruction', () => {
   test('vpscatterdd [rax+zmm1*4]{k1}, zmm2: 16 dword elements, dword indices in zmm1', () => {
     const d = decode('62 f2 7d 49 a0 14 88');
     expect(d.info.flags).toBe(0);
-    expect(d.info.writes).toEqual([mem({ base: Reg.Rax, scale: 4, size: 4, kind: MemKind.Scatter, reg: 1, vec: 1, elem: 4, count: 16, indexElem: 4 })]);
+    expect(d.info.writes).toEqual([
+      mem({
+        base: Reg.Rax,
+        scale: 4,
+        size: 4,
+        kind: MemKind.Scatter,
+        reg: 1,
+        vec: 1,
+        elem: 4,
+        count: 16,
+        indexElem: 4,
+      }),
+    ]);
   });
 
   test.each([
@@ -186,13 +202,23 @@ describe('decodeInstruction', () => {
     ['62 f2 7d 09 a3 04 cb', 0, 8, 2, 4],
   ])('scatter %s: as many elements as both registers hold', (hex, disp, scale, count, elem) => {
     const [write] = decode(hex).info.writes;
-    expect(write).toMatchObject({ base: Reg.Rbx, index: Reg.None, disp, scale, kind: MemKind.Scatter, vec: 1, reg: 1, count, elem });
+    expect(write).toMatchObject({
+      base: Reg.Rbx,
+      index: Reg.None,
+      disp,
+      scale,
+      kind: MemKind.Scatter,
+      vec: 1,
+      reg: 1,
+      count,
+      elem,
+    });
   });
 
   test.each([
-    ['0f ae 23', MemKind.Xsave],        // xsave [rbx]
-    ['48 0f ae 23', MemKind.Xsave],     // xsave64 [rbx]
-    ['0f ae 33', MemKind.XsaveOpt],     // xsaveopt [rbx]
+    ['0f ae 23', MemKind.Xsave], // xsave [rbx]
+    ['48 0f ae 23', MemKind.Xsave], // xsave64 [rbx]
+    ['0f ae 33', MemKind.XsaveOpt], // xsaveopt [rbx]
     ['0f c7 23', MemKind.XsaveCompact], // xsavec [rbx]
     ['0f c7 2b', MemKind.XsaveCompact], // xsaves [rbx]
   ])('xsave family %s: an area the tracer lays out', (hex, kind) => {
@@ -206,10 +232,10 @@ describe('decodeInstruction', () => {
   });
 
   test.each([
-    ['48 0f ab 0b', Reg.Rcx, 8],                     // bts [rbx], rcx
-    ['0f b3 4b 08', Reg.Rcx + Reg.Reg32, 4],         // btr [rbx+8], ecx
-    ['66 0f bb 4b 08', Reg.Rcx + Reg.Reg16, 2],      // btc [rbx+8], cx
-    ['f0 4c 0f ab 03', Reg.R8, 8],                   // lock bts [rbx], r8
+    ['48 0f ab 0b', Reg.Rcx, 8], // bts [rbx], rcx
+    ['0f b3 4b 08', Reg.Rcx + Reg.Reg32, 4], // btr [rbx+8], ecx
+    ['66 0f bb 4b 08', Reg.Rcx + Reg.Reg16, 2], // btc [rbx+8], cx
+    ['f0 4c 0f ab 03', Reg.R8, 8], // lock bts [rbx], r8
   ])('bt{s,r,c} %s with a register bit offset: BitOffset', (hex, reg, size) => {
     const [write] = decode(hex).info.writes;
     expect(write).toMatchObject({ base: Reg.Rbx, size, kind: MemKind.BitOffset, reg });
@@ -224,8 +250,8 @@ describe('decodeInstruction', () => {
     ['62 f1 ff 29 7f 03', 32, 2, MemKind.OpMask], // vmovdqu16 [rbx]{k1}, ymm0
     ['62 f1 7e 09 7f 03', 16, 4, MemKind.OpMask], // vmovdqu32 [rbx]{k1}, xmm0
     ['62 f1 fe 49 7f 03', 64, 8, MemKind.OpMask], // vmovdqu64 [rbx]{k1}, zmm0
-    ['62 f2 7e 49 32 03', 8, 1, MemKind.OpMask],  // vpmovqb [rbx]{k1}, zmm0
-    ['62 f1 7e 09 11 03', 4, 4, MemKind.OpMask],  // vmovss [rbx]{k1}, xmm0
+    ['62 f2 7e 49 32 03', 8, 1, MemKind.OpMask], // vpmovqb [rbx]{k1}, zmm0
+    ['62 f1 7e 09 11 03', 4, 4, MemKind.OpMask], // vmovss [rbx]{k1}, xmm0
     ['62 f2 7d 49 8a 03', 64, 4, MemKind.Compress], // vcompressps [rbx]{k1}, zmm0
     ['62 f2 7d 49 63 03', 64, 1, MemKind.Compress], // vpcompressb [rbx]{k1}, zmm0
   ])('AVX-512 store %s under k1: elements the mask selects', (hex, size, elem, kind) => {
@@ -263,24 +289,28 @@ describe('decodeInstruction', () => {
 
   test('any bytes: either the decode error or a sane instruction', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 1, maxLength: 16 }), fc.integer({ min: 0x1000, max: 0x7fffffff }), (bytes, address) => {
-        let d;
-        try {
-          d = decodeInstruction(bytes, address);
-        } catch (err) {
-          expect((err as Error).message).toMatch(/^cannot decode instruction at 0x[0-9a-f]+: [0-9a-f ]+$/);
-          return;
-        }
-        expect(d.length).toBeGreaterThanOrEqual(1);
-        expect(d.length).toBeLessThanOrEqual(Math.min(15, bytes.length));
-        expect(d.info.length).toBe(d.length);
-        for (const w of d.info.writes) {
-          expect([1, 2, 4, 8]).toContain(w.scale);
-          expect(w.size).toBeGreaterThan(0);
-          expect(Number.isSafeInteger(w.disp)).toBe(true);
-          expect([Seg.None, Seg.Fs, Seg.Gs]).toContain(w.seg);
-        }
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 16 }),
+        fc.integer({ min: 0x1000, max: 0x7fffffff }),
+        (bytes, address) => {
+          let d;
+          try {
+            d = decodeInstruction(bytes, address);
+          } catch (err) {
+            expect((err as Error).message).toMatch(/^cannot decode instruction at 0x[0-9a-f]+: [0-9a-f ]+$/);
+            return;
+          }
+          expect(d.length).toBeGreaterThanOrEqual(1);
+          expect(d.length).toBeLessThanOrEqual(Math.min(15, bytes.length));
+          expect(d.info.length).toBe(d.length);
+          for (const w of d.info.writes) {
+            expect([1, 2, 4, 8]).toContain(w.scale);
+            expect(w.size).toBeGreaterThan(0);
+            expect(Number.isSafeInteger(w.disp)).toBe(true);
+            expect([Seg.None, Seg.Fs, Seg.Gs]).toContain(w.seg);
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -95,7 +95,12 @@ describe('pmfit record: one instruction class per region', () => {
     ]);
     const data = [hex(0x11), le(0x2233n, 2), le(0x44556677n, 4), le(0x8899aabbccddeeffn, 8)];
     expect(r.data).toEqual(data);
-    expectFile(r.after, [[0, data[0]], [16, data[1]], [32, data[2]], [40, data[3]]]);
+    expectFile(r.after, [
+      [0, data[0]],
+      [16, data[1]],
+      [32, data[2]],
+      [40, data[3]],
+    ]);
   });
 
   it('an 8-byte store at offset 60, spanning lines 0 and 64, is one event', () => {
@@ -109,7 +114,9 @@ describe('pmfit record: one instruction class per region', () => {
   it('rep stosb: one 1-byte store per iteration, each at its own index', () => {
     const r = record('rep');
     expect(r.instructions).toBe(3 + 7 + 1);
-    expect(r.events).toEqual(Array.from({ length: 7 }, (_, i) => ({ index: 4 + i, kind: 'store', file: r.pm, offset: 200 + i, length: 1 })));
+    expect(r.events).toEqual(
+      Array.from({ length: 7 }, (_, i) => ({ index: 4 + i, kind: 'store', file: r.pm, offset: 200 + i, length: 1 })),
+    );
     expect(r.data).toEqual(Array(7).fill('ab'));
     expectFile(r.after, [[200, 'ab'.repeat(7)]]);
   });
@@ -147,9 +154,9 @@ describe('pmfit record: one instruction class per region', () => {
   });
 
   it.each([
-    ['clflush', 64],     // clflush 70(pm)
+    ['clflush', 64], // clflush 70(pm)
     ['clflushopt', 256], // clflushopt 263(pm)
-    ['clwb', 384],       // clwb 447(pm)
+    ['clwb', 384], // clwb 447(pm)
   ])('%s names the whole 64-byte line of its operand', (kind, line) => {
     const r = record(kind);
     expect(r.instructions).toBe(2);
@@ -188,14 +195,18 @@ describe('pmfit record: one instruction class per region', () => {
   it('rep stosq: one 8-byte store per iteration', () => {
     const r = record('repq');
     expect(r.instructions).toBe(3 + 3 + 1);
-    expect(r.events).toEqual([0, 1, 2].map((i) => ({ index: 4 + i, kind: 'store', file: r.pm, offset: 1200 + 8 * i, length: 8 })));
+    expect(r.events).toEqual(
+      [0, 1, 2].map((i) => ({ index: 4 + i, kind: 'store', file: r.pm, offset: 1200 + 8 * i, length: 8 })),
+    );
     expect(r.data).toEqual(Array(3).fill(le(0x1122334455667788n, 8)));
   });
 
   it('rep movsb into PM: one 1-byte store per iteration, with the copied byte', () => {
     const r = record('movsb');
     expect(r.instructions).toBe(3 + 4 + 1);
-    expect(r.events).toEqual([0, 1, 2, 3].map((i) => ({ index: 4 + i, kind: 'store', file: r.pm, offset: 1300 + i, length: 1 })));
+    expect(r.events).toEqual(
+      [0, 1, 2, 3].map((i) => ({ index: 4 + i, kind: 'store', file: r.pm, offset: 1300 + i, length: 1 })),
+    );
     expect(r.data).toEqual([...'pwri'].map((c) => Buffer.from(c).toString('hex')));
     expectFile(r.after, [[1300, Buffer.from('pwri').toString('hex')]]);
   });
@@ -203,7 +214,9 @@ describe('pmfit record: one instruction class per region', () => {
   it('rep stosb with the direction flag set stores downwards', () => {
     const r = record('repdown');
     expect(r.instructions).toBe(4 + 3 + 2);
-    expect(r.events).toEqual([0, 1, 2].map((i) => ({ index: 5 + i, kind: 'store', file: r.pm, offset: 1406 - i, length: 1 })));
+    expect(r.events).toEqual(
+      [0, 1, 2].map((i) => ({ index: 5 + i, kind: 'store', file: r.pm, offset: 1406 - i, length: 1 })),
+    );
     expectFile(r.after, [[1404, 'cdcdcd']]);
   });
 
@@ -265,8 +278,9 @@ describe('pmfit record: one instruction class per region', () => {
 describe('pmfit record: write-family syscalls other than write/pwrite', () => {
   it.each(['sendfile', 'sendfile-unmapped'])('%s to the PM file is a write event at its position', (mode) => {
     const r = record(mode);
-    expect(r.events.map(({ kind, file, offset, length }) => ({ kind, file, offset, length })))
-      .toEqual([{ kind: 'write', file: r.pm, offset: 2000, length: 16 }]);
+    expect(r.events.map(({ kind, file, offset, length }) => ({ kind, file, offset, length }))).toEqual([
+      { kind: 'write', file: r.pm, offset: 2000, length: 16 },
+    ]);
     expect(r.data).toEqual([Buffer.from('sent by sendfile').toString('hex')]);
     expectFile(r.after, [[2000, Buffer.from('sent by sendfile').toString('hex')]]);
   });

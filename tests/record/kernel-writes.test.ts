@@ -101,7 +101,7 @@ function record(c: Case): Recorded {
   const reader = TraceReader.open(trace);
   try {
     expect(reader.header.files).toEqual([{ path: file, size: PM_SIZE }]);
-    const [image] = (reader.images() as Uint8Array[]);
+    const [image] = reader.images() as Uint8Array[];
     return {
       instructions: reader.header.instructions,
       image,
@@ -138,7 +138,9 @@ function crashImage(c: Case, k: number): Buffer {
 function firstDifference(a: Buffer, b: Buffer): string {
   if (a.length !== b.length) return `sizes ${a.length} and ${b.length}`;
   const at = a.findIndex((byte, i) => byte !== b[i]);
-  return at < 0 ? 'none' : `first at offset 0x${at.toString(16)}: ${a.subarray(at, at + 16).toString('hex')} vs ${b.subarray(at, at + 16).toString('hex')}`;
+  return at < 0
+    ? 'none'
+    : `first at offset 0x${at.toString(16)}: ${a.subarray(at, at + 16).toString('hex')} vs ${b.subarray(at, at + 16).toString('hex')}`;
 }
 
 /** expectAgreement -- record, then crash at 0, around the data events
@@ -147,16 +149,24 @@ function expectAgreement(c: Case): Recorded {
   const recorded = record(c);
   const n = recorded.instructions;
   expect(imageAt(recorded, n).equals(Buffer.from(recorded.image))).toBe(false);
-  const boundaries = [...new Set(recorded.events.filter((event) => event.data).flatMap((event) => [event.index - 1, event.index]))]
+  const boundaries = [
+    ...new Set(recorded.events.filter((event) => event.data).flatMap((event) => [event.index - 1, event.index])),
+  ]
     .filter((k) => k > 0 && k < n)
     .sort((a, b) => a - b);
   const step = Math.max(1, boundaries.length / MAX_POINTS);
-  const points = [0, ...Array.from({ length: Math.min(MAX_POINTS, boundaries.length) }, (_, i) => boundaries[Math.floor(i * step)]), n];
+  const points = [
+    0,
+    ...Array.from({ length: Math.min(MAX_POINTS, boundaries.length) }, (_, i) => boundaries[Math.floor(i * step)]),
+    n,
+  ];
   for (const k of points) {
     const actual = crashImage(c, k);
     const expected = imageAt(recorded, k);
     if (!actual.equals(expected)) {
-      throw new Error(`${c.mode}, crash point ${k} of ${n}: the file differs from the trace image (${firstDifference(actual, expected)})`);
+      throw new Error(
+        `${c.mode}, crash point ${k} of ${n}: the file differs from the trace image (${firstDifference(actual, expected)})`,
+      );
     }
   }
   return recorded;
@@ -181,7 +191,9 @@ describe('kernel writes into PM during a region, on a PM file over 8 MiB', () =>
     // The frame is stores into the alternate stack, at the handler's first
     // instruction: before the handler's own store at offset 200.
     const handler = r.shown.find((event) => event.offset === 200);
-    const frame = r.shown.filter((event) => event.kind === 'store' && event.offset >= ALTSTACK_AT && event.offset < ALTSTACK_AT + ALTSTACK_SIZE);
+    const frame = r.shown.filter(
+      (event) => event.kind === 'store' && event.offset >= ALTSTACK_AT && event.offset < ALTSTACK_AT + ALTSTACK_SIZE,
+    );
     expect(handler).toBeDefined();
     expect(frame.length).toBeGreaterThan(0);
     expect(frame[0].index).toBeLessThan(handler?.index ?? 0);
@@ -203,8 +215,16 @@ describe('kernel writes into PM during a region, on a PM file over 8 MiB', () =>
       [9 * PAGE + 1, 700],
     ]);
     // Each offset pointer (8 bytes each from PAGE + 64) written by its syscall.
-    const byKernel = r.shown.filter((event) => event.kind === 'store' && event.length === 8 && event.offset >= PAGE + 64 && event.offset < PAGE + 104);
-    expect([...new Set(byKernel.map((event) => event.offset))].sort((a, b) => a - b)).toEqual([PAGE + 64, PAGE + 72, PAGE + 80, PAGE + 88, PAGE + 96]);
+    const byKernel = r.shown.filter(
+      (event) => event.kind === 'store' && event.length === 8 && event.offset >= PAGE + 64 && event.offset < PAGE + 104,
+    );
+    expect([...new Set(byKernel.map((event) => event.offset))].sort((a, b) => a - b)).toEqual([
+      PAGE + 64,
+      PAGE + 72,
+      PAGE + 80,
+      PAGE + 88,
+      PAGE + 96,
+    ]);
   });
 
   it('fallocate punching a hole and zeroing a range', () => {
@@ -226,7 +246,12 @@ describe('kernel writes into PM during a region, on a PM file over 8 MiB', () =>
     const syncs = r.shown.filter((event) => event.kind === 'sync').map((event) => [event.offset, event.length]);
     // The sync_file_range that does not wait for the write-out, and
     // msync(MS_ASYNC), make nothing durable.
-    expect(syncs).toEqual([[PAGE, 2 * PAGE], [0, PM_SIZE], [0, PM_SIZE], [PAGE, PAGE]]);
+    expect(syncs).toEqual([
+      [PAGE, 2 * PAGE],
+      [0, PM_SIZE],
+      [0, PM_SIZE],
+      [PAGE, PAGE],
+    ]);
   });
 });
 
@@ -251,7 +276,19 @@ describe('a PM file reached through another name, on a PM file over 8 MiB', () =
       },
       extra: (dir) => [path.join(dir, 'view', 'pm.bin')],
       // In a mount namespace of its own, so that nothing outlives the run.
-      wrap: (dir, argv) => ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'sh', path.join(dir, 'real'), path.join(dir, 'view'), ...argv],
+      wrap: (dir, argv) => [
+        'unshare',
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        'mount --bind "$1" "$2" && shift 2 && exec "$@"',
+        'sh',
+        path.join(dir, 'real'),
+        path.join(dir, 'view'),
+        ...argv,
+      ],
     });
     expect(r.shown.map((event) => event.offset)).toContain(PM_SIZE - 1);
   });
@@ -259,13 +296,19 @@ describe('a PM file reached through another name, on a PM file over 8 MiB', () =
 
 describe('what pmfit cannot follow is refused', () => {
   it('ioctl(FICLONE) into a PM file', () => {
-    expectRefused({ mode: 'clone' }, /^pmfit: ioctl at 0x[0-9a-f]+ \(instruction \d+, inside a region\) clones another file's blocks into PM file .*pm\.bin; pmfit refuses to record it$/);
+    expectRefused(
+      { mode: 'clone' },
+      /^pmfit: ioctl at 0x[0-9a-f]+ \(instruction \d+, inside a region\) clones another file's blocks into PM file .*pm\.bin; pmfit refuses to record it$/,
+    );
   });
 });
 
 describe('a PM file whose size changes during a region is refused', () => {
   it('pwrite on an O_APPEND descriptor (it appends, whatever the offset)', () => {
-    expectRefused({ mode: 'append-fd' }, /^pmfit: PM file .*pm\.bin changed size from 9437696 to 9437704 bytes \(by pwrite64 at 0x[0-9a-f]+, instruction \d+, an appending write\)/);
+    expectRefused(
+      { mode: 'append-fd' },
+      /^pmfit: PM file .*pm\.bin changed size from 9437696 to 9437704 bytes \(by pwrite64 at 0x[0-9a-f]+, instruction \d+, an appending write\)/,
+    );
   });
 
   it('pwritev2 with RWF_APPEND', () => {

@@ -62,8 +62,13 @@ function record(mode: string): Recorded {
   expect(result.stderr).not.toContain('warning');
   const reader = TraceReader.open(trace);
   try {
-    const [image] = (reader.images() as Uint8Array[]);
-    return { instructions: reader.header.instructions, image: Buffer.from(image), events: [...reader.events()], addresses: reader.header.addresses };
+    const [image] = reader.images() as Uint8Array[];
+    return {
+      instructions: reader.header.instructions,
+      image: Buffer.from(image),
+      events: [...reader.events()],
+      addresses: reader.header.addresses,
+    };
   } finally {
     reader.close();
   }
@@ -71,9 +76,10 @@ function record(mode: string): Recorded {
 
 /** show -- "index kind offset length" with the offset in hex, as the
  *  fixture's comments list them. */
-const show = (event: TraceEvent): string => event.kind === EventKind.Fence
-  ? `${event.index} fence`
-  : `${event.index} ${eventKindNames[event.kind]} ${event.offset.toString(16)} ${event.length.toString(16)}`;
+const show = (event: TraceEvent): string =>
+  event.kind === EventKind.Fence
+    ? `${event.index} fence`
+    : `${event.index} ${eventKindNames[event.kind]} ${event.offset.toString(16)} ${event.length.toString(16)}`;
 
 /** imageAt -- the initial image with the data events up to k applied:
  *  what survives a kill under the sequential model. */
@@ -100,7 +106,9 @@ function crashImage(mode: string, k: number): Buffer {
 /** crashPoints -- 0, the end, and up to CRASH_POINTS instruction indices on
  *  either side of data events, spread over the run. */
 function crashPoints(recorded: Recorded): number[] {
-  const edges = [...new Set(recorded.events.filter((event) => event.data).flatMap((event) => [event.index - 1, event.index]))];
+  const edges = [
+    ...new Set(recorded.events.filter((event) => event.data).flatMap((event) => [event.index - 1, event.index])),
+  ];
   const step = Math.max(1, Math.ceil(edges.length / CRASH_POINTS));
   const picked = edges.filter((_, i) => i % step === 0 || i === edges.length - 1);
   return [...new Set([0, ...picked, recorded.instructions])].sort((a, b) => a - b);
@@ -116,31 +124,74 @@ function expectCrashesAgree(mode: string, recorded: Recorded): void {
     const actual = crashImage(mode, k);
     const at = actual.findIndex((byte, i) => byte !== expected[i]);
     if (at >= 0) {
-      throw new Error(`${mode}: crash point ${k} of ${recorded.instructions}: the file differs from the trace image at offset 0x${at.toString(16)} (${actual.subarray(at, at + 8).toString('hex')} vs ${expected.subarray(at, at + 8).toString('hex')})`);
+      throw new Error(
+        `${mode}: crash point ${k} of ${recorded.instructions}: the file differs from the trace image at offset 0x${at.toString(16)} (${actual.subarray(at, at + 8).toString('hex')} vs ${expected.subarray(at, at + 8).toString('hex')})`,
+      );
     }
   }
 }
 
 describe('pmfit record on a 12 MiB PM file: exact events, and images a real kill agrees with', () => {
   it.each([
-    ['bt', 15, [
-      '2 store 900000 8', '4 store 500008 4', '7 store 6ffffc 2', '9 store 7ffffc 4',
-      '11 store a00000 8', '11 fence', '14 store a00050 8',
-    ]],
-    ['opmask', 19, [
-      '4 store 900060 4', '4 store 900068 8', '7 store 901000 2', '7 store 901006 2',
-      '10 store 902004 8', '13 store 903000 8', '13 store 903038 8', '14 store 903104 8',
-      '17 store 903300 1', '17 store 903307 1',
-    ]],
-    ['vecmask', 8, [
-      '3 store 904000 4', '3 store 90400c 4', '3 store 904014 4', '3 store 90401c 4',
-      '4 store 904108 8', '5 store 904208 18', '6 store 904300 4', '6 store 90430c 4',
-    ]],
-    ['maskmov', 15, [
-      '4 ntstore 905008 3', '4 ntstore 905011 1', '4 ntstore 905017 1', '5 fence',
-      '7 ntstore 905038 3', '7 ntstore 905041 1', '7 ntstore 905047 1', '8 fence',
-      '12 ntstore 905100 3', '14 fence',
-    ]],
+    [
+      'bt',
+      15,
+      [
+        '2 store 900000 8',
+        '4 store 500008 4',
+        '7 store 6ffffc 2',
+        '9 store 7ffffc 4',
+        '11 store a00000 8',
+        '11 fence',
+        '14 store a00050 8',
+      ],
+    ],
+    [
+      'opmask',
+      19,
+      [
+        '4 store 900060 4',
+        '4 store 900068 8',
+        '7 store 901000 2',
+        '7 store 901006 2',
+        '10 store 902004 8',
+        '13 store 903000 8',
+        '13 store 903038 8',
+        '14 store 903104 8',
+        '17 store 903300 1',
+        '17 store 903307 1',
+      ],
+    ],
+    [
+      'vecmask',
+      8,
+      [
+        '3 store 904000 4',
+        '3 store 90400c 4',
+        '3 store 904014 4',
+        '3 store 90401c 4',
+        '4 store 904108 8',
+        '5 store 904208 18',
+        '6 store 904300 4',
+        '6 store 90430c 4',
+      ],
+    ],
+    [
+      'maskmov',
+      15,
+      [
+        '4 ntstore 905008 3',
+        '4 ntstore 905011 1',
+        '4 ntstore 905017 1',
+        '5 fence',
+        '7 ntstore 905038 3',
+        '7 ntstore 905041 1',
+        '7 ntstore 905047 1',
+        '8 fence',
+        '12 ntstore 905100 3',
+        '14 fence',
+      ],
+    ],
     ['compress', 13, ['4 store 906010 10', '7 store 906038 10', '10 store 906200 4', '11 store 906300 20']],
   ])('%s: the bytes written, and nothing else', (mode, instructions, events) => {
     const recorded = record(mode);
@@ -158,9 +209,20 @@ describe('pmfit record on a 12 MiB PM file: exact events, and images a real kill
     expect(recorded.instructions).toBeGreaterThanOrEqual(15);
     const extra = recorded.instructions - 15;
     expect(recorded.events.map((event) => show({ ...event, index: 0 }).slice(2))).toEqual([
-      'store 900040 4', 'store 902040 4', 'store 904040 4', 'store 906040 4', 'store 908040 4', 'store 900040 4',
-      'store a80000 8', 'store afffc0 8', 'store b00000 8', 'store b00008 8',
-      'store b40000 8', 'store b80000 8', 'store a00000 8', 'store bc0000 8',
+      'store 900040 4',
+      'store 902040 4',
+      'store 904040 4',
+      'store 906040 4',
+      'store 908040 4',
+      'store 900040 4',
+      'store a80000 8',
+      'store afffc0 8',
+      'store b00000 8',
+      'store b00008 8',
+      'store b40000 8',
+      'store b80000 8',
+      'store a00000 8',
+      'store bc0000 8',
     ]);
     const indices = recorded.events.map((event) => event.index);
     expect(indices).toEqual([...indices].sort((a, b) => a - b));
@@ -174,10 +236,15 @@ describe('pmfit record on a 12 MiB PM file: exact events, and images a real kill
     // CPU-independent layouts: x87 + SSE only (eax = 3) is the legacy
     // region up to xmm15 and XSTATE_BV; fxsave leaves bytes 464..511 alone.
     const fixed = ['990000', '99c000', '9a0000', '9a4000', '9a8000'].map((at) => parseInt(at, 16));
-    const inSlot = (event: TraceEvent, slot: number): boolean => event.offset >= slot && event.offset + event.length <= slot + 0x4000;
+    const inSlot = (event: TraceEvent, slot: number): boolean =>
+      event.offset >= slot && event.offset + event.length <= slot + 0x4000;
     expect(recorded.events.filter((event) => fixed.some((slot) => inSlot(event, slot))).map(show)).toEqual([
-      '36 store 990000 1a0', '36 store 990200 8',
-      '41 store 99c000 1d0', '42 store 9a0000 1d0', '43 store 9a4000 1c', '44 store 9a8000 6c',
+      '36 store 990000 1a0',
+      '36 store 990200 8',
+      '41 store 99c000 1d0',
+      '42 store 9a0000 1d0',
+      '43 store 9a4000 1c',
+      '44 store 9a8000 6c',
     ]);
     // The others depend on the CPU; each stays within its 16 KiB slot and
     // includes its header's XSTATE_BV.
@@ -187,7 +254,11 @@ describe('pmfit record on a 12 MiB PM file: exact events, and images a real kill
       expect(mine.length).toBeGreaterThan(0);
       expect(mine.some((event) => event.offset <= slot + 512 && event.offset + event.length >= slot + 520)).toBe(true);
     }
-    expect(recorded.events.every((event) => event.kind === EventKind.Store && [...fixed, ...slots].some((slot) => inSlot(event, slot)))).toBe(true);
+    expect(
+      recorded.events.every(
+        (event) => event.kind === EventKind.Store && [...fixed, ...slots].some((slot) => inSlot(event, slot)),
+      ),
+    ).toBe(true);
     expectCrashesAgree('xsave', recorded);
   });
 
@@ -204,9 +275,15 @@ describe('pmfit record on a 12 MiB PM file: exact events, and images a real kill
   it('code rewritten after it was decoded: by stores in the region, between regions, by a read()', () => {
     const recorded = record('smc');
     const stores = recorded.events.filter((event) => event.kind === EventKind.Store);
-    expect(stores.map((event) => `${eventKindNames[event.kind]} ${event.offset.toString(16)} ${event.length}`))
-      .toEqual(['store 100000 4', 'store 200000 2', 'store 300000 4', 'store 400000 4']);
-    expect(stores.map((event) => Buffer.from(event.data ?? []).toString('hex'))).toEqual(['44332211', '6655', 'aa998877', 'eeddccbb']);
+    expect(stores.map((event) => `${eventKindNames[event.kind]} ${event.offset.toString(16)} ${event.length}`)).toEqual(
+      ['store 100000 4', 'store 200000 2', 'store 300000 4', 'store 400000 4'],
+    );
+    expect(stores.map((event) => Buffer.from(event.data ?? []).toString('hex'))).toEqual([
+      '44332211',
+      '6655',
+      'aa998877',
+      'eeddccbb',
+    ]);
     expect(recorded.events.length).toBe(stores.length);
     expectCrashesAgree('smc', recorded);
   });
@@ -216,7 +293,17 @@ describe('pmfit record: writes it cannot follow', () => {
   it('refuses the run with a one-line error naming the instruction (clzero)', () => {
     const dir = runDir();
     const file = path.join(dir, PM);
-    const result = runPmfit(['record', '--pm', file, '-o', path.join(dir, 'run.trace'), '--', fixture('record_special'), 'clzero', file]);
+    const result = runPmfit([
+      'record',
+      '--pm',
+      file,
+      '-o',
+      path.join(dir, 'run.trace'),
+      '--',
+      fixture('record_special'),
+      'clzero',
+      file,
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/clzero/);

@@ -29,9 +29,24 @@ describe('syscallEffect', () => {
   });
 
   it('transfers name the output and every offset pointer', () => {
-    expect(syscallEffect(40, [4, 5, 0x2000, 100, 0, 0])).toEqual({ kind: 'transfer', outFd: 4, outPointer: 0, pointers: [0x2000] });
-    expect(syscallEffect(326, [5, 0x2000, 4, 0x2008, 100, 0])).toEqual({ kind: 'transfer', outFd: 4, outPointer: 0x2008, pointers: [0x2000, 0x2008] });
-    expect(syscallEffect(275, [5, 0, 4, 0x2008, 100, 0])).toEqual({ kind: 'transfer', outFd: 4, outPointer: 0x2008, pointers: [0, 0x2008] });
+    expect(syscallEffect(40, [4, 5, 0x2000, 100, 0, 0])).toEqual({
+      kind: 'transfer',
+      outFd: 4,
+      outPointer: 0,
+      pointers: [0x2000],
+    });
+    expect(syscallEffect(326, [5, 0x2000, 4, 0x2008, 100, 0])).toEqual({
+      kind: 'transfer',
+      outFd: 4,
+      outPointer: 0x2008,
+      pointers: [0x2000, 0x2008],
+    });
+    expect(syscallEffect(275, [5, 0, 4, 0x2008, 100, 0])).toEqual({
+      kind: 'transfer',
+      outFd: 4,
+      outPointer: 0x2008,
+      pointers: [0, 0x2008],
+    });
   });
 
   it('madvise: MADV_REMOVE punches, poisoning is refused, other advice is harmless', () => {

@@ -50,7 +50,10 @@ function elf32(file: string): void {
 describe('programs pmfit is given', () => {
   it('missing: a path that does not exist', () => {
     const file = path.join(scratch.path(), 'no-such-program');
-    expectUsageError(runPmfit(['count', '--', file], leftovers.current()), new RegExp(`^pmfit: ${file}: no such file$`));
+    expectUsageError(
+      runPmfit(['count', '--', file], leftovers.current()),
+      new RegExp(`^pmfit: ${file}: no such file$`),
+    );
   });
 
   it('unreadable (chmod 000), as the user who cannot read it', () => {
@@ -66,13 +69,19 @@ describe('programs pmfit is given', () => {
     fs.chmodSync(file, 0o000);
     const { env, tmp } = leftovers.current();
     fs.chmodSync(tmp, 0o777);
-    expectUsageError(asUser(['count', '--', file], { env }), /: not readable \(permission denied\); pmfit reads the program to find its symbols$/);
+    expectUsageError(
+      asUser(['count', '--', file], { env }),
+      /: not readable \(permission denied\); pmfit reads the program to find its symbols$/,
+    );
   });
 
   it('32-bit', () => {
     const file = path.join(scratch.path(), 'elf32');
     elf32(file);
-    expectUsageError(runPmfit(['count', '--', file], leftovers.current()), /elf32: 32-bit program; pmfit traces 64-bit x86-64 programs only/);
+    expectUsageError(
+      runPmfit(['count', '--', file], leftovers.current()),
+      /elf32: 32-bit program; pmfit traces 64-bit x86-64 programs only/,
+    );
   });
 
   it('static: traced like any other program', () => {
@@ -83,22 +92,30 @@ describe('programs pmfit is given', () => {
 
   it('stripped: the markers are missing, and --function needs symbols', () => {
     const binary = fixture('rel_stripped');
-    expectUsageError(runPmfit(['count', '--', binary], leftovers.current()),
-      /rel_stripped is stripped: pmfit finds pmfit_region_begin and --function by symbol; rebuild it without stripping$/);
-    expectUsageError(runPmfit(['count', '--function', 'count_region', '--', binary], leftovers.current()),
-      /function count_region not found: .*rel_stripped is stripped \(no symbol table\) and --function needs symbols/);
+    expectUsageError(
+      runPmfit(['count', '--', binary], leftovers.current()),
+      /rel_stripped is stripped: pmfit finds pmfit_region_begin and --function by symbol; rebuild it without stripping$/,
+    );
+    expectUsageError(
+      runPmfit(['count', '--function', 'count_region', '--', binary], leftovers.current()),
+      /function count_region not found: .*rel_stripped is stripped \(no symbol table\) and --function needs symbols/,
+    );
     // record says the same, and leaves no partial trace beside its output.
     const dir = fs.mkdtempSync(path.join(scratch.path(), 'record-'));
     fs.writeFileSync(path.join(dir, 'pm.bin'), Buffer.alloc(4096));
-    expectUsageError(runPmfit(['record', '--pm', 'pm.bin', '-o', 'run.trace', '--', binary], { ...leftovers.current(), cwd: dir }),
-      /rel_stripped is stripped/);
+    expectUsageError(
+      runPmfit(['record', '--pm', 'pm.bin', '-o', 'run.trace', '--', binary], { ...leftovers.current(), cwd: dir }),
+      /rel_stripped is stripped/,
+    );
     expect(fs.readdirSync(dir)).toEqual(['pm.bin']);
   });
 
   it('a script with a shebang names its interpreter', () => {
     const file = path.join(scratch.path(), 'script.sh');
     fs.writeFileSync(file, '#!/bin/sh\necho hello\n', { mode: 0o755 });
-    expectUsageError(runPmfit(['count', '--', file], leftovers.current()),
-      /script.sh: not an ELF executable \(it is a script for \/bin\/sh; pass the interpreter's command instead\)$/);
+    expectUsageError(
+      runPmfit(['count', '--', file], leftovers.current()),
+      /script.sh: not an ELF executable \(it is a script for \/bin\/sh; pass the interpreter's command instead\)$/,
+    );
   });
 });

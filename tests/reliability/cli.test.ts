@@ -18,17 +18,29 @@ const scratch = scratchDir('cli');
 
 describe('bad command lines', () => {
   it('unknown option', () => {
-    expectUsageError(runPmfit(['count', '--frobnicate', '--', fixture('count_asm')], leftovers.current()), /^pmfit: unknown option '--frobnicate'$/);
+    expectUsageError(
+      runPmfit(['count', '--frobnicate', '--', fixture('count_asm')], leftovers.current()),
+      /^pmfit: unknown option '--frobnicate'$/,
+    );
   });
 
   it('negative N, which commander would take for an option', () => {
-    for (const args of [['crash', '-5', '--'], ['crash', '--', '-5']]) {
-      expectUsageError(runPmfit([...args, fixture('count_asm')], leftovers.current()), /^pmfit: N must be a non-negative integer, not '-5'$/);
+    for (const args of [
+      ['crash', '-5', '--'],
+      ['crash', '--', '-5'],
+    ]) {
+      expectUsageError(
+        runPmfit([...args, fixture('count_asm')], leftovers.current()),
+        /^pmfit: N must be a non-negative integer, not '-5'$/,
+      );
     }
   });
 
   it('conflicting options: --cmd with --target', () => {
-    const result = runPmfit(['allcounts', '--cmd', fixture('user_record'), '--target', 'basic', '-o', path.join(scratch.path(), 'reports')], leftovers.current());
+    const result = runPmfit(
+      ['allcounts', '--cmd', fixture('user_record'), '--target', 'basic', '-o', path.join(scratch.path(), 'reports')],
+      leftovers.current(),
+    );
     expectUsageError(result, /^pmfit: --cmd and --target cannot be combined$/);
   });
 });

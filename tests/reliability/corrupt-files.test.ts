@@ -20,7 +20,9 @@ let trace: Buffer;
 beforeAll(() => {
   const dir = scratch.path();
   fs.writeFileSync(path.join(dir, 'pm.bin'), Buffer.alloc(4096));
-  const recorded = runPmfit(['record', '--pm', 'pm.bin', '-o', 'good.trace', '--', fixture('pm_store'), 'pm.bin'], { cwd: dir });
+  const recorded = runPmfit(['record', '--pm', 'pm.bin', '-o', 'good.trace', '--', fixture('pm_store'), 'pm.bin'], {
+    cwd: dir,
+  });
   expect(recorded.code).toBe(0);
   trace = fs.readFileSync(path.join(dir, 'good.trace'));
 });
@@ -80,11 +82,17 @@ describe('damaged files', () => {
     // A header that parses but lacks what readers use, an event of an
     // unknown kind, and a magic that is not pmfit's.
     const renamed = Buffer.from(trace.toString('latin1').replace('"addresses"', '"addresseX"'), 'latin1');
-    traceShow(userFile('renamed.trace', renamed), /renamed.trace: not a valid pmfit trace \(header: \$\.addresses is missing\)$/);
+    traceShow(
+      userFile('renamed.trace', renamed),
+      /renamed.trace: not a valid pmfit trace \(header: \$\.addresses is missing\)$/,
+    );
     const eventsOffset = Number(trace.readBigUInt64LE(trace.length - 32));
     const badKind = Buffer.from(trace);
     badKind[eventsOffset] = 0xee;
-    traceShow(userFile('kind.trace', badKind), new RegExp(`kind.trace: corrupt event at byte ${eventsOffset}: unknown kind 238$`));
+    traceShow(
+      userFile('kind.trace', badKind),
+      new RegExp(`kind.trace: corrupt event at byte ${eventsOffset}: unknown kind 238$`),
+    );
     const magic = Buffer.from(trace);
     magic.write('NOTATRAC', 0, 'latin1');
     traceShow(userFile('magic.trace', magic), /magic.trace: not a valid pmfit trace \(bad magic\)$/);
@@ -92,15 +100,20 @@ describe('damaged files', () => {
 
   it('truncated trace', () => {
     for (const length of [0, 20, 4096, trace.length - 1]) {
-      traceShow(userFile('cut.trace', trace.subarray(0, length)), /cut.trace: not a valid pmfit trace \((file too short|truncated: no end marker)\)$/);
+      traceShow(
+        userFile('cut.trace', trace.subarray(0, length)),
+        /cut.trace: not a valid pmfit trace \((file too short|truncated: no end marker)\)$/,
+      );
     }
   });
 
   it('corrupted results.json', () => {
     const results = loadFixture() as unknown as { runs: { status: string }[] };
     results.runs[0].status = 'maybe';
-    report(userFile('results.json', JSON.stringify(results)),
-      /results.json does not match the results schema: \$.runs\[0\].status is not "pass" or "fail"$/);
+    report(
+      userFile('results.json', JSON.stringify(results)),
+      /results.json does not match the results schema: \$.runs\[0\].status is not "pass" or "fail"$/,
+    );
   });
 
   it('truncated results.json', () => {
@@ -109,20 +122,31 @@ describe('damaged files', () => {
   });
 
   it('corrupted replay file', () => {
-    replay(userFile('fuzz.json', replayText().replace('"split": 1', '"split": "one"')),
-      /^pmfit: replay file .*fuzz.json: \$\.split is not an operation index$/);
-    replay(userFile('fuzz.json', replayText().replace('"word": "persistent"', '"word": 7')),
-      /^pmfit: replay file .*fuzz.json: operation #1: /);
+    replay(
+      userFile('fuzz.json', replayText().replace('"split": 1', '"split": "one"')),
+      /^pmfit: replay file .*fuzz.json: \$\.split is not an operation index$/,
+    );
+    replay(
+      userFile('fuzz.json', replayText().replace('"word": "persistent"', '"word": 7')),
+      /^pmfit: replay file .*fuzz.json: operation #1: /,
+    );
   });
 
   it('truncated replay file', () => {
     const text = replayText();
-    replay(userFile('fuzz.json', text.slice(0, text.length / 2)), /^pmfit: replay file .*fuzz.json: not valid JSON \(truncated or corrupt\?\)$/);
+    replay(
+      userFile('fuzz.json', text.slice(0, text.length / 2)),
+      /^pmfit: replay file .*fuzz.json: not valid JSON \(truncated or corrupt\?\)$/,
+    );
     replay(userFile('fuzz.json', ''), /^pmfit: replay file .*fuzz.json: empty file$/);
   });
 
   it('results.json from a newer schema version', () => {
-    report(userFile('results.json', JSON.stringify({ ...loadFixture(), version: RESULTS_VERSION + 1 })),
-      new RegExp(`results.json was written by a newer pmfit \\(schema version ${RESULTS_VERSION + 1}\\); this pmfit reads version ${RESULTS_VERSION}$`));
+    report(
+      userFile('results.json', JSON.stringify({ ...loadFixture(), version: RESULTS_VERSION + 1 })),
+      new RegExp(
+        `results.json was written by a newer pmfit \\(schema version ${RESULTS_VERSION + 1}\\); this pmfit reads version ${RESULTS_VERSION}$`,
+      ),
+    );
   });
 });

@@ -31,7 +31,10 @@ function workDir(): string {
 describe.each(MODES)('fork_daemon %s', (mode) => {
   it('traced: what it leaves running is killed when pmfit exits', () => {
     const result = runPmfit(['count', '--json', '--', daemon, mode], leftovers.current());
-    expect({ code: result.code, out: JSON.parse(result.stdout) }).toEqual({ code: 0, out: { instructions: expect.any(Number), exitCode: 0 } });
+    expect({ code: result.code, out: JSON.parse(result.stdout) }).toEqual({
+      code: 0,
+      out: { instructions: expect.any(Number), exitCode: 0 },
+    });
   });
 
   it('traced, as an unprivileged user', () => {
@@ -47,9 +50,24 @@ describe.each(MODES)('fork_daemon %s', (mode) => {
 
 it('daemons started by --setup and --recover are killed when pmfit exits', () => {
   const dir = workDir();
-  const result = runPmfit(['allcounts', '--model', 'sequential', '--cmd', `${program} set rec.pm 7`, '--pm', 'rec.pm',
-    '--setup', `${daemon} daemon && ${program} init {file}`, '--recover', `${daemon} daemon && ${daemon} setsid && ${program} check {file}`,
-    '-o', 'reports'], { cwd: dir, env: leftovers.current().env });
+  const result = runPmfit(
+    [
+      'allcounts',
+      '--model',
+      'sequential',
+      '--cmd',
+      `${program} set rec.pm 7`,
+      '--pm',
+      'rec.pm',
+      '--setup',
+      `${daemon} daemon && ${program} init {file}`,
+      '--recover',
+      `${daemon} daemon && ${daemon} setsid && ${program} check {file}`,
+      '-o',
+      'reports',
+    ],
+    { cwd: dir, env: leftovers.current().env },
+  );
   expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
 });
 
@@ -64,8 +82,22 @@ it('a later run removes a temporary root whose owner is gone, and keeps a live o
   const live = path.join(tmp, `pmfit-${process.pid}-${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}-XyZ789`);
   fs.mkdirSync(live);
   const dir = workDir();
-  const result = runPmfit(['allcounts', '--model', 'sequential', '--cmd', `${program} set rec.pm 7`, '--pm', 'rec.pm',
-    '--recover', `${program} check {file}`, '-o', 'reports'], { cwd: dir, env: leftovers.current().env });
+  const result = runPmfit(
+    [
+      'allcounts',
+      '--model',
+      'sequential',
+      '--cmd',
+      `${program} set rec.pm 7`,
+      '--pm',
+      'rec.pm',
+      '--recover',
+      `${program} check {file}`,
+      '-o',
+      'reports',
+    ],
+    { cwd: dir, env: leftovers.current().env },
+  );
   expect(result.code).toBe(0);
   expect(fs.readdirSync(tmp)).toEqual([path.basename(live)]);
   fs.rmdirSync(live);

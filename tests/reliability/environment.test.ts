@@ -23,7 +23,17 @@ function workDir(name: string): string {
 
 /** allcounts --cmd on a 4 KiB copy of pool.pm in `dir`, kept unchanged. */
 function allcountsArgs(): string[] {
-  return ['allcounts', '--cmd', `${fixture('pm_store')} pool.pm`, '--pm', 'pool.pm', '--recover', 'true {file}', '-o', 'reports'];
+  return [
+    'allcounts',
+    '--cmd',
+    `${fixture('pm_store')} pool.pm`,
+    '--pm',
+    'pool.pm',
+    '--recover',
+    'true {file}',
+    '-o',
+    'reports',
+  ];
 }
 
 function pool(dir: string): string {
@@ -39,8 +49,14 @@ describe('PMFIT_TMPDIR', () => {
     pool(dir);
     fs.writeFileSync(path.join(dir, 'a-file'), '');
     const cases: Array<[string, RegExp]> = [
-      [path.join(dir, 'missing'), /^pmfit: temporary directory .*\/missing \(PMFIT_TMPDIR\) does not exist; set PMFIT_TMPDIR to a writable directory$/],
-      [path.join(dir, 'a-file'), /^pmfit: temporary directory .*\/a-file \(PMFIT_TMPDIR\) is not a directory; set PMFIT_TMPDIR/],
+      [
+        path.join(dir, 'missing'),
+        /^pmfit: temporary directory .*\/missing \(PMFIT_TMPDIR\) does not exist; set PMFIT_TMPDIR to a writable directory$/,
+      ],
+      [
+        path.join(dir, 'a-file'),
+        /^pmfit: temporary directory .*\/a-file \(PMFIT_TMPDIR\) is not a directory; set PMFIT_TMPDIR/,
+      ],
     ];
     for (const [tmp, message] of cases) {
       const result = runPmfit(allcountsArgs(), { cwd: dir, env: { ...leftovers.current().env, PMFIT_TMPDIR: tmp } });
@@ -59,7 +75,10 @@ describe('PMFIT_TMPDIR', () => {
     }
     try {
       const result = runPmfit(allcountsArgs(), { cwd: dir, env: { ...leftovers.current().env, PMFIT_TMPDIR: ro } });
-      expectUsageError(result, /^pmfit: temporary directory .*\/ro \(PMFIT_TMPDIR\) is on a read-only file system; set PMFIT_TMPDIR/);
+      expectUsageError(
+        result,
+        /^pmfit: temporary directory .*\/ro \(PMFIT_TMPDIR\) is on a read-only file system; set PMFIT_TMPDIR/,
+      );
     } finally {
       spawnSync('umount', [ro]);
     }
@@ -76,7 +95,10 @@ describe('PMFIT_TMPDIR', () => {
     fs.mkdirSync(locked, 0o555);
     fs.chmodSync(locked, 0o555);
     const result = asUser(allcountsArgs(), { cwd: dir, env: { ...leftovers.current().env, PMFIT_TMPDIR: locked } });
-    expectUsageError(result, /^pmfit: temporary directory .*\/locked \(PMFIT_TMPDIR\) is not writable \(permission denied\)/);
+    expectUsageError(
+      result,
+      /^pmfit: temporary directory .*\/locked \(PMFIT_TMPDIR\) is not writable \(permission denied\)/,
+    );
   });
 
   it('relative: resolved against the directory pmfit started in', () => {
@@ -86,7 +108,11 @@ describe('PMFIT_TMPDIR', () => {
     const result = runPmfit(allcountsArgs(), { cwd: dir, env: { ...leftovers.current().env, PMFIT_TMPDIR: 'tmp' } });
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     const results = JSON.parse(fs.readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8')) as Results;
-    expect(results.runs.map((run) => [run.model, run.status])).toEqual([['sequential', 'pass'], ['flushed', 'pass'], ['px86', 'pass']]);
+    expect(results.runs.map((run) => [run.model, run.status])).toEqual([
+      ['sequential', 'pass'],
+      ['flushed', 'pass'],
+      ['px86', 'pass'],
+    ]);
     expect(fs.readdirSync(path.join(dir, 'tmp'))).toEqual([]);
   });
 });
@@ -94,32 +120,68 @@ describe('PMFIT_TMPDIR', () => {
 describe('files and directories', () => {
   it('the working directory was deleted', () => {
     const dir = workDir('deleted-cwd');
-    const result = spawnSync('sh', ['-c', `mkdir gone && cd gone && rmdir ../gone && exec "$0" "$1" trace show x.trace`, process.execPath, cliPath],
-      { cwd: dir, env: { ...process.env, ...leftovers.current().env }, encoding: 'utf8' });
-    expectUsageError({ code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr },
-      /^pmfit: the current directory no longer exists \(it was deleted\); cd to an existing directory$/);
+    const result = spawnSync(
+      'sh',
+      ['-c', `mkdir gone && cd gone && rmdir ../gone && exec "$0" "$1" trace show x.trace`, process.execPath, cliPath],
+      { cwd: dir, env: { ...process.env, ...leftovers.current().env }, encoding: 'utf8' },
+    );
+    expectUsageError(
+      { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr },
+      /^pmfit: the current directory no longer exists \(it was deleted\); cd to an existing directory$/,
+    );
   });
 
   it('trace show on a directory, a device', () => {
     const dir = workDir('trace-show');
-    expectUsageError(runPmfit(['trace', 'show', dir], leftovers.current()), /^pmfit: cannot open trace .*\/trace-show: it is a directory, not a trace file$/);
-    expectUsageError(runPmfit(['trace', 'show', '/dev/zero'], leftovers.current()), /^pmfit: cannot open trace \/dev\/zero: it is a character device, not a trace file$/);
+    expectUsageError(
+      runPmfit(['trace', 'show', dir], leftovers.current()),
+      /^pmfit: cannot open trace .*\/trace-show: it is a directory, not a trace file$/,
+    );
+    expectUsageError(
+      runPmfit(['trace', 'show', '/dev/zero'], leftovers.current()),
+      /^pmfit: cannot open trace \/dev\/zero: it is a character device, not a trace file$/,
+    );
   });
 
   it('report and replay on /dev/zero: refused, not read without end', () => {
-    expectUsageError(runPmfit(['report', '/dev/zero', '-o', path.join(workDir('dev-zero'), 'reports')], leftovers.current()),
-      /^pmfit: \/dev\/zero is a device, not a results.json file$/);
-    expectUsageError(runPmfit(['replay', '/dev/zero'], leftovers.current()), /^pmfit: \/dev\/zero is a device, not a replay file$/);
+    expectUsageError(
+      runPmfit(['report', '/dev/zero', '-o', path.join(workDir('dev-zero'), 'reports')], leftovers.current()),
+      /^pmfit: \/dev\/zero is a device, not a results.json file$/,
+    );
+    expectUsageError(
+      runPmfit(['replay', '/dev/zero'], leftovers.current()),
+      /^pmfit: \/dev\/zero is a device, not a replay file$/,
+    );
   });
 
   it('a PM file that is a symbolic link loop', () => {
     const dir = workDir('loop');
     fs.symlinkSync('loop-b', path.join(dir, 'loop-a'));
     fs.symlinkSync('loop-a', path.join(dir, 'loop-b'));
-    expectUsageError(runPmfit(['record', '--pm', 'loop-a', '-o', 'run.trace', '--', fixture('pm_store'), 'loop-a'], { ...leftovers.current(), cwd: dir }),
-      /^pmfit: PM file loop-a is a symbolic link loop$/);
-    expectUsageError(runPmfit(['allcounts', '--cmd', `${fixture('pm_store')} loop-a`, '--pm', 'loop-a', '--recover', 'true {file}', '-o', 'reports'],
-      { ...leftovers.current(), cwd: dir }), /^pmfit: PM file loop-a is a symbolic link loop$/);
+    expectUsageError(
+      runPmfit(['record', '--pm', 'loop-a', '-o', 'run.trace', '--', fixture('pm_store'), 'loop-a'], {
+        ...leftovers.current(),
+        cwd: dir,
+      }),
+      /^pmfit: PM file loop-a is a symbolic link loop$/,
+    );
+    expectUsageError(
+      runPmfit(
+        [
+          'allcounts',
+          '--cmd',
+          `${fixture('pm_store')} loop-a`,
+          '--pm',
+          'loop-a',
+          '--recover',
+          'true {file}',
+          '-o',
+          'reports',
+        ],
+        { ...leftovers.current(), cwd: dir },
+      ),
+      /^pmfit: PM file loop-a is a symbolic link loop$/,
+    );
     expect(fs.readdirSync(dir).sort()).toEqual(['loop-a', 'loop-b']);
   });
 });
@@ -136,15 +198,19 @@ describe('command line', () => {
 
   it('--max-states 0 and 1: both refused, with the bound that holds', () => {
     for (const n of ['0', '1']) {
-      expectUsageError(runPmfit(['allcounts', '--target', 'basic', '--max-states', n], leftovers.current()),
-        /^pmfit: --max-states must be at least 2 \(px86 always checks the oldest and newest image\)$/);
+      expectUsageError(
+        runPmfit(['allcounts', '--target', 'basic', '--max-states', n], leftovers.current()),
+        /^pmfit: --max-states must be at least 2 \(px86 always checks the oldest and newest image\)$/,
+      );
     }
   });
 
   it('--model px86 --model px86 and --target basic twice: one run', () => {
     const dir = workDir('duplicates');
-    const result = runPmfit(['allcounts', '--target', 'basic', '--target', 'basic', '--model', 'px86', '--model', 'px86', '-o', 'reports'],
-      { ...leftovers.current(), cwd: dir });
+    const result = runPmfit(
+      ['allcounts', '--target', 'basic', '--target', 'basic', '--model', 'px86', '--model', 'px86', '-o', 'reports'],
+      { ...leftovers.current(), cwd: dir },
+    );
     expect(result.code).toBe(0);
     const results = JSON.parse(fs.readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8')) as Results;
     expect(results.runs.map((run) => `${run.target}/${run.model}`)).toEqual(['basic/px86']);
@@ -160,8 +226,11 @@ describe('command line', () => {
     const writer = fs.openSync(fifo, 'w');
     fs.closeSync(reader);
     try {
-      const result = spawnSync(process.execPath, [cliPath, 'record', '--pm', 'missing.pm', '-o', 'run.trace'],
-        { cwd: dir, env: { ...process.env, ...leftovers.current().env }, stdio: ['ignore', 'pipe', writer] });
+      const result = spawnSync(process.execPath, [cliPath, 'record', '--pm', 'missing.pm', '-o', 'run.trace'], {
+        cwd: dir,
+        env: { ...process.env, ...leftovers.current().env },
+        stdio: ['ignore', 'pipe', writer],
+      });
       expect(result.status).toBe(2);
     } finally {
       fs.closeSync(writer);
@@ -176,9 +245,14 @@ describe('command line', () => {
     const dir = workDir('term-dumb');
     pool(dir);
     const onTerminal = (term: string): CliResult => {
-      const line = [process.execPath, cliPath, ...allcountsArgs()].map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
-      const result = spawnSync('script', ['-qec', line, '/dev/null'],
-        { cwd: dir, env: { ...process.env, ...leftovers.current().env, TERM: term, CI: '' }, encoding: 'utf8' });
+      const line = [process.execPath, cliPath, ...allcountsArgs()]
+        .map((word) => `'${word.replace(/'/g, `'\\''`)}'`)
+        .join(' ');
+      const result = spawnSync('script', ['-qec', line, '/dev/null'], {
+        cwd: dir,
+        env: { ...process.env, ...leftovers.current().env, TERM: term, CI: '' },
+        encoding: 'utf8',
+      });
       return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
     };
     // The control: a capable terminal gets the progress bar's escapes.

@@ -67,7 +67,10 @@ export interface LimitedRunOptions {
 
 export function asUser(args: string[], options: LimitedRunOptions = {}): CliResult {
   makeProjectReachable();
-  const prefix = process.getuid?.() === 0 ? ['setpriv', `--reuid=${UNPRIVILEGED}`, `--regid=${UNPRIVILEGED}`, '--clear-groups', '--'] : [];
+  const prefix =
+    process.getuid?.() === 0
+      ? ['setpriv', `--reuid=${UNPRIVILEGED}`, `--regid=${UNPRIVILEGED}`, '--clear-groups', '--']
+      : [];
   return runCli(prefix, args, options);
 }
 
@@ -90,5 +93,8 @@ function runCli(prefix: string[], args: string[], options: LimitedRunOptions): C
 
 /** expectUsageError -- exit 2 and one line of pmfit's own matching `pattern`. */
 export function expectUsageError(result: CliResult, pattern: RegExp): void {
-  expect({ code: result.code, message: pmfitMessage(result) }).toEqual({ code: 2, message: expect.stringMatching(pattern) });
+  expect({ code: result.code, message: pmfitMessage(result) }).toEqual({
+    code: 2,
+    message: expect.stringMatching(pattern),
+  });
 }

@@ -25,8 +25,23 @@ function workDir(): string {
 }
 
 function allcounts(dir: string, ...extra: string[]) {
-  return runPmfit(['allcounts', '--model', 'sequential', '--cmd', `${program} set rec.pm 7`, '--pm', 'rec.pm',
-    '--recover', `${program} check {file}`, '-o', 'reports', ...extra], { cwd: dir, env: leftovers.current().env });
+  return runPmfit(
+    [
+      'allcounts',
+      '--model',
+      'sequential',
+      '--cmd',
+      `${program} set rec.pm 7`,
+      '--pm',
+      'rec.pm',
+      '--recover',
+      `${program} check {file}`,
+      '-o',
+      'reports',
+      ...extra,
+    ],
+    { cwd: dir, env: leftovers.current().env },
+  );
 }
 
 it.each(['0.001', '0.0001', '1e9'])('--timeout %s: exit 2 naming the allowed range, nothing run', (value) => {
@@ -39,7 +54,10 @@ it.each(['0.001', '0.0001', '1e9'])('--timeout %s: exit 2 naming the allowed ran
 });
 
 it('--timeout Infinity: exit 2, not a number of seconds', () => {
-  expectUsageError(allcounts(workDir(), '--timeout', 'Infinity'), /^pmfit: --timeout must be a positive number of seconds, not 'Infinity'$/);
+  expectUsageError(
+    allcounts(workDir(), '--timeout', 'Infinity'),
+    /^pmfit: --timeout must be a positive number of seconds, not 'Infinity'$/,
+  );
 });
 
 it('--timeout 2147484 (past 2^31-1 ms) is a long limit, not 1 ms', () => {
@@ -54,12 +72,31 @@ it('--timeout 2147484 (past 2^31-1 ms) is a long limit, not 1 ms', () => {
 it('a setup that times out is named as written, with the limit', () => {
   const dir = workDir();
   const result = allcounts(dir, '--timeout', '0.1', '--setup', `sleep 60; ${program} init {file}`);
-  expectUsageError(result, new RegExp(`^pmfit: setup of user_record failed \\(sleep 60; ${program} init rec\\.pm: timed out after 0\\.1 s \\(--timeout\\)\\)$`));
+  expectUsageError(
+    result,
+    new RegExp(
+      `^pmfit: setup of user_record failed \\(sleep 60; ${program} init rec\\.pm: timed out after 0\\.1 s \\(--timeout\\)\\)$`,
+    ),
+  );
 });
 
 it('a --recover command that does not exist: exit 2 (setup error), not violations', () => {
   const dir = workDir();
-  const result = runPmfit(['allcounts', '--model', 'sequential', '--cmd', `${program} set rec.pm 7`, '--pm', 'rec.pm',
-    '--recover', 'no-such-recovery-command {file}', '-o', 'reports'], { cwd: dir, env: leftovers.current().env });
+  const result = runPmfit(
+    [
+      'allcounts',
+      '--model',
+      'sequential',
+      '--cmd',
+      `${program} set rec.pm 7`,
+      '--pm',
+      'rec.pm',
+      '--recover',
+      'no-such-recovery-command {file}',
+      '-o',
+      'reports',
+    ],
+    { cwd: dir, env: leftovers.current().env },
+  );
   expectUsageError(result, /^pmfit: your check fails on an uncrashed file .*status 127/);
 });

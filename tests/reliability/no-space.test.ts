@@ -44,11 +44,20 @@ it('temporary space full: a clear message, the results so far saved and marked i
   try {
     const reports = path.join(scratch.path(), 'reports');
     const result = runPmfit(['allcounts', '--target', 'basic', '--target', 'tree', '-o', reports], { env });
-    expectUsageError(result, new RegExp(`^pmfit: no space left for temporary files in ${tmp} \\(set PMFIT_TMPDIR to a directory with more room\\): `));
+    expectUsageError(
+      result,
+      new RegExp(
+        `^pmfit: no space left for temporary files in ${tmp} \\(set PMFIT_TMPDIR to a directory with more room\\): `,
+      ),
+    );
     const results = JSON.parse(fs.readFileSync(path.join(reports, 'results.json'), 'utf8')) as Results;
     expect(results.incomplete).toBe(true);
     expect(results.incompleteReason).toMatch(/^no space left for temporary files/);
-    expect(results.runs.map((run) => `${run.target}/${run.model}`)).toEqual(['basic/sequential', 'basic/flushed', 'basic/px86']);
+    expect(results.runs.map((run) => `${run.target}/${run.model}`)).toEqual([
+      'basic/sequential',
+      'basic/flushed',
+      'basic/px86',
+    ]);
     expect(result.stdout).toMatch(/\nincomplete: no space left for temporary files/);
     expect(result.stdout).toMatch(/\npmfit: results are incomplete; every run checked so far is as expected\n/);
     // The tmpfs itself is empty, before it goes.

@@ -32,14 +32,17 @@ function userFiles(name: string, keepPm = true): { dir: string; pm: string; note
   const pm = path.join(dir, 'pm.pm');
   fs.writeFileSync(pm, Buffer.alloc(4096));
   const notes = path.join(dir, 'notes.txt');
-  fs.writeFileSync(notes, 'the user\'s own notes\n');
+  fs.writeFileSync(notes, "the user's own notes\n");
   leftovers.current().keep(notes);
   if (keepPm) leftovers.current().keep(pm);
   return { dir, pm, notes };
 }
 
 function record(dir: string, output: string): CliResult {
-  return runPmfit(['record', '--pm', 'pm.pm', '-o', output, '--', fixture('pm_store'), 'pm.pm'], { ...leftovers.current(), cwd: dir });
+  return runPmfit(['record', '--pm', 'pm.pm', '-o', output, '--', fixture('pm_store'), 'pm.pm'], {
+    ...leftovers.current(),
+    cwd: dir,
+  });
 }
 
 /** The node at `file` as lstat sees it: kind, device, inode, rdev. */
@@ -84,7 +87,10 @@ describe('record -o', () => {
     fs.symlinkSync('pm.pm', path.join(dir, 'soft.pm'));
     expectUsageError(record(dir, 'pm.pm'), /^pmfit: cannot write pm.pm: it is the PM file pm.pm$/);
     expectUsageError(record(dir, path.join(dir, 'pm.pm')), /^pmfit: cannot write .*\/pm.pm: it is the PM file pm.pm$/);
-    expectUsageError(record(dir, 'hard.pm'), /^pmfit: cannot write hard.pm: it is the PM file pm.pm \(the same file by device and inode\)$/);
+    expectUsageError(
+      record(dir, 'hard.pm'),
+      /^pmfit: cannot write hard.pm: it is the PM file pm.pm \(the same file by device and inode\)$/,
+    );
     expectUsageError(record(dir, 'soft.pm'), /^pmfit: cannot write soft.pm: it is a symbolic link/);
     expect(fs.readdirSync(dir).sort()).toEqual(['hard.pm', 'notes.txt', 'pm.pm', 'soft.pm']);
   });
@@ -110,7 +116,10 @@ describe('record -o', () => {
     }
     try {
       fs.writeFileSync(path.join(dir, 'pm.pm'), Buffer.alloc(4096));
-      expectUsageError(record(dir, 'ro/run.trace'), /^pmfit: cannot write ro\/run.trace: directory .*\/ro is not writable \(read-only file system\)$/);
+      expectUsageError(
+        record(dir, 'ro/run.trace'),
+        /^pmfit: cannot write ro\/run.trace: directory .*\/ro is not writable \(read-only file system\)$/,
+      );
     } finally {
       spawnSync('umount', [ro]);
     }
@@ -131,16 +140,41 @@ describe('reports', () => {
     expectUsageError(report, /^pmfit: cannot write .*\/reports\/results.json: it is a symbolic link/);
     fs.unlinkSync(path.join(reports, 'results.json'));
     fs.linkSync(path.join(dir, 'pm.pm'), path.join(reports, 'index.html'));
-    const checked = runPmfit(['allcounts', '--cmd', `${fixture('pm_store')} pm.pm`, '--pm', 'pm.pm', '--recover', 'true {file}', '-o', 'reports'],
-      { ...leftovers.current(), cwd: dir });
-    expectUsageError(checked, /^pmfit: cannot write reports\/index.html: it is the PM file pm.pm \(the same file by device and inode\)$/);
+    const checked = runPmfit(
+      [
+        'allcounts',
+        '--cmd',
+        `${fixture('pm_store')} pm.pm`,
+        '--pm',
+        'pm.pm',
+        '--recover',
+        'true {file}',
+        '-o',
+        'reports',
+      ],
+      { ...leftovers.current(), cwd: dir },
+    );
+    expectUsageError(
+      checked,
+      /^pmfit: cannot write reports\/index.html: it is the PM file pm.pm \(the same file by device and inode\)$/,
+    );
     expect(checked.stdout).toBe('');
     expect(fs.readdirSync(reports).sort()).toEqual(['index.html']);
   });
 
   it('-o naming a file, or a directory that cannot be written: refused before any work', () => {
     const { dir } = userFiles('reports-unwritable');
-    const args = (output: string) => ['allcounts', '--cmd', `${fixture('pm_store')} pm.pm`, '--pm', 'pm.pm', '--recover', 'true {file}', '-o', output];
+    const args = (output: string) => [
+      'allcounts',
+      '--cmd',
+      `${fixture('pm_store')} pm.pm`,
+      '--pm',
+      'pm.pm',
+      '--recover',
+      'true {file}',
+      '-o',
+      output,
+    ];
     const onFile = runPmfit(args('notes.txt/reports'), { ...leftovers.current(), cwd: dir });
     expectUsageError(onFile, /^pmfit: cannot write to notes.txt\/reports: .*\/notes.txt is not a directory$/);
     expect(onFile.stdout).toBe('');
@@ -152,12 +186,15 @@ describe('reports', () => {
     fs.chmodSync(path.join(dir, 'locked'), 0o555);
     fs.chmodSync(leftovers.current().tmp, 0o777);
     const locked = asUser(args('locked/reports'), { cwd: dir, env: leftovers.current().env });
-    expectUsageError(locked, /^pmfit: cannot write to locked\/reports: directory .*\/locked is not writable \(permission denied\)$/);
+    expectUsageError(
+      locked,
+      /^pmfit: cannot write to locked\/reports: directory .*\/locked is not writable \(permission denied\)$/,
+    );
     // Nothing ran: no run printed, no trace recorded.
     expect(locked.stdout).toBe('');
   });
 
-  it('two runs writing into one directory leave one run\'s whole set', async () => {
+  it("two runs writing into one directory leave one run's whole set", async () => {
     const dir = workDir('reports-concurrent');
     const reports = path.join(dir, 'reports');
     // Two results files that differ in every report derived from them.
@@ -169,10 +206,14 @@ describe('reports', () => {
       return file;
     });
     for (let round = 0; round < 3; round++) {
-      const runs = [...sources, ...sources].map((file) => startPmfit(['report', file, '-o', reports], leftovers.current()));
+      const runs = [...sources, ...sources].map((file) =>
+        startPmfit(['report', file, '-o', reports], leftovers.current()),
+      );
       const results = await Promise.all(runs.map((run) => run.done));
       expect(results.map((result) => result.code)).toEqual([0, 0, 0, 0]);
-      const started = (JSON.parse(fs.readFileSync(path.join(reports, 'results.json'), 'utf8')).startedAt as string).slice(0, 19);
+      const started = (
+        JSON.parse(fs.readFileSync(path.join(reports, 'results.json'), 'utf8')).startedAt as string
+      ).slice(0, 19);
       expect(fs.readFileSync(path.join(reports, 'index.html'), 'utf8')).toContain(started);
       expect(fs.readFileSync(path.join(reports, 'junit.xml'), 'utf8')).toContain(`timestamp="${started}"`);
       expect(fs.readdirSync(reports).sort()).toEqual(['index.html', 'junit.xml', 'results.json']);

@@ -24,8 +24,10 @@ function workDir(name: string): string {
 }
 
 function allcounts(dir: string, cmd: string, extra: string[] = []): CliResult {
-  return runPmfit(['allcounts', '--cmd', cmd, '--pm', 'pool.pm', '--recover', 'true {file}', '-o', 'reports', ...extra],
-    { ...leftovers.current(), cwd: dir });
+  return runPmfit(
+    ['allcounts', '--cmd', cmd, '--pm', 'pool.pm', '--recover', 'true {file}', '-o', 'reports', ...extra],
+    { ...leftovers.current(), cwd: dir },
+  );
 }
 
 function results(dir: string): Results {
@@ -34,19 +36,28 @@ function results(dir: string): Results {
 
 describe('the command names the PM file by another name', () => {
   const names: Array<[string, (dir: string) => string]> = [
-    ['a hard link', (dir) => {
-      fs.linkSync(path.join(dir, 'pool.pm'), path.join(dir, 'hard.pm'));
-      return 'hard.pm';
-    }],
-    ['a symbolic link', (dir) => {
-      fs.symlinkSync('pool.pm', path.join(dir, 'soft.pm'));
-      return 'soft.pm';
-    }],
-    ['a hard link in another directory, by absolute path', (dir) => {
-      fs.mkdirSync(path.join(dir, 'elsewhere'));
-      fs.linkSync(path.join(dir, 'pool.pm'), path.join(dir, 'elsewhere', 'other-name'));
-      return path.join(dir, 'elsewhere', 'other-name');
-    }],
+    [
+      'a hard link',
+      (dir) => {
+        fs.linkSync(path.join(dir, 'pool.pm'), path.join(dir, 'hard.pm'));
+        return 'hard.pm';
+      },
+    ],
+    [
+      'a symbolic link',
+      (dir) => {
+        fs.symlinkSync('pool.pm', path.join(dir, 'soft.pm'));
+        return 'soft.pm';
+      },
+    ],
+    [
+      'a hard link in another directory, by absolute path',
+      (dir) => {
+        fs.mkdirSync(path.join(dir, 'elsewhere'));
+        fs.linkSync(path.join(dir, 'pool.pm'), path.join(dir, 'elsewhere', 'other-name'));
+        return path.join(dir, 'elsewhere', 'other-name');
+      },
+    ],
   ];
   for (const [what, makeName] of names) {
     it(`${what}: runs on the copy, events recorded, the user's file unchanged`, () => {
@@ -69,8 +80,14 @@ describe('the command names the PM file by another name', () => {
     const dir = workDir('hidden');
     const pm = path.join(dir, 'pool.pm');
     fs.writeFileSync(pm, Buffer.alloc(4096));
-    const result = allcounts(dir, `${fixture('pm_store')} sneaky`, ['--setup', `cp ${pm} {file} && ln -s ${pm} sneaky`]);
-    expectUsageError(result, /^pmfit: your PM file .*\/pool.pm was changed while the traced program ran: the program reached it by a path pmfit did not see/);
+    const result = allcounts(dir, `${fixture('pm_store')} sneaky`, [
+      '--setup',
+      `cp ${pm} {file} && ln -s ${pm} sneaky`,
+    ]);
+    expectUsageError(
+      result,
+      /^pmfit: your PM file .*\/pool.pm was changed while the traced program ran: the program reached it by a path pmfit did not see/,
+    );
     expect(results(dir)).toMatchObject({ incomplete: true, runs: [] });
   });
 });

@@ -28,9 +28,30 @@ function workDir(): string {
 }
 
 /** allcounts --jobs 1000 on `stores` stores, each recovery a short wait. */
-function manyJobs(run: (args: string[], options: LimitedRunOptions) => CliResult, dir: string, stores: number, ulimit: string): CliResult {
-  return run(['allcounts', '--jobs', '1000', '--model', 'sequential', '--cmd', `${fixture('pm_many')} many.pm ${stores}`,
-    '--pm', 'many.pm', '--recover', 'sleep 0.1; test -s {file}', '-o', 'reports'], { cwd: dir, env: leftovers.current().env, ulimit });
+function manyJobs(
+  run: (args: string[], options: LimitedRunOptions) => CliResult,
+  dir: string,
+  stores: number,
+  ulimit: string,
+): CliResult {
+  return run(
+    [
+      'allcounts',
+      '--jobs',
+      '1000',
+      '--model',
+      'sequential',
+      '--cmd',
+      `${fixture('pm_many')} many.pm ${stores}`,
+      '--pm',
+      'many.pm',
+      '--recover',
+      'sleep 0.1; test -s {file}',
+      '-o',
+      'reports',
+    ],
+    { cwd: dir, env: leftovers.current().env, ulimit },
+  );
 }
 
 function expectAllChecked(dir: string, result: CliResult, limit: RegExp): void {
@@ -39,7 +60,9 @@ function expectAllChecked(dir: string, result: CliResult, limit: RegExp): void {
   expect(note?.[2]).toMatch(limit);
   const results = JSON.parse(fs.readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8')) as Results;
   expect(results.options.jobs).toBe(Number(note?.[1]));
-  expect(results.runs.map((run) => ({ status: run.status, violations: run.violations }))).toEqual([{ status: 'pass', violations: 0 }]);
+  expect(results.runs.map((run) => ({ status: run.status, violations: run.violations }))).toEqual([
+    { status: 'pass', violations: 0 },
+  ]);
 }
 
 it('--jobs 1000 under ulimit -n 1024: lowered to what the descriptors allow, every image checked', () => {

@@ -19,7 +19,12 @@ import { scratchDir } from './helpers';
 const leftovers = useLeftovers();
 const scratch = scratchDir('signals');
 const looper = fixture('loop_forever');
-const SIGNALS = [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129], ['SIGQUIT', 131]] as const;
+const SIGNALS = [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+  ['SIGQUIT', 131],
+] as const;
 
 /** Wait until the test's loop_forever is in its region: single-stepped
  *  (its region never ends). */
@@ -50,8 +55,10 @@ describe('interrupted while recording', () => {
     const dir = workDir();
     fs.writeFileSync(path.join(dir, 'pm.bin'), Buffer.alloc(4096));
     leftovers.current().keep(path.join(dir, 'pm.bin'));
-    const run = startPmfit(['record', '--max-steps', '1000000000', '--pm', 'pm.bin', '-o', 'run.trace', '--', looper],
-      { cwd: dir, env: leftovers.current().env });
+    const run = startPmfit(['record', '--max-steps', '1000000000', '--pm', 'pm.bin', '-o', 'run.trace', '--', looper], {
+      cwd: dir,
+      env: leftovers.current().env,
+    });
     await looperInRegion();
     run.child.kill(signal);
     const result = await run.done;
@@ -60,34 +67,64 @@ describe('interrupted while recording', () => {
     expect(fs.readdirSync(dir)).toEqual(['pm.bin']);
   });
 
-  it.each(SIGNALS)('pmfit record, %s while the tracee blocks in a syscall inside its region: exit %d', async (signal, code) => {
-    const dir = workDir();
-    const sleeper = fixture('sleep_in_region');
-    // not kept byte-identical: the program itself stores to it (so that its
-    // sleep is stepped with the PM mapping diffed around it)
-    fs.writeFileSync(path.join(dir, 'pm.bin'), Buffer.alloc(4096));
-    const run = startPmfit(['record', '--pm', 'pm.bin', '-o', 'run.trace', '--', sleeper, 'pm.bin'],
-      { cwd: dir, env: leftovers.current().env });
-    // asleep in the kernel ('S'), not stopped by the tracer between steps ('t')
-    const asleep = () => leftovers.current().running(sleeper).some((pid) => processState(pid) === 'S');
-    expect(await waitFor(asleep, 20_000)).toBe(true);
-    run.child.kill(signal);
-    const result = await run.done;
-    expect({ code: result.code, stderr: result.stderr }).toEqual({ code, stderr: `pmfit: interrupted by ${signal}\n` });
-    expect(fs.readdirSync(dir)).toEqual(['pm.bin']);
-  });
+  it.each(SIGNALS)(
+    'pmfit record, %s while the tracee blocks in a syscall inside its region: exit %d',
+    async (signal, code) => {
+      const dir = workDir();
+      const sleeper = fixture('sleep_in_region');
+      // not kept byte-identical: the program itself stores to it (so that its
+      // sleep is stepped with the PM mapping diffed around it)
+      fs.writeFileSync(path.join(dir, 'pm.bin'), Buffer.alloc(4096));
+      const run = startPmfit(['record', '--pm', 'pm.bin', '-o', 'run.trace', '--', sleeper, 'pm.bin'], {
+        cwd: dir,
+        env: leftovers.current().env,
+      });
+      // asleep in the kernel ('S'), not stopped by the tracer between steps ('t')
+      const asleep = () =>
+        leftovers
+          .current()
+          .running(sleeper)
+          .some((pid) => processState(pid) === 'S');
+      expect(await waitFor(asleep, 20_000)).toBe(true);
+      run.child.kill(signal);
+      const result = await run.done;
+      expect({ code: result.code, stderr: result.stderr }).toEqual({
+        code,
+        stderr: `pmfit: interrupted by ${signal}\n`,
+      });
+      expect(fs.readdirSync(dir)).toEqual(['pm.bin']);
+    },
+  );
 
   it.each(SIGNALS)('pmfit allcounts, %s: exit %d, results.json marked incomplete', async (signal, code) => {
     const dir = workDir();
     fs.writeFileSync(path.join(dir, 'pm.bin'), Buffer.alloc(4096));
     leftovers.current().keep(path.join(dir, 'pm.bin'));
-    const run = startPmfit(['allcounts', '--max-steps', '1000000000', '--cmd', looper, '--pm', 'pm.bin', '--recover', 'true {file}', '-o', 'reports'],
-      { cwd: dir, env: leftovers.current().env });
+    const run = startPmfit(
+      [
+        'allcounts',
+        '--max-steps',
+        '1000000000',
+        '--cmd',
+        looper,
+        '--pm',
+        'pm.bin',
+        '--recover',
+        'true {file}',
+        '-o',
+        'reports',
+      ],
+      { cwd: dir, env: leftovers.current().env },
+    );
     await looperInRegion();
     run.child.kill(signal);
     const result = await run.done;
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code, stderr: `pmfit: interrupted by ${signal}\n` });
-    expect(readResults(dir)).toMatchObject({ incomplete: true, incompleteReason: `interrupted by ${signal}`, runs: [] });
+    expect(readResults(dir)).toMatchObject({
+      incomplete: true,
+      incompleteReason: `interrupted by ${signal}`,
+      runs: [],
+    });
     expect(result.stdout).toContain(`\nincomplete: interrupted by ${signal}\n`);
   });
 });
@@ -101,19 +138,40 @@ describe('interrupted while checking', () => {
     const cmd = `${program} set rec.pm 7`;
     // How many recoveries the first model needs: with one job and an empty
     // cache, one per distinct image.
-    const first = runPmfit(['allcounts', '--jobs', '1', '--model', 'sequential', '--cmd', cmd, '--pm', 'rec.pm',
-      '--recover', `${program} check {file}`, '-o', 'first'], { cwd: dir, env: leftovers.current().env });
+    const first = runPmfit(
+      [
+        'allcounts',
+        '--jobs',
+        '1',
+        '--model',
+        'sequential',
+        '--cmd',
+        cmd,
+        '--pm',
+        'rec.pm',
+        '--recover',
+        `${program} check {file}`,
+        '-o',
+        'first',
+      ],
+      { cwd: dir, env: leftovers.current().env },
+    );
     expect(first.code).toBe(0);
     // The preflight's two recoveries (initial and final image) come first.
-    const needed = 2 + (JSON.parse(fs.readFileSync(path.join(dir, 'first', 'results.json'), 'utf8')) as Results).runs[0].distinctImages;
+    const needed =
+      2 +
+      (JSON.parse(fs.readFileSync(path.join(dir, 'first', 'results.json'), 'utf8')) as Results).runs[0].distinctImages;
     // The recovery after those blocks (px86 has an image the others do not),
     // so the signal arrives while a recovery command runs.
     const log = path.join(dir, 'recoveries');
     const blocked = path.join(dir, 'blocked');
-    const recover = `n=$(cat ${log} 2>/dev/null | wc -l); echo x >> ${log}; `
-      + `if [ "$n" -ge ${needed} ]; then touch ${blocked}; sleep 60; fi; ${program} check {file}`;
-    const run = startPmfit(['allcounts', '--jobs', '1', '--cmd', cmd, '--pm', 'rec.pm', '--recover', recover, '-o', 'reports'],
-      { cwd: dir, env: leftovers.current().env });
+    const recover =
+      `n=$(cat ${log} 2>/dev/null | wc -l); echo x >> ${log}; ` +
+      `if [ "$n" -ge ${needed} ]; then touch ${blocked}; sleep 60; fi; ${program} check {file}`;
+    const run = startPmfit(
+      ['allcounts', '--jobs', '1', '--cmd', cmd, '--pm', 'rec.pm', '--recover', recover, '-o', 'reports'],
+      { cwd: dir, env: leftovers.current().env },
+    );
     expect(await waitFor(() => fs.existsSync(blocked), 20_000)).toBe(true);
     run.child.kill(signal);
     const result = await run.done;
@@ -122,6 +180,8 @@ describe('interrupted while checking', () => {
     expect(results).toMatchObject({ incomplete: true, incompleteReason: `interrupted by ${signal}`, status: 'fail' });
     expect(results.runs[0]).toMatchObject({ model: 'sequential', violations: 0 });
     expect(results.runs.map((r) => r.model)).not.toContain('px86');
-    expect(result.stdout).toContain(`\nincomplete: interrupted by ${signal}\npmfit: results are incomplete; every run checked so far is as expected\n`);
+    expect(result.stdout).toContain(
+      `\nincomplete: interrupted by ${signal}\npmfit: results are incomplete; every run checked so far is as expected\n`,
+    );
   });
 });

@@ -30,11 +30,29 @@ async function startBlockedCheck() {
   execFileSync(program, ['init', path.join(dir, 'rec.pm')]);
   leftovers.current().keep(path.join(dir, 'rec.pm'));
   const [first, started, go] = ['first', 'started', 'go'].map((name) => path.join(dir, name));
-  const recover = `if mkdir ${first} 2>/dev/null; then touch ${started}; while [ ! -e ${go} ]; do sleep 0.01; done; fi; `
-    + `${program} check {file}`;
-  const run = startPmfit(['allcounts', '--jobs', '1', '--model', 'sequential', '--timeout', String(TIMEOUT_S),
-    '--cmd', `${program} set rec.pm 7`, '--pm', 'rec.pm', '--recover', recover, '-o', 'reports'],
-  { cwd: dir, env: leftovers.current().env });
+  const recover =
+    `if mkdir ${first} 2>/dev/null; then touch ${started}; while [ ! -e ${go} ]; do sleep 0.01; done; fi; ` +
+    `${program} check {file}`;
+  const run = startPmfit(
+    [
+      'allcounts',
+      '--jobs',
+      '1',
+      '--model',
+      'sequential',
+      '--timeout',
+      String(TIMEOUT_S),
+      '--cmd',
+      `${program} set rec.pm 7`,
+      '--pm',
+      'rec.pm',
+      '--recover',
+      recover,
+      '-o',
+      'reports',
+    ],
+    { cwd: dir, env: leftovers.current().env },
+  );
   expect(await waitFor(() => fs.existsSync(started), 30_000)).toBe(true);
   const startedAt = Date.now();
   return { dir, run, startedAt, release: () => fs.writeFileSync(go, '') };
@@ -48,7 +66,9 @@ async function limitPassed(since: number): Promise<void> {
 function expectConsistent(dir: string, result: { code: number | null; stdout: string; stderr: string }): void {
   expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
   const results = JSON.parse(fs.readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8')) as Results;
-  expect(results.runs.map((run) => ({ status: run.status, violations: run.violations }))).toEqual([{ status: 'pass', violations: 0 }]);
+  expect(results.runs.map((run) => ({ status: run.status, violations: run.violations }))).toEqual([
+    { status: 'pass', violations: 0 },
+  ]);
   expect(result.stdout).not.toContain('timed out');
 }
 
@@ -60,7 +80,9 @@ it('a recovery that exits while pmfit is stopped past the time limit is not a ti
   release();
   // The recovery finishes while pmfit is stopped: nothing of the run but
   // pmfit itself is left running.
-  expect(await waitFor(() => taggedProcesses(leftovers.current().tag).every((pid) => pid === pmfit), 30_000)).toBe(true);
+  expect(await waitFor(() => taggedProcesses(leftovers.current().tag).every((pid) => pid === pmfit), 30_000)).toBe(
+    true,
+  );
   await limitPassed(stoppedAt);
   process.kill(pmfit, 'SIGCONT');
   expectConsistent(dir, await run.done);

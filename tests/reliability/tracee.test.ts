@@ -28,7 +28,9 @@ describe('a traced program inside its region', () => {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
-    child.stdout.on('data', (chunk) => { stdout += chunk; });
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     const code = await new Promise((resolve) => child.on('close', resolve));
     clearTimeout(timer);
@@ -40,7 +42,10 @@ describe('a traced program inside its region', () => {
 
   it('loops forever: a wall-clock --timeout stops it', () => {
     const started = Date.now();
-    const result = runPmfit(['count', '--timeout', '1', '--max-steps', '1000000000', '--', fixture('loop_forever')], leftovers.current());
+    const result = runPmfit(
+      ['count', '--timeout', '1', '--max-steps', '1000000000', '--', fixture('loop_forever')],
+      leftovers.current(),
+    );
     expectUsageError(result, /loop_forever timed out after 1000 ms \(--timeout\) at instruction \d+$/);
     expect(Date.now() - started).toBeLessThan(15_000);
   });
@@ -63,7 +68,10 @@ describe('a traced program inside its region', () => {
       const counted = runPmfit(['count', '--json', '--', fixture('vsyscall_region'), pm], leftovers.current());
       expect(counted.code).toBe(0);
       expect(JSON.parse(counted.stdout).instructions).toBeGreaterThan(9);
-      const result = runPmfit(['count', '--timeout', '1', '--', fixture('vsyscall_region'), pm, 'forever'], leftovers.current());
+      const result = runPmfit(
+        ['count', '--timeout', '1', '--', fixture('vsyscall_region'), pm, 'forever'],
+        leftovers.current(),
+      );
       expectUsageError(result, /vsyscall_region timed out after 1000 ms \(--timeout\) at instruction \d+$/);
     });
 
@@ -71,20 +79,42 @@ describe('a traced program inside its region', () => {
       // Its addresses are past 2^53: an instruction set for one was never
       // found again, and recording looped for ever, deaf to --timeout.
       for (const mode of [[], ['forever']]) {
-        const result = runPmfit(['record', '--timeout', '5', '--pm', 'pm.bin', '-o', 'run.trace', '--', fixture('vsyscall_region'), 'pm.bin', ...mode], { ...leftovers.current(), cwd: dir });
-        expectUsageError(result, /^pmfit: a call into the vsyscall page \(0xffffffffff600000\) inside a region: the kernel emulates it/);
+        const result = runPmfit(
+          [
+            'record',
+            '--timeout',
+            '5',
+            '--pm',
+            'pm.bin',
+            '-o',
+            'run.trace',
+            '--',
+            fixture('vsyscall_region'),
+            'pm.bin',
+            ...mode,
+          ],
+          { ...leftovers.current(), cwd: dir },
+        );
+        expectUsageError(
+          result,
+          /^pmfit: a call into the vsyscall page \(0xffffffffff600000\) inside a region: the kernel emulates it/,
+        );
         expect(fs.existsSync(path.join(dir, 'run.trace'))).toBe(false);
       }
     });
   });
 
   it('exits inside the region', () => {
-    expectUsageError(runPmfit(['count', '--', fixture('exit_in_region')], leftovers.current()),
-      /exit_in_region exited \(status 3\) inside a region after \d+ instructions; a region must reach pmfit_region_end\(\) or return$/);
+    expectUsageError(
+      runPmfit(['count', '--', fixture('exit_in_region')], leftovers.current()),
+      /exit_in_region exited \(status 3\) inside a region after \d+ instructions; a region must reach pmfit_region_end\(\) or return$/,
+    );
   });
 
   it('never reaches a region', () => {
-    expectUsageError(runPmfit(['count', '--', fixture('never_region')], leftovers.current()),
-      /never_region exited with status 0 before reaching a region \(pmfit_region_begin was not called\)$/);
+    expectUsageError(
+      runPmfit(['count', '--', fixture('never_region')], leftovers.current()),
+      /never_region exited with status 0 before reaching a region \(pmfit_region_begin was not called\)$/,
+    );
   });
 });

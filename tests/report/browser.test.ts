@@ -28,20 +28,42 @@ function fixtureIndex(target: string, model: string): number {
 }
 
 beforeAll(async () => {
-  const install = spawnSync('bash', [path.join(projectRoot, 'scripts', 'install-chromium.sh')], { encoding: 'utf8', timeout: 15 * 60_000 });
+  const install = spawnSync('bash', [path.join(projectRoot, 'scripts', 'install-chromium.sh')], {
+    encoding: 'utf8',
+    timeout: 15 * 60_000,
+  });
   if (install.status !== 0) {
-    throw new Error(`scripts/install-chromium.sh failed (${install.status ?? install.signal}): ${`${install.stderr}${install.error?.message ?? ''}`.trim()}`);
+    throw new Error(
+      `scripts/install-chromium.sh failed (${install.status ?? install.signal}): ${`${install.stderr}${install.error?.message ?? ''}`.trim()}`,
+    );
   }
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-browser-'));
   const bugs = {
     mutants: [
-      { name: 'btree-drop-flush', operator: 'drop-flush', results: { sequential: 'survived', flushed: 'killed', px86: 'killed' } },
-      { name: 'log-late-fence', operator: 'move-fence', results: { sequential: 'survived', flushed: 'survived', px86: 'survived' }, equivalent: 'fence moves past a DRAM store' },
+      {
+        name: 'btree-drop-flush',
+        operator: 'drop-flush',
+        results: { sequential: 'survived', flushed: 'killed', px86: 'killed' },
+      },
+      {
+        name: 'log-late-fence',
+        operator: 'move-fence',
+        results: { sequential: 'survived', flushed: 'survived', px86: 'survived' },
+        equivalent: 'fence moves past a DRAM store',
+      },
     ],
     rates: { sequential: 0, flushed: 1, px86: 1 },
   };
@@ -63,7 +85,8 @@ async function open(file: string): Promise<Page> {
   const opened = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   opened.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   opened.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
+    if (message.type() === 'error' || message.type() === 'warning')
+      problems.push(`console ${message.type()}: ${message.text()}`);
   });
   opened.on('request', (request) => requests.push(request.url()));
   await opened.goto(pathToFileURL(path.join(dir, file)).href);
@@ -84,11 +107,20 @@ describe('the report in Chromium', () => {
     expect(await row.locator('td[data-col="states"]').textContent()).toBe('9,650');
     expect(await row.locator('td[data-col="violations"]').textContent()).toBe('32');
     expect(await row.locator('td[data-col="status"]').textContent()).toBe('violations');
-    expect(await page.locator('table.summary tr[data-target="basic"][data-model="px86"] td[data-col="status"]').textContent()).toBe('expected violations');
+    expect(
+      await page
+        .locator('table.summary tr[data-target="basic"][data-model="px86"] td[data-col="status"]')
+        .textContent(),
+    ).toBe('expected violations');
     expect(await page.locator('table.summary tbody tr').count()).toBe(9);
     // verdict colours really differ
-    const colour = (target: string, model: string) => background(page.locator(`table.summary tr[data-target="${target}"][data-model="${model}"] .badge`));
-    const colours = new Set([await colour('btree', 'px86'), await colour('log', 'px86'), await colour('basic', 'px86')]);
+    const colour = (target: string, model: string) =>
+      background(page.locator(`table.summary tr[data-target="${target}"][data-model="${model}"] .badge`));
+    const colours = new Set([
+      await colour('btree', 'px86'),
+      await colour('log', 'px86'),
+      await colour('basic', 'px86'),
+    ]);
     expect(colours.size).toBe(3);
     expect(await page.locator('#overall').textContent()).toBe('FAIL');
   });
@@ -108,7 +140,9 @@ describe('the report in Chromium', () => {
     expect(await details.locator('.site .src').textContent()).toBe('targets/btree/btree.c:142');
     expect(await details.locator('.k').textContent()).toBe('k = 1211');
     expect(await details.locator('ul.failed li').allTextContents()).toEqual([
-      'keys are sorted in every node', 'atomicity: the tree equals the model before or after insert(17)']);
+      'keys are sorted in every node',
+      'atomicity: the tree equals the model before or after insert(17)',
+    ]);
 
     // hex dumps: changed bytes highlighted on both sides (0x14 → 0x11 at +0x20)
     const firstLine = details.locator('.line').first();
@@ -130,7 +164,9 @@ describe('the report in Chromium', () => {
     const reproduce = "pmfit replay btree --model px86 --crash-point 1211 --image 9f2c4e1a7b3d5f60 -- 'insert' '17'";
     expect(await details.locator('.cmd pre').textContent()).toBe(reproduce);
     await details.locator('button.copy').click();
-    await page.waitForFunction(`document.querySelector(${JSON.stringify(`#${id} button.copy`)}).textContent !== 'Copy'`);
+    await page.waitForFunction(
+      `document.querySelector(${JSON.stringify(`#${id} button.copy`)}).textContent !== 'Copy'`,
+    );
     expect(await details.locator('button.copy').textContent()).toBe('Copied');
     // the group is in view after the jump
     const box = await details.boundingBox();

@@ -6,19 +6,40 @@ import type { OutcomeGroup, RunResult } from '../../harness/results/schema';
 
 function group(id: string, crashPoints: string, violation: boolean): OutcomeGroup {
   return {
-    id, kind: violation ? 'invariant' : 'ok', violation, crashPoints, count: 1, images: 1, failed: violation ? ['torn'] : [],
-    recoveryOutput: '', example: { k: Number(crashPoints.split(/[-,]/)[0]), hash: '0'.repeat(32), reproduce: `pmfit reproduce reports/results.json ${id}` },
+    id,
+    kind: violation ? 'invariant' : 'ok',
+    violation,
+    crashPoints,
+    count: 1,
+    images: 1,
+    failed: violation ? ['torn'] : [],
+    recoveryOutput: '',
+    example: {
+      k: Number(crashPoints.split(/[-,]/)[0]),
+      hash: '0'.repeat(32),
+      reproduce: `pmfit reproduce reports/results.json ${id}`,
+    },
   };
 }
 
 function run(model: RunResult['model'], groups: OutcomeGroup[]): RunResult {
   return {
-    target: 't', model, expect: 'consistent', instructions: 20, crashPoints: 21, states: 40, distinctImages: 3,
-    violations: 2, seconds: 0.1, status: 'fail', groups,
+    target: 't',
+    model,
+    expect: 'consistent',
+    instructions: 20,
+    crashPoints: 21,
+    states: 40,
+    distinctImages: 3,
+    violations: 2,
+    seconds: 0.1,
+    status: 'fail',
+    groups,
   };
 }
 
-const NOTE = /leaves several images per crash point \(40 states in all\): a crash point is listed under each outcome one of its images has, so ranges overlap/;
+const NOTE =
+  /leaves several images per crash point \(40 states in all\): a crash point is listed under each outcome one of its images has, so ranges overlap/;
 
 describe('formatRun', () => {
   it('explains overlapping ranges, and names the reproduce line of each violation only', () => {

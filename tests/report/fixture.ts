@@ -77,20 +77,47 @@ export function syntheticLarge(instructions = 100_000): Results {
         example: {
           k: list[0]?.[0] ?? 0,
           hash: `${g}`.repeat(16),
-          next: { address: '0x401000', symbol: 'big_loop', text: 'mov qword ptr [rdi], rax', file: 'targets/big/big.c', line: 10 + g },
+          next: {
+            address: '0x401000',
+            symbol: 'big_loop',
+            text: 'mov qword ptr [rdi], rax',
+            file: 'targets/big/big.c',
+            line: 10 + g,
+          },
           reproduce: `pmfit replay big --model ${model} --crash-point ${list[0]?.[0] ?? 0}`,
         },
       };
     });
     const violations = groups.filter((g) => g.violation).reduce((n, g) => n + g.count, 0);
     return {
-      target: 'big', model, expect: 'consistent', instructions, crashPoints: instructions + 1,
-      states: (instructions + 1) * 3, distinctImages: 40_000, violations, seconds: 600 + m, status: violations > 0 ? 'fail' : 'pass', groups,
+      target: 'big',
+      model,
+      expect: 'consistent',
+      instructions,
+      crashPoints: instructions + 1,
+      states: (instructions + 1) * 3,
+      distinctImages: 40_000,
+      violations,
+      seconds: 600 + m,
+      status: violations > 0 ? 'fail' : 'pass',
+      groups,
     };
   });
   return {
     ...base,
-    targets: [{ name: 'big', description: 'synthetic', expect: 'consistent', command: ['big'], pmFiles: ['/tmp/big.pool'], instructions, events: 50_000, regions: 1, recordSeconds: 30 }],
+    targets: [
+      {
+        name: 'big',
+        description: 'synthetic',
+        expect: 'consistent',
+        command: ['big'],
+        pmFiles: ['/tmp/big.pool'],
+        instructions,
+        events: 50_000,
+        regions: 1,
+        recordSeconds: 30,
+      },
+    ],
     runs,
     status: 'fail',
   };

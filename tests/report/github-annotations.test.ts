@@ -9,11 +9,17 @@ describe('githubAnnotations', () => {
     expect(lines).toHaveLength(1);
     const [line] = lines;
     // commas are escaped in properties only, not in the message
-    expect(line.startsWith('::error file=targets/btree/btree.c,line=142,title=pmfit%3A invariant in btree (px86)::32 crash points (1204-1219,1225-1240)')).toBe(true);
+    expect(
+      line.startsWith(
+        '::error file=targets/btree/btree.c,line=142,title=pmfit%3A invariant in btree (px86)::32 crash points (1204-1219,1225-1240)',
+      ),
+    ).toBe(true);
     expect(line).not.toMatch(/[\r\n]/);
-    expect(line).toContain('%0Apower lost before: mov qword ptr [rbx+0x10], rax in btree_split_node (btree) at 0x401a3c, targets/btree/btree.c:142');
+    expect(line).toContain(
+      '%0Apower lost before: mov qword ptr [rbx+0x10], rax in btree_split_node (btree) at 0x401a3c, targets/btree/btree.c:142',
+    );
     expect(line).toContain('%0Afailed: keys are sorted in every node%0A');
-    expect(line).toContain("%0Areproduce: pmfit replay btree --model px86 --crash-point 1211");
+    expect(line).toContain('%0Areproduce: pmfit replay btree --model px86 --crash-point 1211');
   });
 
   test('properties escape , and : ; data escapes %, CR and LF', () => {
@@ -31,8 +37,12 @@ describe('githubAnnotations', () => {
   test('absolute source paths are made relative to the workspace', () => {
     const results = loadFixture();
     fixtureRun(results, 'btree', 'px86').groups[1].example.next!.file = '/home/runner/work/pmfit/targets/btree/btree.c';
-    expect(githubAnnotations(results, { workspace: '/home/runner/work/pmfit' })[0]).toContain('::error file=targets/btree/btree.c,line=142,');
-    expect(githubAnnotations(results, { workspace: '/elsewhere' })[0]).toContain('::error file=/home/runner/work/pmfit/targets/btree/btree.c,line=142,');
+    expect(githubAnnotations(results, { workspace: '/home/runner/work/pmfit' })[0]).toContain(
+      '::error file=targets/btree/btree.c,line=142,',
+    );
+    expect(githubAnnotations(results, { workspace: '/elsewhere' })[0]).toContain(
+      '::error file=/home/runner/work/pmfit/targets/btree/btree.c,line=142,',
+    );
   });
 
   test('a group without a source location still gets an annotation, without file and line', () => {
@@ -49,7 +59,9 @@ describe('githubAnnotations', () => {
     run.violations = 0;
     const lines = githubAnnotations(results, { workspace: '/work/main' });
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toBe('::error title=pmfit%3A positive control basic (flushed) found no violations::basic is expected to show violations under flushed; none of its 413 crash points did.');
+    expect(lines[0]).toBe(
+      '::error title=pmfit%3A positive control basic (flushed) found no violations::basic is expected to show violations under flushed; none of its 413 crash points did.',
+    );
   });
 
   test('consistent results: no annotation', () => {

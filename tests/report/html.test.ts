@@ -21,7 +21,9 @@ function cell(row: string, column: string): string {
 }
 
 /** The text of the embedded JSON, parsed. */
-function embeddedData(html: string): { runs: { target: string; model: string; groups: { recoveryOutput: string }[] }[] } {
+function embeddedData(html: string): {
+  runs: { target: string; model: string; groups: { recoveryOutput: string }[] }[];
+} {
   const match = /<script type="application\/json" id="pmfit-data">([\s\S]*?)<\/script>/.exec(html);
   expect(match).not.toBeNull();
   return JSON.parse(match![1]);
@@ -66,9 +68,20 @@ describe('renderHtml summary', () => {
   });
 
   test('nine rows in target × model order', () => {
-    const rows = [...html.matchAll(/<tr class="row [^"]*" data-target="([^"]*)" data-model="([^"]*)"/g)].map((m) => `${m[1]}/${m[2]}`);
-    expect(rows).toEqual(['basic/sequential', 'basic/flushed', 'basic/px86', 'btree/sequential', 'btree/flushed', 'btree/px86',
-      'log/sequential', 'log/flushed', 'log/px86']);
+    const rows = [...html.matchAll(/<tr class="row [^"]*" data-target="([^"]*)" data-model="([^"]*)"/g)].map(
+      (m) => `${m[1]}/${m[2]}`,
+    );
+    expect(rows).toEqual([
+      'basic/sequential',
+      'basic/flushed',
+      'basic/px86',
+      'btree/sequential',
+      'btree/flushed',
+      'btree/px86',
+      'log/sequential',
+      'log/flushed',
+      'log/px86',
+    ]);
   });
 
   test('no incomplete banner for complete results', () => {
@@ -121,7 +134,9 @@ describe('renderHtml escaping', () => {
     expect(html.match(/<\/script/gi)).toHaveLength(2);
     const data = embeddedData(html);
     const run = data.runs.find((r) => r.target === 'btree' && r.model === 'px86')!;
-    expect(run.groups.map((g) => g.recoveryOutput)).toContain(fixtureRun(results, 'btree', 'px86').groups[1].recoveryOutput);
+    expect(run.groups.map((g) => g.recoveryOutput)).toContain(
+      fixtureRun(results, 'btree', 'px86').groups[1].recoveryOutput,
+    );
     expect(fixtureRun(results, 'btree', 'px86').groups[1].recoveryOutput).toContain('</script><b>');
   });
 
@@ -208,16 +223,32 @@ describe('renderHtml timeline and groups', () => {
 describe('renderHtml mutant table', () => {
   const bugs: BugTable = {
     mutants: [
-      { name: 'btree-drop-flush', operator: 'drop-flush', results: { sequential: 'survived', flushed: 'killed', px86: 'killed' } },
-      { name: 'log-<swap>-fence', operator: 'swap-fence', results: { sequential: 'survived', flushed: 'survived', px86: 'killed' } },
-      { name: 'log-late-fence', operator: 'move-fence', results: { sequential: 'survived', flushed: 'survived', px86: 'survived' }, equivalent: 'the fence moves past a store to DRAM' },
+      {
+        name: 'btree-drop-flush',
+        operator: 'drop-flush',
+        results: { sequential: 'survived', flushed: 'killed', px86: 'killed' },
+      },
+      {
+        name: 'log-<swap>-fence',
+        operator: 'swap-fence',
+        results: { sequential: 'survived', flushed: 'survived', px86: 'killed' },
+      },
+      {
+        name: 'log-late-fence',
+        operator: 'move-fence',
+        results: { sequential: 'survived', flushed: 'survived', px86: 'survived' },
+        equivalent: 'the fence moves past a store to DRAM',
+      },
     ],
     rates: { sequential: 0, flushed: 0.5, px86: 2 / 3 },
   };
 
   test('rows, cells and rates', () => {
     const html = renderHtml(loadFixture(), { bugs });
-    const section = html.slice(html.indexOf('<section id="bugs">'), html.indexOf('</section>', html.indexOf('<section id="bugs">')));
+    const section = html.slice(
+      html.indexOf('<section id="bugs">'),
+      html.indexOf('</section>', html.indexOf('<section id="bugs">')),
+    );
     expect(section).toContain('<tr data-mutant="btree-drop-flush">');
     expect(section).toContain('data-mutant="log-&#60;swap&#62;-fence"');
     expect(section.match(/class="mut killed"/g)).toHaveLength(3);
@@ -242,8 +273,13 @@ describe('the fuzz section', () => {
   test('absent for allcounts results, "no failure" for a fuzz run without one', () => {
     expect(renderHtml(loadFixture())).not.toContain('id="fuzz"');
     const html = renderHtml({ ...loadFixture(), runs: [], targets: [], fuzz });
-    const section = html.slice(html.indexOf('<section id="fuzz">'), html.indexOf('</section>', html.indexOf('<section id="fuzz">')));
-    expect(section).toContain('target tree_broken · model px86 · 10 generated cases of up to 4 operations · seed 42 · 17 cases checked');
+    const section = html.slice(
+      html.indexOf('<section id="fuzz">'),
+      html.indexOf('</section>', html.indexOf('<section id="fuzz">')),
+    );
+    expect(section).toContain(
+      'target tree_broken · model px86 · 10 generated cases of up to 4 operations · seed 42 · 17 cases checked',
+    );
     expect(section).toContain('no failure</span> in 10 generated cases');
   });
 
@@ -255,7 +291,10 @@ describe('the fuzz section', () => {
       repeat: 'pmfit fuzz tree_broken --seed 42 --path 1:0',
     };
     const html = renderHtml({ ...loadFixture(), fuzz: { ...fuzz, counterexample } });
-    const section = html.slice(html.indexOf('<section id="fuzz">'), html.indexOf('</section>', html.indexOf('<section id="fuzz">')));
+    const section = html.slice(
+      html.indexOf('<section id="fuzz">'),
+      html.indexOf('</section>', html.indexOf('<section id="fuzz">')),
+    );
     expect(section).toContain('shrunk to 2 operations');
     expect(section).toContain('<li><code>insert &#39;a&#60;b&#62;&#39;</code></li><li><code>free</code></li>');
     expect(section).toContain('recovery output: &#60;/script&#62;&#60;b&#62;x&#60;/b&#62;');

@@ -6,7 +6,9 @@ import { findAll, parseXml, type XmlElement } from './xml';
 import { fixtureRun, loadFixture } from './fixture';
 
 function testcase(root: XmlElement, target: string, model: string): XmlElement {
-  const found = findAll(root, 'testcase').filter((c) => c.attributes.classname === `pmfit.${target}` && c.attributes.name === model);
+  const found = findAll(root, 'testcase').filter(
+    (c) => c.attributes.classname === `pmfit.${target}` && c.attributes.name === model,
+  );
   expect(found).toHaveLength(1);
   return found[0];
 }
@@ -62,10 +64,14 @@ describe('renderJunit on the fixture', () => {
     expect(body).toContain('keys are sorted in every node');
     expect(body).toContain('atomicity: the tree equals the model before or after insert(17)');
     expect(body).toContain('source: targets/btree/btree.c:142');
-    expect(body).toContain('next instruction: mov qword ptr [rbx+0x10], rax in btree_split_node (btree) at 0x401a3c, targets/btree/btree.c:142');
+    expect(body).toContain(
+      'next instruction: mov qword ptr [rbx+0x10], rax in btree_split_node (btree) at 0x401a3c, targets/btree/btree.c:142',
+    );
     // the recovery output comes back exactly, markup and quotes included
     expect(body).toContain('</script><b>not bold</b> & "quoted"');
-    expect(body).toContain("pmfit replay btree --model px86 --crash-point 1211 --image 9f2c4e1a7b3d5f60 -- 'insert' '17'");
+    expect(body).toContain(
+      "pmfit replay btree --model px86 --crash-point 1211 --image 9f2c4e1a7b3d5f60 -- 'insert' '17'",
+    );
   });
 
   test('a positive control that found violations passes', () => {
@@ -75,11 +81,14 @@ describe('renderJunit on the fixture', () => {
       expect(children(c, 'skipped')).toHaveLength(0);
       expect(children(c, 'system-out')[0].text).toContain('positive control: found violations as expected');
     }
-    expect(children(testcase(root, 'basic', 'px86'), 'system-out')[0].text).toContain('expected recovery-crashed at crash points 97-99');
+    expect(children(testcase(root, 'basic', 'px86'), 'system-out')[0].text).toContain(
+      'expected recovery-crashed at crash points 97-99',
+    );
   });
 
   test('consistent runs have no failure', () => {
-    for (const model of ['sequential', 'flushed', 'px86']) expect(children(testcase(root, 'log', model), 'failure')).toHaveLength(0);
+    for (const model of ['sequential', 'flushed', 'px86'])
+      expect(children(testcase(root, 'log', model), 'failure')).toHaveLength(0);
   });
 });
 
@@ -93,7 +102,10 @@ describe('renderJunit verdicts', () => {
     const root = parseXml(renderJunit(results));
     const failures = children(testcase(root, 'basic', 'flushed'), 'failure');
     expect(failures).toHaveLength(1);
-    expect(failures[0].attributes).toEqual({ message: 'positive control found no violations', type: 'positive-control' });
+    expect(failures[0].attributes).toEqual({
+      message: 'positive control found no violations',
+      type: 'positive-control',
+    });
     expect(root.attributes.failures).toBe('2');
     expect(children(root, 'testsuite')[0].attributes.failures).toBe('1');
   });
@@ -122,8 +134,12 @@ describe('renderJunit verdicts', () => {
     results.runs = results.runs.filter((run) => !(run.target === 'log' && run.model === 'flushed'));
     const root = parseXml(renderJunit(results));
     expect(root.attributes).toMatchObject({ tests: '9', failures: '1', skipped: '2' });
-    expect(children(testcase(root, 'log', 'px86'), 'skipped')[0].attributes.message).toMatch(/^incomplete: checked 100 of 961 crash points/);
-    expect(children(testcase(root, 'log', 'flushed'), 'skipped')[0].attributes.message).toBe('not run: results are incomplete');
+    expect(children(testcase(root, 'log', 'px86'), 'skipped')[0].attributes.message).toMatch(
+      /^incomplete: checked 100 of 961 crash points/,
+    );
+    expect(children(testcase(root, 'log', 'flushed'), 'skipped')[0].attributes.message).toBe(
+      'not run: results are incomplete',
+    );
     expect(children(root, 'testsuite')[2].attributes).toMatchObject({ tests: '3', skipped: '2', failures: '0' });
   });
 });

@@ -22,7 +22,11 @@ describe('writeReports', () => {
   test('creates the directory and writes the three files, no temporary left', () => {
     const out = path.join(dir, 'a', 'b');
     const paths = writeReports(loadFixture(), out);
-    expect(paths).toEqual({ json: path.join(out, 'results.json'), html: path.join(out, 'index.html'), junit: path.join(out, 'junit.xml') });
+    expect(paths).toEqual({
+      json: path.join(out, 'results.json'),
+      html: path.join(out, 'index.html'),
+      junit: path.join(out, 'junit.xml'),
+    });
     expect(fs.readdirSync(out).sort()).toEqual(['index.html', 'junit.xml', 'results.json']);
     expect(readResults(paths.json)).toEqual(loadFixture());
     expect(fs.readFileSync(paths.html, 'utf8')).toMatch(/^<!DOCTYPE html>[\s\S]*<\/html>\n$/);
@@ -53,7 +57,9 @@ describe('writeReports', () => {
   test('a directory that cannot be created is a usage error', () => {
     const blocker = path.join(dir, 'file');
     fs.writeFileSync(blocker, '');
-    expect(() => writeReports(loadFixture(), path.join(blocker, 'reports'))).toThrow(/^cannot write to .*\/file\/reports: .*\/file is not a directory$/);
+    expect(() => writeReports(loadFixture(), path.join(blocker, 'reports'))).toThrow(
+      /^cannot write to .*\/file\/reports: .*\/file is not a directory$/,
+    );
   });
 });
 
@@ -88,7 +94,11 @@ describe('pmfit report', () => {
     const out = path.join(dir, 'out');
     expect(await report(fixturePath, { output: out })).toBe(0);
     expect(fs.readdirSync(out).sort()).toEqual(['index.html', 'junit.xml', 'results.json']);
-    expect(output.trim().split('\n')).toEqual([path.join(out, 'index.html'), path.join(out, 'junit.xml'), path.join(out, 'results.json')]);
+    expect(output.trim().split('\n')).toEqual([
+      path.join(out, 'index.html'),
+      path.join(out, 'junit.xml'),
+      path.join(out, 'results.json'),
+    ]);
   });
 
   test('prints annotations under GitHub Actions', async () => {

@@ -42,7 +42,9 @@ describe('readResults', () => {
 
   test('missing file', () => {
     const file = path.join(dir, 'nope', 'results.json');
-    expect(refusal(() => readResults(file)).message).toBe(`${file}: no such file (pmfit writes results.json when it checks targets)`);
+    expect(refusal(() => readResults(file)).message).toBe(
+      `${file}: no such file (pmfit writes results.json when it checks targets)`,
+    );
   });
 
   test('a directory', () => {
@@ -51,23 +53,30 @@ describe('readResults', () => {
 
   test('unparsable JSON', () => {
     const file = write('bad.json', '{"schema": "pmfit-results",\n  "version": 1,');
-    expect(refusal(() => readResults(file)).message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON: `));
+    expect(refusal(() => readResults(file)).message).toMatch(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON: `),
+    );
   });
 
   test('wrong schema', () => {
     const file = write('other.json', JSON.stringify({ schema: 'something-else', version: 1 }));
-    expect(refusal(() => readResults(file)).message).toBe(`${file} is not a pmfit results file (schema "something-else"; expected "pmfit-results")`);
+    expect(refusal(() => readResults(file)).message).toBe(
+      `${file} is not a pmfit results file (schema "something-else"; expected "pmfit-results")`,
+    );
     const array = write('array.json', '[1, 2]');
     expect(refusal(() => readResults(array)).message).toBe(`${array} is not a pmfit results file (not a JSON object)`);
     const none = write('none.json', '{}');
-    expect(refusal(() => readResults(none)).message).toBe(`${none} is not a pmfit results file (no schema field; expected "pmfit-results")`);
+    expect(refusal(() => readResults(none)).message).toBe(
+      `${none} is not a pmfit results file (no schema field; expected "pmfit-results")`,
+    );
   });
 
   test('a newer version', () => {
     const results = { ...loadFixture(), version: RESULTS_VERSION + 1 };
     const file = write('results.json', JSON.stringify(results));
-    expect(refusal(() => readResults(file)).message)
-      .toBe(`${file} was written by a newer pmfit (schema version ${RESULTS_VERSION + 1}); this pmfit reads version ${RESULTS_VERSION}`);
+    expect(refusal(() => readResults(file)).message).toBe(
+      `${file} was written by a newer pmfit (schema version ${RESULTS_VERSION + 1}); this pmfit reads version ${RESULTS_VERSION}`,
+    );
   });
 
   test('an invalid version', () => {
@@ -78,23 +87,87 @@ describe('readResults', () => {
   test('a shape that does not match the schema names the place', () => {
     const cases: [(r: Record<string, any>) => void, string][] = [
       [(r) => delete r.runs, '$.runs is missing'],
-      [(r) => { r.runs = {}; }, '$.runs is not an array'],
-      [(r) => { r.runs[5].groups[1].crashPoints = '9-3'; }, '$.runs[5].groups[1].crashPoints is not a list of crash-point ranges (range 9-3 runs backwards)'],
-      [(r) => { r.runs[5].groups[1].kind = 'weird'; }, '$.runs[5].groups[1].kind is not one of ok, recovery-crashed, recovery-timeout, recovery-failed, invariant'],
-      [(r) => { delete r.runs[0].instructions; }, '$.runs[0].instructions is missing'],
-      [(r) => { r.runs[5].groups[1].example.lines[0].offset = -1; }, '$.runs[5].groups[1].example.lines[0].offset is not an offset'],
-      [(r) => { r.runs[5].groups[1].example.next.line = 'x'; }, '$.runs[5].groups[1].example.next.line is not a line number'],
-      [(r) => { r.targets[2].command = 'log'; }, '$.targets[2].command is not an array of strings'],
-      [(r) => { r.options = null; }, '$.options is not an object'],
-      [(r) => { r.incomplete = 'no'; }, '$.incomplete is not a boolean'],
-      [(r) => { r.fuzz = { target: 'tree', model: 'px86', runs: 1, cases: 1, maxOps: 2, seed: -1 }; }, '$.fuzz.seed is not a seed'],
-      [(r) => { r.fuzz = { target: 'tree', model: 'px86', runs: 1, cases: 1, maxOps: 2, seed: 3, counterexample: { ops: [], failure: 'x', replay: '', repeat: '' } }; },
-        '$.fuzz.counterexample.failure is not an array of strings'],
+      [
+        (r) => {
+          r.runs = {};
+        },
+        '$.runs is not an array',
+      ],
+      [
+        (r) => {
+          r.runs[5].groups[1].crashPoints = '9-3';
+        },
+        '$.runs[5].groups[1].crashPoints is not a list of crash-point ranges (range 9-3 runs backwards)',
+      ],
+      [
+        (r) => {
+          r.runs[5].groups[1].kind = 'weird';
+        },
+        '$.runs[5].groups[1].kind is not one of ok, recovery-crashed, recovery-timeout, recovery-failed, invariant',
+      ],
+      [
+        (r) => {
+          delete r.runs[0].instructions;
+        },
+        '$.runs[0].instructions is missing',
+      ],
+      [
+        (r) => {
+          r.runs[5].groups[1].example.lines[0].offset = -1;
+        },
+        '$.runs[5].groups[1].example.lines[0].offset is not an offset',
+      ],
+      [
+        (r) => {
+          r.runs[5].groups[1].example.next.line = 'x';
+        },
+        '$.runs[5].groups[1].example.next.line is not a line number',
+      ],
+      [
+        (r) => {
+          r.targets[2].command = 'log';
+        },
+        '$.targets[2].command is not an array of strings',
+      ],
+      [
+        (r) => {
+          r.options = null;
+        },
+        '$.options is not an object',
+      ],
+      [
+        (r) => {
+          r.incomplete = 'no';
+        },
+        '$.incomplete is not a boolean',
+      ],
+      [
+        (r) => {
+          r.fuzz = { target: 'tree', model: 'px86', runs: 1, cases: 1, maxOps: 2, seed: -1 };
+        },
+        '$.fuzz.seed is not a seed',
+      ],
+      [
+        (r) => {
+          r.fuzz = {
+            target: 'tree',
+            model: 'px86',
+            runs: 1,
+            cases: 1,
+            maxOps: 2,
+            seed: 3,
+            counterexample: { ops: [], failure: 'x', replay: '', repeat: '' },
+          };
+        },
+        '$.fuzz.counterexample.failure is not an array of strings',
+      ],
     ];
     for (const [change, message] of cases) {
       const results = loadFixture() as unknown as Record<string, any>;
       change(results);
-      expect(refusal(() => validateResults(results, 'r.json')).message).toBe(`r.json does not match the results schema: ${message}`);
+      expect(refusal(() => validateResults(results, 'r.json')).message).toBe(
+        `r.json does not match the results schema: ${message}`,
+      );
     }
   });
 });
@@ -114,7 +187,13 @@ describe('buildResults', () => {
     expect(passing.length).toBeGreaterThan(0);
     const results = buildResults({ ...input, runs: passing });
     expect(validateResults(JSON.parse(JSON.stringify(results)))).toEqual(results);
-    expect(results).toMatchObject({ schema: 'pmfit-results', version: RESULTS_VERSION, pmfitVersion: '9.9.9', incomplete: false, status: 'pass' });
+    expect(results).toMatchObject({
+      schema: 'pmfit-results',
+      version: RESULTS_VERSION,
+      pmfitVersion: '9.9.9',
+      incomplete: false,
+      status: 'pass',
+    });
     expect(results).not.toHaveProperty('incompleteReason');
     expect(results).not.toHaveProperty('fuzz');
     expect(Date.parse(results.finishedAt)).toBeGreaterThanOrEqual(Date.parse(input.startedAt));
@@ -127,7 +206,12 @@ describe('buildResults', () => {
     expect(stopped).toMatchObject({ incomplete: true, incompleteReason: 'interrupted by SIGINT', status: 'fail' });
     const fuzz = { target: 'tree', model: 'px86' as const, runs: 10, cases: 12, maxOps: 5, seed: 7 };
     expect(buildResults({ ...input, runs: [], fuzz }).status).toBe('pass');
-    const counterexample = { ops: ['insert a'], failure: ['x'], replay: 'pmfit replay f', repeat: 'pmfit fuzz tree --seed 7' };
+    const counterexample = {
+      ops: ['insert a'],
+      failure: ['x'],
+      replay: 'pmfit replay f',
+      repeat: 'pmfit fuzz tree --seed 7',
+    };
     expect(buildResults({ ...input, runs: [], fuzz: { ...fuzz, counterexample } }).status).toBe('fail');
   });
 });

@@ -27,8 +27,15 @@ const SOURCES: Record<TargetProgram, { files: string[]; defines: string[] }> = {
 };
 const HEADERS = [T('include/pmfit.h'), T('libpmem/libpmem.h'), T('alloc/alloc.h')];
 const CFLAGS = [
-  '-std=gnu11', '-g', '-O2', '-Wall', '-Wextra', '-Werror',
-  `-I${T('include')}`, `-I${T('libpmem')}`, `-I${T('alloc')}`,
+  '-std=gnu11',
+  '-g',
+  '-O2',
+  '-Wall',
+  '-Wextra',
+  '-Werror',
+  `-I${T('include')}`,
+  `-I${T('libpmem')}`,
+  `-I${T('alloc')}`,
 ];
 
 const resolved = new Map<TargetProgram, string>();

@@ -85,7 +85,7 @@ function record(c: ReplayCase, seed: string): Recorded {
   const reader = TraceReader.open(trace);
   try {
     expect(reader.header.files.map((pm) => pm.path)).toEqual([file]);
-    const [image] = (reader.images() as Uint8Array[]);
+    const [image] = reader.images() as Uint8Array[];
     return { instructions: reader.header.instructions, image, events: [...reader.events()] };
   } finally {
     reader.close();
@@ -119,19 +119,43 @@ function crashImage(c: ReplayCase, seed: string, k: number): Buffer {
 function firstDifference(a: Buffer, b: Buffer): string {
   if (a.length !== b.length) return `sizes ${a.length} and ${b.length}`;
   const at = a.findIndex((byte, i) => byte !== b[i]);
-  return at < 0 ? 'none' : `first at offset ${at}: ${a.subarray(at, at + 16).toString('hex')} vs ${b.subarray(at, at + 16).toString('hex')}`;
+  return at < 0
+    ? 'none'
+    : `first at offset ${at}: ${a.subarray(at, at + 16).toString('hex')} vs ${b.subarray(at, at + 16).toString('hex')}`;
 }
 
 const fixtureCases: ReplayCase[] = [
-  { name: 'record_insn mix (every instruction class)', setup: zeros(4096), argv: (file) => [fixture('record_insn'), 'mix', file] },
-  { name: 'record_insn libc (glibc memset/memcpy/memmove, msync)', setup: zeros(4096), argv: (file) => [fixture('record_insn'), 'libc', file] },
-  { name: 'record_insn fit (MAP_PRIVATE, lines written back with pwrite)', setup: zeros(4096), argv: (file) => [fixture('record_insn'), 'fit', file], writesOnly: true },
+  {
+    name: 'record_insn mix (every instruction class)',
+    setup: zeros(4096),
+    argv: (file) => [fixture('record_insn'), 'mix', file],
+  },
+  {
+    name: 'record_insn libc (glibc memset/memcpy/memmove, msync)',
+    setup: zeros(4096),
+    argv: (file) => [fixture('record_insn'), 'libc', file],
+  },
+  {
+    name: 'record_insn fit (MAP_PRIVATE, lines written back with pwrite)',
+    setup: zeros(4096),
+    argv: (file) => [fixture('record_insn'), 'fit', file],
+    writesOnly: true,
+  },
   { name: 'pm_store', setup: zeros(4096), argv: (file) => [fixture('pm_store'), file] },
   // Known gaps, failing until record.ts is fixed (see the report): a store
   // between two regions, and sendfile() to an unmapped PM file, change the
   // file without any event in the trace.
-  { name: 'record_insn outside (a store between two regions)', setup: zeros(4096), argv: (file) => [fixture('record_insn'), 'outside', file] },
-  { name: 'record_insn sendfile-unmapped (sendfile to the PM file, not mapped)', setup: zeros(4096), argv: (file) => [fixture('record_insn'), 'sendfile-unmapped', file], writesOnly: true },
+  {
+    name: 'record_insn outside (a store between two regions)',
+    setup: zeros(4096),
+    argv: (file) => [fixture('record_insn'), 'outside', file],
+  },
+  {
+    name: 'record_insn sendfile-unmapped (sendfile to the PM file, not mapped)',
+    setup: zeros(4096),
+    argv: (file) => [fixture('record_insn'), 'sendfile-unmapped', file],
+    writesOnly: true,
+  },
 ];
 
 /** Over the 8 MiB the recorder once kept a whole copy of: its cross-check
@@ -139,9 +163,22 @@ const fixtureCases: ReplayCase[] = [
 const LARGE = 12 << 20;
 
 const largeCases: ReplayCase[] = [
-  { name: 'record_insn mix on a 12 MiB file', setup: zeros(LARGE), argv: (file) => [fixture('record_insn'), 'mix', file] },
-  { name: 'record_insn outside on a 12 MiB file', setup: zeros(LARGE), argv: (file) => [fixture('record_insn'), 'outside', file] },
-  { name: 'record_insn sendfile-unmapped on a 12 MiB file', setup: zeros(LARGE), argv: (file) => [fixture('record_insn'), 'sendfile-unmapped', file], writesOnly: true },
+  {
+    name: 'record_insn mix on a 12 MiB file',
+    setup: zeros(LARGE),
+    argv: (file) => [fixture('record_insn'), 'mix', file],
+  },
+  {
+    name: 'record_insn outside on a 12 MiB file',
+    setup: zeros(LARGE),
+    argv: (file) => [fixture('record_insn'), 'outside', file],
+  },
+  {
+    name: 'record_insn sendfile-unmapped on a 12 MiB file',
+    setup: zeros(LARGE),
+    argv: (file) => [fixture('record_insn'), 'sendfile-unmapped', file],
+    writesOnly: true,
+  },
   {
     name: 'tree (clwb) on a 12 MiB pool',
     mode: 'clwb',
@@ -165,7 +202,12 @@ const targetCases: ReplayCase[] = MODES.flatMap((mode): ReplayCase[] => [
       zeros(8192)(file);
       run([fixture('basic'), file, 'first'], { PMEM_MODE: mode });
     },
-    argv: (file) => [fixture('basic'), file, 'a second string, longer than one 64-byte cache line, to cross lines', 'third'],
+    argv: (file) => [
+      fixture('basic'),
+      file,
+      'a second string, longer than one 64-byte cache line, to cross lines',
+      'third',
+    ],
   },
   {
     name: `alloc (${mode})`,
@@ -192,11 +234,7 @@ const targetCases: ReplayCase[] = MODES.flatMap((mode): ReplayCase[] => [
 /** Crash points drawn per case besides the two ends (0 and N). */
 const RUNS = 4;
 
-describe.each([
-  ...fixtureCases,
-  ...targetCases,
-  ...largeCases,
-])('replay agreement: $name', (c) => {
+describe.each([...fixtureCases, ...targetCases, ...largeCases])('replay agreement: $name', (c) => {
   it('the trace image up to k equals the file after pmfit crash k', () => {
     const seed = path.join(fs.mkdtempSync(path.join(scratch, 'seed-')), PM);
     c.setup(seed);
@@ -209,7 +247,9 @@ describe.each([
     // The run changes the file, so the comparisons below can fail.
     expect(imageAt(recorded, n, kinds).equals(recorded.image)).toBe(false);
     if (c.writesOnly) {
-      expect(recorded.events.filter((event) => event.kind === EventKind.Store || event.kind === EventKind.NtStore)).toEqual([]);
+      expect(
+        recorded.events.filter((event) => event.kind === EventKind.Store || event.kind === EventKind.NtStore),
+      ).toEqual([]);
     }
     // Uniform over [0, N], and the boundaries of the data events, where an
     // off-by-one in the index would show.
@@ -220,7 +260,9 @@ describe.each([
         const expected = imageAt(recorded, k, kinds);
         const actual = crashImage(c, seed, k);
         if (!actual.equals(expected)) {
-          throw new Error(`crash point ${k} of ${n}: the file differs from the trace image (${firstDifference(actual, expected)})`);
+          throw new Error(
+            `crash point ${k} of ${n}: the file differs from the trace image (${firstDifference(actual, expected)})`,
+          );
         }
       }),
       // fast-check counts the examples among the runs.

@@ -45,8 +45,15 @@ function chooseSpecs(options: AllcountsOptions): TargetSpec[] {
   if (options.cmd !== undefined) {
     if (options.target.length > 0) throw usageError('--cmd and --target cannot be combined');
     if (!options.pm || options.pm.length !== 1) throw usageError('--cmd needs exactly one --pm FILE');
-    if (options.recover === undefined) throw usageError('--cmd needs --recover "CMD {file}" (its exit status is the verdict)');
-    const spec = userSpec({ cmd: options.cmd, pm: options.pm[0], setup: options.setup, recover: options.recover, cwd: process.cwd() });
+    if (options.recover === undefined)
+      throw usageError('--cmd needs --recover "CMD {file}" (its exit status is the verdict)');
+    const spec = userSpec({
+      cmd: options.cmd,
+      pm: options.pm[0],
+      setup: options.setup,
+      recover: options.recover,
+      cwd: process.cwd(),
+    });
     return [options.function !== undefined ? { ...spec, functionName: options.function } : spec];
   }
   for (const flag of ['pm', 'setup', 'recover', 'function'] as const) {
@@ -56,11 +63,15 @@ function chooseSpecs(options: AllcountsOptions): TargetSpec[] {
     }
   }
   const specs = builtInSpecs();
-  const chosen = options.target.length === 0 ? specs : [...new Set(options.target)].map((name) => {
-    const spec = specs.find((candidate) => candidate.name === name);
-    if (!spec) throw usageError(`unknown target '${name}' (built-in targets: ${specs.map((s) => s.name).join(', ')})`);
-    return spec;
-  });
+  const chosen =
+    options.target.length === 0
+      ? specs
+      : [...new Set(options.target)].map((name) => {
+          const spec = specs.find((candidate) => candidate.name === name);
+          if (!spec)
+            throw usageError(`unknown target '${name}' (built-in targets: ${specs.map((s) => s.name).join(', ')})`);
+          return spec;
+        });
   for (const spec of chosen) {
     const program = spec.workload.argv[0];
     if (!fs.existsSync(program)) {
@@ -86,7 +97,8 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
   // Found now rather than after the whole check.
   checkReportsDir(options.output);
   const models = chooseModels(options.model);
-  if (options.maxStates < 2) throw usageError('--max-states must be at least 2 (px86 always checks the oldest and newest image)');
+  if (options.maxStates < 2)
+    throw usageError('--max-states must be at least 2 (px86 always checks the oldest and newest image)');
   const jobs = resolveJobs(options.jobs);
   const startedAt = new Date().toISOString();
   const outputDir = path.resolve(options.output);
@@ -121,7 +133,8 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
         keep: { dir: outputDir, reproduce: (groupId) => `pmfit reproduce ${shellQuote(resultsShown)} ${groupId}` },
       });
       progress.stop();
-      for (const warning of targets[targets.length - 1]?.warnings ?? []) process.stderr.write(`pmfit: warning: ${spec.name}: ${warning}\n`);
+      for (const warning of targets[targets.length - 1]?.warnings ?? [])
+        process.stderr.write(`pmfit: warning: ${spec.name}: ${warning}\n`);
       printRuns();
     }
   } catch (err) {
@@ -130,7 +143,9 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
     // The runs finished so far are worth keeping, whatever stopped the rest:
     // Ctrl-C, a full temporary directory, a target that cannot be traced.
     if (isNoSpace(err)) {
-      failure = new PmfitError(`no space left for temporary files in ${tempParent()} (set PMFIT_TMPDIR to a directory with more room): ${(err as Error).message}`);
+      failure = new PmfitError(
+        `no space left for temporary files in ${tempParent()} (set PMFIT_TMPDIR to a directory with more room): ${(err as Error).message}`,
+      );
     } else if (err instanceof PmfitError) {
       // A program killed by SIGBUS on a full tmpfs says nothing about space.
       const short = err instanceof Interrupted ? undefined : tempSpaceShort();

@@ -17,7 +17,9 @@ export async function crash(n: number, commandArgv: string[], options: CrashOpti
   try {
     const end = await tracee.run({ stopAt: n, maxSteps: options.maxSteps, timeoutMs: options.timeout });
     if (end.kind === 'exited') {
-      throw usageError(`crash point ${n} is past the end: ${commandArgv[0]} runs ${end.index} instructions in its regions`);
+      throw usageError(
+        `crash point ${n} is past the end: ${commandArgv[0]} runs ${end.index} instructions in its regions`,
+      );
     }
     tracee.kill();
     process.stdout.write(`Program terminated after ${n} instructions\n`);

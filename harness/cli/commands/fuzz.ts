@@ -58,17 +58,30 @@ function repeatCommand(target: string, options: FuzzCommandOptions, seed: number
   if (fcPath !== undefined) words.push('--path', fcPath);
   words.push('--runs', String(options.runs), '--ops', String(options.ops), '--model', options.model);
   if (options.traceAll) words.push('--trace-all');
-  if (options.maxStates !== undefined && options.maxStates !== DEFAULT_MAX_STATES) words.push('--max-states', String(options.maxStates));
+  if (options.maxStates !== undefined && options.maxStates !== DEFAULT_MAX_STATES)
+    words.push('--max-states', String(options.maxStates));
   return words.map(shellQuote).join(' ');
 }
 
 /** fuzzResults -- results.json of a fuzz run: the fuzz record and, for a
  *  counterexample, its explained check as the one run. */
-function fuzzResults(options: FuzzCommandOptions, fuzzRecord: FuzzRecord, startedAt: string, caseOptions: FuzzOptions, explained?: CaseReport): Results {
+function fuzzResults(
+  options: FuzzCommandOptions,
+  fuzzRecord: FuzzRecord,
+  startedAt: string,
+  caseOptions: FuzzOptions,
+  explained?: CaseReport,
+): Results {
   return buildResults({
     pmfitVersion: options.version ?? '',
     startedAt,
-    options: { models: [fuzzRecord.model], maxStates: caseOptions.maxStates, seed: caseOptions.modelSeed, jobs: caseOptions.jobs, timeoutMs: caseOptions.timeoutMs },
+    options: {
+      models: [fuzzRecord.model],
+      maxStates: caseOptions.maxStates,
+      seed: caseOptions.modelSeed,
+      jobs: caseOptions.jobs,
+      timeoutMs: caseOptions.timeoutMs,
+    },
     targets: explained?.target ? [explained.target] : [],
     runs: explained?.run ? [explained.run] : [],
     fuzz: fuzzRecord,
@@ -77,12 +90,17 @@ function fuzzResults(options: FuzzCommandOptions, fuzzRecord: FuzzRecord, starte
 
 export async function fuzz(targetName: string, options: FuzzCommandOptions): Promise<number> {
   const target = fuzzTarget(targetName);
-  if (!isModelName(options.model)) throw usageError(`unknown model '${options.model}' (models: ${modelNames.join(', ')})`);
-  if (options.seed !== undefined && options.seed > 0x7fffffff) throw usageError(`--seed must be below 2^31 (a fast-check seed), not ${options.seed}`);
-  if (options.path !== undefined && options.seed === undefined) throw usageError('--path needs the --seed of the run it comes from');
-  if (options.path !== undefined && !/^\d+(:\d+)*$/.test(options.path)) throw usageError(`--path must look like 3:0:1, not '${options.path}'`);
+  if (!isModelName(options.model))
+    throw usageError(`unknown model '${options.model}' (models: ${modelNames.join(', ')})`);
+  if (options.seed !== undefined && options.seed > 0x7fffffff)
+    throw usageError(`--seed must be below 2^31 (a fast-check seed), not ${options.seed}`);
+  if (options.path !== undefined && options.seed === undefined)
+    throw usageError('--path needs the --seed of the run it comes from');
+  if (options.path !== undefined && !/^\d+(:\d+)*$/.test(options.path))
+    throw usageError(`--path must look like 3:0:1, not '${options.path}'`);
   const maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
-  if (maxStates < 2) throw usageError('--max-states must be at least 2 (px86 always checks the oldest and newest image)');
+  if (maxStates < 2)
+    throw usageError('--max-states must be at least 2 (px86 always checks the oldest and newest image)');
   const model = options.model;
   const seed = options.seed ?? randomSeed();
   const pmemMode = process.env.PMEM_MODE ?? '';
@@ -92,7 +110,9 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
   const dir = path.resolve(options.output);
   checkReportsDir(dir);
 
-  out.write(`fuzz ${target.name}: ${options.runs} runs of up to ${options.ops} operations, model ${model}, seed ${seed}\n`);
+  out.write(
+    `fuzz ${target.name}: ${options.runs} runs of up to ${options.ops} operations, model ${model}, seed ${seed}\n`,
+  );
   const caseOptions: FuzzOptions = {
     target,
     runs: options.runs,
@@ -109,14 +129,23 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
     maxSteps: undefined,
     onCase: tty
       ? ({ cases, shrinking, failed }) => {
-          process.stderr.write(`\r\x1b[K${shrinking ? 'shrinking' : 'checking'}: ${cases} case${cases === 1 ? '' : 's'}${failed ? ' (failed)' : ''}`);
+          process.stderr.write(
+            `\r\x1b[K${shrinking ? 'shrinking' : 'checking'}: ${cases} case${cases === 1 ? '' : 's'}${failed ? ' (failed)' : ''}`,
+          );
         }
       : undefined,
   };
   const result = await runFuzz(caseOptions).finally(() => {
     if (tty) process.stderr.write('\r\x1b[K');
   });
-  const fuzzRecord: FuzzRecord = { target: target.name, model: model as ModelName, runs: options.runs, cases: result.cases, maxOps: options.ops, seed };
+  const fuzzRecord: FuzzRecord = {
+    target: target.name,
+    model: model as ModelName,
+    runs: options.runs,
+    cases: result.cases,
+    maxOps: options.ops,
+    seed,
+  };
 
   if (!result.counterexample) {
     out.write(`no failure in ${result.runs} cases (seed ${seed})\n`);
@@ -127,8 +156,11 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
   const { fuzzCase, report, path: fcPath } = result.counterexample;
   const failure = report.failure;
   if (!failure) throw new Error('a counterexample without a failure');
-  const trimmed = result.trimmed > 0 ? `, then ${result.trimmed} trailing operation${result.trimmed === 1 ? '' : 's'} dropped` : '';
-  out.write(`FAILED: case ${result.runs} of ${options.runs} failed; shrunk ${result.shrinks} time${result.shrinks === 1 ? '' : 's'}${trimmed} (${result.cases} case${result.cases === 1 ? '' : 's'} checked in all)\n`);
+  const trimmed =
+    result.trimmed > 0 ? `, then ${result.trimmed} trailing operation${result.trimmed === 1 ? '' : 's'} dropped` : '';
+  out.write(
+    `FAILED: case ${result.runs} of ${options.runs} failed; shrunk ${result.shrinks} time${result.shrinks === 1 ? '' : 's'}${trimmed} (${result.cases} case${result.cases === 1 ? '' : 's'} checked in all)\n`,
+  );
   if (report.spec.expect === 'violations') {
     out.write(`(${target.name} is a positive control without crash protection: violations are expected)\n`);
   }
@@ -164,7 +196,8 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
   // The shrunk case once more, its check collated and explained for the report.
   const explained = await runCase(target, fuzzCase, { ...caseOptions, explain: true });
   for (const group of explained.run?.groups ?? []) {
-    if (group.violation && failure.stage === 'crash' && group.example.k === failure.k) group.example.reproduce = replayCommand;
+    if (group.violation && failure.stage === 'crash' && group.example.k === failure.k)
+      group.example.reproduce = replayCommand;
   }
   fuzzRecord.counterexample = {
     ops: fuzzCase.ops.map((op) => target.showOp(op)),

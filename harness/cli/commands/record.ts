@@ -16,7 +16,8 @@ export interface RecordCommandOptions {
 }
 
 export async function record(commandArgv: string[], options: RecordCommandOptions): Promise<number> {
-  if (options.pm.length === 0) throw usageError('record needs at least one --pm FILE (the persistent-memory files to watch)');
+  if (options.pm.length === 0)
+    throw usageError('record needs at least one --pm FILE (the persistent-memory files to watch)');
   if (options.pm.length > 254) throw usageError('at most 254 PM files can be traced');
   for (const pm of options.pm) protectFromOutput(pm);
   checkOutputFile(options.output);
@@ -30,7 +31,9 @@ export async function record(commandArgv: string[], options: RecordCommandOption
     timeoutMs: options.timeout,
     acceptUntracedWrites: options.acceptUntracedWrites,
   });
-  process.stderr.write(`pmfit: recorded ${header.instructions} instructions, ${header.events} events in ${header.regions.length} region(s) to ${options.output}\n`);
+  process.stderr.write(
+    `pmfit: recorded ${header.instructions} instructions, ${header.events} events in ${header.regions.length} region(s) to ${options.output}\n`,
+  );
   for (const warning of header.warnings) process.stderr.write(`pmfit: warning: ${warning}\n`);
   return 0;
 }

@@ -30,7 +30,9 @@ function readReplay(file: string): ReplayFile {
   } catch (error) {
     if (error instanceof PmfitError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    throw usageError(`cannot read replay file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : (error as Error).message}`);
+    throw usageError(
+      `cannot read replay file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : (error as Error).message}`,
+    );
   }
   try {
     return parseReplay(text);
@@ -75,7 +77,9 @@ export async function replay(file: string, options: ReplayCommandOptions = {}): 
   }
 
   const out = process.stdout;
-  out.write(`replay ${target.name}: ${ops.length} operation${ops.length === 1 ? '' : 's'}, traced from #${fuzzCase.split + 1}, model ${replayed.model} (${file})\n`);
+  out.write(
+    `replay ${target.name}: ${ops.length} operation${ops.length === 1 ? '' : 's'}, traced from #${fuzzCase.split + 1}, model ${replayed.model} (${file})\n`,
+  );
   const report = await runCase(target, fuzzCase, {
     model: replayed.model,
     maxStates: replayed.maxStates,
@@ -90,8 +94,10 @@ export async function replay(file: string, options: ReplayCommandOptions = {}): 
   }
   for (const line of formatCaseFailure(target, fuzzCase, report, replayed.model)) out.write(`${line}\n`);
   const now = replayFailure(report.failure);
-  out.write(sameFailure(replayed.failure, now)
-    ? 'the recorded failure reproduces (same crash point, image and verdict)\n'
-    : `still fails, but differently: recorded ${summary(replayed.failure)}; now ${summary(now)}\n`);
+  out.write(
+    sameFailure(replayed.failure, now)
+      ? 'the recorded failure reproduces (same crash point, image and verdict)\n'
+      : `still fails, but differently: recorded ${summary(replayed.failure)}; now ${summary(now)}\n`,
+  );
   return ExitCode.Violations;
 }

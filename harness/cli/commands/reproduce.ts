@@ -27,7 +27,11 @@ export interface ReproduceOptions {
   timeout?: number;
 }
 
-function findGroup(results: Results, groupId: string, file: string): { run: RunResult; group: OutcomeGroup; target: TargetRecord } {
+function findGroup(
+  results: Results,
+  groupId: string,
+  file: string,
+): { run: RunResult; group: OutcomeGroup; target: TargetRecord } {
   for (const run of results.runs) {
     const group = run.groups.find((candidate) => candidate.id === groupId);
     if (!group) continue;
@@ -36,14 +40,19 @@ function findGroup(results: Results, groupId: string, file: string): { run: RunR
     return { run, group, target };
   }
   const ids = results.runs.flatMap((run) => run.groups.map((group) => group.id));
-  throw usageError(`${file} has no group ${groupId} (groups: ${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', ...' : ids.length === 0 ? 'none' : ''})`);
+  throw usageError(
+    `${file} has no group ${groupId} (groups: ${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', ...' : ids.length === 0 ? 'none' : ''})`,
+  );
 }
 
 /** The spec whose check the run ran: a built-in one by name, or the user's
  *  recovery commands as recorded. */
 function specOf(target: TargetRecord, file: string): TargetSpec {
   const check = target.check;
-  if (check === undefined) throw usageError(`${file} does not say how ${target.name} was checked (written by an older pmfit: run allcounts again)`);
+  if (check === undefined)
+    throw usageError(
+      `${file} does not say how ${target.name} was checked (written by an older pmfit: run allcounts again)`,
+    );
   if (check.kind === 'spec') {
     const spec = builtInSpecs().find((candidate) => candidate.name === target.name);
     if (!spec) throw usageError(`${file}: ${target.name} is not a built-in target of this pmfit`);
@@ -67,7 +76,8 @@ function specOf(target: TargetRecord, file: string): TargetSpec {
  *  reproduce-ID-XXXXXX beside results.json. */
 function freshDir(output: string | undefined, resultsDir: string, groupId: string): string {
   if (output !== undefined) {
-    if (fs.existsSync(output)) throw usageError(`-o ${output} exists: pmfit reproduce writes into a new directory only`);
+    if (fs.existsSync(output))
+      throw usageError(`-o ${output} exists: pmfit reproduce writes into a new directory only`);
     checkOutputDir(output);
     fs.mkdirSync(output, { recursive: true });
     return path.resolve(output);
@@ -85,30 +95,50 @@ export async function reproduce(file: string, groupId: string, options: Reproduc
   const results = readResults(file);
   const { run, group, target } = findGroup(results, groupId, file);
   if (target.trace === undefined) {
-    throw usageError(`the trace of ${target.name} was not kept beside ${file}${target.traceNotKept ? `: ${target.traceNotKept}` : ''}`);
+    throw usageError(
+      `the trace of ${target.name} was not kept beside ${file}${target.traceNotKept ? `: ${target.traceNotKept}` : ''}`,
+    );
   }
   const resultsDir = path.dirname(path.resolve(file));
   const tracePath = path.resolve(resultsDir, target.trace);
-  if (!fs.existsSync(tracePath)) throw usageError(`the trace of ${target.name} is gone: ${shown(tracePath)} (results.json names it)`);
+  if (!fs.existsSync(tracePath))
+    throw usageError(`the trace of ${target.name} is gone: ${shown(tracePath)} (results.json names it)`);
   const spec = specOf(target, file);
   const { k, hash } = group.example;
   const reader = TraceReader.open(tracePath);
   const out = process.stdout;
   try {
-    out.write(`reproduce ${group.id}: ${target.name}, model ${run.model}, crash point k=${k} (${group.crashPoints}), image ${hash}\n`);
+    out.write(
+      `reproduce ${group.id}: ${target.name}, model ${run.model}, crash point k=${k} (${group.crashPoints}), image ${hash}\n`,
+    );
     const dir = freshDir(options.output, resultsDir, group.id);
-    const done = await reproduceImage(spec, reader,
+    const done = await reproduceImage(
+      spec,
+      reader,
       { model: run.model, k, hash, maxStates: results.options.maxStates, seed: results.options.seed },
-      dir, options.timeout ?? results.options.timeoutMs);
-    out.write(`image rebuilt from ${shown(tracePath)}: its hash matches results.json`
-      + `${done.states > 1 ? ` (one of the ${done.states} images ${run.model} has at k=${k})` : ''}\n`);
+      dir,
+      options.timeout ?? results.options.timeoutMs,
+    );
+    out.write(
+      `image rebuilt from ${shown(tracePath)}: its hash matches results.json` +
+        `${done.states > 1 ? ` (one of the ${done.states} images ${run.model} has at k=${k})` : ''}\n`,
+    );
     out.write(`crash image: ${done.crashFiles.map(shown).join(' ')}\n`);
     for (const [name, value] of Object.entries(spec.env ?? {})) out.write(`env: ${name}=${value}\n`);
-    out.write(`${spec.check ? 'recovery, then the spec check of' : 'recovery of'} ${target.name} on a copy (${done.recoveredFiles.map(shown).join(' ')})`
-      + `${spec.cwd ? `, run in ${spec.cwd}` : ''}:\n`);
+    out.write(
+      `${spec.check ? 'recovery, then the spec check of' : 'recovery of'} ${target.name} on a copy (${done.recoveredFiles.map(shown).join(' ')})` +
+        `${spec.cwd ? `, run in ${spec.cwd}` : ''}:\n`,
+    );
     for (const command of done.commands) out.write(`  $ ${command}\n`);
     const verdict = done.verdict;
-    if (verdict.kind !== 'ok' && verdict.output.trim()) out.write(`${verdict.output.trimEnd().split('\n').map((line) => `    ${line}`).join('\n')}\n`);
+    if (verdict.kind !== 'ok' && verdict.output.trim())
+      out.write(
+        `${verdict.output
+          .trimEnd()
+          .split('\n')
+          .map((line) => `    ${line}`)
+          .join('\n')}\n`,
+      );
     const now = isViolation(verdict);
     const recorded = group.violation ? `VIOLATION (${group.kind})` : 'consistent';
     if (now) {
@@ -117,7 +147,9 @@ export async function reproduce(file: string, groupId: string, options: Reproduc
       return ExitCode.Violations;
     }
     out.write('verdict: consistent\n');
-    out.write(group.violation ? `the violation does not reproduce (recorded: ${recorded})\n` : 'consistent, as recorded\n');
+    out.write(
+      group.violation ? `the violation does not reproduce (recorded: ${recorded})\n` : 'consistent, as recorded\n',
+    );
     return ExitCode.Ok;
   } finally {
     reader.close();

@@ -31,13 +31,20 @@ export async function traceShow(file: string, options: TraceShowOptions): Promis
       return 0;
     }
     process.stdout.write(`command: ${header.argv.join(' ')}\n`);
-    process.stdout.write(`instructions: ${header.instructions}, events: ${header.events}, regions: ${header.regions.map((r) => `${r.begin + 1}-${r.end}`).join(', ')}\n`);
+    process.stdout.write(
+      `instructions: ${header.instructions}, events: ${header.events}, regions: ${header.regions.map((r) => `${r.begin + 1}-${r.end}`).join(', ')}\n`,
+    );
     header.files.forEach((pm, id) => process.stdout.write(`file ${id}: ${pm.path} (${pm.size} bytes)\n`));
     for (const event of reader.events()) {
       const at = header.addresses[formatPtr(event.address)];
-      const where = at ? `${at.symbol ? `${at.symbol}+0x${(at.symbolOffset ?? 0).toString(16)}` : formatPtr(event.address)}  ${at.text}` : formatPtr(event.address);
-      const target = event.fileId === NO_FILE ? '' : ` file ${event.fileId} +0x${event.offset.toString(16)} len ${event.length}`;
-      process.stdout.write(`${String(event.index).padStart(10)}  ${eventKindNames[event.kind].padEnd(10)}${target}  ${where}\n`);
+      const where = at
+        ? `${at.symbol ? `${at.symbol}+0x${(at.symbolOffset ?? 0).toString(16)}` : formatPtr(event.address)}  ${at.text}`
+        : formatPtr(event.address);
+      const target =
+        event.fileId === NO_FILE ? '' : ` file ${event.fileId} +0x${event.offset.toString(16)} len ${event.length}`;
+      process.stdout.write(
+        `${String(event.index).padStart(10)}  ${eventKindNames[event.kind].padEnd(10)}${target}  ${where}\n`,
+      );
     }
     return 0;
   } finally {

@@ -35,9 +35,11 @@ export function guardUserFiles(files: readonly string[]): { check(during: string
     check(during: string): void {
       for (const { file, stat } of before) {
         if (same(stat, fingerprint(file).stat)) continue;
-        throw usageError(`your PM file ${file} was changed ${during}: the program reached it by a path pmfit did not see `
-          + '(a name built in the program, an environment variable), not the copy pmfit gives it; name the PM file in --cmd, '
-          + 'for example --cmd "prog {file}"');
+        throw usageError(
+          `your PM file ${file} was changed ${during}: the program reached it by a path pmfit did not see ` +
+            '(a name built in the program, an environment variable), not the copy pmfit gives it; name the PM file in --cmd, ' +
+            'for example --cmd "prog {file}"',
+        );
       }
     },
   };

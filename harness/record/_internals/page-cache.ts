@@ -32,7 +32,7 @@ export function pageCacheTracks(file: string, fd: number, size: number): boolean
 /** daxMount -- whether the filesystem of device dev is mounted with dax. */
 function daxMount(dev: number): boolean {
   const major = Math.floor(dev / 256) & 0xfff;
-  const minor = (dev & 0xff) | ((Math.floor(dev / 4096) & 0xfff00));
+  const minor = (dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00);
   let info: string;
   try {
     info = fs.readFileSync('/proc/self/mountinfo', 'utf8');
@@ -41,6 +41,9 @@ function daxMount(dev: number): boolean {
   }
   return info.split('\n').some((line) => {
     const fields = line.split(' ');
-    return fields[2] === `${major}:${minor}` && /(^|,)dax(=|,|$)/.test(`${fields[5]},${fields.slice(fields.indexOf('-') + 3).join(' ')}`);
+    return (
+      fields[2] === `${major}:${minor}` &&
+      /(^|,)dax(=|,|$)/.test(`${fields[5]},${fields.slice(fields.indexOf('-') + 3).join(' ')}`)
+    );
   });
 }

@@ -69,11 +69,48 @@ describe('alloc pools', () => {
     const steps: Array<[string[], Array<[number, number]>, number]> = [
       // ops, live handles afterwards, clump count afterwards
       [['r1:200', 'a1'], [[1, 200]], 2],
-      [['r2:1000', 'a2'], [[1, 200], [2, 1000]], 3],
-      [['r3:100', 'a3'], [[1, 200], [2, 1000], [3, 100]], 4],
-      [['f2'], [[1, 200], [3, 100]], 4],
-      [['r4:1000', 'a4'], [[1, 200], [3, 100], [4, 1000]], 4], // exact fit, no split
-      [['f3'], [[1, 200], [4, 1000]], 3], // coalesces with the next clump
+      [
+        ['r2:1000', 'a2'],
+        [
+          [1, 200],
+          [2, 1000],
+        ],
+        3,
+      ],
+      [
+        ['r3:100', 'a3'],
+        [
+          [1, 200],
+          [2, 1000],
+          [3, 100],
+        ],
+        4,
+      ],
+      [
+        ['f2'],
+        [
+          [1, 200],
+          [3, 100],
+        ],
+        4,
+      ],
+      [
+        ['r4:1000', 'a4'],
+        [
+          [1, 200],
+          [3, 100],
+          [4, 1000],
+        ],
+        4,
+      ], // exact fit, no split
+      [
+        ['f3'],
+        [
+          [1, 200],
+          [4, 1000],
+        ],
+        3,
+      ], // coalesces with the next clump
       [['f1'], [[4, 1000]], 3],
       [['f4'], [], 1], // coalesces on both sides
     ];
@@ -89,7 +126,11 @@ describe('alloc pools', () => {
   test.each(['clflush', 'clflushopt', 'clwb', 'msync', 'fit'])('the default workload in one run, %s mode', (mode) => {
     const file = freshPool();
     runOk('alloc', ['-m', mode, 'run', file, ...DEFAULT_OPS.slice(0, 9)], dir);
-    expect(liveHandles(readPool(fs.readFileSync(file)))).toEqual([[1, 200], [3, 100], [4, 1000]]);
+    expect(liveHandles(readPool(fs.readFileSync(file)))).toEqual([
+      [1, 200],
+      [3, 100],
+      [4, 1000],
+    ]);
     expectAgreement(file);
     runOk('alloc', ['-m', mode, 'run', file, ...DEFAULT_OPS.slice(9)], dir);
     expect(readPool(fs.readFileSync(file)).clumps).toHaveLength(1);
@@ -115,7 +156,11 @@ describe('alloc pools', () => {
     const [b1, c2] = [pool.clumps[0].dataOffset, pool.clumps[1]];
     // the crash state between ACTIVATING and the first assignment
     setU64(buf, c2.dataOffset + 24, b1); // block 2's prev, as aH sets it
-    const assignments: Array<[number, number]> = [[b1 + 16, c2.dataOffset], [4104, c2.dataOffset], [handleSlot(2), c2.dataOffset]];
+    const assignments: Array<[number, number]> = [
+      [b1 + 16, c2.dataOffset],
+      [4104, c2.dataOffset],
+      [handleSlot(2), c2.dataOffset],
+    ];
     assignments.forEach(([off, val], slot) => {
       setU64(buf, c2.offset + 8 + 16 * slot, off);
       setU64(buf, c2.offset + 16 + 16 * slot, val);
@@ -124,7 +169,10 @@ describe('alloc pools', () => {
     fs.writeFileSync(file, buf);
     expect(poolViolations(readPool(buf))).toEqual(expect.arrayContaining([expect.stringMatching(/ACTIVATING/)]));
     expect(runOk('alloc', ['recover', file], dir)).toMatch(/1 activations finished/);
-    expect(liveHandles(readPool(fs.readFileSync(file)))).toEqual([[1, 100], [2, 64]]);
+    expect(liveHandles(readPool(fs.readFileSync(file)))).toEqual([
+      [1, 100],
+      [2, 64],
+    ]);
     expectAgreement(file);
   });
 
@@ -134,7 +182,11 @@ describe('alloc pools', () => {
     const buf = fs.readFileSync(file);
     const [c1, c2] = readPool(buf).clumps;
     // clump 1 FREEING with its unlink assignments; clump 2 with a stray onfree
-    const unlink: Array<[number, number]> = [[4096, c2.dataOffset], [c2.dataOffset + 24, 0], [handleSlot(1), 0]];
+    const unlink: Array<[number, number]> = [
+      [4096, c2.dataOffset],
+      [c2.dataOffset + 24, 0],
+      [handleSlot(1), 0],
+    ];
     unlink.forEach(([off, val], slot) => {
       setU64(buf, c1.offset + 8 + 16 * slot, off);
       setU64(buf, c1.offset + 16 + 16 * slot, val);
@@ -157,7 +209,7 @@ describe('alloc pools', () => {
     const [c1, c2] = readPool(good).clumps;
 
     const cases: Array<[string, (b: Buffer) => void, RegExp]> = [
-      ['chain overruns', (b) => setU64(b, c2.offset, 1 << 20 | 4), /bad size/],
+      ['chain overruns', (b) => setU64(b, c2.offset, (1 << 20) | 4), /bad size/],
       ['zero-size clump', (b) => setU64(b, c2.offset, 4), /bad size 0/],
       ['chain ends early', (b) => setU64(b, c2.offset, 0), /chain ends at/],
       ['bad state', (b) => setU64(b, c1.offset, c1.size | 9), /invalid state 9/],
@@ -169,7 +221,10 @@ describe('alloc pools', () => {
       corrupt(buf);
       fs.writeFileSync(file, buf);
       const violations = poolViolations(readPool(buf));
-      expect({ name, violations }).toEqual({ name, violations: expect.arrayContaining([expect.stringMatching(message)]) });
+      expect({ name, violations }).toEqual({
+        name,
+        violations: expect.arrayContaining([expect.stringMatching(message)]),
+      });
       expect({ name, status: run('alloc', ['check', file], dir).status }).toEqual({ name, status: 1 });
     }
   });
@@ -211,12 +266,28 @@ describe('alloc pools', () => {
 
   test('usage errors exit 2 with one line', () => {
     const file = freshPool();
-    for (const args of [[], ['frob', file], ['check'], ['init', 'x', '1000'], ['run', file], ['run', file, 'r1'], ['run', file, 'q1'], ['run', file, 'a999'], ['check', file, 'extra']]) {
+    for (const args of [
+      [],
+      ['frob', file],
+      ['check'],
+      ['init', 'x', '1000'],
+      ['run', file],
+      ['run', file, 'r1'],
+      ['run', file, 'q1'],
+      ['run', file, 'a999'],
+      ['check', file, 'extra'],
+    ]) {
       const r = run('alloc', args, dir);
       expect({ args, status: r.status }).toEqual({ args, status: 2 });
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
-    for (const args of [['run', file, 'a1'], ['run', file, 'f1'], ['run', file, 'r1:1000000'], ['init', file, '64K'], ['check', path.join(dir, 'missing')]]) {
+    for (const args of [
+      ['run', file, 'a1'],
+      ['run', file, 'f1'],
+      ['run', file, 'r1:1000000'],
+      ['init', file, '64K'],
+      ['check', path.join(dir, 'missing')],
+    ]) {
       const r = run('alloc', args, dir);
       expect({ args, status: r.status }).toEqual({ args, status: 1 });
       expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -72,7 +72,11 @@ describe('basic and readStrings', () => {
         const file = path.join(dir, 'arbitrary');
         fs.writeFileSync(file, buf);
         const printed = runOk('basic', [file], dir);
-        expect(printed).toBe(readStrings(buf).map((s) => `${s}\n`).join(''));
+        expect(printed).toBe(
+          readStrings(buf)
+            .map((s) => `${s}\n`)
+            .join(''),
+        );
       }),
       { numRuns: 40 },
     );

@@ -71,7 +71,15 @@ describe('word trees', () => {
     runOk('tree', ['wordfreq', file, text], dir);
     expect(fs.statSync(file).size).toBe(1 << 20);
     expect(treeWords(fs.readFileSync(file))).toEqual({
-      '42': 1, a: 1, cat: 4, end: 1, like: 1, other: 1, saw: 1, the: 3, x42: 1,
+      '42': 1,
+      a: 1,
+      cat: 4,
+      end: 1,
+      like: 1,
+      other: 1,
+      saw: 1,
+      the: 3,
+      x42: 1,
     });
     expectAgreement(file);
   });
@@ -108,7 +116,10 @@ describe('word trees', () => {
     buf.writeBigUInt64LE(BigInt(reserved!.dataOffset), root + 8); // one.right
     fs.writeFileSync(file, buf);
     expect(treeViolations(buf)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/is RESERVED/), expect.stringMatching(/not the data of an ACTIVE clump \(it is RESERVED\)/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/is RESERVED/),
+        expect.stringMatching(/not the data of an ACTIVE clump \(it is RESERVED\)/),
+      ]),
     );
     const r = run('tree_broken', ['check', file], dir);
     expect(r.status).toBe(1);
@@ -135,7 +146,10 @@ describe('word trees', () => {
     for (const [name, corrupt, message] of cases) {
       const buf = Buffer.from(good);
       corrupt(buf);
-      expect({ name, v: treeViolations(buf) }).toEqual({ name, v: expect.arrayContaining([expect.stringMatching(message)]) });
+      expect({ name, v: treeViolations(buf) }).toEqual({
+        name,
+        v: expect.arrayContaining([expect.stringMatching(message)]),
+      });
       fs.writeFileSync(file, buf);
       expect({ name, status: run('tree', ['check', file], dir).status }).toEqual({ name, status: 1 });
     }
@@ -143,7 +157,15 @@ describe('word trees', () => {
 
   test('usage errors exit 2 with one line', () => {
     const file = freshTree();
-    for (const args of [[], ['plant', file], ['insert', file], ['insert', file, ''], ['walk', file, 'x'], ['init', 'x', '12'], ['-m', 'foo', 'walk', file]]) {
+    for (const args of [
+      [],
+      ['plant', file],
+      ['insert', file],
+      ['insert', file, ''],
+      ['walk', file, 'x'],
+      ['init', 'x', '12'],
+      ['-m', 'foo', 'walk', file],
+    ]) {
       const r = run('tree', args, dir);
       expect({ args, status: r.status }).toEqual({ args, status: 2 });
       expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -46,23 +46,39 @@ function sequentialImage(k: number): Buffer {
   const out = Buffer.from(image);
   for (const event of events) {
     if (event.index > k) break;
-    if (event.data && [EventKind.Store, EventKind.NtStore, EventKind.Write].includes(event.kind)) out.set(event.data, event.offset);
+    if (event.data && [EventKind.Store, EventKind.NtStore, EventKind.Write].includes(event.kind))
+      out.set(event.data, event.offset);
   }
   return out;
 }
 
 beforeAll(() => {
-  if (!fs.existsSync(txmap)) throw new Error(`${txmap} is missing: it needs Debian's libpmemobj-dev (scripts/install-pmdk.sh)`);
+  if (!fs.existsSync(txmap))
+    throw new Error(`${txmap} is missing: it needs Debian's libpmemobj-dev (scripts/install-pmdk.sh)`);
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-txmap-crash-'));
   seed = path.join(scratch, 'seed.pm');
   expect(run([txmap, 'create', seed, POOL_SIZE]).status).toBe(0);
   const dir = runDir();
   const trace = path.join(dir, 'run.trace');
-  const recorded = runPmfit(['record', '--pm', path.join(dir, 'txmap.pm'), '-o', trace, '--', txmap, 'insert', path.join(dir, 'txmap.pm'), ...PAIRS], { env: ENV });
+  const recorded = runPmfit(
+    [
+      'record',
+      '--pm',
+      path.join(dir, 'txmap.pm'),
+      '-o',
+      trace,
+      '--',
+      txmap,
+      'insert',
+      path.join(dir, 'txmap.pm'),
+      ...PAIRS,
+    ],
+    { env: ENV },
+  );
   if (recorded.code !== 0) throw new Error(`record failed (${recorded.code}): ${recorded.stderr}`);
   const reader = TraceReader.open(trace);
   try {
-    [image] = (reader.images() as Uint8Array[]);
+    [image] = reader.images() as Uint8Array[];
     events = [...reader.events()];
     ({ instructions, regions } = reader.header);
   } finally {
@@ -78,7 +94,9 @@ describe('txmap: a real kill and the trace agree', () => {
   it('records one region per insert, with non-temporal stores and fences from libpmem', () => {
     expect(regions).toHaveLength(PAIRS.length);
     expect(events.some((e) => e.kind === EventKind.NtStore)).toBe(true);
-    expect(events.some((e) => e.kind === EventKind.Clwb || e.kind === EventKind.Clflushopt || e.kind === EventKind.Clflush)).toBe(true);
+    expect(
+      events.some((e) => e.kind === EventKind.Clwb || e.kind === EventKind.Clflushopt || e.kind === EventKind.Clflush),
+    ).toBe(true);
   });
 
   it('libpmemobj recovers the killed file and the sequential image to the same map', () => {
@@ -87,8 +105,18 @@ describe('txmap: a real kill and the trace agree', () => {
     // the points around the middle region's first non-temporal store.
     const middle = regions[1];
     const midNt = nt.find((e) => e.index >= middle.begin && e.index <= middle.end)!;
-    const points = [...new Set([0, regions[0].end, regions[0].end + 1, midNt.index - 1, midNt.index,
-      Math.floor((middle.begin + middle.end) / 2), middle.end, instructions])];
+    const points = [
+      ...new Set([
+        0,
+        regions[0].end,
+        regions[0].end + 1,
+        midNt.index - 1,
+        midNt.index,
+        Math.floor((middle.begin + middle.end) / 2),
+        middle.end,
+        instructions,
+      ]),
+    ];
     const maps = new Set<string>();
     for (const k of points) {
       const dir = runDir();
@@ -100,7 +128,11 @@ describe('txmap: a real kill and the trace agree', () => {
       const modelled = path.join(dir, 'modelled.pm');
       fs.writeFileSync(modelled, sequentialImage(k));
       const traced = run([txmap, 'check', modelled]);
-      expect({ k, status: traced.status, stdout: traced.stdout }).toEqual({ k, status: killed.status, stdout: killed.stdout });
+      expect({ k, status: traced.status, stdout: traced.stdout }).toEqual({
+        k,
+        status: killed.status,
+        stdout: killed.stdout,
+      });
       expect(killed.status).toBe(0);
       maps.add(killed.stdout);
       if (k === instructions) expect(killedBytes.equals(sequentialImage(k))).toBe(true);

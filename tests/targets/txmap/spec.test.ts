@@ -66,7 +66,10 @@ describe('txmap_broken_noadd: the count changed without TX_ADD', () => {
   it('is still found under flushed and px86 once the program has ended', () => {
     for (const model of ['flushed', 'px86'] as const) {
       const result = run(outcome, model);
-      const ranges = result.groups.filter((g) => g.violation).map((g) => g.crashPoints).join(',');
+      const ranges = result.groups
+        .filter((g) => g.violation)
+        .map((g) => g.crashPoints)
+        .join(',');
       expect(ranges).toMatch(new RegExp(`(^|[-,])${result.instructions}$`));
     }
   });
@@ -88,14 +91,19 @@ describe('txmap_broken_late: the value stored after the commit, never persisted'
     const failing = result.groups.filter((g) => g.violation);
     for (const group of failing) {
       expect(group.kind).toBe('invariant');
-      expect(group.failed.join('\n')).toMatch(/^atomicity: map .* matches neither the state before nor after the interrupted insert/);
+      expect(group.failed.join('\n')).toMatch(
+        /^atomicity: map .* matches neither the state before nor after the interrupted insert/,
+      );
     }
   });
 
   it('is still found under flushed and px86 once the program has ended', () => {
     for (const model of ['flushed', 'px86'] as const) {
       const result = run(outcome, model);
-      const ranges = result.groups.filter((g) => g.violation).map((g) => g.crashPoints).join(',');
+      const ranges = result.groups
+        .filter((g) => g.violation)
+        .map((g) => g.crashPoints)
+        .join(',');
       expect(ranges).toMatch(new RegExp(`(^|[-,])${result.instructions}$`));
     }
   });
@@ -103,12 +111,19 @@ describe('txmap_broken_late: the value stored after the commit, never persisted'
 
 describe('txmap spec helpers', () => {
   it('referenceStates: the map after each insert, an update replacing the value', () => {
-    expect(referenceStates(['1=10', '9=90', '1=11'])).toEqual([{}, { 1: '10' }, { 1: '10', 9: '90' }, { 1: '11', 9: '90' }]);
+    expect(referenceStates(['1=10', '9=90', '1=11'])).toEqual([
+      {},
+      { 1: '10' },
+      { 1: '10', 9: '90' },
+      { 1: '11', 9: '90' },
+    ]);
   });
 
   it('parseCheckOutput: pairs, the entry count and violations', () => {
     expect(parseCheckOutput('violation: count 2, 1 entries in the map\n1 10\nentries 1\n')).toEqual({
-      state: { 1: '10' }, violations: ['count 2, 1 entries in the map'], entries: 1,
+      state: { 1: '10' },
+      violations: ['count 2, 1 entries in the map'],
+      entries: 1,
     });
   });
 });
