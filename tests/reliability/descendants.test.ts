@@ -11,7 +11,7 @@ import * as path from 'path';
 import { fixture } from '../fixtures';
 import { useLeftovers } from '../helpers/leftovers';
 import { runPmfit } from '../helpers/run-pmfit';
-import { asUser, canDropPrivileges, scratchDir } from './helpers';
+import { asUser, canDropPrivileges, scratchDir, userRecordAllcounts } from './helpers';
 
 const leftovers = useLeftovers();
 const scratch = scratchDir('descendants');
@@ -51,21 +51,11 @@ describe.each(MODES)('fork_daemon %s', (mode) => {
 it('daemons started by --setup and --recover are killed when pmfit exits', () => {
   const dir = workDir();
   const result = runPmfit(
-    [
-      'allcounts',
-      '--model',
-      'sequential',
-      '--cmd',
-      `${program} set rec.pm 7`,
-      '--pm',
-      'rec.pm',
+    userRecordAllcounts(
+      `${daemon} daemon && ${daemon} setsid && ${program} check {file}`,
       '--setup',
       `${daemon} daemon && ${program} init {file}`,
-      '--recover',
-      `${daemon} daemon && ${daemon} setsid && ${program} check {file}`,
-      '-o',
-      'reports',
-    ],
+    ),
     { cwd: dir, env: leftovers.current().env },
   );
   expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
@@ -82,22 +72,7 @@ it('a later run removes a temporary root whose owner is gone, and keeps a live o
   const live = path.join(tmp, `pmfit-${process.pid}-${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}-XyZ789`);
   fs.mkdirSync(live);
   const dir = workDir();
-  const result = runPmfit(
-    [
-      'allcounts',
-      '--model',
-      'sequential',
-      '--cmd',
-      `${program} set rec.pm 7`,
-      '--pm',
-      'rec.pm',
-      '--recover',
-      `${program} check {file}`,
-      '-o',
-      'reports',
-    ],
-    { cwd: dir, env: leftovers.current().env },
-  );
+  const result = runPmfit(userRecordAllcounts(`${program} check {file}`), { cwd: dir, env: leftovers.current().env });
   expect(result.code).toBe(0);
   expect(fs.readdirSync(tmp)).toEqual([path.basename(live)]);
   fs.rmdirSync(live);

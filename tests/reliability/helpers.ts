@@ -6,6 +6,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { fixture } from '../fixtures';
 import { CliResult, cliPath, pmfitMessage } from '../helpers/run-pmfit';
 
 /** Scratch directory for a test file's inputs (the user's files), readable
@@ -97,4 +98,25 @@ export function expectUsageError(result: CliResult, pattern: RegExp): void {
     code: 2,
     message: expect.stringMatching(pattern),
   });
+}
+
+/** userRecordAllcounts -- the arguments of one sequential `pmfit allcounts`
+ *  of the user_record fixture storing 7 into ./rec.pm, recovered by
+ *  `recover`, reports to ./reports; `extra` options follow. */
+export function userRecordAllcounts(recover: string, ...extra: string[]): string[] {
+  const program = fixture('user_record');
+  return [
+    'allcounts',
+    '--model',
+    'sequential',
+    '--cmd',
+    `${program} set rec.pm 7`,
+    '--pm',
+    'rec.pm',
+    '--recover',
+    recover,
+    '-o',
+    'reports',
+    ...extra,
+  ];
 }

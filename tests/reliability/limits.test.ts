@@ -11,7 +11,7 @@ import type { Results } from '../../harness/results/schema';
 import { fixture } from '../fixtures';
 import { useLeftovers } from '../helpers/leftovers';
 import { runPmfit } from '../helpers/run-pmfit';
-import { expectUsageError, scratchDir } from './helpers';
+import { expectUsageError, scratchDir, userRecordAllcounts } from './helpers';
 
 const leftovers = useLeftovers();
 const scratch = scratchDir('limits');
@@ -25,23 +25,7 @@ function workDir(): string {
 }
 
 function allcounts(dir: string, ...extra: string[]) {
-  return runPmfit(
-    [
-      'allcounts',
-      '--model',
-      'sequential',
-      '--cmd',
-      `${program} set rec.pm 7`,
-      '--pm',
-      'rec.pm',
-      '--recover',
-      `${program} check {file}`,
-      '-o',
-      'reports',
-      ...extra,
-    ],
-    { cwd: dir, env: leftovers.current().env },
-  );
+  return runPmfit(userRecordAllcounts(`${program} check {file}`, ...extra), { cwd: dir, env: leftovers.current().env });
 }
 
 it.each(['0.001', '0.0001', '1e9'])('--timeout %s: exit 2 naming the allowed range, nothing run', (value) => {
@@ -82,21 +66,9 @@ it('a setup that times out is named as written, with the limit', () => {
 
 it('a --recover command that does not exist: exit 2 (setup error), not violations', () => {
   const dir = workDir();
-  const result = runPmfit(
-    [
-      'allcounts',
-      '--model',
-      'sequential',
-      '--cmd',
-      `${program} set rec.pm 7`,
-      '--pm',
-      'rec.pm',
-      '--recover',
-      'no-such-recovery-command {file}',
-      '-o',
-      'reports',
-    ],
-    { cwd: dir, env: leftovers.current().env },
-  );
+  const result = runPmfit(userRecordAllcounts('no-such-recovery-command {file}'), {
+    cwd: dir,
+    env: leftovers.current().env,
+  });
   expectUsageError(result, /^pmfit: your check fails on an uncrashed file .*status 127/);
 });
