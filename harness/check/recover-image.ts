@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import type { ImagePatch } from '../image/image-patch';
+import { commandNotRun } from './command-not-run';
 import type { ReferenceState, TargetSpec } from './spec';
 import type { Recovered, RecoveryResult } from './recovery-cache';
 import { recoveryVerdict } from './recovery-verdict';
@@ -16,7 +17,8 @@ import type { Verdict } from './verdict';
 /** recoverImage -- write `image` into `dir` under the spec's PM file names,
  *  run the spec's recovery there and read the recovered files back (only
  *  when the spec has a check). A recovery that fails or removes a PM file is
- *  a 'failed' result. The directory is left as the recovery left it. */
+ *  a 'failed' result; one the shell could not run (126, 127) throws
+ *  CommandNotRunError, since it says nothing about the image. The directory is left as the recovery left it. */
 export async function recoverImage(
   spec: TargetSpec,
   image: ImagePatch,
@@ -34,6 +36,10 @@ export async function recoverImage(
     files: spec.pmFiles,
     cwd: spec.cwd,
   });
+  if (outcome.kind === 'failed') {
+    const notRun = commandNotRun(spec.recover[outcome.index], outcome.command, outcome.exitCode, outcome.output);
+    if (notRun) throw notRun;
+  }
   if (outcome.kind !== 'ok') return { kind: 'failed', verdict: recoveryVerdict(outcome) };
   const files: Buffer[] = [];
   const missing: string[] = [];

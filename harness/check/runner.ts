@@ -35,6 +35,7 @@ import type { ImagePatch } from '../image/image-patch';
 import type { CrashGroup, CrashState } from '../persistency/model';
 import { OpWindow, OpWindows, Region } from './allowed-states';
 import { Recovered, RecoveryCache, RecoveryResult } from './recovery-cache';
+import { CommandNotRunError } from './command-not-run';
 import { checkRecovered, recoverImage } from './recover-image';
 import type { TargetSpec } from './spec';
 import type { Verdict } from './verdict';
@@ -274,10 +275,18 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
           seen.add(state.hash);
           const { verdict } = await verdictOf(state, range.window);
           track(
-            verdict.then((v) => {
-              outcome.verdict = v;
-              oneDone();
-            }),
+            verdict.then(
+              (v) => {
+                outcome.verdict = v;
+                oneDone();
+              },
+              (error: unknown) => {
+                if (!(error instanceof CommandNotRunError)) throw error;
+                const points =
+                  range.first === range.last ? `point ${range.first}` : `points ${range.first}-${range.last}`;
+                throw error.onImage(`the crash image of crash ${points} (image ${state.hash})`);
+              },
+            ),
           );
         }
       }

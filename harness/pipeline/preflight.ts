@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import { PmfitError, usageError } from '../_internals/errors';
 import { tempDir } from '../_internals/temp-root';
 import { OpWindows } from '../check/allowed-states';
+import { CommandNotRunError } from '../check/command-not-run';
 import { recoveredVerdict, recoverImage } from '../check/recover-image';
 import type { TargetSpec } from '../check/spec';
 import { describeVerdict, isViolation } from '../check/verdict';
@@ -60,15 +61,18 @@ export async function preflight(spec: TargetSpec, reader: TraceReader, timeoutMs
     ['final', final, header.instructions],
   ] as const) {
     const dir = tempDir(`${spec.name}-preflight`);
+    const named = `the ${which} image, ${which === 'initial' ? 'as the first region found it' : 'as the program left it'}`;
     try {
-      const result = await recoverImage(spec, image, dir, timeoutMs);
+      const result = await recoverImage(spec, image, dir, timeoutMs).catch((error: unknown) => {
+        throw error instanceof CommandNotRunError ? error.onImage(`an uncrashed file (${named})`) : error;
+      });
       const verdict = recoveredVerdict(spec, result, windows.windowAt(k).allowed);
       if (isViolation(verdict)) {
-        const output = verdict.kind === 'ok' ? '' : verdict.output.trimEnd();
-        throw usageError(
-          `your check fails on an uncrashed file (the ${which} image, ${which === 'initial' ? 'as the first region found it' : 'as the program left it'}): ` +
-            `${describeVerdict(verdict)}${output ? `\n${output}` : ''}`,
-        );
+        // One line (errors.ts): the output's last line, where a failing
+        // check says why.
+        const output = verdict.kind === 'ok' ? [] : verdict.output.split('\n').filter((line) => line.trim() !== '');
+        const last = output.length > 0 ? `: ${output[output.length - 1].trim()}` : '';
+        throw usageError(`your check fails on an uncrashed file (${named}): ${describeVerdict(verdict)}${last}`);
       }
     } finally {
       await fs.promises.rm(dir, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { PmfitError } from '../_internals/errors';
 import { OpWindows } from '../check/allowed-states';
+import { CommandNotRunError } from '../check/command-not-run';
 import { recoveredVerdict, recoverImage } from '../check/recover-image';
 import { placeholders, shellLine } from '../check/spec-command';
 import type { TargetSpec } from '../check/spec';
@@ -54,7 +55,11 @@ export async function reproduceImage(
   }
   const recoveredFiles = spec.pmFiles.map((name) => path.join(recoveredDir, name));
   const commands = spec.recover.map((command) => shellLine(command, placeholders(recoveredDir, spec.pmFiles)));
-  const result = await recoverImage(spec, found.image, recoveredDir, timeoutMs);
+  const result = await recoverImage(spec, found.image, recoveredDir, timeoutMs).catch((error: unknown) => {
+    throw error instanceof CommandNotRunError
+      ? error.onImage(`the ${query.model} crash image at crash point ${query.k} (image ${query.hash})`)
+      : error;
+  });
   const allowed = new OpWindows(reader.header.regions, spec.states).windowAt(query.k).allowed;
   return {
     crashFiles,

@@ -44,11 +44,11 @@ function allcounts(...args: string[]) {
 }
 
 describe('preflight', () => {
-  it('a recovery that fails on the initial image: exit 2 with its output, no crash point checked', () => {
+  it('a recovery that fails on the initial image: exit 2, one line ending in its output, no crash point checked', () => {
     const run = allcounts('--recover', 'echo "cannot open it"; exit 3 # {file}');
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
-      /^pmfit: your check fails on an uncrashed file \(the initial image, as the first region found it\): recovery exited with status 3: .*\ncannot open it\n$/,
+      /^pmfit: your check fails on an uncrashed file \(the initial image, as the first region found it\): recovery exited with status 3: .*: cannot open it\n$/,
     );
     const results = JSON.parse(fs.readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8')) as Results;
     expect(results.runs).toEqual([]);

@@ -2,7 +2,8 @@
 // let any program run (only false timeouts), too large for Node's 32-bit
 // timers (which turned 2147484 s into 1 ms), and a setup that times out
 // named as the user wrote it (no literal {dir}), and a --recover command
-// that does not exist (exit 127 on the uncrashed image: a setup error).
+// that does not exist (exit 127 on the uncrashed image: a setup error; on a
+// later crash image: an environment error, not a violation).
 
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -10,7 +11,7 @@ import * as path from 'path';
 import type { Results } from '../../harness/results/schema';
 import { fixture } from '../fixtures';
 import { useLeftovers } from '../helpers/leftovers';
-import { runPmfit } from '../helpers/run-pmfit';
+import { pmfitMessage, runPmfit } from '../helpers/run-pmfit';
 import { expectUsageError, scratchDir, userRecordAllcounts } from './helpers';
 
 const leftovers = useLeftovers();
@@ -70,5 +71,39 @@ it('a --recover command that does not exist: exit 2 (setup error), not violation
     cwd: dir,
     env: leftovers.current().env,
   });
-  expectUsageError(result, /^pmfit: your check fails on an uncrashed file .*status 127/);
+  expectUsageError(
+    result,
+    /^pmfit: the recovery could not run on an uncrashed file \(the initial image, as the first region found it\): no-such-recovery-command \S+ exited with status 127 \(.*not found\); check that/,
+  );
 });
+
+it.each([
+  [
+    '127, a command not found',
+    'no-such-recovery-command {file}',
+    /status 127 \(.*no-such-recovery-command: not found\)/,
+  ],
+  ['126, a command that cannot be executed', './not-executable {file}', /status 126 \(.*Permission denied\)/],
+])(
+  'a recovery the shell cannot run (%s) only on a later crash image: exit 2 naming the image, no violation',
+  (_what, missing, why) => {
+    // The preflight's two recoveries run the real check; from the third
+    // recovery on (the run's own crash images) the command is one the shell
+    // cannot run, as when a branch of the script reaches a missing tool.
+    const dir = workDir();
+    fs.writeFileSync(path.join(dir, 'not-executable'), '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+    const recover =
+      `n=$(cat runs 2>/dev/null || echo 0); echo $((n + 1)) > runs; ` +
+      `if [ "$n" -lt 2 ]; then ${program} check {file}; else ${missing}; fi`;
+    const result = runPmfit(userRecordAllcounts(recover, '--jobs', '1'), { cwd: dir, env: leftovers.current().env });
+    expectUsageError(
+      result,
+      /^pmfit: the recovery could not run on the crash image of crash points? [0-9-]+ \(image [0-9a-f]{32}\): /,
+    );
+    expect(pmfitMessage(result)).toMatch(why);
+    expect(Number(fs.readFileSync(path.join(dir, 'runs'), 'utf8'))).toBeGreaterThanOrEqual(3);
+    const results = JSON.parse(fs.readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8')) as Results;
+    expect(results.incomplete).toBe(true);
+    expect(results.runs.flatMap((run) => run.groups).filter((group) => group.violation)).toEqual([]);
+  },
+);
