@@ -16,14 +16,17 @@ import type { Verdict } from './verdict';
 
 /** recoverImage -- write `image` into `dir` under the spec's PM file names,
  *  run the spec's recovery there and read the recovered files back (only
- *  when the spec has a check). A recovery that fails or removes a PM file is
- *  a 'failed' result; one the shell could not run (126, 127) throws
- *  CommandNotRunError, since it says nothing about the image. The directory is left as the recovery left it. */
+ *  when the spec has a check that reads them). A recovery that fails or
+ *  removes a PM file is a 'failed' result; one the shell could not run
+ *  (126, 127) throws CommandNotRunError, since it says nothing about the
+ *  image. The directory is left as the recovery left it. `env` adds to the
+ *  spec's environment (the operation window, ops-done-env.ts). */
 export async function recoverImage(
   spec: TargetSpec,
   image: ImagePatch,
   dir: string,
   timeoutMs: number,
+  env: Record<string, string> = {},
 ): Promise<RecoveryResult> {
   for (let i = 0; i < spec.pmFiles.length; i += 1) {
     const file = path.join(dir, spec.pmFiles[i]);
@@ -32,7 +35,7 @@ export async function recoverImage(
   }
   const outcome = await runCommands(spec.recover, dir, {
     timeoutMs,
-    env: spec.env,
+    env: { ...spec.env, ...env },
     files: spec.pmFiles,
     cwd: spec.cwd,
   });
@@ -46,7 +49,7 @@ export async function recoverImage(
   for (const name of spec.pmFiles) {
     try {
       const file = path.join(dir, name);
-      if (spec.check) files.push(await fs.promises.readFile(file));
+      if (spec.check && !spec.checkReadsOutputOnly) files.push(await fs.promises.readFile(file));
       else await fs.promises.access(file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

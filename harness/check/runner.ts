@@ -19,6 +19,10 @@
 // share between models of one run (recovered files in a byte-bounded LRU: an
 // evicted image met again is recovered again).
 //
+// A spec whose recovery commands are told the operation window
+// (`windowEnv`, ops-done-env.ts) recovers an image once per window it is met
+// in, since the output may depend on it.
+//
 // Recoveries run concurrently (one per CPU by default). A state's image must
 // be taken (as a patch of the base) before the model's generator advances,
 // so it is taken eagerly into the job; the number of images waiting for or
@@ -36,6 +40,7 @@ import type { CrashGroup, CrashState } from '../persistency/model';
 import { OpWindow, OpWindows, Region } from './allowed-states';
 import { Recovered, RecoveryCache, RecoveryResult } from './recovery-cache';
 import { CommandNotRunError } from './command-not-run';
+import { opsDoneEnv } from './ops-done-env';
 import { checkRecovered, recoverImage } from './recover-image';
 import type { TargetSpec } from './spec';
 import type { Verdict } from './verdict';
@@ -164,20 +169,20 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
       });
   };
 
-  const recover = async (image: ImagePatch): Promise<RecoveryResult> => {
+  const recover = async (image: ImagePatch, window: OpWindow): Promise<RecoveryResult> => {
     recoveryRuns += 1;
     cache.recoveryRuns += 1;
     const dir = tempDir('image');
     try {
-      return await recoverImage(spec, image, dir, timeoutMs);
+      return await recoverImage(spec, image, dir, timeoutMs, spec.windowEnv ? opsDoneEnv(window) : {});
     } finally {
       await fs.promises.rm(dir, { recursive: true, force: true });
     }
   };
 
-  const startRecovery = (hash: string, image: ImagePatch, bytes: number): Promise<RecoveryResult> => {
+  const startRecovery = (hash: string, image: ImagePatch, bytes: number, window: OpWindow): Promise<RecoveryResult> => {
     const promise = pool
-      .run(() => recover(image))
+      .run(() => recover(image, window))
       .then((result) => {
         if (result.kind === 'failed') cache.failures.set(hash, result.verdict);
         else cache.putRecovered(hash, result.recovered);
@@ -201,8 +206,10 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
   /** The verdict of `state` in `window`; may wait for room (backpressure)
    *  before materializing, never advances the generator. */
   const verdictOf = async (state: CrashState, window: OpWindow): Promise<{ verdict: Promise<Verdict> }> => {
-    const hash = state.hash;
-    const key = RecoveryCache.verdictKey(window.key, hash);
+    // The image's recovery: by content, or by content and window when the
+    // recovery commands are told the window (ops-done-env.ts).
+    const hash = spec.windowEnv ? RecoveryCache.verdictKey(window.key, state.hash) : state.hash;
+    const key = RecoveryCache.verdictKey(window.key, state.hash);
     const known = cache.verdicts.get(key);
     if (known) return { verdict: Promise.resolve(known) };
     const pending = pendingVerdicts.get(key);
@@ -230,7 +237,7 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
         }
         const bytes = image.patchBytes;
         budget.take(bytes);
-        recovery = startRecovery(hash, image, bytes);
+        recovery = startRecovery(hash, image, bytes, window);
       }
     }
     const verdict = recovery

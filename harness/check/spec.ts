@@ -83,6 +83,18 @@ export interface TargetSpec {
   /** What building the workload's program needs beyond the compiler, named
    *  when the program is missing (txmap: Debian's libpmemobj-dev). */
   requires?: string;
+  /** The recovery commands read the crash's operation window from the
+   *  environment (PMFIT_OPS_DONE_MIN, PMFIT_OPS_DONE_MAX; check/ops-done-env.ts):
+   *  a user's commands do; an image met in two windows is then recovered
+   *  once per window. The built-in targets' commands do not read it. */
+  windowEnv?: boolean;
+  /** `--oracle outputs` (check/output-oracle.ts): the reference states are
+   *  the recovery's outputs on the uncrashed images at the operation
+   *  boundaries, recorded after the trace (pipeline/boundary-outputs.ts),
+   *  and `check` compares the recovery output of a crash image with them. */
+  oracle?: 'outputs';
+  /** The check reads only the recovery output, not the recovered files. */
+  checkReadsOutputOnly?: boolean;
 }
 
 /** A spec with its own invariant check: the built-in targets, and what the

@@ -1,6 +1,9 @@
 // user-spec -- a TargetSpec for a user's own program, from `pmfit allcounts
 // --cmd ... --pm FILE --recover "CMD {file}"`: the recovery command's exit
-// status is the verdict (0 consistent), as users of pmreorder know it.
+// status is the verdict (0 consistent), as users of pmreorder know it; with
+// `--oracle outputs` its output must also match the uncrashed file's
+// (output-oracle.ts). The recovery commands are told the crash's operation
+// window in the environment (ops-done-env.ts).
 //
 // The user's PM file is copied into a scratch directory and never written:
 // an argument naming it, by any path (a symbolic or hard link too), is
@@ -24,7 +27,14 @@ export interface UserSpecOptions {
   setup?: string;
   recover: string;
   cwd: string;
+  /** `exit` (default): the recovery's exit status is the verdict; `outputs`:
+   *  also its output must equal one on an uncrashed file the crash may stand
+   *  for (output-oracle.ts). */
+  oracle?: Oracle;
 }
+
+export type Oracle = 'exit' | 'outputs';
+export const oracleNames: readonly Oracle[] = ['exit', 'outputs'];
 
 /** samePmFile -- whether an argument names the PM file: its path, or any
  *  other name of the same file (a symbolic link, a hard link), by device and
@@ -105,7 +115,10 @@ export function userSpec(options: UserSpecOptions): TargetSpec {
     workload: { argv: workload, ...(Object.keys(env).length > 0 ? { env } : {}) },
     cwd: path.resolve(options.cwd),
     states: [],
-    // no check: the recovery's exit status is the verdict
+    // no check: the recovery's exit status is the verdict (with --oracle
+    // outputs, the pipeline adds the output check once it has the outputs)
     recover: [{ shell: options.recover }],
+    windowEnv: true,
+    ...(options.oracle === 'outputs' ? { oracle: 'outputs' as const } : {}),
   };
 }

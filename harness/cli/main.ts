@@ -164,6 +164,10 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .option('--recover <command>', 'with --cmd: shell command run on each crash image ({file}); exit 0 = consistent')
     .option('--function <name>', 'with --cmd: trace every call of this function instead of marker regions')
     .option('--accept-untraced-writes', 'record past writes pmfit cannot follow (warnings) instead of refusing the run')
+    .option(
+      '--oracle <oracle>',
+      'with --cmd: exit (the recovery exit status is the verdict) or outputs (its output must also equal its output on an uncrashed file)',
+    )
     .action((options) => run(async () => allcounts({ ...options, version })));
 
   program

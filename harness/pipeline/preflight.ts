@@ -11,6 +11,7 @@ import { PmfitError, usageError } from '../_internals/errors';
 import { tempDir } from '../_internals/temp-root';
 import { OpWindows } from '../check/allowed-states';
 import { CommandNotRunError } from '../check/command-not-run';
+import { opsDoneEnv } from '../check/ops-done-env';
 import { recoveredVerdict, recoverImage } from '../check/recover-image';
 import type { TargetSpec } from '../check/spec';
 import { describeVerdict, isViolation } from '../check/verdict';
@@ -63,10 +64,13 @@ export async function preflight(spec: TargetSpec, reader: TraceReader, timeoutMs
     const dir = tempDir(`${spec.name}-preflight`);
     const named = `the ${which} image, ${which === 'initial' ? 'as the first region found it' : 'as the program left it'}`;
     try {
-      const result = await recoverImage(spec, image, dir, timeoutMs).catch((error: unknown) => {
-        throw error instanceof CommandNotRunError ? error.onImage(`an uncrashed file (${named})`) : error;
-      });
-      const verdict = recoveredVerdict(spec, result, windows.windowAt(k).allowed);
+      const window = windows.windowAt(k);
+      const result = await recoverImage(spec, image, dir, timeoutMs, spec.windowEnv ? opsDoneEnv(window) : {}).catch(
+        (error: unknown) => {
+          throw error instanceof CommandNotRunError ? error.onImage(`an uncrashed file (${named})`) : error;
+        },
+      );
+      const verdict = recoveredVerdict(spec, result, window.allowed);
       if (isViolation(verdict)) {
         // One line (errors.ts): the output's last line, where a failing
         // check says why.

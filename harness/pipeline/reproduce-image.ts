@@ -10,6 +10,7 @@ import * as path from 'path';
 import { PmfitError } from '../_internals/errors';
 import { OpWindows } from '../check/allowed-states';
 import { CommandNotRunError } from '../check/command-not-run';
+import { opsDoneEnv } from '../check/ops-done-env';
 import { recoveredVerdict, recoverImage } from '../check/recover-image';
 import { placeholders, shellLine } from '../check/spec-command';
 import type { TargetSpec } from '../check/spec';
@@ -55,12 +56,19 @@ export async function reproduceImage(
   }
   const recoveredFiles = spec.pmFiles.map((name) => path.join(recoveredDir, name));
   const commands = spec.recover.map((command) => shellLine(command, placeholders(recoveredDir, spec.pmFiles)));
-  const result = await recoverImage(spec, found.image, recoveredDir, timeoutMs).catch((error: unknown) => {
+  const window = new OpWindows(reader.header.regions, spec.states).windowAt(query.k);
+  const result = await recoverImage(
+    spec,
+    found.image,
+    recoveredDir,
+    timeoutMs,
+    spec.windowEnv ? opsDoneEnv(window) : {},
+  ).catch((error: unknown) => {
     throw error instanceof CommandNotRunError
       ? error.onImage(`the ${query.model} crash image at crash point ${query.k} (image ${query.hash})`)
       : error;
   });
-  const allowed = new OpWindows(reader.header.regions, spec.states).windowAt(query.k).allowed;
+  const allowed = window.allowed;
   return {
     crashFiles,
     recoveredFiles,

@@ -11,6 +11,8 @@ import type { TargetSpec } from '../check/spec';
 import { guardUserFiles } from './_internals/user-file-guard';
 import { explainGroups } from './explain-groups';
 import { keepTrace } from './keep-trace';
+import { boundaryOutputs } from './boundary-outputs';
+import { outputOracleSpec } from '../check/output-oracle';
 import { preflight } from './preflight';
 import { recordWorkload } from './record-workload';
 import { targetRecord } from './target-record';
@@ -46,7 +48,7 @@ export interface TargetOutcome {
 }
 
 export async function runTarget(options: RunTargetOptions): Promise<TargetOutcome> {
-  const { spec } = options;
+  let { spec } = options;
   const work = tempDir(`${spec.name}-work`);
   const setup = await runCommands(spec.setup, work, {
     timeoutMs: options.timeoutMs,
@@ -84,6 +86,12 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
   try {
     options.onPhase?.(`${spec.name}: checking the uncrashed images`);
     await preflight(spec, reader, options.timeoutMs);
+    if (spec.oracle === 'outputs') {
+      options.onPhase?.(`${spec.name}: recording the outputs at the operation boundaries`);
+      const outputs = await boundaryOutputs(spec, reader, options.timeoutMs);
+      spec = outputOracleSpec(spec, outputs);
+      if (target.check?.kind === 'recover') target.check.outputs = outputs;
+    }
     if (options.keep) {
       const kept = keepTrace(tracePath, options.keep.dir, spec.name);
       if (kept.kind === 'kept') target.trace = kept.file;

@@ -167,7 +167,8 @@ function isCheck(value: unknown): boolean {
     isStringArray(value.recover) &&
     isString(value.cwd) &&
     isObject(value.env) &&
-    Object.values(value.env).every(isString)
+    Object.values(value.env).every(isString) &&
+    optional(isStringArray)(value.outputs)
   );
 }
 

@@ -102,6 +102,10 @@ export interface UserCheck {
   /** Their working directory: where pmfit was started. */
   cwd: string;
   env: Record<string, string>;
+  /** `--oracle outputs`: the recovery's outputs on the uncrashed images at
+   *  the operation boundaries (normalized), the reference states the crash
+   *  images' outputs were compared with. */
+  outputs?: string[];
 }
 
 /** What `pmfit fuzz` ran. With a counterexample, `runs` holds the check of

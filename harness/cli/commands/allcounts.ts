@@ -12,7 +12,7 @@ import { protectFromOutput } from '../../_internals/output-file';
 import { tempParent, tempSpaceShort } from '../../_internals/temp-root';
 import { resolveJobs } from '../resolve-jobs';
 import type { TargetSpec } from '../../check/spec';
-import { userSpec } from '../../check/user-spec';
+import { Oracle, oracleNames, userSpec } from '../../check/user-spec';
 import { isModelName, ModelName, modelNames } from '../../persistency/model';
 import { formatRun, formatSummary } from '../../report/console-report';
 import { Progress } from '../../pipeline/progress';
@@ -38,6 +38,8 @@ export interface AllcountsOptions {
   recover?: string;
   function?: string;
   acceptUntracedWrites?: boolean;
+  /** With --cmd: `exit` (default) or `outputs` (check/user-spec.ts). */
+  oracle?: string;
   version: string;
 }
 
@@ -47,15 +49,23 @@ function chooseSpecs(options: AllcountsOptions): TargetSpec[] {
     if (!options.pm || options.pm.length !== 1) throw usageError('--cmd needs exactly one --pm FILE');
     if (options.recover === undefined)
       throw usageError('--cmd needs --recover "CMD {file}" (its exit status is the verdict)');
+    const oracle = options.oracle ?? 'exit';
+    if (!(oracleNames as readonly string[]).includes(oracle))
+      throw usageError(`unknown oracle '${oracle}' (oracles: ${oracleNames.join(', ')})`);
     const spec = userSpec({
       cmd: options.cmd,
       pm: options.pm[0],
       setup: options.setup,
       recover: options.recover,
       cwd: process.cwd(),
+      oracle: oracle as Oracle,
     });
     return [options.function !== undefined ? { ...spec, functionName: options.function } : spec];
   }
+  if (options.oracle !== undefined)
+    throw usageError(
+      '--oracle belongs with --cmd (a user program); built-in targets check their reference states through their spec, by the same window rule',
+    );
   for (const flag of ['pm', 'setup', 'recover', 'function'] as const) {
     const value = options[flag];
     if (value !== undefined && !(Array.isArray(value) && value.length === 0)) {

@@ -14,6 +14,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ExitCode, usageError } from '../../_internals/errors';
 import { checkOutputDir } from '../../_internals/output-file';
+import { outputOracleSpec } from '../../check/output-oracle';
 import type { TargetSpec } from '../../check/spec';
 import { describeVerdict, isViolation } from '../../check/verdict';
 import { reproduceImage } from '../../pipeline/reproduce-image';
@@ -58,7 +59,7 @@ function specOf(target: TargetRecord, file: string): TargetSpec {
     if (!spec) throw usageError(`${file}: ${target.name} is not a built-in target of this pmfit`);
     return spec;
   }
-  return {
+  const spec: TargetSpec = {
     name: target.name,
     description: target.description,
     expect: target.expect,
@@ -69,7 +70,9 @@ function specOf(target: TargetRecord, file: string): TargetSpec {
     recover: check.recover.map((shell) => ({ shell })),
     cwd: check.cwd,
     env: check.env,
+    windowEnv: true,
   };
+  return check.outputs ? outputOracleSpec(spec, check.outputs) : spec;
 }
 
 /** A new directory: -o DIR (which must not exist yet), or a fresh
@@ -126,7 +129,7 @@ export async function reproduce(file: string, groupId: string, options: Reproduc
     out.write(`crash image: ${done.crashFiles.map(shown).join(' ')}\n`);
     for (const [name, value] of Object.entries(spec.env ?? {})) out.write(`env: ${name}=${value}\n`);
     out.write(
-      `${spec.check ? 'recovery, then the spec check of' : 'recovery of'} ${target.name} on a copy (${done.recoveredFiles.map(shown).join(' ')})` +
+      `${spec.oracle === 'outputs' ? 'recovery, its output compared with the uncrashed outputs, of' : spec.check ? 'recovery, then the spec check of' : 'recovery of'} ${target.name} on a copy (${done.recoveredFiles.map(shown).join(' ')})` +
         `${spec.cwd ? `, run in ${spec.cwd}` : ''}:\n`,
     );
     for (const command of done.commands) out.write(`  $ ${command}\n`);
