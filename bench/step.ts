@@ -50,6 +50,7 @@ function traceAddon(cpu: number, main: number, record: boolean): Result {
     stdinFd: devnull,
     stdoutFd: devnull,
     stderrFd: 2,
+    guardFiles: [],
   });
   fs.closeSync(devnull);
   try {

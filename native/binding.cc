@@ -262,6 +262,7 @@ public:
 					   InstanceMethod<&TaskWrap::TakeEvents>("takeEvents"),
 					   InstanceMethod<&TaskWrap::ReadMemory>("readMemory"),
 					   InstanceMethod<&TaskWrap::Kill>("kill"),
+					   InstanceMethod<&TaskWrap::GuardRefusals>("guardRefusals"),
 				   });
 	}
 
@@ -278,7 +279,8 @@ public:
 			options.stdin_fd = to_int(field(object, "stdinFd"), "stdinFd");
 			options.stdout_fd = to_int(field(object, "stdoutFd"), "stdoutFd");
 			options.stderr_fd = to_int(field(object, "stderrFd"), "stderrFd");
-			task_ = std::make_unique<pmfit::Task>(options);
+			std::vector<std::string> guard = to_strings(field(object, "guardFiles"), "guardFiles");
+			task_ = std::make_unique<pmfit::Task>(options, guard);
 			return info.Env().Undefined();
 		});
 	}
@@ -407,6 +409,18 @@ private:
 			if (task_)
 				task_->kill();
 			return info.Env().Undefined();
+		});
+	}
+
+	Napi::Value
+	GuardRefusals(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			std::vector<std::string> lines = task().guard_refusals();
+			Napi::Array array = Napi::Array::New(info.Env(), lines.size());
+			for (uint32_t i = 0; i < lines.size(); i++)
+				array.Set(i, Napi::String::New(info.Env(), lines[i]));
+			return array;
 		});
 	}
 

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,7 +24,7 @@ namespace pmfit {
 namespace {
 
 /* Start-up failures of the child, sent through a close-on-exec pipe. */
-enum ChildStage : int { STAGE_FDS = 1, STAGE_CHDIR, STAGE_TRACEME, STAGE_EXEC };
+enum ChildStage : int { STAGE_FDS = 1, STAGE_CHDIR, STAGE_TRACEME, STAGE_SECCOMP, STAGE_EXEC };
 
 struct ChildFailure {
 	int stage;
@@ -44,7 +45,7 @@ child_fail(int report_fd, int stage)
  * since the parent (Node) is multithreaded
  */
 [[noreturn]] void
-run_child(const SpawnOptions &options, char *const argv[], char *const envp[], int report_fd)
+run_child(const SpawnOptions &options, char *const argv[], char *const envp[], int report_fd, int listener_fd)
 {
 	/* Node ignores SIGPIPE and installs handlers; the target starts with
 	 * default dispositions and nothing blocked, as uv_spawn's children do. */
@@ -92,7 +93,18 @@ run_child(const SpawnOptions &options, char *const argv[], char *const envp[], i
 		child_fail(report_fd, STAGE_CHDIR);
 	if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0)
 		child_fail(report_fd, STAGE_TRACEME);
+	/* Last, so that only the program runs under it. The parent takes a
+	 * copy of the listener while the child stands at the SIGSTOP; the
+	 * program never holds it (a process answering its own notifications
+	 * would pass the guard). */
+	int listener = install_seccomp_filter(options.seccomp);
+	if (listener < 0)
+		child_fail(report_fd, STAGE_SECCOMP);
+	if (listener > 0 && write(listener_fd, &listener, sizeof(listener)) != (ssize_t)sizeof(listener))
+		child_fail(report_fd, STAGE_SECCOMP);
 	raise(SIGSTOP);
+	if (listener > 0)
+		close(listener);
 	execve(options.file.c_str(), argv, envp);
 	child_fail(report_fd, STAGE_EXEC);
 }
@@ -114,6 +126,8 @@ early_death(const SpawnOptions &options, int report_fd, int status)
 			return syserr("chdir " + options.cwd + " failed", failure.err);
 		case STAGE_TRACEME:
 			return syserr("PTRACE_TRACEME failed", failure.err);
+		case STAGE_SECCOMP:
+			return syserr("installing the seccomp filter failed", failure.err);
 		default:
 			return syserr("cannot set up stdin/stdout/stderr for " + options.file, failure.err);
 		}
@@ -128,13 +142,37 @@ struct ChildDied {
 	std::string why;
 };
 
+/*
+ * take_listener -- a copy of the child's listener fd, whose number the
+ * child wrote to listener_fd before its SIGSTOP; -1 without a listener
+ */
+int
+take_listener(const SpawnOptions &options, pid_t pid, int listener_fd)
+{
+	if (!options.seccomp.wants_listener)
+		return -1;
+	int number;
+	if (read(listener_fd, &number, sizeof(number)) != (ssize_t)sizeof(number))
+		throw TaskError("the child did not report its seccomp listener");
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		throw TaskError(syserr("pidfd_open", errno));
+	int listener = (int)syscall(SYS_pidfd_getfd, pidfd, number, 0);
+	int err = errno;
+	close(pidfd);
+	if (listener < 0)
+		throw TaskError(syserr("pidfd_getfd of the seccomp listener", err));
+	return listener;
+}
+
 /* to_exec -- from the child's SIGSTOP to its PTRACE_EVENT_EXEC stop */
 void
-to_exec(const SpawnOptions &options, pid_t pid, int report_fd)
+to_exec(const SpawnOptions &options, pid_t pid, int report_fd, int listener_fd, int *listener)
 {
 	int status = wait_blocking(pid);
 	if (!WIFSTOPPED(status))
 		throw ChildDied{early_death(options, report_fd, status)};
+	*listener = take_listener(options, pid, listener_fd);
 	long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
 		    PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACECLONE;
 	if (ptrace(PTRACE_SETOPTIONS, pid, nullptr, (void *)opts) != 0)
@@ -157,7 +195,7 @@ to_exec(const SpawnOptions &options, pid_t pid, int report_fd)
 
 } /* namespace */
 
-pid_t
+Spawned
 spawn_traced(const SpawnOptions &options)
 {
 	if (options.argv.empty())
@@ -174,29 +212,47 @@ spawn_traced(const SpawnOptions &options)
 	int report[2];
 	if (pipe2(report, O_CLOEXEC) != 0)
 		throw TaskError(syserr("pipe", errno));
-	pid_t pid = fork();
-	if (pid < 0) {
+	int listener_report[2];
+	if (pipe2(listener_report, O_CLOEXEC) != 0) {
 		int err = errno;
 		close(report[0]);
 		close(report[1]);
+		throw TaskError(syserr("pipe", err));
+	}
+	auto close_reads = [&]() {
+		close(report[0]);
+		close(listener_report[0]);
+	};
+	pid_t pid = fork();
+	if (pid < 0) {
+		int err = errno;
+		close_reads();
+		close(report[1]);
+		close(listener_report[1]);
 		throw TaskError(syserr("fork", err));
 	}
 	if (pid == 0)
-		run_child(options, argv.data(), envp.data(), report[1]);
+		run_child(options, argv.data(), envp.data(), report[1], listener_report[1]);
 	close(report[1]);
+	close(listener_report[1]);
+	int listener = -1;
 	try {
-		to_exec(options, pid, report[0]);
+		to_exec(options, pid, report[0], listener_report[0], &listener);
 	} catch (const ChildDied &died) {
-		close(report[0]);
+		close_reads();
+		if (listener >= 0)
+			close(listener);
 		throw TaskError(died.why);
 	} catch (...) {
-		close(report[0]);
+		close_reads();
+		if (listener >= 0)
+			close(listener);
 		::kill(pid, SIGKILL);
 		reap(pid);
 		throw;
 	}
-	close(report[0]);
-	return pid;
+	close_reads();
+	return Spawned{pid, listener};
 }
 
 } /* namespace pmfit */

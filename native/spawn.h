@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "seccomp_filter.h"
+
 namespace pmfit {
 
 struct SpawnOptions {
@@ -20,15 +22,26 @@ struct SpawnOptions {
 	int stdin_fd = 0;
 	int stdout_fd = 1;
 	int stderr_fd = 2;
+	/* installed in the child before exec; empty: none */
+	SeccompFilter seccomp;
+};
+
+/* Spawned -- a child stopped at its exec */
+struct Spawned {
+	pid_t pid;
+	/* the filter's notification listener, pmfit's own fd (close-on-exec);
+	 * -1 when the filter has none */
+	int listener;
 };
 
 /*
- * spawn_traced -- fork, PTRACE_TRACEME and execve options.file; the pid of
- * the child, stopped at its PTRACE_EVENT_EXEC with pmfit's ptrace options
- * set. On failure the child is killed and reaped and TaskError says why in
- * one line (the child's own account of an early death when it has one).
+ * spawn_traced -- fork, PTRACE_TRACEME, install options.seccomp and execve
+ * options.file; the child, stopped at its PTRACE_EVENT_EXEC with pmfit's
+ * ptrace options set, and the filter's listener. On failure the child is
+ * killed and reaped and TaskError says why in one line (the child's own
+ * account of an early death when it has one).
  */
-pid_t spawn_traced(const SpawnOptions &options);
+Spawned spawn_traced(const SpawnOptions &options);
 
 } /* namespace pmfit */
 

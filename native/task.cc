@@ -30,10 +30,21 @@ constexpr int64_t BLOCKED_SLICE_NS = 100 * 1000 * 1000;
 
 /* Task: start and end */
 
-Task::Task(const SpawnOptions &options)
+Task::Task(const SpawnOptions &options, const std::vector<std::string> &guard_paths)
 {
+	/* One seccomp filter holds every part's rules (seccomp_filter.h). */
+	std::vector<SyscallRule> rules;
+	if (!guard_paths.empty()) {
+		guard_ = std::make_unique<UserFileGuard>(guard_paths);
+		rules = UserFileGuard::rules();
+	}
+	SpawnOptions spawn = options;
+	spawn.seccomp = build_seccomp_filter(rules);
 	pin_.acquire(options.cpu);
-	pid_ = spawn_traced(options); /* ~CpuPin unpins if it throws */
+	Spawned child = spawn_traced(spawn); /* ~CpuPin unpins if it throws */
+	pid_ = child.pid;
+	if (guard_)
+		guard_->start(child.listener);
 	phase_ = Phase::Stopped;
 	try {
 		regs_.fetch(pid_);
@@ -57,6 +68,12 @@ void
 Task::kill()
 {
 	die();
+}
+
+std::vector<std::string>
+Task::guard_refusals() const
+{
+	return guard_ ? guard_->refusals() : std::vector<std::string>();
 }
 
 void

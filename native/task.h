@@ -20,6 +20,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "breakpoints.h"
@@ -32,13 +34,16 @@
 #include "remote_ptr.h"
 #include "spawn.h"
 #include "stop.h"
+#include "user_file_guard.h"
 #include "wait_status.h"
 
 namespace pmfit {
 
 class Task {
 public:
-	explicit Task(const SpawnOptions &options);
+	/* guard_paths: the user's files the program may not open for writing
+	 * (user_file_guard.h); empty: no guard */
+	Task(const SpawnOptions &options, const std::vector<std::string> &guard_paths);
 	~Task();
 	Task(const Task &) = delete;
 	Task &operator=(const Task &) = delete;
@@ -57,6 +62,8 @@ public:
 	std::vector<uint8_t> take_events();
 	std::vector<uint8_t> read_memory(RemotePtr address, size_t length);
 	void kill();
+	/* the user-file guard's refusals so far (user_file_guard.h) */
+	std::vector<std::string> guard_refusals() const;
 
 private:
 	/* Phase -- where the tracee is; resume() continues from here */
@@ -166,6 +173,10 @@ private:
 	bool syscall_pending_ = false;
 
 	CpuPin pin_;
+
+	/* serves the filter's notifications, also after the tracee is gone
+	 * (its forked children are still under the filter) */
+	std::unique_ptr<UserFileGuard> guard_;
 };
 
 } /* namespace pmfit */

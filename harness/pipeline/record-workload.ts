@@ -40,6 +40,7 @@ export async function recordWorkload(
       maxSteps: options.maxSteps,
       onProgress: options.onProgress,
       acceptUntracedWrites: options.acceptUntracedWrites,
+      guardFiles: spec.userFiles,
     });
   } finally {
     fs.closeSync(log);

@@ -52,6 +52,8 @@ export interface RecordOptions {
   /** After each cross-check of the PM files (bench:record measures them):
    *  its time, the pages it compared and the files it compared whole. */
   onCheck?(check: { ms: number; pages: number; wholeFiles: number }): void;
+  /** Files the program may not open for writing (TraceeOptions.guardFiles). */
+  guardFiles?: string[];
 }
 
 /** Start of the kernel half of x86-64 addresses (exact as a double). */
@@ -89,6 +91,7 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
       env: options.env,
       stdoutFd: options.stdoutFd,
       stderrFd: options.stderrFd,
+      guardFiles: options.guardFiles,
     });
   } catch (err) {
     // A program without markers or symbols: no half trace beside the output.

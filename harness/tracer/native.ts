@@ -27,6 +27,10 @@ export interface NativeSpawnOptions {
   stdinFd: number;
   stdoutFd: number;
   stderrFd: number;
+  /** Absolute paths of files the program and its children may not open
+   *  for writing or truncate, by any path (native/user_file_guard.h);
+   *  empty: no guard. */
+  guardFiles: string[];
 }
 
 /** Breakpoint roles. */
@@ -216,6 +220,8 @@ export interface NativeTask {
   readMemory(address: number, length: number): Buffer;
   /** SIGKILL the tracee and reap it. Idempotent. */
   kill(): void;
+  /** One line per open of a guardFiles file refused so far (EACCES). */
+  guardRefusals(): string[];
 }
 
 export interface NativeBinding {

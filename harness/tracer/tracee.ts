@@ -4,6 +4,7 @@
 // kills it on every way out.
 
 import * as fs from 'fs';
+import * as path from 'path';
 import { PmfitError, usageError } from '../_internals/errors';
 import { Deadline } from '../_internals/deadline';
 import { onInterrupt, throwIfInterrupted } from '../_internals/interrupt';
@@ -46,6 +47,11 @@ export interface TraceeOptions {
   stderrFd?: number;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** The user's own files (allcounts --pm): the program and every process
+   *  it forks get EACCES when they open one for writing or truncate it,
+   *  by whatever path, and the run ends in a one-line error naming the
+   *  path the program used. */
+  guardFiles?: string[];
 }
 
 export interface RunOptions {
@@ -102,6 +108,7 @@ export class Tracee {
         stdinFd,
         stdoutFd: options.stdoutFd ?? 1,
         stderrFd: options.stderrFd ?? 2,
+        guardFiles: (options.guardFiles ?? []).map((file) => path.resolve(file)),
       });
     } catch (err) {
       // The program was not started: the system refused (no descriptors,
@@ -196,11 +203,30 @@ export class Tracee {
     const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
     this.deadline = options.timeoutMs !== undefined ? new Deadline(options.timeoutMs) : undefined;
     try {
-      return await this.runSlices(options, maxSteps, hooks);
+      const end = await this.runSlices(options, maxSteps, hooks);
+      this.throwIfRefused();
+      return end;
+    } catch (err) {
+      // A refused open usually ends the program early (it sees EACCES):
+      // the refusal, not the exit it caused, is what to report.
+      this.throwIfRefused();
+      throw err;
     } finally {
       this.deadline?.cancel();
       this.deadline = undefined;
     }
+  }
+
+  /** throwIfRefused -- the guard's first refusal (TraceeOptions.guardFiles)
+   *  as the run's one-line error. */
+  private throwIfRefused(): void {
+    const [refusal] = this.native.guardRefusals();
+    if (refusal === undefined) return;
+    this.kill();
+    throw usageError(
+      `${refusal}: pmfit refused it (EACCES), the program must write only the copy pmfit gives it; ` +
+        'name the PM file in --cmd, for example --cmd "prog {file}"',
+    );
   }
 
   private async runSlices(options: RunOptions, maxSteps: number, hooks: RunHooks): Promise<RunEnd> {

@@ -2,9 +2,12 @@
 // never the file the program runs on: pmfit gives it a copy, and rewrites
 // every argument that names the original, by any path, to the copy. A
 // program that still reaches the original (a name built inside it, an
-// environment variable, a configuration file) would write the user's data
-// and record nothing, so every run checks afterwards that the original is
-// the same file with the same size and times, and fails loudly otherwise.
+// environment variable, a configuration file) is refused by the tracer's
+// seccomp guard before it writes (native/user_file_guard.h). This is the
+// check behind it, for what the guard does not see (a recovery command, a
+// process outside the traced tree): every run checks afterwards that the
+// original is the same file with the same size and times, and fails loudly
+// otherwise.
 
 import * as fs from 'fs';
 import { usageError } from '../../_internals/errors';
