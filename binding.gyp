@@ -16,6 +16,7 @@
         "native/stepper.cc",
         "native/subreaper.cc",
         "native/task.cc",
+        "native/threads.cc",
         "native/tracee_memory.cc",
         "native/user_file_guard.cc",
         "native/wait_status.cc",

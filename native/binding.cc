@@ -150,6 +150,7 @@ stop_object(Napi::Env env, const pmfit::Stop &stop)
 	Napi::Object object = Napi::Object::New(env);
 	object.Set("kind", kind_name(stop.kind));
 	object.Set("index", number(env, (double)stop.index));
+	object.Set("thread", number(env, stop.thread));
 	switch (stop.kind) {
 	case StopKind::Exited:
 		object.Set("code", number(env, stop.code));
@@ -263,6 +264,7 @@ public:
 					   InstanceMethod<&TaskWrap::ReadMemory>("readMemory"),
 					   InstanceMethod<&TaskWrap::Kill>("kill"),
 					   InstanceMethod<&TaskWrap::GuardRefusals>("guardRefusals"),
+					   InstanceMethod<&TaskWrap::SetScheduleSeed>("setScheduleSeed"),
 				   });
 	}
 
@@ -421,6 +423,15 @@ private:
 			for (uint32_t i = 0; i < lines.size(); i++)
 				array.Set(i, Napi::String::New(info.Env(), lines[i]));
 			return array;
+		});
+	}
+
+	Napi::Value
+	SetScheduleSeed(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			task().set_schedule_seed(to_uint64(info[0], "schedule seed"));
+			return info.Env().Undefined();
 		});
 	}
 

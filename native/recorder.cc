@@ -286,8 +286,7 @@ Recorder::append_record(uint8_t kind, uint8_t file_id, uint32_t length, uint64_t
 	uint64_t address = insn_addr.as_int();
 	rec[0] = kind;
 	rec[1] = file_id;
-	rec[2] = 0;
-	rec[3] = 0;
+	memcpy(rec + 2, &thread_, 2);
 	memcpy(rec + 4, &length, 4); /* x86: already little endian */
 	memcpy(rec + 8, &index, 8);
 	memcpy(rec + 16, &address, 8);

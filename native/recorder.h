@@ -87,6 +87,13 @@ public:
 		code_epoch_++;
 	}
 
+	/* set_thread -- the number of the thread whose events follow */
+	void
+	set_thread(uint32_t number)
+	{
+		thread_ = number > UINT16_MAX ? UINT16_MAX : (uint16_t)number;
+	}
+
 	/* buffer_full -- time to hand the events to JavaScript */
 	bool
 	buffer_full() const
@@ -143,6 +150,7 @@ private:
 	bool df_before_ = false;
 
 	uint64_t code_epoch_ = 1;
+	uint16_t thread_ = 0; /* records' thread field */
 
 	/* instructions with operands other than MEM_PLAIN: what before()
 	 * found, for after() */

@@ -97,4 +97,28 @@ Registers::signed_value(uint8_t reg) const
 	return (int64_t)raw;
 }
 
+bool
+Registers::rewind_restartable_syscall()
+{
+	/* include/linux/errno.h; arch/x86/kernel/signal.c
+	 * arch_do_signal_or_restart() */
+	constexpr int64_t ERESTARTSYS = -512, ERESTARTNOINTR = -513, ERESTARTNOHAND = -514,
+			  ERESTART_RESTARTBLOCK = -516;
+	constexpr uint64_t NR_RESTART_SYSCALL = 219;
+	constexpr uint64_t SYSCALL_INSN_LENGTH = 2; /* syscall and int 0x80 */
+	const int64_t nr = (int64_t)regs_.orig_rax;
+	const int64_t ax = (int64_t)regs_.rax;
+	if (nr < 0)
+		return false;
+	if (ax == ERESTARTSYS || ax == ERESTARTNOINTR || ax == ERESTARTNOHAND)
+		regs_.rax = (uint64_t)nr;
+	else if (ax == ERESTART_RESTARTBLOCK)
+		regs_.rax = NR_RESTART_SYSCALL;
+	else
+		return false;
+	regs_.rip -= SYSCALL_INSN_LENGTH;
+	regs_.orig_rax = (uint64_t)-1;
+	return true;
+}
+
 } /* namespace pmfit */

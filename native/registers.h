@@ -64,6 +64,16 @@ public:
 		return (int64_t)regs_.rax;
 	}
 
+	/*
+	 * rewind_restartable_syscall -- at a signal-delivery-stop inside a
+	 * system call that the kernel would restart (-ERESTARTSYS and kin in
+	 * rax, the call in orig_rax): put rip back on the syscall instruction
+	 * with its number in rax, as the kernel does when no handler runs, and
+	 * mark the thread out of the call so that the kernel does not do it a
+	 * second time. True if it did (then store() the registers).
+	 */
+	bool rewind_restartable_syscall();
+
 	/* value -- a register by native.ts Reg number (0 for none) */
 	uint64_t value(uint8_t reg) const;
 	/* signed_value -- the same, sign-extended from its width (REG_16,

@@ -173,9 +173,7 @@ to_exec(const SpawnOptions &options, pid_t pid, int report_fd, int listener_fd, 
 	if (!WIFSTOPPED(status))
 		throw ChildDied{early_death(options, report_fd, status)};
 	*listener = take_listener(options, pid, listener_fd);
-	long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-		    PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACECLONE;
-	if (ptrace(PTRACE_SETOPTIONS, pid, nullptr, (void *)opts) != 0)
+	if (ptrace(PTRACE_SETOPTIONS, pid, nullptr, (void *)ptrace_options(false)) != 0)
 		throw TaskError(syserr("PTRACE_SETOPTIONS", errno));
 	int sig = 0;
 	for (;;) {
@@ -194,6 +192,14 @@ to_exec(const SpawnOptions &options, pid_t pid, int report_fd, int listener_fd, 
 }
 
 } /* namespace */
+
+long
+ptrace_options(bool syscall_stops_marked)
+{
+	long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+		    PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACECLONE;
+	return syscall_stops_marked ? opts | PTRACE_O_TRACESYSGOOD : opts;
+}
 
 Spawned
 spawn_traced(const SpawnOptions &options)

@@ -43,6 +43,13 @@ struct Spawned {
  */
 Spawned spawn_traced(const SpawnOptions &options);
 
+/*
+ * ptrace_options -- the PTRACE_SETOPTIONS pmfit gives its tracees; with
+ * syscall_stops_marked, PTRACE_O_TRACESYSGOOD too (threads.cc sets it once
+ * a process has a second thread, whose syscall-stops are switch points)
+ */
+long ptrace_options(bool syscall_stops_marked);
+
 } /* namespace pmfit */
 
 #endif /* PMFIT_SPAWN_H */

@@ -53,6 +53,10 @@ Task::resume(const ResumeOptions &options)
 	Stop out;
 
 	for (;;) {
+		/* a switch point of the thread schedule (threads.cc): never
+		 * once the crash point is reached, where the run stops */
+		if (switch_due_ && index_ != limits.stop_at && in_flight_ == InFlight::None && !syscall_pending_)
+			switch_thread(true);
 		bool done = false;
 		switch (phase_) {
 		case Phase::Dead:
@@ -112,8 +116,11 @@ Task::continue_full_speed()
 {
 	if (!vfork_pending_)
 		breakpoints_.install_all(pid_);
-	if (ptrace(PTRACE_CONT, pid_, nullptr, (void *)(long)pending_sig_) != 0 && errno != ESRCH)
+	/* with other threads, a system call is a switch point */
+	const auto request = multi() ? PTRACE_SYSCALL : PTRACE_CONT;
+	if (ptrace(request, pid_, nullptr, (void *)(long)pending_sig_) != 0 && errno != ESRCH)
 		throw TaskError(syserr("PTRACE_CONT " + std::to_string(pid_), errno));
+	note_running();
 	pending_sig_ = 0;
 	phase_ = Phase::Running;
 	return false;
@@ -128,9 +135,12 @@ Task::collect_full_speed(int64_t *deadline, Stop *out)
 		*deadline = now_ns() + FULL_SPEED_SLICE_NS;
 	int status;
 	if (!wait_polling(pid_, &status, *deadline)) {
+		interrupt_if_overdue();
 		*out = make_stop(StopKind::Yield);
 		return true;
 	}
+	if (syscall_stop(status))
+		return false;
 	WaitStatus w = stopped(status);
 	if (!w.is_stop())
 		return handle_other(w, out);
@@ -147,7 +157,11 @@ Task::collect_full_speed(int64_t *deadline, Stop *out)
 	regs_.set_ip(regs_.ip() - 1);
 	regs_.store(pid_);
 	last_rip_ = regs_.ip();
+	const bool enters = bp->kind != BreakpointKind::RegionEnd;
 	hit_breakpoint(*bp);
+	/* a region's entry is a switch point */
+	if (enters && multi() && sched_.coin())
+		switch_due_ = true;
 	return false;
 }
 
@@ -211,6 +225,9 @@ bool
 Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 {
 	for (;;) {
+		/* another thread's turn, or this one ended (threads.cc) */
+		if (switch_due_ || phase_ != Phase::Region)
+			return false;
 		const RemotePtr at = regs_.ip();
 		const InsnInfo *insn = nullptr;
 		WaitStatus w;
@@ -220,10 +237,13 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 			if (limits.record)
 				throw TaskError("resume: record mode while a count-mode step is running");
 			if (!finish_step(&w)) {
+				interrupt_if_overdue();
 				*out = make_stop(StopKind::Blocked);
 				return true;
 			}
 		} else {
+			if (region_syscall_point(at))
+				return false;
 			if (prepare_region_step(limits, *steps, &insn, out))
 				return true;
 			if (pending_sig_ != 0 && pending_caught_) {
@@ -245,6 +265,7 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 			if (!limits.record && syscall_insn_at(at)) {
 				start_step(sig, InFlight::Resume);
 				if (!finish_step(&w)) {
+					interrupt_if_overdue();
 					*out = make_stop(StopKind::Blocked);
 					return true;
 				}
@@ -261,6 +282,7 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 			continue;
 		}
 		index_++;
+		counted_step();
 		note_own_sigtrap(at);
 		if (limits.record) {
 			PMFIT_ASSERT(insn != nullptr);
@@ -350,8 +372,10 @@ Task::step_syscall(bool diff)
 		throw TaskError("stepSyscall: a step of resume is still running");
 	}
 	for (;;) {
-		if (!finish_step(&w))
+		if (!finish_step(&w)) {
+			interrupt_if_overdue();
 			return make_stop(StopKind::Blocked);
+		}
 		if (w.kind() != WaitStatus::Kind::GroupStop)
 			break;
 		start_step(0, InFlight::Syscall);
@@ -359,6 +383,7 @@ Task::step_syscall(bool diff)
 	syscall_pending_ = false;
 	if (w.kind() == WaitStatus::Kind::Trap) {
 		index_++;
+		counted_step();
 		note_own_sigtrap(syscall_insn_);
 		/* the kernel may have written code (read(), mmap, mprotect) */
 		recorder_.code_may_have_changed();
@@ -395,6 +420,9 @@ Task::leave_region()
 		marker_rsp_ = regs_.sp();
 		phase_ = Phase::EndMarker;
 	}
+	/* a region's exit is a switch point */
+	if (multi() && sched_.coin())
+		switch_due_ = true;
 }
 
 } /* namespace pmfit */

@@ -52,6 +52,7 @@ struct Stop {
 	int64_t args[6] = {0, 0, 0, 0, 0, 0};
 	int64_t result = 0;    /* SyscallDone */
 	const char *what = ""; /* Unsupported: fork, vfork, clone, exec */
+	uint32_t thread = 0;   /* the running thread's number: 0 is the leader */
 };
 
 } /* namespace pmfit */

@@ -45,6 +45,7 @@ Task::Task(const SpawnOptions &options, const std::vector<std::string> &guard_pa
 	pid_ = child.pid;
 	if (guard_)
 		guard_->start(child.listener);
+	tgid_ = pid_;
 	phase_ = Phase::Stopped;
 	try {
 		regs_.fetch(pid_);
@@ -86,21 +87,29 @@ Task::check_alive() const
 /*
  * die -- SIGKILL the tracee and every attached child, and reap them all
  *
- * Children first: a thread group leader is reported dead only after its
- * traced threads have been reaped by the tracer.
+ * Children and threads first: a thread group leader is reported dead only
+ * after its traced threads have been reaped by the tracer.
  */
 void
 Task::die()
 {
-	if (phase_ != Phase::Dead && pid_ > 0)
-		::kill(pid_, SIGKILL);
+	if (phase_ != Phase::Dead && tgid_ > 0)
+		::kill(tgid_, SIGKILL);
 	for (pid_t child : extras_)
 		::kill(child, SIGKILL);
 	for (pid_t child : extras_)
 		reap(child);
 	extras_.clear();
-	if (phase_ != Phase::Dead && pid_ > 0)
+	for (const Parked &p : parked_) {
+		if (p.tid != tgid_)
+			reap(p.tid);
+	}
+	if (phase_ != Phase::Dead && pid_ != tgid_ && pid_ > 0)
 		reap(pid_);
+	parked_.clear();
+	pid_ = tgid_;
+	if (phase_ != Phase::Dead && tgid_ > 0)
+		reap(tgid_);
 	phase_ = Phase::Dead;
 	in_flight_ = InFlight::None;
 	pin_.release();
@@ -126,6 +135,13 @@ Task::stopped(int status)
 		regs_.fetch(pid_);
 		last_rip_ = regs_.ip();
 	}
+	if (w.kind() == WaitStatus::Kind::Event && w.value() == PTRACE_EVENT_CLONE && phase_ != Phase::Running &&
+	    clone_is_thread()) {
+		/* a thread created by a stepped syscall: the step goes on */
+		adopt_clone();
+		request_step(0);
+		return stopped(wait_blocking(pid_));
+	}
 	return w;
 }
 
@@ -145,6 +161,7 @@ Task::start_step(int sig, InFlight by)
 	PMFIT_ASSERT(in_flight_ == InFlight::None && by != InFlight::None);
 	request_step(sig);
 	in_flight_ = by;
+	note_running();
 }
 
 /*
@@ -226,12 +243,18 @@ Task::handle_other(const WaitStatus &w, Stop *out)
 {
 	switch (w.kind()) {
 	case WaitStatus::Kind::Exited:
+		if (pid_ != tgid_)
+			return thread_gone(w, out);
 		*out = make_final_exit(w.value());
 		return true;
 	case WaitStatus::Kind::Signaled:
+		if (pid_ != tgid_)
+			return thread_gone(w, out);
 		*out = make_final_signal(w.value());
 		return true;
 	case WaitStatus::Kind::Signal:
+		if (consume_own_stop(w))
+			return false;
 		/* signal-delivery-stop: the signal goes in with the next resume */
 		pending_sig_ = w.value();
 		pending_caught_ = quirks::signal_has_handler(pid_, w.value());
@@ -249,13 +272,18 @@ Task::handle_other(const WaitStatus &w, Stop *out)
  * handle_event -- fork, vfork, clone and exec of the tracee
  *
  * Outside a region a forked child is let go: it gets a clean copy of the
- * code (no int3) and runs untraced. In a region, or for a thread or an exec
+ * code (no int3) and runs untraced. A new thread is traced with the others
+ * (threads.cc). In a region, or for a clone that is not a thread or an exec
  * at any time, the run cannot be followed and everything is killed.
  */
 bool
 Task::handle_event(int event, Stop *out)
 {
 	unsigned long msg = 0;
+	if (event == PTRACE_EVENT_CLONE && clone_is_thread()) {
+		adopt_clone();
+		return false;
+	}
 	switch (event) {
 	case PTRACE_EVENT_FORK:
 	case PTRACE_EVENT_VFORK:
@@ -320,6 +348,7 @@ Task::make_stop(StopKind kind)
 	stop.kind = kind;
 	stop.index = index_;
 	stop.in_region = in_region();
+	stop.thread = thread_;
 	return stop;
 }
 

@@ -32,6 +32,7 @@
 #include "recorder.h"
 #include "registers.h"
 #include "remote_ptr.h"
+#include "scheduler.h"
 #include "spawn.h"
 #include "stop.h"
 #include "user_file_guard.h"
@@ -48,10 +49,11 @@ public:
 	Task(const Task &) = delete;
 	Task &operator=(const Task &) = delete;
 
+	/* pid -- the process (its thread group leader), whichever thread runs */
 	pid_t
 	pid() const
 	{
-		return pid_;
+		return tgid_;
 	}
 
 	void set_breakpoints(BreakpointKind kind, const std::vector<RemotePtr> &addresses);
@@ -64,6 +66,8 @@ public:
 	void kill();
 	/* the user-file guard's refusals so far (user_file_guard.h) */
 	std::vector<std::string> guard_refusals() const;
+	/* set_schedule_seed -- the seed of the thread schedule (threads.cc) */
+	void set_schedule_seed(uint64_t seed);
 
 private:
 	/* Phase -- where the tracee is; resume() continues from here */
@@ -135,6 +139,52 @@ private:
 	bool region_ended() const;
 	void leave_region();
 
+	/*
+	 * Parked -- a thread other than the running one, held in a ptrace
+	 * stop with its share of the fields below saved (threads.cc). The
+	 * running thread's are the fields themselves, so that the stepping
+	 * loops read them as they always have.
+	 */
+	struct Parked {
+		pid_t tid;
+		uint32_t number;
+		Phase phase;
+		Registers regs;
+		RemotePtr last_rip;
+		bool step_over;
+		bool function_mode;
+		RemotePtr marker_rsp;
+		RemotePtr fn_rsp;
+		RemotePtr fn_ret;
+		bool begin_reported;
+		int pending_sig;
+		bool pending_caught;
+		bool syscall_pending;
+		bool blocked;
+		int own_stops;
+		bool syscall_decided;
+	};
+
+	/* threads of the process (threads.cc) */
+	bool
+	multi() const
+	{
+		return !parked_.empty();
+	}
+	void adopt_clone();
+	bool consume_own_stop(const WaitStatus &w);
+	bool clone_is_thread();
+	bool thread_gone(const WaitStatus &w, Stop *out);
+	bool syscall_stop(int status);
+	bool region_syscall_point(RemotePtr at);
+	void counted_step();
+	void note_running();
+	void interrupt_if_overdue();
+	void switch_thread(bool current_alive);
+	void park(Parked *into) const;
+	void unpark(const Parked &from);
+
+	pid_t tgid_ = -1; /* the process; pid_ is the running thread */
 	pid_t pid_ = -1;
 	Phase phase_ = Phase::Dead;
 	Registers regs_;
@@ -177,6 +227,20 @@ private:
 	/* serves the filter's notifications, also after the tracee is gone
 	 * (its forked children are still under the filter) */
 	std::unique_ptr<UserFileGuard> guard_;
+
+	/* threads: the running one's extra state, and the others parked */
+	std::vector<Parked> parked_;
+	Scheduler sched_;
+	uint32_t thread_ = 0;	       /* the running thread's number: 0 is the leader */
+	uint32_t next_number_ = 1;     /* numbers in order of creation */
+	bool switch_due_ = false;      /* give way at the next switch point */
+	bool blocked_ = false;	       /* was interrupted waiting for a parked thread */
+	int own_stops_ = 0;	       /* SIGSTOPs of ours not yet seen */
+	bool syscall_decided_ = false; /* the switch at this syscall was drawn */
+	int64_t running_since_ = 0;    /* when the running thread was last resumed */
+	bool sysgood_ = false;	       /* PTRACE_O_TRACESYSGOOD is set */
+	RemotePtr death_rip_;	       /* a thread killed by a signal: where */
+	bool death_in_region_ = false;
 };
 
 } /* namespace pmfit */

@@ -56,6 +56,11 @@ function tracingOptions(command: Command): Command {
       new Option('--timeout <seconds>', 'time limit for the traced run (0.1 s to a year)').argParser(
         secondsToMs('--timeout'),
       ),
+    )
+    .addOption(
+      new Option('--schedule-seed <n>', 'seed of the thread schedule of a multithreaded program')
+        .argParser(nonNegativeInteger('--schedule-seed'))
+        .default(0),
     );
 }
 
@@ -79,6 +84,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
       requireDoubleDash(rawArgs, 'pmfit count [options] -- CMD [ARGS...]');
       return count(argv, {
         function: options.function,
+        scheduleSeed: options.scheduleSeed,
         json: options.json,
         maxSteps: options.maxSteps,
         timeout: options.timeout,
@@ -98,6 +104,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
       requireDoubleDash(rawArgs, 'pmfit crash N [options] -- CMD [ARGS...]');
       return crash(n, dropDoubleDash(argv), {
         function: options.function,
+        scheduleSeed: options.scheduleSeed,
         maxSteps: options.maxSteps,
         timeout: options.timeout,
       });
@@ -124,6 +131,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
         pm: options.pm,
         output: options.output,
         function: options.function,
+        scheduleSeed: options.scheduleSeed,
         maxSteps: options.maxSteps,
         timeout: options.timeout,
         acceptUntracedWrites: options.acceptUntracedWrites === true,

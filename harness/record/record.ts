@@ -37,6 +37,8 @@ export interface RecordOptions {
   pmFiles: string[];
   output: string;
   functionName?: string;
+  /** Seed of the thread schedule (tracer/tracee.ts). */
+  scheduleSeed?: number;
   maxSteps?: number;
   timeoutMs?: number;
   cwd?: string;
@@ -87,6 +89,7 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
     tracee = Tracee.start({
       command: options.command,
       functionName: options.functionName,
+      scheduleSeed: options.scheduleSeed,
       cwd,
       env: options.env,
       stdoutFd: options.stdoutFd,
@@ -114,8 +117,8 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
         {
           onDecode: (stop) => session.decode(stop.address, stop.bytes),
           onSyscall: (stop) => session.syscall(stop),
-          onRegionBegin: (index) => session.regionBegin(index),
-          onRegionEnd: (index) => session.regionEnd(index),
+          onRegionBegin: (index, thread) => session.regionBegin(index, thread),
+          onRegionEnd: (index, thread) => session.regionEnd(index, thread),
           onEvents: (records) => session.append(records),
           onProgress: (index) => {
             session.progress();
@@ -131,6 +134,10 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
       argv: options.command.argv,
       cwd,
       ...(options.functionName !== undefined ? { function: options.functionName } : {}),
+      // the seed replays the interleaving: kept for traces of several threads
+      ...(session.regions.some((region) => region.thread !== undefined) || (options.scheduleSeed ?? 0) !== 0
+        ? { scheduleSeed: options.scheduleSeed ?? 0 }
+        : {}),
       files: session.files.map((file) => ({ path: file.path, size: file.size })),
       regions: session.regions,
       instructions: end.index,
@@ -179,7 +186,11 @@ const COLLECT_INTERVAL_MS = 1000;
 /** RecordSession -- the state of one recording between tracer stops. */
 class RecordSession {
   files: PmFile[] = [];
-  readonly regions: { begin: number; end: number }[] = [];
+  readonly regions: { begin: number; end: number; thread?: number }[] = [];
+  /** The thread of the syscall being recorded, for its events. */
+  private syscallThread: { thread?: number } = {};
+  /** The open region of each thread (threads run regions of their own). */
+  private readonly openRegions = new Map<number, { begin: number; end: number; thread?: number }>();
   readonly addresses: Record<string, AddressInfo> = {};
   readonly warnings: string[] = [];
   private ranges: NativePmRange[] = [];
@@ -244,13 +255,15 @@ class RecordSession {
     this.warnings.push(message);
   }
 
-  regionBegin(index: number): void {
+  regionBegin(index: number, thread: number): void {
     if (this.regions.length > 0) {
       // ranges first: the check reads nothing through them, the region does
       this.refreshRanges();
       this.check({ kind: 'record', index: index + 1, address: 0, between: true });
     }
-    this.regions.push({ begin: index, end: index });
+    const region = { begin: index, end: index, ...(thread !== 0 ? { thread } : {}) };
+    this.regions.push(region);
+    this.openRegions.set(thread, region);
     if (this.regions.length === 1) {
       this.captureInitialImages();
       this.refreshRanges();
@@ -267,8 +280,9 @@ class RecordSession {
     this.collectDirty();
   }
 
-  regionEnd(index: number): void {
-    const region = this.regions[this.regions.length - 1];
+  regionEnd(index: number, thread: number): void {
+    const region = this.openRegions.get(thread) ?? this.regions[this.regions.length - 1];
+    this.openRegions.delete(thread);
     region.end = index;
     this.check({
       kind: 'error',
@@ -592,12 +606,19 @@ class RecordSession {
   }
 
   async syscall(stop: Extract<NativeStop, { kind: 'syscall' }>): Promise<NativeStop> {
+    this.syscallThread = stop.thread !== 0 ? { thread: stop.thread } : {};
     const effect = syscallEffect(stop.nr, stop.args);
     const name = syscallName(stop.nr);
     if (effect.kind === 'refused') {
       throw usageError(
         `${name} at ${formatPtr(stop.address)} (instruction ${stop.index + 1}, inside a region) ${effect.why}; pmfit refuses to record it`,
       );
+    }
+    if (name === 'exit') {
+      // a thread that ends inside its region: the region ends with it
+      const open = this.openRegions.get(stop.thread);
+      if (open) open.end = stop.index;
+      this.openRegions.delete(stop.thread);
     }
     if (name === 'exit' || name === 'exit_group') {
       // no region end follows: the program's last writes are checked here
@@ -632,6 +653,7 @@ class RecordSession {
       if (clipped > 0)
         this.append(
           encodeEvent({
+            ...this.syscallThread,
             kind: EventKind.Sync,
             index: done.index,
             address: stop.address,
@@ -761,7 +783,16 @@ class RecordSession {
           got += read;
         }
         this.append(
-          encodeEvent({ kind: EventKind.Write, index, address, fileId, offset: at, length: data.length, data }),
+          encodeEvent({
+            ...this.syscallThread,
+            kind: EventKind.Write,
+            index,
+            address,
+            fileId,
+            offset: at,
+            length: data.length,
+            data,
+          }),
         );
       }
     } finally {
@@ -779,6 +810,7 @@ class RecordSession {
       const data = this.tracee.task.readMemory(start, end - start);
       this.append(
         encodeEvent({
+          ...this.syscallThread,
           kind: EventKind.Store,
           index,
           address,

@@ -43,6 +43,9 @@ export interface TraceEvent {
   /** Byte offset in the file. Flushes name their whole 64-byte line. */
   offset: number;
   length: number;
+  /** Number of the thread that ran the instruction, when not the first
+   *  (0, absent): threads are numbered 1, 2, ... in order of creation. */
+  thread?: number;
   /** Bytes written, for Store, NtStore and Write; absent otherwise. */
   data?: Uint8Array;
 }

@@ -10,7 +10,7 @@
 // pass without knowing the counts in advance; readers start from the footer.
 //
 // Event record (8-byte aligned): u8 kind (EventKind), u8 file id (255 = none),
-// u16 zero, u32 length, u64 instruction index, u64 instruction address,
+// u16 thread (0: the first thread; traces of one thread have zero there), u32 length, u64 instruction index, u64 instruction address,
 // u64 file offset, then `length` data bytes for store, ntstore and write
 // events, zero-padded to a multiple of 8. The native tracer writes records in
 // this layout directly.
@@ -52,9 +52,13 @@ export interface TraceHeader {
   argv: string[];
   cwd: string;
   function?: string;
+  /** Seed of the thread schedule the trace was recorded with; present for
+   *  traces of several threads (and any nonzero seed). */
+  scheduleSeed?: number;
   files: TraceFile[];
-  /** Instruction-index span of each region entry: instructions begin+1..end. */
-  regions: { begin: number; end: number }[];
+  /** Instruction-index span of each region entry: instructions begin+1..end;
+   *  `thread` names the thread that ran it when that is not the first. */
+  regions: { begin: number; end: number; thread?: number }[];
   instructions: number;
   events: number;
   /** Keyed by the instruction address in hex ("0x401136"). */
@@ -76,6 +80,7 @@ export function encodeEvent(event: TraceEvent): Buffer {
   const record = Buffer.alloc(recordSize(event.kind, event.length));
   record.writeUInt8(event.kind, 0);
   record.writeUInt8(event.fileId, 1);
+  record.writeUInt16LE(event.thread ?? 0, 2);
   record.writeUInt32LE(event.length, 4);
   record.writeBigUInt64LE(BigInt(event.index), 8);
   record.writeBigUInt64LE(BigInt(event.address), 16);
@@ -240,6 +245,7 @@ function headerProblem(value: unknown): string | undefined {
       exitCode: [(v) => v === null || typeof v === 'number', 'a number or null'],
       warnings: [isStrings, 'a list of strings'],
       function: [(v) => v === undefined || isString(v), 'a string'],
+      scheduleSeed: [(v) => v === undefined || isCount(v), 'a count'],
     });
     const files = header.files as unknown[];
     if (files.length >= NO_FILE) throw invalid('$.files', `a list of at most ${NO_FILE - 1} files`);
@@ -373,6 +379,8 @@ export class TraceReader {
       }
       const start = at - bufferStart;
       const event: TraceEvent = { kind, index, address, fileId, offset, length };
+      const thread = buffer.readUInt16LE(local + 2);
+      if (thread !== 0) event.thread = thread;
       if (carriesData(kind))
         event.data = Uint8Array.prototype.slice.call(
           buffer,

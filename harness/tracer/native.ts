@@ -178,29 +178,30 @@ export interface NativeResumeOptions {
 /** Why resume() or stepSyscall() returned. `index` is always the number of
  *  traced instructions completed so far. */
 export type NativeStop =
-  | { kind: 'exited'; index: number; code: number; inRegion: boolean }
-  | { kind: 'signaled'; index: number; signal: number; inRegion: boolean; address: number }
+  | { kind: 'exited'; index: number; thread: number; code: number; inRegion: boolean }
+  | { kind: 'signaled'; index: number; thread: number; signal: number; inRegion: boolean; address: number }
   /** `address`: the instruction that would have run next. */
-  | { kind: 'stopAt'; index: number; address: number }
-  | { kind: 'maxSteps'; index: number; address: number }
-  | { kind: 'yield'; index: number; inRegion: boolean }
+  | { kind: 'stopAt'; index: number; thread: number; address: number }
+  | { kind: 'maxSteps'; index: number; thread: number; address: number }
+  | { kind: 'yield'; index: number; thread: number; inRegion: boolean }
   /** A single step over a syscall has not finished within its slice (the
    *  syscall blocks); call the same function again to go on waiting. */
-  | { kind: 'blocked'; index: number; inRegion: boolean }
+  | { kind: 'blocked'; index: number; thread: number; inRegion: boolean }
   /** record mode: instruction at `address` is unknown; call setInstruction and resume. */
-  | { kind: 'decode'; index: number; address: number; bytes: Buffer }
+  | { kind: 'decode'; index: number; thread: number; address: number; bytes: Buffer }
   /** record mode: the next instruction is a syscall; call stepSyscall. */
-  | { kind: 'syscall'; index: number; address: number; nr: number; args: number[] }
+  | { kind: 'syscall'; index: number; thread: number; address: number; nr: number; args: number[] }
   /** stepSyscall finished: `result` is rax after the syscall. */
-  | { kind: 'syscallDone'; index: number; result: number }
+  | { kind: 'syscallDone'; index: number; thread: number; result: number }
   /** record mode: a region was entered / left. */
-  | { kind: 'regionBegin'; index: number }
-  | { kind: 'regionEnd'; index: number }
+  | { kind: 'regionBegin'; index: number; thread: number }
+  | { kind: 'regionEnd'; index: number; thread: number }
   /** record mode: the event buffer is over its limit; call takeEvents. */
-  | { kind: 'buffer'; index: number }
+  | { kind: 'buffer'; index: number; thread: number }
   | {
       kind: 'unsupported';
       index: number;
+      thread: number;
       what: 'fork' | 'vfork' | 'clone' | 'exec';
       inRegion: boolean;
       address: number;
@@ -222,6 +223,8 @@ export interface NativeTask {
   kill(): void;
   /** One line per open of a guardFiles file refused so far (EACCES). */
   guardRefusals(): string[];
+  /** The seed of the thread schedule (threads.cc); set before resume(). */
+  setScheduleSeed(seed: number): void;
 }
 
 export interface NativeBinding {

@@ -42,6 +42,9 @@ export interface TraceeOptions {
   command: ResolvedCommand;
   /** Trace every call of this function instead of marker regions. */
   functionName?: string;
+  /** Seed of the thread schedule (native/scheduler.h); the same seed runs a
+   *  multithreaded program in the same interleaving. Default 0. */
+  scheduleSeed?: number;
   /** File descriptors for the tracee's stdout and stderr (default: ours). */
   stdoutFd?: number;
   stderrFd?: number;
@@ -68,8 +71,10 @@ export interface RunHooks {
   onDecode?(stop: Extract<NativeStop, { kind: 'decode' }>): void;
   /** Must execute the syscall (stepSyscall) and return what that returned. */
   onSyscall?(stop: Extract<NativeStop, { kind: 'syscall' }>): Promise<NativeStop> | NativeStop;
-  onRegionBegin?(index: number): Promise<void> | void;
-  onRegionEnd?(index: number): Promise<void> | void;
+  /** `thread`: the number of the thread that entered or left it (0: the
+   *  first thread, then in order of creation). */
+  onRegionBegin?(index: number, thread: number): Promise<void> | void;
+  onRegionEnd?(index: number, thread: number): Promise<void> | void;
   onEvents?(records: Buffer): void;
   onProgress?(index: number): void;
 }
@@ -130,6 +135,7 @@ export class Tracee {
       fs.closeSync(stdinFd);
     }
     try {
+      tracee.native.setScheduleSeed(options.scheduleSeed ?? 0);
       tracee.armRegions();
     } catch (err) {
       tracee.kill();
@@ -257,10 +263,10 @@ export class Tracee {
           continue;
         case 'regionBegin':
           this.regionsEntered += 1;
-          await hooks.onRegionBegin?.(stop.index);
+          await hooks.onRegionBegin?.(stop.index, stop.thread);
           continue;
         case 'regionEnd':
-          await hooks.onRegionEnd?.(stop.index);
+          await hooks.onRegionEnd?.(stop.index, stop.thread);
           continue;
         default:
           break;

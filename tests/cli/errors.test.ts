@@ -74,7 +74,6 @@ describe('pmfit errors', () => {
   it.each([
     ['fork_in_region', /fork inside a region .*not supported/],
     ['exec_in_region', /exec inside a region .*not supported/],
-    ['thread_in_region', /clone inside a region .*not supported/],
   ])('%s is not supported', (name, pattern) => {
     expectError(['count', '--', fixture(name)], pattern);
     expect(leftovers.current().running(fixture(name))).toEqual([]);

@@ -4,7 +4,7 @@
 //
 // Covered elsewhere, not repeated here (tests/cli/errors.test.ts, which runs
 // the same leftovers check after each case):
-//   forks, execs, starts a thread  '%s is not supported'
+//   forks, execs                   '%s is not supported'
 //   loops forever: --max-steps     'a runaway region stops at --max-steps'
 //   dies by SIGSEGV / SIGABRT      'a signal inside a region names signal, address and symbol'
 

@@ -6,6 +6,7 @@ import { resolveCommand } from '../../tracer/resolve-command';
 
 export interface CountOptions {
   function?: string;
+  scheduleSeed?: number;
   json?: boolean;
   maxSteps?: number;
   timeout?: number;
@@ -14,7 +15,12 @@ export interface CountOptions {
 export async function count(commandArgv: string[], options: CountOptions): Promise<number> {
   const command = resolveCommand(commandArgv);
   // With --json our stdout carries the result, so the target's goes to stderr.
-  const tracee = Tracee.start({ command, functionName: options.function, stdoutFd: options.json ? 2 : 1 });
+  const tracee = Tracee.start({
+    command,
+    functionName: options.function,
+    scheduleSeed: options.scheduleSeed,
+    stdoutFd: options.json ? 2 : 1,
+  });
   try {
     const end = await tracee.run({ maxSteps: options.maxSteps, timeoutMs: options.timeout });
     const exitCode = end.kind === 'exited' ? end.code : null;

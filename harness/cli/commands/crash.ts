@@ -7,13 +7,14 @@ import { resolveCommand } from '../../tracer/resolve-command';
 
 export interface CrashOptions {
   function?: string;
+  scheduleSeed?: number;
   maxSteps?: number;
   timeout?: number;
 }
 
 export async function crash(n: number, commandArgv: string[], options: CrashOptions): Promise<number> {
   const command = resolveCommand(commandArgv);
-  const tracee = Tracee.start({ command, functionName: options.function });
+  const tracee = Tracee.start({ command, functionName: options.function, scheduleSeed: options.scheduleSeed });
   try {
     const end = await tracee.run({ stopAt: n, maxSteps: options.maxSteps, timeoutMs: options.timeout });
     if (end.kind === 'exited') {

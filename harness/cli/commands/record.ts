@@ -10,6 +10,7 @@ export interface RecordCommandOptions {
   pm: string[];
   output: string;
   function?: string;
+  scheduleSeed?: number;
   maxSteps?: number;
   timeout?: number;
   acceptUntracedWrites?: boolean;
@@ -27,6 +28,7 @@ export async function record(commandArgv: string[], options: RecordCommandOption
     pmFiles: options.pm,
     output: path.resolve(options.output),
     functionName: options.function,
+    scheduleSeed: options.scheduleSeed,
     maxSteps: options.maxSteps,
     timeoutMs: options.timeout,
     acceptUntracedWrites: options.acceptUntracedWrites,

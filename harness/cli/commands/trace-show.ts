@@ -23,6 +23,7 @@ export async function traceShow(file: string, options: TraceShowOptions): Promis
           file: event.fileId === NO_FILE ? null : header.files[event.fileId].path,
           offset: event.offset,
           length: event.length,
+          thread: event.thread ?? 0,
         };
         process.stdout.write(`${first ? '' : ','}\n  ${JSON.stringify(entry)}`);
         first = false;
@@ -35,6 +36,8 @@ export async function traceShow(file: string, options: TraceShowOptions): Promis
       `instructions: ${header.instructions}, events: ${header.events}, regions: ${header.regions.map((r) => `${r.begin + 1}-${r.end}`).join(', ')}\n`,
     );
     header.files.forEach((pm, id) => process.stdout.write(`file ${id}: ${pm.path} (${pm.size} bytes)\n`));
+    // Threads are named once a trace has more than one.
+    const threaded = header.regions.some((region) => region.thread !== undefined);
     for (const event of reader.events()) {
       const at = header.addresses[formatPtr(event.address)];
       const where = at
@@ -43,7 +46,7 @@ export async function traceShow(file: string, options: TraceShowOptions): Promis
       const target =
         event.fileId === NO_FILE ? '' : ` file ${event.fileId} +0x${event.offset.toString(16)} len ${event.length}`;
       process.stdout.write(
-        `${String(event.index).padStart(10)}  ${eventKindNames[event.kind].padEnd(10)}${target}  ${where}\n`,
+        `${String(event.index).padStart(10)}  ${threaded ? `T${event.thread ?? 0}  ` : ''}${eventKindNames[event.kind].padEnd(10)}${target}  ${where}\n`,
       );
     }
     return 0;
