@@ -9,6 +9,7 @@ import { ExitCode, isNoSpace, PmfitError } from '../_internals/errors';
 import { exitNow, installInterruptHandlers } from '../_internals/interrupt';
 import { killDescendants } from '../_internals/descendants';
 import { removeTempRoot } from '../_internals/temp-root';
+import { disableColor } from '../_internals/color';
 import { loadNative } from '../tracer/native';
 import { DEFAULT_MAX_STEPS } from '../tracer/tracee';
 import * as fs from 'fs';
@@ -258,7 +259,21 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .option('--json', 'print {"instructions": N, "events": [...]} as JSON')
     .action((file: string, options) => run(async () => traceShow(file, { json: options.json })));
 
+  withColorOption(program);
+  program.hook('preAction', (_program, action) => {
+    for (let command: Command | null = action; command; command = command.parent) {
+      if (command.opts().color === false) disableColor();
+    }
+  });
   return program;
+}
+
+/** withColorOption -- `--no-color` on every command, before or after the
+ *  command name (`pmfit --no-color allcounts`, `pmfit allcounts --no-color`);
+ *  never after `--`, where the words are the traced program's. */
+function withColorOption(command: Command): void {
+  command.option('--no-color', 'no colours in the output (also NO_COLOR=1; FORCE_COLOR=1 forces them)');
+  for (const sub of command.commands) withColorOption(sub);
 }
 
 function reportError(err: unknown): number {

@@ -1,8 +1,10 @@
 // console-report -- the terminal form of results: collated ranges in the
-// style of the original allcounts, then a summary table. Colour only on a TTY.
+// style of the original allcounts, then a summary table. Colours follow
+// --no-color, FORCE_COLOR, NO_COLOR and whether stdout is a terminal
+// (_internals/color.ts).
 
-import chalk from 'chalk';
 import { parseSpans } from '../_internals/collate';
+import { type Colors, terminalColors } from '../_internals/color';
 import type { Results, RunResult } from '../results/schema';
 
 const MAX_OUTPUT_LINES = 6;
@@ -23,10 +25,10 @@ function overlapping(run: RunResult): boolean {
   return spans.some((span, i) => i > 0 && span.first <= spans[i - 1].last);
 }
 
-export function formatRun(run: RunResult): string {
+export function formatRun(run: RunResult, paint: Colors = terminalColors()): string {
   const out: string[] = [];
   const title = `${run.target} / ${run.model}: ${run.instructions} instructions, ${run.crashPoints} crash points, ${run.distinctImages} distinct images, ${run.violations} violating crash points`;
-  out.push(chalk.bold(`== ${title}`));
+  out.push(paint.bold(`== ${title}`));
   if (overlapping(run)) {
     out.push(
       `(${run.model} leaves several images per crash point (${run.states} states in all): a crash point is listed under each outcome one of its images has, so ranges overlap)`,
@@ -36,8 +38,8 @@ export function formatRun(run: RunResult): string {
     out.push(`Output for iterations: ${group.crashPoints}`);
     if (group.recoveryOutput.trim()) out.push(indent(group.recoveryOutput));
     const verdict = group.violation
-      ? chalk.red(`VIOLATION (${group.kind})${group.failed.length ? `: ${group.failed.slice(0, 3).join('; ')}` : ''}`)
-      : chalk.green('consistent');
+      ? paint.red(`VIOLATION (${group.kind})${group.failed.length ? `: ${group.failed.slice(0, 3).join('; ')}` : ''}`)
+      : paint.green('consistent');
     out.push(`  verdict: ${verdict}`);
     if (group.violation) out.push(`  reproduce: ${group.example.reproduce}`);
   }
@@ -48,7 +50,7 @@ function pad(text: string, width: number, right = false): string {
   return right ? text.padStart(width) : text.padEnd(width);
 }
 
-export function formatSummary(results: Results): string {
+export function formatSummary(results: Results, paint: Colors = terminalColors()): string {
   const header = ['target', 'model', 'instructions', 'crash points', 'images', 'violations', 'seconds', 'status'];
   const rows = results.runs.map((run) => [
     run.target,
@@ -69,16 +71,16 @@ export function formatSummary(results: Results): string {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
   const numeric = (i: number) => i >= 2 && i <= 6;
   const line = (cells: string[]) => cells.map((cell, i) => pad(cell, widths[i], numeric(i))).join('  ');
-  const out = [chalk.bold(line(header))];
+  const out = [paint.bold(line(header))];
   for (const row of rows) {
     const text = line(row);
-    out.push(row[7].startsWith('pass') ? text : chalk.red(text));
+    out.push(row[7].startsWith('pass') ? text : paint.red(text));
   }
-  if (results.incomplete) out.push(chalk.yellow(`incomplete: ${results.incompleteReason ?? 'interrupted'}`));
-  if (results.status === 'pass') out.push(chalk.green('pmfit: all runs as expected'));
+  if (results.incomplete) out.push(paint.yellow(`incomplete: ${results.incompleteReason ?? 'interrupted'}`));
+  if (results.status === 'pass') out.push(paint.green('pmfit: all runs as expected'));
   else if (results.runs.some((run) => run.status !== 'pass'))
-    out.push(chalk.red('pmfit: crash-consistency violations found'));
+    out.push(paint.red('pmfit: crash-consistency violations found'));
   // Stopped early with nothing wrong so far: not a verdict either way.
-  else out.push(chalk.yellow('pmfit: results are incomplete; every run checked so far is as expected'));
+  else out.push(paint.yellow('pmfit: results are incomplete; every run checked so far is as expected'));
   return out.join('\n');
 }
