@@ -1,5 +1,8 @@
+# binding.gyp -- the native tracer addon, and nothing else: this is what
+# `npm install pmfit` compiles when no prebuilt binary (prebuilds/) loads.
+# The C programs (targets, test fixtures, benchmark programs) are in
+# programs.gypi, added by `npm run build:programs`.
 {
-  "includes": ["targets/targets.gypi", "tests/fixtures/fixtures.gypi", "tests/fixtures/record/record.gypi", "tests/fixtures/reliability/reliability.gypi", "bench/bench.gypi"],
   "targets": [
     {
       "target_name": "pmfit_tracer",

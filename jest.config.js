@@ -5,7 +5,9 @@
 //         machine. Transpiled without type checking for speed; `npm test`
 //         type-checks them with tsc (tsconfig.check.json).
 // system  everything else: the tracer, the CLI, the C targets and fixtures,
-//         the browser. `npm run test:system`.
+//         the browser. `npm run test:system`. Its global setup builds the
+//         C programs first (npm run build:programs; npm's install step
+//         builds only the tracer addon).
 //
 // A new test file is a system test unless it is listed in UNIT.
 
@@ -61,6 +63,7 @@ module.exports = {
       ...common,
       displayName: 'system',
       preset: 'ts-jest',
+      globalSetup: '<rootDir>/tests/helpers/build-programs.ts',
       testMatch: ['**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', ...unitRegex],
     },

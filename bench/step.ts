@@ -6,7 +6,7 @@
 // instructions plus strtoul), pinned to the same CPU. The addon gets main as
 // a --function breakpoint, stepbare puts its own int3 there. spin is built
 // non-PIE and ASLR is off in both, so nm's address of main is its run-time
-// address. Builds nothing: run `npm run build:native` first.
+// address. `npm run bench:step` builds them first (npm run build:programs).
 //
 // Usage: npm run bench:step [-- ITERATIONS]   (default 350000, ~1M steps)
 
@@ -84,7 +84,7 @@ function traceBare(cpu: number, main: number): Result {
 
 function main(): void {
   for (const file of [spin, stepbare]) {
-    if (!fs.existsSync(file)) throw new Error(`${file} is missing: run npm run build:native`);
+    if (!fs.existsSync(file)) throw new Error(`${file} is missing: run npm run build:programs`);
   }
   const cpu = Math.max(0, currentCpu());
   const address = mainAddress(spin);

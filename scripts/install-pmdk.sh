@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # install-pmdk -- make sure Debian's libpmemobj-dev (PMDK's libpmemobj, its
 # header and libpmem) is installed, for the txmap target (targets/txmap/).
-# Idempotent: does nothing when the header is already there. npm's install
-# step runs it before node-gyp builds the targets.
+# Idempotent: does nothing when the header is already there.
+# `npm run build:programs` runs it before node-gyp builds the targets, in a
+# checkout of pmfit only: it is not in the published package, and an end
+# user's `npm install pmfit` (which builds the tracer addon alone) never
+# installs system packages.
 #
 # Quiet on success. On failure prints what went wrong (with the tail of apt's
 # output) and exits 1; with --if-possible it prints the same as a warning and
-# exits 0, so that `npm ci` still builds everything else (the txmap target is
+# exits 0, so that the build of everything else goes on (the txmap target is
 # then left out of the build, and pmfit says so when asked to run it).
 #
 # Only Debian's packages: never downloads PMDK from anywhere else.

@@ -32,6 +32,11 @@ export const buildDir = path.join(projectRoot, 'build', 'Release');
 /** Generated reports (results.json, index.html, junit.xml, replay files). */
 export const defaultReportsDir = path.join(projectRoot, 'reports');
 
+/** Whether this pmfit runs from an installed package (under node_modules/,
+ *  a local or a global install) rather than from a checkout: its directory
+ *  then belongs to npm, and pmfit writes nothing into it. */
+export const installedPackage = projectRoot.split(path.sep).includes('node_modules');
+
 /** Path of a C program built by `npm ci` (targets, fixtures, benchmarks). */
 export function builtProgram(name: string): string {
   return path.join(buildDir, name);

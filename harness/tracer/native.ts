@@ -6,8 +6,7 @@
 // created it: ptrace requests are only accepted from the thread that attached
 // the tracee (docs/architecture.md, "Native tracer rules").
 
-import * as path from 'path';
-import { buildDir } from '../_internals/paths';
+import { projectRoot } from '../_internals/paths';
 import { PmfitError } from '../_internals/errors';
 
 /** Options for starting a tracee. The addon forks, pins parent thread and child
@@ -242,16 +241,27 @@ export interface NativeBinding {
 
 let binding: NativeBinding | undefined;
 
+/** node-gyp-build's resolver: build/Release/ of a checkout or a source
+ *  install first, then the prebuilt binary shipped in prebuilds/linux-x64/. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+
 export function loadNative(): NativeBinding {
   if (!binding) {
-    const file = path.join(buildDir, 'pmfit_tracer.node');
+    let file: string;
+    try {
+      file = nodeGypBuild.path(projectRoot);
+    } catch {
+      // A checkout that was never built, or an install whose build failed.
+      throw new PmfitError(
+        `the tracer addon is not built (no build/Release/pmfit_tracer.node or prebuilt binary in ${projectRoot}): run npm run build:native`,
+      );
+    }
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       binding = require(file) as NativeBinding;
     } catch (err) {
-      // A checkout that was never built, or a build that failed half way.
-      if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND')
-        throw new PmfitError(`the tracer addon is not built (no ${file}): run npm run build`);
+      // A build that failed half way, or a prebuilt binary this system cannot load.
       throw new PmfitError(`cannot load the tracer addon ${file}: ${(err as Error).message.split('\n')[0]}`);
     }
   }

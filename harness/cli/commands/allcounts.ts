@@ -9,6 +9,7 @@ import { shellQuote } from '../../_internals/shell-words';
 import { ExitCode, isNoSpace, PmfitError, usageError } from '../../_internals/errors';
 import { Interrupted } from '../../_internals/interrupt';
 import { protectFromOutput } from '../../_internals/output-file';
+import { installedPackage } from '../../_internals/paths';
 import { tempParent, tempSpaceShort } from '../../_internals/temp-root';
 import { resolveJobs } from '../resolve-jobs';
 import type { TargetSpec } from '../../check/spec';
@@ -86,7 +87,13 @@ function chooseSpecs(options: AllcountsOptions): TargetSpec[] {
     const program = spec.workload.argv[0];
     if (!fs.existsSync(program)) {
       const needs = spec.requires ? `; it needs ${spec.requires}` : '';
-      throw new PmfitError(`target ${spec.name} is not built (${program} is missing${needs}): run npm run build`);
+      // An installed package builds the tracer addon alone: the built-in
+      // targets are this repository's examples, built in a checkout.
+      throw new PmfitError(
+        installedPackage
+          ? `target ${spec.name} is one of pmfit's built-in examples, built only in a checkout of pmfit; check your own program with --cmd or pmfit.config.json`
+          : `target ${spec.name} is not built (${program} is missing${needs}): run npm run build:programs`,
+      );
     }
   }
   return chosen;
