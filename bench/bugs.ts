@@ -47,7 +47,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { defaultReportsDir, projectRoot } from '../harness/_internals/paths';
+import { projectRoot } from '../harness/_internals/paths';
 import { tempDir } from '../harness/_internals/temp-root';
 import { installInterruptHandlers } from '../harness/_internals/interrupt';
 import { runCommands } from '../harness/check/run-commands';
@@ -110,7 +110,7 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const options: Options = {
-    output: path.join(defaultReportsDir, 'bugs.json'),
+    output: path.join(projectRoot, 'reports', 'bugs.json'),
     maxStates: 64,
     jobs: MAX_JOBS,
     list: false,

@@ -13,6 +13,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { NoSpaceError, PmfitError, isNoSpace, usageError } from './errors';
+import { installedPackage, projectRoot } from './paths';
 
 interface Identity {
   dev: number;
@@ -95,6 +96,17 @@ function directoryProblem(dir: string): string | undefined {
   return undefined;
 }
 
+/** insidePackage -- why `target` may not be written when it lies in the
+ *  installed package's directory (npm replaces that directory on the next
+ *  install, and a global one is often not the user's to write), or
+ *  undefined. A checkout is the developer's own and writes reports/ there. */
+function insidePackage(target: string): string | undefined {
+  if (!installedPackage) return undefined;
+  const relative = path.relative(projectRoot, path.resolve(target));
+  if (relative.startsWith('..') || path.isAbsolute(relative)) return undefined;
+  return `it is inside pmfit's installed package (${projectRoot}); pmfit writes to ./pmfit-report in the current directory, or to -o DIR`;
+}
+
 /** checkOutputFile -- `file` may be written by writeOutputFile or
  *  OutputFile: a regular file or a new name in a writable directory, and no
  *  PM file. Throws the one-line usage error otherwise. */
@@ -102,6 +114,8 @@ export function checkOutputFile(file: string): void {
   const cannot = (why: string) => usageError(`cannot write ${file}: ${why}`);
   const pm = protectedPaths.get(path.resolve(file));
   if (pm !== undefined) throw cannot(`it is the PM file ${pm}`);
+  const packaged = insidePackage(file);
+  if (packaged) throw cannot(packaged);
   let stat: fs.Stats | undefined;
   try {
     stat = fs.lstatSync(file);
@@ -121,6 +135,8 @@ export function checkOutputFile(file: string): void {
 /** checkOutputDir -- `dir` is a writable directory, or can be created (its
  *  nearest existing ancestor is one): checked before a long run, not after. */
 export function checkOutputDir(dir: string): void {
+  const packaged = insidePackage(dir);
+  if (packaged) throw usageError(`cannot write to ${dir}: ${packaged}`);
   const resolved = path.resolve(dir);
   let existing = resolved;
   for (;;) {

@@ -29,8 +29,11 @@ export const projectRoot = findProjectRoot(__dirname);
 /** node-gyp's output: the tracer addon and every built C program. */
 export const buildDir = path.join(projectRoot, 'build', 'Release');
 
-/** Generated reports (results.json, index.html, junit.xml, replay files). */
-export const defaultReportsDir = path.join(projectRoot, 'reports');
+/** Where reports go without -o (results.json, index.html, junit.xml,
+ *  traces, replay files): relative, so under the directory pmfit was started
+ *  in, never under the package. This repository's own `npm run allcounts`
+ *  passes `-o reports`. */
+export const defaultReportsDir = 'pmfit-report';
 
 /** Whether this pmfit runs from an installed package (under node_modules/,
  *  a local or a global install) rather than from a checkout: its directory

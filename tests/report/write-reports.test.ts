@@ -114,16 +114,16 @@ describe('pmfit report', () => {
     await expect(report(path.join(dir, 'missing.json'), {})).rejects.toThrow(/no such file/);
   });
 
-  test('the default is reports/results.json in the current directory', async () => {
+  test('the default is pmfit-report/results.json in the current directory', async () => {
     const cwd = process.cwd();
-    fs.mkdirSync(path.join(dir, 'reports'));
-    fs.copyFileSync(fixturePath, path.join(dir, 'reports', 'results.json'));
+    fs.mkdirSync(path.join(dir, 'pmfit-report'));
+    fs.copyFileSync(fixturePath, path.join(dir, 'pmfit-report', 'results.json'));
     process.chdir(dir);
     try {
       expect(await report()).toBe(0);
     } finally {
       process.chdir(cwd);
     }
-    expect(output).toBe('reports/index.html\nreports/junit.xml\n');
+    expect(output).toBe('pmfit-report/index.html\npmfit-report/junit.xml\n');
   });
 });

@@ -5,6 +5,7 @@
 // command's exit code, not this one's.
 
 import * as path from 'path';
+import { defaultReportsDir } from '../../_internals/paths';
 import { githubAnnotations } from '../../report/github-annotations';
 import { readResults } from '../../results/results';
 import { checkReportsDir, writeReports } from '../../report/write-reports';
@@ -14,7 +15,10 @@ export interface ReportOptions {
   output?: string;
 }
 
-export async function report(file = 'reports/results.json', options: ReportOptions = {}): Promise<number> {
+export async function report(
+  file = path.join(defaultReportsDir, 'results.json'),
+  options: ReportOptions = {},
+): Promise<number> {
   const results = readResults(file);
   const dir = options.output ?? path.dirname(file);
   checkReportsDir(dir);
