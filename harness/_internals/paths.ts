@@ -29,6 +29,10 @@ export const projectRoot = findProjectRoot(__dirname);
 /** node-gyp's output: the tracer addon and every built C program. */
 export const buildDir = path.join(projectRoot, 'build', 'Release');
 
+/** The directory of pmfit.h, the region markers users include (shipped in
+ *  the package; `pmfit include-dir`, `pmfit cflags`). */
+export const includeDir = path.join(projectRoot, 'targets', 'include');
+
 /** Where reports go without -o (results.json, index.html, junit.xml,
  *  traces, replay files): relative, so under the directory pmfit was started
  *  in, never under the package. This repository's own `npm run allcounts`

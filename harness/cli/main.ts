@@ -17,6 +17,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { defaultReportsDir, projectRoot } from '../_internals/paths';
 import { allcounts } from './commands/allcounts';
+import { cflags, includeDirCommand } from './commands/cflags';
 import { count } from './commands/count';
 import { fuzz, DEFAULT_FUZZ_OPS, DEFAULT_FUZZ_RUNS } from './commands/fuzz';
 import { replay } from './commands/replay';
@@ -250,6 +251,16 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .argument('[results]', 'results.json written by allcounts', `${defaultReportsDir}/results.json`)
     .option('-o, --output <dir>', 'directory for the reports (default: beside results.json)')
     .action((file: string, options) => run(async () => report(file, { output: options.output })));
+
+  program
+    .command('cflags')
+    .description('print compiler flags for a program that includes pmfit.h: -I<dir> -g -Wl,-z,now')
+    .action(() => run(cflags));
+
+  program
+    .command('include-dir')
+    .description('print the directory that holds pmfit.h')
+    .action(() => run(includeDirCommand));
 
   const trace = program.command('trace').description('inspect trace files');
   trace
