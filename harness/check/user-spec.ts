@@ -1,9 +1,10 @@
 // user-spec -- a TargetSpec for a user's own program, from `pmfit allcounts
-// --cmd ... --pm FILE --recover "CMD {file}"`: the recovery command's exit
-// status is the verdict (0 consistent), as users of pmreorder know it; with
-// `--oracle outputs` its output must also match the uncrashed file's
-// (output-oracle.ts). The recovery commands are told the crash's operation
-// window in the environment (ops-done-env.ts).
+// --cmd ... --pm FILE --recover "CMD {file}"` or a target of
+// pmfit.config.json (both resolved to UserSpecOptions first): the recovery
+// command's exit status is the verdict (0 consistent), as users of pmreorder
+// know it; with `--oracle outputs` its output must also match the uncrashed
+// file's (output-oracle.ts). The recovery commands are told the crash's
+// operation window in the environment (ops-done-env.ts).
 //
 // The user's PM file is copied into a scratch directory and never written:
 // an argument naming it, by any path (a symbolic or hard link too), is
@@ -11,26 +12,53 @@
 // that nothing reached the original another way. The commands run in the
 // directory pmfit was started in (`cwd`), so that `./prog`, `./check {file}`
 // or `data/input` mean what they mean in the user's shell; `{file}` is the
-// only name of the scratch PM file. Leading `NAME=VALUE` words of --cmd set
-// the workload's environment, as in the shell.
+// only name of the scratch PM file. The workload's environment is the
+// config's `env`, or the leading `NAME=VALUE` words of --cmd (commandWords).
 
 import * as fs from 'fs';
 import * as path from 'path';
 import { usageError } from '../_internals/errors';
 import { pmFileProblem } from '../_internals/pm-file-problem';
 import { shellWords } from '../_internals/shell-words';
-import type { TargetSpec } from './spec';
+import type { SpecCommand, TargetSpec } from './spec';
 
 export interface UserSpecOptions {
-  cmd: string;
+  /** The target's name; default: the program's file name. */
+  name?: string;
+  /** The traced program and its arguments, and what it adds to the environment. */
+  argv: string[];
+  env?: Record<string, string>;
+  /** The command as the user wrote it, for the reports. */
+  description: string;
   pm: string;
   setup?: string;
+  /** Bytes of a fresh zero-filled PM file, instead of a copy of `pm`. */
+  size?: number;
   recover: string;
+  functionName?: string;
+  expect?: 'consistent' | 'violations';
   cwd: string;
   /** `exit` (default): the recovery's exit status is the verdict; `outputs`:
    *  also its output must equal one on an uncrashed file the crash may stand
    *  for (output-oracle.ts). */
   oracle?: Oracle;
+  /** How messages name the inputs: `--cmd`... or a JSON path in the config. */
+  names?: { command: string; recover: string; setup: string };
+}
+
+const flagNames = { command: '--cmd', recover: '--recover', setup: '--setup' };
+
+/** commandWords -- `--cmd "[VAR=V...] CMD ARGS"` split as the shell would:
+ *  leading assignments are the environment, the rest the argv. */
+export function commandWords(cmd: string): { argv: string[]; env: Record<string, string> } {
+  const words = shellWords(cmd);
+  const env: Record<string, string> = {};
+  while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) {
+    const word = words.shift() as string;
+    const equals = word.indexOf('=');
+    env[word.slice(0, equals)] = word.slice(equals + 1);
+  }
+  return { argv: words, env };
 }
 
 export type Oracle = 'exit' | 'outputs';
@@ -63,17 +91,14 @@ function samePmFile(pmPath: string, cwd: string): (arg: string) => boolean {
 export function userSpec(options: UserSpecOptions): TargetSpec {
   const pmPath = path.resolve(options.cwd, options.pm);
   const name = path.basename(pmPath);
-  const words = shellWords(options.cmd);
-  const env: Record<string, string> = {};
-  while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) {
-    const word = words.shift() as string;
-    const equals = word.indexOf('=');
-    env[word.slice(0, equals)] = word.slice(equals + 1);
-  }
-  const argv = words;
-  if (argv.length === 0) throw usageError('--cmd is empty');
+  const names = options.names ?? flagNames;
+  const { argv } = options;
+  const env = options.env ?? {};
+  if (argv.length === 0) throw usageError(`${names.command} is empty`);
   if (!options.recover.includes('{file}'))
-    throw usageError('--recover must name the crash image as {file}, for example --recover "myprog check {file}"');
+    throw usageError(
+      `${names.recover} must name the crash image as {file}, for example ${names.recover} "myprog check {file}"`,
+    );
   const program = argv[0].includes('/') ? path.resolve(options.cwd, argv[0]) : argv[0];
   const namesPm = samePmFile(pmPath, options.cwd);
   const workload = [
@@ -86,20 +111,26 @@ export function userSpec(options: UserSpecOptions): TargetSpec {
       return arg.split('{file}').join(`{dir}/${name}`);
     }),
   ];
-  const setup = [];
-  if (options.setup !== undefined) {
+  const setup: SpecCommand[] = [];
+  if (options.setup !== undefined && options.size !== undefined)
+    throw usageError(`${names.setup} and a size both make the fresh PM file: give one`);
+  if (options.size !== undefined) {
+    setup.push({ argv: ['truncate', '-s', String(options.size), '--', `{dir}/${name}`] });
+  } else if (options.setup !== undefined) {
     // Setup runs where pmfit was started: a relative PM name would land in
     // the user's directory, so the fresh file is named {file} (or {dir}/...).
     if (!/\{(file|dir)\}/.test(options.setup)) {
       throw usageError(
-        `--setup must name the fresh PM file as {file}, for example --setup "myprog init {file}" (it runs in the current directory, whose ${options.pm} pmfit never writes)`,
+        `${names.setup} must name the fresh PM file as {file}, for example ${names.setup} "myprog init {file}" (it runs in the current directory, whose ${options.pm} pmfit never writes)`,
       );
     }
     setup.push({ shell: options.setup });
   } else {
     const problem = pmFileProblem(pmPath);
     if (problem?.kind === 'missing')
-      throw usageError(`PM file ${options.pm} does not exist (create it, or pass --setup "CMD {file}" to create it)`);
+      throw usageError(
+        `PM file ${options.pm} does not exist (create it, or give ${names.setup} "CMD {file}" to create it)`,
+      );
     if (problem) throw usageError(`PM file ${options.pm} ${problem.why}`);
     setup.push({ argv: ['cp', '--', pmPath, `{dir}/${name}`] });
     // cp keeps a read-only file read-only; the copy is the program's to write.
@@ -107,9 +138,9 @@ export function userSpec(options: UserSpecOptions): TargetSpec {
   }
   return {
     userFiles: [pmPath],
-    name: path.basename(program),
-    description: `${options.cmd} (user command)`,
-    expect: 'consistent',
+    name: options.name ?? path.basename(program),
+    description: options.description,
+    expect: options.expect ?? 'consistent',
     pmFiles: [name],
     setup,
     workload: { argv: workload, ...(Object.keys(env).length > 0 ? { env } : {}) },
@@ -120,5 +151,6 @@ export function userSpec(options: UserSpecOptions): TargetSpec {
     recover: [{ shell: options.recover }],
     windowEnv: true,
     ...(options.oracle === 'outputs' ? { oracle: 'outputs' as const } : {}),
+    ...(options.functionName !== undefined ? { functionName: options.functionName } : {}),
   };
 }

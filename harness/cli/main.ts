@@ -18,6 +18,8 @@ import * as path from 'path';
 import { defaultReportsDir, projectRoot } from '../_internals/paths';
 import { allcounts } from './commands/allcounts';
 import { cflags, includeDirCommand } from './commands/cflags';
+import { CONFIG_NAME } from './config-file';
+import { init } from './commands/init';
 import { count } from './commands/count';
 import { fuzz, DEFAULT_FUZZ_OPS, DEFAULT_FUZZ_RUNS } from './commands/fuzz';
 import { replay } from './commands/replay';
@@ -144,30 +146,33 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
   program
     .command('allcounts')
     .description('record each target once, check every crash state under each persistency model')
-    .option('--target <name>', 'built-in target to run (repeatable; default: all)', collect, [])
+    .option('--config <file>', `config file declaring your targets (default: ${CONFIG_NAME} here, if any)`)
+    .option('--target <name>', `target to run: of the config, else built-in (repeatable; default: all)`, collect, [])
     .option('--model <model>', 'persistency model: sequential, flushed, px86 (repeatable; default: all)', collect, [])
     .addOption(
-      new Option('--max-states <k>', 'px86: crash states per crash point before sampling')
-        .argParser(maxStatesOption)
-        .default(64),
+      new Option('--max-states <k>', 'px86: crash states per crash point before sampling (default: 64)').argParser(
+        maxStatesOption,
+      ),
     )
     .addOption(
-      new Option('--seed <s>', 'px86: seed of the sampled states').argParser(nonNegativeInteger('--seed')).default(1),
+      new Option('--seed <s>', 'px86: seed of the sampled states (default: 1)').argParser(nonNegativeInteger('--seed')),
     )
     .addOption(
       new Option('--jobs <j>', 'recoveries run at once (default: one per CPU)').argParser(positiveInteger('--jobs')),
     )
     .addOption(
-      new Option('--timeout <seconds>', 'time limit of one recovery')
-        .argParser(secondsToMs('--timeout'))
-        .default(10_000, '10'),
+      new Option('--timeout <seconds>', 'time limit of one recovery (default: 10)').argParser(secondsToMs('--timeout')),
     )
     .addOption(
-      new Option('--max-steps <n>', 'stop a runaway region after this many instructions')
-        .argParser(positiveInteger('--max-steps'))
-        .default(DEFAULT_MAX_STEPS),
+      new Option(
+        '--max-steps <n>',
+        `stop a runaway region after this many instructions (default: ${DEFAULT_MAX_STEPS})`,
+      ).argParser(positiveInteger('--max-steps')),
     )
-    .option('-o, --output <dir>', 'directory for results.json, index.html and junit.xml', defaultReportsDir)
+    .option(
+      '-o, --output <dir>',
+      `directory for results.json, index.html and junit.xml (default: ${defaultReportsDir})`,
+    )
     .option('--cmd <command>', 'a program of your own to trace, as one string')
     .option('--pm <file>', 'with --cmd: its persistent-memory file', collect, [])
     .option('--setup <command>', 'with --cmd: shell command that creates a fresh PM file ({file})')
@@ -179,6 +184,18 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
       'with --cmd: exit (the recovery exit status is the verdict) or outputs (its output must also equal its output on an uncrashed file)',
     )
     .action((options) => run(async () => allcounts({ ...options, version })));
+
+  program
+    .command('init')
+    .description(`write a starting ${CONFIG_NAME} (never replaces one)`)
+    .option('--config <file>', 'the file to write', CONFIG_NAME)
+    .option('--name <name>', 'with --cmd: the target name (default: the program name)')
+    .option('--cmd <command>', 'your program to trace, as one string ({file}: its PM file)')
+    .option('--pm <file>', 'with --cmd: its persistent-memory file')
+    .option('--setup <command>', 'with --cmd: shell command that creates a fresh PM file ({file})')
+    .option('--recover <command>', 'with --cmd: shell command run on each crash image ({file}); exit 0 = consistent')
+    .option('--function <name>', 'with --cmd: trace every call of this function instead of marker regions')
+    .action((options) => run(async () => init(options)));
 
   program
     .command('fuzz')

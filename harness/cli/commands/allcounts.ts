@@ -3,18 +3,13 @@
 // image, print collated ranges and a summary, write reports/, and exit 0 when
 // every run is as expected, 1 otherwise.
 
-import * as fs from 'fs';
 import * as path from 'path';
 import { shellQuote } from '../../_internals/shell-words';
-import { ExitCode, isNoSpace, PmfitError, usageError } from '../../_internals/errors';
+import { ExitCode, isNoSpace, PmfitError } from '../../_internals/errors';
 import { Interrupted } from '../../_internals/interrupt';
 import { protectFromOutput } from '../../_internals/output-file';
-import { installedPackage } from '../../_internals/paths';
 import { tempParent, tempSpaceShort } from '../../_internals/temp-root';
 import { resolveJobs } from '../resolve-jobs';
-import type { TargetSpec } from '../../check/spec';
-import { Oracle, oracleNames, userSpec } from '../../check/user-spec';
-import { isModelName, ModelName, modelNames } from '../../persistency/model';
 import { formatRun, formatSummary } from '../../report/console-report';
 import { Progress } from '../../pipeline/progress';
 import { runTarget } from '../../pipeline/run-target';
@@ -22,103 +17,26 @@ import { buildResults } from '../../results/results';
 import type { RunResult, TargetRecord } from '../../results/schema';
 import { publishReports } from '../../report/publish-reports';
 import { checkReportsDir } from '../../report/write-reports';
-import { builtInSpecs } from '../../../targets/specs';
+import { type AllcountsCliOptions, planAllcounts } from '../allcounts-plan';
+import { findConfig } from '../config-file';
 
-export interface AllcountsOptions {
-  target: string[];
-  model: string[];
-  maxStates: number;
-  seed: number;
-  jobs?: number;
-  timeout: number;
-  maxSteps?: number;
-  output: string;
-  cmd?: string;
-  pm?: string[];
-  setup?: string;
-  recover?: string;
-  function?: string;
-  acceptUntracedWrites?: boolean;
-  /** With --cmd: `exit` (default) or `outputs` (check/user-spec.ts). */
-  oracle?: string;
+export interface AllcountsOptions extends AllcountsCliOptions {
+  /** --config PATH; default: pmfit.config.json here, when there is one. */
+  config?: string;
   version: string;
 }
 
-function chooseSpecs(options: AllcountsOptions): TargetSpec[] {
-  if (options.cmd !== undefined) {
-    if (options.target.length > 0) throw usageError('--cmd and --target cannot be combined');
-    if (!options.pm || options.pm.length !== 1) throw usageError('--cmd needs exactly one --pm FILE');
-    if (options.recover === undefined)
-      throw usageError('--cmd needs --recover "CMD {file}" (its exit status is the verdict)');
-    const oracle = options.oracle ?? 'exit';
-    if (!(oracleNames as readonly string[]).includes(oracle))
-      throw usageError(`unknown oracle '${oracle}' (oracles: ${oracleNames.join(', ')})`);
-    const spec = userSpec({
-      cmd: options.cmd,
-      pm: options.pm[0],
-      setup: options.setup,
-      recover: options.recover,
-      cwd: process.cwd(),
-      oracle: oracle as Oracle,
-    });
-    return [options.function !== undefined ? { ...spec, functionName: options.function } : spec];
-  }
-  if (options.oracle !== undefined)
-    throw usageError(
-      '--oracle belongs with --cmd (a user program); built-in targets check their reference states through their spec, by the same window rule',
-    );
-  for (const flag of ['pm', 'setup', 'recover', 'function'] as const) {
-    const value = options[flag];
-    if (value !== undefined && !(Array.isArray(value) && value.length === 0)) {
-      throw usageError(`--${flag} belongs with --cmd (a user program); built-in targets bring their own`);
-    }
-  }
-  const specs = builtInSpecs();
-  const chosen =
-    options.target.length === 0
-      ? specs
-      : [...new Set(options.target)].map((name) => {
-          const spec = specs.find((candidate) => candidate.name === name);
-          if (!spec)
-            throw usageError(`unknown target '${name}' (built-in targets: ${specs.map((s) => s.name).join(', ')})`);
-          return spec;
-        });
-  for (const spec of chosen) {
-    const program = spec.workload.argv[0];
-    if (!fs.existsSync(program)) {
-      const needs = spec.requires ? `; it needs ${spec.requires}` : '';
-      // An installed package builds the tracer addon alone: the built-in
-      // targets are this repository's examples, built in a checkout.
-      throw new PmfitError(
-        installedPackage
-          ? `target ${spec.name} is one of pmfit's built-in examples, built only in a checkout of pmfit; check your own program with --cmd or pmfit.config.json`
-          : `target ${spec.name} is not built (${program} is missing${needs}): run npm run build:programs`,
-      );
-    }
-  }
-  return chosen;
-}
-
-function chooseModels(names: string[]): ModelName[] {
-  if (names.length === 0) return [...modelNames];
-  // --model px86 --model px86 is one run: run ids must be unique.
-  return [...new Set(names)].map((name) => {
-    if (!isModelName(name)) throw usageError(`unknown model '${name}' (models: ${modelNames.join(', ')})`);
-    return name;
-  });
-}
-
 export async function allcounts(options: AllcountsOptions): Promise<number> {
-  const specs = chooseSpecs(options);
-  for (const pm of options.pm ?? []) protectFromOutput(pm);
+  // Without target options, the targets of pmfit.config.json when there is one.
+  const config = options.cmd === undefined || options.config !== undefined ? findConfig(options.config) : undefined;
+  const plan = planAllcounts(options, config);
+  for (const { spec } of plan.targets) for (const file of spec.userFiles ?? []) protectFromOutput(file);
   // Found now rather than after the whole check.
-  checkReportsDir(options.output);
-  const models = chooseModels(options.model);
-  if (options.maxStates < 2)
-    throw usageError('--max-states must be at least 2 (px86 always checks the oldest and newest image)');
-  const jobs = resolveJobs(options.jobs);
+  checkReportsDir(plan.output);
+  const { models } = plan;
+  const jobs = resolveJobs(plan.jobs);
   const startedAt = new Date().toISOString();
-  const outputDir = path.resolve(options.output);
+  const outputDir = plan.output;
   // As the user can type it here: relative inside the current directory.
   const relative = path.relative(process.cwd(), path.join(outputDir, 'results.json'));
   const resultsShown = relative.startsWith('..') ? path.join(outputDir, 'results.json') : relative;
@@ -133,16 +51,16 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
     printed = runs.length;
   };
   try {
-    for (const spec of specs) {
+    for (const { spec, acceptUntracedWrites } of plan.targets) {
       await runTarget({
         spec,
         models,
-        maxStates: options.maxStates,
-        seed: options.seed,
+        maxStates: plan.maxStates,
+        seed: plan.seed,
         jobs,
-        timeoutMs: options.timeout,
-        maxSteps: options.maxSteps,
-        acceptUntracedWrites: options.acceptUntracedWrites,
+        timeoutMs: plan.timeoutMs,
+        maxSteps: plan.maxSteps,
+        acceptUntracedWrites,
         onPhase: (phase, total) => progress.phase(phase, total),
         onProgress: (done) => progress.update(done),
         onTarget: (target) => targets.push(target),
@@ -175,7 +93,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
   const results = buildResults({
     pmfitVersion: options.version,
     startedAt,
-    options: { models, maxStates: options.maxStates, seed: options.seed, jobs, timeoutMs: options.timeout },
+    options: { models, maxStates: plan.maxStates, seed: plan.seed, jobs, timeoutMs: plan.timeoutMs },
     targets,
     runs,
     incompleteReason,

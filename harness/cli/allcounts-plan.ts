@@ -1,0 +1,206 @@
+// allcounts-plan -- what `pmfit allcounts` runs, resolved once from its two
+// front ends: the command line (`--target`, or `--cmd/--pm/--setup/--recover/
+// --function` for a program of the user's) and pmfit.config.json. A
+// command-line option wins over the config's; the config's wins over the
+// default. Targets: `--cmd`, else the config's (all, or those `--target`
+// names), else the built-in ones.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { PmfitError, usageError } from '../_internals/errors';
+import { defaultReportsDir, installedPackage } from '../_internals/paths';
+import { shellQuote } from '../_internals/shell-words';
+import type { TargetSpec } from '../check/spec';
+import { commandWords, type Oracle, oracleNames, userSpec } from '../check/user-spec';
+import { isModelName, ModelName, modelNames } from '../persistency/model';
+import { DEFAULT_MAX_STEPS } from '../tracer/tracee';
+import { builtInSpecs } from '../../targets/specs';
+import { CONFIG_NAME, type ConfigFile, sizeBytes } from './config-file';
+
+/** The command line's options, as commander parsed them: undefined when
+ *  not given, so that the config can fill them in. */
+export interface AllcountsCliOptions {
+  target: string[];
+  model: string[];
+  maxStates?: number;
+  seed?: number;
+  jobs?: number;
+  /** Milliseconds. */
+  timeout?: number;
+  maxSteps?: number;
+  output?: string;
+  cmd?: string;
+  pm?: string[];
+  setup?: string;
+  recover?: string;
+  function?: string;
+  acceptUntracedWrites?: boolean;
+  /** With --cmd: `exit` (default) or `outputs` (check/user-spec.ts). */
+  oracle?: string;
+}
+
+export interface PlannedTarget {
+  spec: TargetSpec;
+  acceptUntracedWrites: boolean;
+}
+
+export interface AllcountsPlan {
+  targets: PlannedTarget[];
+  models: ModelName[];
+  maxStates: number;
+  seed: number;
+  jobs?: number;
+  timeoutMs: number;
+  maxSteps: number;
+  /** Where the reports go, absolute. */
+  output: string;
+  /** Where they came from, for messages: the config file, when one was used. */
+  config?: string;
+}
+
+export const DEFAULT_MAX_STATES = 64;
+export const DEFAULT_SEED = 1;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+function cliTarget(options: AllcountsCliOptions): PlannedTarget {
+  if (options.target.length > 0) throw usageError('--cmd and --target cannot be combined');
+  if (!options.pm || options.pm.length !== 1) throw usageError('--cmd needs exactly one --pm FILE');
+  if (options.recover === undefined)
+    throw usageError('--cmd needs --recover "CMD {file}" (its exit status is the verdict)');
+  const oracle = options.oracle ?? 'exit';
+  if (!(oracleNames as readonly string[]).includes(oracle))
+    throw usageError(`unknown oracle '${oracle}' (oracles: ${oracleNames.join(', ')})`);
+  const { argv, env } = commandWords(options.cmd as string);
+  const spec = userSpec({
+    argv,
+    env,
+    description: `${options.cmd} (user command)`,
+    pm: options.pm[0],
+    setup: options.setup,
+    recover: options.recover,
+    functionName: options.function,
+    cwd: process.cwd(),
+    oracle: oracle as Oracle,
+  });
+  return { spec, acceptUntracedWrites: options.acceptUntracedWrites === true };
+}
+
+function configTargets(config: ConfigFile, names: string[], cliAccept: boolean): PlannedTarget[] {
+  const shown = path.relative(process.cwd(), config.file) || config.file;
+  const chosen =
+    names.length === 0
+      ? config.targets
+      : [...new Set(names)].map((name) => {
+          const target = config.targets.find((candidate) => candidate.name === name);
+          if (!target)
+            throw usageError(
+              `unknown target '${name}' (targets in ${shown}: ${config.targets.map((t) => t.name).join(', ')})`,
+            );
+          return target;
+        });
+  return chosen.map((target) => {
+    try {
+      const spec = userSpec({
+        name: target.name,
+        argv: target.command,
+        env: target.env,
+        description: target.description ?? `${target.command.map(shellQuote).join(' ')} (${CONFIG_NAME})`,
+        pm: target.pm,
+        setup: target.setup,
+        size: target.size !== undefined ? sizeBytes(target.size) : undefined,
+        recover: target.recover,
+        functionName: target.function,
+        expect: target.expect,
+        oracle: target.oracle,
+        cwd: config.dir,
+        names: { command: 'command', recover: 'recover', setup: 'setup' },
+      });
+      return { spec, acceptUntracedWrites: cliAccept || target.acceptUntracedWrites === true };
+    } catch (err) {
+      if (err instanceof PmfitError) throw usageError(`${shown}: target ${target.name}: ${err.message}`);
+      throw err;
+    }
+  });
+}
+
+function builtInTargets(names: string[], accept: boolean): PlannedTarget[] {
+  const specs = builtInSpecs();
+  const chosen =
+    names.length === 0
+      ? specs
+      : [...new Set(names)].map((name) => {
+          const spec = specs.find((candidate) => candidate.name === name);
+          if (!spec)
+            throw usageError(`unknown target '${name}' (built-in targets: ${specs.map((s) => s.name).join(', ')})`);
+          return spec;
+        });
+  for (const spec of chosen) {
+    const program = spec.workload.argv[0];
+    if (!fs.existsSync(program)) {
+      const needs = spec.requires ? `; it needs ${spec.requires}` : '';
+      // An installed package builds the tracer addon alone: the built-in
+      // targets are this repository's examples, built in a checkout.
+      throw new PmfitError(
+        installedPackage
+          ? `target ${spec.name} is one of pmfit's built-in examples, built only in a checkout of pmfit; check your own program with --cmd or pmfit.config.json`
+          : `target ${spec.name} is not built (${program} is missing${needs}): run npm run build:programs`,
+      );
+    }
+  }
+  return chosen.map((spec) => ({ spec, acceptUntracedWrites: accept }));
+}
+
+function chooseModels(names: string[]): ModelName[] {
+  if (names.length === 0) return [...modelNames];
+  // --model px86 --model px86 is one run: run ids must be unique.
+  return [...new Set(names)].map((name) => {
+    if (!isModelName(name)) throw usageError(`unknown model '${name}' (models: ${modelNames.join(', ')})`);
+    return name;
+  });
+}
+
+/** planAllcounts -- the run `options` and `config` (if any) describe. */
+export function planAllcounts(options: AllcountsCliOptions, config?: ConfigFile): AllcountsPlan {
+  let targets: PlannedTarget[];
+  const accept = options.acceptUntracedWrites === true;
+  if (options.cmd !== undefined) {
+    targets = [cliTarget(options)];
+  } else {
+    if (options.oracle !== undefined)
+      throw usageError(
+        config
+          ? `--oracle belongs with --cmd (a user program); a target of ${CONFIG_NAME} sets "oracle" itself`
+          : '--oracle belongs with --cmd (a user program); built-in targets check their reference states through their spec, by the same window rule',
+      );
+    for (const flag of ['pm', 'setup', 'recover', 'function'] as const) {
+      const value = options[flag];
+      if (value !== undefined && !(Array.isArray(value) && value.length === 0)) {
+        throw usageError(
+          `--${flag} belongs with --cmd (a user program); ${config ? `the targets of ${CONFIG_NAME}` : 'built-in targets'} bring their own`,
+        );
+      }
+    }
+    targets = config ? configTargets(config, options.target, accept) : builtInTargets(options.target, accept);
+  }
+  const maxStates = options.maxStates ?? config?.maxStates ?? DEFAULT_MAX_STATES;
+  if (maxStates < 2)
+    throw usageError('--max-states must be at least 2 (px86 always checks the oldest and newest image)');
+  const output =
+    options.output !== undefined
+      ? path.resolve(options.output)
+      : config?.output !== undefined
+        ? path.resolve(config.dir, config.output)
+        : defaultReportsDir;
+  return {
+    targets,
+    models: chooseModels(options.model.length > 0 ? options.model : (config?.models ?? [])),
+    maxStates,
+    seed: options.seed ?? config?.seed ?? DEFAULT_SEED,
+    jobs: options.jobs ?? config?.jobs,
+    timeoutMs:
+      options.timeout ?? (config?.timeout !== undefined ? Math.round(config.timeout * 1000) : DEFAULT_TIMEOUT_MS),
+    maxSteps: options.maxSteps ?? config?.maxSteps ?? DEFAULT_MAX_STEPS,
+    output,
+    ...(config ? { config: config.file } : {}),
+  };
+}

@@ -1,0 +1,136 @@
+// allcounts-plan.test -- the command line and pmfit.config.json resolve to
+// one plan: the command line wins over the config, the config over the
+// defaults; config targets become the same specs as --cmd targets.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { type AllcountsCliOptions, planAllcounts } from '../../harness/cli/allcounts-plan';
+import { validateConfig } from '../../harness/cli/config-file';
+import { DEFAULT_MAX_STEPS } from '../../harness/tracer/tracee';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-plan-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+fs.writeFileSync(path.join(dir, 'store.pm'), Buffer.alloc(4096));
+
+const none: AllcountsCliOptions = { target: [], model: [] };
+const target = {
+  name: 'store',
+  command: ['./store', 'put', 'store.pm'],
+  pm: 'store.pm',
+  recover: './store check {file}',
+};
+const config = (extra: object = {}) =>
+  validateConfig(
+    { targets: [target, { ...target, name: 'other', setup: './store init {file}' }], ...extra },
+    path.join(dir, 'pmfit.config.json'),
+  );
+
+describe('planAllcounts', () => {
+  it('runs every configured target, from the config directory', () => {
+    const plan = planAllcounts(none, config());
+    expect(plan.targets.map((t) => t.spec.name)).toEqual(['store', 'other']);
+    const [store] = plan.targets;
+    expect(store.spec.cwd).toBe(dir);
+    expect(store.spec.workload.argv).toEqual([path.join(dir, 'store'), 'put', '{dir}/store.pm']);
+    expect(store.spec.userFiles).toEqual([path.join(dir, 'store.pm')]);
+    expect(store.spec.expect).toBe('consistent');
+    expect(plan.config).toBe(path.join(dir, 'pmfit.config.json'));
+  });
+
+  it('gives a config target the spec --cmd gives the same program', () => {
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+      const fromCli = planAllcounts({
+        ...none,
+        cmd: './store put store.pm',
+        pm: ['store.pm'],
+        recover: target.recover,
+      });
+      const fromConfig = planAllcounts(none, config());
+      const { description: a, name: nameA, ...cli } = fromCli.targets[0].spec;
+      const { description: b, name: nameB, ...file } = fromConfig.targets[0].spec;
+      expect([nameA, nameB]).toEqual(['store', 'store']);
+      expect(a).toContain('user command');
+      expect(b).toContain('pmfit.config.json');
+      expect({ ...file, cwd: fs.realpathSync(file.cwd!) }).toEqual({ ...cli, cwd: fs.realpathSync(cli.cwd!) });
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('picks targets with --target, and names the configured ones otherwise', () => {
+    expect(planAllcounts({ ...none, target: ['other', 'other'] }, config()).targets.map((t) => t.spec.name)).toEqual([
+      'other',
+    ]);
+    expect(() => planAllcounts({ ...none, target: ['basic'] }, config())).toThrow("unknown target 'basic' (targets in");
+  });
+
+  it('takes run options from the config, and the command line over them', () => {
+    const file = config({
+      models: ['px86'],
+      timeout: 2.5,
+      jobs: 3,
+      maxStates: 8,
+      seed: 4,
+      maxSteps: 99,
+      output: 'out',
+    });
+    const fromFile = planAllcounts(none, file);
+    expect(fromFile).toMatchObject({
+      models: ['px86'],
+      timeoutMs: 2500,
+      jobs: 3,
+      maxStates: 8,
+      seed: 4,
+      maxSteps: 99,
+      output: path.join(dir, 'out'),
+    });
+    const overridden = planAllcounts(
+      { ...none, model: ['flushed'], timeout: 1000, jobs: 1, maxStates: 2, seed: 0, maxSteps: 5, output: 'here' },
+      file,
+    );
+    expect(overridden).toMatchObject({
+      models: ['flushed'],
+      timeoutMs: 1000,
+      jobs: 1,
+      maxStates: 2,
+      seed: 0,
+      maxSteps: 5,
+      output: path.resolve('here'),
+    });
+    expect(planAllcounts(none, config())).toMatchObject({
+      models: ['sequential', 'flushed', 'px86'],
+      timeoutMs: 10_000,
+      maxStates: 64,
+      seed: 1,
+      maxSteps: DEFAULT_MAX_STEPS,
+    });
+  });
+
+  it('makes size a fresh zero-filled file, and keeps expect and function', () => {
+    const file = validateConfig(
+      { targets: [{ ...target, size: '64K', expect: 'violations', function: 'put', acceptUntracedWrites: true }] },
+      path.join(dir, 'pmfit.config.json'),
+    );
+    const [{ spec, acceptUntracedWrites }] = planAllcounts(none, file).targets;
+    expect(spec.setup).toEqual([{ argv: ['truncate', '-s', '65536', '--', '{dir}/store.pm'] }]);
+    expect(spec.expect).toBe('violations');
+    expect(spec.functionName).toBe('put');
+    expect(acceptUntracedWrites).toBe(true);
+  });
+
+  it('names the config and the target when a target cannot be used', () => {
+    const file = validateConfig({ targets: [{ ...target, pm: 'missing.pm' }] }, path.join(dir, 'pmfit.config.json'));
+    expect(() => planAllcounts(none, file)).toThrow(
+      /pmfit\.config\.json: target store: PM file missing\.pm does not exist \(create it, or give setup/,
+    );
+  });
+
+  it('refuses --pm, --setup, --recover and --function without --cmd', () => {
+    expect(() => planAllcounts({ ...none, recover: 'x {file}' }, config())).toThrow(
+      '--recover belongs with --cmd (a user program); the targets of pmfit.config.json bring their own',
+    );
+  });
+});

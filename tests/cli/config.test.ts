@@ -1,0 +1,131 @@
+// config.test -- pmfit.config.json through the CLI: `pmfit init`, then
+// `pmfit allcounts` with no target options runs every configured target into
+// one results.json; --target picks, command-line options win; a bad config is
+// one line and exit 2.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { Results } from '../../harness/results/schema';
+import { fixture } from '../fixtures';
+import { oneLineError, runPmfit } from '../helpers/run-pmfit';
+
+const program = fixture('user_record');
+let dir: string;
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-config-'));
+  // The program is found relative to the config's directory.
+  fs.copyFileSync(program, path.join(dir, 'user_record'));
+  fs.chmodSync(path.join(dir, 'user_record'), 0o755);
+  fs.writeFileSync(
+    path.join(dir, 'pmfit.config.json'),
+    JSON.stringify({
+      targets: [
+        {
+          name: 'safe',
+          command: ['./user_record', 'set', 'rec.pm', '7'],
+          pm: 'rec.pm',
+          setup: './user_record init {file}',
+          recover: './user_record check {file}',
+        },
+        {
+          name: 'torn',
+          command: ['./user_record', 'set', 'rec.pm', '7', 'unsafe'],
+          pm: 'rec.pm',
+          setup: './user_record init {file}',
+          recover: './user_record check {file}',
+          expect: 'violations',
+        },
+      ],
+      models: ['flushed'],
+      output: 'out',
+    }),
+  );
+});
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const results = (reports: string): Results =>
+  JSON.parse(fs.readFileSync(path.join(reports, 'results.json'), 'utf8')) as Results;
+
+describe('pmfit allcounts with pmfit.config.json', () => {
+  it('runs every configured target into one set of reports', () => {
+    const run = runPmfit(['allcounts'], { cwd: dir });
+    expect(run.code).toBe(0);
+    const out = results(path.join(dir, 'out'));
+    expect(out.targets.map((t) => t.name)).toEqual(['safe', 'torn']);
+    expect(out.runs.map((r) => [r.target, r.model, r.status])).toEqual([
+      ['safe', 'flushed', 'pass'],
+      ['torn', 'flushed', 'pass'],
+    ]);
+    expect(out.runs[1].violations).toBeGreaterThan(0);
+    expect(out.options.models).toEqual(['flushed']);
+    for (const file of ['index.html', 'junit.xml']) expect(fs.existsSync(path.join(dir, 'out', file))).toBe(true);
+    // --setup made a fresh file each time: nothing was created beside the config.
+    expect(fs.existsSync(path.join(dir, 'rec.pm'))).toBe(false);
+  });
+
+  it('--target picks a target, and command-line options win over the config', () => {
+    const reports = path.join(dir, 'picked');
+    const run = runPmfit(['allcounts', '--target', 'torn', '--model', 'sequential', '-o', reports], { cwd: dir });
+    expect(run.code).toBe(0);
+    const out = results(reports);
+    expect(out.runs.map((r) => [r.target, r.model])).toEqual([['torn', 'sequential']]);
+  });
+
+  it('--config names a config elsewhere; its commands run from its directory', () => {
+    const reports = path.join(dir, 'elsewhere');
+    const run = runPmfit(
+      ['allcounts', '--config', path.join(dir, 'pmfit.config.json'), '--target', 'safe', '-o', reports],
+      { cwd: os.tmpdir() },
+    );
+    expect(run.code).toBe(0);
+    expect(results(reports).runs.map((r) => r.target)).toEqual(['safe']);
+  });
+
+  it('refuses a bad config with one line naming the JSON path', () => {
+    const bad = path.join(dir, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify({ targets: [{ name: 'x', command: ['./p'], pm: 'p.pm', recovr: 'x' }] }));
+    const run = runPmfit(['allcounts', '--config', bad], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(oneLineError(run)).toMatch(
+      /^pmfit: .*bad\.json: \$\.targets\[0\]\.recovr is not a known key \(did you mean recover\? known: /,
+    );
+    const unknown = runPmfit(['allcounts', '--target', 'nope'], { cwd: dir });
+    expect(unknown.code).toBe(2);
+    expect(oneLineError(unknown)).toBe("pmfit: unknown target 'nope' (targets in pmfit.config.json: safe, torn)");
+  });
+});
+
+describe('pmfit init', () => {
+  it('writes a config that allcounts runs, and refuses to replace it', () => {
+    const work = fs.mkdtempSync(path.join(dir, 'init-'));
+    const init = runPmfit(
+      [
+        'init',
+        '--cmd',
+        `${program} set rec.pm 7 unsafe`,
+        '--pm',
+        'rec.pm',
+        '--setup',
+        `${program} init {file}`,
+        '--recover',
+        `${program} check {file}`,
+      ],
+      { cwd: work },
+    );
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain('Wrote pmfit.config.json with target user_record');
+    const before = fs.readFileSync(path.join(work, 'pmfit.config.json'), 'utf8');
+    const again = runPmfit(['init'], { cwd: work });
+    expect(again.code).toBe(2);
+    expect(oneLineError(again)).toMatch(/pmfit\.config\.json already exists/);
+    expect(fs.readFileSync(path.join(work, 'pmfit.config.json'), 'utf8')).toBe(before);
+    const run = runPmfit(['allcounts', '--model', 'flushed', '-o', 'reports'], { cwd: work });
+    expect(run.code).toBe(1);
+    expect(results(path.join(work, 'reports')).runs[0].violations).toBeGreaterThan(0);
+  });
+});
