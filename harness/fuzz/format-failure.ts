@@ -67,6 +67,8 @@ export function formatCaseFailure(
   fuzzCase: FuzzCase,
   report: CaseReport,
   model: ModelName,
+  /** The failing group's `pmfit reproduce` line, when results.json keeps it. */
+  reproduce?: string,
 ): string[] {
   const { plan, failure } = report;
   if (!failure) return ['no failure'];
@@ -116,10 +118,14 @@ export function formatCaseFailure(
       if (output)
         out.push(`${failure.phase === 'continuation' ? 'continuation' : 'recovery'} output:`, ...indent(output));
       out.push(`violating crash points: ${failure.violatingPoints} of ${report.instructions + 1}`);
-      out.push(`kill it at k by hand: ${reproduceCommand(report.spec, failure.k)}`);
-      out.push(
-        `  then recover: ${report.spec.recover.map((command) => displayCommand(command).split('{dir}').join('.')).join(' && ')}`,
-      );
+      if (reproduce !== undefined) {
+        out.push(`reproduce this image (exit 1 while it still fails): ${reproduce}`);
+      } else {
+        out.push(`kill it at k by hand: ${reproduceCommand(report.spec, failure.k)}`);
+        out.push(
+          `  then recover: ${report.spec.recover.map((command) => displayCommand(command).split('{dir}').join('.')).join(' && ')}`,
+        );
+      }
       break;
     }
   }

@@ -29,6 +29,7 @@ import type { TargetSpec } from '../check/spec';
 import { isViolation, Verdict } from '../check/verdict';
 import { crashStates, LineChoice, ModelName } from '../persistency/model';
 import { explainGroups } from '../pipeline/explain-groups';
+import { keepTrace } from '../pipeline/keep-trace';
 import { recordWorkload } from '../pipeline/record-workload';
 import { targetRecord } from '../pipeline/target-record';
 import { toRunResult } from '../pipeline/to-run-result';
@@ -52,6 +53,10 @@ export interface CaseOptions {
   maxSteps?: number;
   /** Also collate and explain the check into CaseReport.run. */
   explain?: boolean;
+  /** With `explain`: keep the trace beside results.json in `dir` and make
+   *  every group's reproduce line with `reproduce` (`pmfit reproduce
+   *  RESULTS ID`), as allcounts does. */
+  keep?: { dir: string; reproduce(groupId: string): string };
 }
 
 export type CaseFailure =
@@ -220,12 +225,20 @@ export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options
       }
       if (options.explain) {
         report.target = targetRecord(spec, header, (recorded - started) / 1000);
+        const { ops, split, traceAll } = fuzzCase;
+        report.target.check = { kind: 'fuzz', ops, split, traceAll, pmemMode: options.pmemMode };
+        if (options.keep) {
+          const kept = keepTrace(tracePath, options.keep.dir, target.name);
+          if (kept.kind === 'kept') report.target.trace = kept.file;
+          else report.target.traceNotKept = kept.why;
+        }
         const run = toRunResult({
           spec,
           model: options.model,
           header,
           report: { ...checked, outcomes },
           seconds: (Date.now() - recorded) / 1000,
+          reproduce: options.keep?.reproduce,
         });
         await explainGroups(run, {
           spec,

@@ -13,6 +13,7 @@ import { CommandNotRunError } from '../check/command-not-run';
 import { opsDoneEnv } from '../check/ops-done-env';
 import { recoveredVerdict, recoverImage } from '../check/recover-image';
 import { placeholders, shellLine } from '../check/spec-command';
+import type { Recovered } from '../check/recovery-cache';
 import type { TargetSpec } from '../check/spec';
 import type { Verdict } from '../check/verdict';
 import type { TraceReader } from '../trace/format';
@@ -28,6 +29,8 @@ export interface ReproducedImage {
   /** States the model has at k (px86 may have several). */
   states: number;
   verdict: Verdict;
+  /** What the recovery left, when it succeeded (a fuzz case continues it). */
+  recovered?: Recovered;
 }
 
 export async function reproduceImage(
@@ -75,5 +78,6 @@ export async function reproduceImage(
     commands,
     states: found.states,
     verdict: recoveredVerdict(spec, result, allowed),
+    ...(result.kind === 'recovered' ? { recovered: result.recovered } : {}),
   };
 }

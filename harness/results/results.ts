@@ -151,7 +151,10 @@ function checkTarget(value: unknown, where: string): void {
     recordSeconds: [isNumber, 'a number'],
     trace: [optional(isString), 'a string'],
     traceNotKept: [optional(isString), 'a string'],
-    check: [optional(isCheck), '{"kind": "spec"} or {"kind": "recover", "recover": [...], "cwd": "...", "env": {...}}'],
+    check: [
+      optional(isCheck),
+      '{"kind": "spec"}, {"kind": "recover", "recover": [...], "cwd": "...", "env": {...}} or {"kind": "fuzz", "ops": [...], "split": N, "traceAll": B, "pmemMode": "..."}',
+    ],
   });
   const warnings = (value as { warnings?: unknown }).warnings;
   if (warnings !== undefined && !isStringArray(warnings))
@@ -162,6 +165,15 @@ function checkTarget(value: unknown, where: string): void {
 function isCheck(value: unknown): boolean {
   if (!isObject(value)) return false;
   if (value.kind === 'spec') return true;
+  if (value.kind === 'fuzz') {
+    return (
+      Array.isArray(value.ops) &&
+      typeof value.split === 'number' &&
+      Number.isSafeInteger(value.split) &&
+      typeof value.traceAll === 'boolean' &&
+      isString(value.pmemMode)
+    );
+  }
   return (
     value.kind === 'recover' &&
     isStringArray(value.recover) &&

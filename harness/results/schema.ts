@@ -90,8 +90,21 @@ export interface TargetRecord {
   traceNotKept?: string;
   /** The check `pmfit reproduce` runs again: the built-in target's spec by
    *  name, or the user's recovery commands (`--recover`) with the directory
-   *  they ran in and the environment. */
-  check?: { kind: 'spec' } | UserCheck;
+   *  they ran in and the environment, or a fuzz case. */
+  check?: { kind: 'spec' } | UserCheck | FuzzCaseCheck;
+}
+
+/** A `pmfit fuzz` case (its counterexample, checked again for the report):
+ *  the fuzz target of the record's name rebuilds the case's spec from it,
+ *  and its continuation runs after a consistent recovery. */
+export interface FuzzCaseCheck {
+  kind: 'fuzz';
+  /** The operations, in the target's JSON form (as in a replay file). */
+  ops: unknown[];
+  split: number;
+  traceAll: boolean;
+  /** PMEM_MODE of every command ('' = the programs' default). */
+  pmemMode: string;
 }
 
 /** A user's recovery (`allcounts --cmd ... --recover`), as it ran. */

@@ -225,3 +225,38 @@ describe('the libpmemobj target txmap', () => {
     expectEveryGroupReproduces(results, work);
   }, 400_000);
 });
+
+describe('pmfit fuzz', () => {
+  // Every group of the counterexample's run, not only the counterexample:
+  // `pmfit crash k` lines rebuilt a killed process's file, never a px86 or
+  // flushed image, so they did not reproduce those groups.
+  it.each([
+    ['basic', 'px86', '5'],
+    ['tree_broken', 'flushed', '10'],
+  ])(
+    '%s under %s: the trace is kept, every group reproduces (exit 1 violation, 0 consistent), the console names the line',
+    (target, model, runs) => {
+      const work = path.join(dir, `fuzz-${target}`);
+      fs.mkdirSync(work);
+      const run = runPmfit(['fuzz', target, '--seed', '1', '--runs', runs, '--model', model, '-o', 'reports'], {
+        cwd: work,
+        timeoutMs: 300_000,
+      });
+      expect(run.code).toBe(1);
+      const results = readResults(path.join(work, 'reports'));
+      expect(results.targets[0]).toMatchObject({
+        trace: `traces/${target}.trace`,
+        check: { kind: 'fuzz', split: expect.any(Number) },
+      });
+      expect(groups(results).some((group) => group.violation)).toBe(true);
+      expect(groups(results).some((group) => !group.violation)).toBe(true);
+      expect(run.stdout).not.toContain('pmfit crash');
+      const failing = groups(results).find((group) => group.violation && run.stdout.includes(group.example.reproduce));
+      expect(run.stdout).toContain(
+        `reproduce this image (exit 1 while it still fails): ${failing?.example.reproduce}\n`,
+      );
+      expectEveryGroupReproduces(results, work);
+    },
+    300_000,
+  );
+});

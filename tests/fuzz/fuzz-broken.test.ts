@@ -35,10 +35,12 @@ async function capture(action: () => Promise<number>): Promise<{ code: number; s
   }
 }
 
-/** The failure block both commands print: from the operations to the recovery line. */
+/** The failure block both commands print: from the operations to the
+ *  count of violating crash points (after it, fuzz names its `pmfit
+ *  reproduce` line, replay the process to kill by hand). */
 function failureBlock(stdout: string): string {
   const start = stdout.indexOf('operations (');
-  const end = stdout.indexOf('\n', stdout.indexOf('  then recover:'));
+  const end = stdout.indexOf('\n', stdout.indexOf('violating crash points:'));
   return stdout.slice(start, end);
 }
 
@@ -116,7 +118,10 @@ describe('tree_broken', () => {
     expect(results.targets.map((target) => target.name)).toEqual(['tree_broken']);
     const failure = written.failure as { k: number };
     const replayed = results.runs[0].groups.find((group) => group.example.k === failure.k);
-    expect(replayed).toMatchObject({ violation: true, kind: 'recovery-failed', example: { reproduce: replayLine } });
+    // results.json outside the working directory: by its absolute path
+    const reproduceLine = `pmfit reproduce ${path.join(reports(), 'results.json')} ${replayed?.id}`;
+    expect(replayed).toMatchObject({ violation: true, kind: 'recovery-failed', example: { reproduce: reproduceLine } });
+    expect(fuzzed.stdout).toContain(`reproduce this image (exit 1 while it still fails): ${reproduceLine}\n`);
     expect(replayed?.example.next?.file).toMatch(/targets\/tree\/tree\.c$/);
     expect(results.runs[0].violations).toBeGreaterThan(0);
     const html = fs.readFileSync(path.join(reports(), 'index.html'), 'utf8');

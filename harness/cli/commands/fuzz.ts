@@ -164,7 +164,23 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
   if (report.spec.expect === 'violations') {
     out.write(`(${target.name} is a positive control without crash protection: violations are expected)\n`);
   }
-  const failureLines = formatCaseFailure(target, fuzzCase, report, model);
+
+  // The shrunk case once more, its check collated and explained for the
+  // report, its trace kept beside results.json: every group's reproduce
+  // line is `pmfit reproduce`, which rebuilds the group's exact image under
+  // any model (`pmfit crash k` cannot: it kills a process).
+  const relative = path.relative(process.cwd(), path.join(dir, 'results.json'));
+  const resultsShown = relative.startsWith('..') ? path.join(dir, 'results.json') : relative;
+  const explained = await runCase(target, fuzzCase, {
+    ...caseOptions,
+    explain: true,
+    keep: { dir, reproduce: (groupId) => `pmfit reproduce ${shellQuote(resultsShown)} ${groupId}` },
+  });
+  const reproduceLine =
+    failure.stage === 'crash'
+      ? explained.run?.groups.find((group) => group.violation && group.example.k === failure.k)?.example.reproduce
+      : undefined;
+  const failureLines = formatCaseFailure(target, fuzzCase, report, model, reproduceLine);
   for (const line of failureLines) out.write(`${line}\n`);
 
   const replay: ReplayFile = {
@@ -193,12 +209,6 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
   out.write(`replay file: ${shown}  (run it again: ${replayCommand})\n`);
   out.write(`fast-check: seed ${seed}, path ${fcPath}; repeat: ${repeat}\n`);
 
-  // The shrunk case once more, its check collated and explained for the report.
-  const explained = await runCase(target, fuzzCase, { ...caseOptions, explain: true });
-  for (const group of explained.run?.groups ?? []) {
-    if (group.violation && failure.stage === 'crash' && group.example.k === failure.k)
-      group.example.reproduce = replayCommand;
-  }
   fuzzRecord.counterexample = {
     ops: fuzzCase.ops.map((op) => target.showOp(op)),
     failure: failureLines,

@@ -19,9 +19,11 @@ import type { TargetSpec } from '../../check/spec';
 import { describeVerdict, isViolation } from '../../check/verdict';
 import { reproduceImage } from '../../pipeline/reproduce-image';
 import { readResults } from '../../results/results';
-import type { OutcomeGroup, Results, RunResult, TargetRecord } from '../../results/schema';
+import type { OutcomeGroup, Results, RunResult, TargetRecord, UserCheck } from '../../results/schema';
 import { TraceReader } from '../../trace/format';
+import { reproducibleCase, ReproducibleCase } from '../../fuzz/reproduce-case';
 import { builtInSpecs } from '../../../targets/specs';
+import { fuzzTarget } from '../../../targets/fuzz-targets';
 
 export interface ReproduceOptions {
   output?: string;
@@ -46,14 +48,22 @@ function findGroup(
   );
 }
 
-/** The spec whose check the run ran: a built-in one by name, or the user's
- *  recovery commands as recorded. */
-function specOf(target: TargetRecord, file: string): TargetSpec {
+/** The spec whose check the run ran: a built-in one by name, the user's
+ *  recovery commands as recorded, or a fuzz case (with its continuation). */
+function specOf(target: TargetRecord, file: string): { spec: TargetSpec; fuzzCase?: ReproducibleCase } {
   const check = target.check;
   if (check === undefined)
     throw usageError(
       `${file} does not say how ${target.name} was checked (written by an older pmfit: run allcounts again)`,
     );
+  if (check.kind === 'fuzz') {
+    const fuzzCase = reproducibleCase(fuzzTarget(target.name), check);
+    return { spec: fuzzCase.spec, fuzzCase };
+  }
+  return { spec: recordedSpec(target, check, file) };
+}
+
+function recordedSpec(target: TargetRecord, check: { kind: 'spec' } | UserCheck, file: string): TargetSpec {
   if (check.kind === 'spec') {
     const spec = builtInSpecs().find((candidate) => candidate.name === target.name);
     if (!spec) throw usageError(`${file}: ${target.name} is not a built-in target of this pmfit`);
@@ -106,7 +116,7 @@ export async function reproduce(file: string, groupId: string, options: Reproduc
   const tracePath = path.resolve(resultsDir, target.trace);
   if (!fs.existsSync(tracePath))
     throw usageError(`the trace of ${target.name} is gone: ${shown(tracePath)} (results.json names it)`);
-  const spec = specOf(target, file);
+  const { spec, fuzzCase } = specOf(target, file);
   const { k, hash } = group.example;
   const reader = TraceReader.open(tracePath);
   const out = process.stdout;
@@ -133,7 +143,17 @@ export async function reproduce(file: string, groupId: string, options: Reproduc
         `${spec.cwd ? `, run in ${spec.cwd}` : ''}:\n`,
     );
     for (const command of done.commands) out.write(`  $ ${command}\n`);
-    const verdict = done.verdict;
+    let verdict = done.verdict;
+    if (fuzzCase && fuzzCase.continued.length > 0 && done.recovered && !isViolation(verdict)) {
+      out.write(`then the fuzz case's continuation on what the recovery left: ${fuzzCase.continued.join(', ')}\n`);
+      verdict = await fuzzCase.continueAfter(
+        done.recovered,
+        k,
+        hash,
+        reader.header.regions,
+        options.timeout ?? results.options.timeoutMs,
+      );
+    }
     if (verdict.kind !== 'ok' && verdict.output.trim())
       out.write(
         `${verdict.output
