@@ -33,6 +33,7 @@ const UNIT = [
   'tests/fuzz/replay-file.test.ts',
   'tests/record/decode.test.ts',
   'tests/pipeline/keep-trace.test.ts',
+  'tests/pipeline/shard-plan.test.ts',
   'tests/report/abbreviate-ranges.test.ts',
   'tests/report/console-report.test.ts',
   'tests/report/github-annotations.test.ts',

@@ -71,6 +71,9 @@ export interface CheckCrashStatesInput {
   crashPoints?: number;
   /** Called as crash points get all their verdicts (done counts crash points). */
   onProgress?(done: number, total: number | undefined): void;
+  /** Images another shard checks (`allcounts --shard`): their states are
+   *  listed, marked `skipped`, and never recovered here. */
+  skip?(hash: string): boolean;
 }
 
 export interface CrashOutcome {
@@ -82,6 +85,8 @@ export interface CrashOutcome {
   verdict: Verdict;
   /** The state's own description (px86: the version each unsettled line took). */
   describe: unknown;
+  /** Left to another shard: `verdict` is not this image's. */
+  skipped?: true;
 }
 
 export interface CheckReport {
@@ -280,6 +285,11 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
           };
           outcomes.push(outcome);
           seen.add(state.hash);
+          if (input.skip?.(state.hash)) {
+            outcome.skipped = true;
+            oneDone();
+            continue;
+          }
           const { verdict } = await verdictOf(state, range.window);
           track(
             verdict.then(

@@ -20,6 +20,7 @@ import { allcounts } from './commands/allcounts';
 import { cflags, includeDirCommand } from './commands/cflags';
 import { CONFIG_NAME } from './config-file';
 import { init } from './commands/init';
+import { merge } from './commands/merge';
 import { count } from './commands/count';
 import { fuzz, DEFAULT_FUZZ_OPS, DEFAULT_FUZZ_RUNS } from './commands/fuzz';
 import { replay } from './commands/replay';
@@ -183,6 +184,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
       '--oracle <oracle>',
       'with --cmd: exit (the recovery exit status is the verdict) or outputs (its output must also equal its output on an uncrashed file)',
     )
+    .option('--shard <i/n>', 'check shard i of n of the crash images and write pmfit-shard.json (pmfit merge)')
     .action((options) => run(async () => allcounts({ ...options, version })));
 
   program
@@ -196,6 +198,13 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .option('--recover <command>', 'with --cmd: shell command run on each crash image ({file}); exit 0 = consistent')
     .option('--function <name>', 'with --cmd: trace every call of this function instead of marker regions')
     .action((options) => run(async () => init(options)));
+
+  program
+    .command('merge')
+    .description('combine the reports directories of allcounts --shard i/n runs into one results.json, HTML and JUnit')
+    .argument('<dirs...>', "the shards' reports directories (each with pmfit-shard.json)")
+    .option('-o, --output <dir>', 'directory for the merged reports', defaultReportsDir)
+    .action((dirs: string[], options) => run(async () => merge(dirs, { output: options.output, version })));
 
   program
     .command('fuzz')

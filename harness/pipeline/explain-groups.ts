@@ -18,6 +18,7 @@ import { sourceLines } from '../elf/source-line';
 import type { ImagePatch } from '../image/image-patch';
 import { crashStates, CrashState, ModelName } from '../persistency/model';
 import type { InstructionSite, LineDiff, RunResult } from '../results/schema';
+import { MAX_EXPLAINED_GROUPS } from '../results/shard-results';
 import { decodeInstruction } from '../record/decode';
 import { LINE } from '../trace/event';
 import type { TraceHeader, TraceReader } from '../trace/format';
@@ -27,7 +28,7 @@ import { Tracee } from '../tracer/tracee';
 import { workloadLaunch } from '../check/spec-command';
 
 /** Groups explained per run; the rest keep their ranges and output. */
-const MAX_EXPLAINED = 12;
+const MAX_EXPLAINED = MAX_EXPLAINED_GROUPS;
 /** Differing lines shown per group. */
 const MAX_LINES = 8;
 

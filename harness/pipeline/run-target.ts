@@ -20,6 +20,10 @@ import { crashStates, ModelName } from '../persistency/model';
 import type { RunResult, TargetRecord } from '../results/schema';
 import { TraceReader } from '../trace/format';
 import { toRunResult } from './to-run-result';
+import { toRunPart } from './to-run-part';
+import { traceDigest } from './trace-digest';
+import { imageWeight, type ShardPlan } from './shard-plan';
+import type { RunPart, ShardTarget } from '../results/shard-results';
 
 export interface RunTargetOptions {
   spec: TargetSpec;
@@ -40,6 +44,13 @@ export interface RunTargetOptions {
   /** Keep the trace beside results.json in this directory, and make every
    *  group's reproduce line with `reproduce` (`pmfit reproduce RESULTS ID`). */
   keep?: { dir: string; reproduce(groupId: string): string };
+  /** `allcounts --shard i/n`: recover only this shard's images (the plan
+   *  runs on across targets) and report parts instead of runs. */
+  shard?: {
+    plan: ShardPlan;
+    onTarget(target: ShardTarget): void;
+    onPart(part: RunPart): void;
+  };
 }
 
 export interface TargetOutcome {
@@ -104,6 +115,26 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
     throw err;
   }
   options.onTarget?.(target);
+  const traceOf = () => ({
+    images: reader.images(),
+    events: { [Symbol.iterator]: () => reader.events() },
+    instructions: header.instructions,
+  });
+  let skip: ((hash: string) => boolean) | undefined;
+  if (options.shard) {
+    const { plan } = options.shard;
+    options.onPhase?.(`${spec.name}: planning shard ${plan.index}/${plan.count}`);
+    options.shard.onTarget({ record: target, traceDigest: traceDigest(reader) });
+    // Every distinct image of every model, each recovered by one shard.
+    const weight = imageWeight(header.files.reduce((sum, file) => sum + file.size, 0));
+    const images = new Map<string, number>();
+    for (const model of options.models) {
+      for (const group of crashStates(model, traceOf(), { maxStates: options.maxStates, seed: options.seed }))
+        for (const state of group.states) images.set(state.hash, weight);
+    }
+    const mine = plan.assign(images);
+    skip = (hash) => !mine(hash);
+  }
 
   const cache = new RecoveryCache();
   const runs: RunResult[] = [];
@@ -111,23 +142,19 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
     for (const model of options.models) {
       options.onPhase?.(`${spec.name} / ${model}: checking`, header.instructions + 1);
       const modelStarted = Date.now();
-      const trace = {
-        images: reader.images(),
-        events: { [Symbol.iterator]: () => reader.events() },
-        instructions: header.instructions,
-      };
       const report = await checkCrashStates({
-        groups: crashStates(model, trace, { maxStates: options.maxStates, seed: options.seed }),
+        groups: crashStates(model, traceOf(), { maxStates: options.maxStates, seed: options.seed }),
         regions: header.regions,
         spec,
         timeoutMs: options.timeoutMs,
         jobs: options.jobs,
         cache,
         onProgress: (done: number) => options.onProgress?.(done),
+        skip,
       });
       guard.check('while the crash images were recovered');
-      const run = toRunResult({ spec, model, header, report, seconds: (Date.now() - modelStarted) / 1000, reproduce });
-      await explainGroups(run, {
+      const seconds = (Date.now() - modelStarted) / 1000;
+      const explain = {
         spec,
         header,
         reader,
@@ -135,7 +162,13 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
         maxStates: options.maxStates,
         seed: options.seed,
         timeoutMs: options.timeoutMs,
-      });
+      };
+      if (options.shard) {
+        options.shard.onPart(await toRunPart({ spec, model, header, report, seconds, reproduce }, explain));
+        continue;
+      }
+      const run = toRunResult({ spec, model, header, report, seconds, reproduce });
+      await explainGroups(run, explain);
       runs.push(run);
       options.onRun?.(run);
     }

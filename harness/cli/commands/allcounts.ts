@@ -4,10 +4,9 @@
 // every run is as expected, 1 otherwise.
 
 import * as path from 'path';
-import { shellQuote } from '../../_internals/shell-words';
 import { ExitCode, isNoSpace, PmfitError } from '../../_internals/errors';
 import { Interrupted } from '../../_internals/interrupt';
-import { protectFromOutput } from '../../_internals/output-file';
+import { makeOutputDir, protectFromOutput, withDirectoryLock, writeOutputFile } from '../../_internals/output-file';
 import { tempParent, tempSpaceShort } from '../../_internals/temp-root';
 import { resolveJobs } from '../resolve-jobs';
 import { formatRun, formatSummary } from '../../report/console-report';
@@ -19,8 +18,30 @@ import { publishReports } from '../../report/publish-reports';
 import { checkReportsDir } from '../../report/write-reports';
 import { type AllcountsCliOptions, planAllcounts } from '../allcounts-plan';
 import { findConfig } from '../config-file';
+import { reproduceLine } from '../reproduce-line';
+import { ShardPlan } from '../../pipeline/shard-plan';
+import {
+  parseShard,
+  type RunPart,
+  SHARD_FILE,
+  SHARD_SCHEMA,
+  SHARD_VERSION,
+  type ShardResults,
+  type ShardTarget,
+} from '../../results/shard-results';
+
+/** writeShard -- pmfit-shard.json into the reports directory, whole or not
+ *  at all, under the directory's lock as the reports are. */
+function writeShard(dir: string, shard: ShardResults): string {
+  const file = path.join(dir, SHARD_FILE);
+  makeOutputDir(dir);
+  withDirectoryLock(dir, () => writeOutputFile(file, `${JSON.stringify(shard)}\n`));
+  return file;
+}
 
 export interface AllcountsOptions extends AllcountsCliOptions {
+  /** --shard i/n: check this shard's share, write pmfit-shard.json. */
+  shard?: string;
   /** --config PATH; default: pmfit.config.json here, when there is one. */
   config?: string;
   version: string;
@@ -37,9 +58,10 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
   const jobs = resolveJobs(plan.jobs);
   const startedAt = new Date().toISOString();
   const outputDir = plan.output;
-  // As the user can type it here: relative inside the current directory.
-  const relative = path.relative(process.cwd(), path.join(outputDir, 'results.json'));
-  const resultsShown = relative.startsWith('..') ? path.join(outputDir, 'results.json') : relative;
+  const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;
+  const sharding = shard
+    ? { plan: new ShardPlan(shard.index, shard.count), targets: [] as ShardTarget[], parts: [] as RunPart[] }
+    : undefined;
   const targets: TargetRecord[] = [];
   const runs: RunResult[] = [];
   const progress = new Progress();
@@ -65,7 +87,12 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
         onProgress: (done) => progress.update(done),
         onTarget: (target) => targets.push(target),
         onRun: (run) => runs.push(run),
-        keep: { dir: outputDir, reproduce: (groupId) => `pmfit reproduce ${shellQuote(resultsShown)} ${groupId}` },
+        keep: { dir: outputDir, reproduce: reproduceLine(outputDir) },
+        shard: sharding && {
+          plan: sharding.plan,
+          onTarget: (target) => sharding.targets.push(target),
+          onPart: (part) => sharding.parts.push(part),
+        },
       });
       progress.stop();
       for (const warning of targets[targets.length - 1]?.warnings ?? [])
@@ -89,6 +116,29 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
       throw err;
     }
     incompleteReason = (failure as PmfitError).message;
+  }
+  if (sharding && shard) {
+    const file = writeShard(outputDir, {
+      schema: SHARD_SCHEMA,
+      version: SHARD_VERSION,
+      pmfitVersion: options.version,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      shard,
+      options: { models, maxStates: plan.maxStates, seed: plan.seed, jobs, timeoutMs: plan.timeoutMs },
+      planned: plan.targets.map(({ spec }) => spec.name),
+      targets: sharding.targets,
+      parts: sharding.parts,
+      ...(incompleteReason !== undefined ? { incompleteReason } : {}),
+    });
+    const mine = sharding.parts.reduce((sum, part) => sum + new Set(part.classes.flatMap((c) => c.hashes)).size, 0);
+    const all = sharding.parts.reduce((sum, part) => sum + part.distinctImages, 0);
+    process.stdout.write(
+      `shard ${shard.index}/${shard.count}: checked ${mine} of ${all} distinct images (per model); partial results: ${path.relative(process.cwd(), file) || file}\n` +
+        `combine the shards' directories with: pmfit merge DIR...\n`,
+    );
+    if (failure) throw failure;
+    return ExitCode.Ok;
   }
   const results = buildResults({
     pmfitVersion: options.version,

@@ -1,0 +1,194 @@
+// merge -- `pmfit merge DIR...`: the reports directories of the n shards of
+// one `pmfit allcounts --shard i/n` run (each holding pmfit-shard.json and
+// traces/) combined into the results.json, index.html and junit.xml a
+// single run gives, with the traces kept beside them for `pmfit reproduce`.
+// Refused with one line (exit 2): a directory without a shard file, a shard
+// missing or given twice, shards of different runs (options, targets, pmfit
+// versions) and shards whose traces differ. Exit 0 / 1 as allcounts.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { ExitCode, PmfitError, usageError } from '../../_internals/errors';
+import { readBoundedText } from '../../_internals/input-file';
+import { array, fields, isObject, object, ShapeError } from '../../_internals/json-shape';
+import { keepTrace } from '../../pipeline/keep-trace';
+import { formatRun, formatSummary } from '../../report/console-report';
+import { publishReports } from '../../report/publish-reports';
+import { checkReportsDir } from '../../report/write-reports';
+import { buildResults, validateResults } from '../../results/results';
+import type { RunResult, TargetRecord } from '../../results/schema';
+import {
+  mergeRuns,
+  SHARD_FILE,
+  SHARD_SCHEMA,
+  SHARD_VERSION,
+  type RunPart,
+  type ShardResults,
+} from '../../results/shard-results';
+import { reproduceLine } from '../reproduce-line';
+
+export interface MergeOptions {
+  output: string;
+  version: string;
+}
+
+interface Shard {
+  dir: string;
+  file: string;
+  data: ShardResults;
+}
+
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isString = (v: unknown): boolean => typeof v === 'string';
+
+function readShard(dir: string): Shard {
+  const file = fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? path.join(dir, SHARD_FILE) : dir;
+  let text: string;
+  try {
+    text = readBoundedText(file, 1 << 30, 'a pmfit shard file');
+  } catch (err) {
+    if (err instanceof PmfitError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw usageError(`${file}: no such file (pmfit allcounts --shard i/n writes it into its reports directory)`);
+    throw usageError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw usageError(`${file} is not valid JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (!isObject(value) || value.schema !== SHARD_SCHEMA)
+    throw usageError(`${file} is not a pmfit shard file (written by pmfit allcounts --shard i/n)`);
+  if (value.version !== SHARD_VERSION)
+    throw usageError(`${file} is a shard file of version ${String(value.version)}; this pmfit reads ${SHARD_VERSION}`);
+  try {
+    fields(value, '$', { pmfitVersion: [isString, 'a string'], startedAt: [isString, 'a string'] });
+    fields(object(value.shard, '$.shard'), '$.shard', { index: [isCount, 'a count'], count: [isCount, 'a count'] });
+    object(value.options, '$.options');
+    array(value.planned, '$.planned');
+    array(value.targets, '$.targets').forEach((target, i) => {
+      fields(object(target, `$.targets[${i}]`), `$.targets[${i}]`, { traceDigest: [isString, 'a string'] });
+      object((target as Record<string, unknown>).record, `$.targets[${i}].record`);
+    });
+    array(value.parts, '$.parts').forEach((part, i) => {
+      const at = `$.parts[${i}]`;
+      fields(object(part, at), at, {
+        target: [isString, 'a string'],
+        model: [isString, 'a string'],
+        violating: [isString, 'a string'],
+      });
+      array((part as Record<string, unknown>).classes, `${at}.classes`);
+    });
+  } catch (err) {
+    if (err instanceof ShapeError) throw usageError(`${file} does not match the shard file format: ${err.message}`);
+    throw err;
+  }
+  return { dir: path.dirname(file), file, data: value as unknown as ShardResults };
+}
+
+const name = (shard: Shard): string => `shard ${shard.data.shard.index}/${shard.data.shard.count} (${shard.file})`;
+
+/** checkSameRun -- the shards are the n parts of one run. */
+function checkSameRun(shards: Shard[]): Shard[] {
+  const [first] = shards;
+  const count = first.data.shard.count;
+  const byIndex = new Map<number, Shard>();
+  for (const shard of shards) {
+    if (shard.data.shard.count !== count)
+      throw usageError(`${name(shard)} is of a run in ${shard.data.shard.count} shards, ${name(first)} of ${count}`);
+    const twice = byIndex.get(shard.data.shard.index);
+    if (twice)
+      throw usageError(`shard ${shard.data.shard.index}/${count} is given twice: ${twice.file} and ${shard.file}`);
+    byIndex.set(shard.data.shard.index, shard);
+  }
+  for (let i = 1; i <= count; i++)
+    if (!byIndex.has(i)) throw usageError(`shard ${i}/${count} is missing: merge needs all ${count} shards of the run`);
+  const same = (what: string, of: (data: ShardResults) => unknown): void => {
+    const want = JSON.stringify(of(first.data));
+    for (const shard of shards) {
+      if (JSON.stringify(of(shard.data)) !== want)
+        throw usageError(`${name(shard)} and ${name(first)} differ in ${what}: they are not shards of one run`);
+    }
+  };
+  same('pmfit version', (d) => d.pmfitVersion);
+  same('options (--model, --max-states, --seed, --timeout)', (d) => [
+    d.options.models,
+    d.options.maxStates,
+    d.options.seed,
+    d.options.timeoutMs,
+  ]);
+  same('targets', (d) => d.planned);
+  const ordered = [...byIndex.values()].sort((a, b) => a.data.shard.index - b.data.shard.index);
+  for (const shard of ordered) {
+    for (const target of shard.data.targets) {
+      const other = first.data.targets.find((t) => t.record.name === target.record.name);
+      if (!other) continue;
+      if (other.traceDigest !== target.traceDigest)
+        throw usageError(
+          `target ${target.record.name} was recorded differently by ${name(shard)} and ${name(first)} (trace digests differ: another program, PM file or setup); the shards checked different crash states`,
+        );
+      // The command names the shard's own scratch directory: not compared.
+      const bare = (r: TargetRecord) => JSON.stringify([r.description, r.pmFiles, r.expect, r.check]);
+      if (bare(other.record) !== bare(target.record))
+        throw usageError(`target ${target.record.name} is defined differently in ${name(shard)} and ${name(first)}`);
+    }
+  }
+  return ordered;
+}
+
+export async function merge(dirs: string[], options: MergeOptions): Promise<number> {
+  if (dirs.length === 0) throw usageError("pmfit merge needs the shards' directories (pmfit merge DIR...)");
+  const shards = checkSameRun(dirs.map(readShard));
+  const outputDir = path.resolve(options.output);
+  checkReportsDir(outputDir);
+  const [first] = shards;
+  const reasons = shards
+    .filter((shard) => shard.data.incompleteReason !== undefined)
+    .map((shard) => `shard ${shard.data.shard.index}/${shard.data.shard.count}: ${shard.data.incompleteReason}`);
+  // A target is complete when every shard recorded it.
+  const recorded = first.data.targets.filter((target) =>
+    shards.every((shard) => shard.data.targets.some((t) => t.record.name === target.record.name)),
+  );
+  const reproduce = reproduceLine(outputDir);
+  const targets: TargetRecord[] = [];
+  const runs: RunResult[] = [];
+  for (const { record } of recorded) {
+    const target: TargetRecord = { ...record };
+    if (record.trace !== undefined) {
+      delete target.trace;
+      const trace = path.resolve(first.dir, record.trace);
+      const kept = fs.existsSync(trace)
+        ? keepTrace(trace, outputDir, record.name)
+        : { kind: 'not-kept' as const, why: `the trace was not among the shard's files (${trace})` };
+      if (kept.kind === 'kept') target.trace = kept.file;
+      else target.traceNotKept = kept.why;
+    }
+    targets.push(target);
+    for (const model of first.data.options.models) {
+      const parts = shards.map((shard) =>
+        shard.data.parts.find((part) => part.target === record.name && part.model === model),
+      );
+      if (parts.some((part) => part === undefined)) continue; // an incomplete shard
+      // As allcounts: `pmfit reproduce` lines, which say why when the trace is not kept.
+      runs.push(mergeRuns(parts as RunPart[], reproduce));
+    }
+  }
+  const startedAt = shards.map((shard) => shard.data.startedAt).sort()[0];
+  const results = validateResults(
+    buildResults({
+      pmfitVersion: first.data.pmfitVersion,
+      startedAt,
+      options: first.data.options,
+      targets,
+      runs,
+      incompleteReason: reasons.length > 0 ? reasons.join('; ') : undefined,
+    }),
+    'the merged results',
+  );
+  for (const run of runs) process.stdout.write(`${formatRun(run)}\n\n`);
+  process.stdout.write(`${formatSummary(results)}\n`);
+  publishReports(results, outputDir);
+  if (results.incomplete) throw new PmfitError(`the merged results are incomplete: ${results.incompleteReason}`);
+  return results.status === 'pass' ? ExitCode.Ok : ExitCode.Violations;
+}

@@ -1,0 +1,147 @@
+// shard-results -- pmfit-shard.json, what `pmfit allcounts --shard i/n`
+// writes instead of results.json: the same run's targets, and for each run
+// (target × model) the part this shard checked. `pmfit merge` turns the n
+// parts back into the results.json a single run gives (mergeRuns).
+//
+// Every shard records every target (recording is deterministic) and
+// enumerates every crash state, then recovers only the distinct images
+// assigned to it (pipeline/shard-plan.ts). So each part knows the run's
+// totals (states, distinct images) and, for its own images, each outcome
+// class as toRunResult collates it: its crash points, its images, and the
+// group its first outcome makes, explained. A class's first outcome over all
+// shards is the one with the smallest `order` (its index in the run's
+// outcome list, the same in every shard), so the merged group is that
+// shard's group with the crash points and images of all shards.
+
+import { collateSpans, mergeSpans, parseSpans, type Span } from '../_internals/collate';
+import { usageError } from '../_internals/errors';
+import type { ModelName } from '../persistency/model';
+import type { OutcomeGroup, Results, RunResult, TargetRecord } from './schema';
+
+export const SHARD_SCHEMA = 'pmfit-shard';
+export const SHARD_VERSION = 1;
+export const SHARD_FILE = 'pmfit-shard.json';
+
+/** Violation groups explained per run (pipeline/explain-groups.ts): the
+ *  merged groups past them carry no explanation, as in a single run. */
+export const MAX_EXPLAINED_GROUPS = 12;
+
+/** One outcome class of a run, as far as one shard saw it. */
+export interface ClassPart {
+  /** outcomeClass (check/outcome-groups.ts): equal in every shard. */
+  key: string;
+  /** Index of the class's first outcome in the run's outcome list. */
+  order: number;
+  /** Crash points of the class in this shard ("1-5,9"). */
+  crashPoints: string;
+  /** Distinct images of the class in this shard. */
+  hashes: string[];
+  /** The group this shard's outcomes of the class make, explained. */
+  group: OutcomeGroup;
+}
+
+/** One shard's part of a run (a target under a model). */
+export interface RunPart {
+  target: string;
+  model: ModelName;
+  expect: 'consistent' | 'violations';
+  instructions: number;
+  crashPoints: number;
+  /** The run's totals, known to every shard. */
+  states: number;
+  distinctImages: number;
+  /** Crash points with a violating image among this shard's. */
+  violating: string;
+  seconds: number;
+  classes: ClassPart[];
+}
+
+export interface ShardTarget {
+  record: TargetRecord;
+  /** sha256 of what was recorded (pipeline/trace-digest.ts): shards that
+   *  recorded differently checked different crash states. */
+  traceDigest: string;
+}
+
+export interface ShardResults {
+  schema: typeof SHARD_SCHEMA;
+  version: number;
+  pmfitVersion: string;
+  startedAt: string;
+  finishedAt: string;
+  shard: { index: number; count: number };
+  options: Results['options'];
+  /** The targets the run was asked for, in order (recorded or not). */
+  planned: string[];
+  targets: ShardTarget[];
+  parts: RunPart[];
+  incompleteReason?: string;
+}
+
+/** mergeRuns -- the run the parts of all shards make, as toRunResult makes
+ *  it from one unsharded check. `reproduce` gives the kept-trace reproduce
+ *  line of a group id; without it the shards' own lines stay (they depend
+ *  on the crash point only). */
+export function mergeRuns(parts: RunPart[], reproduce?: (groupId: string) => string): RunResult {
+  const [first] = parts;
+  const classes = new Map<string, { best: ClassPart; spans: Span[]; hashes: Set<string> }>();
+  const violating: Span[] = [];
+  for (const part of parts) {
+    violating.push(...parseSpans(part.violating));
+    for (const cls of part.classes) {
+      let entry = classes.get(cls.key);
+      if (!entry) {
+        entry = { best: cls, spans: [], hashes: new Set() };
+        classes.set(cls.key, entry);
+      }
+      if (cls.order < entry.best.order) entry.best = cls;
+      entry.spans.push(...parseSpans(cls.crashPoints));
+      for (const hash of cls.hashes) entry.hashes.add(hash);
+    }
+  }
+  let explained = 0;
+  const groups = [...classes.values()]
+    .sort((a, b) => a.best.order - b.best.order)
+    .map(({ best, spans, hashes }, i): OutcomeGroup => {
+      const id = `${first.target}-${first.model}-${i + 1}`;
+      const merged = mergeSpans(spans);
+      const example = { ...best.group.example, reproduce: reproduce ? reproduce(id) : best.group.example.reproduce };
+      if (best.group.violation && explained++ >= MAX_EXPLAINED_GROUPS) {
+        delete example.next;
+        delete example.lines;
+      }
+      return {
+        ...best.group,
+        id,
+        crashPoints: collateSpans(merged),
+        count: merged.reduce((sum, span) => sum + span.last - span.first + 1, 0),
+        images: hashes.size,
+        example,
+      };
+    });
+  const violations = mergeSpans(violating).reduce((sum, span) => sum + span.last - span.first + 1, 0);
+  const expected = first.expect === 'violations' ? violations > 0 : violations === 0;
+  return {
+    target: first.target,
+    model: first.model,
+    expect: first.expect,
+    instructions: first.instructions,
+    crashPoints: first.crashPoints,
+    states: first.states,
+    distinctImages: first.distinctImages,
+    violations,
+    seconds: parts.reduce((sum, part) => sum + part.seconds, 0),
+    status: expected ? 'pass' : 'fail',
+    groups,
+  };
+}
+
+/** parseShard -- "2/4" as { index: 2, count: 4 }. */
+export function parseShard(text: string): { index: number; count: number } {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || !Number.isSafeInteger(count) || count < 1 || index < 1 || index > count)
+    throw usageError(`--shard must be i/n with 1 <= i <= n (for example 2/4), not '${text}'`);
+  return { index, count };
+}
