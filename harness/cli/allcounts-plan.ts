@@ -190,7 +190,7 @@ export function planAllcounts(options: AllcountsCliOptions, config?: ConfigFile)
       ? path.resolve(options.output)
       : config?.output !== undefined
         ? path.resolve(config.dir, config.output)
-        : defaultReportsDir;
+        : path.resolve(defaultReportsDir);
   return {
     targets,
     models: chooseModels(options.model.length > 0 ? options.model : (config?.models ?? [])),

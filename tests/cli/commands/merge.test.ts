@@ -11,6 +11,7 @@ import { renderHtml } from '../../../harness/report/html';
 import { renderJunit } from '../../../harness/report/junit';
 import type { Results } from '../../../harness/results/schema';
 import type { ShardResults } from '../../../harness/results/shard-results';
+import { fixture } from '../../fixtures';
 import { oneLineError, runPmfit } from '../../helpers/run-pmfit';
 
 const TARGETS = ['--target', 'basic', '--target', 'alloc', '--jobs', '2'];
@@ -163,5 +164,37 @@ describe('pmfit merge refuses what is not one run', () => {
     expect(oneLineError(run)).toMatch(
       /^pmfit: target alloc was recorded differently by shard 2\/3 .* \(trace digests differ/,
     );
+  });
+});
+
+describe('pmfit merge of a configured target on a 16 MiB PM file', () => {
+  it('gives the unsharded results.json', () => {
+    const work = path.join(dir, 'big');
+    fs.mkdirSync(work);
+    fs.copyFileSync(fixture('user_record'), path.join(work, 'user_record'));
+    fs.chmodSync(path.join(work, 'user_record'), 0o755);
+    const setup = './user_record init {file} && truncate -s 16M {file}';
+    const target = { pm: 'rec.pm', setup, recover: './user_record check {file}' };
+    fs.writeFileSync(
+      path.join(work, 'pmfit.config.json'),
+      JSON.stringify({
+        targets: [
+          { ...target, name: 'torn', command: ['./user_record', 'set', 'rec.pm', '7', 'unsafe'] },
+          { ...target, name: 'safe', command: ['./user_record', 'set', 'rec.pm', '7'] },
+        ],
+        models: ['flushed', 'px86'],
+      }),
+    );
+    const single = runPmfit(['allcounts', '-o', 'reports'], { cwd: work });
+    expect(single.code).toBe(1);
+    for (const i of [1, 2])
+      expect(runPmfit(['allcounts', '--shard', `${i}/2`, '-o', `s${i}`], { cwd: work }).code).toBe(0);
+    fs.renameSync(path.join(work, 'reports'), path.join(work, 'single'));
+    const run = runPmfit(['merge', 's1', 's2', '-o', 'reports'], { cwd: work });
+    expect(run.code).toBe(1);
+    const expected = read(path.join(work, 'single', 'results.json'));
+    const got = read(path.join(work, 'reports', 'results.json'));
+    expect(normalized(got)).toEqual(normalized(expected));
+    expect(got.runs.find((r) => r.target === 'torn' && r.model === 'px86')!.violations).toBeGreaterThan(0);
   });
 });
