@@ -41,6 +41,7 @@ const UNIT = [
   'tests/report/junit.test.ts',
   'tests/report/large.test.ts',
   'tests/report/write-reports.test.ts',
+  'tests/targets/tree/mt-spec.test.ts',
 ];
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

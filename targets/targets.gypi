@@ -112,6 +112,18 @@
       "ldflags": ["-Wl,-z,now"]
     },
     {
+      "target_name": "tree_mt_broken",
+      "type": "executable",
+      "sources": ["tree/tree.c"],
+      "defines": ["TREE_BROKEN_LEFT"],
+      "dependencies": ["pmfit_alloc", "pmfit_libpmem"],
+      "include_dirs": ["include", "libpmem", "alloc"],
+      "cflags": ["-g", "-O2", "-Wall", "-Wextra"],
+      "cflags!": ["-O3"],
+      "cflags_c": ["-std=gnu11"],
+      "ldflags": ["-Wl,-z,now"]
+    },
+    {
       "target_name": "tree_broken",
       "type": "executable",
       "sources": ["tree/tree.c"],

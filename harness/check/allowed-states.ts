@@ -24,6 +24,8 @@ import type { ReferenceState } from './spec';
 export interface Region {
   begin: number;
   end: number;
+  /** The thread that ran it, when not the first (trace/format.ts). */
+  thread?: number;
 }
 
 export interface OpWindow {

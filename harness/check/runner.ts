@@ -42,7 +42,7 @@ import { Recovered, RecoveryCache, RecoveryResult } from './recovery-cache';
 import { CommandNotRunError } from './command-not-run';
 import { opsDoneEnv } from './ops-done-env';
 import { checkRecovered, recoverImage } from './recover-image';
-import type { TargetSpec } from './spec';
+import { referenceStates, type TargetSpec } from './spec';
 import type { Verdict } from './verdict';
 import { WorkerPool, defaultConcurrency } from './worker-pool';
 
@@ -146,7 +146,7 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
   );
   let windows: OpWindows;
   try {
-    windows = new OpWindows(input.regions, spec.states);
+    windows = new OpWindows(input.regions, referenceStates(spec, input.regions));
   } catch (error) {
     throw new PmfitError(`target ${spec.name}: ${errorMessage(error)}`);
   }

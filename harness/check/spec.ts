@@ -62,6 +62,12 @@ export interface TargetSpec {
   /** Reference states: states[0] before the first operation, states[i] after
    *  the i-th region (operation). */
   states: ReferenceState[];
+  /** For a program of several threads, whose order of operations is the
+   *  thread schedule's: the reference states of a trace, from its regions
+   *  (each names its thread), in place of `states`. */
+  statesOf?(regions: readonly { thread?: number }[]): ReferenceState[];
+  /** Seed of the thread schedule the workload runs with (--schedule-seed). */
+  scheduleSeed?: number;
   /** Recovery commands, run in order in a directory holding a crash image. */
   recover: SpecCommand[];
   /** Invariant check on the recovered files; returns violated invariants
@@ -100,3 +106,9 @@ export interface TargetSpec {
 /** A spec with its own invariant check: the built-in targets, and what the
  *  fuzzer and the benchmarks build on. */
 export type CheckedSpec = TargetSpec & { check(input: CheckInput): string[] };
+
+/** referenceStates -- the reference states of one trace of the spec's
+ *  workload: `states`, or those of its regions for a multithreaded one. */
+export function referenceStates(spec: TargetSpec, regions: readonly { thread?: number }[]): ReferenceState[] {
+  return spec.statesOf ? spec.statesOf(regions) : spec.states;
+}

@@ -14,7 +14,7 @@ import type { TargetSpec } from '../check/spec';
 import { commandWords, type Oracle, oracleNames, userSpec } from '../check/user-spec';
 import { isModelName, ModelName, modelNames } from '../persistency/model';
 import { DEFAULT_MAX_STEPS } from '../tracer/tracee';
-import { builtInSpecs } from '../../targets/specs';
+import { builtInSpecs, namedOnlySpecs } from '../../targets/specs';
 import { CONFIG_NAME, type ConfigFile, sizeBytes } from './config-file';
 
 /** The command line's options, as commander parsed them: undefined when
@@ -24,6 +24,9 @@ export interface AllcountsCliOptions {
   model: string[];
   maxStates?: number;
   seed?: number;
+  /** Thread schedules: seeds scheduleSeed .. scheduleSeed + schedules - 1. */
+  scheduleSeed?: number;
+  schedules?: number;
   jobs?: number;
   /** Milliseconds. */
   timeout?: number;
@@ -124,10 +127,10 @@ function configTargets(config: ConfigFile, names: string[], cliAccept: boolean):
 }
 
 function builtInTargets(names: string[], accept: boolean): PlannedTarget[] {
-  const specs = builtInSpecs();
+  const specs = [...builtInSpecs(), ...namedOnlySpecs()];
   const chosen =
     names.length === 0
-      ? specs
+      ? builtInSpecs()
       : [...new Set(names)].map((name) => {
           const spec = specs.find((candidate) => candidate.name === name);
           if (!spec)
@@ -159,6 +162,19 @@ function chooseModels(names: string[]): ModelName[] {
   });
 }
 
+/** withSchedules -- each target once per schedule seed; with several, named
+ *  NAME@SEED so that their results and reproduce lines say which. */
+function withSchedules(targets: PlannedTarget[], first: number, count: number): PlannedTarget[] {
+  if (count === 1)
+    return first === 0 ? targets : targets.map((t) => ({ ...t, spec: { ...t.spec, scheduleSeed: first } }));
+  return targets.flatMap((t) =>
+    Array.from({ length: count }, (_, i) => ({
+      ...t,
+      spec: { ...t.spec, name: `${t.spec.name}@${first + i}`, scheduleSeed: first + i },
+    })),
+  );
+}
+
 /** planAllcounts -- the run `options` and `config` (if any) describe. */
 export function planAllcounts(options: AllcountsCliOptions, config?: ConfigFile): AllcountsPlan {
   let targets: PlannedTarget[];
@@ -182,6 +198,7 @@ export function planAllcounts(options: AllcountsCliOptions, config?: ConfigFile)
     }
     targets = config ? configTargets(config, options.target, accept) : builtInTargets(options.target, accept);
   }
+  targets = withSchedules(targets, options.scheduleSeed ?? 0, options.schedules ?? 1);
   const maxStates = options.maxStates ?? config?.maxStates ?? DEFAULT_MAX_STATES;
   if (maxStates < 2)
     throw usageError('--max-states must be at least 2 (px86 always checks the oldest and newest image)');

@@ -159,6 +159,16 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
       new Option('--seed <s>', 'px86: seed of the sampled states (default: 1)').argParser(nonNegativeInteger('--seed')),
     )
     .addOption(
+      new Option('--schedule-seed <s>', 'seed of the thread schedule of a multithreaded workload')
+        .argParser(nonNegativeInteger('--schedule-seed'))
+        .default(0),
+    )
+    .addOption(
+      new Option('--schedules <n>', 'check each target under n thread schedules (seeds s, s+1, ...)')
+        .argParser(positiveInteger('--schedules'))
+        .default(1),
+    )
+    .addOption(
       new Option('--jobs <j>', 'recoveries run at once (default: one per CPU)').argParser(positiveInteger('--jobs')),
     )
     .addOption(

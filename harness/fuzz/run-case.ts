@@ -25,7 +25,7 @@ import { tempDir, tempPath } from '../_internals/temp-root';
 import { runCommands } from '../check/run-commands';
 import { checkCrashStates, CrashOutcome, RecoveryCache } from '../check/runner';
 import { OpWindows, Region } from '../check/allowed-states';
-import type { TargetSpec } from '../check/spec';
+import { referenceStates, type TargetSpec } from '../check/spec';
 import { isViolation, Verdict } from '../check/verdict';
 import { crashStates, LineChoice, ModelName } from '../persistency/model';
 import { explainGroups } from '../pipeline/explain-groups';
@@ -192,7 +192,7 @@ export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options
           base: target.baseSpec(env),
           plan,
           outcomes: checked.outcomes,
-          windows: new OpWindows(header.regions, spec.states),
+          windows: new OpWindows(header.regions, referenceStates(spec, header.regions)),
           cache,
           timeoutMs: options.timeoutMs,
           jobs: options.jobs,

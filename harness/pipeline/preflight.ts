@@ -13,7 +13,7 @@ import { OpWindows } from '../check/allowed-states';
 import { CommandNotRunError } from '../check/command-not-run';
 import { opsDoneEnv } from '../check/ops-done-env';
 import { recoveredVerdict, recoverImage } from '../check/recover-image';
-import type { TargetSpec } from '../check/spec';
+import { referenceStates, type TargetSpec } from '../check/spec';
 import { describeVerdict, isViolation } from '../check/verdict';
 import type { ImagePatch } from '../image/image-patch';
 import { crashStates } from '../persistency/model';
@@ -55,7 +55,7 @@ export async function preflight(spec: TargetSpec, reader: TraceReader, timeoutMs
       `the program never wrote the PM file ${spec.pmFiles.join(', ')} in ${where} (${header.regions.length} region${header.regions.length === 1 ? '' : 's'}, ${header.instructions} instructions): check --pm, the markers or --function`,
     );
   }
-  const windows = new OpWindows(header.regions, spec.states);
+  const windows = new OpWindows(header.regions, referenceStates(spec, header.regions));
   const { initial, final } = uncrashedImages(reader);
   for (const [which, image, k] of [
     ['initial', initial, 0],

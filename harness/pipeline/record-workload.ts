@@ -37,6 +37,7 @@ export async function recordWorkload(
       stdoutFd: log,
       stderrFd: log,
       functionName: spec.functionName,
+      scheduleSeed: spec.scheduleSeed,
       maxSteps: options.maxSteps,
       onProgress: options.onProgress,
       acceptUntracedWrites: options.acceptUntracedWrites,

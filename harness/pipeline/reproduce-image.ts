@@ -14,7 +14,7 @@ import { opsDoneEnv } from '../check/ops-done-env';
 import { recoveredVerdict, recoverImage } from '../check/recover-image';
 import { placeholders, shellLine } from '../check/spec-command';
 import type { Recovered } from '../check/recovery-cache';
-import type { TargetSpec } from '../check/spec';
+import { referenceStates, type TargetSpec } from '../check/spec';
 import type { Verdict } from '../check/verdict';
 import type { TraceReader } from '../trace/format';
 import { crashImage, CrashImageQuery } from './crash-image';
@@ -59,7 +59,7 @@ export async function reproduceImage(
   }
   const recoveredFiles = spec.pmFiles.map((name) => path.join(recoveredDir, name));
   const commands = spec.recover.map((command) => shellLine(command, placeholders(recoveredDir, spec.pmFiles)));
-  const window = new OpWindows(reader.header.regions, spec.states).windowAt(query.k);
+  const window = new OpWindows(reader.header.regions, referenceStates(spec, reader.header.regions)).windowAt(query.k);
   const result = await recoverImage(
     spec,
     found.image,

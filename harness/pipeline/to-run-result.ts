@@ -38,7 +38,9 @@ export function reproduceCommand(spec: TargetSpec, k: number): string {
     .join('');
   const setup = spec.setup.map((command) => shellLine(command, placeholders('.', spec.pmFiles)));
   const workload = launch.argv.map(shellQuote).join(' ');
-  const options = spec.functionName !== undefined ? ` --function ${shellQuote(spec.functionName)}` : '';
+  const options =
+    (spec.functionName !== undefined ? ` --function ${shellQuote(spec.functionName)}` : '') +
+    (spec.scheduleSeed ? ` --schedule-seed ${spec.scheduleSeed}` : '');
   return [
     'cd "$(mktemp -d)"',
     ...setup.map((line) => `${env}${line}`),

@@ -51,7 +51,7 @@ export function treeSpec(
   };
 }
 
-function checkTree({ files, allowed }: CheckInput): string[] {
+export function checkTree({ files, allowed }: CheckInput): string[] {
   const broken = treeViolations(files[0]);
   if (broken.length > 0) return broken;
   const words = canonical(treeWords(files[0]));

@@ -7,6 +7,10 @@
  *   tree [MODE-OPTIONS] init FILE [SIZE]        create an empty tree in a
  *                                               new pool (default 1M bytes)
  *   tree [MODE-OPTIONS] insert FILE WORD...     insert each WORD
+ *   tree [MODE-OPTIONS] mtinsert FILE N WORD... insert the WORDs from N
+ *                                               threads (1 to 16): WORD i
+ *                                               by thread i % N, each insert
+ *                                               under one lock
  *   tree [MODE-OPTIONS] walk FILE               print "COUNT WORD" lines in
  *                                               byte order of the words
  *   tree [MODE-OPTIONS] free FILE               free every node
@@ -46,12 +50,19 @@
  * between leaves the tree pointing at a node whose contents may never have
  * reached the file and whose clump recovery returns to FREE. This is the
  * deliberate bug that the harness must find.
+ *
+ * Built with -DTREE_BROKEN_LEFT (the tree_mt_broken program) only a node
+ * that becomes a left child is linked first: whether the bug is reached
+ * depends on the order of the inserts, which for mtinsert is the order in
+ * which the threads take the lock, so that only some thread schedules show
+ * it (docs/targets.md).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +87,11 @@ struct node {
 #define LEFT_OF(n) ((n) + offsetof(struct node, left))
 #define RIGHT_OF(n) ((n) + offsetof(struct node, right))
 
-#ifdef TREE_BROKEN
+#if defined(TREE_BROKEN_LEFT)
+#define BROKEN_NOTE \
+"This build links new left children before persisting them\n" \
+"(TREE_BROKEN_LEFT): it is not crash consistent, on purpose.\n"
+#elif defined(TREE_BROKEN)
 #define BROKEN_NOTE \
 "This build links new nodes before persisting them (TREE_BROKEN): it is\n" \
 "not crash consistent, on purpose.\n"
@@ -89,6 +104,7 @@ static const char Help[] =
 "commands:\n"
 "  init FILE [SIZE]       create an empty tree (pool of SIZE bytes, 1M)\n"
 "  insert FILE WORD...    insert each WORD (creates FILE if missing)\n"
+"  mtinsert FILE N WORD...  insert the WORDs from N threads, one lock\n"
 "  walk FILE              print \"COUNT WORD\" for every word, in order\n"
 "  free FILE              free every node\n"
 "  wordfreq FILE TEXT...  insert the words (letters and digits, lower-cased)\n"
@@ -218,6 +234,9 @@ insert(struct alloc_pool *pool, const char *word, char *err, size_t errlen)
 	uint64_t parentp = TREE_ROOT;
 	uint64_t n = alloc_load(pool, parentp);
 	uint64_t steps = 0;
+#ifdef TREE_BROKEN_LEFT
+	int left = 0;
+#endif
 	while (n != 0) {
 		struct node *node = node_at(pool, n);
 		if (node == NULL || ++steps > max_nodes(pool)) {
@@ -233,6 +252,9 @@ insert(struct alloc_pool *pool, const char *word, char *err, size_t errlen)
 			goto out;
 		}
 		parentp = cmp < 0 ? LEFT_OF(n) : RIGHT_OF(n);
+#ifdef TREE_BROKEN_LEFT
+		left = cmp < 0;
+#endif
 		n = alloc_load(pool, parentp);
 	}
 
@@ -255,6 +277,13 @@ insert(struct alloc_pool *pool, const char *word, char *err, size_t errlen)
 	*(volatile uint64_t *)alloc_at(pool, parentp) = n;
 	pmem_persist(alloc_at(pool, parentp), sizeof(uint64_t));
 #else
+#ifdef TREE_BROKEN_LEFT
+	if (left) {
+		/* the bug, for left children only */
+		*(volatile uint64_t *)alloc_at(pool, parentp) = n;
+		pmem_persist(alloc_at(pool, parentp), sizeof(uint64_t));
+	} else
+#endif
 	if (alloc_onactive(pool, n, parentp, n) != 0)
 		goto alloc_failed;
 #endif
@@ -297,6 +326,68 @@ cmd_insert(const char *file, int nwords, char *words[])
 	for (int i = 0; i < nwords; i++)
 		if (insert(pool, words[i], err, sizeof(err)) != 0)
 			fail(file, "%s", err);
+	alloc_close(pool);
+	return 0;
+}
+
+/* one thread of mtinsert: the words it inserts, and how it failed */
+struct mt_worker {
+	struct alloc_pool *pool;
+	pthread_mutex_t *lock;
+	char **words;
+	int nwords;
+	int first;
+	int stride;
+	int failed;
+	char err[1200];
+};
+
+static void *
+mt_insert_words(void *arg)
+{
+	struct mt_worker *w = arg;
+	for (int i = w->first; i < w->nwords && !w->failed; i += w->stride) {
+		pthread_mutex_lock(w->lock);
+		w->failed = insert(w->pool, w->words[i], w->err,
+				sizeof(w->err)) != 0;
+		pthread_mutex_unlock(w->lock);
+	}
+	return NULL;
+}
+
+/*
+ * cmd_mtinsert -- tree mtinsert FILE N WORD...: the threads are created
+ * before the first insert, so that every one of them takes part from the
+ * start; the lock makes each insert (one region) whole
+ */
+static int
+cmd_mtinsert(const char *file, const char *nthreads, int nwords,
+		char *words[])
+{
+	char *end;
+	long n = strtol(nthreads, &end, 10);
+	if (*nthreads == '\0' || *end != '\0' || n < 1 || n > 16)
+		usage("mtinsert: N must be a number of threads from 1 to 16, "
+				"not '%s'", nthreads);
+	for (int i = 0; i < nwords; i++)
+		check_word(words[i]);
+
+	struct alloc_pool *pool = open_tree(file, 1);
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct mt_worker workers[16];
+	pthread_t threads[16];
+	for (int t = 0; t < n; t++) {
+		workers[t] = (struct mt_worker){ pool, &lock, words, nwords,
+				t, (int)n, 0, "" };
+		if (pthread_create(&threads[t], NULL, mt_insert_words,
+				&workers[t]) != 0)
+			fail(file, "cannot create thread %d", t + 1);
+	}
+	for (int t = 0; t < n; t++)
+		pthread_join(threads[t], NULL);
+	for (int t = 0; t < n; t++)
+		if (workers[t].failed)
+			fail(file, "%s", workers[t].err);
 	alloc_close(pool);
 	return 0;
 }
@@ -629,18 +720,19 @@ main(int argc, char *argv[])
 	Prog = pmem_progname();
 
 	static const char *const cmds[] = {
-		"init", "insert", "walk", "free", "wordfreq", "check",
+		"init", "insert", "mtinsert", "walk", "free", "wordfreq",
+		"check",
 	};
 	if (i >= argc)
-		usage("missing COMMAND (init, insert, walk, free, wordfreq "
-				"or check)");
+		usage("missing COMMAND (init, insert, mtinsert, walk, free, "
+				"wordfreq or check)");
 	const char *cmd = argv[i++];
 	int known = 0;
 	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
 		known |= strcmp(cmd, cmds[k]) == 0;
 	if (!known)
-		usage("unknown command '%s' (init, insert, walk, free, "
-				"wordfreq or check)", cmd);
+		usage("unknown command '%s' (init, insert, mtinsert, walk, "
+				"free, wordfreq or check)", cmd);
 	if (i >= argc)
 		usage("%s: missing FILE", cmd);
 	const char *file = argv[i++];
@@ -653,6 +745,11 @@ main(int argc, char *argv[])
 		if (nargs == 0)
 			usage("insert: expected FILE WORD...");
 		return cmd_insert(file, nargs, args);
+	}
+	if (strcmp(cmd, "mtinsert") == 0) {
+		if (nargs < 2)
+			usage("mtinsert: expected FILE N WORD...");
+		return cmd_mtinsert(file, args[0], nargs - 1, args + 1);
 	}
 	if (strcmp(cmd, "wordfreq") == 0) {
 		if (nargs == 0)

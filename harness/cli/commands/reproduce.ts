@@ -22,7 +22,7 @@ import { readResults } from '../../results/results';
 import type { OutcomeGroup, Results, RunResult, TargetRecord, UserCheck } from '../../results/schema';
 import { TraceReader } from '../../trace/format';
 import { reproducibleCase, ReproducibleCase } from '../../fuzz/reproduce-case';
-import { builtInSpecs } from '../../../targets/specs';
+import { builtInSpecs, namedOnlySpecs } from '../../../targets/specs';
 import { fuzzTarget } from '../../../targets/fuzz-targets';
 
 export interface ReproduceOptions {
@@ -65,9 +65,11 @@ function specOf(target: TargetRecord, file: string): { spec: TargetSpec; fuzzCas
 
 function recordedSpec(target: TargetRecord, check: { kind: 'spec' } | UserCheck, file: string): TargetSpec {
   if (check.kind === 'spec') {
-    const spec = builtInSpecs().find((candidate) => candidate.name === target.name);
+    // NAME@SEED: one of several thread schedules (allcounts --schedules)
+    const [name, seed] = target.name.split('@');
+    const spec = [...builtInSpecs(), ...namedOnlySpecs()].find((candidate) => candidate.name === name);
     if (!spec) throw usageError(`${file}: ${target.name} is not a built-in target of this pmfit`);
-    return spec;
+    return seed === undefined ? spec : { ...spec, name: target.name, scheduleSeed: Number(seed) };
   }
   const spec: TargetSpec = {
     name: target.name,
