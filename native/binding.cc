@@ -265,6 +265,8 @@ public:
 					   InstanceMethod<&TaskWrap::Kill>("kill"),
 					   InstanceMethod<&TaskWrap::GuardRefusals>("guardRefusals"),
 					   InstanceMethod<&TaskWrap::SetScheduleSeed>("setScheduleSeed"),
+					   InstanceMethod<&TaskWrap::WatchWrites>("watchWrites"),
+					   InstanceMethod<&TaskWrap::TakeWrittenPages>("takeWrittenPages"),
 				   });
 	}
 
@@ -427,11 +429,40 @@ private:
 	}
 
 	Napi::Value
+	WatchWrites(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			Napi::Array array = to_array(info[0], "watched ranges");
+			std::vector<pmfit::RemotePtr> bounds;
+			for (uint32_t i = 0; i < array.Length(); i++) {
+				Napi::Object object = to_object(array.Get(i), "watched range");
+				bounds.emplace_back(to_uint64(field(object, "start"), "watched range start"));
+				bounds.emplace_back(to_uint64(field(object, "end"), "watched range end"));
+			}
+			return Napi::Boolean::New(info.Env(), task().watch_writes(bounds));
+		});
+	}
+
+	Napi::Value
 	SetScheduleSeed(const Napi::CallbackInfo &info)
 	{
 		return guard(info.Env(), [&]() -> Napi::Value {
 			task().set_schedule_seed(to_uint64(info[0], "schedule seed"));
 			return info.Env().Undefined();
+		});
+	}
+
+	Napi::Value
+	TakeWrittenPages(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			std::vector<pmfit::RemotePtr> pages =
+				task().take_written_pages(pmfit::RemotePtr(to_uint64(info[0], "start")),
+							  pmfit::RemotePtr(to_uint64(info[1], "end")));
+			Napi::Array array = Napi::Array::New(info.Env(), pages.size());
+			for (size_t i = 0; i < pages.size(); i++)
+				array.Set((uint32_t)i, number(info.Env(), (double)pages[i].as_int()));
+			return array;
 		});
 	}
 

@@ -37,6 +37,7 @@
 #include "stop.h"
 #include "user_file_guard.h"
 #include "wait_status.h"
+#include "written_pages.h"
 
 namespace pmfit {
 
@@ -63,6 +64,10 @@ public:
 	Stop step_syscall(bool diff);
 	std::vector<uint8_t> take_events();
 	std::vector<uint8_t> read_memory(RemotePtr address, size_t length);
+	/* written pages of the PM mappings (task_written_pages.cc): watch
+	 * [start, end) pairs, false when the kernel cannot; take and re-arm */
+	bool watch_writes(const std::vector<RemotePtr> &bounds);
+	std::vector<RemotePtr> take_written_pages(RemotePtr start, RemotePtr end);
 	void kill();
 	/* the user-file guard's refusals so far (user_file_guard.h) */
 	std::vector<std::string> guard_refusals() const;
@@ -241,6 +246,8 @@ private:
 	bool sysgood_ = false;	       /* PTRACE_O_TRACESYSGOOD is set */
 	RemotePtr death_rip_;	       /* a thread killed by a signal: where */
 	bool death_in_region_ = false;
+	WrittenPages written_pages_;
+	bool written_pages_tried_ = false;
 };
 
 } /* namespace pmfit */

@@ -224,6 +224,14 @@ export interface NativeTask {
   guardRefusals(): string[];
   /** The seed of the thread schedule (threads.cc); set before resume(). */
   setScheduleSeed(seed: number): void;
+  /** Watch the ranges for writes through the tracee's own mappings
+   *  (native/written_pages.h; the tracee must be stopped): every page
+   *  write-protected, to be reported once written. False when the kernel
+   *  cannot (no userfaultfd write-protection or PAGEMAP_SCAN). */
+  watchWrites(ranges: { start: number; end: number }[]): boolean;
+  /** Start addresses of the pages of [start, end) written since they were
+   *  watched or last taken; write-protects them again. */
+  takeWrittenPages(start: number, end: number): number[];
 }
 
 export interface NativeBinding {
