@@ -71,17 +71,23 @@ function isZombie(pid: number): boolean {
   }
 }
 
+/** liveDescendants -- every descendant of pid that is not a zombie. */
+export function liveDescendants(pid: number): number[] {
+  const live: number[] = [];
+  const walk = (parent: number): void => {
+    for (const child of childrenOf(parent)) {
+      if (!isZombie(child)) live.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return live;
+}
+
 /** killDescendants -- SIGKILL every live descendant of this process. */
 export function killDescendants(): void {
   for (let round = 0; round < 100; round += 1) {
-    const live: number[] = [];
-    const walk = (pid: number): void => {
-      for (const child of childrenOf(pid)) {
-        if (!isZombie(child)) live.push(child);
-        walk(child);
-      }
-    };
-    walk(process.pid);
+    const live = liveDescendants(process.pid);
     if (live.length === 0) return;
     for (const pid of live) {
       try {

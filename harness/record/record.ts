@@ -10,6 +10,7 @@ import * as path from 'path';
 import { usageError } from '../_internals/errors';
 import { pmFileProblem } from '../_internals/pm-file-problem';
 import { onInterrupt } from '../_internals/interrupt';
+import { liveDescendants } from '../_internals/descendants';
 import { readMaps } from '../elf/proc-maps';
 import type { NativePmRange, NativeStop } from '../tracer/native';
 import { InsnFlag, loadNative } from '../tracer/native';
@@ -29,6 +30,7 @@ import {
 } from '../trace/format';
 import { SyscallEffect, syscallEffect, syscallName } from './syscall-effect';
 import { pageCacheTracks } from './_internals/page-cache';
+import { WrittenPages } from './_internals/written-pages';
 import { PAGE, TraceImage } from './trace-image';
 
 export interface RecordOptions {
@@ -206,6 +208,15 @@ class RecordSession {
    *  that may write them back), compared at its end. */
   private collected: Set<number>[] = [];
   private lastCollect = 0;
+  /** Pages written through the tracee's own mappings (from the first
+   *  region on). */
+  private written: WrittenPages | undefined;
+  /** A range's marks could not be read during the region: whole files. */
+  private unreadMarks = false;
+  /** Another process of the program's (one it forked outside regions, or
+   *  an orphan of one) was alive when the region began: it may write and
+   *  sync PM during the region, which leaves no mark pmfit can see. */
+  private othersAtBegin = false;
 
   constructor(
     private readonly tracee: Tracee,
@@ -268,7 +279,10 @@ class RecordSession {
       this.captureInitialImages();
       this.refreshRanges();
       this.files.forEach((_, fileId) => this.startInterval(fileId));
+      this.written = new WrittenPages(this.tracee.task);
+      this.written.watch(this.ranges);
     }
+    this.othersAtBegin = this.otherProcesses();
   }
 
   /** progress -- the tracer yielded during a region: collect the dirty
@@ -346,8 +360,19 @@ class RecordSession {
     const started = process.hrtime.bigint();
     let compared = 0;
     let wholeFiles = 0;
+    const marked = (this.written?.take(this.ranges, this.collected) ?? true) && !this.unreadMarks;
+    this.unreadMarks = false;
+    // At a region's end, another process may have written and synced
+    // pages: nothing marks them, so the files are compared whole (only
+    // programs with such processes pay). Between regions the files' times
+    // tell it.
+    const others = mode.kind === 'error' && (this.othersAtBegin || this.otherProcesses());
     this.files.forEach((_, fileId) => {
-      const whole = !this.tracked[fileId] || (mode.kind === 'record' && mode.between && this.timesChanged(fileId));
+      const whole =
+        !this.tracked[fileId] ||
+        !marked ||
+        others ||
+        (mode.kind === 'record' && mode.between && this.timesChanged(fileId));
       if (whole) {
         image.takeTouched(fileId);
         this.compareWhole(fileId, mode);
@@ -361,7 +386,15 @@ class RecordSession {
       }
       this.startInterval(fileId);
     });
+    this.written?.watch(this.ranges);
     this.onCheck?.({ ms: Number(process.hrtime.bigint() - started) / 1e6, pages: compared, wholeFiles });
+  }
+
+  /** otherProcesses -- whether a process other than the tracee that pmfit
+   *  started (the program's children and their orphans, which pmfit
+   *  adopts as child subreaper) is alive. */
+  private otherProcesses(): boolean {
+    return liveDescendants(process.pid).some((pid) => pid !== this.tracee.pid);
   }
 
   /** startInterval -- the file's write-back started and its times noted: dirty
@@ -419,8 +452,10 @@ class RecordSession {
       let at = 0;
       while (now[at] === implied[at]) at += 1;
       const offset = base + at;
-      throw usageError(
-        `PM file ${file.name} differs from the trace at offset 0x${offset.toString(16)} ${mode.when}: ${this.nearest(fileId, offset)}; a write pmfit did not follow (another process, or an instruction or syscall it does not know), so crash images would be wrong`,
+      // With --accept-untraced-writes the run goes on: the difference
+      // enters the trace as written at the check (below), with a warning.
+      this.untraced(
+        `PM file ${file.name} differs from the trace at offset 0x${offset.toString(16)} ${mode.when}: ${this.nearest(fileId, offset)}; a write pmfit did not follow (another process, or an instruction or syscall it does not know)`,
       );
     }
     let changed = 0;
@@ -438,7 +473,7 @@ class RecordSession {
         encodeEvent({
           kind: EventKind.Write,
           index: mode.index,
-          address: mode.address,
+          address: mode.kind === 'record' ? mode.address : 0,
           fileId,
           offset: base + at,
           length: data.length,
@@ -448,7 +483,7 @@ class RecordSession {
       changed += data.length;
       at = end;
     }
-    if (changed > 0 && mode.address === 0) {
+    if (changed > 0 && mode.kind === 'record' && mode.address === 0) {
       this.warnings.push(
         `${changed} bytes of ${file.name} changed between regions; taken as durable writes at instruction ${mode.index}`,
       );
@@ -639,6 +674,11 @@ class RecordSession {
     // A write to /proc/PID/mem writes memory, PM perhaps, not a file.
     const memoryWrite = effect.kind === 'write' && fileId < 0 && this.isProcMem(effect.fd);
     const diff = (effect.kind === 'other' || effect.kind === 'clone' || memoryWrite) && this.ranges.length > 0;
+    // Dropping page table entries (munmap, mremap, madvise) may drop the
+    // marks of written pages with them: taken first.
+    if (effect.kind === 'remap' || effect.kind === 'punch' || name === 'madvise') {
+      if (!(this.written?.take(this.ranges, this.collected) ?? true)) this.unreadMarks = true;
+    }
     const done = await this.tracee.stepSyscall(diff);
     if (done.kind !== 'syscallDone') return done;
     this.append(this.tracee.task.takeEvents());
@@ -729,6 +769,7 @@ class RecordSession {
         break;
       case 'remap':
         this.refreshRanges();
+        this.written?.watch(this.ranges);
         break;
       case 'resize':
       case 'harmless':
