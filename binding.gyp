@@ -15,6 +15,7 @@
         "native/recorder.cc",
         "native/registers.cc",
         "native/remote_syscall.cc",
+        "native/scatter.cc",
         "native/seccomp_filter.cc",
         "native/spawn.cc",
         "native/stepper.cc",

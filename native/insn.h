@@ -25,6 +25,9 @@ enum InsnFlag : uint32_t {
 	INSN_SYSCALL = 1u << 6,
 	INSN_REP_STRING = 1u << 7,
 	INSN_UNSUPPORTED = 1u << 8,
+	/* native only, from Task::kernel_entry_at's byte scan: an AVX-512
+	 * scatter (scatter.h) */
+	INSN_SCATTER = 1u << 30,
 	/* native only, from Task::kernel_entry_at's byte scan: int3, int1,
 	 * int n or syscall, after which a SIGTRAP stop may be the program's */
 	INSN_TRAPS = 1u << 31,

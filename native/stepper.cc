@@ -21,6 +21,7 @@
 #include <string>
 
 #include "quirks.h"
+#include "scatter.h"
 #include "tracee_memory.h"
 
 namespace pmfit {
@@ -274,6 +275,18 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 			}
 		}
 		++*steps;
+		/* a scatter split by a page fault: its other steps belong to
+		 * the same instruction (scatter.h) */
+		for (int more = 0; w.kind() == WaitStatus::Kind::Trap && regs_.ip() == at && more < MAX_SCATTER_STEPS &&
+				   (insn ? writes_scatter(*insn) : (kernel_entry_at(at) & INSN_SCATTER) != 0);
+		     more++) {
+			if (limits.record) {
+				recorder_.after(pid_, *insn, regs_, at, index_ + 1);
+				recorder_.before(pid_, *insn, regs_);
+			}
+			w = step(0);
+			++*steps;
+		}
 		if (w.kind() != WaitStatus::Kind::Trap) {
 			/* not executed: a syscall is asked about again */
 			syscall_pending_ = false;

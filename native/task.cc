@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "quirks.h"
+#include "scatter.h"
 #include "tracee_memory.h"
 
 namespace pmfit {
@@ -207,13 +208,15 @@ Task::kernel_entry_at(RemotePtr at)
 	const InsnInfo *known = syscall_insns_.find(at);
 	if (known)
 		return known->flags;
-	uint8_t bytes[2] = {0, 0};
+	uint8_t bytes[16] = {0};
 	read_tracee(pid_, at, bytes, sizeof(bytes));
 	InsnInfo info;
 	if ((bytes[0] == 0x0f && bytes[1] == 0x05) || (bytes[0] == 0xcd && bytes[1] == 0x80))
 		info.flags = INSN_SYSCALL | INSN_TRAPS;
 	else if (bytes[0] == 0xcc || bytes[0] == 0xf1 || bytes[0] == 0xcd)
 		info.flags = INSN_TRAPS;
+	else if (scatter_encoding(bytes, sizeof(bytes)))
+		info.flags = INSN_SCATTER;
 	syscall_insns_.insert(at, info);
 	return info.flags;
 }

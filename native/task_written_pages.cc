@@ -22,7 +22,7 @@ Task::watch_writes(const std::vector<RemotePtr> &bounds)
 	if (!written_pages_tried_) {
 		written_pages_tried_ = true;
 		std::vector<int> signals;
-		written_pages_.open(pid_, &signals);
+		written_pages_.open(pid_, tgid_, &signals);
 		for (int sig : signals) {
 			if (pending_sig_ == 0) {
 				pending_sig_ = sig;

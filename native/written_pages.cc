@@ -77,24 +77,25 @@ WrittenPages::close()
 }
 
 bool
-WrittenPages::open(pid_t pid, std::vector<int> *signals)
+WrittenPages::open(pid_t tid, pid_t tgid, std::vector<int> *signals)
 {
 	PMFIT_ASSERT(uffd_ < 0);
-	const int64_t remote = remote_syscall(pid, SYS_userfaultfd, {O_CLOEXEC | O_NONBLOCK | USER_MODE_ONLY}, signals);
+	const int64_t remote = remote_syscall(tid, SYS_userfaultfd, {O_CLOEXEC | O_NONBLOCK | USER_MODE_ONLY}, signals);
 	if (remote < 0)
 		return false; /* ENOSYS, EPERM: no userfaultfd here */
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	/* the descriptor table is the process's: its leader's pidfd */
+	int pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
 	int fd = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, (int)remote, 0);
 	if (pidfd >= 0)
 		::close(pidfd);
 	/* the tracee's descriptor goes at once: the program sees no new fd */
-	remote_syscall(pid, SYS_close, {(uint64_t)remote}, signals);
+	remote_syscall(tid, SYS_close, {(uint64_t)remote}, signals);
 	if (fd < 0)
 		return false;
 	uffdio_api api = {};
 	api.api = UFFD_API;
 	api.features = FEATURE_WP_ASYNC | FEATURE_WP_UNPOPULATED;
-	const std::string pagemap = "/proc/" + std::to_string(pid) + "/pagemap";
+	const std::string pagemap = "/proc/" + std::to_string(tgid) + "/pagemap";
 	int map = ioctl(fd, UFFDIO_API, &api) == 0 ? ::open(pagemap.c_str(), O_RDONLY | O_CLOEXEC) : -1;
 	if (map < 0) {
 		::close(fd);

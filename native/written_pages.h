@@ -39,10 +39,11 @@ public:
 	WrittenPages(const WrittenPages &) = delete;
 	WrittenPages &operator=(const WrittenPages &) = delete;
 
-	/* open -- the userfaultfd, made by the stopped tracee pid; false when
-	 * the kernel cannot do it (then nothing changed in the tracee).
-	 * Signals that stopped the tracee meanwhile go to *signals. */
-	bool open(pid_t pid, std::vector<int> *signals);
+	/* open -- the userfaultfd, made by the stopped thread tid of process
+	 * tgid; false when the kernel cannot do it (then nothing changed in
+	 * the tracee). Signals that stopped the thread meanwhile go to
+	 * *signals. */
+	bool open(pid_t tid, pid_t tgid, std::vector<int> *signals);
 	bool
 	active() const
 	{

@@ -7,13 +7,13 @@
 // --accept-untraced-writes the run goes on, and under allcounts the warning
 // is on the console, in results.json and in the HTML report.
 
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Results } from '../../harness/results/schema';
 import { fixture } from '../fixtures';
-import { cliPath, CliResult, pmfitMessage, runPmfit } from '../helpers/run-pmfit';
+import { pmfitMessage, runPmfit, startPmfit } from '../helpers/run-pmfit';
 
 const PM_SIZE = 12 << 20;
 
@@ -34,19 +34,7 @@ function runDir(): string {
   return dir;
 }
 
-/** pmfitAsync -- pmfit ARGS, running while the test acts. */
-function pmfitAsync(args: string[], cwd: string): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
-    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
-/** untilFile -- resolves once `file` starts with a line the program wrote. */
+/** untilWritten -- resolves once `file` starts with a line the program wrote. */
 async function untilWritten(file: string): Promise<void> {
   while (!/^\d+ /.test(fs.readFileSync(file, 'latin1'))) await new Promise((resolve) => setImmediate(resolve));
 }
@@ -63,10 +51,10 @@ describe('a PM page written by another process and made durable during a region 
       // process_vm_writev(2) writes through the program's page tables,
       // as a store pmfit did not follow would; fsync cleans the page.
       const dir = runDir();
-      const running = pmfitAsync(
+      const running = startPmfit(
         ['record', '--pm', 'pm.bin', '-o', 'run.trace', '--', fixture('record_other'), 'external', 'pm.bin', 'flags'],
-        dir,
-      );
+        { cwd: dir },
+      ).done;
       await untilWritten(path.join(dir, 'flags'));
       const poke = spawnSync(fixture('record_other'), ['poke', 'pm.bin', 'flags', sync], { cwd: dir, timeout: 60_000 });
       expect(poke.status).toBe(0);

@@ -59,7 +59,9 @@ describe('a traced program inside its region', () => {
     let dir: string;
     beforeAll(() => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-vsyscall-'));
-      fs.writeFileSync(path.join(dir, 'pm.bin'), Buffer.alloc(4096));
+      // over 8 MiB, as every recording case of issue 11 (the program maps
+      // its first page)
+      fs.writeFileSync(path.join(dir, 'pm.bin'), Buffer.alloc((9 << 20) + 512));
     });
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
