@@ -34,7 +34,7 @@ if ! command -v node-gyp >/dev/null 2>&1; then
 fi
 
 rm -rf "$root/prebuilds"
-"$root/node_modules/.bin/prebuildify" --napi --strip --target "node@$(node -p process.versions.node)" \
+"$root/node_modules/.bin/prebuildify" --napi --strip --target "node@$(node -p process.versions.node)" --cache "$scratch/cache" \
   --cwd "$scratch" --out "$root" >"$scratch/log" 2>&1 || {
   tail -n 30 "$scratch/log" >&2
   echo "prebuild: prebuildify failed" >&2

@@ -6,7 +6,7 @@
 // created it: ptrace requests are only accepted from the thread that attached
 // the tracee (docs/architecture.md, "Native tracer rules").
 
-import { projectRoot } from '../_internals/paths';
+import { installedPackage, projectRoot } from '../_internals/paths';
 import { PmfitError } from '../_internals/errors';
 
 /** Options for starting a tracee. The addon forks, pins parent thread and child
@@ -254,15 +254,22 @@ let binding: NativeBinding | undefined;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
 
+/** How to build the addon from source here. */
+const BUILD_HINT = installedPackage
+  ? 'build it from source with npm rebuild pmfit --build-from-source (needs g++, make, python3)'
+  : 'run npm run build:native';
+
 export function loadNative(): NativeBinding {
   if (!binding) {
     let file: string;
     try {
       file = nodeGypBuild.path(projectRoot);
     } catch {
-      // A checkout that was never built, or an install whose build failed.
+      // A checkout that was never built, or an install without a prebuilt
+      // binary for this system whose install script did not run (npm 11
+      // runs a dependency's install script only once it is approved).
       throw new PmfitError(
-        `the tracer addon is not built (no build/Release/pmfit_tracer.node or prebuilt binary in ${projectRoot}): run npm run build:native`,
+        `the tracer addon is not built (no build/Release/pmfit_tracer.node or prebuilt binary in ${projectRoot}): ${BUILD_HINT}`,
       );
     }
     try {
@@ -270,7 +277,9 @@ export function loadNative(): NativeBinding {
       binding = require(file) as NativeBinding;
     } catch (err) {
       // A build that failed half way, or a prebuilt binary this system cannot load.
-      throw new PmfitError(`cannot load the tracer addon ${file}: ${(err as Error).message.split('\n')[0]}`);
+      throw new PmfitError(
+        `cannot load the tracer addon ${file}: ${(err as Error).message.split('\n')[0]}; ${BUILD_HINT}`,
+      );
     }
   }
   return binding;

@@ -1,0 +1,261 @@
+// pack-install -- pmfit as a user gets it: `npm pack`, installed into a
+// fresh project in a temporary directory, then used from there as the
+// README says: a program with a planted ordering bug compiled with
+// `$(npx pmfit cflags)`, `npx pmfit allcounts` finding the bug, reports in
+// ./pmfit-report/, nothing written into node_modules/pmfit. Also the
+// tarball's contents, and the source build that replaces a prebuilt addon
+// that does not load.
+//
+// The tarball comes from `npm pack --ignore-scripts` after
+// `npm run build:prebuilds`: the real prepack/prepare also recompile dist/
+// in place, which the system tests running beside this one read. The
+// install uses npm's cache first (--prefer-offline), which `npm ci` filled.
+
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { projectRoot } from '../../harness/_internals/paths';
+import type { Results } from '../../harness/results/schema';
+
+const STEP_TIMEOUT = 300_000;
+
+/** The environment of a user's shell: none of the npm_* variables that
+ *  `npm test` set for this process, no colour variables. */
+function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!/^npm_/i.test(name) && !['INIT_CWD', 'FORCE_COLOR', 'NO_COLOR'].includes(name)) env[name] = value;
+  }
+  return { ...env, ...extra };
+}
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = userEnv()): Run {
+  const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: STEP_TIMEOUT });
+  return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+}
+
+/** ok -- run, and fail with its output unless it exits 0. */
+function ok(command: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): string {
+  const result = run(command, args, cwd, env);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
+}
+
+/** snapshot -- every file under dir with its size and modification time. */
+function snapshot(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    const file = path.join(entry.parentPath, entry.name);
+    const stat = fs.lstatSync(file);
+    files.set(path.relative(dir, file), entry.isDirectory() ? 'dir' : `${stat.size} ${stat.mtimeMs}`);
+  }
+  return files;
+}
+
+let work: string;
+let project: string;
+let tarball: string;
+let packed: string[];
+
+beforeAll(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-pack-'));
+  project = path.join(work, 'project');
+  fs.mkdirSync(project);
+});
+// The tarball and the project live under `work`: removed however the
+// tests end.
+afterAll(() => {
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+const pmfit = (...args: string[]) => run('npx', ['--no', 'pmfit', ...args], project);
+const installed = () => path.join(project, 'node_modules', 'pmfit');
+
+test(
+  "npm pack: the package files, nothing of the repository's own",
+  () => {
+    ok('npm', ['run', '--silent', 'build:prebuilds'], projectRoot);
+    const [info] = JSON.parse(
+      ok('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], projectRoot),
+    ) as { filename: string; files: { path: string }[] }[];
+    tarball = path.join(work, info.filename);
+    packed = info.files.map((file) => file.path);
+
+    for (const file of [
+      'package.json',
+      'LICENSE',
+      'README.md',
+      'binding.gyp',
+      'native/binding.cc',
+      'native/task.h',
+      'prebuilds/linux-x64/pmfit.node',
+      'targets/include/pmfit.h',
+      'docs/architecture.md',
+      'docs/models.md',
+      'docs/trace-format.md',
+      'docs/results.md',
+      'docs/targets.md',
+      'dist/harness/cli/main.js',
+    ])
+      expect(packed).toContain(file);
+    const foreign = packed.filter(
+      (file) =>
+        /^(tests|bench|\.ci|scripts|build|reports|pmfit-report|node_modules|dist\/(tests|bench))\//.test(file) ||
+        /\.(tgz|map|trace)$/.test(file) ||
+        file === 'programs.gypi',
+    );
+    expect(foreign).toEqual([]);
+    // The built-in targets' C sources stay in the repository: only pmfit.h.
+    expect(packed.filter((file) => file.startsWith('targets/') && !file.startsWith('targets/include/'))).toEqual([]);
+    const manifest = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as {
+      private?: boolean;
+      scripts: Record<string, string>;
+    };
+    expect(manifest.private).toBeUndefined();
+    expect(manifest.scripts.install).toBe('node-gyp-build');
+    expect(manifest.scripts.prepack).toContain('scripts/prebuild.sh');
+  },
+  STEP_TIMEOUT,
+);
+
+test(
+  'installs into a fresh project with the prebuilt addon: the install script compiles nothing',
+  () => {
+    // Approved, as npm 11 wants a dependency's install script to be
+    // (allowScripts); earlier npm runs it anyway.
+    fs.writeFileSync(
+      path.join(project, 'package.json'),
+      JSON.stringify({ name: 'pm-store', version: '1.0.0', private: true, allowScripts: { pmfit: true } }, null, 2),
+    );
+    const install = ok(
+      'npm',
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', '--save-dev', tarball],
+      project,
+    );
+    expect(install).toContain('node-gyp-build');
+    expect(fs.existsSync(path.join(installed(), 'prebuilds', 'linux-x64', 'pmfit.node'))).toBe(true);
+    // node-gyp-build loaded the prebuilt addon, so node-gyp never ran.
+    expect(fs.existsSync(path.join(installed(), 'build'))).toBe(false);
+    const version = pmfit('--version');
+    expect(version.status).toBe(0);
+  },
+  STEP_TIMEOUT,
+);
+
+test(
+  'a user program built with $(npx pmfit cflags): allcounts finds its bug, reports in ./pmfit-report/',
+  () => {
+    fs.copyFileSync(path.join(__dirname, 'store.c'), path.join(project, 'store.c'));
+    const cflags = pmfit('cflags');
+    expect(cflags.status).toBe(0);
+    expect(cflags.stdout.trim()).toBe(`-I${path.join(installed(), 'targets', 'include')} -g -Wl,-z,now`);
+    ok('bash', ['-c', 'cc $(npx --no pmfit cflags) -O2 -Wall -Werror store.c -o store'], project);
+
+    const before = snapshot(installed());
+    const result = pmfit(
+      'allcounts',
+      '--model',
+      'sequential',
+      '--setup',
+      './store create {file}',
+      '--cmd',
+      './store set pool.pm 42',
+      '--pm',
+      'pool.pm',
+      '--recover',
+      './store check {file}',
+    );
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 1, stderr: expect.any(String) });
+    expect(result.stdout).toContain('VIOLATION');
+    expect(result.stdout).toContain('valid record with a wrong checksum');
+    expect(result.stdout).toContain('pmfit reproduce pmfit-report/results.json store-sequential-');
+
+    const reports = path.join(project, 'pmfit-report');
+    const results = JSON.parse(fs.readFileSync(path.join(reports, 'results.json'), 'utf8')) as Results;
+    expect(results.status).toBe('fail');
+    expect(results.runs.map((r) => [r.target, r.model, r.violations > 0])).toEqual([['store', 'sequential', true]]);
+    expect(fs.existsSync(path.join(reports, 'index.html'))).toBe(true);
+    expect(fs.existsSync(path.join(reports, 'junit.xml'))).toBe(true);
+
+    // The reproduce line works from the project too.
+    const group = results.runs[0].groups.find((g) => g.violation)!;
+    const reproduce = pmfit('reproduce', 'pmfit-report/results.json', group.id);
+    expect(reproduce.status).toBe(1);
+
+    // Nothing was written into the installed package.
+    expect(snapshot(installed())).toEqual(before);
+  },
+  STEP_TIMEOUT,
+);
+
+test(
+  'reports into the installed package directory are refused before any work',
+  () => {
+    const before = snapshot(installed());
+    const result = pmfit(
+      'allcounts',
+      '--setup',
+      './store create {file}',
+      '--cmd',
+      './store set pool.pm 42',
+      '--pm',
+      'pool.pm',
+      '--recover',
+      './store check {file}',
+      '-o',
+      'node_modules/pmfit/reports',
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toMatch(
+      /^pmfit: cannot write to node_modules\/pmfit\/reports: it is inside pmfit's installed package/,
+    );
+    expect(snapshot(installed())).toEqual(before);
+  },
+  STEP_TIMEOUT,
+);
+
+test(
+  'with the install script skipped (npm 11 without approval) the prebuilt addon still loads',
+  () => {
+    const other = path.join(work, 'unapproved');
+    fs.mkdirSync(other);
+    fs.writeFileSync(
+      path.join(other, 'package.json'),
+      JSON.stringify({ name: 'other', version: '1.0.0', private: true }),
+    );
+    ok('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--save-dev', tarball], other);
+    ok(path.join(project, 'store'), ['create', 'pool.pm'], other);
+    const count = run(
+      'npx',
+      ['--no', 'pmfit', 'count', '--json', '--', path.join(project, 'store'), 'set', 'pool.pm', '7'],
+      other,
+    );
+    expect(count.status).toBe(0);
+    expect((JSON.parse(count.stdout) as { instructions: number }).instructions).toBeGreaterThan(5);
+  },
+  STEP_TIMEOUT,
+);
+
+test(
+  'without a usable prebuilt addon, the install step compiles the addon alone from the packed sources',
+  () => {
+    // What pmfit's message says when no addon loads.
+    ok('npm', ['rebuild', 'pmfit', '--build-from-source'], project);
+    const built = fs.readdirSync(path.join(installed(), 'build', 'Release')).filter((name) => name !== 'obj.target');
+    // The addon and nothing else: no targets, fixtures or benchmark programs.
+    expect(built.filter((name) => !name.startsWith('.'))).toEqual(['pmfit_tracer.node']);
+    ok('./store', ['create', 'pool.pm'], project);
+    const count = pmfit('count', '--json', '--', './store', 'set', 'pool.pm', '7');
+    expect(count.status).toBe(0);
+    expect((JSON.parse(count.stdout) as { instructions: number }).instructions).toBeGreaterThan(5);
+  },
+  STEP_TIMEOUT,
+);
