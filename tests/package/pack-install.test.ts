@@ -1,7 +1,8 @@
 // pack-install -- pmfit as a user gets it: `npm pack`, installed into a
 // fresh project in a temporary directory, then used from there as the
-// README says: a program with a planted ordering bug compiled with
-// `$(npx pmfit cflags)`, `npx pmfit allcounts` finding the bug, reports in
+// README says: `npx pmfit init`, a program with a planted ordering bug
+// compiled with `$(npx pmfit cflags)` and put in pmfit.config.json,
+// `npx pmfit allcounts` finding the bug, reports in
 // ./pmfit-report/, nothing written into node_modules/pmfit. Also the
 // tarball's contents, and the source build that replaces a prebuilt addon
 // that does not load.
@@ -103,6 +104,7 @@ test(
       'docs/trace-format.md',
       'docs/results.md',
       'docs/targets.md',
+      'schema/pmfit.config.schema.json',
       'dist/harness/cli/main.js',
     ])
       expect(packed).toContain(file);
@@ -151,7 +153,7 @@ test(
 );
 
 test(
-  'a user program built with $(npx pmfit cflags): allcounts finds its bug, reports in ./pmfit-report/',
+  'pmfit init, a program built with $(npx pmfit cflags): allcounts finds its bug, reports in ./pmfit-report/',
   () => {
     fs.copyFileSync(path.join(__dirname, 'store.c'), path.join(project, 'store.c'));
     const cflags = pmfit('cflags');
@@ -160,19 +162,26 @@ test(
     ok('bash', ['-c', 'cc $(npx --no pmfit cflags) -O2 -Wall -Werror store.c -o store'], project);
 
     const before = snapshot(installed());
-    const result = pmfit(
-      'allcounts',
-      '--model',
-      'sequential',
-      '--setup',
-      './store create {file}',
-      '--cmd',
-      './store set pool.pm 42',
-      '--pm',
-      'pool.pm',
-      '--recover',
-      './store check {file}',
-    );
+    // pmfit init writes the starting config; the user puts the program in.
+    const init = pmfit('init');
+    expect(init.status).toBe(0);
+    const configFile = path.join(project, 'pmfit.config.json');
+    const config = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    // Its $schema points at the schema the package ships.
+    expect(fs.existsSync(path.resolve(project, config.$schema as string))).toBe(true);
+    config.targets = [
+      {
+        name: 'store',
+        command: ['./store', 'set', '{file}', '42'],
+        pm: 'pool.pm',
+        setup: './store create {file}',
+        recover: './store check {file}',
+      },
+    ];
+    config.models = ['sequential'];
+    fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+
+    const result = pmfit('allcounts');
     expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 1, stderr: expect.any(String) });
     expect(result.stdout).toContain('VIOLATION');
     expect(result.stdout).toContain('valid record with a wrong checksum');
@@ -215,7 +224,7 @@ test(
     );
     expect(result.status).toBe(2);
     expect(result.stderr.trim()).toMatch(
-      /^pmfit: cannot write to node_modules\/pmfit\/reports: it is inside pmfit's installed package/,
+      /^pmfit: cannot write to \S*node_modules\/pmfit\/reports: it is inside pmfit's installed package/,
     );
     expect(snapshot(installed())).toEqual(before);
   },
