@@ -6,10 +6,12 @@ import * as fs from 'fs';
 import { PmfitError, usageError } from '../_internals/errors';
 import { tempDir, tempPath } from '../_internals/temp-root';
 import { CommandsOutcome, runCommands } from '../check/run-commands';
-import { checkCrashStates, RecoveryCache } from '../check/runner';
+import { checkCrashStates, CheckReport, RecoveryCache } from '../check/runner';
 import type { TargetSpec } from '../check/spec';
 import { guardUserFiles } from './_internals/user-file-guard';
 import { explainGroups } from './explain-groups';
+import { causeInput, findFindings } from './find-findings';
+import { tolerates } from './image-causes';
 import { keepTrace } from './keep-trace';
 import { boundaryOutputs } from './boundary-outputs';
 import { outputOracleSpec } from '../check/output-oracle';
@@ -138,6 +140,7 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
 
   const cache = new RecoveryCache();
   const runs: RunResult[] = [];
+  const reports: CheckReport[] = [];
   try {
     for (const model of options.models) {
       options.onPhase?.(`${spec.name} / ${model}: checking`, header.instructions + 1);
@@ -170,7 +173,28 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
       const run = toRunResult({ spec, model, header, report, seconds, reproduce });
       await explainGroups(run, explain);
       runs.push(run);
-      options.onRun?.(run);
+      reports.push(report);
+    }
+    // After every model: what one model's accepted images show tolerated
+    // helps read another's violations (docs/findings.md).
+    const context = (i: number) => ({
+      spec,
+      header,
+      reader,
+      model: runs[i].model,
+      maxStates: options.maxStates,
+      seed: options.seed,
+      report: reports[i],
+      reproduce,
+    });
+    const tolerated = new Set<number>();
+    runs.forEach((run, i) => {
+      if (run.violations > 0)
+        for (const address of tolerates(causeInput(context(i)), reports[i].outcomes, 100_000)) tolerated.add(address);
+    });
+    for (let i = 0; i < runs.length; i++) {
+      await findFindings(runs[i], { ...context(i), tolerated });
+      options.onRun?.(runs[i]);
     }
   } finally {
     reader.close();

@@ -5,9 +5,11 @@
 
 import { parseSpans } from '../_internals/collate';
 import { type Colors, terminalColors } from '../_internals/color';
-import type { Results, RunResult } from '../results/schema';
+import type { Finding, Results, RunResult } from '../results/schema';
 
 const MAX_OUTPUT_LINES = 6;
+/** Findings printed per run; the rest are in the report. */
+export const MAX_CONSOLE_FINDINGS = 3;
 
 function indent(text: string): string {
   const lines = text.trimEnd().split('\n');
@@ -34,7 +36,10 @@ export function formatRun(run: RunResult, paint: Colors = terminalColors()): str
       `(${run.model} leaves several images per crash point (${run.states} states in all): a crash point is listed under each outcome one of its images has, so ranges overlap)`,
     );
   }
-  for (const group of run.groups) {
+  const findings = run.findings ?? [];
+  // With findings, the violation groups (one per distinct recovery output,
+  // often one per operation) are in the report; the causes are shown here.
+  for (const group of findings.length > 0 ? run.groups.filter((g) => !g.violation) : run.groups) {
     out.push(`Output for iterations: ${group.crashPoints}`);
     if (group.recoveryOutput.trim()) out.push(indent(group.recoveryOutput));
     const verdict = group.violation
@@ -43,7 +48,33 @@ export function formatRun(run: RunResult, paint: Colors = terminalColors()): str
     out.push(`  verdict: ${verdict}`);
     if (group.violation) out.push(`  reproduce: ${group.example.reproduce}`);
   }
+  if (findings.length > 0) {
+    const groups = run.groups.filter((group) => group.violation).length;
+    out.push(
+      `${groups} violation group${groups === 1 ? '' : 's'} (${run.violations} crash points), by cause: ${findings.length} finding${findings.length === 1 ? '' : 's'}`,
+    );
+    for (const finding of findings.slice(0, MAX_CONSOLE_FINDINGS)) out.push(...formatFinding(finding, paint));
+    const more = findings.length - MAX_CONSOLE_FINDINGS;
+    if (more > 0) out.push(`  ${more} more finding${more === 1 ? '' : 's'} in the report`);
+  }
   return out.join('\n');
+}
+
+/** formatFinding -- a finding in a few lines: what, where (with the source
+ *  line and the one before), and how to see it again. */
+export function formatFinding(finding: Finding, paint: Colors = terminalColors()): string[] {
+  const out = [
+    `${paint.red(`finding ${finding.id}`)} (${finding.kind}; ${finding.images} image${finding.images === 1 ? '' : 's'} at ${finding.count} crash point${finding.count === 1 ? '' : 's'})`,
+    `  ${finding.title}`,
+  ];
+  const site = finding.sites[0];
+  if (site) {
+    const where = site.file !== undefined ? `${site.file}:${site.line}` : site.address;
+    out.push(`  at ${where}${site.symbol ? ` (${site.symbol})` : ''}`);
+    for (const line of site.excerpt ?? []) out.push(`    ${String(line.line).padStart(5)} | ${line.text}`);
+  }
+  out.push(`  reproduce: ${finding.example.reproduce}`);
+  return out;
 }
 
 function pad(text: string, width: number, right = false): string {

@@ -7,13 +7,18 @@
 // "%", "\r" and "\n" become %25, %0D, %0A; in properties also ":" and ","
 // become %3A and %2C.
 //
-// Emitted for every violation group of a consistent target (with file= and
-// line= when the example's next instruction has a source location), and for a
-// positive control that found no violation. Expected violations of a
-// positive control are not annotated.
+// Emitted once per finding of a consistent target (docs/findings.md), at its
+// culprit's source line: a finding that several models show (the same kind
+// at the same line) is one annotation naming the models. GitHub shows about
+// ten per step, so at most MAX_ANNOTATIONS, the biggest findings first, the
+// last saying how many more the report holds; findings without a source line
+// are left to the report. A run with violations but no findings (results of
+// an older pmfit) is annotated per violation group, within the same bound.
+// A positive control that found no violation is annotated too; expected
+// violations of a positive control are not.
 
 import * as path from 'path';
-import type { OutcomeGroup, Results, RunResult } from '../results/schema';
+import type { Finding, OutcomeGroup, Results, RunResult } from '../results/schema';
 import { abbreviateRanges } from './abbreviate-ranges';
 import { runVerdict, siteText, stripAnsi, violationGroups } from './run-verdict';
 
@@ -61,6 +66,56 @@ function command(properties: [string, string | number | undefined][], message: s
   return `::error${props ? ` ${props}` : ''}::${escapeData(message)}`;
 }
 
+/** At most this many annotations in all. */
+export const MAX_ANNOTATIONS = 10;
+
+function findingMessage(finding: Finding, models: string[]): string {
+  const lines = [`${finding.title} (${models.join(', ')})`];
+  for (const site of finding.sites.slice(1)) {
+    lines.push(`${site.role}: ${site.file !== undefined ? `${path.basename(site.file)}:${site.line}` : site.address}`);
+  }
+  const stack = finding.sites[0]?.stack ?? [];
+  if (stack.length > 0) lines.push(`stack: ${stack.map((frame) => frame.symbol ?? frame.address).join(' <- ')}`);
+  lines.push(
+    `${finding.images} image${finding.images === 1 ? '' : 's'} at ${finding.count} crash point${finding.count === 1 ? '' : 's'}`,
+  );
+  lines.push(`reproduce: ${finding.example.reproduce}`);
+  return lines.join('\n');
+}
+
+function findingAnnotations(results: Results, workspace: string | undefined): { lines: string[]; more: number } {
+  const merged = new Map<string, { finding: Finding; run: RunResult; models: string[] }>();
+  let more = 0;
+  for (const run of results.runs) {
+    if (runVerdict(results, run) !== 'violations') continue;
+    for (const finding of run.findings ?? []) {
+      const site = finding.sites[0];
+      if (site?.file === undefined || site.line === undefined) {
+        more++;
+        continue;
+      }
+      const key = JSON.stringify([run.target, finding.kind, site.file, site.line]);
+      const known = merged.get(key);
+      if (known) known.models.push(run.model);
+      else merged.set(key, { finding, run, models: [run.model] });
+    }
+  }
+  const all = [...merged.values()].sort((a, b) => b.finding.images - a.finding.images);
+  more += Math.max(0, all.length - MAX_ANNOTATIONS);
+  const lines = all.slice(0, MAX_ANNOTATIONS).map(({ finding, run, models }) => {
+    const site = finding.sites[0];
+    return command(
+      [
+        ['file', annotationFile(site.file as string, workspace)],
+        ['line', site.line],
+        ['title', `pmfit: ${finding.kind} in ${run.target}`],
+      ],
+      findingMessage(finding, models),
+    );
+  });
+  return { lines, more };
+}
+
 function runAnnotations(results: Results, run: RunResult, workspace: string | undefined): string[] {
   const verdict = runVerdict(results, run);
   if (verdict === 'control-missed') {
@@ -71,7 +126,7 @@ function runAnnotations(results: Results, run: RunResult, workspace: string | un
       ),
     ];
   }
-  if (run.expect !== 'consistent') return [];
+  if (run.expect !== 'consistent' || run.findings !== undefined) return [];
   return violationGroups(run).map((group) => {
     const next = group.example.next;
     const file = next?.file ? annotationFile(next.file, workspace) : undefined;
@@ -86,9 +141,16 @@ function runAnnotations(results: Results, run: RunResult, workspace: string | un
   });
 }
 
-/** githubAnnotations -- one "::error ...::..." line per unexpected violation
- *  group (and per positive control that found none). */
+/** githubAnnotations -- one "::error ...::..." line per finding (and per
+ *  positive control that found none), at most MAX_ANNOTATIONS. */
 export function githubAnnotations(results: Results, options: AnnotationOptions = {}): string[] {
   const workspace = options.workspace ?? process.env.GITHUB_WORKSPACE ?? undefined;
-  return results.runs.flatMap((run) => runAnnotations(results, run, workspace));
+  const found = findingAnnotations(results, workspace);
+  const lines = [...found.lines, ...results.runs.flatMap((run) => runAnnotations(results, run, workspace))];
+  const more = found.more + Math.max(0, lines.length - MAX_ANNOTATIONS);
+  const shown = lines.slice(0, MAX_ANNOTATIONS);
+  if (more > 0 && shown.length > 0) {
+    shown[shown.length - 1] += escapeData(`\n(${more} more in the report)`);
+  }
+  return shown;
 }

@@ -3,7 +3,9 @@
 //   <testsuites>            every target
 //     <testsuite name=T>    one target
 //       <testcase classname="pmfit.T" name=MODEL>   one run
-//         <failure .../>    one per violation group of a consistent target
+//         <failure .../>    one, listing the violation groups of a consistent target
+//       <testcase classname="pmfit.T.MODEL" name=FINDING-ID>   one per finding
+//         <failure .../>    the finding: cause, sites, stacks, reproduce line
 //
 // A positive control (expect: "violations") passes when it found at least one
 // violation (its groups are listed in <system-out>) and fails with a single
@@ -15,7 +17,7 @@
 // they are removed (terminal colour sequences first, whole), and every other
 // text is escaped for its context.
 
-import type { OutcomeGroup, Results, RunResult } from '../results/schema';
+import type { Finding, OutcomeGroup, Results, RunResult } from '../results/schema';
 import { abbreviateRanges } from './abbreviate-ranges';
 import {
   checkedCrashPoints,
@@ -150,10 +152,16 @@ function runCase(results: Results, run: RunResult): Case {
       systemOut(`${stats}\npositive control: found violations as expected\n${found}${partial}`).replace(/^\n/, ''),
     );
   } else {
-    for (const group of violationGroups(run)) {
-      failures++;
+    // One failure per testcase (the common JUnit schema allows no more, and
+    // dashboards count failed tests): the groups go into its text, and each
+    // finding is a testcase of its own (findingCase).
+    const groups = violationGroups(run);
+    if (groups.length > 0) {
+      failures = 1;
+      const findings = run.findings?.length ?? 0;
+      const message = `${plural(groups.length, 'violation group')} at ${plural(run.violations, 'crash point')}${findings > 0 ? `, ${plural(findings, 'finding')}` : ''}`;
       children.push(
-        `      <failure message="${xmlAttr(groupFailureMessage(group))}" type="${xmlAttr(group.kind)}">${xmlText(groupFailureBody(group))}</failure>`,
+        `      <failure message="${xmlAttr(message)}" type="violations">${xmlText(groups.map(groupFailureBody).join('\n\n'))}</failure>`,
       );
     }
     if (failures === 0 && run.status === 'fail') {
@@ -174,6 +182,34 @@ ${children.join('\n')}
   };
 }
 
+/** The failure text of a finding: its cause, where, its stack, its images. */
+export function findingFailureBody(finding: Finding): string {
+  const lines = [finding.title, `kind: ${finding.kind}`];
+  for (const site of finding.sites) {
+    lines.push(`${site.role}: ${sourceLocation(site) ?? site.address}${site.symbol ? ` (${site.symbol})` : ''}`);
+    for (const line of site.excerpt ?? []) lines.push(`  ${String(line.line).padStart(5)} | ${line.text}`);
+    for (const frame of site.stack ?? [])
+      lines.push(`    at ${frame.symbol ?? frame.address}${frame.file ? ` ${frame.file}:${frame.line}` : ''}`);
+  }
+  lines.push(
+    `crash points: ${abbreviateRanges(finding.crashPoints, 1000)} (${plural(finding.count, 'crash point')}, ${plural(finding.images, 'distinct image')})`,
+  );
+  lines.push(`example: crash point ${finding.example.k}, image ${finding.example.hash}`);
+  lines.push('reproduce:', `  ${finding.example.reproduce}`);
+  return lines.join('\n');
+}
+
+function findingCase(run: RunResult, finding: Finding): Case {
+  return {
+    xml: `    <testcase classname="pmfit.${xmlAttr(run.target)}.${xmlAttr(run.model)}" name="${xmlAttr(finding.id)}" time="0.000">
+      <failure message="${xmlAttr(finding.title)}" type="${xmlAttr(finding.kind)}">${xmlText(findingFailureBody(finding))}</failure>
+    </testcase>`,
+    failures: 1,
+    skipped: 0,
+    seconds: 0,
+  };
+}
+
 /** renderJunit -- the JUnit XML document of the results. */
 export function renderJunit(results: Results): string {
   const suites: string[] = [];
@@ -187,8 +223,11 @@ export function renderJunit(results: Results): string {
     const cases: Case[] = [];
     for (const model of modelsOf(results)) {
       const run = findRun(results, target, model);
-      if (run) cases.push(runCase(results, run));
-      else if ((results.options.models as string[]).includes(model)) {
+      if (run) {
+        cases.push(runCase(results, run));
+        if (runVerdict(results, run) === 'violations')
+          cases.push(...(run.findings ?? []).map((f) => findingCase(run, f)));
+      } else if ((results.options.models as string[]).includes(model)) {
         cases.push(skippedCase(target, model, results.incomplete ? 'not run: results are incomplete' : 'not run'));
       }
     }

@@ -121,6 +121,56 @@ function checkGroup(value: unknown, where: string): void {
   }
 }
 
+function checkFindingSite(value: unknown, where: string): void {
+  checkSite(value, where);
+  const site = object(value, where);
+  fields(site, where, { role: [isString, 'a string'], index: [isCount, 'an instruction index'] });
+  if (site.stack !== undefined) {
+    array(site.stack, `${where}.stack`).forEach((frame, i) => checkSite(frame, `${where}.stack[${i}]`));
+  }
+  if (site.excerpt !== undefined) {
+    array(site.excerpt, `${where}.excerpt`).forEach((line, i) =>
+      fields(object(line, `${where}.excerpt[${i}]`), `${where}.excerpt[${i}]`, {
+        line: [isCount, 'a line number'],
+        text: [isString, 'a string'],
+      }),
+    );
+  }
+}
+
+const FINDING_KINDS = ['ordering', 'not-durable', 'atomicity'];
+const LINT_KINDS = ['not-durable', 'unfenced-flush', 'redundant-flush', 'empty-fence'];
+
+function checkFinding(value: unknown, where: string): void {
+  const finding = object(value, where);
+  fields(finding, where, {
+    id: [isString, 'a string'],
+    kind: [(v) => typeof v === 'string' && FINDING_KINDS.includes(v), `one of ${FINDING_KINDS.join(', ')}`],
+    title: [isString, 'a string'],
+    crashPoints: [isString, 'a string'],
+    count: [isCount, 'a count'],
+    images: [isCount, 'a count'],
+  });
+  array(finding.sites, `${where}.sites`).forEach((site, i) => checkFindingSite(site, `${where}.sites[${i}]`));
+  fields(object(finding.example, `${where}.example`), `${where}.example`, {
+    k: [isCount, 'a crash point'],
+    hash: [isString, 'a string'],
+    reproduce: [isString, 'a string'],
+  });
+}
+
+function checkLint(value: unknown, where: string): void {
+  const lint = object(value, where);
+  fields(lint, where, {
+    id: [isString, 'a string'],
+    kind: [(v) => typeof v === 'string' && LINT_KINDS.includes(v), `one of ${LINT_KINDS.join(', ')}`],
+    severity: [(v) => v === 'warning' || v === 'note', '"warning" or "note"'],
+    title: [isString, 'a string'],
+    count: [isCount, 'a count'],
+  });
+  checkFindingSite(lint.site, `${where}.site`);
+}
+
 function checkRun(value: unknown, where: string): void {
   const run = object(value, where);
   fields(run, where, {
@@ -136,6 +186,10 @@ function checkRun(value: unknown, where: string): void {
     status: [isStatus, '"pass" or "fail"'],
   });
   array(run.groups, `${where}.groups`).forEach((group, i) => checkGroup(group, `${where}.groups[${i}]`));
+  if (run.findings !== undefined) {
+    array(run.findings, `${where}.findings`).forEach((finding, i) => checkFinding(finding, `${where}.findings[${i}]`));
+  }
+  fields(run, where, { findingsUnexamined: [optional(isCount), 'a count'] });
 }
 
 function checkTarget(value: unknown, where: string): void {
@@ -156,6 +210,8 @@ function checkTarget(value: unknown, where: string): void {
       '{"kind": "spec"}, {"kind": "recover", "recover": [...], "cwd": "...", "env": {...}} or {"kind": "fuzz", "ops": [...], "split": N, "traceAll": B, "pmemMode": "..."}',
     ],
   });
+  const lint = (value as { lint?: unknown }).lint;
+  if (lint !== undefined) array(lint, `${where}.lint`).forEach((item, i) => checkLint(item, `${where}.lint[${i}]`));
   const warnings = (value as { warnings?: unknown }).warnings;
   if (warnings !== undefined && !isStringArray(warnings))
     throw new Error(`${where}.warnings must be an array of strings`);

@@ -52,6 +52,66 @@ export interface OutcomeGroup {
   };
 }
 
+/** One frame of a call stack, innermost first. */
+export interface StackFrame {
+  address: string;
+  module?: string;
+  symbol?: string;
+  file?: string;
+  line?: number;
+}
+
+/** An instruction that a finding blames, where the user reads it: `file`
+ *  and `line` are those of the first frame in the program's own code (not
+ *  libc's memmove or a flush helper) when the stack is known. */
+export interface FindingSite {
+  /** ordering: `durable-first` (the later store, durable too early) and
+   *  `not-yet-durable` (the earlier one); not-durable: `never-durable`;
+   *  atomicity: `opens` and `closes` (the stores between which crashes
+   *  violate); lint: `store`, `flush`, `fence`. */
+  role: string;
+  /** The instruction's own address, module and symbol. */
+  address: string;
+  module?: string;
+  symbol?: string;
+  file?: string;
+  line?: number;
+  /** Instruction index of one event made there (the stack's). */
+  index: number;
+  /** The call stack at that event, innermost first, when unwound. */
+  stack?: StackFrame[];
+  /** The source around file:line (the line before and the line), when the
+   *  file was readable. */
+  excerpt?: { line: number; text: string }[];
+}
+
+/** One cause of violations (docs/findings.md). */
+export interface Finding {
+  id: string;
+  kind: 'ordering' | 'not-durable' | 'atomicity';
+  /** One line naming the cause and its first site. */
+  title: string;
+  sites: FindingSite[];
+  /** Crash points with an image of this cause. */
+  crashPoints: string;
+  count: number;
+  /** Distinct violating images of this cause. */
+  images: number;
+  /** One such image, and the line that reproduces it. */
+  example: { k: number; hash: string; reproduce: string };
+}
+
+/** A durability lint finding of a recorded trace (docs/findings.md). */
+export interface LintFinding {
+  id: string;
+  kind: 'not-durable' | 'unfenced-flush' | 'redundant-flush' | 'empty-fence';
+  severity: 'warning' | 'note';
+  title: string;
+  site: FindingSite;
+  /** Events of this kind at this site. */
+  count: number;
+}
+
 export interface RunResult {
   target: string;
   model: ModelName;
@@ -67,6 +127,10 @@ export interface RunResult {
   /** pass: as expected (a control found violations); fail otherwise. */
   status: 'pass' | 'fail';
   groups: OutcomeGroup[];
+  /** The violations by cause (absent on runs without violations). */
+  findings?: Finding[];
+  /** Violating images too many to examine for findings (not counted in them). */
+  findingsUnexamined?: number;
 }
 
 export interface TargetRecord {
@@ -92,6 +156,8 @@ export interface TargetRecord {
    *  name, or the user's recovery commands (`--recover`) with the directory
    *  they ran in and the environment, or a fuzz case. */
   check?: { kind: 'spec' } | UserCheck | FuzzCaseCheck;
+  /** The durability lint of the recorded trace. */
+  lint?: LintFinding[];
 }
 
 /** A `pmfit fuzz` case (its counterexample, checked again for the report):

@@ -3,6 +3,7 @@
 
 import { formatRun } from '../../harness/report/console-report';
 import type { OutcomeGroup, RunResult } from '../../harness/results/schema';
+import { finding } from './fixture';
 
 function group(id: string, crashPoints: string, violation: boolean): OutcomeGroup {
   return {
@@ -52,5 +53,29 @@ describe('formatRun', () => {
   it('says nothing of overlaps when the ranges do not meet', () => {
     const text = formatRun(run('px86', [group('a', '0-4,7-20', false), group('b', '5-6', true)]));
     expect(text).not.toMatch(NOTE);
+  });
+});
+
+describe('formatRun with findings', () => {
+  it('prints the findings in place of the violation groups, at most 3, with source lines', () => {
+    const groups = [
+      group('t-px86-1', '0-3', false),
+      ...Array.from({ length: 40 }, (_, i) => group(`v${i}`, `${4 + i}`, true)),
+    ];
+    const result = {
+      ...run('px86', groups),
+      findings: [1, 2, 3, 4, 5].map((i) => finding(`t-px86-f${i}`, '/src/tree.c', 250 + i)),
+    };
+    const text = formatRun(result);
+    const lines = text.split('\n');
+    expect(text).not.toContain('v0');
+    expect(lines).toContain('40 violation groups (2 crash points), by cause: 5 findings');
+    expect(text).toContain('finding t-px86-f1 (ordering; 4 images at 32 crash points)');
+    expect(lines).toContain('  at /src/tree.c:251 (btree_link+0x1c)');
+    expect(lines).toContain('      251 | \tparent->child[i] = node; /* <b>&</b> */');
+    expect(lines).toContain('  reproduce: pmfit reproduce reports/results.json t-px86-f3');
+    expect(text).not.toContain('t-px86-f4');
+    expect(lines[lines.length - 1]).toBe('  2 more findings in the report');
+    expect(lines.length).toBeLessThan(30);
   });
 });

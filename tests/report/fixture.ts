@@ -3,7 +3,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import type { OutcomeGroup, Results, RunResult } from '../../harness/results/schema';
+import type { Finding, OutcomeGroup, Results, RunResult } from '../../harness/results/schema';
 
 export const fixturePath = path.join(__dirname, 'fixtures', 'results.json');
 
@@ -121,4 +121,54 @@ export function syntheticLarge(instructions = 100_000): Results {
     runs,
     status: 'fail',
   };
+}
+
+/** finding -- a finding of the kind pmfit writes (docs/findings.md), at
+ *  `file:line`, with a two-frame stack and a source excerpt. */
+export function finding(id: string, file: string, line: number, images = 4): Finding {
+  return {
+    id,
+    kind: 'ordering',
+    title: `store at ${path.basename(file)}:${line} became durable before the earlier store at alloc.h:201`,
+    sites: [
+      {
+        role: 'durable-first',
+        address: '0x401a3c',
+        module: '/work/main/build/btree',
+        symbol: 'btree_link+0x1c',
+        file,
+        line,
+        index: 1210,
+        stack: [
+          { address: '0x401a3c', symbol: 'btree_link+0x1c', file, line },
+          { address: '0x401b80', symbol: 'btree_insert+0x40', file, line: line + 40 },
+        ],
+        excerpt: [
+          { line: line - 1, text: '\t/* link the new node */' },
+          { line, text: '\tparent->child[i] = node; /* <b>&</b> */' },
+        ],
+      },
+      {
+        role: 'not-yet-durable',
+        address: '0x401a10',
+        file: '/work/main/targets/btree/alloc.h',
+        line: 201,
+        index: 1200,
+      },
+    ],
+    crashPoints: '1204-1219,1225-1240',
+    count: 32,
+    images,
+    example: { k: 1211, hash: '9f2c4e1a7b3d5f60', reproduce: `pmfit reproduce reports/results.json ${id}` },
+  };
+}
+
+/** withFindings -- the fixture with `count` findings on btree × px86, at
+ *  lines 100, 101, ... of btree.c. */
+export function withFindings(count: number): Results {
+  const results = loadFixture();
+  fixtureRun(results, 'btree', 'px86').findings = Array.from({ length: count }, (_, i) =>
+    finding(`btree-px86-f${i + 1}`, '/work/main/targets/btree/btree.c', 100 + i, count - i),
+  );
+  return results;
 }

@@ -1,7 +1,7 @@
 // GitHub workflow-command annotations of unexpected violations.
 
 import { escapeData, escapeProperty, githubAnnotations } from '../../harness/report/github-annotations';
-import { fixtureRun, loadFixture } from './fixture';
+import { finding, fixtureRun, loadFixture, withFindings } from './fixture';
 
 describe('githubAnnotations', () => {
   test('one error per unexpected violation group, none for a control that found its violations', () => {
@@ -71,5 +71,32 @@ describe('githubAnnotations', () => {
     run.violations = 0;
     run.status = 'pass';
     expect(githubAnnotations(results, { workspace: '/work/main' })).toEqual([]);
+  });
+});
+
+describe('githubAnnotations with findings', () => {
+  test('one per finding at its file and line, at most 10, the last saying how many more', () => {
+    const lines = githubAnnotations(withFindings(14), { workspace: '/work/main' });
+    expect(lines).toHaveLength(10);
+    lines.forEach((line, i) => {
+      expect(line).toMatch(
+        new RegExp(`^::error file=targets/btree/btree.c,line=${100 + i},title=pmfit%3A ordering in btree::`),
+      );
+    });
+    expect(lines[0]).toContain('(px86)%0Anot-yet-durable: alloc.h:201');
+    expect(lines[0]).toContain('%0Astack: btree_link+0x1c <- btree_insert+0x40');
+    expect(lines[9]).toContain('(4 more in the report)');
+  });
+
+  test('the same finding under several models is one annotation naming them', () => {
+    const results = withFindings(1);
+    fixtureRun(results, 'btree', 'flushed').findings = [
+      finding('btree-flushed-f1', '/work/main/targets/btree/btree.c', 100),
+    ];
+    fixtureRun(results, 'btree', 'flushed').violations = 3;
+    fixtureRun(results, 'btree', 'flushed').status = 'fail';
+    const lines = githubAnnotations(results, { workspace: '/work/main' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('(flushed, px86)');
   });
 });

@@ -58,8 +58,8 @@ describe('renderJunit on the fixture', () => {
     const failures = children(testcase(root, 'btree', 'px86'), 'failure');
     expect(failures).toHaveLength(1);
     const failure = failures[0];
-    expect(failure.attributes.type).toBe('invariant');
-    expect(failure.attributes.message).toBe('invariant at crash points 1204-1219,1225-1240 (32 crash points)');
+    expect(failure.attributes.type).toBe('violations');
+    expect(failure.attributes.message).toBe('1 violation group at 32 crash points');
     const body = failure.text;
     expect(body).toContain('keys are sorted in every node');
     expect(body).toContain('atomicity: the tree equals the model before or after insert(17)');
@@ -110,7 +110,7 @@ describe('renderJunit verdicts', () => {
     expect(children(root, 'testsuite')[0].attributes.failures).toBe('1');
   });
 
-  test('several violation groups make several failures', () => {
+  test('several violation groups make one failure of the run, listing each group', () => {
     const results = loadFixture();
     const run = fixtureRun(results, 'log', 'px86');
     run.groups = [
@@ -122,8 +122,11 @@ describe('renderJunit verdicts', () => {
     run.status = 'fail';
     const root = parseXml(renderJunit(results));
     const failures = children(testcase(root, 'log', 'px86'), 'failure');
-    expect(failures.map((f) => f.attributes.type)).toEqual(['recovery-timeout', 'recovery-failed']);
-    expect(root.attributes.failures).toBe('3');
+    expect(failures.map((f) => f.attributes.type)).toEqual(['violations']);
+    expect(failures[0].attributes.message).toBe('2 violation groups at 951 crash points');
+    expect(failures[0].text).toContain('kind: recovery-timeout');
+    expect(failures[0].text).toContain('kind: recovery-failed');
+    expect(root.attributes.failures).toBe('2');
   });
 
   test('partial results: unchecked runs and missing runs are skipped', () => {

@@ -74,7 +74,8 @@ describe('100,000 crash points', () => {
   test('JUnit stays well-formed and bounded', () => {
     const xml = renderJunit(results);
     const root = parseXml(xml);
-    expect(root.attributes.failures).toBe(String(3 * 4));
+    // one failure per run (its 4 violation groups in the text), none per finding here
+    expect(root.attributes.failures).toBe('3');
     expect(Buffer.byteLength(xml)).toBeLessThan(5 * 1024 * 1024);
   });
 });

@@ -19,6 +19,7 @@ import type { TargetSpec } from '../../check/spec';
 import { describeVerdict, isViolation } from '../../check/verdict';
 import { reproduceImage } from '../../pipeline/reproduce-image';
 import { readResults } from '../../results/results';
+import { parseSpans } from '../../_internals/collate';
 import type { OutcomeGroup, Results, RunResult, TargetRecord, UserCheck } from '../../results/schema';
 import { TraceReader } from '../../trace/format';
 import { reproducibleCase, ReproducibleCase } from '../../fuzz/reproduce-case';
@@ -36,7 +37,7 @@ function findGroup(
   file: string,
 ): { run: RunResult; group: OutcomeGroup; target: TargetRecord } {
   for (const run of results.runs) {
-    const group = run.groups.find((candidate) => candidate.id === groupId);
+    const group = run.groups.find((candidate) => candidate.id === groupId) ?? findingAsGroup(run, groupId);
     if (!group) continue;
     const target = results.targets.find((candidate) => candidate.name === run.target);
     if (!target) throw usageError(`${file} has no target record for ${run.target}`);
@@ -46,6 +47,31 @@ function findGroup(
   throw usageError(
     `${file} has no group ${groupId} (groups: ${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', ...' : ids.length === 0 ? 'none' : ''})`,
   );
+}
+
+/** A finding's example image, reproduced like a group's: every image of a
+ *  finding was a violation (docs/findings.md). */
+function findingAsGroup(run: RunResult, id: string): OutcomeGroup | undefined {
+  const finding = run.findings?.find((candidate) => candidate.id === id);
+  if (!finding) return undefined;
+  const group = run.groups.find(
+    (candidate) =>
+      candidate.violation &&
+      parseSpans(candidate.crashPoints).some(
+        (span) => span.first <= finding.example.k && finding.example.k <= span.last,
+      ),
+  );
+  return {
+    id: finding.id,
+    kind: group?.kind ?? 'invariant',
+    violation: true,
+    crashPoints: finding.crashPoints,
+    count: finding.count,
+    images: finding.images,
+    failed: [],
+    recoveryOutput: '',
+    example: finding.example,
+  };
 }
 
 /** The spec whose check the run ran: a built-in one by name, the user's

@@ -1,0 +1,160 @@
+// prefix-tracker -- the sequential model's image at crash point k (every PM
+// write up to k), with, for every byte a store changed, which store changed
+// it last. The findings (find-findings.ts) compare a crash image with it:
+// a byte that differs names the store whose new version is missing.
+//
+// Only lines a store touched are kept, so a large pool costs its written
+// lines. `unsettled` is a superset of the lines where any model's image can
+// differ from this prefix: a line leaves it when it is flushed and then
+// fenced (or synced) with no store after the flush.
+
+import type { ImageBytes } from '../../_internals/chunked-bytes';
+import { EventKind, LINE, TraceEvent } from '../../trace/event';
+import { eventLines } from '../../persistency/walk';
+
+/** One store that changed at least one byte, by its position in `stores`. */
+export interface StoreRecord {
+  index: number;
+  address: number;
+  fileId: number;
+  offset: number;
+  length: number;
+  /** A write syscall: durable at once, never missing. */
+  durable: boolean;
+}
+
+interface LineState {
+  bytes: Uint8Array;
+  /** Per byte, the store (position in `stores`) that changed it last; -1: the initial content. */
+  writer: Int32Array;
+}
+
+export class PrefixTracker {
+  readonly stores: StoreRecord[] = [];
+  private readonly lines: Map<number, LineState>[];
+  /** Lines an image may show otherwise than this prefix, per file. */
+  readonly unsettled: Set<number>[];
+  /** Lines flushed (or non-temporally stored) since the last fence, per file. */
+  private readonly flushing: Set<number>[];
+
+  constructor(private readonly images: readonly ImageBytes[]) {
+    this.lines = images.map(() => new Map());
+    this.unsettled = images.map(() => new Set());
+    this.flushing = images.map(() => new Set());
+  }
+
+  private lineState(fileId: number, line: number): LineState {
+    let state = this.lines[fileId].get(line);
+    if (!state) {
+      const bytes = new Uint8Array(LINE);
+      bytes.set(this.images[fileId].subarray(line * LINE, line * LINE + LINE));
+      state = { bytes, writer: new Int32Array(LINE).fill(-1) };
+      this.lines[fileId].set(line, state);
+    }
+    return state;
+  }
+
+  apply(event: TraceEvent): void {
+    switch (event.kind) {
+      case EventKind.Store:
+      case EventKind.NtStore:
+      case EventKind.Write:
+        this.store(event);
+        break;
+      case EventKind.Clflush:
+      case EventKind.Clflushopt:
+      case EventKind.Clwb: {
+        const { first, end } = eventLines(event, this.images[event.fileId].length);
+        for (let line = first; line < end; line++) this.flushing[event.fileId].add(line);
+        break;
+      }
+      case EventKind.Fence:
+        this.flushing.forEach((lines, fileId) => {
+          for (const line of lines) this.unsettled[fileId].delete(line);
+          lines.clear();
+        });
+        break;
+      case EventKind.Sync: {
+        const { first, end } = eventLines(event, this.images[event.fileId].length);
+        for (let line = first; line < end; line++) this.unsettled[event.fileId].delete(line);
+        break;
+      }
+    }
+  }
+
+  private store(event: TraceEvent): void {
+    const data = event.data as Uint8Array;
+    const ord = this.stores.length;
+    let changed = false;
+    for (let at = 0; at < data.length;) {
+      const offset = event.offset + at;
+      const line = Math.floor(offset / LINE);
+      const state = this.lineState(event.fileId, line);
+      const start = offset - line * LINE;
+      const stop = Math.min(LINE, start + data.length - at);
+      for (let b = start; b < stop; b++, at++) {
+        if (state.bytes[b] !== data[at]) {
+          state.bytes[b] = data[at];
+          state.writer[b] = ord;
+          changed = true;
+        }
+      }
+      if (event.kind === EventKind.Write) continue;
+      this.unsettled[event.fileId].add(line);
+      // A store after a flush is not covered by that flush; a non-temporal
+      // store is pending until the next fence.
+      if (event.kind === EventKind.NtStore) this.flushing[event.fileId].add(line);
+      else this.flushing[event.fileId].delete(line);
+    }
+    if (changed) {
+      this.stores.push({
+        index: event.index,
+        address: event.address,
+        fileId: event.fileId,
+        offset: event.offset,
+        length: event.length,
+        durable: event.kind === EventKind.Write,
+      });
+    }
+  }
+
+  /** missingStores -- the stores whose new version `line(fileId, line)` (a
+   *  crash image) does not show, as positions in `stores`, ascending. */
+  missingStores(image: (fileId: number, line: number) => Uint8Array): number[] {
+    const missing = new Set<number>();
+    this.unsettled.forEach((lines, fileId) => {
+      for (const line of lines) {
+        const state = this.lines[fileId].get(line);
+        if (!state) continue;
+        const shown = image(fileId, line);
+        for (let b = 0; b < LINE; b++) {
+          if (shown[b] !== state.bytes[b] && state.writer[b] >= 0) missing.add(state.writer[b]);
+        }
+      }
+    });
+    return [...missing].sort((a, b) => a - b);
+  }
+
+  /** present -- whether the image shows every byte store `ord` changed that
+   *  no later store changed again; false when none is left. */
+  present(ord: number, image: (fileId: number, line: number) => Uint8Array): boolean {
+    const store = this.stores[ord];
+    let live = false;
+    for (let at = store.offset; at < store.offset + store.length;) {
+      const line = Math.floor(at / LINE);
+      const state = this.lines[store.fileId].get(line);
+      const start = at - line * LINE;
+      const stop = Math.min(LINE, start + store.offset + store.length - at);
+      at += stop - start;
+      if (!state) continue;
+      const unsettled = this.unsettled[store.fileId].has(line);
+      const shown = unsettled ? image(store.fileId, line) : state.bytes;
+      for (let b = start; b < stop; b++) {
+        if (state.writer[b] !== ord) continue;
+        if (shown[b] !== state.bytes[b]) return false;
+        live = true;
+      }
+    }
+    return live;
+  }
+}

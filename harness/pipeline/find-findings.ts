@@ -1,0 +1,204 @@
+// find-findings -- a run's violations by cause (docs/findings.md): the
+// causes of every violating image (image-causes.ts), their sites located
+// in the source with their call stacks, and causes at the same source lines
+// merged, so that one bug is one finding whatever the workload's size.
+
+import { collateSpans, mergeSpans, Span } from '../_internals/collate';
+import type { CheckReport } from '../check/runner';
+import type { TargetSpec } from '../check/spec';
+import type { ModelName } from '../persistency/model';
+import type { Finding, FindingSite, RunResult, StackFrame } from '../results/schema';
+import type { TraceHeader, TraceReader } from '../trace/format';
+import { formatPtr } from '../tracer/remote-ptr';
+import { Cause, imageCauses, ImageCausesInput } from './image-causes';
+import { addExcerpt, locateFrames, RawFrame, siteAt, siteLocation } from './site-locations';
+import { reproduceCommand } from './to-run-result';
+
+/** The call stacks at some instruction indices of the workload (one re-run),
+ *  innermost frame first; indices it could not reach are absent. */
+export type StackSource = (indices: number[]) => Promise<Map<number, RawFrame[]>>;
+
+export interface FindingsContext {
+  spec: TargetSpec;
+  header: TraceHeader;
+  reader: TraceReader;
+  model: ModelName;
+  maxStates: number;
+  seed: number;
+  report: CheckReport;
+  reproduce?(id: string): string;
+  stacks?: StackSource;
+  /** Store addresses the accepted images of other models show missing
+   *  after their operation ended (image-causes.ts). */
+  tolerated?: ReadonlySet<number>;
+}
+
+/** causeInput -- what image-causes reads of one model's run. */
+export function causeInput(
+  context: Pick<FindingsContext, 'reader' | 'header' | 'model' | 'maxStates' | 'seed' | 'report'>,
+): ImageCausesInput {
+  const { reader, header } = context;
+  return {
+    model: context.model,
+    trace: {
+      images: reader.images(),
+      events: { [Symbol.iterator]: () => reader.events() },
+      instructions: header.instructions,
+    },
+    regions: header.regions,
+    maxStates: Math.max(2, context.maxStates),
+    seed: context.seed,
+    outcomes: context.report.outcomes,
+  };
+}
+
+/** Other sites (earlier stores not yet durable, closing stores) listed per finding. */
+const MAX_SECONDARY = 4;
+
+export async function findFindings(run: RunResult, context: FindingsContext): Promise<void> {
+  if (run.violations === 0) return;
+  const { causes, unexamined } = imageCauses({ ...causeInput(context), tolerated: context.tolerated });
+  const locate = await siteLocator(
+    context,
+    causes.flatMap((cause) => cause.sites),
+  );
+  const sources = new Map<string, string[] | null>();
+  run.findings = mergeCauses(causes, locate).map((finding, i) => {
+    finding.sites.forEach((site) => addExcerpt(site, sources));
+    const id = `${run.target}-${run.model}-f${i + 1}`;
+    return {
+      ...finding,
+      id,
+      example: {
+        ...finding.example,
+        reproduce: context.reproduce ? context.reproduce(id) : reproduceCommand(context.spec, finding.example.k),
+      },
+    };
+  });
+  if (unexamined > 0) run.findingsUnexamined = unexamined;
+}
+
+type Locate = (role: string, address: number, index: number) => FindingSite;
+
+/** siteLocator -- source lines (and stacks, when a StackSource is given)
+ *  of the sites, one addr2line per module and one re-run for the stacks. */
+export async function siteLocator(
+  context: { header: TraceHeader; stacks?: StackSource },
+  sites: readonly { address: number; index: number }[],
+): Promise<Locate> {
+  const { header } = context;
+  const byAddress = new Map<number, number>();
+  for (const site of sites) if (!byAddress.has(site.address)) byAddress.set(site.address, site.index);
+  const own: RawFrame[] = [...byAddress.keys()].flatMap((address) => {
+    const info = header.addresses[formatPtr(address)];
+    return info ? [{ address, module: info.module, offset: info.offset, symbol: info.symbol }] : [];
+  });
+  const located = await locateFrames(own);
+  const lines = new Map<number, StackFrame>(own.map((frame, i) => [frame.address, located[i]]));
+  const stacks = new Map<number, StackFrame[]>();
+  if (context.stacks) {
+    const raw = await context.stacks([...byAddress.values()]);
+    for (const [address, index] of byAddress) {
+      const frames = raw.get(index);
+      if (frames && frames.length > 0 && frames[0].address === address) stacks.set(address, await locateFrames(frames));
+    }
+  }
+  return (role, address, index) => {
+    const line = lines.get(address);
+    return siteAt(
+      role,
+      address,
+      byAddress.get(address) ?? index,
+      header.addresses[formatPtr(address)],
+      stacks.get(address),
+      line?.file !== undefined ? { file: line.file, line: line.line as number } : undefined,
+    );
+  };
+}
+
+/** The site a cause blames: the store a fix must move, persist or hold back. */
+const CULPRIT: Record<Cause['kind'], string> = {
+  ordering: 'durable-first',
+  'not-durable': 'never-durable',
+  atomicity: 'opens',
+};
+
+interface Building {
+  /** Images per kind: the finding's kind is the one with the most. */
+  kinds: Map<Cause['kind'], number>;
+  culprit: FindingSite | undefined;
+  others: Map<string, { site: FindingSite; images: number }>;
+  spans: Span[];
+  hashes: Set<string>;
+  example: { k: number; hash: string };
+}
+
+/** mergeCauses -- one finding per culprit's source location: the causes an
+ *  early link gives (durable before the node it points to under flushed,
+ *  a crash between link and activation under every model) are one bug. */
+export function mergeCauses(causes: readonly Cause[], locate: Locate): Omit<Finding, 'id'>[] {
+  const building = new Map<string, Building>();
+  for (const cause of causes) {
+    const sites = cause.sites.map((site) => locate(site.role, site.address, site.index));
+    const culprit = sites.find((site) => site.role === CULPRIT[cause.kind]);
+    const key = culprit ? siteLocation(culprit) : `${cause.kind} without a culprit`;
+    let entry = building.get(key);
+    if (!entry) {
+      entry = { kinds: new Map(), culprit, others: new Map(), spans: [], hashes: new Set(), example: cause.example };
+      building.set(key, entry);
+    }
+    entry.kinds.set(cause.kind, (entry.kinds.get(cause.kind) ?? 0) + cause.hashes.size);
+    for (const site of sites.filter((candidate) => candidate !== culprit)) {
+      const where = `${site.role} ${siteLocation(site)}`;
+      const known = entry.others.get(where);
+      if (known) known.images += cause.hashes.size;
+      else entry.others.set(where, { site, images: cause.hashes.size });
+    }
+    entry.spans.push(...cause.spans);
+    for (const hash of cause.hashes) entry.hashes.add(hash);
+    if (cause.example.k < entry.example.k) entry.example = cause.example;
+  }
+  const findings = [...building.values()].map((entry) => {
+    const spans = mergeSpans(entry.spans);
+    const kind = [...entry.kinds].sort((a, b) => b[1] - a[1])[0][0];
+    const others = [...entry.others.values()]
+      .sort((a, b) => b.images - a.images)
+      .slice(0, MAX_SECONDARY)
+      .map((item) => item.site);
+    const sites = entry.culprit ? [entry.culprit, ...others] : others;
+    return {
+      kind,
+      title: findingTitle(kind, sites),
+      sites,
+      crashPoints: collateSpans(spans),
+      count: spans.reduce((sum, span) => sum + span.last - span.first + 1, 0),
+      images: entry.hashes.size,
+      example: { ...entry.example, reproduce: '' },
+    };
+  });
+  findings.sort((a, b) => b.images - a.images || a.example.k - b.example.k);
+  return findings;
+}
+
+function findingTitle(kind: Cause['kind'], sites: readonly FindingSite[]): string {
+  const at = (role: string) => {
+    const site = sites.find((candidate) => candidate.role === role);
+    return site ? siteLocation(site) : undefined;
+  };
+  switch (kind) {
+    case 'ordering': {
+      const earlier = at('not-yet-durable');
+      return `store at ${at('durable-first')} became durable before ${earlier ? `the earlier store at ${earlier}` : 'an earlier store'}`;
+    }
+    case 'not-durable':
+      return `store at ${at('never-durable')} was not durable when its operation ended`;
+    case 'atomicity': {
+      const opens = at('opens');
+      const closes = at('closes');
+      return (
+        `a crash ${opens ? `after the store at ${opens}` : 'in the operation'}` +
+        `${closes ? ` and before the store at ${closes}` : ''} leaves a state recovery does not accept`
+      );
+    }
+  }
+}
