@@ -138,9 +138,18 @@ interface Building {
  *  a crash between link and activation under every model) are one bug. */
 export function mergeCauses(causes: readonly Cause[], locate: Locate): Omit<Finding, 'id'>[] {
   const building = new Map<string, Building>();
-  for (const cause of causes) {
+  // Atomicity last: one that closes at another finding's culprit (a crash
+  // before the late store at line L violates, and L is never durable) is
+  // that finding's.
+  const ordered = [...causes].sort((a, b) => Number(a.kind === 'atomicity') - Number(b.kind === 'atomicity'));
+  for (const cause of ordered) {
     const sites = cause.sites.map((site) => locate(site.role, site.address, site.index));
-    const culprit = sites.find((site) => site.role === CULPRIT[cause.kind]);
+    const closes = sites.find((site) => site.role === 'closes');
+    const joins = closes && building.get(siteLocation(closes));
+    const culprit =
+      cause.kind === 'atomicity' && joins && !joins.kinds.has('atomicity')
+        ? closes
+        : sites.find((site) => site.role === CULPRIT[cause.kind]);
     const key = culprit ? siteLocation(culprit) : `${cause.kind} without a culprit`;
     let entry = building.get(key);
     if (!entry) {
@@ -176,7 +185,10 @@ export function mergeCauses(causes: readonly Cause[], locate: Locate): Omit<Find
       example: { ...entry.example, reproduce: '' },
     };
   });
-  findings.sort((a, b) => b.images - a.images || a.example.k - b.example.k);
+  // A store not durable at its operation's end, then one durable too early,
+  // name a fix directly; an atomicity reading only brackets it.
+  const rank: Record<Cause['kind'], number> = { 'not-durable': 0, ordering: 1, atomicity: 2 };
+  findings.sort((a, b) => rank[a.kind] - rank[b.kind] || b.images - a.images || a.example.k - b.example.k);
   return findings;
 }
 

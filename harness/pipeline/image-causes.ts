@@ -15,7 +15,8 @@
 //    under `sequential`), or no later store is present (the image is the
 //    prefix just before M). The image is what a killed process leaves, and
 //    it violates from the store that opened the run of violating crash
-//    points around it to the store that closed it; the cause is that pair.
+//    points around it to the store that closed it (M itself, when the image
+//    is the prefix before M); the cause is that pair.
 //
 // Causes are collected per instruction address (the sites), so one bug in
 // a loop of 400 operations is one cause; find-findings.ts turns addresses
@@ -277,7 +278,10 @@ function causeOf(
       };
     }
   }
-  return atomicity(tracker, tracker.stores[earliest].index - 1, violatingSpans);
+  // The image is the prefix just before M: violating from where that
+  // prefix's run of violations opened, and M is what would have closed it.
+  const found = atomicity(tracker, tracker.stores[earliest].index - 1, violatingSpans);
+  return { ...found, ords: [...found.ords, { role: 'closes', ord: earliest }], closesAfter: undefined };
 }
 
 /** atomicity -- the image is the prefix at crash point `at`: the stores

@@ -36,9 +36,10 @@ export function formatRun(run: RunResult, paint: Colors = terminalColors()): str
       `(${run.model} leaves several images per crash point (${run.states} states in all): a crash point is listed under each outcome one of its images has, so ranges overlap)`,
     );
   }
-  const findings = run.findings ?? [];
-  // With findings, the violation groups (one per distinct recovery output,
-  // often one per operation) are in the report; the causes are shown here.
+  // With findings, the unexpected violation groups (one per distinct
+  // recovery output, often one per operation) are left to the report and
+  // the causes shown here; a positive control's expected groups stay.
+  const findings = run.expect === 'consistent' ? (run.findings ?? []) : [];
   for (const group of findings.length > 0 ? run.groups.filter((g) => !g.violation) : run.groups) {
     out.push(`Output for iterations: ${group.crashPoints}`);
     if (group.recoveryOutput.trim()) out.push(indent(group.recoveryOutput));

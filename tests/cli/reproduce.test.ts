@@ -91,6 +91,17 @@ describe('basic, the positive control', () => {
     expectEveryGroupReproduces(results, path.dirname(reports));
   }, 300_000);
 
+  it('every finding reproduces its example image as a violation', () => {
+    const findings = results.runs.flatMap((run) => run.findings ?? []);
+    expect(findings.length).toBeGreaterThanOrEqual(3);
+    for (const finding of findings) {
+      expect(finding.example.reproduce).toBe(`pmfit reproduce reports/results.json ${finding.id}`);
+      const run = shell(finding.example.reproduce, path.dirname(reports));
+      expect({ id: finding.id, code: run.code, stderr: run.stderr }).toEqual({ id: finding.id, code: 1, stderr: '' });
+      expect(run.stdout).toContain('the violation reproduces');
+    }
+  }, 300_000);
+
   it('the console names the reproduce line of each violation, and says why px86 ranges overlap', () => {
     for (const group of groups(results).filter((g) => g.violation))
       expect(stdout).toContain(`  reproduce: pmfit reproduce reports/results.json ${group.id}\n`);

@@ -4,6 +4,7 @@
 // each model must find").
 
 import * as fs from 'fs';
+import * as path from 'path';
 import { runTarget, TargetOutcome } from '../../../harness/pipeline/run-target';
 import type { ModelName } from '../../../harness/persistency/model';
 import type { RunResult } from '../../../harness/results/schema';
@@ -17,6 +18,25 @@ async function check(program: TxmapProgram, pairs?: string[]): Promise<TargetOut
   const spec = txmapSpec(pairs, { program });
   if (!fs.existsSync(spec.workload.argv[0])) throw new Error(`${program} is not built: it needs ${spec.requires}`);
   return runTarget({ spec, models: MODELS, maxStates: 64, seed: 1, jobs: 2, timeoutMs: 60_000 });
+}
+
+const TXMAP_C = path.join(__dirname, '..', '..', '..', 'targets', 'txmap', 'txmap.c');
+
+/** The line of txmap.c holding `text` (the line a broken build changed). */
+function lineOf(text: string): number {
+  const at = fs
+    .readFileSync(TXMAP_C, 'utf8')
+    .split('\n')
+    .findIndex((line) => line.includes(text));
+  if (at < 0) throw new Error(`txmap.c has no line with ${text}`);
+  return at + 1;
+}
+
+/** Where a run's findings point: "role txmap.c:LINE" per site, findings in order. */
+function findingSites(result: RunResult): string[][] {
+  return (result.findings ?? []).map((finding) =>
+    finding.sites.map((site) => `${site.role} ${site.file ? path.basename(site.file) : site.address}:${site.line}`),
+  );
 }
 
 function run(outcome: TargetOutcome, model: ModelName): RunResult {
@@ -75,6 +95,25 @@ describe('txmap_broken_noadd: the count changed without TX_ADD', () => {
   });
 });
 
+describe('txmap_broken_noadd: findings', () => {
+  let outcome: TargetOutcome;
+  beforeAll(async () => {
+    outcome = await check('txmap_broken_noadd', ['1=10', '9=90']);
+  }, 600_000);
+
+  // The count's store (r->count++, not added to the transaction) is the
+  // bug: a crash after it and before the commit keeps it (sequential), and
+  // it is never flushed (px86: the first finding, not durable at the end).
+  it('sequential: the first finding opens at the count store', () => {
+    expect(findingSites(run(outcome, 'sequential'))[0][0]).toBe(`opens txmap.c:${lineOf('r->count++;')}`);
+  });
+
+  it('px86: the first finding is the count store, not durable when its insert ended', () => {
+    expect(run(outcome, 'px86').findings![0].kind).toBe('not-durable');
+    expect(findingSites(run(outcome, 'px86'))[0][0]).toBe(`never-durable txmap.c:${lineOf('r->count++;')}`);
+  });
+});
+
 describe('txmap_broken_late: the value stored after the commit, never persisted', () => {
   let outcome: TargetOutcome;
   beforeAll(async () => {
@@ -106,6 +145,17 @@ describe('txmap_broken_late: the value stored after the commit, never persisted'
         .join(',');
       expect(ranges).toMatch(new RegExp(`(^|[-,])${result.instructions}$`));
     }
+  });
+
+  it.each(['flushed', 'px86'] as const)('%s: the first finding is the late store, never made durable', (model) => {
+    const late = lineOf('D_RW(find(D_RO(*root), key))->value = value;');
+    expect(run(outcome, model).findings![0].kind).toBe('not-durable');
+    expect(findingSites(run(outcome, model))[0][0]).toBe(`never-durable txmap.c:${late}`);
+  });
+
+  it('sequential: the finding closes at the late store (a crash before it violates)', () => {
+    const late = lineOf('D_RW(find(D_RO(*root), key))->value = value;');
+    expect(findingSites(run(outcome, 'sequential'))[0]).toContain(`closes txmap.c:${late}`);
   });
 });
 
