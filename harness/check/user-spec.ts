@@ -129,7 +129,7 @@ export function userSpec(options: UserSpecOptions): TargetSpec {
     const problem = pmFileProblem(pmPath);
     if (problem?.kind === 'missing')
       throw usageError(
-        `PM file ${options.pm} does not exist (create it, or give ${names.setup} "CMD {file}" to create it)`,
+        `PM file ${options.pm} does not exist (create it, or ${names === flagNames ? 'pass' : 'give'} ${names.setup} "CMD {file}" to create it)`,
       );
     if (problem) throw usageError(`PM file ${options.pm} ${problem.why}`);
     setup.push({ argv: ['cp', '--', pmPath, `{dir}/${name}`] });
