@@ -15,8 +15,9 @@
 //       stay under 512 MiB.
 //   (e) the cross-check of the PM files at every region boundary
 //       (docs/recording.md): tree insert of 40 words into fresh pools of
-//       10 MiB and 1 GiB, the time spent in the checks against the whole
-//       recordTrace call (target: under 10%), pages compared, peak RSS.
+//       10 MiB and 1 GiB, the time spent in the checks (with setting and
+//       reading the written-page marks) against the whole recordTrace call
+//       (target: under 10%), pages compared, peak RSS.
 //   (d) a syscall the recorder cannot classify inside a region over a
 //       256 MiB PM file (pm_big FILE syscall): the mapping is diffed around it,
 //       which needs one copy of it; peak RSS must stay under that plus

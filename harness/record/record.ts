@@ -54,7 +54,8 @@ export interface RecordOptions {
    *  refusing the run. */
   acceptUntracedWrites?: boolean;
   /** After each cross-check of the PM files (bench:record measures them):
-   *  its time, the pages it compared and the files it compared whole. */
+   *  its time (with the written-page marks read or set since the last one),
+   *  the pages it compared and the files it compared whole. */
   onCheck?(check: { ms: number; pages: number; wholeFiles: number }): void;
   /** Files the program may not open for writing (TraceeOptions.guardFiles). */
   guardFiles?: string[];
@@ -217,6 +218,8 @@ class RecordSession {
    *  an orphan of one) was alive when the region began: it may write and
    *  sync PM during the region, which leaves no mark pmfit can see. */
   private othersAtBegin = false;
+  /** Time spent on written-page marks since the last check. */
+  private markMs = 0;
 
   constructor(
     private readonly tracee: Tracee,
@@ -280,7 +283,7 @@ class RecordSession {
       this.refreshRanges();
       this.files.forEach((_, fileId) => this.startInterval(fileId));
       this.written = new WrittenPages(this.tracee.task);
-      this.written.watch(this.ranges);
+      this.timed(() => this.written?.watch(this.ranges));
     }
     this.othersAtBegin = this.otherProcesses();
   }
@@ -387,7 +390,20 @@ class RecordSession {
       this.startInterval(fileId);
     });
     this.written?.watch(this.ranges);
-    this.onCheck?.({ ms: Number(process.hrtime.bigint() - started) / 1e6, pages: compared, wholeFiles });
+    const ms = Number(process.hrtime.bigint() - started) / 1e6 + this.markMs;
+    this.markMs = 0;
+    this.onCheck?.({ ms, pages: compared, wholeFiles });
+  }
+
+  /** timed -- run `work` (watching or reading written-page marks outside a
+   *  check); its time counts in the next check's (bench:record). */
+  private timed<T>(work: () => T): T {
+    const started = process.hrtime.bigint();
+    try {
+      return work();
+    } finally {
+      this.markMs += Number(process.hrtime.bigint() - started) / 1e6;
+    }
   }
 
   /** otherProcesses -- whether a process other than the tracee that pmfit
@@ -677,7 +693,7 @@ class RecordSession {
     // Dropping page table entries (munmap, mremap, madvise) may drop the
     // marks of written pages with them: taken first.
     if (effect.kind === 'remap' || effect.kind === 'punch' || name === 'madvise') {
-      if (!(this.written?.take(this.ranges, this.collected) ?? true)) this.unreadMarks = true;
+      if (!this.timed(() => this.written?.take(this.ranges, this.collected) ?? true)) this.unreadMarks = true;
     }
     const done = await this.tracee.stepSyscall(diff);
     if (done.kind !== 'syscallDone') return done;
@@ -769,7 +785,7 @@ class RecordSession {
         break;
       case 'remap':
         this.refreshRanges();
-        this.written?.watch(this.ranges);
+        this.timed(() => this.written?.watch(this.ranges));
         break;
       case 'resize':
       case 'harmless':
