@@ -24,8 +24,12 @@
 // line's pending non-temporal version: what it made durable is newer.
 // `dirty` lists the lines whose cached content may differ from the durable
 // one, so that flushing a clean line is known not to change anything;
-// `pending` holds, per line, its version after its latest non-temporal store
-// not yet fenced.
+// `pending` holds, per thread and line, the line's version after that
+// thread's latest non-temporal store to it not yet fenced: a fence completes
+// its own thread's non-temporal stores only (docs/models.md, "Threads"; events
+// without a thread are thread 0). Each version keeps its place in the
+// interleaving, so that a fence never makes a line older than a version
+// another thread's fence already made durable.
 
 import { BaseImage, ImageSet } from '../image/image';
 import { EventKind, TraceEvent } from '../trace/event';
@@ -36,14 +40,18 @@ export class FlushedMachine implements ModelMachine {
   private readonly cached: ImageSet;
   private readonly durable: ImageSet;
   private readonly dirty: Set<number>[];
-  private readonly pending: Map<number, Uint8Array>[];
+  /** thread -> per file, line -> its pending version and its place. */
+  private readonly pending = new Map<number, Map<number, { bytes: Uint8Array; seq: number }>[]>();
+  /** Per file, line -> place of its durable non-temporal version. */
+  private readonly durableSeq: Map<number, number>[];
   private pendingCount = 0;
+  private seq = 0;
 
   constructor(base: BaseImage) {
     this.cached = new ImageSet(base, { hashed: false });
     this.durable = new ImageSet(base, { hashed: true });
     this.dirty = base.files.map(() => new Set<number>());
-    this.pending = base.files.map(() => new Map<number, Uint8Array>());
+    this.durableSeq = base.files.map(() => new Map<number, number>());
   }
 
   affects(event: TraceEvent): boolean {
@@ -56,7 +64,7 @@ export class FlushedMachine implements ModelMachine {
       case EventKind.Sync:
         return this.anyDirty(event);
       case EventKind.Fence:
-        return this.pendingCount > 0;
+        return this.pendingCount > 0 && this.pending.has(event.thread ?? 0);
       default:
         return false;
     }
@@ -71,12 +79,12 @@ export class FlushedMachine implements ModelMachine {
         const { first, end } = eventLines(event, this.cached.size(event.fileId));
         for (let line = first; line < end; line++) {
           this.dirty[event.fileId].add(line);
-          if (event.kind === EventKind.NtStore) this.setPending(event.fileId, line);
+          if (event.kind === EventKind.NtStore) this.setPending(event.thread ?? 0, event.fileId, line);
         }
         return;
       }
       case EventKind.Fence:
-        if (this.pendingCount > 0) this.fence();
+        if (this.pendingCount > 0) this.fence(event.thread ?? 0);
         return;
       case EventKind.Write: {
         if (event.length === 0) return;
@@ -116,28 +124,42 @@ export class FlushedMachine implements ModelMachine {
   private flushLine(fileId: number, line: number): void {
     this.durable.copyLine(this.cached, fileId, line);
     this.dirty[fileId].delete(line);
-    if (this.pending[fileId].delete(line)) this.pendingCount--;
+    for (const [thread, files] of this.pending) {
+      if (files[fileId].delete(line)) this.pendingCount--;
+      if (files.every((lines) => lines.size === 0)) this.pending.delete(thread);
+    }
+    this.durableSeq[fileId].delete(line);
   }
 
   /** setPending -- the line's current content becomes its pending non-temporal version. */
-  private setPending(fileId: number, line: number): void {
-    const lines = this.pending[fileId];
+  private setPending(thread: number, fileId: number, line: number): void {
+    let files = this.pending.get(thread);
+    if (!files) {
+      files = this.dirty.map(() => new Map());
+      this.pending.set(thread, files);
+    }
+    const lines = files[fileId];
     if (!lines.has(line)) this.pendingCount++;
     // Uint8Array's slice copies (line() may return a view that later stores change).
-    lines.set(line, Uint8Array.prototype.slice.call(this.cached.line(fileId, line)));
+    lines.set(line, { bytes: Uint8Array.prototype.slice.call(this.cached.line(fileId, line)), seq: ++this.seq });
   }
 
   /** fence -- every pending non-temporal version becomes durable; a line not
    *  stored to since is clean again. */
-  private fence(): void {
-    this.pending.forEach((lines, fileId) => {
-      for (const [line, bytes] of lines) {
+  private fence(thread: number): void {
+    const files = this.pending.get(thread);
+    if (!files) return;
+    files.forEach((lines, fileId) => {
+      for (const [line, { bytes, seq }] of lines) {
+        this.pendingCount--;
+        // a later non-temporal version of another thread is durable already
+        if ((this.durableSeq[fileId].get(line) ?? 0) > seq) continue;
         this.durable.setLine(fileId, line, bytes);
+        this.durableSeq[fileId].set(line, seq);
         if (Buffer.compare(bytes, this.cached.line(fileId, line)) === 0) this.dirty[fileId].delete(line);
       }
-      lines.clear();
     });
-    this.pendingCount = 0;
+    this.pending.delete(thread);
   }
 
   private anyDirty(event: TraceEvent): boolean {

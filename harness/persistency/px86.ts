@@ -32,9 +32,15 @@
 // - A line is unsettled when it has versions newer than its guaranteed one.
 //   Only unsettled lines have an entry: versions[0] is the guaranteed version
 //   (same bytes as in `guaranteed`), versions[last] the current one; each
-//   version is an immutable line copy with its line hash. `pending` is the
-//   index of the most recently marked pending version (clflushopt / clwb mark
-//   the current version; a non-temporal store's new version is pending), or -1.
+//   version is an immutable line copy with its line hash. `pending` maps each
+//   thread with a mark on the line to the index of the version it most
+//   recently marked pending (clflushopt / clwb mark the current version; a
+//   non-temporal store's new version is pending).
+// - Threads (docs/models.md, "Threads"): the versions are in the order of
+//   the recorded interleaving, which is each thread's program order and a
+//   store order x86-TSO allows; a fence completes only its own thread's
+//   marks, so that a flush by one thread is guaranteed by that thread's
+//   fence and not by another's. Events without a thread are thread 0.
 // - Making version p guaranteed (fence for the pending one; clflush, sync and
 //   write syscalls for the current one) writes it into `guaranteed` and drops
 //   versions[0..p-1]; a line whose current version is guaranteed is settled
@@ -74,7 +80,8 @@ interface Version {
 class Unsettled {
   /** [0] = last guaranteed version ... [length-1] = current version; length >= 2. */
   versions: Version[];
-  pending = -1;
+  /** Thread -> index of the version it marked pending. */
+  readonly pending = new Map<number, number>();
   /** Most-recently-changed list links. */
   newer: Unsettled | null = null;
   older: Unsettled | null = null;
@@ -112,7 +119,8 @@ function addDelta(sum: HashLanes, to: Version, from: Version): void {
 export class Px86Machine implements ModelMachine {
   private readonly guaranteed: ImageSet;
   private readonly unsettled: Map<number, Unsettled>[];
-  private readonly pending = new Set<Unsettled>();
+  /** Per thread, the lines it marked pending. */
+  private readonly pending = new Map<number, Set<Unsettled>>();
   private readonly delta = newLanes();
   private newest: Unsettled | null = null;
   private count = 0;
@@ -140,7 +148,7 @@ export class Px86Machine implements ModelMachine {
       case EventKind.Sync:
         return this.anyUnsettled(event);
       case EventKind.Fence:
-        return this.pending.size > 0;
+        return (this.pending.get(event.thread ?? 0)?.size ?? 0) > 0;
       default:
         // clflushopt / clwb only mark a version pending: the possible states
         // do not change until the fence.
@@ -162,14 +170,14 @@ export class Px86Machine implements ModelMachine {
         return;
       case EventKind.Clflushopt:
       case EventKind.Clwb:
-        for (const entry of this.unsettledIn(event)) {
-          entry.pending = entry.versions.length - 1;
-          this.pending.add(entry);
-        }
+        for (const entry of this.unsettledIn(event)) this.markPending(entry, event.thread ?? 0);
         return;
-      case EventKind.Fence:
-        for (const entry of [...this.pending]) this.guarantee(entry, entry.pending);
+      case EventKind.Fence: {
+        const thread = event.thread ?? 0;
+        for (const entry of [...(this.pending.get(thread) ?? [])])
+          this.guarantee(entry, entry.pending.get(thread) as number);
         return;
+      }
       case EventKind.Sync:
         for (const entry of [...this.unsettledIn(event)]) this.guarantee(entry, entry.versions.length - 1);
         return;
@@ -201,10 +209,7 @@ export class Px86Machine implements ModelMachine {
       const inLine = at - line * LINE;
       const n = Math.min(event.length - done, LINE - inLine);
       const entry = this.newVersion(event.fileId, line, data, done, inLine, n);
-      if (nonTemporal) {
-        entry.pending = entry.versions.length - 1;
-        this.pending.add(entry);
-      }
+      if (nonTemporal) this.markPending(entry, event.thread ?? 0);
       done += n;
     }
   }
@@ -260,9 +265,21 @@ export class Px86Machine implements ModelMachine {
     return entry;
   }
 
+  /** markPending -- the line's current version is pending for `thread`. */
+  private markPending(entry: Unsettled, thread: number): void {
+    entry.pending.set(thread, entry.versions.length - 1);
+    let lines = this.pending.get(thread);
+    if (!lines) {
+      lines = new Set<Unsettled>();
+      this.pending.set(thread, lines);
+    }
+    lines.add(entry);
+  }
+
   /** guarantee -- make versions[p] the line's guaranteed version; settle the
-   *  line when that is its current version. Clears the pending mark (any mark
-   *  is at most p when this is called). */
+   *  line when that is its current version. Clears the pending marks at or
+   *  before p (with one thread, every mark is); later marks of other threads
+   *  move with the versions. */
   private guarantee(entry: Unsettled, p: number): void {
     if (p > 0) {
       const oldest = entry.versions[0];
@@ -271,8 +288,14 @@ export class Px86Machine implements ModelMachine {
       this.guaranteed.setLine(entry.fileId, entry.line, version.bytes, version.hash);
       entry.versions = entry.versions.slice(p);
     }
-    entry.pending = -1;
-    this.pending.delete(entry);
+    for (const [thread, mark] of [...entry.pending]) {
+      if (mark <= p) {
+        entry.pending.delete(thread);
+        this.pending.get(thread)?.delete(entry);
+      } else {
+        entry.pending.set(thread, mark - p);
+      }
+    }
     if (entry.versions.length === 1) {
       this.unlink(entry);
       this.unsettled[entry.fileId].delete(entry.line);
