@@ -187,6 +187,10 @@ export async function merge(dirs: string[], options: MergeOptions): Promise<numb
     'the merged results',
   );
   for (const run of runs) process.stdout.write(`${formatRun(run)}\n\n`);
+  if (runs.some((run) => run.violations > 0))
+    process.stderr.write(
+      "pmfit: note: a merged run has no findings (violations by cause, docs/findings.md): they need every image's verdict at once; run unsharded to get them\n",
+    );
   process.stdout.write(`${formatSummary(results)}\n`);
   publishReports(results, outputDir);
   if (results.incomplete) throw new PmfitError(`the merged results are incomplete: ${results.incompleteReason}`);
