@@ -124,6 +124,8 @@ export class Px86Machine implements ModelMachine {
   private readonly delta = newLanes();
   private newest: Unsettled | null = null;
   private count = 0;
+  /** Events applied so far, fences aside (the seed of the selection). */
+  private applied = 0;
 
   constructor(
     base: BaseImage,
@@ -157,6 +159,7 @@ export class Px86Machine implements ModelMachine {
   }
 
   apply(event: TraceEvent): void {
+    if (event.kind !== EventKind.Fence) this.applied += 1;
     switch (event.kind) {
       case EventKind.Store:
       case EventKind.NtStore:
@@ -186,7 +189,7 @@ export class Px86Machine implements ModelMachine {
     }
   }
 
-  states(first: number, lease: Lease): CrashState[] {
+  states(_first: number, lease: Lease): CrashState[] {
     if (this.count === 0) return [this.state(lease, this.guaranteed.hash(), { kind: 'all', newest: false })];
     const { maxStates } = this.options;
     const lines: Unsettled[] = [];
@@ -195,7 +198,7 @@ export class Px86Machine implements ModelMachine {
       lines.push(entry);
       product *= entry.versions.length;
     }
-    return product <= maxStates ? this.allCombinations(lease, lines, product) : this.selection(lease, first);
+    return product <= maxStates ? this.allCombinations(lease, lines, product) : this.selection(lease);
   }
 
   // --- events -------------------------------------------------------------
@@ -359,7 +362,7 @@ export class Px86Machine implements ModelMachine {
   }
 
   /** selection -- the seeded selection, deduplicated by hash, at most maxStates. */
-  private selection(lease: Lease, first: number): CrashState[] {
+  private selection(lease: Lease): CrashState[] {
     const { maxStates, seed } = this.options;
     const states: CrashState[] = [];
     const seen = new Set<string>();
@@ -390,7 +393,9 @@ export class Px86Machine implements ModelMachine {
     }
     const lines: Unsettled[] = [];
     for (let entry = this.newest; entry; entry = entry.older) lines.push(entry);
-    const prng = new Prng(seed, first);
+    // Keyed by the events so far, not by the crash point: the fast recorder
+    // numbers crash points differently and must sample the same images.
+    const prng = new Prng(seed, this.applied);
     // Equal versions can leave fewer distinct images than the cap: stop trying after a while.
     for (let tries = 0; tries < 16 * maxStates + 64; tries++) {
       const choice = new Int32Array(lines.length);

@@ -39,7 +39,7 @@ export interface ModelMachine {
   affects(event: TraceEvent): boolean;
   apply(event: TraceEvent): void;
   /** The crash states of the current model state; `first` is the first crash
-   *  point of the group they are for (px86 seeds its selection with it).
+   *  point of the group they are for.
    *  Their patch() and describe() call lease.check() first. */
   states(first: number, lease: Lease): CrashState[];
 }
