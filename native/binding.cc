@@ -370,6 +370,12 @@ private:
 			if (!record.IsBoolean())
 				throw ArgError{"record must be a boolean"};
 			options.record = record.As<Napi::Boolean>().Value();
+			Napi::Value fast = field(object, "fast");
+			if (!fast.IsUndefined()) {
+				if (!fast.IsBoolean())
+					throw ArgError{"fast must be a boolean"};
+				options.fast = fast.As<Napi::Boolean>().Value();
+			}
 			return stop_object(info.Env(), task().resume(options));
 		});
 	}
@@ -380,7 +386,14 @@ private:
 		return guard(info.Env(), [&]() -> Napi::Value {
 			if (!info[0].IsBoolean())
 				throw ArgError{"diff must be a boolean"};
-			return stop_object(info.Env(), task().step_syscall(info[0].As<Napi::Boolean>().Value()));
+			bool untouched = false;
+			if (info.Length() > 1 && !info[1].IsUndefined()) {
+				if (!info[1].IsBoolean())
+					throw ArgError{"untouched must be a boolean"};
+				untouched = info[1].As<Napi::Boolean>().Value();
+			}
+			return stop_object(info.Env(),
+					   task().step_syscall(info[0].As<Napi::Boolean>().Value(), untouched));
 		});
 	}
 

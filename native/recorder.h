@@ -65,6 +65,11 @@ public:
 	/* set_pm_ranges -- throws TaskError for a range that ends before it
 	 * starts or a file id that does not fit a record */
 	void set_pm_ranges(std::vector<PmRange> ranges);
+	const std::vector<PmRange> &
+	pm_ranges() const
+	{
+		return ranges_;
+	}
 	/* set_instruction -- the decoding of the code at address, which is
 	 * read from the tracee to notice when it changes; throws TaskError
 	 * for an operand the recorder cannot follow */
@@ -101,6 +106,13 @@ public:
 		return events_.size() > EVENT_BUFFER_LIMIT;
 	}
 	std::vector<uint8_t> take_events();
+	/* event_bytes -- bytes of events not yet taken: the fast recorder
+	 * tells from it whether a step made an event */
+	size_t
+	event_bytes() const
+	{
+		return events_.size();
+	}
 
 	/* before -- what insn will write, from the registers it reads, before
 	 * it changes them */

@@ -48,6 +48,7 @@ Task::resume(const ResumeOptions &options)
 		options.max_steps < 0 ? UINT64_MAX : (uint64_t)options.max_steps,
 		options.budget <= 0 ? UINT64_MAX : (uint64_t)options.budget,
 		options.record,
+		options.record && options.fast,
 	};
 	uint64_t steps = 0;
 	int64_t deadline = 0;
@@ -82,9 +83,22 @@ Task::resume(const ResumeOptions &options)
 			/* untraced code ran since the last step */
 			recorder_.code_may_have_changed();
 			phase_ = Phase::Region;
+			/* fast: the first instruction is stepped, so that a
+			 * region has a crash point before anything of it ran
+			 * and one after, as in the exact recorder; the window
+			 * closes after it (fast_region.cc) */
+			flush_pending_ = false;
+			fast_refused_ = false;
+			quiet_steps_ = 0;
 			break;
 		case Phase::Region:
 			done = step_region(limits, &steps, &out);
+			break;
+		case Phase::Fast:
+			done = run_fast();
+			break;
+		case Phase::FastRunning:
+			done = collect_fast(&deadline, &out);
 			break;
 		}
 		if (done)
@@ -231,6 +245,7 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 			return false;
 		const RemotePtr at = regs_.ip();
 		const InsnInfo *insn = nullptr;
+		size_t events_before = 0;
 		WaitStatus w;
 		if (in_flight_ == InFlight::Resume) {
 			/* count and crash modes: a syscall still running; the
@@ -248,6 +263,8 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 			if (prepare_region_step(limits, *steps, &insn, out))
 				return true;
 			if (pending_sig_ != 0 && pending_caught_) {
+				if (limits.fast && fast_full_window(out))
+					return true;
 				/* enter the handler: a step that runs nothing but
 				 * the kernel's writing of the signal frame, which
 				 * belongs to the handler's first instruction
@@ -260,8 +277,15 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 					recorder_.signal_frame(pid_, regs_, index_ + 1);
 				continue;
 			}
-			if (limits.record)
+			/* fast: an instruction that may write part of its
+			 * operand before a fault (a scatter, xsave) meets no
+			 * protected PM page, so that it runs in one step */
+			if (limits.fast && insn->special && fast_full_window(out))
+				return true;
+			if (limits.record) {
+				events_before = recorder_.event_bytes();
 				recorder_.before(pid_, *insn, regs_);
+			}
 			const int sig = take_pending_signal();
 			if (!limits.record && syscall_insn_at(at)) {
 				start_step(sig, InFlight::Resume);
@@ -288,6 +312,16 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 			++*steps;
 		}
 		if (w.kind() != WaitStatus::Kind::Trap) {
+			if (limits.fast) {
+				/* the fast recorder: a fault on a protected PM
+				 * page opens it, and the step is made again */
+				bool died = false;
+				const bool again = fast_page_fault(w, &died, out);
+				if (died)
+					return true;
+				if (again)
+					continue;
+			}
 			/* not executed: a syscall is asked about again */
 			syscall_pending_ = false;
 			if (handle_other(w, out))
@@ -303,6 +337,8 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 			recorder_.after(pid_, *insn, regs_, at, index_);
 		}
 		if (region_ended()) {
+			if (limits.fast && fast_full_window(out))
+				return true;
 			leave_region();
 			if (index_ == limits.stop_at) {
 				*out = stop_at_here();
@@ -313,6 +349,12 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 				return true;
 			}
 			return false;
+		}
+		if (limits.fast) {
+			if (after_window_step(*insn, events_before, out))
+				return true;
+			if (phase_ != Phase::Region)
+				return false;
 		}
 	}
 }
@@ -368,13 +410,16 @@ Task::prepare_region_step(const Limits &limits, uint64_t steps, const InsnInfo *
 }
 
 Stop
-Task::step_syscall(bool diff)
+Task::step_syscall(bool diff, bool untouched)
 {
 	Stop out;
 	WaitStatus w;
 	if (in_flight_ == InFlight::None) {
 		if (phase_ != Phase::Region || !syscall_pending_)
 			throw TaskError("stepSyscall: no syscall is pending");
+		/* the kernel meets no protected PM page (fast_region.cc) */
+		if ((diff || !untouched) && fast_full_window(&out))
+			return out;
 		syscall_insn_ = regs_.ip();
 		if (diff)
 			recorder_.snapshot(pid_);

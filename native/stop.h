@@ -20,6 +20,9 @@ struct ResumeOptions {
 	int64_t max_steps = -1; /* < 0: no limit */
 	int64_t budget = 0;	/* <= 0: no limit */
 	bool record = false;
+	/* record mode: run the region at full speed between PM accesses
+	 * (fast_region.cc) */
+	bool fast = false;
 };
 
 enum class StopKind {

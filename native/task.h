@@ -29,6 +29,7 @@
 #include "error.h"
 #include "insn.h"
 #include "insn_cache.h"
+#include "pm_protection.h"
 #include "recorder.h"
 #include "registers.h"
 #include "remote_ptr.h"
@@ -61,7 +62,9 @@ public:
 	void set_pm_ranges(std::vector<PmRange> ranges);
 	void set_instruction(RemotePtr address, InsnInfo info);
 	Stop resume(const ResumeOptions &options);
-	Stop step_syscall(bool diff);
+	/* step_syscall -- untouched: the call reads and writes no memory of
+	 * the tracee (a sync), so the fast recorder keeps PM protected */
+	Stop step_syscall(bool diff, bool untouched = false);
 	std::vector<uint8_t> take_events();
 	std::vector<uint8_t> read_memory(RemotePtr address, size_t length);
 	/* written pages of the PM mappings (task_written_pages.cc): watch
@@ -83,6 +86,8 @@ private:
 		Entry,	     /* region entered, nothing of it executed yet */
 		Region,	     /* stepping counted */
 		EndMarker,   /* stepping uncounted through pmfit_region_end */
+		Fast,	     /* in a region, PM protected, stopped (fast_region.cc) */
+		FastRunning, /* in a region, PM protected, PTRACE_SYSCALL issued */
 		Dead,
 	};
 
@@ -99,6 +104,7 @@ private:
 		uint64_t max_steps;
 		uint64_t budget;
 		bool record;
+		bool fast;
 	};
 
 	/* stepping primitives (task.cc) */
@@ -120,7 +126,8 @@ private:
 	bool
 	in_region() const
 	{
-		return phase_ == Phase::Region || phase_ == Phase::Entry;
+		return phase_ == Phase::Region || phase_ == Phase::Entry || phase_ == Phase::Fast ||
+		       phase_ == Phase::FastRunning;
 	}
 	void check_alive() const;
 	bool handle_other(const WaitStatus &w, Stop *out);
@@ -190,6 +197,17 @@ private:
 	void unpark(const Parked &from);
 
 	pid_t tgid_ = -1; /* the process; pid_ is the running thread */
+
+	/* the fast recorder (fast_region.cc) */
+	bool enter_fast(Stop *out);
+	bool run_fast();
+	bool collect_fast(int64_t *deadline, Stop *out);
+	bool enter_exact_window(Stop *out);
+	bool after_window_step(const InsnInfo &insn, size_t events_before, Stop *out);
+	bool requeue(std::vector<int> *deferred);
+	bool fast_full_window(Stop *out);
+	bool fast_page_fault(const WaitStatus &w, bool *died, Stop *out);
+
 	pid_t pid_ = -1;
 	Phase phase_ = Phase::Dead;
 	Registers regs_;
@@ -226,6 +244,13 @@ private:
 	/* record mode */
 	Recorder recorder_;
 	bool syscall_pending_ = false;
+
+	/* fast record mode: PM protected while the region runs at full
+	 * speed; after a fault, single steps until a quiet stretch */
+	PmProtection protection_;
+	bool flush_pending_ = false; /* a clflushopt/clwb/nt store of PM not yet fenced */
+	uint32_t quiet_steps_ = 0;   /* steps since the last event */
+	bool fast_refused_ = false;  /* protection failed: this region stays exact */
 
 	CpuPin pin_;
 

@@ -38,6 +38,8 @@ export interface AllcountsCliOptions {
   recover?: string;
   function?: string;
   acceptUntracedWrites?: boolean;
+  /** --fast: the fast recorder for every target. */
+  fast?: boolean;
   /** With --cmd: `exit` (default) or `outputs` (check/user-spec.ts). */
   oracle?: string;
 }

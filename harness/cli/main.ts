@@ -39,6 +39,9 @@ import {
   collect,
 } from './parse-options';
 
+const FAST_HELP =
+  'run regions at full speed between PM accesses instead of single-stepping each instruction; crash points then count the single steps around PM accesses (docs/recording.md)';
+
 const { version } = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string };
 
 type Action = () => Promise<number>;
@@ -127,6 +130,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
         '--accept-untraced-writes',
         'record past writes pmfit cannot follow (warnings) instead of refusing the run',
       )
+      .option('--fast', FAST_HELP)
       .argument('<command...>', 'program to trace and its arguments, after --')
       .passThroughOptions(),
   ).action((argv: string[], options) =>
@@ -140,6 +144,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
         maxSteps: options.maxSteps,
         timeout: options.timeout,
         acceptUntracedWrites: options.acceptUntracedWrites === true,
+        fast: options.fast === true,
       });
     }),
   );
@@ -195,6 +200,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
       'with --cmd: exit (the recovery exit status is the verdict) or outputs (its output must also equal its output on an uncrashed file)',
     )
     .option('--shard <i/n>', 'check shard i of n of the crash images and write pmfit-shard.json (pmfit merge)')
+    .option('--fast', FAST_HELP)
     .action((options) => run(async () => allcounts({ ...options, version })));
 
   program

@@ -17,6 +17,8 @@ export interface RecordWorkloadOptions {
   onProgress?(index: number): void;
   /** recordTrace's acceptUntracedWrites. */
   acceptUntracedWrites?: boolean;
+  /** recordTrace's fast. */
+  fast?: boolean;
 }
 
 export async function recordWorkload(
@@ -42,6 +44,7 @@ export async function recordWorkload(
       onProgress: options.onProgress,
       acceptUntracedWrites: options.acceptUntracedWrites,
       guardFiles: spec.userFiles,
+      fast: options.fast,
     });
   } finally {
     fs.closeSync(log);

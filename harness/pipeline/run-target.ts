@@ -37,6 +37,8 @@ export interface RunTargetOptions {
   maxSteps?: number;
   /** Record past writes the tracer cannot follow, with warnings. */
   acceptUntracedWrites?: boolean;
+  /** Record with the fast recorder (recordTrace's fast). */
+  fast?: boolean;
   onPhase?(phase: string, total?: number): void;
   onProgress?(done: number): void;
   /** Each part of the outcome as soon as it is known, so that a caller
@@ -85,6 +87,7 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
     maxSteps: options.maxSteps,
     onProgress: options.onProgress,
     acceptUntracedWrites: options.acceptUntracedWrites,
+    fast: options.fast,
   });
   const recordSeconds = (Date.now() - started) / 1000;
   guard.check('while the traced program ran');

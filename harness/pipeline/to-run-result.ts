@@ -31,7 +31,11 @@ function verdictOutput(verdict: Verdict): string {
 /** reproduceCommand -- shell lines that set up a fresh pool in a new
  *  directory and crash the workload at k the way `pmfit crash` does: the
  *  image a killed process leaves, which is the sequential model's. */
-export function reproduceCommand(spec: TargetSpec, k: number): string {
+export function reproduceCommand(spec: TargetSpec, k: number, header?: TraceHeader): string {
+  // A fast trace numbers crash points by its single steps: `pmfit crash k`
+  // would stop elsewhere, so no such line is offered.
+  if (header?.recorder === 'fast')
+    return `crash point ${k} of a fast recording: keep the trace (pmfit allcounts) and use pmfit reproduce, or record without --fast for a pmfit crash line`;
   const launch = workloadLaunch(spec, '.');
   const env = Object.entries(launch.env)
     .map(([name, value]) => `${name}=${shellQuote(value)} `)
@@ -73,7 +77,7 @@ export function toRunResult(input: RunResultInput): RunResult {
         k,
         hash,
         describe: example?.describe,
-        reproduce: input.reproduce ? input.reproduce(id) : reproduceCommand(spec, k),
+        reproduce: input.reproduce ? input.reproduce(id) : reproduceCommand(spec, k, header),
       },
     };
   });

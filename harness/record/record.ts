@@ -53,6 +53,10 @@ export interface RecordOptions {
   /** Record past writes the tracer cannot follow (as warnings) instead of
    *  refusing the run. */
   acceptUntracedWrites?: boolean;
+  /** Run regions at full speed between PM accesses instead of
+   *  single-stepping every instruction (docs/recording.md, "The fast
+   *  recorder"); instruction indices then count single steps only. */
+  fast?: boolean;
   /** After each cross-check of the PM files (bench:record measures them):
    *  its time (with the written-page marks read or set since the last one),
    *  the pages it compared and the files it compared whole. */
@@ -116,7 +120,7 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
   try {
     const end = await tracee
       .run(
-        { record: true, maxSteps: options.maxSteps, timeoutMs: options.timeoutMs },
+        { record: true, fast: options.fast ?? false, maxSteps: options.maxSteps, timeoutMs: options.timeoutMs },
         {
           onDecode: (stop) => session.decode(stop.address, stop.bytes),
           onSyscall: (stop) => session.syscall(stop),
@@ -147,6 +151,7 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
       addresses: session.addresses,
       exitCode: end.code,
       warnings: session.warnings,
+      ...(options.fast ? { recorder: 'fast' as const } : {}),
     });
   } catch (err) {
     writer.abandon();
@@ -695,7 +700,9 @@ class RecordSession {
     if (effect.kind === 'remap' || effect.kind === 'punch' || name === 'madvise') {
       if (!this.timed(() => this.written?.take(this.ranges, this.collected) ?? true)) this.unreadMarks = true;
     }
-    const done = await this.tracee.stepSyscall(diff);
+    // Syncs read and write no memory: the fast recorder keeps PM protected.
+    const untouched = ['fsync', 'syncRange', 'syncAll', 'msync'].includes(effect.kind);
+    const done = await this.tracee.stepSyscall(diff, untouched);
     if (done.kind !== 'syscallDone') return done;
     this.append(this.tracee.task.takeEvents());
     const result = done.result;

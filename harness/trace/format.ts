@@ -65,6 +65,11 @@ export interface TraceHeader {
   addresses: Record<string, AddressInfo>;
   exitCode: number | null;
   warnings: string[];
+  /** 'fast' when the fast recorder made the trace: instruction indices
+   *  then count the single steps around PM accesses, not every
+   *  instruction, so `pmfit crash k` does not reach crash point k.
+   *  Absent: the exact recorder. */
+  recorder?: 'fast';
 }
 
 export function carriesData(kind: number): boolean {
@@ -246,6 +251,7 @@ function headerProblem(value: unknown): string | undefined {
       warnings: [isStrings, 'a list of strings'],
       function: [(v) => v === undefined || isString(v), 'a string'],
       scheduleSeed: [(v) => v === undefined || isCount(v), 'a count'],
+      recorder: [(v) => v === undefined || v === 'fast', '"fast"'],
     });
     const files = header.files as unknown[];
     if (files.length >= NO_FILE) throw invalid('$.files', `a list of at most ${NO_FILE - 1} files`);

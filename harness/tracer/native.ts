@@ -172,6 +172,9 @@ export interface NativeResumeOptions {
   budget: number;
   /** Record events (needs instruction info, reports syscalls and region edges). */
   record: boolean;
+  /** Record mode: run regions at full speed between PM accesses (the fast
+   *  recorder; indices then count the single steps around them). */
+  fast?: boolean;
 }
 
 /** Why resume() or stepSyscall() returned. `index` is always the number of
@@ -214,7 +217,9 @@ export interface NativeTask {
   resume(options: NativeResumeOptions): NativeStop;
   /** Single-step the pending syscall; with `diff`, compare every PM range
    *  before and after and record changed bytes as store events. */
-  stepSyscall(diff: boolean): NativeStop;
+  /** untouched: the syscall reads and writes no memory of the tracee (a
+   *  sync): the fast recorder keeps PM protected across it. */
+  stepSyscall(diff: boolean, untouched?: boolean): NativeStop;
   /** Drains recorded events (trace/format.ts describes the record layout). */
   takeEvents(): Buffer;
   readMemory(address: number, length: number): Buffer;

@@ -64,6 +64,8 @@ export interface RunOptions {
   /** Wall-clock limit for the whole run, in milliseconds. */
   timeoutMs?: number;
   record?: boolean;
+  /** With record: the fast recorder (NativeResumeOptions.fast). */
+  fast?: boolean;
 }
 
 /** Record-mode callbacks; each may be async. */
@@ -241,6 +243,7 @@ export class Tracee {
       maxSteps,
       budget: SLICE_STEPS,
       record: options.record ?? false,
+      fast: (options.record ?? false) && (options.fast ?? false),
     };
     for (;;) {
       let stop = this.native.resume(resumeOptions);
@@ -282,9 +285,9 @@ export class Tracee {
 
   /** stepSyscall -- execute the pending syscall (record mode); while it
    *  blocks, the event loop runs and Ctrl-C and the --timeout apply. */
-  async stepSyscall(diff: boolean): Promise<NativeStop> {
+  async stepSyscall(diff: boolean, untouched = false): Promise<NativeStop> {
     for (;;) {
-      const stop = this.native.stepSyscall(diff);
+      const stop = this.native.stepSyscall(diff, untouched);
       if (stop.kind !== 'blocked') return stop;
       await this.pause(stop.index);
     }
@@ -321,7 +324,8 @@ export class Tracee {
             `${name} exited (status ${stop.code}) inside a region after ${stop.index} instructions; a region must reach ${MARKER_END}() or return`,
           );
         }
-        if (stop.index === 0) {
+        // (the fast recorder may enter regions and step nothing in them)
+        if (stop.index === 0 && this.regionsEntered === 0) {
           throw new NoRegionError(
             `${name} exited with status ${stop.code} before reaching a region (${this.options.functionName ?? MARKER_BEGIN} was not called)`,
             stop.code,

@@ -83,6 +83,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
         timeoutMs: plan.timeoutMs,
         maxSteps: plan.maxSteps,
         acceptUntracedWrites,
+        fast: options.fast === true,
         onPhase: (phase, total) => progress.phase(phase, total),
         onProgress: (done) => progress.update(done),
         onTarget: (target) => targets.push(target),

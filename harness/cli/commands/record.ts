@@ -14,6 +14,7 @@ export interface RecordCommandOptions {
   maxSteps?: number;
   timeout?: number;
   acceptUntracedWrites?: boolean;
+  fast?: boolean;
 }
 
 export async function record(commandArgv: string[], options: RecordCommandOptions): Promise<number> {
@@ -32,9 +33,10 @@ export async function record(commandArgv: string[], options: RecordCommandOption
     maxSteps: options.maxSteps,
     timeoutMs: options.timeout,
     acceptUntracedWrites: options.acceptUntracedWrites,
+    fast: options.fast,
   });
   process.stderr.write(
-    `pmfit: recorded ${header.instructions} instructions, ${header.events} events in ${header.regions.length} region(s) to ${options.output}\n`,
+    `pmfit: recorded ${header.instructions} ${header.recorder === 'fast' ? 'single steps' : 'instructions'}, ${header.events} events in ${header.regions.length} region(s) to ${options.output}\n`,
   );
   for (const warning of header.warnings) process.stderr.write(`pmfit: warning: ${warning}\n`);
   return 0;

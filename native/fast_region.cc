@@ -1,0 +1,308 @@
+/*
+ * fast_region.cc -- the fast recorder: a region runs at full speed with its
+ * PM pages inaccessible, and is single-stepped only around PM accesses
+ * (docs/recording.md, "The fast recorder")
+ *
+ * After the region's first instruction every PM page is made PROT_NONE
+ * (pm_protection.h) and the tracee runs with PTRACE_SYSCALL. It stops where
+ * PM can change or become durable, and each such stop opens a window in
+ * which the ordinary record loop (stepper.cc) single-steps and records
+ * exactly as the exact recorder does:
+ *
+ * - a load, store or flush of PM faults (SIGSEGV, the instruction not run):
+ *   the signal is dropped, the faulting page alone is opened and the
+ *   instruction runs again under single step (a page window; a step that
+ *   faults on another protected page opens that one and is made again);
+ * - a system call is taken back at its entry and runs again under single
+ *   step, where the recorder classifies it; every PM page is opened before
+ *   it runs unless it touches no memory (a sync), so the kernel never meets
+ *   a protected page and mmap/munmap/mprotect of PM are seen;
+ * - a signal is delivered under single step with every PM page open (its
+ *   frame may land in PM);
+ * - the region's end breakpoint ends the region.
+ *
+ * The window closes after FAST_WINDOW steps in a row that made no event,
+ * unless a clflushopt, clwb or non-temporal store of PM waits for a fence:
+ * a fence orders something only then, so the fences that run at full speed
+ * change no crash state of any model. Instruction indices count the single
+ * steps, so crash points are numbered by the PM accesses around them.
+ */
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "injected_syscall.h"
+#include "quirks.h"
+#include "task.h"
+
+namespace pmfit {
+
+namespace {
+
+/* FAST_WINDOW -- quiet steps after which a window goes back to full speed.
+ * Measured on txmap (20 inserts): a step costs about as much as a third of
+ * a page's mprotect round trip, and PM accesses rarely come in runs, so
+ * the window closes after the first step that makes no event (1: 2,783
+ * faults, 3,564 steps; 16: 1,596 faults, 27,553 steps; 1 used 0.64 s of
+ * CPU, 16 used 1.32 s) */
+constexpr uint32_t FAST_WINDOW = 1;
+/* FAST_SLICE_NS -- longest wait for the running tracee before `yield` */
+constexpr int64_t FAST_SLICE_NS = 100 * 1000 * 1000;
+
+/* pm_fault_at -- a SIGSEGV the CPU raised for the instruction at rip, which
+ * raises it again when that instruction runs again (kill() and sigqueue()
+ * give si_code <= 0): true with the address it faulted on */
+bool
+pm_fault_at(pid_t pid, RemotePtr *addr)
+{
+	siginfo_t info;
+	if (ptrace(PTRACE_GETSIGINFO, pid, nullptr, &info) != 0 || info.si_signo != SIGSEGV || info.si_code <= 0)
+		return false;
+	*addr = RemotePtr((uint64_t)(uintptr_t)info.si_addr);
+	return true;
+}
+
+} /* namespace */
+
+/* requeue -- signals stopped while the tracer ran calls in the tracee: the
+ * first becomes the pending one, the others are sent again */
+bool
+Task::requeue(std::vector<int> *deferred)
+{
+	for (int sig : *deferred) {
+		if (pending_sig_ == 0) {
+			pending_sig_ = sig;
+			pending_caught_ = quirks::signal_has_handler(pid_, sig);
+		} else {
+			syscall(SYS_tgkill, pid_, pid_, sig);
+		}
+	}
+	const bool any = !deferred->empty();
+	deferred->clear();
+	return any;
+}
+
+/* enter_fast -- in a region, stopped, nothing pending: protect PM and go
+ * on at full speed, or stay single-stepped where that cannot be done */
+bool
+Task::enter_fast(Stop *out)
+{
+	phase_ = Phase::Region;
+	quiet_steps_ = 0;
+	/* --function regions end at a return, which no breakpoint marks;
+	 * several threads are stepped one at a time (threads.cc) */
+	if (fast_refused_ || function_mode_ || multi() || pending_sig_ != 0 || syscall_pending_)
+		return false;
+	std::vector<int> deferred;
+	int status = 0;
+	if (protection_.active()) {
+		/* the end of a page window: its pages closed again */
+		if (!protection_.close_pages(pid_, &deferred, &status))
+			return handle_other(stopped(status), out);
+		if (requeue(&deferred))
+			return enter_exact_window(out);
+		phase_ = Phase::Fast;
+		return false;
+	}
+	switch (protection_.protect(pid_, recorder_.pm_ranges(), &deferred, &status)) {
+	case PmProtection::Outcome::Died:
+		return handle_other(stopped(status), out);
+	case PmProtection::Outcome::Refused:
+		fast_refused_ = true;
+		requeue(&deferred);
+		return false;
+	case PmProtection::Outcome::Protected:
+		break;
+	}
+	if (requeue(&deferred))
+		return enter_exact_window(out);
+	phase_ = Phase::Fast;
+	return false;
+}
+
+/* run_fast -- breakpoints in, PTRACE_SYSCALL */
+bool
+Task::run_fast()
+{
+	PMFIT_ASSERT(pending_sig_ == 0);
+	if (!sysgood_) {
+		/* syscall-stops say so in their status */
+		if (ptrace(PTRACE_SETOPTIONS, pid_, nullptr, (void *)ptrace_options(true)) != 0)
+			throw TaskError(syserr("PTRACE_SETOPTIONS " + std::to_string(pid_), errno));
+		sysgood_ = true;
+	}
+	breakpoints_.install_all(pid_);
+	if (ptrace(PTRACE_SYSCALL, pid_, nullptr, nullptr) != 0 && errno != ESRCH)
+		throw TaskError(syserr("PTRACE_SYSCALL " + std::to_string(pid_), errno));
+	phase_ = Phase::FastRunning;
+	return false;
+}
+
+/* enter_exact_window -- stopped in a fast region: PM accessible again,
+ * breakpoints out, single steps from here */
+bool
+Task::enter_exact_window(Stop *out)
+{
+	breakpoints_.remove_all(pid_);
+	std::vector<int> deferred;
+	int status = 0;
+	if (!protection_.restore(pid_, &deferred, &status))
+		return handle_other(stopped(status), out);
+	requeue(&deferred);
+	/* untraced code ran since the last step */
+	recorder_.code_may_have_changed();
+	phase_ = Phase::Region;
+	quiet_steps_ = 0;
+	return false;
+}
+
+/* collect_fast -- the stop of a fast region running at full speed */
+bool
+Task::collect_fast(int64_t *deadline, Stop *out)
+{
+	if (*deadline == 0)
+		*deadline = now_ns() + FAST_SLICE_NS;
+	int status;
+	if (!wait_polling(pid_, &status, *deadline)) {
+		*out = make_stop(StopKind::Yield);
+		return true;
+	}
+	if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80)) {
+		phase_ = Phase::Fast;
+		std::vector<int> deferred;
+		TracerSyscall back = take_back_syscall(pid_, &deferred);
+		if (!back.alive)
+			return handle_other(stopped(back.status), out);
+		regs_.fetch(pid_);
+		last_rip_ = regs_.ip();
+		/* a page window: step_syscall opens PM whole unless the call
+		 * touches no memory (a sync) */
+		breakpoints_.remove_all(pid_);
+		recorder_.code_may_have_changed();
+		phase_ = Phase::Region;
+		quiet_steps_ = 0;
+		if (requeue(&deferred))
+			return fast_full_window(out);
+		return false;
+	}
+	WaitStatus w = stopped(status);
+	if (!w.is_stop())
+		return handle_other(w, out);
+	phase_ = Phase::Fast;
+	switch (w.kind()) {
+	case WaitStatus::Kind::Trap: {
+		const Breakpoints::Breakpoint *bp = breakpoints_.find(regs_.ip() - 1);
+		if (!bp || !bp->installed) {
+			pending_sig_ = SIGTRAP;
+			pending_caught_ = quirks::signal_has_handler(pid_, SIGTRAP);
+			return enter_exact_window(out);
+		}
+		const BreakpointKind kind = bp->kind;
+		regs_.set_ip(regs_.ip() - 1);
+		regs_.store(pid_);
+		last_rip_ = regs_.ip();
+		if (enter_exact_window(out))
+			return true;
+		if (kind != BreakpointKind::RegionEnd)
+			return false; /* a marker called inside the region: stepped */
+		leave_region();
+		*out = make_stop(StopKind::RegionEnd);
+		return true;
+	}
+	case WaitStatus::Kind::Signal: {
+		/* a fault on protected PM: its page opens and the instruction
+		 * runs again single-stepped (a page window); any other fault
+		 * comes again in a full window, where other signals are
+		 * delivered */
+		RemotePtr addr;
+		if (w.value() != SIGSEGV || !pm_fault_at(pid_, &addr)) {
+			pending_sig_ = w.value();
+			pending_caught_ = quirks::signal_has_handler(pid_, w.value());
+			return enter_exact_window(out);
+		}
+		if (!protection_.covers(addr))
+			return enter_exact_window(out);
+		std::vector<int> deferred;
+		int status = 0;
+		if (!protection_.open_page(pid_, addr, &deferred, &status))
+			return handle_other(stopped(status), out);
+		breakpoints_.remove_all(pid_);
+		recorder_.code_may_have_changed();
+		phase_ = Phase::Region;
+		quiet_steps_ = 0;
+		if (requeue(&deferred))
+			return fast_full_window(out);
+		return false;
+	}
+	case WaitStatus::Kind::Event:
+		if (handle_event(w.value(), out))
+			return true;
+		return enter_exact_window(out);
+	case WaitStatus::Kind::GroupStop:
+	default:
+		return false;
+	}
+}
+
+/* fast_full_window -- in a page window: every PM page accessible again,
+ * before what needs all of them (a system call, a signal, the region's
+ * end); the fast loop protects them all again at the window's end */
+bool
+Task::fast_full_window(Stop *out)
+{
+	if (!protection_.active())
+		return false;
+	std::vector<int> deferred;
+	int status = 0;
+	if (!protection_.restore(pid_, &deferred, &status))
+		return handle_other(stopped(status), out);
+	requeue(&deferred);
+	return false;
+}
+
+/* fast_page_fault -- a step of a page window stopped with a signal: true
+ * when it was a fault on another protected PM page, now open, and the step
+ * is to be made again; otherwise PM is opened whole for what follows */
+bool
+Task::fast_page_fault(const WaitStatus &w, bool *died, Stop *out)
+{
+	*died = false;
+	RemotePtr addr;
+	if (w.kind() == WaitStatus::Kind::Signal && w.value() == SIGSEGV && protection_.active() &&
+	    pm_fault_at(pid_, &addr) && protection_.covers(addr)) {
+		std::vector<int> deferred;
+		int status = 0;
+		if (!protection_.open_page(pid_, addr, &deferred, &status)) {
+			*died = handle_other(stopped(status), out);
+			return false;
+		}
+		if (requeue(&deferred))
+			*died = fast_full_window(out);
+		return true;
+	}
+	*died = fast_full_window(out);
+	return false;
+}
+
+/* after_window_step -- a step of an exact window in a fast region has
+ * been recorded: close the window after a quiet stretch */
+bool
+Task::after_window_step(const InsnInfo &insn, size_t events_before, Stop *out)
+{
+	const bool made_event = recorder_.event_bytes() != events_before;
+	if (made_event && (insn.flags & (INSN_NT_STORE | INSN_CLFLUSHOPT | INSN_CLWB)))
+		flush_pending_ = true;
+	if (insn.flags & (INSN_FENCE | INSN_LOCKED))
+		flush_pending_ = false;
+	quiet_steps_ = made_event ? 0 : quiet_steps_ + 1;
+	if (flush_pending_ || quiet_steps_ < FAST_WINDOW || pending_sig_ != 0)
+		return false;
+	return enter_fast(out);
+}
+
+} /* namespace pmfit */

@@ -1,0 +1,202 @@
+/*
+ * pm_protection.cc -- PmProtection: PM pages PROT_NONE and back, through
+ * mprotect calls injected into the tracee
+ */
+#include "pm_protection.h"
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "error.h"
+
+namespace pmfit {
+
+namespace {
+
+constexpr uint64_t PAGE_SIZE_BYTES = 4096;
+
+uint64_t
+page_up(uint64_t addr)
+{
+	return (addr + PAGE_SIZE_BYTES - 1) & ~(PAGE_SIZE_BYTES - 1);
+}
+
+/* Mapping -- one line of /proc/PID/maps: its range and protection */
+struct Mapping {
+	uint64_t start;
+	uint64_t end;
+	int prot;
+};
+
+std::vector<Mapping>
+read_mappings(pid_t pid)
+{
+	const std::string path = "/proc/" + std::to_string(pid) + "/maps";
+	FILE *f = fopen(path.c_str(), "re");
+	if (!f)
+		throw TaskError(syserr("open " + path, errno));
+	std::vector<Mapping> out;
+	char line[4096];
+	while (fgets(line, sizeof(line), f)) {
+		uint64_t start, end;
+		char perms[8] = {0};
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s", &start, &end, perms) != 3)
+			continue;
+		int prot = 0;
+		if (perms[0] == 'r')
+			prot |= PROT_READ;
+		if (perms[1] == 'w')
+			prot |= PROT_WRITE;
+		if (perms[2] == 'x')
+			prot |= PROT_EXEC;
+		out.push_back({start, end, prot});
+		/* a line longer than the buffer: skip its rest */
+		while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
+			;
+	}
+	fclose(f);
+	return out;
+}
+
+TracerSyscall
+mprotect_in(pid_t pid, uint64_t start, uint64_t end, int prot, std::vector<int> *deferred)
+{
+	return inject_syscall(pid, SYS_mprotect, {start, end - start, (uint64_t)prot, 0, 0, 0}, deferred);
+}
+
+} /* namespace */
+
+std::vector<PmProtection::Segment>
+PmProtection::segments_of(pid_t pid, const std::vector<PmRange> &ranges)
+{
+	std::vector<Segment> out;
+	const std::vector<Mapping> maps = read_mappings(pid);
+	for (const PmRange &range : ranges) {
+		const uint64_t start = range.start.as_int();
+		/* the rest of the file's last page belongs to the mapping */
+		const uint64_t end = page_up(range.end.as_int());
+		for (const Mapping &m : maps) {
+			const uint64_t s = std::max(start, m.start), e = std::min(end, m.end);
+			if (s < e && m.prot != PROT_NONE)
+				out.push_back({s, e, m.prot});
+		}
+	}
+	std::sort(out.begin(), out.end(), [](const Segment &a, const Segment &b) { return a.start < b.start; });
+	/* ranges of one mapping are often adjacent: one call for them */
+	std::vector<Segment> merged;
+	for (const Segment &s : out) {
+		if (!merged.empty() && merged.back().end >= s.start && merged.back().prot == s.prot)
+			merged.back().end = std::max(merged.back().end, s.end);
+		else
+			merged.push_back(s);
+	}
+	return merged;
+}
+
+PmProtection::Outcome
+PmProtection::protect(pid_t pid, const std::vector<PmRange> &ranges, std::vector<int> *deferred, int *status)
+{
+	PMFIT_ASSERT(segments_.empty());
+	const std::vector<Segment> segments = segments_of(pid, ranges);
+	for (const Segment &s : segments) {
+		TracerSyscall call = mprotect_in(pid, s.start, s.end, PROT_NONE, deferred);
+		if (!call.alive) {
+			*status = call.status;
+			segments_.clear();
+			return Outcome::Died;
+		}
+		if (call.result != 0) {
+			if (!restore(pid, deferred, status))
+				return Outcome::Died;
+			return Outcome::Refused;
+		}
+		segments_.push_back(s);
+	}
+	return Outcome::Protected;
+}
+
+const PmProtection::Segment *
+PmProtection::segment_of(uint64_t addr) const
+{
+	for (const Segment &s : segments_) {
+		if (addr >= s.start && addr < s.end)
+			return &s;
+	}
+	return nullptr;
+}
+
+bool
+PmProtection::covers(RemotePtr addr) const
+{
+	const uint64_t page = addr.as_int() & ~(PAGE_SIZE_BYTES - 1);
+	return segment_of(page) && std::find(open_.begin(), open_.end(), page) == open_.end();
+}
+
+bool
+PmProtection::open_page(pid_t pid, RemotePtr addr, std::vector<int> *deferred, int *status)
+{
+	const uint64_t page = addr.as_int() & ~(PAGE_SIZE_BYTES - 1);
+	const Segment *s = segment_of(page);
+	PMFIT_ASSERT(s != nullptr);
+	TracerSyscall call = mprotect_in(pid, page, page + PAGE_SIZE_BYTES, s->prot, deferred);
+	if (!call.alive) {
+		*status = call.status;
+		return false;
+	}
+	if (call.result != 0)
+		throw TaskError("cannot open PM page " + hex(page) + ": mprotect: " + std::to_string(-call.result));
+	open_.push_back(page);
+	return true;
+}
+
+bool
+PmProtection::close_pages(pid_t pid, std::vector<int> *deferred, int *status)
+{
+	std::sort(open_.begin(), open_.end());
+	for (size_t i = 0; i < open_.size();) {
+		/* adjacent pages in one call */
+		size_t j = i + 1;
+		while (j < open_.size() && open_[j] == open_[j - 1] + PAGE_SIZE_BYTES)
+			j++;
+		TracerSyscall call = mprotect_in(pid, open_[i], open_[j - 1] + PAGE_SIZE_BYTES, PROT_NONE, deferred);
+		if (!call.alive) {
+			*status = call.status;
+			open_.clear();
+			segments_.clear();
+			return false;
+		}
+		if (call.result != 0)
+			throw TaskError("cannot protect PM page " + hex(open_[i]) +
+					" again: mprotect: " + std::to_string(-call.result));
+		i = j;
+	}
+	open_.clear();
+	return true;
+}
+
+bool
+PmProtection::restore(pid_t pid, std::vector<int> *deferred, int *status)
+{
+	std::vector<Segment> segments;
+	segments.swap(segments_);
+	open_.clear();
+	for (const Segment &s : segments) {
+		TracerSyscall call = mprotect_in(pid, s.start, s.end, s.prot, deferred);
+		if (!call.alive) {
+			*status = call.status;
+			return false;
+		}
+		if (call.result != 0)
+			throw TaskError("cannot give PM pages " + hex(s.start) + ".." + hex(s.end) +
+					" their protection back: mprotect: " + std::to_string(-call.result));
+	}
+	return true;
+}
+
+} /* namespace pmfit */

@@ -1,0 +1,68 @@
+/*
+ * pm_protection.h -- the tracee's PM pages made inaccessible while a region
+ * runs at full speed (the fast recorder: docs/recording.md)
+ *
+ * Every page of the PM ranges is set PROT_NONE with mprotect calls injected
+ * into the tracee, so that any load, store, clflush, clflushopt or clwb the
+ * program makes on PM faults (all three flushes fault on a PROT_NONE page;
+ * on a PROT_READ page they do not). The protection each mapping had, as
+ * /proc/PID/maps lists it, is remembered and put back by restore(). While
+ * the pages are protected the program makes no system call (the fast loop
+ * takes each back at its entry), so nothing else changes them.
+ */
+#ifndef PMFIT_PM_PROTECTION_H
+#define PMFIT_PM_PROTECTION_H
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "injected_syscall.h"
+#include "recorder.h"
+#include "remote_ptr.h"
+
+namespace pmfit {
+
+class PmProtection {
+public:
+	/* Outcome -- protect(): Protected, or Refused when an mprotect
+	 * failed (everything is put back; the region stays single-stepped),
+	 * or Died (status says how) */
+	enum class Outcome { Protected, Refused, Died };
+
+	bool
+	active() const
+	{
+		return !segments_.empty();
+	}
+	Outcome protect(pid_t pid, const std::vector<PmRange> &ranges, std::vector<int> *deferred, int *status);
+	/* restore -- every page back to its own protection; false when the
+	 * tracee died (*status) */
+	bool restore(pid_t pid, std::vector<int> *deferred, int *status);
+
+	/* covers -- addr is on a protected page that is not open */
+	bool covers(RemotePtr addr) const;
+	/* open_page -- the protected page holding addr gets its own
+	 * protection back until close_pages(); false when the tracee died */
+	bool open_page(pid_t pid, RemotePtr addr, std::vector<int> *deferred, int *status);
+	/* close_pages -- the pages open_page() opened are PROT_NONE again */
+	bool close_pages(pid_t pid, std::vector<int> *deferred, int *status);
+
+private:
+	struct Segment {
+		uint64_t start;
+		uint64_t end;
+		int prot;
+	};
+	static std::vector<Segment> segments_of(pid_t pid, const std::vector<PmRange> &ranges);
+
+	const Segment *segment_of(uint64_t addr) const;
+
+	std::vector<Segment> segments_; /* protected now, with their own protection */
+	std::vector<uint64_t> open_;	/* pages of segments_ opened since */
+};
+
+} /* namespace pmfit */
+
+#endif /* PMFIT_PM_PROTECTION_H */
