@@ -1,0 +1,295 @@
+// fast-recorder -- the fast recorder (`--fast`: regions at full speed, PM
+// pages protected, single steps only around PM accesses) against the exact
+// one, on every built-in target, the recording battery's fixtures and the
+// test programs: the same PM events apart from fences that order nothing,
+// and for every model the same distinct crash images at the same place
+// (which regions had completed), so the same verdicts.
+//
+// Programs that store run-dependent bytes in PM (libpmemobj copies stack
+// bytes holding the stack protector's random canary into its redo logs) are
+// recorded exactly twice: the bytes the two exact runs disagree on are
+// masked in all three traces before they are compared; the structure of the
+// events (kind, file, offset, length) must agree exactly.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { tempDir } from '../../harness/_internals/temp-root';
+import { runCommands } from '../../harness/check/run-commands';
+import type { TargetSpec } from '../../harness/check/spec';
+import { crashStates, ModelName, modelNames } from '../../harness/persistency/model';
+import { recordWorkload } from '../../harness/pipeline/record-workload';
+import { recordTrace } from '../../harness/record/record';
+import { EventKind, TraceEvent } from '../../harness/trace/event';
+import { TraceHeader, TraceReader } from '../../harness/trace/format';
+import { resolveCommand } from '../../harness/tracer/resolve-command';
+import { builtInSpecs } from '../../targets/specs';
+import { fixture } from '../fixtures';
+
+interface Recording {
+  header: TraceHeader;
+  images: Uint8Array[];
+  events: TraceEvent[];
+}
+
+type Outcome = { kind: 'trace'; recording: Recording } | { kind: 'refused'; message: string };
+
+type Recorder = (fast: boolean, trace: string) => Promise<TraceHeader>;
+
+let scratch: string;
+
+beforeAll(() => {
+  scratch = tempDir('fast-recorder-test');
+});
+
+afterAll(() => {
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+async function outcome(record: Recorder, fast: boolean): Promise<Outcome> {
+  const trace = path.join(fs.mkdtempSync(path.join(scratch, 't-')), 'run.trace');
+  try {
+    await record(fast, trace);
+  } catch (err) {
+    return { kind: 'refused', message: (err as Error).message };
+  }
+  const reader = TraceReader.open(trace);
+  const images = reader.images().map((image) => Uint8Array.from(image as Uint8Array));
+  return { kind: 'trace', recording: { header: reader.header, images, events: [...reader.events()] } };
+}
+
+/** The events every model reads the same way in both traces: all but the
+ *  fences, which the fast recorder keeps only where they order something. */
+const dataEvents = (r: Recording): TraceEvent[] => r.events.filter((e) => e.kind !== EventKind.Fence);
+
+function shape(e: TraceEvent): string {
+  return `${e.kind} file ${e.fileId} offset ${e.offset} length ${e.length}`;
+}
+
+/** unstable -- per data event, the byte positions two exact runs disagree on. */
+function unstable(a: Recording, b: Recording): Map<number, number[]> {
+  const ea = dataEvents(a);
+  const eb = dataEvents(b);
+  expect(eb.map(shape)).toEqual(ea.map(shape));
+  const out = new Map<number, number[]>();
+  ea.forEach((e, i) => {
+    if (!e.data) return;
+    const other = eb[i].data as Uint8Array;
+    const at: number[] = [];
+    for (let j = 0; j < e.data.length; j++) if (e.data[j] !== other[j]) at.push(j);
+    if (at.length > 0) out.set(i, at);
+  });
+  return out;
+}
+
+/** differences -- the byte positions where two images differ. */
+function differences(x: Uint8Array, y: Uint8Array): number[] {
+  const at: number[] = [];
+  if (Buffer.from(x).equals(Buffer.from(y))) return at;
+  for (let j = 0; j < x.length; j++) if (x[j] !== y[j]) at.push(j);
+  return at;
+}
+
+/** masked -- the recording with the unstable bytes of its initial images
+ *  and data events zeroed. */
+function masked(r: Recording, mask: Map<number, number[]>, imageMask: number[][]): Recording {
+  const images = r.images.map((image, i) => {
+    if (imageMask[i].length === 0) return image;
+    const copy = Uint8Array.from(image);
+    for (const j of imageMask[i]) copy[j] = 0;
+    return copy;
+  });
+  let i = 0;
+  const events = r.events.map((e) => {
+    if (e.kind === EventKind.Fence) return e;
+    const at = mask.get(i++);
+    if (!at || !e.data) return e;
+    const data = Uint8Array.from(e.data);
+    for (const j of at) data[j] = 0;
+    return { ...e, data };
+  });
+  return { ...r, images, events };
+}
+
+/** words -- a message or warning apart from run directories and instruction
+ *  numbers, which differ between runs and recorders */
+function words(text: string): string {
+  return text.replace(/\/[^/ ]+-[A-Za-z0-9]{6}\//g, '/RUN/').replace(/instruction \d+/g, 'instruction N');
+}
+
+/** placeOf -- where crash point k is: regions completed, and whether it is
+ *  inside one (the reference states a verdict is judged against). */
+function placeOf(header: TraceHeader, k: number): string {
+  const done = header.regions.filter((r) => r.end <= k).length;
+  const inside = header.regions.some((r) => r.begin < k && k < r.end);
+  return `${done}${inside ? '+' : ''}`;
+}
+
+/** images -- the distinct crash images of one model, each with the places
+ *  of the crash points that can leave it. */
+function images(r: Recording, model: ModelName): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const trace = { images: r.images, events: r.events, instructions: r.header.instructions };
+  const edges = r.header.regions.flatMap((x) => [x.begin, x.begin + 1, x.end - 1, x.end]);
+  for (const group of crashStates(model, trace)) {
+    const points = [group.first, group.last, ...edges.filter((e) => e > group.first && e < group.last)];
+    const places = new Set(points.map((k) => placeOf(r.header, k)));
+    for (const state of group.states) {
+      const seen = out.get(state.hash) ?? new Set<string>();
+      places.forEach((p) => seen.add(p));
+      out.set(state.hash, seen);
+    }
+  }
+  return out;
+}
+
+/**
+ * expectSameChecks -- the same images, judged against the same reference
+ * states. The fast trace has fewer crash points inside a region (none
+ * where no PM access is), so an image the exact trace also shows inside a
+ * region ("c+": states c or c+1 allowed) may show only at the region's
+ * edge there ("c" or "c+1": one state allowed), a stricter check that the
+ * exact trace makes too. So: the fast places of an image are exact places,
+ * and each exact place is a fast place or lies inside a region at whose
+ * edge the fast trace shows the image.
+ */
+function expectSameChecks(fast: Map<string, Set<string>>, exact: Map<string, Set<string>>): void {
+  expect([...fast.keys()].sort()).toEqual([...exact.keys()].sort());
+  for (const [hash, places] of exact) {
+    const shown = fast.get(hash) as Set<string>;
+    for (const p of shown) expect({ hash, place: p, exact: places.has(p) }).toEqual({ hash, place: p, exact: true });
+    for (const p of places) {
+      const done = parseInt(p, 10);
+      const covered = shown.has(p) || (p.endsWith('+') && (shown.has(`${done}`) || shown.has(`${done + 1}`)));
+      expect({ hash, place: p, covered }).toEqual({ hash, place: p, covered: true });
+    }
+  }
+}
+
+/** expectSame -- frameBytes: bytes that differ between the two recorders
+ *  as the program wrote them, masked like run-dependent bytes (each trace
+ *  still matches its own run's file, which the cross-check makes sure of):
+ *  a signal frame on a stack in PM holds the thread's last trap number and
+ *  fault address and the x87 state, where the fast recorder's own faults
+ *  show. */
+async function expectSame(record: Recorder, frameBytes = false): Promise<void> {
+  const exact = await outcome(record, false);
+  const fast = await outcome(record, true);
+  if (exact.kind === 'refused') {
+    // the same refusal, in the same words
+    expect(fast.kind).toBe('refused');
+    if (fast.kind === 'refused') expect(words(fast.message)).toBe(words(exact.message));
+    return;
+  }
+  expect(fast.kind).toBe('trace');
+  if (fast.kind !== 'trace') return;
+  let a = exact.recording;
+  let f = fast.recording;
+  expect(f.header.recorder).toBe('fast');
+  expect(f.header.regions.length).toBe(a.header.regions.length);
+  expect(f.header.exitCode).toBe(a.header.exitCode);
+  expect(f.header.warnings.map(words)).toEqual(a.header.warnings.map(words));
+  expect(f.images.length).toBe(a.images.length);
+  expect(dataEvents(f).map(shape)).toEqual(dataEvents(a).map(shape));
+  // (large images: compared as buffers, not element by element)
+  const sameBytes = (x: Recording, y: Recording) =>
+    x.images.every((image, i) => Buffer.from(image).equals(Buffer.from(y.images[i]))) &&
+    dataEvents(x).every((e, i) => Buffer.from(e.data ?? []).equals(Buffer.from(dataEvents(y)[i].data ?? [])));
+  if (!sameBytes(f, a)) {
+    const again = await outcome(record, false);
+    expect(again.kind).toBe('trace');
+    if (again.kind !== 'trace') return;
+    const mask = unstable(a, again.recording);
+    if (frameBytes) unstable(a, f).forEach((at, i) => mask.set(i, [...(mask.get(i) ?? []), ...at]));
+    const imageMask = a.images.map((image, i) => differences(image, again.recording.images[i]));
+    a = masked(a, mask, imageMask);
+    f = masked(f, mask, imageMask);
+    expect(sameBytes(f, a)).toBe(true);
+  }
+  // Every event of the fast trace names an instruction the exact trace names
+  // (changes between regions name none).
+  for (const e of f.events.filter((x) => x.address !== 0))
+    expect(a.header.addresses[`0x${e.address.toString(16)}`]).toBeDefined();
+  for (const model of modelNames) expectSameChecks(images(f, model), images(a, model));
+}
+
+/** program -- a recorder for PROGRAM ARGS... on a fresh copy of a PM file. */
+function program(name: string, args: (pm: string) => string[], pmSize: number): Recorder {
+  return async (fast, trace) => {
+    const dir = fs.mkdtempSync(path.join(scratch, 'run-'));
+    const pm = path.join(dir, 'pm.bin');
+    fs.writeFileSync(pm, Buffer.alloc(pmSize));
+    return recordTrace({
+      command: resolveCommand([fixture(name), ...args(pm)]),
+      pmFiles: [pm],
+      output: trace,
+      cwd: dir,
+      stdoutFd: fs.openSync('/dev/null', 'w'),
+      stderrFd: fs.openSync('/dev/null', 'w'),
+      fast,
+    });
+  };
+}
+
+/** target -- a recorder for a built-in target's workload: the setup runs
+ *  once (libpmemobj's pool has a random UUID), each run gets a copy. */
+function target(spec: TargetSpec): Recorder {
+  let seed: string | undefined;
+  return async (fast, trace) => {
+    if (!seed) {
+      seed = fs.mkdtempSync(path.join(scratch, `${spec.name}-seed-`));
+      const setup = await runCommands(spec.setup, seed, { timeoutMs: 60_000, env: spec.env, files: spec.pmFiles });
+      if (setup.kind !== 'ok') throw new Error(`setup of ${spec.name} failed`);
+    }
+    const work = fs.mkdtempSync(path.join(scratch, `${spec.name}-run--`));
+    for (const file of spec.pmFiles) fs.copyFileSync(path.join(seed, file), path.join(work, file));
+    return recordWorkload(spec, work, { output: trace, fast });
+  };
+}
+
+describe('fast and exact recording agree', () => {
+  test.each(builtInSpecs().map((spec) => [spec.name, spec] as const))('built-in target %s', async (_name, spec) => {
+    await expectSame(target(spec));
+  });
+
+  const insnModes = ['mov', 'avx2', 'movnti', 'clflush', 'clwb', 'clflushopt', 'mfence', 'sfence', 'lock', 'xchg'];
+  const insnMore = ['rep', 'movsb', 'movntdq', 'pwrite', 'write', 'msync', 'read', 'private', 'mix', 'mmap'];
+  test.each([...insnModes, ...insnMore, 'outside', 'libc', 'fit'])('record_insn %s', async (mode) => {
+    await expectSame(program('record_insn', (pm) => [mode, pm], 4096));
+  });
+
+  const specialModes = ['repdown', 'bt', 'maskmov', 'smc', 'vecmask', 'compress', 'lazy', 'clzero'];
+  test.each(specialModes)('record_special %s on 12 MiB', async (mode) => {
+    await expectSame(program('record_special', (pm) => [mode, pm], 12 << 20));
+  });
+
+  // A scatter that page-faults part way finishes in later steps, one event
+  // per step; how many steps depends on which of its pages are resident, in
+  // either recorder (mprotect makes the fast recorder's pages fault again).
+  // So its crash images between the elements differ from run to run; the
+  // events write the same bytes, and the end image is the same.
+  test('record_special scatter on 12 MiB: the same writes', async () => {
+    const record = program('record_special', (pm) => ['scatter', pm], 12 << 20);
+    const ends: Buffer[] = [];
+    for (const fast of [false, true]) {
+      const o = await outcome(record, fast);
+      expect(o.kind).toBe('trace');
+      if (o.kind !== 'trace') return;
+      const image = Buffer.from(o.recording.images[0]);
+      for (const e of dataEvents(o.recording)) Buffer.from(e.data as Uint8Array).copy(image, e.offset);
+      ends.push(image);
+    }
+    expect(ends[1].equals(ends[0])).toBe(true);
+  });
+
+  const kernelModes = ['sigaltstack', 'madv-remove', 'transfer', 'fallocate', 'proc-mem', 'sync', 'store', 'clone'];
+  test.each([...kernelModes, 'append-fd', 'grow', 'shrink'])('record_kernel %s on 9 MiB', async (mode) => {
+    await expectSame(
+      program('record_kernel', (pm) => [mode, pm], (9 << 20) + 512),
+      mode === 'sigaltstack',
+    );
+  });
+
+  test.each(['signal_in_region', 'segv_in_region', 'region_loop', 'pm_store'])('test program %s', async (name) => {
+    await expectSame(program(name, (pm) => [pm], 1 << 20));
+  });
+});
