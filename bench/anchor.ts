@@ -1,0 +1,134 @@
+// anchor -- the fast recorder (`--fast`) against the exact one, in one run:
+// the libpmemobj target (txmap) with 20 inserts, and the tree target with 4,
+// 40 and 400 words. For each: recording time, then per model the distinct
+// images and the time to check them, and the peak RSS of pmfit's process;
+// then the ratios exact / fast.
+//
+// Each configuration runs the allcounts pipeline (runTarget: setup, record
+// once, every model, check each distinct image) in a child process of its
+// own (`node dist/bench/anchor.js --one ...`), so that its peak RSS
+// (process.resourceUsage().maxRSS: pmfit's process, not the recoveries it
+// starts) stands alone. The two recorders must give the same distinct images
+// and the same violations per model (tests/record/fast-recorder.test.ts
+// proves it image by image); the bench prints both and flags a difference.
+//
+// Usage: npm run bench:anchor [-- --models M,M] [--inserts N] [--words N,N]
+//                              [--jobs J]
+
+import { spawnSync } from 'child_process';
+import * as os from 'os';
+import { installInterruptHandlers } from '../harness/_internals/interrupt';
+import { ModelName, isModelName, modelNames } from '../harness/persistency/model';
+import { runTarget } from '../harness/pipeline/run-target';
+import type { RunResult, TargetRecord } from '../harness/results/schema';
+import { treeSpec } from '../targets/tree/spec';
+import { txmapSpec } from '../targets/txmap/spec';
+
+interface One {
+  recordSeconds: number;
+  instructions: number;
+  events: number;
+  runs: { model: ModelName; images: number; violations: number; seconds: number }[];
+  maxRssMiB: number;
+}
+
+function specFor(target: string, n: number) {
+  if (target === 'txmap') return txmapSpec(Array.from({ length: n }, (_, i) => `${i * 7 + 1}=${i + 1}`));
+  const base = ['one', 'two', 'three', 'four'];
+  return treeSpec(Array.from({ length: n }, (_, i) => (i < base.length ? base[i] : `w${i % 97}x${i}`)));
+}
+
+/** one -- the child: one target, one recorder, every model asked for. */
+async function one(recorder: string, target: string, n: number, models: ModelName[], jobs: number): Promise<void> {
+  let record: TargetRecord | undefined;
+  const runs: RunResult[] = [];
+  await runTarget({
+    spec: specFor(target, n),
+    models,
+    maxStates: 64,
+    seed: 1,
+    jobs,
+    timeoutMs: 60_000,
+    fast: recorder === 'fast',
+    onTarget: (t) => (record = t),
+    onRun: (r) => runs.push(r),
+  });
+  const out: One = {
+    recordSeconds: record?.recordSeconds ?? NaN,
+    instructions: record?.instructions ?? 0,
+    events: record?.events ?? 0,
+    runs: runs.map((r) => ({ model: r.model, images: r.distinctImages, violations: r.violations, seconds: r.seconds })),
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+function child(recorder: string, target: string, n: number, models: ModelName[], jobs: number): One {
+  const args = [__filename, '--one', recorder, target, String(n), models.join(','), String(jobs)];
+  const result = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (result.status !== 0) throw new Error(`${recorder} ${target} ${n} failed: ${result.stderr.trim()}`);
+  return JSON.parse(result.stdout.trim().split('\n').pop() as string) as One;
+}
+
+function option(args: string[], name: string, fallback: string): string {
+  const at = args.indexOf(name);
+  return at >= 0 && at + 1 < args.length ? args[at + 1] : fallback;
+}
+
+const fmt = (x: number, digits = 2) => x.toFixed(digits);
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--one') {
+    await one(args[1], args[2], Number(args[3]), args[4].split(',') as ModelName[], Number(args[5]));
+    return;
+  }
+  installInterruptHandlers();
+  const models = option(args, '--models', modelNames.join(',')).split(',');
+  for (const m of models) if (!isModelName(m)) throw new Error(`unknown model ${m}`);
+  const inserts = Number(option(args, '--inserts', '20'));
+  const words = option(args, '--words', '4,40,400').split(',').map(Number);
+  const jobs = Number(option(args, '--jobs', '2'));
+  const configs: [string, number][] = [['txmap', inserts], ...words.map((w): [string, number] => ['tree', w])];
+  const load = () => os.loadavg()[0].toFixed(1);
+  process.stdout.write(`bench:anchor -- models ${models.join(', ')}; --jobs ${jobs}; load ${load()}\n\n`);
+  process.stdout.write(
+    'target        recorder  record s  steps     events  model       images  viol  check s  peak RSS MiB\n',
+  );
+  for (const [target, n] of configs) {
+    const name = `${target} ${n}`;
+    const exact = child('exact', target, n, models as ModelName[], jobs);
+    const fast = child('fast', target, n, models as ModelName[], jobs);
+    for (const [label, r] of [
+      ['exact', exact],
+      ['fast', fast],
+    ] as const) {
+      r.runs.forEach((run, i) => {
+        const head =
+          i === 0
+            ? `${name.padEnd(14)}${label.padEnd(10)}${fmt(r.recordSeconds).padStart(8)}  ${String(r.instructions).padEnd(10)}${String(r.events).padEnd(8)}`
+            : ' '.repeat(50);
+        const rss = i === 0 ? fmt(r.maxRssMiB, 0).padStart(12) : '';
+        process.stdout.write(
+          `${head}${run.model.padEnd(12)}${String(run.images).padStart(6)}  ${String(run.violations).padStart(4)}  ${fmt(run.seconds).padStart(7)}  ${rss}\n`,
+        );
+      });
+    }
+    const total = (r: One) => r.recordSeconds + r.runs.reduce((s, x) => s + x.seconds, 0);
+    const same = exact.runs.every(
+      (run, i) => run.images === fast.runs[i].images && run.violations > 0 === fast.runs[i].violations > 0,
+    );
+    process.stdout.write(
+      `${name.padEnd(14)}ratio exact/fast: record ${fmt(exact.recordSeconds / fast.recordSeconds, 1)}x, ` +
+        exact.runs.map((run, i) => `${run.model} ${fmt(run.seconds / fast.runs[i].seconds, 1)}x`).join(', ') +
+        `, total ${fmt(total(exact) / total(fast), 1)}x, peak RSS ${fmt(exact.maxRssMiB / fast.maxRssMiB, 2)}x; ` +
+        `${same ? 'same images and verdicts per model' : 'IMAGES OR VERDICTS DIFFER'}\n\n`,
+    );
+  }
+  process.stdout.write(`load at the end ${load()}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:anchor: ${(err as Error).message}\n`);
+  process.exit(2);
+});
