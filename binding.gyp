@@ -20,6 +20,7 @@
         "native/remote_syscall.cc",
         "native/scatter.cc",
         "native/seccomp_filter.cc",
+        "native/sentinel.cc",
         "native/spawn.cc",
         "native/stepper.cc",
         "native/subreaper.cc",

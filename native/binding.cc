@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "page_cache.h"
+#include "sentinel.h"
 #include "subreaper.h"
 #include "task.h"
 
@@ -517,6 +518,17 @@ BecomeSubreaper(const Napi::CallbackInfo &info)
 	return info.Env().Undefined();
 }
 
+Napi::Value
+StartSentinel(const Napi::CallbackInfo &info)
+{
+	return guard(info.Env(), [&]() -> Napi::Value {
+		std::string file = to_string(info[0], "sentinel file");
+		std::vector<std::string> argv = to_strings(info[1], "sentinel argv");
+		std::vector<std::string> env = to_strings(info[2], "sentinel env");
+		return number(info.Env(), pmfit::start_sentinel(file, argv, env));
+	});
+}
+
 Napi::Object
 Init(Napi::Env env, Napi::Object exports)
 {
@@ -524,6 +536,7 @@ Init(Napi::Env env, Napi::Object exports)
 	exports.Set("dirtyPages", Napi::Function::New<DirtyPages>(env, "dirtyPages"));
 	exports.Set("writeBack", Napi::Function::New<WriteBack>(env, "writeBack"));
 	exports.Set("becomeSubreaper", Napi::Function::New<BecomeSubreaper>(env, "becomeSubreaper"));
+	exports.Set("startSentinel", Napi::Function::New<StartSentinel>(env, "startSentinel"));
 	return exports;
 }
 

@@ -12,9 +12,10 @@
 // (Node reaps only the children it spawned); init reaps them then.
 //
 // SIGKILL of pmfit runs no code: the traced program dies with it
-// (PTRACE_O_EXITKILL), recovery commands and what they started do not; a
-// later run removes the temporary root left behind (temp-root.ts), named
-// after its owner's run token.
+// (PTRACE_O_EXITKILL), and the sentinel (tracer/sentinel.ts) kills the rest
+// by the run mark in their environment and removes the temporary root; a
+// later run also removes a temporary root whose owner is gone (temp-root.ts),
+// named after its owner's run token.
 
 import * as fs from 'fs';
 

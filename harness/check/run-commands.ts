@@ -16,6 +16,7 @@
 // Ctrl-C / SIGTERM: a registered cleanup SIGKILLs every running group; the
 // interrupted sequence then throws Interrupted instead of reporting a crash.
 
+import { ensureSentinel } from '../tracer/sentinel';
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -255,6 +256,8 @@ export async function runCommands(
   dir: string,
   options: RunCommandsOptions,
 ): Promise<CommandsOutcome> {
+  // Before the environment is read: the commands inherit the run's mark.
+  ensureSentinel();
   const cwd = path.resolve(dir);
   const values = placeholders(cwd, options.files ?? []);
   const output = new Capture(options.outputLimit ?? defaultOutputLimit);

@@ -250,6 +250,9 @@ export interface NativeBinding {
   /** PR_SET_CHILD_SUBREAPER on this process: orphaned descendants are
    *  re-parented to it (harness/_internals/descendants.ts kills them). */
   becomeSubreaper(): void;
+  /** Fork and exec the sentinel (harness/_internals/sentinel.ts) unknown to
+   *  libuv, its stdin a pipe pmfit holds until it ends; its pid. */
+  startSentinel(file: string, argv: string[], env: string[]): number;
 }
 
 let binding: NativeBinding | undefined;

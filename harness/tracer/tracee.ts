@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { PmfitError, usageError } from '../_internals/errors';
 import { Deadline } from '../_internals/deadline';
+import { ensureSentinel } from './sentinel';
 import { onInterrupt, throwIfInterrupted } from '../_internals/interrupt';
 import { findFunction } from '../elf/find-symbol';
 import { loadBias } from '../elf/load-bias';
@@ -102,7 +103,10 @@ export class Tracee {
     stdinFd: number,
   ) {
     const { command } = options;
-    const env = Object.entries(options.env ?? process.env)
+    ensureSentinel();
+    // The run's mark (sentinel.ts), also when the caller made the
+    // environment before the sentinel existed.
+    const env = Object.entries({ PMFIT_RUN: process.env.PMFIT_RUN, ...(options.env ?? process.env) })
       .filter((entry): entry is [string, string] => entry[1] !== undefined)
       .map(([name, value]) => `${name}=${value}`);
     try {

@@ -9,8 +9,9 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { fixture } from '../fixtures';
-import { useLeftovers } from '../helpers/leftovers';
-import { runPmfit } from '../helpers/run-pmfit';
+import { taggedProcesses, useLeftovers } from '../helpers/leftovers';
+import { isSingleStepped, waitFor } from '../helpers/processes';
+import { runPmfit, startPmfit } from '../helpers/run-pmfit';
 import { asUser, canDropPrivileges, scratchDir, userRecordAllcounts } from './helpers';
 
 const leftovers = useLeftovers();
@@ -76,4 +77,38 @@ it('a later run removes a temporary root whose owner is gone, and keeps a live o
   expect(result.code).toBe(0);
   expect(fs.readdirSync(tmp)).toEqual([path.basename(live)]);
   fs.rmdirSync(live);
+});
+
+describe('pmfit killed with SIGKILL (the sentinel, harness/_internals/sentinel.ts)', () => {
+  // SIGKILL runs none of pmfit's own cleanup; the sentinel sees pmfit's end
+  // and kills every process of the run. The leftovers check then finds none
+  // alive and the temporary root removed.
+  const running = (exe: string) => leftovers.current().running(exe);
+
+  it.each(MODES)('during checking, a recovery that started a daemon (fork_daemon %s): none survives', async (mode) => {
+    const dir = workDir();
+    const run = startPmfit(userRecordAllcounts(`${daemon} ${mode} && sleep 600 && ${program} check {file}`), {
+      cwd: dir,
+      env: leftovers.current().env,
+    });
+    // The preflight's first recovery runs: its daemon is up, the shell sleeps.
+    expect(await waitFor(() => running(daemon).length > 0 && running('/usr/bin/sleep').length > 0, 30_000)).toBe(true);
+    run.child.kill('SIGKILL');
+    await run.done;
+    expect(await waitFor(() => taggedProcesses(leftovers.current().tag).length === 0)).toBe(true);
+    expect(await waitFor(() => fs.readdirSync(leftovers.current().tmp).length === 0)).toBe(true);
+  });
+
+  it.each(MODES)('mid-region, a child the traced program forked before it (%s): none survives', async (mode) => {
+    const run = startPmfit(['count', '--max-steps', '1000000000', '--', daemon, mode, 'loop'], {
+      env: leftovers.current().env,
+    });
+    // The tracee single-steps its endless region; what it forked lingers.
+    expect(await waitFor(() => running(daemon).length === 2 && running(daemon).some(isSingleStepped), 30_000)).toBe(
+      true,
+    );
+    run.child.kill('SIGKILL');
+    await run.done;
+    expect(await waitFor(() => taggedProcesses(leftovers.current().tag).length === 0)).toBe(true);
+  });
 });
