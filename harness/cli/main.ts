@@ -201,6 +201,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     )
     .option('--shard <i/n>', 'check shard i of n of the crash images and write pmfit-shard.json (pmfit merge)')
     .option('--fast', FAST_HELP)
+    .option('--strict', 'a store not durable when its operation ended (durability lint) fails the run')
     .action((options) => run(async () => allcounts({ ...options, version })));
 
   program

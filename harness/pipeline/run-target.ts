@@ -12,6 +12,7 @@ import { guardUserFiles } from './_internals/user-file-guard';
 import { explainGroups } from './explain-groups';
 import { causeInput, findFindings } from './find-findings';
 import { tolerates } from './image-causes';
+import { lintFindings } from './lint-findings';
 import { keepTrace } from './keep-trace';
 import { boundaryOutputs } from './boundary-outputs';
 import { outputOracleSpec } from '../check/output-oracle';
@@ -119,6 +120,7 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
     reader.close();
     throw err;
   }
+  target.lint = await lintFindings(spec.name, { header, reader });
   options.onTarget?.(target);
   const traceOf = () => ({
     images: reader.images(),

@@ -5,7 +5,7 @@
 
 import { parseSpans } from '../_internals/collate';
 import { type Colors, terminalColors } from '../_internals/color';
-import type { Finding, Results, RunResult } from '../results/schema';
+import type { Finding, LintFinding, Results, RunResult } from '../results/schema';
 
 const MAX_OUTPUT_LINES = 6;
 /** Findings printed per run; the rest are in the report. */
@@ -61,6 +61,33 @@ export function formatRun(run: RunResult, paint: Colors = terminalColors()): str
   return out.join('\n');
 }
 
+/** Lint findings printed per target; the rest are in the report. */
+export const MAX_CONSOLE_LINT = 5;
+
+/** formatLint -- a target's durability lint: its warnings (at most
+ *  MAX_CONSOLE_LINT, with source lines), its notes counted. With --strict a
+ *  "not durable" warning is an error. Empty when there is nothing. */
+export function formatLint(lint: readonly LintFinding[], strict: boolean, paint: Colors = terminalColors()): string {
+  const warnings = lint.filter((item) => item.severity === 'warning');
+  const notes = lint.length - warnings.length;
+  if (lint.length === 0) return '';
+  const out: string[] = [];
+  for (const item of warnings.slice(0, MAX_CONSOLE_LINT)) {
+    const error = strict && item.kind === 'not-durable';
+    out.push(`${error ? paint.red('lint error') : paint.yellow('lint warning')}: ${item.title}`);
+    const site = item.site;
+    if (site.file !== undefined) out.push(`  at ${site.file}:${site.line}${site.symbol ? ` (${site.symbol})` : ''}`);
+    for (const line of site.excerpt ?? []) out.push(`    ${String(line.line).padStart(5)} | ${line.text}`);
+  }
+  const more = warnings.length - MAX_CONSOLE_LINT;
+  if (more > 0) out.push(`${more} more lint warning${more === 1 ? '' : 's'} in the report`);
+  if (notes > 0)
+    out.push(
+      `${notes} lint note${notes === 1 ? '' : 's'} (redundant flushes, empty fences, library stores) in the report`,
+    );
+  return `${out.join('\n')}\n\n`;
+}
+
 /** formatFinding -- a finding in a few lines: what, where (with the source
  *  line and the one before), and how to see it again. */
 export function formatFinding(finding: Finding, paint: Colors = terminalColors()): string[] {
@@ -112,6 +139,8 @@ export function formatSummary(results: Results, paint: Colors = terminalColors()
   if (results.status === 'pass') out.push(paint.green('pmfit: all runs as expected'));
   else if (results.runs.some((run) => run.status !== 'pass'))
     out.push(paint.red('pmfit: crash-consistency violations found'));
+  else if (!results.incomplete && !results.fuzz?.counterexample)
+    out.push(paint.red('pmfit: stores not durable when their operation ended (durability lint, --strict)'));
   // Stopped early with nothing wrong so far: not a verdict either way.
   else out.push(paint.yellow('pmfit: results are incomplete; every run checked so far is as expected'));
   return out.join('\n');

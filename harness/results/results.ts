@@ -46,6 +46,8 @@ export interface ResultsInput {
   fuzz?: FuzzRecord;
   /** Why the run stopped before the end: the results are partial. */
   incompleteReason?: string;
+  /** --strict: a "not durable" lint warning fails the run. */
+  strictLint?: boolean;
 }
 
 /** buildResults -- the results.json of a run that ends now. It fails when a
@@ -56,7 +58,11 @@ export function buildResults(input: ResultsInput): Results {
   const failed =
     incompleteReason !== undefined ||
     input.runs.some((run) => run.status === 'fail') ||
-    fuzz?.counterexample !== undefined;
+    fuzz?.counterexample !== undefined ||
+    (input.strictLint === true &&
+      input.targets.some((target) =>
+        target.lint?.some((lint) => lint.kind === 'not-durable' && lint.severity === 'warning'),
+      ));
   return {
     schema: RESULTS_SCHEMA,
     version: RESULTS_VERSION,

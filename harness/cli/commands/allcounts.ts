@@ -9,7 +9,7 @@ import { Interrupted } from '../../_internals/interrupt';
 import { makeOutputDir, protectFromOutput, withDirectoryLock, writeOutputFile } from '../../_internals/output-file';
 import { tempParent, tempSpaceShort } from '../../_internals/temp-root';
 import { resolveJobs } from '../resolve-jobs';
-import { formatRun, formatSummary } from '../../report/console-report';
+import { formatLint, formatRun, formatSummary } from '../../report/console-report';
 import { Progress } from '../../pipeline/progress';
 import { runTarget } from '../../pipeline/run-target';
 import { buildResults } from '../../results/results';
@@ -44,6 +44,8 @@ export interface AllcountsOptions extends AllcountsCliOptions {
   shard?: string;
   /** --config PATH; default: pmfit.config.json here, when there is one. */
   config?: string;
+  /** --strict: a "not durable" lint warning fails the run (exit 1). */
+  strict?: boolean;
   version: string;
 }
 
@@ -98,6 +100,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
       progress.stop();
       for (const warning of targets[targets.length - 1]?.warnings ?? [])
         process.stderr.write(`pmfit: warning: ${spec.name}: ${warning}\n`);
+      process.stdout.write(formatLint(targets[targets.length - 1]?.lint ?? [], options.strict === true));
       printRuns();
     }
   } catch (err) {
@@ -148,6 +151,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
     targets,
     runs,
     incompleteReason,
+    strictLint: options.strict === true,
   });
   process.stdout.write(`${formatSummary(results)}\n`);
   publishReports(results, outputDir);

@@ -1,0 +1,88 @@
+// lint-findings -- the durability lint of a recorded trace
+// (durability-lint.ts) as results.json's targets[].lint: each hit at its
+// source line (the first frame in the program's own code when stacks are
+// known), merged by kind and line.
+
+import type { LintFinding } from '../results/schema';
+import type { TraceHeader, TraceReader } from '../trace/format';
+import { formatPtr } from '../tracer/remote-ptr';
+import { durabilityLint, LintKind } from './durability-lint';
+import { siteLocator, StackSource } from './find-findings';
+import { addExcerpt, siteLocation } from './site-locations';
+
+const SEVERITY: Record<LintKind, LintFinding['severity']> = {
+  'not-durable': 'warning',
+  'unfenced-flush': 'warning',
+  'redundant-flush': 'note',
+  'empty-fence': 'note',
+};
+
+const ROLE: Record<LintKind, string> = {
+  'not-durable': 'store',
+  'unfenced-flush': 'store',
+  'redundant-flush': 'flush',
+  'empty-fence': 'fence',
+};
+
+function isSystemModule(module: string | undefined): boolean {
+  return module !== undefined && (module.startsWith('/usr/') || module.startsWith('/lib'));
+}
+
+function title(kind: LintKind, where: string, count: number): string {
+  const times = count === 1 ? '' : ` (${count} times)`;
+  switch (kind) {
+    case 'not-durable':
+      return `store at ${where} not durable when its operation ended${times}`;
+    case 'unfenced-flush':
+      return `store at ${where} flushed but not fenced before its operation ended${times}`;
+    case 'redundant-flush':
+      return `flush at ${where} of a line with nothing new since its last flush${times}`;
+    case 'empty-fence':
+      return `fence at ${where} with no flush or non-temporal store pending${times}`;
+  }
+}
+
+export async function lintFindings(
+  target: string,
+  context: { header: TraceHeader; reader: TraceReader; stacks?: StackSource },
+): Promise<LintFinding[]> {
+  const { header } = context;
+  const hits = durabilityLint(context.reader.events(), header.regions, (address) =>
+    /^\s*[sm]fence\b/.test(header.addresses[formatPtr(address)]?.text ?? 'sfence'),
+  );
+  const locate = await siteLocator(context, hits);
+  const merged = new Map<string, LintFinding>();
+  const sources = new Map<string, string[] | null>();
+  for (const found of hits) {
+    const site = locate(ROLE[found.kind], found.address, found.index);
+    const key = `${found.kind} ${siteLocation(site)}`;
+    const known = merged.get(key);
+    if (known) {
+      known.count += found.count;
+      known.title = title(found.kind, siteLocation(known.site), known.count);
+      continue;
+    }
+    addExcerpt(site, sources);
+    merged.set(key, {
+      id: '',
+      kind: found.kind,
+      // Inside a system library (libpmemobj) with no line of the program's
+      // own: the library's protocol, which the trace alone cannot judge
+      // (libpmemobj leaves some bookkeeping unpersisted on purpose); the
+      // recovery checks judge its effects.
+      severity: site.file === undefined && isSystemModule(site.module) ? 'note' : SEVERITY[found.kind],
+      title: title(found.kind, siteLocation(site), found.count),
+      site,
+      count: found.count,
+    });
+  }
+  const rank: Record<LintKind, number> = {
+    'not-durable': 0,
+    'unfenced-flush': 1,
+    'redundant-flush': 2,
+    'empty-fence': 3,
+  };
+  return [...merged.values()]
+    .sort((a, b) => rank[a.kind] - rank[b.kind] || b.count - a.count)
+    .map((finding, i) => ({ ...finding, id: `${target}-lint-${i + 1}` }));
+}

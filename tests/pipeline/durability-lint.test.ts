@@ -1,0 +1,117 @@
+// durability-lint -- what the trace alone says about persistence: on
+// hand-built event lists (each kind, clflush needing no fence, a line
+// reported once per operation), and end to end on a program with a store
+// planted that is never persisted (tests/fixtures/lint_unpersisted.c):
+// the lint names its line, a warning by default and exit 1 with --strict.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { durabilityLint } from '../../harness/pipeline/durability-lint';
+import type { Results } from '../../harness/results/schema';
+import { EventKind, TraceEvent } from '../../harness/trace/event';
+import { fixture } from '../fixtures';
+import { runPmfit } from '../helpers/run-pmfit';
+import { fence, flush, store } from '../persistency/reference';
+
+const at = (event: TraceEvent, address: number): TraceEvent => ({ ...event, address });
+
+describe('durabilityLint on events', () => {
+  const regions = [
+    { begin: 0, end: 20 },
+    { begin: 20, end: 40 },
+  ];
+
+  test('a store never flushed is not durable at the end of its operation, once per operation', () => {
+    const hits = durabilityLint([at(store(2, 0, 0, [1]), 0x10), at(store(22, 0, 0, [2]), 0x10)], regions);
+    expect(hits).toEqual([{ kind: 'not-durable', address: 0x10, index: 2, count: 2 }]);
+  });
+
+  test('clwb then sfence is durable; clwb alone is an unfenced flush; clflush needs no fence', () => {
+    const hits = durabilityLint(
+      [
+        at(store(1, 0, 0, [1]), 0x10),
+        at(flush(EventKind.Clwb, 2, 0, 0), 0x20),
+        at(fence(3), 0x30),
+        at(store(4, 0, 64, [1]), 0x11),
+        at(flush(EventKind.Clwb, 5, 0, 64), 0x21),
+        at(store(6, 0, 128, [1]), 0x12),
+        at(flush(EventKind.Clflush, 7, 0, 128), 0x22),
+      ],
+      regions,
+    );
+    expect(hits).toEqual([{ kind: 'unfenced-flush', address: 0x11, index: 4, count: 1 }]);
+  });
+
+  test('a flush with nothing new and a fence with nothing pending are noted; a locked instruction is not a fence here', () => {
+    const hits = durabilityLint(
+      [
+        at(store(1, 0, 0, [1]), 0x10),
+        at(flush(EventKind.Clflush, 2, 0, 0), 0x20),
+        at(flush(EventKind.Clflush, 3, 0, 0), 0x21),
+        at(fence(4), 0x30),
+        at(fence(5), 0x31),
+      ],
+      regions,
+      (address) => address === 0x30,
+    );
+    expect(hits).toEqual([
+      { kind: 'redundant-flush', address: 0x21, index: 3, count: 1 },
+      { kind: 'empty-fence', address: 0x30, index: 4, count: 1 },
+    ]);
+  });
+});
+
+describe('lint_unpersisted: a planted store never persisted', () => {
+  const program = fixture('lint_unpersisted');
+  const source = path.join(__dirname, '..', 'fixtures', 'lint_unpersisted.c');
+  const planted =
+    fs
+      .readFileSync(source, 'utf8')
+      .split('\n')
+      .findIndex((line) => line.includes('/* PLANTED:')) + 1;
+  let dir: string;
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-lint-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const allcounts = (extra: string[]) =>
+    runPmfit(
+      [
+        'allcounts',
+        ...extra,
+        '--cmd',
+        `${program} append log.pm 3`,
+        '--pm',
+        'log.pm',
+        '--setup',
+        `${program} init {file}`,
+        '--recover',
+        `${program} check {file}`,
+        '-o',
+        'reports',
+      ],
+      { cwd: dir },
+    );
+
+  test('a warning naming the planted line, with its source; the run passes', () => {
+    const run = allcounts([]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('lint warning: store at lint_unpersisted.c:' + planted);
+    expect(run.stdout).toContain(`${String(planted).padStart(5)} | \tlog[1] = value; /* PLANTED: never flushed */`);
+    const results = JSON.parse(fs.readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8')) as Results;
+    const lint = results.targets[0].lint!;
+    expect(
+      lint.map((item) => [item.kind, item.severity, path.basename(item.site.file!), item.site.line, item.count]),
+    ).toEqual([['not-durable', 'warning', 'lint_unpersisted.c', planted, 3]]);
+  });
+
+  test('--strict: the same store is an error and the run fails (exit 1)', () => {
+    const run = allcounts(['--strict']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('lint error: store at lint_unpersisted.c:' + planted);
+    expect(run.stdout).toContain('pmfit: stores not durable when their operation ended (durability lint, --strict)');
+  });
+});
