@@ -12,6 +12,8 @@ export async function traceShow(file: string, options: TraceShowOptions): Promis
   const reader = TraceReader.open(file);
   try {
     const { header } = reader;
+    // Threads are named once a trace has more than one.
+    const threaded = header.regions.some((region) => region.thread !== undefined);
     if (options.json) {
       // Streamed by hand: a trace may hold millions of events.
       process.stdout.write(`{"instructions": ${header.instructions}, "events": [`);
@@ -23,7 +25,7 @@ export async function traceShow(file: string, options: TraceShowOptions): Promis
           file: event.fileId === NO_FILE ? null : header.files[event.fileId].path,
           offset: event.offset,
           length: event.length,
-          thread: event.thread ?? 0,
+          ...(threaded ? { thread: event.thread ?? 0 } : {}),
         };
         process.stdout.write(`${first ? '' : ','}\n  ${JSON.stringify(entry)}`);
         first = false;
@@ -36,8 +38,6 @@ export async function traceShow(file: string, options: TraceShowOptions): Promis
       `instructions: ${header.instructions}, events: ${header.events}, regions: ${header.regions.map((r) => `${r.begin + 1}-${r.end}`).join(', ')}\n`,
     );
     header.files.forEach((pm, id) => process.stdout.write(`file ${id}: ${pm.path} (${pm.size} bytes)\n`));
-    // Threads are named once a trace has more than one.
-    const threaded = header.regions.some((region) => region.thread !== undefined);
     for (const event of reader.events()) {
       const at = header.addresses[formatPtr(event.address)];
       const where = at
