@@ -16,7 +16,15 @@
 // escapeHtml, the embedded JSON through jsonForScript (no "<" survives, so no
 // "</script>" or "<!--" can end the script element early).
 
-import type { FuzzRecord, OutcomeGroup, Results, RunResult, TargetRecord, VerdictKind } from '../results/schema';
+import type {
+  Finding,
+  FuzzRecord,
+  OutcomeGroup,
+  Results,
+  RunResult,
+  TargetRecord,
+  VerdictKind,
+} from '../results/schema';
 import { CLIENT_SCRIPT } from './client';
 import { abbreviateRanges } from './abbreviate-ranges';
 import { TIMELINE_WIDTH, timelineBands } from './timeline';
@@ -235,6 +243,38 @@ ${rows.join('\n')}
 </tbody>
 <tfoot><tr><th scope="row">detection rate</th><td></td>${rates}</tr></tfoot>
 </table></div>
+</section>`;
+}
+
+/** renderFindings -- the unexpected violations by cause (docs/findings.md),
+ *  first in the report: each finding's title, culprit with its source
+ *  excerpt and stack, other sites, and the reproduce line; the crash-point
+ *  detail is in the runs below. */
+function renderFindings(results: Results): string {
+  const items = results.runs
+    .filter((run) => run.expect === 'consistent')
+    .flatMap((run) => (run.findings ?? []).map((finding) => ({ run, finding })));
+  if (items.length === 0) return '';
+  const site = (s: Finding['sites'][number]) => {
+    const where = s.file !== undefined ? `${s.file}:${s.line}` : s.address;
+    const excerpt = (s.excerpt ?? []).map((line) => `${String(line.line).padStart(5)} | ${line.text}`).join('\n');
+    const stack = (s.stack ?? [])
+      .map((frame) => `at ${frame.symbol ?? frame.address}${frame.file ? ` ${frame.file}:${frame.line}` : ''}`)
+      .join('\n');
+    return `<li><span class="meta">${escapeHtml(s.role)}</span> <code>${escapeHtml(where)}</code>${s.symbol ? ` <span class="meta">${escapeHtml(s.symbol)}</span>` : ''}${excerpt ? `<pre class="source">${escapeHtml(excerpt)}</pre>` : ''}${stack ? `<pre class="stack">${escapeHtml(stack)}</pre>` : ''}</li>`;
+  };
+  return `<section id="findings">
+<h2>Findings</h2>
+${items
+  .map(
+    ({ run, finding }) => `<article class="finding" id="${escapeHtml(finding.id)}">
+<h3>${escapeHtml(finding.title)}</h3>
+<p class="meta">${escapeHtml(run.target)} · ${escapeHtml(run.model)} · ${escapeHtml(finding.kind)} · ${escapeHtml(formatCount(finding.images))} images at ${escapeHtml(formatCount(finding.count))} crash points · ${escapeHtml(finding.id)}</p>
+<ul class="sites">${finding.sites.map(site).join('')}</ul>
+<div class="cmd"><pre>${escapeHtml(finding.example.reproduce)}</pre><button type="button" class="copy" data-copy="">Copy</button></div>
+</article>`,
+  )
+  .join('\n')}
 </section>`;
 }
 
@@ -487,6 +527,7 @@ export function renderHtml(results: Results, extras: HtmlExtras = {}): string {
 <main>
 ${renderHeader(results)}
 ${renderIncomplete(results)}
+${renderFindings(results)}
 ${renderSummary(results, runIndex)}
 ${renderFuzz(results.fuzz)}
 ${renderBugs(extras.bugs)}

@@ -4,7 +4,7 @@
 import { CLIENT_SCRIPT } from '../../harness/report/client';
 import { escapeHtml, jsonForScript, renderHtml, type BugTable } from '../../harness/report/html';
 import { timelineBands } from '../../harness/report/timeline';
-import { fixtureRun, loadFixture } from './fixture';
+import { fixtureRun, loadFixture, withFindings } from './fixture';
 
 /** The <tr> of one target × model in the summary table. */
 function summaryRow(html: string, target: string, model: string): string {
@@ -301,5 +301,23 @@ describe('the fuzz section', () => {
     expect(section).not.toContain('<b>');
     expect(section).toContain(`<pre>${escapeHtml(counterexample.replay)}</pre><button type="button" class="copy"`);
     expect(section).toContain(escapeHtml(counterexample.repeat));
+  });
+});
+
+describe('renderHtml with findings', () => {
+  test('opens on the findings: title, culprit with source excerpt and stack, reproduce line', () => {
+    const html = renderHtml(withFindings(2));
+    const findings = html.indexOf('<section id="findings">');
+    expect(findings).toBeGreaterThan(0);
+    expect(findings).toBeLessThan(html.indexOf('<section id="summary">'));
+    expect(html).toContain('<article class="finding" id="btree-px86-f1">');
+    expect(html).toContain('<code>/work/main/targets/btree/btree.c:100</code>');
+    expect(html).toContain('  100 | \tparent-&#62;child[i] = node; /* &#60;b&#62;&#38;&#60;/b&#62; */');
+    expect(html).toContain('at btree_insert+0x40 /work/main/targets/btree/btree.c:140');
+    expect(html).toContain('pmfit reproduce reports/results.json btree-px86-f2');
+  });
+
+  test('no findings, no section', () => {
+    expect(renderHtml(loadFixture())).not.toContain('id="findings"');
   });
 });
