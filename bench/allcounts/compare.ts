@@ -48,6 +48,8 @@ export function describeOriginal(verdict: Verdict): string {
       return `recovery timeout ${firstLine(verdict.output)}`;
     case 'recovery-failed':
       return `recovery failed (status ${verdict.exitCode}) ${firstLine(verdict.output)}`;
+    case 'recovery-not-crash-safe':
+      return `recovery not crash-safe (at ${verdict.at}) ${verdict.why}`;
   }
 }
 

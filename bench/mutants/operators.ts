@@ -22,7 +22,7 @@
 // preprocessor directives, jumps (return, goto, break, continue), statements
 // that can leave the block (except the error-check idiom
 // `if (persisting_call(...)) jump;`, which persists in its condition), and
-// calls of the pmfit region markers are barriers: no step spans one, and
+// calls of the pmfit region and recovery markers are barriers: no step spans one, and
 // steps on both sides of one are not consecutive. A declaration that does not persist is not
 // part of any step: swapping two steps moves their other statements and
 // leaves the declarations of both in front, in their order, so that names
@@ -77,7 +77,7 @@ export const DEFAULT_OPERATOR_OPTIONS: OperatorOptions = {
   flush: ['pmem_flush'],
   drain: ['pmem_drain'],
   fenceCalls: ['_mm_sfence', '_mm_mfence'],
-  markers: ['pmfit_region_begin', 'pmfit_region_end'],
+  markers: ['pmfit_region_begin', 'pmfit_region_end', 'pmfit_recovery_begin', 'pmfit_recovery_end'],
 };
 
 interface Parsed {

@@ -63,6 +63,11 @@ export function outcomeClass(verdict: Verdict): string {
     case 'invariant':
       parts.push(verdict.failed, normalizeOutput(verdict.output));
       break;
+    case 'recovery-not-crash-safe':
+      // Not the recovery crash point: one failure of the recovery, wherever
+      // its crash fell, is one group.
+      parts.push(verdict.why, normalizeOutput(verdict.output));
+      break;
   }
   return JSON.stringify(parts);
 }

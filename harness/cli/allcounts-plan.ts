@@ -42,6 +42,13 @@ export interface AllcountsCliOptions {
   fast?: boolean;
   /** With --cmd: `exit` (default) or `outputs` (check/user-spec.ts). */
   oracle?: string;
+  /** 1 (default) or 2: also crash each recovery (pipeline/recovery-crashes.ts). */
+  depth?: number;
+  /** Depth 2 on a seeded sample of this many images per model (implies depth 2). */
+  recoveryCrashes?: number;
+  /** Depth 2: trace every call of this function of the recovery instead of
+   *  its pmfit_recovery_begin/_end markers. */
+  recoverFunction?: string;
 }
 
 export interface PlannedTarget {
@@ -61,6 +68,34 @@ export interface AllcountsPlan {
   output: string;
   /** Where they came from, for messages: the config file, when one was used. */
   config?: string;
+  /** Depth 2 (--depth 2, --recovery-crashes N): crash the recoveries too, on a
+   *  seeded sample of `sample` images per model when set; undefined: depth 1. */
+  recoveryCrashes?: RecoveryCrashesPlan;
+}
+
+export interface RecoveryCrashesPlan {
+  sample?: number;
+  recoverFunction?: string;
+}
+
+/** chooseDepth -- what --depth, --recovery-crashes and --recover-function ask
+ *  for: undefined for depth 1. */
+export function chooseDepth(options: {
+  depth?: number;
+  recoveryCrashes?: number;
+  recoverFunction?: string;
+}): RecoveryCrashesPlan | undefined {
+  const depth = options.depth ?? (options.recoveryCrashes !== undefined ? 2 : 1);
+  if (depth !== 1 && depth !== 2) throw usageError(`--depth must be 1 or 2, not ${depth}`);
+  if (depth === 1) {
+    if (options.recoveryCrashes !== undefined) throw usageError('--recovery-crashes needs --depth 2');
+    if (options.recoverFunction !== undefined) throw usageError('--recover-function needs --depth 2');
+    return undefined;
+  }
+  return {
+    ...(options.recoveryCrashes !== undefined ? { sample: options.recoveryCrashes } : {}),
+    ...(options.recoverFunction !== undefined ? { recoverFunction: options.recoverFunction } : {}),
+  };
 }
 
 export const DEFAULT_MAX_STATES = 64;
@@ -201,6 +236,7 @@ export function planAllcounts(options: AllcountsCliOptions, config?: ConfigFile)
     targets = config ? configTargets(config, options.target, accept) : builtInTargets(options.target, accept);
   }
   targets = withSchedules(targets, options.scheduleSeed ?? 0, options.schedules ?? 1);
+  const recoveryCrashes = chooseDepth(options);
   const maxStates = options.maxStates ?? config?.maxStates ?? DEFAULT_MAX_STATES;
   if (maxStates < 2)
     throw usageError('--max-states must be at least 2 (px86 always checks the oldest and newest image)');
@@ -221,5 +257,6 @@ export function planAllcounts(options: AllcountsCliOptions, config?: ConfigFile)
     maxSteps: options.maxSteps ?? config?.maxSteps ?? DEFAULT_MAX_STEPS,
     output,
     ...(config ? { config: config.file } : {}),
+    ...(recoveryCrashes ? { recoveryCrashes } : {}),
   };
 }

@@ -195,6 +195,22 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .option('--recover <command>', 'with --cmd: shell command run on each crash image ({file}); exit 0 = consistent')
     .option('--function <name>', 'with --cmd: trace every call of this function instead of marker regions')
     .option('--accept-untraced-writes', 'record past writes pmfit cannot follow (warnings) instead of refusing the run')
+    .addOption(
+      new Option(
+        '--depth <n>',
+        '1, or 2: also crash each recovery and recover again (recovery must be crash-safe)',
+      ).argParser(positiveInteger('--depth')),
+    )
+    .addOption(
+      new Option(
+        '--recovery-crashes <n>',
+        'depth 2 on a seeded sample of N crash images per model (implies --depth 2)',
+      ).argParser(positiveInteger('--recovery-crashes')),
+    )
+    .option(
+      '--recover-function <name>',
+      'depth 2: trace every call of this function of the recovery instead of its pmfit_recovery_begin/_end markers',
+    )
     .option(
       '--oracle <oracle>',
       'with --cmd: exit (the recovery exit status is the verdict) or outputs (its output must also equal its output on an uncrashed file)',
@@ -284,8 +300,12 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
         secondsToMs('--timeout'),
       ),
     )
+    .option(
+      '--at <k[:j]>',
+      "the group's crash point k (and, for a crash during recovery, the recovery's crash point j), as the reproduce line spells them; checked against results.json",
+    )
     .action((file: string, group: string, options) =>
-      run(async () => reproduce(file, group, { output: options.output, timeout: options.timeout })),
+      run(async () => reproduce(file, group, { output: options.output, timeout: options.timeout, at: options.at })),
     );
 
   program

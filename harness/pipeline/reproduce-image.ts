@@ -3,25 +3,40 @@
 // same recovery and check on it that the run did, and give the verdict.
 //
 // DIR/crash/NAME is the crash image as the model left it (not touched after);
-// DIR/recovered/NAME is a second copy, on which the recovery ran.
+// DIR/recovered/NAME is a second copy, on which the recovery ran. For a
+// crash during recovery (--depth 2), the recovery of the crash image is
+// traced again and DIR/recovery-crash/NAME is the image its crash at the
+// recorded recovery crash point left; the recovery runs on a copy of that.
 
 import * as fs from 'fs';
 import * as path from 'path';
 import { PmfitError } from '../_internals/errors';
-import { OpWindows } from '../check/allowed-states';
+import { OpWindow, OpWindows } from '../check/allowed-states';
 import { CommandNotRunError } from '../check/command-not-run';
 import { opsDoneEnv } from '../check/ops-done-env';
 import { recoveredVerdict, recoverImage } from '../check/recover-image';
 import { placeholders, shellLine } from '../check/spec-command';
 import type { Recovered } from '../check/recovery-cache';
-import { referenceStates, type TargetSpec } from '../check/spec';
+import { referenceStates, type ReferenceState, type TargetSpec } from '../check/spec';
+import type { ImagePatch } from '../image/image-patch';
 import type { Verdict } from '../check/verdict';
 import type { TraceReader } from '../trace/format';
 import { crashImage, CrashImageQuery } from './crash-image';
+import { expectedStates, recoverIn, recoveryCrashStates, secondVerdict, traceRecovery } from './recovery-crashes';
+
+/** A group of kind recovery-not-crash-safe: the crash during the recovery
+ *  of the crash image, at recovery crash point k, that left image `hash`. */
+export interface RecoveryCrashQuery {
+  k: number;
+  hash: string;
+  recoverFunction?: string;
+}
 
 export interface ReproducedImage {
   /** The crash image's files, as the model left them. */
   crashFiles: string[];
+  /** With a recovery crash: the image the crash during its recovery left. */
+  recoveryCrashFiles?: string[];
   /** The recovered copy's files. */
   recoveredFiles: string[];
   /** The recovery commands as they ran, `{file}` and `{dir}` substituted. */
@@ -39,6 +54,7 @@ export async function reproduceImage(
   query: CrashImageQuery,
   dir: string,
   timeoutMs: number,
+  recoveryCrash?: RecoveryCrashQuery,
 ): Promise<ReproducedImage> {
   const found = crashImage(reader, query);
   if (found.kind === 'missing') {
@@ -60,13 +76,28 @@ export async function reproduceImage(
   const recoveredFiles = spec.pmFiles.map((name) => path.join(recoveredDir, name));
   const commands = spec.recover.map((command) => shellLine(command, placeholders(recoveredDir, spec.pmFiles)));
   const window = new OpWindows(reader.header.regions, referenceStates(spec, reader.header.regions)).windowAt(query.k);
-  const result = await recoverImage(
-    spec,
-    found.image,
-    recoveredDir,
-    timeoutMs,
-    spec.windowEnv ? opsDoneEnv(window) : {},
-  ).catch((error: unknown) => {
+  const env = spec.windowEnv ? opsDoneEnv(window) : {};
+  if (recoveryCrash) {
+    const second = await secondImage(spec, found.image, query, recoveryCrash, window, env, timeoutMs);
+    const secondDir = path.join(dir, 'recovery-crash');
+    fs.mkdirSync(secondDir);
+    const recoveryCrashFiles = spec.pmFiles.map((name) => path.join(secondDir, name));
+    for (let i = 0; i < recoveryCrashFiles.length; i += 1) {
+      await fs.promises.mkdir(path.dirname(recoveryCrashFiles[i]), { recursive: true });
+      await second.image.writeFile(i, recoveryCrashFiles[i]);
+    }
+    const result = await recoverImage(spec, second.image, recoveredDir, timeoutMs, env);
+    return {
+      crashFiles,
+      recoveryCrashFiles,
+      recoveredFiles,
+      commands,
+      states: found.states,
+      verdict: secondVerdict(spec, result, second.expected, recoveryCrash.k, second.instructions, recoveryCrash.hash),
+      ...(result.kind === 'recovered' ? { recovered: result.recovered } : {}),
+    };
+  }
+  const result = await recoverImage(spec, found.image, recoveredDir, timeoutMs, env).catch((error: unknown) => {
     throw error instanceof CommandNotRunError
       ? error.onImage(`the ${query.model} crash image at crash point ${query.k} (image ${query.hash})`)
       : error;
@@ -80,4 +111,38 @@ export async function reproduceImage(
     verdict: recoveredVerdict(spec, result, allowed),
     ...(result.kind === 'recovered' ? { recovered: result.recovered } : {}),
   };
+}
+
+/** secondImage -- the image a crash at recovery crash point QUERY.k left,
+ *  from one more traced recovery of IMAGE (the same recorder and model as
+ *  the run), and what the uninterrupted recovery of IMAGE reached. */
+async function secondImage(
+  spec: TargetSpec,
+  image: ImagePatch,
+  query: CrashImageQuery,
+  crash: RecoveryCrashQuery,
+  window: OpWindow,
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ image: ImagePatch; expected: ReferenceState[]; instructions: number }> {
+  const uninterrupted = await recoverIn(spec, image, timeoutMs, env);
+  const expected = expectedStates(spec, uninterrupted, window);
+  if (expected === undefined)
+    throw new PmfitError(
+      `the uninterrupted recovery of the crash image at k=${query.k} does not pass any more: this is not the run's recovery`,
+    );
+  const traced = await traceRecovery(spec, image, env, { recoverFunction: crash.recoverFunction, timeoutMs });
+  if (!traced) throw new PmfitError(`the recovery of the crash image at k=${query.k} entered no recovery region now`);
+  try {
+    const { distinct } = recoveryCrashStates(traced.reader, query.model, query.hash, query);
+    const state = distinct.find((candidate) => candidate.hash === crash.hash);
+    if (!state || state.at !== crash.k)
+      throw new PmfitError(
+        `no ${query.model} crash state of the recovery has the recorded image hash ${crash.hash}: the recovery is not the one this run crashed`,
+      );
+    return { image: state.image, expected, instructions: traced.reader.header.instructions };
+  } finally {
+    traced.reader.close();
+    await fs.promises.rm(traced.file, { force: true });
+  }
 }

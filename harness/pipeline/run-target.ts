@@ -17,10 +17,11 @@ import { keepTrace } from './keep-trace';
 import { boundaryOutputs } from './boundary-outputs';
 import { outputOracleSpec } from '../check/output-oracle';
 import { preflight } from './preflight';
+import { checkRecoveryCrashes, recoveryLaunch } from './recovery-crashes';
 import { recordWorkload } from './record-workload';
 import { targetRecord } from './target-record';
 import { crashStates, ModelName } from '../persistency/model';
-import type { RunResult, TargetRecord } from '../results/schema';
+import type { RecoveryCrashSummary, RunResult, TargetRecord } from '../results/schema';
 import { TraceReader } from '../trace/format';
 import { toRunResult } from './to-run-result';
 import { toRunPart } from './to-run-part';
@@ -40,6 +41,9 @@ export interface RunTargetOptions {
   acceptUntracedWrites?: boolean;
   /** Record with the fast recorder (recordTrace's fast). */
   fast?: boolean;
+  /** --depth 2: crash the recovery of each distinct image too (or of a
+   *  seeded sample of `sample` images; recovery-crashes.ts). */
+  recoveryCrashes?: { sample?: number; recoverFunction?: string };
   onPhase?(phase: string, total?: number): void;
   onProgress?(done: number): void;
   /** Each part of the outcome as soon as it is known, so that a caller
@@ -76,6 +80,8 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
     throw new PmfitError(`setup of ${spec.name} failed (${describeFailure(setup, spec.pmFiles[0])})`);
   }
 
+  // A recovery the tracer cannot run as one program is refused before any work.
+  if (options.recoveryCrashes) recoveryLaunch(spec, work);
   // After the setup, which is the user's own command to make a pool.
   const guard = guardUserFiles(spec.userFiles ?? []);
   options.onPhase?.(`${spec.name}: recording`);
@@ -160,6 +166,22 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
         onProgress: (done: number) => options.onProgress?.(done),
         skip,
       });
+      let depth2: RecoveryCrashSummary | undefined;
+      if (options.recoveryCrashes) {
+        options.onPhase?.(`${spec.name} / ${model}: crashing the recoveries (depth 2)`);
+        depth2 = await checkRecoveryCrashes(report, {
+          spec,
+          reader,
+          model,
+          maxStates: options.maxStates,
+          seed: options.seed,
+          timeoutMs: options.timeoutMs,
+          jobs: options.jobs,
+          maxSteps: options.maxSteps,
+          ...options.recoveryCrashes,
+          onProgress: (done) => options.onProgress?.(done),
+        });
+      }
       guard.check('while the crash images were recovered');
       const seconds = (Date.now() - modelStarted) / 1000;
       const explain = {
@@ -176,6 +198,7 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
         continue;
       }
       const run = toRunResult({ spec, model, header, report, seconds, reproduce });
+      if (depth2) run.recoveryCrashes = depth2;
       await explainGroups(run, explain);
       runs.push(run);
       reports.push(report);

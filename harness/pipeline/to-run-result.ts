@@ -7,7 +7,7 @@ import { collateOutcomes, normalizeOutput } from '../check/outcome-groups';
 import type { CheckReport } from '../check/runner';
 import type { TargetSpec } from '../check/spec';
 import { placeholders, shellLine, workloadLaunch } from '../check/spec-command';
-import { isViolation, Verdict } from '../check/verdict';
+import { describeVerdict, isViolation, Verdict } from '../check/verdict';
 import type { ModelName } from '../persistency/model';
 import type { OutcomeGroup, RunResult } from '../results/schema';
 import type { TraceHeader } from '../trace/format';
@@ -71,13 +71,29 @@ export function toRunResult(input: RunResultInput): RunResult {
       crashPoints: group.ranges,
       count: group.crashPoints,
       images: group.hashes.length,
-      failed: group.verdict.kind === 'invariant' ? group.verdict.failed : [],
+      failed:
+        group.verdict.kind === 'invariant'
+          ? group.verdict.failed
+          : group.verdict.kind === 'recovery-not-crash-safe'
+            ? [describeVerdict(group.verdict)]
+            : [],
       recoveryOutput: verdictOutput(group.verdict),
       example: {
         k,
         hash,
         describe: example?.describe,
-        reproduce: input.reproduce ? input.reproduce(id) : reproduceCommand(spec, k, header),
+        ...(group.verdict.kind === 'recovery-not-crash-safe'
+          ? {
+              recoveryCrash: {
+                k: group.verdict.at,
+                hash: group.verdict.hash,
+                instructions: group.verdict.instructions,
+              },
+            }
+          : {}),
+        reproduce: input.reproduce
+          ? `${input.reproduce(id)}${group.verdict.kind === 'recovery-not-crash-safe' ? ` --at ${k}:${group.verdict.at}` : ''}`
+          : reproduceCommand(spec, k, header),
       },
     };
   });

@@ -16,7 +16,7 @@ import type { NativePmRange, NativeStop } from '../tracer/native';
 import { InsnFlag, loadNative } from '../tracer/native';
 import { formatPtr } from '../tracer/remote-ptr';
 import type { ResolvedCommand } from '../tracer/resolve-command';
-import { NoRegionError, Tracee } from '../tracer/tracee';
+import { Markers, NoRegionError, Tracee } from '../tracer/tracee';
 import { decodeInstruction } from './decode';
 import { EventKind, LINE } from '../trace/event';
 import {
@@ -41,6 +41,8 @@ export interface RecordOptions {
   functionName?: string;
   /** Seed of the thread schedule (tracer/tracee.ts). */
   scheduleSeed?: number;
+  /** Region markers other than pmfit_region_begin/_end (a recovery's). */
+  markers?: Markers;
   maxSteps?: number;
   timeoutMs?: number;
   cwd?: string;
@@ -97,6 +99,7 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
       command: options.command,
       functionName: options.functionName,
       scheduleSeed: options.scheduleSeed,
+      markers: options.markers,
       cwd,
       env: options.env,
       stdoutFd: options.stdoutFd,

@@ -15,7 +15,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     invariant: 'invariant violated',
     'recovery-crashed': 'recovery crashed',
     'recovery-timeout': 'recovery timed out',
-    'recovery-failed': 'recovery failed'
+    'recovery-failed': 'recovery failed',
+    'recovery-not-crash-safe': 'recovery is not crash-safe'
   };
 
   function append(node, children) {

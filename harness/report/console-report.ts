@@ -31,6 +31,12 @@ export function formatRun(run: RunResult, paint: Colors = terminalColors()): str
   const out: string[] = [];
   const title = `${run.target} / ${run.model}: ${run.instructions} instructions, ${run.crashPoints} crash points, ${run.distinctImages} distinct images, ${run.violations} violating crash points`;
   out.push(paint.bold(`== ${title}`));
+  const depth2 = run.recoveryCrashes;
+  if (depth2) {
+    out.push(
+      `(depth 2: ${depth2.traced} of ${depth2.candidates} recoveries crashed, ${depth2.instructions} recovery instructions, ${depth2.distinctImages} distinct images recovered again, ${depth2.failures} not crash-safe)`,
+    );
+  }
   if (overlapping(run)) {
     out.push(
       `(${run.model} leaves several images per crash point (${run.states} states in all): a crash point is listed under each outcome one of its images has, so ranges overlap)`,

@@ -88,6 +88,7 @@ const KIND_LABEL: Record<VerdictKind, string> = {
   'recovery-crashed': 'recovery crashed',
   'recovery-timeout': 'recovery timed out',
   'recovery-failed': 'recovery failed',
+  'recovery-not-crash-safe': 'recovery is not crash-safe',
 };
 
 const PALETTE: Record<VerdictKind, string[]> = {
@@ -96,6 +97,7 @@ const PALETTE: Record<VerdictKind, string[]> = {
   'recovery-crashed': ['#7b2cbf', '#a463e0', '#561d8a'],
   'recovery-timeout': ['#e8590c', '#f59f3a', '#b3440a'],
   'recovery-failed': ['#c2185b', '#ec5f91', '#8c1042'],
+  'recovery-not-crash-safe': ['#1864ab', '#4dabf7', '#0b3d6e'],
 };
 
 function kindLabel(kind: string): string {

@@ -34,7 +34,7 @@ const optional =
   (v) =>
     v === undefined || check(v);
 
-const KINDS = ['ok', 'recovery-crashed', 'recovery-timeout', 'recovery-failed', 'invariant'];
+const KINDS = ['ok', 'recovery-crashed', 'recovery-timeout', 'recovery-failed', 'invariant', 'recovery-not-crash-safe'];
 
 /** What a run contributes to results.json; the rest is derived. */
 export interface ResultsInput {
@@ -113,6 +113,13 @@ function checkGroup(value: unknown, where: string): void {
     hash: [isString, 'a string'],
     reproduce: [isString, 'a string'],
   });
+  if (example.recoveryCrash !== undefined) {
+    fields(object(example.recoveryCrash, `${where}.example.recoveryCrash`), `${where}.example.recoveryCrash`, {
+      k: [isCount, 'a crash point'],
+      hash: [isString, 'a string'],
+      instructions: [isCount, 'a count'],
+    });
+  }
   if (example.next !== undefined) checkSite(example.next, `${where}.example.next`);
   if (example.lines !== undefined) {
     array(example.lines, `${where}.example.lines`).forEach((line, i) => {
@@ -196,6 +203,18 @@ function checkRun(value: unknown, where: string): void {
     array(run.findings, `${where}.findings`).forEach((finding, i) => checkFinding(finding, `${where}.findings[${i}]`));
   }
   fields(run, where, { findingsUnexamined: [optional(isCount), 'a count'] });
+  if (run.recoveryCrashes !== undefined) {
+    const at = `${where}.recoveryCrashes`;
+    fields(object(run.recoveryCrashes, at), at, {
+      candidates: [isCount, 'a count'],
+      traced: [isCount, 'a count'],
+      withoutRegion: [isCount, 'a count'],
+      instructions: [isCount, 'a count'],
+      states: [isCount, 'a count'],
+      distinctImages: [isCount, 'a count'],
+      failures: [isCount, 'a count'],
+    });
+  }
 }
 
 function checkTarget(value: unknown, where: string): void {

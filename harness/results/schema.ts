@@ -7,7 +7,8 @@ import type { ModelName } from '../persistency/model';
 export const RESULTS_SCHEMA = 'pmfit-results';
 export const RESULTS_VERSION = 1;
 
-export type VerdictKind = 'ok' | 'recovery-crashed' | 'recovery-timeout' | 'recovery-failed' | 'invariant';
+export type VerdictKind =
+  'ok' | 'recovery-crashed' | 'recovery-timeout' | 'recovery-failed' | 'invariant' | 'recovery-not-crash-safe';
 
 /** The instruction a crash point interrupts: where the machine would have
  *  gone on had power not failed. */
@@ -48,6 +49,10 @@ export interface OutcomeGroup {
     next?: InstructionSite;
     lines?: LineDiff[];
     describe?: unknown;
+    /** A group of kind recovery-not-crash-safe: the crash during the
+     *  recovery of the image above, at recovery instruction k (of
+     *  `instructions`), which left the image `hash`. */
+    recoveryCrash?: { k: number; hash: string; instructions: number };
     reproduce: string;
   };
 }
@@ -131,6 +136,23 @@ export interface RunResult {
   findings?: Finding[];
   /** Violating images too many to examine for findings (not counted in them). */
   findingsUnexamined?: number;
+  /** --depth 2: what crashing the recoveries took (pipeline/recovery-crashes.ts). */
+  recoveryCrashes?: RecoveryCrashSummary;
+}
+
+/** Crashes during recovery in one run: images whose recovery passed
+ *  (`candidates`), recoveries traced (sampled or all) and of those with no
+ *  recovery region, recovery instructions traced, their crash states and
+ *  distinct images (each recovered again), and images whose recovery is
+ *  not crash-safe. */
+export interface RecoveryCrashSummary {
+  candidates: number;
+  traced: number;
+  withoutRegion: number;
+  instructions: number;
+  states: number;
+  distinctImages: number;
+  failures: number;
 }
 
 export interface TargetRecord {
@@ -220,7 +242,16 @@ export interface Results {
   /** True when the run was interrupted or hit a limit: results are partial. */
   incomplete: boolean;
   incompleteReason?: string;
-  options: { models: ModelName[]; maxStates: number; seed: number; jobs: number; timeoutMs: number };
+  options: {
+    models: ModelName[];
+    maxStates: number;
+    seed: number;
+    jobs: number;
+    timeoutMs: number;
+    /** --depth 2: crashes during recovery, on a sample of `sample` images
+     *  per model when set, traced by --recover-function when set. */
+    recoveryCrashes?: { sample?: number; recoverFunction?: string };
+  };
   targets: TargetRecord[];
   runs: RunResult[];
   /** Written by `pmfit fuzz`. */

@@ -22,6 +22,22 @@ import { signalName } from './signal-name';
 
 export const MARKER_BEGIN = 'pmfit_region_begin';
 export const MARKER_END = 'pmfit_region_end';
+
+/** A pair of marker functions whose calls bound the traced regions. */
+export interface Markers {
+  begin: string;
+  end: string;
+  /** What the regions are, for messages ("region", "recovery region"). */
+  what: string;
+}
+
+export const REGION_MARKERS: Markers = { begin: MARKER_BEGIN, end: MARKER_END, what: 'region' };
+/** The recovery's own markers (pmfit.h), for crashes during recovery. */
+export const RECOVERY_MARKERS: Markers = {
+  begin: 'pmfit_recovery_begin',
+  end: 'pmfit_recovery_end',
+  what: 'recovery region',
+};
 export const DEFAULT_MAX_STEPS = 50_000_000;
 
 /** Single steps per native call: about a second of tracing at most, so
@@ -46,6 +62,8 @@ export interface TraceeOptions {
   /** Seed of the thread schedule (native/scheduler.h); the same seed runs a
    *  multithreaded program in the same interleaving. Default 0. */
   scheduleSeed?: number;
+  /** The markers of the regions (default: pmfit_region_begin/_end). */
+  markers?: Markers;
   /** File descriptors for the tracee's stdout and stderr (default: ours). */
   stdoutFd?: number;
   stderrFd?: number;
@@ -179,12 +197,18 @@ export class Tracee {
       this.native.setBreakpoints(BreakpointKind.Function, entries);
       return;
     }
-    const begins = at(MARKER_BEGIN);
-    const ends = at(MARKER_END);
+    const markers = this.options.markers ?? REGION_MARKERS;
+    const begins = at(markers.begin);
+    const ends = at(markers.end);
     if (begins.length === 0 || ends.length === 0) {
       if (!command.elf.hasSymtab) {
         throw usageError(
-          `${name} is stripped: pmfit finds ${MARKER_BEGIN} and --function by symbol; rebuild it without stripping`,
+          `${name} is stripped: pmfit finds ${markers.begin} and --function by symbol; rebuild it without stripping`,
+        );
+      }
+      if (markers !== REGION_MARKERS) {
+        throw usageError(
+          `${name} has no ${markers.what} markers (${markers.begin}): include pmfit.h and call ${markers.begin}()/${markers.end}() around the recovery, or pass --recover-function NAME`,
         );
       }
       throw usageError(
@@ -325,13 +349,13 @@ export class Tracee {
         this.markDead();
         if (stop.inRegion) {
           throw usageError(
-            `${name} exited (status ${stop.code}) inside a region after ${stop.index} instructions; a region must reach ${MARKER_END}() or return`,
+            `${name} exited (status ${stop.code}) inside a region after ${stop.index} instructions; a region must reach ${(this.options.markers ?? REGION_MARKERS).end}() or return`,
           );
         }
         // (the fast recorder may enter regions and step nothing in them)
         if (stop.index === 0 && this.regionsEntered === 0) {
           throw new NoRegionError(
-            `${name} exited with status ${stop.code} before reaching a region (${this.options.functionName ?? MARKER_BEGIN} was not called)`,
+            `${name} exited with status ${stop.code} before reaching a region (${this.options.functionName ?? (this.options.markers ?? REGION_MARKERS).begin} was not called)`,
             stop.code,
           );
         }

@@ -517,7 +517,11 @@ alloc_open(const char *path, struct alloc_recovery *rec, char *err,
 	struct alloc_pool *pool = alloc_map(path, err, errlen);
 	if (pool == NULL)
 		return NULL;
-	if (alloc_recover(pool, rec) != 0) {
+	/* the region pmfit crashes to test recovery itself (--depth 2) */
+	pmfit_recovery_begin();
+	int ret = alloc_recover(pool, rec);
+	pmfit_recovery_end();
+	if (ret != 0) {
 		fmterr(err, errlen, "damaged pool: %s", pool->err);
 		alloc_close(pool);
 		return NULL;

@@ -11,6 +11,9 @@
  * markers' own instructions are not counted. Outside a region the program
  * runs at full speed; regions may be entered many times.
  *
+ * pmfit_recovery_begin() / pmfit_recovery_end() (below) mark a recovery the
+ * same way, for crashes during recovery.
+ *
  * The functions do nothing. pmfit finds them by name in the symbol table and
  * puts breakpoints on their entry, so they must stay real, out-of-line calls:
  * weak (one copy survives linking however many files include this header),
@@ -36,6 +39,22 @@ PMFIT_MARKER__ void pmfit_region_begin(void)
 }
 
 PMFIT_MARKER__ void pmfit_region_end(void)
+{
+	__asm__ __volatile__("" ::: "memory");
+}
+
+/*
+ * pmfit_recovery_begin() / pmfit_recovery_end() mark the program's recovery
+ * (what it does to a pool it opens after a crash), with the same rules. They
+ * are traced only when pmfit crashes the recovery itself (allcounts --depth 2,
+ * docs/checking.md); otherwise, and in the traced workload, they cost a call.
+ */
+PMFIT_MARKER__ void pmfit_recovery_begin(void)
+{
+	__asm__ __volatile__("" ::: "memory");
+}
+
+PMFIT_MARKER__ void pmfit_recovery_end(void)
 {
 	__asm__ __volatile__("" ::: "memory");
 }

@@ -103,7 +103,7 @@ describe('readResults', () => {
         (r) => {
           r.runs[5].groups[1].kind = 'weird';
         },
-        '$.runs[5].groups[1].kind is not one of ok, recovery-crashed, recovery-timeout, recovery-failed, invariant',
+        '$.runs[5].groups[1].kind is not one of ok, recovery-crashed, recovery-timeout, recovery-failed, invariant, recovery-not-crash-safe',
       ],
       [
         (r) => {

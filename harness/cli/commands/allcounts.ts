@@ -86,6 +86,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
         maxSteps: plan.maxSteps,
         acceptUntracedWrites,
         fast: options.fast === true,
+        recoveryCrashes: plan.recoveryCrashes,
         onPhase: (phase, total) => progress.phase(phase, total),
         onProgress: (done) => progress.update(done),
         onTarget: (target) => targets.push(target),
@@ -147,7 +148,14 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
   const results = buildResults({
     pmfitVersion: options.version,
     startedAt,
-    options: { models, maxStates: plan.maxStates, seed: plan.seed, jobs, timeoutMs: plan.timeoutMs },
+    options: {
+      models,
+      maxStates: plan.maxStates,
+      seed: plan.seed,
+      jobs,
+      timeoutMs: plan.timeoutMs,
+      ...(plan.recoveryCrashes ? { recoveryCrashes: plan.recoveryCrashes } : {}),
+    },
     targets,
     runs,
     incompleteReason,

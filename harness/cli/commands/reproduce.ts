@@ -29,6 +29,23 @@ import { fuzzTarget } from '../../../targets/fuzz-targets';
 export interface ReproduceOptions {
   output?: string;
   timeout?: number;
+  /** `K` or `K:J` (a crash during recovery at J): must be the group's. */
+  at?: string;
+}
+
+/** checkAt -- --at K[:J] against the group's example: the reproduce line
+ *  spells the crash points out, and a line edited to other ones must not
+ *  silently reproduce the group's instead. */
+function checkAt(at: string | undefined, group: OutcomeGroup): void {
+  if (at === undefined) return;
+  const match = /^(\d+)(?::(\d+))?$/.exec(at);
+  if (!match) throw usageError(`--at ${at}: expected K or K:J (crash point, recovery crash point)`);
+  const crash = group.example.recoveryCrash;
+  const theirs = crash ? `${group.example.k}:${crash.k}` : `${group.example.k}`;
+  if (at !== theirs)
+    throw usageError(
+      `--at ${at}: group ${group.id}'s example is at ${theirs}${crash ? ' (crash point k, then the crash point j of its recovery)' : ''}; pmfit reproduce rebuilds a group's example only`,
+    );
 }
 
 function findGroup(
@@ -135,6 +152,7 @@ function shown(file: string): string {
 export async function reproduce(file: string, groupId: string, options: ReproduceOptions = {}): Promise<number> {
   const results = readResults(file);
   const { run, group, target } = findGroup(results, groupId, file);
+  checkAt(options.at, group);
   if (target.trace === undefined) {
     throw usageError(
       `the trace of ${target.name} was not kept beside ${file}${target.traceNotKept ? `: ${target.traceNotKept}` : ''}`,
@@ -149,8 +167,10 @@ export async function reproduce(file: string, groupId: string, options: Reproduc
   const reader = TraceReader.open(tracePath);
   const out = process.stdout;
   try {
+    const recoveryCrash = group.example.recoveryCrash;
     out.write(
-      `reproduce ${group.id}: ${target.name}, model ${run.model}, crash point k=${k} (${group.crashPoints}), image ${hash}\n`,
+      `reproduce ${group.id}: ${target.name}, model ${run.model}, crash point k=${k} (${group.crashPoints}), image ${hash}` +
+        `${recoveryCrash ? `; then a crash at j=${recoveryCrash.k} of its recovery's ${recoveryCrash.instructions} instructions, image ${recoveryCrash.hash}` : ''}\n`,
     );
     const dir = freshDir(options.output, resultsDir, group.id);
     const done = await reproduceImage(
@@ -159,12 +179,19 @@ export async function reproduce(file: string, groupId: string, options: Reproduc
       { model: run.model, k, hash, maxStates: results.options.maxStates, seed: results.options.seed },
       dir,
       options.timeout ?? results.options.timeoutMs,
+      recoveryCrash
+        ? { ...recoveryCrash, recoverFunction: results.options.recoveryCrashes?.recoverFunction }
+        : undefined,
     );
     out.write(
       `image rebuilt from ${shown(tracePath)}: its hash matches results.json` +
         `${done.states > 1 ? ` (one of the ${done.states} images ${run.model} has at k=${k})` : ''}\n`,
     );
     out.write(`crash image: ${done.crashFiles.map(shown).join(' ')}\n`);
+    if (done.recoveryCrashFiles)
+      out.write(
+        `its recovery traced again and crashed at j=${recoveryCrash?.k}: ${done.recoveryCrashFiles.map(shown).join(' ')}\n`,
+      );
     for (const [name, value] of Object.entries(spec.env ?? {})) out.write(`env: ${name}=${value}\n`);
     out.write(
       `${spec.oracle === 'outputs' ? 'recovery, its output compared with the uncrashed outputs, of' : spec.check ? 'recovery, then the spec check of' : 'recovery of'} ${target.name} on a copy (${done.recoveredFiles.map(shown).join(' ')})` +
