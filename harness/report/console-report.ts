@@ -46,7 +46,10 @@ export function formatRun(run: RunResult, paint: Colors = terminalColors()): str
   // recovery output, often one per operation) are left to the report and
   // the causes shown here; a positive control's expected groups stay.
   const findings = run.expect === 'consistent' ? (run.findings ?? []) : [];
-  for (const group of findings.length > 0 ? run.groups.filter((g) => !g.violation) : run.groups) {
+  // Recoveries that are not crash-safe (--depth 2) have no finding: always shown.
+  const shown = (group: RunResult['groups'][number]): boolean =>
+    !group.violation || group.kind === 'recovery-not-crash-safe';
+  for (const group of findings.length > 0 ? run.groups.filter(shown) : run.groups) {
     out.push(`Output for iterations: ${group.crashPoints}`);
     if (group.recoveryOutput.trim()) out.push(indent(group.recoveryOutput));
     const verdict = group.violation
@@ -56,7 +59,7 @@ export function formatRun(run: RunResult, paint: Colors = terminalColors()): str
     if (group.violation) out.push(`  reproduce: ${group.example.reproduce}`);
   }
   if (findings.length > 0) {
-    const groups = run.groups.filter((group) => group.violation).length;
+    const groups = run.groups.filter((group) => group.violation && !shown(group)).length;
     out.push(
       `${groups} violation group${groups === 1 ? '' : 's'} (${run.violations} crash points), by cause: ${findings.length} finding${findings.length === 1 ? '' : 's'}`,
     );
