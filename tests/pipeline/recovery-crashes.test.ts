@@ -143,9 +143,7 @@ describe('allcounts --cmd --depth 2 and pmfit reproduce', () => {
     expect(group.example.reproduce).toBe(
       `pmfit reproduce reports/results.json ${group.id} --at ${k}:${recoveryCrash!.k}`,
     );
-    expect(fs.readFileSync(path.join(work, 'reports', 'junit.xml'), 'utf8')).toContain(
-      'type="recovery-not-crash-safe"',
-    );
+    expect(fs.readFileSync(path.join(work, 'reports', 'junit.xml'), 'utf8')).toContain('kind: recovery-not-crash-safe');
 
     const again = runPmfit(['reproduce', 'reports/results.json', group.id, '--at', `${k}:${recoveryCrash!.k}`], {
       cwd: work,
