@@ -40,7 +40,6 @@ const UNIT = [
   'tests/report/github-annotations.test.ts',
   'tests/report/html.test.ts',
   'tests/report/junit.test.ts',
-  'tests/report/junit-schema.test.ts',
   'tests/report/large.test.ts',
   'tests/report/write-reports.test.ts',
   'tests/targets/tree/mt-spec.test.ts',

@@ -1,10 +1,9 @@
 // The HTML report in a real browser: Debian's Chromium (installed by
-// scripts/install-chromium.sh when missing) driven by playwright-core. Opens
+// scripts/install-debian-package.sh when missing) driven by playwright-core. Opens
 // the fixture's report from a file:// URL, reads the summary, opens a
 // violation from the timeline, checks its details, and saves a screenshot to
 // reports/report-screenshot.png.
 
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -12,6 +11,7 @@ import { pathToFileURL } from 'url';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { projectRoot } from '../../harness/_internals/paths';
 import { renderHtml } from '../../harness/report/html';
+import { requireDebianPackage } from '../helpers/debian-package';
 import { loadFixture, syntheticLarge } from './fixture';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -28,15 +28,7 @@ function fixtureIndex(target: string, model: string): number {
 }
 
 beforeAll(async () => {
-  const install = spawnSync('bash', [path.join(projectRoot, 'scripts', 'install-chromium.sh')], {
-    encoding: 'utf8',
-    timeout: 15 * 60_000,
-  });
-  if (install.status !== 0) {
-    throw new Error(
-      `scripts/install-chromium.sh failed (${install.status ?? install.signal}): ${`${install.stderr}${install.error?.message ?? ''}`.trim()}`,
-    );
-  }
+  requireDebianPackage('chromium', CHROMIUM);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [

@@ -1,6 +1,6 @@
 // junit-schema -- junit.xml validates against the common JUnit form
 // (fixtures/junit.xsd, the project's own statement of it) with xmllint, from
-// Debian's libxml2-utils (scripts/install-deps.sh installs it): one testcase
+// Debian's libxml2-utils (installed when missing): one testcase
 // per target × model plus one per finding, at most one failure each.
 
 import { execFileSync } from 'child_process';
@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { renderJunit } from '../../harness/report/junit';
 import { validateResults } from '../../harness/results/results';
+import { requireDebianPackage } from '../helpers/debian-package';
 import { loadFixture, withFindings } from './fixture';
 import { parseXml, XmlElement } from './xml';
 
@@ -26,13 +27,14 @@ function validate(xml: string): { ok: boolean; output: string } {
     const output = execFileSync('xmllint', ['--noout', '--schema', XSD, file], { encoding: 'utf8', stdio: 'pipe' });
     return { ok: true, output };
   } catch (err) {
-    const failed = err as { status?: number; stderr?: string; code?: string };
-    if (failed.code === 'ENOENT') throw new Error('xmllint is missing: run bash scripts/install-deps.sh');
+    const failed = err as { status?: number; stderr?: string };
     return { ok: false, output: String(failed.stderr) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+beforeAll(() => requireDebianPackage('libxml2-utils', '/usr/bin/xmllint'));
 
 describe('junit.xml against the JUnit schema', () => {
   test('the fixture validates', () => {
