@@ -49,6 +49,8 @@ export interface RunTargetOptions {
   /** Each part of the outcome as soon as it is known, so that a caller
    *  stopped by Ctrl-C or an error part way keeps what was finished. */
   onTarget?(target: TargetRecord): void;
+  /** A model's run when its images are checked; its findings are added to
+   *  the same object once every model is done. */
   onRun?(run: RunResult): void;
   /** Keep the trace beside results.json in this directory, and make every
    *  group's reproduce line with `reproduce` (`pmfit reproduce RESULTS ID`). */
@@ -202,6 +204,9 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
       await explainGroups(run, explain);
       runs.push(run);
       reports.push(report);
+      // Handed over now, so a signal during a later model keeps this one;
+      // the findings below are added to the same object.
+      options.onRun?.(run);
     }
     // After every model: what one model's accepted images show tolerated
     // helps read another's violations (docs/findings.md).
@@ -222,7 +227,6 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
     });
     for (let i = 0; i < runs.length; i++) {
       await findFindings(runs[i], { ...context(i), tolerated });
-      options.onRun?.(runs[i]);
     }
   } finally {
     reader.close();
