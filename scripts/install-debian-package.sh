@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # install-debian-package -- make sure a Debian package a test needs is
-# installed: `install-debian-package.sh PACKAGE PROGRAM` installs PACKAGE when
-# the executable PROGRAM is missing (chromium /usr/bin/chromium for the HTML
-# report's browser test, libxml2-utils /usr/bin/xmllint for the JUnit schema
-# test). Idempotent: does nothing when PROGRAM is there. Quiet on success; on
+# installed: `install-debian-package.sh PACKAGE FILE` installs PACKAGE when
+# FILE, which the package provides, is missing (chromium /usr/bin/chromium
+# for the HTML report's browser test, libxml2-utils /usr/bin/xmllint for the
+# JUnit schema test, libpmemobj-dev's header for install-pmdk.sh).
+# Idempotent: does nothing when FILE is there. Quiet on success; on
 # failure prints what went wrong and the tail of apt's output, and exits
 # non-zero.
 #
@@ -12,13 +13,13 @@
 set -u
 
 if [ $# -ne 2 ]; then
-  echo "usage: install-debian-package.sh PACKAGE PROGRAM" >&2
+  echo "usage: install-debian-package.sh PACKAGE FILE" >&2
   exit 2
 fi
 PACKAGE=$1
-PROGRAM=$2
+FILE=$2
 
-if [ -x "$PROGRAM" ]; then
+if [ -e "$FILE" ]; then
   exit 0
 fi
 
@@ -31,7 +32,7 @@ fail() {
 }
 
 if ! command -v apt-get >/dev/null 2>&1; then
-  fail "$PROGRAM is missing and apt-get is not available; install $PACKAGE so that $PROGRAM exists"
+  fail "$FILE is missing and apt-get is not available; install $PACKAGE so that $FILE exists"
 fi
 
 SUDO=
@@ -39,7 +40,7 @@ if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     SUDO="sudo -n"
   else
-    fail "$PROGRAM is missing and installing it needs root (run: apt-get install $PACKAGE)"
+    fail "$FILE is missing and installing it needs root (run: apt-get install $PACKAGE)"
   fi
 fi
 
@@ -58,7 +59,7 @@ fi
 if ! $SUDO apt-get "${apt_opts[@]}" install -y --no-install-recommends "$PACKAGE" >"$log" 2>&1; then
   fail "apt-get install $PACKAGE failed" "$log"
 fi
-if [ ! -x "$PROGRAM" ]; then
-  fail "apt-get installed $PACKAGE but $PROGRAM is still missing" "$log"
+if [ ! -e "$FILE" ]; then
+  fail "apt-get installed $PACKAGE but $FILE is still missing" "$log"
 fi
 exit 0
