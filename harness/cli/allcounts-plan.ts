@@ -240,9 +240,10 @@ export function planAllcounts(options: AllcountsCliOptions, config?: ConfigFile)
   const maxStates = options.maxStates ?? config?.maxStates ?? DEFAULT_MAX_STATES;
   if (maxStates < 2)
     throw usageError('--max-states must be at least 2 (px86 always checks the oldest and newest image)');
+  // `-o` stays as the user spelled it: messages about it quote it back.
   const output =
     options.output !== undefined
-      ? path.resolve(options.output)
+      ? options.output
       : config?.output !== undefined
         ? path.resolve(config.dir, config.output)
         : path.resolve(defaultReportsDir);
