@@ -3,7 +3,7 @@
 // memory runs out.
 
 import * as fs from 'fs';
-import { usageError } from './errors';
+import { PmfitError, usageError } from './errors';
 
 /** readBoundedText -- the file as UTF-8 text, read a chunk at a time up to
  *  `limit` bytes; more is a usage error naming `what` the file should be.
@@ -26,5 +26,26 @@ export function readBoundedText(file: string, limit: number, what: string): stri
     return Buffer.concat(chunks, total).toString('utf8');
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** readBoundedJson -- the file parsed as JSON, read as readBoundedText
+ *  does; every failure is a usage error naming the file: `missing` says
+ *  where such a file comes from. The caller checks the value's shape. */
+export function readBoundedJson(file: string, limit: number, what: string, missing: string): unknown {
+  let text: string;
+  try {
+    text = readBoundedText(file, limit, what);
+  } catch (err) {
+    if (err instanceof PmfitError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw usageError(`${file}: no such file (${missing})`);
+    if (code === 'EISDIR') throw usageError(`${file} is a directory, not ${what}`);
+    throw usageError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw usageError(`${file} is not valid JSON: ${(err as Error).message.split('\n')[0]}`);
   }
 }

@@ -9,8 +9,8 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import * as fs from 'fs';
 import * as path from 'path';
-import { PmfitError, usageError } from '../_internals/errors';
-import { readBoundedText } from '../_internals/input-file';
+import { usageError } from '../_internals/errors';
+import { readBoundedJson } from '../_internals/input-file';
 import { projectRoot } from '../_internals/paths';
 import type { ModelName } from '../persistency/model';
 
@@ -156,22 +156,12 @@ export function validateConfig(value: unknown, file: string): ConfigFile {
 
 /** readConfig -- read, parse and validate a config file. */
 export function readConfig(file: string): ConfigFile {
-  let text: string;
-  try {
-    text = readBoundedText(file, CONFIG_LIMIT, 'a pmfit config file');
-  } catch (err) {
-    if (err instanceof PmfitError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw usageError(`${file}: no such file (pmfit init writes a starting ${CONFIG_NAME})`);
-    if (code === 'EISDIR') throw usageError(`${file} is a directory, not a pmfit config file`);
-    throw usageError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw usageError(`${file} is not valid JSON: ${(err as Error).message.split('\n')[0]}`);
-  }
+  const value = readBoundedJson(
+    file,
+    CONFIG_LIMIT,
+    'a pmfit config file',
+    `pmfit init writes a starting ${CONFIG_NAME}`,
+  );
   return validateConfig(value, file);
 }
 

@@ -7,8 +7,8 @@
 // refusal is a one-line usage error (exit 2); shape errors are worded by
 // _internals/json-shape.ts.
 
-import { PmfitError, usageError } from '../_internals/errors';
-import { readBoundedText } from '../_internals/input-file';
+import { usageError } from '../_internals/errors';
+import { readBoundedJson } from '../_internals/input-file';
 import {
   RESULTS_SCHEMA,
   RESULTS_VERSION,
@@ -333,21 +333,11 @@ const RESULTS_LIMIT = 256 << 20;
 
 /** readResults -- read and validate a results.json file. */
 export function readResults(file: string): Results {
-  let text: string;
-  try {
-    text = readBoundedText(file, RESULTS_LIMIT, 'a results.json file');
-  } catch (err) {
-    if (err instanceof PmfitError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw usageError(`${file}: no such file (pmfit writes results.json when it checks targets)`);
-    if (code === 'EISDIR') throw usageError(`${file} is a directory, not a results.json file`);
-    throw usageError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw usageError(`${file} is not valid JSON: ${(err as Error).message.split('\n')[0]}`);
-  }
+  const value = readBoundedJson(
+    file,
+    RESULTS_LIMIT,
+    'a results.json file',
+    'pmfit writes results.json when it checks targets',
+  );
   return validateResults(value, file);
 }

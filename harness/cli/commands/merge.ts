@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ExitCode, PmfitError, usageError } from '../../_internals/errors';
-import { readBoundedText } from '../../_internals/input-file';
+import { readBoundedJson } from '../../_internals/input-file';
 import { array, fields, isObject, object, ShapeError } from '../../_internals/json-shape';
 import { keepTrace } from '../../pipeline/keep-trace';
 import { formatRun, formatSummary } from '../../report/console-report';
@@ -43,21 +43,12 @@ const isString = (v: unknown): boolean => typeof v === 'string';
 
 function readShard(dir: string): Shard {
   const file = fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? path.join(dir, SHARD_FILE) : dir;
-  let text: string;
-  try {
-    text = readBoundedText(file, 1 << 30, 'a pmfit shard file');
-  } catch (err) {
-    if (err instanceof PmfitError) throw err;
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw usageError(`${file}: no such file (pmfit allcounts --shard i/n writes it into its reports directory)`);
-    throw usageError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw usageError(`${file} is not valid JSON: ${(err as Error).message.split('\n')[0]}`);
-  }
+  const value = readBoundedJson(
+    file,
+    1 << 30,
+    'a pmfit shard file',
+    'pmfit allcounts --shard i/n writes it into its reports directory',
+  );
   if (!isObject(value) || value.schema !== SHARD_SCHEMA)
     throw usageError(`${file} is not a pmfit shard file (written by pmfit allcounts --shard i/n)`);
   if (value.version !== SHARD_VERSION)
