@@ -12,6 +12,7 @@ import { pmFileProblem } from '../_internals/pm-file-problem';
 import { onInterrupt } from '../_internals/interrupt';
 import { liveDescendants } from '../_internals/descendants';
 import { readMaps } from '../elf/proc-maps';
+import { sentinelPid } from '../tracer/sentinel';
 import type { NativePmRange, NativeStop } from '../tracer/native';
 import { InsnFlag, loadNative } from '../tracer/native';
 import { formatPtr } from '../tracer/remote-ptr';
@@ -416,9 +417,12 @@ class RecordSession {
 
   /** otherProcesses -- whether a process other than the tracee that pmfit
    *  started (the program's children and their orphans, which pmfit
-   *  adopts as child subreaper) is alive. */
+   *  adopts as child subreaper) is alive. pmfit's own sentinel is not one:
+   *  counting it compared every PM file whole at every region's end (20
+   *  regions of txmap over a 16 MiB pool: 0.33 s of a 1.2 s recording). */
   private otherProcesses(): boolean {
-    return liveDescendants(process.pid).some((pid) => pid !== this.tracee.pid);
+    const sentinel = sentinelPid();
+    return liveDescendants(process.pid).some((pid) => pid !== this.tracee.pid && pid !== sentinel);
   }
 
   /** startInterval -- the file's write-back started and its times noted: dirty

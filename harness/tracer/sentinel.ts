@@ -32,6 +32,13 @@ import { tempParent } from '../_internals/temp-root';
 import { loadNative } from './native';
 
 let started = false;
+let sentinel: number | undefined;
+
+/** sentinelPid -- the sentinel's pid once started: it writes no PM file, so
+ *  the recorder's cross-check does not count it among other processes. */
+export function sentinelPid(): number | undefined {
+  return sentinel;
+}
 
 /** runMark -- this run's PMFIT_RUN value: pid and start time, fixed width. */
 export function runMark(): string {
@@ -57,7 +64,7 @@ export function ensureSentinel(): void {
     .filter((entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'PMFIT_RUN')
     .map(([name, value]) => `${name}=${value}`);
   try {
-    loadNative().startSentinel(
+    sentinel = loadNative().startSentinel(
       process.execPath,
       [process.execPath, script, process.env.PMFIT_RUN, tempParent(), runToken()],
       env,
