@@ -68,6 +68,9 @@ export interface TargetSpec {
   statesOf?(regions: readonly { thread?: number }[]): ReferenceState[];
   /** Seed of the thread schedule the workload runs with (--schedule-seed). */
   scheduleSeed?: number;
+  /** `allcounts --schedules N`: this spec is one schedule (NAME@SEED) of the
+   *  target named here; its runs are judged with the other schedules'. */
+  scheduleOf?: string;
   /** Recovery commands, run in order in a directory holding a crash image. */
   recover: SpecCommand[];
   /** Invariant check on the recovered files; returns violated invariants

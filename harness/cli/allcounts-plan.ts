@@ -207,7 +207,7 @@ function withSchedules(targets: PlannedTarget[], first: number, count: number): 
   return targets.flatMap((t) =>
     Array.from({ length: count }, (_, i) => ({
       ...t,
-      spec: { ...t.spec, name: `${t.spec.name}@${first + i}`, scheduleSeed: first + i },
+      spec: { ...t.spec, name: `${t.spec.name}@${first + i}`, scheduleSeed: first + i, scheduleOf: t.spec.name },
     })),
   );
 }

@@ -26,6 +26,7 @@ import { formatPtr } from '../tracer/remote-ptr';
 import { resolveCommand } from '../tracer/resolve-command';
 import { Tracee } from '../tracer/tracee';
 import { workloadLaunch } from '../check/spec-command';
+import { severalThreads } from './site-threads';
 
 /** Groups explained per run; the rest keep their ranges and output. */
 const MAX_EXPLAINED = MAX_EXPLAINED_GROUPS;
@@ -89,6 +90,8 @@ async function interruptedInstructions(context: ExplainContext, ks: number[]): P
     tracee = Tracee.start({
       command: resolveCommand(launch.argv),
       functionName: spec.functionName,
+      // the trace's interleaving: the same seed stops at the same instruction
+      scheduleSeed: context.header.scheduleSeed ?? spec.scheduleSeed,
       cwd: spec.cwd ?? work,
       env: { ...process.env, ...launch.env },
       stdoutFd: devNull,
@@ -101,7 +104,9 @@ async function interruptedInstructions(context: ExplainContext, ks: number[]): P
     for (const k of [...new Set(ks)].sort((a, b) => a - b)) {
       const end = await tracee.run({ stopAt: k, timeoutMs: context.timeoutMs });
       if (end.kind !== 'stopAt') break;
-      sites.set(k, await describeSite(tracee, end.address));
+      const site = await describeSite(tracee, end.address);
+      if (severalThreads(context.header)) site.thread = end.thread;
+      sites.set(k, site);
     }
   } catch {
     // a run that goes otherwise than recorded explains what it reached

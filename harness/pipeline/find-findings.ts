@@ -12,6 +12,7 @@ import type { TraceHeader, TraceReader } from '../trace/format';
 import { formatPtr } from '../tracer/remote-ptr';
 import { Cause, imageCauses, ImageCausesInput } from './image-causes';
 import { addExcerpt, locateFrames, RawFrame, siteAt, siteLocation } from './site-locations';
+import { nameSiteThreads } from './site-threads';
 import { reproduceCommand } from './to-run-result';
 
 /** The call stacks at some instruction indices of the workload (one re-run),
@@ -65,7 +66,13 @@ export async function findFindings(run: RunResult, context: FindingsContext): Pr
     causes.flatMap((cause) => cause.sites),
   );
   const sources = new Map<string, string[] | null>();
-  run.findings = mergeCauses(causes, locate).map((finding, i) => {
+  const merged = mergeCauses(causes, locate);
+  nameSiteThreads(
+    context.header,
+    () => context.reader.events(),
+    merged.flatMap((finding) => finding.sites),
+  );
+  run.findings = merged.map((finding, i) => {
     finding.sites.forEach((site) => addExcerpt(site, sources));
     const id = `${run.target}-${run.model}-f${i + 1}`;
     return {

@@ -8,6 +8,7 @@ import type { TraceHeader, TraceReader } from '../trace/format';
 import { formatPtr } from '../tracer/remote-ptr';
 import { durabilityLint, LintKind } from './durability-lint';
 import { siteLocator, StackSource } from './find-findings';
+import { nameSiteThreads } from './site-threads';
 import { addExcerpt, siteLocation } from './site-locations';
 
 const SEVERITY: Record<LintKind, LintFinding['severity']> = {
@@ -82,6 +83,11 @@ export async function lintFindings(
     'redundant-flush': 2,
     'empty-fence': 3,
   };
+  nameSiteThreads(
+    header,
+    () => context.reader.events(),
+    [...merged.values()].map((finding) => finding.site),
+  );
   return [...merged.values()]
     .sort((a, b) => rank[a.kind] - rank[b.kind] || b.count - a.count)
     .map((finding, i) => ({ ...finding, id: `${target}-lint-${i + 1}` }));

@@ -39,6 +39,7 @@ export async function toRunPart(input: RunResultInput, explain: ExplainContext):
     distinctImages: report.distinctImages,
     violating: collateSpans(mergeSpans(own.filter((outcome) => isViolation(outcome.verdict)))),
     seconds: run.seconds,
+    ...(run.schedule ? { schedule: run.schedule } : {}),
     classes: classes.map((cls, i) => ({
       key: cls.key,
       order: firstOf.get(cls.key) as number,

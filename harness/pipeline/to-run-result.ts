@@ -109,6 +109,7 @@ export function toRunResult(input: RunResultInput): RunResult {
     violations,
     seconds: input.seconds,
     status: expected ? 'pass' : 'fail',
+    ...(spec.scheduleOf !== undefined ? { schedule: { target: spec.scheduleOf, seed: spec.scheduleSeed ?? 0 } } : {}),
     groups,
   };
 }

@@ -121,6 +121,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     if (next.file) {
       parts.push(' \u2014 ', h('span', { class: 'src' }, next.file + (next.line !== undefined && next.line !== null ? ':' + next.line : '')));
     }
+    if (next.thread !== undefined && next.thread !== null) parts.push(' \u2014 ', h('span', { class: 'thread' }, 'thread ' + next.thread));
     return h('span', { class: 'site' }, parts);
   }
 

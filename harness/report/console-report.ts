@@ -6,6 +6,7 @@
 import { parseSpans } from '../_internals/collate';
 import { type Colors, terminalColors } from '../_internals/color';
 import type { Finding, LintFinding, Results, RunResult } from '../results/schema';
+import { sourceLocation, threadText } from './run-verdict';
 
 const MAX_OUTPUT_LINES = 6;
 /** Findings printed per run; the rest are in the report. */
@@ -56,6 +57,10 @@ export function formatRun(run: RunResult, paint: Colors = terminalColors()): str
       ? paint.red(`VIOLATION (${group.kind})${group.failed.length ? `: ${group.failed.slice(0, 3).join('; ')}` : ''}`)
       : paint.green('consistent');
     out.push(`  verdict: ${verdict}`);
+    // In an interleaving of threads, which thread the crash interrupted.
+    const next = group.example.next;
+    if (group.violation && next?.thread !== undefined)
+      out.push(`  interrupted: thread ${next.thread} at ${sourceLocation(next) ?? next.symbol ?? next.address}`);
     if (group.violation) out.push(`  reproduce: ${group.example.reproduce}`);
   }
   if (findings.length > 0) {
@@ -85,7 +90,8 @@ export function formatLint(lint: readonly LintFinding[], strict: boolean, paint:
     const error = strict && item.kind === 'not-durable';
     out.push(`${error ? paint.red('lint error') : paint.yellow('lint warning')}: ${item.title}`);
     const site = item.site;
-    if (site.file !== undefined) out.push(`  at ${site.file}:${site.line}${site.symbol ? ` (${site.symbol})` : ''}`);
+    if (site.file !== undefined)
+      out.push(`  at ${site.file}:${site.line}${site.symbol ? ` (${site.symbol})` : ''}${threadText(site)}`);
     for (const line of site.excerpt ?? []) out.push(`    ${String(line.line).padStart(5)} | ${line.text}`);
   }
   const more = warnings.length - MAX_CONSOLE_LINT;
@@ -107,7 +113,7 @@ export function formatFinding(finding: Finding, paint: Colors = terminalColors()
   const site = finding.sites[0];
   if (site) {
     const where = site.file !== undefined ? `${site.file}:${site.line}` : site.address;
-    out.push(`  at ${where}${site.symbol ? ` (${site.symbol})` : ''}`);
+    out.push(`  at ${where}${site.symbol ? ` (${site.symbol})` : ''}${threadText(site)}`);
     for (const line of site.excerpt ?? []) out.push(`    ${String(line.line).padStart(5)} | ${line.text}`);
   }
   out.push(`  reproduce: ${finding.example.reproduce}`);
@@ -130,7 +136,9 @@ export function formatSummary(results: Results, paint: Colors = terminalColors()
     run.seconds.toFixed(1),
     run.status === 'pass'
       ? run.expect === 'violations'
-        ? 'pass (control: violations found)'
+        ? run.violations > 0
+          ? 'pass (control: violations found)'
+          : 'pass (control: found in another schedule)'
         : 'pass'
       : run.expect === 'violations'
         ? 'FAIL (control found no violations)'

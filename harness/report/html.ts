@@ -39,6 +39,7 @@ import {
   runVerdictLabel,
   type RunVerdict,
 } from './run-verdict';
+import { schedulesThatFound } from '../results/settle-schedules';
 
 /** The mutant × model detection table (shape provisional). */
 export interface BugTable {
@@ -203,7 +204,7 @@ function renderSummary(results: Results, runIndex: Map<RunResult, number>): stri
 <tbody>
 ${rows.join('\n')}
 </tbody></table></div>
-<p class="legend"><span class="badge v-consistent">consistent</span> no violation in a consistent target · <span class="badge v-violations">violations</span> a consistent target with violations · <span class="badge v-control-found">expected violations</span> a positive control found the violations it must · <span class="badge v-control-missed">control found none</span> a positive control found nothing · <span class="badge v-incomplete">incomplete</span> stopped before the end</p>
+<p class="legend"><span class="badge v-consistent">consistent</span> no violation in a consistent target · <span class="badge v-violations">violations</span> a consistent target with violations · <span class="badge v-control-found">expected violations</span> a positive control found the violations it must · <span class="badge v-control-missed">control found none</span> a positive control found nothing · ${results.runs.some((run) => run.schedule !== undefined) ? '<span class="badge v-control-other-schedule">none in this schedule</span> a thread schedule of a positive control that did not reach its bug while another schedule did · ' : ''}<span class="badge v-incomplete">incomplete</span> stopped before the end</p>
 </section>`;
 }
 
@@ -263,7 +264,7 @@ function renderFindings(results: Results): string {
     const stack = (s.stack ?? [])
       .map((frame) => `at ${frame.symbol ?? frame.address}${frame.file ? ` ${frame.file}:${frame.line}` : ''}`)
       .join('\n');
-    return `<li><span class="meta">${escapeHtml(s.role)}</span> <code>${escapeHtml(where)}</code>${s.symbol ? ` <span class="meta">${escapeHtml(s.symbol)}</span>` : ''}${excerpt ? `<pre class="source">${escapeHtml(excerpt)}</pre>` : ''}${stack ? `<pre class="stack">${escapeHtml(stack)}</pre>` : ''}</li>`;
+    return `<li><span class="meta">${escapeHtml(s.role)}</span> <code>${escapeHtml(where)}</code>${s.symbol ? ` <span class="meta">${escapeHtml(s.symbol)}</span>` : ''}${s.thread !== undefined ? ` <span class="meta thread">thread ${s.thread}</span>` : ''}${excerpt ? `<pre class="source">${escapeHtml(excerpt)}</pre>` : ''}${stack ? `<pre class="stack">${escapeHtml(stack)}</pre>` : ''}</li>`;
   };
   return `<section id="findings">
 <h2>Findings</h2>
@@ -361,6 +362,13 @@ function renderGroupSummary(
 </details>`;
 }
 
+/** otherSchedules -- why a control schedule without violations passes. */
+function otherSchedules(results: Results, run: RunResult, verdict: RunVerdict): string {
+  if (verdict !== 'control-other-schedule') return '';
+  const found = schedulesThatFound(results.runs, run);
+  return `<p class="note">This thread schedule did not reach the bug; ${escapeHtml(found.join(', '))} did under ${escapeHtml(run.model)}, which meets the control.</p>\n`;
+}
+
 function renderRun(results: Results, run: RunResult, index: number): string {
   const verdict = runVerdict(results, run);
   const colours = groupColours(run);
@@ -373,7 +381,7 @@ function renderRun(results: Results, run: RunResult, index: number): string {
   const groups = order.map((g) => renderGroupSummary(run, index, run.groups[g], g, colours[g]));
   return `<section class="run v-${verdict}" id="${runAnchor(index)}" data-target="${escapeHtml(run.target)}" data-model="${escapeHtml(run.model)}">
 <h3>${escapeHtml(run.target)} <span class="sep">·</span> ${escapeHtml(run.model)} ${verdictBadge(verdict)}</h3>
-<p class="stats">${formatCount(run.instructions)} instructions · ${formatCount(run.crashPoints)} crash points · ${formatCount(run.states)} states · ${formatCount(run.distinctImages)} distinct images · ${formatCount(run.violations)} crash points with violations · ${formatSeconds(run.seconds)} s${checked}</p>
+${otherSchedules(results, run, verdict)}<p class="stats">${formatCount(run.instructions)} instructions · ${formatCount(run.crashPoints)} crash points · ${formatCount(run.states)} states · ${formatCount(run.distinctImages)} distinct images · ${formatCount(run.violations)} crash points with violations · ${formatSeconds(run.seconds)} s${checked}</p>
 ${renderTimeline(run, index, colours)}
 <div class="groups">
 ${groups.length > 0 ? groups.join('\n') : '<p class="note">No outcome groups recorded.</p>'}
@@ -427,6 +435,7 @@ table.summary tr.v-incomplete { background: #f7f8f9; color: #4a525c; }
 .v-consistent.badge { background: var(--pass-bg); color: #19613a; border-color: #a9dbbb; }
 .v-violations.badge, .v-control-missed.badge { background: var(--fail); color: #fff; }
 .v-control-found.badge { background: var(--ctl-bg); color: #7a4800; border: 1px dashed var(--ctl); }
+.v-control-other-schedule.badge { background: var(--ctl-bg); color: #7a4800; border: 1px dotted var(--ctl); }
 .v-incomplete.badge { background: var(--inc-bg); color: #4a525c; border-color: #c9ced4; }
 .overall { font-size: 14px; vertical-align: 3px; }
 .o-pass { background: var(--pass); color: #fff; }

@@ -18,6 +18,7 @@
 // text is escaped for its context.
 
 import type { Finding, OutcomeGroup, Results, RunResult } from '../results/schema';
+import { schedulesThatFound } from '../results/settle-schedules';
 import { abbreviateRanges } from './abbreviate-ranges';
 import {
   checkedCrashPoints,
@@ -26,6 +27,7 @@ import {
   runIncomplete,
   runVerdict,
   siteText,
+  threadText,
   sourceLocation,
   stripAnsi,
   targetNamesOf,
@@ -144,6 +146,13 @@ function runCase(results: Results, run: RunResult): Case {
     children.push(
       `      <failure message="positive control found no violations" type="positive-control">${xmlText(`${run.target} is expected to show violations under ${run.model}, and none of its ${run.crashPoints} crash points did: the harness may be blind to its bugs.\n${stats}`)}</failure>`,
     );
+  } else if (verdict === 'control-other-schedule') {
+    const found = schedulesThatFound(results.runs, run).join(', ');
+    children.push(
+      systemOut(
+        `${stats}\npositive control: this thread schedule did not reach the bug; ${found} did under ${run.model}, which meets the control${partial}`,
+      ).replace(/^\n/, ''),
+    );
   } else if (verdict === 'control-found') {
     const found = violationGroups(run)
       .map((group) => `expected ${groupFailureMessage(group)}`)
@@ -186,7 +195,9 @@ ${children.join('\n')}
 export function findingFailureBody(finding: Finding): string {
   const lines = [finding.title, `kind: ${finding.kind}`];
   for (const site of finding.sites) {
-    lines.push(`${site.role}: ${sourceLocation(site) ?? site.address}${site.symbol ? ` (${site.symbol})` : ''}`);
+    lines.push(
+      `${site.role}: ${sourceLocation(site) ?? site.address}${site.symbol ? ` (${site.symbol})` : ''}${threadText(site)}`,
+    );
     for (const line of site.excerpt ?? []) lines.push(`  ${String(line.line).padStart(5)} | ${line.text}`);
     for (const frame of site.stack ?? [])
       lines.push(`    at ${frame.symbol ?? frame.address}${frame.file ? ` ${frame.file}:${frame.line}` : ''}`);

@@ -5,6 +5,10 @@
 //   violations      a consistent target with violations (the gate fails)
 //   control-found   a positive control (expect: "violations") that found some
 //   control-missed  a positive control that found none (the gate fails)
+//   control-other-schedule
+//                   one thread schedule of a positive control that found
+//                   none while another schedule of it did under the same
+//                   model (results/settle-schedules.ts): the control is met
 //   incomplete      the run stopped before every crash point was checked and
 //                   what it saw decides nothing (no violation in a consistent
 //                   target, none yet in a control)
@@ -15,14 +19,17 @@
 
 import type { OutcomeGroup, Results, RunResult } from '../results/schema';
 import { parseSpans, spansSize, type Span } from '../_internals/collate';
+import { schedulesThatFound } from '../results/settle-schedules';
 
-export type RunVerdict = 'consistent' | 'violations' | 'control-found' | 'control-missed' | 'incomplete';
+export type RunVerdict =
+  'consistent' | 'violations' | 'control-found' | 'control-missed' | 'control-other-schedule' | 'incomplete';
 
 export const runVerdictLabel: Record<RunVerdict, string> = {
   consistent: 'consistent',
   violations: 'violations',
   'control-found': 'expected violations',
   'control-missed': 'control found none',
+  'control-other-schedule': 'none in this schedule',
   incomplete: 'incomplete',
 };
 
@@ -57,6 +64,7 @@ export function runVerdict(results: Results, run: RunResult): RunVerdict {
   const found = run.violations > 0 || run.groups.some((group) => group.violation);
   if (run.expect === 'violations') {
     if (found) return 'control-found';
+    if (schedulesThatFound(results.runs, run).length > 0) return 'control-other-schedule';
     return runIncomplete(results, run) ? 'incomplete' : 'control-missed';
   }
   if (found || (run.status === 'fail' && !runIncomplete(results, run))) return 'violations';
@@ -88,7 +96,14 @@ export function stripAnsi(text: string): string {
   return text.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]/g, '');
 }
 
-/** siteText -- "mov [rax], rdx in btree_insert (libfoo.so) at 0x401234, btree.c:120" */
+/** threadText -- " in thread 2" for a site of a trace of several threads,
+ *  "" otherwise. */
+export function threadText(site: { thread?: number } | undefined): string {
+  return site?.thread !== undefined ? ` in thread ${site.thread}` : '';
+}
+
+/** siteText -- "mov [rax], rdx in btree_insert (libfoo.so) at 0x401234, btree.c:120"
+ *  (", thread 1" added in a trace of several threads) */
 export function siteText(site: OutcomeGroup['example']['next']): string {
   if (!site) return '';
   const parts: string[] = [site.text ? site.text : '(unknown instruction)'];
@@ -98,6 +113,7 @@ export function siteText(site: OutcomeGroup['example']['next']): string {
   let text = parts.join(' ');
   const location = sourceLocation(site);
   if (location) text += `, ${location}`;
+  if (site.thread !== undefined) text += `, thread ${site.thread}`;
   return text;
 }
 

@@ -18,6 +18,7 @@ import {
   type TargetRecord,
 } from './schema';
 import { parseSpans } from '../_internals/collate';
+import { settleSchedules } from './settle-schedules';
 import { array, fields, invalid, isObject, object, ShapeError, type Test } from '../_internals/json-shape';
 
 type Check = Test;
@@ -50,14 +51,16 @@ export interface ResultsInput {
   strictLint?: boolean;
 }
 
-/** buildResults -- the results.json of a run that ends now. It fails when a
+/** buildResults -- the results.json of a run that ends now, a control's
+ *  schedules judged together (settle-schedules.ts). It fails when a
  *  run failed, when the run is incomplete, or when the fuzzer found a
  *  counterexample. */
 export function buildResults(input: ResultsInput): Results {
   const { incompleteReason, fuzz } = input;
+  const runs = settleSchedules(input.runs);
   const failed =
     incompleteReason !== undefined ||
-    input.runs.some((run) => run.status === 'fail') ||
+    runs.some((run) => run.status === 'fail') ||
     fuzz?.counterexample !== undefined ||
     (input.strictLint === true &&
       input.targets.some((target) =>
@@ -73,7 +76,7 @@ export function buildResults(input: ResultsInput): Results {
     ...(incompleteReason !== undefined ? { incompleteReason } : {}),
     options: input.options,
     targets: input.targets,
-    runs: input.runs,
+    runs,
     ...(fuzz !== undefined ? { fuzz } : {}),
     status: failed ? 'fail' : 'pass',
   };
@@ -198,6 +201,12 @@ function checkRun(value: unknown, where: string): void {
     seconds: [isNumber, 'a number'],
     status: [isStatus, '"pass" or "fail"'],
   });
+  if (run.schedule !== undefined) {
+    fields(object(run.schedule, `${where}.schedule`), `${where}.schedule`, {
+      target: [isString, 'a string'],
+      seed: [isCount, 'a seed'],
+    });
+  }
   array(run.groups, `${where}.groups`).forEach((group, i) => checkGroup(group, `${where}.groups[${i}]`));
   if (run.findings !== undefined) {
     array(run.findings, `${where}.findings`).forEach((finding, i) => checkFinding(finding, `${where}.findings[${i}]`));

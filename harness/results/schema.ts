@@ -19,6 +19,9 @@ export interface InstructionSite {
   text?: string;
   file?: string;
   line?: number;
+  /** In a trace of several threads: the thread that was to run it (0: the
+   *  program's first thread, then 1, 2, ... in order of creation). */
+  thread?: number;
 }
 
 /** A PM line of a crash image that differs from the guaranteed durable state. */
@@ -83,6 +86,8 @@ export interface FindingSite {
   line?: number;
   /** Instruction index of one event made there (the stack's). */
   index: number;
+  /** In a trace of several threads: the thread that made that event. */
+  thread?: number;
   /** The call stack at that event, innermost first, when unwound. */
   stack?: StackFrame[];
   /** The source around file:line (the line before and the line), when the
@@ -129,8 +134,14 @@ export interface RunResult {
   /** Crash points with at least one violating image. */
   violations: number;
   seconds: number;
-  /** pass: as expected (a control found violations); fail otherwise. */
+  /** pass: as expected (a control found violations, here or, for a
+   *  schedule, in another schedule of its target under this model); fail
+   *  otherwise. */
   status: 'pass' | 'fail';
+  /** `allcounts --schedules N`: the run is one thread schedule (seed) of
+   *  `target` (the name without `@SEED`). A positive control's schedules
+   *  are judged together (results/settle-schedules.ts). */
+  schedule?: { target: string; seed: number };
   groups: OutcomeGroup[];
   /** The violations by cause (absent on runs without violations). */
   findings?: Finding[];

@@ -53,6 +53,8 @@ export interface RunPart {
   /** Crash points with a violating image among this shard's. */
   violating: string;
   seconds: number;
+  /** The run's thread schedule (RunResult.schedule). */
+  schedule?: RunResult['schedule'];
   classes: ClassPart[];
 }
 
@@ -132,6 +134,7 @@ export function mergeRuns(parts: RunPart[], reproduce?: (groupId: string) => str
     violations,
     seconds: parts.reduce((sum, part) => sum + part.seconds, 0),
     status: expected ? 'pass' : 'fail',
+    ...(first.schedule ? { schedule: first.schedule } : {}),
     groups,
   };
 }

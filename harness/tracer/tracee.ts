@@ -103,7 +103,7 @@ export interface RunHooks {
 /** How a run ended when nothing went wrong. */
 export type RunEnd =
   | { kind: 'exited'; index: number; code: number; regions: number }
-  | { kind: 'stopAt'; index: number; regions: number; address: number };
+  | { kind: 'stopAt'; index: number; regions: number; address: number; thread: number };
 
 export class Tracee {
   private readonly native: NativeTask;
@@ -344,7 +344,13 @@ export class Tracee {
     const name = this.options.command.argv[0];
     switch (stop.kind) {
       case 'stopAt':
-        return { kind: 'stopAt', index: stop.index, regions: this.regionsEntered, address: stop.address };
+        return {
+          kind: 'stopAt',
+          index: stop.index,
+          regions: this.regionsEntered,
+          address: stop.address,
+          thread: stop.thread,
+        };
       case 'exited':
         this.markDead();
         if (stop.inRegion) {
