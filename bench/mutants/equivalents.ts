@@ -1,6 +1,6 @@
-// equivalents -- why some mutants survive every model: no crash can leave a
-// state that recovery gets wrong, so they are left out of the detection
-// rate. Written by reading each survivor against the sources; bugs.ts checks
+// equivalents -- why some mutants survive every model and every check: no
+// crash, of the workload or of a recovery, can leave a state that recovery
+// gets wrong, so they are left out of the detection rate. Written by reading each survivor against the sources; bugs.ts checks
 // every claim against the run (a listed mutant that some model kills is
 // reported as a wrong claim and counted like any other mutant; a survivor of
 // every model that is not listed is reported as unexplained).
@@ -13,9 +13,12 @@
 //   - pending slots only matter to recovery in an ACTIVATING or FREEING
 //     clump; for a RESERVED clump (freed) and an ACTIVE or FREE one (slots
 //     dropped) they are ignored;
-//   - pmfit crashes the traced workload regions only, never recovery and
-//     never the untraced setup (a PM file must exist when the first region
-//     begins, harness/record/record.ts).
+//   - pmfit crashes the traced workload regions, and with --depth 2 (the
+//     bench's depth-2 column) the recovery too: alloc_recover runs between
+//     pmfit_recovery_begin/_end (alloc_open), and each crash image of a
+//     recovery is recovered again; a reason must hold for those crashes as
+//     well. The untraced setup is never crashed (a PM file must exist when
+//     the first region begins, harness/record/record.ts).
 
 /** EQUIVALENTS -- mutant name → why it is equivalent. */
 export const EQUIVALENTS: Record<string, string> = {
@@ -57,6 +60,13 @@ export const EQUIVALENTS: Record<string, string> = {
     'coalesce_next merges every FREE clump that follows, so coalescing the free previous clump first absorbs the freed clump and ' +
     'its free successor (one persisted size store each); the later coalesce_next of the freed clump only rewrites its stale header, ' +
     'now data of the merged FREE clump, which nothing reads',
+
+  // hand-written patches
+  'patch:recovery-free-unpersisted':
+    'recovery stores FREE into a RESERVED clump without persisting it: a crash during that recovery (or after it) can lose ' +
+    'the store, which leaves the clump RESERVED, and the next recovery frees it again; freeing a reserved clump is ' +
+    'idempotent, and nothing else recovery does depends on the lost store (a later coalescing of that clump persists its ' +
+    'header line, FREE included)',
 
   // (c) fences removed (clwb mode)
   'alloc.c:clear_pending:remove-fence':

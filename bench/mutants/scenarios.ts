@@ -16,6 +16,9 @@ export interface Scenario {
   name: string;
   program: ProgramName;
   description: string;
+  /** Can its recoveries be crashed (depth 2)? The tracer runs one program,
+   *  not the shell line that creating() wraps recovery in. */
+  depth2: boolean;
   /** The spec, running PROGRAM (a path) with PMEM_MODE=MODE. */
   spec(program: string, mode: PmemMode): CheckedSpec;
 }
@@ -68,24 +71,28 @@ export const SCENARIOS: Scenario[] = [
     name: 'alloc',
     program: 'alloc',
     description: `alloc run ${DEFAULT_OPS.join(' ')} (the allcounts workload)`,
+    depth2: true,
     spec: (program, mode) => allocSpec(DEFAULT_OPS, { PMEM_MODE: mode }, { program }),
   },
   {
     name: 'tree',
     program: 'tree',
     description: `tree insert ${DEFAULT_WORDS.join(' ')} (the allcounts workload)`,
+    depth2: true,
     spec: (program, mode) => treeSpec(DEFAULT_WORDS, { path: program, env: { PMEM_MODE: mode } }),
   },
   {
     name: 'alloc-small',
     program: 'alloc',
     description: `alloc run ${SMALL_OPS.join(' ')}`,
+    depth2: true,
     spec: (program, mode) => ({ ...allocSpec(SMALL_OPS, { PMEM_MODE: mode }, { program }), name: 'alloc-small' }),
   },
   {
     name: 'tree-small',
     program: 'tree',
     description: `tree insert ${SMALL_WORDS.join(' ')}`,
+    depth2: true,
     spec: (program, mode) => ({
       ...treeSpec(SMALL_WORDS, { path: program, env: { PMEM_MODE: mode } }),
       name: 'tree-small',
@@ -95,6 +102,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'alloc-create',
     program: 'alloc',
     description: 'alloc init: formatting a new pool (one region)',
+    depth2: false,
     spec: (program, mode) => {
       const base = allocSpec([], { PMEM_MODE: mode }, { program });
       return creating(
@@ -108,6 +116,7 @@ export const SCENARIOS: Scenario[] = [
     program: 'tree',
     description:
       'tree insert into a FILE that does not exist yet (insert creates the pool, one region, before its inserts)',
+    depth2: false,
     spec: (program, mode) =>
       creating(
         { ...treeSpec(['one', 'two'], { path: program, env: { PMEM_MODE: mode } }), name: 'tree-create' },
@@ -119,6 +128,7 @@ export const SCENARIOS: Scenario[] = [
     program: 'tree',
     description:
       'tree insert of a word whose count is 2^32 - 1 (set up untraced), so that the increment carries into the high half',
+    depth2: true,
     spec: (program, mode) => {
       const base = treeSpec(['big'], { path: program, env: { PMEM_MODE: mode } });
       return {
