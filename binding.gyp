@@ -11,6 +11,7 @@
         "native/breakpoints.cc",
         "native/cpu_pin.cc",
         "native/fast_region.cc",
+        "native/fixed_random.cc",
         "native/injected_syscall.cc",
         "native/insn_cache.cc",
         "native/page_cache.cc",

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "fixed_random.h"
 #include "quirks.h"
 #include "wait_status.h"
 
@@ -244,6 +245,7 @@ spawn_traced(const SpawnOptions &options)
 	int listener = -1;
 	try {
 		to_exec(options, pid, report[0], listener_report[0], &listener);
+		fix_at_random(pid);
 	} catch (const ChildDied &died) {
 		close_reads();
 		if (listener >= 0)
