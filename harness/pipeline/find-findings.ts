@@ -102,7 +102,7 @@ export async function siteLocator(
     const info = header.addresses[formatPtr(address)];
     return info ? [{ address, module: info.module, offset: info.offset, symbol: info.symbol }] : [];
   });
-  const located = await locateFrames(own);
+  const located = await locateFrames(own, 'instructions');
   const lines = new Map<number, StackFrame>(own.map((frame, i) => [frame.address, located[i]]));
   const stacks = new Map<number, StackFrame[]>();
   if (context.stacks) {

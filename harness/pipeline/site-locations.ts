@@ -30,23 +30,29 @@ function isSystem(file: string): boolean {
   return file.startsWith('/usr/') || file.startsWith('/lib');
 }
 
-/** locateFrames -- source file and line of each frame (one addr2line per module). */
-export async function locateFrames(frames: readonly RawFrame[]): Promise<StackFrame[]> {
+/** locateFrames -- source file and line of each frame (one addr2line per
+ *  module): of a call stack, innermost first, or (`instructions`) of
+ *  instruction addresses that are no stack, each looked up as it is. */
+export async function locateFrames(
+  frames: readonly RawFrame[],
+  of: 'stack' | 'instructions' = 'stack',
+): Promise<StackFrame[]> {
+  // A return address points after the call: its line is the call's only
+  // when looked up one byte back (a stack's caller frames, not the first).
+  const lookup = (frame: RawFrame, i: number): number => (of === 'stack' && i > 0 ? frame.offset - 1 : frame.offset);
   const byModule = new Map<string, number[]>();
-  for (const frame of frames) {
-    if (!path.isAbsolute(frame.module)) continue;
+  frames.forEach((frame, i) => {
+    if (!path.isAbsolute(frame.module)) return;
     const list = byModule.get(frame.module) ?? [];
-    // A return address points after the call: its line is the call's only
-    // when looked up one byte back (the caller frames, not the first).
-    list.push(frame.offset, frame.offset - 1);
+    list.push(lookup(frame, i));
     byModule.set(frame.module, list);
-  }
+  });
   const lines = new Map<string, Map<number, { file: string; line: number }>>();
   for (const [module, offsets] of byModule) lines.set(module, await sourceLines(module, offsets));
   return frames.map((frame, i) => {
     const out: StackFrame = { address: formatPtr(frame.address), module: frame.module };
     if (frame.symbol) out.symbol = `${frame.symbol}+0x${(frame.symbolOffset ?? 0).toString(16)}`;
-    const source = lines.get(frame.module)?.get(i === 0 ? frame.offset : frame.offset - 1);
+    const source = lines.get(frame.module)?.get(lookup(frame, i));
     if (source) Object.assign(out, { file: path.normalize(source.file), line: source.line });
     return out;
   });
