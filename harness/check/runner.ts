@@ -89,6 +89,10 @@ export interface CrashOutcome {
   skipped?: true;
 }
 
+/** An outcome as findings read it (pipeline/image-causes.ts): where, which
+ *  image, and only the kind of its verdict. */
+export type BareOutcome = Pick<CrashOutcome, 'first' | 'last' | 'hash'> & { verdict: Pick<Verdict, 'kind'> };
+
 export interface CheckReport {
   /** One per (crash-point range, state), in order of k. */
   outcomes: CrashOutcome[];

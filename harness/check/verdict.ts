@@ -44,7 +44,7 @@ export function verdictLabel(verdict: Verdict | VerdictKind): string {
   return verdictLabels[typeof verdict === 'string' ? verdict : verdict.kind];
 }
 
-export function isViolation(verdict: Verdict): boolean {
+export function isViolation(verdict: Pick<Verdict, 'kind'>): boolean {
   return verdict.kind !== 'ok';
 }
 

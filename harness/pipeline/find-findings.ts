@@ -4,31 +4,35 @@
 // merged, so that one bug is one finding whatever the workload's size.
 
 import { collateSpans, mergeSpans, Span } from '../_internals/collate';
-import type { CheckReport } from '../check/runner';
-import type { TargetSpec } from '../check/spec';
+import type { BareOutcome } from '../check/runner';
 import type { ModelName } from '../persistency/model';
 import type { Finding, FindingSite, RunResult, StackFrame } from '../results/schema';
+import type { SiteLines } from '../results/shard-results';
 import type { TraceHeader, TraceReader } from '../trace/format';
 import { formatPtr } from '../tracer/remote-ptr';
-import { Cause, imageCauses, ImageCausesInput } from './image-causes';
+import { Cause, imageCauses, ImageCausesInput, tolerates } from './image-causes';
 import { addExcerpt, locateFrames, RawFrame, siteAt, siteLocation } from './site-locations';
 import { nameSiteThreads } from './site-threads';
-import { reproduceCommand } from './to-run-result';
 
 /** The call stacks at some instruction indices of the workload (one re-run),
  *  innermost frame first; indices it could not reach are absent. */
 export type StackSource = (indices: number[]) => Promise<Map<number, RawFrame[]>>;
 
 export interface FindingsContext {
-  spec: TargetSpec;
   header: TraceHeader;
   reader: TraceReader;
   model: ModelName;
   maxStates: number;
   seed: number;
-  report: CheckReport;
-  reproduce?(id: string): string;
+  /** The model's check outcomes (a CheckReport's, or pmfit merge's of its
+   *  shards'); findings read only their verdicts' kinds. */
+  report: { outcomes: readonly BareOutcome[] };
+  /** The line that reproduces finding `id`, whose example is crash point k. */
+  reproduce(id: string, k: number): string;
   stacks?: StackSource;
+  /** The sites' source lines as a shard located them (pmfit merge);
+   *  otherwise located here in the trace's modules and source files. */
+  sites?: SiteLines;
   /** Store addresses the accepted images of other models show missing
    *  after their operation ended (image-causes.ts). */
   tolerated?: ReadonlySet<number>;
@@ -73,18 +77,38 @@ export async function findFindings(run: RunResult, context: FindingsContext): Pr
     merged.flatMap((finding) => finding.sites),
   );
   run.findings = merged.map((finding, i) => {
-    finding.sites.forEach((site) => addExcerpt(site, sources));
+    finding.sites.forEach((site) => siteExcerpt(site, context.sites, sources));
     const id = `${run.target}-${run.model}-f${i + 1}`;
-    return {
-      ...finding,
-      id,
-      example: {
-        ...finding.example,
-        reproduce: context.reproduce ? context.reproduce(id) : reproduceCommand(context.spec, finding.example.k),
-      },
-    };
+    return { ...finding, id, example: { ...finding.example, reproduce: context.reproduce(id, finding.example.k) } };
   });
   if (unexamined > 0) run.findingsUnexamined = unexamined;
+}
+
+/** Accepted images examined per model for tolerated stores. */
+const MAX_TOLERATED_EXAMINED = 100_000;
+
+/** targetFindings -- the findings of every model's run of one target, by
+ *  allcounts and by pmfit merge alike: what one model's accepted images
+ *  show tolerated helps read another's violations (docs/findings.md), so
+ *  the tolerated stores of every run with violations are found first. */
+export async function targetFindings(
+  runs: readonly { run: RunResult; context: Omit<FindingsContext, 'tolerated'> }[],
+): Promise<void> {
+  const tolerated = new Set<number>();
+  for (const { run, context } of runs) {
+    if (run.violations === 0) continue;
+    for (const address of tolerates(causeInput(context), context.report.outcomes, MAX_TOLERATED_EXAMINED))
+      tolerated.add(address);
+  }
+  for (const { run, context } of runs) await findFindings(run, { ...context, tolerated });
+}
+
+/** siteExcerpt -- a site's source excerpt, from the shard's lines when the
+ *  site is where they place its address, otherwise read from the file. */
+function siteExcerpt(site: FindingSite, lines: SiteLines | undefined, sources: Map<string, string[] | null>): void {
+  const known = lines?.[site.address];
+  if (!lines) addExcerpt(site, sources);
+  else if (known?.excerpt && known.file === site.file && known.line === site.line) site.excerpt = known.excerpt;
 }
 
 type Locate = (role: string, address: number, index: number) => FindingSite;
@@ -92,7 +116,7 @@ type Locate = (role: string, address: number, index: number) => FindingSite;
 /** siteLocator -- source lines (and stacks, when a StackSource is given)
  *  of the sites, one addr2line per module and one re-run for the stacks. */
 export async function siteLocator(
-  context: { header: TraceHeader; stacks?: StackSource },
+  context: { header: TraceHeader; stacks?: StackSource; sites?: SiteLines },
   sites: readonly { address: number; index: number }[],
 ): Promise<Locate> {
   const { header } = context;
@@ -102,7 +126,13 @@ export async function siteLocator(
     const info = header.addresses[formatPtr(address)];
     return info ? [{ address, module: info.module, offset: info.offset, symbol: info.symbol }] : [];
   });
-  const located = await locateFrames(own, 'instructions');
+  const table = context.sites;
+  const located: StackFrame[] = table
+    ? own.map((frame) => {
+        const entry = table[formatPtr(frame.address)];
+        return { address: formatPtr(frame.address), ...(entry ? { file: entry.file, line: entry.line } : {}) };
+      })
+    : await locateFrames(own, 'instructions');
   const lines = new Map<number, StackFrame>(own.map((frame, i) => [frame.address, located[i]]));
   const stacks = new Map<number, StackFrame[]>();
   if (context.stacks) {

@@ -23,7 +23,7 @@
 // into source lines and stacks and merges causes at the same lines.
 
 import { mergeSpans, Span } from '../_internals/collate';
-import type { CrashOutcome } from '../check/runner';
+import type { BareOutcome } from '../check/runner';
 import type { Region } from '../check/allowed-states';
 import { isViolation } from '../check/verdict';
 import { crashStates, ModelName, PersistencyTrace } from '../persistency/model';
@@ -72,7 +72,7 @@ export interface ImageCausesInput {
   maxStates: number;
   seed: number;
   /** The model's check outcomes (runner.ts), in order of k. */
-  outcomes: readonly CrashOutcome[];
+  outcomes: readonly BareOutcome[];
   /** Violating (image, range) outcomes examined at most; the rest are
    *  counted in `unexamined`. */
   maxExamined?: number;
@@ -159,7 +159,7 @@ type Image = (fileId: number, line: number) => Uint8Array;
 
 /** tolerates -- the addresses of stores missing after their operation ended
  *  in the accepted images among `outcomes` (at most `max` examined). */
-export function tolerates(input: ImageCausesInput, outcomes: readonly CrashOutcome[], max: number): Set<number> {
+export function tolerates(input: ImageCausesInput, outcomes: readonly BareOutcome[], max: number): Set<number> {
   const tolerated = new Set<number>();
   const ok = outcomes.filter((outcome) => !isViolation(outcome.verdict));
   walkImages(input, ok, max, (tracker, image, k) => {
@@ -176,11 +176,11 @@ export function tolerates(input: ImageCausesInput, outcomes: readonly CrashOutco
  *  Returns the tracker with every event applied. */
 function walkImages(
   input: ImageCausesInput,
-  outcomes: readonly CrashOutcome[],
+  outcomes: readonly BareOutcome[],
   max: number,
-  visit: (tracker: PrefixTracker, image: Image, k: number, outcome: CrashOutcome, hash: string) => void,
+  visit: (tracker: PrefixTracker, image: Image, k: number, outcome: BareOutcome, hash: string) => void,
 ): PrefixTracker {
-  const byHash = new Map<string, CrashOutcome[]>();
+  const byHash = new Map<string, BareOutcome[]>();
   for (const outcome of outcomes) {
     const list = byHash.get(outcome.hash) ?? [];
     list.push(outcome);
@@ -215,7 +215,7 @@ function walkImages(
   if (outcomes.length > 0) {
     for (const group of crashStates(input.model, trace, { maxStates: input.maxStates, seed: input.seed })) {
       if (visited >= max) break;
-      const work: { outcome: CrashOutcome; state: (typeof group.states)[number] }[] = [];
+      const work: { outcome: BareOutcome; state: (typeof group.states)[number] }[] = [];
       for (const state of group.states) {
         for (const outcome of byHash.get(state.hash) ?? []) {
           if (outcome.first >= group.first && outcome.last <= group.last) work.push({ outcome, state });

@@ -10,8 +10,7 @@ import { checkCrashStates, CheckReport, RecoveryCache } from '../check/runner';
 import type { TargetSpec } from '../check/spec';
 import { guardUserFiles } from './_internals/user-file-guard';
 import { explainGroups } from './explain-groups';
-import { causeInput, findFindings } from './find-findings';
-import { tolerates } from './image-causes';
+import { targetFindings } from './find-findings';
 import { lintFindings } from './lint-findings';
 import { keepTrace } from './keep-trace';
 import { boundaryOutputs } from './boundary-outputs';
@@ -23,9 +22,10 @@ import { targetRecord } from './target-record';
 import { crashStates, ModelName } from '../persistency/model';
 import type { RecoveryCrashSummary, RunResult, TargetRecord } from '../results/schema';
 import { TraceReader } from '../trace/format';
-import { toRunResult } from './to-run-result';
+import { reproduceCommand, toRunResult } from './to-run-result';
 import { toRunPart } from './to-run-part';
 import { traceDigest } from './trace-digest';
+import { siteLines } from './site-lines';
 import { imageWeight, type ShardPlan } from './shard-plan';
 import type { RunPart, ShardTarget } from '../results/shard-results';
 
@@ -139,7 +139,11 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
   if (options.shard) {
     const { plan } = options.shard;
     options.onPhase?.(`${spec.name}: planning shard ${plan.index}/${plan.count}`);
-    options.shard.onTarget({ record: target, traceDigest: traceDigest(reader) });
+    options.shard.onTarget({
+      record: target,
+      traceDigest: traceDigest(reader),
+      sites: await siteLines(header, reader),
+    });
     // Every distinct image of every model, each recovered by one shard.
     const weight = imageWeight(header.files.reduce((sum, file) => sum + file.size, 0));
     const images = new Map<string, number>();
@@ -208,26 +212,21 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
       // the findings below are added to the same object.
       options.onRun?.(run);
     }
-    // After every model: what one model's accepted images show tolerated
-    // helps read another's violations (docs/findings.md).
-    const context = (i: number) => ({
-      spec,
-      header,
-      reader,
-      model: runs[i].model,
-      maxStates: options.maxStates,
-      seed: options.seed,
-      report: reports[i],
-      reproduce,
-    });
-    const tolerated = new Set<number>();
-    runs.forEach((run, i) => {
-      if (run.violations > 0)
-        for (const address of tolerates(causeInput(context(i)), reports[i].outcomes, 100_000)) tolerated.add(address);
-    });
-    for (let i = 0; i < runs.length; i++) {
-      await findFindings(runs[i], { ...context(i), tolerated });
-    }
+    // After every model, as pmfit merge does (cli/commands/merge.ts).
+    await targetFindings(
+      runs.map((run, i) => ({
+        run,
+        context: {
+          header,
+          reader,
+          model: run.model,
+          maxStates: options.maxStates,
+          seed: options.seed,
+          report: reports[i],
+          reproduce: (id: string, k: number) => (reproduce ? reproduce(id) : reproduceCommand(spec, k, header)),
+        },
+      })),
+    );
   } finally {
     reader.close();
   }

@@ -5,13 +5,14 @@
 // A class's first outcome here is its first over all shards when the merge
 // keeps this group; the run's first MAX_EXPLAINED_GROUPS violation groups
 // are each among the first of their shard, so explaining those here is
-// enough.
+// enough. Its own outcomes go along as findings read them (their verdicts'
+// kinds), for pmfit merge to find the findings of the whole run.
 
 import { collateSpans, mergeSpans } from '../_internals/collate';
 import { collateOutcomes, outcomeClass } from '../check/outcome-groups';
 import type { CrashOutcome } from '../check/runner';
 import { isViolation } from '../check/verdict';
-import type { RunPart } from '../results/shard-results';
+import type { OutcomePart, RunPart } from '../results/shard-results';
 import { explainGroups, type ExplainContext } from './explain-groups';
 import { toRunResult, type RunResultInput } from './to-run-result';
 
@@ -19,9 +20,11 @@ export async function toRunPart(input: RunResultInput, explain: ExplainContext):
   const { report } = input;
   const firstOf = new Map<string, number>();
   const own: CrashOutcome[] = [];
+  const outcomes: OutcomePart[] = [];
   report.outcomes.forEach((outcome, i) => {
     if (outcome.skipped) return;
     own.push(outcome);
+    outcomes.push([i, outcome.first, outcome.last, outcome.hash, outcome.verdict.kind]);
     const key = outcomeClass(outcome.verdict);
     if (!firstOf.has(key)) firstOf.set(key, i);
   });
@@ -47,5 +50,7 @@ export async function toRunPart(input: RunResultInput, explain: ExplainContext):
       hashes: cls.hashes,
       group: run.groups[i],
     })),
+    outcomeCount: report.outcomes.length,
+    outcomes,
   };
 }

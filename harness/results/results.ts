@@ -1,6 +1,8 @@
 // results -- the one place results.json is made and read back
-// (docs/results.md). buildResults makes the envelope of a run (`allcounts`
-// or `fuzz`) with its overall status; readResults / validateResults refuse
+// (docs/results.md), and a shard's pmfit-shard.json read back
+// (validateShard, docs/sharding.md). buildResults makes the envelope of a
+// run (`allcounts` or `fuzz`) with its overall status; readResults /
+// validateResults refuse
 // anything the report generators could not render: a missing or unreadable
 // file, text that is not JSON, another schema, a newer schema version, or a
 // shape that does not match schema.ts (named by its JSON path). Every
@@ -17,6 +19,7 @@ import {
   type RunResult,
   type TargetRecord,
 } from './schema';
+import { SHARD_SCHEMA, SHARD_VERSION, type ShardResults } from './shard-results';
 import { parseSpans } from '../_internals/collate';
 import { settleSchedules } from './settle-schedules';
 import { array, fields, invalid, isObject, object, ShapeError, type Test } from '../_internals/json-shape';
@@ -93,6 +96,14 @@ function checkSite(value: unknown, where: string): void {
   });
 }
 
+function checkSpans(value: Record<string, unknown>, name: string, where: string): void {
+  try {
+    parseSpans(value[name] as string);
+  } catch (err) {
+    throw invalid(`${where}.${name}`, 'a list of crash-point ranges', (err as Error).message);
+  }
+}
+
 function checkGroup(value: unknown, where: string): void {
   const group = object(value, where);
   fields(group, where, {
@@ -105,11 +116,7 @@ function checkGroup(value: unknown, where: string): void {
     failed: [isStringArray, 'an array of strings'],
     recoveryOutput: [isString, 'a string'],
   });
-  try {
-    parseSpans(group.crashPoints as string);
-  } catch (err) {
-    throw invalid(`${where}.crashPoints`, 'a list of crash-point ranges', (err as Error).message);
-  }
+  checkSpans(group, 'crashPoints', where);
   const example = object(group.example, `${where}.example`);
   fields(example, `${where}.example`, {
     k: [isCount, 'a crash point'],
@@ -187,18 +194,23 @@ function checkLint(value: unknown, where: string): void {
   checkFindingSite(lint.site, `${where}.site`);
 }
 
+/** The fields of a run that a shard's part of it has too (RunPart). */
+const RUN_PART_FIELDS: Record<string, [Check, string]> = {
+  target: [isString, 'a string'],
+  model: [isString, 'a string'],
+  expect: [isExpect, '"consistent" or "violations"'],
+  instructions: [isCount, 'a count'],
+  crashPoints: [isCount, 'a count'],
+  states: [isCount, 'a count'],
+  distinctImages: [isCount, 'a count'],
+  seconds: [isNumber, 'a number'],
+};
+
 function checkRun(value: unknown, where: string): void {
   const run = object(value, where);
   fields(run, where, {
-    target: [isString, 'a string'],
-    model: [isString, 'a string'],
-    expect: [isExpect, '"consistent" or "violations"'],
-    instructions: [isCount, 'a count'],
-    crashPoints: [isCount, 'a count'],
-    states: [isCount, 'a count'],
-    distinctImages: [isCount, 'a count'],
+    ...RUN_PART_FIELDS,
     violations: [isCount, 'a count'],
-    seconds: [isNumber, 'a number'],
     status: [isStatus, '"pass" or "fail"'],
   });
   if (run.schedule !== undefined) {
@@ -320,13 +332,7 @@ export function validateResults(value: unknown, name = 'results.json'): Results 
       incompleteReason: [optional(isString), 'a string'],
       status: [isStatus, '"pass" or "fail"'],
     });
-    fields(object(value.options, '$.options'), '$.options', {
-      models: [isStringArray, 'an array of strings'],
-      maxStates: [isNumber, 'a number'],
-      seed: [isNumber, 'a number'],
-      jobs: [isNumber, 'a number'],
-      timeoutMs: [isNumber, 'a number'],
-    });
+    checkOptions(value.options);
     array(value.targets, '$.targets').forEach((target, i) => checkTarget(target, `$.targets[${i}]`));
     array(value.runs, '$.runs').forEach((run, i) => checkRun(run, `$.runs[${i}]`));
     if (value.fuzz !== undefined) checkFuzz(value.fuzz, '$.fuzz');
@@ -335,6 +341,85 @@ export function validateResults(value: unknown, name = 'results.json'): Results 
     throw err;
   }
   return value as unknown as Results;
+}
+
+function checkOptions(value: unknown): void {
+  fields(object(value, '$.options'), '$.options', {
+    models: [isStringArray, 'an array of strings'],
+    maxStates: [isNumber, 'a number'],
+    seed: [isNumber, 'a number'],
+    jobs: [isNumber, 'a number'],
+    timeoutMs: [isNumber, 'a number'],
+  });
+}
+
+const isOutcomePart: Check = (v) =>
+  Array.isArray(v) &&
+  v.length === 5 &&
+  isCount(v[0]) &&
+  isCount(v[1]) &&
+  isCount(v[2]) &&
+  isString(v[3]) &&
+  KINDS.includes(v[4] as string);
+
+function checkPart(value: unknown, where: string): void {
+  const part = object(value, where);
+  fields(part, where, {
+    ...RUN_PART_FIELDS,
+    violating: [isString, 'a string'],
+    outcomeCount: [isCount, 'a count'],
+  });
+  checkSpans(part, 'violating', where);
+  array(part.classes, `${where}.classes`).forEach((item, i) => {
+    const at = `${where}.classes[${i}]`;
+    const cls = object(item, at);
+    fields(cls, at, {
+      key: [isString, 'a string'],
+      order: [isCount, 'a count'],
+      crashPoints: [isString, 'a string'],
+      hashes: [isStringArray, 'an array of strings'],
+    });
+    checkSpans(cls, 'crashPoints', at);
+    checkGroup(cls.group, `${at}.group`);
+  });
+  array(part.outcomes, `${where}.outcomes`).forEach((outcome, i) => {
+    if (!isOutcomePart(outcome)) throw invalid(`${where}.outcomes[${i}]`, '[index, first, last, hash, verdict kind]');
+  });
+}
+
+/** validateShard -- a parsed pmfit-shard.json (shard-results.ts), checked
+ *  as validateResults checks results.json; `name` as there. */
+export function validateShard(value: unknown, name: string): ShardResults {
+  if (!isObject(value) || value.schema !== SHARD_SCHEMA)
+    throw usageError(`${name} is not a pmfit shard file (written by pmfit allcounts --shard i/n)`);
+  if (value.version !== SHARD_VERSION)
+    throw usageError(`${name} is a shard file of version ${String(value.version)}; this pmfit reads ${SHARD_VERSION}`);
+  try {
+    fields(value, '$', {
+      pmfitVersion: [isString, 'a string'],
+      startedAt: [isString, 'a string'],
+      finishedAt: [isString, 'a string'],
+      planned: [isStringArray, 'an array of strings'],
+      incompleteReason: [optional(isString), 'a string'],
+    });
+    fields(object(value.shard, '$.shard'), '$.shard', { index: [isCount, 'a count'], count: [isCount, 'a count'] });
+    checkOptions(value.options);
+    array(value.targets, '$.targets').forEach((item, i) => {
+      const at = `$.targets[${i}]`;
+      const target = object(item, at);
+      fields(target, at, { traceDigest: [isString, 'a string'] });
+      checkTarget(target.record, `${at}.record`);
+      Object.entries(object(target.sites, `${at}.sites`)).forEach(([address, site]) => {
+        const where = `${at}.sites["${address}"]`;
+        fields(object(site, where), where, { file: [isString, 'a string'], line: [isCount, 'a line number'] });
+      });
+    });
+    array(value.parts, '$.parts').forEach((part, i) => checkPart(part, `$.parts[${i}]`));
+  } catch (err) {
+    if (err instanceof ShapeError) throw usageError(`${name} does not match the shard file format: ${err.message}`);
+    throw err;
+  }
+  return value as unknown as ShardResults;
 }
 
 /** Largest results.json read (the largest runs write tens of MiB). */

@@ -12,14 +12,23 @@
 // shards is the one with the smallest `order` (its index in the run's
 // outcome list, the same in every shard), so the merged group is that
 // shard's group with the crash points and images of all shards.
+//
+// Findings (docs/findings.md) read every image's verdict at once, so each
+// part also lists its own outcomes as findings read them (their crash
+// points, image and verdict kind, at their index in the run's outcome
+// list), and each target the source lines of the instructions that stored
+// to PM, as the shard's files gave them: mergeOutcomes rebuilds the run's
+// outcome list, and pmfit merge finds the findings on the kept trace with
+// the code a single run uses (pipeline/find-findings.ts).
 
 import { collateSpans, mergeSpans, parseSpans, type Span } from '../_internals/collate';
 import { usageError } from '../_internals/errors';
-import type { ModelName } from '../persistency/model';
+import type { BareOutcome } from '../check/runner';
+import type { VerdictKind } from '../check/verdict';
 import type { OutcomeGroup, Results, RunResult, TargetRecord } from './schema';
 
 export const SHARD_SCHEMA = 'pmfit-shard';
-export const SHARD_VERSION = 1;
+export const SHARD_VERSION = 2;
 export const SHARD_FILE = 'pmfit-shard.json';
 
 /** Violation groups explained per run (pipeline/explain-groups.ts): the
@@ -40,29 +49,37 @@ export interface ClassPart {
   group: OutcomeGroup;
 }
 
-/** One shard's part of a run (a target under a model). */
-export interface RunPart {
-  target: string;
-  model: ModelName;
-  expect: 'consistent' | 'violations';
-  instructions: number;
-  crashPoints: number;
-  /** The run's totals, known to every shard. */
-  states: number;
-  distinctImages: number;
+/** One of a shard's own outcomes: [index in the run's outcome list, first
+ *  and last crash point, image hash, verdict kind]. */
+export type OutcomePart = [number, number, number, string, VerdictKind];
+
+/** One shard's part of a run (a target under a model): the run's fields
+ *  that every shard knows (states and distinctImages are the run's totals),
+ *  and what the shard found among its own images. */
+export interface RunPart extends Pick<
+  RunResult,
+  'target' | 'model' | 'expect' | 'instructions' | 'crashPoints' | 'states' | 'distinctImages' | 'seconds' | 'schedule'
+> {
   /** Crash points with a violating image among this shard's. */
   violating: string;
-  seconds: number;
-  /** The run's thread schedule (RunResult.schedule). */
-  schedule?: RunResult['schedule'];
   classes: ClassPart[];
+  /** Length of the run's outcome list (runner.ts), the same in every shard. */
+  outcomeCount: number;
+  outcomes: OutcomePart[];
 }
+
+/** Source line of a PM-storing instruction (keyed by its address in hex),
+ *  with the excerpt findings show (pipeline/site-locations.ts). */
+export type SiteLines = Record<string, { file: string; line: number; excerpt?: { line: number; text: string }[] }>;
 
 export interface ShardTarget {
   record: TargetRecord;
   /** sha256 of what was recorded (pipeline/trace-digest.ts): shards that
    *  recorded differently checked different crash states. */
   traceDigest: string;
+  /** Located where the program and its sources are: a merge elsewhere
+   *  gives the findings of the shards' build. */
+  sites: SiteLines;
 }
 
 export interface ShardResults {
@@ -137,6 +154,23 @@ export function mergeRuns(parts: RunPart[], reproduce?: (groupId: string) => str
     ...(first.schedule ? { schedule: first.schedule } : {}),
     groups,
   };
+}
+
+/** mergeOutcomes -- the run's outcome list from the shards' own outcomes;
+ *  undefined unless they cover it exactly (each outcome in one shard). */
+export function mergeOutcomes(parts: readonly RunPart[]): BareOutcome[] | undefined {
+  const count = parts[0].outcomeCount;
+  const outcomes = new Array<BareOutcome | undefined>(count);
+  let filled = 0;
+  for (const part of parts) {
+    if (part.outcomeCount !== count) return undefined;
+    for (const [i, first, last, hash, kind] of part.outcomes) {
+      if (!(i >= 0 && i < count) || outcomes[i] !== undefined) return undefined;
+      outcomes[i] = { first, last, hash, verdict: { kind } };
+      filled++;
+    }
+  }
+  return filled === count ? (outcomes as BareOutcome[]) : undefined;
 }
 
 /** parseShard -- "2/4" as { index: 2, count: 4 }. */

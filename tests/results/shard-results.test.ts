@@ -6,8 +6,10 @@
 import type { OutcomeGroup } from '../../harness/results/schema';
 import {
   MAX_EXPLAINED_GROUPS,
+  mergeOutcomes,
   mergeRuns,
   parseShard,
+  type OutcomePart,
   type ClassPart,
   type RunPart,
 } from '../../harness/results/shard-results';
@@ -35,8 +37,10 @@ function cls(key: string, order: number, crashPoints: string, hashes: string[], 
   return { key, order, crashPoints, hashes, group: g };
 }
 
-function part(classes: ClassPart[], violating: string, seconds = 1): RunPart {
+function part(classes: ClassPart[], violating: string, seconds = 1, outcomes: OutcomePart[] = []): RunPart {
   return {
+    outcomeCount: 4,
+    outcomes,
     target: 't',
     model: 'px86',
     expect: 'consistent',
@@ -106,6 +110,29 @@ describe('mergeRuns', () => {
     const control = (p: RunPart): RunPart => ({ ...p, expect: 'violations' });
     expect(mergeRuns([control(part([], '')), control(part([], ''))]).status).toBe('fail');
     expect(mergeRuns([control(part([], '')), control(part([], '4'))]).status).toBe('pass');
+  });
+});
+
+describe('mergeOutcomes', () => {
+  const a: OutcomePart = [0, 0, 2, 'a', 'ok'];
+  const b: OutcomePart = [1, 3, 3, 'b', 'invariant'];
+  const c: OutcomePart = [2, 3, 3, 'c', 'ok'];
+  const d: OutcomePart = [3, 4, 9, 'a', 'recovery-not-crash-safe'];
+
+  it("rebuilds the run's outcome list from the shards' own outcomes", () => {
+    expect(mergeOutcomes([part([], '', 1, [b, d]), part([], '', 1, [a, c])])).toEqual([
+      { first: 0, last: 2, hash: 'a', verdict: { kind: 'ok' } },
+      { first: 3, last: 3, hash: 'b', verdict: { kind: 'invariant' } },
+      { first: 3, last: 3, hash: 'c', verdict: { kind: 'ok' } },
+      { first: 4, last: 9, hash: 'a', verdict: { kind: 'recovery-not-crash-safe' } },
+    ]);
+  });
+
+  it('refuses outcomes missing, listed twice or out of the list', () => {
+    expect(mergeOutcomes([part([], '', 1, [b, d]), part([], '', 1, [a])])).toBeUndefined();
+    expect(mergeOutcomes([part([], '', 1, [a, b, d]), part([], '', 1, [a, c])])).toBeUndefined();
+    expect(mergeOutcomes([part([], '', 1, [a, b, c, d, [4, 10, 10, 'e', 'ok']])])).toBeUndefined();
+    expect(mergeOutcomes([part([], '', 1, [a, b]), { ...part([], '', 1, [c, d]), outcomeCount: 5 }])).toBeUndefined();
   });
 });
 

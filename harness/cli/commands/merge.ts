@@ -1,7 +1,9 @@
 // merge -- `pmfit merge DIR...`: the reports directories of the n shards of
 // one `pmfit allcounts --shard i/n` run (each holding pmfit-shard.json and
 // traces/) combined into the results.json, index.html and junit.xml a
-// single run gives, with the traces kept beside them for `pmfit reproduce`.
+// single run gives, with the traces kept beside them for `pmfit reproduce`,
+// and the findings found on those traces as allcounts finds them, from the
+// outcomes the shards checked and the source lines they located.
 // Refused with one line (exit 2): a directory without a shard file, a shard
 // missing or given twice, shards of different runs (options, targets, pmfit
 // versions) and shards whose traces differ. Exit 0 / 1 as allcounts.
@@ -10,21 +12,23 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ExitCode, PmfitError, usageError } from '../../_internals/errors';
 import { readBoundedJson } from '../../_internals/input-file';
-import { array, fields, isObject, object, ShapeError } from '../../_internals/json-shape';
+import { targetFindings } from '../../pipeline/find-findings';
 import { keepTrace } from '../../pipeline/keep-trace';
 import { formatRun, formatSummary } from '../../report/console-report';
 import { publishReports } from '../../report/publish-reports';
 import { checkReportsDir } from '../../report/write-reports';
-import { buildResults, validateResults } from '../../results/results';
+import { buildResults, validateResults, validateShard } from '../../results/results';
 import type { RunResult, TargetRecord } from '../../results/schema';
 import {
+  mergeOutcomes,
   mergeRuns,
   SHARD_FILE,
-  SHARD_SCHEMA,
-  SHARD_VERSION,
   type RunPart,
   type ShardResults,
+  type SiteLines,
 } from '../../results/shard-results';
+import type { BareOutcome } from '../../check/runner';
+import { TraceReader } from '../../trace/format';
 import { reproduceLine } from '../reproduce-line';
 
 export interface MergeOptions {
@@ -38,9 +42,6 @@ interface Shard {
   data: ShardResults;
 }
 
-const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isString = (v: unknown): boolean => typeof v === 'string';
-
 function readShard(dir: string): Shard {
   const file = fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? path.join(dir, SHARD_FILE) : dir;
   const value = readBoundedJson(
@@ -49,33 +50,7 @@ function readShard(dir: string): Shard {
     'a pmfit shard file',
     'pmfit allcounts --shard i/n writes it into its reports directory',
   );
-  if (!isObject(value) || value.schema !== SHARD_SCHEMA)
-    throw usageError(`${file} is not a pmfit shard file (written by pmfit allcounts --shard i/n)`);
-  if (value.version !== SHARD_VERSION)
-    throw usageError(`${file} is a shard file of version ${String(value.version)}; this pmfit reads ${SHARD_VERSION}`);
-  try {
-    fields(value, '$', { pmfitVersion: [isString, 'a string'], startedAt: [isString, 'a string'] });
-    fields(object(value.shard, '$.shard'), '$.shard', { index: [isCount, 'a count'], count: [isCount, 'a count'] });
-    object(value.options, '$.options');
-    array(value.planned, '$.planned');
-    array(value.targets, '$.targets').forEach((target, i) => {
-      fields(object(target, `$.targets[${i}]`), `$.targets[${i}]`, { traceDigest: [isString, 'a string'] });
-      object((target as Record<string, unknown>).record, `$.targets[${i}].record`);
-    });
-    array(value.parts, '$.parts').forEach((part, i) => {
-      const at = `$.parts[${i}]`;
-      fields(object(part, at), at, {
-        target: [isString, 'a string'],
-        model: [isString, 'a string'],
-        violating: [isString, 'a string'],
-      });
-      array((part as Record<string, unknown>).classes, `${at}.classes`);
-    });
-  } catch (err) {
-    if (err instanceof ShapeError) throw usageError(`${file} does not match the shard file format: ${err.message}`);
-    throw err;
-  }
-  return { dir: path.dirname(file), file, data: value as unknown as ShardResults };
+  return { dir: path.dirname(file), file, data: validateShard(value, file) };
 }
 
 const name = (shard: Shard): string => `shard ${shard.data.shard.index}/${shard.data.shard.count} (${shard.file})`;
@@ -137,14 +112,30 @@ export async function merge(dirs: string[], options: MergeOptions): Promise<numb
   const reasons = shards
     .filter((shard) => shard.data.incompleteReason !== undefined)
     .map((shard) => `shard ${shard.data.shard.index}/${shard.data.shard.count}: ${shard.data.incompleteReason}`);
-  // A target is complete when every shard recorded it.
-  const recorded = first.data.targets.filter((target) =>
-    shards.every((shard) => shard.data.targets.some((t) => t.record.name === target.record.name)),
-  );
+  // A target is complete when every shard recorded it; a run when every
+  // shard checked it (not so in an incomplete shard).
+  const recorded = first.data.targets
+    .filter((target) => shards.every((shard) => shard.data.targets.some((t) => t.record.name === target.record.name)))
+    .map((target) => {
+      const runs = first.data.options.models.flatMap((model) => {
+        const parts = shards.map((shard) =>
+          shard.data.parts.find((part) => part.target === target.record.name && part.model === model),
+        );
+        if (parts.some((part) => part === undefined)) return [];
+        const outcomes = mergeOutcomes(parts as RunPart[]);
+        if (!outcomes)
+          throw usageError(
+            `the shards' outcomes of ${target.record.name} under ${model} do not make up one run (each outcome checked by one shard): they are not shards of one run`,
+          );
+        return [{ parts: parts as RunPart[], outcomes }];
+      });
+      return { ...target, runs };
+    });
   const reproduce = reproduceLine(outputDir);
   const targets: TargetRecord[] = [];
   const runs: RunResult[] = [];
-  for (const { record } of recorded) {
+  for (const shardTarget of recorded) {
+    const { record } = shardTarget;
     const target: TargetRecord = { ...record };
     if (record.trace !== undefined) {
       delete target.trace;
@@ -156,14 +147,14 @@ export async function merge(dirs: string[], options: MergeOptions): Promise<numb
       else target.traceNotKept = kept.why;
     }
     targets.push(target);
-    for (const model of first.data.options.models) {
-      const parts = shards.map((shard) =>
-        shard.data.parts.find((part) => part.target === record.name && part.model === model),
-      );
-      if (parts.some((part) => part === undefined)) continue; // an incomplete shard
-      // As allcounts: `pmfit reproduce` lines, which say why when the trace is not kept.
-      runs.push(mergeRuns(parts as RunPart[], reproduce));
-    }
+    // As allcounts: `pmfit reproduce` lines, which say why when the trace is not kept.
+    const merged = shardTarget.runs.map(({ parts, outcomes }) => ({ run: mergeRuns(parts, reproduce), outcomes }));
+    runs.push(...merged.map(({ run }) => run));
+    await mergedFindings(target, outputDir, shardTarget.sites, merged, {
+      maxStates: first.data.options.maxStates,
+      seed: first.data.options.seed,
+      reproduce,
+    });
   }
   const startedAt = shards.map((shard) => shard.data.startedAt).sort()[0];
   const results = validateResults(
@@ -178,12 +169,47 @@ export async function merge(dirs: string[], options: MergeOptions): Promise<numb
     'the merged results',
   );
   for (const run of runs) process.stdout.write(`${formatRun(run)}\n\n`);
-  if (runs.some((run) => run.violations > 0))
-    process.stderr.write(
-      "pmfit: note: a merged run has no findings (violations by cause, docs/findings.md): they need every image's verdict at once; run unsharded to get them\n",
-    );
   process.stdout.write(`${formatSummary(results)}\n`);
   publishReports(results, outputDir);
   if (results.incomplete) throw new PmfitError(`the merged results are incomplete: ${results.incompleteReason}`);
   return results.status === 'pass' ? ExitCode.Ok : ExitCode.Violations;
+}
+
+/** mergedFindings -- the findings of a target's merged runs, found as
+ *  allcounts finds them (pipeline/find-findings.ts) on the kept trace, from
+ *  the run's outcomes the shards checked and the source lines they located. */
+async function mergedFindings(
+  target: TargetRecord,
+  outputDir: string,
+  sites: SiteLines,
+  merged: { run: RunResult; outcomes: BareOutcome[] }[],
+  options: { maxStates: number; seed: number; reproduce(id: string): string },
+): Promise<void> {
+  if (!merged.some(({ run }) => run.violations > 0)) return;
+  if (target.trace === undefined) {
+    process.stderr.write(
+      `pmfit: note: ${target.name}: the merged runs have no findings (violations by cause): they are found on the trace, which was not kept (${target.traceNotKept ?? 'no trace'})\n`,
+    );
+    return;
+  }
+  const reader = TraceReader.open(path.join(outputDir, target.trace));
+  try {
+    await targetFindings(
+      merged.map(({ run, outcomes }) => ({
+        run,
+        context: {
+          header: reader.header,
+          reader,
+          model: run.model,
+          maxStates: options.maxStates,
+          seed: options.seed,
+          report: { outcomes },
+          reproduce: (id: string) => options.reproduce(id),
+          sites,
+        },
+      })),
+    );
+  } finally {
+    reader.close();
+  }
 }

@@ -1,8 +1,9 @@
 // merge.test -- `pmfit allcounts --shard i/n` on every shard, then `pmfit
-// merge`, gives the results.json, HTML and JUnit of the unsharded run (up to
-// timings and scratch paths), for a target with violations (basic, the
-// positive control) and one without (alloc); and merge refuses what is not
-// the n shards of one run.
+// merge`, gives the results.json (findings included), HTML and JUnit of the
+// unsharded run (up to timings and scratch paths), for a target with
+// violations (basic, the positive control) and one without (alloc), split
+// in 2, 3 and 5 shards; and merge refuses what is not the n shards of one
+// run.
 
 import * as fs from 'fs';
 import * as os from 'os';
@@ -15,127 +16,145 @@ import { fixture } from '../../fixtures';
 import { oneLineError, runPmfit } from '../../helpers/run-pmfit';
 
 const TARGETS = ['--target', 'basic', '--target', 'alloc', '--jobs', '2'];
-const SHARDS = 3;
+const COUNTS = [2, 3, 5];
 let dir: string;
 let unsharded: Results;
-let merged: Results;
-let mergeCode: number | null;
+const merged = new Map<number, { code: number | null; stderr: string; results: Results }>();
 
 const read = (file: string): Results => JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
+const shardDir = (count: number, i: number) => path.join(dir, `shards-${count}`, `s${i}`);
+const reports = (name: string) => path.join(dir, name, 'reports');
 
-/** Timings, and the scratch directory each run records in, set aside; and
- *  findings (docs/findings.md), which a merge does not compute yet: they
- *  need every image's verdict at once (docs/sharding.md). */
+/** The scratch directory a run records in (temp-root.ts): its name holds
+ *  the process id and random letters. */
+const SCRATCH = /\/[^ "]*\/pmfit-\d+-\d+-\w+\/\d+-/g;
+
+/** What differs between any two runs, set aside: wall-clock times
+ *  (startedAt, finishedAt, seconds, recordSeconds; a merged run's seconds
+ *  are its shards' sum) and the scratch directory in each target's command. */
 function normalized(results: Results): Results {
   const copy = JSON.parse(JSON.stringify(results)) as Results;
   copy.startedAt = copy.finishedAt = 'T';
-  for (const run of copy.runs) {
-    delete run.findings;
-    delete run.findingsUnexamined;
-  }
   for (const target of copy.targets) {
     target.recordSeconds = 0;
-    target.command = target.command.map((arg) => arg.replace(/^.*\/pmfit-\d+-\d+-\w+\/\d+-/, 'SCRATCH/'));
+    target.command = target.command.map((arg) => arg.replace(SCRATCH, 'SCRATCH/'));
   }
   for (const run of copy.runs) run.seconds = 0;
   return copy;
 }
 
+/** The same in junit.xml's text: its time and timestamp attributes and the
+ *  command property. */
+const junitText = (file: string): string =>
+  fs
+    .readFileSync(file, 'utf8')
+    .replace(/ time="[\d.]+"/g, ' time="T"')
+    .replace(/ timestamp="[^"]*"/g, ' timestamp="T"')
+    .replace(SCRATCH, 'SCRATCH/');
+
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-merge-'));
-  for (const name of ['single', 'shards', 'merged']) fs.mkdirSync(path.join(dir, name));
+  fs.mkdirSync(path.join(dir, 'single'));
   // Reports written as `-o reports` from a directory of their own, so that
   // reproduce lines (pmfit reproduce reports/results.json ID) compare equal.
   const single = runPmfit(['allcounts', ...TARGETS, '-o', 'reports'], { cwd: path.join(dir, 'single') });
   expect(single.code).toBe(0);
-  unsharded = read(path.join(dir, 'single', 'reports', 'results.json'));
-  for (let i = 1; i <= SHARDS; i++) {
-    const shard = runPmfit(['allcounts', ...TARGETS, '--shard', `${i}/${SHARDS}`, '-o', `s${i}`], {
-      cwd: path.join(dir, 'shards'),
+  unsharded = read(path.join(reports('single'), 'results.json'));
+  for (const count of COUNTS) {
+    fs.mkdirSync(path.join(dir, `shards-${count}`));
+    fs.mkdirSync(path.join(dir, `merged-${count}`));
+    for (let i = 1; i <= count; i++) {
+      const shard = runPmfit(['allcounts', ...TARGETS, '--shard', `${i}/${count}`, '-o', `s${i}`], {
+        cwd: path.join(dir, `shards-${count}`),
+      });
+      expect(shard.stderr).toBe('');
+      expect(shard.code).toBe(0);
+      expect(shard.stdout).toMatch(new RegExp(`shard ${i}/${count}: checked \\d+ of \\d+ distinct images`));
+    }
+    // Given in any order.
+    const dirs = Array.from({ length: count }, (_, i) => shardDir(count, i + 1)).reverse();
+    const run = runPmfit(['merge', ...dirs, '-o', 'reports'], { cwd: path.join(dir, `merged-${count}`) });
+    merged.set(count, {
+      code: run.code,
+      stderr: run.stderr,
+      results: read(path.join(reports(`merged-${count}`), 'results.json')),
     });
-    expect(shard.stderr).toBe('');
-    expect(shard.code).toBe(0);
-    expect(shard.stdout).toMatch(new RegExp(`shard ${i}/${SHARDS}: checked \\d+ of \\d+ distinct images`));
   }
-  const shardDirs = Array.from({ length: SHARDS }, (_, i) => path.join(dir, 'shards', `s${i + 1}`));
-  // Given in any order.
-  const run = runPmfit(['merge', ...shardDirs.reverse(), '-o', 'reports'], { cwd: path.join(dir, 'merged') });
-  mergeCode = run.code;
-  merged = read(path.join(dir, 'merged', 'reports', 'results.json'));
-}, 600_000);
+}, 900_000);
 
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe('pmfit merge of allcounts --shard i/n', () => {
-  it('gives the unsharded results.json', () => {
-    expect(mergeCode).toBe(0);
-    expect(normalized(merged)).toEqual(normalized(unsharded));
-    expect(merged.runs.some((run) => run.findings !== undefined)).toBe(false);
-    // Both targets had something to compare: violations in basic, none in alloc.
-    const basic = merged.runs.filter((run) => run.target === 'basic');
-    expect(basic.every((run) => run.violations > 0)).toBe(true);
-    expect(merged.runs.filter((run) => run.target === 'alloc').every((run) => run.violations === 0)).toBe(true);
+describe.each(COUNTS)('pmfit merge of allcounts --shard i/%i', (count) => {
+  it('gives the unsharded results.json, findings included', () => {
+    const { code, stderr, results } = merged.get(count)!;
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(normalized(results)).toEqual(normalized(unsharded));
+    // Both targets had something to compare: violations and findings in
+    // basic, neither in alloc.
+    const basic = results.runs.filter((run) => run.target === 'basic');
+    expect(basic.every((run) => run.violations > 0 && run.findings!.length > 0)).toBe(true);
+    const alloc = results.runs.filter((run) => run.target === 'alloc');
+    expect(alloc.every((run) => run.violations === 0 && run.findings === undefined)).toBe(true);
   });
 
   it('gives the unsharded HTML and JUnit, and they are those of its results.json', () => {
-    const reports = (name: string) => path.join(dir, name, 'reports');
-    for (const name of ['single', 'merged']) {
+    for (const name of ['single', `merged-${count}`]) {
       const results = read(path.join(reports(name), 'results.json'));
       expect(fs.readFileSync(path.join(reports(name), 'junit.xml'), 'utf8')).toBe(renderJunit(results));
       expect(fs.readFileSync(path.join(reports(name), 'index.html'), 'utf8')).toBe(renderHtml(results));
     }
-    expect(renderHtml(normalized(merged))).toBe(renderHtml(normalized(unsharded)));
-    expect(renderJunit(normalized(merged))).toBe(renderJunit(normalized(unsharded)));
+    const { results } = merged.get(count)!;
+    expect(junitText(path.join(reports(`merged-${count}`), 'junit.xml'))).toBe(
+      junitText(path.join(reports('single'), 'junit.xml')),
+    );
+    expect(renderHtml(normalized(results))).toBe(renderHtml(normalized(unsharded)));
+    expect(renderJunit(normalized(results))).toBe(renderJunit(normalized(unsharded)));
   });
 
   it('splits the distinct images between the shards, each checked once', () => {
     const shards = Array.from(
-      { length: SHARDS },
+      { length: count },
       (_, i) =>
-        JSON.parse(fs.readFileSync(path.join(dir, 'shards', `s${i + 1}`, 'pmfit-shard.json'), 'utf8')) as ShardResults,
+        JSON.parse(fs.readFileSync(path.join(shardDir(count, i + 1), 'pmfit-shard.json'), 'utf8')) as ShardResults,
     );
     for (const run of unsharded.runs) {
-      const sets = shards.map(
-        (shard) =>
-          new Set(
-            shard.parts
-              .filter((part) => part.target === run.target && part.model === run.model)
-              .flatMap((part) => part.classes.flatMap((cls) => cls.hashes)),
-          ),
-      );
+      const parts = shards.map((shard) => shard.parts.find((p) => p.target === run.target && p.model === run.model)!);
+      const sets = parts.map((part) => new Set(part.classes.flatMap((cls) => cls.hashes)));
       const all = sets.flatMap((set) => [...set]);
       expect(new Set(all).size).toBe(all.length);
       expect(all.length).toBe(run.distinctImages);
       // No shard sits idle on a run of many images.
-      if (run.distinctImages >= 3 * SHARDS) for (const set of sets) expect(set.size).toBeGreaterThan(0);
+      if (run.distinctImages >= 3 * count) for (const set of sets) expect(set.size).toBeGreaterThan(0);
+      // Each outcome of the run is listed by the one shard that checked it.
+      const listed = parts.flatMap((part) => part.outcomes.map(([i]) => i)).sort((a, b) => a - b);
+      expect(listed).toEqual(Array.from({ length: parts[0].outcomeCount }, (_, i) => i));
     }
   });
+});
 
-  it('keeps the traces: a merged group reproduces', () => {
-    const group = merged.runs
-      .find((run) => run.target === 'basic' && run.model === 'px86')!
-      .groups.find((g) => g.violation)!;
-    const again = runPmfit(['reproduce', 'reports/results.json', group.id, '-o', 'again'], {
-      cwd: path.join(dir, 'merged'),
-    });
-    expect(again.code).toBe(1);
-    expect(again.stdout).toContain('the violation reproduces');
+describe('a merged run', () => {
+  it('keeps the traces: a merged group and a merged finding reproduce', () => {
+    const run = merged.get(3)!.results.runs.find((r) => r.target === 'basic' && r.model === 'px86')!;
+    for (const id of [run.groups.find((g) => g.violation)!.id, run.findings![0].id]) {
+      const again = runPmfit(['reproduce', 'reports/results.json', id, '-o', `again-${id}`], {
+        cwd: path.join(dir, 'merged-3'),
+      });
+      expect(again.code).toBe(1);
+      expect(again.stdout).toContain('the violation reproduces');
+    }
   });
 });
 
 describe('pmfit merge refuses what is not one run', () => {
-  const shardDir = (i: number) => path.join(dir, 'shards', `s${i}`);
+  const shard = (i: number) => shardDir(3, i);
 
   it.each([
-    ['a missing shard', () => [shardDir(1), shardDir(3)], /^pmfit: shard 2\/3 is missing: merge needs all 3 shards/],
-    ['a shard given twice', () => [shardDir(1), shardDir(2), shardDir(2), shardDir(3)], /shard 2\/3 is given twice/],
-    [
-      'a directory without a shard file',
-      () => [path.join(dir, 'single', 'reports')],
-      /pmfit-shard\.json: no such file/,
-    ],
+    ['a missing shard', () => [shard(1), shard(3)], /^pmfit: shard 2\/3 is missing: merge needs all 3 shards/],
+    ['a shard given twice', () => [shard(1), shard(2), shard(2), shard(3)], /shard 2\/3 is given twice/],
+    ['a directory without a shard file', () => [reports('single')], /pmfit-shard\.json: no such file/],
   ])('%s', (_, dirs, message) => {
     const run = runPmfit(['merge', ...dirs(), '-o', path.join(dir, 'refused')]);
     expect(run.code).toBe(2);
@@ -145,28 +164,39 @@ describe('pmfit merge refuses what is not one run', () => {
 
   function altered(name: string, change: (shard: ShardResults) => void): string {
     const copy = path.join(dir, name);
-    fs.cpSync(shardDir(2), copy, { recursive: true });
+    fs.cpSync(shard(2), copy, { recursive: true });
     const file = path.join(copy, 'pmfit-shard.json');
-    const shard = JSON.parse(fs.readFileSync(file, 'utf8')) as ShardResults;
-    change(shard);
-    fs.writeFileSync(file, JSON.stringify(shard));
+    const data = JSON.parse(fs.readFileSync(file, 'utf8')) as ShardResults;
+    change(data);
+    fs.writeFileSync(file, JSON.stringify(data));
     return copy;
   }
 
   it('shards of runs with different options', () => {
-    const other = altered('other-seed', (shard) => {
-      shard.options.seed += 1;
+    const other = altered('other-seed', (data) => {
+      data.options.seed += 1;
     });
-    const run = runPmfit(['merge', shardDir(1), other, shardDir(3), '-o', path.join(dir, 'refused')]);
+    const run = runPmfit(['merge', shard(1), other, shard(3), '-o', path.join(dir, 'refused')]);
     expect(run.code).toBe(2);
     expect(oneLineError(run)).toMatch(/differ in options \(--model, --max-states, --seed, --timeout\)/);
   });
 
-  it('shards whose traces differ', () => {
-    const other = altered('other-trace', (shard) => {
-      shard.targets[1].traceDigest = '0'.repeat(64);
+  it("shards whose outcomes do not make up the run's", () => {
+    const other = altered('other-outcomes', (data) => {
+      const part = data.parts.find((p) => p.outcomes.length > 0)!;
+      part.outcomes.pop();
     });
-    const run = runPmfit(['merge', shardDir(1), other, shardDir(3), '-o', path.join(dir, 'refused')]);
+    const run = runPmfit(['merge', shard(1), other, shard(3), '-o', path.join(dir, 'refused')]);
+    expect(run.code).toBe(2);
+    expect(oneLineError(run)).toMatch(/^pmfit: the shards' outcomes of \w+ under \w+ do not make up one run/);
+    expect(fs.existsSync(path.join(dir, 'refused'))).toBe(false);
+  });
+
+  it('shards whose traces differ', () => {
+    const other = altered('other-trace', (data) => {
+      data.targets[1].traceDigest = '0'.repeat(64);
+    });
+    const run = runPmfit(['merge', shard(1), other, shard(3), '-o', path.join(dir, 'refused')]);
     expect(run.code).toBe(2);
     expect(oneLineError(run)).toMatch(
       /^pmfit: target alloc was recorded differently by shard 2\/3 .* \(trace digests differ/,
@@ -175,7 +205,7 @@ describe('pmfit merge refuses what is not one run', () => {
 });
 
 describe('pmfit merge of a configured target on a 16 MiB PM file', () => {
-  it('gives the unsharded results.json', () => {
+  it('gives the unsharded results.json, findings placed by the shards where the program is gone', () => {
     const work = path.join(dir, 'big');
     fs.mkdirSync(work);
     fs.copyFileSync(fixture('user_record'), path.join(work, 'user_record'));
@@ -197,11 +227,17 @@ describe('pmfit merge of a configured target on a 16 MiB PM file', () => {
     for (const i of [1, 2])
       expect(runPmfit(['allcounts', '--shard', `${i}/2`, '-o', `s${i}`], { cwd: work }).code).toBe(0);
     fs.renameSync(path.join(work, 'reports'), path.join(work, 'single'));
+    // As in a CI merge job, which does not build the program: the findings'
+    // source lines come from the shards.
+    fs.rmSync(path.join(work, 'user_record'));
     const run = runPmfit(['merge', 's1', 's2', '-o', 'reports'], { cwd: work });
     expect(run.code).toBe(1);
     const expected = read(path.join(work, 'single', 'results.json'));
     const got = read(path.join(work, 'reports', 'results.json'));
     expect(normalized(got)).toEqual(normalized(expected));
-    expect(got.runs.find((r) => r.target === 'torn' && r.model === 'px86')!.violations).toBeGreaterThan(0);
+    const torn = got.runs.find((r) => r.target === 'torn' && r.model === 'px86')!;
+    expect(torn.violations).toBeGreaterThan(0);
+    expect(torn.findings![0].sites[0]).toMatchObject({ file: expect.stringMatching(/user_record\.c$/) });
+    expect(torn.findings![0].sites[0].excerpt!.length).toBeGreaterThan(0);
   });
 });
