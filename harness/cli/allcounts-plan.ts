@@ -199,11 +199,11 @@ function chooseModels(names: string[]): ModelName[] {
   });
 }
 
-/** withSchedules -- each target once per schedule seed; with several, named
- *  NAME@SEED so that their results and reproduce lines say which. */
-function withSchedules(targets: PlannedTarget[], first: number, count: number): PlannedTarget[] {
-  if (count === 1)
-    return first === 0 ? targets : targets.map((t) => ({ ...t, spec: { ...t.spec, scheduleSeed: first } }));
+/** withSchedules -- each target once per schedule seed, named NAME@SEED
+ *  (unless it is the one default seed 0) so that its results and reproduce
+ *  lines say which interleaving they are. */
+export function withSchedules(targets: PlannedTarget[], first: number, count: number): PlannedTarget[] {
+  if (count === 1 && first === 0) return targets;
   return targets.flatMap((t) =>
     Array.from({ length: count }, (_, i) => ({
       ...t,

@@ -133,4 +133,19 @@ describe('planAllcounts', () => {
       '--recover belongs with --cmd (a user program); the targets of pmfit.config.json bring their own',
     );
   });
+
+  it('names every schedule but the default one NAME@SEED, so its reproduce lines say which', () => {
+    const names = (options: Partial<AllcountsCliOptions>) =>
+      planAllcounts({ ...none, ...options }, config()).targets.map((t) => [
+        t.spec.name,
+        t.spec.scheduleSeed,
+        t.spec.scheduleOf,
+      ]);
+    expect(names({ target: ['store'] })).toEqual([['store', undefined, undefined]]);
+    expect(names({ target: ['store'], scheduleSeed: 3 })).toEqual([['store@3', 3, 'store']]);
+    expect(names({ target: ['store'], scheduleSeed: 5, schedules: 2 })).toEqual([
+      ['store@5', 5, 'store'],
+      ['store@6', 6, 'store'],
+    ]);
+  });
 });

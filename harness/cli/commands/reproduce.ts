@@ -130,6 +130,18 @@ function recordedSpec(target: TargetRecord, check: { kind: 'spec' } | UserCheck,
   return check.outputs ? outputOracleSpec(spec, check.outputs) : spec;
 }
 
+/** checkSchedule -- the schedule seed of the kept trace, which must be the
+ *  run's (NAME@SEED, results.json's `schedule`): a trace of another interleaving would rebuild images
+ *  of crash points that run never had. */
+function checkSchedule(run: RunResult, traceSeed: number | undefined, trace: string): number | undefined {
+  const seed = run.schedule?.seed;
+  if (seed !== undefined && (traceSeed ?? 0) !== seed)
+    throw usageError(
+      `${trace} was recorded with thread schedule seed ${traceSeed ?? 0}, not ${run.target}'s ${seed}: it is not the trace that run checked`,
+    );
+  return seed ?? traceSeed;
+}
+
 /** A new directory: -o DIR (which must not exist yet), or a fresh
  *  reproduce-ID-XXXXXX beside results.json. */
 function freshDir(output: string | undefined, resultsDir: string, groupId: string): string {
@@ -167,6 +179,7 @@ export async function reproduce(file: string, groupId: string, options: Reproduc
   const reader = TraceReader.open(tracePath);
   const out = process.stdout;
   try {
+    const seed = checkSchedule(run, reader.header.scheduleSeed, shown(tracePath));
     const recoveryCrash = group.example.recoveryCrash;
     out.write(
       `reproduce ${group.id}: ${target.name}, model ${run.model}, crash point k=${k} (${group.crashPoints}), image ${hash}` +
@@ -183,6 +196,8 @@ export async function reproduce(file: string, groupId: string, options: Reproduc
         ? { ...recoveryCrash, recoverFunction: results.options.recoveryCrashes?.recoverFunction }
         : undefined,
     );
+    if (seed !== undefined)
+      out.write(`interleaving: thread schedule seed ${seed}, as recorded in ${shown(tracePath)}\n`);
     out.write(
       `image rebuilt from ${shown(tracePath)}: its hash matches results.json` +
         `${done.states > 1 ? ` (one of the ${done.states} images ${run.model} has at k=${k})` : ''}\n`,

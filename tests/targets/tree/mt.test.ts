@@ -68,9 +68,27 @@ describe('tree_mt and tree_mt_broken', () => {
     const replay = runPmfit(['reproduce', path.join(dir, 'tree_mt_broken', 'results.json'), group.id], {
       timeoutMs: 120_000,
     });
+    const seed = run.schedule!.seed;
+    expect(run.target).toBe(`tree_mt_broken@${seed}`);
     expect({ code: replay.code, stdout: replay.stdout }).toEqual({
       code: 1,
-      stdout: expect.stringMatching(/its hash matches results\.json[\s\S]*the violation reproduces/),
+      stdout: expect.stringMatching(
+        new RegExp(
+          `interleaving: thread schedule seed ${seed}, as recorded[\\s\\S]*its hash matches results\\.json[\\s\\S]*the violation reproduces`,
+        ),
+      ),
+    });
+    // the kept trace of another schedule is another interleaving: refused
+    const output = path.join(dir, 'tree_mt_broken');
+    const other = results.targets.find((candidate) => candidate.name !== run.target && candidate.trace)!;
+    const mine = results.targets.find((candidate) => candidate.name === run.target)!;
+    fs.copyFileSync(path.join(output, other.trace!), path.join(output, mine.trace!));
+    const swapped = runPmfit(['reproduce', path.join(output, 'results.json'), group.id], { timeoutMs: 120_000 });
+    expect({ code: swapped.code, stderr: swapped.stderr }).toEqual({
+      code: 2,
+      stderr: expect.stringMatching(
+        new RegExp(`^pmfit: \\S+ was recorded with thread schedule seed \\d+, not ${run.target}'s ${seed}: `),
+      ),
     });
   });
 });
