@@ -57,6 +57,13 @@ public:
 	{
 		return (int64_t)regs_.rax;
 	}
+	/* at a syscall-entry stop: the number of the call being entered
+	 * (rax holds -ENOSYS there) */
+	int64_t
+	entered_syscall_nr() const
+	{
+		return (int64_t)regs_.orig_rax;
+	}
 	int64_t syscall_arg(int i) const;
 	int64_t
 	syscall_result() const

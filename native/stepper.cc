@@ -155,7 +155,7 @@ Task::collect_full_speed(int64_t *deadline, Stop *out)
 		return true;
 	}
 	if (syscall_stop(status))
-		return false;
+		return leader_exits_alone(regs_.entered_syscall_nr(), regs_.ip() - 2, out);
 	WaitStatus w = stopped(status);
 	if (!w.is_stop())
 		return handle_other(w, out);
@@ -258,6 +258,8 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 				return true;
 			}
 		} else {
+			if (multi() && syscall_insn_at(at) && leader_exits_alone(regs_.syscall_nr(), at, out))
+				return true;
 			if (region_syscall_point(at))
 				return false;
 			if (prepare_region_step(limits, *steps, &insn, out))

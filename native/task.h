@@ -188,6 +188,7 @@ private:
 	bool clone_is_thread();
 	bool thread_gone(const WaitStatus &w, Stop *out);
 	bool syscall_stop(int status);
+	bool leader_exits_alone(int64_t nr, RemotePtr at, Stop *out);
 	bool region_syscall_point(RemotePtr at);
 	void counted_step();
 	void note_running();

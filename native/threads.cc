@@ -228,6 +228,23 @@ Task::syscall_stop(int status)
 }
 
 /*
+ * leader_exits_alone -- the program's first thread is about to make system
+ * call NR at AT: true with *out set (everything killed) when that is the
+ * exit of that thread alone (SYS_exit, as pthread_exit in main ends) while
+ * other threads go on. Not supported: the kernel reports the leader's end
+ * only with the last thread's (kernel/exit.c, delay_group_leader), and its
+ * wait would hang until --timeout; a one-line refusal instead.
+ */
+bool
+Task::leader_exits_alone(int64_t nr, RemotePtr at, Stop *out)
+{
+	if (nr != SYS_exit || pid_ != tgid_ || !multi())
+		return false;
+	*out = kill_unsupported("exit-leader", at);
+	return true;
+}
+
+/*
  * region_syscall_point -- before a counted step at AT: a system call that
  * may block is a switch point, drawn once per execution of it; true when
  * the thread gives way first

@@ -204,7 +204,9 @@ export type NativeStop =
       kind: 'unsupported';
       index: number;
       thread: number;
-      what: 'fork' | 'vfork' | 'clone' | 'exec';
+      /** exit-leader: the first thread ends alone (SYS_exit, pthread_exit
+       *  in main) while other threads go on. */
+      what: 'fork' | 'vfork' | 'clone' | 'exec' | 'exit-leader';
       inRegion: boolean;
       address: number;
     };

@@ -380,6 +380,10 @@ export class Tracee {
         );
       case 'unsupported': {
         this.kill();
+        if (stop.what === 'exit-leader')
+          throw usageError(
+            `${name}'s main thread ended alone (pthread_exit or the exit system call at ${formatPtr(stop.address)}) while its other threads go on: not supported; join them and return from main, or call exit()`,
+          );
         const where = stop.inRegion ? 'inside a region' : 'while traced';
         throw usageError(`${name} called ${stop.what} ${where} at ${formatPtr(stop.address)}: not supported`);
       }

@@ -114,6 +114,29 @@ describe('threads of a traced program', () => {
   });
 });
 
+describe('a main thread that ends while the others go on', () => {
+  it.each([
+    ['mainexit', 'pthread_exit outside regions'],
+    ['mainexitin', 'the exit system call inside a region'],
+  ])('%s (%s): refused in one line, exit 2, nothing left', (mode) => {
+    for (const command of [['record', '-o', path.join(dir, `${mode}.trace`)], ['count']]) {
+      const pm = freshPm();
+      const options = command[0] === 'record' ? ['--pm', pm] : [];
+      const run = runPmfit([...command, ...options, '--', fixture('threads'), mode, pm], {
+        env: leftovers.current().env,
+        timeoutMs: 60_000,
+      });
+      expect({ code: run.code, stderr: run.stderr }).toEqual({
+        code: 2,
+        stderr: expect.stringMatching(
+          /^pmfit: \S+'s main thread ended alone \(pthread_exit or the exit system call at 0x[0-9a-f]+\) while its other threads go on: not supported; join them and return from main, or call exit\(\)\n$/,
+        ),
+      });
+      expect(fs.existsSync(path.join(dir, `${mode}.trace`))).toBe(false);
+    }
+  });
+});
+
 /** storedValue -- the fixture's n-th store to a line: main stores 1 to line 0,
  *  worker i stores i * 100 + n to line i. */
 function storedValue(n: number, line: number): number {
