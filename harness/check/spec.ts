@@ -81,6 +81,9 @@ export interface TargetSpec {
   check?(input: CheckInput): string[];
   /** Trace every call of this function instead of the marker regions. */
   functionName?: string;
+  /** This target's limit for one setup or recovery command, in place of
+   *  the run's (`timeout` of a target in pmfit.config.json). */
+  timeoutMs?: number;
   /** Working directory of setup, workload and recovery, when it is not the
    *  directory holding the PM files: a user's commands (`--cmd`, `--setup`,
    *  `--recover`) run in the directory pmfit was started in, so that their

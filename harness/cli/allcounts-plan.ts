@@ -125,7 +125,15 @@ function cliTarget(options: AllcountsCliOptions): PlannedTarget {
   return { spec, acceptUntracedWrites: options.acceptUntracedWrites === true };
 }
 
-function configTargets(config: ConfigFile, names: string[], cliAccept: boolean): PlannedTarget[] {
+/** configTargets -- the config's targets (all, or those `names` names); a
+ *  target's own `timeout` applies unless --timeout (`cliTimeout`) is given,
+ *  which wins over every timeout of the file. */
+function configTargets(
+  config: ConfigFile,
+  names: string[],
+  cliAccept: boolean,
+  cliTimeout: number | undefined,
+): PlannedTarget[] {
   const shown = path.relative(process.cwd(), config.file) || config.file;
   const chosen =
     names.length === 0
@@ -155,6 +163,7 @@ function configTargets(config: ConfigFile, names: string[], cliAccept: boolean):
         cwd: config.dir,
         names: { command: 'command', recover: 'recover', setup: 'setup' },
       });
+      if (target.timeout !== undefined && cliTimeout === undefined) spec.timeoutMs = Math.round(target.timeout * 1000);
       return { spec, acceptUntracedWrites: cliAccept || target.acceptUntracedWrites === true };
     } catch (err) {
       if (err instanceof PmfitError) throw usageError(`${shown}: target ${target.name}: ${err.message}`);
@@ -233,7 +242,9 @@ export function planAllcounts(options: AllcountsCliOptions, config?: ConfigFile)
         );
       }
     }
-    targets = config ? configTargets(config, options.target, accept) : builtInTargets(options.target, accept);
+    targets = config
+      ? configTargets(config, options.target, accept, options.timeout)
+      : builtInTargets(options.target, accept);
   }
   targets = withSchedules(targets, options.scheduleSeed ?? 0, options.schedules ?? 1);
   const recoveryCrashes = chooseDepth(options);

@@ -28,6 +28,8 @@ export interface ConfigTarget {
   setup?: string;
   recover: string;
   function?: string;
+  /** Seconds, as the top-level timeout, for this target. */
+  timeout?: number;
   expect?: 'consistent' | 'violations';
   acceptUntracedWrites?: boolean;
   oracle?: 'exit' | 'outputs';

@@ -71,9 +71,11 @@ export interface TargetOutcome {
 
 export async function runTarget(options: RunTargetOptions): Promise<TargetOutcome> {
   let { spec } = options;
+  // The target's own limit, when its config gives one (docs/config.md).
+  const timeoutMs = spec.timeoutMs ?? options.timeoutMs;
   const work = tempDir(`${spec.name}-work`);
   const setup = await runCommands(spec.setup, work, {
-    timeoutMs: options.timeoutMs,
+    timeoutMs,
     env: spec.env,
     files: spec.pmFiles,
     cwd: spec.cwd,
@@ -110,10 +112,10 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
   let reproduce: ((groupId: string) => string) | undefined;
   try {
     options.onPhase?.(`${spec.name}: checking the uncrashed images`);
-    await preflight(spec, reader, options.timeoutMs);
+    await preflight(spec, reader, timeoutMs);
     if (spec.oracle === 'outputs') {
       options.onPhase?.(`${spec.name}: recording the outputs at the operation boundaries`);
-      const outputs = await boundaryOutputs(spec, reader, options.timeoutMs);
+      const outputs = await boundaryOutputs(spec, reader, timeoutMs);
       spec = outputOracleSpec(spec, outputs);
       if (target.check?.kind === 'recover') target.check.outputs = outputs;
     }
@@ -166,7 +168,7 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
         groups: crashStates(model, traceOf(), { maxStates: options.maxStates, seed: options.seed }),
         regions: header.regions,
         spec,
-        timeoutMs: options.timeoutMs,
+        timeoutMs,
         jobs: options.jobs,
         cache,
         onProgress: (done: number) => options.onProgress?.(done),
@@ -181,7 +183,7 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
           model,
           maxStates: options.maxStates,
           seed: options.seed,
-          timeoutMs: options.timeoutMs,
+          timeoutMs,
           jobs: options.jobs,
           maxSteps: options.maxSteps,
           ...options.recoveryCrashes,
@@ -197,7 +199,7 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
         model,
         maxStates: options.maxStates,
         seed: options.seed,
-        timeoutMs: options.timeoutMs,
+        timeoutMs,
       };
       if (options.shard) {
         options.shard.onPart(await toRunPart({ spec, model, header, report, seconds, reproduce }, explain));
@@ -241,7 +243,7 @@ function describeFailure(outcome: Exclude<CommandsOutcome, { kind: 'ok' }>, pmFi
     outcome.kind === 'crashed'
       ? `killed by ${outcome.signal}`
       : outcome.kind === 'timeout'
-        ? `timed out after ${outcome.timeoutMs / 1000} s (--timeout)`
+        ? `timed out after ${outcome.timeoutMs / 1000} s (--timeout, or the target's timeout)`
         : `exit status ${outcome.exitCode}`;
   const last = outcome.output.trim().split('\n').slice(-1)[0];
   const command = outcome.command

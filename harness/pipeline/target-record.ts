@@ -18,6 +18,7 @@ export function targetRecord(spec: TargetSpec, header: TraceHeader, recordSecond
     regions: header.regions.length,
     recordSeconds,
     warnings: header.warnings,
+    ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
     check: spec.check
       ? { kind: 'spec' }
       : {

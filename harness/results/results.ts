@@ -249,6 +249,7 @@ function checkTarget(value: unknown, where: string): void {
     events: [isCount, 'a count'],
     regions: [isCount, 'a count'],
     recordSeconds: [isNumber, 'a number'],
+    timeoutMs: [optional(isNumber), 'a number'],
     trace: [optional(isString), 'a string'],
     traceNotKept: [optional(isString), 'a string'],
     check: [

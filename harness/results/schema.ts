@@ -176,6 +176,9 @@ export interface TargetRecord {
   events: number;
   regions: number;
   recordSeconds: number;
+  /** The target's own limit for one setup or recovery command, when its
+   *  config gives one (options.timeoutMs otherwise). */
+  timeoutMs?: number;
   /** Recording warnings (the trace header's): PM changed by untraced code
    *  between regions, taken as durable writes; with
    *  --accept-untraced-writes, writes the tracer could not follow. */

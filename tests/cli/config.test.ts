@@ -100,6 +100,55 @@ describe('pmfit allcounts with pmfit.config.json', () => {
   });
 });
 
+describe("a target's own timeout", () => {
+  // Setup takes over a second; the limits are far from it either way. The
+  // run's timeout is 0.5 s; `patient` gives itself 60 s, `limited` (only
+  // run with --target) gives itself 0.5 s under a run timeout of 60 s.
+  const slowSetup = 'sleep 1.5 && ./user_record init {file}';
+  const target = (name: string, timeout?: number) => ({
+    name,
+    command: ['./user_record', 'set', 'rec.pm', '7'],
+    pm: 'rec.pm',
+    setup: slowSetup,
+    recover: './user_record check {file}',
+    ...(timeout !== undefined ? { timeout } : {}),
+  });
+  const config = (dir: string, timeout: number, targets: object[]): string => {
+    const file = path.join(dir, `timeouts-${timeout}.json`);
+    fs.writeFileSync(file, JSON.stringify({ targets, models: ['sequential'], timeout }));
+    return file;
+  };
+
+  it('applies to that target and not to the others', () => {
+    const file = config(dir, 0.5, [target('patient', 60), target('hasty')]);
+    const reports = path.join(dir, 'timeouts');
+    const run = runPmfit(['allcounts', '--config', file, '-o', reports], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(oneLineError(run)).toMatch(/^pmfit: setup of hasty failed \(.*timed out after 0\.5 s/);
+    const out = results(reports);
+    expect(out.incomplete).toBe(true);
+    expect(out.runs.map((r) => [r.target, r.status])).toEqual([['patient', 'pass']]);
+    expect(out.targets.map((t) => [t.name, t.timeoutMs])).toEqual([['patient', 60_000]]);
+    expect(out.options.timeoutMs).toBe(500);
+  });
+
+  it("is shorter than the run's when it says so, and --timeout wins over both", () => {
+    const file = config(dir, 60, [target('limited', 0.5), target('other')]);
+    const short = runPmfit(['allcounts', '--config', file, '--target', 'limited', '-o', path.join(dir, 'limited')], {
+      cwd: dir,
+    });
+    expect(short.code).toBe(2);
+    expect(oneLineError(short)).toMatch(/^pmfit: setup of limited failed \(.*timed out after 0\.5 s/);
+    const cli = path.join(dir, 'cli-timeout');
+    const run = runPmfit(['allcounts', '--config', file, '--target', 'limited', '--timeout', '30', '-o', cli], {
+      cwd: dir,
+    });
+    expect(run.code).toBe(0);
+    expect(results(cli).targets.map((t) => [t.name, t.timeoutMs])).toEqual([['limited', undefined]]);
+    expect(results(cli).options.timeoutMs).toBe(30_000);
+  });
+});
+
 describe('pmfit init', () => {
   it('writes a config that allcounts runs, and refuses to replace it', () => {
     const work = fs.mkdtempSync(path.join(dir, 'init-'));

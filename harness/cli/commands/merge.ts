@@ -95,7 +95,7 @@ function checkSameRun(shards: Shard[]): Shard[] {
           `target ${target.record.name} was recorded differently by ${name(shard)} and ${name(first)} (trace digests differ: another program, PM file or setup); the shards checked different crash states`,
         );
       // The command names the shard's own scratch directory: not compared.
-      const bare = (r: TargetRecord) => JSON.stringify([r.description, r.pmFiles, r.expect, r.check]);
+      const bare = (r: TargetRecord) => JSON.stringify([r.description, r.pmFiles, r.expect, r.check, r.timeoutMs]);
       if (bare(other.record) !== bare(target.record))
         throw usageError(`target ${target.record.name} is defined differently in ${name(shard)} and ${name(first)}`);
     }

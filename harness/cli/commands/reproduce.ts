@@ -191,7 +191,7 @@ export async function reproduce(file: string, groupId: string, options: Reproduc
       reader,
       { model: run.model, k, hash, maxStates: results.options.maxStates, seed: results.options.seed },
       dir,
-      options.timeout ?? results.options.timeoutMs,
+      options.timeout ?? target.timeoutMs ?? results.options.timeoutMs,
       recoveryCrash
         ? { ...recoveryCrash, recoverFunction: results.options.recoveryCrashes?.recoverFunction }
         : undefined,
@@ -221,7 +221,7 @@ export async function reproduce(file: string, groupId: string, options: Reproduc
         k,
         hash,
         reader.header.regions,
-        options.timeout ?? results.options.timeoutMs,
+        options.timeout ?? target.timeoutMs ?? results.options.timeoutMs,
       );
     }
     if (verdict.kind !== 'ok' && verdict.output.trim())
