@@ -11,7 +11,7 @@ import type { SiteLines } from '../results/shard-results';
 import type { TraceHeader, TraceReader } from '../trace/format';
 import { formatPtr } from '../tracer/remote-ptr';
 import { Cause, imageCauses, ImageCausesInput, tolerates } from './image-causes';
-import { addExcerpt, locateFrames, RawFrame, siteAt, siteLocation } from './site-locations';
+import { addExcerpt, isSystem, locateFrames, RawFrame, siteAt, siteLocation } from './site-locations';
 import { nameSiteThreads } from './site-threads';
 
 /** The call stacks at some instruction indices of the workload (one re-run),
@@ -139,7 +139,8 @@ export async function siteLocator(
     const raw = await context.stacks([...byAddress.values()]);
     for (const [address, index] of byAddress) {
       const frames = raw.get(index);
-      if (frames && frames.length > 0 && frames[0].address === address) stacks.set(address, await locateFrames(frames));
+      if (frames && frames.length > 0 && frames[0].address === address)
+        stacks.set(address, await locateFrames(frames, 'stack'));
     }
   }
   return (role, address, index) => {
@@ -161,6 +162,21 @@ const CULPRIT: Record<Cause['kind'], string> = {
   'not-durable': 'never-durable',
   atomicity: 'opens',
 };
+
+/** culpritOf -- the site a cause blames. An atomicity cause brackets the
+ *  bug between the store that opens the violating crash points and the one
+ *  that closes them; the opening store is blamed (the early link), unless
+ *  it is a system library's store and the closing one the program's own:
+ *  a library's store (libpmemobj's commit) is its protocol at work, and the
+ *  program's store on the other side is the one to move (txmap_broken_late's
+ *  value, stored after the commit). */
+function culpritOf(kind: Cause['kind'], sites: readonly FindingSite[]): FindingSite | undefined {
+  const blamed = sites.find((site) => site.role === CULPRIT[kind]);
+  if (kind !== 'atomicity') return blamed;
+  const closes = sites.find((site) => site.role === 'closes');
+  if (closes && !isSystem(closes.module) && (!blamed || isSystem(blamed.module))) return closes;
+  return blamed;
+}
 
 interface Building {
   /** Images per kind: the finding's kind is the one with the most. */
@@ -186,9 +202,7 @@ export function mergeCauses(causes: readonly Cause[], locate: Locate): Omit<Find
     const closes = sites.find((site) => site.role === 'closes');
     const joins = closes && building.get(siteLocation(closes));
     const culprit =
-      cause.kind === 'atomicity' && joins && !joins.kinds.has('atomicity')
-        ? closes
-        : sites.find((site) => site.role === CULPRIT[cause.kind]);
+      cause.kind === 'atomicity' && joins && !joins.kinds.has('atomicity') ? closes : culpritOf(cause.kind, sites);
     const key = culprit ? siteLocation(culprit) : `${cause.kind} without a culprit`;
     let entry = building.get(key);
     if (!entry) {

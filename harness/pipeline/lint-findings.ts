@@ -9,7 +9,7 @@ import { formatPtr } from '../tracer/remote-ptr';
 import { durabilityLint, LintKind } from './durability-lint';
 import { siteLocator, StackSource } from './find-findings';
 import { nameSiteThreads } from './site-threads';
-import { addExcerpt, siteLocation } from './site-locations';
+import { addExcerpt, isSystem, siteLocation } from './site-locations';
 
 const SEVERITY: Record<LintKind, LintFinding['severity']> = {
   'not-durable': 'warning',
@@ -24,10 +24,6 @@ const ROLE: Record<LintKind, string> = {
   'redundant-flush': 'flush',
   'empty-fence': 'fence',
 };
-
-function isSystemModule(module: string | undefined): boolean {
-  return module !== undefined && (module.startsWith('/usr/') || module.startsWith('/lib'));
-}
 
 function title(kind: LintKind, where: string, count: number): string {
   const times = count === 1 ? '' : ` (${count} times)`;
@@ -71,7 +67,7 @@ export async function lintFindings(
       // own: the library's protocol, which the trace alone cannot judge
       // (libpmemobj leaves some bookkeeping unpersisted on purpose); the
       // recovery checks judge its effects.
-      severity: site.file === undefined && isSystemModule(site.module) ? 'note' : SEVERITY[found.kind],
+      severity: site.file === undefined && isSystem(site.module) ? 'note' : SEVERITY[found.kind],
       title: title(found.kind, siteLocation(site), found.count),
       site,
       count: found.count,

@@ -26,8 +26,9 @@ export interface RawFrame {
 
 const HELPER = /^(pmem2?_|_mm_|__memcpy|__memmove|__memset|memcpy|memmove|memset)/;
 
-function isSystem(file: string): boolean {
-  return file.startsWith('/usr/') || file.startsWith('/lib');
+/** isSystem -- a file or module of the system (under /usr or /lib), not the program's own. */
+export function isSystem(file: string | undefined): boolean {
+  return file !== undefined && (file.startsWith('/usr/') || file.startsWith('/lib'));
 }
 
 /** locateFrames -- source file and line of each frame (one addr2line per
