@@ -68,6 +68,35 @@ describe('px86 with threads', () => {
   });
 });
 
+// A store still in its thread's store buffer (x86-TSO) is not in the cache
+// yet, so no write-back can carry it: a crash image without it must exist
+// until a flush of its line that x86 orders after it, and a fence, made it
+// durable (docs/models.md, "Store buffers").
+describe('stores a store buffer may still hold', () => {
+  it('px86: a store is not durable because its own thread fenced (a fence drains the buffer into the cache only)', () => {
+    const events = [on(1, store(1, 0, 0, [7])), on(1, fence(2))];
+    expect(finalStates(events)).toEqual([image({}), image({ 0: 7 })].sort());
+  });
+
+  it("px86: a thread's older store may be lost while another thread's newer store to another line is durable", () => {
+    const events = [
+      on(1, store(1, 0, 0, [7])),
+      on(2, store(2, 0, 64, [9])),
+      on(2, flush(EventKind.Clwb, 3, 0, 64)),
+      on(2, fence(4)),
+    ];
+    // the image in which thread 1's store still sat in its buffer is there
+    expect(finalStates(events)).toEqual([image({ 64: 9 }), image({ 0: 7, 64: 9 })].sort());
+  });
+
+  it('flushed: a store its own thread fenced but nobody flushed is lost', () => {
+    const instructions = 2;
+    const events = [on(1, store(1, 0, 0, [7])), on(1, fence(2))];
+    const groups = collect(crashStates('flushed', { images: [new Uint8Array(128)], events, instructions }));
+    expect(hex(groups[groups.length - 1].states[0].image)).toBe(image({}));
+  });
+});
+
 describe('flushed with threads', () => {
   function flushedFinal(events: TraceEvent[]): string {
     const instructions = events.reduce((max, e) => Math.max(max, e.index), 0);
