@@ -30,6 +30,7 @@ import { usageError } from '../_internals/errors';
 import { shellWords } from '../_internals/shell-words';
 import { tempDir, tempPath } from '../_internals/temp-root';
 import { OpWindow, OpWindows } from '../check/allowed-states';
+import { normalizeOutput } from '../check/outcome-groups';
 import { opsDoneEnv } from '../check/ops-done-env';
 import { checkRecovered, recoveredVerdict, recoverImage } from '../check/recover-image';
 import type { RecoveryResult } from '../check/recovery-cache';
@@ -269,10 +270,15 @@ export function secondVerdict(
 ): Verdict {
   const verdict = recoveredVerdict(spec, result, expected);
   if (!isViolation(verdict)) return verdict;
+  // Under --oracle outputs the expected states are what the uninterrupted
+  // recovery printed, not the outputs of a window: the oracle's own message
+  // would speak of an operation lost.
   const why =
-    verdict.kind === 'invariant'
-      ? `fails the check the uninterrupted recovery passed: ${verdict.failed.join('; ')}`
-      : describeVerdict(verdict).replace(/^recovery /, '');
+    verdict.kind === 'invariant' && spec.oracle === 'outputs' && result.kind === 'recovered'
+      ? `prints ${JSON.stringify(normalizeOutput(result.recovered.stdout))} where the uninterrupted recovery printed ${expected.map((state) => JSON.stringify(state)).join(' or ')}`
+      : verdict.kind === 'invariant'
+        ? `fails the check the uninterrupted recovery passed: ${verdict.failed.join('; ')}`
+        : describeVerdict(verdict).replace(/^recovery /, '');
   return {
     kind: 'recovery-not-crash-safe',
     at,

@@ -127,6 +127,11 @@ describe('--depth 2 on a 12 MiB PM file', () => {
       const kinds = new Set(run.groups.filter((g) => g.violation).map((g) => g.kind));
       expect({ model: run.model, kinds: [...kinds] }).toEqual({ model: run.model, kinds: ['recovery-not-crash-safe'] });
     }
+    // the outputs compared are the uninterrupted recovery's, not a window's
+    const failed = runOf(early.results, 'sequential').groups.flatMap((g) => (g.violation ? g.failed : []));
+    const message =
+      /^recovery is not crash-safe: a crash at recovery instruction \d+ of \d+ leaves an image whose recovery prints "count 1" where the uninterrupted recovery printed "count 2"$/;
+    expect(failed.filter((f) => message.test(f))).toHaveLength(1);
   });
 
   it('the images pmfit checks are what real kills leave: workload crash points, and a crash during recovery', async () => {
