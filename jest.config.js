@@ -14,6 +14,7 @@
 /** Unit-tier tests: directories (ending in /) or files, relative to the root. */
 const UNIT = [
   'tests/_internals/',
+  'tests/bench/mutants/',
   'tests/image/',
   'tests/persistency/',
   'tests/results/',

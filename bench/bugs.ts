@@ -83,9 +83,9 @@ import { writeReports } from '../harness/report/write-reports';
 import { writeOutputFile } from '../harness/_internals/output-file';
 import { Builder, programsOf, readSources, sameCode } from './mutants/build';
 import { resolveConditionals } from './mutants/c-source';
-import { COLUMN_TITLES, COLUMNS, Column, windowlessViolations } from './mutants/columns';
+import { CellResult, COLUMN_TITLES, COLUMNS, Column, windowlessViolations } from './mutants/columns';
 import { EQUIVALENTS } from './mutants/equivalents';
-import { CLASS_CLAIMS, EXPECTATIONS, MutantClass } from './mutants/expectations';
+import { CLASS_CLAIMS, EXPECTATIONS, MutantClass, unmetExpectation } from './mutants/expectations';
 import { generateMutants, Mutant, PmemMode, SourceFile } from './mutants/operators';
 import { loadPatches, PatchMutant } from './mutants/patches';
 import { ProgramName, scenario } from './mutants/scenarios';
@@ -97,10 +97,7 @@ const RECOVERY_TIMEOUT_MS = 10_000;
  *  under 10,000 instructions). */
 const MAX_STEPS = 2_000_000;
 
-/** killed; survived; killed at depth 1, so depth 2 (which checks the same
- *  images before it crashes their recoveries) was not run; or depth 2 not
- *  run since another model killed the mutant at depth 1 (bugs.ts's header). */
-type Result = 'killed' | 'survived' | 'depth-1' | 'not-run';
+type Result = CellResult;
 type Status = 'checked' | 'functional' | 'equivalent';
 
 interface ScenarioRun {
@@ -322,27 +319,6 @@ function cellsOf(r: MutantRecord, columns: readonly Column[], models: readonly M
     )
     .join('')
     .trimEnd();
-}
-
-/** unmetExpectation -- how a mutant of class CLS contradicts its claim
- *  (expectations.ts), or undefined when it behaves as claimed. */
-function unmetExpectation(
-  cls: MutantClass,
-  columns: Record<Column, Record<string, Result>>,
-  models: readonly ModelName[],
-  depth: 1 | 2,
-): string | undefined {
-  const killedBy = (c: Column) => models.filter((m) => columns[c][m] === 'killed');
-  switch (cls) {
-    case 'lost-op':
-      if (killedBy('no-window').length > 0) return `killed without the window (${killedBy('no-window').join(', ')})`;
-      if (killedBy('window').length === 0) return 'not killed by the window check';
-      return undefined;
-    case 'recovery':
-      if (killedBy('window').length > 0) return `killed at depth 1 (${killedBy('window').join(', ')})`;
-      if (depth === 2 && killedBy('depth2').length === 0) return 'not killed at depth 2';
-      return undefined;
-  }
 }
 
 async function main(): Promise<number> {

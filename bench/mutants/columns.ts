@@ -17,6 +17,12 @@ export type Column = 'no-window' | 'window' | 'depth2';
 
 export const COLUMNS: readonly Column[] = ['no-window', 'window', 'depth2'];
 
+/** One cell: killed; survived; killed at depth 1, so depth 2 (which checks
+ *  the same images before it crashes their recoveries) was not run; or
+ *  depth 2 not run, since another model killed the mutant at depth 1
+ *  (bugs.ts's header says why). */
+export type CellResult = 'killed' | 'survived' | 'depth-1' | 'not-run';
+
 /** Headings, in the table's words. */
 export const COLUMN_TITLES: Record<Column, string> = {
   'no-window': 'no window',

@@ -15,6 +15,8 @@
 //   - depth 2: the window check, and each recovery is crashed too and
 //     recovered again (`--depth 2`).
 
+import type { CellResult, Column } from './columns';
+
 export type MutantClass = 'lost-op' | 'recovery';
 
 export interface Expectation {
@@ -69,3 +71,25 @@ export const EXPECTATIONS: Record<string, Expectation> = {
       'between the two steps leaves an ACTIVE clump whose slots the next recovery drops',
   },
 };
+
+/** unmetExpectation -- how a mutant of class CLS contradicts its claim, given
+ *  its cells (per column, per model), or undefined when it behaves as
+ *  claimed. DEPTH 1: the depth-2 column was not run. */
+export function unmetExpectation(
+  cls: MutantClass,
+  columns: Record<Column, Record<string, CellResult>>,
+  models: readonly string[],
+  depth: 1 | 2,
+): string | undefined {
+  const killedBy = (c: Column) => models.filter((m) => columns[c][m] === 'killed');
+  switch (cls) {
+    case 'lost-op':
+      if (killedBy('no-window').length > 0) return `killed without the window (${killedBy('no-window').join(', ')})`;
+      if (killedBy('window').length === 0) return 'not killed by the window check';
+      return undefined;
+    case 'recovery':
+      if (killedBy('window').length > 0) return `killed at depth 1 (${killedBy('window').join(', ')})`;
+      if (depth === 2 && killedBy('depth2').length === 0) return 'not killed at depth 2';
+      return undefined;
+  }
+}
