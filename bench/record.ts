@@ -86,7 +86,7 @@ async function child(request: ChildRequest): Promise<void> {
     command: resolveCommand(request.argv),
     pmFiles: request.pm,
     output: request.output,
-    functionName: request.functionName,
+    functions: request.functionName !== undefined ? [request.functionName] : undefined,
     maxSteps: request.maxSteps,
     stdoutFd: devnull,
   });

@@ -189,7 +189,7 @@ class Runner {
       env: this.env,
       stdoutFd: this.devnull,
       stderrFd: this.devnull,
-      functionName: this.options.spec.functionName,
+      functions: this.options.spec.functions,
       timeoutMs: this.options.timeoutMs,
     });
     if (header.exitCode !== 0) throw new Error(`workload (${this.options.mode}) exited with status ${header.exitCode}`);
@@ -204,7 +204,7 @@ class Runner {
     await this.freshPool();
     const tracee = Tracee.start({
       command: this.command,
-      functionName: spec.functionName,
+      functions: spec.functions,
       cwd: this.dir,
       env: this.env,
       stdoutFd: this.devnull,

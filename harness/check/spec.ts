@@ -79,8 +79,8 @@ export interface TargetSpec {
    *  --recover convention) a recovery that exits 0 and keeps its PM files is
    *  consistent, and the recovered files are not read back. */
   check?(input: CheckInput): string[];
-  /** Trace every call of this function instead of the marker regions. */
-  functionName?: string;
+  /** Trace every call of these functions instead of the marker regions. */
+  functions?: string[];
   /** This target's limit for one setup or recovery command, in place of
    *  the run's (`timeout` of a target in pmfit.config.json). */
   timeoutMs?: number;

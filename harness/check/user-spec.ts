@@ -35,7 +35,7 @@ export interface UserSpecOptions {
   /** Bytes of a fresh zero-filled PM file, instead of a copy of `pm`. */
   size?: number;
   recover: string;
-  functionName?: string;
+  functions?: string[];
   expect?: 'consistent' | 'violations';
   cwd: string;
   /** `exit` (default): the recovery's exit status is the verdict; `outputs`:
@@ -151,6 +151,6 @@ export function userSpec(options: UserSpecOptions): TargetSpec {
     recover: [{ shell: options.recover }],
     windowEnv: true,
     ...(options.oracle === 'outputs' ? { oracle: 'outputs' as const } : {}),
-    ...(options.functionName !== undefined ? { functionName: options.functionName } : {}),
+    ...(options.functions?.length ? { functions: options.functions } : {}),
   };
 }

@@ -36,7 +36,8 @@ export interface AllcountsCliOptions {
   pm?: string[];
   setup?: string;
   recover?: string;
-  function?: string;
+  /** --function, repeatable. */
+  function?: string[];
   acceptUntracedWrites?: boolean;
   /** --fast: the fast recorder for every target. */
   fast?: boolean;
@@ -118,7 +119,7 @@ function cliTarget(options: AllcountsCliOptions): PlannedTarget {
     pm: options.pm[0],
     setup: options.setup,
     recover: options.recover,
-    functionName: options.function,
+    functions: options.function,
     cwd: process.cwd(),
     oracle: oracle as Oracle,
   });
@@ -157,7 +158,7 @@ function configTargets(
         setup: target.setup,
         size: target.size !== undefined ? sizeBytes(target.size) : undefined,
         recover: target.recover,
-        functionName: target.function,
+        functions: target.functions ?? (target.function !== undefined ? [target.function] : undefined),
         expect: target.expect,
         oracle: target.oracle,
         cwd: config.dir,

@@ -28,6 +28,8 @@ export interface ConfigTarget {
   setup?: string;
   recover: string;
   function?: string;
+  /** Several functions, each call of any of them a region. */
+  functions?: string[];
   /** Seconds, as the top-level timeout, for this target. */
   timeout?: number;
   expect?: 'consistent' | 'violations';
@@ -151,6 +153,8 @@ export function validateConfig(value: unknown, file: string): ConfigFile {
     names.add(target.name);
     if (target.size !== undefined && target.setup !== undefined)
       throw usageError(`${file}: $.targets[${i}] has both size and setup; either makes the fresh PM file`);
+    if (target.function !== undefined && target.functions !== undefined)
+      throw usageError(`${file}: $.targets[${i}] has both function and functions; list every function in functions`);
   });
   const absolute = path.resolve(file);
   return { ...config, file: absolute, dir: path.dirname(absolute) };

@@ -54,7 +54,12 @@ function dropDoubleDash(argv: string[]): string[] {
 
 function tracingOptions(command: Command): Command {
   return command
-    .option('--function <name>', 'trace every call of this function instead of marker regions')
+    .option(
+      '--function <name>',
+      'trace every call of this function instead of marker regions (repeatable)',
+      collect,
+      [],
+    )
     .addOption(
       new Option('--max-steps <n>', 'stop a runaway region after this many instructions')
         .argParser(positiveInteger('--max-steps'))
@@ -193,7 +198,12 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .option('--pm <file>', 'with --cmd: its persistent-memory file', collect, [])
     .option('--setup <command>', 'with --cmd: shell command that creates a fresh PM file ({file})')
     .option('--recover <command>', 'with --cmd: shell command run on each crash image ({file}); exit 0 = consistent')
-    .option('--function <name>', 'with --cmd: trace every call of this function instead of marker regions')
+    .option(
+      '--function <name>',
+      'with --cmd: trace every call of this function instead of marker regions (repeatable)',
+      collect,
+      [],
+    )
     .option('--accept-untraced-writes', 'record past writes pmfit cannot follow (warnings) instead of refusing the run')
     .addOption(
       new Option(
@@ -229,7 +239,12 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .option('--pm <file>', 'with --cmd: its persistent-memory file')
     .option('--setup <command>', 'with --cmd: shell command that creates a fresh PM file ({file})')
     .option('--recover <command>', 'with --cmd: shell command run on each crash image ({file}); exit 0 = consistent')
-    .option('--function <name>', 'with --cmd: trace every call of this function instead of marker regions')
+    .option(
+      '--function <name>',
+      'with --cmd: trace every call of this function instead of marker regions (repeatable)',
+      collect,
+      [],
+    )
     .action((options) => run(async () => init(options)));
 
   program

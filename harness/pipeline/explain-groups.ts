@@ -89,7 +89,7 @@ async function interruptedInstructions(context: ExplainContext, ks: number[]): P
   try {
     tracee = Tracee.start({
       command: resolveCommand(launch.argv),
-      functionName: spec.functionName,
+      functions: spec.functions,
       // the trace's interleaving: the same seed stops at the same instruction
       scheduleSeed: context.header.scheduleSeed ?? spec.scheduleSeed,
       cwd: spec.cwd ?? work,

@@ -50,7 +50,7 @@ function uncrashedImages(reader: TraceReader): { initial: ImagePatch; final: Ima
 export async function preflight(spec: TargetSpec, reader: TraceReader, timeoutMs: number): Promise<void> {
   const { header } = reader;
   if (!writesPm(reader)) {
-    const where = spec.functionName !== undefined ? `calls of ${spec.functionName}` : 'its regions';
+    const where = spec.functions ? `calls of ${spec.functions.join(', ')}` : 'its regions';
     throw usageError(
       `the program never wrote the PM file ${spec.pmFiles.join(', ')} in ${where} (${header.regions.length} region${header.regions.length === 1 ? '' : 's'}, ${header.instructions} instructions): check --pm, the markers or --function`,
     );

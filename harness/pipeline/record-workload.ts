@@ -38,7 +38,7 @@ export async function recordWorkload(
       env: { ...process.env, ...launch.env },
       stdoutFd: log,
       stderrFd: log,
-      functionName: spec.functionName,
+      functions: spec.functions,
       scheduleSeed: spec.scheduleSeed,
       maxSteps: options.maxSteps,
       onProgress: options.onProgress,

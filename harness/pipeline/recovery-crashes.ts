@@ -207,7 +207,7 @@ export async function traceRecovery(
         stdoutFd: log,
         stderrFd: log,
         ...(options.recoverFunction !== undefined
-          ? { functionName: options.recoverFunction }
+          ? { functions: [options.recoverFunction] }
           : { markers: RECOVERY_MARKERS }),
         maxSteps: options.maxSteps,
         timeoutMs: options.timeoutMs,

@@ -43,7 +43,7 @@ export function reproduceCommand(spec: TargetSpec, k: number, header?: TraceHead
   const setup = spec.setup.map((command) => shellLine(command, placeholders('.', spec.pmFiles)));
   const workload = launch.argv.map(shellQuote).join(' ');
   const options =
-    (spec.functionName !== undefined ? ` --function ${shellQuote(spec.functionName)}` : '') +
+    (spec.functions ?? []).map((name) => ` --function ${shellQuote(name)}`).join('') +
     (spec.scheduleSeed ? ` --schedule-seed ${spec.scheduleSeed}` : '');
   return [
     'cd "$(mktemp -d)"',

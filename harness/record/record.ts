@@ -39,7 +39,7 @@ export interface RecordOptions {
   /** PM files; they may be created by the target before its first region. */
   pmFiles: string[];
   output: string;
-  functionName?: string;
+  functions?: readonly string[];
   /** Seed of the thread schedule (tracer/tracee.ts). */
   scheduleSeed?: number;
   /** Region markers other than pmfit_region_begin/_end (a recovery's). */
@@ -98,7 +98,7 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
   try {
     tracee = Tracee.start({
       command: options.command,
-      functionName: options.functionName,
+      functions: options.functions,
       scheduleSeed: options.scheduleSeed,
       markers: options.markers,
       cwd,
@@ -144,7 +144,8 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
     return writer.finish({
       argv: options.command.argv,
       cwd,
-      ...(options.functionName !== undefined ? { function: options.functionName } : {}),
+      // Names hold no spaces: several are one string, as before.
+      ...(options.functions?.length ? { function: options.functions.join(' ') } : {}),
       // the seed replays the interleaving: kept for traces of several threads
       ...(session.regions.some((region) => region.thread !== undefined) || (options.scheduleSeed ?? 0) !== 0
         ? { scheduleSeed: options.scheduleSeed ?? 0 }

@@ -57,8 +57,9 @@ export class NoRegionError extends PmfitError {
 
 export interface TraceeOptions {
   command: ResolvedCommand;
-  /** Trace every call of this function instead of marker regions. */
-  functionName?: string;
+  /** Trace every call of these functions instead of marker regions (a
+   *  call made inside a region is part of it). */
+  functions?: readonly string[];
   /** Seed of the thread schedule (native/scheduler.h); the same seed runs a
    *  multithreaded program in the same interleaving. Default 0. */
   scheduleSeed?: number;
@@ -177,24 +178,27 @@ export class Tracee {
   }
 
   private armRegions(): void {
-    const { command, functionName } = this.options;
+    const { command, functions } = this.options;
     const maps = readMaps(this.pid);
     const bias = loadBias(maps, command.file, command.elf);
     this.bias = bias;
     const name = command.argv[0];
     const at = (symbol: string) => findFunction(command.elf, symbol).map((address) => address + bias);
-    if (functionName !== undefined) {
-      const entries = at(functionName);
-      if (entries.length === 0) {
-        // A stripped program keeps only its exported (dynamic) symbols, so
-        // "not found" would blame the name when the missing table is the cause.
-        throw usageError(
-          command.elf.hasSymtab
-            ? `function ${functionName} not found in ${name}`
-            : `function ${functionName} not found: ${name} is stripped (no symbol table) and --function needs symbols; rebuild it without stripping`,
-        );
-      }
-      this.native.setBreakpoints(BreakpointKind.Function, entries);
+    if (functions !== undefined && functions.length > 0) {
+      const entries = functions.flatMap((functionName) => {
+        const found = at(functionName);
+        if (found.length === 0) {
+          // A stripped program keeps only its exported (dynamic) symbols, so
+          // "not found" would blame the name when the missing table is the cause.
+          throw usageError(
+            command.elf.hasSymtab
+              ? `function ${functionName} not found in ${name}`
+              : `function ${functionName} not found: ${name} is stripped (no symbol table) and --function needs symbols; rebuild it without stripping`,
+          );
+        }
+        return found;
+      });
+      this.native.setBreakpoints(BreakpointKind.Function, [...new Set(entries)]);
       return;
     }
     const markers = this.options.markers ?? REGION_MARKERS;
@@ -361,7 +365,7 @@ export class Tracee {
         // (the fast recorder may enter regions and step nothing in them)
         if (stop.index === 0 && this.regionsEntered === 0) {
           throw new NoRegionError(
-            `${name} exited with status ${stop.code} before reaching a region (${this.options.functionName ?? (this.options.markers ?? REGION_MARKERS).begin} was not called)`,
+            `${name} exited with status ${stop.code} before reaching a region (${this.options.functions?.length ? this.options.functions.join(' or ') : (this.options.markers ?? REGION_MARKERS).begin} was not called)`,
             stop.code,
           );
         }

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { reproduceCommand } from '../../harness/pipeline/to-run-result';
 import { type AllcountsCliOptions, planAllcounts } from '../../harness/cli/allcounts-plan';
 import { validateConfig } from '../../harness/cli/config-file';
 import { DEFAULT_MAX_STEPS } from '../../harness/tracer/tracee';
@@ -117,8 +118,28 @@ describe('planAllcounts', () => {
     const [{ spec, acceptUntracedWrites }] = planAllcounts(none, file).targets;
     expect(spec.setup).toEqual([{ argv: ['truncate', '-s', '65536', '--', '{dir}/store.pm'] }]);
     expect(spec.expect).toBe('violations');
-    expect(spec.functionName).toBe('put');
+    expect(spec.functions).toEqual(['put']);
     expect(acceptUntracedWrites).toBe(true);
+  });
+
+  it('takes several functions from functions or from repeated --function', () => {
+    const file = validateConfig(
+      { targets: [{ ...target, functions: ['put', 'get'] }] },
+      path.join(dir, 'pmfit.config.json'),
+    );
+    const [{ spec }] = planAllcounts(none, file).targets;
+    expect(spec.functions).toEqual(['put', 'get']);
+    // pmfit crash traces the same regions.
+    expect(reproduceCommand(spec, 7)).toMatch(/ pmfit crash 7 --function put --function get -- /);
+    expect(() =>
+      validateConfig(
+        { targets: [{ ...target, function: 'put', functions: ['get'] }] },
+        path.join(dir, 'pmfit.config.json'),
+      ),
+    ).toThrow(/\$\.targets\[0\] has both function and functions; list every function in functions/);
+    expect(() =>
+      validateConfig({ targets: [{ ...target, functions: [] }] }, path.join(dir, 'pmfit.config.json')),
+    ).toThrow(/\$\.targets\[0\]\.functions must NOT have fewer than 1 items/);
   });
 
   it('names the config and the target when a target cannot be used', () => {

@@ -75,6 +75,30 @@ describe('pmfit count', () => {
     expect(result.stdout).toContain('Total instruction count: 20\n');
   });
 
+  it('counts every call of any of several --functions, a call inside another as part of it', () => {
+    const count = (...names: string[]) => {
+      const result = runPmfit([
+        'count',
+        '--json',
+        ...names.flatMap((name) => ['--function', name]),
+        '--',
+        fixture('func'),
+      ]);
+      expect(result.code).toBe(0);
+      return (JSON.parse(result.stdout) as { instructions: number }).instructions;
+    };
+    // twice(3), twice(4) and outer's twice(5): 2 each; outer: 5 of its own.
+    expect(count('twice')).toBe(6);
+    expect(count('outer')).toBe(7);
+    // outer's call of twice is inside outer's region: counted once.
+    expect(count('outer', 'twice')).toBe(11);
+    expect(count('twice', 'outer')).toBe(11);
+    expect(count('work', 'twice', 'outer')).toBe(31);
+    const missing = runPmfit(['count', '--function', 'work', '--function', 'nowhere', '--', fixture('func')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^pmfit: function nowhere not found in /);
+  });
+
   it('--function agrees with marker counting on the same code path', () => {
     // The marker region holds checksum's call plus main's own instructions
     // between the markers; --function checksum counts checksum alone.

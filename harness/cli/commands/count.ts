@@ -5,7 +5,8 @@ import { Tracee } from '../../tracer/tracee';
 import { resolveCommand } from '../../tracer/resolve-command';
 
 export interface CountOptions {
-  function?: string;
+  /** --function, repeatable. */
+  function?: string[];
   scheduleSeed?: number;
   json?: boolean;
   maxSteps?: number;
@@ -17,7 +18,7 @@ export async function count(commandArgv: string[], options: CountOptions): Promi
   // With --json our stdout carries the result, so the target's goes to stderr.
   const tracee = Tracee.start({
     command,
-    functionName: options.function,
+    functions: options.function,
     scheduleSeed: options.scheduleSeed,
     stdoutFd: options.json ? 2 : 1,
   });

@@ -6,7 +6,8 @@ import { Tracee } from '../../tracer/tracee';
 import { resolveCommand } from '../../tracer/resolve-command';
 
 export interface CrashOptions {
-  function?: string;
+  /** --function, repeatable. */
+  function?: string[];
   scheduleSeed?: number;
   maxSteps?: number;
   timeout?: number;
@@ -14,7 +15,7 @@ export interface CrashOptions {
 
 export async function crash(n: number, commandArgv: string[], options: CrashOptions): Promise<number> {
   const command = resolveCommand(commandArgv);
-  const tracee = Tracee.start({ command, functionName: options.function, scheduleSeed: options.scheduleSeed });
+  const tracee = Tracee.start({ command, functions: options.function, scheduleSeed: options.scheduleSeed });
   try {
     const end = await tracee.run({ stopAt: n, maxSteps: options.maxSteps, timeoutMs: options.timeout });
     if (end.kind === 'exited') {

@@ -20,7 +20,8 @@ export interface InitOptions {
   pm?: string;
   setup?: string;
   recover?: string;
-  function?: string;
+  /** --function, repeatable. */
+  function?: string[];
 }
 
 const EXAMPLE: ConfigTarget = {
@@ -33,8 +34,9 @@ const EXAMPLE: ConfigTarget = {
 };
 
 function givenTarget(options: InitOptions): ConfigTarget | undefined {
-  const given = (['cmd', 'pm', 'setup', 'recover', 'function', 'name'] as const).filter(
-    (k) => options[k] !== undefined,
+  const functions = options.function ?? [];
+  const given = (['cmd', 'pm', 'setup', 'recover', 'function', 'name'] as const).filter((k) =>
+    k === 'function' ? functions.length > 0 : options[k] !== undefined,
   );
   if (given.length === 0) return undefined;
   if (options.cmd === undefined) throw usageError(`--${given[0]} describes the program of --cmd, which is missing`);
@@ -56,7 +58,7 @@ function givenTarget(options: InitOptions): ConfigTarget | undefined {
     pm: options.pm,
     ...(options.setup !== undefined ? { setup: options.setup } : {}),
     recover: options.recover,
-    ...(options.function !== undefined ? { function: options.function } : {}),
+    ...(functions.length === 1 ? { function: functions[0] } : functions.length > 1 ? { functions } : {}),
     expect: 'consistent',
   };
 }

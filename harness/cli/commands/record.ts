@@ -9,7 +9,8 @@ import { resolveCommand } from '../../tracer/resolve-command';
 export interface RecordCommandOptions {
   pm: string[];
   output: string;
-  function?: string;
+  /** --function, repeatable. */
+  function?: string[];
   scheduleSeed?: number;
   maxSteps?: number;
   timeout?: number;
@@ -28,7 +29,7 @@ export async function record(commandArgv: string[], options: RecordCommandOption
     command,
     pmFiles: options.pm,
     output: path.resolve(options.output),
-    functionName: options.function,
+    functions: options.function,
     scheduleSeed: options.scheduleSeed,
     maxSteps: options.maxSteps,
     timeoutMs: options.timeout,

@@ -43,7 +43,7 @@ describe('pmfit init', () => {
         pm: 'store.pm',
         setup: './bin/store init {file}',
         recover: './bin/store check {file}',
-        function: 'put',
+        function: ['put'],
       }),
     );
     const [target] = readConfig(file).targets;
