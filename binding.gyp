@@ -10,6 +10,7 @@
         "native/binding.cc",
         "native/breakpoints.cc",
         "native/cpu_pin.cc",
+        "native/dirty_lines.cc",
         "native/fast_region.cc",
         "native/fixed_random.cc",
         "native/injected_syscall.cc",

@@ -3,13 +3,14 @@
  * PM pages inaccessible, and is single-stepped only around PM accesses
  * (docs/recording.md, "The fast recorder")
  *
- * After the region's first instruction every PM page is made PROT_NONE
- * (pm_protection.h) and the tracee runs with PTRACE_SYSCALL. It stops where
- * PM can change or become durable, and each such stop opens a window in
- * which the ordinary record loop (stepper.cc) single-steps and records
- * exactly as the exact recorder does:
+ * After the region's first instruction every PM page is made read-only, or
+ * PROT_NONE where a line waits for a flush (pm_protection.h), and the tracee
+ * runs with PTRACE_SYSCALL. It stops where PM can change or become durable,
+ * and each such stop opens a window in which the ordinary record loop
+ * (stepper.cc) single-steps and records exactly as the exact recorder does:
  *
- * - a load, store or flush of PM faults (SIGSEGV, the instruction not run):
+ * - a store of PM faults, and so does a load or flush of a page with a
+ *   line stored since its last flush (SIGSEGV, the instruction not run):
  *   the signal is dropped, the faulting page alone is opened and the
  *   instruction runs again under single step (a page window; a step that
  *   faults on another protected page opens that one and is made again);
@@ -87,6 +88,13 @@ Task::requeue(std::vector<int> *deferred)
 	return any;
 }
 
+/* clean_page -- a PM page the protection may leave readable */
+CleanPage
+Task::clean_page() const
+{
+	return [this](uint64_t page) { return recorder_.page_clean(RemotePtr(page)); };
+}
+
 /* enter_fast -- in a region, stopped, nothing pending: protect PM and go
  * on at full speed, or stay single-stepped where that cannot be done */
 bool
@@ -102,14 +110,14 @@ Task::enter_fast(Stop *out)
 	int status = 0;
 	if (protection_.active()) {
 		/* the end of a page window: its pages closed again */
-		if (!protection_.close_pages(pid_, &deferred, &status))
+		if (!protection_.close_pages(pid_, clean_page(), &deferred, &status))
 			return handle_other(stopped(status), out);
 		if (requeue(&deferred))
 			return enter_exact_window(out);
 		phase_ = Phase::Fast;
 		return false;
 	}
-	switch (protection_.protect(pid_, recorder_.pm_ranges(), &deferred, &status)) {
+	switch (protection_.protect(pid_, recorder_.pm_ranges(), clean_page(), &deferred, &status)) {
 	case PmProtection::Outcome::Died:
 		return handle_other(stopped(status), out);
 	case PmProtection::Outcome::Refused:

@@ -1,6 +1,6 @@
 /*
- * pm_protection.cc -- PmProtection: PM pages PROT_NONE and back, through
- * mprotect calls injected into the tracee
+ * pm_protection.cc -- PmProtection: PM pages read-only or PROT_NONE and
+ * back, through mprotect calls injected into the tracee
  */
 #include "pm_protection.h"
 
@@ -99,24 +99,51 @@ PmProtection::segments_of(pid_t pid, const std::vector<PmRange> &ranges)
 	return merged;
 }
 
+bool
+PmProtection::protect_pages(pid_t pid, const Segment &s, uint64_t start, uint64_t end, const CleanPage &clean,
+			    std::vector<int> *deferred, int *status, int64_t *result)
+{
+	/* a clean page stays readable (and executable): only stores fault */
+	const int readable = s.prot & ~PROT_WRITE;
+	*result = 0;
+	for (uint64_t at = start; at < end;) {
+		const int prot = clean(at) ? readable : PROT_NONE;
+		uint64_t run = at + PAGE_SIZE_BYTES;
+		while (run < end && (clean(run) ? readable : PROT_NONE) == prot)
+			run += PAGE_SIZE_BYTES;
+		TracerSyscall call = mprotect_in(pid, at, run, prot, deferred);
+		if (!call.alive) {
+			*status = call.status;
+			return false;
+		}
+		if (call.result != 0) {
+			*result = call.result;
+			return true;
+		}
+		at = run;
+	}
+	return true;
+}
+
 PmProtection::Outcome
-PmProtection::protect(pid_t pid, const std::vector<PmRange> &ranges, std::vector<int> *deferred, int *status)
+PmProtection::protect(pid_t pid, const std::vector<PmRange> &ranges, const CleanPage &clean, std::vector<int> *deferred,
+		      int *status)
 {
 	PMFIT_ASSERT(segments_.empty());
 	const std::vector<Segment> segments = segments_of(pid, ranges);
 	for (const Segment &s : segments) {
-		TracerSyscall call = mprotect_in(pid, s.start, s.end, PROT_NONE, deferred);
-		if (!call.alive) {
-			*status = call.status;
+		/* remembered first: a failed call leaves part of it changed */
+		segments_.push_back(s);
+		int64_t result = 0;
+		if (!protect_pages(pid, s, s.start, s.end, clean, deferred, status, &result)) {
 			segments_.clear();
 			return Outcome::Died;
 		}
-		if (call.result != 0) {
+		if (result != 0) {
 			if (!restore(pid, deferred, status))
 				return Outcome::Died;
 			return Outcome::Refused;
 		}
-		segments_.push_back(s);
 	}
 	return Outcome::Protected;
 }
@@ -156,24 +183,26 @@ PmProtection::open_page(pid_t pid, RemotePtr addr, std::vector<int> *deferred, i
 }
 
 bool
-PmProtection::close_pages(pid_t pid, std::vector<int> *deferred, int *status)
+PmProtection::close_pages(pid_t pid, const CleanPage &clean, std::vector<int> *deferred, int *status)
 {
 	std::sort(open_.begin(), open_.end());
 	for (size_t i = 0; i < open_.size();) {
-		/* adjacent pages in one call */
+		/* adjacent pages of one segment in one call per protection */
+		const Segment *s = segment_of(open_[i]);
+		PMFIT_ASSERT(s != nullptr);
 		size_t j = i + 1;
-		while (j < open_.size() && open_[j] == open_[j - 1] + PAGE_SIZE_BYTES)
+		while (j < open_.size() && open_[j] == open_[j - 1] + PAGE_SIZE_BYTES && open_[j] < s->end)
 			j++;
-		TracerSyscall call = mprotect_in(pid, open_[i], open_[j - 1] + PAGE_SIZE_BYTES, PROT_NONE, deferred);
-		if (!call.alive) {
-			*status = call.status;
+		int64_t result = 0;
+		if (!protect_pages(pid, *s, open_[i], open_[j - 1] + PAGE_SIZE_BYTES, clean, deferred, status,
+				   &result)) {
 			open_.clear();
 			segments_.clear();
 			return false;
 		}
-		if (call.result != 0)
+		if (result != 0)
 			throw TaskError("cannot protect PM page " + hex(open_[i]) +
-					" again: mprotect: " + std::to_string(-call.result));
+					" again: mprotect: " + std::to_string(-result));
 		i = j;
 	}
 	open_.clear();

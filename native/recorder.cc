@@ -259,6 +259,16 @@ Recorder::signal_frame(pid_t pid, const Registers &regs, uint64_t index)
 	emit_store(pid, EV_STORE, regs.sp(), quirks::signal_frame_bound(), regs.ip(), index);
 }
 
+bool
+Recorder::page_clean(RemotePtr page) const
+{
+	for (const PmRange &range : ranges_) {
+		if (page >= range.start && page < range.end)
+			return dirty_.page_clean((uint8_t)range.file_id, range.file_offset + (page - range.start));
+	}
+	return false;
+}
+
 /* emit_flush -- a flush names its whole line, by file offset */
 void
 Recorder::emit_flush(uint8_t kind, RemotePtr addr, RemotePtr insn_addr, uint64_t index)
@@ -278,6 +288,12 @@ uint8_t *
 Recorder::append_record(uint8_t kind, uint8_t file_id, uint32_t length, uint64_t offset, RemotePtr insn_addr,
 			uint64_t index)
 {
+	if (kind == EV_STORE || kind == EV_NT_STORE)
+		dirty_.stored(file_id, offset, length, kind == EV_NT_STORE);
+	else if (kind == EV_CLFLUSH || kind == EV_CLFLUSHOPT || kind == EV_CLWB)
+		dirty_.flushed(file_id, offset);
+	else if (kind == EV_FENCE)
+		dirty_.fenced();
 	size_t data_len = carries_data(kind) ? length : 0;
 	size_t padded = (data_len + 7) & ~(size_t)7;
 	size_t pos = events_.size();

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dirty_lines.h"
 #include "insn.h"
 #include "insn_cache.h"
 #include "registers.h"
@@ -128,6 +129,17 @@ public:
 	 * the count after the handler's first instruction */
 	void signal_frame(pid_t pid, const Registers &regs, uint64_t index);
 
+	/* page_clean -- no line of the PM page at page (page-aligned) was
+	 * stored since its last flush (dirty_lines.h); false outside PM */
+	bool page_clean(RemotePtr page) const;
+	/* forget_dirty_lines -- memory was written that the recorder did not
+	 * see (a system call's, recorded by JavaScript): every line dirty */
+	void
+	forget_dirty_lines()
+	{
+		dirty_.forget();
+	}
+
 	/* snapshot -- the PM ranges now, before a system call */
 	void snapshot(pid_t pid);
 	/* emit_diff -- the changed bytes since snapshot() as stores of the
@@ -156,6 +168,7 @@ private:
 	InsnCache insns_;
 	std::vector<PmRange> ranges_;
 	std::vector<uint8_t> events_;
+	DirtyLines dirty_; /* from the events recorded here */
 
 	RemotePtr write_addrs_[InsnInfo::MAX_WRITES];
 	RemotePtr rdi_before_;

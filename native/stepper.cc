@@ -419,7 +419,11 @@ Task::step_syscall(bool diff, bool untouched)
 	if (in_flight_ == InFlight::None) {
 		if (phase_ != Phase::Region || !syscall_pending_)
 			throw TaskError("stepSyscall: no syscall is pending");
-		/* the kernel meets no protected PM page (fast_region.cc) */
+		/* the kernel meets no protected PM page (fast_region.cc),
+		 * and what it writes into PM is recorded by JavaScript,
+		 * unseen by the recorder's dirty lines */
+		if (diff || !untouched)
+			recorder_.forget_dirty_lines();
 		if ((diff || !untouched) && fast_full_window(&out))
 			return out;
 		syscall_insn_ = regs_.ip();

@@ -200,6 +200,7 @@ private:
 	pid_t tgid_ = -1; /* the process; pid_ is the running thread */
 
 	/* the fast recorder (fast_region.cc) */
+	CleanPage clean_page() const;
 	bool enter_fast(Stop *out);
 	bool run_fast();
 	bool collect_fast(int64_t *deadline, Stop *out);

@@ -70,6 +70,9 @@ import {
 } from './types';
 import { Lease, ModelMachine, eventLines, walkGroups } from './walk';
 
+/** Events that count toward the selection's seed (Px86State.applied). */
+const COUNTED: ReadonlySet<EventKind> = new Set([EventKind.Store, EventKind.NtStore, EventKind.Write, EventKind.Sync]);
+
 interface Version {
   /** The whole line (64 bytes, or less for a file's short last line). Never modified. */
   readonly bytes: Uint8Array;
@@ -124,7 +127,11 @@ export class Px86Machine implements ModelMachine {
   private readonly delta = newLanes();
   private newest: Unsettled | null = null;
   private count = 0;
-  /** Events applied so far, fences aside (the seed of the selection). */
+  /** Stores, writes and syncs applied so far (the seed of the selection):
+   *  the events both recorders record alike. Fences and flushes are not
+   *  counted: the fast recorder keeps only the fences that order something
+   *  and does not see flushes of lines nothing stored since their last
+   *  flush (docs/recording.md), which change no state. */
   private applied = 0;
 
   constructor(
@@ -159,7 +166,7 @@ export class Px86Machine implements ModelMachine {
   }
 
   apply(event: TraceEvent): void {
-    if (event.kind !== EventKind.Fence) this.applied += 1;
+    if (COUNTED.has(event.kind)) this.applied += 1;
     switch (event.kind) {
       case EventKind.Store:
       case EventKind.NtStore:
@@ -393,8 +400,9 @@ export class Px86Machine implements ModelMachine {
     }
     const lines: Unsettled[] = [];
     for (let entry = this.newest; entry; entry = entry.older) lines.push(entry);
-    // Keyed by the events so far, not by the crash point: the fast recorder
-    // numbers crash points differently and must sample the same images.
+    // Keyed by the stores, writes and syncs so far, not by the crash point:
+    // the fast recorder numbers crash points differently and must sample
+    // the same images.
     const prng = new Prng(seed, this.applied);
     // Equal versions can leave fewer distinct images than the cap: stop trying after a while.
     for (let tries = 0; tries < 16 * maxStates + 64; tries++) {

@@ -1,7 +1,8 @@
 // fast-recorder -- the fast recorder (`--fast`: regions at full speed, PM
 // pages protected, single steps only around PM accesses) against the exact
 // one, on every built-in target, the recording battery's fixtures and the
-// test programs: the same PM events apart from fences that order nothing,
+// test programs: the same PM events apart from fences that order nothing and
+// flushes of lines with nothing to flush,
 // and for every model the same distinct crash images at the same place
 // (which regions had completed), so the same verdicts.
 //
@@ -19,7 +20,7 @@ import type { TargetSpec } from '../../harness/check/spec';
 import { crashStates, ModelName, modelNames } from '../../harness/persistency/model';
 import { recordWorkload } from '../../harness/pipeline/record-workload';
 import { recordTrace } from '../../harness/record/record';
-import { EventKind, TraceEvent } from '../../harness/trace/event';
+import { EventKind, LINE, TraceEvent } from '../../harness/trace/event';
 import { TraceHeader, TraceReader } from '../../harness/trace/format';
 import { resolveCommand } from '../../harness/tracer/resolve-command';
 import { builtInSpecs } from '../../targets/specs';
@@ -57,9 +58,39 @@ async function outcome(record: Recorder, fast: boolean): Promise<Outcome> {
   return { kind: 'trace', recording: { header: reader.header, images, events: [...reader.events()] } };
 }
 
-/** The events every model reads the same way in both traces: all but the
- *  fences, which the fast recorder keeps only where they order something. */
-const dataEvents = (r: Recording): TraceEvent[] => r.events.filter((e) => e.kind !== EventKind.Fence);
+const FLUSHES = new Set([EventKind.Clflush, EventKind.Clflushopt, EventKind.Clwb]);
+
+/** compared -- per event, whether both traces must hold it: every event but
+ *  the fences, which the fast recorder keeps only where they order something,
+ *  and the flushes of a line nothing stored since its last flush (a
+ *  non-temporal store: since its last flush or fence), which change no
+ *  state under any model and which the fast recorder does not see on a page
+ *  it leaves readable (native/dirty_lines.h). */
+function compared(r: Recording): boolean[] {
+  const stored = new Set<string>();
+  const nt = new Set<string>();
+  return r.events.map((e) => {
+    const line = (offset: number) => `${e.fileId}:${offset - (offset % LINE)}`;
+    if (e.kind === EventKind.Fence) {
+      nt.clear();
+      return false;
+    }
+    if (e.kind === EventKind.Store || e.kind === EventKind.NtStore) {
+      for (let at = e.offset - (e.offset % LINE); at < e.offset + e.length; at += LINE)
+        (e.kind === EventKind.NtStore ? nt : stored).add(line(at));
+    }
+    if (!FLUSHES.has(e.kind)) return true;
+    const dirty = stored.has(line(e.offset)) || nt.has(line(e.offset));
+    stored.delete(line(e.offset));
+    nt.delete(line(e.offset));
+    return dirty;
+  });
+}
+
+const dataEvents = (r: Recording): TraceEvent[] => {
+  const keep = compared(r);
+  return r.events.filter((_, i) => keep[i]);
+};
 
 function shape(e: TraceEvent): string {
   return `${e.kind} file ${e.fileId} offset ${e.offset} length ${e.length}`;
@@ -99,8 +130,9 @@ function masked(r: Recording, mask: Map<number, number[]>, imageMask: number[][]
     return copy;
   });
   let i = 0;
-  const events = r.events.map((e) => {
-    if (e.kind === EventKind.Fence) return e;
+  const keep = compared(r);
+  const events = r.events.map((e, k) => {
+    if (!keep[k]) return e;
     const at = mask.get(i++);
     if (!at || !e.data) return e;
     const data = Uint8Array.from(e.data);
