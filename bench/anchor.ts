@@ -1,8 +1,10 @@
 // anchor -- the fast recorder (`--fast`) against the exact one, in one run:
 // the libpmemobj target (txmap) with 20 inserts, and the tree target with 4,
-// 40 and 400 words. For each: recording time, then per model the distinct
-// images and the time to check them, and the peak RSS of pmfit's process;
-// then the ratios exact / fast.
+// 40 and 400 words, under every model (sequential, flushed, px86) unless
+// --models says otherwise. For each: recording time, then per model the
+// distinct images, the time to check them and the total (recording plus
+// that model's check), and the peak RSS of pmfit's process; then the ratios
+// exact / fast.
 //
 // Each configuration runs the allcounts pipeline (runTarget: setup, record
 // once, every model, check each distinct image) in a child process of its
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
   const load = () => os.loadavg()[0].toFixed(1);
   process.stdout.write(`bench:anchor -- models ${models.join(', ')}; --jobs ${jobs}; load ${load()}\n\n`);
   process.stdout.write(
-    'target        recorder  record s  steps     events  model       images  viol  check s  peak RSS MiB\n',
+    'target        recorder  record s  steps     events  model       images  viol  check s  total s  peak RSS MiB\n',
   );
   for (const [target, n] of configs) {
     const name = `${target} ${n}`;
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
             : ' '.repeat(50);
         const rss = i === 0 ? fmt(r.maxRssMiB, 0).padStart(12) : '';
         process.stdout.write(
-          `${head}${run.model.padEnd(12)}${String(run.images).padStart(6)}  ${String(run.violations).padStart(4)}  ${fmt(run.seconds).padStart(7)}  ${rss}\n`,
+          `${head}${run.model.padEnd(12)}${String(run.images).padStart(6)}  ${String(run.violations).padStart(4)}  ${fmt(run.seconds).padStart(7)}  ${fmt(r.recordSeconds + run.seconds).padStart(7)}  ${rss}\n`,
         );
       });
     }
@@ -124,8 +126,13 @@ async function main(): Promise<void> {
     );
     process.stdout.write(
       `${name.padEnd(14)}ratio exact/fast: record ${fmt(exact.recordSeconds / fast.recordSeconds, 1)}x, ` +
-        exact.runs.map((run, i) => `${run.model} ${fmt(run.seconds / fast.runs[i].seconds, 1)}x`).join(', ') +
-        `, total ${fmt(total(exact) / total(fast), 1)}x, peak RSS ${fmt(exact.maxRssMiB / fast.maxRssMiB, 2)}x; ` +
+        exact.runs
+          .map(
+            (run, i) =>
+              `${run.model} check ${fmt(run.seconds / fast.runs[i].seconds, 1)}x total ${fmt((exact.recordSeconds + run.seconds) / (fast.recordSeconds + fast.runs[i].seconds), 1)}x`,
+          )
+          .join(', ') +
+        `, all models ${fmt(total(exact) / total(fast), 1)}x, peak RSS ${fmt(exact.maxRssMiB / fast.maxRssMiB, 2)}x; ` +
         `${same ? 'same images and verdicts per model' : 'IMAGES OR VERDICTS DIFFER'}\n\n`,
     );
   }
