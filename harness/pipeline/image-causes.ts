@@ -158,17 +158,42 @@ export function imageCauses(input: ImageCausesInput): ImageCauses {
 type Image = (fileId: number, line: number) => Uint8Array;
 
 /** tolerates -- the addresses of stores missing after their operation ended
- *  in the accepted images among `outcomes` (at most `max` examined). */
+ *  in the accepted images among `outcomes` (at most `max` examined). Only
+ *  the lines left unsettled when an operation ended can hold such a store
+ *  (PrefixTracker.stale): a correct program leaves none, and an accepted
+ *  image then costs nothing to read, not even its patch. */
 export function tolerates(input: ImageCausesInput, outcomes: readonly BareOutcome[], max: number): Set<number> {
   const tolerated = new Set<number>();
+  // No line stale at any operation's end (tree's stores are all durable by
+  // then): nothing to find, and no walk of the model needed.
+  if (!leavesStaleLines(input)) return tolerated;
   const ok = outcomes.filter((outcome) => !isViolation(outcome.verdict));
   walkImages(input, ok, max, (tracker, image, k) => {
-    for (const ord of tracker.missingStores(image)) {
+    for (const ord of tracker.missingStores(image, 'stale')) {
       const end = regionOf(input.regions, tracker.stores[ord].index)?.end;
       if (end !== undefined && end <= k) tolerated.add(tracker.stores[ord].address);
     }
   });
   return tolerated;
+}
+
+/** leavesStaleLines -- whether some line is still unsettled when an
+ *  operation ends (the prefix alone, without the model's states). */
+function leavesStaleLines(input: ImageCausesInput): boolean {
+  const tracker = new PrefixTracker(input.trace.images);
+  const ends = input.regions.map((region) => region.end).sort((a, b) => a - b);
+  let ended = 0;
+  /** Whether a line is unsettled at an operation's end before `index`. */
+  const staleBefore = (index: number): boolean => {
+    for (; ended < ends.length && ends[ended] < index; ended++)
+      if (tracker.unsettled.some((lines) => lines.size > 0)) return true;
+    return false;
+  };
+  for (const event of input.trace.events) {
+    if (staleBefore(event.index)) return true;
+    tracker.apply(event);
+  }
+  return staleBefore(Infinity);
 }
 
 /** walkImages -- one walk of the model: `visit` for each of `outcomes`
@@ -180,12 +205,16 @@ function walkImages(
   max: number,
   visit: (tracker: PrefixTracker, image: Image, k: number, outcome: BareOutcome, hash: string) => void,
 ): PrefixTracker {
+  // Per image, its outcomes by first crash point: a group finds its own
+  // among thousands (an image every crash point of a run may show) by
+  // binary search.
   const byHash = new Map<string, BareOutcome[]>();
   for (const outcome of outcomes) {
     const list = byHash.get(outcome.hash) ?? [];
     list.push(outcome);
     byHash.set(outcome.hash, list);
   }
+  for (const list of byHash.values()) list.sort((a, b) => a.first - b.first);
   const tracker = new PrefixTracker(input.trace.images);
   const pulled: TraceEvent[] = [];
   let applied = 0;
@@ -204,8 +233,19 @@ function walkImages(
       },
     },
   };
-  const applyUpTo = (k: number): void => {
+  // The tracker is told where each operation ends (its stale lines).
+  const ends = input.regions.map((region) => region.end).sort((a, b) => a - b);
+  let ended = 0;
+  const applyThrough = (k: number): void => {
     while (applied < pulled.length && pulled[applied].index <= k) tracker.apply(pulled[applied++]);
+  };
+  const applyUpTo = (k: number): void => {
+    // Each operation that ends by k: its events, then its end.
+    for (; ended < ends.length && ends[ended] <= k; ended++) {
+      applyThrough(ends[ended]);
+      tracker.endOperation();
+    }
+    applyThrough(k);
     if (applied > 4096) {
       pulled.splice(0, applied);
       applied = 0;
@@ -217,23 +257,30 @@ function walkImages(
       if (visited >= max) break;
       const work: { outcome: BareOutcome; state: (typeof group.states)[number] }[] = [];
       for (const state of group.states) {
-        for (const outcome of byHash.get(state.hash) ?? []) {
-          if (outcome.first >= group.first && outcome.last <= group.last) work.push({ outcome, state });
+        const list = byHash.get(state.hash);
+        if (!list) continue;
+        for (let i = firstAbove(list, group.first - 1, (o) => o.first); i < list.length; i++) {
+          const outcome = list[i];
+          if (outcome.first > group.last) break;
+          if (outcome.last <= group.last) work.push({ outcome, state });
         }
       }
       work.sort((a, b) => a.outcome.last - b.outcome.last);
+      // A state's patch is made when an image line is first read.
       const patches = new Map<string, ImagePatch>();
       for (const { outcome, state } of work) {
         if (visited >= max) break;
         visited++;
         applyUpTo(outcome.last);
-        let patch = patches.get(state.hash);
-        if (!patch) {
-          patch = state.patch();
-          patches.set(state.hash, patch);
-        }
-        const image = patch;
-        visit(tracker, (fileId, line) => image.line(fileId, line), outcome.last, outcome, state.hash);
+        const image: Image = (fileId, line) => {
+          let patch = patches.get(state.hash);
+          if (!patch) {
+            patch = state.patch();
+            patches.set(state.hash, patch);
+          }
+          return patch.line(fileId, line);
+        };
+        visit(tracker, image, outcome.last, outcome, state.hash);
       }
     }
   }
@@ -299,28 +346,31 @@ function atomicity(tracker: PrefixTracker, at: number, violatingSpans: readonly 
   };
 }
 
-/** The position of the last non-durable store with index ≤ k. */
-function lastStoreAtOrBefore(stores: readonly StoreRecord[], k: number): number | undefined {
+/** firstAbove -- the position of the first of `items` (ascending by
+ *  `key`) whose key is above k; items.length when none is. */
+function firstAbove<T>(items: readonly T[], k: number, key: (item: T) => number): number {
   let low = 0;
-  let high = stores.length;
+  let high = items.length;
   while (low < high) {
     const middle = (low + high) >> 1;
-    if (stores[middle].index <= k) low = middle + 1;
+    if (key(items[middle]) <= k) low = middle + 1;
     else high = middle;
   }
-  for (let ord = low - 1; ord >= 0; ord--) if (!stores[ord].durable) return ord;
+  return low;
+}
+
+const storeIndex = (store: StoreRecord): number => store.index;
+
+/** The position of the last non-durable store with index ≤ k. */
+function lastStoreAtOrBefore(stores: readonly StoreRecord[], k: number): number | undefined {
+  for (let ord = firstAbove(stores, k, storeIndex) - 1; ord >= 0; ord--) if (!stores[ord].durable) return ord;
   return undefined;
 }
 
+/** The first non-durable store with index > k. */
 function firstStoreAfter(stores: readonly StoreRecord[], k: number): StoreRecord | undefined {
-  let low = 0;
-  let high = stores.length;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (stores[middle].index <= k) low = middle + 1;
-    else high = middle;
-  }
-  for (let ord = low; ord < stores.length; ord++) if (!stores[ord].durable) return stores[ord];
+  for (let ord = firstAbove(stores, k, storeIndex); ord < stores.length; ord++)
+    if (!stores[ord].durable) return stores[ord];
   return undefined;
 }
 

@@ -6,7 +6,7 @@
 import type { CrashOutcome } from '../../harness/check/runner';
 import type { Verdict } from '../../harness/check/verdict';
 import { crashStates, ModelName } from '../../harness/persistency/model';
-import { imageCauses } from '../../harness/pipeline/image-causes';
+import { imageCauses, tolerates } from '../../harness/pipeline/image-causes';
 import { EventKind, TraceEvent } from '../../harness/trace/event';
 import { fence, flush } from '../persistency/reference';
 
@@ -172,5 +172,37 @@ describe('imageCauses', () => {
         ],
       ],
     ]);
+  });
+});
+
+describe('tolerates', () => {
+  function tolerated(model: ModelName, ops: number, valueFlush?: EventKind.Clflush) {
+    const built = program(ops, { lateValue: true });
+    if (valueFlush !== undefined) {
+      // each value's line flushed right after its store, and no fence after
+      built.trace.events = built.trace.events.flatMap((event) =>
+        event.address === VALUE ? [event, at(flush(valueFlush, event.index + 1, 0, event.offset), OTHER)] : [event],
+      );
+    }
+    // The recovery never reads the values: every image is accepted.
+    const input = { model, trace: built.trace, regions: built.regions, maxStates: 64, seed: 1 };
+    const outcomes = outcomesOf(model, built, ops, false);
+    expect(outcomes.every((outcome) => outcome.verdict.kind === 'ok')).toBe(true);
+    return [...tolerates({ ...input, outcomes }, outcomes, 100_000)];
+  }
+
+  test.each(['flushed', 'px86'] as const)(
+    '%s: a store its operation left unpersisted, in accepted images, is tolerated',
+    (model) => {
+      expect(tolerated(model, 5)).toEqual([VALUE]);
+    },
+  );
+
+  test('sequential: an image is always the prefix, so nothing is missing', () => {
+    expect(tolerated('sequential', 5)).toEqual([]);
+  });
+
+  test.each(['flushed', 'px86'] as const)('%s: a store flushed with clflush is durable, fence or not', (model) => {
+    expect(tolerated(model, 5, EventKind.Clflush)).toEqual([]);
   });
 });

@@ -5,8 +5,8 @@
 //
 // Only lines a store touched are kept, so a large pool costs its written
 // lines. `unsettled` is a superset of the lines where any model's image can
-// differ from this prefix: a line leaves it when it is flushed and then
-// fenced (or synced) with no store after the flush.
+// differ from this prefix: a line leaves it when it is flushed with clflush,
+// flushed otherwise and then fenced, or synced, with no store after.
 
 import type { ImageBytes } from '../../_internals/chunked-bytes';
 import { EventKind, LINE, TraceEvent } from '../../trace/event';
@@ -36,11 +36,28 @@ export class PrefixTracker {
   readonly unsettled: Set<number>[];
   /** Lines flushed (or non-temporally stored) since the last fence, per file. */
   private readonly flushing: Set<number>[];
+  /** Lines unsettled when an operation ended and not settled since, per
+   *  file: the only lines where a store of an ended operation can be
+   *  missing from an image. */
+  private readonly stale: Set<number>[];
 
   constructor(private readonly images: readonly ImageBytes[]) {
     this.lines = images.map(() => new Map());
     this.unsettled = images.map(() => new Set());
     this.flushing = images.map(() => new Set());
+    this.stale = images.map(() => new Set());
+  }
+
+  /** endOperation -- an operation (region) ends here: its unsettled lines are stale. */
+  endOperation(): void {
+    this.unsettled.forEach((lines, fileId) => {
+      for (const line of lines) this.stale[fileId].add(line);
+    });
+  }
+
+  private settle(fileId: number, line: number): void {
+    this.unsettled[fileId].delete(line);
+    this.stale[fileId].delete(line);
   }
 
   private lineState(fileId: number, line: number): LineState {
@@ -61,7 +78,16 @@ export class PrefixTracker {
       case EventKind.Write:
         this.store(event);
         break;
-      case EventKind.Clflush:
+      case EventKind.Clflush: {
+        // Ordered with stores: every model makes the line durable here
+        // (flushed.ts, px86.ts), no fence needed.
+        const { first, end } = eventLines(event, this.images[event.fileId].length);
+        for (let line = first; line < end; line++) {
+          this.settle(event.fileId, line);
+          this.flushing[event.fileId].delete(line);
+        }
+        break;
+      }
       case EventKind.Clflushopt:
       case EventKind.Clwb: {
         const { first, end } = eventLines(event, this.images[event.fileId].length);
@@ -70,13 +96,13 @@ export class PrefixTracker {
       }
       case EventKind.Fence:
         this.flushing.forEach((lines, fileId) => {
-          for (const line of lines) this.unsettled[fileId].delete(line);
+          for (const line of lines) this.settle(fileId, line);
           lines.clear();
         });
         break;
       case EventKind.Sync: {
         const { first, end } = eventLines(event, this.images[event.fileId].length);
-        for (let line = first; line < end; line++) this.unsettled[event.fileId].delete(line);
+        for (let line = first; line < end; line++) this.settle(event.fileId, line);
         break;
       }
     }
@@ -119,10 +145,14 @@ export class PrefixTracker {
   }
 
   /** missingStores -- the stores whose new version `line(fileId, line)` (a
-   *  crash image) does not show, as positions in `stores`, ascending. */
-  missingStores(image: (fileId: number, line: number) => Uint8Array): number[] {
+   *  crash image) does not show, as positions in `stores`, ascending; with
+   *  `stale`, only those in lines stale since an operation ended. */
+  missingStores(
+    image: (fileId: number, line: number) => Uint8Array,
+    among: 'unsettled' | 'stale' = 'unsettled',
+  ): number[] {
     const missing = new Set<number>();
-    this.unsettled.forEach((lines, fileId) => {
+    (among === 'stale' ? this.stale : this.unsettled).forEach((lines, fileId) => {
       for (const line of lines) {
         const state = this.lines[fileId].get(line);
         if (!state) continue;
