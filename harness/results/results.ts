@@ -401,6 +401,7 @@ export function validateShard(value: unknown, name: string): ShardResults {
       startedAt: [isString, 'a string'],
       finishedAt: [isString, 'a string'],
       planned: [isStringArray, 'an array of strings'],
+      strictLint: [optional((v) => v === true), 'true'],
       incompleteReason: [optional(isString), 'a string'],
     });
     fields(object(value.shard, '$.shard'), '$.shard', { index: [isCount, 'a count'], count: [isCount, 'a count'] });

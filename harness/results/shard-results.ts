@@ -92,6 +92,8 @@ export interface ShardResults {
   options: Results['options'];
   /** The targets the run was asked for, in order (recorded or not). */
   planned: string[];
+  /** --strict: a "not durable" lint warning fails the merged run. */
+  strictLint?: true;
   targets: ShardTarget[];
   parts: RunPart[];
   incompleteReason?: string;

@@ -114,4 +114,21 @@ describe('lint_unpersisted: a planted store never persisted', () => {
     expect(run.stdout).toContain('lint error: store at lint_unpersisted.c:' + planted);
     expect(run.stdout).toContain('pmfit: stores not durable when their operation ended (durability lint, --strict)');
   });
+
+  test('--strict --shard: the merged run fails as the unsharded one does', () => {
+    for (const i of [1, 2]) {
+      expect(allcounts(['--strict', '--shard', `${i}/2`]).code).toBe(0);
+      fs.renameSync(path.join(dir, 'reports'), path.join(dir, `strict-${i}`));
+    }
+    const merged = runPmfit(['merge', 'strict-1', 'strict-2', '-o', 'merged'], { cwd: dir });
+    expect(merged.code).toBe(1);
+    const results = JSON.parse(fs.readFileSync(path.join(dir, 'merged', 'results.json'), 'utf8')) as Results;
+    expect(results.status).toBe('fail');
+    expect(results.runs.every((run) => run.status === 'pass')).toBe(true);
+    // A shard run without --strict is not a shard of the same run.
+    expect(allcounts(['--shard', '2/2']).code).toBe(0);
+    const mixed = runPmfit(['merge', 'strict-1', 'reports', '-o', 'mixed'], { cwd: dir });
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/differ in --strict: they are not shards of one run/);
+  });
 });

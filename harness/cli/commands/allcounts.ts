@@ -4,7 +4,7 @@
 // every run is as expected, 1 otherwise.
 
 import * as path from 'path';
-import { ExitCode, isNoSpace, PmfitError } from '../../_internals/errors';
+import { ExitCode, isNoSpace, PmfitError, usageError } from '../../_internals/errors';
 import { Interrupted } from '../../_internals/interrupt';
 import { makeOutputDir, protectFromOutput, withDirectoryLock, writeOutputFile } from '../../_internals/output-file';
 import { tempParent, tempSpaceShort } from '../../_internals/temp-root';
@@ -61,6 +61,10 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
   const startedAt = new Date().toISOString();
   const outputDir = plan.output;
   const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;
+  // A shard's part has no place for the depth-2 summary, and its sampled
+  // images are drawn from the whole run's: refused rather than merged wrong.
+  if (shard && plan.recoveryCrashes)
+    throw usageError('--shard does not split a --depth 2 run (crashes during recovery): run depth 2 unsharded');
   const sharding = shard
     ? { plan: new ShardPlan(shard.index, shard.count), targets: [] as ShardTarget[], parts: [] as RunPart[] }
     : undefined;
@@ -132,6 +136,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
       shard,
       options: { models, maxStates: plan.maxStates, seed: plan.seed, jobs, timeoutMs: plan.timeoutMs },
       planned: plan.targets.map(({ spec }) => spec.name),
+      ...(options.strict === true ? { strictLint: true as const } : {}),
       targets: sharding.targets,
       parts: sharding.parts,
       ...(incompleteReason !== undefined ? { incompleteReason } : {}),

@@ -85,6 +85,7 @@ function checkSameRun(shards: Shard[]): Shard[] {
     d.options.timeoutMs,
   ]);
   same('targets', (d) => d.planned);
+  same('--strict', (d) => d.strictLint === true);
   const ordered = [...byIndex.values()].sort((a, b) => a.data.shard.index - b.data.shard.index);
   for (const shard of ordered) {
     for (const target of shard.data.targets) {
@@ -165,6 +166,7 @@ export async function merge(dirs: string[], options: MergeOptions): Promise<numb
       targets,
       runs,
       incompleteReason: reasons.length > 0 ? reasons.join('; ') : undefined,
+      strictLint: first.data.strictLint === true,
     }),
     'the merged results',
   );

@@ -162,6 +162,17 @@ describe('pmfit merge refuses what is not one run', () => {
     expect(fs.existsSync(path.join(dir, 'refused'))).toBe(false);
   });
 
+  it('a --depth 2 run is not split', () => {
+    const run = runPmfit(['allcounts', '--target', 'basic', '--depth', '2', '--shard', '1/2', '-o', 'never'], {
+      cwd: dir,
+    });
+    expect(run.code).toBe(2);
+    expect(oneLineError(run)).toBe(
+      'pmfit: --shard does not split a --depth 2 run (crashes during recovery): run depth 2 unsharded',
+    );
+    expect(fs.existsSync(path.join(dir, 'never'))).toBe(false);
+  });
+
   function altered(name: string, change: (shard: ShardResults) => void): string {
     const copy = path.join(dir, name);
     fs.cpSync(shard(2), copy, { recursive: true });
