@@ -27,9 +27,11 @@
         "native/stepper.cc",
         "native/subreaper.cc",
         "native/task.cc",
+        "native/task_stack.cc",
         "native/task_written_pages.cc",
         "native/threads.cc",
         "native/tracee_memory.cc",
+        "native/unwinder.cc",
         "native/user_file_guard.cc",
         "native/wait_status.cc",
         "native/written_bytes.cc",
@@ -39,7 +41,8 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra"]
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra"],
+      "libraries": ["-ldl"]
     }
   ]
 }

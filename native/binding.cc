@@ -1,5 +1,5 @@
 /*
- * binding.cc -- Node-API registration of class Task and becomeSubreaper
+ * binding.cc -- Node-API registration of class Task and the module's functions
  * (harness/tracer/native.ts)
  *
  * Converts JavaScript arguments to the plain structs of task.h and Stop back
@@ -268,6 +268,7 @@ public:
 					   InstanceMethod<&TaskWrap::SetScheduleSeed>("setScheduleSeed"),
 					   InstanceMethod<&TaskWrap::WatchWrites>("watchWrites"),
 					   InstanceMethod<&TaskWrap::TakeWrittenPages>("takeWrittenPages"),
+					   InstanceMethod<&TaskWrap::Stack>("stack"),
 				   });
 	}
 
@@ -480,6 +481,25 @@ private:
 		});
 	}
 
+	Napi::Value
+	Stack(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			uint64_t max = to_uint64(info[0], "maxFrames");
+			if (max == 0 || max > 4096)
+				throw ArgError{"maxFrames must be 1 to 4096"};
+			std::vector<pmfit::UnwoundFrame> frames = task().stack((size_t)max);
+			Napi::Array array = Napi::Array::New(info.Env(), frames.size());
+			for (size_t i = 0; i < frames.size(); i++) {
+				Napi::Object frame = Napi::Object::New(info.Env());
+				frame.Set("address", number(info.Env(), (double)frames[i].pc.as_int()));
+				frame.Set("caller", Napi::Boolean::New(info.Env(), frames[i].caller));
+				array.Set((uint32_t)i, frame);
+			}
+			return array;
+		});
+	}
+
 	/* destroyed with the wrapper: ~Task kills the tracee */
 	std::unique_ptr<pmfit::Task> task_;
 };
@@ -529,6 +549,14 @@ StartSentinel(const Napi::CallbackInfo &info)
 	});
 }
 
+Napi::Value
+LoadUnwinder(const Napi::CallbackInfo &info)
+{
+	return guard(info.Env(), [&]() -> Napi::Value {
+		return Napi::String::New(info.Env(), pmfit::Unwinder::load(to_string(info[0], "library")));
+	});
+}
+
 Napi::Object
 Init(Napi::Env env, Napi::Object exports)
 {
@@ -537,6 +565,7 @@ Init(Napi::Env env, Napi::Object exports)
 	exports.Set("writeBack", Napi::Function::New<WriteBack>(env, "writeBack"));
 	exports.Set("becomeSubreaper", Napi::Function::New<BecomeSubreaper>(env, "becomeSubreaper"));
 	exports.Set("startSentinel", Napi::Function::New<StartSentinel>(env, "startSentinel"));
+	exports.Set("loadUnwinder", Napi::Function::New<LoadUnwinder>(env, "loadUnwinder"));
 	return exports;
 }
 

@@ -36,6 +36,7 @@
 #include "scheduler.h"
 #include "spawn.h"
 #include "stop.h"
+#include "unwinder.h"
 #include "user_file_guard.h"
 #include "wait_status.h"
 #include "written_pages.h"
@@ -71,6 +72,9 @@ public:
 	 * [start, end) pairs, false when the kernel cannot; take and re-arm */
 	bool watch_writes(const std::vector<RemotePtr> &bounds);
 	std::vector<RemotePtr> take_written_pages(RemotePtr start, RemotePtr end);
+	/* stack -- the running thread's call stack where it is stopped, at
+	 * most max frames (task_stack.cc, unwinder.h) */
+	std::vector<UnwoundFrame> stack(size_t max);
 	void kill();
 	/* the user-file guard's refusals so far (user_file_guard.h) */
 	std::vector<std::string> guard_refusals() const;

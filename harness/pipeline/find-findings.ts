@@ -10,13 +10,13 @@ import type { Finding, FindingSite, RunResult, StackFrame } from '../results/sch
 import type { SiteLines } from '../results/shard-results';
 import type { TraceHeader, TraceReader } from '../trace/format';
 import { formatPtr } from '../tracer/remote-ptr';
-import { Cause, imageCauses, ImageCausesInput, tolerates } from './image-causes';
+import { Cause, CauseSite, ImageCauses, imageCauses, ImageCausesInput, tolerates } from './image-causes';
 import { addExcerpt, isSystem, locateFrames, RawFrame, siteAt, siteLocation } from './site-locations';
 import { nameSiteThreads } from './site-threads';
 
-/** The call stacks at some instruction indices of the workload (one re-run),
- *  innermost frame first; indices it could not reach are absent. */
-export type StackSource = (indices: number[]) => Promise<Map<number, RawFrame[]>>;
+/** The call stacks at some instruction indices of the workload
+ *  (stacks-at.ts), innermost frame first; indices not unwound are absent. */
+export type StackSource = ReadonlyMap<number, readonly RawFrame[]>;
 
 export interface FindingsContext {
   header: TraceHeader;
@@ -62,9 +62,16 @@ export function causeInput(
 /** Other sites (earlier stores not yet durable, closing stores) listed per finding. */
 const MAX_SECONDARY = 4;
 
-export async function findFindings(run: RunResult, context: FindingsContext): Promise<void> {
+/** findingCauses -- the causes of a run's violating images (image-causes.ts). */
+export function findingCauses(context: FindingsContext): ImageCauses {
+  return imageCauses({ ...causeInput(context), tolerated: context.tolerated });
+}
+
+/** findFindings -- a run's findings from its causes (findingCauses, found
+ *  here when not given), with the stacks of `context.stacks`. */
+export async function findFindings(run: RunResult, context: FindingsContext, found?: ImageCauses): Promise<void> {
   if (run.violations === 0) return;
-  const { causes, unexamined } = imageCauses({ ...causeInput(context), tolerated: context.tolerated });
+  const { causes, unexamined } = found ?? findingCauses(context);
   const locate = await siteLocator(
     context,
     causes.flatMap((cause) => cause.sites),
@@ -90,9 +97,12 @@ const MAX_TOLERATED_EXAMINED = 100_000;
 /** targetFindings -- the findings of every model's run of one target, by
  *  allcounts and by pmfit merge alike: what one model's accepted images
  *  show tolerated helps read another's violations (docs/findings.md), so
- *  the tolerated stores of every run with violations are found first. */
+ *  the tolerated stores of every run with violations are found first.
+ *  `stacksFor` unwinds the sites of every run's causes at once (allcounts:
+ *  one more run of the workload, stacks-at.ts). */
 export async function targetFindings(
-  runs: readonly { run: RunResult; context: Omit<FindingsContext, 'tolerated'> }[],
+  runs: readonly { run: RunResult; context: Omit<FindingsContext, 'tolerated' | 'stacks'> }[],
+  stacksFor?: (sites: readonly CauseSite[]) => Promise<StackSource | undefined>,
 ): Promise<void> {
   const tolerated = new Set<number>();
   for (const { run, context } of runs) {
@@ -100,7 +110,12 @@ export async function targetFindings(
     for (const address of tolerates(causeInput(context), context.report.outcomes, MAX_TOLERATED_EXAMINED))
       tolerated.add(address);
   }
-  for (const { run, context } of runs) await findFindings(run, { ...context, tolerated });
+  const found = runs.map(({ run, context }) =>
+    run.violations > 0 ? findingCauses({ ...context, tolerated }) : undefined,
+  );
+  const stacks = await stacksFor?.(found.flatMap((causes) => causes?.causes.flatMap((cause) => cause.sites) ?? []));
+  for (const [i, { run, context }] of runs.entries())
+    await findFindings(run, { ...context, tolerated, stacks }, found[i]);
 }
 
 /** siteExcerpt -- a site's source excerpt, from the shard's lines when the
@@ -114,7 +129,7 @@ function siteExcerpt(site: FindingSite, lines: SiteLines | undefined, sources: M
 type Locate = (role: string, address: number, index: number) => FindingSite;
 
 /** siteLocator -- source lines (and stacks, when a StackSource is given)
- *  of the sites, one addr2line per module and one re-run for the stacks. */
+ *  of the sites, one addr2line per module. */
 export async function siteLocator(
   context: { header: TraceHeader; stacks?: StackSource; sites?: SiteLines },
   sites: readonly { address: number; index: number }[],
@@ -132,15 +147,20 @@ export async function siteLocator(
         const entry = table[formatPtr(frame.address)];
         return { address: formatPtr(frame.address), ...(entry ? { file: entry.file, line: entry.line } : {}) };
       })
-    : await locateFrames(own, 'instructions');
+    : await locateFrames(own);
   const lines = new Map<number, StackFrame>(own.map((frame, i) => [frame.address, located[i]]));
   const stacks = new Map<number, StackFrame[]>();
   if (context.stacks) {
-    const raw = await context.stacks([...byAddress.values()]);
-    for (const [address, index] of byAddress) {
-      const frames = raw.get(index);
-      if (frames && frames.length > 0 && frames[0].address === address)
-        stacks.set(address, await locateFrames(frames, 'stack'));
+    const unwound = [...byAddress].flatMap(([address, index]) => {
+      const frames = context.stacks?.get(index);
+      return frames && frames.length > 0 && frames[0].address === address ? [{ address, frames }] : [];
+    });
+    // One addr2line per module for every frame of every stack.
+    const located = await locateFrames(unwound.flatMap((stack) => stack.frames));
+    let at = 0;
+    for (const { address, frames } of unwound) {
+      stacks.set(address, located.slice(at, at + frames.length));
+      at += frames.length;
     }
   }
   return (role, address, index) => {

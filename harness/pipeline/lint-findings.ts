@@ -6,10 +6,10 @@
 import type { LintFinding } from '../results/schema';
 import type { TraceHeader, TraceReader } from '../trace/format';
 import { formatPtr } from '../tracer/remote-ptr';
-import { durabilityLint, LintKind } from './durability-lint';
+import { durabilityLint, LintHit, LintKind } from './durability-lint';
 import { siteLocator, StackSource } from './find-findings';
 import { nameSiteThreads } from './site-threads';
-import { addExcerpt, isSystem, siteLocation } from './site-locations';
+import { actingFrame, addExcerpt, isSystem, siteLocation } from './site-locations';
 
 const SEVERITY: Record<LintKind, LintFinding['severity']> = {
   'not-durable': 'warning',
@@ -39,14 +39,21 @@ function title(kind: LintKind, where: string, count: number): string {
   }
 }
 
+/** lintHits -- the lint of a recorded trace, per instruction. */
+export function lintHits(header: TraceHeader, reader: TraceReader): LintHit[] {
+  return durabilityLint(reader.events(), header.regions, (address) =>
+    /^\s*[sm]fence\b/.test(header.addresses[formatPtr(address)]?.text ?? 'sfence'),
+  );
+}
+
+/** lintFindings -- the hits located (with their stacks when given) and
+ *  merged by kind and source line. */
 export async function lintFindings(
   target: string,
   context: { header: TraceHeader; reader: TraceReader; stacks?: StackSource },
+  hits: readonly LintHit[],
 ): Promise<LintFinding[]> {
   const { header } = context;
-  const hits = durabilityLint(context.reader.events(), header.regions, (address) =>
-    /^\s*[sm]fence\b/.test(header.addresses[formatPtr(address)]?.text ?? 'sfence'),
-  );
   const locate = await siteLocator(context, hits);
   const merged = new Map<string, LintFinding>();
   const sources = new Map<string, string[] | null>();
@@ -60,14 +67,16 @@ export async function lintFindings(
       continue;
     }
     addExcerpt(site, sources);
+    // Made by a system library (libpmemobj) with no line of the program's
+    // own: the library's protocol, which the trace alone cannot judge
+    // (libpmemobj leaves some bookkeeping unpersisted on purpose); the
+    // recovery checks judge its effects. With a stack, libc's memmove and
+    // the persistence helpers act for their caller, which is judged.
+    const acting = site.stack ? actingFrame(site.stack) : site;
     merged.set(key, {
       id: '',
       kind: found.kind,
-      // Inside a system library (libpmemobj) with no line of the program's
-      // own: the library's protocol, which the trace alone cannot judge
-      // (libpmemobj leaves some bookkeeping unpersisted on purpose); the
-      // recovery checks judge its effects.
-      severity: site.file === undefined && isSystem(site.module) ? 'note' : SEVERITY[found.kind],
+      severity: acting?.file === undefined && isSystem(acting?.module) ? 'note' : SEVERITY[found.kind],
       title: title(found.kind, siteLocation(site), found.count),
       site,
       count: found.count,

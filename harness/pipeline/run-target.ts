@@ -11,7 +11,8 @@ import type { TargetSpec } from '../check/spec';
 import { guardUserFiles } from './_internals/user-file-guard';
 import { explainGroups } from './explain-groups';
 import { targetFindings } from './find-findings';
-import { lintFindings } from './lint-findings';
+import { lintFindings, lintHits } from './lint-findings';
+import { stacksAt } from './stacks-at';
 import { keepTrace } from './keep-trace';
 import { boundaryOutputs } from './boundary-outputs';
 import { outputOracleSpec } from '../check/output-oracle';
@@ -130,7 +131,10 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
     reader.close();
     throw err;
   }
-  target.lint = await lintFindings(spec.name, { header, reader });
+  const lint = lintHits(header, reader);
+  // Located now, so that a run stopped part way keeps it; again with the
+  // stacks below.
+  target.lint = await lintFindings(spec.name, { header, reader }, lint);
   options.onTarget?.(target);
   const traceOf = () => ({
     images: reader.images(),
@@ -228,6 +232,21 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
           reproduce: (id: string, k: number) => (reproduce ? reproduce(id) : reproduceCommand(spec, k, header)),
         },
       })),
+      // One more run of the workload unwinds every site findings and lint name.
+      async (causeSites) => {
+        const sites = [...lint, ...causeSites];
+        if (sites.length === 0) return undefined;
+        options.onPhase?.(`${spec.name}: unwinding the call stacks`);
+        const replay = await stacksAt(spec, header, sites, options.timeoutMs);
+        if (replay.kind === 'unavailable') {
+          target.stacks = { kind: 'unavailable', why: replay.why };
+          return undefined;
+        }
+        const { stacks } = replay;
+        target.stacks = { kind: 'unwound', sites: replay.sites, unwound: stacks.size, seconds: replay.seconds };
+        target.lint = await lintFindings(spec.name, { header, reader, stacks }, lint);
+        return stacks;
+      },
     );
   } finally {
     reader.close();

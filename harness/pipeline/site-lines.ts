@@ -17,7 +17,7 @@ export async function siteLines(header: TraceHeader, reader: TraceReader): Promi
     const info = header.addresses[formatPtr(address)];
     return info ? [{ address, module: info.module, offset: info.offset, symbol: info.symbol }] : [];
   });
-  const located = await locateFrames(frames, 'instructions');
+  const located = await locateFrames(frames);
   const sources = new Map<string, string[] | null>();
   const lines: SiteLines = {};
   for (const frame of located) {

@@ -22,6 +22,9 @@ export interface RawFrame {
   offset: number;
   symbol?: string;
   symbolOffset?: number;
+  /** A return address (a caller's frame): its line is the call's, the
+   *  byte before. */
+  caller?: boolean;
 }
 
 const HELPER = /^(pmem2?_|_mm_|__memcpy|__memmove|__memset|memcpy|memmove|memset)/;
@@ -31,40 +34,63 @@ export function isSystem(file: string | undefined): boolean {
   return file !== undefined && (file.startsWith('/usr/') || file.startsWith('/lib'));
 }
 
-/** locateFrames -- source file and line of each frame (one addr2line per
- *  module): of a call stack, innermost first, or (`instructions`) of
- *  instruction addresses that are no stack, each looked up as it is. */
-export async function locateFrames(
-  frames: readonly RawFrame[],
-  of: 'stack' | 'instructions' = 'stack',
-): Promise<StackFrame[]> {
-  // A return address points after the call: its line is the call's only
-  // when looked up one byte back (a stack's caller frames, not the first).
-  const lookup = (frame: RawFrame, i: number): number => (of === 'stack' && i > 0 ? frame.offset - 1 : frame.offset);
+/** A shared library of the system (libc, libpmemobj, ld.so), whatever
+ *  debug information says its sources are. */
+function isSystemModule(module: string | undefined): boolean {
+  return module !== undefined && /^\/(usr\/)?lib(32|64|x32)?\//.test(module);
+}
+
+/** A frame whose caller is the line to read: a persistence or copy helper
+ *  (by its symbol), or a function of pmfit.h. */
+function isHelper(frame: StackFrame): boolean {
+  return HELPER.test(frame.symbol ?? '') || (frame.file !== undefined && path.basename(frame.file) === 'pmfit.h');
+}
+
+/** The address to look a frame's line up at: a return address points after
+ *  the call, whose line is the one before it. */
+function lookup(frame: RawFrame): number {
+  return frame.caller ? frame.offset - 1 : frame.offset;
+}
+
+/** locateFrames -- source file and line of each frame (one addr2line per module). */
+export async function locateFrames(frames: readonly RawFrame[]): Promise<StackFrame[]> {
   const byModule = new Map<string, number[]>();
-  frames.forEach((frame, i) => {
+  frames.forEach((frame) => {
     if (!path.isAbsolute(frame.module)) return;
     const list = byModule.get(frame.module) ?? [];
-    list.push(lookup(frame, i));
+    list.push(lookup(frame));
     byModule.set(frame.module, list);
   });
   const lines = new Map<string, Map<number, { file: string; line: number }>>();
   for (const [module, offsets] of byModule) lines.set(module, await sourceLines(module, offsets));
-  return frames.map((frame, i) => {
+  return frames.map((frame) => {
     const out: StackFrame = { address: formatPtr(frame.address), module: frame.module };
     if (frame.symbol) out.symbol = `${frame.symbol}+0x${(frame.symbolOffset ?? 0).toString(16)}`;
-    const source = lines.get(frame.module)?.get(lookup(frame, i));
+    const source = lines.get(frame.module)?.get(lookup(frame));
     if (source) Object.assign(out, { file: path.normalize(source.file), line: source.line });
     return out;
   });
 }
 
-/** ownFrame -- the frame shown as a site's location. */
+/** ownFrame -- the frame shown as a site's location: the first in the
+ *  program's own code past the outermost helper (libpmem's pmem_flush calls
+ *  a writeback function of its own, which is not the line to change
+ *  either). */
 export function ownFrame(stack: readonly StackFrame[]): StackFrame | undefined {
-  const own = stack.find(
-    (frame) => frame.file !== undefined && !isSystem(frame.file) && !HELPER.test(frame.symbol ?? ''),
+  const own = (frame: StackFrame) =>
+    frame.file !== undefined && !isSystem(frame.file) && !isSystemModule(frame.module) && !isHelper(frame);
+  const helpers = stack.map(isHelper).lastIndexOf(true);
+  return (
+    stack.slice(helpers + 1).find(own) ?? stack.find(own) ?? stack.find((frame) => frame.file !== undefined) ?? stack[0]
   );
-  return own ?? stack.find((frame) => frame.file !== undefined) ?? stack[0];
+}
+
+/** actingFrame -- the frame whose code made the access: past the memory
+ *  functions of libc and the helpers, which act for their caller. The
+ *  durability lint leaves the protocol of a library that acts on its own
+ *  (libpmemobj) to the recovery checks. */
+export function actingFrame(stack: readonly StackFrame[]): StackFrame | undefined {
+  return stack.find((frame) => !isHelper(frame) && !/^libc\.so/.test(path.basename(frame.module ?? ''))) ?? stack[0];
 }
 
 /** siteAt -- a finding site: the instruction as the trace names it, with its
@@ -85,7 +111,10 @@ export function siteAt(
   const own = stack && stack.length > 0 ? ownFrame(stack) : undefined;
   const where = own?.file !== undefined ? { file: own.file, line: own.line as number } : ownLine;
   if (where) Object.assign(site, where);
-  if (stack && stack.length > 0) site.stack = stack;
+  if (stack && stack.length > 0) {
+    site.stack = stack;
+    if (own?.file !== undefined) site.frame = stack.indexOf(own);
+  }
   return site;
 }
 

@@ -5,8 +5,9 @@
 
 import { parseSpans } from '../_internals/collate';
 import { type Colors, terminalColors } from '../_internals/color';
-import type { Finding, LintFinding, Results, RunResult } from '../results/schema';
+import type { Finding, FindingSite, LintFinding, Results, RunResult, TargetRecord } from '../results/schema';
 import { sourceLocation, threadText } from './run-verdict';
+import { shortStack } from './stack-text';
 
 const MAX_OUTPUT_LINES = 6;
 /** Findings printed per run; the rest are in the report. */
@@ -75,6 +76,13 @@ export function formatRun(run: RunResult, paint: Colors = terminalColors()): str
   return out.join('\n');
 }
 
+/** formatStacksUnavailable -- the one line saying why sites have no call
+ *  stack (each reason once), empty when stacks were unwound or not needed. */
+export function formatStacksUnavailable(targets: readonly TargetRecord[]): string {
+  const why = new Set(targets.flatMap((target) => (target.stacks?.kind === 'unavailable' ? [target.stacks.why] : [])));
+  return [...why].map((reason) => `pmfit: call stacks not unwound: ${reason}\n`).join('');
+}
+
 /** Lint findings printed per target; the rest are in the report. */
 export const MAX_CONSOLE_LINT = 5;
 
@@ -89,10 +97,7 @@ export function formatLint(lint: readonly LintFinding[], strict: boolean, paint:
   for (const item of warnings.slice(0, MAX_CONSOLE_LINT)) {
     const error = strict && item.kind === 'not-durable';
     out.push(`${error ? paint.red('lint error') : paint.yellow('lint warning')}: ${item.title}`);
-    const site = item.site;
-    if (site.file !== undefined)
-      out.push(`  at ${site.file}:${site.line}${site.symbol ? ` (${site.symbol})` : ''}${threadText(site)}`);
-    for (const line of site.excerpt ?? []) out.push(`    ${String(line.line).padStart(5)} | ${line.text}`);
+    out.push(...formatSite(item.site, false));
   }
   const more = warnings.length - MAX_CONSOLE_LINT;
   if (more > 0) out.push(`${more} more lint warning${more === 1 ? '' : 's'} in the report`);
@@ -103,6 +108,23 @@ export function formatLint(lint: readonly LintFinding[], strict: boolean, paint:
   return `${out.join('\n')}\n\n`;
 }
 
+/** formatSite -- where a site is (its own frame's function when unwound,
+ *  else the instruction's symbol), the source line and the one before,
+ *  and the stack in one line; a site without a line shows its address
+ *  only when `always`. */
+function formatSite(site: FindingSite, always: boolean): string[] {
+  const out: string[] = [];
+  if (site.file === undefined && !always) return out;
+  const where = site.file !== undefined ? `${site.file}:${site.line}` : site.address;
+  const own = site.frame !== undefined ? site.stack?.[site.frame] : undefined;
+  const symbol = own ? own.symbol?.replace(/\+0x[0-9a-f]+$/, '') : site.symbol;
+  out.push(`  at ${where}${symbol ? ` (${symbol})` : ''}${threadText(site)}`);
+  for (const line of site.excerpt ?? []) out.push(`    ${String(line.line).padStart(5)} | ${line.text}`);
+  const stack = shortStack(site);
+  if (stack) out.push(`  stack: ${stack}`);
+  return out;
+}
+
 /** formatFinding -- a finding in a few lines: what, where (with the source
  *  line and the one before), and how to see it again. */
 export function formatFinding(finding: Finding, paint: Colors = terminalColors()): string[] {
@@ -111,11 +133,7 @@ export function formatFinding(finding: Finding, paint: Colors = terminalColors()
     `  ${finding.title}`,
   ];
   const site = finding.sites[0];
-  if (site) {
-    const where = site.file !== undefined ? `${site.file}:${site.line}` : site.address;
-    out.push(`  at ${where}${site.symbol ? ` (${site.symbol})` : ''}${threadText(site)}`);
-    for (const line of site.excerpt ?? []) out.push(`    ${String(line.line).padStart(5)} | ${line.text}`);
-  }
+  if (site) out.push(...formatSite(site, true));
   out.push(`  reproduce: ${finding.example.reproduce}`);
   return out;
 }

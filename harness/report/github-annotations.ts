@@ -21,6 +21,7 @@ import * as path from 'path';
 import type { Finding, OutcomeGroup, Results, RunResult } from '../results/schema';
 import { abbreviateRanges } from './abbreviate-ranges';
 import { runVerdict, siteText, stripAnsi, violationGroups } from './run-verdict';
+import { shortStack } from './stack-text';
 
 export function escapeData(text: string): string {
   return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -74,8 +75,8 @@ function findingMessage(finding: Finding, models: string[]): string {
   for (const site of finding.sites.slice(1)) {
     lines.push(`${site.role}: ${site.file !== undefined ? `${path.basename(site.file)}:${site.line}` : site.address}`);
   }
-  const stack = finding.sites[0]?.stack ?? [];
-  if (stack.length > 0) lines.push(`stack: ${stack.map((frame) => frame.symbol ?? frame.address).join(' <- ')}`);
+  const stack = finding.sites[0] && shortStack(finding.sites[0]);
+  if (stack) lines.push(`stack: ${stack}`);
   lines.push(
     `${finding.images} image${finding.images === 1 ? '' : 's'} at ${finding.count} crash point${finding.count === 1 ? '' : 's'}`,
   );

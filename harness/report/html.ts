@@ -261,23 +261,31 @@ function renderFindings(results: Results): string {
   const site = (s: Finding['sites'][number]) => {
     const where = s.file !== undefined ? `${s.file}:${s.line}` : s.address;
     const excerpt = (s.excerpt ?? []).map((line) => `${String(line.line).padStart(5)} | ${line.text}`).join('\n');
+    // The frame file:line is from is marked, so the path to it reads at a glance.
     const stack = (s.stack ?? [])
-      .map((frame) => `at ${frame.symbol ?? frame.address}${frame.file ? ` ${frame.file}:${frame.line}` : ''}`)
+      .map(
+        (frame, i) =>
+          `${i === s.frame ? '>' : ' '} at ${frame.symbol ?? frame.address}${frame.file ? ` ${frame.file}:${frame.line}` : ''}${frame.file === undefined && frame.module ? ` (${frame.module})` : ''}`,
+      )
       .join('\n');
     return `<li><span class="meta">${escapeHtml(s.role)}</span> <code>${escapeHtml(where)}</code>${s.symbol ? ` <span class="meta">${escapeHtml(s.symbol)}</span>` : ''}${s.thread !== undefined ? ` <span class="meta thread">thread ${s.thread}</span>` : ''}${excerpt ? `<pre class="source">${escapeHtml(excerpt)}</pre>` : ''}${stack ? `<pre class="stack">${escapeHtml(stack)}</pre>` : ''}</li>`;
   };
+  const unwound = new Set(
+    results.targets.flatMap((target) => (target.stacks?.kind === 'unavailable' ? [target.stacks.why] : [])),
+  );
+  const note = [...unwound].map((why) => `<p class="meta">Call stacks not unwound: ${escapeHtml(why)}</p>\n`).join('');
   return `<section id="findings">
 <h2>Findings</h2>
-${items
-  .map(
-    ({ run, finding }) => `<article class="finding" id="${escapeHtml(finding.id)}">
+${note}${items
+    .map(
+      ({ run, finding }) => `<article class="finding" id="${escapeHtml(finding.id)}">
 <h3>${escapeHtml(finding.title)}</h3>
 <p class="meta">${escapeHtml(run.target)} · ${escapeHtml(run.model)} · ${escapeHtml(finding.kind)} · ${escapeHtml(formatCount(finding.images))} images at ${escapeHtml(formatCount(finding.count))} crash points · ${escapeHtml(finding.id)}</p>
 <ul class="sites">${finding.sites.map(site).join('')}</ul>
 <div class="cmd"><pre>${escapeHtml(finding.example.reproduce)}</pre><button type="button" class="copy" data-copy="">Copy</button></div>
 </article>`,
-  )
-  .join('\n')}
+    )
+    .join('\n')}
 </section>`;
 }
 

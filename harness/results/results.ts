@@ -147,7 +147,11 @@ function checkGroup(value: unknown, where: string): void {
 function checkFindingSite(value: unknown, where: string): void {
   checkSite(value, where);
   const site = object(value, where);
-  fields(site, where, { role: [isString, 'a string'], index: [isCount, 'an instruction index'] });
+  fields(site, where, {
+    role: [isString, 'a string'],
+    index: [isCount, 'an instruction index'],
+    frame: [optional(isCount), 'a frame index'],
+  });
   if (site.stack !== undefined) {
     array(site.stack, `${where}.stack`).forEach((frame, i) => checkSite(frame, `${where}.stack[${i}]`));
   }
@@ -259,9 +263,20 @@ function checkTarget(value: unknown, where: string): void {
   });
   const lint = (value as { lint?: unknown }).lint;
   if (lint !== undefined) array(lint, `${where}.lint`).forEach((item, i) => checkLint(item, `${where}.lint[${i}]`));
+  const stacks = (value as { stacks?: unknown }).stacks;
+  if (stacks !== undefined && !isStacks(stacks)) throw new Error(`${where}.stacks must be ${STACKS}`);
   const warnings = (value as { warnings?: unknown }).warnings;
   if (warnings !== undefined && !isStringArray(warnings))
     throw new Error(`${where}.warnings must be an array of strings`);
+}
+
+const STACKS = '{"kind": "unwound", "sites": N, "unwound": N, "seconds": S} or {"kind": "unavailable", "why": "..."}';
+
+/** What became of a target's call stacks (schema.ts, StackReplaySummary). */
+function isStacks(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  if (value.kind === 'unavailable') return isString(value.why);
+  return value.kind === 'unwound' && isCount(value.sites) && isCount(value.unwound) && isNumber(value.seconds);
 }
 
 /** How `pmfit reproduce` checks a target again (schema.ts, TargetRecord). */

@@ -90,6 +90,9 @@ export interface FindingSite {
   thread?: number;
   /** The call stack at that event, innermost first, when unwound. */
   stack?: StackFrame[];
+  /** With a stack: the index in it of the frame `file` and `line` are
+   *  from (the first in the program's own code). */
+  frame?: number;
   /** The source around file:line (the line before and the line), when the
    *  file was readable. */
   excerpt?: { line: number; text: string }[];
@@ -194,7 +197,14 @@ export interface TargetRecord {
   check?: { kind: 'spec' } | UserCheck | FuzzCaseCheck;
   /** The durability lint of the recorded trace. */
   lint?: LintFinding[];
+  /** The call stacks of the sites findings and lint name (one more run of
+   *  the workload, docs/findings.md): how many were unwound of how many
+   *  asked, or why none was. Absent when no site was named. */
+  stacks?: StackReplaySummary;
 }
+
+export type StackReplaySummary =
+  { kind: 'unwound'; sites: number; unwound: number; seconds: number } | { kind: 'unavailable'; why: string };
 
 /** A `pmfit fuzz` case (its counterexample, checked again for the report):
  *  the fuzz target of the record's name rebuilds the case's spec from it,

@@ -239,6 +239,11 @@ export interface NativeTask {
   /** Start addresses of the pages of [start, end) written since they were
    *  watched or last taken; write-protects them again. */
   takeWrittenPages(start: number, end: number): number[];
+  /** The call stack of the thread that last stopped, innermost first, at
+   *  most `maxFrames` (1 to 4096); needs loadUnwinder first
+   *  (native/unwinder.h). `caller`: a return address, not where the
+   *  thread is. */
+  stack(maxFrames: number): { address: number; caller: boolean }[];
 }
 
 export interface NativeBinding {
@@ -255,6 +260,9 @@ export interface NativeBinding {
   /** Fork and exec the sentinel (harness/_internals/sentinel.ts) unknown to
    *  libuv, its stdin a pipe pmfit holds until it ends; its pid. */
   startSentinel(file: string, argv: string[], env: string[]): number;
+  /** dlopen elfutils' libdw (a soname or path) for Task.stack: '' when it
+   *  is ready, else why not, in one line. Once loaded, always ''. */
+  loadUnwinder(library: string): string;
 }
 
 let binding: NativeBinding | undefined;

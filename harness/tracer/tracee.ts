@@ -13,7 +13,7 @@ import { findFunction } from '../elf/find-symbol';
 import { loadBias } from '../elf/load-bias';
 import { readMaps } from '../elf/proc-maps';
 import { symbolContaining } from '../elf/symbol-containing';
-import { Symbolizer } from '../elf/symbolizer';
+import { type AddressLocation, Symbolizer } from '../elf/symbolizer';
 import { formatPtr } from './remote-ptr';
 import type { ResolvedCommand } from './resolve-command';
 import { BreakpointKind, loadNative, NativeStop, NativeTask } from './native';
@@ -43,6 +43,17 @@ export const DEFAULT_MAX_STEPS = 50_000_000;
 /** Single steps per native call: about a second of tracing at most, so
  *  Ctrl-C and progress bars are served promptly. */
 const SLICE_STEPS = 20_000;
+
+/** Most frames Tracee.stack unwinds (the addon's limit). */
+export const MAX_STACK_FRAMES = 4096;
+
+/** One frame of Tracee.stack: where it is, and whether `address` is a
+ *  return address (`caller`: its call is the byte before) or where the
+ *  thread is. */
+export interface UnwoundFrame extends AddressLocation {
+  address: number;
+  caller: boolean;
+}
 
 /** The program ended without entering a region; `code` is its exit status
  *  (a recorder adds what it knows about the PM files to the message). */
@@ -228,6 +239,15 @@ export class Tracee {
     const where = this.locate(address);
     const symbol = where.symbol ? `${where.symbol}+0x${(where.symbolOffset ?? 0).toString(16)}` : formatPtr(address);
     return `${symbol} (${where.module})`;
+  }
+
+  /** stack -- the call stack where the tracee stopped (a stopAt stop),
+   *  innermost first, each frame located in its module; needs
+   *  unwinding() to be available (unwinding.ts). */
+  stack(maxFrames: number): UnwoundFrame[] {
+    if (!Number.isInteger(maxFrames) || maxFrames < 1 || maxFrames > MAX_STACK_FRAMES)
+      throw new PmfitError(`stack: maxFrames must be an integer from 1 to ${MAX_STACK_FRAMES}, not ${maxFrames}`);
+    return this.native.stack(maxFrames).map((frame) => ({ ...this.locate(frame.address), ...frame }));
   }
 
   locate(address: number): ReturnType<Symbolizer['describe']> {

@@ -1,8 +1,8 @@
 // console-report -- the terminal form of a run: px86's overlapping ranges
 // explained once above the groups, and each violation's reproduce line.
 
-import { formatRun } from '../../harness/report/console-report';
-import type { OutcomeGroup, RunResult } from '../../harness/results/schema';
+import { formatRun, formatStacksUnavailable } from '../../harness/report/console-report';
+import type { OutcomeGroup, RunResult, TargetRecord } from '../../harness/results/schema';
 import { finding } from './fixture';
 
 function group(id: string, crashPoints: string, violation: boolean): OutcomeGroup {
@@ -71,11 +71,45 @@ describe('formatRun with findings', () => {
     expect(text).not.toContain('v0');
     expect(lines).toContain('40 violation groups (2 crash points), by cause: 5 findings');
     expect(text).toContain('finding t-px86-f1 (ordering; 4 images at 32 crash points)');
-    expect(lines).toContain('  at /src/tree.c:251 (btree_link+0x1c)');
+    // the own frame's function, and the stack from the instruction to one caller past it
+    expect(lines).toContain('  at /src/tree.c:251 (btree_link)');
+    expect(lines).toContain('  stack: btree_link tree.c:251 <- btree_insert tree.c:291');
     expect(lines).toContain('      251 | \tparent->child[i] = node; /* <b>&</b> */');
     expect(lines).toContain('  reproduce: pmfit reproduce reports/results.json t-px86-f3');
     expect(text).not.toContain('t-px86-f4');
     expect(lines[lines.length - 1]).toBe('  2 more findings in the report');
     expect(lines.length).toBeLessThan(30);
+  });
+});
+
+describe('formatStacksUnavailable', () => {
+  const target = (stacks: TargetRecord['stacks']): TargetRecord => ({
+    name: 't',
+    description: '',
+    expect: 'consistent',
+    command: ['t'],
+    pmFiles: ['t.pm'],
+    instructions: 1,
+    events: 1,
+    regions: 1,
+    recordSeconds: 0,
+    ...(stacks ? { stacks } : {}),
+  });
+
+  it('says once why stacks are missing, with the way to get them', () => {
+    const why =
+      "libdw.so.1: cannot open shared object file; install elfutils' libdw (Debian and Ubuntu: apt-get install libdw1)";
+    const text = formatStacksUnavailable([
+      target({ kind: 'unavailable', why }),
+      target({ kind: 'unavailable', why }),
+      target(undefined),
+    ]);
+    expect(text).toBe(`pmfit: call stacks not unwound: ${why}\n`);
+  });
+
+  it('says nothing when stacks were unwound or not needed', () => {
+    expect(
+      formatStacksUnavailable([target({ kind: 'unwound', sites: 3, unwound: 3, seconds: 0.1 }), target(undefined)]),
+    ).toBe('');
   });
 });

@@ -139,6 +139,7 @@ export function finding(id: string, file: string, line: number, images = 4): Fin
         file,
         line,
         index: 1210,
+        frame: 0,
         stack: [
           { address: '0x401a3c', symbol: 'btree_link+0x1c', file, line },
           { address: '0x401b80', symbol: 'btree_insert+0x40', file, line: line + 40 },

@@ -84,7 +84,8 @@ describe('githubAnnotations with findings', () => {
       );
     });
     expect(lines[0]).toContain('(px86)%0Anot-yet-durable: alloc.h:201');
-    expect(lines[0]).toContain('%0Astack: btree_link+0x1c <- btree_insert+0x40');
+    // the stack from the instruction to one caller past the own frame
+    expect(lines[0]).toContain('%0Astack: btree_link btree.c:100 <- btree_insert btree.c:140%0A');
     expect(lines[9]).toContain('(4 more in the report)');
   });
 

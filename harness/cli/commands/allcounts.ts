@@ -9,7 +9,7 @@ import { Interrupted } from '../../_internals/interrupt';
 import { makeOutputDir, protectFromOutput, withDirectoryLock, writeOutputFile } from '../../_internals/output-file';
 import { tempParent, tempSpaceShort } from '../../_internals/temp-root';
 import { resolveJobs } from '../resolve-jobs';
-import { formatLint, formatRun, formatSummary } from '../../report/console-report';
+import { formatLint, formatRun, formatStacksUnavailable, formatSummary } from '../../report/console-report';
 import { Progress } from '../../pipeline/progress';
 import { runTarget } from '../../pipeline/run-target';
 import { buildResults } from '../../results/results';
@@ -108,6 +108,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
       process.stdout.write(formatLint(targets[targets.length - 1]?.lint ?? [], options.strict === true));
       printRuns();
     }
+    process.stderr.write(formatStacksUnavailable(targets));
   } catch (err) {
     progress.stop();
     printRuns();
