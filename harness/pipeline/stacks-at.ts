@@ -67,7 +67,10 @@ export async function stacksAt(
     files: spec.pmFiles,
     cwd: spec.cwd,
   });
-  if (setup.kind !== 'ok') return { kind: 'unavailable', why: `the setup failed when run again (${setup.kind})` };
+  if (setup.kind !== 'ok') {
+    await fs.promises.rm(work, { recursive: true, force: true });
+    return { kind: 'unavailable', why: `the setup failed when run again (${setup.kind})` };
+  }
   const launch = workloadLaunch(spec, work);
   const devNull = fs.openSync('/dev/null', 'w');
   let tracee: Tracee;
@@ -80,7 +83,13 @@ export async function stacksAt(
       env: { ...process.env, ...launch.env },
       stdoutFd: devNull,
       stderrFd: devNull,
+      // as when recording: the user's own files are never written
+      guardFiles: spec.userFiles,
     });
+  } catch (err) {
+    if (err instanceof Interrupted) throw err;
+    await fs.promises.rm(work, { recursive: true, force: true });
+    return { kind: 'unavailable', why: `the workload did not start again: ${(err as Error).message}` };
   } finally {
     fs.closeSync(devNull);
   }
@@ -94,7 +103,10 @@ export async function stacksAt(
       if (end.kind === 'stopAt' && end.address !== address && end.index === index - 1)
         end = await tracee.run({ stopAt: index - 1, timeoutMs });
       if (end.kind !== 'stopAt') break;
-      if (end.address === address) stacks.set(index, tracee.stack(MAX_FRAMES));
+      if (end.address === address) {
+        const stack = unwindHere(tracee);
+        if (stack) stacks.set(index, stack);
+      }
     }
   } catch (err) {
     if (err instanceof Interrupted) throw err;
@@ -105,4 +117,14 @@ export async function stacksAt(
     await fs.promises.rm(work, { recursive: true, force: true });
   }
   return { kind: 'unwound', stacks, sites: byIndex.size, seconds: (Date.now() - started) / 1000 };
+}
+
+/** unwindHere -- the stack where the tracee stopped; none when libdw cannot
+ *  read it (the site is then shown without one, the others go on). */
+function unwindHere(tracee: Tracee): RawFrame[] | undefined {
+  try {
+    return tracee.stack(MAX_FRAMES);
+  } catch {
+    return undefined;
+  }
 }
