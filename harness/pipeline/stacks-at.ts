@@ -77,7 +77,7 @@ export async function stacksAt(
   try {
     tracee = Tracee.start({
       command: resolveCommand(launch.argv),
-      functionName: spec.functionName,
+      functions: spec.functions,
       scheduleSeed: spec.scheduleSeed,
       cwd: spec.cwd ?? work,
       env: { ...process.env, ...launch.env },
