@@ -22,6 +22,7 @@ const UNIT = [
   'tests/check/dedup.test.ts',
   'tests/check/models.test.ts',
   'tests/check/outcome-groups.test.ts',
+  'tests/check/recover-server.test.ts',
   'tests/check/spec-command.test.ts',
   'tests/check/worker-pool.test.ts',
   'tests/cli/allcounts-plan.test.ts',

@@ -10,12 +10,14 @@ import type { ImagePatch } from '../image/image-patch';
 import { commandNotRun } from './command-not-run';
 import type { ReferenceState, TargetSpec } from './spec';
 import type { Recovered, RecoveryResult } from './recovery-cache';
+import { checkWithServer } from './recover-server';
 import { recoveryVerdict } from './recovery-verdict';
 import { runCommands } from './run-commands';
 import type { Verdict } from './verdict';
 
 /** recoverImage -- write `image` into `dir` under the spec's PM file names,
- *  run the spec's recovery there and read the recovered files back (only
+ *  run the spec's recovery there (or give its first file to the spec's
+ *  recover server, recover-server.ts) and read the recovered files back (only
  *  when the spec has a check that reads them). A recovery that fails or
  *  removes a PM file is a 'failed' result; one the shell could not run
  *  (126, 127) throws CommandNotRunError, since it says nothing about the
@@ -33,13 +35,20 @@ export async function recoverImage(
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
     await image.writeFile(i, file);
   }
-  const outcome = await runCommands(spec.recover, dir, {
-    timeoutMs,
-    env: { ...spec.env, ...env },
-    files: spec.pmFiles,
-    cwd: spec.cwd,
-  });
-  if (outcome.kind === 'failed') {
+  const outcome =
+    spec.recoverServer !== undefined
+      ? await checkWithServer(
+          { command: spec.recoverServer, cwd: spec.cwd ?? dir, env: spec.env ?? {} },
+          path.resolve(dir, spec.pmFiles[0]),
+          timeoutMs,
+        )
+      : await runCommands(spec.recover, dir, {
+          timeoutMs,
+          env: { ...spec.env, ...env },
+          files: spec.pmFiles,
+          cwd: spec.cwd,
+        });
+  if (outcome.kind === 'failed' && spec.recoverServer === undefined) {
     const notRun = commandNotRun(spec.recover[outcome.index], outcome.command, outcome.exitCode, outcome.output);
     if (notRun) throw notRun;
   }

@@ -24,9 +24,11 @@ import * as path from 'path';
 
 import { Deadline } from '../_internals/deadline';
 import { PmfitError } from '../_internals/errors';
-import { onInterrupt, throwIfInterrupted } from '../_internals/interrupt';
+import { throwIfInterrupted } from '../_internals/interrupt';
 import { shellQuote } from '../_internals/shell-words';
 import type { SpecCommand } from './spec';
+import { Capture } from './_internals/capture';
+import { killGroup, trackGroup, untrackGroup } from './_internals/process-groups';
 import { Invocation, invocation, placeholders } from './spec-command';
 
 export const defaultOutputLimit = 64 * 1024;
@@ -56,41 +58,8 @@ export type CommandsOutcome =
   | { kind: 'timeout'; timeoutMs: number; output: string; stdout: string; command: string; index: number }
   | { kind: 'failed'; exitCode: number; output: string; stdout: string; command: string; index: number };
 
-// ---------------------------------------------------------------------------
-// Process groups still running, killed on Ctrl-C / SIGTERM.
-
-const runningGroups = new Set<number>();
-let removeCleanup: (() => void) | undefined;
-
-function killGroup(pgid: number): void {
-  try {
-    process.kill(-pgid, 'SIGKILL');
-  } catch {
-    // ESRCH: the group is already gone
-  }
-}
-
-function trackGroup(pgid: number): void {
-  runningGroups.add(pgid);
-  if (!removeCleanup) {
-    removeCleanup = onInterrupt(() => {
-      for (const group of runningGroups) killGroup(group);
-    });
-  }
-}
-
-function untrackGroup(pgid: number): void {
-  runningGroups.delete(pgid);
-  if (runningGroups.size === 0 && removeCleanup) {
-    removeCleanup();
-    removeCleanup = undefined;
-  }
-}
-
 /** Number of recovery process groups currently running (tests use it). */
-export function runningGroupCount(): number {
-  return runningGroups.size;
-}
+export { runningGroupCount } from './_internals/process-groups';
 
 // ---------------------------------------------------------------------------
 // Display.
@@ -105,33 +74,6 @@ export function displayCommand(command: SpecCommand): string {
 function signalFromNumber(signal: number): string | undefined {
   const entry = Object.entries(os.constants.signals).find(([, number]) => number === signal);
   return entry?.[0];
-}
-
-// ---------------------------------------------------------------------------
-// Bounded capture.
-
-class Capture {
-  private readonly chunks: Buffer[] = [];
-  private kept = 0;
-  private dropped = 0;
-
-  constructor(private readonly limit: number) {}
-
-  add(chunk: Buffer): void {
-    const room = this.limit - this.kept;
-    if (room > 0) {
-      const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
-      this.chunks.push(part);
-      this.kept += part.length;
-    }
-    this.dropped += Math.max(0, chunk.length - Math.max(0, room));
-  }
-
-  text(): string {
-    const body = Buffer.concat(this.chunks).toString('utf8');
-    if (this.dropped === 0) return body;
-    return `${body}\n[pmfit: output truncated after ${this.limit} bytes, ${this.dropped} more bytes dropped]\n`;
-  }
 }
 
 // ---------------------------------------------------------------------------

@@ -73,6 +73,10 @@ export interface TargetSpec {
   scheduleOf?: string;
   /** Recovery commands, run in order in a directory holding a crash image. */
   recover: SpecCommand[];
+  /** A persistent checker instead of `recover` (`--recover-server`,
+   *  check/recover-server.ts): a shell line started in `cwd` that is given
+   *  the path of the first PM file of each crash image on its stdin. */
+  recoverServer?: string;
   /** Invariant check on the recovered files; returns violated invariants
    *  (empty when everything holds). A check that throws counts as one
    *  violated invariant "check threw: MESSAGE". Without one (the user's

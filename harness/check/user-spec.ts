@@ -34,7 +34,10 @@ export interface UserSpecOptions {
   setup?: string;
   /** Bytes of a fresh zero-filled PM file, instead of a copy of `pm`. */
   size?: number;
-  recover: string;
+  /** The recovery command (`{file}`), or a persistent checker given each
+   *  image's path on stdin (recover-server.ts): exactly one of the two. */
+  recover?: string;
+  recoverServer?: string;
   functions?: string[];
   expect?: 'consistent' | 'violations';
   cwd: string;
@@ -43,10 +46,10 @@ export interface UserSpecOptions {
    *  for (output-oracle.ts). */
   oracle?: Oracle;
   /** How messages name the inputs: `--cmd`... or a JSON path in the config. */
-  names?: { command: string; recover: string; setup: string };
+  names?: { command: string; recover: string; setup: string; recoverServer?: string };
 }
 
-const flagNames = { command: '--cmd', recover: '--recover', setup: '--setup' };
+const flagNames = { command: '--cmd', recover: '--recover', setup: '--setup', recoverServer: '--recover-server' };
 
 /** commandWords -- `--cmd "[VAR=V...] CMD ARGS"` split as the shell would:
  *  leading assignments are the environment, the rest the argv. */
@@ -95,7 +98,14 @@ export function userSpec(options: UserSpecOptions): TargetSpec {
   const { argv } = options;
   const env = options.env ?? {};
   if (argv.length === 0) throw usageError(`${names.command} is empty`);
-  if (!options.recover.includes('{file}'))
+  const serverName = names.recoverServer ?? 'recoverServer';
+  if (options.recover !== undefined && options.recoverServer !== undefined)
+    throw usageError(`give ${names.recover} or ${serverName}, not both`);
+  if (options.recover === undefined && options.recoverServer === undefined)
+    throw usageError(`${names.recover} "CMD {file}" or ${serverName} "CMD" is needed (its verdict is the check)`);
+  if (options.recoverServer !== undefined && options.recoverServer.trim() === '')
+    throw usageError(`${serverName} is empty`);
+  if (options.recover !== undefined && !options.recover.includes('{file}'))
     throw usageError(
       `${names.recover} must name the crash image as {file}, for example ${names.recover} "myprog check {file}"`,
     );
@@ -148,8 +158,10 @@ export function userSpec(options: UserSpecOptions): TargetSpec {
     states: [],
     // no check: the recovery's exit status is the verdict (with --oracle
     // outputs, the pipeline adds the output check once it has the outputs)
-    recover: [{ shell: options.recover }],
-    windowEnv: true,
+    ...(options.recover !== undefined
+      ? { recover: [{ shell: options.recover }], windowEnv: true }
+      : // a server is told the image's path only, not its operation window
+        { recover: [], recoverServer: options.recoverServer }),
     ...(options.oracle === 'outputs' ? { oracle: 'outputs' as const } : {}),
     ...(options.functions?.length ? { functions: options.functions } : {}),
   };

@@ -36,6 +36,8 @@ export interface AllcountsCliOptions {
   pm?: string[];
   setup?: string;
   recover?: string;
+  /** With --cmd, instead of --recover: a persistent checker (check/recover-server.ts). */
+  recoverServer?: string;
   /** --function, repeatable. */
   function?: string[];
   acceptUntracedWrites?: boolean;
@@ -106,8 +108,8 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 function cliTarget(options: AllcountsCliOptions): PlannedTarget {
   if (options.target.length > 0) throw usageError('--cmd and --target cannot be combined');
   if (!options.pm || options.pm.length !== 1) throw usageError('--cmd needs exactly one --pm FILE');
-  if (options.recover === undefined)
-    throw usageError('--cmd needs --recover "CMD {file}" (its exit status is the verdict)');
+  if (options.recover === undefined && options.recoverServer === undefined)
+    throw usageError('--cmd needs --recover "CMD {file}" (its exit status is the verdict) or --recover-server "CMD"');
   const oracle = options.oracle ?? 'exit';
   if (!(oracleNames as readonly string[]).includes(oracle))
     throw usageError(`unknown oracle '${oracle}' (oracles: ${oracleNames.join(', ')})`);
@@ -119,6 +121,7 @@ function cliTarget(options: AllcountsCliOptions): PlannedTarget {
     pm: options.pm[0],
     setup: options.setup,
     recover: options.recover,
+    recoverServer: options.recoverServer,
     functions: options.function,
     cwd: process.cwd(),
     oracle: oracle as Oracle,
@@ -158,11 +161,12 @@ function configTargets(
         setup: target.setup,
         size: target.size !== undefined ? sizeBytes(target.size) : undefined,
         recover: target.recover,
+        recoverServer: target.recoverServer,
         functions: target.functions ?? (target.function !== undefined ? [target.function] : undefined),
         expect: target.expect,
         oracle: target.oracle,
         cwd: config.dir,
-        names: { command: 'command', recover: 'recover', setup: 'setup' },
+        names: { command: 'command', recover: 'recover', setup: 'setup', recoverServer: 'recoverServer' },
       });
       if (target.timeout !== undefined && cliTimeout === undefined) spec.timeoutMs = Math.round(target.timeout * 1000);
       return { spec, acceptUntracedWrites: cliAccept || target.acceptUntracedWrites === true };
@@ -235,11 +239,11 @@ export function planAllcounts(options: AllcountsCliOptions, config?: ConfigFile)
           ? `--oracle belongs with --cmd (a user program); a target of ${CONFIG_NAME} sets "oracle" itself`
           : '--oracle belongs with --cmd (a user program); built-in targets check their reference states through their spec, by the same window rule',
       );
-    for (const flag of ['pm', 'setup', 'recover', 'function'] as const) {
+    for (const flag of ['pm', 'setup', 'recover', 'recoverServer', 'function'] as const) {
       const value = options[flag];
       if (value !== undefined && !(Array.isArray(value) && value.length === 0)) {
         throw usageError(
-          `--${flag} belongs with --cmd (a user program); ${config ? `the targets of ${CONFIG_NAME}` : 'built-in targets'} bring their own`,
+          `--${flag === 'recoverServer' ? 'recover-server' : flag} belongs with --cmd (a user program); ${config ? `the targets of ${CONFIG_NAME}` : 'built-in targets'} bring their own`,
         );
       }
     }
@@ -249,6 +253,11 @@ export function planAllcounts(options: AllcountsCliOptions, config?: ConfigFile)
   }
   targets = withSchedules(targets, options.scheduleSeed ?? 0, options.schedules ?? 1);
   const recoveryCrashes = chooseDepth(options);
+  const server = targets.find((t) => t.spec.recoverServer !== undefined);
+  if (recoveryCrashes && server)
+    throw usageError(
+      `--depth 2 traces one run of a recovery command per image; target ${server.spec.name} has a recover server (use --recover)`,
+    );
   const maxStates = options.maxStates ?? config?.maxStates ?? DEFAULT_MAX_STATES;
   if (maxStates < 2)
     throw usageError('--max-states must be at least 2 (px86 always checks the oldest and newest image)');

@@ -26,7 +26,9 @@ export interface ConfigTarget {
   pm: string;
   size?: number | string;
   setup?: string;
-  recover: string;
+  /** One of the two (user-spec.ts says so when neither or both). */
+  recover?: string;
+  recoverServer?: string;
   function?: string;
   /** Several functions, each call of any of them a region. */
   functions?: string[];
@@ -155,6 +157,11 @@ export function validateConfig(value: unknown, file: string): ConfigFile {
       throw usageError(`${file}: $.targets[${i}] has both size and setup; either makes the fresh PM file`);
     if (target.function !== undefined && target.functions !== undefined)
       throw usageError(`${file}: $.targets[${i}] has both function and functions; list every function in functions`);
+    // recover or recoverServer: said here, in the schema's own words for a missing key
+    if (target.recover === undefined && target.recoverServer === undefined)
+      throw usageError(`${file}: $.targets[${i}].recover is missing (or give recoverServer)`);
+    if (target.recover !== undefined && target.recoverServer !== undefined)
+      throw usageError(`${file}: $.targets[${i}] has both recover and recoverServer; give one`);
   });
   const absolute = path.resolve(file);
   return { ...config, file: absolute, dir: path.dirname(absolute) };

@@ -199,6 +199,10 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .option('--setup <command>', 'with --cmd: shell command that creates a fresh PM file ({file})')
     .option('--recover <command>', 'with --cmd: shell command run on each crash image ({file}); exit 0 = consistent')
     .option(
+      '--recover-server <command>',
+      'with --cmd, instead of --recover: a checker that stays running, reads one image path per line on stdin and answers "ok" or "fail MESSAGE" on stdout',
+    )
+    .option(
       '--function <name>',
       'with --cmd: trace every call of this function instead of marker regions (repeatable)',
       collect,

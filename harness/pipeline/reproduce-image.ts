@@ -11,6 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PmfitError } from '../_internals/errors';
+import { shellQuote } from '../_internals/shell-words';
 import { OpWindow, OpWindows } from '../check/allowed-states';
 import { CommandNotRunError } from '../check/command-not-run';
 import { opsDoneEnv } from '../check/ops-done-env';
@@ -74,7 +75,11 @@ export async function reproduceImage(
     await found.image.writeFile(i, crashFiles[i]);
   }
   const recoveredFiles = spec.pmFiles.map((name) => path.join(recoveredDir, name));
-  const commands = spec.recover.map((command) => shellLine(command, placeholders(recoveredDir, spec.pmFiles)));
+  const commands =
+    spec.recoverServer !== undefined
+      ? // what the server is given, as one line a shell runs the same way
+        [`printf '%s\\n' ${shellQuote(recoveredFiles[0])} | ${spec.recoverServer}`]
+      : spec.recover.map((command) => shellLine(command, placeholders(recoveredDir, spec.pmFiles)));
   const window = new OpWindows(reader.header.regions, referenceStates(spec, reader.header.regions)).windowAt(query.k);
   const env = spec.windowEnv ? opsDoneEnv(window) : {};
   if (recoveryCrash) {

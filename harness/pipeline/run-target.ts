@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import { PmfitError, usageError } from '../_internals/errors';
 import { tempDir, tempPath } from '../_internals/temp-root';
 import { CommandsOutcome, runCommands } from '../check/run-commands';
+import { closeRecoverServers } from '../check/recover-server';
 import { checkCrashStates, CheckReport, RecoveryCache } from '../check/runner';
 import type { TargetSpec } from '../check/spec';
 import { guardUserFiles } from './_internals/user-file-guard';
@@ -250,6 +251,7 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
     );
   } finally {
     reader.close();
+    await closeRecoverServers();
   }
   return { target, runs };
 }

@@ -24,6 +24,7 @@ export function targetRecord(spec: TargetSpec, header: TraceHeader, recordSecond
       : {
           kind: 'recover',
           recover: spec.recover.map((command) => command.shell ?? command.argv.map(shellQuote).join(' ')),
+          ...(spec.recoverServer !== undefined ? { recoverServer: spec.recoverServer } : {}),
           cwd: spec.cwd ?? '.',
           env: spec.env ?? {},
         },

@@ -295,6 +295,7 @@ function isCheck(value: unknown): boolean {
   return (
     value.kind === 'recover' &&
     isStringArray(value.recover) &&
+    optional(isString)(value.recoverServer) &&
     isString(value.cwd) &&
     isObject(value.env) &&
     Object.values(value.env).every(isString) &&

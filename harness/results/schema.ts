@@ -222,8 +222,11 @@ export interface FuzzCaseCheck {
 /** A user's recovery (`allcounts --cmd ... --recover`), as it ran. */
 export interface UserCheck {
   kind: 'recover';
-  /** Shell lines, `{file}` and `{dir}` not yet substituted. */
+  /** Shell lines, `{file}` and `{dir}` not yet substituted (none with a
+   *  recover server). */
   recover: string[];
+  /** `--recover-server`: the persistent checker's shell line. */
+  recoverServer?: string;
   /** Their working directory: where pmfit was started. */
   cwd: string;
   env: Record<string, string>;

@@ -28,6 +28,31 @@ const config = (extra: object = {}) =>
   );
 
 describe('planAllcounts', () => {
+  it('gives a target a recover server instead of a recovery command, from the config or --recover-server', () => {
+    const { recover: _recover, ...served } = target;
+    const fromConfig = planAllcounts(
+      none,
+      validateConfig({ targets: [{ ...served, recoverServer: './store serve' }] }, path.join(dir, 'pmfit.config.json')),
+    ).targets[0].spec;
+    expect(fromConfig).toMatchObject({ recover: [], recoverServer: './store serve', cwd: dir });
+    // the server is not told the operation window, so an image is checked once
+    expect(fromConfig.windowEnv).toBeUndefined();
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+      const fromCli = planAllcounts({ ...none, cmd: './store put store.pm', pm: ['store.pm'], recoverServer: './s' });
+      expect(fromCli.targets[0].spec).toMatchObject({ recover: [], recoverServer: './s' });
+      expect(() => planAllcounts({ ...none, cmd: './store put store.pm', pm: ['store.pm'] })).toThrow(
+        '--cmd needs --recover "CMD {file}" (its exit status is the verdict) or --recover-server "CMD"',
+      );
+      expect(() => planAllcounts({ ...none, recoverServer: './s' }, config())).toThrow(
+        '--recover-server belongs with --cmd (a user program); the targets of pmfit.config.json bring their own',
+      );
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   it('runs every configured target, from the config directory', () => {
     const plan = planAllcounts(none, config());
     expect(plan.targets.map((t) => t.spec.name)).toEqual(['store', 'other']);

@@ -76,6 +76,14 @@ describe('validateConfig', () => {
     [{ targets: [{ ...target, env: { A: 1 } }] }, '$.targets[0].env.A is not a string'],
     [{ targets: [target, target] }, '$.targets[1].name "store" is the name of an earlier target'],
     [{ targets: [{ ...target, size: 4096, setup: 'x {file}' }] }, '$.targets[0] has both size and setup'],
+    [
+      { targets: [{ ...target, recoverServer: './store serve' }] },
+      '$.targets[0] has both recover and recoverServer; give one',
+    ],
+    [
+      { targets: [{ ...target, recover: undefined, recoverServer: '' }] },
+      '$.targets[0].recoverServer must NOT have fewer',
+    ],
     [[], '$ is not an object'],
   ])('%j', (value, message) => {
     expect(refusal(value)).toContain(message);

@@ -15,6 +15,7 @@ import * as path from 'path';
 import { ExitCode, usageError } from '../../_internals/errors';
 import { checkOutputDir } from '../../_internals/output-file';
 import { outputOracleSpec } from '../../check/output-oracle';
+import { closeRecoverServers } from '../../check/recover-server';
 import type { TargetSpec } from '../../check/spec';
 import { describeVerdict, isViolation } from '../../check/verdict';
 import { reproduceImage } from '../../pipeline/reproduce-image';
@@ -125,7 +126,7 @@ function recordedSpec(target: TargetRecord, check: { kind: 'spec' } | UserCheck,
     recover: check.recover.map((shell) => ({ shell })),
     cwd: check.cwd,
     env: check.env,
-    windowEnv: true,
+    ...(check.recoverServer !== undefined ? { recoverServer: check.recoverServer } : { windowEnv: true }),
   };
   return check.outputs ? outputOracleSpec(spec, check.outputs) : spec;
 }
@@ -246,5 +247,6 @@ export async function reproduce(file: string, groupId: string, options: Reproduc
     return ExitCode.Ok;
   } finally {
     reader.close();
+    await closeRecoverServers();
   }
 }
