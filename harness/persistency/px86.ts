@@ -53,7 +53,12 @@
 //   order (the lines the latest instructions touched come first).
 // A version is never merged with an equal one: a line stored N times since
 // its last guaranteed version has N+1 choices, even when some are equal
-// (the exhaustive enumeration then repeats hashes; the selection does not).
+// (the exhaustive enumeration then repeats hashes; the selection does not),
+// except for the version merge (docs/models.md, "Version merge"): a plain
+// store replaces the line's newest version when that one was made by a plain
+// store of the same thread in the same epoch (no fence of the thread has
+// guaranteed anything since) and no flush marked it (`mergeVersions`,
+// default on).
 
 import { BaseImage, ImageSet } from '../image/image';
 import { HashLanes, addLanes, hashLine, lanesToString, newLanes, subLanes } from '../image/line-hash';
@@ -78,6 +83,10 @@ interface Version {
   readonly bytes: Uint8Array;
   /** H(fileId, line, bytes). */
   readonly hash: HashLanes;
+  /** The thread whose plain store made it and that thread's fence epoch
+   *  then (absent for a guaranteed or non-temporal version): what the
+   *  version merge compares. */
+  readonly made?: { thread: number; epoch: number };
 }
 
 class Unsettled {
@@ -133,6 +142,8 @@ export class Px86Machine implements ModelMachine {
    *  and does not see flushes of lines nothing stored since their last
    *  flush (docs/recording.md), which change no state. */
   private applied = 0;
+  /** Per thread, the fences that guaranteed something (the version merge's epochs). */
+  private readonly epochs = new Map<number, number>();
 
   constructor(
     base: BaseImage,
@@ -184,6 +195,7 @@ export class Px86Machine implements ModelMachine {
         return;
       case EventKind.Fence: {
         const thread = event.thread ?? 0;
+        if ((this.pending.get(thread)?.size ?? 0) > 0) this.epochs.set(thread, (this.epochs.get(thread) ?? 0) + 1);
         for (const entry of [...(this.pending.get(thread) ?? [])])
           this.guarantee(entry, entry.pending.get(thread) as number);
         return;
@@ -218,8 +230,10 @@ export class Px86Machine implements ModelMachine {
       const line = Math.floor(at / LINE);
       const inLine = at - line * LINE;
       const n = Math.min(event.length - done, LINE - inLine);
-      const entry = this.newVersion(event.fileId, line, data, done, inLine, n);
-      if (nonTemporal) this.markPending(entry, event.thread ?? 0);
+      const thread = event.thread ?? 0;
+      const made = nonTemporal ? undefined : { thread, epoch: this.epochs.get(thread) ?? 0 };
+      const entry = this.newVersion(event.fileId, line, data, done, inLine, n, made);
+      if (nonTemporal) this.markPending(entry, thread);
       done += n;
     }
   }
@@ -250,6 +264,7 @@ export class Px86Machine implements ModelMachine {
     dataStart: number,
     inLine: number,
     n: number,
+    made?: { thread: number; epoch: number },
   ): Unsettled {
     const lines = this.unsettled[fileId];
     let entry = lines.get(line);
@@ -268,11 +283,26 @@ export class Px86Machine implements ModelMachine {
     bytes.set(data.subarray(dataStart, dataStart + n), inLine);
     const hash = newLanes();
     hashLine(fileId, line, bytes, 0, bytes.length, hash);
-    const version = { bytes, hash };
-    entry.versions.push(version);
+    const version: Version = made ? { bytes, hash, made } : { bytes, hash };
+    if (this.options.mergeVersions && this.mergesInto(entry, made)) entry.versions[entry.versions.length - 1] = version;
+    else entry.versions.push(version);
     addDelta(this.delta, version, previous);
     this.pushNewest(entry);
     return entry;
+  }
+
+  /** mergesInto -- whether a plain store's new version replaces the line's
+   *  current one instead of adding a choice (docs/models.md, "Version
+   *  merge"): the current version is not the guaranteed one, was made by a
+   *  plain store of the same thread in the same epoch (no fence of that
+   *  thread has guaranteed anything since), and no flush has marked it. */
+  private mergesInto(entry: Unsettled, made: { thread: number; epoch: number } | undefined): boolean {
+    if (!made || entry.versions.length < 2) return false;
+    const last = entry.versions.length - 1;
+    const previous = entry.versions[last].made;
+    if (!previous || previous.thread !== made.thread || previous.epoch !== made.epoch) return false;
+    for (const mark of entry.pending.values()) if (mark === last) return false;
+    return true;
   }
 
   /** markPending -- the line's current version is pending for `thread`. */

@@ -57,12 +57,17 @@ export interface CrashStateOptions {
   maxStates?: number;
   /** px86: seed of the selection (default 1). */
   seed?: number;
+  /** px86: merge a line's successive versions that no flush or fence
+   *  separates into one choice (default true; docs/models.md, "Version
+   *  merge"). False gives the unreduced model, for comparisons. */
+  mergeVersions?: boolean;
 }
 
 /** Options with every default filled in. */
 export interface ResolvedCrashStateOptions {
   readonly maxStates: number;
   readonly seed: number;
+  readonly mergeVersions: boolean;
 }
 
 export const DEFAULT_MAX_STATES = 64;
@@ -78,5 +83,5 @@ export function resolveOptions(options: CrashStateOptions = {}): ResolvedCrashSt
     throw new RangeError(`maxStates must be an integer of at least 2, not ${maxStates}`);
   }
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, not ${seed}`);
-  return { maxStates, seed };
+  return { maxStates, seed, mergeVersions: options.mergeVersions ?? true };
 }

@@ -26,7 +26,11 @@ import {
 } from './reference';
 
 /** The hex images of the last group (crash at N). */
-function finalStates(events: TraceEvent[], options: { maxStates?: number; seed?: number } = {}, size = 256): string[] {
+function finalStates(
+  events: TraceEvent[],
+  options: { maxStates?: number; seed?: number; mergeVersions?: boolean } = {},
+  size = 256,
+): string[] {
   const instructions = events.reduce((max, e) => Math.max(max, e.index), 0);
   const groups = collect(crashStates('px86', { images: [new Uint8Array(size)], events, instructions }, options));
   return groups[groups.length - 1].states.map((s) => hex(s.image));
@@ -175,8 +179,53 @@ describe('px86 model', () => {
       store(5, 0, 128, [5]),
       flush(EventKind.Clflush, 6, 0, 128),
     ];
-    expect(finalStates(events)).toHaveLength(8);
-    expect(finalStates(events, { maxStates: 8 })).toHaveLength(8);
+    expect(finalStates(events, { mergeVersions: false })).toHaveLength(8);
+    expect(finalStates(events, { maxStates: 8, mergeVersions: false })).toHaveLength(8);
+    // merged, line 0's three stores are one choice: 2 x 2
+    expect(finalStates(events)).toHaveLength(4);
+  });
+
+  describe('version merge', () => {
+    it('makes stores to a line that no fence or flush separates one choice: the last', () => {
+      const events = [store(1, 0, 0, [1]), store(2, 0, 1, [2]), store(3, 0, 2, [3])];
+      expect(finalStates(events).sort()).toEqual([image({}), image({ 0: 1, 1: 2, 2: 3 })].sort());
+      // the intermediate versions are still the newest ones at their own crash points
+      const groups = collect(crashStates('px86', { images: [new Uint8Array(256)], events, instructions: 3 }));
+      expect(groupAt(groups, 1).states.map((s) => hex(s.image))).toContain(image({ 0: 1 }));
+      expect(groupAt(groups, 2).states.map((s) => hex(s.image))).toContain(image({ 0: 1, 1: 2 }));
+    });
+
+    it('keeps a version a flush marked, and one a fence that guaranteed something separates', () => {
+      const marked = [store(1, 0, 0, [1]), flush(EventKind.Clwb, 2, 0, 0), store(3, 0, 1, [2])];
+      expect(finalStates(marked)).toHaveLength(3);
+      // line 64's clwb + fence guarantees it and starts a new epoch for line 0
+      const fenced = [
+        store(1, 0, 0, [1]),
+        store(2, 0, 64, [9]),
+        flush(EventKind.Clwb, 3, 0, 64),
+        fence(4),
+        store(5, 0, 1, [2]),
+      ];
+      expect(finalStates(fenced).sort()).toEqual(
+        [image({ 64: 9 }), image({ 0: 1, 64: 9 }), image({ 0: 1, 1: 2, 64: 9 })].sort(),
+      );
+    });
+
+    it('is not separated by a fence that guarantees nothing (the fast recorder may leave it out)', () => {
+      const events = [store(1, 0, 0, [1]), fence(2), store(3, 0, 1, [2])];
+      expect(finalStates(events)).toHaveLength(2);
+      expect(finalStates(events, { mergeVersions: false })).toHaveLength(3);
+    });
+
+    it('never merges a non-temporal store, nor stores of different threads', () => {
+      expect(finalStates([ntStore(1, 0, 0, [1]), store(2, 0, 1, [2])])).toHaveLength(3);
+      expect(finalStates([store(1, 0, 0, [1]), ntStore(2, 0, 1, [2])])).toHaveLength(3);
+      const threads = [
+        { ...store(1, 0, 0, [1]), thread: 1 },
+        { ...store(2, 0, 1, [2]), thread: 2 },
+      ];
+      expect(finalStates(threads)).toHaveLength(3);
+    });
   });
 
   it('switches to the seeded selection above maxStates: all-oldest, all-newest, each line alone', () => {
@@ -198,14 +247,14 @@ describe('px86 model', () => {
   it('fills the selection with seeded random combinations, depending on the seed', () => {
     const events: TraceEvent[] = [];
     for (let i = 0; i < 12; i++) events.push(store(2 * i + 1, 0, (i % 3) * 64 + i, [i + 1]));
-    const a = finalStates(events, { maxStates: 20, seed: 1 });
-    const b = finalStates(events, { maxStates: 20, seed: 2 });
+    const a = finalStates(events, { maxStates: 20, seed: 1, mergeVersions: false });
+    const b = finalStates(events, { maxStates: 20, seed: 2, mergeVersions: false });
     expect(a).toHaveLength(20);
     expect(b).toHaveLength(20);
     expect(new Set(a).size).toBe(20);
     expect(a.slice(0, 8)).toEqual(b.slice(0, 8));
     expect(a).not.toEqual(b);
-    expect(finalStates(events, { maxStates: 20, seed: 1 })).toEqual(a);
+    expect(finalStates(events, { maxStates: 20, seed: 1, mergeVersions: false })).toEqual(a);
   });
 
   it('stops looking when equal versions leave fewer distinct images than the cap', () => {
@@ -220,7 +269,7 @@ describe('px86 model', () => {
       events: [store(1, 0, 70, [1]), store(2, 0, 70, [2]), store(3, 0, 0, [3])],
       instructions: 3,
     };
-    const groups = collect(crashStates('px86', asTrace(trace)));
+    const groups = collect(crashStates('px86', asTrace(trace), { mergeVersions: false }));
     const described = groups[groups.length - 1].states.map((s) => s.describe);
     expect(described).toHaveLength(6);
     expect(described).toContainEqual([

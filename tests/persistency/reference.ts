@@ -172,18 +172,35 @@ export interface Px86Lines {
   lines: { versions: Uint8Array[]; pending: number }[][];
 }
 
-export function px86LinesAt(trace: TestTrace, k: number): Px86Lines {
+/** With `mergeVersions` (the model's default), docs/models.md's "Version
+ *  merge": a plain store replaces its line's newest version instead of
+ *  adding one when that version is not the guaranteed one, was made by a
+ *  plain store, no fence has guaranteed anything since, and no flush marked
+ *  it pending. */
+export function px86LinesAt(trace: TestTrace, k: number, options: { mergeVersions?: boolean } = {}): Px86Lines {
+  const merge = options.mergeVersions ?? true;
   const lines = trace.images.map((image) =>
-    Array.from({ length: lineCount(image.length) }, (_, line) => ({ versions: [lineBytes(image, line)], pending: -1 })),
+    Array.from({ length: lineCount(image.length) }, (_, line) => ({
+      versions: [lineBytes(image, line)],
+      pending: -1,
+      // per version: the fence epoch of the plain store that made it, or -1
+      made: [-1],
+    })),
   );
-  const newVersion = (fileId: number, offset: number, data: Uint8Array) => {
+  let epoch = 0;
+  const newVersion = (fileId: number, offset: number, data: Uint8Array, plain: boolean) => {
     const touched: number[] = [];
     for (let i = 0; i < data.length; i++) {
       const at = offset + i;
       const line = Math.floor(at / LINE);
       const entry = lines[fileId][line];
       if (touched[touched.length - 1] !== line) {
-        entry.versions.push(Uint8Array.from(entry.versions[entry.versions.length - 1]));
+        const last = entry.versions.length - 1;
+        const merges = merge && plain && last >= 1 && entry.made[last] === epoch && entry.pending !== last;
+        if (!merges) {
+          entry.versions.push(Uint8Array.from(entry.versions[last]));
+          entry.made.push(plain ? epoch : -1);
+        }
         touched.push(line);
       }
       entry.versions[entry.versions.length - 1][at - line * LINE] = data[i];
@@ -193,22 +210,23 @@ export function px86LinesAt(trace: TestTrace, k: number): Px86Lines {
   const settle = (fileId: number, line: number) => {
     const entry = lines[fileId][line];
     entry.versions = [entry.versions[entry.versions.length - 1]];
+    entry.made = [-1];
     entry.pending = -1;
   };
   for (const e of trace.events) {
     if (e.index > k) break;
     switch (e.kind) {
       case EventKind.Store:
-        newVersion(e.fileId, e.offset, e.data as Uint8Array);
+        newVersion(e.fileId, e.offset, e.data as Uint8Array, true);
         break;
       case EventKind.NtStore:
-        for (const line of newVersion(e.fileId, e.offset, e.data as Uint8Array)) {
+        for (const line of newVersion(e.fileId, e.offset, e.data as Uint8Array, false)) {
           const entry = lines[e.fileId][line];
           entry.pending = entry.versions.length - 1;
         }
         break;
       case EventKind.Write:
-        for (const line of newVersion(e.fileId, e.offset, e.data as Uint8Array)) settle(e.fileId, line);
+        for (const line of newVersion(e.fileId, e.offset, e.data as Uint8Array, false)) settle(e.fileId, line);
         break;
       case EventKind.Clflush:
       case EventKind.Sync:
@@ -222,9 +240,14 @@ export function px86LinesAt(trace: TestTrace, k: number): Px86Lines {
         }
         break;
       case EventKind.Fence:
+        // a fence that guarantees a version newer than the guaranteed one starts an epoch
+        if (lines.some((file) => file.some((entry) => entry.pending >= 1))) epoch += 1;
         for (const file of lines) {
           for (const entry of file) {
-            if (entry.pending >= 0) entry.versions = entry.versions.slice(entry.pending);
+            if (entry.pending >= 0) {
+              entry.versions = entry.versions.slice(entry.pending);
+              entry.made = [-1, ...entry.made.slice(entry.pending + 1)];
+            }
             entry.pending = -1;
           }
         }
