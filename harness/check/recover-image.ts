@@ -38,7 +38,9 @@ export async function recoverImage(
   const outcome =
     spec.recoverServer !== undefined
       ? await checkWithServer(
-          { command: spec.recoverServer, cwd: spec.cwd ?? dir, env: spec.env ?? {} },
+          // a built-in target's server runs where pmfit runs: the image's
+          // directory is gone after the image
+          { command: spec.recoverServer, cwd: spec.cwd ?? process.cwd(), env: spec.env ?? {} },
           path.resolve(dir, spec.pmFiles[0]),
           timeoutMs,
         )

@@ -72,6 +72,15 @@ export interface TargetOutcome {
 }
 
 export async function runTarget(options: RunTargetOptions): Promise<TargetOutcome> {
+  try {
+    return await runTargetOnce(options);
+  } finally {
+    // A target's recover servers end with its run, however it ends.
+    await closeRecoverServers();
+  }
+}
+
+async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> {
   let { spec } = options;
   // The target's own limit, when its config gives one (docs/config.md).
   const timeoutMs = spec.timeoutMs ?? options.timeoutMs;
@@ -251,7 +260,6 @@ export async function runTarget(options: RunTargetOptions): Promise<TargetOutcom
     );
   } finally {
     reader.close();
-    await closeRecoverServers();
   }
   return { target, runs };
 }

@@ -1,15 +1,18 @@
 // spec -- txmap, a hash map in a libpmemobj pool changed by transactions
 // (TX_BEGIN, TX_ADD_FIELD, TX_NEW) over Debian's libpmemobj. Each insert is
 // one transaction and one region. Recovery is libpmemobj's own
-// (pmemobj_open rolls back an interrupted transaction), run by `txmap check`,
-// which also verifies the map's structure and prints its pairs; after it the
-// pairs must equal the reference map before or after the interrupted insert.
+// (pmemobj_open rolls back an interrupted transaction), run by `txmap
+// check-server` (one process per job, given each image's path; `txmap check`
+// per image with perImage), which also verifies the map's structure and
+// prints its pairs; after it the pairs must equal the reference map before
+// or after the interrupted insert.
 //
 // The broken builds (txmap_broken_noadd: the count changed without TX_ADD;
 // txmap_broken_late: the value stored after the commit and never persisted)
 // are what the checker must catch (tests/targets/txmap/).
 
 import { builtProgram } from '../../harness/_internals/paths';
+import { shellQuote } from '../../harness/_internals/shell-words';
 import type { CheckedSpec, CheckInput } from '../../harness/check/spec';
 
 /** New keys (9 shares 1's bucket, 17 too), then an update of an existing key. */
@@ -60,10 +63,12 @@ export function parseCheckOutput(output: string): {
 }
 
 /** options.path: path of the binary to run instead of the built program
- *  named options.program. */
+ *  named options.program. options.perImage: recover each image with its
+ *  own `txmap check` process instead of one `txmap check-server` per job
+ *  (the same check; the server loads libpmemobj once, check/recover-server.ts). */
 export function txmapSpec(
   pairs: string[] = DEFAULT_PAIRS,
-  options: { program?: TxmapProgram; path?: string } = {},
+  options: { program?: TxmapProgram; path?: string; perImage?: boolean } = {},
 ): CheckedSpec {
   const name = options.program ?? 'txmap';
   const txmap = options.path ?? builtProgram(name);
@@ -76,8 +81,14 @@ export function txmapSpec(
     setup: [{ argv: [txmap, 'create', '{dir}/txmap.pm', POOL_SIZE] }],
     workload: { argv: [txmap, 'insert', '{dir}/txmap.pm', ...pairs] },
     states: referenceStates(pairs),
-    recover: [{ argv: [txmap, 'check', '{dir}/txmap.pm'] }],
+    ...(options.perImage
+      ? { recover: [{ argv: [txmap, 'check', '{dir}/txmap.pm'] }] }
+      : // what `txmap check` prints goes to stderr, the image's output
+        { recover: [], recoverServer: `${shellQuote(txmap)} check-server` }),
     check: checkTxmap,
+    // The check reads what `txmap check` printed, never the pool: reading
+    // 16 MiB back per image cost more than the check.
+    checkReadsOutputOnly: true,
     // libpmem persists with flush instructions and non-temporal stores, as on
     // real persistent memory, instead of msync on a file it cannot tell is PM.
     env: { PMEM_IS_PMEM_FORCE: '1' },

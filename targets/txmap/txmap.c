@@ -12,6 +12,10 @@
  *                                   interrupted transaction), verify the map
  *                                   and print it: "KEY VALUE" lines in key
  *                                   order, then "entries N"
+ *   txmap check-server              check every pool whose path is a line
+ *                                   on stdin, printing on stderr what check
+ *                                   prints, then "ok" or "fail ..." on
+ *                                   stdout (pmfit's recover-server protocol)
  *
  * Exit status: 0 success, 1 failure (libpmemobj error, damaged map: check
  * prints each problem as a "violation: ..." line), 2 usage error.
@@ -81,7 +85,7 @@ TOID_DECLARE_ROOT(struct txmap_root);
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: txmap create FILE SIZE | insert FILE KEY=VALUE... | check FILE\n");
+	fprintf(stderr, "usage: txmap create FILE SIZE | insert FILE KEY=VALUE... | check FILE | check-server\n");
 	return 2;
 }
 
@@ -139,15 +143,6 @@ create(const char *path, size_t size)
 		fprintf(stderr, "txmap: %s: %s\n", path, pmemobj_errormsg());
 	pmemobj_close(pop);
 	return ok ? 0 : 1;
-}
-
-static PMEMobjpool *
-open_pool(const char *path)
-{
-	PMEMobjpool *pop = pmemobj_open(path, TXMAP_LAYOUT);
-	if (pop == NULL)
-		printf("violation: pmemobj_open: %s\n", pmemobj_errormsg());
-	return pop;
 }
 
 /* find -- the entry of key, or a null TOID */
@@ -268,16 +263,18 @@ by_key(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* check -- recover, verify and print the map; 0 when it is whole */
+/* check -- recover, verify and print the map to out; 0 when it is whole */
 static int
-check(const char *path)
+check(const char *path, FILE *out)
 {
-	PMEMobjpool *pop = open_pool(path);
-	if (pop == NULL)
+	PMEMobjpool *pop = pmemobj_open(path, TXMAP_LAYOUT);
+	if (pop == NULL) {
+		fprintf(out, "violation: pmemobj_open: %s\n", pmemobj_errormsg());
 		return 1;
+	}
 	TOID(struct txmap_root) root = POBJ_ROOT(pop, struct txmap_root);
 	if (TOID_IS_NULL(root)) {
-		printf("violation: no root object: %s\n", pmemobj_errormsg());
+		fprintf(out, "violation: no root object: %s\n", pmemobj_errormsg());
 		pmemobj_close(pop);
 		return 1;
 	}
@@ -300,18 +297,18 @@ check(const char *path)
 	for (size_t bucket = 0; bucket < TXMAP_BUCKETS; bucket++) {
 		for (TOID(struct txmap_entry) e = r->buckets[bucket]; !TOID_IS_NULL(e); e = D_RO(e)->next) {
 			if (pmemobj_pool_by_oid(e.oid) != pop || pmemobj_type_num(e.oid) != TXMAP_ENTRY_TYPE) {
-				printf("violation: bucket %zu links offset 0x%" PRIx64 ", not an entry of this pool\n", bucket, e.oid.off);
+				fprintf(out, "violation: bucket %zu links offset 0x%" PRIx64 ", not an entry of this pool\n", bucket, e.oid.off);
 				problems++;
 				break;
 			}
 			if (reached == objects) {
-				printf("violation: bucket %zu: more entries linked than allocated (a cycle?)\n", bucket);
+				fprintf(out, "violation: bucket %zu: more entries linked than allocated (a cycle?)\n", bucket);
 				problems++;
 				break;
 			}
 			const struct txmap_entry *entry = D_RO(e);
 			if (entry->key % TXMAP_BUCKETS != bucket) {
-				printf("violation: key %" PRIu64 " in bucket %zu\n", entry->key, bucket);
+				fprintf(out, "violation: key %" PRIu64 " in bucket %zu\n", entry->key, bucket);
 				problems++;
 			}
 			found[reached].key = entry->key;
@@ -322,24 +319,47 @@ check(const char *path)
 	qsort(found, reached, sizeof(*found), by_key);
 	for (size_t i = 1; i < reached; i++) {
 		if (found[i].key == found[i - 1].key) {
-			printf("violation: key %" PRIu64 " appears twice\n", found[i].key);
+			fprintf(out, "violation: key %" PRIu64 " appears twice\n", found[i].key);
 			problems++;
 		}
 	}
 	if (reached < objects) {
-		printf("violation: %zu entries allocated, %zu in the map (leaked)\n", objects, reached);
+		fprintf(out, "violation: %zu entries allocated, %zu in the map (leaked)\n", objects, reached);
 		problems++;
 	}
 	if (r->count != reached) {
-		printf("violation: count %" PRIu64 ", %zu entries in the map\n", r->count, reached);
+		fprintf(out, "violation: count %" PRIu64 ", %zu entries in the map\n", r->count, reached);
 		problems++;
 	}
 	for (size_t i = 0; i < reached; i++)
-		printf("%" PRIu64 " %" PRIu64 "\n", found[i].key, found[i].value);
-	printf("entries %zu\n", reached);
+		fprintf(out, "%" PRIu64 " %" PRIu64 "\n", found[i].key, found[i].value);
+	fprintf(out, "entries %zu\n", reached);
 	free(found);
 	pmemobj_close(pop);
 	return problems == 0 ? 0 : 1;
+}
+
+/*
+ * serve -- pmfit's recover-server protocol: for each pool path read on stdin,
+ * check it as `check` does, its output on stderr, then answer "ok" or "fail"
+ * on stdout. One process checks every image, so libpmemobj is loaded once.
+ */
+static int
+serve(void)
+{
+	char *line = NULL;
+	size_t size = 0;
+	ssize_t n;
+	while ((n = getline(&line, &size, stdin)) > 0) {
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		int problems = check(line, stderr);
+		fflush(stderr);
+		printf(problems == 0 ? "ok\n" : "fail txmap check found problems\n");
+		fflush(stdout);
+	}
+	free(line);
+	return 0;
 }
 
 int
@@ -358,6 +378,8 @@ main(int argc, char *argv[])
 	if (argc >= 3 && strcmp(argv[1], "insert") == 0)
 		return insert_all(argv[2], argc - 3, argv + 3);
 	if (argc == 3 && strcmp(argv[1], "check") == 0)
-		return check(argv[2]);
+		return check(argv[2], stdout);
+	if (argc == 2 && strcmp(argv[1], "check-server") == 0)
+		return serve();
 	return usage();
 }

@@ -169,6 +169,39 @@ describe('txmap_broken_late: the value stored after the commit, never persisted'
   });
 });
 
+describe('txmap: one check-server per job and a txmap check per image agree', () => {
+  it.each(['txmap_broken_noadd', 'txmap_broken_late'] as const)(
+    'on %s under px86',
+    async (program) => {
+      const summary = async (perImage: boolean) => {
+        const { runs } = await runTarget({
+          spec: txmapSpec(['1=10', '9=90'], { program, perImage }),
+          models: ['px86'],
+          maxStates: 64,
+          seed: 1,
+          jobs: 2,
+          timeoutMs: 60_000,
+        });
+        const [px86] = runs;
+        return {
+          distinctImages: px86.distinctImages,
+          violations: px86.violations,
+          failing: px86.groups
+            .filter((g) => g.violation)
+            .map(
+              (g) =>
+                `${g.kind} ${g.crashPoints} ${g.images} ${parseCheckOutput(g.recoveryOutput).violations.join('; ')}`,
+            ),
+        };
+      };
+      const served = await summary(false);
+      expect(served.violations).toBeGreaterThan(0);
+      expect(served).toEqual(await summary(true));
+    },
+    600_000,
+  );
+});
+
 describe('txmap spec helpers', () => {
   it('referenceStates: the map after each insert, an update replacing the value', () => {
     expect(referenceStates(['1=10', '9=90', '1=11'])).toEqual([
