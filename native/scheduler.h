@@ -24,6 +24,17 @@
 
 namespace pmfit {
 
+/*
+ * Wake -- what may end the wait of a thread parked blocked (interrupted
+ * after BLOCK_BOUND_NS), weakest first: any run of another thread (a
+ * system call that waits for the others' doings: read, poll, ...); a system
+ * call of another thread (it computed without one: it works or spins on
+ * memory, and lets the thread that stores to PM go on until that one gives
+ * way); a futex wake or a thread's end (a futex wait: a mutex, a condition
+ * variable, a join)
+ */
+enum class Wake : uint8_t { AnyRun, Syscall, Futex };
+
 class Scheduler {
 public:
 	/* BLOCK_BOUND_NS -- how long the running thread may go without a stop
@@ -96,6 +107,24 @@ public:
 		case 281: /* epoll_pwait */
 		case 288: /* accept4 */
 		case 449: /* futex_waitv */
+			return true;
+		default:
+			return false;
+		}
+	}
+
+	/* futex_waits -- a futex call (x86-64 202) with operation OP that
+	 * waits until another thread wakes it (linux/futex.h: WAIT,
+	 * LOCK_PI, WAIT_BITSET, WAIT_REQUEUE_PI, LOCK_PI2) */
+	static bool
+	futex_waits(int64_t op)
+	{
+		switch (op & 0x7f) { /* without FUTEX_PRIVATE_FLAG, CLOCK_REALTIME */
+		case 0:
+		case 6:
+		case 9:
+		case 11:
+		case 13:
 			return true;
 		default:
 			return false;

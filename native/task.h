@@ -177,6 +177,7 @@ private:
 		bool pending_caught;
 		bool syscall_pending;
 		bool blocked;
+		Wake wake; /* when blocked: what may end its wait */
 		int own_stops;
 		bool syscall_decided;
 	};
@@ -194,6 +195,7 @@ private:
 	bool syscall_stop(int status);
 	bool leader_exits_alone(int64_t nr, RemotePtr at, Stop *out);
 	bool region_syscall_point(RemotePtr at);
+	void wake_parked(Wake event);
 	void counted_step();
 	void note_running();
 	void interrupt_if_overdue();
@@ -271,6 +273,7 @@ private:
 	uint32_t next_number_ = 1;     /* numbers in order of creation */
 	bool switch_due_ = false;      /* give way at the next switch point */
 	bool blocked_ = false;	       /* was interrupted waiting for a parked thread */
+	Wake wake_ = Wake::AnyRun;     /* ... and what may end that wait */
 	int own_stops_ = 0;	       /* SIGSTOPs of ours not yet seen */
 	bool syscall_decided_ = false; /* the switch at this syscall was drawn */
 	int64_t running_since_ = 0;    /* when the running thread was last resumed */

@@ -150,9 +150,13 @@ Task::consume_own_stop(const WaitStatus &w)
 	if (w.kind() != WaitStatus::Kind::Signal || w.value() != SIGSTOP || own_stops_ == 0)
 		return false;
 	own_stops_--;
+	/* not in a system call: it computes (or spins) at full speed */
+	wake_ = Wake::Syscall;
 	if (regs_.rewind_restartable_syscall()) {
 		regs_.store(pid_);
 		last_rip_ = regs_.ip();
+		const bool futex = regs_.syscall_nr() == SYS_futex && Scheduler::futex_waits(regs_.syscall_arg(1));
+		wake_ = futex ? Wake::Futex : Wake::AnyRun;
 	}
 	blocked_ = true;
 	switch_due_ = multi();
@@ -173,6 +177,8 @@ Task::thread_gone(const WaitStatus &w, Stop *out)
 	}
 	/* Threads killed with it are reaped now: the leader's own status is
 	 * reported only after theirs. */
+	/* its end wakes whoever joins it (CLONE_CHILD_CLEARTID's futex wake) */
+	wake_parked(Wake::Futex);
 	for (size_t i = parked_.size(); i-- > 0;) {
 		const pid_t tid = parked_[i].tid;
 		if (tid != tgid_ && dying(tgid_, tid)) {
@@ -212,17 +218,20 @@ Task::syscall_stop(int status)
 	last_rip_ = regs_.ip();
 	phase_ = Phase::Stopped;
 	blocked_ = false;
+	wake_ = Wake::AnyRun;
 	struct __ptrace_syscall_info info;
 	memset(&info, 0, sizeof(info));
 	if (ptrace(PTRACE_GET_SYSCALL_INFO, pid_, (void *)sizeof(info), &info) <= 0)
 		return true;
 	if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
-		if (Scheduler::may_block((int64_t)info.entry.nr) && sched_.coin())
+		const int64_t nr = (int64_t)info.entry.nr;
+		if (nr == SYS_futex && !Scheduler::futex_waits((int64_t)info.entry.args[1]))
+			wake_parked(Wake::Futex);
+		if (Scheduler::may_block(nr) && sched_.coin())
 			switch_due_ = true;
 	} else {
 		/* the call may have woken the others */
-		for (Parked &p : parked_)
-			p.blocked = false;
+		wake_parked(Wake::Syscall);
 	}
 	return true;
 }
@@ -255,6 +264,8 @@ Task::region_syscall_point(RemotePtr at)
 	if (!multi() || syscall_decided_ || !syscall_insn_at(at))
 		return false;
 	syscall_decided_ = true;
+	wake_parked(regs_.syscall_nr() == SYS_futex && !Scheduler::futex_waits(regs_.syscall_arg(1)) ? Wake::Futex
+												     : Wake::Syscall);
 	if (!Scheduler::may_block(regs_.syscall_nr()) || !sched_.coin())
 		return false;
 	switch_due_ = true;
@@ -269,6 +280,7 @@ Task::counted_step()
 	if (!multi())
 		return;
 	blocked_ = false;
+	wake_ = Wake::AnyRun;
 	if (sched_.tick())
 		switch_due_ = true;
 }
@@ -298,8 +310,10 @@ Task::interrupt_if_overdue()
 		const pid_t tid = parked_[i].tid;
 		if (tid == tgid_)
 			continue;
-		if (waitpid(tid, &status, __WALL | WNOHANG) == tid && (WIFEXITED(status) || WIFSIGNALED(status)))
+		if (waitpid(tid, &status, __WALL | WNOHANG) == tid && (WIFEXITED(status) || WIFSIGNALED(status))) {
 			parked_.erase(parked_.begin() + (long)i);
+			wake_parked(Wake::Futex);
+		}
 	}
 	if (!multi() || own_stops_ > 0 || now_ns() - running_since_ < Scheduler::BLOCK_BOUND_NS)
 		return;
@@ -309,7 +323,8 @@ Task::interrupt_if_overdue()
 
 /*
  * switch_thread -- park the running thread (unless it is gone) and run
- * another: one that is not blocked if there is one, drawn by the schedule
+ * another: one that is not blocked if there is one, drawn by the schedule;
+ * when all others are blocked, a running thread that is not goes on
  */
 void
 Task::switch_thread(bool current_alive)
@@ -317,8 +332,7 @@ Task::switch_thread(bool current_alive)
 	PMFIT_ASSERT(!parked_.empty() && in_flight_ == InFlight::None);
 	if (current_alive && !blocked_) {
 		/* it ran: whatever the others waited for may have happened */
-		for (Parked &p : parked_)
-			p.blocked = false;
+		wake_parked(Wake::AnyRun);
 	}
 	std::vector<size_t> candidates;
 	for (size_t i = 0; i < parked_.size(); i++) {
@@ -326,6 +340,12 @@ Task::switch_thread(bool current_alive)
 			candidates.push_back(i);
 	}
 	if (candidates.empty()) {
+		if (current_alive && !blocked_) {
+			/* every other thread waits: this one goes on */
+			sched_.new_quantum();
+			switch_due_ = false;
+			return;
+		}
 		for (size_t i = 0; i < parked_.size(); i++)
 			candidates.push_back(i);
 	}
@@ -346,6 +366,24 @@ Task::switch_thread(bool current_alive)
 	recorder_.code_may_have_changed();
 }
 
+/*
+ * wake_parked -- EVENT happened: the parked threads blocked in a wait it may
+ * end go back into the draw (scheduler.h, Wake). A thread asleep on a
+ * condition variable or computing away from PM is thus not resumed, and
+ * waited for BLOCK_BOUND_NS, at every switch point of the thread that
+ * works on PM (bench:threads).
+ */
+void
+Task::wake_parked(Wake event)
+{
+	for (Parked &p : parked_) {
+		if (p.blocked && p.wake <= event) {
+			p.blocked = false;
+			p.wake = Wake::AnyRun;
+		}
+	}
+}
+
 void
 Task::park(Parked *into) const
 {
@@ -364,6 +402,7 @@ Task::park(Parked *into) const
 	into->pending_caught = pending_caught_;
 	into->syscall_pending = syscall_pending_;
 	into->blocked = blocked_;
+	into->wake = wake_;
 	into->own_stops = own_stops_;
 	into->syscall_decided = syscall_decided_;
 }
@@ -386,6 +425,7 @@ Task::unpark(const Parked &from)
 	pending_caught_ = from.pending_caught;
 	syscall_pending_ = from.syscall_pending;
 	blocked_ = from.blocked;
+	wake_ = from.wake;
 	own_stops_ = from.own_stops;
 	syscall_decided_ = from.syscall_decided;
 	recorder_.set_thread(thread_);
