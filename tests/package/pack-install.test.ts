@@ -207,6 +207,31 @@ test(
 );
 
 test(
+  'allcounts --shard in two and pmfit merge, as the example CI workflow runs them, give the same results',
+  () => {
+    const single = JSON.parse(fs.readFileSync(path.join(project, 'pmfit-report', 'results.json'), 'utf8')) as Results;
+    for (const i of [1, 2]) expect(pmfit('allcounts', '--shard', `${i}/2`, '-o', `shard-${i}`).status).toBe(0);
+    const merged = pmfit('merge', 'shard-1', 'shard-2', '-o', 'pmfit-report-merged');
+    expect(merged.status).toBe(1);
+    const results = JSON.parse(
+      fs.readFileSync(path.join(project, 'pmfit-report-merged', 'results.json'), 'utf8'),
+    ) as Results;
+    // The findings (ids, sites, excerpts) as the unsharded run's; their
+    // reproduce lines name the merged results.json.
+    const findings = (r: Results) =>
+      r.runs.map((run) =>
+        run.findings?.map((f) => ({ ...f, example: { ...f.example, reproduce: f.example.reproduce.split(' ')[0] } })),
+      );
+    expect(findings(results)).toEqual(findings(single));
+    expect(results.runs[0].findings!.length).toBeGreaterThan(0);
+    expect(results.runs.map((r) => r.groups.map((g) => [g.id, g.crashPoints]))).toEqual(
+      single.runs.map((r) => r.groups.map((g) => [g.id, g.crashPoints])),
+    );
+  },
+  STEP_TIMEOUT,
+);
+
+test(
   'reports into the installed package directory are refused before any work',
   () => {
     const before = snapshot(installed());
