@@ -1,12 +1,9 @@
 // stack-text -- a call stack as one short line for the terminal and the
-// GitHub annotations: from the instruction to the program's own frame and
-// one caller past it, each frame by function and file:line.
+// GitHub annotations: the instruction's frame and the program's own frame
+// with its neighbours, each frame by function and file:line.
 
 import * as path from 'path';
 import type { FindingSite, StackFrame } from '../results/schema';
-
-/** Frames a short stack shows at most. */
-const MAX_SHORT = 8;
 
 /** frameText -- "insert tree.c:273", "memmove (libc.so.6)", or the address. */
 export function frameText(frame: StackFrame): string {
@@ -17,11 +14,24 @@ export function frameText(frame: StackFrame): string {
   return module ? `${frame.address} (${module})` : frame.address;
 }
 
-/** shortStack -- "memmove (libc.so.6) <- insert tree.c:273 <- main tree.c:327",
- *  or undefined for a site without a stack. */
+/** shortStack -- the instruction's frame, then the own frame with the one
+ *  before and after it, the frames between counted:
+ *  "0x7ffff7d6ef06 (libpmem.so.1) <- (6 frames) <- pmemobj_tx_commit
+ *  (libpmemobj.so.1) <- insert txmap.c:206 <- main txmap.c:252 <- ...";
+ *  undefined for a site without a stack. */
 export function shortStack(site: Pick<FindingSite, 'stack' | 'frame'>): string | undefined {
   const stack = site.stack ?? [];
   if (stack.length === 0) return undefined;
-  const shown = Math.min(stack.length, MAX_SHORT, (site.frame ?? 0) + 2);
-  return `${stack.slice(0, shown).map(frameText).join(' <- ')}${shown < stack.length ? ' <- ...' : ''}`;
+  const own = site.frame ?? 0;
+  const shown = [...new Set([0, own - 1, own, own + 1])]
+    .filter((i) => i >= 0 && i < stack.length)
+    .sort((a, b) => a - b);
+  const parts: string[] = [];
+  shown.forEach((i, n) => {
+    const skipped = i - (n === 0 ? 0 : shown[n - 1] + 1);
+    if (skipped > 0) parts.push(`(${skipped} frame${skipped === 1 ? '' : 's'})`);
+    parts.push(frameText(stack[i]));
+  });
+  if (shown[shown.length - 1] < stack.length - 1) parts.push('...');
+  return parts.join(' <- ');
 }
