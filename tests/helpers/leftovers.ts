@@ -12,7 +12,8 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { descendantsOf, isAlive, waitFor } from './processes';
+import { liveDescendants } from '../../harness/_internals/descendants';
+import { isAlive, waitFor } from './processes';
 
 export const TAG_VARIABLE = 'PMFIT_TEST_TAG';
 
@@ -45,10 +46,6 @@ export function taggedProcesses(tag: string): number[] {
     }
   }
   return found;
-}
-
-function liveDescendants(): number[] {
-  return descendantsOf(process.pid).filter(isAlive);
 }
 
 interface Kept {
@@ -90,8 +87,11 @@ export function useLeftovers(): { current(): Leftovers } {
     state = undefined;
     try {
       // SIGKILLed processes take a moment to be reaped.
-      await waitFor(() => taggedProcesses(s.tag).length === 0 && liveDescendants().length === 0, 5000);
-      expect({ tagged: taggedProcesses(s.tag), children: liveDescendants() }).toEqual({ tagged: [], children: [] });
+      await waitFor(() => taggedProcesses(s.tag).length === 0 && liveDescendants(process.pid).length === 0, 5000);
+      expect({ tagged: taggedProcesses(s.tag), children: liveDescendants(process.pid) }).toEqual({
+        tagged: [],
+        children: [],
+      });
       expect(fs.readdirSync(s.tmp)).toEqual([]);
       for (const kept of s.kept) {
         expect({

@@ -1,32 +1,8 @@
-// processes -- what is left running: descendants of a pid, and processes
-// running a given executable.
+// processes -- what is left running: processes running a given executable,
+// whether a pid is alive or single-stepped (a pid's live descendants are
+// harness/_internals/descendants.ts's liveDescendants).
 
 import * as fs from 'fs';
-
-export function childrenOf(pid: number): number[] {
-  const found: number[] = [];
-  let tasks: string[];
-  try {
-    tasks = fs.readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return found;
-  }
-  for (const task of tasks) {
-    try {
-      const children = fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-      for (const child of children.split(/\s+/).filter(Boolean)) found.push(Number(child));
-    } catch {
-      // the task ended while we looked
-    }
-  }
-  return found;
-}
-
-export function descendantsOf(pid: number): number[] {
-  const all: number[] = [];
-  for (const child of childrenOf(pid)) all.push(child, ...descendantsOf(child));
-  return all;
-}
 
 /** Live (not zombie) processes whose executable is `exe`. */
 export function processesRunning(exe: string): number[] {

@@ -34,6 +34,23 @@ function runDir(): string {
   return dir;
 }
 
+/** recordOther -- `pmfit record` of record_other MODE on the run directory's
+ *  pm.bin and flags into run.trace, `options` before the PM file's. */
+const recordOther = (mode: string, options: string[] = [], extra: string[] = []): string[] => [
+  'record',
+  ...options,
+  '--pm',
+  'pm.bin',
+  '-o',
+  'run.trace',
+  '--',
+  fixture('record_other'),
+  mode,
+  'pm.bin',
+  'flags',
+  ...extra,
+];
+
 /** untilWritten -- resolves once `file` starts with a line the program wrote. */
 async function untilWritten(file: string): Promise<void> {
   while (!/^\d+ /.test(fs.readFileSync(file, 'latin1'))) await new Promise((resolve) => setImmediate(resolve));
@@ -51,10 +68,7 @@ describe('a PM page written by another process and made durable during a region 
       // process_vm_writev(2) writes through the program's page tables,
       // as a store pmfit did not follow would; fsync cleans the page.
       const dir = runDir();
-      const running = startPmfit(
-        ['record', '--pm', 'pm.bin', '-o', 'run.trace', '--', fixture('record_other'), 'external', 'pm.bin', 'flags'],
-        { cwd: dir },
-      ).done;
+      const running = startPmfit(recordOther('external'), { cwd: dir }).done;
       await untilWritten(path.join(dir, 'flags'));
       const poke = spawnSync(fixture('record_other'), ['poke', 'pm.bin', 'flags', sync], { cwd: dir, timeout: 60_000 });
       expect(poke.status).toBe(0);
@@ -69,10 +83,7 @@ describe('a PM page written by another process and made durable during a region 
     'by a child the program forked before the region (%s, then fsync or msync): refused',
     (mode) => {
       const dir = runDir();
-      const result = runPmfit(
-        ['record', '--pm', 'pm.bin', '-o', 'run.trace', '--', fixture('record_other'), mode, 'pm.bin', 'flags'],
-        { cwd: dir },
-      );
+      const result = runPmfit(recordOther(mode), { cwd: dir });
       expect(result.code).toBe(2);
       expect(pmfitMessage(result)).toMatch(refusal('0x900008', 'no recorded write touched that page'));
       expect(fs.existsSync(path.join(dir, 'run.trace'))).toBe(false);
@@ -81,22 +92,7 @@ describe('a PM page written by another process and made durable during a region 
 
   it('on a page the program wrote: the message names the last recorded write to it', () => {
     const dir = runDir();
-    const result = runPmfit(
-      [
-        'record',
-        '--pm',
-        'pm.bin',
-        '-o',
-        'run.trace',
-        '--',
-        fixture('record_other'),
-        'child-write',
-        'pm.bin',
-        'flags',
-        '40',
-      ],
-      { cwd: dir },
-    );
+    const result = runPmfit(recordOther('child-write', [], ['40']), { cwd: dir });
     expect(result.code).toBe(2);
     expect(pmfitMessage(result)).toMatch(
       refusal(
@@ -113,22 +109,7 @@ describe('--accept-untraced-writes', () => {
 
   it('pmfit record: the run goes on, the difference is in the trace and the warning printed', () => {
     const dir = runDir();
-    const result = runPmfit(
-      [
-        'record',
-        '--accept-untraced-writes',
-        '--pm',
-        'pm.bin',
-        '-o',
-        'run.trace',
-        '--',
-        fixture('record_other'),
-        'child-write',
-        'pm.bin',
-        'flags',
-      ],
-      { cwd: dir },
-    );
+    const result = runPmfit(recordOther('child-write', ['--accept-untraced-writes']), { cwd: dir });
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(new RegExp(`warning: ${warning.source}`));
     const shown = runPmfit(['trace', 'show', '--json', path.join(dir, 'run.trace')]);

@@ -9,17 +9,12 @@ import type { Results } from '../../harness/results/schema';
 import { fixture } from '../fixtures';
 import { useLeftovers } from '../helpers/leftovers';
 import { CliResult, cliPath, runPmfit } from '../helpers/run-pmfit';
-import { asUser, canDropPrivileges, expectUsageError, scratchDir } from './helpers';
+import { asUser, canDropPrivileges, expectUsageError, readOnlyMount, scratchDir } from './helpers';
 
 const leftovers = useLeftovers();
 const scratch = scratchDir('environment');
 
-function workDir(name: string): string {
-  const dir = path.join(scratch.path(), name);
-  fs.mkdirSync(dir);
-  fs.chmodSync(dir, 0o777);
-  return dir;
-}
+const workDir = scratch.workDir;
 
 /** allcounts --cmd on a 4 KiB copy of pool.pm in `dir`, kept unchanged. */
 function allcountsArgs(): string[] {
@@ -67,12 +62,8 @@ describe('PMFIT_TMPDIR', () => {
   it('on a read-only mount', () => {
     const dir = workDir('tmpdir-ro');
     pool(dir);
-    const ro = path.join(dir, 'ro');
-    fs.mkdirSync(ro);
-    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', ro]).status !== 0) {
-      console.warn('skipped: cannot mount a tmpfs here (needs root)');
-      return;
-    }
+    const ro = readOnlyMount(dir);
+    if (ro === undefined) return;
     try {
       const result = runPmfit(allcountsArgs(), { cwd: dir, env: { ...leftovers.current().env, PMFIT_TMPDIR: ro } });
       expectUsageError(

@@ -10,8 +10,9 @@ import { fixture } from '../fixtures';
 import { CliResult, cliPath, pmfitMessage } from '../helpers/run-pmfit';
 
 /** Scratch directory for a test file's inputs (the user's files), readable
- *  by every user so that asUser() runs can reach it. */
-export function scratchDir(label: string): { path: () => string } {
+ *  by every user so that asUser() runs can reach it; `workDir(name)` makes a
+ *  fresh directory in it for one test, writable by every user. */
+export function scratchDir(label: string): { path: () => string; workDir: (name: string) => string } {
   let dir: string | undefined;
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), `pmfit-${label}-`));
@@ -20,7 +21,13 @@ export function scratchDir(label: string): { path: () => string } {
   afterAll(() => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
-  return { path: () => dir! };
+  const workDir = (name: string): string => {
+    const work = path.join(dir!, name);
+    fs.mkdirSync(work);
+    fs.chmodSync(work, 0o777);
+    return work;
+  };
+  return { path: () => dir!, workDir };
 }
 
 /** The user that asUser() runs as, when the tests run as root: nobody. */
@@ -119,4 +126,17 @@ export function userRecordAllcounts(recover: string, ...extra: string[]): string
     'reports',
     ...extra,
   ];
+}
+
+/** readOnlyMount -- a read-only 64 KiB tmpfs mounted at DIR/ro, or undefined
+ *  (with a note) where mounting needs a root this run does not have; the
+ *  caller unmounts it (`umount`). */
+export function readOnlyMount(dir: string): string | undefined {
+  const ro = path.join(dir, 'ro');
+  fs.mkdirSync(ro);
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', ro]).status !== 0) {
+    console.warn('skipped: cannot mount a tmpfs here (needs root)');
+    return undefined;
+  }
+  return ro;
 }

@@ -12,17 +12,12 @@ import { fixture } from '../fixtures';
 import { useLeftovers } from '../helpers/leftovers';
 import { CliResult, runPmfit, startPmfit } from '../helpers/run-pmfit';
 import { fixturePath } from '../report/fixture';
-import { asUser, canDropPrivileges, expectUsageError, scratchDir } from './helpers';
+import { asUser, canDropPrivileges, expectUsageError, readOnlyMount, scratchDir } from './helpers';
 
 const leftovers = useLeftovers();
 const scratch = scratchDir('output-files');
 
-function workDir(name: string): string {
-  const dir = path.join(scratch.path(), name);
-  fs.mkdirSync(dir);
-  fs.chmodSync(dir, 0o777);
-  return dir;
-}
+const workDir = scratch.workDir;
 
 /** A directory with a 4 KiB PM file pm.pm and a user's file notes.txt,
  *  both kept byte for byte (the PM file unless the test records, which
@@ -44,6 +39,19 @@ function record(dir: string, output: string): CliResult {
     cwd: dir,
   });
 }
+
+/** `pmfit allcounts` of pm_store on userFiles()'s pm.pm, reports to `output`. */
+const allcountsArgs = (output: string): string[] => [
+  'allcounts',
+  '--cmd',
+  `${fixture('pm_store')} pm.pm`,
+  '--pm',
+  'pm.pm',
+  '--recover',
+  'true {file}',
+  '-o',
+  output,
+];
 
 /** The node at `file` as lstat sees it: kind, device, inode, rdev. */
 function node(file: string): string {
@@ -108,12 +116,8 @@ describe('record -o', () => {
 
   it('a directory on a read-only mount: says so, not ENOENT', () => {
     const dir = workDir('record-ro-mount');
-    const ro = path.join(dir, 'ro');
-    fs.mkdirSync(ro);
-    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', ro]).status !== 0) {
-      console.warn('skipped: cannot mount a tmpfs here (needs root)');
-      return;
-    }
+    const ro = readOnlyMount(dir);
+    if (ro === undefined) return;
     try {
       fs.writeFileSync(path.join(dir, 'pm.pm'), Buffer.alloc(4096));
       expectUsageError(
@@ -140,20 +144,7 @@ describe('reports', () => {
     expectUsageError(report, /^pmfit: cannot write .*\/reports\/results.json: it is a symbolic link/);
     fs.unlinkSync(path.join(reports, 'results.json'));
     fs.linkSync(path.join(dir, 'pm.pm'), path.join(reports, 'index.html'));
-    const checked = runPmfit(
-      [
-        'allcounts',
-        '--cmd',
-        `${fixture('pm_store')} pm.pm`,
-        '--pm',
-        'pm.pm',
-        '--recover',
-        'true {file}',
-        '-o',
-        'reports',
-      ],
-      { ...leftovers.current(), cwd: dir },
-    );
+    const checked = runPmfit(allcountsArgs('reports'), { ...leftovers.current(), cwd: dir });
     expectUsageError(
       checked,
       /^pmfit: cannot write reports\/index.html: it is the PM file (.*\/)?pm.pm \(the same file by device and inode\)$/,
@@ -164,18 +155,7 @@ describe('reports', () => {
 
   it('-o naming a file, or a directory that cannot be written: refused before any work', () => {
     const { dir } = userFiles('reports-unwritable');
-    const args = (output: string) => [
-      'allcounts',
-      '--cmd',
-      `${fixture('pm_store')} pm.pm`,
-      '--pm',
-      'pm.pm',
-      '--recover',
-      'true {file}',
-      '-o',
-      output,
-    ];
-    const onFile = runPmfit(args('notes.txt/reports'), { ...leftovers.current(), cwd: dir });
+    const onFile = runPmfit(allcountsArgs('notes.txt/reports'), { ...leftovers.current(), cwd: dir });
     expectUsageError(onFile, /^pmfit: cannot write to notes.txt\/reports: .*\/notes.txt is not a directory$/);
     expect(onFile.stdout).toBe('');
     if (!canDropPrivileges()) {
@@ -185,7 +165,7 @@ describe('reports', () => {
     fs.mkdirSync(path.join(dir, 'locked'), 0o555);
     fs.chmodSync(path.join(dir, 'locked'), 0o555);
     fs.chmodSync(leftovers.current().tmp, 0o777);
-    const locked = asUser(args('locked/reports'), { cwd: dir, env: leftovers.current().env });
+    const locked = asUser(allcountsArgs('locked/reports'), { cwd: dir, env: leftovers.current().env });
     expectUsageError(
       locked,
       /^pmfit: cannot write to locked\/reports: directory .*\/locked is not writable \(permission denied\)$/,

@@ -16,13 +16,7 @@ import { asUser, canDropPrivileges, expectUsageError, scratchDir } from './helpe
 const leftovers = useLeftovers();
 const scratch = scratchDir('pm-files');
 
-/** A fresh directory for one test's files, writable by every user. */
-function workDir(name: string): string {
-  const dir = path.join(scratch.path(), name);
-  fs.mkdirSync(dir);
-  fs.chmodSync(dir, 0o777);
-  return dir;
-}
+const workDir = scratch.workDir;
 
 function zeros(file: string, size: number): string {
   fs.writeFileSync(file, Buffer.alloc(size));
@@ -74,6 +68,31 @@ function withBigFile(
   const maxRssBytes = fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, 'utf8')) * 1024 : 0;
   expect(maxRssBytes).toBeGreaterThan(0);
   return { dir, run, maxRssBytes };
+}
+
+/** bigAllcounts -- `pmfit allcounts` of pm_big on big.pm (withBigFile's),
+ *  every image recovered by a check that it is not empty. */
+const bigAllcounts = (): string[] => [
+  'allcounts',
+  '--cmd',
+  `${fixture('pm_big')} big.pm`,
+  '--pm',
+  'big.pm',
+  '--recover',
+  'test -s {file}',
+  '-o',
+  'reports',
+];
+
+/** expectBigRunsConsistent -- bigAllcounts ran cleanly: under each model
+ *  pm_big's four distinct images, none violating. */
+function expectBigRunsConsistent(dir: string, run: SpawnSyncReturns<string>): void {
+  expect({ code: run.status, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(results(dir).runs.map((r) => [r.model, r.distinctImages, r.violations])).toEqual([
+    ['sequential', 4, 0],
+    ['flushed', 4, 0],
+    ['px86', 4, 0],
+  ]);
 }
 
 describe('PM files', () => {
@@ -195,23 +214,8 @@ describe('PM files', () => {
   });
 
   it('1 GiB (sparse): allcounts --cmd keeps memory bounded', () => {
-    const { dir, run, maxRssBytes } = withBigFile('big-allcounts', [
-      'allcounts',
-      '--cmd',
-      `${fixture('pm_big')} big.pm`,
-      '--pm',
-      'big.pm',
-      '--recover',
-      'test -s {file}',
-      '-o',
-      'reports',
-    ]);
-    expect({ code: run.status, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(results(dir).runs.map((r) => [r.model, r.distinctImages, r.violations])).toEqual([
-      ['sequential', 4, 0],
-      ['flushed', 4, 0],
-      ['px86', 4, 0],
-    ]);
+    const { dir, run, maxRssBytes } = withBigFile('big-allcounts', bigAllcounts());
+    expectBigRunsConsistent(dir, run);
     // Each crash image is 1 GiB; the harness holds a patch of it, not a copy.
     expect(maxRssBytes).toBeLessThan(512 << 20);
     // the user's file: still 1 GiB of holes
@@ -265,28 +269,8 @@ describe('PM files', () => {
     // truncate makes a hole: nothing of the 5 GiB is written to disk, and
     // the images pmfit reads back are holes too (zero pages not backed).
     const size = 5 * 2 ** 30;
-    const { dir, run, maxRssBytes } = withBigFile(
-      'huge-allcounts',
-      [
-        'allcounts',
-        '--cmd',
-        `${fixture('pm_big')} big.pm`,
-        '--pm',
-        'big.pm',
-        '--recover',
-        'test -s {file}',
-        '-o',
-        'reports',
-      ],
-      size,
-      590_000,
-    );
-    expect({ code: run.status, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(results(dir).runs.map((r) => [r.model, r.distinctImages, r.violations])).toEqual([
-      ['sequential', 4, 0],
-      ['flushed', 4, 0],
-      ['px86', 4, 0],
-    ]);
+    const { dir, run, maxRssBytes } = withBigFile('huge-allcounts', bigAllcounts(), size, 590_000);
+    expectBigRunsConsistent(dir, run);
     expect(maxRssBytes).toBeLessThan(512 << 20);
     const stat = fs.statSync(path.join(dir, 'big.pm'));
     expect([stat.size, stat.blocks]).toEqual([size, 0]);

@@ -16,7 +16,7 @@ import { fixture } from '../fixtures';
 import { taggedProcesses, useLeftovers } from '../helpers/leftovers';
 import { waitFor } from '../helpers/processes';
 import { startPmfit } from '../helpers/run-pmfit';
-import { scratchDir } from './helpers';
+import { scratchDir, userRecordAllcounts } from './helpers';
 
 const leftovers = useLeftovers();
 const scratch = scratchDir('stopped');
@@ -33,26 +33,10 @@ async function startBlockedCheck() {
   const recover =
     `if mkdir ${first} 2>/dev/null; then touch ${started}; while [ ! -e ${go} ]; do sleep 0.01; done; fi; ` +
     `${program} check {file}`;
-  const run = startPmfit(
-    [
-      'allcounts',
-      '--jobs',
-      '1',
-      '--model',
-      'sequential',
-      '--timeout',
-      String(TIMEOUT_S),
-      '--cmd',
-      `${program} set rec.pm 7`,
-      '--pm',
-      'rec.pm',
-      '--recover',
-      recover,
-      '-o',
-      'reports',
-    ],
-    { cwd: dir, env: leftovers.current().env },
-  );
+  const run = startPmfit(userRecordAllcounts(recover, '--jobs', '1', '--timeout', String(TIMEOUT_S)), {
+    cwd: dir,
+    env: leftovers.current().env,
+  });
   expect(await waitFor(() => fs.existsSync(started), 30_000)).toBe(true);
   const startedAt = Date.now();
   return { dir, run, startedAt, release: () => fs.writeFileSync(go, '') };

@@ -3,6 +3,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
+import type { BugTable } from '../../harness/report/html';
 import type { Finding, OutcomeGroup, Results, RunResult } from '../../harness/results/schema';
 
 export const fixturePath = path.join(__dirname, 'fixtures', 'results.json');
@@ -172,4 +173,31 @@ export function withFindings(count: number): Results {
     finding(`btree-px86-f${i + 1}`, '/work/main/targets/btree/btree.c', 100 + i, count - i),
   );
   return results;
+}
+
+/** bugTable -- a seeded-bug table (the HTML report's `bugs` extra) of three
+ *  mutants: one killed under flushed and px86, one whose name needs escaping
+ *  killed under px86 only, and one equivalent; rates 0, 1/2, 2/3. */
+export function bugTable(): BugTable {
+  return {
+    mutants: [
+      {
+        name: 'btree-drop-flush',
+        operator: 'drop-flush',
+        results: { sequential: 'survived', flushed: 'killed', px86: 'killed' },
+      },
+      {
+        name: 'log-<swap>-fence',
+        operator: 'swap-fence',
+        results: { sequential: 'survived', flushed: 'survived', px86: 'killed' },
+      },
+      {
+        name: 'log-late-fence',
+        operator: 'move-fence',
+        results: { sequential: 'survived', flushed: 'survived', px86: 'survived' },
+        equivalent: 'the fence moves past a store to DRAM',
+      },
+    ],
+    rates: { sequential: 0, flushed: 0.5, px86: 2 / 3 },
+  };
 }

@@ -2,9 +2,9 @@
 // timeline rectangles, laziness of details, self-containment.
 
 import { CLIENT_SCRIPT } from '../../harness/report/client';
-import { escapeHtml, jsonForScript, renderHtml, type BugTable } from '../../harness/report/html';
+import { escapeHtml, jsonForScript, renderHtml } from '../../harness/report/html';
 import { timelineBands } from '../../harness/report/timeline';
-import { fixtureRun, loadFixture, withFindings } from './fixture';
+import { bugTable, fixtureRun, loadFixture, withFindings } from './fixture';
 
 /** The <tr> of one target × model in the summary table. */
 function summaryRow(html: string, target: string, model: string): string {
@@ -221,27 +221,7 @@ describe('renderHtml timeline and groups', () => {
 });
 
 describe('renderHtml mutant table', () => {
-  const bugs: BugTable = {
-    mutants: [
-      {
-        name: 'btree-drop-flush',
-        operator: 'drop-flush',
-        results: { sequential: 'survived', flushed: 'killed', px86: 'killed' },
-      },
-      {
-        name: 'log-<swap>-fence',
-        operator: 'swap-fence',
-        results: { sequential: 'survived', flushed: 'survived', px86: 'killed' },
-      },
-      {
-        name: 'log-late-fence',
-        operator: 'move-fence',
-        results: { sequential: 'survived', flushed: 'survived', px86: 'survived' },
-        equivalent: 'the fence moves past a store to DRAM',
-      },
-    ],
-    rates: { sequential: 0, flushed: 0.5, px86: 2 / 3 },
-  };
+  const bugs = bugTable();
 
   test('rows, cells and rates', () => {
     const html = renderHtml(loadFixture(), { bugs });
