@@ -14,6 +14,7 @@ export function targetRecord(spec: TargetSpec, header: TraceHeader, recordSecond
     command: header.argv,
     pmFiles: spec.pmFiles,
     instructions: header.instructions,
+    ...(header.recorder === 'fast' ? { recorder: 'fast' as const } : {}),
     events: header.events,
     regions: header.regions.length,
     recordSeconds,

@@ -29,9 +29,12 @@ function overlapping(run: RunResult): boolean {
   return spans.some((span, i) => i > 0 && span.first <= spans[i - 1].last);
 }
 
-export function formatRun(run: RunResult, paint: Colors = terminalColors()): string {
+/** formatRun -- one run's section; `recorder` is its target's
+ *  (TargetRecord.recorder): a fast recording counts steps, not instructions. */
+export function formatRun(run: RunResult, paint: Colors = terminalColors(), recorder?: 'fast'): string {
   const out: string[] = [];
-  const title = `${run.target} / ${run.model}: ${run.instructions} instructions, ${run.crashPoints} crash points, ${run.distinctImages} distinct images, ${run.violations} violating crash points`;
+  const counted = recorder === 'fast' ? 'steps of the fast recorder' : 'instructions';
+  const title = `${run.target} / ${run.model}: ${run.instructions} ${counted}, ${run.crashPoints} crash points, ${run.distinctImages} distinct images, ${run.violations} violating crash points`;
   out.push(paint.bold(`== ${title}`));
   const depth2 = run.recoveryCrashes;
   if (depth2) {
@@ -144,10 +147,12 @@ function pad(text: string, width: number, right = false): string {
 
 export function formatSummary(results: Results, paint: Colors = terminalColors()): string {
   const header = ['target', 'model', 'instructions', 'crash points', 'images', 'violations', 'seconds', 'status'];
+  // --fast counts the recorder's single steps, not instructions.
+  const fast = new Set(results.targets.filter((target) => target.recorder === 'fast').map((target) => target.name));
   const rows = results.runs.map((run) => [
     run.target,
     run.model,
-    String(run.instructions),
+    fast.has(run.target) ? `${run.instructions} steps` : String(run.instructions),
     String(run.crashPoints),
     String(run.distinctImages),
     String(run.violations),

@@ -250,6 +250,7 @@ function checkTarget(value: unknown, where: string): void {
     command: [isStringArray, 'an array of strings'],
     pmFiles: [isStringArray, 'an array of strings'],
     instructions: [isCount, 'a count'],
+    recorder: [optional((v) => v === 'fast'), '"fast"'],
     events: [isCount, 'a count'],
     regions: [isCount, 'a count'],
     recordSeconds: [isNumber, 'a number'],

@@ -175,7 +175,13 @@ export interface TargetRecord {
   expect: 'consistent' | 'violations';
   command: string[];
   pmFiles: string[];
+  /** Instructions single-stepped in the regions; with `recorder: "fast"`,
+   *  the fast recorder's single steps (its crash points), fewer. */
   instructions: number;
+  /** "fast" when `--fast` recorded the trace (its crash points are numbered
+   *  by the recorder's single steps, not by instructions); absent for the
+   *  exact recorder. */
+  recorder?: 'fast';
   events: number;
   regions: number;
   recordSeconds: number;

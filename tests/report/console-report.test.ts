@@ -1,9 +1,9 @@
 // console-report -- the terminal form of a run: px86's overlapping ranges
 // explained once above the groups, and each violation's reproduce line.
 
-import { formatRun, formatStacksUnavailable } from '../../harness/report/console-report';
+import { formatRun, formatStacksUnavailable, formatSummary } from '../../harness/report/console-report';
 import type { OutcomeGroup, RunResult, TargetRecord } from '../../harness/results/schema';
-import { finding } from './fixture';
+import { finding, loadFixture } from './fixture';
 
 function group(id: string, crashPoints: string, violation: boolean): OutcomeGroup {
   return {
@@ -111,5 +111,27 @@ describe('formatStacksUnavailable', () => {
     expect(
       formatStacksUnavailable([target({ kind: 'unwound', sites: 3, unwound: 3, seconds: 0.1 }), target(undefined)]),
     ).toBe('');
+  });
+});
+
+describe('a --fast recording', () => {
+  it("counts the fast recorder's steps, not instructions, in the run's title and the summary", () => {
+    const groups = [group('a', '0-20', false)];
+    expect(formatRun(run('sequential', groups), undefined, 'fast').split('\n')[0]).toBe(
+      '== t / sequential: 20 steps of the fast recorder, 21 crash points, 3 distinct images, 2 violating crash points',
+    );
+    expect(formatRun(run('sequential', groups)).split('\n')[0]).toMatch(/^== t \/ sequential: 20 instructions, /);
+
+    const results = loadFixture();
+    const [fast, ...exact] = results.targets;
+    fast.recorder = 'fast';
+    const rows = formatSummary(results).split('\n');
+    for (const r of results.runs) {
+      const row = rows.find((line) => line.startsWith(`${r.target} `) && line.includes(` ${r.model} `));
+      expect(row).toContain(r.target === fast.name ? ` ${r.instructions} steps ` : ` ${r.instructions} `);
+      if (r.target !== fast.name) expect(row).not.toContain('steps');
+    }
+    expect(exact.length).toBeGreaterThan(0);
+    expect(results.runs.some((r) => r.target === fast.name)).toBe(true);
   });
 });

@@ -161,6 +161,12 @@ describe('readResults', () => {
         },
         '$.fuzz.counterexample.failure is not an array of strings',
       ],
+      [
+        (r) => {
+          r.targets[0].recorder = 'exact';
+        },
+        '$.targets[0].recorder is not "fast"',
+      ],
     ];
     for (const [change, message] of cases) {
       const results = loadFixture() as unknown as Record<string, any>;

@@ -75,7 +75,8 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
   let failure: unknown;
   let printed = 0;
   const printRuns = (): void => {
-    for (const run of runs.slice(printed)) process.stdout.write(`${formatRun(run)}\n\n`);
+    for (const run of runs.slice(printed))
+      process.stdout.write(`${formatRun(run, undefined, targets.find((t) => t.name === run.target)?.recorder)}\n\n`);
     printed = runs.length;
   };
   try {

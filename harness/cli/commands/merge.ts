@@ -170,7 +170,8 @@ export async function merge(dirs: string[], options: MergeOptions): Promise<numb
     }),
     'the merged results',
   );
-  for (const run of runs) process.stdout.write(`${formatRun(run)}\n\n`);
+  for (const run of runs)
+    process.stdout.write(`${formatRun(run, undefined, targets.find((t) => t.name === run.target)?.recorder)}\n\n`);
   process.stdout.write(`${formatSummary(results)}\n`);
   publishReports(results, outputDir);
   if (results.incomplete) throw new PmfitError(`the merged results are incomplete: ${results.incompleteReason}`);
