@@ -89,14 +89,24 @@ export function formatStacksUnavailable(targets: readonly TargetRecord[]): strin
 /** Lint findings printed per target; the rest are in the report. */
 export const MAX_CONSOLE_LINT = 5;
 
-/** formatLint -- a target's durability lint: its warnings (at most
- *  MAX_CONSOLE_LINT, with source lines), its notes counted. With --strict a
- *  "not durable" warning is an error. Empty when there is nothing. */
-export function formatLint(lint: readonly LintFinding[], strict: boolean, paint: Colors = terminalColors()): string {
+/** formatLint -- a target's durability lint under a heading naming the
+ *  target (it is printed before the target's runs, right after the previous
+ *  target's): its warnings (at most MAX_CONSOLE_LINT, with source lines), its
+ *  notes counted. With --strict a "not durable" warning is an error. Empty
+ *  when there is nothing. */
+export function formatLint(
+  target: string,
+  lint: readonly LintFinding[],
+  strict: boolean,
+  paint: Colors = terminalColors(),
+): string {
   const warnings = lint.filter((item) => item.severity === 'warning');
   const notes = lint.length - warnings.length;
   if (lint.length === 0) return '';
-  const out: string[] = [];
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const out = [
+    paint.bold(`== ${target}: durability lint, ${count(warnings.length, 'warning')}, ${count(notes, 'note')}`),
+  ];
   for (const item of warnings.slice(0, MAX_CONSOLE_LINT)) {
     const error = strict && item.kind === 'not-durable';
     out.push(`${error ? paint.red('lint error') : paint.yellow('lint warning')}: ${item.title}`);

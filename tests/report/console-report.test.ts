@@ -1,8 +1,8 @@
 // console-report -- the terminal form of a run: px86's overlapping ranges
 // explained once above the groups, and each violation's reproduce line.
 
-import { formatRun, formatStacksUnavailable, formatSummary } from '../../harness/report/console-report';
-import type { OutcomeGroup, RunResult, TargetRecord } from '../../harness/results/schema';
+import { formatLint, formatRun, formatStacksUnavailable, formatSummary } from '../../harness/report/console-report';
+import type { LintFinding, OutcomeGroup, RunResult, TargetRecord } from '../../harness/results/schema';
 import { finding, loadFixture } from './fixture';
 
 function group(id: string, crashPoints: string, violation: boolean): OutcomeGroup {
@@ -133,5 +133,29 @@ describe('a --fast recording', () => {
     }
     expect(exact.length).toBeGreaterThan(0);
     expect(results.runs.some((r) => r.target === fast.name)).toBe(true);
+  });
+});
+
+describe('formatLint', () => {
+  const item = (id: string, severity: LintFinding['severity']): LintFinding => ({
+    id,
+    kind: severity === 'warning' ? 'not-durable' : 'empty-fence',
+    severity,
+    title: `${id} title`,
+    site: { role: 'store', address: '0x401000', index: 7, file: '/src/bank.c', line: 86 },
+    count: 1,
+  });
+
+  it("names its target: it is printed between the previous target's runs and its own", () => {
+    const lines = formatLint('bank-bug', [item('w', 'warning'), item('n1', 'note'), item('n2', 'note')], false).split(
+      '\n',
+    );
+    expect(lines.slice(0, 3)).toEqual([
+      '== bank-bug: durability lint, 1 warning, 2 notes',
+      'lint warning: w title',
+      '  at /src/bank.c:86',
+    ]);
+    expect(lines).toContain('2 lint notes (redundant flushes, empty fences, library stores) in the report');
+    expect(formatLint('bank', [], false)).toBe('');
   });
 });

@@ -106,7 +106,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
       progress.stop();
       for (const warning of targets[targets.length - 1]?.warnings ?? [])
         process.stderr.write(`pmfit: warning: ${spec.name}: ${warning}\n`);
-      process.stdout.write(formatLint(targets[targets.length - 1]?.lint ?? [], options.strict === true));
+      process.stdout.write(formatLint(spec.name, targets[targets.length - 1]?.lint ?? [], options.strict === true));
       printRuns();
     }
     process.stderr.write(formatStacksUnavailable(targets));
