@@ -178,6 +178,12 @@ function configTargets(
 }
 
 function builtInTargets(names: string[], accept: boolean): PlannedTarget[] {
+  // An installed pmfit has no built-in targets to fall back on: say what
+  // was not found rather than that an example is not built.
+  if (installedPackage && names.length === 0)
+    throw usageError(
+      `no ${CONFIG_NAME} in ${process.cwd()}: write one with pmfit init, name one with --config FILE, or give --cmd, --pm and --recover`,
+    );
   const specs = [...builtInSpecs(), ...namedOnlySpecs()];
   const chosen =
     names.length === 0

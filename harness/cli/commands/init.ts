@@ -9,6 +9,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { usageError } from '../../_internals/errors';
+import { installedPackage, projectRoot } from '../../_internals/paths';
+import { shellQuote } from '../../_internals/shell-words';
 import { commandWords } from '../../check/user-spec';
 import { CONFIG_NAME, type ConfigTarget, configSchemaPath, validateConfig } from '../config-file';
 
@@ -69,6 +71,25 @@ function schemaReference(dir: string): string {
   const relative = path.relative(dir, configSchemaPath);
   if (relative.startsWith('..') || path.isAbsolute(relative)) return configSchemaPath;
   return `./${relative}`;
+}
+
+/** runCommand -- how the user runs the config just written from here:
+ *  `npx pmfit` where pmfit is a dependency of a project above this
+ *  directory (its bin is not on PATH), with --config unless allcounts finds
+ *  the file by its default name. */
+function runCommand(file: string): string {
+  const packageDir = path.dirname(projectRoot);
+  const local =
+    installedPackage &&
+    path.basename(packageDir) === 'node_modules' &&
+    isInside(process.cwd(), path.dirname(packageDir));
+  const config = path.resolve(file) === path.resolve(CONFIG_NAME) ? '' : ` --config ${shellQuote(file)}`;
+  return `${local ? 'npx ' : ''}pmfit allcounts${config}`;
+}
+
+function isInside(dir: string, ancestor: string): boolean {
+  const relative = path.relative(ancestor, dir);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
 /** formatJson -- JSON.stringify's layout, with short arrays of strings on
@@ -138,7 +159,7 @@ export function init(options: InitOptions): number {
           'Edit it: command (the program to trace, {file} for its PM file), pm, setup or size, and recover',
           '(a command that checks the crash image {file} and exits 0 when it is consistent).',
         ]),
-    'Then run: pmfit allcounts    (reports: results.json, index.html, junit.xml)',
+    `Then run: ${runCommand(file)}    (reports: results.json, index.html, junit.xml)`,
     `Every key is described in ${schemaReference(dir)}; your editor shows it through "$schema".`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -26,6 +26,9 @@ describe('pmfit init', () => {
     const { value, printed } = quietly(() => init({ config: file }));
     expect(value).toBe(0);
     expect(printed).toContain('with an example target');
+    // Not the default name: the next command must name the file (pmfit runs
+    // from a checkout here, so not through npx).
+    expect(printed).toContain(`Then run: pmfit allcounts --config ${file}    (reports:`);
     const text = fs.readFileSync(file, 'utf8');
     const json = JSON.parse(text);
     expect(json.$comment.length).toBeGreaterThan(0);
