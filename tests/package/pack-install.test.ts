@@ -3,7 +3,8 @@
 // README says: `npx pmfit init`, a program with a planted ordering bug
 // compiled with `$(npx pmfit cflags)` and put in pmfit.config.json,
 // `npx pmfit allcounts` finding the bug, reports in
-// ./pmfit-report/, nothing written into node_modules/pmfit. Also the
+// ./pmfit-report/, nothing written into node_modules/pmfit; then the
+// libpmemobj example of docs/examples/bank as the package ships it. Also the
 // tarball's contents, and the source build that replaces a prebuilt addon
 // that does not load.
 //
@@ -17,7 +18,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { projectRoot } from '../../harness/_internals/paths';
-import type { Results } from '../../harness/results/schema';
+import type { Results, RunResult } from '../../harness/results/schema';
+import { requireDebianPackage } from '../helpers/debian-package';
 
 const STEP_TIMEOUT = 300_000;
 
@@ -148,6 +150,13 @@ test(
     expect(fs.existsSync(path.join(installed(), 'build'))).toBe(false);
     const version = pmfit('--version');
     expect(version.status).toBe(0);
+    // Before any config: what is missing, not a built-in example of a checkout.
+    const bare = pmfit('allcounts');
+    expect({ status: bare.status, stderr: bare.stderr }).toEqual({
+      status: 2,
+      stderr: `pmfit: no pmfit.config.json in ${project}: write one with pmfit init, name one with --config FILE, or give --cmd, --pm and --recover\n`,
+    });
+    expect(fs.existsSync(path.join(project, 'pmfit-report'))).toBe(false);
   },
   STEP_TIMEOUT,
 );
@@ -165,6 +174,8 @@ test(
     // pmfit init writes the starting config; the user puts the program in.
     const init = pmfit('init');
     expect(init.status).toBe(0);
+    // pmfit is the project's dependency: its bin is reached through npx.
+    expect(init.stdout).toContain('Then run: npx pmfit allcounts    (reports:');
     const configFile = path.join(project, 'pmfit.config.json');
     const config = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>;
     // Its $schema points at the schema the package ships.
@@ -253,6 +264,93 @@ test(
       /^pmfit: cannot write to \S*node_modules\/pmfit\/reports: it is inside pmfit's installed package/,
     );
     expect(snapshot(installed())).toEqual(before);
+  },
+  STEP_TIMEOUT,
+);
+
+test(
+  'the bank example: a libpmemobj program on a 16 MiB pool, its bug found, reproduced, crashed at, sharded, --fast',
+  () => {
+    // docs/examples/bank as the package ships it, built and run from a
+    // folder of the project with its own pmfit.config.json.
+    requireDebianPackage('libpmemobj-dev', '/usr/include/libpmemobj.h');
+    const bank = path.join(project, 'bank');
+    fs.cpSync(path.join(installed(), 'docs', 'examples', 'bank'), bank, { recursive: true });
+    ok('bash', ['-c', 'cc $(npx --no pmfit cflags) -O2 -Wall -Werror bank.c -o bank -lpmemobj'], bank);
+    ok('./bank', ['create', 'bank.pool'], bank);
+    const pool = fs.readFileSync(path.join(bank, 'bank.pool'));
+    expect(pool.length).toBe(16 << 20);
+    const inBank = (...args: string[]) => run('npx', ['--no', 'pmfit', ...args], bank);
+    const results = (dir: string) =>
+      JSON.parse(fs.readFileSync(path.join(bank, dir, 'results.json'), 'utf8')) as Results;
+    const bugLine =
+      fs
+        .readFileSync(path.join(bank, 'bank.c'), 'utf8')
+        .split('\n')
+        .findIndex((line) => line.includes('with --bug: not in the undo log')) + 1;
+
+    // Every target of the config: the correct program passes, both checks
+    // of the buggy one (exit status, and --oracle outputs on a recovery
+    // that only prints) find violations; the lint names the unlogged store.
+    const whole = inBank('allcounts');
+    expect({ status: whole.status, stderr: whole.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(whole.stdout).toContain(`lint warning: store at bank.c:${bugLine} not durable when its operation ended`);
+    const all = results('pmfit-report');
+    const violations = (target: string) => all.runs.filter((r) => r.target === target).map((r) => r.violations);
+    expect(violations('bank')).toEqual([0, 0]);
+    for (const [exit, printed] of violations('bank-bug').map((n, i) => [n, violations('bank-bug-outputs')[i]])) {
+      expect(exit).toBeGreaterThan(0);
+      expect(printed).toBeGreaterThanOrEqual(exit);
+    }
+    const sequential = all.runs.find((r) => r.target === 'bank-bug' && r.model === 'sequential')!;
+    const group = sequential.groups.find((g) => g.violation)!;
+
+    const reproduce = inBank('reproduce', 'pmfit-report/results.json', group.id);
+    expect(reproduce.status).toBe(1);
+    expect(reproduce.stdout).toContain('money not conserved');
+    expect(reproduce.stdout).toContain('the violation reproduces');
+
+    // pmfit crash at the group's crash point leaves what the recovery saw.
+    fs.copyFileSync(path.join(bank, 'bank.pool'), path.join(bank, 'crashed.pool'));
+    const crash = run(
+      'npx',
+      ['--no', 'pmfit', 'crash', String(group.example.k), '--', './bank', 'transfer', 'crashed.pool', '3', '--bug'],
+      bank,
+      userEnv({ PMEM_IS_PMEM_FORCE: '1' }),
+    );
+    expect(crash.stdout).toContain(`Program terminated after ${group.example.k} instructions`);
+    const check = run('./bank', ['check', 'crashed.pool'], bank);
+    expect(check.status).toBe(1);
+    expect(group.recoveryOutput).toContain(check.stdout.trim());
+
+    // Two shards merged: the unsharded run's groups (libpmemobj copies a
+    // stack frame into the pool; pmfit's traced runs repeat, so the shards'
+    // recordings agree).
+    const one = ['allcounts', '--target', 'bank-bug', '--model', 'sequential'];
+    for (const shard of ['1/2', '2/2']) {
+      const part = inBank(...one, '--shard', shard, '-o', `shard-${shard[0]}`);
+      expect({ shard, status: part.status, stderr: part.stderr }).toEqual({ shard, status: 0, stderr: '' });
+    }
+    const merge = inBank('merge', 'shard-1', 'shard-2', '-o', 'merged');
+    expect(merge.status).toBe(0);
+    const shape = (r: RunResult) => ({
+      violations: r.violations,
+      distinctImages: r.distinctImages,
+      groups: r.groups.map((g) => [g.id, g.crashPoints, g.violation]),
+    });
+    expect(shape(results('merged').runs[0])).toEqual(shape(sequential));
+
+    // --fast: the same distinct images, counted in the fast recorder's steps.
+    const fast = inBank(...one, '--fast', '-o', 'fast');
+    expect(fast.status).toBe(0);
+    expect(fast.stdout).toContain('steps of the fast recorder');
+    const fastResults = results('fast');
+    expect(fastResults.targets[0].recorder).toBe('fast');
+    expect(fastResults.runs[0].distinctImages).toBe(sequential.distinctImages);
+    expect(fastResults.runs[0].violations).toBeGreaterThan(0);
+
+    // The pool was never written.
+    expect(fs.readFileSync(path.join(bank, 'bank.pool')).equals(pool)).toBe(true);
   },
   STEP_TIMEOUT,
 );
