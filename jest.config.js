@@ -44,6 +44,7 @@ const UNIT = [
   'tests/report/junit.test.ts',
   'tests/report/large.test.ts',
   'tests/report/stack-text.test.ts',
+  'tests/report/threads.test.ts',
   'tests/report/write-reports.test.ts',
   'tests/targets/tree/mt-spec.test.ts',
 ];
