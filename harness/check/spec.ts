@@ -73,9 +73,12 @@ export interface TargetSpec {
   scheduleOf?: string;
   /** Recovery commands, run in order in a directory holding a crash image. */
   recover: SpecCommand[];
-  /** A persistent checker instead of `recover` (`--recover-server`,
-   *  check/recover-server.ts): a shell line started in `cwd` that is given
-   *  the path of the first PM file of each crash image on its stdin. */
+  /** A persistent checker that checks the images instead of `recover`
+   *  (`--recover-server`, check/recover-server.ts): a shell line started in
+   *  `cwd` (else where pmfit runs) that is given the path of the first PM
+   *  file of each crash image on its stdin. A spec may give `recover` too,
+   *  as the same check per image, for what needs one process per image
+   *  (`--depth 2` traces it); a user's server target has none. */
   recoverServer?: string;
   /** Invariant check on the recovered files; returns violated invariants
    *  (empty when everything holds). A check that throws counts as one

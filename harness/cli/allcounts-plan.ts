@@ -259,7 +259,7 @@ export function planAllcounts(options: AllcountsCliOptions, config?: ConfigFile)
   }
   targets = withSchedules(targets, options.scheduleSeed ?? 0, options.schedules ?? 1);
   const recoveryCrashes = chooseDepth(options);
-  const server = targets.find((t) => t.spec.recoverServer !== undefined);
+  const server = targets.find((t) => t.spec.recoverServer !== undefined && t.spec.recover.length === 0);
   if (recoveryCrashes && server)
     throw usageError(
       `--depth 2 traces one run of a recovery command per image; target ${server.spec.name} has a recover server (use --recover)`,

@@ -81,10 +81,10 @@ export function txmapSpec(
     setup: [{ argv: [txmap, 'create', '{dir}/txmap.pm', POOL_SIZE] }],
     workload: { argv: [txmap, 'insert', '{dir}/txmap.pm', ...pairs] },
     states: referenceStates(pairs),
-    ...(options.perImage
-      ? { recover: [{ argv: [txmap, 'check', '{dir}/txmap.pm'] }] }
-      : // what `txmap check` prints goes to stderr, the image's output
-        { recover: [], recoverServer: `${shellQuote(txmap)} check-server` }),
+    // --depth 2 traces this per-image form; images are checked by the server
+    recover: [{ argv: [txmap, 'check', '{dir}/txmap.pm'] }],
+    // what `txmap check` prints goes to stderr, the image's output
+    ...(options.perImage ? {} : { recoverServer: `${shellQuote(txmap)} check-server` }),
     check: checkTxmap,
     // The check reads what `txmap check` printed, never the pool: reading
     // 16 MiB back per image cost more than the check.
