@@ -264,8 +264,7 @@ function checkTarget(value: unknown, where: string): void {
   });
   const lint = (value as { lint?: unknown }).lint;
   if (lint !== undefined) array(lint, `${where}.lint`).forEach((item, i) => checkLint(item, `${where}.lint[${i}]`));
-  const stacks = (value as { stacks?: unknown }).stacks;
-  if (stacks !== undefined && !isStacks(stacks)) throw new Error(`${where}.stacks must be ${STACKS}`);
+  fields(object(value, where), where, { stacks: [optional(isStacks), STACKS] });
   const warnings = (value as { warnings?: unknown }).warnings;
   if (warnings !== undefined && !isStringArray(warnings))
     throw new Error(`${where}.warnings must be an array of strings`);

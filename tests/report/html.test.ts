@@ -297,6 +297,21 @@ describe('renderHtml with findings', () => {
     expect(html).toContain('pmfit reproduce reports/results.json btree-px86-f2');
   });
 
+  test('the stack under the excerpt, the own frame marked', () => {
+    const html = renderHtml(withFindings(1));
+    expect(html).toContain('&#62; at btree_link+0x1c /work/main/targets/btree/btree.c:100\n  at btree_insert+0x40');
+  });
+
+  test('stacks not unwound: the reason above the findings, once', () => {
+    const results = withFindings(1);
+    const why =
+      "libdw.so.1: cannot open shared object file; install elfutils' libdw (Debian and Ubuntu: apt-get install libdw1)";
+    for (const target of results.targets) target.stacks = { kind: 'unavailable', why };
+    const html = renderHtml(results);
+    expect(html.split('Call stacks not unwound').length - 1).toBe(1);
+    expect(html).toContain(`<p class="meta">Call stacks not unwound: ${escapeHtml(why)}</p>`);
+  });
+
   test('no findings, no section', () => {
     expect(renderHtml(loadFixture())).not.toContain('id="findings"');
   });

@@ -131,6 +131,27 @@ describe('readResults', () => {
       ],
       [
         (r) => {
+          r.targets[0].stacks = { kind: 'unwound', sites: 3 };
+        },
+        '$.targets[0].stacks is not {"kind": "unwound", "sites": N, "unwound": N, "seconds": S} or {"kind": "unavailable", "why": "..."}',
+      ],
+      [
+        (r) => {
+          r.targets[0].lint = [
+            {
+              id: 't-lint-1',
+              kind: 'not-durable',
+              severity: 'warning',
+              title: 'store',
+              count: 1,
+              site: { role: 'store', address: '0x1', index: 1, frame: -1, stack: [{ address: '0x1' }] },
+            },
+          ];
+        },
+        '$.targets[0].lint[0].site.frame is not a frame index',
+      ],
+      [
+        (r) => {
           r.options = null;
         },
         '$.options is not an object',
