@@ -2,11 +2,13 @@
 // reads it: module, symbol, source file:line, and with its call stack the
 // first frame in the program's own code.
 //
-// "Own code" is a frame with a source line that is not a persistence helper
-// (pmem_persist, pmem_memcpy_persist, ... of libpmem or the program's own
-// copy of them) and not in a system library (/usr, /lib): the line a
-// programmer would change. A store inside libc's memmove is shown at the
-// memcpy call in the program; a flush inside pmem_persist at its caller.
+// "Own code" is a frame with a source line, past the outermost persistence
+// or copy helper (pmem_persist, pmem_memcpy_persist, memmove, ... of libpmem
+// or libc or the program's own copy of them, and pmfit.h's functions), that
+// is not in a system library (/usr/lib, /lib: libc, libpmemobj, ld.so): the
+// line a programmer would change. A store inside libc's memmove is shown at
+// the memcpy call in the program; a flush inside pmem_persist (or the
+// writeback function it calls) at pmem_persist's caller.
 
 import * as fs from 'fs';
 import * as path from 'path';
