@@ -91,6 +91,11 @@ export interface TargetSpec {
   /** This target's limit for one setup or recovery command, in place of
    *  the run's (`timeout` of a target in pmfit.config.json). */
   timeoutMs?: number;
+  /** Stores meant not to be durable when their operation ends (a block
+   *  header a later operation persists): the durability lint's not-durable
+   *  warnings at these sites become notes (pipeline/lint-allowed.ts):
+   *  "FILE:LINE" or a function's name. */
+  allowNotDurable?: string[];
   /** Working directory of setup, workload and recovery, when it is not the
    *  directory holding the PM files: a user's commands (`--cmd`, `--setup`,
    *  `--recover`) run in the directory pmfit was started in, so that their

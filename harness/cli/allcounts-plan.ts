@@ -169,6 +169,7 @@ function configTargets(
         names: { command: 'command', recover: 'recover', setup: 'setup', recoverServer: 'recoverServer' },
       });
       if (target.timeout !== undefined && cliTimeout === undefined) spec.timeoutMs = Math.round(target.timeout * 1000);
+      if (target.allowNotDurable !== undefined) spec.allowNotDurable = target.allowNotDurable;
       return { spec, acceptUntracedWrites: cliAccept || target.acceptUntracedWrites === true };
     } catch (err) {
       if (err instanceof PmfitError) throw usageError(`${shown}: target ${target.name}: ${err.message}`);

@@ -34,6 +34,8 @@ export interface ConfigTarget {
   functions?: string[];
   /** Seconds, as the top-level timeout, for this target. */
   timeout?: number;
+  /** Sites whose stores may be not durable at their operation's end. */
+  allowNotDurable?: string[];
   expect?: 'consistent' | 'violations';
   acceptUntracedWrites?: boolean;
   oracle?: 'exit' | 'outputs';

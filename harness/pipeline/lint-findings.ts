@@ -7,6 +7,7 @@ import type { LintFinding } from '../results/schema';
 import type { TraceHeader, TraceReader } from '../trace/format';
 import { formatPtr } from '../tracer/remote-ptr';
 import { durabilityLint, LintHit, LintKind } from './durability-lint';
+import { allowedBy } from './lint-allowed';
 import { siteLocator, StackSource } from './find-findings';
 import { nameSiteThreads } from './site-threads';
 import { actingFrame, addExcerpt, isSystem, siteLocation } from './site-locations';
@@ -50,7 +51,13 @@ export function lintHits(header: TraceHeader, reader: TraceReader): LintHit[] {
  *  merged by kind and source line. */
 export async function lintFindings(
   target: string,
-  context: { header: TraceHeader; reader: TraceReader; stacks?: StackSource },
+  context: {
+    header: TraceHeader;
+    reader: TraceReader;
+    stacks?: StackSource;
+    /** The target's allowNotDurable entries (lint-allowed.ts). */
+    allowNotDurable?: readonly string[];
+  },
   hits: readonly LintHit[],
 ): Promise<LintFinding[]> {
   const { header } = context;
@@ -93,6 +100,14 @@ export async function lintFindings(
     () => context.reader.events(),
     [...merged.values()].map((finding) => finding.site),
   );
+  for (const finding of merged.values()) {
+    const entry = finding.kind === 'not-durable' ? allowedBy(finding.site, context.allowNotDurable ?? []) : undefined;
+    if (entry === undefined) continue;
+    // Meant so (the target says): kept in the report, as a note.
+    finding.severity = 'note';
+    finding.allowed = entry;
+    finding.title += ` (allowed: ${entry})`;
+  }
   return [...merged.values()]
     .sort((a, b) => rank[a.kind] - rank[b.kind] || b.count - a.count)
     .map((finding, i) => ({ ...finding, id: `${target}-lint-${i + 1}` }));

@@ -144,7 +144,7 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
   const lint = lintHits(header, reader);
   // Located now, so that a run stopped part way keeps it; again with the
   // stacks below.
-  target.lint = await lintFindings(spec.name, { header, reader }, lint);
+  target.lint = await lintFindings(spec.name, { header, reader, allowNotDurable: spec.allowNotDurable }, lint);
   options.onTarget?.(target);
   const traceOf = () => ({
     images: reader.images(),
@@ -254,7 +254,11 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
         }
         const { stacks } = replay;
         target.stacks = { kind: 'unwound', sites: replay.sites, unwound: stacks.size, seconds: replay.seconds };
-        target.lint = await lintFindings(spec.name, { header, reader, stacks }, lint);
+        target.lint = await lintFindings(
+          spec.name,
+          { header, reader, stacks, allowNotDurable: spec.allowNotDurable },
+          lint,
+        );
         return stacks;
       },
     );

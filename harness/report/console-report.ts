@@ -116,7 +116,7 @@ export function formatLint(
   if (more > 0) out.push(`${more} more lint warning${more === 1 ? '' : 's'} in the report`);
   if (notes > 0)
     out.push(
-      `${notes} lint note${notes === 1 ? '' : 's'} (redundant flushes, empty fences, library stores) in the report`,
+      `${notes} lint note${notes === 1 ? '' : 's'} (redundant flushes, empty fences, library stores, allowed stores) in the report`,
     );
   return `${out.join('\n')}\n\n`;
 }

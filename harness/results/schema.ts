@@ -123,6 +123,8 @@ export interface LintFinding {
   site: FindingSite;
   /** Events of this kind at this site. */
   count: number;
+  /** The target's allowNotDurable entry that made this not-durable warning a note. */
+  allowed?: string;
 }
 
 export interface RunResult {

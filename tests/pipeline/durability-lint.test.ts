@@ -131,4 +131,71 @@ describe('lint_unpersisted: a planted store never persisted', () => {
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toMatch(/differ in --strict: they are not shards of one run/);
   });
+
+  /** allcounts --strict on the fixture declared in a config file whose
+   *  target allows `allow` (allowNotDurable). */
+  const allowing = (allow: string[]) => {
+    fs.writeFileSync(
+      path.join(dir, 'pmfit.config.json'),
+      JSON.stringify({
+        targets: [
+          {
+            name: 'log',
+            command: [program, 'append', '{file}', '3'],
+            pm: 'log.pm',
+            setup: `${program} init {file}`,
+            recover: `${program} check {file}`,
+            allowNotDurable: allow,
+          },
+        ],
+      }),
+    );
+    const run = runPmfit(['allcounts', '--strict', '-o', 'reports'], { cwd: dir });
+    const results = JSON.parse(fs.readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8')) as Results;
+    return { run, lint: results.targets[0].lint! };
+  };
+
+  test.each([['lint_unpersisted.c:LINE'], ['fixtures/lint_unpersisted.c:LINE'], ['main']])(
+    'allowNotDurable %s: the planted store is a note, and --strict passes',
+    (entry) => {
+      const allowed = entry.replace('LINE', String(planted));
+      const { run, lint } = allowing([allowed]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).not.toContain('lint error');
+      expect(run.stdout).not.toContain('lint warning');
+      expect(lint.map((item) => [item.kind, item.severity, item.site.line, item.allowed])).toEqual([
+        ['not-durable', 'note', planted, allowed],
+      ]);
+      expect(lint[0].title).toContain(`(allowed: ${allowed})`);
+    },
+  );
+
+  test('allowNotDurable naming other sites: the planted store still fails --strict', () => {
+    const { run, lint } = allowing([`lint_unpersisted.c:${planted + 1}`, `other.c:${planted}`, 'append_other']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('lint error: store at lint_unpersisted.c:' + planted);
+    expect(lint.map((item) => [item.severity, item.allowed])).toEqual([['warning', undefined]]);
+  });
+});
+
+describe('built-in alloc: the reserved block header it persists in a later operation', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-lint-alloc-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('is allowed by its spec (a note, not a warning): --strict passes', () => {
+    const run = runPmfit(['allcounts', '--target', 'alloc', '--model', 'sequential', '--strict', '-o', 'reports'], {
+      cwd: dir,
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain('lint error');
+    const results = JSON.parse(fs.readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8')) as Results;
+    const lint = results.targets[0].lint!;
+    expect(lint.filter((item) => item.severity === 'warning')).toEqual([]);
+    const header = lint.find((item) => item.kind === 'not-durable')!;
+    expect([path.basename(header.site.file!), header.site.line, header.allowed]).toEqual(['main.c', 222, 'main.c:222']);
+    expect(header.site.excerpt?.[1].text).toContain('b->tag = TAG_BASE | op->handle;');
+  });
 });
