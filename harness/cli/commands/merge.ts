@@ -178,6 +178,9 @@ export async function merge(dirs: string[], options: MergeOptions): Promise<numb
   return results.status === 'pass' ? ExitCode.Ok : ExitCode.Violations;
 }
 
+export const MERGE_NO_STACKS =
+  'pmfit merge does not unwind call stacks (they take one more run of the workload): sites are at their own instruction; run unsharded for stacks';
+
 /** mergedFindings -- the findings of a target's merged runs, found as
  *  allcounts finds them (pipeline/find-findings.ts) on the kept trace, from
  *  the run's outcomes the shards checked and the source lines they located. */
@@ -188,7 +191,16 @@ async function mergedFindings(
   merged: { run: RunResult; outcomes: BareOutcome[] }[],
   options: { maxStates: number; seed: number; reproduce(id: string): string },
 ): Promise<void> {
-  if (!merged.some(({ run }) => run.violations > 0)) return;
+  // Call stacks need one more run of the workload (pipeline/stacks-at.ts),
+  // with the target's setup, which results.json does not hold.
+  const noStacks = (): undefined => {
+    target.stacks = { kind: 'unavailable', why: MERGE_NO_STACKS };
+    return undefined;
+  };
+  if (!merged.some(({ run }) => run.violations > 0)) {
+    if ((target.lint ?? []).length > 0) noStacks();
+    return;
+  }
   if (target.trace === undefined) {
     process.stderr.write(
       `pmfit: note: ${target.name}: the merged runs have no findings (violations by cause): they are found on the trace, which was not kept (${target.traceNotKept ?? 'no trace'})\n`,
@@ -211,6 +223,7 @@ async function mergedFindings(
           sites,
         },
       })),
+      async (causeSites) => ((target.lint ?? []).length > 0 || causeSites.length > 0 ? noStacks() : undefined),
     );
   } finally {
     reader.close();
