@@ -58,8 +58,9 @@ export interface CrashStateOptions {
   /** px86: seed of the selection (default 1). */
   seed?: number;
   /** px86: merge a line's successive versions that no flush or fence
-   *  separates into one choice (default true; docs/models.md, "Version
-   *  merge"). False gives the unreduced model, for comparisons. */
+   *  separates into one choice (default false; docs/models.md, "Version
+   *  merge"). Off by default because it drops images a real crash can
+   *  leave: a missed violation is the worst verdict pmfit can give. */
   mergeVersions?: boolean;
 }
 
@@ -83,5 +84,5 @@ export function resolveOptions(options: CrashStateOptions = {}): ResolvedCrashSt
     throw new RangeError(`maxStates must be an integer of at least 2, not ${maxStates}`);
   }
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, not ${seed}`);
-  return { maxStates, seed, mergeVersions: options.mergeVersions ?? true };
+  return { maxStates, seed, mergeVersions: options.mergeVersions ?? false };
 }

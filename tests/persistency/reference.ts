@@ -172,13 +172,13 @@ export interface Px86Lines {
   lines: { versions: Uint8Array[]; pending: number }[][];
 }
 
-/** With `mergeVersions` (the model's default), docs/models.md's "Version
+/** With `mergeVersions` (off by default, as in the model), docs/models.md's "Version
  *  merge": a plain store replaces its line's newest version instead of
  *  adding one when that version is not the guaranteed one, was made by a
  *  plain store, no fence has guaranteed anything since, and no flush marked
  *  it pending. */
 export function px86LinesAt(trace: TestTrace, k: number, options: { mergeVersions?: boolean } = {}): Px86Lines {
-  const merge = options.mergeVersions ?? true;
+  const merge = options.mergeVersions ?? false;
   const lines = trace.images.map((image) =>
     Array.from({ length: lineCount(image.length) }, (_, line) => ({
       versions: [lineBytes(image, line)],
