@@ -247,7 +247,7 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
         const sites = [...lint, ...causeSites];
         if (sites.length === 0) return undefined;
         options.onPhase?.(`${spec.name}: unwinding the call stacks`);
-        const replay = await stacksAt(spec, header, sites, options.timeoutMs);
+        const replay = await stacksAt(spec, header, sites, timeoutMs);
         if (replay.kind === 'unavailable') {
           target.stacks = { kind: 'unavailable', why: replay.why };
           return undefined;
