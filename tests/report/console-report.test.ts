@@ -155,7 +155,9 @@ describe('formatLint', () => {
       'lint warning: w title',
       '  at /src/bank.c:86',
     ]);
-    expect(lines).toContain('2 lint notes (redundant flushes, empty fences, library stores, allowed stores) in the report');
+    expect(lines).toContain(
+      '2 lint notes (redundant flushes, empty fences, library stores, allowed stores) in the report',
+    );
     expect(formatLint('bank', [], false)).toBe('');
   });
 });
