@@ -6,8 +6,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { Results } from '../../harness/results/schema';
 import { fixture } from '../fixtures';
+import { counterAllcounts } from '../helpers/counter-allcounts';
 import { runPmfit } from '../helpers/run-pmfit';
 
 const counter = fixture('counter');
@@ -22,27 +22,7 @@ afterAll(() => {
 });
 
 function run(incr: string[], recover: string, extra: string[]) {
-  const work = fs.mkdtempSync(path.join(dir, 'run-'));
-  const reports = path.join(work, 'reports');
-  const result = runPmfit(
-    [
-      'allcounts',
-      '--cmd',
-      [counter, 'incr', 'c.pm', ...incr].join(' '),
-      '--pm',
-      'c.pm',
-      '--setup',
-      `${counter} init {file}`,
-      '--recover',
-      recover,
-      '-o',
-      reports,
-      ...extra,
-    ],
-    { cwd: work },
-  );
-  const results = JSON.parse(fs.readFileSync(path.join(reports, 'results.json'), 'utf8')) as Results;
-  return { result, results, reports };
+  return counterAllcounts(dir, counter, `${counter} init {file}`, incr, recover, extra);
 }
 
 describe('--oracle outputs', () => {

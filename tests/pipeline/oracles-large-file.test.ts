@@ -13,6 +13,7 @@ import { crashStates } from '../../harness/persistency/model';
 import type { Results, RunResult } from '../../harness/results/schema';
 import { TraceReader } from '../../harness/trace/format';
 import { fixture } from '../fixtures';
+import { counterAllcounts } from '../helpers/counter-allcounts';
 import { runPmfit } from '../helpers/run-pmfit';
 
 const SIZE = 12 * 1024 * 1024;
@@ -28,28 +29,7 @@ afterAll(() => {
 });
 
 function allcounts(incr: string[], recover: string, extra: string[]) {
-  const work = fs.mkdtempSync(path.join(dir, 'run-'));
-  const reports = path.join(work, 'reports');
-  const result = runPmfit(
-    [
-      'allcounts',
-      '--cmd',
-      [counter, 'incr', 'c.pm', ...incr].join(' '),
-      '--pm',
-      'c.pm',
-      '--setup',
-      `${counter} init {file} ${SIZE}`,
-      '--recover',
-      recover,
-      '-o',
-      reports,
-      ...extra,
-    ],
-    { cwd: work },
-  );
-  expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
-  const results = JSON.parse(fs.readFileSync(path.join(reports, 'results.json'), 'utf8')) as Results;
-  return { result, results, reports };
+  return counterAllcounts(dir, counter, `${counter} init {file} ${SIZE}`, incr, recover, extra);
 }
 
 const runOf = (results: Results, model: string) => results.runs.find((r) => r.model === model) as RunResult;
