@@ -11,8 +11,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { tempDir } from '../_internals/temp-root';
-import { runCommands } from '../check/run-commands';
+import { Interrupted } from '../_internals/interrupt';
 import type { TargetSpec } from '../check/spec';
 import { sourceLines } from '../elf/source-line';
 import type { ImagePatch } from '../image/image-patch';
@@ -23,9 +22,8 @@ import { decodeInstruction } from '../record/decode';
 import { LINE } from '../trace/event';
 import type { TraceHeader, TraceReader } from '../trace/format';
 import { formatPtr } from '../tracer/remote-ptr';
-import { resolveCommand } from '../tracer/resolve-command';
 import { Tracee } from '../tracer/tracee';
-import { workloadLaunch } from '../check/spec-command';
+import { startReplay } from './_internals/replay-workload';
 import { severalThreads } from './site-threads';
 
 /** Groups explained per run; the rest keep their ranges and output. */
@@ -75,31 +73,9 @@ export async function explainGroups(run: RunResult, context: ExplainContext): Pr
 async function interruptedInstructions(context: ExplainContext, ks: number[]): Promise<Map<number, InstructionSite>> {
   const sites = new Map<number, InstructionSite>();
   const { spec } = context;
-  const work = tempDir(`${spec.name}-explain`);
-  const setup = await runCommands(spec.setup, work, {
-    timeoutMs: context.timeoutMs,
-    env: spec.env,
-    files: spec.pmFiles,
-    cwd: spec.cwd,
-  });
-  if (setup.kind !== 'ok') return sites;
-  const launch = workloadLaunch(spec, work);
-  const devNull = fs.openSync('/dev/null', 'w');
-  let tracee: Tracee;
-  try {
-    tracee = Tracee.start({
-      command: resolveCommand(launch.argv),
-      functions: spec.functions,
-      // the trace's interleaving: the same seed stops at the same instruction
-      scheduleSeed: context.header.scheduleSeed ?? spec.scheduleSeed,
-      cwd: spec.cwd ?? work,
-      env: { ...process.env, ...launch.env },
-      stdoutFd: devNull,
-      stderrFd: devNull,
-    });
-  } finally {
-    fs.closeSync(devNull);
-  }
+  const replay = await startReplay(spec, context.header, 'explain', context.timeoutMs);
+  if (replay.kind === 'failed') return sites;
+  const { tracee, work } = replay;
   try {
     for (const k of [...new Set(ks)].sort((a, b) => a - b)) {
       const end = await tracee.run({ stopAt: k, timeoutMs: context.timeoutMs });
@@ -108,10 +84,12 @@ async function interruptedInstructions(context: ExplainContext, ks: number[]): P
       if (severalThreads(context.header)) site.thread = end.thread;
       sites.set(k, site);
     }
-  } catch {
+  } catch (err) {
+    if (err instanceof Interrupted) throw err;
     // a run that goes otherwise than recorded explains what it reached
   } finally {
     tracee.kill();
+    await fs.promises.rm(work, { recursive: true, force: true });
   }
   return sites;
 }

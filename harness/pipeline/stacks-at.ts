@@ -14,14 +14,11 @@
 
 import * as fs from 'fs';
 import { Interrupted } from '../_internals/interrupt';
-import { tempDir } from '../_internals/temp-root';
-import { runCommands } from '../check/run-commands';
 import type { TargetSpec } from '../check/spec';
-import { workloadLaunch } from '../check/spec-command';
 import type { TraceHeader } from '../trace/format';
-import { resolveCommand } from '../tracer/resolve-command';
 import { Tracee } from '../tracer/tracee';
 import { unwinding } from '../tracer/unwinding';
+import { startReplay } from './_internals/replay-workload';
 import type { RawFrame } from './site-locations';
 
 /** Frames kept per stack, innermost first. */
@@ -60,39 +57,9 @@ export async function stacksAt(
   for (const site of sites) byIndex.set(site.index, site.address);
   const stacks = new Map<number, RawFrame[]>();
   if (byIndex.size === 0) return { kind: 'unwound', stacks, sites: 0, seconds: 0 };
-  const work = tempDir(`${spec.name}-stacks`);
-  const setup = await runCommands(spec.setup, work, {
-    timeoutMs,
-    env: spec.env,
-    files: spec.pmFiles,
-    cwd: spec.cwd,
-  });
-  if (setup.kind !== 'ok') {
-    await fs.promises.rm(work, { recursive: true, force: true });
-    return { kind: 'unavailable', why: `the setup failed when run again (${setup.kind})` };
-  }
-  const launch = workloadLaunch(spec, work);
-  const devNull = fs.openSync('/dev/null', 'w');
-  let tracee: Tracee;
-  try {
-    tracee = Tracee.start({
-      command: resolveCommand(launch.argv),
-      functions: spec.functions,
-      scheduleSeed: spec.scheduleSeed,
-      cwd: spec.cwd ?? work,
-      env: { ...process.env, ...launch.env },
-      stdoutFd: devNull,
-      stderrFd: devNull,
-      // as when recording: the user's own files are never written
-      guardFiles: spec.userFiles,
-    });
-  } catch (err) {
-    if (err instanceof Interrupted) throw err;
-    await fs.promises.rm(work, { recursive: true, force: true });
-    return { kind: 'unavailable', why: `the workload did not start again: ${(err as Error).message}` };
-  } finally {
-    fs.closeSync(devNull);
-  }
+  const replay = await startReplay(spec, header, 'stacks', timeoutMs);
+  if (replay.kind === 'failed') return { kind: 'unavailable', why: replay.why };
+  const { tracee, work } = replay;
   try {
     for (const index of [...byIndex.keys()].sort((a, b) => a - b)) {
       const address = byIndex.get(index);
