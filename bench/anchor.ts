@@ -20,7 +20,7 @@
 import { spawnSync } from 'child_process';
 import * as os from 'os';
 import { installInterruptHandlers } from '../harness/_internals/interrupt';
-import { ModelName, isModelName, modelNames } from '../harness/persistency/model';
+import { ModelName, isModelName, modelNames, resolveOptions } from '../harness/persistency/model';
 import { runTarget } from '../harness/pipeline/run-target';
 import type { RunResult, TargetRecord } from '../harness/results/schema';
 import { treeSpec } from '../targets/tree/spec';
@@ -48,8 +48,7 @@ async function one(recorder: string, target: string, n: number, models: ModelNam
   await runTarget({
     spec: specFor(target, n),
     models,
-    maxStates: 64,
-    seed: 1,
+    modelOptions: resolveOptions(),
     jobs,
     timeoutMs: 60_000,
     fast: recorder === 'fast',

@@ -75,7 +75,7 @@ import { tempDir } from '../harness/_internals/temp-root';
 import { installInterruptHandlers } from '../harness/_internals/interrupt';
 import { runCommands } from '../harness/check/run-commands';
 import type { TargetSpec } from '../harness/check/spec';
-import { ModelName, modelNames } from '../harness/persistency/model';
+import { ModelName, modelNames, resolveOptions } from '../harness/persistency/model';
 import { runTarget } from '../harness/pipeline/run-target';
 import { readResults } from '../harness/results/results';
 import type { RecoveryCrashSummary } from '../harness/results/schema';
@@ -249,8 +249,7 @@ async function check(spec: TargetSpec, options: Options, models: ModelName[], de
   const outcome = await runTarget({
     spec,
     models,
-    maxStates: options.maxStates,
-    seed: 1,
+    modelOptions: resolveOptions({ maxStates: options.maxStates }),
     jobs: options.jobs,
     timeoutMs: RECOVERY_TIMEOUT_MS,
     maxSteps: MAX_STEPS,

@@ -10,7 +10,7 @@ import { parseRanges } from '../../harness/_internals/collate';
 import { OpWindows } from '../../harness/check/allowed-states';
 import { runCommands } from '../../harness/check/run-commands';
 import type { TargetSpec } from '../../harness/check/spec';
-import { crashStates, ModelName } from '../../harness/persistency/model';
+import { crashStates, ModelName, resolveOptions } from '../../harness/persistency/model';
 import { runTarget } from '../../harness/pipeline/run-target';
 import { recordWorkload } from '../../harness/pipeline/record-workload';
 import type { RunResult } from '../../harness/results/schema';
@@ -37,8 +37,7 @@ export async function timedRunTarget(options: PmfitOptions, models: ModelName[])
   const outcome = await runTarget({
     spec: options.spec,
     models,
-    maxStates: options.maxStates,
-    seed: options.seed,
+    modelOptions: resolveOptions({ maxStates: options.maxStates, seed: options.seed }),
     jobs: options.jobs,
     timeoutMs: options.timeoutMs,
   });

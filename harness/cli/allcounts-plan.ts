@@ -24,6 +24,8 @@ export interface AllcountsCliOptions {
   model: string[];
   maxStates?: number;
   seed?: number;
+  /** --merge-versions: px86's version merge (docs/models.md). */
+  mergeVersions?: boolean;
   /** Thread schedules: seeds scheduleSeed .. scheduleSeed + schedules - 1. */
   scheduleSeed?: number;
   schedules?: number;
@@ -64,6 +66,9 @@ export interface AllcountsPlan {
   models: ModelName[];
   maxStates: number;
   seed: number;
+  /** px86's version merge: fewer images, some a real crash can leave
+   *  dropped (docs/models.md, "Version merge"). */
+  mergeVersions: boolean;
   jobs?: number;
   timeoutMs: number;
   maxSteps: number;
@@ -280,6 +285,7 @@ export function planAllcounts(options: AllcountsCliOptions, config?: ConfigFile)
     models: chooseModels(options.model.length > 0 ? options.model : (config?.models ?? [])),
     maxStates,
     seed: options.seed ?? config?.seed ?? DEFAULT_SEED,
+    mergeVersions: options.mergeVersions ?? config?.mergeVersions ?? false,
     jobs: options.jobs ?? config?.jobs,
     timeoutMs:
       options.timeout ?? (config?.timeout !== undefined ? Math.round(config.timeout * 1000) : DEFAULT_TIMEOUT_MS),

@@ -51,6 +51,7 @@ export interface ConfigFile {
   timeout?: number;
   jobs?: number;
   maxStates?: number;
+  mergeVersions?: boolean;
   seed?: number;
   maxSteps?: number;
   output?: string;

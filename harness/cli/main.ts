@@ -168,6 +168,11 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .addOption(
       new Option('--seed <s>', 'px86: seed of the sampled states (default: 1)').argParser(nonNegativeInteger('--seed')),
     )
+    .option(
+      '--merge-versions',
+      'px86: merge a line\'s stores that no flush or fence separates into one choice: fewer images, but it drops some a real crash can leave, so a bug can be missed (docs/models.md, "Version merge"; default: off)',
+    )
+    .option('--no-merge-versions', `px86: the complete model even if ${CONFIG_NAME} sets "mergeVersions"`)
     .addOption(
       new Option('--schedule-seed <s>', 'seed of the thread schedule of a multithreaded workload')
         .argParser(nonNegativeInteger('--schedule-seed'))

@@ -27,7 +27,7 @@ import { checkCrashStates, CrashOutcome, RecoveryCache } from '../check/runner';
 import { OpWindows, Region } from '../check/allowed-states';
 import { referenceStates, type TargetSpec } from '../check/spec';
 import { isViolation, Verdict } from '../check/verdict';
-import { crashStates, LineChoice, ModelName } from '../persistency/model';
+import { crashStates, LineChoice, ModelName, resolveOptions } from '../persistency/model';
 import { explainGroups } from '../pipeline/explain-groups';
 import { keepTrace } from '../pipeline/keep-trace';
 import { recordWorkload } from '../pipeline/record-workload';
@@ -245,8 +245,7 @@ export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options
           header,
           reader,
           model: options.model,
-          maxStates: options.maxStates,
-          seed: options.modelSeed,
+          modelOptions: resolveOptions({ maxStates: options.maxStates, seed: options.modelSeed }),
           timeoutMs: options.timeoutMs,
         });
         report.run = run;

@@ -1,10 +1,10 @@
 // crash-image -- one crash image of a trace rebuilt: the state a model
 // produced at crash point k, picked by its content hash, the way the run that
-// reported it produced it (same model, --max-states and --seed, so px86's
-// selection is the same).
+// reported it produced it (same model, --max-states, --seed and
+// --merge-versions, so px86's states are the same).
 
 import type { ImagePatch } from '../image/image-patch';
-import { crashStates, ModelName } from '../persistency/model';
+import { crashStates, ModelName, type ResolvedCrashStateOptions } from '../persistency/model';
 import type { TraceReader } from '../trace/format';
 
 export type FoundImage =
@@ -17,8 +17,8 @@ export interface CrashImageQuery {
   model: ModelName;
   k: number;
   hash: string;
-  maxStates: number;
-  seed: number;
+  /** The run's model options (results/model-options.ts). */
+  modelOptions: ResolvedCrashStateOptions;
 }
 
 /** crashImage -- one walk of the trace up to k. */
@@ -28,7 +28,7 @@ export function crashImage(reader: TraceReader, query: CrashImageQuery): FoundIm
     events: { [Symbol.iterator]: () => reader.events() },
     instructions: reader.header.instructions,
   };
-  for (const group of crashStates(query.model, trace, { maxStates: query.maxStates, seed: query.seed })) {
+  for (const group of crashStates(query.model, trace, query.modelOptions)) {
     if (query.k < group.first || query.k > group.last) continue;
     const state = group.states.find((candidate) => candidate.hash === query.hash);
     if (state) return { kind: 'found', image: state.patch(), states: group.states.length };

@@ -15,7 +15,7 @@ import { Interrupted } from '../_internals/interrupt';
 import type { TargetSpec } from '../check/spec';
 import { sourceLines } from '../elf/source-line';
 import type { ImagePatch } from '../image/image-patch';
-import { crashStates, CrashState, ModelName } from '../persistency/model';
+import { crashStates, CrashState, ModelName, type ResolvedCrashStateOptions } from '../persistency/model';
 import type { InstructionSite, LineDiff, RunResult } from '../results/schema';
 import { MAX_EXPLAINED_GROUPS } from '../results/shard-results';
 import { decodeInstruction } from '../record/decode';
@@ -36,8 +36,7 @@ export interface ExplainContext {
   header: TraceHeader;
   reader: TraceReader;
   model: ModelName;
-  maxStates: number;
-  seed: number;
+  modelOptions: ResolvedCrashStateOptions;
   timeoutMs: number;
 }
 
@@ -132,7 +131,7 @@ function imagesAt(
     events: { [Symbol.iterator]: () => reader.events() },
     instructions: header.instructions,
   };
-  for (const group of crashStates(model, trace, { maxStates: Math.max(2, context.maxStates), seed: context.seed })) {
+  for (const group of crashStates(model, trace, context.modelOptions)) {
     examples.forEach((example, i) => {
       if (found[i] || example.k < group.first || example.k > group.last) return;
       found[i] = group.states.find((state) => pick(state, example.hash))?.patch();

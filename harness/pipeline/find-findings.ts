@@ -5,7 +5,7 @@
 
 import { collateSpans, mergeSpans, Span } from '../_internals/collate';
 import type { BareOutcome } from '../check/runner';
-import type { ModelName } from '../persistency/model';
+import type { ModelName, ResolvedCrashStateOptions } from '../persistency/model';
 import type { Finding, FindingSite, RunResult, StackFrame } from '../results/schema';
 import type { SiteLines } from '../results/shard-results';
 import type { TraceHeader, TraceReader } from '../trace/format';
@@ -22,8 +22,7 @@ export interface FindingsContext {
   header: TraceHeader;
   reader: TraceReader;
   model: ModelName;
-  maxStates: number;
-  seed: number;
+  modelOptions: ResolvedCrashStateOptions;
   /** The model's check outcomes (a CheckReport's, or pmfit merge's of its
    *  shards'); findings read only their verdicts' kinds. */
   report: { outcomes: readonly BareOutcome[] };
@@ -40,7 +39,7 @@ export interface FindingsContext {
 
 /** causeInput -- what image-causes reads of one model's run. */
 export function causeInput(
-  context: Pick<FindingsContext, 'reader' | 'header' | 'model' | 'maxStates' | 'seed' | 'report'>,
+  context: Pick<FindingsContext, 'reader' | 'header' | 'model' | 'modelOptions' | 'report'>,
 ): ImageCausesInput {
   const { reader, header } = context;
   return {
@@ -51,8 +50,7 @@ export function causeInput(
       instructions: header.instructions,
     },
     regions: header.regions,
-    maxStates: Math.max(2, context.maxStates),
-    seed: context.seed,
+    modelOptions: context.modelOptions,
     // A recovery that is not crash-safe (--depth 2) is the recovery's bug,
     // not a store of the workload: left to its own group.
     outcomes: context.report.outcomes.filter((outcome) => outcome.verdict.kind !== 'recovery-not-crash-safe'),

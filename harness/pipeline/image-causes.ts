@@ -26,7 +26,7 @@ import { mergeSpans, Span } from '../_internals/collate';
 import type { BareOutcome } from '../check/runner';
 import type { Region } from '../check/allowed-states';
 import { isViolation } from '../check/verdict';
-import { crashStates, ModelName, PersistencyTrace } from '../persistency/model';
+import { crashStates, ModelName, PersistencyTrace, type ResolvedCrashStateOptions } from '../persistency/model';
 import { PrefixTracker, StoreRecord } from './_internals/prefix-tracker';
 import type { TraceEvent } from '../trace/event';
 import type { ImagePatch } from '../image/image-patch';
@@ -69,8 +69,7 @@ export interface ImageCausesInput {
   model: ModelName;
   trace: PersistencyTrace;
   regions: readonly Region[];
-  maxStates: number;
-  seed: number;
+  modelOptions: ResolvedCrashStateOptions;
   /** The model's check outcomes (runner.ts), in order of k. */
   outcomes: readonly BareOutcome[];
   /** Violating (image, range) outcomes examined at most; the rest are
@@ -253,7 +252,7 @@ function walkImages(
   };
   let visited = 0;
   if (outcomes.length > 0) {
-    for (const group of crashStates(input.model, trace, { maxStates: input.maxStates, seed: input.seed })) {
+    for (const group of crashStates(input.model, trace, input.modelOptions)) {
       if (visited >= max) break;
       const work: { outcome: BareOutcome; state: (typeof group.states)[number] }[] = [];
       for (const state of group.states) {

@@ -40,7 +40,7 @@ import { invocation, placeholders } from '../check/spec-command';
 import { describeVerdict, isViolation, Verdict } from '../check/verdict';
 import { mapPool } from '../check/worker-pool';
 import type { ImagePatch } from '../image/image-patch';
-import { crashStates, ModelName } from '../persistency/model';
+import { crashStates, ModelName, type ResolvedCrashStateOptions } from '../persistency/model';
 import type { RecoveryCrashSummary } from '../results/schema';
 import { Prng } from '../persistency/prng';
 import { recordTrace } from '../record/record';
@@ -53,8 +53,9 @@ export interface RecoveryCrashOptions {
   /** The workload's trace, whose crash images were checked. */
   reader: TraceReader;
   model: ModelName;
-  maxStates: number;
-  seed: number;
+  /** The run's model options: the same images, and the recoveries'
+   *  own crash states enumerated alike. */
+  modelOptions: ResolvedCrashStateOptions;
   timeoutMs: number;
   jobs: number;
   /** --recovery-crashes N: a seeded sample of N images (default: all). */
@@ -238,7 +239,7 @@ export function recoveryCrashStates(
   traced: TraceReader,
   model: ModelName,
   original: string,
-  options: { maxStates: number; seed: number },
+  options: ResolvedCrashStateOptions,
 ): { states: number; distinct: RecoveryCrashState[] } {
   const trace = {
     images: traced.images(),
@@ -299,7 +300,7 @@ export async function checkRecoveryCrashes(
   const { spec, reader, model } = options;
   const windows = new OpWindows(reader.header.regions, referenceStates(spec, reader.header.regions));
   const all = candidatesOf(report, windows, spec.windowEnv === true);
-  const chosen = sampleOf(all, options.sample, options.seed);
+  const chosen = sampleOf(all, options.sample, options.modelOptions.seed);
   const summary: RecoveryCrashReport = {
     candidates: all.length,
     traced: 0,
@@ -319,7 +320,7 @@ export async function checkRecoveryCrashes(
     events: { [Symbol.iterator]: () => reader.events() },
     instructions: reader.header.instructions,
   };
-  for (const group of crashStates(model, trace, { maxStates: options.maxStates, seed: options.seed })) {
+  for (const group of crashStates(model, trace, options.modelOptions)) {
     for (const state of group.states) {
       if (wanted.has(state.hash) && !images.has(state.hash)) images.set(state.hash, state.patch());
     }
@@ -341,7 +342,7 @@ export async function checkRecoveryCrashes(
       try {
         const instructions = traced.reader.header.instructions;
         summary.instructions += instructions;
-        const { states, distinct } = recoveryCrashStates(traced.reader, model, candidate.hash, options);
+        const { states, distinct } = recoveryCrashStates(traced.reader, model, candidate.hash, options.modelOptions);
         summary.states += states;
         summary.distinctImages += distinct.length;
         const results = await mapPool(distinct, (state) => recoverIn(spec, state.image, options.timeoutMs, env), {

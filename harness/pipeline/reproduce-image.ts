@@ -139,7 +139,7 @@ async function secondImage(
   const traced = await traceRecovery(spec, image, env, { recoverFunction: crash.recoverFunction, timeoutMs });
   if (!traced) throw new PmfitError(`the recovery of the crash image at k=${query.k} entered no recovery region now`);
   try {
-    const { distinct } = recoveryCrashStates(traced.reader, query.model, query.hash, query);
+    const { distinct } = recoveryCrashStates(traced.reader, query.model, query.hash, query.modelOptions);
     const state = distinct.find((candidate) => candidate.hash === crash.hash);
     if (!state || state.at !== crash.k)
       throw new PmfitError(

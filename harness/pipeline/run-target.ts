@@ -21,7 +21,7 @@ import { preflight } from './preflight';
 import { checkRecoveryCrashes, recoveryLaunch } from './recovery-crashes';
 import { recordWorkload } from './record-workload';
 import { targetRecord } from './target-record';
-import { crashStates, ModelName } from '../persistency/model';
+import { crashStates, ModelName, type ResolvedCrashStateOptions } from '../persistency/model';
 import type { RecoveryCrashSummary, RunResult, TargetRecord } from '../results/schema';
 import { TraceReader } from '../trace/format';
 import { reproduceCommand, toRunResult } from './to-run-result';
@@ -34,8 +34,8 @@ import type { RunPart, ShardTarget } from '../results/shard-results';
 export interface RunTargetOptions {
   spec: TargetSpec;
   models: ModelName[];
-  maxStates: number;
-  seed: number;
+  /** --max-states, --seed and --merge-versions, resolved. */
+  modelOptions: ResolvedCrashStateOptions;
   jobs: number;
   timeoutMs: number;
   maxSteps?: number;
@@ -164,7 +164,7 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
     const weight = imageWeight(header.files.reduce((sum, file) => sum + file.size, 0));
     const images = new Map<string, number>();
     for (const model of options.models) {
-      for (const group of crashStates(model, traceOf(), { maxStates: options.maxStates, seed: options.seed }))
+      for (const group of crashStates(model, traceOf(), options.modelOptions))
         for (const state of group.states) images.set(state.hash, weight);
     }
     const mine = plan.assign(images);
@@ -179,7 +179,7 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
       options.onPhase?.(`${spec.name} / ${model}: checking`, header.instructions + 1);
       const modelStarted = Date.now();
       const report = await checkCrashStates({
-        groups: crashStates(model, traceOf(), { maxStates: options.maxStates, seed: options.seed }),
+        groups: crashStates(model, traceOf(), options.modelOptions),
         regions: header.regions,
         spec,
         timeoutMs,
@@ -195,8 +195,7 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
           spec,
           reader,
           model,
-          maxStates: options.maxStates,
-          seed: options.seed,
+          modelOptions: options.modelOptions,
           timeoutMs,
           jobs: options.jobs,
           maxSteps: options.maxSteps,
@@ -211,8 +210,7 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
         header,
         reader,
         model,
-        maxStates: options.maxStates,
-        seed: options.seed,
+        modelOptions: options.modelOptions,
         timeoutMs,
       };
       if (options.shard) {
@@ -236,8 +234,7 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
           header,
           reader,
           model: run.model,
-          maxStates: options.maxStates,
-          seed: options.seed,
+          modelOptions: options.modelOptions,
           report: reports[i],
           reproduce: (id: string, k: number) => (reproduce ? reproduce(id) : reproduceCommand(spec, k, header)),
         },

@@ -185,6 +185,13 @@ export function formatSummary(results: Results, paint: Colors = terminalColors()
     const text = line(row);
     out.push(row[7].startsWith('pass') ? text : paint.red(text));
   }
+  // Said beside the counts it shrank: a pass under it is a weaker claim.
+  if (results.options.mergeVersions === true && results.options.models.includes('px86'))
+    out.push(
+      paint.yellow(
+        'px86 ran with --merge-versions: images a real crash can leave were not checked (docs/models.md, "Version merge")',
+      ),
+    );
   if (results.incomplete) out.push(paint.yellow(`incomplete: ${results.incompleteReason ?? 'interrupted'}`));
   if (results.status === 'pass') out.push(paint.green('pmfit: all runs as expected'));
   else if (results.runs.some((run) => run.status !== 'pass'))

@@ -154,7 +154,7 @@ function renderHeader(results: Results): string {
   return `<header>
 <h1>pmfit report <span class="badge overall o-${overall}" id="overall">${overall === 'pass' ? 'PASS' : 'FAIL'}</span></h1>
 <p class="meta">pmfit ${escapeHtml(results.pmfitVersion)} · ${escapeHtml(results.startedAt)} → ${escapeHtml(results.finishedAt)}${escapeHtml(duration)}<br>
-models ${escapeHtml(o.models.join(', '))} · max states ${escapeHtml(o.maxStates)} · seed ${escapeHtml(o.seed)} · jobs ${escapeHtml(o.jobs)} · recovery timeout ${escapeHtml(formatSeconds(o.timeoutMs / 1000))} s</p>
+models ${escapeHtml(o.models.join(', '))} · max states ${escapeHtml(o.maxStates)} · seed ${escapeHtml(o.seed)}${o.mergeVersions === true ? ' · px86 version merge on (images dropped: docs/models.md)' : ''} · jobs ${escapeHtml(o.jobs)} · recovery timeout ${escapeHtml(formatSeconds(o.timeoutMs / 1000))} s</p>
 </header>`;
 }
 

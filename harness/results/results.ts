@@ -365,6 +365,7 @@ function checkOptions(value: unknown): void {
     models: [isStringArray, 'an array of strings'],
     maxStates: [isNumber, 'a number'],
     seed: [isNumber, 'a number'],
+    mergeVersions: [optional(isBoolean), 'a boolean'],
     jobs: [isNumber, 'a number'],
     timeoutMs: [isNumber, 'a number'],
   });

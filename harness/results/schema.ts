@@ -281,6 +281,9 @@ export interface Results {
     models: ModelName[];
     maxStates: number;
     seed: number;
+    /** --merge-versions: px86 ran with its version merge (docs/models.md,
+     *  "Version merge"). Absent in older results and when off. */
+    mergeVersions?: boolean;
     jobs: number;
     timeoutMs: number;
     /** --depth 2: crashes during recovery, on a sample of `sample` images

@@ -10,6 +10,7 @@ import { generateMutants, Mutant, SourceFile } from '../../bench/mutants/operato
 import { applyPatch, parsePatch } from '../../bench/mutants/patches';
 import { scenario, SMALL_WORDS } from '../../bench/mutants/scenarios';
 import { runTarget } from '../../harness/pipeline/run-target';
+import { resolveOptions } from '../../harness/persistency/model';
 import { treeSpec } from '../../targets/tree/spec';
 
 const PROGRAM = `#include "libpmem.h"
@@ -153,7 +154,13 @@ describe('a real mutant through the pipeline', () => {
 
     const px86 = async (program: string) => {
       const spec = treeSpec(SMALL_WORDS, { path: program, env: { PMEM_MODE: 'clflush' } });
-      const outcome = await runTarget({ spec, models: ['px86'], maxStates: 64, seed: 1, jobs: 2, timeoutMs: 10_000 });
+      const outcome = await runTarget({
+        spec,
+        models: ['px86'],
+        modelOptions: resolveOptions(),
+        jobs: 2,
+        timeoutMs: 10_000,
+      });
       return outcome.runs[0].violations;
     };
     expect(await px86(real.programs.tree as string)).toBe(0);
@@ -177,8 +184,7 @@ describe('a real mutant through the pipeline', () => {
       const outcome = await runTarget({
         spec,
         models: ['sequential', 'flushed', 'px86'],
-        maxStates: 64,
-        seed: 1,
+        modelOptions: resolveOptions(),
         jobs: 2,
         timeoutMs: 10_000,
       });

@@ -135,6 +135,14 @@ describe('planAllcounts', () => {
     });
   });
 
+  it('merges px86 versions only when --merge-versions or the config asks, the command line winning', () => {
+    expect(planAllcounts(none, config()).mergeVersions).toBe(false);
+    expect(planAllcounts({ ...none, mergeVersions: true }, config()).mergeVersions).toBe(true);
+    expect(planAllcounts(none, config({ mergeVersions: true })).mergeVersions).toBe(true);
+    expect(planAllcounts({ ...none, mergeVersions: false }, config({ mergeVersions: true })).mergeVersions).toBe(false);
+    expect(planAllcounts({ ...none, mergeVersions: true }, config({ mergeVersions: false })).mergeVersions).toBe(true);
+  });
+
   it('makes size a fresh zero-filled file, and keeps expect and function', () => {
     const file = validateConfig(
       { targets: [{ ...target, size: '64K', expect: 'violations', function: 'put', acceptUntracedWrites: true }] },

@@ -41,6 +41,7 @@ describe('validateConfig', () => {
         timeout: 2.5,
         jobs: 2,
         maxStates: 8,
+        mergeVersions: true,
         seed: 3,
         maxSteps: 1000,
         output: 'out',
@@ -49,6 +50,7 @@ describe('validateConfig', () => {
     );
     expect(config.targets.map((t) => t.name)).toEqual(['store', 'bad']);
     expect(config.dir).toBe(path.resolve('sub'));
+    expect(config.mergeVersions).toBe(true);
   });
 
   it.each([
@@ -63,6 +65,7 @@ describe('validateConfig', () => {
     [{ targets: [target, { ...target, name: 'b', command: 'ls' }] }, '$.targets[1].command is not an array'],
     [{ targets: [{ ...target, command: ['a', 3] }] }, '$.targets[0].command[1] is not a string'],
     [{ targets: [target], jobs: 1.5 }, '$.jobs is not an integer'],
+    [{ targets: [target], mergeVersions: 'yes' }, '$.mergeVersions is not a boolean'],
     [{ targets: [target], models: ['tso'] }, '$.models[0] is not one of "sequential", "flushed", "px86"'],
     [{ targets: [target], models: ['px86', 'px86'] }, '$.models lists an entry twice'],
     [{ targets: [target], timeout: 0 }, '$.timeout must be >= 0.1'],

@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { runTarget } from '../../harness/pipeline/run-target';
+import { resolveOptions } from '../../harness/persistency/model';
 import { treeSpec } from '../../targets/tree/spec';
 
 const TREE_C = path.join(__dirname, '..', '..', 'targets', 'tree', 'tree.c');
@@ -27,8 +28,7 @@ describe('tree_broken, 40 words', () => {
     outcome = await runTarget({
       spec,
       models: ['sequential', 'flushed', 'px86'],
-      maxStates: 64,
-      seed: 1,
+      modelOptions: resolveOptions(),
       jobs: 2,
       timeoutMs: 60_000,
     });

@@ -5,7 +5,7 @@
 
 import type { CrashOutcome } from '../../harness/check/runner';
 import type { Verdict } from '../../harness/check/verdict';
-import { crashStates, ModelName } from '../../harness/persistency/model';
+import { crashStates, ModelName, resolveOptions } from '../../harness/persistency/model';
 import { imageCauses, tolerates } from '../../harness/pipeline/image-causes';
 import { EventKind, TraceEvent } from '../../harness/trace/event';
 import { fence, flush } from '../persistency/reference';
@@ -108,8 +108,7 @@ function causes(model: ModelName, ops: number, options: { earlyLink?: boolean; l
     model,
     trace: built.trace,
     regions: built.regions,
-    maxStates: 64,
-    seed: 1,
+    modelOptions: resolveOptions(),
     outcomes: outcomesOf(model, built, ops, options.lateValue),
   });
 }
@@ -159,8 +158,7 @@ describe('imageCauses', () => {
       model: 'sequential',
       trace: built.trace,
       regions: built.regions,
-      maxStates: 64,
-      seed: 1,
+      modelOptions: resolveOptions(),
       outcomes: outcomesOf('sequential', built, ops),
     });
     expect(found.causes.map((cause) => [cause.kind, cause.sites.map((site) => [site.role, site.address])])).toEqual([
@@ -185,7 +183,7 @@ describe('tolerates', () => {
       );
     }
     // The recovery never reads the values: every image is accepted.
-    const input = { model, trace: built.trace, regions: built.regions, maxStates: 64, seed: 1 };
+    const input = { model, trace: built.trace, regions: built.regions, modelOptions: resolveOptions() };
     const outcomes = outcomesOf(model, built, ops, false);
     expect(outcomes.every((outcome) => outcome.verdict.kind === 'ok')).toBe(true);
     return [...tolerates({ ...input, outcomes }, outcomes, 100_000)];

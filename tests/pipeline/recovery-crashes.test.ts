@@ -12,7 +12,7 @@ import { scenario } from '../../bench/mutants/scenarios';
 import { projectRoot } from '../../harness/_internals/paths';
 import { recoveryLaunch, sampleOf } from '../../harness/pipeline/recovery-crashes';
 import { runTarget } from '../../harness/pipeline/run-target';
-import type { ModelName } from '../../harness/persistency/model';
+import { type ModelName, resolveOptions } from '../../harness/persistency/model';
 import type { Results } from '../../harness/results/schema';
 import { treeSpec } from '../../targets/tree/spec';
 import { runPmfit } from '../helpers/run-pmfit';
@@ -45,8 +45,7 @@ async function run(program: string, models: ModelName[], depth2: boolean) {
   return runTarget({
     spec,
     models,
-    maxStates: 64,
-    seed: 1,
+    modelOptions: resolveOptions(),
     jobs: 2,
     timeoutMs: 10_000,
     ...(depth2 ? { recoveryCrashes: {} } : {}),
@@ -99,8 +98,7 @@ describe('crashes during recovery', () => {
     const outcome = await runTarget({
       spec,
       models: ['sequential'],
-      maxStates: 64,
-      seed: 1,
+      modelOptions: resolveOptions(),
       jobs: 2,
       timeoutMs: 10_000,
       recoveryCrashes: { sample: 3 },

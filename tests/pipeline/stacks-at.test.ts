@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runTarget, TargetOutcome } from '../../harness/pipeline/run-target';
+import { resolveOptions } from '../../harness/persistency/model';
 import type { FindingSite, Results } from '../../harness/results/schema';
 import { UNWIND_LIBRARY_ENV } from '../../harness/tracer/unwinding';
 import { treeSpec } from '../../targets/tree/spec';
@@ -46,7 +47,13 @@ describe('txmap_broken_noadd (libpmemobj): sites inside the library', () => {
   beforeAll(async () => {
     const spec = txmapSpec(['1=10', '9=90'], { program: 'txmap_broken_noadd' });
     if (!fs.existsSync(spec.workload.argv[0])) throw new Error(`txmap_broken_noadd is not built: ${spec.requires}`);
-    outcome = await runTarget({ spec, models: ['flushed'], maxStates: 64, seed: 1, jobs: 2, timeoutMs: 60_000 });
+    outcome = await runTarget({
+      spec,
+      models: ['flushed'],
+      modelOptions: resolveOptions(),
+      jobs: 2,
+      timeoutMs: 60_000,
+    });
   }, 600_000);
 
   it('unwinds every site named', () => {
@@ -90,7 +97,7 @@ describe('tree_broken, 40 words: the finding with its stack', () => {
   beforeAll(async () => {
     const words = Array.from({ length: 40 }, (_, i) => `word${i}`);
     const spec = treeSpec(words, { program: 'tree_broken' });
-    outcome = await runTarget({ spec, models: ['px86'], maxStates: 64, seed: 1, jobs: 2, timeoutMs: 60_000 });
+    outcome = await runTarget({ spec, models: ['px86'], modelOptions: resolveOptions(), jobs: 2, timeoutMs: 60_000 });
   }, 300_000);
 
   it('the culprit (the early link) has its stack: insert, then main', () => {

@@ -13,6 +13,7 @@ import { formatLint, formatRun, formatStacksUnavailable, formatSummary } from '.
 import { Progress } from '../../pipeline/progress';
 import { runTarget } from '../../pipeline/run-target';
 import { buildResults } from '../../results/results';
+import { modelOptions, recordedModelOptions } from '../../results/model-options';
 import type { RunResult, TargetRecord } from '../../results/schema';
 import { publishReports } from '../../report/publish-reports';
 import { checkReportsDir } from '../../report/write-reports';
@@ -59,6 +60,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
   const { models } = plan;
   const jobs = resolveJobs(plan.jobs);
   const startedAt = new Date().toISOString();
+  const chosen = modelOptions(plan);
   const outputDir = plan.output;
   const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;
   // A shard's part has no place for the depth-2 summary, and its sampled
@@ -84,8 +86,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
       await runTarget({
         spec,
         models,
-        maxStates: plan.maxStates,
-        seed: plan.seed,
+        modelOptions: chosen,
         jobs,
         timeoutMs: plan.timeoutMs,
         maxSteps: plan.maxSteps,
@@ -136,7 +137,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
       startedAt,
       finishedAt: new Date().toISOString(),
       shard,
-      options: { models, maxStates: plan.maxStates, seed: plan.seed, jobs, timeoutMs: plan.timeoutMs },
+      options: { models, ...recordedModelOptions(chosen), jobs, timeoutMs: plan.timeoutMs },
       planned: plan.targets.map(({ spec }) => spec.name),
       ...(options.strict === true ? { strictLint: true as const } : {}),
       targets: sharding.targets,
@@ -157,8 +158,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
     startedAt,
     options: {
       models,
-      maxStates: plan.maxStates,
-      seed: plan.seed,
+      ...recordedModelOptions(chosen),
       jobs,
       timeoutMs: plan.timeoutMs,
       ...(plan.recoveryCrashes ? { recoveryCrashes: plan.recoveryCrashes } : {}),

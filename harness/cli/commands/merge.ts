@@ -18,6 +18,8 @@ import { formatRun, formatSummary } from '../../report/console-report';
 import { publishReports } from '../../report/publish-reports';
 import { checkReportsDir } from '../../report/write-reports';
 import { buildResults, validateResults, validateShard } from '../../results/results';
+import { modelOptions } from '../../results/model-options';
+import type { ResolvedCrashStateOptions } from '../../persistency/model';
 import type { RunResult, TargetRecord } from '../../results/schema';
 import {
   mergeOutcomes,
@@ -78,10 +80,11 @@ function checkSameRun(shards: Shard[]): Shard[] {
     }
   };
   same('pmfit version', (d) => d.pmfitVersion);
-  same('options (--model, --max-states, --seed, --timeout)', (d) => [
+  same('options (--model, --max-states, --seed, --merge-versions, --timeout)', (d) => [
     d.options.models,
     d.options.maxStates,
     d.options.seed,
+    d.options.mergeVersions === true,
     d.options.timeoutMs,
   ]);
   same('targets', (d) => d.planned);
@@ -152,8 +155,7 @@ export async function merge(dirs: string[], options: MergeOptions): Promise<numb
     const merged = shardTarget.runs.map(({ parts, outcomes }) => ({ run: mergeRuns(parts, reproduce), outcomes }));
     runs.push(...merged.map(({ run }) => run));
     await mergedFindings(target, outputDir, shardTarget.sites, merged, {
-      maxStates: first.data.options.maxStates,
-      seed: first.data.options.seed,
+      modelOptions: modelOptions(first.data.options),
       reproduce,
     });
   }
@@ -189,7 +191,7 @@ async function mergedFindings(
   outputDir: string,
   sites: SiteLines,
   merged: { run: RunResult; outcomes: BareOutcome[] }[],
-  options: { maxStates: number; seed: number; reproduce(id: string): string },
+  options: { modelOptions: ResolvedCrashStateOptions; reproduce(id: string): string },
 ): Promise<void> {
   // Call stacks need one more run of the workload (pipeline/stacks-at.ts),
   // with the target's setup, which results.json does not hold.
@@ -216,8 +218,7 @@ async function mergedFindings(
           header: reader.header,
           reader,
           model: run.model,
-          maxStates: options.maxStates,
-          seed: options.seed,
+          modelOptions: options.modelOptions,
           report: { outcomes },
           reproduce: (id: string) => options.reproduce(id),
           sites,

@@ -20,6 +20,7 @@ import type { TargetSpec } from '../../check/spec';
 import { describeVerdict, isViolation } from '../../check/verdict';
 import { reproduceImage } from '../../pipeline/reproduce-image';
 import { readResults } from '../../results/results';
+import { modelOptions } from '../../results/model-options';
 import { parseSpans } from '../../_internals/collate';
 import type { OutcomeGroup, Results, RunResult, TargetRecord, UserCheck } from '../../results/schema';
 import { TraceReader } from '../../trace/format';
@@ -190,7 +191,7 @@ export async function reproduce(file: string, groupId: string, options: Reproduc
     const done = await reproduceImage(
       spec,
       reader,
-      { model: run.model, k, hash, maxStates: results.options.maxStates, seed: results.options.seed },
+      { model: run.model, k, hash, modelOptions: modelOptions(results.options) },
       dir,
       options.timeout ?? target.timeoutMs ?? results.options.timeoutMs,
       recoveryCrash

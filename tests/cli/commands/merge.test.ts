@@ -206,7 +206,19 @@ describe('pmfit merge refuses what is not one run', () => {
     });
     const run = runPmfit(['merge', shard(1), other, shard(3), '-o', path.join(dir, 'refused')]);
     expect(run.code).toBe(2);
-    expect(oneLineError(run)).toMatch(/differ in options \(--model, --max-states, --seed, --timeout\)/);
+    expect(oneLineError(run)).toMatch(
+      /differ in options \(--model, --max-states, --seed, --merge-versions, --timeout\)/,
+    );
+  });
+
+  it('a shard run with --merge-versions among shards run without', () => {
+    const other = altered('other-merge', (data) => {
+      data.options.mergeVersions = true;
+    });
+    const run = runPmfit(['merge', shard(1), other, shard(3), '-o', path.join(dir, 'refused')]);
+    expect(run.code).toBe(2);
+    expect(oneLineError(run)).toMatch(/differ in options \(.*--merge-versions/);
+    expect(fs.existsSync(path.join(dir, 'refused'))).toBe(false);
   });
 
   it("shards whose outcomes do not make up the run's", () => {

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { runTarget, TargetOutcome } from '../../../harness/pipeline/run-target';
-import type { ModelName } from '../../../harness/persistency/model';
+import { type ModelName, resolveOptions } from '../../../harness/persistency/model';
 import type { RunResult } from '../../../harness/results/schema';
 import { parseCheckOutput, referenceStates, TxmapProgram, txmapSpec } from '../../../targets/txmap/spec';
 
@@ -17,7 +17,7 @@ const MODELS: ModelName[] = ['sequential', 'flushed', 'px86'];
 async function check(program: TxmapProgram, pairs?: string[]): Promise<TargetOutcome> {
   const spec = txmapSpec(pairs, { program });
   if (!fs.existsSync(spec.workload.argv[0])) throw new Error(`${program} is not built: it needs ${spec.requires}`);
-  return runTarget({ spec, models: MODELS, maxStates: 64, seed: 1, jobs: 2, timeoutMs: 60_000 });
+  return runTarget({ spec, models: MODELS, modelOptions: resolveOptions(), jobs: 2, timeoutMs: 60_000 });
 }
 
 const TXMAP_C = path.join(__dirname, '..', '..', '..', 'targets', 'txmap', 'txmap.c');
@@ -177,8 +177,7 @@ describe('txmap: one check-server per job and a txmap check per image agree', ()
         const { runs } = await runTarget({
           spec: txmapSpec(['1=10', '9=90'], { program, perImage }),
           models: ['px86'],
-          maxStates: 64,
-          seed: 1,
+          modelOptions: resolveOptions(),
           jobs: 2,
           timeoutMs: 60_000,
         });
