@@ -134,6 +134,18 @@ describe('a --fast recording', () => {
     expect(exact.length).toBeGreaterThan(0);
     expect(results.runs.some((r) => r.target === fast.name)).toBe(true);
   });
+
+  it('says when px86 ran with --merge-versions, and only then', () => {
+    const results = loadFixture();
+    expect(results.options.models).toContain('px86');
+    expect(formatSummary(results)).not.toContain('merge-versions');
+    results.options.mergeVersions = true;
+    expect(formatSummary(results).split('\n')).toContain(
+      'px86 ran with --merge-versions: images a real crash can leave were not checked (docs/models.md, "Version merge")',
+    );
+    results.options.models = ['flushed'];
+    expect(formatSummary(results)).not.toContain('merge-versions');
+  });
 });
 
 describe('formatLint', () => {

@@ -38,6 +38,14 @@ describe('renderHtml summary', () => {
   const results = loadFixture();
   const html = renderHtml(results);
 
+  test('the header names the version merge only when the run used it', () => {
+    expect(html).toContain(' · max states ');
+    expect(html).not.toContain('version merge');
+    const merged = loadFixture();
+    merged.options.mergeVersions = true;
+    expect(renderHtml(merged)).toContain(' · px86 version merge on (images dropped: docs/models.md) · ');
+  });
+
   test('numbers of each run appear in their own cells', () => {
     const row = summaryRow(html, 'btree', 'px86');
     expect(cell(row, 'instructions')).toBe('2,400');

@@ -158,6 +158,12 @@ describe('readResults', () => {
       ],
       [
         (r) => {
+          r.options.mergeVersions = 'yes';
+        },
+        '$.options.mergeVersions is not a boolean',
+      ],
+      [
+        (r) => {
           r.incomplete = 'no';
         },
         '$.incomplete is not a boolean',
