@@ -92,7 +92,8 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
     cwd: spec.cwd,
   });
   if (setup.kind !== 'ok') {
-    throw new PmfitError(`setup of ${spec.name} failed (${describeFailure(setup, spec.pmFiles[0])})`);
+    const limit = spec.timeoutMs === undefined ? '--timeout' : "the target's timeout";
+    throw new PmfitError(`setup of ${spec.name} failed (${describeFailure(setup, spec.pmFiles[0], limit)})`);
   }
 
   // A recovery the tracer cannot run as one program is refused before any work.
@@ -267,13 +268,18 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
 
 /** A setup command as the user reads it: it runs in the scratch directory,
  *  whose name is gone by the time the message is read, so {dir}/NAME is
- *  shown as NAME and {file} as the PM file's name. */
-function describeFailure(outcome: Exclude<CommandsOutcome, { kind: 'ok' }>, pmFile: string | undefined): string {
+ *  shown as NAME and {file} as the PM file's name. LIMIT names the setting
+ *  whose time ran out. */
+function describeFailure(
+  outcome: Exclude<CommandsOutcome, { kind: 'ok' }>,
+  pmFile: string | undefined,
+  limit: string,
+): string {
   const why =
     outcome.kind === 'crashed'
       ? `killed by ${outcome.signal}`
       : outcome.kind === 'timeout'
-        ? `timed out after ${outcome.timeoutMs / 1000} s (--timeout, or the target's timeout)`
+        ? `timed out after ${outcome.timeoutMs / 1000} s (${limit})`
         : `exit status ${outcome.exitCode}`;
   const last = outcome.output.trim().split('\n').slice(-1)[0];
   const command = outcome.command

@@ -124,7 +124,7 @@ describe("a target's own timeout", () => {
     const reports = path.join(dir, 'timeouts');
     const run = runPmfit(['allcounts', '--config', file, '-o', reports], { cwd: dir });
     expect(run.code).toBe(2);
-    expect(oneLineError(run)).toMatch(/^pmfit: setup of hasty failed \(.*timed out after 0\.5 s/);
+    expect(oneLineError(run)).toMatch(/^pmfit: setup of hasty failed \(.*timed out after 0\.5 s \(--timeout\)\)$/);
     const out = results(reports);
     expect(out.incomplete).toBe(true);
     expect(out.runs.map((r) => [r.target, r.status])).toEqual([['patient', 'pass']]);
@@ -138,7 +138,9 @@ describe("a target's own timeout", () => {
       cwd: dir,
     });
     expect(short.code).toBe(2);
-    expect(oneLineError(short)).toMatch(/^pmfit: setup of limited failed \(.*timed out after 0\.5 s/);
+    expect(oneLineError(short)).toMatch(
+      /^pmfit: setup of limited failed \(.*timed out after 0\.5 s \(the target's timeout\)\)$/,
+    );
     const cli = path.join(dir, 'cli-timeout');
     const run = runPmfit(['allcounts', '--config', file, '--target', 'limited', '--timeout', '30', '-o', cli], {
       cwd: dir,
