@@ -363,8 +363,10 @@ export function validateResults(value: unknown, name = 'results.json'): Results 
 function checkOptions(value: unknown): void {
   fields(object(value, '$.options'), '$.options', {
     models: [isStringArray, 'an array of strings'],
-    maxStates: [isNumber, 'a number'],
-    seed: [isNumber, 'a number'],
+    // As the persistency models accept them (persistency/types.ts):
+    // reproduce and merge rebuild the run's images with them.
+    maxStates: [(v) => isCount(v) && (v as number) >= 2, 'an integer of at least 2'],
+    seed: [(v) => typeof v === 'number' && Number.isSafeInteger(v), 'an integer'],
     mergeVersions: [optional(isBoolean), 'a boolean'],
     jobs: [isNumber, 'a number'],
     timeoutMs: [isNumber, 'a number'],

@@ -158,6 +158,18 @@ describe('readResults', () => {
       ],
       [
         (r) => {
+          r.options.maxStates = 1;
+        },
+        '$.options.maxStates is not an integer of at least 2',
+      ],
+      [
+        (r) => {
+          r.options.seed = 1.5;
+        },
+        '$.options.seed is not an integer',
+      ],
+      [
+        (r) => {
           r.options.mergeVersions = 'yes';
         },
         '$.options.mergeVersions is not a boolean',
