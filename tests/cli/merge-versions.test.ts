@@ -3,7 +3,8 @@
 // without the merge, results.json and the reports say the merge was on, and
 // `pmfit reproduce` rebuilds each violating image with the run's merge (the
 // number of images it finds at the crash point is the merged model's, which
-// differs from the complete model's there).
+// differs from the complete model's there), and --depth 2 crashes the
+// recoveries under the merged model as well.
 
 import * as fs from 'fs';
 import * as os from 'os';
@@ -113,5 +114,18 @@ describe('allcounts --merge-versions', () => {
       );
       expect(run.stdout).toContain('the violation reproduces');
     }
+  }, 300_000);
+
+  it('--depth 2 crashes the recoveries under the merged model too', () => {
+    const complete = allcounts('depth2', ['--depth', '2']).results.runs[0].recoveryCrashes;
+    const merged = allcounts('depth2-merged', ['--depth', '2', '--merge-versions']).results.runs[0].recoveryCrashes;
+    expect(complete).toBeDefined();
+    expect(merged).toBeDefined();
+    // The same recoveries traced (the same instructions), crashed at fewer
+    // states: the recoveries' own stores were enumerated with the merge.
+    expect(merged?.traced).toBe(complete?.traced);
+    expect(merged?.instructions).toBe(complete?.instructions);
+    expect(merged?.traced).toBeGreaterThan(0);
+    expect(merged?.states).toBeLessThan(complete?.states ?? 0);
   }, 300_000);
 });
