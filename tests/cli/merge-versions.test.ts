@@ -128,4 +128,48 @@ describe('allcounts --merge-versions', () => {
     expect(merged?.traced).toBeGreaterThan(0);
     expect(merged?.states).toBeLessThan(complete?.states ?? 0);
   }, 300_000);
+
+  it('shards made with it merge into the unsharded run', () => {
+    const whole = allcounts('whole', ['--merge-versions']).results;
+    for (const i of [1, 2]) {
+      const shard = runPmfit(
+        [
+          'allcounts',
+          '--cmd',
+          './tb insert t.pm apple banana',
+          '--pm',
+          't.pm',
+          '--setup',
+          './tb init {file} 64K',
+          '--recover',
+          './tb check {file}',
+          '--model',
+          'px86',
+          '--merge-versions',
+          '--shard',
+          `${i}/2`,
+          '-o',
+          `shard${i}`,
+        ],
+        { cwd: work },
+      );
+      expect({ code: shard.code, stderr: shard.stderr }).toEqual({ code: 0, stderr: '' });
+    }
+    const merge = runPmfit(['merge', 'shard1', 'shard2', '-o', 'merged-shards'], { cwd: work });
+    expect(merge.code).toBe(1);
+    const merged = JSON.parse(fs.readFileSync(path.join(work, 'merged-shards', 'results.json'), 'utf8')) as Results;
+    expect(merged.options.mergeVersions).toBe(true);
+    // The same images, groups (their examples' hashes and line versions)
+    // and findings as the run made in one piece.
+    const shape = (results: Results) =>
+      results.runs.map((run) => ({
+        images: run.distinctImages,
+        states: run.states,
+        violations: run.violations,
+        groups: run.groups.map((group) => [group.id, group.example.k, group.example.hash, group.example.describe]),
+        findings: (run.findings ?? []).map((finding) => finding.id),
+      }));
+    expect(shape(merged)).toEqual(shape(whole));
+    expect(whole.runs[0].findings?.length).toBeGreaterThan(0);
+  }, 300_000);
 });
