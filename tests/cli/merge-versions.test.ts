@@ -12,15 +12,14 @@ import * as path from 'path';
 import { crashStates } from '../../harness/persistency/model';
 import type { Results } from '../../harness/results/schema';
 import { TraceReader } from '../../harness/trace/format';
-import { fixture } from '../fixtures';
+import { copyTreeBroken, treeBrokenUserOptions } from '../helpers/tree-broken-user';
 import { runPmfit } from '../helpers/run-pmfit';
 
 let work: string;
 
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-merge-versions-'));
-  fs.copyFileSync(fixture('tree_broken'), path.join(work, 'tb'));
-  fs.chmodSync(path.join(work, 'tb'), 0o755);
+  copyTreeBroken(work);
 });
 
 afterAll(() => {
@@ -28,25 +27,9 @@ afterAll(() => {
 });
 
 function allcounts(output: string, extra: string[]): { code: number | null; stdout: string; results: Results } {
-  const run = runPmfit(
-    [
-      'allcounts',
-      '--cmd',
-      './tb insert t.pm apple banana',
-      '--pm',
-      't.pm',
-      '--setup',
-      './tb init {file} 64K',
-      '--recover',
-      './tb check {file}',
-      '--model',
-      'px86',
-      '-o',
-      output,
-      ...extra,
-    ],
-    { cwd: work },
-  );
+  const run = runPmfit(['allcounts', ...treeBrokenUserOptions, '--model', 'px86', '-o', output, ...extra], {
+    cwd: work,
+  });
   expect(run.stderr).toBe('');
   const results = JSON.parse(fs.readFileSync(path.join(work, output, 'results.json'), 'utf8')) as Results;
   return { code: run.code, stdout: run.stdout, results };
@@ -135,14 +118,7 @@ describe('allcounts --merge-versions', () => {
       const shard = runPmfit(
         [
           'allcounts',
-          '--cmd',
-          './tb insert t.pm apple banana',
-          '--pm',
-          't.pm',
-          '--setup',
-          './tb init {file} 64K',
-          '--recover',
-          './tb check {file}',
+          ...treeBrokenUserOptions,
           '--model',
           'px86',
           '--merge-versions',

@@ -13,6 +13,7 @@ import * as path from 'path';
 import type { OutcomeGroup, Results } from '../../harness/results/schema';
 import { fixture } from '../fixtures';
 import { cliPath, oneLineError, runPmfit } from '../helpers/run-pmfit';
+import { copyTreeBroken, treeBrokenUserOptions } from '../helpers/tree-broken-user';
 
 let dir: string;
 let bin: string;
@@ -158,24 +159,8 @@ describe('tree_broken as a user program: --cmd ./tb, --setup and --recover with 
   it('every group reproduces from the directory it ran in', () => {
     const work = path.join(dir, 'tree');
     fs.mkdirSync(work);
-    fs.copyFileSync(fixture('tree_broken'), path.join(work, 'tb'));
-    fs.chmodSync(path.join(work, 'tb'), 0o755);
-    const run = runPmfit(
-      [
-        'allcounts',
-        '--cmd',
-        './tb insert t.pm apple banana',
-        '--pm',
-        't.pm',
-        '--setup',
-        './tb init {file} 64K',
-        '--recover',
-        './tb check {file}',
-        '-o',
-        'reports',
-      ],
-      { cwd: work },
-    );
+    copyTreeBroken(work);
+    const run = runPmfit(['allcounts', ...treeBrokenUserOptions, '-o', 'reports'], { cwd: work });
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 1, stderr: '' });
     const results = readResults(path.join(work, 'reports'));
     expect(results.targets[0].check).toEqual({ kind: 'recover', recover: ['./tb check {file}'], cwd: work, env: {} });
