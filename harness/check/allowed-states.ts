@@ -51,16 +51,21 @@ export interface WindowRange {
 }
 
 function checkRegions(regions: readonly Region[]): void {
-  let previousEnd = 0;
   regions.forEach((region, i) => {
     const { begin, end } = region;
     if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin < 0 || end < begin) {
       throw new PmfitError(`region ${i} is not a valid instruction range: begin ${begin}, end ${end}`);
     }
-    if (begin < previousEnd) {
-      throw new PmfitError(`region ${i} (begin ${begin}) overlaps region ${i - 1} (end ${previousEnd})`);
+    const previous = regions[i - 1];
+    if (previous && begin < previous.end) {
+      // Windows need one operation at a time; two threads' operations in
+      // flight at once need states where each is applied or not.
+      throw new PmfitError(
+        `region ${i} (thread ${region.thread ?? 0}, from instruction ${begin}) begins before region ${i - 1} ` +
+          `(thread ${previous.thread ?? 0}) ends at ${previous.end}: operations of different threads in flight ` +
+          'at once are not supported; take a lock around each operation, outside its region',
+      );
     }
-    previousEnd = end;
   });
 }
 

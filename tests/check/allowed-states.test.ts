@@ -107,9 +107,11 @@ test('inconsistent input is refused', () => {
       new OpWindows(
         [
           { begin: 1, end: 6 },
-          { begin: 5, end: 9 },
+          { begin: 5, end: 9, thread: 1 },
         ],
         [],
       ),
-  ).toThrow(/overlaps/);
+  ).toThrow(
+    /^region 1 \(thread 1, from instruction 5\) begins before region 0 \(thread 0\) ends at 6: operations of different threads in flight at once are not supported/,
+  );
 });

@@ -137,6 +137,41 @@ describe('a main thread that ends while the others go on', () => {
   });
 });
 
+describe('operations of two threads in flight at once', () => {
+  it('are refused by allcounts in one line naming both regions and their threads, exit 2', () => {
+    const run = runPmfit(
+      [
+        'allcounts',
+        '--cmd',
+        `${fixture('threads')} inside pm.bin`,
+        '--pm',
+        'pm.bin',
+        '--setup',
+        'truncate -s 4096 {file}',
+        '--recover',
+        'test -s {file}',
+        '--model',
+        'sequential',
+        '-o',
+        'reports',
+      ],
+      { cwd: dir, env: leftovers.current().env, timeoutMs: 60_000 },
+    );
+    expect({ code: run.code, stderr: run.stderr }).toEqual({
+      code: 2,
+      stderr: expect.stringMatching(
+        /^pmfit: region 1 \(thread 1, from instruction \d+\) begins before region 0 \(thread 0\) ends at \d+: operations of different threads in flight at once are not supported; take a lock around each operation, outside its region\n$/,
+      ),
+    });
+    // the reports say the run is incomplete rather than passed
+    const results = JSON.parse(fs.readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8'));
+    expect({ incomplete: results.incomplete, reason: results.incompleteReason }).toEqual({
+      incomplete: true,
+      reason: expect.stringMatching(/begins before region 0/),
+    });
+  });
+});
+
 /** storedValue -- the fixture's n-th store to a line: main stores 1 to line 0,
  *  worker i stores i * 100 + n to line i. */
 function storedValue(n: number, line: number): number {
