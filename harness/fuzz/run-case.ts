@@ -22,7 +22,7 @@
 
 import * as fs from 'fs';
 import { tempDir, tempPath } from '../_internals/temp-root';
-import { runCommands } from '../check/run-commands';
+import { runSetup } from '../check/run-setup';
 import { checkCrashStates, CrashOutcome, RecoveryCache } from '../check/runner';
 import { OpWindows, Region } from '../check/allowed-states';
 import { referenceStates, type TargetSpec } from '../check/spec';
@@ -136,11 +136,7 @@ export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options
   const report: CaseReport = { plan, spec, instructions: 0, regions: [], distinctImages: 0, continuations: 0 };
   const started = Date.now();
   try {
-    const setup = await runCommands(spec.setup, work, {
-      timeoutMs: options.timeoutMs,
-      env: spec.env,
-      files: spec.pmFiles,
-    });
+    const setup = await runSetup(spec, work, options.timeoutMs);
     if (setup.kind !== 'ok') {
       const why =
         setup.kind === 'crashed'

@@ -5,7 +5,8 @@
 import * as fs from 'fs';
 import { PmfitError, usageError } from '../_internals/errors';
 import { tempDir, tempPath } from '../_internals/temp-root';
-import { CommandsOutcome, runCommands } from '../check/run-commands';
+import type { CommandsOutcome } from '../check/run-commands';
+import { runSetup } from '../check/run-setup';
 import { closeRecoverServers } from '../check/recover-server';
 import { checkCrashStates, CheckReport, RecoveryCache } from '../check/runner';
 import type { TargetSpec } from '../check/spec';
@@ -85,12 +86,7 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
   // The target's own limit, when its config gives one (docs/config.md).
   const timeoutMs = spec.timeoutMs ?? options.timeoutMs;
   const work = tempDir(`${spec.name}-work`);
-  const setup = await runCommands(spec.setup, work, {
-    timeoutMs,
-    env: spec.env,
-    files: spec.pmFiles,
-    cwd: spec.cwd,
-  });
+  const setup = await runSetup(spec, work, timeoutMs);
   if (setup.kind !== 'ok') {
     const limit = spec.timeoutMs === undefined ? '--timeout' : "the target's timeout";
     throw new PmfitError(`setup of ${spec.name} failed (${describeFailure(setup, spec.pmFiles[0], limit)})`);

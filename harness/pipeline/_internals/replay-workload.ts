@@ -11,7 +11,7 @@
 import * as fs from 'fs';
 import { Interrupted } from '../../_internals/interrupt';
 import { tempDir } from '../../_internals/temp-root';
-import { runCommands } from '../../check/run-commands';
+import { runSetup } from '../../check/run-setup';
 import type { TargetSpec } from '../../check/spec';
 import { workloadLaunch } from '../../check/spec-command';
 import type { TraceHeader } from '../../trace/format';
@@ -29,12 +29,7 @@ export async function startReplay(
   timeoutMs: number,
 ): Promise<ReplayStart> {
   const work = tempDir(`${spec.name}-${purpose}`);
-  const setup = await runCommands(spec.setup, work, {
-    timeoutMs,
-    env: spec.env,
-    files: spec.pmFiles,
-    cwd: spec.cwd,
-  });
+  const setup = await runSetup(spec, work, timeoutMs);
   if (setup.kind !== 'ok') {
     await fs.promises.rm(work, { recursive: true, force: true });
     return { kind: 'failed', why: `the setup failed when run again (${setup.kind})` };
