@@ -10,9 +10,9 @@ import * as path from 'path';
 import { durabilityLint } from '../../harness/pipeline/durability-lint';
 import type { Results } from '../../harness/results/schema';
 import { EventKind, TraceEvent } from '../../harness/trace/event';
-import { fixture } from '../fixtures';
 import { runPmfit } from '../helpers/run-pmfit';
 import { fence, flush, store } from '../persistency/reference';
+import { lintUnpersisted, lintUnpersistedOptions } from '../helpers/lint-unpersisted';
 
 const at = (event: TraceEvent, address: number): TraceEvent => ({ ...event, address });
 
@@ -63,7 +63,7 @@ describe('durabilityLint on events', () => {
 });
 
 describe('lint_unpersisted: a planted store never persisted', () => {
-  const program = fixture('lint_unpersisted');
+  const program = lintUnpersisted;
   const source = path.join(__dirname, '..', 'fixtures', 'lint_unpersisted.c');
   const planted =
     fs
@@ -77,24 +77,7 @@ describe('lint_unpersisted: a planted store never persisted', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const allcounts = (extra: string[]) =>
-    runPmfit(
-      [
-        'allcounts',
-        ...extra,
-        '--cmd',
-        `${program} append log.pm 3`,
-        '--pm',
-        'log.pm',
-        '--setup',
-        `${program} init {file}`,
-        '--recover',
-        `${program} check {file}`,
-        '-o',
-        'reports',
-      ],
-      { cwd: dir },
-    );
+  const allcounts = (extra: string[]) => runPmfit(['allcounts', ...extra, ...lintUnpersistedOptions], { cwd: dir });
 
   test('a warning naming the planted line, with its source; the run passes', () => {
     const run = allcounts([]);

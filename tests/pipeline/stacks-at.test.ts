@@ -14,9 +14,9 @@ import type { FindingSite, Results } from '../../harness/results/schema';
 import { UNWIND_LIBRARY_ENV } from '../../harness/tracer/unwinding';
 import { treeSpec } from '../../targets/tree/spec';
 import { txmapSpec } from '../../targets/txmap/spec';
-import { fixture } from '../fixtures';
 import { requireDebianPackage } from '../helpers/debian-package';
 import { runPmfit } from '../helpers/run-pmfit';
+import { lintUnpersistedOptions } from '../helpers/lint-unpersisted';
 
 const ROOT = path.join(__dirname, '..', '..');
 const LIBDW = '/usr/lib/x86_64-linux-gnu/libdw.so.1';
@@ -123,7 +123,6 @@ describe('tree_broken, 40 words: the finding with its stack', () => {
 });
 
 describe('lint_unpersisted through the CLI', () => {
-  const program = fixture('lint_unpersisted');
   const source = path.join(ROOT, 'tests', 'fixtures', 'lint_unpersisted.c');
   const planted = lineOf(source, '/* PLANTED:');
   let dir: string;
@@ -133,22 +132,7 @@ describe('lint_unpersisted through the CLI', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const allcounts = (env: NodeJS.ProcessEnv = {}) => {
-    const run = runPmfit(
-      [
-        'allcounts',
-        '--cmd',
-        `${program} append log.pm 3`,
-        '--pm',
-        'log.pm',
-        '--setup',
-        `${program} init {file}`,
-        '--recover',
-        `${program} check {file}`,
-        '-o',
-        'reports',
-      ],
-      { cwd: dir, env },
-    );
+    const run = runPmfit(['allcounts', ...lintUnpersistedOptions], { cwd: dir, env });
     const results = JSON.parse(fs.readFileSync(path.join(dir, 'reports', 'results.json'), 'utf8')) as Results;
     return { run, results };
   };
