@@ -38,6 +38,7 @@ const UNIT = [
   'tests/pipeline/keep-trace.test.ts',
   'tests/pipeline/shard-plan.test.ts',
   'tests/pipeline/image-causes.test.ts',
+  'tests/pipeline/_internals/prefix-tracker.test.ts',
   'tests/pipeline/lint-allowed.test.ts',
   'tests/report/abbreviate-ranges.test.ts',
   'tests/report/console-report.test.ts',

@@ -13,8 +13,8 @@
 //                    (note)
 //
 // A line's state is per 64-byte line: the first store since its last flush
-// (pending), and after a clflushopt or clwb, that store waiting for a fence
-// (clflush needs none). Events are
+// (pending), and after a clflushopt or clwb, that store waiting for the
+// flushing thread's fence (clflush needs none). Events are
 // counted per instruction address; the sites are located like findings'.
 
 import { EventKind, LINE, TraceEvent } from '../trace/event';
@@ -37,8 +37,23 @@ interface Pending {
   index: number;
 }
 
+/** One thread's lint state (events without a thread are thread 0). */
+interface ThreadLines {
+  /** Per file and line: its first store since the line's last flush. */
+  dirty: Map<string, Pending>;
+  /** Non-temporal stores waiting for this thread's fence. */
+  nonTemporal: Map<string, Pending>;
+}
+
 /** durabilityLint -- the lint hits of a trace, by kind and address, in
- *  order of first occurrence. */
+ *  order of first occurrence.
+ *
+ *  Threads (docs/findings.md, "Durability lint"): a store is the operation
+ *  of the thread that made it, so the end of a thread's region reports that
+ *  thread's stores only, even while another thread's operation is in flight
+ *  (regions of several threads may overlap). A flush by any thread covers
+ *  the line (the write-back takes whoever stored to it), and the flushing
+ *  thread's fence completes it, as in the models (docs/models.md, "Threads"). */
 export function durabilityLint(
   events: Iterable<TraceEvent>,
   regions: readonly Region[],
@@ -53,28 +68,43 @@ export function durabilityLint(
     if (known) known.count++;
     else hits.set(key, { kind, address: at.address, index: at.index, count: 1 });
   };
-  /** Per file and line: the first store since the line's last flush. */
-  const dirty = new Map<string, Pending>();
-  /** Lines flushed (with a store before) since the last fence: the store. */
-  const flushed = new Map<string, Pending>();
-  /** Non-temporal stores waiting for a fence. */
-  const nonTemporal = new Map<string, Pending>();
+  const threads = new Map<number, ThreadLines>();
+  const linesOf = (thread: number): ThreadLines => {
+    let state = threads.get(thread);
+    if (!state) {
+      state = { dirty: new Map(), nonTemporal: new Map() };
+      threads.set(thread, state);
+    }
+    return state;
+  };
+  /** Per flushing thread, lines flushed (with a store before) since its
+   *  last fence: the store and the thread that made it. */
+  const flushed = new Map<number, Map<string, Pending & { thread: number }>>();
+  // Regions in order of their end: each ends its own thread's operation.
+  const ends = [...regions].sort((a, b) => a.end - b.end);
   let region = 0;
 
-  const endRegion = (): void => {
-    for (const store of dirty.values()) hit('not-durable', store);
-    for (const store of nonTemporal.values()) hit('not-durable', store);
-    for (const store of flushed.values()) hit('unfenced-flush', store);
-    dirty.clear();
-    nonTemporal.clear();
-    flushed.clear();
+  const endRegion = (thread: number): void => {
+    const state = linesOf(thread);
+    for (const store of state.dirty.values()) hit('not-durable', store);
+    for (const store of state.nonTemporal.values()) hit('not-durable', store);
+    state.dirty.clear();
+    state.nonTemporal.clear();
+    for (const lines of flushed.values()) {
+      for (const [key, store] of lines) {
+        if (store.thread !== thread) continue;
+        hit('unfenced-flush', store);
+        lines.delete(key);
+      }
+    }
   };
 
   for (const event of events) {
-    while (region < regions.length && event.index > regions[region].end) {
-      endRegion();
+    while (region < ends.length && event.index > ends[region].end) {
+      endRegion(ends[region].thread ?? 0);
       region++;
     }
+    const thread = event.thread ?? 0;
     const site = { address: event.address, index: event.index };
     const lines = (): string[] => {
       const keys: string[] = [];
@@ -84,48 +114,66 @@ export function durabilityLint(
       return keys;
     };
     switch (event.kind) {
-      case EventKind.Store:
+      case EventKind.Store: {
+        const { dirty } = linesOf(thread);
         for (const key of lines()) {
           if (!dirty.has(key)) dirty.set(key, site);
-          flushed.delete(key);
+          for (const pending of flushed.values()) pending.delete(key);
         }
         break;
-      case EventKind.NtStore:
+      }
+      case EventKind.NtStore: {
+        const { nonTemporal } = linesOf(thread);
         for (const key of lines()) if (!nonTemporal.has(key)) nonTemporal.set(key, site);
         break;
+      }
       case EventKind.Clflush:
       case EventKind.Clflushopt:
       case EventKind.Clwb: {
         const key = `${event.fileId}:${Math.floor(event.offset / LINE)}`;
-        const store = dirty.get(key);
-        if (!store) {
-          if (!flushed.has(key)) hit('redundant-flush', site);
-          break;
+        let any = false;
+        for (const [owner, state] of threads) {
+          const store = state.dirty.get(key);
+          if (!store) continue;
+          any = true;
+          state.dirty.delete(key);
+          // clflush is ordered by itself (durable at once, as px86 has it);
+          // clflushopt and clwb wait for the flushing thread's fence.
+          if (event.kind === EventKind.Clflush) continue;
+          let pending = flushed.get(thread);
+          if (!pending) {
+            pending = new Map();
+            flushed.set(thread, pending);
+          }
+          if (!pending.has(key)) pending.set(key, { ...store, thread: owner });
         }
-        dirty.delete(key);
-        // clflush is ordered by itself (durable at once, as px86 has it);
-        // clflushopt and clwb wait for a fence.
-        if (event.kind !== EventKind.Clflush) flushed.set(key, store);
+        if (!any && ![...flushed.values()].some((pending) => pending.has(key))) hit('redundant-flush', site);
         break;
       }
-      case EventKind.Fence:
-        if (flushed.size === 0 && nonTemporal.size === 0 && explicitFence(event.address)) hit('empty-fence', site);
-        flushed.clear();
-        nonTemporal.clear();
+      case EventKind.Fence: {
+        const pending = flushed.get(thread);
+        const state = linesOf(thread);
+        if ((pending?.size ?? 0) === 0 && state.nonTemporal.size === 0 && explicitFence(event.address))
+          hit('empty-fence', site);
+        flushed.delete(thread);
+        state.nonTemporal.clear();
         break;
+      }
       case EventKind.Sync:
         for (const key of lines()) {
-          dirty.delete(key);
-          flushed.delete(key);
-          nonTemporal.delete(key);
+          for (const state of threads.values()) {
+            state.dirty.delete(key);
+            state.nonTemporal.delete(key);
+          }
+          for (const pending of flushed.values()) pending.delete(key);
         }
         break;
       case EventKind.Write:
         break;
     }
   }
-  while (region < regions.length) {
-    endRegion();
+  while (region < ends.length) {
+    endRegion(ends[region].thread ?? 0);
     region++;
   }
   return [...hits.values()];

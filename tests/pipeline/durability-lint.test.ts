@@ -43,6 +43,31 @@ describe('durabilityLint on events', () => {
     expect(hits).toEqual([{ kind: 'unfenced-flush', address: 0x11, index: 4, count: 1 }]);
   });
 
+  test("threads in flight at once: a region's end blames its own thread's stores, a fence completes its own flushes", () => {
+    const on = (thread: number, event: TraceEvent): TraceEvent => ({ ...event, thread });
+    // thread 1's operation (0..30) is in flight while thread 2's (10..20)
+    // runs whole: thread 2 persists its own store; thread 1 flushes but
+    // never fences, and thread 2's fence does not complete thread 1's clwb
+    const hits = durabilityLint(
+      [
+        on(1, at(store(5, 0, 0, [1]), 0x10)),
+        on(1, at(flush(EventKind.Clwb, 6, 0, 0), 0x20)),
+        on(2, at(store(12, 0, 64, [2]), 0x11)),
+        on(2, at(flush(EventKind.Clwb, 13, 0, 64), 0x21)),
+        on(2, at(fence(14), 0x30)),
+        on(1, at(store(25, 0, 128, [3]), 0x12)),
+      ],
+      [
+        { begin: 0, end: 30, thread: 1 },
+        { begin: 10, end: 20, thread: 2 },
+      ],
+    );
+    expect(hits).toEqual([
+      { kind: 'not-durable', address: 0x12, index: 25, count: 1 },
+      { kind: 'unfenced-flush', address: 0x10, index: 5, count: 1 },
+    ]);
+  });
+
   test('a flush with nothing new and a fence with nothing pending are noted; a locked instruction is not a fence here', () => {
     const hits = durabilityLint(
       [

@@ -6,7 +6,9 @@
 // Only lines a store touched are kept, so a large pool costs its written
 // lines. `unsettled` is a superset of the lines where any model's image can
 // differ from this prefix: a line leaves it when it is flushed with clflush,
-// flushed otherwise and then fenced, or synced, with no store after.
+// flushed otherwise and then fenced by the thread that flushed it, or synced,
+// with no store after. As in the models (docs/models.md, "Threads"), a fence
+// completes its own thread's flushes and non-temporal stores only.
 
 import type { ImageBytes } from '../../_internals/chunked-bytes';
 import { EventKind, LINE, TraceEvent } from '../../trace/event';
@@ -34,8 +36,9 @@ export class PrefixTracker {
   private readonly lines: Map<number, LineState>[];
   /** Lines an image may show otherwise than this prefix, per file. */
   readonly unsettled: Set<number>[];
-  /** Lines flushed (or non-temporally stored) since the last fence, per file. */
-  private readonly flushing: Set<number>[];
+  /** Per thread (events without one are thread 0), lines it flushed (or
+   *  non-temporally stored) since its last fence, per file. */
+  private readonly flushing = new Map<number, Set<number>[]>();
   /** Lines unsettled when an operation ended and not settled since, per
    *  file: the only lines where a store of an ended operation can be
    *  missing from an image. */
@@ -44,7 +47,6 @@ export class PrefixTracker {
   constructor(private readonly images: readonly ImageBytes[]) {
     this.lines = images.map(() => new Map());
     this.unsettled = images.map(() => new Set());
-    this.flushing = images.map(() => new Set());
     this.stale = images.map(() => new Set());
   }
 
@@ -58,6 +60,20 @@ export class PrefixTracker {
   private settle(fileId: number, line: number): void {
     this.unsettled[fileId].delete(line);
     this.stale[fileId].delete(line);
+  }
+
+  private flushingOf(thread: number): Set<number>[] {
+    let files = this.flushing.get(thread);
+    if (!files) {
+      files = this.images.map(() => new Set());
+      this.flushing.set(thread, files);
+    }
+    return files;
+  }
+
+  /** unmark -- no thread's pending flush covers the line any more. */
+  private unmark(fileId: number, line: number): void {
+    for (const files of this.flushing.values()) files[fileId].delete(line);
   }
 
   private lineState(fileId: number, line: number): LineState {
@@ -84,22 +100,26 @@ export class PrefixTracker {
         const { first, end } = eventLines(event, this.images[event.fileId].length);
         for (let line = first; line < end; line++) {
           this.settle(event.fileId, line);
-          this.flushing[event.fileId].delete(line);
+          this.unmark(event.fileId, line);
         }
         break;
       }
       case EventKind.Clflushopt:
       case EventKind.Clwb: {
         const { first, end } = eventLines(event, this.images[event.fileId].length);
-        for (let line = first; line < end; line++) this.flushing[event.fileId].add(line);
+        const lines = this.flushingOf(event.thread ?? 0)[event.fileId];
+        for (let line = first; line < end; line++) lines.add(line);
         break;
       }
-      case EventKind.Fence:
-        this.flushing.forEach((lines, fileId) => {
+      case EventKind.Fence: {
+        // Another thread's flushes stay pending: its own fence completes them.
+        const thread = event.thread ?? 0;
+        this.flushing.get(thread)?.forEach((lines, fileId) => {
           for (const line of lines) this.settle(fileId, line);
-          lines.clear();
         });
+        this.flushing.delete(thread);
         break;
+      }
       case EventKind.Sync: {
         const { first, end } = eventLines(event, this.images[event.fileId].length);
         for (let line = first; line < end; line++) this.settle(event.fileId, line);
@@ -127,10 +147,10 @@ export class PrefixTracker {
       }
       if (event.kind === EventKind.Write) continue;
       this.unsettled[event.fileId].add(line);
-      // A store after a flush is not covered by that flush; a non-temporal
-      // store is pending until the next fence.
-      if (event.kind === EventKind.NtStore) this.flushing[event.fileId].add(line);
-      else this.flushing[event.fileId].delete(line);
+      // A store after a flush is not covered by that flush, whichever thread
+      // flushed; a non-temporal store is pending until its thread's next fence.
+      this.unmark(event.fileId, line);
+      if (event.kind === EventKind.NtStore) this.flushingOf(event.thread ?? 0)[event.fileId].add(line);
     }
     if (changed) {
       this.stores.push({
