@@ -15,6 +15,7 @@ import { commandWords, type Oracle, oracleNames, userSpec } from '../check/user-
 import { isModelName, ModelName, modelNames } from '../persistency/model';
 import { DEFAULT_MAX_STEPS } from '../tracer/tracee';
 import { builtInSpecs, namedOnlySpecs } from '../../targets/specs';
+import { uneditedExample } from './commands/init';
 import { CONFIG_NAME, type ConfigFile, sizeBytes } from './config-file';
 
 /** The command line's options, as commander parsed them: undefined when
@@ -156,6 +157,8 @@ function configTargets(
           return target;
         });
   return chosen.map((target) => {
+    const unedited = uneditedExample(target, config.dir);
+    if (unedited !== undefined) throw usageError(`${shown}: ${unedited}`);
     try {
       const spec = userSpec({
         name: target.name,

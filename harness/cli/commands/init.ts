@@ -35,6 +35,15 @@ const EXAMPLE: ConfigTarget = {
   expect: 'consistent',
 };
 
+/** uneditedExample -- the one line that refuses a config target still
+ *  naming the example's program (not there): run as is, its setup would
+ *  fail with a shell's exit status 127 after pmfit had started. */
+export function uneditedExample(target: ConfigTarget, dir: string): string | undefined {
+  const [program] = EXAMPLE.command;
+  if (target.command[0] !== program || fs.existsSync(path.resolve(dir, program))) return undefined;
+  return `target ${target.name} is still pmfit init's example (${program} does not exist): fill in "command" (your program and its arguments, {file} for its PM file), "pm", "setup" (or "size") and "recover"`;
+}
+
 function givenTarget(options: InitOptions): ConfigTarget | undefined {
   const functions = options.function ?? [];
   const given = (['cmd', 'pm', 'setup', 'recover', 'function', 'name'] as const).filter((k) =>

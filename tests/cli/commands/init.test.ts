@@ -1,9 +1,12 @@
 // init.test -- `pmfit init` writes a valid, commented starting config that
-// points at the shipped schema, and never replaces a file.
+// points at the shipped schema, and never replaces a file; allcounts refuses
+// its example target until the user has filled it in.
 
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { ExitCode, PmfitError } from '../../../harness/_internals/errors';
+import { planAllcounts } from '../../../harness/cli/allcounts-plan';
 import { init } from '../../../harness/cli/commands/init';
 import { configSchemaPath, readConfig } from '../../../harness/cli/config-file';
 
@@ -74,5 +77,39 @@ describe('pmfit init', () => {
     );
     expect(() => init({ config: path.join(dir, 'x.json'), pm: 'p.pm' })).toThrow('--pm describes the program of --cmd');
     expect(fs.existsSync(path.join(dir, 'x.json'))).toBe(false);
+  });
+});
+
+describe('pmfit allcounts on an unedited pmfit init config', () => {
+  const project = path.join(dir, 'unedited');
+  const file = path.join(project, 'pmfit.config.json');
+  beforeAll(() => {
+    fs.mkdirSync(project);
+    quietly(() => init({ config: file }));
+  });
+
+  it('is refused before anything runs: exit 2, naming what to fill in', () => {
+    let thrown: unknown;
+    try {
+      planAllcounts({ target: [], model: [] }, readConfig(file));
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(PmfitError);
+    expect((thrown as PmfitError).exitCode).toBe(ExitCode.Usage);
+    const message = (thrown as PmfitError).message;
+    expect(message.split('\n')).toHaveLength(1);
+    expect(message).toBe(
+      `${path.relative(process.cwd(), file)}: target example is still pmfit init's example (./myprog does not exist): fill in "command" (your program and its arguments, {file} for its PM file), "pm", "setup" (or "size") and "recover"`,
+    );
+  });
+
+  it('runs once the program is there (the user built it under that name)', () => {
+    fs.writeFileSync(path.join(project, 'myprog'), '');
+    try {
+      expect(planAllcounts({ target: [], model: [] }, readConfig(file)).targets[0].spec.name).toBe('example');
+    } finally {
+      fs.rmSync(path.join(project, 'myprog'));
+    }
   });
 });
