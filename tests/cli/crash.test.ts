@@ -1,6 +1,7 @@
 // crash -- `pmfit crash k` leaves the files as a process killed at k would:
 // on basic, the strings completed before k, the one being written torn or
-// absent, and nothing after it.
+// absent, and nothing after it; past the last instruction, it says the
+// program ran to its end on the file.
 
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -59,6 +60,23 @@ describe('pmfit crash on basic', () => {
       if (k === 0) expect(strings).toEqual([]);
       if (k === total) expect(strings).toEqual(DEFAULT_STRINGS);
     }
+  });
+});
+
+describe('pmfit crash past the end', () => {
+  it('says the program ran to its end on the file, with the crash points there are; exit 2', () => {
+    const total = JSON.parse(
+      runPmfit(['count', '--json', '--', basic, freshPool('count-past.pm'), ...DEFAULT_STRINGS]).stdout,
+    ).instructions as number;
+    const pool = freshPool('past.pm');
+    const result = runPmfit(['crash', String(total + 1), '--', basic, pool, ...DEFAULT_STRINGS]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `pmfit: crash point ${total + 1} is past the end: ${basic} runs ${total} instructions in its regions and ran to its end, so its files are as a completed run leaves them, not crashed (crash points: 0 to ${total})\n`,
+    );
+    // What the README says: the file holds the whole run, not a crash.
+    expect(stored(pool)).toEqual(DEFAULT_STRINGS);
   });
 });
 

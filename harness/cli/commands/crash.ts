@@ -1,5 +1,6 @@
 // crash -- `pmfit crash N`: run to instruction N of the regions and kill the
-// target there with SIGKILL, leaving its files as a crash would.
+// target there with SIGKILL, leaving its files as a crash would. Past the
+// last instruction the program ends on its own: exit 2, saying so.
 
 import { usageError } from '../../_internals/errors';
 import { Tracee } from '../../tracer/tracee';
@@ -19,8 +20,10 @@ export async function crash(n: number, commandArgv: string[], options: CrashOpti
   try {
     const end = await tracee.run({ stopAt: n, maxSteps: options.maxSteps, timeoutMs: options.timeout });
     if (end.kind === 'exited') {
+      // Nothing stops a run short of a crash point it never reaches: the
+      // program has run to its end on its files, which the line says.
       throw usageError(
-        `crash point ${n} is past the end: ${commandArgv[0]} runs ${end.index} instructions in its regions`,
+        `crash point ${n} is past the end: ${commandArgv[0]} runs ${end.index} instructions in its regions and ran to its end, so its files are as a completed run leaves them, not crashed (crash points: 0 to ${end.index})`,
       );
     }
     tracee.kill();
