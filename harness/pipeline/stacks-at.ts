@@ -42,16 +42,8 @@ export async function stacksAt(
   sites: readonly StackSite[],
   timeoutMs: number,
 ): Promise<StackReplay> {
-  const available = unwinding();
-  if (available.kind === 'unavailable') return { kind: 'unavailable', why: available.why };
-  if (header.recorder === 'fast') {
-    // Its indices count the fast recorder's single steps, which only the
-    // fast recorder's own run reproduces.
-    return {
-      kind: 'unavailable',
-      why: 'the trace was recorded with --fast, whose instruction indices an exact run does not meet; record without --fast for stacks',
-    };
-  }
+  const refused = stacksRefused(header);
+  if (refused) return { kind: 'unavailable', why: refused };
   const started = Date.now();
   const byIndex = new Map<number, number>();
   for (const site of sites) byIndex.set(site.index, site.address);
@@ -86,9 +78,22 @@ export async function stacksAt(
   return { kind: 'unwound', stacks, sites: byIndex.size, seconds: (Date.now() - started) / 1000 };
 }
 
+/** stacksRefused -- why no stack can be had for this trace's instructions
+ *  (no libdw, or a trace an exact replay does not meet), or undefined.
+ *  Also asked by explain-groups, which unwinds in its own replay. */
+export function stacksRefused(header: TraceHeader): string | undefined {
+  const available = unwinding();
+  if (available.kind === 'unavailable') return available.why;
+  // Its indices count the fast recorder's single steps, which only the
+  // fast recorder's own run reproduces.
+  if (header.recorder === 'fast')
+    return 'the trace was recorded with --fast, whose instruction indices an exact run does not meet; record without --fast for stacks';
+  return undefined;
+}
+
 /** unwindHere -- the stack where the tracee stopped; none when libdw cannot
  *  read it (the site is then shown without one, the others go on). */
-function unwindHere(tracee: Tracee): RawFrame[] | undefined {
+export function unwindHere(tracee: Tracee): RawFrame[] | undefined {
   try {
     return tracee.stack(MAX_FRAMES);
   } catch {
