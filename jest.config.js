@@ -44,6 +44,7 @@ const UNIT = [
   'tests/report/console-report.test.ts',
   'tests/report/github-annotations.test.ts',
   'tests/report/html.test.ts',
+  'tests/report/interrupted-stack.test.ts',
   'tests/report/junit.test.ts',
   'tests/report/large.test.ts',
   'tests/report/stack-text.test.ts',

@@ -4,7 +4,8 @@
 // durable state.
 //
 // The trace records no per-instruction addresses, so the interrupted
-// instructions come from one more run of the workload on a fresh pool,
+// instructions (and their call stacks, when libdw is there) come from one
+// more run of the workload on a fresh pool,
 // stopped at each example crash point in turn; the lines come from one more
 // walk of the trace per model. Both cost little next to checking and are done
 // for a bounded number of groups.
@@ -24,6 +25,8 @@ import type { TraceHeader, TraceReader } from '../trace/format';
 import { formatPtr } from '../tracer/remote-ptr';
 import { Tracee } from '../tracer/tracee';
 import { startReplay } from './_internals/replay-workload';
+import { locateFrames, ownFrame, type RawFrame } from './site-locations';
+import { stacksRefused, unwindHere } from './stacks-at';
 import { severalThreads } from './site-threads';
 
 /** Groups explained per run; the rest keep their ranges and output. */
@@ -68,10 +71,15 @@ export async function explainGroups(run: RunResult, context: ExplainContext): Pr
 }
 
 /** interruptedInstructions -- one run of the workload, stopped at each crash
- *  point in turn: rip there is the instruction the crash interrupted. */
+ *  point in turn: rip there is the instruction the crash interrupted, and
+ *  the stack there its call stack (when libdw is there: stacks-at.ts), so
+ *  that an instruction inside memmove or a flush helper is shown at the
+ *  program's own line as a finding's site is. */
 async function interruptedInstructions(context: ExplainContext, ks: number[]): Promise<Map<number, InstructionSite>> {
   const sites = new Map<number, InstructionSite>();
   const { spec } = context;
+  const unwind = stacksRefused(context.header) === undefined;
+  const stacks = new Map<number, RawFrame[]>();
   const replay = await startReplay(spec, context.header, 'explain', context.timeoutMs);
   if (replay.kind === 'failed') return sites;
   const { tracee, work } = replay;
@@ -82,6 +90,8 @@ async function interruptedInstructions(context: ExplainContext, ks: number[]): P
       const site = await describeSite(tracee, end.address);
       if (severalThreads(context.header)) site.thread = end.thread;
       sites.set(k, site);
+      const stack = unwind ? unwindHere(tracee) : undefined;
+      if (stack && stack.length > 0 && stack[0].address === end.address) stacks.set(k, stack);
     }
   } catch (err) {
     if (err instanceof Interrupted) throw err;
@@ -90,7 +100,26 @@ async function interruptedInstructions(context: ExplainContext, ks: number[]): P
     tracee.kill();
     await fs.promises.rm(work, { recursive: true, force: true });
   }
+  await addStacks(sites, stacks);
   return sites;
+}
+
+/** addStacks -- each site's stack located (one addr2line per module for
+ *  all of them), and its file and line those of the stack's own frame,
+ *  as a finding's site has them (site-locations.ts). */
+async function addStacks(sites: Map<number, InstructionSite>, stacks: Map<number, RawFrame[]>): Promise<void> {
+  const unwound = [...stacks];
+  const located = await locateFrames(unwound.flatMap(([, frames]) => frames));
+  let at = 0;
+  for (const [k, frames] of unwound) {
+    const stack = located.slice(at, at + frames.length);
+    at += frames.length;
+    const site = sites.get(k);
+    if (!site) continue;
+    site.stack = stack;
+    const own = ownFrame(stack);
+    if (own?.file !== undefined) Object.assign(site, { file: own.file, line: own.line, frame: stack.indexOf(own) });
+  }
 }
 
 async function describeSite(tracee: Tracee, address: number): Promise<InstructionSite> {

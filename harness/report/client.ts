@@ -125,6 +125,16 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     return h('span', { class: 'site' }, parts);
   }
 
+  // stack-text.ts's stackLines, for the group detail built here.
+  function stackLines(next) {
+    return next.stack.map(function (frame, i) {
+      var at = frame.symbol || frame.address;
+      if (frame.file) at += ' ' + frame.file + ':' + frame.line;
+      else if (frame.module) at += ' (' + frame.module + ')';
+      return (i === next.frame ? '>' : ' ') + ' at ' + at;
+    });
+  }
+
   function copyText(text, button) {
     function done(ok) {
       button.textContent = ok ? 'Copied' : 'Copy failed';
@@ -170,6 +180,10 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       fact(facts, 'Example', ['crash point ', h('b', { class: 'k' }, 'k = ' + example.k), example.hash ? [' \u00b7 image ', h('code', null, example.hash)] : null]);
     }
     if (example.next) fact(facts, 'Next instruction', site(example.next));
+    // Where the program was: the own frame (file:line above) marked ">".
+    if (example.next && example.next.stack && example.next.stack.length) {
+      fact(facts, 'Call stack', h('pre', { class: 'stack' }, stackLines(example.next).join('\n')));
+    }
     out.appendChild(facts);
 
     if (group.failed && group.failed.length) {

@@ -61,10 +61,16 @@ export function formatRun(run: RunResult, paint: Colors = terminalColors(), reco
       ? paint.red(`VIOLATION (${group.kind})${group.failed.length ? `: ${group.failed.slice(0, 3).join('; ')}` : ''}`)
       : paint.green('consistent');
     out.push(`  verdict: ${verdict}`);
-    // In an interleaving of threads, which thread the crash interrupted.
+    // In an interleaving of threads, which thread the crash interrupted;
+    // with a call stack, where in the program (the own frame) and how it
+    // got there.
     const next = group.example.next;
-    if (group.violation && next?.thread !== undefined)
-      out.push(`  interrupted: thread ${next.thread} at ${sourceLocation(next) ?? next.symbol ?? next.address}`);
+    const stack = next && shortStack(next);
+    if (group.violation && next && (next.thread !== undefined || stack)) {
+      const thread = next.thread !== undefined ? ` thread ${next.thread}` : '';
+      out.push(`  interrupted:${thread} at ${sourceLocation(next) ?? next.symbol ?? next.address}`);
+      if (stack) out.push(`  stack: ${stack}`);
+    }
     if (group.violation) out.push(`  reproduce: ${group.example.reproduce}`);
   }
   if (findings.length > 0) {

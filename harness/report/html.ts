@@ -28,6 +28,7 @@ import type {
 import { CLIENT_SCRIPT } from './client';
 import { abbreviateRanges } from './abbreviate-ranges';
 import { TIMELINE_WIDTH, timelineBands } from './timeline';
+import { stackLines } from './stack-text';
 import {
   checkedCrashPoints,
   findRun,
@@ -261,13 +262,7 @@ function renderFindings(results: Results): string {
   const site = (s: Finding['sites'][number]) => {
     const where = s.file !== undefined ? `${s.file}:${s.line}` : s.address;
     const excerpt = (s.excerpt ?? []).map((line) => `${String(line.line).padStart(5)} | ${line.text}`).join('\n');
-    // The frame file:line is from is marked, so the path to it reads at a glance.
-    const stack = (s.stack ?? [])
-      .map(
-        (frame, i) =>
-          `${i === s.frame ? '>' : ' '} at ${frame.symbol ?? frame.address}${frame.file ? ` ${frame.file}:${frame.line}` : ''}${frame.file === undefined && frame.module ? ` (${frame.module})` : ''}`,
-      )
-      .join('\n');
+    const stack = stackLines(s).join('\n');
     return `<li><span class="meta">${escapeHtml(s.role)}</span> <code>${escapeHtml(where)}</code>${s.symbol ? ` <span class="meta">${escapeHtml(s.symbol)}</span>` : ''}${s.thread !== undefined ? ` <span class="meta thread">thread ${s.thread}</span>` : ''}${excerpt ? `<pre class="source">${escapeHtml(excerpt)}</pre>` : ''}${stack ? `<pre class="stack">${escapeHtml(stack)}</pre>` : ''}</li>`;
   };
   const unwound = new Set(

@@ -20,6 +20,7 @@
 import type { Finding, OutcomeGroup, Results, RunResult } from '../results/schema';
 import { schedulesThatFound } from '../results/settle-schedules';
 import { abbreviateRanges } from './abbreviate-ranges';
+import { stackLines } from './stack-text';
 import {
   checkedCrashPoints,
   findRun,
@@ -80,6 +81,7 @@ export function groupFailureBody(group: OutcomeGroup): string {
   if (next) lines.push(`next instruction: ${siteText(next)}`);
   const location = sourceLocation(next);
   if (location) lines.push(`source: ${location}`);
+  if (next?.stack?.length) lines.push('call stack:', ...stackLines(next).map((line) => `  ${line}`));
   if (group.failed.length > 0) {
     lines.push('failed invariants:');
     for (const failed of group.failed) lines.push(`  - ${failed}`);

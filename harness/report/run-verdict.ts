@@ -103,7 +103,8 @@ export function threadText(site: { thread?: number } | undefined): string {
 }
 
 /** siteText -- "mov [rax], rdx in btree_insert (libfoo.so) at 0x401234, btree.c:120"
- *  (", thread 1" added in a trace of several threads) */
+ *  (", thread 1" added in a trace of several threads; "..., reached from
+ *  insert tree.c:240" when the stack places it in the caller's line) */
 export function siteText(site: OutcomeGroup['example']['next']): string {
   if (!site) return '';
   const parts: string[] = [site.text ? site.text : '(unknown instruction)'];
@@ -112,7 +113,11 @@ export function siteText(site: OutcomeGroup['example']['next']): string {
   parts.push(`at ${site.address}`);
   let text = parts.join(' ');
   const location = sourceLocation(site);
-  if (location) text += `, ${location}`;
+  // With a stack, file:line is the program's own frame, which called the
+  // function the instruction is in (memmove, a flush helper).
+  const own = site.frame !== undefined && site.frame > 0 ? site.stack?.[site.frame] : undefined;
+  const caller = own?.symbol?.replace(/\+0x[0-9a-f]+$/, '');
+  if (location) text += own ? `, reached from ${caller ? `${caller} ` : ''}${location}` : `, ${location}`;
   if (site.thread !== undefined) text += `, thread ${site.thread}`;
   return text;
 }

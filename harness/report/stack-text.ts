@@ -1,6 +1,7 @@
 // stack-text -- a call stack as one short line for the terminal and the
 // GitHub annotations: the instruction's frame and the program's own frame
-// with its neighbours, each frame by function and file:line.
+// with its neighbours, each frame by function and file:line; and whole,
+// one frame a line, for the HTML report and JUnit.
 
 import * as path from 'path';
 import type { FindingSite, StackFrame } from '../results/schema';
@@ -34,4 +35,14 @@ export function shortStack(site: Pick<FindingSite, 'stack' | 'frame'>): string |
   });
   if (shown[shown.length - 1] < stack.length - 1) parts.push('...');
   return parts.join(' <- ');
+}
+
+/** stackLines -- every frame, one a line ("> at insert+0x2a tree.c:277"),
+ *  the own frame (`frame`, where file:line is from) marked with ">" so the
+ *  path to it reads at a glance; [] without a stack. */
+export function stackLines(site: Pick<FindingSite, 'stack' | 'frame'>): string[] {
+  return (site.stack ?? []).map(
+    (frame, i) =>
+      `${i === site.frame ? '>' : ' '} at ${frame.symbol ?? frame.address}${frame.file ? ` ${frame.file}:${frame.line}` : ''}${frame.file === undefined && frame.module ? ` (${frame.module})` : ''}`,
+  );
 }

@@ -22,6 +22,11 @@ export interface InstructionSite {
   /** In a trace of several threads: the thread that was to run it (0: the
    *  program's first thread, then 1, 2, ... in order of creation). */
   thread?: number;
+  /** The call stack there, innermost first, when unwound (libdw); `file`
+   *  and `line` are then those of its frame `frame`, the first in the
+   *  program's own code, as a finding site's are. */
+  stack?: StackFrame[];
+  frame?: number;
 }
 
 /** A PM line of a crash image that differs from the guaranteed durable state. */

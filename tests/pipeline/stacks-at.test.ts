@@ -81,6 +81,28 @@ describe('txmap_broken_noadd (libpmemobj): sites inside the library', () => {
     for (const site of inside) expect(source[site.line! - 1]).toMatch(/\bTX_[A-Z_]+|pmemobj_/);
   });
 
+  it("each violation group's interrupted instruction has its stack, located at txmap.c as a finding's site", () => {
+    const groups = outcome.runs[0].groups.filter((group) => group.violation);
+    expect(groups.length).toBeGreaterThan(0);
+    const source = fs.readFileSync(TXMAP_C, 'utf8').split('\n');
+    let inside = 0;
+    for (const group of groups) {
+      const next = group.example.next!;
+      const stack = next.stack!;
+      expect(stack[0].address).toBe(next.address);
+      const own = stack[next.frame!];
+      expect([base(own.file), own.line]).toEqual(['txmap.c', next.line]);
+      expect(base(next.file)).toBe('txmap.c');
+      if (!isSystem(next.module)) continue;
+      // interrupted inside libc or libpmem: shown at the txmap.c line that called libpmemobj
+      inside++;
+      expect(next.frame).toBeGreaterThan(0);
+      expect(stack.slice(0, next.frame).every((frame) => isSystem(frame.module))).toBe(true);
+      expect(source[next.line! - 1]).toMatch(/\bTX_[A-Z_]+|pmemobj_/);
+    }
+    expect(inside).toBeGreaterThan(0);
+  });
+
   it("the lint's notes inside libpmemobj stay notes, now at the program's line", () => {
     const notes = outcome.target.lint!.filter((item) => isSystem(item.site.module));
     expect(notes.length).toBeGreaterThan(0);
@@ -109,6 +131,18 @@ describe('tree_broken, 40 words: the finding with its stack', () => {
     expect(culprit.frame).toBe(0);
     expect(stack[0]).toMatchObject({ address: culprit.address, line: link });
     expect(stack.some((frame) => /^main\+/.test(frame.symbol ?? ''))).toBe(true);
+  });
+
+  it("each violation group's interrupted instruction has its stack, from insert to main", () => {
+    const groups = outcome.runs[0].groups.filter((group) => group.violation && group.example.next);
+    expect(groups.length).toBeGreaterThan(0);
+    for (const group of groups) {
+      const next = group.example.next!;
+      const stack = next.stack!;
+      expect(stack[0].address).toBe(next.address);
+      expect([base(next.file), next.line]).toEqual(['tree.c', stack[next.frame!].line]);
+      expect(stack.some((frame) => /^main\+/.test(frame.symbol ?? ''))).toBe(true);
+    }
   });
 
   it("a store inside libc's memmove is located at tree.c's memcpy call", () => {

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'url';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { projectRoot } from '../../harness/_internals/paths';
 import { renderHtml } from '../../harness/report/html';
+import type { Results } from '../../harness/results/schema';
 import { requireDebianPackage } from '../helpers/debian-package';
 import { bugTable, loadFixture, syntheticLarge } from './fixture';
 
@@ -45,6 +46,7 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-browser-'));
   fs.writeFileSync(path.join(dir, 'index.html'), renderHtml(loadFixture(), { bugs: bugTable() }));
   fs.writeFileSync(path.join(dir, 'large.html'), renderHtml(syntheticLarge(100_000)));
+  fs.writeFileSync(path.join(dir, 'stack.html'), renderHtml(withInterruptedStack()));
 }, 20 * 60_000);
 
 afterAll(async () => {
@@ -55,6 +57,25 @@ afterAll(async () => {
 /** The computed background colour (the test code has no DOM types). */
 async function background(locator: Locator): Promise<unknown> {
   return locator.evaluate((el) => (globalThis as any).getComputedStyle(el).backgroundColor);
+}
+
+/** The fixture with btree × px86's first violation interrupted inside
+ *  memmove, which btree_insert called at btree.c:120 (explain-groups.ts). */
+function withInterruptedStack(): Results {
+  const results = loadFixture();
+  const run = results.runs[fixtureIndex('btree', 'px86')];
+  const next = run.groups.find((group) => group.violation)!.example.next!;
+  Object.assign(next, {
+    file: 'targets/btree/btree.c',
+    line: 120,
+    frame: 1,
+    stack: [
+      { address: '0x7ffff7e4a1c0', module: '/usr/lib/x86_64-linux-gnu/libc.so.6', symbol: '__memmove_avx+0x80' },
+      { address: '0x401a3c', module: 'btree', symbol: 'btree_insert+0x5c', file: 'targets/btree/btree.c', line: 120 },
+      { address: '0x401f00', module: 'btree', symbol: 'main+0x20', file: 'targets/btree/btree.c', line: 300 },
+    ],
+  });
+  return results;
 }
 
 async function open(file: string): Promise<Page> {
@@ -168,6 +189,22 @@ describe('the report in Chromium', () => {
   test('the mutant table is shown', async () => {
     expect(await page.locator('#bugs tr[data-mutant="btree-drop-flush"] td.survived').count()).toBe(1);
     expect(await page.locator('#bugs tfoot td.rate[data-model="px86"]').textContent()).toBe('66.7%');
+  });
+
+  test("an interrupted instruction's call stack, its own frame marked", async () => {
+    const index = fixtureIndex('btree', 'px86');
+    const other = await open('stack.html');
+    await other.goto(`${pathToFileURL(path.join(dir, 'stack.html')).href}#g-${index}-1`);
+    const details = other.locator(`#g-${index}-1`);
+    expect(await details.locator('.site .src').textContent()).toBe('targets/btree/btree.c:120');
+    expect(await details.locator('pre.stack').textContent()).toBe(
+      [
+        '  at __memmove_avx+0x80 (/usr/lib/x86_64-linux-gnu/libc.so.6)',
+        '> at btree_insert+0x5c targets/btree/btree.c:120',
+        '  at main+0x20 targets/btree/btree.c:300',
+      ].join('\n'),
+    );
+    await other.close();
   });
 
   test('a #fragment opens its group on load', async () => {
