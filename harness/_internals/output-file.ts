@@ -158,13 +158,22 @@ export function checkOutputDir(dir: string): void {
   if (problem) throw usageError(`cannot write to ${dir}: ${problem}`);
 }
 
-/** makeOutputDir -- create `dir` (and its parents) for output files. */
+/** makeOutputDir -- create `dir` (and its parents) for output files. One
+ *  level at a time, not with mkdir's `recursive`: Node's recursive mkdir
+ *  retries for ever where the parent exists but refuses the name with
+ *  ENOENT (`-o /proc/x` hung pmfit at 100% CPU). */
 export function makeOutputDir(dir: string): void {
   checkOutputDir(dir);
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    throw usageError(`cannot create the directory ${dir}: ${errnoText(err)}`);
+  const missing: string[] = [];
+  for (let part = path.resolve(dir); !fs.existsSync(part); part = path.dirname(part)) missing.unshift(part);
+  for (const part of missing) {
+    try {
+      fs.mkdirSync(part);
+    } catch (err) {
+      // another process made it meanwhile: as good as made here
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(part).isDirectory()) continue;
+      throw usageError(`cannot create the directory ${dir}: ${errnoText(err)}`);
+    }
   }
 }
 

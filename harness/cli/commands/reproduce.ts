@@ -13,7 +13,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ExitCode, usageError } from '../../_internals/errors';
-import { checkOutputDir } from '../../_internals/output-file';
+import { checkOutputDir, makeOutputDir } from '../../_internals/output-file';
 import { outputOracleSpec } from '../../check/output-oracle';
 import { closeRecoverServers } from '../../check/recover-server';
 import type { TargetSpec } from '../../check/spec';
@@ -150,8 +150,7 @@ function freshDir(output: string | undefined, resultsDir: string, groupId: strin
   if (output !== undefined) {
     if (fs.existsSync(output))
       throw usageError(`-o ${output} exists: pmfit reproduce writes into a new directory only`);
-    checkOutputDir(output);
-    fs.mkdirSync(output, { recursive: true });
+    makeOutputDir(output);
     return path.resolve(output);
   }
   checkOutputDir(resultsDir);
