@@ -172,6 +172,8 @@ stop_object(Napi::Env env, const pmfit::Stop &stop)
 	case StopKind::Decode:
 		object.Set("address", number(env, (double)stop.address.as_int()));
 		object.Set("bytes", Napi::Buffer<uint8_t>::Copy(env, stop.bytes.data(), stop.bytes.size()));
+		if (stop.ahead)
+			object.Set("ahead", Napi::Boolean::New(env, true));
 		break;
 	case StopKind::Syscall: {
 		object.Set("address", number(env, (double)stop.address.as_int()));
@@ -229,6 +231,30 @@ to_operand(const Napi::Value &value)
 	return op;
 }
 
+/* to_insn -- NativeInsnInfo; an absent `flow` is FLOW_OTHER (the fence hunt
+ * follows it nowhere) */
+pmfit::InsnInfo
+to_insn(const Napi::Value &value)
+{
+	Napi::Object object = to_object(value, "instruction info");
+	pmfit::InsnInfo insn;
+	insn.length = (uint32_t)to_uint64(field(object, "length"), "instruction length");
+	insn.flags = (uint32_t)to_uint64(field(object, "flags"), "instruction flags");
+	Napi::Array writes = to_array(field(object, "writes"), "instruction writes");
+	for (uint32_t i = 0; i < writes.Length(); i++)
+		insn.writes.push_back(to_operand(writes.Get(i)));
+	Napi::Value flow = field(object, "flow");
+	if (!flow.IsUndefined()) {
+		const int number = to_int(flow, "instruction flow");
+		if (number < pmfit::FLOW_NEXT || number > pmfit::FLOW_OTHER)
+			throw ArgError{"instruction flow is out of range"};
+		insn.flow = (uint8_t)number;
+		if (insn.flow == pmfit::FLOW_BRANCH || insn.flow == pmfit::FLOW_JUMP || insn.flow == pmfit::FLOW_CALL)
+			insn.target = to_uint64(field(object, "target"), "instruction target");
+	}
+	return insn;
+}
+
 /* guard -- run body, turning C++ failures into a pending JS exception */
 template <typename Body>
 Napi::Value
@@ -259,6 +285,7 @@ public:
 					   InstanceMethod<&TaskWrap::SetBreakpoints>("setBreakpoints"),
 					   InstanceMethod<&TaskWrap::SetPmRanges>("setPmRanges"),
 					   InstanceMethod<&TaskWrap::SetInstruction>("setInstruction"),
+					   InstanceMethod<&TaskWrap::SetFlow>("setFlow"),
 					   InstanceMethod<&TaskWrap::Resume>("resume"),
 					   InstanceMethod<&TaskWrap::StepSyscall>("stepSyscall"),
 					   InstanceMethod<&TaskWrap::TakeEvents>("takeEvents"),
@@ -347,14 +374,19 @@ private:
 	{
 		return guard(info.Env(), [&]() -> Napi::Value {
 			uint64_t address = to_uint64(info[0], "instruction address");
-			Napi::Object object = to_object(info[1], "instruction info");
-			pmfit::InsnInfo insn;
-			insn.length = (uint32_t)to_uint64(field(object, "length"), "instruction length");
-			insn.flags = (uint32_t)to_uint64(field(object, "flags"), "instruction flags");
-			Napi::Array writes = to_array(field(object, "writes"), "instruction writes");
-			for (uint32_t i = 0; i < writes.Length(); i++)
-				insn.writes.push_back(to_operand(writes.Get(i)));
+			pmfit::InsnInfo insn = to_insn(info[1]);
 			task().set_instruction(pmfit::RemotePtr(address), std::move(insn));
+			return info.Env().Undefined();
+		});
+	}
+
+	Napi::Value
+	SetFlow(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			uint64_t address = to_uint64(info[0], "instruction address");
+			pmfit::InsnInfo insn = to_insn(info[1]);
+			task().set_flow(pmfit::RemotePtr(address), std::move(insn));
 			return info.Env().Undefined();
 		});
 	}

@@ -22,11 +22,13 @@
  *   frame may land in PM);
  * - the region's end breakpoint ends the region.
  *
- * The window closes after FAST_WINDOW steps in a row that made no event,
- * unless a clflushopt, clwb or non-temporal store of PM waits for a fence:
- * a fence orders something only then, so the fences that run at full speed
- * change no crash state of any model. Instruction indices count the single
- * steps, so crash points are numbered by the PM accesses around them.
+ * The window closes after FAST_WINDOW steps in a row that made no event.
+ * While a clflushopt, clwb or non-temporal store of PM waits for a fence
+ * the tracee runs to the debug-register breakpoints of the fence hunt
+ * (fence_hunt.h), and the instruction it stops at is stepped: a fence
+ * orders something only then, so the fences that run at full speed change
+ * no crash state of any model. Instruction indices count the single steps,
+ * so crash points are numbered by the PM accesses around them.
  */
 #include <signal.h>
 #include <sys/ptrace.h>
@@ -40,6 +42,7 @@
 #include "injected_syscall.h"
 #include "quirks.h"
 #include "task.h"
+#include "tracee_memory.h"
 
 namespace pmfit {
 
@@ -52,6 +55,9 @@ namespace {
  * faults, 3,564 steps; 16: 1,596 faults, 27,553 steps; 1 used 0.64 s of
  * CPU, 16 used 1.32 s) */
 constexpr uint32_t FAST_WINDOW = 1;
+/* DECODE_AHEAD_BYTES -- bytes sent with a `decode` stop of the hunt: the
+ * longest x86 instruction is 15 */
+constexpr size_t DECODE_AHEAD_BYTES = 16;
 /* FAST_SLICE_NS -- longest wait for the running tracee before `yield` */
 constexpr int64_t FAST_SLICE_NS = 100 * 1000 * 1000;
 
@@ -133,11 +139,16 @@ Task::enter_fast(Stop *out)
 	return false;
 }
 
-/* run_fast -- breakpoints in, PTRACE_SYSCALL */
+/* run_fast -- breakpoints in, PTRACE_SYSCALL; while a flush waits for
+ * its fence, with the fence hunt's breakpoints too */
 bool
-Task::run_fast()
+Task::run_fast(Stop *out)
 {
 	PMFIT_ASSERT(pending_sig_ == 0);
+	if (flush_pending_ && hunt_fence(out))
+		return true;
+	if (phase_ != Phase::Fast)
+		return false; /* the hunt steps the instruction at rip */
 	if (!sysgood_) {
 		/* syscall-stops say so in their status */
 		if (ptrace(PTRACE_SETOPTIONS, pid_, nullptr, (void *)ptrace_options(true)) != 0)
@@ -151,11 +162,44 @@ Task::run_fast()
 	return false;
 }
 
+/* hunt_fence -- a flush waits for its fence: the debug registers on the
+ * code ahead (fence_hunt.h), or a decoding of it asked for (true, *out),
+ * or the instruction at rip single-stepped (phase_ Region) */
+bool
+Task::hunt_fence(Stop *out)
+{
+	FenceHunt::Plan plan;
+	if (!hunt_off_)
+		plan = hunt_.plan(pid_, regs_.ip(), recorder_.code_epoch(), breakpoints_);
+	if (plan.kind == FenceHunt::Plan::Kind::Decode) {
+		*out = make_stop(StopKind::Decode);
+		out->address = plan.at;
+		out->ahead = true;
+		out->bytes.assign(DECODE_AHEAD_BYTES, 0);
+		/* as much as is readable: what is not ends the line */
+		read_tracee(pid_, plan.at, out->bytes.data(), DECODE_AHEAD_BYTES);
+		breakpoints_.show_original(plan.at, out->bytes.data(), DECODE_AHEAD_BYTES);
+		return true;
+	}
+	if (plan.kind == FenceHunt::Plan::Kind::Run && debug_.arm(pid_, plan.addrs, plan.count))
+		return false;
+	if (plan.kind == FenceHunt::Plan::Kind::Run)
+		hunt_off_ = true;
+	/* a single step in a page window, PM still protected */
+	debug_.disarm(pid_);
+	breakpoints_.remove_all(pid_);
+	recorder_.code_may_have_changed();
+	phase_ = Phase::Region;
+	quiet_steps_ = 0;
+	return false;
+}
+
 /* enter_exact_window -- stopped in a fast region: PM accessible again,
  * breakpoints out, single steps from here */
 bool
 Task::enter_exact_window(Stop *out)
 {
+	debug_.disarm(pid_);
 	breakpoints_.remove_all(pid_);
 	std::vector<int> deferred;
 	int status = 0;
@@ -181,6 +225,7 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 		return true;
 	}
 	if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80)) {
+		debug_.disarm(pid_);
 		phase_ = Phase::Fast;
 		std::vector<int> deferred;
 		TracerSyscall back = take_back_syscall(pid_, &deferred);
@@ -202,6 +247,12 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 	if (!w.is_stop())
 		return handle_other(w, out);
 	phase_ = Phase::Fast;
+	if (debug_.armed()) {
+		/* the fence hunt's breakpoint: plan again from here */
+		if (w.kind() == WaitStatus::Kind::Trap && debug_.hit(pid_))
+			return false;
+		debug_.disarm(pid_);
+	}
 	switch (w.kind()) {
 	case WaitStatus::Kind::Trap: {
 		const Breakpoints::Breakpoint *bp = breakpoints_.find(regs_.ip() - 1);
@@ -308,7 +359,11 @@ Task::after_window_step(const InsnInfo &insn, size_t events_before, Stop *out)
 	if (insn.flags & (INSN_FENCE | INSN_LOCKED))
 		flush_pending_ = false;
 	quiet_steps_ = made_event ? 0 : quiet_steps_ + 1;
-	if (flush_pending_ || quiet_steps_ < FAST_WINDOW || pending_sig_ != 0)
+	if (quiet_steps_ < FAST_WINDOW || pending_sig_ != 0)
+		return false;
+	/* with a flush waiting, the fence hunt goes on (run_fast) unless
+	 * the kernel gave it no debug registers */
+	if (flush_pending_ && hunt_off_)
 		return false;
 	return enter_fast(out);
 }

@@ -33,6 +33,16 @@ enum InsnFlag : uint32_t {
 	INSN_TRAPS = 1u << 31,
 };
 
+/* InsnFlow -- native.ts InsnFlow: where control goes after the instruction
+ * (the fast recorder's fence hunt follows the direct ones: fence_hunt.h) */
+enum InsnFlow : uint8_t {
+	FLOW_NEXT = 0,	 /* the next instruction */
+	FLOW_BRANCH = 1, /* a conditional direct branch: target or the next */
+	FLOW_JUMP = 2,	 /* a direct jmp: target */
+	FLOW_CALL = 3,	 /* a direct call: target */
+	FLOW_OTHER = 4,	 /* anything else: ret, indirect, interrupt, far, xbegin */
+};
+
 /* Reg -- native.ts Reg: x86 encoding order plus one, 0 = none, +32 = 32-bit,
  * +64 = 16-bit (bit offsets only) */
 enum : uint8_t {
@@ -96,6 +106,8 @@ struct InsnInfo {
 	uint32_t length = 0;
 	uint32_t flags = 0;
 	std::vector<MemOperand> writes;
+	uint8_t flow = FLOW_OTHER; /* InsnFlow; unknown: followed nowhere */
+	uint64_t target = 0;	   /* FLOW_BRANCH, FLOW_JUMP, FLOW_CALL */
 
 	/* filled by the recorder, not the decoder: */
 	bool special = false;	       /* some write is not MEM_PLAIN */

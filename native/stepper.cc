@@ -82,6 +82,7 @@ Task::resume(const ResumeOptions &options)
 			begin_reported_ = true;
 			/* untraced code ran since the last step */
 			recorder_.code_may_have_changed();
+			hunt_.mappings_changed();
 			phase_ = Phase::Region;
 			/* fast: the first instruction is stepped, so that a
 			 * region has a crash point before anything of it ran
@@ -95,7 +96,7 @@ Task::resume(const ResumeOptions &options)
 			done = step_region(limits, &steps, &out);
 			break;
 		case Phase::Fast:
-			done = run_fast();
+			done = run_fast(&out);
 			break;
 		case Phase::FastRunning:
 			done = collect_fast(&deadline, &out);
@@ -451,6 +452,7 @@ Task::step_syscall(bool diff, bool untouched)
 		note_own_sigtrap(syscall_insn_);
 		/* the kernel may have written code (read(), mmap, mprotect) */
 		recorder_.code_may_have_changed();
+		hunt_.mappings_changed();
 		if (diff)
 			recorder_.emit_diff(pid_, syscall_insn_, index_);
 		recorder_.drop_snapshot();

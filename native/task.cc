@@ -409,7 +409,14 @@ Task::set_pm_ranges(std::vector<PmRange> ranges)
 void
 Task::set_instruction(RemotePtr address, InsnInfo info)
 {
+	hunt_.learn(pid_, address, info, recorder_.code_epoch(), breakpoints_);
 	recorder_.set_instruction(pid_, address, std::move(info));
+}
+
+void
+Task::set_flow(RemotePtr address, InsnInfo info)
+{
+	hunt_.learn(pid_, address, std::move(info), recorder_.code_epoch(), breakpoints_);
 }
 
 std::vector<uint8_t>

@@ -26,7 +26,9 @@
 
 #include "breakpoints.h"
 #include "cpu_pin.h"
+#include "debug_registers.h"
 #include "error.h"
+#include "fence_hunt.h"
 #include "insn.h"
 #include "insn_cache.h"
 #include "pm_protection.h"
@@ -62,6 +64,10 @@ public:
 	void set_breakpoints(BreakpointKind kind, const std::vector<RemotePtr> &addresses);
 	void set_pm_ranges(std::vector<PmRange> ranges);
 	void set_instruction(RemotePtr address, InsnInfo info);
+	/* set_flow -- the decoding of code the fast recorder's fence hunt
+	 * looks ahead at (a `decode` stop with `ahead`): not run yet, so
+	 * neither recorded nor refused (fence_hunt.h) */
+	void set_flow(RemotePtr address, InsnInfo info);
 	Stop resume(const ResumeOptions &options);
 	/* step_syscall -- untouched: the call reads and writes no memory of
 	 * the tracee (a sync), so the fast recorder keeps PM protected */
@@ -208,7 +214,8 @@ private:
 	/* the fast recorder (fast_region.cc) */
 	CleanPage clean_page() const;
 	bool enter_fast(Stop *out);
-	bool run_fast();
+	bool run_fast(Stop *out);
+	bool hunt_fence(Stop *out);
 	bool collect_fast(int64_t *deadline, Stop *out);
 	bool enter_exact_window(Stop *out);
 	bool after_window_step(const InsnInfo &insn, size_t events_before, Stop *out);
@@ -259,6 +266,11 @@ private:
 	bool flush_pending_ = false; /* a clflushopt/clwb/nt store of PM not yet fenced */
 	uint32_t quiet_steps_ = 0;   /* steps since the last event */
 	bool fast_refused_ = false;  /* protection failed: this region stays exact */
+	/* while a flush waits for its fence: run to breakpoints on the code
+	 * ahead instead of single steps (fence_hunt.h) */
+	FenceHunt hunt_;
+	DebugRegisters debug_;
+	bool hunt_off_ = false; /* the kernel gave no debug registers */
 
 	CpuPin pin_;
 

@@ -13,7 +13,7 @@
 
 import type * as Iced from 'iced-x86';
 import type { NativeInsnInfo, NativeMemOperand } from '../tracer/native';
-import { InsnFlag, MemKind, Reg, Seg, Vec } from '../tracer/native';
+import { InsnFlag, InsnFlow, MemKind, Reg, Seg, Vec } from '../tracer/native';
 
 export interface DecodedInstruction {
   info: NativeInsnInfo;
@@ -231,11 +231,32 @@ export function decodeInstruction(bytes: Uint8Array, address: number): DecodedIn
   }
 
   return {
-    info: { length: instruction.length, flags, writes },
+    info: { length: instruction.length, flags, writes, ...flowOf(iced, instruction) },
     text: s.formatter.format(instruction),
     mnemonic: (M[mnemonic] ?? 'unknown').toLowerCase(),
     length: instruction.length,
   };
+}
+
+/** flowOf -- where control goes after the instruction, for the fence hunt:
+ *  only near direct branches have a target it may follow. */
+function flowOf(iced: typeof Iced, instruction: Iced.Instruction): { flow: InsnFlow; target?: number } {
+  const F = iced.FlowControl;
+  const near = instruction.op0Kind === iced.OpKind.NearBranch64;
+  const target = near ? Number(instruction.nearBranchTarget) : NaN;
+  const direct = near && Number.isSafeInteger(target);
+  switch (instruction.flowControl) {
+    case F.Next:
+      return { flow: InsnFlow.Next };
+    case F.ConditionalBranch:
+      return direct ? { flow: InsnFlow.Branch, target } : { flow: InsnFlow.Other };
+    case F.UnconditionalBranch:
+      return direct ? { flow: InsnFlow.Jump, target } : { flow: InsnFlow.Other };
+    case F.Call:
+      return direct ? { flow: InsnFlow.Call, target } : { flow: InsnFlow.Other };
+    default:
+      return { flow: InsnFlow.Other };
+  }
 }
 
 /** One used-memory entry as a tracer operand; undefined when the tracer cannot

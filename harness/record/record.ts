@@ -13,8 +13,8 @@ import { onInterrupt } from '../_internals/interrupt';
 import { liveDescendants } from '../_internals/descendants';
 import { readMaps } from '../elf/proc-maps';
 import { sentinelPid } from '../tracer/sentinel';
-import type { NativePmRange, NativeStop } from '../tracer/native';
-import { InsnFlag, loadNative } from '../tracer/native';
+import type { NativeInsnInfo, NativePmRange, NativeStop } from '../tracer/native';
+import { InsnFlag, InsnFlow, loadNative } from '../tracer/native';
 import { formatPtr } from '../tracer/remote-ptr';
 import type { ResolvedCommand } from '../tracer/resolve-command';
 import { Markers, NoRegionError, Tracee } from '../tracer/tracee';
@@ -126,7 +126,8 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
       .run(
         { record: true, fast: options.fast ?? false, maxSteps: options.maxSteps, timeoutMs: options.timeoutMs },
         {
-          onDecode: (stop) => session.decode(stop.address, stop.bytes),
+          onDecode: (stop) =>
+            stop.ahead ? session.decodeAhead(stop.address, stop.bytes) : session.decode(stop.address, stop.bytes),
           onSyscall: (stop) => session.syscall(stop),
           onRegionBegin: (index, thread) => session.regionBegin(index, thread),
           onRegionEnd: (index, thread) => session.regionEnd(index, thread),
@@ -269,6 +270,21 @@ class RecordSession {
     this.tracee.task.setInstruction(address, decoded.info);
     const where = this.tracee.locate(address);
     this.addresses[formatPtr(address)] = { ...where, text: decoded.text };
+  }
+
+  /** decodeAhead -- code the fast recorder's fence hunt looks ahead at: it
+   *  has not run (and may never), so it is neither named nor refused here;
+   *  bytes that are no instruction end the hunt's line there. */
+  decodeAhead(address: number, bytes: Buffer): void {
+    let info: NativeInsnInfo = { length: 1, flags: 0, writes: [], flow: InsnFlow.Other };
+    if (address < KERNEL_HALF) {
+      try {
+        info = decodeInstruction(bytes, address).info;
+      } catch {
+        // not an instruction (or past what is readable): stepped, if ever run
+      }
+    }
+    this.tracee.task.setFlow(address, info);
   }
 
   /** untraced -- a write pmfit cannot follow may hide crash states: an

@@ -148,10 +148,27 @@ export interface NativeMemOperand {
   indexElem?: number;
 }
 
+/** Where control goes after an instruction (native/insn.h InsnFlow): the
+ *  fast recorder's fence hunt follows the direct ones (native/fence_hunt.h). */
+export const enum InsnFlow {
+  Next = 0,
+  /** A conditional direct branch: `target` or the next instruction. */
+  Branch = 1,
+  /** A direct jmp to `target`. */
+  Jump = 2,
+  /** A direct call of `target`. */
+  Call = 3,
+  /** Anything else (ret, indirect, interrupt, far, xbegin); also when absent. */
+  Other = 4,
+}
+
 export interface NativeInsnInfo {
   length: number;
   flags: number; // InsnFlag bits
   writes: NativeMemOperand[];
+  flow?: InsnFlow;
+  /** Branch, Jump, Call: where it goes. */
+  target?: number;
 }
 
 /** One PM mapping in the tracee: [start, end) maps file `fileId` at `fileOffset`. */
@@ -189,8 +206,10 @@ export type NativeStop =
   /** A single step over a syscall has not finished within its slice (the
    *  syscall blocks); call the same function again to go on waiting. */
   | { kind: 'blocked'; index: number; thread: number; inRegion: boolean }
-  /** record mode: instruction at `address` is unknown; call setInstruction and resume. */
-  | { kind: 'decode'; index: number; thread: number; address: number; bytes: Buffer }
+  /** record mode: instruction at `address` is unknown; call setInstruction and
+   *  resume. `ahead`: it has not run, the fast recorder's fence hunt looks
+   *  ahead at it: call setFlow instead (its bytes may end unreadable). */
+  | { kind: 'decode'; index: number; thread: number; address: number; bytes: Buffer; ahead?: boolean }
   /** record mode: the next instruction is a syscall; call stepSyscall. */
   | { kind: 'syscall'; index: number; thread: number; address: number; nr: number; args: number[] }
   /** stepSyscall finished: `result` is rax after the syscall. */
@@ -216,6 +235,9 @@ export interface NativeTask {
   setBreakpoints(kind: BreakpointKind, addresses: number[]): void;
   setPmRanges(ranges: NativePmRange[]): void;
   setInstruction(address: number, info: NativeInsnInfo): void;
+  /** The decoding of code the fence hunt looks ahead at (a `decode` stop
+   *  with `ahead`): neither recorded nor refused, as it has not run. */
+  setFlow(address: number, info: NativeInsnInfo): void;
   resume(options: NativeResumeOptions): NativeStop;
   /** Single-step the pending syscall; with `diff`, compare every PM range
    *  before and after and record changed bytes as store events. */

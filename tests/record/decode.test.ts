@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { decodeInstruction } from '../../harness/record/decode';
-import { InsnFlag, MemKind, NativeMemOperand, Reg, Seg, Vec } from '../../harness/tracer/native';
+import { InsnFlag, InsnFlow, MemKind, NativeMemOperand, Reg, Seg, Vec } from '../../harness/tracer/native';
 
 const AT = 0x401000;
 
@@ -18,7 +18,12 @@ function mem(partial: Partial<NativeMemOperand>): NativeMemOperand {
 describe('decodeInstruction', () => {
   test('mov [rax+8], rdx: a plain 8-byte store', () => {
     const d = decode('48 89 50 08');
-    expect(d.info).toEqual({ length: 4, flags: 0, writes: [mem({ base: Reg.Rax, disp: 8, size: 8 })] });
+    expect(d.info).toEqual({
+      length: 4,
+      flags: 0,
+      writes: [mem({ base: Reg.Rax, disp: 8, size: 8 })],
+      flow: InsnFlow.Next,
+    });
     expect(d.length).toBe(4);
     expect(d.mnemonic).toBe('mov');
     expect(d.text).toBe('mov qword [rax+8], rdx');
@@ -69,22 +74,32 @@ describe('decodeInstruction', () => {
 
   test('vmovdqu [rdi], ymm0: 32-byte store', () => {
     const d = decode('c5 fe 7f 07');
-    expect(d.info).toEqual({ length: 4, flags: 0, writes: [mem({ base: Reg.Rdi, size: 32 })] });
+    expect(d.info).toEqual({ length: 4, flags: 0, writes: [mem({ base: Reg.Rdi, size: 32 })], flow: InsnFlow.Next });
   });
 
   test('vmovdqu64 [rdi], zmm1: 64-byte store', () => {
     const d = decode('62 f1 fe 48 7f 0f');
-    expect(d.info).toEqual({ length: 6, flags: 0, writes: [mem({ base: Reg.Rdi, size: 64 })] });
+    expect(d.info).toEqual({ length: 6, flags: 0, writes: [mem({ base: Reg.Rdi, size: 64 })], flow: InsnFlow.Next });
   });
 
   test('vmovntdq [rdi], ymm0: NtStore', () => {
     const d = decode('c5 fd e7 07');
-    expect(d.info).toEqual({ length: 4, flags: InsnFlag.NtStore, writes: [mem({ base: Reg.Rdi, size: 32 })] });
+    expect(d.info).toEqual({
+      length: 4,
+      flags: InsnFlag.NtStore,
+      writes: [mem({ base: Reg.Rdi, size: 32 })],
+      flow: InsnFlow.Next,
+    });
   });
 
   test('movnti [rdi], rax: NtStore', () => {
     const d = decode('48 0f c3 07');
-    expect(d.info).toEqual({ length: 4, flags: InsnFlag.NtStore, writes: [mem({ base: Reg.Rdi, size: 8 })] });
+    expect(d.info).toEqual({
+      length: 4,
+      flags: InsnFlag.NtStore,
+      writes: [mem({ base: Reg.Rdi, size: 8 })],
+      flow: InsnFlow.Next,
+    });
   });
 
   test('maskmovdqu xmm1, xmm2: NtStore to implicit [rdi], the bytes xmm2 selects', () => {
@@ -108,30 +123,45 @@ describe('decodeInstruction', () => {
 
   test('clflush [rdi]: Clflush, operand of size 1', () => {
     const d = decode('0f ae 3f');
-    expect(d.info).toEqual({ length: 3, flags: InsnFlag.Clflush, writes: [mem({ base: Reg.Rdi, size: 1 })] });
+    expect(d.info).toEqual({
+      length: 3,
+      flags: InsnFlag.Clflush,
+      writes: [mem({ base: Reg.Rdi, size: 1 })],
+      flow: InsnFlow.Next,
+    });
   });
 
   test('clflushopt [rdi]: Clflushopt', () => {
     const d = decode('66 0f ae 3f');
-    expect(d.info).toEqual({ length: 4, flags: InsnFlag.Clflushopt, writes: [mem({ base: Reg.Rdi, size: 1 })] });
+    expect(d.info).toEqual({
+      length: 4,
+      flags: InsnFlag.Clflushopt,
+      writes: [mem({ base: Reg.Rdi, size: 1 })],
+      flow: InsnFlow.Next,
+    });
   });
 
   test('clwb [rdi+64]: Clwb', () => {
     const d = decode('66 0f ae 77 40');
-    expect(d.info).toEqual({ length: 5, flags: InsnFlag.Clwb, writes: [mem({ base: Reg.Rdi, disp: 64, size: 1 })] });
+    expect(d.info).toEqual({
+      length: 5,
+      flags: InsnFlag.Clwb,
+      writes: [mem({ base: Reg.Rdi, disp: 64, size: 1 })],
+      flow: InsnFlow.Next,
+    });
   });
 
   test('sfence and mfence: Fence', () => {
-    expect(decode('0f ae f8').info).toEqual({ length: 3, flags: InsnFlag.Fence, writes: [] });
-    expect(decode('0f ae f0').info).toEqual({ length: 3, flags: InsnFlag.Fence, writes: [] });
+    expect(decode('0f ae f8').info).toEqual({ length: 3, flags: InsnFlag.Fence, writes: [], flow: InsnFlow.Next });
+    expect(decode('0f ae f0').info).toEqual({ length: 3, flags: InsnFlag.Fence, writes: [], flow: InsnFlow.Next });
   });
 
   test('lfence: no flags (it does not order stores)', () => {
-    expect(decode('0f ae e8').info).toEqual({ length: 3, flags: 0, writes: [] });
+    expect(decode('0f ae e8').info).toEqual({ length: 3, flags: 0, writes: [], flow: InsnFlow.Next });
   });
 
   test('cpuid: serializing, so Fence', () => {
-    expect(decode('0f a2').info).toEqual({ length: 2, flags: InsnFlag.Fence, writes: [] });
+    expect(decode('0f a2').info).toEqual({ length: 2, flags: InsnFlag.Fence, writes: [], flow: InsnFlow.Next });
   });
 
   test('mov cr0, rax is serializing; mov rax, cr0 is not', () => {
@@ -141,17 +171,27 @@ describe('decodeInstruction', () => {
 
   test('lock xadd [rdi], eax: Locked', () => {
     const d = decode('f0 0f c1 07');
-    expect(d.info).toEqual({ length: 4, flags: InsnFlag.Locked, writes: [mem({ base: Reg.Rdi, size: 4 })] });
+    expect(d.info).toEqual({
+      length: 4,
+      flags: InsnFlag.Locked,
+      writes: [mem({ base: Reg.Rdi, size: 4 })],
+      flow: InsnFlow.Next,
+    });
   });
 
   test('xchg [rdi], eax: implicitly Locked', () => {
     const d = decode('87 07');
-    expect(d.info).toEqual({ length: 2, flags: InsnFlag.Locked, writes: [mem({ base: Reg.Rdi, size: 4 })] });
+    expect(d.info).toEqual({
+      length: 2,
+      flags: InsnFlag.Locked,
+      writes: [mem({ base: Reg.Rdi, size: 4 })],
+      flow: InsnFlow.Next,
+    });
   });
 
   test('syscall and int 0x80: Syscall', () => {
-    expect(decode('0f 05').info).toEqual({ length: 2, flags: InsnFlag.Syscall, writes: [] });
-    expect(decode('cd 80').info).toEqual({ length: 2, flags: InsnFlag.Syscall, writes: [] });
+    expect(decode('0f 05').info).toEqual({ length: 2, flags: InsnFlag.Syscall, writes: [], flow: InsnFlow.Other });
+    expect(decode('cd 80').info).toEqual({ length: 2, flags: InsnFlag.Syscall, writes: [], flow: InsnFlow.Other });
   });
 
   test('mov fs:[0x10], rax: segment Fs', () => {
@@ -172,7 +212,7 @@ describe('decodeInstruction', () => {
   });
 
   test('mov rax, [rdi]: a load writes nothing', () => {
-    expect(decode('48 8b 07').info).toEqual({ length: 3, flags: 0, writes: [] });
+    expect(decode('48 8b 07').info).toEqual({ length: 3, flags: 0, writes: [], flow: InsnFlow.Next });
   });
 
   test('vpscatterdd [rax+zmm1*4]{k1}, zmm2: 16 dword elements, dword indices in zmm1', () => {
@@ -313,6 +353,27 @@ describe('decodeInstruction', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+
+  // Where the fast recorder's fence hunt may follow control (native/fence_hunt.h)
+  test.each([
+    ['jne .+0x12 (75 10)', '75 10', InsnFlow.Branch, AT + 0x12],
+    ['jrcxz .+0x7 (e3 05)', 'e3 05', InsnFlow.Branch, AT + 7],
+    ['jmp .-0x100 (e9 fb fe ff ff)', 'e9 fb fe ff ff', InsnFlow.Jump, AT + 5 - 0x105],
+    ['call .+0x20 (e8 1b 00 00 00)', 'e8 1b 00 00 00', InsnFlow.Call, AT + 0x20],
+    ['ret (c3)', 'c3', InsnFlow.Other, undefined],
+    ['jmp rax (ff e0)', 'ff e0', InsnFlow.Other, undefined],
+    ['call qword [rip+0x10] (ff 15 10 00 00 00)', 'ff 15 10 00 00 00', InsnFlow.Other, undefined],
+    ['syscall (0f 05)', '0f 05', InsnFlow.Other, undefined],
+    ['int3 (cc)', 'cc', InsnFlow.Other, undefined],
+    ['ud2 (0f 0b)', '0f 0b', InsnFlow.Other, undefined],
+    ['xbegin .+0x10 (c7 f8 0a 00 00 00)', 'c7 f8 0a 00 00 00', InsnFlow.Other, undefined],
+    ['sfence (0f ae f8)', '0f ae f8', InsnFlow.Next, undefined],
+    ['lock add [rax], 1 (f0 83 00 01)', 'f0 83 00 01', InsnFlow.Next, undefined],
+  ])('%s: flow', (_name, hex, flow, target) => {
+    const d = decode(hex);
+    expect(d.info.flow).toBe(flow);
+    expect(d.info.target).toBe(target);
   });
 
   test('decoding many instructions does not grow WebAssembly memory', () => {

@@ -1,0 +1,225 @@
+/*
+ * fence_hunt.cc -- FenceHunt: straight lines of decoded code from the
+ * tracee's rip to the breakpoints of the next stop
+ */
+#include "fence_hunt.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "error.h"
+#include "tracee_memory.h"
+
+namespace pmfit {
+
+namespace {
+
+/* MAX_LINE -- instructions of one straight line (a loop of direct jumps
+ * ends somewhere) */
+constexpr size_t MAX_LINE = 512;
+
+/* must_step -- instructions the hunt stops at and the recorder steps: the
+ * fence-like ones it looks for, and those whose successor it cannot know
+ * or that it must see run (system calls, instructions it refuses) */
+bool
+must_step(const InsnInfo &insn)
+{
+	return insn.flow == FLOW_OTHER || (insn.flags & (INSN_FENCE | INSN_LOCKED | INSN_SYSCALL | INSN_UNSUPPORTED));
+}
+
+} /* namespace */
+
+void
+FenceHunt::read_maps(pid_t pid)
+{
+	safe_.clear();
+	const std::string path = "/proc/" + std::to_string(pid) + "/maps";
+	FILE *f = fopen(path.c_str(), "re");
+	if (!f)
+		throw TaskError(syserr("open " + path, errno));
+	char line[4096];
+	while (fgets(line, sizeof(line), f)) {
+		uint64_t start, end;
+		char perms[8] = {0};
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s", &start, &end, perms) == 3 && perms[2] == 'x' &&
+		    perms[1] != 'w') {
+			if (!safe_.empty() && safe_.back().second == start)
+				safe_.back().second = end;
+			else
+				safe_.push_back({start, end});
+		}
+		while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
+			;
+	}
+	fclose(f);
+	maps_stale_ = false;
+}
+
+bool
+FenceHunt::safe_code(RemotePtr at, uint64_t len)
+{
+	const uint64_t lo = at.as_int(), hi = lo + len;
+	for (const auto &range : safe_) {
+		if (lo >= range.first && hi <= range.second && hi > lo)
+			return true;
+	}
+	return false;
+}
+
+void
+FenceHunt::learn(pid_t pid, RemotePtr address, InsnInfo info, uint64_t epoch, const Breakpoints &breakpoints)
+{
+	if (info.length == 0 || info.length > InsnInfo::MAX_LENGTH)
+		throw TaskError("instruction length " + std::to_string(info.length) + " at " + hex(address.as_int()));
+	info.writes.clear();
+	memset(info.code, 0, sizeof(info.code));
+	if (read_tracee(pid, address, info.code, info.length) < info.length) {
+		/* unreadable: a line ends here, and stepping it faults */
+		info.flow = FLOW_OTHER;
+	}
+	breakpoints.show_original(address, info.code, info.length);
+	info.epoch = epoch;
+	flows_.insert(address, std::move(info));
+}
+
+/* lookup -- the decoding of the instruction at `at`, good in this epoch;
+ * null when unknown or rewritten since */
+const InsnInfo *
+FenceHunt::lookup(pid_t pid, RemotePtr at, uint64_t epoch, const Breakpoints &breakpoints)
+{
+	InsnInfo *insn = flows_.find(at);
+	if (!insn || insn->epoch == epoch)
+		return insn;
+	uint8_t now[InsnInfo::MAX_LENGTH] = {};
+	if (read_tracee(pid, at, now, insn->length) < insn->length)
+		return nullptr;
+	breakpoints.show_original(at, now, insn->length);
+	if (memcmp(now, insn->code, insn->length) != 0)
+		return nullptr;
+	insn->epoch = epoch;
+	return insn;
+}
+
+FenceHunt::Line
+FenceHunt::walk(pid_t pid, RemotePtr start, uint64_t epoch, const Breakpoints &breakpoints)
+{
+	RemotePtr at = start;
+	for (size_t n = 0; n < MAX_LINE; n++) {
+		if (!safe_code(at, 1))
+			return {at == start ? Line::End::Unsafe : Line::End::Stop, at, {}};
+		const InsnInfo *insn = lookup(pid, at, epoch, breakpoints);
+		if (!insn)
+			return {Line::End::Decode, at, {}};
+		if (!safe_code(at, insn->length) || must_step(*insn))
+			return {Line::End::Stop, at, {}};
+		switch (insn->flow) {
+		case FLOW_NEXT:
+			at = at + insn->length;
+			break;
+		case FLOW_JUMP:
+		case FLOW_CALL:
+			at = RemotePtr(insn->target);
+			break;
+		case FLOW_BRANCH:
+			return {Line::End::Branch, at, {RemotePtr(insn->target), at + insn->length}};
+		default:
+			return {Line::End::Stop, at, {}};
+		}
+	}
+	return {Line::End::Stop, at, {}};
+}
+
+FenceHunt::Plan
+FenceHunt::plan(pid_t pid, RemotePtr rip, uint64_t epoch, const Breakpoints &breakpoints)
+{
+	Plan plan;
+	if (maps_stale_)
+		read_maps(pid);
+	const Line first = walk(pid, rip, epoch, breakpoints);
+	switch (first.end) {
+	case Line::End::Decode:
+		plan.kind = Plan::Kind::Decode;
+		plan.at = first.at;
+		return plan;
+	case Line::End::Unsafe:
+		plan.kind = Plan::Kind::Step;
+		return plan;
+	case Line::End::Stop:
+		if (first.at == rip) {
+			plan.kind = Plan::Kind::Step;
+			return plan;
+		}
+		break;
+	case Line::End::Branch:
+		break;
+	}
+	/* the frontier: where the tracee may go next, each either the start
+	 * of a line not walked yet or an instruction to stop at */
+	struct Node {
+		RemotePtr addr;
+		bool open;
+	};
+	std::vector<Node> frontier;
+	std::vector<RemotePtr> walked = {rip};
+	auto add = [&frontier](RemotePtr addr, bool open) {
+		for (const Node &node : frontier) {
+			if (node.addr == addr)
+				return;
+		}
+		frontier.push_back({addr, open});
+	};
+	if (first.end == Line::End::Stop) {
+		add(first.at, false);
+	} else {
+		add(first.succ[0], true);
+		add(first.succ[1], true);
+	}
+	for (size_t i = 0; i < frontier.size(); i++) {
+		if (!frontier[i].open)
+			continue;
+		frontier[i].open = false;
+		const RemotePtr from = frontier[i].addr;
+		if (std::find(walked.begin(), walked.end(), from) != walked.end())
+			continue;
+		walked.push_back(from);
+		const Line line = walk(pid, from, epoch, breakpoints);
+		switch (line.end) {
+		case Line::End::Decode:
+			plan.kind = Plan::Kind::Decode;
+			plan.at = line.at;
+			return plan;
+		case Line::End::Unsafe:
+			break;
+		case Line::End::Stop:
+			frontier[i].addr = line.at;
+			break;
+		case Line::End::Branch:
+			/* one more breakpoint: this one moves to the taken
+			 * branch, the fall-through is added */
+			if (frontier.size() < DebugRegisters::SLOTS) {
+				frontier[i].addr = line.succ[0];
+				frontier[i].open = true;
+				add(line.succ[1], true);
+				i = (size_t)-1; /* from the start: the moved node again */
+			}
+			break;
+		}
+	}
+	/* two nodes may have moved to one address */
+	plan.kind = Plan::Kind::Run;
+	for (const Node &node : frontier) {
+		bool seen = false;
+		for (size_t j = 0; j < plan.count; j++)
+			seen = seen || plan.addrs[j] == node.addr;
+		if (!seen && plan.count < DebugRegisters::SLOTS)
+			plan.addrs[plan.count++] = node.addr;
+	}
+	return plan;
+}
+
+} /* namespace pmfit */
