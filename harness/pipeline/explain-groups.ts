@@ -10,9 +10,7 @@
 // walk of the trace per model. Both cost little next to checking and are done
 // for a bounded number of groups.
 
-import * as fs from 'fs';
 import * as path from 'path';
-import { Interrupted } from '../_internals/interrupt';
 import type { TargetSpec } from '../check/spec';
 import { sourceLines } from '../elf/source-line';
 import type { ImagePatch } from '../image/image-patch';
@@ -24,7 +22,7 @@ import { LINE } from '../trace/event';
 import type { TraceHeader, TraceReader } from '../trace/format';
 import { formatPtr } from '../tracer/remote-ptr';
 import { Tracee } from '../tracer/tracee';
-import { startReplay } from './_internals/replay-workload';
+import { replayStops } from './_internals/replay-workload';
 import { locateFrames, ownFrame, type RawFrame } from './site-locations';
 import { stacksRefused, unwindHere } from './stacks-at';
 import { severalThreads } from './site-threads';
@@ -77,29 +75,24 @@ export async function explainGroups(run: RunResult, context: ExplainContext): Pr
  *  program's own line as a finding's site is. */
 async function interruptedInstructions(context: ExplainContext, ks: number[]): Promise<Map<number, InstructionSite>> {
   const sites = new Map<number, InstructionSite>();
-  const { spec } = context;
-  const unwind = stacksRefused(context.header) === undefined;
+  const unwind = stacksRefused() === undefined;
   const stacks = new Map<number, RawFrame[]>();
-  const replay = await startReplay(spec, context.header, 'explain', context.timeoutMs);
-  if (replay.kind === 'failed') return sites;
-  const { tracee, work } = replay;
-  try {
-    for (const k of [...new Set(ks)].sort((a, b) => a - b)) {
-      const end = await tracee.run({ stopAt: k, timeoutMs: context.timeoutMs });
-      if (end.kind !== 'stopAt') break;
+  const replayed = await replayStops(
+    context.spec,
+    context.header,
+    'explain',
+    context.timeoutMs,
+    ks,
+    async (end, tracee) => {
       const site = await describeSite(tracee, end.address);
       if (severalThreads(context.header)) site.thread = end.thread;
-      sites.set(k, site);
+      sites.set(end.index, site);
       const stack = unwind ? unwindHere(tracee) : undefined;
-      if (stack && stack.length > 0 && stack[0].address === end.address) stacks.set(k, stack);
-    }
-  } catch (err) {
-    if (err instanceof Interrupted) throw err;
-    // a run that goes otherwise than recorded explains what it reached
-  } finally {
-    tracee.kill();
-    await fs.promises.rm(work, { recursive: true, force: true });
-  }
+      if (stack && stack.length > 0 && stack[0].address === end.address) stacks.set(end.index, stack);
+      return 'next' as const;
+    },
+  );
+  if (replayed.kind === 'failed') return new Map();
   await addStacks(sites, stacks);
   return sites;
 }

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import type { TargetSpec } from '../check/spec';
 import { workloadLaunch } from '../check/spec-command';
 import type { TraceHeader } from '../trace/format';
-import { recordTrace } from '../record/record';
+import { recordTrace, type RecordOptions } from '../record/record';
 import { resolveCommand } from '../tracer/resolve-command';
 
 export interface RecordWorkloadOptions {
@@ -14,11 +14,15 @@ export interface RecordWorkloadOptions {
   /** File for the program's stdout and stderr; /dev/null when absent. */
   logPath?: string;
   maxSteps?: number;
+  /** recordTrace's timeoutMs (each stretch between pauses has it). */
+  timeoutMs?: number;
   onProgress?(index: number): void;
   /** recordTrace's acceptUntracedWrites. */
   acceptUntracedWrites?: boolean;
   /** recordTrace's fast. */
   fast?: boolean;
+  /** recordTrace's pause: stops at crash points during the recording. */
+  pause?: RecordOptions['pause'];
 }
 
 export async function recordWorkload(
@@ -41,10 +45,12 @@ export async function recordWorkload(
       functions: spec.functions,
       scheduleSeed: spec.scheduleSeed,
       maxSteps: options.maxSteps,
+      timeoutMs: options.timeoutMs,
       onProgress: options.onProgress,
       acceptUntracedWrites: options.acceptUntracedWrites,
       guardFiles: spec.userFiles,
       fast: options.fast,
+      pause: options.pause,
     });
   } finally {
     fs.closeSync(log);

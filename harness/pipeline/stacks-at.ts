@@ -8,17 +8,16 @@
 // single steps, and a recording would pay it at every store, while only a
 // few instructions are ever named. The run is the recording's over again
 // (same program, arguments, environment, a pool made by the same setup,
-// no ASLR, the same thread schedule), so instruction i is the same
+// no ASLR, the same thread schedule, the same recorder:
+// _internals/replay-workload.ts), so instruction i is the same
 // instruction; each stop is checked against the address the trace has for
 // it, and an instruction met elsewhere is left without a stack.
 
-import * as fs from 'fs';
-import { Interrupted } from '../_internals/interrupt';
 import type { TargetSpec } from '../check/spec';
 import type { TraceHeader } from '../trace/format';
 import { Tracee } from '../tracer/tracee';
 import { unwinding } from '../tracer/unwinding';
-import { startReplay } from './_internals/replay-workload';
+import { replayStops } from './_internals/replay-workload';
 import type { RawFrame } from './site-locations';
 
 /** Frames kept per stack, innermost first. */
@@ -42,53 +41,39 @@ export async function stacksAt(
   sites: readonly StackSite[],
   timeoutMs: number,
 ): Promise<StackReplay> {
-  const refused = stacksRefused(header);
+  const refused = stacksRefused();
   if (refused) return { kind: 'unavailable', why: refused };
   const started = Date.now();
   const byIndex = new Map<number, number>();
   for (const site of sites) byIndex.set(site.index, site.address);
   const stacks = new Map<number, RawFrame[]>();
   if (byIndex.size === 0) return { kind: 'unwound', stacks, sites: 0, seconds: 0 };
-  const replay = await startReplay(spec, header, 'stacks', timeoutMs);
-  if (replay.kind === 'failed') return { kind: 'unavailable', why: replay.why };
-  const { tracee, work } = replay;
-  try {
-    for (const index of [...byIndex.keys()].sort((a, b) => a - b)) {
-      const address = byIndex.get(index);
-      // Crash point index - 1: the instruction is next. When index - 1
-      // ends a region, the stop is at that region's end and the next
-      // region's first instruction is one stop further.
-      let end = await tracee.run({ stopAt: index - 1, timeoutMs });
-      if (end.kind === 'stopAt' && end.address !== address && end.index === index - 1)
-        end = await tracee.run({ stopAt: index - 1, timeoutMs });
-      if (end.kind !== 'stopAt') break;
-      if (end.address === address) {
-        const stack = unwindHere(tracee);
-        if (stack) stacks.set(index, stack);
-      }
-    }
-  } catch (err) {
-    if (err instanceof Interrupted) throw err;
-    // A run that goes otherwise than recorded gives the stacks it reached;
-    // the rest of the sites are shown without one.
-  } finally {
-    tracee.kill();
-    await fs.promises.rm(work, { recursive: true, force: true });
-  }
+  // Crash point index - 1: the instruction is next. When index - 1 ends a
+  // region, the stop is at that region's end and the next region's first
+  // instruction is one stop further.
+  const replayed = await replayStops(
+    spec,
+    header,
+    'stacks',
+    timeoutMs,
+    [...byIndex.keys()].map((index) => index - 1),
+    (end, tracee) => {
+      const address = byIndex.get(end.index + 1);
+      if (end.address !== address) return 'again';
+      const stack = unwindHere(tracee);
+      if (stack) stacks.set(end.index + 1, stack);
+      return 'next';
+    },
+  );
+  if (replayed.kind === 'failed') return { kind: 'unavailable', why: replayed.why };
   return { kind: 'unwound', stacks, sites: byIndex.size, seconds: (Date.now() - started) / 1000 };
 }
 
-/** stacksRefused -- why no stack can be had for this trace's instructions
- *  (no libdw, or a trace an exact replay does not meet), or undefined.
+/** stacksRefused -- why no stack can be had (no libdw), or undefined.
  *  Also asked by explain-groups, which unwinds in its own replay. */
-export function stacksRefused(header: TraceHeader): string | undefined {
+export function stacksRefused(): string | undefined {
   const available = unwinding();
-  if (available.kind === 'unavailable') return available.why;
-  // Its indices count the fast recorder's single steps, which only the
-  // fast recorder's own run reproduces.
-  if (header.recorder === 'fast')
-    return 'the trace was recorded with --fast, whose instruction indices an exact run does not meet; record without --fast for stacks';
-  return undefined;
+  return available.kind === 'unavailable' ? available.why : undefined;
 }
 
 /** unwindHere -- the stack where the tracee stopped; none when libdw cannot

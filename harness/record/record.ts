@@ -17,7 +17,7 @@ import type { NativeInsnInfo, NativePmRange, NativeStop } from '../tracer/native
 import { InsnFlag, InsnFlow, loadNative } from '../tracer/native';
 import { formatPtr } from '../tracer/remote-ptr';
 import type { ResolvedCommand } from '../tracer/resolve-command';
-import { Markers, NoRegionError, Tracee } from '../tracer/tracee';
+import { Markers, NoRegionError, type RunEnd, type RunHooks, Tracee } from '../tracer/tracee';
 import { decodeInstruction } from './decode';
 import { EventKind, LINE } from '../trace/event';
 import {
@@ -66,6 +66,15 @@ export interface RecordOptions {
   onCheck?(check: { ms: number; pages: number; wholeFiles: number }): void;
   /** Files the program may not open for writing (TraceeOptions.guardFiles). */
   guardFiles?: string[];
+  /** Stop at crash point `stopAt` (Tracee.run's stopAt) and call `paused`
+   *  with the tracee stopped there; it names the next crash point to stop
+   *  at, or undefined to record on to the end. The stack pass
+   *  (pipeline/stacks-at.ts) meets a fast trace's crash points this way,
+   *  through the recorder that numbered them. */
+  pause?: {
+    stopAt: number;
+    paused(end: Extract<RunEnd, { kind: 'stopAt' }>, tracee: Tracee): Promise<number | undefined> | number | undefined;
+  };
 }
 
 /** Start of the kernel half of x86-64 addresses (exact as a double). */
@@ -122,25 +131,38 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
     options.onCheck,
   );
   try {
-    const end = await tracee
-      .run(
-        { record: true, fast: options.fast ?? false, maxSteps: options.maxSteps, timeoutMs: options.timeoutMs },
-        {
-          onDecode: (stop) =>
-            stop.ahead ? session.decodeAhead(stop.address, stop.bytes) : session.decode(stop.address, stop.bytes),
-          onSyscall: (stop) => session.syscall(stop),
-          onRegionBegin: (index, thread) => session.regionBegin(index, thread),
-          onRegionEnd: (index, thread) => session.regionEnd(index, thread),
-          onEvents: (records) => session.append(records),
-          onProgress: (index) => {
-            session.progress();
-            options.onProgress?.(index);
+    const hooks: RunHooks = {
+      onDecode: (stop) =>
+        stop.ahead ? session.decodeAhead(stop.address, stop.bytes) : session.decode(stop.address, stop.bytes),
+      onSyscall: (stop) => session.syscall(stop),
+      onRegionBegin: (index, thread) => session.regionBegin(index, thread),
+      onRegionEnd: (index, thread) => session.regionEnd(index, thread),
+      onEvents: (records) => session.append(records),
+      onProgress: (index) => {
+        session.progress();
+        options.onProgress?.(index);
+      },
+    };
+    let stopAt = options.pause?.stopAt;
+    let end: RunEnd;
+    for (;;) {
+      end = await tracee
+        .run(
+          {
+            record: true,
+            fast: options.fast ?? false,
+            stopAt,
+            maxSteps: options.maxSteps,
+            timeoutMs: options.timeoutMs,
           },
-        },
-      )
-      .catch((err: unknown) => {
-        throw err instanceof NoRegionError ? explainNoRegion(err, pmPaths, options.pmFiles) : err;
-      });
+          hooks,
+        )
+        .catch((err: unknown) => {
+          throw err instanceof NoRegionError ? explainNoRegion(err, pmPaths, options.pmFiles) : err;
+        });
+      if (end.kind !== 'stopAt' || !options.pause) break;
+      stopAt = await options.pause.paused(end, tracee);
+    }
     if (end.kind !== 'exited') throw usageError('recording stopped before the program ended');
     return writer.finish({
       argv: options.command.argv,

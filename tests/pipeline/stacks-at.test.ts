@@ -1,6 +1,7 @@
 // stacks-at -- call stacks at the sites findings and lint name, unwound by
 // libdw in one more run of the workload: a store libpmemobj makes through
 // libc's memmove is shown at the program's line that called libpmemobj,
+// under the exact and the fast recorder alike,
 // with the libpmemobj frame in its stack; tree_broken's memmove store at
 // its memcpy call; the lint's planted store with its stack; and without
 // libdw, one line saying so and the rest of the run as before.
@@ -41,7 +42,12 @@ function lineOf(file: string, text: string): number {
   return at + 1;
 }
 
-describe('txmap_broken_noadd (libpmemobj): sites inside the library', () => {
+// Under both recorders: a fast trace's crash points are met by recording
+// again with the fast recorder (pipeline/_internals/replay-workload.ts).
+describe.each([
+  ['exact', false],
+  ['fast', true],
+])('txmap_broken_noadd (libpmemobj), %s recorder: sites inside the library', (_recorder, fast) => {
   const TXMAP_C = path.join(ROOT, 'targets', 'txmap', 'txmap.c');
   let outcome: TargetOutcome;
   beforeAll(async () => {
@@ -53,6 +59,7 @@ describe('txmap_broken_noadd (libpmemobj): sites inside the library', () => {
       modelOptions: resolveOptions(),
       jobs: 2,
       timeoutMs: 60_000,
+      fast,
     });
   }, 600_000);
 
@@ -113,13 +120,23 @@ describe('txmap_broken_noadd (libpmemobj): sites inside the library', () => {
   });
 });
 
-describe('tree_broken, 40 words: the finding with its stack', () => {
+describe.each([
+  ['exact', false],
+  ['fast', true],
+])('tree_broken, 40 words, %s recorder: the finding with its stack', (_recorder, fast) => {
   const TREE_C = path.join(ROOT, 'targets', 'tree', 'tree.c');
   let outcome: TargetOutcome;
   beforeAll(async () => {
     const words = Array.from({ length: 40 }, (_, i) => `word${i}`);
     const spec = treeSpec(words, { program: 'tree_broken' });
-    outcome = await runTarget({ spec, models: ['px86'], modelOptions: resolveOptions(), jobs: 2, timeoutMs: 60_000 });
+    outcome = await runTarget({
+      spec,
+      models: ['px86'],
+      modelOptions: resolveOptions(),
+      jobs: 2,
+      timeoutMs: 60_000,
+      fast,
+    });
   }, 300_000);
 
   it('the culprit (the early link) has its stack: insert, then main', () => {

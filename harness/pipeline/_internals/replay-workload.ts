@@ -1,43 +1,83 @@
-// replay-workload -- a target's workload started once more as it was
-// recorded, for the passes that stop it at recorded instruction indices
-// (explain-groups: the interrupted instructions; stacks-at: call stacks).
+// replay-workload -- a target's workload run once more as it was recorded,
+// stopped at recorded crash points in turn, for the passes that look at the
+// program there (explain-groups: the interrupted instructions; stacks-at:
+// call stacks).
 //
-// Instruction i is the recording's instruction i only when everything
+// Crash point k is the recording's crash point k only when everything
 // that shapes the run is the same: the program, its arguments and
 // environment, a pool made by the same setup in a fresh directory, the
-// trace's thread schedule. And the user's own files stay guarded as when
-// recording: a replay is a traced run like any other.
+// trace's thread schedule, and the recorder. An exact trace counts
+// instructions, which the plain stepper counts too; a fast trace counts the
+// fast recorder's single steps, which depend on what it saw of PM (faults
+// on protected pages, flushes waiting for their fence), so it is met only
+// by recording again with the fast recorder (a trace nobody reads), which
+// then runs to the end: its instruction count must be the trace's, or the
+// run went otherwise and nothing it stopped at is kept. The user's own
+// files stay guarded as when recording: a replay is a traced run like any
+// other.
 
 import * as fs from 'fs';
 import { Interrupted } from '../../_internals/interrupt';
-import { tempDir } from '../../_internals/temp-root';
+import { tempDir, tempPath } from '../../_internals/temp-root';
 import { runSetup } from '../../check/run-setup';
 import type { TargetSpec } from '../../check/spec';
 import { workloadLaunch } from '../../check/spec-command';
 import type { TraceHeader } from '../../trace/format';
 import { resolveCommand } from '../../tracer/resolve-command';
-import { Tracee } from '../../tracer/tracee';
+import { type RunEnd, Tracee } from '../../tracer/tracee';
+import { recordWorkload } from '../record-workload';
 
-export type ReplayStart =
-  /** Stopped before its first instruction; the caller kills it and removes `work`. */
-  { kind: 'started'; tracee: Tracee; work: string } | { kind: 'failed'; why: string };
+export type StopEnd = Extract<RunEnd, { kind: 'stopAt' }>;
 
-export async function startReplay(
+/** What to do at a stop: `again` stops once more at the same crash point
+ *  (at most once: a crash point at a region's end is met again at the next
+ *  region's first instruction). */
+export type AtStop = (end: StopEnd, tracee: Tracee) => Promise<'next' | 'again'> | 'next' | 'again';
+
+export type ReplayOutcome =
+  /** The stops were made (those the run reached, when it went otherwise). */
+  | { kind: 'replayed' }
+  /** No stop can be trusted (the caller drops what `at` found): the setup
+   *  or the start failed, or a fast replay did not end as recorded. */
+  | { kind: 'failed'; why: string };
+
+/** replayStops -- run the workload again and call `at` at each crash point
+ *  of `points` (any order; each once) the run reaches. */
+export async function replayStops(
   spec: TargetSpec,
   header: TraceHeader,
   purpose: string,
   timeoutMs: number,
-): Promise<ReplayStart> {
+  points: readonly number[],
+  at: AtStop,
+): Promise<ReplayOutcome> {
+  const sorted = [...new Set(points)].sort((a, b) => a - b);
   const work = tempDir(`${spec.name}-${purpose}`);
-  const setup = await runSetup(spec, work, timeoutMs);
-  if (setup.kind !== 'ok') {
+  try {
+    const setup = await runSetup(spec, work, timeoutMs);
+    if (setup.kind !== 'ok') return { kind: 'failed', why: `the setup failed when run again (${setup.kind})` };
+    return header.recorder === 'fast'
+      ? await fastReplay(spec, header, work, timeoutMs, sorted, at)
+      : await exactReplay(spec, header, work, timeoutMs, sorted, at);
+  } finally {
     await fs.promises.rm(work, { recursive: true, force: true });
-    return { kind: 'failed', why: `the setup failed when run again (${setup.kind})` };
   }
+}
+
+/** exactReplay -- the plain stepper, killed after the last stop. */
+async function exactReplay(
+  spec: TargetSpec,
+  header: TraceHeader,
+  work: string,
+  timeoutMs: number,
+  points: number[],
+  at: AtStop,
+): Promise<ReplayOutcome> {
   const launch = workloadLaunch(spec, work);
   const devNull = fs.openSync('/dev/null', 'w');
+  let tracee: Tracee;
   try {
-    const tracee = Tracee.start({
+    tracee = Tracee.start({
       command: resolveCommand(launch.argv),
       functions: spec.functions,
       // the trace's interleaving: the same seed stops at the same instruction
@@ -48,12 +88,76 @@ export async function startReplay(
       stderrFd: devNull,
       guardFiles: spec.userFiles,
     });
-    return { kind: 'started', tracee, work };
   } catch (err) {
     if (err instanceof Interrupted) throw err;
-    await fs.promises.rm(work, { recursive: true, force: true });
     return { kind: 'failed', why: `the workload did not start again: ${(err as Error).message}` };
   } finally {
     fs.closeSync(devNull);
   }
+  try {
+    for (let i = 0, again = false; i < points.length;) {
+      const end = await tracee.run({ stopAt: points[i], timeoutMs });
+      if (end.kind !== 'stopAt') break;
+      const next = await at(end, tracee);
+      if (next === 'again' && !again) {
+        again = true;
+      } else {
+        again = false;
+        i += 1;
+      }
+    }
+  } catch (err) {
+    if (err instanceof Interrupted) throw err;
+    // A run that goes otherwise than recorded gives the stops it reached.
+  } finally {
+    tracee.kill();
+  }
+  return { kind: 'replayed' };
+}
+
+/** fastReplay -- the fast recorder again, to the end of the program. */
+async function fastReplay(
+  spec: TargetSpec,
+  header: TraceHeader,
+  work: string,
+  timeoutMs: number,
+  points: number[],
+  at: AtStop,
+): Promise<ReplayOutcome> {
+  if (points.length === 0) return { kind: 'replayed' };
+  let i = 0;
+  let again = false;
+  const trace = tempPath(`${spec.name}-replay.trace`);
+  let replayed: TraceHeader;
+  try {
+    replayed = await recordWorkload({ ...spec, scheduleSeed: header.scheduleSeed ?? spec.scheduleSeed }, work, {
+      output: trace,
+      fast: true,
+      timeoutMs,
+      pause: {
+        stopAt: points[0],
+        paused: async (end, tracee) => {
+          const next = await at(end, tracee);
+          if (next === 'again' && !again) {
+            again = true;
+          } else {
+            again = false;
+            i += 1;
+          }
+          return points[i];
+        },
+      },
+    });
+  } catch (err) {
+    if (err instanceof Interrupted) throw err;
+    return { kind: 'failed', why: `the fast recorder's run did not end as recorded: ${(err as Error).message}` };
+  } finally {
+    await fs.promises.rm(trace, { force: true });
+  }
+  if (replayed.instructions !== header.instructions)
+    return {
+      kind: 'failed',
+      why: `the fast recorder's run went otherwise (${replayed.instructions} single steps, the trace has ${header.instructions})`,
+    };
+  return { kind: 'replayed' };
 }
