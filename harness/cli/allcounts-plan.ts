@@ -17,6 +17,7 @@ import { DEFAULT_MAX_STEPS } from '../tracer/tracee';
 import { builtInSpecs, namedOnlySpecs } from '../../targets/specs';
 import { uneditedExample } from './commands/init';
 import { CONFIG_NAME, type ConfigFile, sizeBytes } from './config-file';
+import { chooseRecorder, type RecorderName } from './parse-options';
 
 /** The command line's options, as commander parsed them: undefined when
  *  not given, so that the config can fill them in. */
@@ -44,8 +45,10 @@ export interface AllcountsCliOptions {
   /** --function, repeatable. */
   function?: string[];
   acceptUntracedWrites?: boolean;
-  /** --fast: the fast recorder for every target. */
+  /** --fast: the fast recorder for every target (the default). */
   fast?: boolean;
+  /** --exact: the single-stepping recorder for every target. */
+  exact?: boolean;
   /** With --cmd: `exit` (default) or `outputs` (check/user-spec.ts). */
   oracle?: string;
   /** 1 (default) or 2: also crash each recovery (pipeline/recovery-crashes.ts). */
@@ -73,6 +76,9 @@ export interface AllcountsPlan {
   jobs?: number;
   timeoutMs: number;
   maxSteps: number;
+  /** The recorder of every target: --exact / --fast, else the config's
+   *  "recorder", else fast. */
+  recorder: RecorderName;
   /** Where the reports go, absolute. */
   output: string;
   /** Where they came from, for messages: the config file, when one was used. */
@@ -293,6 +299,7 @@ export function planAllcounts(options: AllcountsCliOptions, config?: ConfigFile)
     timeoutMs:
       options.timeout ?? (config?.timeout !== undefined ? Math.round(config.timeout * 1000) : DEFAULT_TIMEOUT_MS),
     maxSteps: options.maxSteps ?? config?.maxSteps ?? DEFAULT_MAX_STEPS,
+    recorder: chooseRecorder(options) ?? config?.recorder ?? 'fast',
     output,
     ...(config ? { config: config.file } : {}),
     ...(recoveryCrashes ? { recoveryCrashes } : {}),

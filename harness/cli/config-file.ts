@@ -54,6 +54,8 @@ export interface ConfigFile {
   mergeVersions?: boolean;
   seed?: number;
   maxSteps?: number;
+  /** The recorder: "fast" (default) or "exact" (docs/recording.md). */
+  recorder?: 'fast' | 'exact';
   output?: string;
 }
 

@@ -37,10 +37,12 @@ import {
   requireDoubleDash,
   secondsToMs,
   collect,
+  chooseRecorder,
 } from './parse-options';
 
-const FAST_HELP =
-  'run regions at full speed between PM accesses instead of single-stepping each instruction; crash points then count the single steps around PM accesses (docs/recording.md)';
+const EXACT_HELP =
+  'single-step every instruction of the regions (the exact recorder) instead of running at full speed between PM accesses: crash points count instructions, as pmfit count and pmfit crash do (docs/recording.md)';
+const FAST_HELP = 'the fast recorder, the default: regions run at full speed between PM accesses (docs/recording.md)';
 
 const { version } = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string };
 
@@ -61,7 +63,10 @@ function tracingOptions(command: Command): Command {
       [],
     )
     .addOption(
-      new Option('--max-steps <n>', 'stop a runaway region after this many instructions')
+      new Option(
+        '--max-steps <n>',
+        'stop a runaway region after this many instructions (the fast recorder counts only its single steps: give --timeout too)',
+      )
         .argParser(positiveInteger('--max-steps'))
         .default(DEFAULT_MAX_STEPS),
     )
@@ -135,6 +140,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
         '--accept-untraced-writes',
         'record past writes pmfit cannot follow (warnings) instead of refusing the run',
       )
+      .option('--exact', EXACT_HELP)
       .option('--fast', FAST_HELP)
       .argument('<command...>', 'program to trace and its arguments, after --')
       .passThroughOptions(),
@@ -149,7 +155,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
         maxSteps: options.maxSteps,
         timeout: options.timeout,
         acceptUntracedWrites: options.acceptUntracedWrites === true,
-        fast: options.fast === true,
+        recorder: chooseRecorder(options),
       });
     }),
   );
@@ -192,7 +198,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .addOption(
       new Option(
         '--max-steps <n>',
-        `stop a runaway region after this many instructions (default: ${DEFAULT_MAX_STEPS})`,
+        `stop a runaway region after this many instructions, or single steps of the fast recorder (default: ${DEFAULT_MAX_STEPS})`,
       ).argParser(positiveInteger('--max-steps')),
     )
     .option(
@@ -235,6 +241,7 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
       'with --cmd: exit (the recovery exit status is the verdict) or outputs (its output must also equal its output on an uncrashed file)',
     )
     .option('--shard <i/n>', 'check shard i of n of the crash images and write pmfit-shard.json (pmfit merge)')
+    .option('--exact', EXACT_HELP)
     .option('--fast', FAST_HELP)
     .option('--strict', 'a store not durable when its operation ended (durability lint) fails the run')
     .action((options) => run(async () => allcounts({ ...options, version })));

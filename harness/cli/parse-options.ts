@@ -67,3 +67,17 @@ export function requireDoubleDash(rawArgs: string[], usage: string): void {
     throw usageError(`missing -- before the command to trace (usage: ${usage})`);
   }
 }
+
+/** Which recorder makes a trace (docs/recording.md): `fast` runs regions at
+ *  full speed between PM accesses, `exact` single-steps every instruction. */
+export type RecorderName = 'fast' | 'exact';
+
+/** chooseRecorder -- `--exact` / `--fast` as given (undefined: neither);
+ *  both at once is a usage error. */
+export function chooseRecorder(options: { exact?: boolean; fast?: boolean }): RecorderName | undefined {
+  if (options.exact === true && options.fast === true)
+    throw usageError('--exact and --fast choose different recorders: give one');
+  if (options.exact === true) return 'exact';
+  if (options.fast === true) return 'fast';
+  return undefined;
+}

@@ -35,7 +35,7 @@ export function reproduceCommand(spec: TargetSpec, k: number, header?: TraceHead
   // A fast trace numbers crash points by its single steps: `pmfit crash k`
   // would stop elsewhere, so no such line is offered.
   if (header?.recorder === 'fast')
-    return `crash point ${k} of a fast recording: keep the trace (pmfit allcounts) and use pmfit reproduce, or record without --fast for a pmfit crash line`;
+    return `crash point ${k} of a fast recording: keep the trace (pmfit allcounts) and use pmfit reproduce, or record with --exact for a pmfit crash line`;
   const launch = workloadLaunch(spec, '.');
   const env = Object.entries(launch.env)
     .map(([name, value]) => `${name}=${shellQuote(value)} `)

@@ -163,7 +163,7 @@ function pad(text: string, width: number, right = false): string {
 
 export function formatSummary(results: Results, paint: Colors = terminalColors()): string {
   const header = ['target', 'model', 'instructions', 'crash points', 'images', 'violations', 'seconds', 'status'];
-  // --fast counts the recorder's single steps, not instructions.
+  // The fast recorder counts its single steps, not instructions.
   const fast = new Set(results.targets.filter((target) => target.recorder === 'fast').map((target) => target.name));
   const rows = results.runs.map((run) => [
     run.target,

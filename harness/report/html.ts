@@ -396,7 +396,7 @@ function renderTargets(targets: TargetRecord[]): string {
   if (targets.length === 0) return '';
   const rows = targets.map(
     (t) =>
-      `<tr data-target="${escapeHtml(t.name)}"><th scope="row">${escapeHtml(t.name)}</th><td>${t.expect === 'violations' ? 'violations (positive control)' : 'consistent'}</td><td>${escapeHtml(t.description)}</td><td><code>${escapeHtml(t.command.join(' '))}</code></td><td>${t.pmFiles.map((f) => `<code>${escapeHtml(f)}</code>`).join('<br>')}</td><td class="num">${formatCount(t.instructions)}${t.recorder === 'fast' ? ' steps (--fast)' : ''}</td><td class="num">${formatCount(t.events)}</td><td class="num">${formatCount(t.regions)}</td><td class="num">${formatSeconds(t.recordSeconds)}</td></tr>${(t.warnings ?? []).map((w) => `\n<tr class="warning"><td></td><td colspan="8">recording warning: ${escapeHtml(w)}</td></tr>`).join('')}`,
+      `<tr data-target="${escapeHtml(t.name)}"><th scope="row">${escapeHtml(t.name)}</th><td>${t.expect === 'violations' ? 'violations (positive control)' : 'consistent'}</td><td>${escapeHtml(t.description)}</td><td><code>${escapeHtml(t.command.join(' '))}</code></td><td>${t.pmFiles.map((f) => `<code>${escapeHtml(f)}</code>`).join('<br>')}</td><td class="num">${formatCount(t.instructions)}${t.recorder === 'fast' ? ' steps (fast recorder)' : ''}</td><td class="num">${formatCount(t.events)}</td><td class="num">${formatCount(t.regions)}</td><td class="num">${formatSeconds(t.recordSeconds)}</td></tr>${(t.warnings ?? []).map((w) => `\n<tr class="warning"><td></td><td colspan="8">recording warning: ${escapeHtml(w)}</td></tr>`).join('')}`,
   );
   return `<section id="targets">
 <h2>Targets</h2>

@@ -185,9 +185,9 @@ export interface TargetRecord {
   /** Instructions single-stepped in the regions; with `recorder: "fast"`,
    *  the fast recorder's single steps (its crash points), fewer. */
   instructions: number;
-  /** "fast" when `--fast` recorded the trace (its crash points are numbered
+  /** "fast" when the fast recorder (the default) made the trace (its crash points are numbered
    *  by the recorder's single steps, not by instructions); absent for the
-   *  exact recorder. */
+   *  exact recorder (`--exact`). */
   recorder?: 'fast';
   events: number;
   regions: number;

@@ -331,7 +331,7 @@ export class Tracee {
         NativeStop,
         { kind: 'yield' | 'blocked' | 'decode' | 'buffer' | 'regionBegin' | 'regionEnd' | 'syscall' }
       >;
-      return this.finish(stop, maxSteps);
+      return this.finish(stop, maxSteps, resumeOptions.fast);
     }
   }
 
@@ -364,6 +364,8 @@ export class Tracee {
       { kind: 'yield' | 'blocked' | 'decode' | 'buffer' | 'regionBegin' | 'regionEnd' | 'syscall' }
     >,
     maxSteps: number,
+    /** The fast recorder ran: --max-steps counted its single steps. */
+    fast: boolean,
   ): RunEnd {
     const name = this.options.command.argv[0];
     switch (stop.kind) {
@@ -400,7 +402,9 @@ export class Tracee {
       case 'maxSteps':
         this.kill();
         throw usageError(
-          `runaway region: ${name} ran more than ${maxSteps} instructions (--max-steps) at ${formatPtr(stop.address)}`,
+          fast
+            ? `runaway region: ${name} made more than ${maxSteps} single steps of the fast recorder (--max-steps, which counts only those) at ${formatPtr(stop.address)}`
+            : `runaway region: ${name} ran more than ${maxSteps} instructions (--max-steps) at ${formatPtr(stop.address)}`,
         );
       case 'unsupported': {
         this.kill();

@@ -275,7 +275,7 @@ test(
 );
 
 test(
-  'the bank example: a libpmemobj program on a 16 MiB pool, its bug found, reproduced, crashed at, sharded, --fast',
+  'the bank example: a libpmemobj program on a 16 MiB pool, its bug found, reproduced, sharded, crashed at with --exact',
   () => {
     // docs/examples/bank as the package ships it, built and run from a
     // folder of the project with its own pmfit.config.json.
@@ -310,24 +310,14 @@ test(
     }
     const sequential = all.runs.find((r) => r.target === 'bank-bug' && r.model === 'sequential')!;
     const group = sequential.groups.find((g) => g.violation)!;
+    // the fast recorder is the default
+    expect(all.targets.every((t) => t.recorder === 'fast')).toBe(true);
+    expect(whole.stdout).toContain('steps of the fast recorder');
 
     const reproduce = inBank('reproduce', 'pmfit-report/results.json', group.id);
     expect(reproduce.status).toBe(1);
     expect(reproduce.stdout).toContain('money not conserved');
     expect(reproduce.stdout).toContain('the violation reproduces');
-
-    // pmfit crash at the group's crash point leaves what the recovery saw.
-    fs.copyFileSync(path.join(bank, 'bank.pool'), path.join(bank, 'crashed.pool'));
-    const crash = run(
-      'npx',
-      ['--no', 'pmfit', 'crash', String(group.example.k), '--', './bank', 'transfer', 'crashed.pool', '3', '--bug'],
-      bank,
-      userEnv({ PMEM_IS_PMEM_FORCE: '1' }),
-    );
-    expect(crash.stdout).toContain(`Program terminated after ${group.example.k} instructions`);
-    const check = run('./bank', ['check', 'crashed.pool'], bank);
-    expect(check.status).toBe(1);
-    expect(group.recoveryOutput).toContain(check.stdout.trim());
 
     // Two shards merged: the unsharded run's groups (libpmemobj copies a
     // stack frame into the pool; pmfit's traced runs repeat, so the shards'
@@ -346,14 +336,37 @@ test(
     });
     expect(shape(results('merged').runs[0])).toEqual(shape(sequential));
 
-    // --fast: the same distinct images, counted in the fast recorder's steps.
-    const fast = inBank(...one, '--fast', '-o', 'fast');
-    expect(fast.status).toBe(0);
-    expect(fast.stdout).toContain('steps of the fast recorder');
-    const fastResults = results('fast');
-    expect(fastResults.targets[0].recorder).toBe('fast');
-    expect(fastResults.runs[0].distinctImages).toBe(sequential.distinctImages);
-    expect(fastResults.runs[0].violations).toBeGreaterThan(0);
+    // --exact: the same distinct images, counted in instructions, so that
+    // pmfit crash at a group's crash point leaves what the recovery saw.
+    const exact = inBank(...one, '--exact', '-o', 'exact');
+    expect(exact.status).toBe(0);
+    expect(exact.stdout).not.toContain('steps of the fast recorder');
+    const exactResults = results('exact');
+    expect(exactResults.targets[0].recorder).toBeUndefined();
+    expect(exactResults.runs[0].distinctImages).toBe(sequential.distinctImages);
+    const exactGroup = exactResults.runs[0].groups.find((g) => g.violation)!;
+    fs.copyFileSync(path.join(bank, 'bank.pool'), path.join(bank, 'crashed.pool'));
+    const crash = run(
+      'npx',
+      [
+        '--no',
+        'pmfit',
+        'crash',
+        String(exactGroup.example.k),
+        '--',
+        './bank',
+        'transfer',
+        'crashed.pool',
+        '3',
+        '--bug',
+      ],
+      bank,
+      userEnv({ PMEM_IS_PMEM_FORCE: '1' }),
+    );
+    expect(crash.stdout).toContain(`Program terminated after ${exactGroup.example.k} instructions`);
+    const check = run('./bank', ['check', 'crashed.pool'], bank);
+    expect(check.status).toBe(1);
+    expect(exactGroup.recoveryOutput).toContain(check.stdout.trim());
 
     // The pool was never written.
     expect(fs.readFileSync(path.join(bank, 'bank.pool')).equals(pool)).toBe(true);

@@ -49,7 +49,7 @@ function record(mode: string): Recorded {
   const pm = path.join(dir, 'pm.bin');
   fs.writeFileSync(pm, Buffer.alloc(PM_SIZE));
   const trace = path.join(dir, 'run.trace');
-  const recorded = runPmfit(['record', '--pm', pm, '-o', trace, '--', fixture('record_insn'), mode, pm]);
+  const recorded = runPmfit(['record', '--exact', '--pm', pm, '-o', trace, '--', fixture('record_insn'), mode, pm]);
   if (recorded.code !== 0) throw new Error(`record ${mode} failed (${recorded.code}): ${recorded.stderr}`);
   expect(recorded.stderr).not.toContain('warning');
   const shown = runPmfit(['trace', 'show', '--json', trace]);

@@ -93,7 +93,7 @@ function command(c: Case, dir: string, file: string): string[] {
 function record(c: Case): Recorded {
   const { dir, file } = runDir(c);
   const trace = path.join(dir, 'run.trace');
-  const result = pmfit(c, dir, ['record', '--pm', file, '-o', trace, ...command(c, dir, file)]);
+  const result = pmfit(c, dir, ['record', '--exact', '--pm', file, '-o', trace, ...command(c, dir, file)]);
   if (result.code !== 0) throw new Error(`record ${c.mode} failed (${result.code}): ${result.stderr}`);
   expect(result.stderr).not.toContain('warning');
   const shown = runPmfit(['trace', 'show', '--json', trace]);
@@ -176,7 +176,7 @@ function expectAgreement(c: Case): Recorded {
 function expectRefused(c: Case, what: RegExp): void {
   const { dir, file } = runDir(c);
   const trace = path.join(dir, 'run.trace');
-  const result = pmfit(c, dir, ['record', '--pm', file, '-o', trace, ...command(c, dir, file)]);
+  const result = pmfit(c, dir, ['record', '--exact', '--pm', file, '-o', trace, ...command(c, dir, file)]);
   expect(result.code).toBe(2);
   expect(pmfitMessage(result)).toMatch(what);
   expect(fs.readdirSync(dir).filter((name) => name.includes('trace'))).toEqual([]);

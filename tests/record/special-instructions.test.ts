@@ -57,7 +57,18 @@ function record(mode: string): Recorded {
   const dir = runDir();
   const file = path.join(dir, PM);
   const trace = path.join(dir, 'run.trace');
-  const result = runPmfit(['record', '--pm', file, '-o', trace, '--', fixture('record_special'), mode, file]);
+  const result = runPmfit([
+    'record',
+    '--exact',
+    '--pm',
+    file,
+    '-o',
+    trace,
+    '--',
+    fixture('record_special'),
+    mode,
+    file,
+  ]);
   if (result.code !== 0) throw new Error(`record ${mode} failed (${result.code}): ${result.stderr}`);
   expect(result.stderr).not.toContain('warning');
   const reader = TraceReader.open(trace);

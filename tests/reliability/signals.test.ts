@@ -55,10 +55,13 @@ describe('interrupted while recording', () => {
     const dir = workDir();
     fs.writeFileSync(path.join(dir, 'pm.bin'), Buffer.alloc(4096));
     leftovers.current().keep(path.join(dir, 'pm.bin'));
-    const run = startPmfit(['record', '--max-steps', '1000000000', '--pm', 'pm.bin', '-o', 'run.trace', '--', looper], {
-      cwd: dir,
-      env: leftovers.current().env,
-    });
+    const run = startPmfit(
+      ['record', '--exact', '--max-steps', '1000000000', '--pm', 'pm.bin', '-o', 'run.trace', '--', looper],
+      {
+        cwd: dir,
+        env: leftovers.current().env,
+      },
+    );
     await looperInRegion();
     run.child.kill(signal);
     const result = await run.done;

@@ -80,7 +80,7 @@ function record(c: ReplayCase, seed: string): Recorded {
   const dir = runDir(seed);
   const file = path.join(dir, PM);
   const trace = path.join(dir, 'run.trace');
-  const result = runPmfit(['record', '--pm', file, '-o', trace, '--', ...c.argv(file)], { env: pmEnv(c) });
+  const result = runPmfit(['record', '--exact', '--pm', file, '-o', trace, '--', ...c.argv(file)], { env: pmEnv(c) });
   if (result.code !== 0) throw new Error(`record ${c.name} failed (${result.code}): ${result.stderr}`);
   const reader = TraceReader.open(trace);
   try {

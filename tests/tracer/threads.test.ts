@@ -38,7 +38,7 @@ function record(mode: string, seed: number): { events: ShownEvent[]; trace: stri
   const pm = freshPm();
   const trace = path.join(dir, `${mode}-${seed}.trace`);
   const recorded = runPmfit(
-    ['record', '--schedule-seed', String(seed), '--pm', pm, '-o', trace, '--', fixture('threads'), mode, pm],
+    ['record', '--exact', '--schedule-seed', String(seed), '--pm', pm, '-o', trace, '--', fixture('threads'), mode, pm],
     { env: leftovers.current().env },
   );
   expect({ code: recorded.code, stderr: recorded.stderr }).toEqual({
@@ -119,7 +119,7 @@ describe('a main thread that ends while the others go on', () => {
     ['mainexit', 'pthread_exit outside regions'],
     ['mainexitin', 'the exit system call inside a region'],
   ])('%s (%s): refused in one line, exit 2, nothing left', (mode) => {
-    for (const command of [['record', '-o', path.join(dir, `${mode}.trace`)], ['count']]) {
+    for (const command of [['record', '--exact', '-o', path.join(dir, `${mode}.trace`)], ['count']]) {
       const pm = freshPm();
       const options = command[0] === 'record' ? ['--pm', pm] : [];
       const run = runPmfit([...command, ...options, '--', fixture('threads'), mode, pm], {

@@ -91,7 +91,7 @@ export async function allcounts(options: AllcountsOptions): Promise<number> {
         timeoutMs: plan.timeoutMs,
         maxSteps: plan.maxSteps,
         acceptUntracedWrites,
-        fast: options.fast === true,
+        fast: plan.recorder === 'fast',
         recoveryCrashes: plan.recoveryCrashes,
         onPhase: (phase, total) => progress.phase(phase, total),
         onProgress: (done) => progress.update(done),

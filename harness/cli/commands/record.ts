@@ -5,6 +5,7 @@ import { usageError } from '../../_internals/errors';
 import { checkOutputFile, protectFromOutput } from '../../_internals/output-file';
 import { recordTrace } from '../../record/record';
 import { resolveCommand } from '../../tracer/resolve-command';
+import type { RecorderName } from '../parse-options';
 
 export interface RecordCommandOptions {
   pm: string[];
@@ -15,7 +16,8 @@ export interface RecordCommandOptions {
   maxSteps?: number;
   timeout?: number;
   acceptUntracedWrites?: boolean;
-  fast?: boolean;
+  /** --exact or --fast; default: fast. */
+  recorder?: RecorderName;
 }
 
 export async function record(commandArgv: string[], options: RecordCommandOptions): Promise<number> {
@@ -34,7 +36,7 @@ export async function record(commandArgv: string[], options: RecordCommandOption
     maxSteps: options.maxSteps,
     timeoutMs: options.timeout,
     acceptUntracedWrites: options.acceptUntracedWrites,
-    fast: options.fast,
+    fast: (options.recorder ?? 'fast') === 'fast',
   });
   process.stderr.write(
     `pmfit: recorded ${header.instructions} ${header.recorder === 'fast' ? 'single steps' : 'instructions'}, ${header.events} events in ${header.regions.length} region(s) to ${options.output}\n`,

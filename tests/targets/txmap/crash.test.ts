@@ -62,6 +62,8 @@ beforeAll(() => {
   const recorded = runPmfit(
     [
       'record',
+      // crash points counted in instructions, as pmfit crash counts them
+      '--exact',
       '--pm',
       path.join(dir, 'txmap.pm'),
       '-o',
