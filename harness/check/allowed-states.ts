@@ -15,8 +15,20 @@
 // An operation with no traced instructions (begin = end) has no "during"
 // window, and at k = begin = end it counts as done.
 //
-// The crash points 0..∞ split into contiguous windows ("between" operations,
-// or "during" one); crash points in the same window share their checks.
+// Threads: regions are numbered in the order they began, and regions of
+// different threads may overlap (operations in flight at once). At k an
+// operation is done when end ≤ k and in flight when begin < k < end; every
+// done one must have taken effect, and each one in flight may have or not,
+// independently of the others. A window with more than one operation in
+// flight, or with one in flight that is not the last begun, stands for
+// states that are no prefix of the operations (the later one applied, the
+// earlier not): reference states, which are prefixes, cannot express them,
+// so such a window is refused when the spec has reference states; without
+// them (a user's --oracle exit) it needs only its counts (ops-done-env.ts).
+//
+// The crash points 0..∞ split into contiguous windows (runs of crash points
+// with the same operations done and in flight); crash points in the same
+// window share their checks.
 
 import { PmfitError } from '../_internals/errors';
 import type { ReferenceState } from './spec';
@@ -30,11 +42,18 @@ export interface Region {
 
 export interface OpWindow {
   /** Stable identity of the window: `s<i>` between operations (state i
-   *  required), `op<i>` during operation i. */
+   *  required), `op<i>` during operation i; with operations of several
+   *  threads in flight, `op<i>+<j>...` (and `:<n>` when n operations have
+   *  begun and the last begun is done). */
   key: string;
   kind: 'between' | 'during';
-  /** between: index of the required state; during: index of the operation. */
+  /** between: index of the required state (operations done); during: index
+   *  of the first operation in flight. */
   index: number;
+  /** Operations certainly done (returned) at these crash points. */
+  done: number;
+  /** Operations in flight, each applied or not (ascending). */
+  inFlight: readonly number[];
   /** First and last crash point of the window (last is Infinity for the
    *  window after the last operation). */
   first: number;
@@ -51,22 +70,69 @@ export interface WindowRange {
 }
 
 function checkRegions(regions: readonly Region[]): void {
+  /** Per thread, where its last region ended: a thread runs one at a time. */
+  const ends = new Map<number, { i: number; end: number }>();
   regions.forEach((region, i) => {
     const { begin, end } = region;
+    const thread = region.thread ?? 0;
     if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin < 0 || end < begin) {
       throw new PmfitError(`region ${i} is not a valid instruction range: begin ${begin}, end ${end}`);
     }
     const previous = regions[i - 1];
-    if (previous && begin < previous.end) {
-      // Windows need one operation at a time; two threads' operations in
-      // flight at once need states where each is applied or not.
+    if (previous && begin < previous.begin) {
+      throw new PmfitError(`region ${i} begins at ${begin}, before region ${i - 1} (at ${previous.begin})`);
+    }
+    const last = ends.get(thread);
+    if (last && begin < last.end) {
       throw new PmfitError(
-        `region ${i} (thread ${region.thread ?? 0}, from instruction ${begin}) begins before region ${i - 1} ` +
-          `(thread ${previous.thread ?? 0}) ends at ${previous.end}: operations of different threads in flight ` +
-          'at once are not supported; take a lock around each operation, outside its region',
+        `region ${i} (begin ${begin}) overlaps region ${last.i} of the same thread (end ${last.end})`,
       );
     }
+    ends.set(thread, { i, end });
   });
+}
+
+/** A run of crash points and the operations done and in flight there. */
+interface Segment {
+  first: number;
+  last: number;
+  done: number;
+  inFlight: number[];
+}
+
+/** segments -- the crash points 0..∞ cut where an operation begins (k passes
+ *  its begin) or ends (k reaches its end), with what is done and in flight. */
+function segments(regions: readonly Region[]): Segment[] {
+  const changes = new Map<number, { begins: number[]; ends: number[] }>();
+  const at = (k: number) => {
+    let change = changes.get(k);
+    if (!change) {
+      change = { begins: [], ends: [] };
+      changes.set(k, change);
+    }
+    return change;
+  };
+  regions.forEach((region, i) => {
+    if (region.begin + 1 < region.end) at(region.begin + 1).begins.push(i);
+    at(region.end).ends.push(i);
+  });
+  const points = [...changes.keys()].sort((a, b) => a - b);
+  const result: Segment[] = [];
+  const inFlight = new Set<number>();
+  let done = 0;
+  let first = 0;
+  for (const point of points) {
+    if (point > first) result.push({ first, last: point - 1, done, inFlight: [...inFlight].sort((a, b) => a - b) });
+    const change = changes.get(point)!;
+    for (const i of change.ends) {
+      inFlight.delete(i);
+      done++;
+    }
+    for (const i of change.begins) inFlight.add(i);
+    first = point;
+  }
+  result.push({ first, last: Infinity, done, inFlight: [...inFlight].sort((a, b) => a - b) });
+  return result;
 }
 
 /** OpWindows -- the windows of one trace's regions against one spec's
@@ -82,35 +148,37 @@ export class OpWindows {
           `operations (regions): expected ${regions.length + 1} states`,
       );
     }
-    const state = (i: number): ReferenceState[] => (states.length === 0 ? [] : [states[i]]);
-
-    const candidates: OpWindow[] = [];
-    const between = (index: number, first: number, last: number): void => {
-      candidates.push({ key: `s${index}`, kind: 'between', index, first, last, allowed: state(index) });
-    };
-    between(0, 0, regions.length > 0 ? regions[0].begin : Infinity);
-    regions.forEach((region, i) => {
-      candidates.push({
-        key: `op${i}`,
-        kind: 'during',
-        index: i,
-        first: region.begin + 1,
-        last: region.end - 1,
-        allowed: states.length === 0 ? [] : [states[i], states[i + 1]],
+    const windows: OpWindow[] = [];
+    for (const { first, last, done, inFlight } of segments(regions)) {
+      const begun = done + inFlight.length;
+      const prefix = inFlight.length === 0 || (inFlight.length === 1 && inFlight[0] === begun - 1);
+      if (!prefix && states.length !== 0) {
+        const [a, b] = inFlight.length > 1 ? inFlight : [inFlight[0], begun - 1];
+        throw new PmfitError(
+          `region ${b} (thread ${regions[b].thread ?? 0}) is in flight or done while region ${a} ` +
+            `(thread ${regions[a].thread ?? 0}) is in flight at crash point ${first}: reference states need one ` +
+            'operation at a time (--oracle outputs and the built-in targets); check this program with ' +
+            '--oracle exit (PMFIT_OPS_DONE_MIN/MAX give the window), or take a lock around each operation, ' +
+            'outside its region',
+        );
+      }
+      let key: string;
+      if (inFlight.length === 0) key = `s${done}`;
+      else key = `op${inFlight.join('+')}${prefix || inFlight.includes(begun - 1) ? '' : `:${begun}`}`;
+      const allowed = states.length === 0 ? [] : inFlight.length === 0 ? [states[done]] : [states[done], states[begun]];
+      windows.push({
+        key,
+        kind: inFlight.length === 0 ? 'between' : 'during',
+        index: inFlight.length === 0 ? done : inFlight[0],
+        done,
+        inFlight,
+        first,
+        last,
+        allowed,
       });
-      between(i + 1, region.end, i + 1 < regions.length ? regions[i + 1].begin : Infinity);
-    });
-
-    // A later window wins where two meet at one point (empty operations).
-    let limit = Infinity;
-    for (let j = candidates.length - 1; j >= 0; j -= 1) {
-      const candidate = candidates[j];
-      candidate.last = Math.min(candidate.last, limit);
-      limit = Math.min(limit, candidate.first - 1);
     }
-    this.windows = candidates.filter((candidate) => candidate.first <= candidate.last);
+    this.windows = windows;
   }
-
   /** windowAt -- the window of crash point k (k ≥ 0). */
   windowAt(k: number): OpWindow {
     if (!(k >= 0)) throw new RangeError(`crash point ${k} is negative`);

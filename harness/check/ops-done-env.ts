@@ -6,14 +6,14 @@
 //
 //   between operations, i done (window s<i>)  MIN = MAX = i
 //   during operation i (0-based, op<i>)       MIN = i, MAX = i + 1
+//   d done and f operations of other threads in flight at once
+//                                             MIN = d, MAX = d + f
 
 import type { OpWindow } from './allowed-states';
 
 export const OPS_DONE_MIN = 'PMFIT_OPS_DONE_MIN';
 export const OPS_DONE_MAX = 'PMFIT_OPS_DONE_MAX';
 
-export function opsDoneEnv(window: Pick<OpWindow, 'kind' | 'index'>): Record<string, string> {
-  const min = window.index;
-  const max = window.kind === 'between' ? window.index : window.index + 1;
-  return { [OPS_DONE_MIN]: String(min), [OPS_DONE_MAX]: String(max) };
+export function opsDoneEnv(window: Pick<OpWindow, 'done' | 'inFlight'>): Record<string, string> {
+  return { [OPS_DONE_MIN]: String(window.done), [OPS_DONE_MAX]: String(window.done + window.inFlight.length) };
 }

@@ -35,6 +35,14 @@ export function boundaryPoints(regions: readonly { begin: number; end: number }[
 export async function boundaryOutputs(spec: TargetSpec, reader: TraceReader, timeoutMs: number): Promise<string[]> {
   const { regions } = reader.header;
   const points = boundaryPoints(regions);
+  // The outputs become prefix reference states: operations of threads in
+  // flight at once are refused here, before any recovery runs.
+  let windows: OpWindows;
+  try {
+    windows = new OpWindows(regions, regions.length === 0 ? [] : points.map(() => ''));
+  } catch (error) {
+    throw usageError(`target ${spec.name}: ${error instanceof Error ? error.message : String(error)}`);
+  }
   const trace = {
     images: reader.images(),
     events: { [Symbol.iterator]: () => reader.events() },
@@ -46,8 +54,6 @@ export async function boundaryOutputs(spec: TargetSpec, reader: TraceReader, tim
       if (images[i] === undefined && group.first <= k && k <= group.last) images[i] = group.states[0].patch();
     });
   }
-  // Windows without reference states: only their keys and indices matter here.
-  const windows = new OpWindows(regions, []);
   const outputs: string[] = [];
   for (let i = 0; i < points.length; i += 1) {
     const image = images[i];

@@ -99,7 +99,8 @@ interface Pending {
 export function imageCauses(input: ImageCausesInput): ImageCauses {
   const violating = input.outcomes.filter((outcome) => isViolation(outcome.verdict));
   const spans = mergeSpans(violating);
-  const regionEnd = (index: number): number | undefined => regionOf(input.regions, index)?.end;
+  const regionsOf = regionsByThread(input.regions);
+  const regionEnd = (store: StoreRecord): number | undefined => regionOf(regionsOf, store)?.end;
 
   const max = input.maxExamined ?? DEFAULT_MAX_EXAMINED;
   let examined = 0;
@@ -166,10 +167,11 @@ export function tolerates(input: ImageCausesInput, outcomes: readonly BareOutcom
   // No line stale at any operation's end (tree's stores are all durable by
   // then): nothing to find, and no walk of the model needed.
   if (!leavesStaleLines(input)) return tolerated;
+  const regionsOf = regionsByThread(input.regions);
   const ok = outcomes.filter((outcome) => !isViolation(outcome.verdict));
   walkImages(input, ok, max, (tracker, image, k) => {
     for (const ord of tracker.missingStores(image, 'stale')) {
-      const end = regionOf(input.regions, tracker.stores[ord].index)?.end;
+      const end = regionOf(regionsOf, tracker.stores[ord])?.end;
       if (end !== undefined && end <= k) tolerated.add(tracker.stores[ord].address);
     }
   });
@@ -297,7 +299,7 @@ function causeOf(
   tracker: PrefixTracker,
   image: Image,
   k: number,
-  regionEnd: (index: number) => number | undefined,
+  regionEnd: (store: StoreRecord) => number | undefined,
   violatingSpans: readonly Span[],
   tolerated: ReadonlySet<number>,
 ): Pending {
@@ -306,7 +308,7 @@ function causeOf(
     .filter((ord) => !tracker.stores[ord].durable && !tolerated.has(tracker.stores[ord].address));
   if (missing.length === 0) return atomicity(tracker, k, violatingSpans);
   const ended = missing.find((ord) => {
-    const end = regionEnd(tracker.stores[ord].index);
+    const end = regionEnd(tracker.stores[ord]);
     return end !== undefined && end <= k;
   });
   if (ended !== undefined) return { kind: 'not-durable', ords: [{ role: 'never-durable', ord: ended }] };
@@ -373,7 +375,24 @@ function firstStoreAfter(stores: readonly StoreRecord[], k: number): StoreRecord
   return undefined;
 }
 
-function regionOf(regions: readonly Region[], index: number): Region | undefined {
+/** regionsByThread -- each thread's regions, in order: a thread's regions
+ *  never overlap, while regions of different threads may (operations in
+ *  flight at once), so a store's operation is found among its own thread's. */
+function regionsByThread(regions: readonly Region[]): Map<number, Region[]> {
+  const byThread = new Map<number, Region[]>();
+  for (const region of regions) {
+    const thread = region.thread ?? 0;
+    const list = byThread.get(thread) ?? [];
+    list.push(region);
+    byThread.set(thread, list);
+  }
+  return byThread;
+}
+
+/** regionOf -- the region of the store's thread that holds the store. */
+function regionOf(byThread: ReadonlyMap<number, readonly Region[]>, store: StoreRecord): Region | undefined {
+  const regions = byThread.get(store.thread) ?? [];
+  const index = store.index;
   let low = 0;
   let high = regions.length - 1;
   while (low <= high) {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 
 import { OpWindows, Region, allowedStates } from '../../harness/check/allowed-states';
+import { opsDoneEnv } from '../../harness/check/ops-done-env';
 
 /** The rules of allowed-states.ts, read literally (a later
  *  operation wins where an empty one makes two rules meet). */
@@ -94,7 +95,7 @@ test('examples: before, during, at the end marker, between, after', () => {
 
 test('no regions: one window; no reference states: nothing allowed', () => {
   expect(new OpWindows([], ['only']).windows).toEqual([
-    { key: 's0', kind: 'between', index: 0, first: 0, last: Infinity, allowed: ['only'] },
+    { key: 's0', kind: 'between', index: 0, done: 0, inFlight: [], first: 0, last: Infinity, allowed: ['only'] },
   ]);
   expect(allowedStates([{ begin: 1, end: 4 }], [], 2)).toEqual({ allowed: [], key: 'op0' });
 });
@@ -107,11 +108,77 @@ test('inconsistent input is refused', () => {
       new OpWindows(
         [
           { begin: 1, end: 6 },
-          { begin: 5, end: 9, thread: 1 },
+          { begin: 5, end: 9 },
         ],
         [],
       ),
-  ).toThrow(
-    /^region 1 \(thread 1, from instruction 5\) begins before region 0 \(thread 0\) ends at 6: operations of different threads in flight at once are not supported/,
+  ).toThrow(/^region 1 \(begin 5\) overlaps region 0 of the same thread \(end 6\)$/);
+  expect(
+    () =>
+      new OpWindows(
+        [
+          { begin: 5, end: 6 },
+          { begin: 1, end: 9, thread: 1 },
+        ],
+        [],
+      ),
+  ).toThrow(/^region 1 begins at 1, before region 0 \(at 5\)$/);
+});
+
+/** Regions of up to three threads, each thread's one after another, in
+ *  the order they began: operations of different threads overlap. */
+const threadedArbitrary = fc
+  .array(fc.record({ thread: fc.nat(2), gap: fc.nat(6), length: fc.nat(9) }), { maxLength: 9 })
+  .map((parts) => {
+    const at = [0, 0, 0];
+    const regions: Region[] = parts.map(({ thread, gap, length }) => {
+      const begin = at[thread] + gap;
+      at[thread] = begin + length;
+      return { begin, end: at[thread], thread };
+    });
+    return regions.sort((a, b) => a.begin - b.begin);
+  });
+
+test('threads in flight at once: each window has what is done and what is in flight at its crash points', () => {
+  fc.assert(
+    fc.property(threadedArbitrary, (regions) => {
+      const windows = new OpWindows(regions, []);
+      const list = windows.windows;
+      expect(list[0].first).toBe(0);
+      for (let j = 1; j < list.length; j += 1) expect(list[j].first).toBe(list[j - 1].last + 1);
+      expect(new Set(list.map((w) => w.key)).size).toBe(list.length);
+      const n = Math.max(0, ...regions.map((region) => region.end)) + 2;
+      for (let k = 0; k <= n; k += 1) {
+        const window = windows.windowAt(k);
+        const done = regions.filter((region) => region.end <= k).length;
+        const inFlight = regions.flatMap((region, i) => (region.begin < k && k < region.end ? [i] : []));
+        expect({ done: window.done, inFlight: window.inFlight }).toEqual({ done, inFlight });
+        // a done operation must have taken effect; each in flight may have
+        expect(opsDoneEnv(window)).toEqual({
+          PMFIT_OPS_DONE_MIN: String(done),
+          PMFIT_OPS_DONE_MAX: String(done + inFlight.length),
+        });
+      }
+    }),
+  );
+});
+
+test('threads in flight at once: the windows of two overlapping operations', () => {
+  // thread 1's operation 0 spans 2..10; thread 2's operation 1 runs 4..7 inside it
+  const regions = [
+    { begin: 2, end: 10, thread: 1 },
+    { begin: 4, end: 7, thread: 2 },
+  ];
+  const windows = new OpWindows(regions, []);
+  expect(windows.windows.map((w) => [w.first, w.last, w.key, w.done, w.inFlight])).toEqual([
+    [0, 2, 's0', 0, []],
+    [3, 4, 'op0', 0, [0]],
+    [5, 6, 'op0+1', 0, [0, 1]],
+    [7, 9, 'op0:2', 1, [0]], // operation 1 has returned and must have taken effect
+    [10, Infinity, 's2', 2, []],
+  ]);
+  // reference states are prefixes: they cannot say "1 applied, 0 not"
+  expect(() => new OpWindows(regions, ['A', 'B', 'C'])).toThrow(
+    /^region 1 \(thread 2\) is in flight or done while region 0 \(thread 1\) is in flight at crash point 5: reference states need one operation at a time/,
   );
 });

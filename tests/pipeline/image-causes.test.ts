@@ -173,6 +173,52 @@ describe('imageCauses', () => {
   });
 });
 
+describe('imageCauses, operations of two threads in flight at once', () => {
+  // thread 1's operation spans 0..30 and stores a value (line 1) at 15 that
+  // it never persists; thread 2's operation 10..20 runs inside it and
+  // persists its own store (line 2), then runs an empty one (22..28). The check wants the value once thread
+  // 2's operation has returned (k > 20): thread 1's store is lost for good
+  // only from thread 1's own end (30), not from thread 2's.
+  const on = (thread: number, event: TraceEvent): TraceEvent => ({ ...event, thread });
+  const trace = {
+    images: [new Uint8Array(4 * 64)],
+    instructions: 40,
+    events: [
+      on(2, put(12, 128, 2, OTHER)),
+      on(2, at(flush(EventKind.Clflush, 13, 0, 128), OTHER)),
+      on(1, put(15, 64, 1, VALUE)),
+    ],
+  };
+  const regions = [
+    { begin: 0, end: 30, thread: 1 },
+    { begin: 10, end: 20, thread: 2 },
+    { begin: 22, end: 28, thread: 2 },
+  ];
+
+  test.each(['flushed', 'px86'] as const)(
+    '%s: the never-durable store is blamed from its own operation end',
+    (model) => {
+      const outcomes: CrashOutcome[] = [];
+      for (const group of crashStates(model, trace, { maxStates: 64, seed: 1 })) {
+        for (const state of group.states) {
+          const lost = state.patch().toBytes()[0][64] !== 1;
+          for (let k = group.first; k <= Math.min(group.last, 40); k++) {
+            const verdict: Verdict =
+              lost && k > 20 ? { kind: 'invariant', failed: ['value lost'], output: '' } : { kind: 'ok' };
+            outcomes.push({ first: k, last: k, hash: state.hash, window: '', verdict, describe: undefined });
+          }
+        }
+      }
+      outcomes.sort((a, b) => a.first - b.first);
+      const found = imageCauses({ model, trace, regions, modelOptions: resolveOptions(), outcomes });
+      const notDurable = found.causes.filter((cause) => cause.kind === 'not-durable');
+      expect(notDurable.map((cause) => [cause.sites.map((site) => site.address), cause.spans])).toEqual([
+        [[VALUE], [{ first: 30, last: 40 }]],
+      ]);
+    },
+  );
+});
+
 describe('tolerates', () => {
   function tolerated(model: ModelName, ops: number, valueFlush?: EventKind.Clflush) {
     const built = program(ops, { lateValue: true });

@@ -23,6 +23,8 @@ export interface StoreRecord {
   length: number;
   /** A write syscall: durable at once, never missing. */
   durable: boolean;
+  /** The thread that made it (0 for events without one). */
+  thread: number;
 }
 
 interface LineState {
@@ -160,6 +162,7 @@ export class PrefixTracker {
         offset: event.offset,
         length: event.length,
         durable: event.kind === EventKind.Write,
+        thread: event.thread ?? 0,
       });
     }
   }
