@@ -534,6 +534,15 @@ async function main(): Promise<number> {
     0,
   );
 
+  // The scenarios run whose recoveries depth 2 cannot crash, and why.
+  const depth2NotRun =
+    options.depth === 2
+      ? [...new Set(records.flatMap((r) => r.runs.map((run) => run.scenario)))].sort().flatMap((name) => {
+          const why = scenario(name).noDepth2;
+          return why ? [{ scenario: name, why }] : [];
+        })
+      : [];
+
   // The table: no times in it, so that two runs diff line by line.
   const lines: string[] = [];
   const left = `${pad('', 44)} ${pad('', 7)} ${pad('', 8)}`;
@@ -580,6 +589,7 @@ async function main(): Promise<number> {
     lines.push(`  ${r.class} ${r.name}: ${EXPECTATIONS[r.name]?.why}`);
   for (const r of records.filter((x) => x.note && /UNEXPLAINED|WRONG|UNMET/.test(x.note)))
     lines.push(`  ${r.name}: ${r.note}`);
+  for (const { scenario: name, why } of depth2NotRun) lines.push(`depth 2 not run in ${name}: ${why}`);
   lines.push(
     `false positives on the unmutated targets: ${falsePositiveTotal} (${falsePositives.map((r) => `${r.scenario}/${r.mode}${r.depth === 2 ? ' depth 2' : ''}`).join(', ')})`,
   );
@@ -623,6 +633,7 @@ async function main(): Promise<number> {
     })),
     patchesNotApplying: patchFailures,
     falsePositives,
+    depth2NotRun,
     seconds,
   };
   fs.mkdirSync(path.dirname(options.output), { recursive: true });

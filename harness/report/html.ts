@@ -42,10 +42,28 @@ import {
 } from './run-verdict';
 import { schedulesThatFound } from '../results/settle-schedules';
 
-/** The mutant × model detection table (shape provisional). */
+/** A cell of one check (bench/mutants/columns.ts): killed; survived;
+ *  killed at depth 1, so depth 2 was not run; depth 2 not run, since
+ *  another model killed the mutant at depth 1. */
+export type BugCell = 'killed' | 'survived' | 'depth-1' | 'not-run';
+
+/** The mutant × model detection table of bench:bugs (bugs.json,
+ *  docs/bugs.md): per model killed by any check (`results`, `rates`), and
+ *  from version 2 per check (`columns`, `columnRates`). */
 export interface BugTable {
-  mutants: { name: string; operator: string; results: Record<string, 'killed' | 'survived'>; equivalent?: string }[];
+  mutants: {
+    name: string;
+    operator: string;
+    results: Record<string, 'killed' | 'survived'>;
+    columns?: Record<string, Record<string, BugCell>>;
+    equivalent?: string;
+  }[];
   rates: Record<string, number>;
+  /** Version 2: the checks run, weakest first ('no-window', 'window', 'depth2'). */
+  options?: { columns?: string[] };
+  columnRates?: Record<string, Record<string, number>>;
+  /** Scenarios whose recoveries depth 2 could not crash, and why. */
+  depth2NotRun?: { scenario: string; why: string }[];
 }
 
 export interface HtmlExtras {
@@ -71,6 +89,25 @@ export function isBugTable(value: unknown): value is BugTable {
   const table = value as Partial<BugTable>;
   if (!Array.isArray(table.mutants) || !table.rates || typeof table.rates !== 'object') return false;
   for (const rate of Object.values(table.rates)) if (typeof rate !== 'number') return false;
+  const numbers = (value: unknown) =>
+    !!value && typeof value === 'object' && Object.values(value).every((n) => typeof n === 'number');
+  const cells = (value: unknown) =>
+    !!value &&
+    typeof value === 'object' &&
+    Object.values(value).every(
+      (column) => !!column && typeof column === 'object' && Object.values(column).every(isBugCell),
+    );
+  const columns = table.options?.columns;
+  if (columns !== undefined && !(Array.isArray(columns) && columns.every((c) => typeof c === 'string'))) return false;
+  if (table.columnRates !== undefined && !Object.values(table.columnRates).every(numbers)) return false;
+  if (
+    table.depth2NotRun !== undefined &&
+    !(
+      Array.isArray(table.depth2NotRun) &&
+      table.depth2NotRun.every((item) => typeof item?.scenario === 'string' && typeof item.why === 'string')
+    )
+  )
+    return false;
   return table.mutants.every(
     (m) =>
       m &&
@@ -80,8 +117,13 @@ export function isBugTable(value: unknown): value is BugTable {
       !!m.results &&
       typeof m.results === 'object' &&
       Object.values(m.results).every((r) => r === 'killed' || r === 'survived') &&
+      (m.columns === undefined || cells(m.columns)) &&
       (m.equivalent === undefined || typeof m.equivalent === 'string'),
   );
+}
+
+function isBugCell(value: unknown): value is BugCell {
+  return value === 'killed' || value === 'survived' || value === 'depth-1' || value === 'not-run';
 }
 
 const KIND_LABEL: Record<VerdictKind, string> = {
@@ -209,6 +251,20 @@ ${rows.join('\n')}
 </section>`;
 }
 
+/** The checks of bugs.json version 2, in the table's words (bench/mutants/columns.ts). */
+const BUG_COLUMN_TITLES: Record<string, string> = { 'no-window': 'no window', window: 'window', depth2: 'depth 2' };
+
+/** What a cell says, and its tooltip. */
+const BUG_CELL: Record<BugCell, { text: string; title?: string }> = {
+  killed: { text: 'killed' },
+  survived: { text: 'survived' },
+  'depth-1': {
+    text: 'killed at depth 1',
+    title: 'depth 2 checks the same images first, so it kills what depth 1 kills; not run',
+  },
+  'not-run': { text: '—', title: 'not run: another model killed the mutant at depth 1' },
+};
+
 function renderBugs(bugs: unknown): string {
   if (bugs === undefined) return '';
   if (!isBugTable(bugs)) {
@@ -217,37 +273,54 @@ function renderBugs(bugs: unknown): string {
   const models = Object.keys(bugs.rates);
   for (const mutant of bugs.mutants)
     for (const model of Object.keys(mutant.results)) if (!models.includes(model)) models.push(model);
+  // Version 2: a column group per check; version 1: one, killed by any check.
+  const checks = bugs.options?.columns && bugs.columnRates ? bugs.options.columns : [undefined];
+  const cell = (mutant: BugTable['mutants'][number], check: string | undefined, model: string): string => {
+    const attrs = `data-model="${escapeHtml(model)}"${check ? ` data-check="${escapeHtml(check)}"` : ''}`;
+    const result: BugCell | undefined = check ? mutant.columns?.[check]?.[model] : mutant.results[model];
+    if (mutant.equivalent !== undefined && result !== 'killed')
+      return `<td class="mut equivalent" ${attrs}>equivalent</td>`;
+    if (!result) return `<td class="mut none" ${attrs}>—</td>`;
+    const { text, title } = BUG_CELL[result];
+    const kind = result === 'depth-1' ? 'killed depth-1' : result === 'not-run' ? 'none' : result;
+    return `<td class="mut ${kind}" ${attrs}${title ? ` title="${escapeHtml(title)}"` : ''}>${escapeHtml(text)}</td>`;
+  };
   const rows = bugs.mutants.map((mutant) => {
-    const cells = models
-      .map((model) => {
-        const result = mutant.results[model];
-        if (mutant.equivalent !== undefined && result !== 'killed')
-          return `<td class="mut equivalent" data-model="${escapeHtml(model)}">equivalent</td>`;
-        return result
-          ? `<td class="mut ${result}" data-model="${escapeHtml(model)}">${result}</td>`
-          : `<td class="mut none" data-model="${escapeHtml(model)}">—</td>`;
-      })
-      .join('');
+    const cells = checks.map((check) => models.map((model) => cell(mutant, check, model)).join('')).join('');
     const note =
       mutant.equivalent !== undefined ? `<span class="note">equivalent: ${escapeHtml(mutant.equivalent)}</span>` : '';
     return `<tr data-mutant="${escapeHtml(mutant.name)}"><th scope="row"><code>${escapeHtml(mutant.name)}</code>${note}</th><td>${escapeHtml(mutant.operator)}</td>${cells}</tr>`;
   });
-  const rates = models
-    .map((model) => {
-      const rate = bugs.rates[model];
-      return `<td class="rate" data-model="${escapeHtml(model)}">${typeof rate === 'number' ? `${escapeHtml((rate * 100).toFixed(1))}%` : '—'}</td>`;
-    })
+  const rates = checks
+    .map((check) =>
+      models
+        .map((model) => {
+          const rate = check ? bugs.columnRates?.[check]?.[model] : bugs.rates[model];
+          return `<td class="rate" data-model="${escapeHtml(model)}"${check ? ` data-check="${escapeHtml(check)}"` : ''}>${typeof rate === 'number' ? `${escapeHtml((rate * 100).toFixed(1))}%` : '—'}</td>`;
+        })
+        .join(''),
+    )
     .join('');
+  const modelHeads = checks.map(() => models.map((m) => `<th>${escapeHtml(m)}</th>`).join('')).join('');
+  const head =
+    checks[0] === undefined
+      ? `<tr><th>Mutant</th><th>Operator</th>${modelHeads}</tr>`
+      : `<tr><th rowspan="2">Mutant</th><th rowspan="2">Operator</th>${checks.map((check) => `<th colspan="${models.length}" class="check" data-check="${escapeHtml(check)}">${escapeHtml(BUG_COLUMN_TITLES[check as string] ?? check)}</th>`).join('')}</tr>\n<tr>${modelHeads}</tr>`;
+  const notRun = checks.some((check) => check === 'depth2') ? (bugs.depth2NotRun ?? []) : [];
+  const notes =
+    checks[0] === undefined
+      ? ''
+      : `<p class="legend">no window: recovery succeeds and the invariants hold · window: the recovered data is also a state the crash's operation window allows · depth 2: the window check, with each recovery crashed too (run only for the mutants no depth-1 check of any model kills; a lower bound, — counts as not killed)</p>\n${notRun.map((item) => `<p class="note depth2-not-run">Depth 2 not run in ${escapeHtml(item.scenario)}: ${escapeHtml(item.why)}</p>\n`).join('')}`;
   return `<section id="bugs">
 <h2>Mutant detection</h2>
 <div class="scroll"><table class="bugs">
-<thead><tr><th>Mutant</th><th>Operator</th>${models.map((m) => `<th>${escapeHtml(m)}</th>`).join('')}</tr></thead>
+<thead>${head}</thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
 <tfoot><tr><th scope="row">detection rate</th><td></td>${rates}</tr></tfoot>
 </table></div>
-</section>`;
+${notes}</section>`;
 }
 
 /** renderFindings -- the unexpected violations by cause (docs/findings.md),
@@ -450,6 +523,9 @@ table.summary tr.v-incomplete { background: #f7f8f9; color: #4a525c; }
 table.bugs td.killed { background: var(--pass-bg); color: #19613a; }
 table.bugs td.survived { background: var(--fail-bg); color: #8e1b28; font-weight: 600; }
 table.bugs td.equivalent { background: var(--inc-bg); color: #4a525c; font-style: italic; }
+table.bugs td.depth-1 { font-weight: normal; opacity: 0.75; }
+table.bugs td.none { color: #6b7580; text-align: center; }
+table.bugs th.check { text-align: center; border-bottom: 1px solid var(--line); }
 table.bugs tfoot td, table.bugs tfoot th { font-weight: 600; border-top: 2px solid var(--line); }
 section.run { margin: 18px 0 28px; padding: 12px 14px; border: 1px solid var(--line); border-left: 5px solid var(--inc); border-radius: 6px; }
 section.run.v-consistent { border-left-color: var(--pass); }

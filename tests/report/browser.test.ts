@@ -13,7 +13,7 @@ import { projectRoot } from '../../harness/_internals/paths';
 import { renderHtml } from '../../harness/report/html';
 import type { Results } from '../../harness/results/schema';
 import { requireDebianPackage } from '../helpers/debian-package';
-import { bugTable, loadFixture, syntheticLarge } from './fixture';
+import { bugTableV2, loadFixture, syntheticLarge } from './fixture';
 
 const CHROMIUM = '/usr/bin/chromium';
 const screenshot = path.join(projectRoot, 'reports', 'report-screenshot.png');
@@ -44,7 +44,7 @@ beforeAll(async () => {
     ],
   });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-browser-'));
-  fs.writeFileSync(path.join(dir, 'index.html'), renderHtml(loadFixture(), { bugs: bugTable() }));
+  fs.writeFileSync(path.join(dir, 'index.html'), renderHtml(loadFixture(), { bugs: bugTableV2() }));
   fs.writeFileSync(path.join(dir, 'large.html'), renderHtml(syntheticLarge(100_000)));
   fs.writeFileSync(path.join(dir, 'stack.html'), renderHtml(withInterruptedStack()));
 }, 20 * 60_000);
@@ -186,9 +186,21 @@ describe('the report in Chromium', () => {
     expect(await crashed.locator('.lines').count()).toBe(0);
   });
 
-  test('the mutant table is shown', async () => {
-    expect(await page.locator('#bugs tr[data-mutant="btree-drop-flush"] td.survived').count()).toBe(1);
-    expect(await page.locator('#bugs tfoot td.rate[data-model="px86"]').textContent()).toBe('66.7%');
+  test('the mutant table is shown, a column group per check', async () => {
+    expect(await page.locator('#bugs thead th.check').allTextContents()).toEqual(['no window', 'window', 'depth 2']);
+    const row = page.locator('#bugs tr[data-mutant="btree-drop-flush"]');
+    expect(await row.locator('td.survived').count()).toBe(3);
+    expect(await row.locator('td[data-check="depth2"][data-model="px86"]').textContent()).toBe('killed at depth 1');
+    expect(await page.locator('#bugs tfoot td.rate[data-model="px86"][data-check="depth2"]').textContent()).toBe(
+      '100.0%',
+    );
+    // each check's heading spans its models' cells
+    const head = await page.locator('#bugs thead th.check[data-check="window"]').boundingBox();
+    const first = await row.locator('td[data-check="window"][data-model="sequential"]').boundingBox();
+    const last = await row.locator('td[data-check="window"][data-model="px86"]').boundingBox();
+    expect(Math.abs(head!.x - first!.x)).toBeLessThan(2);
+    expect(Math.abs(head!.x + head!.width - (last!.x + last!.width))).toBeLessThan(2);
+    expect(await page.locator('#bugs .depth2-not-run').textContent()).toContain('Depth 2 not run in log-create');
   });
 
   test("an interrupted instruction's call stack, its own frame marked", async () => {

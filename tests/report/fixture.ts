@@ -201,3 +201,37 @@ export function bugTable(): BugTable {
     rates: { sequential: 0, flushed: 0.5, px86: 2 / 3 },
   };
 }
+
+/** bugTableV2 -- bugTable() as bench:bugs writes it since version 2: per
+ *  check (no window, window, depth 2) and model; btree-drop-flush killed
+ *  at depth 1 (depth 2 not run under sequential, where no check killed it),
+ *  log-<swap>-fence killed only at depth 2 under px86. */
+export function bugTableV2(): BugTable {
+  const table = bugTable();
+  const [dropFlush, swapFence, lateFence] = table.mutants;
+  dropFlush.columns = {
+    'no-window': { sequential: 'survived', flushed: 'survived', px86: 'killed' },
+    window: { sequential: 'survived', flushed: 'killed', px86: 'killed' },
+    depth2: { sequential: 'not-run', flushed: 'depth-1', px86: 'depth-1' },
+  };
+  swapFence.columns = {
+    'no-window': { sequential: 'survived', flushed: 'survived', px86: 'survived' },
+    window: { sequential: 'survived', flushed: 'survived', px86: 'survived' },
+    depth2: { sequential: 'survived', flushed: 'survived', px86: 'killed' },
+  };
+  lateFence.columns = {
+    'no-window': { sequential: 'survived', flushed: 'survived', px86: 'survived' },
+    window: { sequential: 'survived', flushed: 'survived', px86: 'survived' },
+    depth2: { sequential: 'survived', flushed: 'survived', px86: 'survived' },
+  };
+  return {
+    ...table,
+    options: { columns: ['no-window', 'window', 'depth2'] },
+    columnRates: {
+      'no-window': { sequential: 0, flushed: 0, px86: 0.5 },
+      window: { sequential: 0, flushed: 0.5, px86: 0.5 },
+      depth2: { sequential: 0, flushed: 0.5, px86: 1 },
+    },
+    depth2NotRun: [{ scenario: 'log-create', why: 'its recovery is a shell line' }],
+  };
+}
