@@ -43,6 +43,7 @@ const UNIT = [
   'tests/report/abbreviate-ranges.test.ts',
   'tests/report/console-report.test.ts',
   'tests/report/github-annotations.test.ts',
+  'tests/report/finding-advice.test.ts',
   'tests/report/html.test.ts',
   'tests/report/interrupted-stack.test.ts',
   'tests/report/junit.test.ts',

@@ -7,6 +7,7 @@ import { parseSpans } from '../_internals/collate';
 import { type Colors, terminalColors } from '../_internals/color';
 import type { Finding, FindingSite, LintFinding, Results, RunResult, TargetRecord } from '../results/schema';
 import { sourceLocation, threadText } from './run-verdict';
+import { exampleRecovery, findingFix } from './finding-advice';
 import { shortStack } from './stack-text';
 
 const MAX_OUTPUT_LINES = 6;
@@ -78,7 +79,7 @@ export function formatRun(run: RunResult, paint: Colors = terminalColors(), reco
     out.push(
       `${groups} violation group${groups === 1 ? '' : 's'} (${run.violations} crash points), by cause: ${findings.length} finding${findings.length === 1 ? '' : 's'}`,
     );
-    for (const finding of findings.slice(0, MAX_CONSOLE_FINDINGS)) out.push(...formatFinding(finding, paint));
+    for (const finding of findings.slice(0, MAX_CONSOLE_FINDINGS)) out.push(...formatFinding(finding, paint, run));
     const more = findings.length - MAX_CONSOLE_FINDINGS;
     if (more > 0) out.push(`  ${more} more finding${more === 1 ? '' : 's'} in the report`);
   }
@@ -145,14 +146,29 @@ function formatSite(site: FindingSite, always: boolean): string[] {
 }
 
 /** formatFinding -- a finding in a few lines: what, where (with the source
- *  line and the one before), and how to see it again. */
-export function formatFinding(finding: Finding, paint: Colors = terminalColors()): string[] {
+ *  line and the one before), what the recovery said of its example image
+ *  and where in the PM file it differs (from `run`'s group of that image),
+ *  the change it asks for, and how to see it again. */
+export function formatFinding(finding: Finding, paint: Colors = terminalColors(), run?: RunResult): string[] {
   const out = [
     `${paint.red(`finding ${finding.id}`)} (${finding.kind}; ${finding.images} image${finding.images === 1 ? '' : 's'} at ${finding.count} crash point${finding.count === 1 ? '' : 's'})`,
     `  ${finding.title}`,
   ];
   const site = finding.sites[0];
   if (site) out.push(...formatSite(site, true));
+  const example = run && exampleRecovery(run, finding);
+  if (example) {
+    out.push(`  recovery of the example (crash point ${finding.example.k}): ${example.said}`);
+    const lines = example.group.example.lines ?? [];
+    if (lines.length > 0)
+      out.push(
+        `  PM lines differing from the last guaranteed durable state: ${lines
+          .slice(0, 3)
+          .map((line) => `${line.file} +0x${line.offset.toString(16)}`)
+          .join(', ')}${lines.length > 3 ? ` (${lines.length - 3} more in the report)` : ''}`,
+      );
+  }
+  out.push(`  fix: ${findingFix(finding)}`);
   out.push(`  reproduce: ${finding.example.reproduce}`);
   return out;
 }

@@ -21,6 +21,7 @@ import * as path from 'path';
 import type { Finding, OutcomeGroup, Results, RunResult } from '../results/schema';
 import { abbreviateRanges } from './abbreviate-ranges';
 import { runVerdict, siteText, stripAnsi, violationGroups } from './run-verdict';
+import { findingFix } from './finding-advice';
 import { shortStack } from './stack-text';
 
 export function escapeData(text: string): string {
@@ -80,6 +81,7 @@ function findingMessage(finding: Finding, models: string[]): string {
   lines.push(
     `${finding.images} image${finding.images === 1 ? '' : 's'} at ${finding.count} crash point${finding.count === 1 ? '' : 's'}`,
   );
+  lines.push(`fix: ${findingFix(finding)}`);
   lines.push(`reproduce: ${finding.example.reproduce}`);
   return lines.join('\n');
 }

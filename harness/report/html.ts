@@ -28,6 +28,7 @@ import type {
 import { CLIENT_SCRIPT } from './client';
 import { abbreviateRanges } from './abbreviate-ranges';
 import { TIMELINE_WIDTH, timelineBands } from './timeline';
+import { exampleRecovery, findingFix } from './finding-advice';
 import { stackLines } from './stack-text';
 import {
   checkedCrashPoints,
@@ -323,6 +324,15 @@ ${rows.join('\n')}
 ${notes}</section>`;
 }
 
+/** exampleText -- what the recovery said of a finding's example image,
+ *  linked to the group of that image; empty when no group has it. */
+function exampleText(run: RunResult, runIndex: number, finding: Finding): string {
+  const example = exampleRecovery(run, finding);
+  if (!example) return '';
+  const index = run.groups.indexOf(example.group);
+  return `<p class="said">Recovery of the example (crash point ${escapeHtml(finding.example.k)}, group <a href="#${groupAnchor(runIndex, index)}">${escapeHtml(example.group.id)}</a>): <code>${escapeHtml(example.said)}</code></p>\n`;
+}
+
 /** renderFindings -- the unexpected violations by cause (docs/findings.md),
  *  first in the report: each finding's title, culprit with its source
  *  excerpt and stack, other sites, and the reproduce line; the crash-point
@@ -350,6 +360,7 @@ ${note}${items
 <h3>${escapeHtml(finding.title)}</h3>
 <p class="meta">${escapeHtml(run.target)} · ${escapeHtml(run.model)} · ${escapeHtml(finding.kind)} · ${escapeHtml(formatCount(finding.images))} images at ${escapeHtml(formatCount(finding.count))} crash points · ${escapeHtml(finding.id)}</p>
 <ul class="sites">${finding.sites.map(site).join('')}</ul>
+${exampleText(run, results.runs.indexOf(run), finding)}<p class="fix"><b>Fix:</b> ${escapeHtml(findingFix(finding))}</p>
 <div class="cmd"><pre>${escapeHtml(finding.example.reproduce)}</pre><button type="button" class="copy" data-copy="">Copy</button></div>
 </article>`,
     )

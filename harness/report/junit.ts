@@ -20,6 +20,7 @@
 import type { Finding, OutcomeGroup, Results, RunResult } from '../results/schema';
 import { schedulesThatFound } from '../results/settle-schedules';
 import { abbreviateRanges } from './abbreviate-ranges';
+import { exampleRecovery, findingFix } from './finding-advice';
 import { stackLines } from './stack-text';
 import {
   checkedCrashPoints,
@@ -193,8 +194,10 @@ ${children.join('\n')}
   };
 }
 
-/** The failure text of a finding: its cause, where, its stack, its images. */
-export function findingFailureBody(finding: Finding): string {
+/** The failure text of a finding: its cause, where, its stack, its images,
+ *  what the recovery said of its example (`run`'s group of that image) and
+ *  the change it asks for. */
+export function findingFailureBody(finding: Finding, run?: RunResult): string {
   const lines = [finding.title, `kind: ${finding.kind}`];
   for (const site of finding.sites) {
     lines.push(
@@ -208,6 +211,14 @@ export function findingFailureBody(finding: Finding): string {
     `crash points: ${abbreviateRanges(finding.crashPoints, 1000)} (${plural(finding.count, 'crash point')}, ${plural(finding.images, 'distinct image')})`,
   );
   lines.push(`example: crash point ${finding.example.k}, image ${finding.example.hash}`);
+  const example = run && exampleRecovery(run, finding);
+  if (example) {
+    lines.push(`recovery of the example (group ${example.group.id}): ${example.said}`);
+    const differing = example.group.example.lines ?? [];
+    if (differing.length > 0) lines.push('PM lines differing from the last guaranteed durable state:');
+    for (const line of differing) lines.push(`  ${line.file} +0x${line.offset.toString(16)}`);
+  }
+  lines.push(`fix: ${findingFix(finding)}`);
   lines.push('reproduce:', `  ${finding.example.reproduce}`);
   return lines.join('\n');
 }
@@ -215,7 +226,7 @@ export function findingFailureBody(finding: Finding): string {
 function findingCase(run: RunResult, finding: Finding): Case {
   return {
     xml: `    <testcase classname="pmfit.${xmlAttr(run.target)}.${xmlAttr(run.model)}" name="${xmlAttr(finding.id)}" time="0.000">
-      <failure message="${xmlAttr(finding.title)}" type="${xmlAttr(finding.kind)}">${xmlText(findingFailureBody(finding))}</failure>
+      <failure message="${xmlAttr(finding.title)}" type="${xmlAttr(finding.kind)}">${xmlText(findingFailureBody(finding, run))}</failure>
     </testcase>`,
     failures: 1,
     skipped: 0,
