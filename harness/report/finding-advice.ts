@@ -9,6 +9,16 @@ import { siteLocation } from '../pipeline/site-locations';
 
 /** findingFix -- one sentence: the change a finding asks for. */
 export function findingFix(finding: Finding): string {
+  const fix = kindFix(finding);
+  // A site reached through libpmemobj: the program's stores are in a
+  // transaction, where an unlogged field (no TX_ADD) is the usual mistake
+  // and a persist of the program's own is not the remedy.
+  return finding.sites.some(inTransaction)
+    ? `${fix}; in a libpmemobj transaction, make sure every field it changes was added to it (TX_ADD, TX_ADD_FIELD) before the change`
+    : fix;
+}
+
+function kindFix(finding: Finding): string {
   const at = (role: string) => {
     const site = finding.sites.find((candidate) => candidate.role === role);
     return site ? siteLocation(site) : undefined;
@@ -19,12 +29,7 @@ export function findingFix(finding: Finding): string {
     case 'ordering': {
       const first = at('durable-first') ?? 'the later store';
       const earlier = at('not-yet-durable');
-      const fix = `persist ${earlier ? `the store at ${earlier}` : 'the earlier stores'} (flush and fence) before the store at ${first} is made, so that ${first} is never durable without ${earlier ? 'it' : 'them'}`;
-      // A transaction's commit made durable first: the earlier store was
-      // not logged, which is the usual libpmemobj mistake.
-      return inTransaction(finding.sites.find((site) => site.role === 'durable-first'))
-        ? `${fix}; in a libpmemobj transaction, add what ${earlier ?? 'it'} changes to the transaction (TX_ADD, TX_ADD_FIELD) before changing it`
-        : fix;
+      return `persist ${earlier ? `the store at ${earlier}` : 'the earlier stores'} (flush and fence) before the store at ${first} is made, so that ${first} is never durable without ${earlier ? 'it' : 'them'}`;
     }
     case 'atomicity': {
       const opens = at('opens');

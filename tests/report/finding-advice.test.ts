@@ -42,7 +42,7 @@ describe('findingFix', () => {
     );
   });
 
-  it('ordering where a libpmemobj transaction made the later store: TX_ADD named', () => {
+  it('a site reached through libpmemobj: TX_ADD named', () => {
     const commit: FindingSite = {
       ...site('durable-first', 201),
       module: '/usr/lib/x86_64-linux-gnu/libpmem.so.1.0.0',
@@ -58,7 +58,12 @@ describe('findingFix', () => {
       frame: 2,
     };
     expect(findingFix(finding('ordering', [commit, site('not-yet-durable', 178)]))).toBe(
-      'persist the store at btree.c:178 (flush and fence) before the store at btree.c:201 is made, so that btree.c:201 is never durable without it; in a libpmemobj transaction, add what btree.c:178 changes to the transaction (TX_ADD, TX_ADD_FIELD) before changing it',
+      'persist the store at btree.c:178 (flush and fence) before the store at btree.c:201 is made, so that btree.c:201 is never durable without it; in a libpmemobj transaction, make sure every field it changes was added to it (TX_ADD, TX_ADD_FIELD) before the change',
+    );
+    // a store of the program's own never durable, its operation closed by the commit: the same hint
+    const closes = { ...commit, role: 'closes' };
+    expect(findingFix(finding('not-durable', [site('never-durable', 178), closes]))).toMatch(
+      /^persist the store at btree\.c:178 \(flush and fence\) before its operation returns; in a libpmemobj transaction, make sure every field/,
     );
   });
 
