@@ -149,6 +149,7 @@ describe('operations of two threads in flight at once', () => {
       ? (JSON.parse(fs.readFileSync(file, 'utf8')) as {
           incomplete: boolean;
           runs: { target: string; model: string; status: string }[];
+          targets: { lint: { kind: string; severity: string; title: string }[] }[];
         })
       : undefined;
     return { code: run.code, stderr: run.stderr, results };
@@ -215,6 +216,7 @@ describe('operations of two threads in flight at once', () => {
       stderr: '',
       runs: every(() => 'pass'),
     });
+    expect(run.results!.targets[0].lint.filter((hit) => hit.severity === 'warning')).toEqual([]);
   });
 
   it('an append that returned and is lost is found under flushed and px86 (sequential keeps every store)', () => {
@@ -223,6 +225,15 @@ describe('operations of two threads in flight at once', () => {
       code: 1,
       runs: every((model) => (model === 'sequential' ? 'pass' : 'fail')),
     });
+    // the lint blames the count's store once per append, each at the end of
+    // its own thread's operation
+    const warnings = run.results!.targets[0].lint.filter((hit) => hit.severity === 'warning');
+    expect(warnings.map((hit) => [hit.kind, hit.title])).toEqual([
+      [
+        'not-durable',
+        expect.stringMatching(/^store at mt_log\.c:\d+ not durable when its operation ended \(6 times\)$/),
+      ],
+    ]);
   });
 
   it('a count persisted before its record is found under every model', () => {
