@@ -34,6 +34,7 @@ const UNIT = [
   'tests/fuzz/continuation.test.ts',
   'tests/fuzz/models.test.ts',
   'tests/fuzz/replay-file.test.ts',
+  'tests/fuzz/threads-case.test.ts',
   'tests/record/decode.test.ts',
   'tests/pipeline/keep-trace.test.ts',
   'tests/pipeline/shard-plan.test.ts',

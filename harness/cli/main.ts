@@ -22,7 +22,7 @@ import { CONFIG_NAME } from './config-file';
 import { init } from './commands/init';
 import { merge } from './commands/merge';
 import { count } from './commands/count';
-import { fuzz, DEFAULT_FUZZ_OPS, DEFAULT_FUZZ_RUNS } from './commands/fuzz';
+import { fuzz, DEFAULT_FUZZ_OPS, DEFAULT_FUZZ_RUNS, DEFAULT_FUZZ_THREADS } from './commands/fuzz';
 import { replay } from './commands/replay';
 import { fuzzTargetNames } from '../../targets/fuzz-targets';
 import { crash } from './commands/crash';
@@ -285,9 +285,15 @@ export function buildProgram(run: (action: Action) => void, rawArgs: string[]): 
     .option('--path <path>', 'fast-check counterexample path printed by a failing run (with its --seed)')
     .option('--model <model>', 'persistency model: sequential, flushed, px86', 'px86')
     .addOption(
-      new Option('--ops <max>', 'longest generated operation sequence')
+      new Option('--ops <max>', 'longest generated operation sequence (of each thread)')
         .argParser(positiveInteger('--ops'))
         .default(DEFAULT_FUZZ_OPS),
+    )
+    .addOption(
+      new Option(
+        '--threads <max>',
+        `multithreaded targets: most threads of a case (default ${DEFAULT_FUZZ_THREADS})`,
+      ).argParser(positiveInteger('--threads')),
     )
     .option('--trace-all', 'trace every operation from the split point that runs in the same invocation')
     .addOption(

@@ -13,19 +13,19 @@ import { reproduceCommand } from '../pipeline/to-run-result';
 import { FuzzCase, regionOperation } from './case-plan';
 import type { AnyFuzzTarget } from './fuzz-target';
 import type { ReplayFailure } from './replay-file';
-import type { CaseFailure, CaseReport } from './run-case';
+import type { CaseFailure, CaseReport, CheckReport } from './run-case';
 
 const MAX_OUTPUT_LINES = 12;
 const MAX_LINES_SHOWN = 8;
 
-function indent(text: string, prefix = '    '): string[] {
+export function indent(text: string, prefix = '    '): string[] {
   const lines = text.trimEnd().split('\n');
   const shown = lines.slice(0, MAX_OUTPUT_LINES).map((line) => `${prefix}${line}`);
   if (lines.length > MAX_OUTPUT_LINES) shown.push(`${prefix}... (${lines.length - MAX_OUTPUT_LINES} more lines)`);
   return shown;
 }
 
-function plural(n: number, word: string): string {
+export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
@@ -51,7 +51,7 @@ export function describeWindow(target: AnyFuzzTarget, fuzzCase: FuzzCase, report
     : `between regions ${at.region + 1} and ${at.region + 2} of operation ${name(at.op)}`;
 }
 
-function describeLines(lines: readonly LineChoice[]): string {
+export function describeLines(lines: readonly LineChoice[]): string {
   if (lines.length === 0) return '';
   const shown = lines.slice(0, MAX_LINES_SHOWN).map((line) => {
     const which = line.version === 0 ? 'oldest' : line.version === line.of - 1 ? 'newest' : `version ${line.version}`;
@@ -90,6 +90,24 @@ export function formatCaseFailure(
     out.push(`  #${i + 1}  ${target.showOp(op)}   [${role}]`);
   });
 
+  out.push(
+    ...formatFailure(
+      report,
+      model,
+      describeWindow(target, fuzzCase, report, failure.stage === 'crash' ? failure.window : ''),
+      reproduce,
+    ),
+  );
+  return out;
+}
+
+/** formatFailure -- the failure of a checked case, after its operations:
+ *  what failed, and for a crash where (`where`: its window in words), the
+ *  image, the verdict and how to reproduce it. */
+export function formatFailure(report: CheckReport, model: ModelName, where: string, reproduce?: string): string[] {
+  const { failure } = report;
+  const out: string[] = [];
+  if (!failure) return out;
   switch (failure.stage) {
     case 'setup':
       out.push(`failure: the untraced setup failed, no crash needed: ${failure.command}: ${failure.why}`);
@@ -99,13 +117,11 @@ export function formatCaseFailure(
       out.push(
         `failure: the traced invocation failed by itself, no crash needed: exit status ${failure.exitCode ?? '(killed)'}`,
       );
-      out.push(`  command: ${displayCommand(plan.workload)}`);
+      out.push(`  command: ${displayCommand(report.spec.workload)}`);
       if (failure.output.trim()) out.push('output:', ...indent(failure.output));
       break;
     case 'crash': {
-      out.push(
-        `crash point: k=${failure.k} of ${report.instructions} traced instructions, ${describeWindow(target, fuzzCase, report, failure.window)}`,
-      );
+      out.push(`crash point: k=${failure.k} of ${report.instructions} traced instructions, ${where}`);
       out.push(`model: ${model}`);
       out.push(`image: ${failure.hash}${describeLines(failure.describe)}`);
       const stage = failure.phase === 'continuation' ? 'after continuing' : 'at recovery';

@@ -4,16 +4,22 @@
 // A JSON object, versioned:
 //
 //   format       "pmfit-fuzz-replay"
-//   version      1 (a reader refuses newer versions; older ones it knows)
+//   version      2 (a reader refuses newer versions; older ones it knows;
+//                version 1 had no multithreaded cases)
 //   pmfit        version of the pmfit that wrote it
 //   createdAt    ISO time
 //   target       fuzz target name (tree, tree_broken, alloc, basic)
 //   ops          the shrunk operation sequence, in the target's JSON form
 //   split        index of the traced operation; traceAll as for the run
+//   or, for a multithreaded target (tree_mt, tree_mt_broken):
+//   threads      the shrunk operation sequence of each thread, in order of
+//                the threads (thread t runs threads[t - 1])
+//   scheduleSeed the thread schedule's seed, which fixes the interleaving
 //   model, maxStates, modelSeed   the persistency model and its options
 //   pmemMode     PMEM_MODE of every command ("" = the programs' default)
 //   timeoutMs    limit of each command
-//   fastCheck    {seed, path, runs, maxOps}: how to repeat the whole run
+//   fastCheck    {seed, path, runs, maxOps}, and maxThreads for a
+//                multithreaded target: how to repeat the whole run
 //   failure      what failed: stage (setup | workload | crash), for a crash
 //                phase (recovery | continuation), k, hash (the crash image),
 //                window, verdict kind and failed invariants, and for the
@@ -28,7 +34,7 @@ import { isModelName, ModelName } from '../persistency/model';
 import { field, invalid, isObject, object, ShapeError } from '../_internals/json-shape';
 
 export const REPLAY_FORMAT = 'pmfit-fuzz-replay';
-export const REPLAY_VERSION = 1;
+export const REPLAY_VERSION = 2;
 
 export type ReplayFailure =
   | { stage: 'setup'; command: string; why: string }
@@ -43,21 +49,36 @@ export type ReplayFailure =
       failed: string[];
     };
 
-export interface ReplayFile {
+/** The case of a single-threaded target: one sequence and its split point. */
+export interface SequenceReplay {
+  ops: unknown[];
+  split: number;
+  traceAll: boolean;
+  threads?: undefined;
+}
+
+/** The case of a multithreaded target: a sequence per thread, and the seed
+ *  of the schedule that interleaves them. */
+export interface ThreadsReplay {
+  threads: unknown[][];
+  scheduleSeed: number;
+  ops?: undefined;
+}
+
+export type ReplayFile = ReplayCommon & (SequenceReplay | ThreadsReplay);
+
+interface ReplayCommon {
   format: typeof REPLAY_FORMAT;
   version: number;
   pmfit: string;
   createdAt: string;
   target: string;
-  ops: unknown[];
-  split: number;
-  traceAll: boolean;
   model: ModelName;
   maxStates: number;
   modelSeed: number;
   pmemMode: string;
   timeoutMs: number;
-  fastCheck: { seed: number; path: string; runs: number; maxOps: number };
+  fastCheck: { seed: number; path: string; runs: number; maxOps: number; maxThreads?: number };
   failure: ReplayFailure;
 }
 
@@ -150,20 +171,12 @@ function checkReplay(text: string): ReplayFile {
     );
   }
   const fastCheck = object(value.fastCheck, '$.fastCheck');
-  const ops = field(value, '$', 'ops', isArray, 'a list of operations');
-  if (ops.length === 0) throw invalid('$.ops', 'a list of operations', 'it is empty');
-  const split = field(value, '$', 'split', isNat, 'an operation index');
-  if (split >= ops.length)
-    throw invalid('$.split', 'an operation index', `${split} is past the ${ops.length} operations`);
-  return {
+  const common: ReplayCommon = {
     format: REPLAY_FORMAT,
     version,
     pmfit: field(value, '$', 'pmfit', isString, 'a version string'),
     createdAt: field(value, '$', 'createdAt', isString, 'a time'),
     target: field(value, '$', 'target', isString, 'a target name'),
-    ops,
-    split,
-    traceAll: field(value, '$', 'traceAll', isBoolean, 'true or false'),
     model: field(value, '$', 'model', isModel, 'sequential, flushed or px86'),
     maxStates: field(value, '$', 'maxStates', (v): v is number => isNat(v) && v >= 2, 'an integer of at least 2'),
     modelSeed: field(value, '$', 'modelSeed', isNat, 'a non-negative integer'),
@@ -174,7 +187,30 @@ function checkReplay(text: string): ReplayFile {
       path: field(fastCheck, '$.fastCheck', 'path', isString, 'a path string'),
       runs: field(fastCheck, '$.fastCheck', 'runs', isPositive, 'a positive integer'),
       maxOps: field(fastCheck, '$.fastCheck', 'maxOps', isPositive, 'a positive integer'),
+      ...(fastCheck.maxThreads !== undefined
+        ? { maxThreads: field(fastCheck, '$.fastCheck', 'maxThreads', isPositive, 'a positive integer') }
+        : {}),
     },
     failure: parseFailure(value.failure),
   };
+  if (value.threads !== undefined) {
+    const threads = field(value, '$', 'threads', isArray, 'a list of threads');
+    if (threads.length === 0) throw invalid('$.threads', 'a list of threads', 'it is empty');
+    threads.forEach((ops, t) => {
+      const where = `$.threads[${t}]`;
+      if (!isArray(ops)) throw invalid(where, 'a list of operations', JSON.stringify(ops) ?? 'undefined');
+      if (ops.length === 0) throw invalid(where, 'a list of operations', 'it is empty');
+    });
+    return {
+      ...common,
+      threads: threads as unknown[][],
+      scheduleSeed: field(value, '$', 'scheduleSeed', isNat, 'a schedule seed'),
+    };
+  }
+  const ops = field(value, '$', 'ops', isArray, 'a list of operations');
+  if (ops.length === 0) throw invalid('$.ops', 'a list of operations', 'it is empty');
+  const split = field(value, '$', 'split', isNat, 'an operation index');
+  if (split >= ops.length)
+    throw invalid('$.split', 'an operation index', `${split} is past the ${ops.length} operations`);
+  return { ...common, ops, split, traceAll: field(value, '$', 'traceAll', isBoolean, 'true or false') };
 }

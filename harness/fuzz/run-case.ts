@@ -25,7 +25,7 @@ import { tempDir, tempPath } from '../_internals/temp-root';
 import { runSetup } from '../check/run-setup';
 import { checkCrashStates, CrashOutcome, RecoveryCache } from '../check/runner';
 import { OpWindows, Region } from '../check/allowed-states';
-import { referenceStates, type TargetSpec } from '../check/spec';
+import { referenceStates, type CheckedSpec, type TargetSpec } from '../check/spec';
 import { isViolation, Verdict } from '../check/verdict';
 import { crashStates, LineChoice, ModelName, resolveOptions } from '../persistency/model';
 import { explainGroups } from '../pipeline/explain-groups';
@@ -33,11 +33,11 @@ import { keepTrace } from '../pipeline/keep-trace';
 import { recordWorkload } from '../pipeline/record-workload';
 import { targetRecord } from '../pipeline/target-record';
 import { toRunResult } from '../pipeline/to-run-result';
-import type { RunResult, TargetRecord } from '../results/schema';
+import type { FuzzCaseCheck, FuzzThreadsCheck, RunResult, TargetRecord } from '../results/schema';
 import { TraceReader } from '../trace/format';
 import { CasePlan, FuzzCase, planCase } from './case-plan';
 import { caseSpec } from './case-spec';
-import { checkContinuations } from './continuation';
+import { checkContinuations, type ContinuationReport } from './continuation';
 import type { AnyFuzzTarget } from './fuzz-target';
 
 export interface CaseOptions {
@@ -77,8 +77,8 @@ export type CaseFailure =
       violatingPoints: number;
     };
 
-export interface CaseReport {
-  plan: CasePlan;
+/** The check of one case's spec (checkCase). */
+export interface CheckReport {
   spec: TargetSpec;
   instructions: number;
   regions: Region[];
@@ -89,6 +89,11 @@ export interface CaseReport {
   /** With `explain`, when the case got as far as checking crash states. */
   run?: RunResult;
   target?: TargetRecord;
+}
+
+/** The check of a single-threaded case, with its plan. */
+export interface CaseReport extends CheckReport {
+  plan: CasePlan;
 }
 
 /** continuationLabel -- how messages of the second stage begin. */
@@ -130,10 +135,48 @@ export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options
     // Nothing to crash (a free of an empty tree): the tracer would find no region.
     return { plan, spec, instructions: 0, regions: [], distinctImages: 0, continuations: 0 };
   }
-  const work = tempDir(`fuzz-${target.name}`);
-  const tracePath = tempPath(`fuzz-${target.name}.trace`);
-  const logPath = tempPath(`fuzz-${target.name}.log`);
-  const report: CaseReport = { plan, spec, instructions: 0, regions: [], distinctImages: 0, continuations: 0 };
+  const { ops, split, traceAll } = fuzzCase;
+  const checked = await checkCase(spec, options, {
+    name: target.name,
+    record: { kind: 'fuzz', ops, split, traceAll, pmemMode: options.pmemMode },
+    ...(plan.continuation.length > 0
+      ? {
+          continueImages: (input) =>
+            checkContinuations({
+              ...input,
+              base: target.baseSpec(env),
+              plan,
+              timeoutMs: options.timeoutMs,
+              jobs: options.jobs,
+              label: continuationLabel(target, plan),
+            }),
+        }
+      : {}),
+  });
+  return { plan, ...checked };
+}
+
+/** What a case's check needs beyond its spec. */
+interface CaseCheck {
+  /** The fuzz target's name (temporary files, kept trace). */
+  name: string;
+  /** How results.json records the case, for `pmfit reproduce`. */
+  record: FuzzCaseCheck | FuzzThreadsCheck;
+  /** The second stage, for a case with a continuation. */
+  continueImages?(input: {
+    outcomes: CrashOutcome[];
+    windows: OpWindows;
+    cache: RecoveryCache;
+  }): Promise<ContinuationReport>;
+}
+
+/** checkCase -- set up, record and check the crash states of one case's
+ *  spec (see the header); the same for single- and multithreaded cases. */
+export async function checkCase(spec: CheckedSpec, options: CaseOptions, how: CaseCheck): Promise<CheckReport> {
+  const work = tempDir(`fuzz-${how.name}`);
+  const tracePath = tempPath(`fuzz-${how.name}.trace`);
+  const logPath = tempPath(`fuzz-${how.name}.log`);
+  const report: CheckReport = { spec, instructions: 0, regions: [], distinctImages: 0, continuations: 0 };
   const started = Date.now();
   try {
     const setup = await runSetup(spec, work, options.timeoutMs);
@@ -183,16 +226,11 @@ export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options
       let first = firstViolation(checked.outcomes);
       let phase: 'recovery' | 'continuation' = 'recovery';
       let verdict = first?.verdict;
-      if (plan.continuation.length > 0) {
-        const continued = await checkContinuations({
-          base: target.baseSpec(env),
-          plan,
+      if (how.continueImages) {
+        const continued = await how.continueImages({
           outcomes: checked.outcomes,
           windows: new OpWindows(header.regions, referenceStates(spec, header.regions)),
           cache,
-          timeoutMs: options.timeoutMs,
-          jobs: options.jobs,
-          label: continuationLabel(target, plan),
         });
         report.continuations = continued.runs;
         violating.push(...continued.violating.map((v) => v.outcome));
@@ -221,10 +259,9 @@ export async function runCase(target: AnyFuzzTarget, fuzzCase: FuzzCase, options
       }
       if (options.explain) {
         report.target = targetRecord(spec, header, (recorded - started) / 1000);
-        const { ops, split, traceAll } = fuzzCase;
-        report.target.check = { kind: 'fuzz', ops, split, traceAll, pmemMode: options.pmemMode };
+        report.target.check = how.record;
         if (options.keep) {
-          const kept = keepTrace(tracePath, options.keep.dir, target.name);
+          const kept = keepTrace(tracePath, options.keep.dir, how.name);
           if (kept.kind === 'kept') report.target.trace = kept.file;
           else report.target.traceNotKept = kept.why;
         }

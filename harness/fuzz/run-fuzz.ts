@@ -41,6 +41,12 @@
 // operations after the traced ones: when that still fails, it is the
 // counterexample (a failure at recovery never depends on them).
 //
+// A multithreaded target (threads-target.ts) is searched the same way
+// (runThreadsFuzz): the generated value is {threads, scheduleSeed}, an
+// operation sequence per thread and the schedule seed, which shrink to
+// fewer threads, shorter sequences and seed 0, each shrink checked again, so
+// the counterexample still fails with its own interleaving.
+//
 // fast-check's seed and counterexample path repeat a run: the same seed with
 // the same runs and maximum length regenerates the same cases, and adding the
 // path goes straight to the counterexample and shrinks it again.
@@ -49,25 +55,38 @@ import * as fc from 'fast-check';
 import type { ModelName } from '../persistency/model';
 import { FuzzCase, FuzzCaseError } from './case-plan';
 import type { AnyFuzzTarget } from './fuzz-target';
-import { CaseOptions, CaseReport, runCase } from './run-case';
+import { CaseOptions, CaseReport, CheckReport, runCase } from './run-case';
+import { runThreadsCase } from './run-threads-case';
+import { ThreadsCase, threadsArbitrary } from './threads-case';
+import type { AnyThreadsFuzzTarget } from './threads-target';
 
-export interface FuzzOptions extends CaseOptions {
-  target: AnyFuzzTarget;
+/** Options of a search, whatever the target's kind. */
+export interface SearchOptions extends CaseOptions {
   /** Cases to generate (before shrinking). */
   runs: number;
-  /** Longest operation sequence. */
+  /** Longest operation sequence (of each thread, for a threaded target). */
   maxOps: number;
   /** fast-check seed (32-bit). */
   seed: number;
   /** fast-check counterexample path, to resume from a failure. */
   path?: string;
-  traceAll: boolean;
   model: ModelName;
   /** After each case: how many ran, and whether this one failed. */
   onCase?(progress: { cases: number; runs: number; shrinking: boolean; failed: boolean }): void;
 }
 
-export interface FuzzResult {
+export interface FuzzOptions extends SearchOptions {
+  target: AnyFuzzTarget;
+  traceAll: boolean;
+}
+
+export interface ThreadsFuzzOptions extends SearchOptions {
+  target: AnyThreadsFuzzTarget;
+  /** Most threads of a case. */
+  maxThreads: number;
+}
+
+export interface SearchResult<C, R extends CheckReport> {
   seed: number;
   /** Cases generated up to the first failure (all of them when none failed). */
   runs: number;
@@ -77,15 +96,23 @@ export interface FuzzResult {
   /** Operations after the traced ones dropped from fast-check's counterexample. */
   trimmed: number;
   counterexample?: {
-    fuzzCase: FuzzCase;
-    report: CaseReport;
+    fuzzCase: C;
+    report: R;
     /** fast-check's path to it, for `--path`. */
     path: string;
   };
 }
 
-function caseKey(fuzzCase: FuzzCase): string {
-  return JSON.stringify([fuzzCase.ops, fuzzCase.split, fuzzCase.traceAll]);
+export type FuzzResult = SearchResult<FuzzCase, CaseReport>;
+export type ThreadsFuzzResult = SearchResult<ThreadsCase, CheckReport>;
+
+/** How one kind of case is generated, checked and trimmed. */
+interface CaseKind<C, R extends CheckReport> {
+  name: string;
+  arbitrary: fc.Arbitrary<C>;
+  run(fuzzCase: C): Promise<R>;
+  /** A shorter case to try after shrinking (see the header), if any. */
+  trim?(fuzzCase: C, report: R): { fuzzCase: C; dropped: number } | undefined;
 }
 
 /** caseArbitrary -- the generated cases of a target. */
@@ -97,28 +124,53 @@ export function caseArbitrary(target: AnyFuzzTarget, maxOps: number, traceAll: b
 
 export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   const { target } = options;
-  const failures = new Map<string, CaseReport>();
+  return search(options, {
+    name: target.name,
+    arbitrary: caseArbitrary(target, options.maxOps, options.traceAll),
+    run: (fuzzCase) => runCase(target, fuzzCase, options),
+    trim(fuzzCase, report) {
+      const end = fuzzCase.split + report.plan.traced.length;
+      if (end >= fuzzCase.ops.length) return undefined;
+      return { fuzzCase: { ...fuzzCase, ops: fuzzCase.ops.slice(0, end) }, dropped: fuzzCase.ops.length - end };
+    },
+  });
+}
+
+export async function runThreadsFuzz(options: ThreadsFuzzOptions): Promise<ThreadsFuzzResult> {
+  const { target } = options;
+  return search(options, {
+    name: target.name,
+    arbitrary: threadsArbitrary(target, options.maxThreads, options.maxOps),
+    run: (threadsCase) => runThreadsCase(target, threadsCase, options),
+  });
+}
+
+async function search<C, R extends CheckReport>(
+  options: SearchOptions,
+  kind: CaseKind<C, R>,
+): Promise<SearchResult<C, R>> {
+  const failures = new Map<string, R>();
   let fatal: { error: unknown } | undefined;
   let cases = 0;
   let failedOnce = false;
 
-  const property = fc.asyncProperty(caseArbitrary(target, options.maxOps, options.traceAll), async (fuzzCase) => {
+  const property = fc.asyncProperty(kind.arbitrary, async (fuzzCase) => {
     if (fatal) return true;
-    let report: CaseReport;
+    let report: R;
     try {
-      report = await runCase(target, fuzzCase, options);
+      report = await kind.run(fuzzCase);
     } catch (error) {
       fatal = {
         error:
           error instanceof FuzzCaseError
-            ? new Error(`${target.name}: generated an invalid case: ${error.message}`)
+            ? new Error(`${kind.name}: generated an invalid case: ${error.message}`)
             : error,
       };
       return true;
     }
     cases += 1;
     const failed = report.failure !== undefined;
-    if (failed) failures.set(caseKey(fuzzCase), report);
+    if (failed) failures.set(JSON.stringify(fuzzCase), report);
     options.onCase?.({ cases, runs: cases, shrinking: failedOnce, failed });
     failedOnce ||= failed;
     return !failed;
@@ -130,7 +182,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     ...(options.path !== undefined ? { path: options.path } : {}),
   });
   if (fatal) throw fatal.error;
-  const result: FuzzResult = {
+  const result: SearchResult<C, R> = {
     seed: details.seed,
     runs: details.numRuns,
     cases,
@@ -139,16 +191,15 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
   };
   if (details.failed && details.counterexample !== null && details.counterexamplePath !== null) {
     let [fuzzCase] = details.counterexample;
-    let report = failures.get(caseKey(fuzzCase));
+    let report = failures.get(JSON.stringify(fuzzCase));
     if (!report) throw new Error('fast-check reported a counterexample that never failed here');
-    const end = fuzzCase.split + report.plan.traced.length;
-    if (end < fuzzCase.ops.length) {
-      const shorter: FuzzCase = { ...fuzzCase, ops: fuzzCase.ops.slice(0, end) };
-      const trimmed = await runCase(target, shorter, options);
+    const shorter = kind.trim?.(fuzzCase, report);
+    if (shorter) {
+      const trimmed = await kind.run(shorter.fuzzCase);
       result.cases += 1;
       if (trimmed.failure) {
-        result.trimmed = fuzzCase.ops.length - end;
-        fuzzCase = shorter;
+        result.trimmed = shorter.dropped;
+        fuzzCase = shorter.fuzzCase;
         report = trimmed;
       }
     }

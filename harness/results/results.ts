@@ -259,7 +259,7 @@ function checkTarget(value: unknown, where: string): void {
     traceNotKept: [optional(isString), 'a string'],
     check: [
       optional(isCheck),
-      '{"kind": "spec"}, {"kind": "recover", "recover": [...], "cwd": "...", "env": {...}} or {"kind": "fuzz", "ops": [...], "split": N, "traceAll": B, "pmemMode": "..."}',
+      '{"kind": "spec"}, {"kind": "recover", "recover": [...], "cwd": "...", "env": {...}}, {"kind": "fuzz", "ops": [...], "split": N, "traceAll": B, "pmemMode": "..."} or {"kind": "fuzz-threads", "threads": [[...], ...], "scheduleSeed": N, "pmemMode": "..."}',
     ],
   });
   const lint = (value as { lint?: unknown }).lint;
@@ -292,6 +292,15 @@ function isCheck(value: unknown): boolean {
       isString(value.pmemMode)
     );
   }
+  if (value.kind === 'fuzz-threads') {
+    return (
+      Array.isArray(value.threads) &&
+      value.threads.length > 0 &&
+      value.threads.every((ops) => Array.isArray(ops)) &&
+      isCount(value.scheduleSeed) &&
+      isString(value.pmemMode)
+    );
+  }
   return (
     value.kind === 'recover' &&
     isStringArray(value.recover) &&
@@ -311,6 +320,7 @@ function checkFuzz(value: unknown, where: string): void {
     runs: [isCount, 'a count'],
     cases: [isCount, 'a count'],
     maxOps: [isCount, 'a count'],
+    maxThreads: [optional(isCount), 'a count'],
     seed: [isCount, 'a seed'],
   });
   if (fuzz.counterexample === undefined) return;

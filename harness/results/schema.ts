@@ -207,7 +207,7 @@ export interface TargetRecord {
   /** The check `pmfit reproduce` runs again: the built-in target's spec by
    *  name, or the user's recovery commands (`--recover`) with the directory
    *  they ran in and the environment, or a fuzz case. */
-  check?: { kind: 'spec' } | UserCheck | FuzzCaseCheck;
+  check?: { kind: 'spec' } | UserCheck | FuzzCaseCheck | FuzzThreadsCheck;
   /** The durability lint of the recorded trace. */
   lint?: LintFinding[];
   /** The call stacks of the sites findings and lint name (one more run of
@@ -228,6 +228,18 @@ export interface FuzzCaseCheck {
   ops: unknown[];
   split: number;
   traceAll: boolean;
+  /** PMEM_MODE of every command ('' = the programs' default). */
+  pmemMode: string;
+}
+
+/** A case of a multithreaded fuzz target (`pmfit fuzz tree_mt`): an
+ *  operation sequence per thread and the schedule seed that fixes their
+ *  interleaving; the target of the record's name rebuilds its spec. */
+export interface FuzzThreadsCheck {
+  kind: 'fuzz-threads';
+  /** threads[t]: the operations of worker thread t + 1, in the target's JSON form. */
+  threads: unknown[][];
+  scheduleSeed: number;
   /** PMEM_MODE of every command ('' = the programs' default). */
   pmemMode: string;
 }
@@ -257,8 +269,10 @@ export interface FuzzRecord {
   /** Cases asked for, and cases checked in all (shrinking included). */
   runs: number;
   cases: number;
-  /** Longest operation sequence generated. */
+  /** Longest operation sequence generated (of each thread). */
   maxOps: number;
+  /** A multithreaded target: most threads of a case. */
+  maxThreads?: number;
   /** fast-check seed: `pmfit fuzz TARGET --seed SEED` repeats the run. */
   seed: number;
   counterexample?: {

@@ -42,11 +42,14 @@ const longWord = fc
   .tuple(fc.constantFrom('a', 'b'), fc.constantFrom(65, 100, 130))
   .map(([letter, length]) => letter.repeat(length));
 
+/** treeInsert -- one insert: a short word four times in five, else a long one. */
+export const treeInsert: fc.Arbitrary<Extract<TreeOp, { kind: 'insert' }>> = fc
+  .oneof({ arbitrary: shortWord, weight: 4 }, { arbitrary: longWord, weight: 1 })
+  .map((word) => ({ kind: 'insert', word }));
+
 /** treeOps -- sequences of 1..maxOps inserts and frees (about one free in six). */
 export function treeOps(maxOps: number): fc.Arbitrary<TreeOp[]> {
-  const insert = fc
-    .oneof({ arbitrary: shortWord, weight: 4 }, { arbitrary: longWord, weight: 1 })
-    .map((word): TreeOp => ({ kind: 'insert', word }));
+  const insert: fc.Arbitrary<TreeOp> = treeInsert;
   const free = fc.constant<TreeOp>({ kind: 'free' });
   const op = fc.oneof({ arbitrary: insert, weight: 5 }, { arbitrary: free, weight: 1 });
   return fc.array(op, { minLength: 1, maxLength: Math.max(1, maxOps) });

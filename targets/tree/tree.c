@@ -11,6 +11,11 @@
  *                                               threads (1 to 16): WORD i
  *                                               by thread i % N, each insert
  *                                               under one lock
+ *   tree [MODE-OPTIONS] mtinsert FILE C1,C2,... WORD...
+ *                                               the same with one thread per
+ *                                               count: thread t inserts the
+ *                                               next Ct WORDs, in order
+ *                                               (`pmfit fuzz tree_mt`)
  *   tree [MODE-OPTIONS] walk FILE               print "COUNT WORD" lines in
  *                                               byte order of the words
  *   tree [MODE-OPTIONS] free FILE               free every node
@@ -105,6 +110,7 @@ static const char Help[] =
 "  init FILE [SIZE]       create an empty tree (pool of SIZE bytes, 1M)\n"
 "  insert FILE WORD...    insert each WORD (creates FILE if missing)\n"
 "  mtinsert FILE N WORD...  insert the WORDs from N threads, one lock\n"
+"  mtinsert FILE C1,C2,... WORD...  thread t inserts the next Ct WORDs\n"
 "  walk FILE              print \"COUNT WORD\" for every word, in order\n"
 "  free FILE              free every node\n"
 "  wordfreq FILE TEXT...  insert the words (letters and digits, lower-cased)\n"
@@ -356,29 +362,76 @@ mt_insert_words(void *arg)
 }
 
 /*
- * cmd_mtinsert -- tree mtinsert FILE N WORD...: the threads are created
- * before the first insert, so that every one of them takes part from the
- * start; the lock makes each insert (one region) whole
+ * mt_counts -- the threads argument of mtinsert: N (WORD i by thread i % N)
+ * or C1,C2,... (thread t the next Ct words); fills the workers' first word,
+ * stride and end, and returns the number of threads
+ */
+static int
+mt_counts(const char *arg, int nwords, struct mt_worker *workers)
+{
+	if (strchr(arg, ',') == NULL) {
+		char *end;
+		long n = strtol(arg, &end, 10);
+		if (*arg == '\0' || *end != '\0' || n < 1 || n > 16)
+			usage("mtinsert: N must be a number of threads from 1 "
+					"to 16, not '%s'", arg);
+		for (int t = 0; t < n; t++) {
+			workers[t].first = t;
+			workers[t].stride = (int)n;
+			workers[t].nwords = nwords;
+		}
+		return (int)n;
+	}
+	int n = 0;
+	int next = 0;
+	const char *at = arg;
+	for (;;) {
+		char *end;
+		long count = strtol(at, &end, 10);
+		if (!isdigit((unsigned char)*at) || count > nwords ||
+				(*end != ',' && *end != '\0') || n == 16)
+			usage("mtinsert: C1,C2,... must be 1 to 16 counts of "
+					"words, not '%s'", arg);
+		workers[n].first = next;
+		workers[n].stride = 1;
+		next += (int)count;
+		workers[n].nwords = next;
+		n++;
+		if (next > nwords)
+			break;
+		if (*end == '\0')
+			break;
+		at = end + 1;
+	}
+	if (next != nwords)
+		usage("mtinsert: the counts '%s' add up to %d, not to the %d "
+				"WORDs", arg, next, nwords);
+	return n;
+}
+
+/*
+ * cmd_mtinsert -- tree mtinsert FILE N|C1,C2,... WORD...: the threads are
+ * created before the first insert, so that every one of them takes part from
+ * the start; the lock makes each insert (one region) whole
  */
 static int
 cmd_mtinsert(const char *file, const char *nthreads, int nwords,
 		char *words[])
 {
-	char *end;
-	long n = strtol(nthreads, &end, 10);
-	if (*nthreads == '\0' || *end != '\0' || n < 1 || n > 16)
-		usage("mtinsert: N must be a number of threads from 1 to 16, "
-				"not '%s'", nthreads);
+	struct mt_worker workers[16];
+	int n = mt_counts(nthreads, nwords, workers);
 	for (int i = 0; i < nwords; i++)
 		check_word(words[i]);
 
 	struct alloc_pool *pool = open_tree(file, 1);
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	struct mt_worker workers[16];
 	pthread_t threads[16];
 	for (int t = 0; t < n; t++) {
-		workers[t] = (struct mt_worker){ pool, &lock, words, nwords,
-				t, (int)n, 0, "" };
+		workers[t].pool = pool;
+		workers[t].lock = &lock;
+		workers[t].words = words;
+		workers[t].failed = 0;
+		workers[t].err[0] = '\0';
 		if (pthread_create(&threads[t], NULL, mt_insert_words,
 				&workers[t]) != 0)
 			fail(file, "cannot create thread %d", t + 1);
@@ -748,7 +801,7 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(cmd, "mtinsert") == 0) {
 		if (nargs < 2)
-			usage("mtinsert: expected FILE N WORD...");
+			usage("mtinsert: expected FILE N|C1,C2,... WORD...");
 		return cmd_mtinsert(file, args[0], nargs - 1, args + 1);
 	}
 	if (strcmp(cmd, "wordfreq") == 0) {

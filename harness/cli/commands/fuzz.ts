@@ -1,5 +1,6 @@
 // fuzz -- `pmfit fuzz TARGET`: property-based crash testing
-// (harness/fuzz/run-fuzz.ts). fast-check generates operation sequences, each
+// (harness/fuzz/run-fuzz.ts). fast-check generates operation sequences (for
+// a multithreaded target one per thread, and a schedule seed), each
 // case crashes one operation at every point under one persistency model and
 // checks recovery and the rest of the sequence; a failing case is shrunk,
 // printed, and written as a replay file (`pmfit replay FILE` runs it again).
@@ -16,10 +17,19 @@ import { shellQuote } from '../../_internals/shell-words';
 import { resolveJobs } from '../resolve-jobs';
 import { stderrRedraws } from '../../_internals/terminal';
 import { formatCaseFailure, replayFailure } from '../../fuzz/format-failure';
-import { REPLAY_FORMAT, REPLAY_VERSION, ReplayFile, serializeReplay } from '../../fuzz/replay-file';
-import { CaseReport, runCase } from '../../fuzz/run-case';
-import { FuzzOptions, runFuzz } from '../../fuzz/run-fuzz';
-import { fuzzTarget } from '../../../targets/fuzz-targets';
+import {
+  REPLAY_FORMAT,
+  REPLAY_VERSION,
+  ReplayFile,
+  SequenceReplay,
+  serializeReplay,
+  ThreadsReplay,
+} from '../../fuzz/replay-file';
+import { formatThreadsFailure } from '../../fuzz/format-threads-failure';
+import { CaseOptions, CheckReport, runCase } from '../../fuzz/run-case';
+import { runFuzz, runThreadsFuzz, SearchOptions } from '../../fuzz/run-fuzz';
+import { runThreadsCase } from '../../fuzz/run-threads-case';
+import { anyFuzzTarget, SomeFuzzTarget } from '../../../targets/fuzz-targets';
 import { DEFAULT_MAX_STATES, DEFAULT_SEED, isModelName, ModelName, modelNames } from '../../persistency/model';
 import { buildResults } from '../../results/results';
 import type { FuzzRecord, Results } from '../../results/schema';
@@ -33,8 +43,10 @@ export interface FuzzCommandOptions {
   /** fast-check counterexample path (with --seed): go straight to a failure. */
   path?: string;
   model: string;
-  /** Longest generated sequence. */
+  /** Longest generated sequence (of each thread). */
   ops: number;
+  /** Multithreaded targets: most threads of a case. */
+  threads?: number;
   traceAll?: boolean;
   maxStates?: number;
   /** Limit of one command, in milliseconds. */
@@ -47,16 +59,25 @@ export interface FuzzCommandOptions {
 
 export const DEFAULT_FUZZ_RUNS = 20;
 export const DEFAULT_FUZZ_OPS = 6;
+export const DEFAULT_FUZZ_THREADS = 3;
 
 function randomSeed(): number {
   return Math.floor(Math.random() * 0x7fffffff);
 }
 
 /** repeatCommand -- the command line that repeats this run. */
-function repeatCommand(target: string, options: FuzzCommandOptions, seed: number, fcPath?: string): string {
+function repeatCommand(
+  target: string,
+  options: FuzzCommandOptions,
+  seed: number,
+  fcPath?: string,
+  maxThreads?: number,
+): string {
   const words = ['pmfit', 'fuzz', target, '--seed', String(seed)];
   if (fcPath !== undefined) words.push('--path', fcPath);
-  words.push('--runs', String(options.runs), '--ops', String(options.ops), '--model', options.model);
+  words.push('--runs', String(options.runs), '--ops', String(options.ops));
+  if (maxThreads !== undefined) words.push('--threads', String(maxThreads));
+  words.push('--model', options.model);
   if (options.traceAll) words.push('--trace-all');
   if (options.maxStates !== undefined && options.maxStates !== DEFAULT_MAX_STATES)
     words.push('--max-states', String(options.maxStates));
@@ -69,8 +90,8 @@ function fuzzResults(
   options: FuzzCommandOptions,
   fuzzRecord: FuzzRecord,
   startedAt: string,
-  caseOptions: FuzzOptions,
-  explained?: CaseReport,
+  caseOptions: SearchOptions,
+  explained?: CheckReport,
 ): Results {
   return buildResults({
     pmfitVersion: options.version ?? '',
@@ -89,7 +110,7 @@ function fuzzResults(
 }
 
 export async function fuzz(targetName: string, options: FuzzCommandOptions): Promise<number> {
-  const target = fuzzTarget(targetName);
+  const found = anyFuzzTarget(targetName);
   if (!isModelName(options.model))
     throw usageError(`unknown model '${options.model}' (models: ${modelNames.join(', ')})`);
   if (options.seed !== undefined && options.seed > 0x7fffffff)
@@ -98,6 +119,14 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
     throw usageError('--path needs the --seed of the run it comes from');
   if (options.path !== undefined && !/^\d+(:\d+)*$/.test(options.path))
     throw usageError(`--path must look like 3:0:1, not '${options.path}'`);
+  if (found.kind === 'sequence' && options.threads !== undefined)
+    throw usageError(`--threads is for a multithreaded fuzz target; ${targetName} runs one operation sequence`);
+  if (found.kind === 'threads' && options.traceAll)
+    throw usageError(`--trace-all is for a single-threaded fuzz target; ${targetName} is traced whole`);
+  if (found.kind === 'threads' && options.threads !== undefined && options.threads > found.target.maxThreads)
+    throw usageError(
+      `--threads: ${targetName} runs at most ${found.target.maxThreads} threads, not ${options.threads}`,
+    );
   const maxStates = options.maxStates ?? DEFAULT_MAX_STATES;
   if (maxStates < 2)
     throw usageError('--max-states must be at least 2 (px86 always checks the oldest and newest image)');
@@ -109,17 +138,17 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
   const startedAt = new Date().toISOString();
   const dir = path.resolve(options.output);
   checkReportsDir(dir);
+  const target = found.target;
+  const maxThreads = found.kind === 'threads' ? (options.threads ?? DEFAULT_FUZZ_THREADS) : undefined;
 
   out.write(
-    `fuzz ${target.name}: ${options.runs} runs of up to ${options.ops} operations, model ${model}, seed ${seed}\n`,
+    `fuzz ${target.name}: ${options.runs} runs of up to ${maxThreads !== undefined ? `${maxThreads} threads of up to ${options.ops} operations each` : `${options.ops} operations`}, model ${model}, seed ${seed}\n`,
   );
-  const caseOptions: FuzzOptions = {
-    target,
+  const searchOptions: SearchOptions = {
     runs: options.runs,
     maxOps: options.ops,
     seed,
     path: options.path,
-    traceAll: options.traceAll === true,
     model,
     maxStates,
     modelSeed: DEFAULT_SEED,
@@ -135,25 +164,27 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
         }
       : undefined,
   };
-  const result = await runFuzz(caseOptions).finally(() => {
+  const searched = await searchFound(found, searchOptions, options, maxThreads).finally(() => {
     if (tty) process.stderr.write('\r\x1b[K');
   });
+  const result = searched.result;
   const fuzzRecord: FuzzRecord = {
     target: target.name,
     model: model as ModelName,
     runs: options.runs,
     cases: result.cases,
     maxOps: options.ops,
+    ...(maxThreads !== undefined ? { maxThreads } : {}),
     seed,
   };
 
-  if (!result.counterexample) {
+  if (!searched.counterexample) {
     out.write(`no failure in ${result.runs} cases (seed ${seed})\n`);
-    publishReports(fuzzResults(options, fuzzRecord, startedAt, caseOptions), dir);
+    publishReports(fuzzResults(options, fuzzRecord, startedAt, searchOptions), dir);
     return ExitCode.Ok;
   }
 
-  const { fuzzCase, report, path: fcPath } = result.counterexample;
+  const { report, path: fcPath } = searched.counterexample;
   const failure = report.failure;
   if (!failure) throw new Error('a counterexample without a failure');
   const trimmed =
@@ -171,8 +202,8 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
   // any model (`pmfit crash k` cannot: it kills a process).
   const relative = path.relative(process.cwd(), path.join(dir, 'results.json'));
   const resultsShown = relative.startsWith('..') ? path.join(dir, 'results.json') : relative;
-  const explained = await runCase(target, fuzzCase, {
-    ...caseOptions,
+  const explained = await searched.counterexample.explain({
+    ...searchOptions,
     explain: true,
     keep: { dir, reproduce: (groupId) => `pmfit reproduce ${shellQuote(resultsShown)} ${groupId}` },
   });
@@ -180,7 +211,7 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
     failure.stage === 'crash'
       ? explained.run?.groups.find((group) => group.violation && group.example.k === failure.k)?.example.reproduce
       : undefined;
-  const failureLines = formatCaseFailure(target, fuzzCase, report, model, reproduceLine);
+  const failureLines = searched.counterexample.format(reproduceLine);
   for (const line of failureLines) out.write(`${line}\n`);
 
   const replay: ReplayFile = {
@@ -189,15 +220,19 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
     pmfit: options.version ?? '',
     createdAt: new Date().toISOString(),
     target: target.name,
-    ops: fuzzCase.ops,
-    split: fuzzCase.split,
-    traceAll: fuzzCase.traceAll,
+    ...searched.counterexample.replayCase,
     model,
     maxStates,
     modelSeed: DEFAULT_SEED,
     pmemMode,
     timeoutMs: options.timeout,
-    fastCheck: { seed, path: fcPath, runs: options.runs, maxOps: options.ops },
+    fastCheck: {
+      seed,
+      path: fcPath,
+      runs: options.runs,
+      maxOps: options.ops,
+      ...(maxThreads !== undefined ? { maxThreads } : {}),
+    },
     failure: replayFailure(failure),
   };
   makeOutputDir(dir);
@@ -205,16 +240,75 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
   writeOutputFile(file, serializeReplay(replay));
   const shown = path.relative(process.cwd(), file) || file;
   const replayCommand = `pmfit replay ${shellQuote(shown)}`;
-  const repeat = repeatCommand(target.name, options, seed, fcPath);
+  const repeat = repeatCommand(target.name, options, seed, fcPath, maxThreads);
   out.write(`replay file: ${shown}  (run it again: ${replayCommand})\n`);
   out.write(`fast-check: seed ${seed}, path ${fcPath}; repeat: ${repeat}\n`);
 
   fuzzRecord.counterexample = {
-    ops: fuzzCase.ops.map((op) => target.showOp(op)),
+    ops: searched.counterexample.shownOps,
     failure: failureLines,
     replay: replayCommand,
     repeat,
   };
-  publishReports(fuzzResults(options, fuzzRecord, startedAt, caseOptions, explained), dir);
+  publishReports(fuzzResults(options, fuzzRecord, startedAt, searchOptions, explained), dir);
   return ExitCode.Violations;
+}
+
+/** What the search of either kind of target found, in the terms the
+ *  command prints and writes. */
+interface Found {
+  result: { runs: number; cases: number; shrinks: number; trimmed: number };
+  counterexample?: {
+    report: CheckReport;
+    path: string;
+    /** The case checked again with `explain`. */
+    explain(options: CaseOptions): Promise<CheckReport>;
+    /** The console lines of its failure. */
+    format(reproduce?: string): string[];
+    /** The case's part of the replay file. */
+    replayCase: SequenceReplay | ThreadsReplay;
+    /** Its operations as the target shows them (results.json). */
+    shownOps: string[];
+  };
+}
+
+async function searchFound(
+  found: SomeFuzzTarget,
+  searchOptions: SearchOptions,
+  options: FuzzCommandOptions,
+  maxThreads: number | undefined,
+): Promise<Found> {
+  const model = searchOptions.model;
+  if (found.kind === 'threads') {
+    const { target } = found;
+    const result = await runThreadsFuzz({ ...searchOptions, target, maxThreads: maxThreads ?? DEFAULT_FUZZ_THREADS });
+    if (!result.counterexample) return { result };
+    const { fuzzCase, report, path: fcPath } = result.counterexample;
+    return {
+      result,
+      counterexample: {
+        report,
+        path: fcPath,
+        explain: (caseOptions) => runThreadsCase(target, fuzzCase, caseOptions),
+        format: (reproduce) => formatThreadsFailure(target, fuzzCase, report, model, reproduce),
+        replayCase: { threads: fuzzCase.threads, scheduleSeed: fuzzCase.scheduleSeed },
+        shownOps: fuzzCase.threads.flatMap((ops, t) => ops.map((op) => `thread ${t + 1}: ${target.showOp(op)}`)),
+      },
+    };
+  }
+  const { target } = found;
+  const result = await runFuzz({ ...searchOptions, target, traceAll: options.traceAll === true });
+  if (!result.counterexample) return { result };
+  const { fuzzCase, report, path: fcPath } = result.counterexample;
+  return {
+    result,
+    counterexample: {
+      report,
+      path: fcPath,
+      explain: (caseOptions) => runCase(target, fuzzCase, caseOptions),
+      format: (reproduce) => formatCaseFailure(target, fuzzCase, report, model, reproduce),
+      replayCase: { ops: fuzzCase.ops, split: fuzzCase.split, traceAll: fuzzCase.traceAll },
+      shownOps: fuzzCase.ops.map((op) => target.showOp(op)),
+    },
+  };
 }

@@ -26,7 +26,8 @@ import type { OutcomeGroup, Results, RunResult, TargetRecord, UserCheck } from '
 import { TraceReader } from '../../trace/format';
 import { reproducibleCase, ReproducibleCase } from '../../fuzz/reproduce-case';
 import { builtInSpecs, namedOnlySpecs } from '../../../targets/specs';
-import { fuzzTarget } from '../../../targets/fuzz-targets';
+import { fuzzTarget, threadsFuzzTarget } from '../../../targets/fuzz-targets';
+import { threadsSpec } from '../../fuzz/threads-case';
 
 export interface ReproduceOptions {
   output?: string;
@@ -105,6 +106,11 @@ function specOf(target: TargetRecord, file: string): { spec: TargetSpec; fuzzCas
     const fuzzCase = reproducibleCase(fuzzTarget(target.name), check);
     return { spec: fuzzCase.spec, fuzzCase };
   }
+  if (check.kind === 'fuzz-threads') {
+    // The schedule seed is the case's: the kept trace must have been recorded with it.
+    const threadsCase = { threads: check.threads, scheduleSeed: check.scheduleSeed };
+    return { spec: threadsSpec(threadsFuzzTarget(target.name), threadsCase, { PMEM_MODE: check.pmemMode }) };
+  }
   return { spec: recordedSpec(target, check, file) };
 }
 
@@ -133,10 +139,15 @@ function recordedSpec(target: TargetRecord, check: { kind: 'spec' } | UserCheck,
 }
 
 /** checkSchedule -- the schedule seed of the kept trace, which must be the
- *  run's (NAME@SEED, results.json's `schedule`): a trace of another interleaving would rebuild images
+ *  run's (NAME@SEED, results.json's `schedule`) or the fuzz case's: a trace of another interleaving would rebuild images
  *  of crash points that run never had. */
-function checkSchedule(run: RunResult, traceSeed: number | undefined, trace: string): number | undefined {
-  const seed = run.schedule?.seed;
+function checkSchedule(
+  run: RunResult,
+  spec: TargetSpec,
+  traceSeed: number | undefined,
+  trace: string,
+): number | undefined {
+  const seed = run.schedule?.seed ?? spec.scheduleSeed;
   if (seed !== undefined && (traceSeed ?? 0) !== seed)
     throw usageError(
       `${trace} was recorded with thread schedule seed ${traceSeed ?? 0}, not ${run.target}'s ${seed}: it is not the trace that run checked`,
@@ -180,7 +191,7 @@ export async function reproduce(file: string, groupId: string, options: Reproduc
   const reader = TraceReader.open(tracePath);
   const out = process.stdout;
   try {
-    const seed = checkSchedule(run, reader.header.scheduleSeed, shown(tracePath));
+    const seed = checkSchedule(run, spec, reader.header.scheduleSeed, shown(tracePath));
     const recoveryCrash = group.example.recoveryCrash;
     out.write(
       `reproduce ${group.id}: ${target.name}, model ${run.model}, crash point k=${k} (${group.crashPoints}), image ${hash}` +
