@@ -7,7 +7,7 @@ import { collateSpans, mergeSpans, Span } from '../_internals/collate';
 import type { BareOutcome } from '../check/runner';
 import type { ModelName, ResolvedCrashStateOptions } from '../persistency/model';
 import type { Finding, FindingSite, RunResult, StackFrame } from '../results/schema';
-import type { SiteLines } from '../results/shard-results';
+import type { LocatedStacks, SiteLines } from '../results/shard-results';
 import type { TraceHeader, TraceReader } from '../trace/format';
 import { formatPtr } from '../tracer/remote-ptr';
 import { Cause, CauseSite, ImageCauses, imageCauses, ImageCausesInput, tolerates } from './image-causes';
@@ -29,6 +29,9 @@ export interface FindingsContext {
   /** The line that reproduces finding `id`, whose example is crash point k. */
   reproduce(id: string, k: number): string;
   stacks?: StackSource;
+  /** The stacks as the shards located them (pmfit merge), instead of
+   *  `stacks`, with the excerpts of the lines they place sites at. */
+  located?: LocatedStacks;
   /** The sites' source lines as a shard located them (pmfit merge);
    *  otherwise located here in the trace's modules and source files. */
   sites?: SiteLines;
@@ -82,7 +85,7 @@ export async function findFindings(run: RunResult, context: FindingsContext, fou
     merged.flatMap((finding) => finding.sites),
   );
   run.findings = merged.map((finding, i) => {
-    finding.sites.forEach((site) => siteExcerpt(site, context.sites, sources));
+    finding.sites.forEach((site) => siteExcerpt(site, context, sources));
     const id = `${run.target}-${run.model}-f${i + 1}`;
     return { ...finding, id, example: { ...finding.example, reproduce: context.reproduce(id, finding.example.k) } };
   });
@@ -99,8 +102,8 @@ const MAX_TOLERATED_EXAMINED = 100_000;
  *  `stacksFor` unwinds the sites of every run's causes at once (allcounts:
  *  one more run of the workload, stacks-at.ts). */
 export async function targetFindings(
-  runs: readonly { run: RunResult; context: Omit<FindingsContext, 'tolerated' | 'stacks'> }[],
-  stacksFor?: (sites: readonly CauseSite[]) => Promise<StackSource | undefined>,
+  runs: readonly { run: RunResult; context: Omit<FindingsContext, 'tolerated' | 'stacks' | 'located'> }[],
+  stacksFor?: (sites: readonly CauseSite[]) => Promise<Pick<FindingsContext, 'stacks' | 'located'> | undefined>,
 ): Promise<void> {
   const tolerated = new Set<number>();
   for (const { run, context } of runs) {
@@ -113,15 +116,25 @@ export async function targetFindings(
   );
   const stacks = await stacksFor?.(found.flatMap((causes) => causes?.causes.flatMap((cause) => cause.sites) ?? []));
   for (const [i, { run, context }] of runs.entries())
-    await findFindings(run, { ...context, tolerated, stacks }, found[i]);
+    await findFindings(run, { ...context, tolerated, ...stacks }, found[i]);
 }
 
-/** siteExcerpt -- a site's source excerpt, from the shard's lines when the
- *  site is where they place its address, otherwise read from the file. */
-function siteExcerpt(site: FindingSite, lines: SiteLines | undefined, sources: Map<string, string[] | null>): void {
+/** siteExcerpt -- a site's source excerpt: in a merge, from the shards'
+ *  lines when the site is where they place its address, or where its
+ *  stack places it; otherwise read from the file. */
+function siteExcerpt(
+  site: FindingSite,
+  context: Pick<FindingsContext, 'sites' | 'located'>,
+  sources: Map<string, string[] | null>,
+): void {
+  const lines = context.sites;
   const known = lines?.[site.address];
   if (!lines) addExcerpt(site, sources);
   else if (known?.excerpt && known.file === site.file && known.line === site.line) site.excerpt = known.excerpt;
+  else if (site.file !== undefined) {
+    const excerpt = context.located?.excerpts[`${site.file}:${site.line}`];
+    if (excerpt) site.excerpt = excerpt;
+  }
 }
 
 type Locate = (role: string, address: number, index: number) => FindingSite;
@@ -129,7 +142,7 @@ type Locate = (role: string, address: number, index: number) => FindingSite;
 /** siteLocator -- source lines (and stacks, when a StackSource is given)
  *  of the sites, one addr2line per module. */
 export async function siteLocator(
-  context: { header: TraceHeader; stacks?: StackSource; sites?: SiteLines },
+  context: { header: TraceHeader; stacks?: StackSource; located?: LocatedStacks; sites?: SiteLines },
   sites: readonly { address: number; index: number }[],
 ): Promise<Locate> {
   const { header } = context;
@@ -159,6 +172,11 @@ export async function siteLocator(
     for (const { address, frames } of unwound) {
       stacks.set(address, located.slice(at, at + frames.length));
       at += frames.length;
+    }
+  } else if (context.located) {
+    for (const [address, index] of byAddress) {
+      const frames = context.located.stacks.get(index);
+      if (frames && frames.length > 0 && frames[0].address === formatPtr(address)) stacks.set(address, [...frames]);
     }
   }
   return (role, address, index) => {

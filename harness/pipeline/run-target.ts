@@ -15,6 +15,7 @@ import { explainGroups } from './explain-groups';
 import { targetFindings } from './find-findings';
 import { lintFindings, lintHits } from './lint-findings';
 import { stacksAt } from './stacks-at';
+import { shardStacks } from './shard-stacks';
 import { keepTrace } from './keep-trace';
 import { boundaryOutputs } from './boundary-outputs';
 import { outputOracleSpec } from '../check/output-oracle';
@@ -149,14 +150,12 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
     instructions: header.instructions,
   });
   let skip: ((hash: string) => boolean) | undefined;
+  let shardTarget: ShardTarget | undefined;
   if (options.shard) {
     const { plan } = options.shard;
     options.onPhase?.(`${spec.name}: planning shard ${plan.index}/${plan.count}`);
-    options.shard.onTarget({
-      record: target,
-      traceDigest: traceDigest(reader),
-      sites: await siteLines(header, reader),
-    });
+    shardTarget = { record: target, traceDigest: traceDigest(reader), sites: await siteLines(header, reader) };
+    options.shard.onTarget(shardTarget);
     // Every distinct image of every model, each recovered by one shard.
     const weight = imageWeight(header.files.reduce((sum, file) => sum + file.size, 0));
     const images = new Map<string, number>();
@@ -223,6 +222,26 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
       // the findings below are added to the same object.
       options.onRun?.(run);
     }
+    if (options.shard && shardTarget) {
+      // No shard can find the findings; it unwinds its share of the stacks
+      // they may need, and the lint's (shard-stacks.ts).
+      options.onPhase?.(`${spec.name}: unwinding the call stacks`);
+      const { replay, carried } = await shardStacks(spec, header, reader, options.shard.plan, lint, timeoutMs);
+      shardTarget.stacks = carried;
+      if (replay.kind === 'unavailable') {
+        target.stacks = { kind: 'unavailable', why: replay.why };
+      } else {
+        const { stacks } = replay;
+        // This shard's own replay; pmfit merge counts the run's.
+        target.stacks = { kind: 'unwound', sites: replay.sites, unwound: stacks.size, seconds: replay.seconds };
+        target.lint = await lintFindings(
+          spec.name,
+          { header, reader, stacks, allowNotDurable: spec.allowNotDurable },
+          lint,
+        );
+      }
+      return { target, runs };
+    }
     // After every model, as pmfit merge does (cli/commands/merge.ts).
     await targetFindings(
       runs.map((run, i) => ({
@@ -253,7 +272,7 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
           { header, reader, stacks, allowNotDurable: spec.allowNotDurable },
           lint,
         );
-        return stacks;
+        return { stacks };
       },
     );
   } finally {

@@ -11,7 +11,8 @@
 // no ASLR, the same thread schedule, the same recorder:
 // _internals/replay-workload.ts), so instruction i is the same
 // instruction; each stop is checked against the address the trace has for
-// it, and an instruction met elsewhere is left without a stack.
+// it, and an instruction met elsewhere is left without a stack. A shard of
+// `allcounts --shard i/n` unwinds its share of them (shard-stacks.ts).
 
 import type { TargetSpec } from '../check/spec';
 import type { TraceHeader } from '../trace/format';

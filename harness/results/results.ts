@@ -417,6 +417,39 @@ function checkPart(value: unknown, where: string): void {
   });
 }
 
+/** checkShardStacks -- a shard target's call stacks (ShardStacks). */
+function checkShardStacks(value: unknown, where: string): void {
+  const stacks = object(value, where);
+  if (stacks.kind === 'unavailable') {
+    fields(stacks, where, { why: [isString, 'a string'] });
+    return;
+  }
+  fields(stacks, where, {
+    kind: [(v) => v === 'unwound', '"unwound" or "unavailable"'],
+    seconds: [isNumber, 'a number'],
+    lint: [(v) => Array.isArray(v) && v.every(isCount), 'an array of instruction indices'],
+  });
+  const frames = array(stacks.frames, `${where}.frames`);
+  frames.forEach((stack, i) =>
+    array(stack, `${where}.frames[${i}]`).forEach((frame, j) => checkSite(frame, `${where}.frames[${i}][${j}]`)),
+  );
+  array(stacks.at, `${where}.at`).forEach((item, i) => {
+    const ok =
+      Array.isArray(item) &&
+      item.length === 2 &&
+      isCount(item[0]) &&
+      isCount(item[1]) &&
+      (item[1] as number) < frames.length;
+    if (!ok) throw invalid(`${where}.at[${i}]`, '[instruction index, position in frames]');
+  });
+  Object.entries(object(stacks.excerpts, `${where}.excerpts`)).forEach(([line, excerpt]) =>
+    array(excerpt, `${where}.excerpts["${line}"]`).forEach((item, i) => {
+      const at = `${where}.excerpts["${line}"][${i}]`;
+      fields(object(item, at), at, { line: [isCount, 'a line number'], text: [isString, 'a string'] });
+    }),
+  );
+}
+
 /** validateShard -- a parsed pmfit-shard.json (shard-results.ts), checked
  *  as validateResults checks results.json; `name` as there. */
 export function validateShard(value: unknown, name: string): ShardResults {
@@ -440,6 +473,7 @@ export function validateShard(value: unknown, name: string): ShardResults {
       const target = object(item, at);
       fields(target, at, { traceDigest: [isString, 'a string'] });
       checkTarget(target.record, `${at}.record`);
+      if (target.stacks !== undefined) checkShardStacks(target.stacks, `${at}.stacks`);
       Object.entries(object(target.sites, `${at}.sites`)).forEach(([address, site]) => {
         const where = `${at}.sites["${address}"]`;
         fields(object(site, where), where, { file: [isString, 'a string'], line: [isCount, 'a line number'] });

@@ -25,10 +25,10 @@ import { collateSpans, mergeSpans, parseSpans, type Span } from '../_internals/c
 import { usageError } from '../_internals/errors';
 import type { BareOutcome } from '../check/runner';
 import type { VerdictKind } from '../check/verdict';
-import type { OutcomeGroup, Results, RunResult, TargetRecord } from './schema';
+import type { OutcomeGroup, Results, RunResult, StackFrame, TargetRecord } from './schema';
 
 export const SHARD_SCHEMA = 'pmfit-shard';
-export const SHARD_VERSION = 2;
+export const SHARD_VERSION = 3;
 export const SHARD_FILE = 'pmfit-shard.json';
 
 /** Violation groups explained per run (pipeline/explain-groups.ts): the
@@ -72,6 +72,34 @@ export interface RunPart extends Pick<
  *  with the excerpt findings show (pipeline/site-locations.ts). */
 export type SiteLines = Record<string, { file: string; line: number; excerpt?: { line: number; text: string }[] }>;
 
+/** The source excerpt of a file:line (site-locations.ts, addExcerpt). */
+export type Excerpt = { line: number; text: string }[];
+
+/** Call stacks located in the shard's build, by instruction index: what a
+ *  site's location, stack and excerpt are made of (find-findings.ts). */
+export interface LocatedStacks {
+  stacks: ReadonlyMap<number, readonly StackFrame[]>;
+  /** Keyed "file:line", for the lines stacks place sites at. */
+  excerpts: Readonly<Record<string, Excerpt>>;
+}
+
+/** The call stacks one shard unwound for pmfit merge
+ *  (pipeline/shard-stacks.ts): at every lint hit, and at its 1/n of the
+ *  instructions that stored to PM (every finding's site is one). */
+export type ShardStacks =
+  | {
+      kind: 'unwound';
+      seconds: number;
+      /** Instruction indices of the lint's hits (every shard's are the same). */
+      lint: number[];
+      /** The distinct located stacks, innermost frame first. */
+      frames: StackFrame[][];
+      /** [instruction index, position in frames] of each stack unwound. */
+      at: [number, number][];
+      excerpts: Record<string, Excerpt>;
+    }
+  | { kind: 'unavailable'; why: string };
+
 export interface ShardTarget {
   record: TargetRecord;
   /** sha256 of what was recorded (pipeline/trace-digest.ts): shards that
@@ -80,6 +108,8 @@ export interface ShardTarget {
   /** Located where the program and its sources are: a merge elsewhere
    *  gives the findings of the shards' build. */
   sites: SiteLines;
+  /** Absent only from a shard stopped before it unwound them. */
+  stacks?: ShardStacks;
 }
 
 export interface ShardResults {

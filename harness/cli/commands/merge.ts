@@ -3,7 +3,8 @@
 // traces/) combined into the results.json, index.html and junit.xml a
 // single run gives, with the traces kept beside them for `pmfit reproduce`,
 // and the findings found on those traces as allcounts finds them, from the
-// outcomes the shards checked and the source lines they located.
+// outcomes the shards checked, the source lines they located and the call
+// stacks they unwound.
 // Refused with one line (exit 2): a directory without a shard file, a shard
 // missing or given twice, shards of different runs (options, targets, pmfit
 // versions) and shards whose traces differ. Exit 0 / 1 as allcounts.
@@ -12,22 +13,25 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ExitCode, PmfitError, usageError } from '../../_internals/errors';
 import { readBoundedJson } from '../../_internals/input-file';
-import { targetFindings } from '../../pipeline/find-findings';
+import { type FindingsContext, targetFindings } from '../../pipeline/find-findings';
 import { keepTrace } from '../../pipeline/keep-trace';
-import { formatRun, formatSummary } from '../../report/console-report';
+import { formatRun, formatStacksUnavailable, formatSummary } from '../../report/console-report';
 import { publishReports } from '../../report/publish-reports';
 import { checkReportsDir } from '../../report/write-reports';
 import { buildResults, validateResults, validateShard } from '../../results/results';
 import { modelOptions } from '../../results/model-options';
 import type { ResolvedCrashStateOptions } from '../../persistency/model';
-import type { RunResult, TargetRecord } from '../../results/schema';
+import type { RunResult, StackFrame, TargetRecord } from '../../results/schema';
 import {
   mergeOutcomes,
   mergeRuns,
   SHARD_FILE,
   type RunPart,
   type ShardResults,
-  type SiteLines,
+  type Excerpt,
+  type LocatedStacks,
+  type ShardStacks,
+  type ShardTarget,
 } from '../../results/shard-results';
 import type { BareOutcome } from '../../check/runner';
 import { TraceReader } from '../../trace/format';
@@ -154,7 +158,10 @@ export async function merge(dirs: string[], options: MergeOptions): Promise<numb
     // As allcounts: `pmfit reproduce` lines, which say why when the trace is not kept.
     const merged = shardTarget.runs.map(({ parts, outcomes }) => ({ run: mergeRuns(parts, reproduce), outcomes }));
     runs.push(...merged.map(({ run }) => run));
-    await mergedFindings(target, outputDir, shardTarget.sites, merged, {
+    const ofTarget = shards.map(
+      (shard) => shard.data.targets.find((t) => t.record.name === record.name) as ShardTarget,
+    );
+    await mergedFindings(target, outputDir, ofTarget, merged, {
       modelOptions: modelOptions(first.data.options),
       reproduce,
     });
@@ -174,36 +181,72 @@ export async function merge(dirs: string[], options: MergeOptions): Promise<numb
   );
   for (const run of runs)
     process.stdout.write(`${formatRun(run, undefined, targets.find((t) => t.name === run.target)?.recorder)}\n\n`);
+  process.stderr.write(formatStacksUnavailable(targets));
   process.stdout.write(`${formatSummary(results)}\n`);
   publishReports(results, outputDir);
   if (results.incomplete) throw new PmfitError(`the merged results are incomplete: ${results.incompleteReason}`);
   return results.status === 'pass' ? ExitCode.Ok : ExitCode.Violations;
 }
 
-export const MERGE_NO_STACKS =
-  'pmfit merge does not unwind call stacks (they take one more run of the workload): sites are at their own instruction; run unsharded for stacks';
+/** The stacks the shards unwound for one target, put together
+ *  (pipeline/shard-stacks.ts): every shard's share, or why there are none
+ *  (a shard could not unwind, as the single run could not). Undefined
+ *  when a shard carries none: it stopped first, and the merge is incomplete. */
+type MergedStacks =
+  | { kind: 'located'; located: LocatedStacks; lint: readonly number[]; seconds: number }
+  | { kind: 'unavailable'; why: string };
+
+function mergedStacks(parts: readonly (ShardStacks | undefined)[]): MergedStacks | undefined {
+  if (parts.some((part) => part === undefined)) return undefined;
+  const unavailable = parts.find((part) => part?.kind === 'unavailable');
+  if (unavailable?.kind === 'unavailable') return unavailable;
+  const stacks = new Map<number, StackFrame[]>();
+  const excerpts: Record<string, Excerpt> = {};
+  let seconds = 0;
+  let lint: number[] = [];
+  for (const part of parts) {
+    if (part?.kind !== 'unwound') continue;
+    for (const [index, position] of part.at) stacks.set(index, part.frames[position]);
+    Object.assign(excerpts, part.excerpts);
+    seconds += part.seconds;
+    lint = part.lint;
+  }
+  return { kind: 'located', located: { stacks, excerpts }, lint, seconds };
+}
 
 /** mergedFindings -- the findings of a target's merged runs, found as
  *  allcounts finds them (pipeline/find-findings.ts) on the kept trace, from
- *  the run's outcomes the shards checked and the source lines they located. */
+ *  the run's outcomes the shards checked, the source lines they located
+ *  and the call stacks they unwound. */
 async function mergedFindings(
   target: TargetRecord,
   outputDir: string,
-  sites: SiteLines,
+  shardTargets: readonly ShardTarget[],
   merged: { run: RunResult; outcomes: BareOutcome[] }[],
   options: { modelOptions: ResolvedCrashStateOptions; reproduce(id: string): string },
 ): Promise<void> {
-  // Call stacks need one more run of the workload (pipeline/stacks-at.ts),
-  // with the target's setup, which results.json does not hold.
-  const noStacks = (): undefined => {
-    target.stacks = { kind: 'unavailable', why: MERGE_NO_STACKS };
-    return undefined;
+  const stacks = mergedStacks(shardTargets.map((shard) => shard.stacks));
+  // The shards' records tell of their own replays: the run's is counted here.
+  delete target.stacks;
+  // What the single run's stack replay reports, for the sites it would
+  // unwind: the lint's and the findings' (run-target.ts).
+  const stacksFor = (causeSites: readonly { index: number }[]): Pick<FindingsContext, 'located'> | undefined => {
+    if (!stacks || ((target.lint ?? []).length === 0 && causeSites.length === 0)) return undefined;
+    if (stacks.kind === 'unavailable') {
+      target.stacks = { kind: 'unavailable', why: stacks.why };
+      return undefined;
+    }
+    const sites = new Set([...stacks.lint, ...causeSites.map((site) => site.index)]);
+    const unwound = [...sites].filter((index) => stacks.located.stacks.has(index)).length;
+    target.stacks = { kind: 'unwound', sites: sites.size, unwound, seconds: stacks.seconds };
+    return { located: stacks.located };
   };
   if (!merged.some(({ run }) => run.violations > 0)) {
-    if ((target.lint ?? []).length > 0) noStacks();
+    stacksFor([]);
     return;
   }
   if (target.trace === undefined) {
+    stacksFor([]);
     process.stderr.write(
       `pmfit: note: ${target.name}: the merged runs have no findings (violations by cause): they are found on the trace, which was not kept (${target.traceNotKept ?? 'no trace'})\n`,
     );
@@ -221,10 +264,10 @@ async function mergedFindings(
           modelOptions: options.modelOptions,
           report: { outcomes },
           reproduce: (id: string) => options.reproduce(id),
-          sites,
+          sites: shardTargets[0].sites,
         },
       })),
-      async (causeSites) => ((target.lint ?? []).length > 0 || causeSites.length > 0 ? noStacks() : undefined),
+      async (causeSites) => stacksFor(causeSites),
     );
   } finally {
     reader.close();

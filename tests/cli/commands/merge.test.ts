@@ -15,11 +15,10 @@ import type { ShardResults } from '../../../harness/results/shard-results';
 import { fixture } from '../../fixtures';
 import { UNWIND_LIBRARY_ENV } from '../../../harness/tracer/unwinding';
 import { oneLineError, runPmfit as run } from '../../helpers/run-pmfit';
+import { junitText, normalized } from '../../helpers/run-equality';
 
-/** Every run without call stacks: a merge cannot unwind them (it would
- *  take the workload's setup, which results.json does not hold), and with
- *  stacks a single run places sites at their first own frame, which can
- *  merge causes into other findings (docs/sharding.md). */
+/** Every run here without call stacks (libdw unloadable): the runs with
+ *  stacks, and the merge of the shards' stacks, are merge-stacks.test.ts's. */
 const runPmfit = (args: string[], options: Parameters<typeof run>[1] = {}) =>
   run(args, { ...options, env: { ...options.env, [UNWIND_LIBRARY_ENV]: '/nonexistent/libdw.so.1' } });
 
@@ -39,35 +38,6 @@ const otherThanStacks = (stderr: string): string =>
 const read = (file: string): Results => JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
 const shardDir = (count: number, i: number) => path.join(dir, `shards-${count}`, `s${i}`);
 const reports = (name: string) => path.join(dir, name, 'reports');
-
-/** The scratch directory a run records in (temp-root.ts): its name holds
- *  the process id and random letters. */
-const SCRATCH = /\/[^ "]*\/pmfit-\d+-\d+-\w+\/\d+-/g;
-
-/** What differs between any two runs, set aside: wall-clock times
- *  (startedAt, finishedAt, seconds, recordSeconds; a merged run's seconds
- *  are its shards' sum) and the scratch directory in each target's command. */
-function normalized(results: Results): Results {
-  const copy = JSON.parse(JSON.stringify(results)) as Results;
-  copy.startedAt = copy.finishedAt = 'T';
-  for (const target of copy.targets) {
-    // Why there are no stacks: the missing library, or the merge.
-    if (target.stacks?.kind === 'unavailable') target.stacks.why = 'WHY';
-    target.recordSeconds = 0;
-    target.command = target.command.map((arg) => arg.replace(SCRATCH, 'SCRATCH/'));
-  }
-  for (const run of copy.runs) run.seconds = 0;
-  return copy;
-}
-
-/** The same in junit.xml's text: its time and timestamp attributes and the
- *  command property. */
-const junitText = (file: string): string =>
-  fs
-    .readFileSync(file, 'utf8')
-    .replace(/ time="[\d.]+"/g, ' time="T"')
-    .replace(/ timestamp="[^"]*"/g, ' timestamp="T"')
-    .replace(SCRATCH, 'SCRATCH/');
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-merge-'));
