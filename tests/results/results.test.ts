@@ -1,12 +1,14 @@
-// results: buildResults' envelope and status; readResults: what it refuses,
-// with one-line usage errors (exit 2).
+// results: buildResults' envelope and status; readResults (and
+// validateShard, for a shard's call stacks): what they refuse, with
+// one-line usage errors (exit 2).
 
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PmfitError } from '../../harness/_internals/errors';
-import { buildResults, readResults, validateResults } from '../../harness/results/results';
+import { buildResults, readResults, validateResults, validateShard } from '../../harness/results/results';
 import { RESULTS_VERSION } from '../../harness/results/schema';
+import { SHARD_SCHEMA, SHARD_VERSION } from '../../harness/results/shard-results';
 import { fixturePath, loadFixture } from '../report/fixture';
 
 let dir: string;
@@ -258,5 +260,55 @@ describe('buildResults', () => {
       repeat: 'pmfit fuzz tree --seed 7',
     };
     expect(buildResults({ ...input, runs: [], fuzz: { ...fuzz, counterexample } }).status).toBe('fail');
+  });
+});
+
+describe('validateShard: the call stacks a shard carries', () => {
+  const results = loadFixture();
+  const shard = (stacks: unknown) => ({
+    schema: SHARD_SCHEMA,
+    version: SHARD_VERSION,
+    pmfitVersion: '1.0.0',
+    startedAt: results.startedAt,
+    finishedAt: results.finishedAt,
+    shard: { index: 1, count: 2 },
+    options: results.options,
+    planned: [results.targets[0].name],
+    targets: [{ record: results.targets[0], traceDigest: '0'.repeat(64), sites: {}, stacks }],
+    parts: [],
+  });
+  const unwound = {
+    kind: 'unwound',
+    seconds: 0.25,
+    lint: [3],
+    frames: [[{ address: '0x401000', module: '/w/prog', symbol: 'put+0x4', file: '/w/prog.c', line: 7 }]],
+    at: [
+      [3, 0],
+      [9, 0],
+    ],
+    excerpts: {
+      '/w/prog.c:7': [
+        { line: 6, text: 'int x;' },
+        { line: 7, text: 'p->x = x;' },
+      ],
+    },
+  };
+
+  test('reads stacks unwound, or why none were', () => {
+    expect(validateShard(shard(unwound), 'pmfit-shard.json').targets[0].stacks).toEqual(unwound);
+    const none = { kind: 'unavailable', why: 'libdw.so.1: cannot open shared object file' };
+    expect(validateShard(shard(none), 'pmfit-shard.json').targets[0].stacks).toEqual(none);
+  });
+
+  test.each([
+    ['a stack position past the stacks', { ...unwound, at: [[3, 1]] }, /\$\.targets\[0\]\.stacks\.at\[0\]/],
+    ['a frame without its address', { ...unwound, frames: [[{ module: '/w/prog' }]] }, /frames\[0\]\[0\]\.address/],
+    ['lint indices that are not indices', { ...unwound, lint: [-1] }, /stacks\.lint/],
+    ['an excerpt line without its number', { ...unwound, excerpts: { 'a.c:1': [{ text: 'x' }] } }, /excerpts/],
+    ['another kind', { kind: 'partial' }, /stacks\.kind/],
+  ])('refuses %s in one line', (_, stacks, where) => {
+    const error = refusal(() => validateShard(shard(stacks), 'pmfit-shard.json'));
+    expect(error.message).toMatch(/^pmfit-shard\.json does not match the shard file format: /);
+    expect(error.message).toMatch(where);
   });
 });
