@@ -246,7 +246,10 @@ export function mergeCauses(causes: readonly Cause[], locate: Locate): Omit<Find
       building.set(key, entry);
     }
     entry.kinds.set(cause.kind, (entry.kinds.get(cause.kind) ?? 0) + cause.hashes.size);
-    for (const site of sites.filter((candidate) => candidate !== culprit)) {
+    // A site at the culprit's own line (the not-durable store that also
+    // closes the atomicity window) says nothing the culprit does not.
+    const at = culprit && siteLocation(culprit);
+    for (const site of sites.filter((candidate) => candidate !== culprit && siteLocation(candidate) !== at)) {
       const where = `${site.role} ${siteLocation(site)}`;
       const known = entry.others.get(where);
       if (known) known.images += cause.hashes.size;

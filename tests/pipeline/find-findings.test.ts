@@ -5,6 +5,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { mergeCauses } from '../../harness/pipeline/find-findings';
 import { runTarget } from '../../harness/pipeline/run-target';
 import { resolveOptions } from '../../harness/persistency/model';
 import { treeSpec } from '../../targets/tree/spec';
@@ -49,5 +50,42 @@ describe('tree_broken, 40 words', () => {
     expect(finding.count).toBe(run.violations);
     expect(finding.images).toBeGreaterThanOrEqual(40);
     expect(finding.kind).toBe(model === 'sequential' ? 'atomicity' : 'ordering');
+  });
+});
+
+describe('mergeCauses: the sites listed with a finding', () => {
+  // txmap_broken_noadd: the count store (line 178) is never durable, and
+  // the same store also closes the window of the images it leaves.
+  const locate = (role: string, address: number, index: number) => ({
+    role,
+    address: `0x${address.toString(16)}`,
+    index,
+    file: '/src/txmap.c',
+    line: address === 0x10 ? 178 : 174,
+  });
+
+  it("a site at the culprit's own line is not listed again under another role", () => {
+    const [finding] = mergeCauses(
+      [
+        {
+          kind: 'not-durable',
+          sites: [
+            { role: 'never-durable', address: 0x10, index: 3 },
+            { role: 'not-yet-durable', address: 0x20, index: 2 },
+            { role: 'closes', address: 0x20, index: 2 },
+            { role: 'closes', address: 0x10, index: 3 },
+          ],
+          spans: [{ first: 5, last: 9 }],
+          hashes: new Set(['aa']),
+          example: { k: 5, hash: 'aa' },
+        },
+      ],
+      locate,
+    );
+    expect(finding.sites.map((site) => `${site.role} ${site.line}`)).toEqual([
+      'never-durable 178',
+      'not-yet-durable 174',
+      'closes 174',
+    ]);
   });
 });
