@@ -54,6 +54,9 @@ export interface OpWindow {
   done: number;
   /** Operations in flight, each applied or not (ascending). */
   inFlight: readonly number[];
+  /** In a trace of several threads, per thread that runs regions (by
+   *  number): its operations done here, and whether one is in flight. */
+  threads?: readonly ThreadWindow[];
   /** First and last crash point of the window (last is Infinity for the
    *  window after the last operation). */
   first: number;
@@ -61,6 +64,12 @@ export interface OpWindow {
   /** Reference states allowed after recovery (empty when the spec has no
    *  reference states). */
   allowed: ReferenceState[];
+}
+
+export interface ThreadWindow {
+  thread: number;
+  done: number;
+  inFlight: boolean;
 }
 
 export interface WindowRange {
@@ -98,6 +107,7 @@ interface Segment {
   last: number;
   done: number;
   inFlight: number[];
+  threads?: ThreadWindow[];
 }
 
 /** segments -- the crash points 0..∞ cut where an operation begins (k passes
@@ -120,18 +130,32 @@ function segments(regions: readonly Region[]): Segment[] {
   const result: Segment[] = [];
   const inFlight = new Set<number>();
   let done = 0;
+  // Per thread, its operations done (only in a trace of several threads).
+  const several = regions.some((region) => region.thread !== undefined);
+  const threadDone = new Map<number, number>();
+  if (several) for (const region of regions) threadDone.set(region.thread ?? 0, 0);
+  const segment = (first: number, last: number): Segment => {
+    const sorted = [...inFlight].sort((a, b) => a - b);
+    if (!several) return { first, last, done, inFlight: sorted };
+    const busy = new Set(sorted.map((i) => regions[i].thread ?? 0));
+    const threads = [...threadDone]
+      .sort(([a], [b]) => a - b)
+      .map(([thread, count]) => ({ thread, done: count, inFlight: busy.has(thread) }));
+    return { first, last, done, inFlight: sorted, threads };
+  };
   let first = 0;
   for (const point of points) {
-    if (point > first) result.push({ first, last: point - 1, done, inFlight: [...inFlight].sort((a, b) => a - b) });
+    if (point > first) result.push(segment(first, point - 1));
     const change = changes.get(point)!;
     for (const i of change.ends) {
       inFlight.delete(i);
       done++;
+      if (several) threadDone.set(regions[i].thread ?? 0, (threadDone.get(regions[i].thread ?? 0) ?? 0) + 1);
     }
     for (const i of change.begins) inFlight.add(i);
     first = point;
   }
-  result.push({ first, last: Infinity, done, inFlight: [...inFlight].sort((a, b) => a - b) });
+  result.push(segment(first, Infinity));
   return result;
 }
 
@@ -149,7 +173,7 @@ export class OpWindows {
       );
     }
     const windows: OpWindow[] = [];
-    for (const { first, last, done, inFlight } of segments(regions)) {
+    for (const { first, last, done, inFlight, threads } of segments(regions)) {
       const begun = done + inFlight.length;
       const prefix = inFlight.length === 0 || (inFlight.length === 1 && inFlight[0] === begun - 1);
       if (!prefix && states.length !== 0) {
@@ -172,6 +196,7 @@ export class OpWindows {
         index: inFlight.length === 0 ? done : inFlight[0],
         done,
         inFlight,
+        ...(threads ? { threads } : {}),
         first,
         last,
         allowed,

@@ -8,12 +8,24 @@
 //   during operation i (0-based, op<i>)       MIN = i, MAX = i + 1
 //   d done and f operations of other threads in flight at once
 //                                             MIN = d, MAX = d + f
+//
+// In a trace of several threads, PMFIT_THREAD_OPS_DONE says the same per
+// thread (pmfit's numbers: 0 the first, then 1, 2, ... in creation order),
+// for each thread that runs regions: "T:MIN-MAX" separated by spaces, MAX =
+// MIN + 1 while an operation of T is in flight. Totals alone let one
+// thread's lost operation hide behind another's in flight.
 
 import type { OpWindow } from './allowed-states';
 
 export const OPS_DONE_MIN = 'PMFIT_OPS_DONE_MIN';
 export const OPS_DONE_MAX = 'PMFIT_OPS_DONE_MAX';
+export const THREAD_OPS_DONE = 'PMFIT_THREAD_OPS_DONE';
 
-export function opsDoneEnv(window: Pick<OpWindow, 'done' | 'inFlight'>): Record<string, string> {
-  return { [OPS_DONE_MIN]: String(window.done), [OPS_DONE_MAX]: String(window.done + window.inFlight.length) };
+export function opsDoneEnv(window: Pick<OpWindow, 'done' | 'inFlight' | 'threads'>): Record<string, string> {
+  const env = { [OPS_DONE_MIN]: String(window.done), [OPS_DONE_MAX]: String(window.done + window.inFlight.length) };
+  if (!window.threads) return env;
+  const perThread = window.threads.map(
+    ({ thread, done, inFlight }) => `${thread}:${done}-${done + (inFlight ? 1 : 0)}`,
+  );
+  return { ...env, [THREAD_OPS_DONE]: perThread.join(' ') };
 }

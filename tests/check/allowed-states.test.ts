@@ -154,9 +154,20 @@ test('threads in flight at once: each window has what is done and what is in fli
         const inFlight = regions.flatMap((region, i) => (region.begin < k && k < region.end ? [i] : []));
         expect({ done: window.done, inFlight: window.inFlight }).toEqual({ done, inFlight });
         // a done operation must have taken effect; each in flight may have
+        const perThread = [...new Set(regions.map((region) => region.thread ?? 0))]
+          .sort((a, b) => a - b)
+          .map((thread) => {
+            const own = regions.filter((region) => (region.thread ?? 0) === thread);
+            const ended = own.filter((region) => region.end <= k).length;
+            const busy = own.some((region) => region.begin < k && k < region.end);
+            return `${thread}:${ended}-${ended + (busy ? 1 : 0)}`;
+          });
         expect(opsDoneEnv(window)).toEqual({
           PMFIT_OPS_DONE_MIN: String(done),
           PMFIT_OPS_DONE_MAX: String(done + inFlight.length),
+          ...(regions.some((region) => region.thread !== undefined)
+            ? { PMFIT_THREAD_OPS_DONE: perThread.join(' ') }
+            : {}),
         });
       }
     }),
@@ -176,6 +187,14 @@ test('threads in flight at once: the windows of two overlapping operations', () 
     [5, 6, 'op0+1', 0, [0, 1]],
     [7, 9, 'op0:2', 1, [0]], // operation 1 has returned and must have taken effect
     [10, Infinity, 's2', 2, []],
+  ]);
+  // per thread: thread 2 done at 7 while thread 1 is still in flight
+  expect(windows.windows.map((w) => opsDoneEnv(w).PMFIT_THREAD_OPS_DONE)).toEqual([
+    '1:0-0 2:0-0',
+    '1:0-1 2:0-0',
+    '1:0-1 2:0-1',
+    '1:0-1 2:1-1',
+    '1:1-1 2:1-1',
   ]);
   // reference states are prefixes: they cannot say "1 applied, 0 not"
   expect(() => new OpWindows(regions, ['A', 'B', 'C'])).toThrow(

@@ -148,7 +148,7 @@ describe('operations of two threads in flight at once', () => {
     const results = fs.existsSync(file)
       ? (JSON.parse(fs.readFileSync(file, 'utf8')) as {
           incomplete: boolean;
-          runs: { target: string; model: string; status: string }[];
+          runs: { target: string; model: string; status: string; findings?: { kind: string }[] }[];
           targets: { lint: { kind: string; severity: string; title: string }[] }[];
         })
       : undefined;
@@ -176,7 +176,8 @@ describe('operations of two threads in flight at once', () => {
 
   // mt_log (tests/fixtures/mt_log.c): two workers append to their own logs
   // with no lock, in a 9 MiB file whose logs are past 8 MiB; its check
-  // wants every counted record and the counts within PMFIT_OPS_DONE_MIN..MAX.
+  // wants every counted record, the counts within PMFIT_OPS_DONE_MIN..MAX and
+  // each worker's within its thread's PMFIT_THREAD_OPS_DONE range.
   const mtLog = (mode: string) =>
     allcounts(
       `${fixture('mt_log')} ${mode} pm.bin`,
@@ -225,6 +226,13 @@ describe('operations of two threads in flight at once', () => {
       code: 1,
       runs: every((model) => (model === 'sequential' ? 'pass' : 'fail')),
     });
+    // each worker's count is checked against its own thread's window
+    // (PMFIT_THREAD_OPS_DONE), so the lost count is not-durable, never hidden
+    // behind the other worker's append in flight
+    const kinds = run
+      .results!.runs.filter((r) => r.status === 'fail')
+      .map((r) => (r.findings ?? []).map((f) => f.kind));
+    expect(kinds).toEqual([['not-durable'], ['not-durable'], ['not-durable'], ['not-durable']]);
     // the lint blames the count's store once per append, each at the end of
     // its own thread's operation
     const warnings = run.results!.targets[0].lint.filter((hit) => hit.severity === 'warning');
