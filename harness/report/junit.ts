@@ -172,8 +172,13 @@ function runCase(results: Results, run: RunResult): Case {
       failures = 1;
       const findings = run.findings?.length ?? 0;
       const message = `${plural(groups.length, 'violation group')} at ${plural(run.violations, 'crash point')}${findings > 0 ? `, ${plural(findings, 'finding')}` : ''}`;
+      // The findings first: they, not the groups, say what to change.
+      const lead =
+        findings > 0
+          ? `by cause: ${plural(findings, 'finding')}, each a testcase of its own (${run.findings?.map((finding) => finding.id).join(', ')}); the violation groups follow\n\n`
+          : '';
       children.push(
-        `      <failure message="${xmlAttr(message)}" type="violations">${xmlText(groups.map(groupFailureBody).join('\n\n'))}</failure>`,
+        `      <failure message="${xmlAttr(message)}" type="violations">${xmlText(lead + groups.map(groupFailureBody).join('\n\n'))}</failure>`,
       );
     }
     if (failures === 0 && run.status === 'fail') {

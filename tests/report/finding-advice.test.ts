@@ -8,7 +8,7 @@ import { formatFinding } from '../../harness/report/console-report';
 import { exampleRecovery, findingFix } from '../../harness/report/finding-advice';
 import { githubAnnotations } from '../../harness/report/github-annotations';
 import { renderHtml } from '../../harness/report/html';
-import { findingFailureBody } from '../../harness/report/junit';
+import { findingFailureBody, renderJunit } from '../../harness/report/junit';
 import type { Finding, FindingSite } from '../../harness/results/schema';
 import { fixtureRun, loadFixture } from './fixture';
 
@@ -128,6 +128,16 @@ describe("the example's recovery", () => {
     expect(annotation).toContain(
       `%0Afix: persist the store at btree.c:130 (flush and fence) before the store at btree.c:142 is made`,
     );
+  });
+
+  it("JUnit: the run's failure text names its findings' testcases first", () => {
+    const results = loadFixture();
+    fixtureRun(results, 'btree', 'px86').findings = [ordering];
+    const xml = renderJunit(results);
+    expect(xml).toContain(
+      'type="violations">by cause: 1 finding, each a testcase of its own (btree-px86-f1); the violation groups follow\n\nkind: invariant',
+    );
+    expect(renderJunit(loadFixture())).not.toContain('by cause:');
   });
 
   it('no group with that image: nothing said, the fix still given', () => {
