@@ -9,7 +9,7 @@ import * as path from 'path';
 import { PmfitError } from '../../harness/_internals/errors';
 import { fuzz } from '../../harness/cli/commands/fuzz';
 import { replay } from '../../harness/cli/commands/replay';
-import { parseReplay, ReplayFile, serializeReplay } from '../../harness/fuzz/replay-file';
+import { parseReplay, ReplayFile, SequenceReplay, serializeReplay } from '../../harness/fuzz/replay-file';
 import { runCase } from '../../harness/fuzz/run-case';
 import { fuzzTarget } from '../../targets/fuzz-targets';
 import { readResults } from '../../harness/results/results';
@@ -60,7 +60,7 @@ describe('tree_broken', () => {
   const reports = () => path.join(dir, 'reports');
   let fuzzed: { code: number; stdout: string };
   let file: string;
-  let written: ReplayFile;
+  let written: ReplayFile & SequenceReplay;
 
   beforeAll(async () => {
     fuzzed = await capture(() =>
@@ -75,7 +75,9 @@ describe('tree_broken', () => {
       }),
     );
     file = path.join(reports(), 'fuzz-tree_broken-42.json');
-    written = parseReplay(fs.readFileSync(file, 'utf8'));
+    const parsed = parseReplay(fs.readFileSync(file, 'utf8'));
+    if (parsed.ops === undefined) throw new Error('the replay file of tree_broken has threads');
+    written = parsed;
   });
 
   test('is found and shrunk to at most 2 operations, with everything needed to repeat it', () => {

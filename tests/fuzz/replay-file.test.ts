@@ -8,6 +8,7 @@ import {
   REPLAY_VERSION,
   ReplayFile,
   ReplayFileError,
+  SequenceReplay,
   serializeReplay,
 } from '../../harness/fuzz/replay-file';
 import { modelNames } from '../../harness/persistency/model';
@@ -30,7 +31,7 @@ const failure = fc.oneof(
   }),
 );
 
-const replayFile: fc.Arbitrary<ReplayFile> = fc
+const replayFile: fc.Arbitrary<ReplayFile & SequenceReplay> = fc
   .record({
     pmfit: fc.string(),
     createdAt: fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(4e12) }).map((d) => d.toISOString()),
@@ -147,4 +148,34 @@ test('a corrupted field of a valid file is refused or read back as written', () 
         expect((parsed as unknown as Record<string, unknown>)[key]).toEqual(JSON.parse(text)[key]);
     }),
   );
+});
+
+/** A multithreaded target's replay file: threads and a schedule seed in
+ *  place of ops, split and traceAll. */
+const threadsReplayFile: fc.Arbitrary<ReplayFile> = fc
+  .tuple(
+    replayFile,
+    fc.array(fc.array(fc.jsonValue(), { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }),
+    fc.nat(),
+    fc.integer({ min: 1, max: 16 }),
+  )
+  .map(([r, threads, scheduleSeed, maxThreads]) => {
+    const { ops: _ops, split: _split, traceAll: _traceAll, ...common } = r;
+    return { ...common, threads, scheduleSeed, fastCheck: { ...r.fastCheck, maxThreads } } as ReplayFile;
+  });
+
+test('a multithreaded case: parse(serialize(r)) is r, and its fields are checked', () => {
+  fc.assert(
+    fc.property(threadsReplayFile, (r) => {
+      expect(parseReplay(serializeReplay(r))).toEqual(JSON.parse(JSON.stringify(r)));
+    }),
+  );
+  const [r] = fc.sample(threadsReplayFile, { numRuns: 1, seed: 5 });
+  const with_ = (patch: Record<string, unknown>) => JSON.stringify({ ...r, ...patch });
+  expect(refusal(with_({ threads: [] }))).toBe('$.threads is not a list of threads (it is empty)');
+  expect(refusal(with_({ threads: [[1], []] }))).toBe('$.threads[1] is not a list of operations (it is empty)');
+  expect(refusal(with_({ threads: [[1], 2] }))).toBe('$.threads[1] is not a list of operations (2)');
+  expect(refusal(with_({ scheduleSeed: -1 }))).toBe('$.scheduleSeed is not a schedule seed');
+  expect(refusal(with_({ scheduleSeed: undefined }))).toBe('$.scheduleSeed is missing');
+  expect(refusal(with_({ fastCheck: { ...r.fastCheck, maxThreads: 0 } }))).toMatch(/fastCheck\.maxThreads/);
 });
