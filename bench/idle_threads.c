@@ -21,28 +21,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "pmfit.h"
-
-static pthread_mutex_t Lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t Wake = PTHREAD_COND_INITIALIZER;
-static volatile int Done;
-
-static void *
-sleeper(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&Lock);
-	while (!Done)
-		pthread_cond_wait(&Wake, &Lock);
-	pthread_mutex_unlock(&Lock);
-	return NULL;
-}
 
 static void *
 worker(void *arg)
 {
 	volatile uint64_t sum = (uint64_t)(intptr_t)arg;
-	while (!__atomic_load_n(&Done, __ATOMIC_ACQUIRE))
+	while (!fixture_idle_released())
 		sum = sum * 6364136223846793005ull + 1;
 	return NULL;
 }
@@ -58,19 +44,10 @@ main(int argc, char **argv)
 	const int idle = atoi(argv[2]);
 	const int regions = atoi(argv[3]);
 	const int stores = atoi(argv[4]);
-	int fd = open(argv[5], O_RDWR);
-	if (fd < 0) {
-		perror(argv[5]);
-		return 2;
-	}
-	volatile uint64_t *pm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (pm == MAP_FAILED) {
-		perror("mmap");
-		return 2;
-	}
+	volatile uint64_t *pm = fixture_map(argv[5], 4096);
 	pthread_t *t = calloc((size_t)idle + 1, sizeof(*t));
 	for (int i = 0; i < idle; i++)
-		pthread_create(&t[i], NULL, sleeping ? sleeper : worker, (void *)(intptr_t)i);
+		pthread_create(&t[i], NULL, sleeping ? fixture_idle : worker, (void *)(intptr_t)i);
 	for (int r = 0; r < regions; r++) {
 		pmfit_region_begin();
 		for (int i = 0; i < stores; i++) {
@@ -83,10 +60,7 @@ main(int argc, char **argv)
 		}
 		pmfit_region_end();
 	}
-	pthread_mutex_lock(&Lock);
-	__atomic_store_n(&Done, 1, __ATOMIC_RELEASE);
-	pthread_cond_broadcast(&Wake);
-	pthread_mutex_unlock(&Lock);
+	fixture_idle_release();
 	for (int i = 0; i < idle; i++)
 		pthread_join(t[i], NULL);
 	free(t);
