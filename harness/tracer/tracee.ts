@@ -403,7 +403,7 @@ export class Tracee {
         this.kill();
         throw usageError(
           fast
-            ? `runaway region: ${name} made more than ${maxSteps} single steps of the fast recorder (--max-steps, which counts only those) at ${formatPtr(stop.address)}`
+            ? `runaway region: ${name} made more than ${maxSteps} single steps of the fast recorder (--max-steps, which counts only those; --exact counts instructions) at ${formatPtr(stop.address)}`
             : `runaway region: ${name} ran more than ${maxSteps} instructions (--max-steps) at ${formatPtr(stop.address)}`,
         );
       case 'unsupported': {

@@ -179,7 +179,11 @@ describe('the libpmemobj target txmap', () => {
     fs.mkdirSync(work);
     const run = runPmfit(['allcounts', '--target', 'txmap', '-o', 'reports'], { cwd: work, timeoutMs: 300_000 });
     expect(run.code).toBe(0);
-    expectEveryGroupReproduces(readResults(path.join(work, 'reports')), work);
+    const results = readResults(path.join(work, 'reports'));
+    // recorded by the default, fast recorder: no pmfit crash line anywhere
+    expect(results.targets[0].recorder).toBe('fast');
+    expect(run.stdout).not.toContain('pmfit crash');
+    expectEveryGroupReproduces(results, work);
   }, 400_000);
 
   it('its broken build with a 16 MiB pool, environment set in --cmd: every group reproduces', () => {
@@ -206,6 +210,8 @@ describe('the libpmemobj target txmap', () => {
     expect(run.code).toBe(1);
     const reports = path.join(work, 'reports');
     const results = readResults(reports);
+    expect(results.targets[0].recorder).toBe('fast');
+    expect(run.stdout).not.toContain('pmfit crash');
     expect(results.runs.every((r) => r.violations > 0)).toBe(true);
     // PMEM_IS_PMEM_FORCE=1 in --cmd reached the program: libpmem flushes
     // with instructions (without it, it calls msync on a tmpfs file).

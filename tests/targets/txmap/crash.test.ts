@@ -13,6 +13,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { builtProgram } from '../../../harness/_internals/paths';
+import { recordTrace } from '../../../harness/record/record';
+import { resolveCommand } from '../../../harness/tracer/resolve-command';
 import { EventKind, TraceEvent } from '../../../harness/trace/event';
 import { TraceReader } from '../../../harness/trace/format';
 import { POOL_SIZE } from '../../../targets/txmap/spec';
@@ -146,4 +148,119 @@ describe('txmap: a real kill and the trace agree', () => {
     // The points cover the empty map, the first insert, the second and the update.
     expect(maps.size).toBeGreaterThanOrEqual(3);
   });
+});
+
+// The default recorder numbers crash points by its own single steps, which
+// `pmfit crash k` does not count. The same kill is made where that recorder
+// stops: a second fast recording of the same run, paused at crash point k
+// (recordTrace's pause, as the stack pass replays a fast trace), killed
+// there with SIGKILL; the file must be the fast trace's sequential image at
+// k, and libpmemobj's recovery must say the same of both.
+describe('txmap, fast recorder: a kill at its own crash points and its trace agree', () => {
+  let fastImage: Uint8Array;
+  let fastEvents: TraceEvent[];
+  let fastSteps: number;
+  let fastRegions: { begin: number; end: number }[];
+
+  beforeAll(async () => {
+    // Recorded here, like the kills: libpmemobj copies stack addresses into
+    // the pool, and pmfit's command line, another process, puts another
+    // environment on the program's stack.
+    const { dir, stoppedAt } = await killAt(undefined);
+    expect(stoppedAt).toBeUndefined();
+    const reader = TraceReader.open(path.join(dir, 'run.trace'));
+    try {
+      expect(reader.header.recorder).toBe('fast');
+      [fastImage] = reader.images() as Uint8Array[];
+      fastEvents = [...reader.events()];
+      ({ instructions: fastSteps, regions: fastRegions } = reader.header);
+    } finally {
+      reader.close();
+    }
+  }, 120_000);
+
+  function fastSequentialImage(k: number): Buffer {
+    const out = Buffer.from(fastImage);
+    for (const event of fastEvents) {
+      if (event.index > k) break;
+      if (event.data && [EventKind.Store, EventKind.NtStore, EventKind.Write].includes(event.kind))
+        out.set(event.data, event.offset);
+    }
+    return out;
+  }
+
+  /** killAt -- the pool a SIGKILL at the fast recorder's crash point k
+   *  leaves; without k, the whole recording into run.trace. */
+  async function killAt(k: number | undefined): Promise<{ dir: string; file: string; stoppedAt: number | undefined }> {
+    const dir = runDir();
+    const file = path.join(dir, 'txmap.pm');
+    let stoppedAt: number | undefined;
+    const recording = recordTrace({
+      command: resolveCommand([txmap, 'insert', file, ...PAIRS]),
+      pmFiles: [file],
+      output: path.join(dir, 'run.trace'),
+      env: { ...process.env, ...ENV },
+      fast: true,
+      ...(k === undefined
+        ? {}
+        : {
+            pause: {
+              stopAt: k,
+              paused: (end: { index: number }, tracee: { kill(): void }) => {
+                stoppedAt = end.index;
+                tracee.kill();
+                return undefined;
+              },
+            },
+          }),
+    });
+    // A killed recording ends in an error; the whole one must not.
+    if (k === undefined) await recording;
+    else await recording.catch(() => undefined);
+    return { dir, file, stoppedAt };
+  }
+
+  it('libpmemobj recovers the killed file and the sequential image to the same map, byte for byte', async () => {
+    expect(fastSteps).toBeLessThan(instructions);
+    const middle = fastRegions[1];
+    const nt = fastEvents.filter(
+      (e) => e.kind === EventKind.NtStore && e.index >= middle.begin && e.index <= middle.end,
+    );
+    const points = [
+      ...new Set([
+        0,
+        fastRegions[0].end,
+        fastRegions[0].end + 1,
+        nt[0].index - 1,
+        nt[0].index,
+        Math.floor((middle.begin + middle.end) / 2),
+        middle.end,
+        fastSteps - 1,
+      ]),
+    ];
+    const maps = new Set<string>();
+    for (const k of points) {
+      const { dir, file, stoppedAt } = await killAt(k);
+      expect({ k, stoppedAt }).toEqual({ k, stoppedAt: k });
+      const killedBytes = fs.readFileSync(file);
+      const killed = run([txmap, 'check', file]);
+      const modelled = path.join(dir, 'modelled.pm');
+      const image = fastSequentialImage(k);
+      fs.writeFileSync(modelled, image);
+      const traced = run([txmap, 'check', modelled]);
+      expect({ k, status: traced.status, stdout: traced.stdout }).toEqual({
+        k,
+        status: killed.status,
+        stdout: killed.stdout,
+      });
+      expect(killed.status).toBe(0);
+      maps.add(killed.stdout);
+      expect({ k, firstDifference: killedBytes.findIndex((byte, i) => byte !== image[i]) }).toEqual({
+        k,
+        firstDifference: -1,
+      });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(maps.size).toBeGreaterThanOrEqual(3);
+  }, 300_000);
 });
