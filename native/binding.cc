@@ -246,11 +246,24 @@ to_insn(const Napi::Value &value)
 	Napi::Value flow = field(object, "flow");
 	if (!flow.IsUndefined()) {
 		const int number = to_int(flow, "instruction flow");
-		if (number < pmfit::FLOW_NEXT || number > pmfit::FLOW_OTHER)
+		if (number < pmfit::FLOW_NEXT || number > pmfit::FLOW_INDIRECT)
 			throw ArgError{"instruction flow is out of range"};
 		insn.flow = (uint8_t)number;
 		if (insn.flow == pmfit::FLOW_BRANCH || insn.flow == pmfit::FLOW_JUMP || insn.flow == pmfit::FLOW_CALL)
 			insn.target = to_uint64(field(object, "target"), "instruction target");
+		if (insn.flow == pmfit::FLOW_INDIRECT) {
+			Napi::Value reg = field(object, "viaReg");
+			if (reg.IsUndefined()) {
+				insn.via = to_operand(field(object, "via"));
+				if (insn.via.kind != pmfit::MEM_PLAIN || insn.via.size != 8)
+					throw ArgError{"instruction via must be a plain 8-byte operand"};
+			} else {
+				const int r = to_int(reg, "instruction viaReg");
+				if (r <= pmfit::REG_NONE || r >= pmfit::REG_COUNT)
+					throw ArgError{"instruction viaReg is out of range"};
+				insn.via_reg = (uint8_t)r;
+			}
+		}
 	}
 	return insn;
 }

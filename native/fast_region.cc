@@ -56,8 +56,9 @@ namespace {
  * CPU, 16 used 1.32 s) */
 constexpr uint32_t FAST_WINDOW = 1;
 /* DECODE_AHEAD_BYTES -- bytes sent with a `decode` stop of the hunt: the
- * longest x86 instruction is 15 */
-constexpr size_t DECODE_AHEAD_BYTES = 16;
+ * decoder learns every instruction that starts and ends in them (a line
+ * is a few dozen bytes; one stop instead of one per instruction) */
+constexpr size_t DECODE_AHEAD_BYTES = 256;
 /* FAST_SLICE_NS -- longest wait for the running tracee before `yield` */
 constexpr int64_t FAST_SLICE_NS = 100 * 1000 * 1000;
 
@@ -170,15 +171,15 @@ Task::hunt_fence(Stop *out)
 {
 	FenceHunt::Plan plan;
 	if (!hunt_off_)
-		plan = hunt_.plan(pid_, regs_.ip(), recorder_.code_epoch(), breakpoints_);
+		plan = hunt_.plan(pid_, regs_, recorder_.code_epoch(), breakpoints_);
 	if (plan.kind == FenceHunt::Plan::Kind::Decode) {
 		*out = make_stop(StopKind::Decode);
 		out->address = plan.at;
 		out->ahead = true;
 		out->bytes.assign(DECODE_AHEAD_BYTES, 0);
 		/* as much as is readable: what is not ends the line */
-		read_tracee(pid_, plan.at, out->bytes.data(), DECODE_AHEAD_BYTES);
-		breakpoints_.show_original(plan.at, out->bytes.data(), DECODE_AHEAD_BYTES);
+		out->bytes.resize(read_tracee(pid_, plan.at, out->bytes.data(), DECODE_AHEAD_BYTES));
+		breakpoints_.show_original(plan.at, out->bytes.data(), out->bytes.size());
 		return true;
 	}
 	if (plan.kind == FenceHunt::Plan::Kind::Run && debug_.arm(pid_, plan.addrs, plan.count))

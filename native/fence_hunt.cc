@@ -29,7 +29,26 @@ constexpr size_t MAX_LINE = 512;
 bool
 must_step(const InsnInfo &insn)
 {
-	return insn.flow == FLOW_OTHER || (insn.flags & (INSN_FENCE | INSN_LOCKED | INSN_SYSCALL | INSN_UNSUPPORTED));
+	return insn.flow == FLOW_OTHER || insn.flow == FLOW_RETURN || insn.flow == FLOW_INDIRECT ||
+	       (insn.flags & (INSN_FENCE | INSN_LOCKED | INSN_SYSCALL | INSN_UNSUPPORTED));
+}
+
+/* target_now -- where the return or indirect branch at rip goes, read
+ * from the registers and memory as they are (nothing runs before it);
+ * false when its operand cannot be read (stepping it faults) */
+bool
+target_now(pid_t pid, const InsnInfo &insn, const Registers &regs, RemotePtr *target)
+{
+	if (insn.flow == FLOW_INDIRECT && insn.via_reg != REG_NONE) {
+		*target = RemotePtr(regs.value(insn.via_reg));
+		return true;
+	}
+	const RemotePtr from = insn.flow == FLOW_RETURN ? regs.sp() : regs.effective_address(insn.via);
+	uint64_t word = 0;
+	if (read_tracee(pid, from, reinterpret_cast<uint8_t *>(&word), sizeof(word)) < sizeof(word))
+		return false;
+	*target = RemotePtr(word);
+	return true;
 }
 
 } /* namespace */
@@ -105,8 +124,9 @@ FenceHunt::lookup(pid_t pid, RemotePtr at, uint64_t epoch, const Breakpoints &br
 	return insn;
 }
 
+/* walk -- the line from start; here: the registers when start is rip */
 FenceHunt::Line
-FenceHunt::walk(pid_t pid, RemotePtr start, uint64_t epoch, const Breakpoints &breakpoints)
+FenceHunt::walk(pid_t pid, RemotePtr start, uint64_t epoch, const Breakpoints &breakpoints, const Registers *here)
 {
 	RemotePtr at = start;
 	for (size_t n = 0; n < MAX_LINE; n++) {
@@ -115,8 +135,15 @@ FenceHunt::walk(pid_t pid, RemotePtr start, uint64_t epoch, const Breakpoints &b
 		const InsnInfo *insn = lookup(pid, at, epoch, breakpoints);
 		if (!insn)
 			return {Line::End::Decode, at, {}};
-		if (!safe_code(at, insn->length) || must_step(*insn))
+		const bool resolvable = here && n == 0 && (insn->flow == FLOW_RETURN || insn->flow == FLOW_INDIRECT) &&
+					!(insn->flags & (INSN_FENCE | INSN_LOCKED | INSN_SYSCALL | INSN_UNSUPPORTED));
+		if (!safe_code(at, insn->length) || (must_step(*insn) && !resolvable))
 			return {Line::End::Stop, at, {}};
+		if (resolvable) {
+			if (!target_now(pid, *insn, *here, &at))
+				return {Line::End::Stop, start, {}};
+			continue;
+		}
 		switch (insn->flow) {
 		case FLOW_NEXT:
 			at = at + insn->length;
@@ -135,12 +162,13 @@ FenceHunt::walk(pid_t pid, RemotePtr start, uint64_t epoch, const Breakpoints &b
 }
 
 FenceHunt::Plan
-FenceHunt::plan(pid_t pid, RemotePtr rip, uint64_t epoch, const Breakpoints &breakpoints)
+FenceHunt::plan(pid_t pid, const Registers &regs, uint64_t epoch, const Breakpoints &breakpoints)
 {
 	Plan plan;
 	if (maps_stale_)
 		read_maps(pid);
-	const Line first = walk(pid, rip, epoch, breakpoints);
+	const RemotePtr rip = regs.ip();
+	const Line first = walk(pid, rip, epoch, breakpoints, &regs);
 	switch (first.end) {
 	case Line::End::Decode:
 		plan.kind = Plan::Kind::Decode;
@@ -187,7 +215,7 @@ FenceHunt::plan(pid_t pid, RemotePtr rip, uint64_t epoch, const Breakpoints &bre
 		if (std::find(walked.begin(), walked.end(), from) != walked.end())
 			continue;
 		walked.push_back(from);
-		const Line line = walk(pid, from, epoch, breakpoints);
+		const Line line = walk(pid, from, epoch, breakpoints, nullptr);
 		switch (line.end) {
 		case Line::End::Decode:
 			plan.kind = Plan::Kind::Decode;

@@ -13,6 +13,9 @@
  * the CPU goes next) or up to an instruction that must be single-stepped:
  * a fence-like one, a return, an indirect branch, a system call, an
  * interrupt, one the recorder refuses, or one the decoder could not read.
+ * A return or an indirect jump or call at rip itself goes where the
+ * registers and memory say now (nothing runs before it), and the line goes
+ * on there.
  * Lines from the successors are decoded the same way while debug registers
  * are left (four), and the tracee runs with execution breakpoints on the
  * frontier (debug_registers.h): every instruction it runs before it stops
@@ -39,6 +42,7 @@
 #include "debug_registers.h"
 #include "insn.h"
 #include "insn_cache.h"
+#include "registers.h"
 #include "remote_ptr.h"
 
 namespace pmfit {
@@ -55,9 +59,10 @@ public:
 		RemotePtr at;
 	};
 
-	/* plan -- from rip, with code epoch `epoch` (instructions decoded in
-	 * an older one are compared with the tracee's bytes first) */
-	Plan plan(pid_t pid, RemotePtr rip, uint64_t epoch, const Breakpoints &breakpoints);
+	/* plan -- from where regs stand, with code epoch `epoch`
+	 * (instructions decoded in an older one are compared with the
+	 * tracee's bytes first) */
+	Plan plan(pid_t pid, const Registers &regs, uint64_t epoch, const Breakpoints &breakpoints);
 	/* learn -- the decoding of the instruction at address (its bytes are
 	 * read from the tracee, int3s of ours replaced by the code they
 	 * hide); an address that cannot be read ends a line there */
@@ -77,7 +82,7 @@ private:
 		RemotePtr at;	   /* the branch, the instruction to stop at, or the one to decode */
 		RemotePtr succ[2]; /* Branch: taken, fall-through */
 	};
-	Line walk(pid_t pid, RemotePtr start, uint64_t epoch, const Breakpoints &breakpoints);
+	Line walk(pid_t pid, RemotePtr start, uint64_t epoch, const Breakpoints &breakpoints, const Registers *here);
 	const InsnInfo *lookup(pid_t pid, RemotePtr at, uint64_t epoch, const Breakpoints &breakpoints);
 	bool safe_code(RemotePtr at, uint64_t len);
 	void read_maps(pid_t pid);

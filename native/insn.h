@@ -36,11 +36,13 @@ enum InsnFlag : uint32_t {
 /* InsnFlow -- native.ts InsnFlow: where control goes after the instruction
  * (the fast recorder's fence hunt follows the direct ones: fence_hunt.h) */
 enum InsnFlow : uint8_t {
-	FLOW_NEXT = 0,	 /* the next instruction */
-	FLOW_BRANCH = 1, /* a conditional direct branch: target or the next */
-	FLOW_JUMP = 2,	 /* a direct jmp: target */
-	FLOW_CALL = 3,	 /* a direct call: target */
-	FLOW_OTHER = 4,	 /* anything else: ret, indirect, interrupt, far, xbegin */
+	FLOW_NEXT = 0,	   /* the next instruction */
+	FLOW_BRANCH = 1,   /* a conditional direct branch: target or the next */
+	FLOW_JUMP = 2,	   /* a direct jmp: target */
+	FLOW_CALL = 3,	   /* a direct call: target */
+	FLOW_OTHER = 4,	   /* anything else: far, interrupt, xbegin, syscall */
+	FLOW_RETURN = 5,   /* a near ret: to the address at rsp */
+	FLOW_INDIRECT = 6, /* a near jmp or call through via or via_reg */
 };
 
 /* Reg -- native.ts Reg: x86 encoding order plus one, 0 = none, +32 = 32-bit,
@@ -106,8 +108,10 @@ struct InsnInfo {
 	uint32_t length = 0;
 	uint32_t flags = 0;
 	std::vector<MemOperand> writes;
-	uint8_t flow = FLOW_OTHER; /* InsnFlow; unknown: followed nowhere */
-	uint64_t target = 0;	   /* FLOW_BRANCH, FLOW_JUMP, FLOW_CALL */
+	uint8_t flow = FLOW_OTHER;  /* InsnFlow; unknown: followed nowhere */
+	uint64_t target = 0;	    /* FLOW_BRANCH, FLOW_JUMP, FLOW_CALL */
+	MemOperand via;		    /* FLOW_INDIRECT: the 8 bytes holding the target, */
+	uint8_t via_reg = REG_NONE; /* or the register (REG_NONE: via) */
 
 	/* filled by the recorder, not the decoder: */
 	bool special = false;	       /* some write is not MEM_PLAIN */

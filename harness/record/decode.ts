@@ -185,7 +185,18 @@ export function decodeInstruction(bytes: Uint8Array, address: number): DecodedIn
   if (instruction.isInvalid) {
     throw new Error(`cannot decode instruction at 0x${address.toString(16)}: ${hexBytes(bytes)}`);
   }
+  return {
+    info: classify(s, instruction, bytes),
+    text: s.formatter.format(instruction),
+    mnemonic: (iced.Mnemonic[instruction.mnemonic] ?? 'unknown').toLowerCase(),
+    length: instruction.length,
+  };
+}
 
+/** classify -- the decoded instruction (whose bytes `code` starts with) in
+ *  the tracer's terms. */
+function classify(s: IcedState, instruction: Iced.Instruction, code: Uint8Array): NativeInsnInfo {
+  const { iced } = s;
   const M = iced.Mnemonic;
   const mnemonic = instruction.mnemonic;
   let flags = 0;
@@ -230,17 +241,54 @@ export function decodeInstruction(bytes: Uint8Array, address: number): DecodedIn
     if (rep && instruction.isStringInstruction) flags |= InsnFlag.RepString;
   }
 
-  return {
-    info: { length: instruction.length, flags, writes, ...flowOf(iced, instruction) },
-    text: s.formatter.format(instruction),
-    mnemonic: (M[mnemonic] ?? 'unknown').toLowerCase(),
-    length: instruction.length,
-  };
+  // A branch with an operand-size prefix has 16-bit operands on AMD and
+  // 64-bit ones on Intel: followed nowhere, whichever CPU runs it.
+  const next = flowOf(iced, instruction);
+  const flow = next.flow !== InsnFlow.Next && operandSizePrefixed(code) ? { flow: InsnFlow.Other } : next;
+  return { length: instruction.length, flags, writes, ...flow };
+}
+
+/** Legacy prefixes and REX, which come before the opcode. */
+const PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
+
+/** operandSizePrefixed -- whether the prefixes of the instruction at the
+ *  start of `code` hold 0x66. */
+function operandSizePrefixed(code: Uint8Array): boolean {
+  for (const byte of code) {
+    if (byte === 0x66) return true;
+    if (!PREFIXES.has(byte) && (byte & 0xf0) !== 0x40) return false;
+  }
+  return false;
+}
+
+/** decodeRun -- the instructions one after another from the start of
+ *  `bytes` (at `address`), up to the first that is invalid or does not end
+ *  within them; one decoder for all. */
+export function decodeRun(bytes: Uint8Array, address: number): NativeInsnInfo[] {
+  const s = icedState();
+  const { iced, instruction } = s;
+  const decoder = new iced.Decoder(64, bytes, iced.DecoderOptions.None);
+  const out: NativeInsnInfo[] = [];
+  try {
+    decoder.ip = BigInt(address);
+    while (decoder.canDecode) {
+      const at = decoder.position;
+      decoder.decodeOut(instruction);
+      if (instruction.isInvalid || at + instruction.length > bytes.length) break;
+      out.push(classify(s, instruction, bytes.subarray(at)));
+    }
+  } finally {
+    decoder.free();
+  }
+  return out;
 }
 
 /** flowOf -- where control goes after the instruction, for the fence hunt:
  *  only near direct branches have a target it may follow. */
-function flowOf(iced: typeof Iced, instruction: Iced.Instruction): { flow: InsnFlow; target?: number } {
+function flowOf(
+  iced: typeof Iced,
+  instruction: Iced.Instruction,
+): Pick<NativeInsnInfo, 'flow' | 'target' | 'via' | 'viaReg'> {
   const F = iced.FlowControl;
   const near = instruction.op0Kind === iced.OpKind.NearBranch64;
   const target = near ? Number(instruction.nearBranchTarget) : NaN;
@@ -254,9 +302,47 @@ function flowOf(iced: typeof Iced, instruction: Iced.Instruction): { flow: InsnF
       return direct ? { flow: InsnFlow.Jump, target } : { flow: InsnFlow.Other };
     case F.Call:
       return direct ? { flow: InsnFlow.Call, target } : { flow: InsnFlow.Other };
+    case F.Return:
+      return instruction.mnemonic === iced.Mnemonic.Ret ? { flow: InsnFlow.Return } : { flow: InsnFlow.Other };
+    case F.IndirectBranch:
+    case F.IndirectCall:
+      return indirectFlow(iced, instruction);
     default:
       return { flow: InsnFlow.Other };
   }
+}
+
+/** indirectFlow -- a near jmp or call through a 64-bit register or an
+ *  8-byte memory operand: where the target is read from; Other for
+ *  anything else (far, 16-bit, an address the tracer cannot compute). */
+function indirectFlow(
+  iced: typeof Iced,
+  instruction: Iced.Instruction,
+): Pick<NativeInsnInfo, 'flow' | 'via' | 'viaReg'> {
+  const { OpKind: K, Register: R } = iced;
+  if (instruction.op0Kind === K.Register) {
+    const reg = instruction.op0Register;
+    return reg >= R.RAX && reg <= R.R15
+      ? { flow: InsnFlow.Indirect, viaReg: reg - R.RAX + Reg.Rax }
+      : { flow: InsnFlow.Other };
+  }
+  if (instruction.op0Kind !== K.Memory || instruction.memorySize !== iced.MemorySize.QwordOffset)
+    return { flow: InsnFlow.Other };
+  const ripRelative = instruction.memoryBase === R.RIP;
+  const base = ripRelative ? Reg.None : gprCode(iced, instruction.memoryBase);
+  const index = gprCode(iced, instruction.memoryIndex);
+  const disp = Number(instruction.memoryDisplacement);
+  if (base === undefined || index === undefined || (base | index) & Reg.Reg32 || !Number.isSafeInteger(disp))
+    return { flow: InsnFlow.Other };
+  const via = {
+    base,
+    index,
+    scale: instruction.memoryIndexScale,
+    disp,
+    size: 8,
+    seg: segCode(iced, instruction.memorySegment),
+  };
+  return { flow: InsnFlow.Indirect, via };
 }
 
 /** One used-memory entry as a tracer operand; undefined when the tracer cannot

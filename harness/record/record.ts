@@ -13,12 +13,12 @@ import { onInterrupt } from '../_internals/interrupt';
 import { liveDescendants } from '../_internals/descendants';
 import { readMaps } from '../elf/proc-maps';
 import { sentinelPid } from '../tracer/sentinel';
-import type { NativeInsnInfo, NativePmRange, NativeStop } from '../tracer/native';
+import type { NativePmRange, NativeStop } from '../tracer/native';
 import { InsnFlag, InsnFlow, loadNative } from '../tracer/native';
 import { formatPtr } from '../tracer/remote-ptr';
 import type { ResolvedCommand } from '../tracer/resolve-command';
 import { Markers, NoRegionError, type RunEnd, type RunHooks, Tracee } from '../tracer/tracee';
-import { decodeInstruction } from './decode';
+import { decodeInstruction, decodeRun } from './decode';
 import { EventKind, LINE } from '../trace/event';
 import {
   AddressInfo,
@@ -295,18 +295,19 @@ class RecordSession {
   }
 
   /** decodeAhead -- code the fast recorder's fence hunt looks ahead at: it
-   *  has not run (and may never), so it is neither named nor refused here;
-   *  bytes that are no instruction end the hunt's line there. */
+   *  has not run (and may never), so it is neither named nor refused here.
+   *  Every instruction that starts and ends in the bytes is learned (each
+   *  decoding depends only on the bytes from its own address on, so one
+   *  the line never reaches is harmless); bytes that are no instruction,
+   *  or none at all (unreadable), end the hunt's line there. */
   decodeAhead(address: number, bytes: Buffer): void {
-    let info: NativeInsnInfo = { length: 1, flags: 0, writes: [], flow: InsnFlow.Other };
-    if (address < KERNEL_HALF) {
-      try {
-        info = decodeInstruction(bytes, address).info;
-      } catch {
-        // not an instruction (or past what is readable): stepped, if ever run
-      }
+    const infos = address < KERNEL_HALF ? decodeRun(bytes, address) : [];
+    if (infos.length === 0) infos.push({ length: 1, flags: 0, writes: [], flow: InsnFlow.Other });
+    let at = address;
+    for (const info of infos) {
+      this.tracee.task.setFlow(at, info);
+      at += info.length;
     }
-    this.tracee.task.setFlow(address, info);
   }
 
   /** untraced -- a write pmfit cannot follow may hide crash states: an

@@ -158,8 +158,12 @@ export const enum InsnFlow {
   Jump = 2,
   /** A direct call of `target`. */
   Call = 3,
-  /** Anything else (ret, indirect, interrupt, far, xbegin); also when absent. */
+  /** Anything else (far, interrupt, xbegin, syscall); also when absent. */
   Other = 4,
+  /** A near ret: to the address at rsp. */
+  Return = 5,
+  /** A near jmp or call through `viaReg` or the 8 bytes at `via`. */
+  Indirect = 6,
 }
 
 export interface NativeInsnInfo {
@@ -169,6 +173,10 @@ export interface NativeInsnInfo {
   flow?: InsnFlow;
   /** Branch, Jump, Call: where it goes. */
   target?: number;
+  /** Indirect: the memory operand holding the target (size 8)... */
+  via?: NativeMemOperand;
+  /** ...or the register (Reg) holding it. */
+  viaReg?: number;
 }
 
 /** One PM mapping in the tracee: [start, end) maps file `fileId` at `fileOffset`. */

@@ -2,7 +2,7 @@
 // (`as` + `objdump -d -M intel`); each case names its source line.
 
 import fc from 'fast-check';
-import { decodeInstruction } from '../../harness/record/decode';
+import { decodeInstruction, decodeRun } from '../../harness/record/decode';
 import { InsnFlag, InsnFlow, MemKind, NativeMemOperand, Reg, Seg, Vec } from '../../harness/tracer/native';
 
 const AT = 0x401000;
@@ -361,9 +361,7 @@ describe('decodeInstruction', () => {
     ['jrcxz .+0x7 (e3 05)', 'e3 05', InsnFlow.Branch, AT + 7],
     ['jmp .-0x100 (e9 fb fe ff ff)', 'e9 fb fe ff ff', InsnFlow.Jump, AT + 5 - 0x105],
     ['call .+0x20 (e8 1b 00 00 00)', 'e8 1b 00 00 00', InsnFlow.Call, AT + 0x20],
-    ['ret (c3)', 'c3', InsnFlow.Other, undefined],
-    ['jmp rax (ff e0)', 'ff e0', InsnFlow.Other, undefined],
-    ['call qword [rip+0x10] (ff 15 10 00 00 00)', 'ff 15 10 00 00 00', InsnFlow.Other, undefined],
+    ['ret (c3)', 'c3', InsnFlow.Return, undefined],
     ['syscall (0f 05)', '0f 05', InsnFlow.Other, undefined],
     ['int3 (cc)', 'cc', InsnFlow.Other, undefined],
     ['ud2 (0f 0b)', '0f 0b', InsnFlow.Other, undefined],
@@ -374,6 +372,39 @@ describe('decodeInstruction', () => {
     const d = decode(hex);
     expect(d.info.flow).toBe(flow);
     expect(d.info.target).toBe(target);
+  });
+
+  test('decodeRun: each instruction of a run, up to the first that does not end in the bytes', () => {
+    // mov [rax+8], rdx; jne .+0x12; ret; then the first 3 bytes of a 5-byte call
+    const run = decodeRun(Uint8Array.from(Buffer.from('48895008' + '7510' + 'c3' + 'e81b00', 'hex')), AT);
+    expect(run.map((i) => [i.length, i.flow, i.target])).toEqual([
+      [4, InsnFlow.Next, undefined],
+      [2, InsnFlow.Branch, AT + 4 + 0x12],
+      [1, InsnFlow.Return, undefined],
+    ]);
+    // each as decoding from its own address gives it
+    expect(run[1]).toEqual(decode('75 10', AT + 4).info);
+    expect(decodeRun(Uint8Array.from([0x0f, 0xff]), AT)).toEqual([]);
+  });
+
+  test.each([
+    ['jmp qword [rip+0x10] (ff 25 10 00 00 00)', 'ff 25 10 00 00 00', { via: mem({ disp: AT + 6 + 0x10 }) }],
+    ['call qword [r14+0x10] (41 ff 56 10)', '41 ff 56 10', { via: mem({ base: Reg.R14, disp: 0x10 }) }],
+    ['call rax (ff d0)', 'ff d0', { viaReg: Reg.Rax }],
+    ['jmp r11 (41 ff e3)', '41 ff e3', { viaReg: Reg.R11 }],
+  ])('%s: Indirect, where the target is', (_name, hex, where) => {
+    const d = decode(hex);
+    expect(d.info.flow).toBe(InsnFlow.Indirect);
+    expect({ via: d.info.via, viaReg: d.info.viaReg }).toEqual({ via: undefined, viaReg: undefined, ...where });
+  });
+
+  test.each([
+    ['ret 8 (c2 08 00)', 'c2 08 00', InsnFlow.Return],
+    ['retf (cb)', 'cb', InsnFlow.Other],
+    ['jmp far [rax] (ff 28)', 'ff 28', InsnFlow.Other],
+    ['call word [rax] (66 ff 10)', '66 ff 10', InsnFlow.Other],
+  ])('%s: flow', (_name, hex, flow) => {
+    expect(decode(hex).info.flow).toBe(flow);
   });
 
   test('decoding many instructions does not grow WebAssembly memory', () => {
