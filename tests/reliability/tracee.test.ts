@@ -84,6 +84,9 @@ describe('a traced program inside its region', () => {
         const result = runPmfit(
           [
             'record',
+            // the exact recorder steps into the call; the fast one runs
+            // it at full speed (buffers off PM: nothing of PM is unseen)
+            '--exact',
             '--timeout',
             '5',
             '--pm',
