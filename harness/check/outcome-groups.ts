@@ -10,7 +10,7 @@
 import * as path from 'path';
 
 import { Span, collateSpans, mergeSpans } from '../_internals/collate';
-import { tempParent } from '../_internals/temp-root';
+import { tempParents } from '../_internals/temp-root';
 import type { CrashOutcome } from './runner';
 import { Verdict, VerdictKind, verdictLabel } from './verdict';
 
@@ -31,11 +31,12 @@ export interface OutcomeGroup {
   hashes: string[];
 }
 
-/** Image directories made by the runner: <parent>/pmfit-<pid>-<start>-XXXXXX/<n>-image
- *  (_internals/temp-root.ts). */
+/** Image directories made by the runner: <parent>/pmfit-<pid>-<start>-XXXXXX/<n>-image,
+ *  the parent being the temporary directory or the memory file system
+ *  crash images go to (_internals/temp-root.ts). */
 function imageDirPattern(): RegExp {
-  const parent = path.resolve(tempParent()).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`${parent}/pmfit-\\d+-\\d+-[A-Za-z0-9]{6}/\\d+-image`, 'g');
+  const parents = tempParents().map((parent) => path.resolve(parent).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`(?:${parents.join('|')})/pmfit-\\d+-\\d+-[A-Za-z0-9]{6}/\\d+-image`, 'g');
 }
 
 export function normalizeOutput(output: string): string {

@@ -6,7 +6,8 @@
 //
 // 1. Recovery runs once per distinct image (content hash): the image is
 //    written into a fresh temporary directory under the spec's pmFiles names
-//    (sparse for a large file, image-patch.ts), the spec's recovery commands
+//    (sparse for a large file, image-patch.ts; in /dev/shm when the
+//    temporary directory is on a disk, _internals/temp-root.ts), the spec's recovery commands
 //    run there, the recovered files are read back when the spec has a check
 //    and the directory is removed at once. The user's files are never
 //    touched. A recovery that crashes, times out, exits non-zero or removes a
@@ -34,7 +35,7 @@ import * as fs from 'fs';
 
 import { PmfitError } from '../_internals/errors';
 import { throwIfInterrupted } from '../_internals/interrupt';
-import { tempDir } from '../_internals/temp-root';
+import { imageDir } from '../_internals/temp-root';
 import type { ImagePatch } from '../image/image-patch';
 import type { CrashGroup, CrashState } from '../persistency/model';
 import { OpWindow, OpWindows, Region } from './allowed-states';
@@ -181,7 +182,7 @@ export async function checkCrashStates(input: CheckCrashStatesInput): Promise<Ch
   const recover = async (image: ImagePatch, window: OpWindow): Promise<RecoveryResult> => {
     recoveryRuns += 1;
     cache.recoveryRuns += 1;
-    const dir = tempDir('image');
+    const dir = imageDir(image.base.files.reduce((sum, file) => sum + file.length, 0));
     try {
       return await recoverImage(spec, image, dir, timeoutMs, spec.windowEnv ? opsDoneEnv(window) : {});
     } finally {

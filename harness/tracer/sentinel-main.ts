@@ -2,7 +2,10 @@
 // end, then kills every process that carries pmfit's run mark and removes
 // pmfit's temporary roots.
 //
-//   node sentinel-main.js MARK TEMP-PARENT RUN-TOKEN
+//   node sentinel-main.js MARK RUN-TOKEN TEMP-PARENT...
+//
+// (the temporary directory, and /dev/shm when crash images go there,
+// temp-root.ts)
 //
 // Its stdin is a pipe whose only writer is pmfit: end of file means pmfit
 // is gone, however it ended (SIGKILL included). After a normal exit pmfit
@@ -12,7 +15,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-const [runMark, parent, token] = process.argv.slice(2);
+const [runMark, token, ...parents] = process.argv.slice(2);
 const mark = Buffer.from(`PMFIT_RUN=${runMark}\0`);
 
 /** marked -- live processes whose environment carries the run mark (a
@@ -49,15 +52,17 @@ function killMarked(): void {
 /** removeRoots -- pmfit's temporary roots (temp-root.ts names them
  *  pmfit-TOKEN-XXXXXX), now that nothing writes into them. */
 function removeRoots(): void {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(parent);
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    if (entry.startsWith(`pmfit-${token}-`))
-      fs.rmSync(path.join(parent, entry), { recursive: true, force: true, maxRetries: 3 });
+  for (const parent of parents) {
+    let entries: string[];
+    try {
+      entries = fs.readdirSync(parent);
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (entry.startsWith(`pmfit-${token}-`))
+        fs.rmSync(path.join(parent, entry), { recursive: true, force: true, maxRetries: 3 });
+    }
   }
 }
 

@@ -28,7 +28,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { runToken, startTime } from '../_internals/descendants';
-import { tempParent } from '../_internals/temp-root';
+import { tempParents } from '../_internals/temp-root';
 import { loadNative } from './native';
 
 let started = false;
@@ -66,7 +66,7 @@ export function ensureSentinel(): void {
   try {
     sentinel = loadNative().startSentinel(
       process.execPath,
-      [process.execPath, script, process.env.PMFIT_RUN, tempParent(), runToken()],
+      [process.execPath, script, process.env.PMFIT_RUN, runToken(), ...tempParents()],
       env,
     );
   } catch {

@@ -1,6 +1,6 @@
 import * as path from 'path';
 
-import { tempParent } from '../../harness/_internals/temp-root';
+import { MEMORY_PARENT, memoryParent, tempParent } from '../../harness/_internals/temp-root';
 import { collateOutcomes, normalizeOutput, outcomeClass } from '../../harness/check/outcome-groups';
 import type { CrashOutcome } from '../../harness/check/runner';
 import type { Verdict } from '../../harness/check/verdict';
@@ -43,4 +43,20 @@ test('normalizeOutput and outcomeClass', () => {
   expect(outcomeClass({ kind: 'invariant', failed: ['x'], output: '' })).not.toBe(
     outcomeClass({ kind: 'invariant', failed: ['y'], output: '' }),
   );
+});
+
+test('an image directory in /dev/shm normalizes as one in the temporary directory', () => {
+  const saved = process.env.PMFIT_TMPDIR;
+  delete process.env.PMFIT_TMPDIR;
+  try {
+    const disk = path.join(path.resolve(tempParent()), 'pmfit-4242-987654-x1Y2z3', '12-image');
+    const memory = path.join(MEMORY_PARENT, 'pmfit-4242-987654-q9W8e7', '3-image');
+    const normalized = normalizeOutput(`open ${memory}/pool failed`);
+    // where images can go to memory (the temporary directory on a disk), its paths are {dir} too
+    if (memoryParent() !== undefined) expect(normalized).toBe('open {dir}/pool failed');
+    else expect(normalized).toBe(`open ${memory}/pool failed`);
+    expect(normalizeOutput(`open ${disk}/pool failed`)).toBe('open {dir}/pool failed');
+  } finally {
+    if (saved !== undefined) process.env.PMFIT_TMPDIR = saved;
+  }
 });
