@@ -1,11 +1,13 @@
 // Nothing is left in the temporary directory: image directories go as soon as
-// their files are read, whatever the verdict, and removeTempRoot() takes the rest.
+// their files are read, whatever the verdict, and removeTempRoot() takes the rest;
+// images recovered in /dev/shm (no PMFIT_TMPDIR) get the verdicts they get on disk.
 
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { removeTempRoot, tempRoot } from '../../harness/_internals/temp-root';
+import { memoryParent, removeTempRoot, tempRoot } from '../../harness/_internals/temp-root';
+import { outcomeClass } from '../../harness/check/outcome-groups';
 import { checkCrashStates } from '../../harness/check/runner';
 import { buildPrograms, group, makeSpec, state } from './helpers';
 
@@ -60,4 +62,31 @@ test('no image directory outlives its recovery, and the temp root goes at the en
 
   removeTempRoot();
   expect(fs.readdirSync(parent)).toEqual([]);
+});
+
+test('without PMFIT_TMPDIR, images recovered in /dev/shm get the same verdicts and outputs', async () => {
+  const spec = makeSpec(
+    [{ shell: `echo "recovering {file}"; case "$(cat {file})" in fail) exit 9;; *) cat {file};; esac` }],
+    (input) => (input.recoveryOutput.endsWith('bad') ? ['bad'] : []),
+  );
+  const groups = () => ['ok', 'bad', 'fail'].map((content, k) => group(k, k, state(content, content)));
+  // outputs as grouped: the image directory's path is {dir}
+  const comparable = (report: Awaited<ReturnType<typeof checkCrashStates>>) =>
+    report.outcomes.map((o) => [o.hash, outcomeClass(o.verdict), o.verdict.kind]);
+  const onDisk = comparable(await checkCrashStates({ groups: groups(), regions: [], spec, jobs: 2 }));
+  removeTempRoot();
+  delete process.env.PMFIT_TMPDIR;
+  try {
+    const report = await checkCrashStates({ groups: groups(), regions: [], spec, jobs: 2 });
+    const memory = memoryParent();
+    const output = (report.outcomes[2].verdict as { output: string }).output;
+    if (memory !== undefined) expect(output).toContain(`recovering ${memory}/pmfit-`);
+    expect(comparable(report)).toEqual(onDisk);
+    expect(report.outcomes.map((o) => o.verdict.kind)).toEqual(['ok', 'invariant', 'recovery-failed']);
+    removeTempRoot();
+    if (memory !== undefined)
+      expect(fs.readdirSync(memory).filter((entry) => entry.startsWith(`pmfit-${process.pid}-`))).toEqual([]);
+  } finally {
+    process.env.PMFIT_TMPDIR = parent;
+  }
 });

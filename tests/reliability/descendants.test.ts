@@ -7,7 +7,9 @@
 
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { memoryParent } from '../../harness/_internals/temp-root';
 import { fixture } from '../fixtures';
 import { taggedProcesses, useLeftovers } from '../helpers/leftovers';
 import { isSingleStepped, waitFor } from '../helpers/processes';
@@ -97,6 +99,39 @@ describe('pmfit killed with SIGKILL (the sentinel, harness/_internals/sentinel.t
     await run.done;
     expect(await waitFor(() => taggedProcesses(leftovers.current().tag).length === 0)).toBe(true);
     expect(await waitFor(() => fs.readdirSync(leftovers.current().tmp).length === 0)).toBe(true);
+  });
+
+  it('without PMFIT_TMPDIR, crash images in /dev/shm: the sentinel removes that root too', async () => {
+    const dir = workDir();
+    // Preflight recovers in the temporary directory; crash images go to
+    // /dev/shm when it is on a disk (temp-root.ts): that recovery sleeps.
+    const run = startPmfit(userRecordAllcounts(`case {dir} in /dev/shm/*) sleep 600;; esac; ${program} check {file}`), {
+      cwd: dir,
+      env: { ...leftovers.current().env, PMFIT_TMPDIR: '' },
+    });
+    const pid = run.child.pid as number;
+    const roots = () =>
+      ['/dev/shm', os.tmpdir()].flatMap((parent) =>
+        fs.existsSync(parent) ? fs.readdirSync(parent).filter((entry) => entry.startsWith(`pmfit-${pid}-`)) : [],
+      );
+    const inMemory = () =>
+      fs.existsSync('/dev/shm') && fs.readdirSync('/dev/shm').some((entry) => entry.startsWith(`pmfit-${pid}-`));
+    const saved = process.env.PMFIT_TMPDIR;
+    delete process.env.PMFIT_TMPDIR;
+    const memory = memoryParent();
+    if (saved !== undefined) process.env.PMFIT_TMPDIR = saved;
+    if (memory === undefined) {
+      // the temporary directory is in memory already: nothing goes to /dev/shm
+      const result = await run.done;
+      expect(result.code).toBe(0);
+      expect(inMemory()).toBe(false);
+      return;
+    }
+    expect(await waitFor(() => inMemory() && running('/usr/bin/sleep').length > 0, 60_000)).toBe(true);
+    run.child.kill('SIGKILL');
+    await run.done;
+    expect(await waitFor(() => taggedProcesses(leftovers.current().tag).length === 0)).toBe(true);
+    expect(await waitFor(() => roots().length === 0)).toBe(true);
   });
 
   it.each(MODES)('mid-region, a child the traced program forked before it (%s): none survives', async (mode) => {
