@@ -27,6 +27,7 @@ import { isNoSpace, usageError } from './errors';
 
 let root: string | undefined;
 let memoryRoot: string | undefined;
+let memoryRootFailed = false;
 let counter = 0;
 
 /** Linux statfs f_type of the file systems held in memory: tmpfs, ramfs. */
@@ -117,12 +118,18 @@ export function tempRoot(): string {
  *  it, else under the temporary root; named <n>-image either way
  *  (outcome-groups.ts turns its path into {dir} in outputs). */
 export function imageDir(bytes: number): string {
-  const parent = memoryParent();
+  const parent = memoryRootFailed ? undefined : memoryParent();
   if (!parent || !imageGoesToMemory(bytes, memoryFree(parent))) return tempDir('image');
   if (!memoryRoot) {
     tempRoot(); // its exit handler removes both roots
     removeStaleRoots(parent);
-    memoryRoot = fs.mkdtempSync(path.join(parent, `pmfit-${runToken()}-`));
+    try {
+      memoryRoot = fs.mkdtempSync(path.join(parent, `pmfit-${runToken()}-`));
+    } catch {
+      // writable a moment ago; the temporary directory will do
+      memoryRootFailed = true;
+      return tempDir('image');
+    }
   }
   counter += 1;
   const dir = path.join(memoryRoot, `${counter}-image`);
