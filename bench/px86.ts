@@ -12,7 +12,10 @@
 //   enum s        walking the model over the trace, every state's hash
 //                 computed (hashing is incremental, part of the walk)
 //   write ms/img  materialising one distinct image as a file (patch and
-//                 sparse write), measured over every distinct image
+//                 sparse write) in the temporary directory, measured over
+//                 every distinct image (the pipeline itself writes them in
+//                 /dev/shm when the temporary directory is on a disk,
+//                 docs/checking.md "Where the crash images are written")
 //   px86 s        the pipeline's px86 run: every distinct image written,
 //                 recovered by the target's own recovery and checked, with
 //                 --jobs J (wall time)
