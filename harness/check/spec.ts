@@ -8,6 +8,8 @@
  *  argument `{dir}` is replaced by that directory's absolute path and `{file}`
  *  by the absolute path of the first PM file in it. `env` adds to the
  *  harness's environment (and to the spec's `env`). */
+import type { ModelName } from '../persistency/model';
+
 export interface Command {
   argv: string[];
   shell?: undefined;
@@ -91,6 +93,9 @@ export interface TargetSpec {
   /** This target's limit for one setup or recovery command, in place of
    *  the run's (`timeout` of a target in pmfit.config.json). */
   timeoutMs?: number;
+  /** The models to check this target under, in place of the run's
+   *  (`models` of a target in pmfit.config.json; not when --model is given). */
+  models?: ModelName[];
   /** Stores meant not to be durable when their operation ends (a block
    *  header a later operation persists): the durability lint's not-durable
    *  warnings at these sites become notes (pipeline/lint-allowed.ts):

@@ -142,13 +142,14 @@ function cliTarget(options: AllcountsCliOptions): PlannedTarget {
 }
 
 /** configTargets -- the config's targets (all, or those `names` names); a
- *  target's own `timeout` applies unless --timeout (`cliTimeout`) is given,
- *  which wins over every timeout of the file. */
+ *  target's own `timeout` and `models` apply unless --timeout (`cliTimeout`)
+ *  or --model (`cliModels`) is given, which wins over every one of the file. */
 function configTargets(
   config: ConfigFile,
   names: string[],
   cliAccept: boolean,
   cliTimeout: number | undefined,
+  cliModels: string[],
 ): PlannedTarget[] {
   const shown = path.relative(process.cwd(), config.file) || config.file;
   const chosen =
@@ -183,6 +184,7 @@ function configTargets(
         names: { command: 'command', recover: 'recover', setup: 'setup', recoverServer: 'recoverServer' },
       });
       if (target.timeout !== undefined && cliTimeout === undefined) spec.timeoutMs = Math.round(target.timeout * 1000);
+      if (target.models !== undefined && cliModels.length === 0) spec.models = [...target.models];
       if (target.allowNotDurable !== undefined) spec.allowNotDurable = target.allowNotDurable;
       return { spec, acceptUntracedWrites: cliAccept || target.acceptUntracedWrites === true };
     } catch (err) {
@@ -269,7 +271,7 @@ export function planAllcounts(options: AllcountsCliOptions, config?: ConfigFile)
       }
     }
     targets = config
-      ? configTargets(config, options.target, accept, options.timeout)
+      ? configTargets(config, options.target, accept, options.timeout, options.model)
       : builtInTargets(options.target, accept);
   }
   targets = withSchedules(targets, options.scheduleSeed ?? 0, options.schedules ?? 1);

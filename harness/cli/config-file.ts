@@ -34,6 +34,8 @@ export interface ConfigTarget {
   functions?: string[];
   /** Seconds, as the top-level timeout, for this target. */
   timeout?: number;
+  /** Models to check this target under, in place of the top-level ones. */
+  models?: ModelName[];
   /** Sites whose stores may be not durable at their operation's end. */
   allowNotDurable?: string[];
   expect?: 'consistent' | 'violations';

@@ -86,6 +86,8 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
   let { spec } = options;
   // The target's own limit, when its config gives one (docs/config.md).
   const timeoutMs = spec.timeoutMs ?? options.timeoutMs;
+  // Its own models too (a control for a flush-order bug skips sequential).
+  const models = spec.models ?? options.models;
   const work = tempDir(`${spec.name}-work`);
   const setup = await runSetup(spec, work, timeoutMs);
   if (setup.kind !== 'ok') {
@@ -159,7 +161,7 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
     // Every distinct image of every model, each recovered by one shard.
     const weight = imageWeight(header.files.reduce((sum, file) => sum + file.size, 0));
     const images = new Map<string, number>();
-    for (const model of options.models) {
+    for (const model of models) {
       for (const group of crashStates(model, traceOf(), options.modelOptions))
         for (const state of group.states) images.set(state.hash, weight);
     }
@@ -171,7 +173,7 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
   const runs: RunResult[] = [];
   const reports: CheckReport[] = [];
   try {
-    for (const model of options.models) {
+    for (const model of models) {
       options.onPhase?.(`${spec.name} / ${model}: checking`, header.instructions + 1);
       const modelStarted = Date.now();
       const report = await checkCrashStates({

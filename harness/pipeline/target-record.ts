@@ -20,6 +20,7 @@ export function targetRecord(spec: TargetSpec, header: TraceHeader, recordSecond
     recordSeconds,
     warnings: header.warnings,
     ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+    ...(spec.models !== undefined ? { models: spec.models } : {}),
     check: spec.check
       ? { kind: 'spec' }
       : {

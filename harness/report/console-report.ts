@@ -208,7 +208,7 @@ export function formatSummary(results: Results, paint: Colors = terminalColors()
     out.push(row[7].startsWith('pass') ? text : paint.red(text));
   }
   // Said beside the counts it shrank: a pass under it is a weaker claim.
-  if (results.options.mergeVersions === true && results.options.models.includes('px86'))
+  if (results.options.mergeVersions === true && results.runs.some((run) => run.model === 'px86'))
     out.push(
       paint.yellow(
         'px86 ran with --merge-versions: images a real crash can leave were not checked (docs/models.md, "Version merge")',

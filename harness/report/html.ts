@@ -34,6 +34,7 @@ import {
   checkedCrashPoints,
   findRun,
   modelsOf,
+  targetModels,
   runIncomplete,
   runVerdict,
   sourceLocation,
@@ -188,6 +189,19 @@ function verdictBadge(verdict: RunVerdict, extra = ''): string {
   return `<span class="badge v-${verdict}">${escapeHtml(runVerdictLabel[verdict])}${extra}</span>`;
 }
 
+/** ownModelsText -- " (store-bug: flushed, px86)": the targets whose
+ *  config gave them models of their own, grouped by those models. */
+function ownModelsText(results: Results): string {
+  const byModels = new Map<string, string[]>();
+  for (const target of results.targets) {
+    if (target.models === undefined) continue;
+    const key = target.models.join(', ');
+    byModels.set(key, [...(byModels.get(key) ?? []), target.name]);
+  }
+  if (byModels.size === 0) return '';
+  return ` (${[...byModels].map(([models, names]) => `${names.join(', ')}: ${models}`).join('; ')})`;
+}
+
 function renderHeader(results: Results): string {
   const o = results.options;
   const overall = results.status === 'pass' ? 'pass' : 'fail';
@@ -198,7 +212,7 @@ function renderHeader(results: Results): string {
   return `<header>
 <h1>pmfit report <span class="badge overall o-${overall}" id="overall">${overall === 'pass' ? 'PASS' : 'FAIL'}</span></h1>
 <p class="meta">pmfit ${escapeHtml(results.pmfitVersion)} · ${escapeHtml(results.startedAt)} → ${escapeHtml(results.finishedAt)}${escapeHtml(duration)}<br>
-models ${escapeHtml(o.models.join(', '))} · max states ${escapeHtml(o.maxStates)} · seed ${escapeHtml(o.seed)}${o.mergeVersions === true ? ' · px86 version merge on (images dropped: docs/models.md)' : ''} · jobs ${escapeHtml(o.jobs)} · recovery timeout ${escapeHtml(formatSeconds(o.timeoutMs / 1000))} s</p>
+models ${escapeHtml(o.models.join(', '))}${escapeHtml(ownModelsText(results))} · max states ${escapeHtml(o.maxStates)} · seed ${escapeHtml(o.seed)}${o.mergeVersions === true ? ' · px86 version merge on (images dropped: docs/models.md)' : ''} · jobs ${escapeHtml(o.jobs)} · recovery timeout ${escapeHtml(formatSeconds(o.timeoutMs / 1000))} s</p>
 </header>`;
 }
 
@@ -226,8 +240,9 @@ function renderSummary(results: Results, runIndex: Map<RunResult, number>): stri
       const nameCell = `<th scope="row" class="target${first ? '' : ' repeat'}">${escapeHtml(target)}</th>`;
       first = false;
       if (!run) {
-        // A target × model pair the options asked for but results lack.
-        if (!results.options.models.includes(model as RunResult['model'])) continue;
+        // A target × model pair the options (or the target's own models)
+        // asked for but results lack.
+        if (!targetModels(results, target).includes(model)) continue;
         rows.push(
           `<tr class="row v-incomplete" data-target="${escapeHtml(target)}" data-model="${escapeHtml(model)}">${nameCell}<td class="model">${escapeHtml(model)}</td><td class="expect">—</td>${SUMMARY_COLUMNS.map((c) => `<td class="num" data-col="${c.key}">—</td>`).join('')}<td class="status" data-col="status"><span class="badge v-incomplete">not run</span></td></tr>`,
         );

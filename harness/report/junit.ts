@@ -26,6 +26,7 @@ import {
   checkedCrashPoints,
   findRun,
   modelsOf,
+  targetModels,
   runIncomplete,
   runVerdict,
   siteText,
@@ -256,7 +257,7 @@ export function renderJunit(results: Results): string {
         cases.push(runCase(results, run));
         if (runVerdict(results, run) === 'violations')
           cases.push(...(run.findings ?? []).map((f) => findingCase(run, f)));
-      } else if ((results.options.models as string[]).includes(model)) {
+      } else if (targetModels(results, target).includes(model)) {
         cases.push(skippedCase(target, model, results.incomplete ? 'not run: results are incomplete' : 'not run'));
       }
     }

@@ -71,12 +71,21 @@ export function runVerdict(results: Results, run: RunResult): RunVerdict {
   return runIncomplete(results, run) ? 'incomplete' : 'consistent';
 }
 
-/** Models the results were meant to cover, in option order, then any other
- *  model a run names. */
+/** Models the results were meant to cover, in option order, then those
+ *  only a target's own `models` names, then any other model a run names. */
 export function modelsOf(results: Results): string[] {
   const models: string[] = [...results.options.models];
+  for (const target of results.targets)
+    for (const model of target.models ?? []) if (!models.includes(model)) models.push(model);
   for (const run of results.runs) if (!models.includes(run.model)) models.push(run.model);
   return models;
+}
+
+/** targetModels -- the models a target was to be checked under: its own
+ *  (`models` of its config) or the run's. A pair outside them is not a
+ *  missing run: the target was never meant to run there. */
+export function targetModels(results: Results, target: string): readonly string[] {
+  return results.targets.find((record) => record.name === target)?.models ?? results.options.models;
 }
 
 /** Targets in record order, then any target only a run names. */

@@ -255,6 +255,7 @@ function checkTarget(value: unknown, where: string): void {
     regions: [isCount, 'a count'],
     recordSeconds: [isNumber, 'a number'],
     timeoutMs: [optional(isNumber), 'a number'],
+    models: [optional(isStringArray), 'an array of strings'],
     trace: [optional(isString), 'a string'],
     traceNotKept: [optional(isString), 'a string'],
     check: [

@@ -195,6 +195,9 @@ export interface TargetRecord {
   /** The target's own limit for one setup or recovery command, when its
    *  config gives one (options.timeoutMs otherwise). */
   timeoutMs?: number;
+  /** The target's own models, when its config gives them (options.models
+   *  otherwise): its runs are under these, and no other model is missing. */
+  models?: ModelName[];
   /** Recording warnings (the trace header's): PM changed by untraced code
    *  between regions, taken as durable writes; with
    *  --accept-untraced-writes, writes the tracer could not follow. */

@@ -135,6 +135,39 @@ describe('planAllcounts', () => {
     });
   });
 
+  it("gives a target its own models over the config's, and --model wins over both", () => {
+    const file = validateConfig(
+      { targets: [target, { ...target, name: 'control', models: ['px86', 'flushed'] }], models: ['sequential'] },
+      path.join(dir, 'pmfit.config.json'),
+    );
+    const own = (plan: ReturnType<typeof planAllcounts>) => plan.targets.map((t) => [t.spec.name, t.spec.models]);
+    const fromFile = planAllcounts(none, file);
+    expect(fromFile.models).toEqual(['sequential']);
+    expect(own(fromFile)).toEqual([
+      ['store', undefined],
+      ['control', ['px86', 'flushed']],
+    ]);
+    // --model is every target's, its own models or not.
+    const cli = planAllcounts({ ...none, model: ['sequential'] }, file);
+    expect(cli.models).toEqual(['sequential']);
+    expect(own(cli)).toEqual([
+      ['store', undefined],
+      ['control', undefined],
+    ]);
+    // Without a top-level `models`, the others run under all three.
+    const { models: _models, ...top } = file;
+    const all = planAllcounts(none, top);
+    expect(all.models).toEqual(['sequential', 'flushed', 'px86']);
+    expect(own(all)[1]).toEqual(['control', ['px86', 'flushed']]);
+    // Each schedule of the target keeps them.
+    expect(
+      planAllcounts({ ...none, target: ['control'], schedules: 2 }, file).targets.map((t) => t.spec.models),
+    ).toEqual([
+      ['px86', 'flushed'],
+      ['px86', 'flushed'],
+    ]);
+  });
+
   it('merges px86 versions only when --merge-versions or the config asks, the command line winning', () => {
     expect(planAllcounts(none, config()).mergeVersions).toBe(false);
     expect(planAllcounts({ ...none, mergeVersions: true }, config()).mergeVersions).toBe(true);

@@ -35,7 +35,14 @@ describe('validateConfig', () => {
         $comment: ['notes'],
         targets: [
           { ...target, $comment: 'a note', env: { A: '1' }, setup: './store init {file}', function: 'put' },
-          { ...target, name: 'bad', expect: 'violations', size: '16MiB', acceptUntracedWrites: true },
+          {
+            ...target,
+            name: 'bad',
+            expect: 'violations',
+            size: '16MiB',
+            acceptUntracedWrites: true,
+            models: ['flushed', 'px86'],
+          },
         ],
         models: ['px86'],
         timeout: 2.5,
@@ -51,6 +58,7 @@ describe('validateConfig', () => {
     expect(config.targets.map((t) => t.name)).toEqual(['store', 'bad']);
     expect(config.dir).toBe(path.resolve('sub'));
     expect(config.mergeVersions).toBe(true);
+    expect(config.targets.map((t) => t.models)).toEqual([undefined, ['flushed', 'px86']]);
   });
 
   it.each([
@@ -68,6 +76,13 @@ describe('validateConfig', () => {
     [{ targets: [target], mergeVersions: 'yes' }, '$.mergeVersions is not a boolean'],
     [{ targets: [target], models: ['tso'] }, '$.models[0] is not one of "sequential", "flushed", "px86"'],
     [{ targets: [target], models: ['px86', 'px86'] }, '$.models lists an entry twice'],
+    [
+      { targets: [target, { ...target, name: 'b', models: ['flushed', 'x86'] }] },
+      '$.targets[1].models[1] is not one of "sequential", "flushed", "px86"',
+    ],
+    [{ targets: [{ ...target, models: [] }] }, '$.targets[0].models must NOT have fewer than 1 items'],
+    [{ targets: [{ ...target, models: ['px86', 'px86'] }] }, '$.targets[0].models lists an entry twice'],
+    [{ targets: [{ ...target, models: 'px86' }] }, '$.targets[0].models is not an array'],
     [{ targets: [target], timeout: 0 }, '$.timeout must be >= 0.1'],
     [{ targets: [] }, '$.targets must NOT have fewer than 1 items'],
     [

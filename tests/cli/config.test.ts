@@ -151,6 +151,90 @@ describe("a target's own timeout", () => {
   });
 });
 
+describe("a target's own models", () => {
+  // `torn` is checked under flushed and px86 (its own models), `safe` under
+  // the top-level sequential and flushed.
+  const file = (): string => {
+    const config = path.join(dir, 'models.json');
+    const base = { pm: 'rec.pm', setup: './user_record init {file}', recover: './user_record check {file}' };
+    fs.writeFileSync(
+      config,
+      JSON.stringify({
+        targets: [
+          { ...base, name: 'safe', command: ['./user_record', 'set', 'rec.pm', '7'] },
+          {
+            ...base,
+            name: 'torn',
+            command: ['./user_record', 'set', 'rec.pm', '7', 'unsafe'],
+            expect: 'violations',
+            models: ['flushed', 'px86'],
+          },
+        ],
+        models: ['sequential', 'flushed'],
+      }),
+    );
+    return config;
+  };
+
+  it('win over the top-level models, and results.json, JUnit, HTML and reproduce carry them', () => {
+    const reports = path.join(dir, 'own-models');
+    const run = runPmfit(['allcounts', '--config', file(), '-o', reports], { cwd: dir });
+    expect(run.code).toBe(0);
+    const out = results(reports);
+    expect(out.runs.map((r) => [r.target, r.model, r.status])).toEqual([
+      ['safe', 'sequential', 'pass'],
+      ['safe', 'flushed', 'pass'],
+      ['torn', 'flushed', 'pass'],
+      ['torn', 'px86', 'pass'],
+    ]);
+    expect(out.options.models).toEqual(['sequential', 'flushed']);
+    expect(out.targets.map((t) => [t.name, t.models])).toEqual([
+      ['safe', undefined],
+      ['torn', ['flushed', 'px86']],
+    ]);
+    // No case or row for a model a target does not run, none skipped.
+    const junit = fs.readFileSync(path.join(reports, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testsuites name="pmfit" tests="\d+" failures="0" errors="0" skipped="0"/);
+    expect(junit).not.toContain('classname="pmfit.torn.sequential"');
+    expect(junit).not.toContain('classname="pmfit.safe.px86"');
+    const html = fs.readFileSync(path.join(reports, 'index.html'), 'utf8');
+    expect(html).not.toContain('data-target="torn" data-model="sequential"');
+    expect(html).not.toContain('data-target="safe" data-model="px86"');
+    expect(html).not.toContain('not run');
+    // A px86 group, a model only the target's own models name, reproduces.
+    const group = out.runs[3].groups.find((g) => g.violation)!;
+    const again = runPmfit(['reproduce', path.join(reports, 'results.json'), group.id, '-o', path.join(dir, 'again')], {
+      cwd: dir,
+    });
+    expect(again.stdout).toContain(`reproduce ${group.id}: torn, model px86,`);
+    expect(again.stdout).toContain('the violation reproduces');
+    expect(again.code).toBe(1);
+  });
+
+  it('yield to --model, which every target runs under', () => {
+    const reports = path.join(dir, 'cli-models');
+    const run = runPmfit(['allcounts', '--config', file(), '--model', 'sequential', '-o', reports], { cwd: dir });
+    expect(run.code).toBe(0);
+    const out = results(reports);
+    expect(out.runs.map((r) => [r.target, r.model])).toEqual([
+      ['safe', 'sequential'],
+      ['torn', 'sequential'],
+    ]);
+    expect(out.targets.map((t) => t.models)).toEqual([undefined, undefined]);
+  });
+
+  it('refuses an unknown model in a target with one line', () => {
+    const bad = path.join(dir, 'bad-models.json');
+    const target = { name: 'x', command: ['./user_record'], pm: 'p.pm', recover: 'x {file}', models: ['tso'] };
+    fs.writeFileSync(bad, JSON.stringify({ targets: [target] }));
+    const run = runPmfit(['allcounts', '--config', bad], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(oneLineError(run)).toMatch(
+      /^pmfit: .*bad-models\.json: \$\.targets\[0\]\.models\[0\] is not one of "sequential", "flushed", "px86"$/,
+    );
+  });
+});
+
 describe('pmfit init', () => {
   it('writes a config that allcounts runs, and refuses to replace it', () => {
     const work = fs.mkdtempSync(path.join(dir, 'init-'));

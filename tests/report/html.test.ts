@@ -132,6 +132,23 @@ describe('renderHtml with partial results', () => {
   });
 });
 
+describe("renderHtml with a target's own models", () => {
+  test('shows no row for a model the target does not run, and "not run" for one of its own that did not', () => {
+    const results = loadFixture();
+    results.incomplete = true;
+    results.targets.find((target) => target.name === 'log')!.models = ['flushed', 'px86'];
+    results.runs = results.runs.filter((run) => !(run.target === 'log' && run.model !== 'flushed'));
+    const html = renderHtml(results);
+    const summary = html.slice(html.indexOf('<table class="summary">'));
+    expect(summary).not.toContain('data-target="log" data-model="sequential"');
+    expect(cell(summaryRow(html, 'log', 'px86'), 'status')).toBe('not run');
+    expect(cell(summaryRow(html, 'log', 'flushed'), 'status')).not.toBe('not run');
+    // The other targets still run under every model of the run.
+    expect(summaryRow(html, 'btree', 'sequential')).toContain('v-');
+    expect(html).toMatch(/models sequential, flushed, px86 \(log: flushed, px86\) · /);
+  });
+});
+
 describe('renderHtml escaping', () => {
   test('a recovery output with </script><b> cannot end the script or add markup', () => {
     const results = loadFixture();

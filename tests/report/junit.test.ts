@@ -145,6 +145,23 @@ describe('renderJunit verdicts', () => {
     );
     expect(children(root, 'testsuite')[2].attributes).toMatchObject({ tests: '3', skipped: '2', failures: '0' });
   });
+
+  test("a target's own models: the others are not cases, one of its own that did not run is skipped", () => {
+    const results = loadFixture();
+    results.incomplete = true;
+    results.incompleteReason = 'interrupted by SIGTERM';
+    // log is checked under flushed and px86 only (its config's models); its
+    // px86 run never happened.
+    results.targets.find((target) => target.name === 'log')!.models = ['flushed', 'px86'];
+    results.runs = results.runs.filter((run) => !(run.target === 'log' && run.model !== 'flushed'));
+    const root = parseXml(renderJunit(results));
+    const log = children(root, 'testsuite')[2];
+    expect(log.attributes).toMatchObject({ name: 'log', tests: '2', skipped: '1', failures: '0' });
+    expect(children(log, 'testcase').map((c) => c.attributes.name)).toEqual(['flushed', 'px86']);
+    expect(children(testcase(root, 'log', 'px86'), 'skipped')[0].attributes.message).toBe(
+      'not run: results are incomplete',
+    );
+  });
 });
 
 describe('XML escaping', () => {

@@ -208,6 +208,12 @@ describe('readResults', () => {
         },
         '$.targets[0].recorder is not "fast"',
       ],
+      [
+        (r) => {
+          r.targets[1].models = 'px86';
+        },
+        '$.targets[1].models is not an array of strings',
+      ],
     ];
     for (const [change, message] of cases) {
       const results = loadFixture() as unknown as Record<string, any>;

@@ -103,7 +103,8 @@ function checkSameRun(shards: Shard[]): Shard[] {
           `target ${target.record.name} was recorded differently by ${name(shard)} and ${name(first)} (trace digests differ: another program, PM file or setup); the shards checked different crash states`,
         );
       // The command names the shard's own scratch directory: not compared.
-      const bare = (r: TargetRecord) => JSON.stringify([r.description, r.pmFiles, r.expect, r.check, r.timeoutMs]);
+      const bare = (r: TargetRecord) =>
+        JSON.stringify([r.description, r.pmFiles, r.expect, r.check, r.timeoutMs, r.models]);
       if (bare(other.record) !== bare(target.record))
         throw usageError(`target ${target.record.name} is defined differently in ${name(shard)} and ${name(first)}`);
     }
@@ -125,7 +126,8 @@ export async function merge(dirs: string[], options: MergeOptions): Promise<numb
   const recorded = first.data.targets
     .filter((target) => shards.every((shard) => shard.data.targets.some((t) => t.record.name === target.record.name)))
     .map((target) => {
-      const runs = first.data.options.models.flatMap((model) => {
+      // A target's own models (its config's) or the run's, as allcounts ran them.
+      const runs = (target.record.models ?? first.data.options.models).flatMap((model) => {
         const parts = shards.map((shard) =>
           shard.data.parts.find((part) => part.target === target.record.name && part.model === model),
         );
