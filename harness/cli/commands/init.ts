@@ -131,7 +131,9 @@ export function startingConfig(dir: string, target: ConfigTarget | undefined): s
               'pmfit_region_begin/end from pmfit.h, or "function": "NAME"); setup makes a fresh PM file',
               '(or drop it to start from a copy of pm, or give "size": "16M" for a zeroed one);',
               'recover runs on every crash image and exits 0 when the image is consistent.',
-              'expect "violations" marks a known-bad build that must show some.',
+              'expect "violations" marks a known-bad build that must show some; give it its own',
+              '"models": ["flushed", "px86"] when its bug is a missing or misplaced flush (sequential,',
+              'every store durable at once, cannot show one).',
             ]
           : 'command is traced once; recover runs on every crash image and exits 0 when it is consistent.',
         ...(target ?? EXAMPLE),

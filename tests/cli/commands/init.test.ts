@@ -36,6 +36,7 @@ describe('pmfit init', () => {
     const json = JSON.parse(text);
     expect(json.$comment.length).toBeGreaterThan(0);
     expect(json.targets[0].$comment.join(' ')).toContain('recover runs on every crash image');
+    expect(json.targets[0].$comment.join(' ')).toContain('its own "models": ["flushed", "px86"]');
     expect(path.resolve(dir, json.$schema)).toBe(configSchemaPath);
     expect(readConfig(file).targets[0].name).toBe('example');
   });
