@@ -55,9 +55,14 @@ Task::resume(const ResumeOptions &options)
 	Stop out;
 
 	for (;;) {
-		/* a switch point of the thread schedule (threads.cc): never
-		 * once the crash point is reached, where the run stops */
-		if (switch_due_ && index_ != limits.stop_at && in_flight_ == InFlight::None && !syscall_pending_)
+		/* a switch point of the thread schedule (threads.cc), also
+		 * at the crash point: the stop is made at the next counted
+		 * step, that of the thread the schedule runs, as recorded.
+		 * Held back there, it left a thread outside any region (a
+		 * main thread in pthread_join while stopAt was 0) resumed
+		 * alone until --timeout, and changed the draws of a
+		 * replaying recorder */
+		if (switch_due_ && in_flight_ == InFlight::None && !syscall_pending_)
 			switch_thread(true);
 		bool done = false;
 		switch (phase_) {
