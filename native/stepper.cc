@@ -34,6 +34,9 @@ constexpr int64_t FULL_SPEED_SLICE_NS = 100 * 1000 * 1000;
 /* DECODE_BYTES -- bytes sent with a `decode` stop: the longest x86
  * instruction is 15 */
 constexpr size_t DECODE_BYTES = 16;
+/* TURNS_PER_CLOCK_LOOK -- turns of resume()'s loop between two looks at
+ * the clock (a look costs a vDSO call; a turn that steps costs a syscall) */
+constexpr uint64_t TURNS_PER_CLOCK_LOOK = 1024;
 
 } /* namespace */
 
@@ -53,8 +56,16 @@ Task::resume(const ResumeOptions &options)
 	uint64_t steps = 0;
 	int64_t deadline = 0;
 	Stop out;
+	/* whatever state the machine is in, resume() returns within about a
+	 * slice, so that JavaScript's --timeout and signals always apply: a
+	 * turn that moves nothing on (a bug) would otherwise spin here with
+	 * the event loop shut out */
+	const int64_t slice_end = now_ns() + FULL_SPEED_SLICE_NS;
+	uint64_t turns = 0;
 
 	for (;;) {
+		if (++turns % TURNS_PER_CLOCK_LOOK == 0 && now_ns() > slice_end)
+			return make_stop(StopKind::Yield);
 		/* a switch point of the thread schedule (threads.cc), also
 		 * at the crash point: the stop is made at the next counted
 		 * step, that of the thread the schedule runs, as recorded.

@@ -2,12 +2,17 @@
 // every thread is traced, one runs at a time in an interleaving fixed by the
 // schedule seed, and a crash point replays that interleaving.
 
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { fixture } from '../fixtures';
 import { useLeftovers } from '../helpers/leftovers';
 import { runPmfit } from '../helpers/run-pmfit';
+import { builtProgram } from '../../harness/_internals/paths';
+import { recordTrace } from '../../harness/record/record';
+import { resolveCommand } from '../../harness/tracer/resolve-command';
+import { Tracee } from '../../harness/tracer/tracee';
 
 const leftovers = useLeftovers();
 
@@ -264,6 +269,94 @@ describe('operations of two threads in flight at once', () => {
       ),
       incomplete: true,
     });
+  });
+});
+
+describe('crash points near the end of a multithreaded run', () => {
+  // tree_mt_broken inserts two keys from two threads; at seed 133 the
+  // schedule made a switch due right after instruction 1500 (of 1502), and a
+  // stop there spun in the tracer for ever, deaf to --timeout and SIGTERM.
+  // Each run has a time limit: were the loop back, the tracer's slices
+  // (stepper.cc) still hand control to JavaScript, which ends the run.
+  const RUN_MS = 20_000;
+  const SEEDS = [133, 0, 5, 77];
+  const LAST = 6;
+
+  function treeCommand(pm: string) {
+    return resolveCommand([builtProgram('tree_mt_broken'), 'mtinsert', pm, '1,1', 'b', 'a'.repeat(65)]);
+  }
+
+  function initPm(): string {
+    const pm = path.join(dir, 't.pm');
+    fs.rmSync(pm, { force: true });
+    execFileSync(builtProgram('tree_mt_broken'), ['init', pm, '64K']);
+    return pm;
+  }
+
+  /** stopAt -- a fresh run of the program from a fresh pool, to crash point k
+   *  (k < 0: to its end); how it ended. */
+  async function stopAt(seed: number, k: number): Promise<string> {
+    const pm = initPm();
+    const tracee = Tracee.start({ command: treeCommand(pm), scheduleSeed: seed });
+    try {
+      const end = await tracee.run({ stopAt: k, timeoutMs: RUN_MS });
+      return `${end.kind} ${end.index}`;
+    } finally {
+      tracee.kill();
+    }
+  }
+
+  it.each(SEEDS)('seed %d: the exact tracer stops at each of the last crash points', async (seed) => {
+    const [kind, last] = (await stopAt(seed, -1)).split(' ');
+    expect(kind).toBe('exited');
+    const points = Array.from({ length: LAST + 1 }, (_, i) => Number(last) - LAST + i);
+    const ends: string[] = [];
+    for (const k of points) ends.push(await stopAt(seed, k));
+    expect(ends).toEqual(points.map((k) => `stopAt ${k}`));
+  });
+
+  it.each(SEEDS)('seed %d: one run stops at each in turn, exact and fast recorder alike', async (seed) => {
+    const [, last] = (await stopAt(seed, -1)).split(' ');
+    const points = Array.from({ length: LAST + 1 }, (_, i) => Number(last) - LAST + i);
+    // the exact tracer: the stops of a replay (pipeline/replay-workload.ts)
+    const pm = initPm();
+    const tracee = Tracee.start({ command: treeCommand(pm), scheduleSeed: seed });
+    const exact: number[] = [];
+    try {
+      for (const k of points) {
+        const end = await tracee.run({ stopAt: k, timeoutMs: RUN_MS });
+        exact.push(end.index);
+      }
+      expect(await tracee.run({ timeoutMs: RUN_MS })).toMatchObject({ kind: 'exited', index: Number(last) });
+    } finally {
+      tracee.kill();
+    }
+    expect(exact).toEqual(points);
+    // the fast recorder's replay (fastReplay): its crash points count its
+    // single steps, so its own last ones
+    const fastRecord = (pause?: Parameters<typeof recordTrace>[0]['pause']) => {
+      const fastPm = initPm();
+      return recordTrace({
+        command: treeCommand(fastPm),
+        pmFiles: [fastPm],
+        output: path.join(dir, 'fast.trace'),
+        fast: true,
+        scheduleSeed: seed,
+        timeoutMs: RUN_MS,
+        pause,
+      });
+    };
+    const fastLast = (await fastRecord()).instructions;
+    const fastPoints = Array.from({ length: LAST + 1 }, (_, i) => fastLast - LAST + i);
+    const fast: number[] = [];
+    const header = await fastRecord({
+      stopAt: fastPoints[0],
+      paused: (end) => {
+        fast.push(end.index);
+        return fastPoints[fast.length];
+      },
+    });
+    expect({ fast, instructions: header.instructions }).toEqual({ fast: fastPoints, instructions: fastLast });
   });
 });
 
