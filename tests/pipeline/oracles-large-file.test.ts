@@ -101,7 +101,8 @@ describe('--depth 2 on a 12 MiB PM file', () => {
   it('clearing the slot before the redo is found under every model, only at depth 2', () => {
     const recover = `${counter} recover {file} early-clear`;
     expect(allcounts(['2'], recover, ['--oracle', 'outputs']).results.runs.map((r) => r.violations)).toEqual([0, 0, 0]);
-    early = allcounts(['2'], recover, flags);
+    // --exact: its crash points are compared below with `pmfit crash k` kills, which count instructions
+    early = allcounts(['2'], recover, [...flags, '--exact']);
     expect(early.result.code).toBe(1);
     for (const run of early.results.runs) {
       const kinds = new Set(run.groups.filter((g) => g.violation).map((g) => g.kind));

@@ -67,8 +67,10 @@ describe('a PM page written by another process and made durable during a region 
     async (sync) => {
       // process_vm_writev(2) writes through the program's page tables,
       // as a store pmfit did not follow would; fsync cleans the page.
+      // --exact: the fast recorder keeps the program's PM pages
+      // write-protected, where process_vm_writev fails with EFAULT.
       const dir = runDir();
-      const running = startPmfit(recordOther('external'), { cwd: dir }).done;
+      const running = startPmfit(recordOther('external', ['--exact']), { cwd: dir }).done;
       await untilWritten(path.join(dir, 'flags'));
       const poke = spawnSync(fixture('record_other'), ['poke', 'pm.bin', 'flags', sync], { cwd: dir, timeout: 60_000 });
       expect(poke.status).toBe(0);

@@ -204,7 +204,7 @@ describe('PM files', () => {
     ]);
     expect({ code: run.status, stderr: run.stderr }).toEqual({
       code: 0,
-      stderr: expect.stringMatching(/^pmfit: recorded \d+ instructions, 7 events in 1 region/),
+      stderr: expect.stringMatching(/^pmfit: recorded \d+ single steps, 7 events in 1 region/),
     });
     expect(maxRssBytes).toBeLessThan(256 << 20);
     const shown = runPmfit(['trace', 'show', '--json', path.join(dir, 'big.trace')], leftovers.current());

@@ -106,6 +106,8 @@ describe('interrupted while recording', () => {
     const run = startPmfit(
       [
         'allcounts',
+        // --exact: looperInRegion knows the region by its single steps
+        '--exact',
         '--max-steps',
         '1000000000',
         '--cmd',
