@@ -332,7 +332,12 @@ class ServerPool {
       this.all.add(server);
     }
     const outcome = await server.check(path, timeoutMs);
-    if (server.exited || outcome.kind === 'timeout') {
+    if (server.broken) {
+      // It answered, then quit or wrote out of turn before this call went
+      // on (under load the exit can come first): the next check reports it,
+      // as when the exit comes later, instead of a fresh server hiding it.
+      this.idle.push(server);
+    } else if (server.exited || outcome.kind === 'timeout') {
       this.all.delete(server);
       if (outcome.kind !== 'timeout') this.deathsInARow += 1;
       if (this.deathsInARow >= MAX_DEATHS_IN_A_ROW)

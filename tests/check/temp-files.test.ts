@@ -76,16 +76,19 @@ test('without PMFIT_TMPDIR, images recovered in /dev/shm get the same verdicts a
   const onDisk = comparable(await checkCrashStates({ groups: groups(), regions: [], spec, jobs: 2 }));
   removeTempRoot();
   delete process.env.PMFIT_TMPDIR;
+  // Jest runs other test files in this worker process, each with its own
+  // module state: their roots (same pid) are theirs to remove at exit.
+  const ours = (dir: string) => fs.readdirSync(dir).filter((entry) => entry.startsWith(`pmfit-${process.pid}-`));
+  const memory = memoryParent();
+  const before = new Set(memory === undefined ? [] : ours(memory));
   try {
     const report = await checkCrashStates({ groups: groups(), regions: [], spec, jobs: 2 });
-    const memory = memoryParent();
     const output = (report.outcomes[2].verdict as { output: string }).output;
     if (memory !== undefined) expect(output).toContain(`recovering ${memory}/pmfit-`);
     expect(comparable(report)).toEqual(onDisk);
     expect(report.outcomes.map((o) => o.verdict.kind)).toEqual(['ok', 'invariant', 'recovery-failed']);
     removeTempRoot();
-    if (memory !== undefined)
-      expect(fs.readdirSync(memory).filter((entry) => entry.startsWith(`pmfit-${process.pid}-`))).toEqual([]);
+    if (memory !== undefined) expect(ours(memory).filter((entry) => !before.has(entry))).toEqual([]);
   } finally {
     process.env.PMFIT_TMPDIR = parent;
   }
