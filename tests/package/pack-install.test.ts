@@ -385,12 +385,19 @@ test(
     ok('bash', ['-c', 'cc $(npx --no pmfit cflags) -O2 -Wall -Werror twolog.c -o twolog -pthread'], twolog);
     const inTwolog = (...args: string[]) => run('npx', ['--no', 'pmfit', ...args], twolog);
 
-    // --exact: the fast recorder's stack replay of this program times out
-    // (findings without call stacks, a warning on stderr); the exact
-    // recorder unwinds them.
-    const whole = inTwolog('allcounts', '--schedules', '2', '--exact');
+    // The default (fast) recorder; its stack replay meets every site (an
+    // empty stderr: no "call stacks not unwound").
+    const whole = inTwolog('allcounts', '--schedules', '2');
     expect({ status: whole.status, stderr: whole.stderr }).toEqual({ status: 0, stderr: '' });
     const results = JSON.parse(fs.readFileSync(path.join(twolog, 'pmfit-report', 'results.json'), 'utf8')) as Results;
+    // (the correct build's targets have no finding: no site to unwind)
+    expect(results.targets.map((target) => [target.name, target.recorder, target.stacks?.kind])).toEqual(
+      ['twolog@0', 'twolog@1', 'twolog-bug@0', 'twolog-bug@1'].map((name) => [
+        name,
+        'fast',
+        name.startsWith('twolog-bug') ? 'unwound' : undefined,
+      ]),
+    );
     // The correct build under every model, the control (its config's own
     // models) under the two that can show its bug.
     const found = results.runs.map((r) => [r.target, r.model, r.violations > 0]);
