@@ -43,6 +43,10 @@ export const DEFAULT_MAX_STEPS = 50_000_000;
 /** Single steps per native call: about a second of tracing at most, so
  *  Ctrl-C and progress bars are served promptly. */
 const SLICE_STEPS = 20_000;
+/** Longest time between two turns of the event loop in a run (runSlices). */
+const PAUSE_EVERY_MS = 100;
+/** Stops after which the run goes on at once (yields pause anyway). */
+const GOES_ON: ReadonlySet<NativeStop['kind']> = new Set(['syscall', 'decode', 'buffer', 'regionBegin', 'regionEnd']);
 
 /** Most frames Tracee.stack unwinds (the addon's limit). */
 export const MAX_STACK_FRAMES = 4096;
@@ -297,8 +301,18 @@ export class Tracee {
       record: options.record ?? false,
       fast: (options.record ?? false) && (options.fast ?? false),
     };
+    // Stops other than yields (a region's system calls, decodes, full event
+    // buffers) can follow each other without end: the event loop, and with
+    // it --timeout and Ctrl-C / SIGTERM, gets its turn at least this often.
+    let lastPause = performance.now();
+    const pauseIfDue = async (index: number) => {
+      if (performance.now() - lastPause < PAUSE_EVERY_MS) return;
+      await this.pause(index);
+      lastPause = performance.now();
+    };
     for (;;) {
       let stop = this.native.resume(resumeOptions);
+      if (GOES_ON.has(stop.kind)) await pauseIfDue(stop.index);
       if (stop.kind === 'syscall') {
         const after = await hooks.onSyscall?.(stop);
         if (!after || after.kind === 'syscallDone') continue;

@@ -3,12 +3,15 @@
 // test files' runs of loop_forever do not count.
 
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { fixture } from '../fixtures';
-import { startPmfit } from '../helpers/run-pmfit';
+import { runPmfit, startPmfit } from '../helpers/run-pmfit';
 import { isSingleStepped, waitFor } from '../helpers/processes';
 import { useLeftovers } from '../helpers/leftovers';
 
 const looper = fixture('loop_forever');
+const syscallLooper = fixture('syscall_loop');
 const leftovers = useLeftovers();
 const processesRunning = (exe: string) => leftovers.current().running(exe);
 
@@ -39,5 +42,62 @@ describe('pmfit under signals', () => {
     expect(result.stderr.trim()).toBe(`pmfit: interrupted by ${signal}`);
     expect(processesRunning(looper)).toEqual([]);
     expect(fs.readdirSync(leftovers.current().tmp)).toEqual([]);
+  });
+});
+
+// A recording answers each system call of a region in JavaScript: a region
+// that makes nothing else gives one syscall stop after another and never a
+// slice's yield, which is where --timeout and signals were served.
+describe('a recorded region that only makes system calls', () => {
+  const record = (dir: string) => [
+    'record',
+    '--exact',
+    '--pm',
+    path.join(dir, 'pm.bin'),
+    '-o',
+    path.join(dir, 'out.trace'),
+    '--',
+    syscallLooper,
+  ];
+  const dirOf = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-syscall-loop-'));
+    fs.writeFileSync(path.join(dir, 'pm.bin'), Buffer.alloc(4096));
+    return dir;
+  };
+
+  it('--timeout ends it: exit 2, one line, no tracee left', () => {
+    const dir = dirOf();
+    try {
+      const result = runPmfit(['record', '--timeout', '1', ...record(dir).slice(1)], {
+        env: leftovers.current().env,
+        timeoutMs: 60_000,
+      });
+      expect({ code: result.code, stderr: result.stderr }).toEqual({
+        code: 2,
+        stderr: expect.stringMatching(
+          /^pmfit: \S*syscall_loop timed out after 1000 ms \(--timeout\) at instruction \d+\n$/,
+        ),
+      });
+      expect(processesRunning(syscallLooper)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('SIGTERM ends it: exit 143, no tracee left', async () => {
+    const dir = dirOf();
+    try {
+      const run = startPmfit(record(dir), { env: leftovers.current().env });
+      expect(await waitFor(() => processesRunning(syscallLooper).some(isSingleStepped))).toBe(true);
+      run.child.kill('SIGTERM');
+      const result = await run.done;
+      expect({ code: result.code, stderr: result.stderr.trim() }).toEqual({
+        code: 143,
+        stderr: 'pmfit: interrupted by SIGTERM',
+      });
+      expect(processesRunning(syscallLooper)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
