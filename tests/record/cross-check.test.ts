@@ -70,14 +70,26 @@ describe('a PM page written by another process and made durable during a region 
       // --exact: the fast recorder keeps the program's PM pages
       // write-protected, where process_vm_writev fails with EFAULT.
       const dir = runDir();
-      const running = startPmfit(recordOther('external', ['--exact']), { cwd: dir }).done;
-      await untilWritten(path.join(dir, 'flags'));
-      const poke = spawnSync(fixture('record_other'), ['poke', 'pm.bin', 'flags', sync], { cwd: dir, timeout: 60_000 });
-      expect(poke.status).toBe(0);
-      const result = await running;
-      expect(result.code).toBe(2);
-      expect(pmfitMessage(result)).toMatch(refusal('0x900008', 'no recorded write touched that page'));
-      expect(fs.existsSync(path.join(dir, 'run.trace'))).toBe(false);
+      const running = startPmfit(recordOther('external', ['--exact']), { cwd: dir });
+      try {
+        await untilWritten(path.join(dir, 'flags'));
+        const poke = spawnSync(fixture('record_other'), ['poke', 'pm.bin', 'flags', sync], {
+          cwd: dir,
+          timeout: 60_000,
+        });
+        expect(poke.status).toBe(0);
+        const result = await running.done;
+        expect(result.code).toBe(2);
+        expect(pmfitMessage(result)).toMatch(refusal('0x900008', 'no recorded write touched that page'));
+        expect(fs.existsSync(path.join(dir, 'run.trace'))).toBe(false);
+      } finally {
+        // without the poke the program waits for ever: a failed check
+        // must not leave the recording and its tracee running
+        if (running.child.exitCode === null && running.child.signalCode === null) {
+          running.child.kill('SIGTERM');
+          await running.done;
+        }
+      }
     },
   );
 
