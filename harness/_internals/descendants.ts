@@ -32,15 +32,24 @@ export function startTime(pid: number): string | undefined {
 
 let token: string | undefined;
 
-/** runToken -- this process's `<pid>-<start time>`. */
+/** runToken -- this process's `<pid>-<start time>`, both zero-padded to a
+ *  fixed width (pid_max is at most 2^22, 7 digits; a start time fits 20).
+ *  The token names the temporary roots, so it is in the traced program's
+ *  argv and working directory; the stack below them moves with their
+ *  length, and libpmemobj copies stack addresses into the pool: measured on
+ *  docs/examples/bank, a temporary directory 8 characters longer recorded
+ *  another trace, so two shards whose pids had a different number of
+ *  digits could not be merged (and a reproduction could differ). */
 export function runToken(): string {
-  token ??= `${process.pid}-${startTime(process.pid) ?? '0'}`;
+  token ??= `${String(process.pid).padStart(7, '0')}-${(startTime(process.pid) ?? '0').padStart(20, '0')}`;
   return token;
 }
 
-/** ownerAlive -- is the process of a run token still the same process? */
+/** ownerAlive -- is the process of a run token still the same process?
+ *  (`start` as the token has it, padded or not.) */
 export function ownerAlive(pid: number, start: string): boolean {
-  return startTime(pid) === start;
+  const now = startTime(pid);
+  return now !== undefined && BigInt(now) === BigInt(start);
 }
 
 function childrenOf(pid: number): number[] {

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import { runToken } from '../../harness/_internals/descendants';
 import { memoryParent, removeTempRoot, tempRoot } from '../../harness/_internals/temp-root';
 import { outcomeClass } from '../../harness/check/outcome-groups';
 import { checkCrashStates } from '../../harness/check/runner';
@@ -78,7 +79,7 @@ test('without PMFIT_TMPDIR, images recovered in /dev/shm get the same verdicts a
   delete process.env.PMFIT_TMPDIR;
   // Jest runs other test files in this worker process, each with its own
   // module state: their roots (same pid) are theirs to remove at exit.
-  const ours = (dir: string) => fs.readdirSync(dir).filter((entry) => entry.startsWith(`pmfit-${process.pid}-`));
+  const ours = (dir: string) => fs.readdirSync(dir).filter((entry) => entry.startsWith(`pmfit-${runToken()}-`));
   const memory = memoryParent();
   const before = new Set(memory === undefined ? [] : ours(memory));
   try {

@@ -112,10 +112,13 @@ describe('pmfit killed with SIGKILL (the sentinel, harness/_internals/sentinel.t
     const pid = run.child.pid as number;
     const roots = () =>
       ['/dev/shm', os.tmpdir()].flatMap((parent) =>
-        fs.existsSync(parent) ? fs.readdirSync(parent).filter((entry) => entry.startsWith(`pmfit-${pid}-`)) : [],
+        fs.existsSync(parent)
+          ? fs.readdirSync(parent).filter((entry) => entry.startsWith(`pmfit-${String(pid).padStart(7, '0')}-`))
+          : [],
       );
     const inMemory = () =>
-      fs.existsSync('/dev/shm') && fs.readdirSync('/dev/shm').some((entry) => entry.startsWith(`pmfit-${pid}-`));
+      fs.existsSync('/dev/shm') &&
+      fs.readdirSync('/dev/shm').some((entry) => entry.startsWith(`pmfit-${String(pid).padStart(7, '0')}-`));
     const saved = process.env.PMFIT_TMPDIR;
     delete process.env.PMFIT_TMPDIR;
     const memory = memoryParent();
