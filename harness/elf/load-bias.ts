@@ -4,16 +4,10 @@
 
 import * as fs from 'fs';
 import type { MapEntry } from './proc-maps';
+import { mapsDevice } from './proc-maps';
 import type { ElfFile } from './read-elf';
 
 const PAGE = 4096;
-
-/** The "major:minor" form /proc/PID/maps uses for a stat() device number. */
-function mapsDevice(dev: number): string {
-  const major = Math.floor(dev / 256) & 0xfff;
-  const minor = (dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00);
-  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
-}
 
 /** mappingMatcher -- does this maps entry map the file at `file`? By resolved
  *  path, or by device and inode when the names differ (bind mounts, a

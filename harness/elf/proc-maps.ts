@@ -42,6 +42,14 @@ export function parseMaps(text: string): MapEntry[] {
   return entries;
 }
 
+/** mapsDevice -- the "major:minor" form /proc/PID/maps uses for a stat()
+ *  device number, to tell whether a file is the one a mapping maps. */
+export function mapsDevice(dev: number): string {
+  const major = Math.floor(dev / 256) & 0xfff;
+  const minor = (dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00);
+  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
+}
+
 /** readMaps -- the current mappings of process `pid`; throws if it is gone. */
 export function readMaps(pid: number): MapEntry[] {
   return parseMaps(fs.readFileSync(`/proc/${pid}/maps`, 'utf8'));

@@ -29,6 +29,17 @@ export interface ElfSegment {
   flags: number;
 }
 
+/** A section header. `flags` holds SHF_WRITE = 1, SHF_ALLOC = 2,
+ *  SHF_EXECINSTR = 4; `type` is sh_type (SHT_NOBITS = 8 has no file bytes). */
+export interface ElfSection {
+  name: string;
+  type: number;
+  flags: number;
+  addr: number;
+  offset: number;
+  size: number;
+}
+
 export interface ElfFile {
   /** ET_EXEC is loaded at its link-time addresses, ET_DYN (PIE, libraries) anywhere. */
   type: 'exec' | 'dyn' | 'other';
@@ -50,6 +61,9 @@ export interface ElfFile {
   stripped: boolean;
   /** PT_LOAD segments in file order. */
   segments: ElfSegment[];
+  /** Section headers in file order (index 0, the null section, included);
+   *  empty when the file has none. */
+  sections: ElfSection[];
 }
 
 export type ElfFailureReason = 'not-elf' | 'not-64-bit' | 'not-x86-64' | 'truncated';
@@ -117,8 +131,15 @@ function describeStart(buf: Buffer): string {
   return `starts with bytes ${Array.from(head.subarray(0, 8), (byte) => byte.toString(16).padStart(2, '0')).join(' ')}`;
 }
 
+export interface ReadElfOptions {
+  /** false: leave `symbols` empty, for callers that need only the file's
+   *  layout (segments, sections); naming every symbol of a large library
+   *  costs more than the rest of the parse. */
+  symbols?: boolean;
+}
+
 /** readElf -- parse an ELF64 little-endian x86-64 file held in memory. */
-export function readElf(buf: Buffer): ReadElfResult {
+export function readElf(buf: Buffer, options: ReadElfOptions = {}): ReadElfResult {
   if (buf.length < 4 || buf[0] !== 0x7f || buf[1] !== 0x45 || buf[2] !== 0x4c || buf[3] !== 0x46) {
     return { ok: false, reason: 'not-elf', message: `not an ELF file (${describeStart(buf)})` };
   }
@@ -143,7 +164,7 @@ export function readElf(buf: Buffer): ReadElfResult {
     return { ok: false, reason: 'not-x86-64', message: `ELF file for ${name} (e_machine ${machine}), not x86-64` };
   }
   try {
-    return { ok: true, elf: parse(buf) };
+    return { ok: true, elf: parse(buf, options.symbols ?? true) };
   } catch (err) {
     if (err instanceof Truncated)
       return { ok: false, reason: 'truncated', message: `truncated or corrupt ELF file (${err.message})` };
@@ -151,17 +172,12 @@ export function readElf(buf: Buffer): ReadElfResult {
   }
 }
 
-interface Section {
-  name: string;
-  type: number;
-  addr: number;
-  offset: number;
-  size: number;
+interface Section extends ElfSection {
   link: number;
   entsize: number;
 }
 
-function parse(buf: Buffer): ElfFile {
+function parse(buf: Buffer, withSymbols: boolean): ElfFile {
   const eType = buf.readUInt16LE(16);
   const entry = u64(buf, 24);
   const phoff = u64(buf, 32);
@@ -227,6 +243,7 @@ function parse(buf: Buffer): ElfFile {
     sections.push({
       name: '',
       type: buf.readUInt32LE(at + 4),
+      flags: u64(buf, at + 8),
       addr: u64(buf, at + 16),
       offset: u64(buf, at + 24),
       size: u64(buf, at + 32),
@@ -246,10 +263,10 @@ function parse(buf: Buffer): ElfFile {
   const dynsym = sections.find((section) => section.type === SHT_DYNSYM);
   const symbols: ElfSymbol[] = [];
   const seen = new Set<string>();
-  const tables = [symtab, dynsym].filter((table): table is Section => table !== undefined);
+  const tables = [symtab, dynsym].filter((table): table is Section => table !== undefined && withSymbols);
   for (const symbol of [
     ...tables.flatMap((table) => readSymbols(buf, table, sections)),
-    ...pltSymbols(buf, sections),
+    ...(withSymbols ? pltSymbols(buf, sections) : []),
   ]) {
     const key = `${symbol.name}\0${symbol.value}`;
     if (seen.has(key)) continue;
@@ -267,6 +284,7 @@ function parse(buf: Buffer): ElfFile {
     hasSymtab: symtab !== undefined,
     stripped: symtab === undefined,
     segments,
+    sections: sections.map(({ name, type, flags, addr, offset, size }) => ({ name, type, flags, addr, offset, size })),
   };
 }
 
