@@ -51,6 +51,7 @@ function traceAddon(cpu: number, main: number, record: boolean): Result {
     stdoutFd: devnull,
     stderrFd: 2,
     guardFiles: [],
+    debugRegisters: true,
   });
   fs.closeSync(devnull);
   try {

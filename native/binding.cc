@@ -326,7 +326,11 @@ public:
 			options.stdout_fd = to_int(field(object, "stdoutFd"), "stdoutFd");
 			options.stderr_fd = to_int(field(object, "stderrFd"), "stderrFd");
 			std::vector<std::string> guard = to_strings(field(object, "guardFiles"), "guardFiles");
-			task_ = std::make_unique<pmfit::Task>(options, guard);
+			Napi::Value debug_registers = field(object, "debugRegisters");
+			if (!debug_registers.IsBoolean())
+				throw ArgError{"debugRegisters must be a boolean"};
+			task_ = std::make_unique<pmfit::Task>(options, guard,
+							      debug_registers.As<Napi::Boolean>().Value());
 			return info.Env().Undefined();
 		});
 	}

@@ -182,7 +182,7 @@ Task::hunt_fence(Stop *out)
 		breakpoints_.show_original(plan.at, out->bytes.data(), out->bytes.size());
 		return true;
 	}
-	if (plan.kind == FenceHunt::Plan::Kind::Run && debug_.arm(pid_, plan.addrs, plan.count))
+	if (plan.kind == FenceHunt::Plan::Kind::Run && debug_registers_ && debug_.arm(pid_, plan.addrs, plan.count))
 		return false;
 	if (plan.kind == FenceHunt::Plan::Kind::Run)
 		hunt_off_ = true;

@@ -31,7 +31,8 @@ constexpr int64_t BLOCKED_SLICE_NS = 100 * 1000 * 1000;
 
 /* Task: start and end */
 
-Task::Task(const SpawnOptions &options, const std::vector<std::string> &guard_paths)
+Task::Task(const SpawnOptions &options, const std::vector<std::string> &guard_paths, bool debug_registers)
+    : debug_registers_(debug_registers)
 {
 	/* One seccomp filter holds every part's rules (seccomp_filter.h). */
 	std::vector<SyscallRule> rules;

@@ -48,8 +48,10 @@ namespace pmfit {
 class Task {
 public:
 	/* guard_paths: the user's files the program may not open for writing
-	 * (user_file_guard.h); empty: no guard */
-	Task(const SpawnOptions &options, const std::vector<std::string> &guard_paths);
+	 * (user_file_guard.h); empty: no guard. debug_registers false: the
+	 * fence hunt's debug registers count as refused, as on a kernel that
+	 * gives none (a testing knob: docs/recording.md) */
+	Task(const SpawnOptions &options, const std::vector<std::string> &guard_paths, bool debug_registers);
 	~Task();
 	Task(const Task &) = delete;
 	Task &operator=(const Task &) = delete;
@@ -270,6 +272,7 @@ private:
 	 * ahead instead of single steps (fence_hunt.h) */
 	FenceHunt hunt_;
 	DebugRegisters debug_;
+	bool debug_registers_;	/* false: arm() counts as refused (constructor) */
 	bool hunt_off_ = false; /* the kernel gave no debug registers */
 
 	CpuPin pin_;

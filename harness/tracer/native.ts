@@ -30,6 +30,10 @@ export interface NativeSpawnOptions {
    *  for writing or truncate, by any path (native/user_file_guard.h);
    *  empty: no guard. */
   guardFiles: string[];
+  /** False: the fast recorder takes the debug registers as refused, as on a
+   *  kernel that gives none, and single-steps to each fence it waits for
+   *  (NO_DEBUG_REGISTERS_ENV in tracee.ts, a testing knob). */
+  debugRegisters: boolean;
 }
 
 /** Breakpoint roles. */
