@@ -29,6 +29,7 @@ const UNIT = [
   'tests/cli/commands/init.test.ts',
   'tests/cli/config-file.test.ts',
   'tests/cli/main.test.ts',
+  'tests/elf/eh-frame.test.ts',
   'tests/elf/proc-maps.test.ts',
   'tests/fuzz/case-plan.test.ts',
   'tests/fuzz/continuation.test.ts',

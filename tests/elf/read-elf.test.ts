@@ -110,6 +110,39 @@ describe('readElf on gcc output', () => {
     expect(plt).toEqual(objdump);
   });
 
+  test.each(['pie', 'static', 'object'] as const)('%s: section headers as readelf -S lists them', (kind) => {
+    const file = programs[kind];
+    const FLAG_BITS: Record<string, number> = { W: 1, A: 2, X: 4 };
+    const listed = [
+      ...execFileSync('readelf', ['-SW', file], { encoding: 'utf8' }).matchAll(
+        /^\s*\[\s*\d+\] (.*?)\s+([A-Z_0-9]+)\s+([0-9a-f]{16}) ([0-9a-f]+) ([0-9a-f]+) [0-9a-f]+\s+([A-Za-z]*)\s+\d+\s+\d+\s+\d+$/gm,
+      ),
+    ].map((match) => ({
+      name: match[1].trim(),
+      addr: parseInt(match[3], 16),
+      offset: parseInt(match[4], 16),
+      size: parseInt(match[5], 16),
+      flags: [...match[6]].reduce((bits, letter) => bits | (FLAG_BITS[letter] ?? 0), 0),
+      nobits: match[2] === 'NOBITS',
+    }));
+    expect(listed.length).toBeGreaterThan(5);
+    expect(listed.some((section) => section.name === '.text' && section.flags === 6)).toBe(true);
+    const sections = elfOf(file).sections.map((section) => ({
+      name: section.name,
+      addr: section.addr,
+      offset: section.offset,
+      size: section.size,
+      flags: section.flags & 7,
+      nobits: section.type === 8,
+    }));
+    expect(sections).toEqual(listed);
+    // without symbols: the same file, symbols left empty
+    expect(readElf(fs.readFileSync(file), { symbols: false })).toEqual({
+      ok: true,
+      elf: { ...elfOf(file), symbols: [] },
+    });
+  });
+
   test('-m32: not-64-bit', () => {
     if (!programs.m32) return; // gcc cannot build 32-bit code here
     const result = readElf(fs.readFileSync(programs.m32));
