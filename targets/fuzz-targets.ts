@@ -5,10 +5,6 @@
 // tree_mt_broken's bug shows only in some cases and interleavings.
 
 import { usageError } from '../harness/_internals/errors';
-import { allocFuzz } from './alloc/fuzz';
-import { basicFuzz } from './basic/fuzz';
-import { treeFuzz } from './tree/fuzz';
-import { treeMtFuzz } from './tree/fuzz-mt';
 import type { AnyFuzzTarget } from '../harness/fuzz/fuzz-target';
 import type { AnyThreadsFuzzTarget } from '../harness/fuzz/threads-target';
 
@@ -16,13 +12,22 @@ import type { AnyThreadsFuzzTarget } from '../harness/fuzz/threads-target';
 export type SomeFuzzTarget =
   { kind: 'sequence'; target: AnyFuzzTarget } | { kind: 'threads'; target: AnyThreadsFuzzTarget };
 
+// Each target's module is loaded when the target is asked for: they load
+// fast-check (80 ms), and every command's help lists these names.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const alloc = (): typeof import('./alloc/fuzz') => require('./alloc/fuzz');
+const basic = (): typeof import('./basic/fuzz') => require('./basic/fuzz');
+const tree = (): typeof import('./tree/fuzz') => require('./tree/fuzz');
+const treeMt = (): typeof import('./tree/fuzz-mt') => require('./tree/fuzz-mt');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 const factories: Record<string, () => SomeFuzzTarget> = {
-  basic: () => ({ kind: 'sequence', target: basicFuzz() }),
-  alloc: () => ({ kind: 'sequence', target: allocFuzz() }),
-  tree: () => ({ kind: 'sequence', target: treeFuzz('tree') }),
-  tree_broken: () => ({ kind: 'sequence', target: treeFuzz('tree_broken') }),
-  tree_mt: () => ({ kind: 'threads', target: treeMtFuzz('tree') as AnyThreadsFuzzTarget }),
-  tree_mt_broken: () => ({ kind: 'threads', target: treeMtFuzz('tree_mt_broken') as AnyThreadsFuzzTarget }),
+  basic: () => ({ kind: 'sequence', target: basic().basicFuzz() }),
+  alloc: () => ({ kind: 'sequence', target: alloc().allocFuzz() }),
+  tree: () => ({ kind: 'sequence', target: tree().treeFuzz('tree') }),
+  tree_broken: () => ({ kind: 'sequence', target: tree().treeFuzz('tree_broken') }),
+  tree_mt: () => ({ kind: 'threads', target: treeMt().treeMtFuzz('tree') as AnyThreadsFuzzTarget }),
+  tree_mt_broken: () => ({ kind: 'threads', target: treeMt().treeMtFuzz('tree_mt_broken') as AnyThreadsFuzzTarget }),
 };
 
 export const fuzzTargetNames: readonly string[] = Object.keys(factories);

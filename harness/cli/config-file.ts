@@ -6,7 +6,8 @@
 // the JSON path (exit 2) when anything is unknown, missing or of the wrong
 // type.
 
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type AjvModule from 'ajv';
 import * as fs from 'fs';
 import * as path from 'path';
 import { usageError } from '../_internals/errors';
@@ -69,6 +70,10 @@ let validator: ValidateFunction | undefined;
 function compiled(): ValidateFunction {
   if (validator) return validator;
   const schema: unknown = JSON.parse(fs.readFileSync(configSchemaPath, 'utf8'));
+  // Loaded here: the CLI names CONFIG_NAME in every command's help, and
+  // ajv takes 30 ms to load.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Ajv = (require('ajv') as { default: typeof AjvModule }).default;
   // `hint` words what a pattern or a choice of types expects, for messages.
   const ajv = new Ajv({ allErrors: true, verbose: true, logger: false, keywords: ['hint'] });
   validator = ajv.compile(schema as object);

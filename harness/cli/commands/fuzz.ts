@@ -15,6 +15,7 @@ import { ExitCode, usageError } from '../../_internals/errors';
 import { makeOutputDir, writeOutputFile } from '../../_internals/output-file';
 import { shellQuote } from '../../_internals/shell-words';
 import { resolveJobs } from '../resolve-jobs';
+import { DEFAULT_FUZZ_THREADS } from '../fuzz-defaults';
 import { stderrRedraws } from '../../_internals/terminal';
 import { formatCaseFailure, replayFailure } from '../../fuzz/format-failure';
 import {
@@ -56,10 +57,6 @@ export interface FuzzCommandOptions {
   output: string;
   version?: string;
 }
-
-export const DEFAULT_FUZZ_RUNS = 20;
-export const DEFAULT_FUZZ_OPS = 6;
-export const DEFAULT_FUZZ_THREADS = 3;
 
 function randomSeed(): number {
   return Math.floor(Math.random() * 0x7fffffff);
