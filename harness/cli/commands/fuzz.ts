@@ -28,7 +28,7 @@ import {
 } from '../../fuzz/replay-file';
 import { formatThreadsFailure } from '../../fuzz/format-threads-failure';
 import { CaseOptions, CheckReport, runCase } from '../../fuzz/run-case';
-import { runFuzz, runThreadsFuzz, SearchOptions } from '../../fuzz/run-fuzz';
+import { runFuzz, runThreadsFuzz, SearchOptions, SearchResult } from '../../fuzz/run-fuzz';
 import { runThreadsCase } from '../../fuzz/run-threads-case';
 import { anyFuzzTarget, SomeFuzzTarget } from '../../../targets/fuzz-targets';
 import { DEFAULT_MAX_STATES, DEFAULT_SEED, isModelName, ModelName, modelNames } from '../../persistency/model';
@@ -255,18 +255,20 @@ export async function fuzz(targetName: string, options: FuzzCommandOptions): Pro
  *  command prints and writes. */
 interface Found {
   result: { runs: number; cases: number; shrinks: number; trimmed: number };
-  counterexample?: {
-    report: CheckReport;
-    path: string;
-    /** The case checked again with `explain`. */
-    explain(options: CaseOptions): Promise<CheckReport>;
-    /** The console lines of its failure. */
-    format(reproduce?: string): string[];
-    /** The case's part of the replay file. */
-    replayCase: SequenceReplay | ThreadsReplay;
-    /** Its operations as the target shows them (results.json). */
-    shownOps: string[];
-  };
+  counterexample?: Counterexample;
+}
+
+interface Counterexample {
+  report: CheckReport;
+  path: string;
+  /** The case checked again with `explain`. */
+  explain(options: CaseOptions): Promise<CheckReport>;
+  /** The console lines of its failure. */
+  format(reproduce?: string): string[];
+  /** The case's part of the replay file. */
+  replayCase: SequenceReplay | ThreadsReplay;
+  /** Its operations as the target shows them (results.json). */
+  shownOps: string[];
 }
 
 async function searchFound(
@@ -279,33 +281,30 @@ async function searchFound(
   if (found.kind === 'threads') {
     const { target } = found;
     const result = await runThreadsFuzz({ ...searchOptions, target, maxThreads: maxThreads ?? DEFAULT_FUZZ_THREADS });
-    if (!result.counterexample) return { result };
-    const { fuzzCase, report, path: fcPath } = result.counterexample;
-    return {
-      result,
-      counterexample: {
-        report,
-        path: fcPath,
-        explain: (caseOptions) => runThreadsCase(target, fuzzCase, caseOptions),
-        format: (reproduce) => formatThreadsFailure(target, fuzzCase, report, model, reproduce),
-        replayCase: { threads: fuzzCase.threads, scheduleSeed: fuzzCase.scheduleSeed },
-        shownOps: fuzzCase.threads.flatMap((ops, t) => ops.map((op) => `thread ${t + 1}: ${target.showOp(op)}`)),
-      },
-    };
+    return foundOf(result, (fuzzCase, report) => ({
+      explain: (caseOptions) => runThreadsCase(target, fuzzCase, caseOptions),
+      format: (reproduce) => formatThreadsFailure(target, fuzzCase, report, model, reproduce),
+      replayCase: { threads: fuzzCase.threads, scheduleSeed: fuzzCase.scheduleSeed },
+      shownOps: fuzzCase.threads.flatMap((ops, t) => ops.map((op) => `thread ${t + 1}: ${target.showOp(op)}`)),
+    }));
   }
   const { target } = found;
   const result = await runFuzz({ ...searchOptions, target, traceAll: options.traceAll === true });
+  return foundOf(result, (fuzzCase, report) => ({
+    explain: (caseOptions) => runCase(target, fuzzCase, caseOptions),
+    format: (reproduce) => formatCaseFailure(target, fuzzCase, report, model, reproduce),
+    replayCase: { ops: fuzzCase.ops, split: fuzzCase.split, traceAll: fuzzCase.traceAll },
+    shownOps: fuzzCase.ops.map((op) => target.showOp(op)),
+  }));
+}
+
+/** foundOf -- a search's result, its counterexample in the command's terms
+ *  (`shown`: what depends on the kind of case). */
+function foundOf<C, R extends CheckReport>(
+  result: SearchResult<C, R>,
+  shown: (fuzzCase: C, report: R) => Omit<Counterexample, 'report' | 'path'>,
+): Found {
   if (!result.counterexample) return { result };
   const { fuzzCase, report, path: fcPath } = result.counterexample;
-  return {
-    result,
-    counterexample: {
-      report,
-      path: fcPath,
-      explain: (caseOptions) => runCase(target, fuzzCase, caseOptions),
-      format: (reproduce) => formatCaseFailure(target, fuzzCase, report, model, reproduce),
-      replayCase: { ops: fuzzCase.ops, split: fuzzCase.split, traceAll: fuzzCase.traceAll },
-      shownOps: fuzzCase.ops.map((op) => target.showOp(op)),
-    },
-  };
+  return { result, counterexample: { report, path: fcPath, ...shown(fuzzCase, report) } };
 }
