@@ -20,20 +20,15 @@
 import type * as fc from 'fast-check';
 import type { CheckedSpec, Command, ReferenceState } from '../check/spec';
 
-export interface FuzzTarget<Op, State> {
-  /** Name on the command line and in replay files (tree, tree_broken, ...). */
+/** What every fuzz target gives, single- or multithreaded
+ *  (threads-target.ts): its name, its spec and its reference model. */
+export interface FuzzTargetBase<Op, State> {
+  /** Name on the command line and in replay files (tree, tree_mt, ...). */
   name: string;
   /** The target's spec for `env` with no workload of its own: its pmFiles,
    *  setup (a fresh, small pool), recover commands, check and expectation
    *  are used; workload and states are replaced per case. */
   baseSpec(env: Record<string, string>): CheckedSpec;
-  /** Valid sequences of at most maxOps operations (at least one). */
-  ops(maxOps: number): fc.Arbitrary<Op[]>;
-  /** Can `next` run in the same invocation right after `previous`? */
-  joins(previous: Op, next: Op): boolean;
-  /** The command that runs `ops` (joined) in one invocation; `{dir}` is the
-   *  working directory holding the pmFiles. */
-  command(ops: readonly Op[]): Command;
   /** The model's state before any operation (a fresh pool). */
   initial(): State;
   /** States after each region of `op` run from `state` (empty when the op
@@ -46,6 +41,16 @@ export interface FuzzTarget<Op, State> {
   /** An op read back from a replay file; throws an Error whose message says
    *  what is wrong. */
   parseOp(value: unknown): Op;
+}
+
+export interface FuzzTarget<Op, State> extends FuzzTargetBase<Op, State> {
+  /** Valid sequences of at most maxOps operations (at least one). */
+  ops(maxOps: number): fc.Arbitrary<Op[]>;
+  /** Can `next` run in the same invocation right after `previous`? */
+  joins(previous: Op, next: Op): boolean;
+  /** The command that runs `ops` (joined) in one invocation; `{dir}` is the
+   *  working directory holding the pmFiles. */
+  command(ops: readonly Op[]): Command;
 }
 
 /** A fuzz target whose Op and State types are not known to the caller. */

@@ -12,32 +12,17 @@
 // operation, as `tree mtinsert` takes).
 
 import type * as fc from 'fast-check';
-import type { CheckedSpec, Command, ReferenceState } from '../check/spec';
+import type { Command } from '../check/spec';
+import type { FuzzTargetBase } from './fuzz-target';
 
-export interface ThreadsFuzzTarget<Op, State> {
-  /** Name on the command line and in replay files (tree_mt, tree_mt_broken). */
-  name: string;
+export interface ThreadsFuzzTarget<Op, State> extends FuzzTargetBase<Op, State> {
   /** Most worker threads the program takes. */
   maxThreads: number;
-  /** The target's spec for `env`: its pmFiles, setup, recover commands,
-   *  check and expectation; workload and states are replaced per case. */
-  baseSpec(env: Record<string, string>): CheckedSpec;
   /** Valid sequences of 1..maxOps operations of one thread. */
   threadOps(maxOps: number): fc.Arbitrary<Op[]>;
   /** The command that runs threads[t] in worker thread t + 1; `{dir}` is
    *  the working directory holding the pmFiles. */
   command(threads: readonly (readonly Op[])[]): Command;
-  /** The model's state before any operation (a fresh pool). */
-  initial(): State;
-  /** States after each region of `op` run from `state`, or undefined when
-   *  it cannot run from there. */
-  apply(state: State, op: Op): State[] | undefined;
-  /** What the spec's check compares recovered data with. */
-  reference(state: State): ReferenceState;
-  /** One short line for people: `insert "a"`. */
-  showOp(op: Op): string;
-  /** An op read back from a replay file; throws an Error saying what is wrong. */
-  parseOp(value: unknown): Op;
 }
 
 /** A threaded fuzz target whose Op and State types are not known to the caller. */
