@@ -21,15 +21,26 @@ import type { AnyFuzzTarget } from './fuzz-target';
 export function caseSpec(target: AnyFuzzTarget, plan: CasePlan, env: Record<string, string>): CheckedSpec {
   const base = target.baseSpec(env);
   return {
-    name: target.name,
-    description: base.description,
-    expect: base.expect,
-    pmFiles: base.pmFiles,
+    ...fromBaseSpec(target.name, base),
     setup: [...base.setup, ...plan.setup],
     workload: plan.workload,
     states: plan.states,
-    recover: base.recover,
     check: (input) => base.check({ ...input, allowed: (input.allowed as StatePair[]).map((pair) => pair.now) }),
+  };
+}
+
+/** fromBaseSpec -- what the spec of a case of either kind of target
+ *  (threads-case.ts too) keeps of the target's base spec as it is. */
+export function fromBaseSpec(
+  name: string,
+  base: CheckedSpec,
+): Pick<CheckedSpec, 'name' | 'description' | 'expect' | 'pmFiles' | 'recover' | 'env'> {
+  return {
+    name,
+    description: base.description,
+    expect: base.expect,
+    pmFiles: base.pmFiles,
+    recover: base.recover,
     env: base.env,
   };
 }

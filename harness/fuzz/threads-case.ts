@@ -15,6 +15,7 @@
 import * as fc from 'fast-check';
 import type { CheckedSpec } from '../check/spec';
 import { FuzzCaseError } from './case-plan';
+import { fromBaseSpec } from './case-spec';
 import type { AnyThreadsFuzzTarget } from './threads-target';
 
 export interface ThreadsCase {
@@ -131,17 +132,12 @@ export function threadsSpec(
 ): CheckedSpec {
   const base = target.baseSpec(env);
   return {
-    name: target.name,
-    description: base.description,
-    expect: base.expect,
-    pmFiles: base.pmFiles,
+    ...fromBaseSpec(target.name, base),
     setup: base.setup,
     workload: target.command(threadsCase.threads),
     states: [],
     statesOf: (regions) => interleave(target, threadsCase, regions).states,
     scheduleSeed: threadsCase.scheduleSeed,
-    recover: base.recover,
     check: base.check,
-    env: base.env,
   };
 }
