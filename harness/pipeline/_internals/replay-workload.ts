@@ -56,23 +56,48 @@ export async function replayStops(
   try {
     const setup = await runSetup(spec, work, timeoutMs);
     if (setup.kind !== 'ok') return { kind: 'failed', why: `the setup failed when run again (${setup.kind})` };
+    // the trace's interleaving: the same seed stops at the same crash point
+    const recorded = { ...spec, scheduleSeed: header.scheduleSeed ?? spec.scheduleSeed };
+    const stops = stopsInTurn(sorted, at);
     return header.recorder === 'fast'
-      ? await fastReplay(spec, header, work, timeoutMs, sorted, at)
-      : await exactReplay(spec, header, work, timeoutMs, sorted, at);
+      ? await fastReplay(recorded, header, work, timeoutMs, stops)
+      : await exactReplay(recorded, work, timeoutMs, stops);
   } finally {
     await fs.promises.rm(work, { recursive: true, force: true });
   }
 }
 
+/** The crash points a replay stops at in turn. */
+interface Stops {
+  /** The first (undefined: none). */
+  first: number | undefined;
+  /** Calls `at` at a stop and gives the crash point to stop at next
+   *  (undefined: no more). */
+  stopped(end: StopEnd, tracee: Tracee): Promise<number | undefined>;
+}
+
+/** stopsInTurn -- `points` (sorted) in turn, each met once more when `at`
+ *  asks for it `again`. */
+function stopsInTurn(points: readonly number[], at: AtStop): Stops {
+  let i = 0;
+  let again = false;
+  return {
+    first: points[0],
+    async stopped(end, tracee) {
+      const next = await at(end, tracee);
+      if (next === 'again' && !again) {
+        again = true;
+      } else {
+        again = false;
+        i += 1;
+      }
+      return points[i];
+    },
+  };
+}
+
 /** exactReplay -- the plain stepper, killed after the last stop. */
-async function exactReplay(
-  spec: TargetSpec,
-  header: TraceHeader,
-  work: string,
-  timeoutMs: number,
-  points: number[],
-  at: AtStop,
-): Promise<ReplayOutcome> {
+async function exactReplay(spec: TargetSpec, work: string, timeoutMs: number, stops: Stops): Promise<ReplayOutcome> {
   const launch = workloadLaunch(spec, work);
   const devNull = fs.openSync('/dev/null', 'w');
   let tracee: Tracee;
@@ -80,8 +105,7 @@ async function exactReplay(
     tracee = Tracee.start({
       command: resolveCommand(launch.argv),
       functions: spec.functions,
-      // the trace's interleaving: the same seed stops at the same instruction
-      scheduleSeed: header.scheduleSeed ?? spec.scheduleSeed,
+      scheduleSeed: spec.scheduleSeed,
       cwd: spec.cwd ?? work,
       env: { ...process.env, ...launch.env },
       stdoutFd: devNull,
@@ -95,16 +119,10 @@ async function exactReplay(
     fs.closeSync(devNull);
   }
   try {
-    for (let i = 0, again = false; i < points.length;) {
-      const end = await tracee.run({ stopAt: points[i], timeoutMs });
+    for (let stopAt = stops.first; stopAt !== undefined;) {
+      const end = await tracee.run({ stopAt, timeoutMs });
       if (end.kind !== 'stopAt') break;
-      const next = await at(end, tracee);
-      if (next === 'again' && !again) {
-        again = true;
-      } else {
-        again = false;
-        i += 1;
-      }
+      stopAt = await stops.stopped(end, tracee);
     }
   } catch (err) {
     if (err instanceof Interrupted) throw err;
@@ -121,32 +139,17 @@ async function fastReplay(
   header: TraceHeader,
   work: string,
   timeoutMs: number,
-  points: number[],
-  at: AtStop,
+  stops: Stops,
 ): Promise<ReplayOutcome> {
-  if (points.length === 0) return { kind: 'replayed' };
-  let i = 0;
-  let again = false;
+  if (stops.first === undefined) return { kind: 'replayed' };
   const trace = tempPath(`${spec.name}-replay.trace`);
   let replayed: TraceHeader;
   try {
-    replayed = await recordWorkload({ ...spec, scheduleSeed: header.scheduleSeed ?? spec.scheduleSeed }, work, {
+    replayed = await recordWorkload(spec, work, {
       output: trace,
       fast: true,
       timeoutMs,
-      pause: {
-        stopAt: points[0],
-        paused: async (end, tracee) => {
-          const next = await at(end, tracee);
-          if (next === 'again' && !again) {
-            again = true;
-          } else {
-            again = false;
-            i += 1;
-          }
-          return points[i];
-        },
-      },
+      pause: { stopAt: stops.first, paused: stops.stopped },
     });
   } catch (err) {
     if (err instanceof Interrupted) throw err;
