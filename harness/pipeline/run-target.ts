@@ -14,7 +14,7 @@ import { guardUserFiles } from './_internals/user-file-guard';
 import { explainGroups } from './explain-groups';
 import { targetFindings } from './find-findings';
 import { lintFindings, lintHits } from './lint-findings';
-import { stacksAt } from './stacks-at';
+import { StackReplay, stacksAt } from './stacks-at';
 import { shardStacks } from './shard-stacks';
 import { keepTrace } from './keep-trace';
 import { boundaryOutputs } from './boundary-outputs';
@@ -145,6 +145,21 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
   // Located now, so that a run stopped part way keeps it; again with the
   // stacks below.
   target.lint = await lintFindings(spec.name, { header, reader, allowNotDurable: spec.allowNotDurable }, lint);
+  /** takeStacks -- a replay's stacks on the target, and its lint located
+   *  again with them. */
+  const takeStacks = async (replay: StackReplay): Promise<void> => {
+    if (replay.kind === 'unavailable') {
+      target.stacks = { kind: 'unavailable', why: replay.why };
+      return;
+    }
+    const { stacks } = replay;
+    target.stacks = { kind: 'unwound', sites: replay.sites, unwound: stacks.size, seconds: replay.seconds };
+    target.lint = await lintFindings(
+      spec.name,
+      { header, reader, stacks, allowNotDurable: spec.allowNotDurable },
+      lint,
+    );
+  };
   options.onTarget?.(target);
   const traceOf = () => ({
     images: reader.images(),
@@ -230,18 +245,8 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
       options.onPhase?.(`${spec.name}: unwinding the call stacks`);
       const { replay, carried } = await shardStacks(spec, header, reader, options.shard.plan, lint, timeoutMs);
       shardTarget.stacks = carried;
-      if (replay.kind === 'unavailable') {
-        target.stacks = { kind: 'unavailable', why: replay.why };
-      } else {
-        const { stacks } = replay;
-        // This shard's own replay; pmfit merge counts the run's.
-        target.stacks = { kind: 'unwound', sites: replay.sites, unwound: stacks.size, seconds: replay.seconds };
-        target.lint = await lintFindings(
-          spec.name,
-          { header, reader, stacks, allowNotDurable: spec.allowNotDurable },
-          lint,
-        );
-      }
+      // This shard's own replay; pmfit merge counts the run's.
+      await takeStacks(replay);
       return { target, runs };
     }
     // After every model, as pmfit merge does (cli/commands/merge.ts).
@@ -263,18 +268,8 @@ async function runTargetOnce(options: RunTargetOptions): Promise<TargetOutcome> 
         if (sites.length === 0) return undefined;
         options.onPhase?.(`${spec.name}: unwinding the call stacks`);
         const replay = await stacksAt(spec, header, sites, timeoutMs);
-        if (replay.kind === 'unavailable') {
-          target.stacks = { kind: 'unavailable', why: replay.why };
-          return undefined;
-        }
-        const { stacks } = replay;
-        target.stacks = { kind: 'unwound', sites: replay.sites, unwound: stacks.size, seconds: replay.seconds };
-        target.lint = await lintFindings(
-          spec.name,
-          { header, reader, stacks, allowNotDurable: spec.allowNotDurable },
-          lint,
-        );
-        return { stacks };
+        await takeStacks(replay);
+        return replay.kind === 'unwound' ? { stacks: replay.stacks } : undefined;
       },
     );
   } finally {
