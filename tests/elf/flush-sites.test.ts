@@ -3,7 +3,8 @@
 // here with the cases objdump cannot judge (flush bytes in an immediate,
 // code without CFI, bytes that do not decode); and live processes: txmap
 // waiting on its stdin, with libpmem's sites at the addresses that hold
-// them, and mappings that cannot be proven.
+// them, a PIE and a non-PIE program's own flush, and mappings that cannot
+// be proven.
 
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
@@ -132,23 +133,33 @@ undecodable_flush:
 	.section .note.GNU-stack,"",@progbits
 `;
 
-// A program that maps anonymous executable memory holding flush bytes
-// (0f ae 38: clflush (%rax)), then waits.
-const ANON_C = `
+// A program with a flush of its own that waits; with "anon" it first maps
+// anonymous executable memory holding flush bytes (0f ae 38: clflush (%rax)).
+const WAITER_C = `
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-int main(void)
+__attribute__((noinline)) void flush(char *p)
 {
+  __asm__ volatile("clflush (%0)" : : "r"(p) : "memory");
+}
+
+int main(int argc, char **argv)
+{
+  static char line[64];
   unsigned char code[] = { 0x0f, 0xae, 0x38, 0xc3 };
-  unsigned char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (page == MAP_FAILED)
-    return 1;
-  memcpy(page, code, sizeof code);
-  if (mprotect(page, 4096, PROT_READ | PROT_EXEC) != 0)
-    return 1;
+  unsigned char *page = NULL;
+  flush(line);
+  if (argc > 1 && strcmp(argv[1], "anon") == 0) {
+    page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED)
+      return 1;
+    memcpy(page, code, sizeof code);
+    if (mprotect(page, 4096, PROT_READ | PROT_EXEC) != 0)
+      return 1;
+  }
   printf("ready %p\\n", (void *)page);
   fflush(stdout);
   pause();
@@ -158,18 +169,21 @@ int main(void)
 
 let dir: string;
 let synth: string;
-let anon: string;
+let waiterPie: string;
+let waiterNoPie: string;
 const children: ChildProcess[] = [];
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-flush-sites-'));
   fs.writeFileSync(path.join(dir, 'synth.c'), SYNTH_C);
   fs.writeFileSync(path.join(dir, 'synth.S'), SYNTH_S);
-  fs.writeFileSync(path.join(dir, 'anon.c'), ANON_C);
+  fs.writeFileSync(path.join(dir, 'waiter.c'), WAITER_C);
   synth = path.join(dir, 'libsynth.so');
-  anon = path.join(dir, 'anon');
+  waiterPie = path.join(dir, 'waiter-pie');
+  waiterNoPie = path.join(dir, 'waiter-nopie');
   execFileSync('gcc', ['-shared', '-fPIC', '-O1', '-o', synth, 'synth.c', 'synth.S'], { cwd: dir, stdio: 'pipe' });
-  execFileSync('gcc', ['-O1', '-o', anon, 'anon.c'], { cwd: dir, stdio: 'pipe' });
+  execFileSync('gcc', ['-O1', '-fPIE', '-pie', '-o', waiterPie, 'waiter.c'], { cwd: dir, stdio: 'pipe' });
+  execFileSync('gcc', ['-O1', '-fno-pie', '-no-pie', '-o', waiterNoPie, 'waiter.c'], { cwd: dir, stdio: 'pipe' });
 });
 
 afterEach(async () => {
@@ -281,14 +295,40 @@ describe('processFlushSites', () => {
     }
   });
 
-  test('anonymous executable memory with flush bytes is not complete', async () => {
-    const child = spawn(anon, [], { stdio: ['ignore', 'pipe', 'inherit'] });
+  /** Start a waiter; the address of its anonymous code page, if any. */
+  async function startWaiter(file: string, args: string[]): Promise<{ pid: number; page: number }> {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    await waitFor('the program to map its code', () => /ready (0x[0-9a-f]+)/.test(out));
-    const page = parseInt(/ready (0x[0-9a-f]+)/.exec(out)![1], 16);
-    const result = processFlushSites(child.pid!, readMaps(child.pid!));
+    await waitFor(`${file} to be ready`, () => /ready (\S+)/.test(out));
+    const page = /ready (\S+)/.exec(out)![1];
+    return { pid: child.pid!, page: page === '(nil)' ? 0 : parseInt(page, 16) };
+  }
+
+  test.each([
+    ['PIE', () => waiterPie],
+    ['non-PIE', () => waiterNoPie],
+  ])('%s program: its own flush at its run-time address, complete', async (_kind, file) => {
+    const { pid } = await startWaiter(file(), []);
+    const maps = readMaps(pid);
+    const result = processFlushSites(pid, maps);
+    expect(result.complete).toBe(true);
+    const { elf } = load(file());
+    const bias = loadBias(maps, file(), elf);
+    if (elf.type === 'exec') expect(bias).toBe(0);
+    const listed = objdumpFlushes(file()).filter((flush) => flush.symbol === 'flush');
+    expect(listed).toHaveLength(1);
+    const own = maps.find((entry) => entry.path === file() && entry.perms[2] === 'x')!;
+    expect(result.addresses.filter((address) => address >= own.start && address < own.end)).toEqual([
+      listed[0].address + bias,
+    ]);
+    expect(decodeInstruction(readProcessMemory(pid, listed[0].address + bias, 16), 0).mnemonic).toBe('clflush');
+  });
+
+  test('anonymous executable memory with flush bytes is not complete', async () => {
+    const { pid, page } = await startWaiter(waiterPie, ['anon']);
+    const result = processFlushSites(pid, readMaps(pid));
     expect(result.complete).toBe(false);
     expect(result.why).toBe(
       `[anonymous] at 0x${page.toString(16)}-0x${(page + 4096).toString(16)}: possible flush at 0x${page.toString(16)} in code without an ELF file to prove it`,
