@@ -15,6 +15,7 @@ import { killDescendants } from '../_internals/descendants';
 import { removeTempRoot } from '../_internals/temp-root';
 import { disableColor } from '../_internals/color';
 import { loadNative } from '../tracer/native';
+import { sentinelPid } from '../tracer/sentinel';
 import { DEFAULT_MAX_STEPS } from '../tracer/tracee';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -452,7 +453,7 @@ function keepDescendants(): void {
   } catch {
     // an addon that is not built says so when a command needs it
   }
-  process.on('exit', killDescendants);
+  process.on('exit', () => killDescendants(sentinelPid()));
 }
 
 export async function main(argv: string[]): Promise<void> {
