@@ -10,7 +10,6 @@
         "native/binding.cc",
         "native/breakpoints.cc",
         "native/cpu_pin.cc",
-        "native/debug_registers.cc",
         "native/dirty_lines.cc",
         "native/fast_region.cc",
         "native/fence_hunt.cc",

@@ -51,7 +51,6 @@ function traceAddon(cpu: number, main: number, record: boolean): Result {
     stdoutFd: devnull,
     stderrFd: 2,
     guardFiles: [],
-    debugRegisters: true,
   });
   fs.closeSync(devnull);
   try {

@@ -296,6 +296,7 @@ public:
 				   {
 					   InstanceAccessor<&TaskWrap::Pid>("pid"),
 					   InstanceMethod<&TaskWrap::SetBreakpoints>("setBreakpoints"),
+					   InstanceMethod<&TaskWrap::SetFlushSites>("setFlushSites"),
 					   InstanceMethod<&TaskWrap::SetPmRanges>("setPmRanges"),
 					   InstanceMethod<&TaskWrap::SetInstruction>("setInstruction"),
 					   InstanceMethod<&TaskWrap::SetFlow>("setFlow"),
@@ -326,11 +327,7 @@ public:
 			options.stdout_fd = to_int(field(object, "stdoutFd"), "stdoutFd");
 			options.stderr_fd = to_int(field(object, "stderrFd"), "stderrFd");
 			std::vector<std::string> guard = to_strings(field(object, "guardFiles"), "guardFiles");
-			Napi::Value debug_registers = field(object, "debugRegisters");
-			if (!debug_registers.IsBoolean())
-				throw ArgError{"debugRegisters must be a boolean"};
-			task_ = std::make_unique<pmfit::Task>(options, guard,
-							      debug_registers.As<Napi::Boolean>().Value());
+			task_ = std::make_unique<pmfit::Task>(options, guard);
 			return info.Env().Undefined();
 		});
 	}
@@ -348,6 +345,21 @@ private:
 	Pid(const Napi::CallbackInfo &info)
 	{
 		return number(info.Env(), task_ ? task_->pid() : -1);
+	}
+
+	Napi::Value
+	SetFlushSites(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			Napi::Array array = to_array(info[0], "flush sites");
+			std::vector<pmfit::RemotePtr> addresses;
+			for (uint32_t i = 0; i < array.Length(); i++)
+				addresses.emplace_back(to_uint64(array.Get(i), "flush site"));
+			if (!info[1].IsBoolean())
+				throw ArgError{"flush sites: complete must be a boolean"};
+			task().set_flush_sites(addresses, info[1].As<Napi::Boolean>().Value());
+			return info.Env().Undefined();
+		});
 	}
 
 	Napi::Value

@@ -1,10 +1,26 @@
 /*
  * breakpoints.h -- the int3 breakpoints of a tracee's code (rr's
- * AddressSpace breakpoint table): region markers and the traced function
+ * AddressSpace breakpoint table): region markers, the traced function, and
+ * the fast recorder's flush traps
  *
- * Outside a region they are in memory and the tracee runs at full speed;
- * inside one they are all out and the stepping loop compares rip with the
- * region ends itself.
+ * Markers are in memory outside a region, where the tracee runs at full
+ * speed; inside one the stepping loop compares rip with the region ends
+ * itself, and they are out, but in a fast region (fast_region.cc), whose
+ * page windows keep them in.
+ *
+ * Flush traps sit on every clflush, clflushopt and clwb of the executable
+ * code, at instruction starts JavaScript proved (harness/elf/flush-sites.ts),
+ * so that the fast recorder sees every flush without making the pages of
+ * unflushed PM lines inaccessible (docs/recording.md, "Flush traps"). They
+ * are in memory only during a fast region, put in and taken out a page run
+ * at a time through /proc/PID/mem: a library has hundreds of them.
+ *
+ * The fence hunt's frontier (fence_hunt.h) is int3s at the instruction
+ * starts a fast region may reach next while a flush waits for its fence,
+ * in until the fence is found.
+ *
+ * A single step whose instruction is under an int3 of any kind lifts that
+ * one first (Task::request_step); the next install puts it back.
  */
 #ifndef PMFIT_BREAKPOINTS_H
 #define PMFIT_BREAKPOINTS_H
@@ -24,10 +40,15 @@ enum class BreakpointKind : uint8_t {
 	RegionBegin = 0,
 	RegionEnd = 1,
 	Function = 2,
+	Flush = 3,
+	Frontier = 4, /* the fence hunt's (fence_hunt.h); not set from JavaScript */
 };
 
 class Breakpoints {
 public:
+	/* MAX_FRONTIER -- most int3s of the fence hunt in memory at once */
+	static constexpr size_t MAX_FRONTIER = 64;
+
 	struct Breakpoint {
 		RemotePtr addr;
 		BreakpointKind kind;
@@ -42,8 +63,40 @@ public:
 
 	/* find -- the breakpoint at addr, or nullptr */
 	const Breakpoint *find(RemotePtr addr) const;
-	void install_all(pid_t pid);
+	/* markers: the region and function entries */
+	void install_markers(pid_t pid);
+	void remove_markers(pid_t pid);
+	/* install_traps -- every flush trap into memory (all at once, or
+	 * those lifted since). False when the byte under a trap is not the
+	 * one it covered when it first went in: the code was rewritten, its
+	 * flush sites are stale (then remove_traps) */
+	bool install_traps(pid_t pid);
+	void remove_traps(pid_t pid);
+	bool
+	has_traps() const
+	{
+		return !traps_.empty();
+	}
+	/* add_frontier -- int3s at addrs[0..count) but where one of ours is
+	 * already; the nodes of earlier plans stay (each is an instruction
+	 * start the tracee may still reach), at most MAX_FRONTIER in all */
+	void add_frontier(pid_t pid, const RemotePtr *addrs, size_t count);
+	/* lift_frontier -- the node at addr out (the tracee stopped there, or
+	 * is about to run from there) */
+	void lift_frontier(pid_t pid, RemotePtr addr);
+	void clear_frontier(pid_t pid);
+	bool
+	has_frontier() const
+	{
+		return !frontier_.empty();
+	}
+	/* frontier_at -- addr holds an int3 of the frontier in memory */
+	bool frontier_at(RemotePtr addr) const;
+	/* remove_all -- markers, traps and frontier */
 	void remove_all(pid_t pid);
+	/* lift -- the breakpoint at addr, if in memory, out until the next
+	 * install, so that a single step runs the instruction under it */
+	void lift(pid_t pid, RemotePtr addr);
 	/* remove_from_child -- a forked child has our int3s in its copy of
 	 * the code; failures are ignored (unmapped there: nothing to hit) */
 	void remove_from_child(pid_t child) const;
@@ -64,7 +117,17 @@ public:
 	}
 
 private:
-	std::vector<Breakpoint> breakpoints_;
+	Breakpoint *find_trap(RemotePtr addr);
+	/* write_traps -- every trap in (int3) or out (its byte), one read
+	 * and one write per run of pages */
+	bool write_traps(pid_t pid, bool in);
+
+	std::vector<Breakpoint> markers_;
+	std::vector<Breakpoint> traps_; /* Flush, sorted by address */
+	bool traps_seen_ = false;	/* traps_' orig bytes are those first covered */
+	bool traps_in_ = false;		/* written in, but for lifted_ */
+	std::vector<RemotePtr> lifted_; /* traps lifted for a step since */
+	std::vector<Breakpoint> frontier_;
 	std::vector<RemotePtr> end_addrs_; /* RegionEnd entries */
 };
 

@@ -7,15 +7,17 @@ namespace pmfit {
 
 namespace {
 
-void
+/* clear_bit -- whether it was set */
+bool
 clear_bit(std::unordered_map<uint64_t, uint64_t> *pages, uint64_t key, uint64_t bit)
 {
 	auto it = pages->find(key);
-	if (it == pages->end())
-		return;
+	if (it == pages->end() || !(it->second & bit))
+		return false;
 	it->second &= ~bit;
 	if (it->second == 0)
 		pages->erase(it);
+	return true;
 }
 
 } /* namespace */
@@ -31,12 +33,13 @@ DirtyLines::stored(uint8_t file_id, uint64_t offset, uint64_t length, bool nt)
 		pages[key(file_id, line)] |= 1ull << ((line % PAGE_BYTES) / LINE_BYTES);
 }
 
-void
+bool
 DirtyLines::flushed(uint8_t file_id, uint64_t offset)
 {
 	const uint64_t bit = 1ull << ((offset % PAGE_BYTES) / LINE_BYTES);
-	clear_bit(&stored_, key(file_id, offset), bit);
-	clear_bit(&nt_, key(file_id, offset), bit);
+	const bool stored = clear_bit(&stored_, key(file_id, offset), bit);
+	const bool nt = clear_bit(&nt_, key(file_id, offset), bit);
+	return stored || nt || unknown_;
 }
 
 bool

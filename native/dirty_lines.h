@@ -28,8 +28,9 @@ public:
 	/* stored -- [offset, offset + length) of file_id was stored, with a
 	 * non-temporal store when nt */
 	void stored(uint8_t file_id, uint64_t offset, uint64_t length, bool nt);
-	/* flushed -- the line at offset (line-aligned) was flushed */
-	void flushed(uint8_t file_id, uint64_t offset);
+	/* flushed -- the line at offset (line-aligned) was flushed: whether
+	 * it was dirty (the flush can change a crash state) */
+	bool flushed(uint8_t file_id, uint64_t offset);
 	/* fenced -- a fence ran: non-temporal stores are durable */
 	void
 	fenced()

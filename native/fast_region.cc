@@ -95,11 +95,28 @@ Task::requeue(std::vector<int> *deferred)
 	return any;
 }
 
-/* clean_page -- a PM page the protection may leave readable */
+/* clean_page -- a PM page the protection may leave readable: any, when
+ * every flush traps (a flush of it stops there, not at a fault), else one
+ * with no line waiting for a flush */
 CleanPage
 Task::clean_page() const
 {
+	if (flush_trapped_)
+		return [](uint64_t) { return true; };
 	return [this](uint64_t page) { return recorder_.page_clean(RemotePtr(page)); };
+}
+
+/* install_flush_traps -- the traps in memory, before the tracee runs at
+ * full speed; false when the code under one changed since it first went
+ * in: its sites are stale, the traps are dropped (until the next region's
+ * sites) and the caller must protect PM again without them */
+bool
+Task::install_flush_traps()
+{
+	if (!flush_trapped_ || multi() || breakpoints_.install_traps(pid_))
+		return true;
+	set_flush_sites({}, false);
+	return false;
 }
 
 /* enter_fast -- in a region, stopped, nothing pending: protect PM and go
@@ -115,6 +132,10 @@ Task::enter_fast(Stop *out)
 		return false;
 	std::vector<int> deferred;
 	int status = 0;
+	/* traps first: whether the pages of unflushed lines may stay
+	 * readable depends on them */
+	if (!install_flush_traps() && protection_.active())
+		return enter_exact_window(out);
 	if (protection_.active()) {
 		/* the end of a page window: its pages closed again */
 		if (!protection_.close_pages(pid_, clean_page(), &deferred, &status))
@@ -156,22 +177,24 @@ Task::run_fast(Stop *out)
 			throw TaskError(syserr("PTRACE_SETOPTIONS " + std::to_string(pid_), errno));
 		sysgood_ = true;
 	}
-	breakpoints_.install_all(pid_);
+	breakpoints_.install_markers(pid_);
+	/* a trap lifted for a step goes back in; if the code under it
+	 * changed, PM is protected again without traps first */
+	if (!install_flush_traps())
+		return enter_exact_window(out);
 	if (ptrace(PTRACE_SYSCALL, pid_, nullptr, nullptr) != 0 && errno != ESRCH)
 		throw TaskError(syserr("PTRACE_SYSCALL " + std::to_string(pid_), errno));
 	phase_ = Phase::FastRunning;
 	return false;
 }
 
-/* hunt_fence -- a flush waits for its fence: the debug registers on the
+/* hunt_fence -- a flush waits for its fence: int3s on the frontier of the
  * code ahead (fence_hunt.h), or a decoding of it asked for (true, *out),
  * or the instruction at rip single-stepped (phase_ Region) */
 bool
 Task::hunt_fence(Stop *out)
 {
-	FenceHunt::Plan plan;
-	if (!hunt_off_)
-		plan = hunt_.plan(pid_, regs_, recorder_.code_epoch(), breakpoints_);
+	const FenceHunt::Plan plan = hunt_.plan(pid_, regs_, recorder_.code_epoch(), breakpoints_);
 	if (plan.kind == FenceHunt::Plan::Kind::Decode) {
 		*out = make_stop(StopKind::Decode);
 		out->address = plan.at;
@@ -182,13 +205,14 @@ Task::hunt_fence(Stop *out)
 		breakpoints_.show_original(plan.at, out->bytes.data(), out->bytes.size());
 		return true;
 	}
-	if (plan.kind == FenceHunt::Plan::Kind::Run && debug_registers_ && debug_.arm(pid_, plan.addrs, plan.count))
+	if (plan.kind == FenceHunt::Plan::Kind::Run) {
+		breakpoints_.add_frontier(pid_, plan.addrs, plan.count);
+		/* a node of an earlier plan where the tracee stands would
+		 * stop it before it ran anything */
+		breakpoints_.lift_frontier(pid_, regs_.ip());
 		return false;
-	if (plan.kind == FenceHunt::Plan::Kind::Run)
-		hunt_off_ = true;
+	}
 	/* a single step in a page window, PM still protected */
-	debug_.disarm(pid_);
-	breakpoints_.remove_all(pid_);
 	recorder_.code_may_have_changed();
 	phase_ = Phase::Region;
 	quiet_steps_ = 0;
@@ -200,8 +224,8 @@ Task::hunt_fence(Stop *out)
 bool
 Task::enter_exact_window(Stop *out)
 {
-	debug_.disarm(pid_);
-	breakpoints_.remove_all(pid_);
+	breakpoints_.clear_frontier(pid_);
+	breakpoints_.remove_markers(pid_);
 	std::vector<int> deferred;
 	int status = 0;
 	if (!protection_.restore(pid_, &deferred, &status))
@@ -226,7 +250,7 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 		return true;
 	}
 	if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80)) {
-		debug_.disarm(pid_);
+		breakpoints_.clear_frontier(pid_);
 		phase_ = Phase::Fast;
 		std::vector<int> deferred;
 		TracerSyscall back = take_back_syscall(pid_, &deferred);
@@ -235,8 +259,9 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 		regs_.fetch(pid_);
 		last_rip_ = regs_.ip();
 		/* a page window: step_syscall opens PM whole unless the call
-		 * touches no memory (a sync) */
-		breakpoints_.remove_all(pid_);
+		 * touches no memory (a sync), and takes the flush traps out
+		 * before a call that may change code */
+		breakpoints_.remove_markers(pid_);
 		recorder_.code_may_have_changed();
 		phase_ = Phase::Region;
 		quiet_steps_ = 0;
@@ -248,11 +273,14 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 	if (!w.is_stop())
 		return handle_other(w, out);
 	phase_ = Phase::Fast;
-	if (debug_.armed()) {
-		/* the fence hunt's breakpoint: plan again from here */
-		if (w.kind() == WaitStatus::Kind::Trap && debug_.hit(pid_))
-			return false;
-		debug_.disarm(pid_);
+	if (w.kind() == WaitStatus::Kind::Trap && breakpoints_.frontier_at(regs_.ip() - 1) &&
+	    quirks::sigtrap_from_int3(pid_)) {
+		/* the fence hunt's frontier reached: plan again from there */
+		regs_.set_ip(regs_.ip() - 1);
+		regs_.store(pid_);
+		last_rip_ = regs_.ip();
+		breakpoints_.lift_frontier(pid_, regs_.ip());
+		return false;
 	}
 	switch (w.kind()) {
 	case WaitStatus::Kind::Trap: {
@@ -266,6 +294,14 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 		regs_.set_ip(regs_.ip() - 1);
 		regs_.store(pid_);
 		last_rip_ = regs_.ip();
+		if (kind == BreakpointKind::Flush) {
+			/* a flush: stepped and recorded in a window of its
+			 * own, PM protected as it is */
+			recorder_.code_may_have_changed();
+			phase_ = Phase::Region;
+			quiet_steps_ = 0;
+			return false;
+		}
 		if (enter_exact_window(out))
 			return true;
 		if (kind != BreakpointKind::RegionEnd)
@@ -291,7 +327,6 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 		int status = 0;
 		if (!protection_.open_page(pid_, addr, &deferred, &status))
 			return handle_other(stopped(status), out);
-		breakpoints_.remove_all(pid_);
 		recorder_.code_may_have_changed();
 		phase_ = Phase::Region;
 		quiet_steps_ = 0;
@@ -352,19 +387,21 @@ Task::fast_page_fault(const WaitStatus &w, bool *died, Stop *out)
 /* after_window_step -- a step of an exact window in a fast region has
  * been recorded: close the window after a quiet stretch */
 bool
-Task::after_window_step(const InsnInfo &insn, size_t events_before, Stop *out)
+Task::after_window_step(const InsnInfo &insn, size_t events_before, uint64_t dirty_flushes_before, Stop *out)
 {
 	const bool made_event = recorder_.event_bytes() != events_before;
-	if (made_event && (insn.flags & (INSN_NT_STORE | INSN_CLFLUSHOPT | INSN_CLWB)))
+	/* a fence orders a non-temporal store of PM, and a clflushopt or
+	 * clwb of a dirty line; a flush of a clean one changes no crash
+	 * state (dirty_lines.h), so its fence need not be hunted */
+	if ((made_event && (insn.flags & INSN_NT_STORE)) ||
+	    ((insn.flags & (INSN_CLFLUSHOPT | INSN_CLWB)) && recorder_.dirty_flushes() != dirty_flushes_before))
 		flush_pending_ = true;
-	if (insn.flags & (INSN_FENCE | INSN_LOCKED))
+	if (insn.flags & (INSN_FENCE | INSN_LOCKED)) {
 		flush_pending_ = false;
+		breakpoints_.clear_frontier(pid_);
+	}
 	quiet_steps_ = made_event ? 0 : quiet_steps_ + 1;
 	if (quiet_steps_ < FAST_WINDOW || pending_sig_ != 0)
-		return false;
-	/* with a flush waiting, the fence hunt goes on (run_fast) unless
-	 * the kernel gave it no debug registers */
-	if (flush_pending_ && hunt_off_)
 		return false;
 	return enter_fast(out);
 }

@@ -65,8 +65,10 @@ FenceHunt::read_maps(pid_t pid)
 	while (fgets(line, sizeof(line), f)) {
 		uint64_t start, end;
 		char perms[8] = {0};
+		/* not shared either: an int3 written there would reach the
+		 * file, and another mapping of it may rewrite the code */
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s", &start, &end, perms) == 3 && perms[2] == 'x' &&
-		    perms[1] != 'w') {
+		    perms[1] != 'w' && perms[3] != 's') {
 			if (!safe_.empty() && safe_.back().second == start)
 				safe_.back().second = end;
 			else
@@ -131,7 +133,7 @@ FenceHunt::walk(pid_t pid, RemotePtr start, uint64_t epoch, const Breakpoints &b
 	RemotePtr at = start;
 	for (size_t n = 0; n < MAX_LINE; n++) {
 		if (!safe_code(at, 1))
-			return {at == start ? Line::End::Unsafe : Line::End::Stop, at, {}};
+			return {Line::End::Unsafe, at, {}};
 		const InsnInfo *insn = lookup(pid, at, epoch, breakpoints);
 		if (!insn)
 			return {Line::End::Decode, at, {}};
@@ -222,14 +224,16 @@ FenceHunt::plan(pid_t pid, const Registers &regs, uint64_t epoch, const Breakpoi
 			plan.at = line.at;
 			return plan;
 		case Line::End::Unsafe:
-			break;
+			/* no int3 goes where the program may write */
+			plan.kind = Plan::Kind::Step;
+			return plan;
 		case Line::End::Stop:
 			frontier[i].addr = line.at;
 			break;
 		case Line::End::Branch:
 			/* one more breakpoint: this one moves to the taken
 			 * branch, the fall-through is added */
-			if (frontier.size() < DebugRegisters::SLOTS) {
+			if (frontier.size() < FRONTIER) {
 				frontier[i].addr = line.succ[0];
 				frontier[i].open = true;
 				add(line.succ[1], true);
@@ -238,13 +242,19 @@ FenceHunt::plan(pid_t pid, const Registers &regs, uint64_t epoch, const Breakpoi
 			break;
 		}
 	}
-	/* two nodes may have moved to one address */
+	/* two nodes may have moved to one address; a node at rip (a loop
+	 * back to it) would stop the tracee before it ran anything: a step */
 	plan.kind = Plan::Kind::Run;
 	for (const Node &node : frontier) {
+		if (node.addr == rip) {
+			plan.kind = Plan::Kind::Step;
+			plan.count = 0;
+			return plan;
+		}
 		bool seen = false;
 		for (size_t j = 0; j < plan.count; j++)
 			seen = seen || plan.addrs[j] == node.addr;
-		if (!seen && plan.count < DebugRegisters::SLOTS)
+		if (!seen && plan.count < FRONTIER)
 			plan.addrs[plan.count++] = node.addr;
 	}
 	return plan;

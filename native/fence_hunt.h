@@ -16,15 +16,26 @@
  * A return or an indirect jump or call at rip itself goes where the
  * registers and memory say now (nothing runs before it), and the line goes
  * on there.
- * Lines from the successors are decoded the same way while debug registers
- * are left (four), and the tracee runs with execution breakpoints on the
- * frontier (debug_registers.h): every instruction it runs before it stops
- * was decoded and is no fence, and the fence is stepped and recorded as by
- * single-stepping. A debug register never fires inside an instruction, so a
- * wrong guess costs a stop, never the program's code.
+ * Lines from the successors are decoded the same way while the frontier
+ * has room (FRONTIER nodes), and the tracee runs with an int3 on each node
+ * of the frontier (Breakpoints::add_frontier; the nodes of earlier plans
+ * stay in until the fence is found): every instruction it runs
+ * before it stops was decoded and is no fence, and the fence is stepped and
+ * recorded as by single-stepping. Every node is an instruction start: the
+ * line from rip is decoded from an instruction boundary, and each node is a
+ * branch target or fall-through of a decoded branch, or a decoded
+ * instruction to stop at.
+ *
+ * The frontier used to be the four debug registers, which need no write
+ * into the code; on some virtual machines (this project's, Firecracker on
+ * AMD EPYC, kernel 6.18) the kernel accepts them and they never fire, and
+ * the hunt ran past fences unseen (measured: DR0 on a function and DR7
+ * enabling it, both PTRACE_POKEUSER calls succeeding; the child called the
+ * function three times and exited without a stop).
  *
  * Only code in executable mappings the program cannot write is hunted
- * through (code it may rewrite at full speed is stepped), and every
+ * through: a frontier node in code it may rewrite at full speed makes the
+ * plan a single step, so no int3 of ours is ever overwritten. Every
  * decoding is compared with the tracee's bytes again after anything
  * untraced ran (the recorder's code epochs).
  */
@@ -39,7 +50,6 @@
 #include <vector>
 
 #include "breakpoints.h"
-#include "debug_registers.h"
 #include "insn.h"
 #include "insn_cache.h"
 #include "registers.h"
@@ -52,9 +62,13 @@ public:
 	/* Plan -- what to do from an address: Run with breakpoints at
 	 * addrs[0..count), Step the instruction there, or Decode the
 	 * instruction at `at` first (setFlow) */
+	/* FRONTIER -- most nodes of a plan's frontier: more look further
+	 * ahead, fewer stops, an int3 written per new node */
+	static constexpr size_t FRONTIER = 16;
+
 	struct Plan {
 		enum class Kind { Run, Step, Decode } kind = Kind::Step;
-		RemotePtr addrs[DebugRegisters::SLOTS];
+		RemotePtr addrs[FRONTIER];
 		size_t count = 0;
 		RemotePtr at;
 	};

@@ -115,8 +115,8 @@ is_group_stop(pid_t pid, int sig)
  * syscall stopped with si_code SI_TKILL (-6) and si_pid the tracee's;
  * int3 with SI_KERNEL (128); every other syscall (rt_sigprocmask,
  * rt_sigreturn) with TRAP_BRKPT (1), the kernel's report of a step over a
- * syscall. pmfit's own int3s are not installed while it single-steps, so
- * SI_KERNEL here is the program's.
+ * syscall. pmfit's own int3 under a stepped instruction is lifted before
+ * the step (breakpoints.h), so SI_KERNEL here is the program's.
  */
 inline bool
 sigtrap_is_programs(pid_t pid)
@@ -125,6 +125,50 @@ sigtrap_is_programs(pid_t pid)
 	if (ptrace(PTRACE_GETSIGINFO, pid, nullptr, &si) != 0)
 		return false;
 	return si.si_code <= 0 || si.si_code == SI_KERNEL;
+}
+
+/*
+ * sigtrap_from_int3 -- whether a SIGTRAP stop of a tracee running at full
+ * speed came from an int3 it ran (si_code SI_KERNEL, as measured above),
+ * not from a kill() or tgkill() of SIGTRAP (si_code <= 0) that happened to
+ * stop it just past one of pmfit's int3s
+ */
+inline bool
+sigtrap_from_int3(pid_t pid)
+{
+	siginfo_t si;
+	return ptrace(PTRACE_GETSIGINFO, pid, nullptr, &si) == 0 && si.si_code == SI_KERNEL;
+}
+
+/*
+ * may_change_code -- whether system call nr can unmap, remap or rewrite
+ * executable code: flush traps are taken out before it runs and their
+ * sites found again (breakpoints.h). mmap and mremap can map over code
+ * (MAP_FIXED), mprotect can make it writable, madvise(MADV_DONTNEED) drops
+ * a private page with its int3s, process_vm_writev and ptrace write it,
+ * shmat/shmdt and remap_file_pages map, execve replaces everything.
+ */
+inline bool
+may_change_code(int64_t nr)
+{
+	switch (nr) {
+	case 9:	  /* mmap */
+	case 10:  /* mprotect */
+	case 11:  /* munmap */
+	case 25:  /* mremap */
+	case 28:  /* madvise */
+	case 30:  /* shmat */
+	case 59:  /* execve */
+	case 67:  /* shmdt */
+	case 101: /* ptrace */
+	case 216: /* remap_file_pages */
+	case 311: /* process_vm_writev */
+	case 322: /* execveat */
+	case 329: /* pkey_mprotect */
+		return true;
+	default:
+		return false;
+	}
 }
 
 /*

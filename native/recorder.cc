@@ -77,7 +77,7 @@ Recorder::set_pm_ranges(std::vector<PmRange> ranges)
 }
 
 void
-Recorder::set_instruction(pid_t pid, RemotePtr address, InsnInfo info)
+Recorder::set_instruction(pid_t pid, RemotePtr address, InsnInfo info, const Breakpoints &breakpoints)
 {
 	if (info.writes.size() > InsnInfo::MAX_WRITES)
 		info.writes.resize(InsnInfo::MAX_WRITES);
@@ -90,6 +90,7 @@ Recorder::set_instruction(pid_t pid, RemotePtr address, InsnInfo info)
 	}
 	memset(info.code, 0, sizeof(info.code));
 	read_tracee(pid, address, info.code, info.length);
+	breakpoints.show_original(address, info.code, info.length);
 	info.epoch = code_epoch_;
 	insns_.insert(address, std::move(info));
 }
@@ -97,10 +98,11 @@ Recorder::set_instruction(pid_t pid, RemotePtr address, InsnInfo info)
 /* code_unchanged -- the bytes of insn are still at address (then it is
  * good for this epoch) */
 bool
-Recorder::code_unchanged(pid_t pid, RemotePtr address, InsnInfo *insn)
+Recorder::code_unchanged(pid_t pid, RemotePtr address, InsnInfo *insn, const Breakpoints &breakpoints)
 {
 	uint8_t now[InsnInfo::MAX_LENGTH] = {};
 	read_tracee(pid, address, now, insn->length);
+	breakpoints.show_original(address, now, insn->length);
 	if (memcmp(now, insn->code, insn->length) != 0)
 		return false;
 	insn->epoch = code_epoch_;
@@ -291,7 +293,7 @@ Recorder::append_record(uint8_t kind, uint8_t file_id, uint32_t length, uint64_t
 	if (kind == EV_STORE || kind == EV_NT_STORE)
 		dirty_.stored(file_id, offset, length, kind == EV_NT_STORE);
 	else if (kind == EV_CLFLUSH || kind == EV_CLFLUSHOPT || kind == EV_CLWB)
-		dirty_.flushed(file_id, offset);
+		dirty_flushes_ += dirty_.flushed(file_id, offset) ? 1 : 0;
 	else if (kind == EV_FENCE)
 		dirty_.fenced();
 	size_t data_len = carries_data(kind) ? length : 0;

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "breakpoints.h"
 #include "dirty_lines.h"
 #include "insn.h"
 #include "insn_cache.h"
@@ -72,17 +73,18 @@ public:
 		return ranges_;
 	}
 	/* set_instruction -- the decoding of the code at address, which is
-	 * read from the tracee to notice when it changes; throws TaskError
-	 * for an operand the recorder cannot follow */
-	void set_instruction(pid_t pid, RemotePtr address, InsnInfo info);
+	 * read from the tracee (as the program has it: breakpoints' int3s
+	 * shown as what they cover) to notice when it changes; throws
+	 * TaskError for an operand the recorder cannot follow */
+	void set_instruction(pid_t pid, RemotePtr address, InsnInfo info, const Breakpoints &breakpoints);
 	/* instruction -- what the decoder said about the code at address;
 	 * null when it is unknown or was rewritten since */
 	const InsnInfo *
-	instruction(pid_t pid, RemotePtr address)
+	instruction(pid_t pid, RemotePtr address, const Breakpoints &breakpoints)
 	{
 		InsnInfo *insn = insns_.find(address);
 		if (insn && __builtin_expect(insn->epoch != code_epoch_, 0))
-			return code_unchanged(pid, address, insn) ? insn : nullptr;
+			return code_unchanged(pid, address, insn, breakpoints) ? insn : nullptr;
 		return insn;
 	}
 	/* code_may_have_changed -- untraced code ran, or a system call: look
@@ -120,6 +122,13 @@ public:
 	event_bytes() const
 	{
 		return events_.size();
+	}
+	/* dirty_flushes -- flushes so far of a line stored since its last
+	 * flush (dirty_lines.h): those whose fence the fast recorder hunts */
+	uint64_t
+	dirty_flushes() const
+	{
+		return dirty_flushes_;
 	}
 
 	/* before -- what insn will write, from the registers it reads, before
@@ -162,7 +171,7 @@ private:
 	/* EVENT_BUFFER_LIMIT -- resume() returns `buffer` past this many bytes */
 	static constexpr size_t EVENT_BUFFER_LIMIT = 8u << 20;
 
-	bool code_unchanged(pid_t pid, RemotePtr address, InsnInfo *insn);
+	bool code_unchanged(pid_t pid, RemotePtr address, InsnInfo *insn, const Breakpoints &breakpoints);
 	void special_before(pid_t pid, const InsnInfo &insn, const Registers &regs);
 	void special_after(pid_t pid, const MemOperand &op, size_t i, uint8_t kind, RemotePtr insn_addr,
 			   uint64_t index);
@@ -182,6 +191,7 @@ private:
 	bool df_before_ = false;
 
 	uint64_t code_epoch_ = 1;
+	uint64_t dirty_flushes_ = 0;
 	uint16_t thread_ = 0; /* records' thread field */
 
 	/* instructions with operands other than MEM_PLAIN: what before()

@@ -132,7 +132,7 @@ Task::pass_breakpoint(const Limits &limits, uint64_t *steps, Stop *out)
 		*out = make_stop(StopKind::Yield);
 		return true;
 	}
-	breakpoints_.remove_all(pid_);
+	breakpoints_.remove_markers(pid_);
 	WaitStatus w = step(take_pending_signal());
 	++*steps;
 	if (w.kind() == WaitStatus::Kind::Trap) {
@@ -147,7 +147,7 @@ bool
 Task::continue_full_speed()
 {
 	if (!vfork_pending_)
-		breakpoints_.install_all(pid_);
+		breakpoints_.install_markers(pid_);
 	/* with other threads, a system call is a switch point */
 	const auto request = multi() ? PTRACE_SYSCALL : PTRACE_CONT;
 	if (ptrace(request, pid_, nullptr, (void *)(long)pending_sig_) != 0 && errno != ESRCH)
@@ -204,7 +204,7 @@ Task::hit_breakpoint(const Breakpoints::Breakpoint &bp)
 	PMFIT_ASSERT(bp.addr == regs_.ip() && phase_ == Phase::Stopped);
 	switch (bp.kind) {
 	case BreakpointKind::RegionBegin:
-		breakpoints_.remove_all(pid_);
+		breakpoints_.remove_markers(pid_);
 		marker_rsp_ = regs_.sp();
 		phase_ = Phase::BeginMarker;
 		break;
@@ -213,12 +213,17 @@ Task::hit_breakpoint(const Breakpoints::Breakpoint &bp)
 		step_over_ = true;
 		break;
 	case BreakpointKind::Function:
-		breakpoints_.remove_all(pid_);
+		breakpoints_.remove_markers(pid_);
 		fn_rsp_ = regs_.sp();
 		fn_ret_ = RemotePtr(read_word(pid_, fn_rsp_, "the return address"));
 		function_mode_ = true;
 		begin_reported_ = false;
 		phase_ = Phase::Entry;
+		break;
+	case BreakpointKind::Flush:
+	case BreakpointKind::Frontier:
+		/* in memory only inside fast regions (leave_region) */
+		step_over_ = true;
 		break;
 	}
 }
@@ -263,6 +268,7 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 		const RemotePtr at = regs_.ip();
 		const InsnInfo *insn = nullptr;
 		size_t events_before = 0;
+		uint64_t dirty_flushes_before = 0;
 		WaitStatus w;
 		if (in_flight_ == InFlight::Resume) {
 			/* count and crash modes: a syscall still running; the
@@ -303,6 +309,7 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 				return true;
 			if (limits.record) {
 				events_before = recorder_.event_bytes();
+				dirty_flushes_before = recorder_.dirty_flushes();
 				recorder_.before(pid_, *insn, regs_);
 			}
 			const int sig = take_pending_signal();
@@ -370,7 +377,7 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 			return false;
 		}
 		if (limits.fast) {
-			if (after_window_step(*insn, events_before, out))
+			if (after_window_step(*insn, events_before, dirty_flushes_before, out))
 				return true;
 			if (phase_ != Phase::Region)
 				return false;
@@ -408,12 +415,13 @@ Task::prepare_region_step(const Limits &limits, uint64_t steps, const InsnInfo *
 		*out = make_stop(StopKind::Buffer);
 		return true;
 	}
-	*insn = recorder_.instruction(pid_, at);
+	*insn = recorder_.instruction(pid_, at, breakpoints_);
 	if (!*insn) {
 		*out = make_stop(StopKind::Decode);
 		out->address = at;
 		out->bytes.assign(DECODE_BYTES, 0);
 		read_tracee(pid_, at, out->bytes.data(), DECODE_BYTES);
+		breakpoints_.show_original(at, out->bytes.data(), DECODE_BYTES);
 		return true;
 	}
 	if (((*insn)->flags & INSN_SYSCALL) && !syscall_pending_) {
@@ -441,6 +449,10 @@ Task::step_syscall(bool diff, bool untouched)
 		 * unseen by the recorder's dirty lines */
 		if (diff || !untouched)
 			recorder_.forget_dirty_lines();
+		/* out before the kernel can unmap or rewrite the code under
+		 * them; found again at the next region's start */
+		if (breakpoints_.has_traps() && quirks::may_change_code(regs_.syscall_nr()))
+			set_flush_sites({}, false);
 		if ((diff || !untouched) && fast_full_window(&out))
 			return out;
 		syscall_insn_ = regs_.ip();
@@ -496,6 +508,10 @@ Task::region_ended() const
 void
 Task::leave_region()
 {
+	/* flush traps and the hunt's frontier are in memory only inside
+	 * fast regions */
+	breakpoints_.remove_traps(pid_);
+	breakpoints_.clear_frontier(pid_);
 	if (function_mode_) {
 		phase_ = Phase::Stopped;
 	} else {

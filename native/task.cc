@@ -31,8 +31,7 @@ constexpr int64_t BLOCKED_SLICE_NS = 100 * 1000 * 1000;
 
 /* Task: start and end */
 
-Task::Task(const SpawnOptions &options, const std::vector<std::string> &guard_paths, bool debug_registers)
-    : debug_registers_(debug_registers)
+Task::Task(const SpawnOptions &options, const std::vector<std::string> &guard_paths)
 {
 	/* One seccomp filter holds every part's rules (seccomp_filter.h). */
 	std::vector<SyscallRule> rules;
@@ -123,6 +122,8 @@ Task::die()
 void
 Task::request_step(int sig)
 {
+	/* the instruction, not an int3 of ours over it (breakpoints.h) */
+	breakpoints_.lift(pid_, regs_.ip());
 	/* ESRCH: killed from outside since the last stop; waitpid says so */
 	if (ptrace(PTRACE_SINGLESTEP, pid_, nullptr, (void *)(long)sig) != 0 && errno != ESRCH)
 		throw TaskError(syserr("PTRACE_SINGLESTEP " + std::to_string(pid_), errno));
@@ -211,6 +212,7 @@ Task::kernel_entry_at(RemotePtr at)
 		return known->flags;
 	uint8_t bytes[16] = {0};
 	read_tracee(pid_, at, bytes, sizeof(bytes));
+	breakpoints_.show_original(at, bytes, sizeof(bytes));
 	InsnInfo info;
 	if ((bytes[0] == 0x0f && bytes[1] == 0x05) || (bytes[0] == 0xcd && bytes[1] == 0x80))
 		info.flags = INSN_SYSCALL | INSN_TRAPS;
@@ -398,7 +400,28 @@ Task::set_breakpoints(BreakpointKind kind, const std::vector<RemotePtr> &address
 	breakpoints_.set(pid_, kind, addresses);
 	/* In now, so that a bad address fails here and not at resume. */
 	if (phase_ == Phase::Stopped && !vfork_pending_)
-		breakpoints_.install_all(pid_);
+		breakpoints_.install_markers(pid_);
+}
+
+void
+Task::set_flush_sites(const std::vector<RemotePtr> &addresses, bool complete)
+{
+	check_alive();
+	if (phase_ == Phase::Running || phase_ == Phase::FastRunning)
+		throw TaskError("cannot change flush traps while the tracee runs");
+	if (!complete) {
+		breakpoints_.set(pid_, BreakpointKind::Flush, {});
+		flush_sites_.clear();
+		flush_trapped_ = false;
+		return;
+	}
+	/* the same sites as the last region's: their bytes are checked at
+	 * the next install, against those first covered */
+	if (flush_trapped_ && addresses == flush_sites_)
+		return;
+	breakpoints_.set(pid_, BreakpointKind::Flush, addresses);
+	flush_sites_ = addresses;
+	flush_trapped_ = true;
 }
 
 void
@@ -411,7 +434,7 @@ void
 Task::set_instruction(RemotePtr address, InsnInfo info)
 {
 	hunt_.learn(pid_, address, info, recorder_.code_epoch(), breakpoints_);
-	recorder_.set_instruction(pid_, address, std::move(info));
+	recorder_.set_instruction(pid_, address, std::move(info), breakpoints_);
 }
 
 void

@@ -26,7 +26,6 @@
 
 #include "breakpoints.h"
 #include "cpu_pin.h"
-#include "debug_registers.h"
 #include "error.h"
 #include "fence_hunt.h"
 #include "insn.h"
@@ -48,10 +47,8 @@ namespace pmfit {
 class Task {
 public:
 	/* guard_paths: the user's files the program may not open for writing
-	 * (user_file_guard.h); empty: no guard. debug_registers false: the
-	 * fence hunt's debug registers count as refused, as on a kernel that
-	 * gives none (a testing knob: docs/recording.md) */
-	Task(const SpawnOptions &options, const std::vector<std::string> &guard_paths, bool debug_registers);
+	 * (user_file_guard.h); empty: no guard */
+	Task(const SpawnOptions &options, const std::vector<std::string> &guard_paths);
 	~Task();
 	Task(const Task &) = delete;
 	Task &operator=(const Task &) = delete;
@@ -64,6 +61,11 @@ public:
 	}
 
 	void set_breakpoints(BreakpointKind kind, const std::vector<RemotePtr> &addresses);
+	/* set_flush_sites -- the start of every clflush, clflushopt and clwb
+	 * of the executable code, for the fast recorder's flush traps;
+	 * complete false (not every one proven): no traps, and pages with
+	 * unflushed lines are made inaccessible instead (fast_region.cc) */
+	void set_flush_sites(const std::vector<RemotePtr> &addresses, bool complete);
 	void set_pm_ranges(std::vector<PmRange> ranges);
 	void set_instruction(RemotePtr address, InsnInfo info);
 	/* set_flow -- the decoding of code the fast recorder's fence hunt
@@ -220,10 +222,11 @@ private:
 	bool hunt_fence(Stop *out);
 	bool collect_fast(int64_t *deadline, Stop *out);
 	bool enter_exact_window(Stop *out);
-	bool after_window_step(const InsnInfo &insn, size_t events_before, Stop *out);
+	bool after_window_step(const InsnInfo &insn, size_t events_before, uint64_t dirty_flushes_before, Stop *out);
 	bool requeue(std::vector<int> *deferred);
 	bool fast_full_window(Stop *out);
 	bool fast_page_fault(const WaitStatus &w, bool *died, Stop *out);
+	bool install_flush_traps();
 
 	pid_t pid_ = -1;
 	Phase phase_ = Phase::Dead;
@@ -268,12 +271,13 @@ private:
 	bool flush_pending_ = false; /* a clflushopt/clwb/nt store of PM not yet fenced */
 	uint32_t quiet_steps_ = 0;   /* steps since the last event */
 	bool fast_refused_ = false;  /* protection failed: this region stays exact */
-	/* while a flush waits for its fence: run to breakpoints on the code
-	 * ahead instead of single steps (fence_hunt.h) */
+	/* while a flush waits for its fence: run to int3s on the code ahead
+	 * instead of single steps (fence_hunt.h) */
 	FenceHunt hunt_;
-	DebugRegisters debug_;
-	bool debug_registers_;	/* false: arm() counts as refused (constructor) */
-	bool hunt_off_ = false; /* the kernel gave no debug registers */
+	/* every flush of the code is under a trap while a fast region runs:
+	 * pages with unflushed lines stay readable */
+	bool flush_trapped_ = false;
+	std::vector<RemotePtr> flush_sites_; /* as last set */
 
 	CpuPin pin_;
 

@@ -11,6 +11,7 @@ import { usageError } from '../_internals/errors';
 import { pmFileProblem } from '../_internals/pm-file-problem';
 import { onInterrupt } from '../_internals/interrupt';
 import { liveDescendants } from '../_internals/descendants';
+import { processFlushSites } from '../elf/flush-sites';
 import { readMaps } from '../elf/proc-maps';
 import { sentinelPid } from '../tracer/sentinel';
 import type { NativePmRange, NativeStop } from '../tracer/native';
@@ -128,6 +129,7 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
     pmPaths,
     options.pmFiles,
     options.acceptUntracedWrites ?? false,
+    options.fast ?? false,
     options.onCheck,
   );
   try {
@@ -260,6 +262,7 @@ class RecordSession {
     private readonly pmPaths: string[],
     private readonly names: string[],
     private readonly acceptUntraced: boolean,
+    private readonly fast: boolean,
     private readonly onCheck?: RecordOptions['onCheck'],
   ) {}
 
@@ -319,9 +322,10 @@ class RecordSession {
   }
 
   regionBegin(index: number, thread: number): void {
+    const maps = readMaps(this.tracee.pid);
     if (this.regions.length > 0) {
       // ranges first: the check reads nothing through them, the region does
-      this.refreshRanges();
+      this.refreshRanges(maps);
       this.check({ kind: 'record', index: index + 1, address: 0, between: true });
     }
     const region = { begin: index, end: index, ...(thread !== 0 ? { thread } : {}) };
@@ -329,12 +333,18 @@ class RecordSession {
     this.openRegions.set(thread, region);
     if (this.regions.length === 1) {
       this.captureInitialImages();
-      this.refreshRanges();
+      this.refreshRanges(maps);
       this.files.forEach((_, fileId) => this.startInterval(fileId));
       this.written = new WrittenPages(this.tracee.task);
       this.timed(() => this.written?.watch(this.ranges));
     }
     this.othersAtBegin = this.otherProcesses();
+    // Found again at every region's start: code may have been mapped or
+    // unmapped since, unseen (native/breakpoints.h, "flush traps").
+    if (this.fast) {
+      const sites = processFlushSites(this.tracee.pid, maps);
+      this.tracee.task.setFlushSites(sites.addresses, sites.complete);
+    }
   }
 
   /** progress -- the tracer yielded during a region: collect the dirty
@@ -622,9 +632,9 @@ class RecordSession {
    *  (a hard link, a bind mount); the path is compared only where the
    *  kernel shows another device in maps than stat() gives (btrfs
    *  subvolumes, overlayfs). */
-  private refreshRanges(): void {
+  private refreshRanges(maps = readMaps(this.tracee.pid)): void {
     const ranges: NativePmRange[] = [];
-    for (const entry of readMaps(this.tracee.pid)) {
+    for (const entry of maps) {
       if (entry.perms[3] !== 's') continue;
       const dev = statDevice(entry.dev);
       const fileId = this.files.findIndex(

@@ -30,10 +30,6 @@ export interface NativeSpawnOptions {
    *  for writing or truncate, by any path (native/user_file_guard.h);
    *  empty: no guard. */
   guardFiles: string[];
-  /** False: the fast recorder takes the debug registers as refused, as on a
-   *  kernel that gives none, and single-steps to each fence it waits for
-   *  (NO_DEBUG_REGISTERS_ENV in tracee.ts, a testing knob). */
-  debugRegisters: boolean;
 }
 
 /** Breakpoint roles. */
@@ -245,6 +241,10 @@ export type NativeStop =
 export interface NativeTask {
   readonly pid: number;
   setBreakpoints(kind: BreakpointKind, addresses: number[]): void;
+  /** The fast recorder's flush traps (native/breakpoints.h): the start of
+   *  every clflush, clflushopt and clwb of the executable code, set at a
+   *  region's start; `complete` false: not every one is proven, no traps. */
+  setFlushSites(addresses: number[], complete: boolean): void;
   setPmRanges(ranges: NativePmRange[]): void;
   setInstruction(address: number, info: NativeInsnInfo): void;
   /** The decoding of code the fence hunt looks ahead at (a `decode` stop

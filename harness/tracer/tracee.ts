@@ -23,19 +23,6 @@ import { signalName } from './signal-name';
 export const MARKER_BEGIN = 'pmfit_region_begin';
 export const MARKER_END = 'pmfit_region_end';
 
-/** For tests only: "1" makes the fast recorder run as on a kernel that gives
- *  no debug registers (NativeSpawnOptions.debugRegisters), which this
- *  project's machines always give. */
-export const NO_DEBUG_REGISTERS_ENV = 'PMFIT_TEST_NO_DEBUG_REGISTERS';
-
-/** debugRegisters -- NativeSpawnOptions.debugRegisters from the value of
- *  NO_DEBUG_REGISTERS_ENV: unset or empty, or "1". */
-export function debugRegisters(value: string | undefined): boolean {
-  if (value === undefined || value === '') return true;
-  if (value === '1') return false;
-  throw usageError(`${NO_DEBUG_REGISTERS_ENV} must be 1 or empty, not ${JSON.stringify(value)}`);
-}
-
 /** A pair of marker functions whose calls bound the traced regions. */
 export interface Markers {
   begin: string;
@@ -153,7 +140,6 @@ export class Tracee {
     ensureSentinel();
     // The run's mark (sentinel.ts), also when the caller made the
     // environment before the sentinel existed.
-    const withDebugRegisters = debugRegisters(process.env[NO_DEBUG_REGISTERS_ENV]);
     const env = Object.entries({ PMFIT_RUN: process.env.PMFIT_RUN, ...(options.env ?? process.env) })
       .filter((entry): entry is [string, string] => entry[1] !== undefined)
       .map(([name, value]) => `${name}=${value}`);
@@ -168,7 +154,6 @@ export class Tracee {
         stdoutFd: options.stdoutFd ?? 1,
         stderrFd: options.stderrFd ?? 2,
         guardFiles: (options.guardFiles ?? []).map((file) => path.resolve(file)),
-        debugRegisters: withDebugRegisters,
       });
     } catch (err) {
       // The program was not started: the system refused (no descriptors,
