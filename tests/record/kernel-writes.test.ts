@@ -22,6 +22,7 @@ import { TraceEvent } from '../../harness/trace/event';
 import { TraceReader } from '../../harness/trace/format';
 import { fixture } from '../fixtures';
 import { cliPath, CliResult, pmfitMessage, runPmfit } from '../helpers/run-pmfit';
+import { sequentialImage } from '../helpers/sequential-image';
 
 /** Over the recorder's 8 MiB shadow limit, and not a whole number of pages. */
 const PM_SIZE = (9 << 20) + 512;
@@ -114,15 +115,6 @@ function record(c: Case): Recorded {
   }
 }
 
-function imageAt(recorded: Recorded, k: number): Buffer {
-  const image = Buffer.from(recorded.image);
-  for (const event of recorded.events) {
-    if (event.index > k) break;
-    if (event.data) image.set(event.data, event.offset);
-  }
-  return image;
-}
-
 function crashImage(c: Case, k: number): Buffer {
   const { dir, file } = runDir(c);
   try {
@@ -148,7 +140,7 @@ function firstDifference(a: Buffer, b: Buffer): string {
 function expectAgreement(c: Case): Recorded {
   const recorded = record(c);
   const n = recorded.instructions;
-  expect(imageAt(recorded, n).equals(Buffer.from(recorded.image))).toBe(false);
+  expect(sequentialImage(recorded.image, recorded.events, n).equals(Buffer.from(recorded.image))).toBe(false);
   const boundaries = [
     ...new Set(recorded.events.filter((event) => event.data).flatMap((event) => [event.index - 1, event.index])),
   ]
@@ -162,7 +154,7 @@ function expectAgreement(c: Case): Recorded {
   ];
   for (const k of points) {
     const actual = crashImage(c, k);
-    const expected = imageAt(recorded, k);
+    const expected = sequentialImage(recorded.image, recorded.events, k);
     if (!actual.equals(expected)) {
       throw new Error(
         `${c.mode}, crash point ${k} of ${n}: the file differs from the trace image (${firstDifference(actual, expected)})`,

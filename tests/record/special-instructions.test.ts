@@ -15,6 +15,7 @@ import { EventKind, eventKindNames, TraceEvent } from '../../harness/trace/event
 import { AddressInfo, TraceReader } from '../../harness/trace/format';
 import { fixture } from '../fixtures';
 import { runPmfit } from '../helpers/run-pmfit';
+import { sequentialImage } from '../helpers/sequential-image';
 
 const PM = 'pm.bin';
 const PM_SIZE = 12 << 20;
@@ -92,17 +93,6 @@ const show = (event: TraceEvent): string =>
     ? `${event.index} fence`
     : `${event.index} ${eventKindNames[event.kind]} ${event.offset.toString(16)} ${event.length.toString(16)}`;
 
-/** imageAt -- the initial image with the data events up to k applied:
- *  what survives a kill under the sequential model. */
-function imageAt(recorded: Recorded, k: number): Buffer {
-  const image = Buffer.from(recorded.image);
-  for (const event of recorded.events) {
-    if (event.index > k) break;
-    if (event.data) image.set(event.data, event.offset);
-  }
-  return image;
-}
-
 function crashImage(mode: string, k: number): Buffer {
   const dir = runDir();
   const file = path.join(dir, PM);
@@ -129,9 +119,9 @@ function crashPoints(recorded: Recorded): number[] {
  *  the trace's image, byte for byte. */
 function expectCrashesAgree(mode: string, recorded: Recorded): void {
   // The run changes the file, so the comparisons can fail.
-  expect(imageAt(recorded, recorded.instructions).equals(recorded.image)).toBe(false);
+  expect(sequentialImage(recorded.image, recorded.events, recorded.instructions).equals(recorded.image)).toBe(false);
   for (const k of crashPoints(recorded)) {
-    const expected = imageAt(recorded, k);
+    const expected = sequentialImage(recorded.image, recorded.events, k);
     const actual = crashImage(mode, k);
     const at = actual.findIndex((byte, i) => byte !== expected[i]);
     if (at >= 0) {

@@ -19,6 +19,7 @@ import { EventKind, TraceEvent } from '../../../harness/trace/event';
 import { TraceReader } from '../../../harness/trace/format';
 import { POOL_SIZE } from '../../../targets/txmap/spec';
 import { runPmfit } from '../../helpers/run-pmfit';
+import { sequentialImage } from '../../helpers/sequential-image';
 
 const ENV = { PMEM_IS_PMEM_FORCE: '1' };
 const PAIRS = ['1=10', '9=90', '9=99'];
@@ -41,16 +42,6 @@ function runDir(): string {
   const dir = fs.mkdtempSync(path.join(scratch, 'run-'));
   fs.copyFileSync(seed, path.join(dir, 'txmap.pm'));
   return dir;
-}
-
-function sequentialImage(k: number): Buffer {
-  const out = Buffer.from(image);
-  for (const event of events) {
-    if (event.index > k) break;
-    if (event.data && [EventKind.Store, EventKind.NtStore, EventKind.Write].includes(event.kind))
-      out.set(event.data, event.offset);
-  }
-  return out;
 }
 
 beforeAll(() => {
@@ -129,7 +120,8 @@ describe('txmap: a real kill and the trace agree', () => {
       const killedBytes = fs.readFileSync(file);
       const killed = run([txmap, 'check', file]);
       const modelled = path.join(dir, 'modelled.pm');
-      fs.writeFileSync(modelled, sequentialImage(k));
+      const expected = sequentialImage(image, events, k);
+      fs.writeFileSync(modelled, expected);
       const traced = run([txmap, 'check', modelled]);
       expect({ k, status: traced.status, stdout: traced.stdout }).toEqual({
         k,
@@ -138,8 +130,7 @@ describe('txmap: a real kill and the trace agree', () => {
       });
       expect(killed.status).toBe(0);
       maps.add(killed.stdout);
-      const image = sequentialImage(k);
-      expect({ k, firstDifference: killedBytes.findIndex((byte, i) => byte !== image[i]) }).toEqual({
+      expect({ k, firstDifference: killedBytes.findIndex((byte, i) => byte !== expected[i]) }).toEqual({
         k,
         firstDifference: -1,
       });
@@ -178,16 +169,6 @@ describe('txmap, fast recorder: a kill at its own crash points and its trace agr
       reader.close();
     }
   }, 120_000);
-
-  function fastSequentialImage(k: number): Buffer {
-    const out = Buffer.from(fastImage);
-    for (const event of fastEvents) {
-      if (event.index > k) break;
-      if (event.data && [EventKind.Store, EventKind.NtStore, EventKind.Write].includes(event.kind))
-        out.set(event.data, event.offset);
-    }
-    return out;
-  }
 
   /** killAt -- the pool a SIGKILL at the fast recorder's crash point k
    *  leaves; without k, the whole recording into run.trace. */
@@ -245,7 +226,7 @@ describe('txmap, fast recorder: a kill at its own crash points and its trace agr
       const killedBytes = fs.readFileSync(file);
       const killed = run([txmap, 'check', file]);
       const modelled = path.join(dir, 'modelled.pm');
-      const image = fastSequentialImage(k);
+      const image = sequentialImage(fastImage, fastEvents, k);
       fs.writeFileSync(modelled, image);
       const traced = run([txmap, 'check', modelled]);
       expect({ k, status: traced.status, stdout: traced.stdout }).toEqual({
