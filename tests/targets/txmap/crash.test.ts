@@ -44,6 +44,29 @@ function runDir(): string {
   return dir;
 }
 
+/** killedAsTraced -- the pool a kill at k left in `dir` is byte for byte
+ *  `expected` (the trace's sequential image at k), and txmap check, which
+ *  recovers with libpmemobj, says the same of both; the map it prints. */
+function killedAsTraced(k: number, dir: string, expected: Buffer): string {
+  const file = path.join(dir, 'txmap.pm');
+  const killedBytes = fs.readFileSync(file);
+  const killed = run([txmap, 'check', file]);
+  const modelled = path.join(dir, 'modelled.pm');
+  fs.writeFileSync(modelled, expected);
+  const traced = run([txmap, 'check', modelled]);
+  expect({ k, status: traced.status, stdout: traced.stdout }).toEqual({
+    k,
+    status: killed.status,
+    stdout: killed.stdout,
+  });
+  expect(killed.status).toBe(0);
+  expect({ k, firstDifference: killedBytes.findIndex((byte, i) => byte !== expected[i]) }).toEqual({
+    k,
+    firstDifference: -1,
+  });
+  return killed.stdout;
+}
+
 beforeAll(() => {
   if (!fs.existsSync(txmap))
     throw new Error(`${txmap} is missing: it needs Debian's libpmemobj-dev (scripts/install-pmdk.sh)`);
@@ -117,23 +140,7 @@ describe('txmap: a real kill and the trace agree', () => {
       const file = path.join(dir, 'txmap.pm');
       const crashed = runPmfit(['crash', String(k), '--', txmap, 'insert', file, ...PAIRS], { env: ENV });
       expect(crashed.stdout).toContain(`Program terminated after ${k} instructions`);
-      const killedBytes = fs.readFileSync(file);
-      const killed = run([txmap, 'check', file]);
-      const modelled = path.join(dir, 'modelled.pm');
-      const expected = sequentialImage(image, events, k);
-      fs.writeFileSync(modelled, expected);
-      const traced = run([txmap, 'check', modelled]);
-      expect({ k, status: traced.status, stdout: traced.stdout }).toEqual({
-        k,
-        status: killed.status,
-        stdout: killed.stdout,
-      });
-      expect(killed.status).toBe(0);
-      maps.add(killed.stdout);
-      expect({ k, firstDifference: killedBytes.findIndex((byte, i) => byte !== expected[i]) }).toEqual({
-        k,
-        firstDifference: -1,
-      });
+      maps.add(killedAsTraced(k, dir, sequentialImage(image, events, k)));
       fs.rmSync(dir, { recursive: true, force: true });
     }
     // The points cover the empty map, the first insert, the second and the update.
@@ -221,25 +228,9 @@ describe('txmap, fast recorder: a kill at its own crash points and its trace agr
     ];
     const maps = new Set<string>();
     for (const k of points) {
-      const { dir, file, stoppedAt } = await killAt(k);
+      const { dir, stoppedAt } = await killAt(k);
       expect({ k, stoppedAt }).toEqual({ k, stoppedAt: k });
-      const killedBytes = fs.readFileSync(file);
-      const killed = run([txmap, 'check', file]);
-      const modelled = path.join(dir, 'modelled.pm');
-      const image = sequentialImage(fastImage, fastEvents, k);
-      fs.writeFileSync(modelled, image);
-      const traced = run([txmap, 'check', modelled]);
-      expect({ k, status: traced.status, stdout: traced.stdout }).toEqual({
-        k,
-        status: killed.status,
-        stdout: killed.stdout,
-      });
-      expect(killed.status).toBe(0);
-      maps.add(killed.stdout);
-      expect({ k, firstDifference: killedBytes.findIndex((byte, i) => byte !== image[i]) }).toEqual({
-        k,
-        firstDifference: -1,
-      });
+      maps.add(killedAsTraced(k, dir, sequentialImage(fastImage, fastEvents, k)));
       fs.rmSync(dir, { recursive: true, force: true });
     }
     expect(maps.size).toBeGreaterThanOrEqual(3);
