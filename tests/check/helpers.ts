@@ -1,5 +1,5 @@
 // helpers for tests/check: build the C recovery programs, hand-made crash
-// states and specs, and look for live processes of a process group.
+// states and specs.
 
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -65,30 +65,4 @@ export function makeSpec(
     check: check ?? (() => []),
     ...extra,
   };
-}
-
-/** Live (not zombie) processes whose process group is `pgid`. */
-export function liveInGroup(pgid: number): number[] {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // fields[0] = state, fields[1] = ppid, fields[2] = pgrp
-      if (fields[0] !== 'Z' && Number(fields[2]) === pgid) found.push(Number(entry));
-    } catch {
-      // gone while we looked
-    }
-  }
-  return found;
-}
-
-export async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return condition();
 }

@@ -9,7 +9,8 @@ import * as path from 'path';
 import { checkCrashStates } from '../../harness/check/runner';
 import { shellQuote } from '../../harness/_internals/shell-words';
 import { describeVerdict, isViolation, verdictLabel, Verdict } from '../../harness/check/verdict';
-import { buildPrograms, group, liveInGroup, makeSpec, state, waitFor } from './helpers';
+import { liveInGroup, waitFor } from '../helpers/processes';
+import { buildPrograms, group, makeSpec, state } from './helpers';
 
 let programs: ReturnType<typeof buildPrograms>;
 let scratch: string;
@@ -64,7 +65,7 @@ test('a recovery that hangs is recovery-timeout and its whole process group is k
   expect(verdictLabel(verdict)).toBe('timeout');
   const pgid = Number(fs.readFileSync(pidFile, 'utf8'));
   expect(pgid).toBeGreaterThan(0);
-  expect(await waitFor(() => liveInGroup(pgid).length === 0)).toBe(true);
+  expect(await waitFor(() => liveInGroup(pgid).length === 0, 5000)).toBe(true);
 });
 
 test('what a successful recovery leaves running in its group is killed', async () => {
@@ -73,7 +74,7 @@ test('what a successful recovery leaves running in its group is killed', async (
   const verdict = await verdictOf(spec);
   expect(verdict).toEqual({ kind: 'ok' });
   const pgid = Number(fs.readFileSync(pidFile, 'utf8'));
-  expect(await waitFor(() => liveInGroup(pgid).length === 0)).toBe(true);
+  expect(await waitFor(() => liveInGroup(pgid).length === 0, 5000)).toBe(true);
 });
 
 test('a recovery that exits 3 is recovery-failed with exit code 3 and the command', async () => {

@@ -1,6 +1,7 @@
-// processes -- what is left running: processes running a given executable,
-// whether a pid is alive or single-stepped (a pid's live descendants are
-// harness/_internals/descendants.ts's liveDescendants).
+// processes -- what is left running: processes running a given executable
+// or in a given process group, whether a pid is alive or single-stepped (a
+// pid's live descendants are harness/_internals/descendants.ts's
+// liveDescendants).
 
 import * as fs from 'fs';
 
@@ -15,6 +16,23 @@ export function processesRunning(exe: string): number[] {
       if (stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z') found.push(Number(entry));
     } catch {
       // gone, or not ours to read
+    }
+  }
+  return found;
+}
+
+/** Live (not zombie) processes whose process group is `pgid`. */
+export function liveInGroup(pgid: number): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // fields[0] = state, fields[1] = ppid, fields[2] = pgrp
+      if (fields[0] !== 'Z' && Number(fields[2]) === pgid) found.push(Number(entry));
+    } catch {
+      // gone while we looked
     }
   }
   return found;
