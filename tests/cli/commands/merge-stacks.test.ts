@@ -11,11 +11,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { projectRoot } from '../../../harness/_internals/paths';
 import { renderHtml } from '../../../harness/report/html';
 import { renderJunit } from '../../../harness/report/junit';
 import type { FindingSite, Results } from '../../../harness/results/schema';
 import type { ShardResults } from '../../../harness/results/shard-results';
+import { buildExample } from '../../helpers/build-example';
 import { requireDebianPackage } from '../../helpers/debian-package';
 import { junitText, normalized } from '../../helpers/run-equality';
 import { runPmfit } from '../../helpers/run-pmfit';
@@ -31,14 +31,7 @@ beforeAll(() => {
   requireDebianPackage('libdw1', LIBDW);
   requireDebianPackage('libpmemobj-dev', '/usr/include/libpmemobj.h');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-merge-stacks-'));
-  bank = path.join(dir, 'bank');
-  fs.cpSync(path.join(projectRoot, 'docs', 'examples', 'bank'), bank, { recursive: true });
-  const cflags = runPmfit(['cflags']).stdout.trim().split(/\s+/);
-  const cc = spawnSync('cc', [...cflags, '-O2', '-Wall', '-Werror', 'bank.c', '-o', 'bank', '-lpmemobj'], {
-    cwd: bank,
-    encoding: 'utf8',
-  });
-  expect(cc.stderr).toBe('');
+  bank = buildExample(dir, 'bank', ['-lpmemobj']);
   // The pool made once: every shard starts from the same file (docs/sharding.md).
   expect(spawnSync('./bank', ['create', 'bank.pool'], { cwd: bank }).status).toBe(0);
   const run = (name: string, args: string[]) => {

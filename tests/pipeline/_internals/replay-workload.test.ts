@@ -12,14 +12,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { spawnSync } from 'child_process';
-import { projectRoot } from '../../../harness/_internals/paths';
 import { runSetup } from '../../../harness/check/run-setup';
 import type { TargetSpec } from '../../../harness/check/spec';
 import { replayStops } from '../../../harness/pipeline/_internals/replay-workload';
 import { recordWorkload } from '../../../harness/pipeline/record-workload';
 import type { Results } from '../../../harness/results/schema';
 import { TraceReader } from '../../../harness/trace/format';
+import { buildExample } from '../../helpers/build-example';
 import { requireDebianPackage } from '../../helpers/debian-package';
 import { runPmfit } from '../../helpers/run-pmfit';
 
@@ -31,14 +30,7 @@ let twolog: string;
 beforeAll(() => {
   requireDebianPackage('libdw1', LIBDW);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-replay-threads-'));
-  twolog = path.join(dir, 'twolog');
-  fs.cpSync(path.join(projectRoot, 'docs', 'examples', 'twolog'), twolog, { recursive: true });
-  const cflags = runPmfit(['cflags']).stdout.trim().split(/\s+/);
-  const cc = spawnSync('cc', [...cflags, '-O2', '-Wall', '-Werror', 'twolog.c', '-o', 'twolog', '-pthread'], {
-    cwd: twolog,
-    encoding: 'utf8',
-  });
-  expect(cc.stderr).toBe('');
+  twolog = buildExample(dir, 'twolog', ['-pthread']);
 }, 15 * 60_000);
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
