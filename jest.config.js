@@ -37,6 +37,7 @@ const UNIT = [
   'tests/fuzz/replay-file.test.ts',
   'tests/fuzz/threads-case.test.ts',
   'tests/record/decode.test.ts',
+  'tests/record/trace-image.test.ts',
   'tests/pipeline/keep-trace.test.ts',
   'tests/pipeline/shard-plan.test.ts',
   'tests/pipeline/image-causes.test.ts',

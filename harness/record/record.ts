@@ -255,6 +255,10 @@ class RecordSession {
   private othersAtBegin = false;
   /** Time spent on written-page marks since the last check. */
   private markMs = 0;
+  /** Whole-file comparisons' buffers, one pair for the recording: a
+   *  pair per comparison is garbage that Node collects late (comparisons
+   *  of a 16 MiB pool at 20 region ends grew RSS by 40 MiB). */
+  private chunks: { real: Buffer; implied: Buffer } | undefined;
 
   constructor(
     private readonly tracee: Tracee,
@@ -513,13 +517,14 @@ class RecordSession {
   private compareWhole(fileId: number, mode: CheckMode): void {
     const image = this.image as TraceImage;
     const size = this.files[fileId].size;
-    const real = Buffer.alloc(Math.min(size, COMPARE_CHUNK));
+    this.chunks ??= { real: Buffer.alloc(COMPARE_CHUNK), implied: Buffer.alloc(COMPARE_CHUNK) };
+    const { real, implied } = this.chunks;
     for (let base = 0; base < size; base += COMPARE_CHUNK) {
       const length = Math.min(COMPARE_CHUNK, size - base);
       readAt(this.fds[fileId], real, length, base);
-      const implied = image.read(fileId, base, length);
+      image.read(fileId, base, implied.subarray(0, length));
       if (real.compare(implied, 0, length, 0, length) !== 0)
-        this.differs(fileId, base, real.subarray(0, length), implied, mode);
+        this.differs(fileId, base, real.subarray(0, length), implied.subarray(0, length), mode);
     }
   }
 
@@ -622,7 +627,7 @@ class RecordSession {
     this.writer.startEvents();
     this.image = new TraceImage(
       this.files.map((file) => file.size),
-      (fileId, offset, length) => this.writer.readImage(fileId, offset, length),
+      (fileId, offset, into) => this.writer.readImage(fileId, offset, into),
     );
   }
 

@@ -22,8 +22,9 @@ export class TraceImage {
 
   constructor(
     readonly sizes: number[],
-    /** The initial image's bytes (zeros past the file's size). */
-    private readonly readInitial: (fileId: number, offset: number, length: number) => Buffer,
+    /** Fill `into` with the initial image's bytes at `offset` (zeros past
+     *  the file's size). */
+    private readonly readInitial: (fileId: number, offset: number, into: Buffer) => void,
   ) {
     this.pages = sizes.map(() => new Map());
     this.lastWrites = sizes.map(() => new Map());
@@ -49,24 +50,28 @@ export class TraceImage {
   page(fileId: number, page: number): Buffer {
     let content = this.pages[fileId].get(page);
     if (!content) {
-      content = this.readInitial(fileId, page * PAGE, PAGE);
+      content = Buffer.alloc(PAGE);
+      this.readInitial(fileId, page * PAGE, content);
       this.pages[fileId].set(page, content);
     }
     return content;
   }
 
-  /** read -- `length` bytes at `offset` as the trace says, without keeping
-   *  the pages that no write touched (whole-file comparisons). */
-  read(fileId: number, offset: number, length: number): Buffer {
-    const bytes = this.readInitial(fileId, offset, length);
+  /** read -- fill `into` with the bytes at `offset` as the trace says,
+   *  without keeping the pages that no write touched (whole-file
+   *  comparisons, which reuse one buffer: a fresh 1 MiB one per chunk left
+   *  16 MiB of garbage per comparison of a 16 MiB pool, and RSS grew with
+   *  it until a collection). */
+  read(fileId: number, offset: number, into: Buffer): void {
+    const length = into.length;
+    this.readInitial(fileId, offset, into);
     for (let page = Math.floor(offset / PAGE); page * PAGE < offset + length; page += 1) {
       const content = this.pages[fileId].get(page);
       if (!content) continue;
       const from = Math.max(offset, page * PAGE);
       const to = Math.min(offset + length, (page + 1) * PAGE);
-      content.copy(bytes, from - offset, from - page * PAGE, to - page * PAGE);
+      content.copy(into, from - offset, from - page * PAGE, to - page * PAGE);
     }
-    return bytes;
   }
 
   /** takeTouched -- pages recorded writes touched since the last call. */

@@ -117,19 +117,21 @@ export class TraceWriter {
     }
   }
 
-  /** readImage -- bytes of the initial image written at `imageIndex` by
-   *  writeImage (zeros past its end), read back from the partial trace. */
-  readImage(imageIndex: number, offset: number, length: number): Buffer {
+  /** readImage -- fill `into` with the bytes at `offset` of the initial
+   *  image written at `imageIndex` by writeImage (zeros past its end), read
+   *  back from the partial trace. The caller's buffer, so that comparing a
+   *  whole file reuses one (record.ts). */
+  readImage(imageIndex: number, offset: number, into: Buffer): void {
     const image = this.images[imageIndex];
-    const buffer = Buffer.alloc(length);
-    const want = Math.max(0, Math.min(length, image.size - offset));
+    const want = Math.max(0, Math.min(into.length, image.size - offset));
     if (this.readFd === undefined) this.readFd = fs.openSync(this.out.temp, 'r');
-    for (let done = 0; done < want;) {
-      const read = fs.readSync(this.readFd, buffer, done, want - done, image.position + offset + done);
+    let done = 0;
+    while (done < want) {
+      const read = fs.readSync(this.readFd, into, done, want - done, image.position + offset + done);
       if (read === 0) break; // a hole at the end, not yet followed by a write
       done += read;
     }
-    return buffer;
+    into.fill(0, done);
   }
 
   /** writeImage -- copy a PM file's content as its initial image, in chunks. */
