@@ -42,7 +42,7 @@ import { Deadline } from '../_internals/deadline';
 import { PmfitError } from '../_internals/errors';
 import { ensureSentinel } from '../tracer/sentinel';
 import { Capture } from './_internals/capture';
-import { killGroup, trackGroup, untrackGroup } from './_internals/process-groups';
+import { killGroup, trackGroup, untrackGroup } from '../_internals/process-groups';
 import { defaultOutputLimit, type CommandsOutcome } from './run-commands';
 
 /** Deaths while checking images, in a row with no answer between, after

@@ -28,7 +28,7 @@ import { throwIfInterrupted } from '../_internals/interrupt';
 import { shellQuote } from '../_internals/shell-words';
 import type { SpecCommand } from './spec';
 import { Capture } from './_internals/capture';
-import { killGroup, trackGroup, untrackGroup } from './_internals/process-groups';
+import { killGroup, trackGroup, untrackGroup } from '../_internals/process-groups';
 import { Invocation, invocation, placeholders } from './spec-command';
 
 export const defaultOutputLimit = 64 * 1024;
@@ -59,7 +59,7 @@ export type CommandsOutcome =
   | { kind: 'failed'; exitCode: number; output: string; stdout: string; command: string; index: number };
 
 /** Number of recovery process groups currently running (tests use it). */
-export { runningGroupCount } from './_internals/process-groups';
+export { runningGroupCount } from '../_internals/process-groups';
 
 // ---------------------------------------------------------------------------
 // Display.

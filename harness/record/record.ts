@@ -11,6 +11,7 @@ import { usageError } from '../_internals/errors';
 import { pmFileProblem } from '../_internals/pm-file-problem';
 import { onInterrupt } from '../_internals/interrupt';
 import { liveDescendants } from '../_internals/descendants';
+import { inRunningGroup } from '../_internals/process-groups';
 import { processFlushSites } from '../elf/flush-sites';
 import { readMaps } from '../elf/proc-maps';
 import { sentinelPid } from '../tracer/sentinel';
@@ -471,12 +472,16 @@ class RecordSession {
 
   /** otherProcesses -- whether a process other than the tracee that pmfit
    *  started (the program's children and their orphans, which pmfit
-   *  adopts as child subreaper) is alive. pmfit's own sentinel is not one:
-   *  counting it compared every PM file whole at every region's end (20
-   *  regions of txmap over a 16 MiB pool: 0.33 s of a 1.2 s recording). */
+   *  adopts as child subreaper) is alive. pmfit's own sentinel and the
+   *  commands it runs for checks are not: counting the sentinel compared
+   *  every PM file whole at every region's end (20 regions of txmap over a
+   *  16 MiB pool: 0.33 s of a 1.2 s recording), and counting txmap's
+   *  recover servers did so in the stack pass's recording. */
   private otherProcesses(): boolean {
     const sentinel = sentinelPid();
-    return liveDescendants(process.pid).some((pid) => pid !== this.tracee.pid && pid !== sentinel);
+    return liveDescendants(process.pid).some(
+      (pid) => pid !== this.tracee.pid && pid !== sentinel && !inRunningGroup(pid),
+    );
   }
 
   /** startInterval -- the file's write-back started and its times noted: dirty

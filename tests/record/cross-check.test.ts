@@ -7,11 +7,14 @@
 // --accept-untraced-writes the run goes on, and under allcounts the warning
 // is on the console, in results.json and in the HTML report.
 
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { killGroup, trackGroup, untrackGroup } from '../../harness/_internals/process-groups';
+import { recordTrace } from '../../harness/record/record';
 import type { Results } from '../../harness/results/schema';
+import { resolveCommand } from '../../harness/tracer/resolve-command';
 import { fixture } from '../fixtures';
 import { pmfitMessage, runPmfit, startPmfit } from '../helpers/run-pmfit';
 
@@ -159,5 +162,48 @@ describe('--accept-untraced-writes', () => {
     expect(fs.readFileSync(path.join(dir, 'reports', 'index.html'), 'utf8')).toMatch(
       new RegExp(`recording warning: ${warning.source}`),
     );
+  });
+});
+
+describe("pmfit's own processes", () => {
+  /** wholeFiles -- the files each check of `counter incr` (3 regions)
+   *  compared whole, with `alongside` running during the recording. */
+  async function wholeFiles(alongside: 'nothing' | 'check command'): Promise<number[]> {
+    const dir = fs.mkdtempSync(path.join(scratch, 'own-'));
+    const pm = path.join(dir, 'count.pm');
+    expect(spawnSync(fixture('counter'), ['init', pm]).status).toBe(0);
+    // A recover server's shape: a shell in a group of its own, tracked.
+    const server =
+      alongside === 'check command'
+        ? spawn('/bin/sh', ['-c', 'sleep 120 & wait'], { detached: true, stdio: 'ignore' })
+        : undefined;
+    const exited = new Promise((resolve) => (server ? server.on('exit', resolve) : resolve(undefined)));
+    if (server?.pid) trackGroup(server.pid);
+    const checks: number[] = [];
+    try {
+      await recordTrace({
+        command: resolveCommand([fixture('counter'), 'incr', pm, '3']),
+        pmFiles: [pm],
+        output: path.join(dir, 'run.trace'),
+        cwd: dir,
+        onCheck: (check) => checks.push(check.wholeFiles),
+      });
+    } finally {
+      if (server?.pid) {
+        untrackGroup(server.pid);
+        killGroup(server.pid);
+      }
+      await exited;
+    }
+    return checks;
+  }
+
+  it('a check command alive during the recording leaves the checks as they are', async () => {
+    // Taken for a process of the program, it made every region's end
+    // compare the PM files whole (the fast stack pass of txmap, whose
+    // recover servers are alive: 20 x 16 MiB).
+    const alone = await wholeFiles('nothing');
+    expect(alone.length).toBeGreaterThanOrEqual(3);
+    expect(await wholeFiles('check command')).toEqual(alone);
   });
 });
