@@ -45,6 +45,27 @@ write_code(int fd, RemotePtr at, const uint8_t *bytes, size_t length)
 
 } /* namespace */
 
+Breakpoints::~Breakpoints()
+{
+	if (mem_fd_ >= 0)
+		close(mem_fd_);
+}
+
+void
+Breakpoints::write_byte(pid_t pid, RemotePtr addr, uint8_t byte)
+{
+	if (mem_pid_ != pid) {
+		if (mem_fd_ >= 0)
+			close(mem_fd_);
+		const std::string path = "/proc/" + std::to_string(pid) + "/mem";
+		mem_fd_ = open(path.c_str(), O_RDWR | O_CLOEXEC);
+		if (mem_fd_ < 0)
+			throw TaskError(syserr("open " + path, errno));
+		mem_pid_ = pid;
+	}
+	write_code(mem_fd_, addr, &byte, 1);
+}
+
 const Breakpoints::Breakpoint *
 Breakpoints::find(RemotePtr addr) const
 {
@@ -126,7 +147,15 @@ Breakpoints::add_frontier(pid_t pid, const RemotePtr *addrs, size_t count)
 		if (find(addrs[i]))
 			continue;
 		Breakpoint bp = {addrs[i], BreakpointKind::Frontier, 0, true};
-		poke_byte(pid, bp.addr, INT3, &bp.orig);
+		auto known = code_bytes_.find(bp.addr.as_int());
+		if (known != code_bytes_.end()) {
+			bp.orig = known->second;
+		} else {
+			if (read_tracee(pid, bp.addr, &bp.orig, 1) != 1)
+				throw TaskError("cannot read code at " + hex(bp.addr.as_int()));
+			code_bytes_[bp.addr.as_int()] = bp.orig;
+		}
+		write_byte(pid, bp.addr, INT3);
 		frontier_.push_back(bp);
 	}
 }
@@ -138,7 +167,7 @@ Breakpoints::lift_frontier(pid_t pid, RemotePtr addr)
 		if (frontier_[i].addr != addr)
 			continue;
 		if (frontier_[i].installed)
-			poke_byte(pid, addr, frontier_[i].orig, nullptr);
+			write_byte(pid, addr, frontier_[i].orig);
 		frontier_.erase(frontier_.begin() + (long)i);
 		return;
 	}
@@ -149,7 +178,7 @@ Breakpoints::clear_frontier(pid_t pid)
 {
 	for (const Breakpoint &bp : frontier_) {
 		if (bp.installed)
-			poke_byte(pid, bp.addr, bp.orig, nullptr);
+			write_byte(pid, bp.addr, bp.orig);
 	}
 	frontier_.clear();
 }

@@ -29,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "remote_ptr.h"
@@ -46,6 +47,11 @@ enum class BreakpointKind : uint8_t {
 
 class Breakpoints {
 public:
+	Breakpoints() = default;
+	~Breakpoints();
+	Breakpoints(const Breakpoints &) = delete;
+	Breakpoints &operator=(const Breakpoints &) = delete;
+
 	/* MAX_FRONTIER -- most int3s of the fence hunt in memory at once */
 	static constexpr size_t MAX_FRONTIER = 64;
 
@@ -85,6 +91,13 @@ public:
 	 * is about to run from there) */
 	void lift_frontier(pid_t pid, RemotePtr addr);
 	void clear_frontier(pid_t pid);
+	/* code_may_have_moved -- a system call ran, or a region began: the
+	 * bytes frontier nodes covered are read again */
+	void
+	code_may_have_moved()
+	{
+		code_bytes_.clear();
+	}
 	bool
 	has_frontier() const
 	{
@@ -128,6 +141,14 @@ private:
 	bool traps_in_ = false;		/* written in, but for lifted_ */
 	std::vector<RemotePtr> lifted_; /* traps lifted for a step since */
 	std::vector<Breakpoint> frontier_;
+	/* the byte a frontier node covers, by address: the hunt places
+	 * nodes on the same code again and again */
+	std::unordered_map<uint64_t, uint8_t> code_bytes_;
+	/* write_byte -- one byte of code through /proc/PID/mem (one call,
+	 * where PTRACE_POKETEXT takes a read and a write of the word) */
+	void write_byte(pid_t pid, RemotePtr addr, uint8_t byte);
+	int mem_fd_ = -1;
+	pid_t mem_pid_ = -1;
 	std::vector<RemotePtr> end_addrs_; /* RegionEnd entries */
 };
 

@@ -194,7 +194,7 @@ Task::run_fast(Stop *out)
 bool
 Task::hunt_fence(Stop *out)
 {
-	const FenceHunt::Plan plan = hunt_.plan(pid_, regs_, recorder_.code_epoch(), breakpoints_);
+	const FenceHunt::Plan plan = hunt_.plan(pid_, regs_, breakpoints_);
 	if (plan.kind == FenceHunt::Plan::Kind::Decode) {
 		*out = make_stop(StopKind::Decode);
 		out->address = plan.at;

@@ -93,48 +93,70 @@ FenceHunt::safe_code(RemotePtr at, uint64_t len)
 }
 
 void
-FenceHunt::learn(pid_t pid, RemotePtr address, InsnInfo info, uint64_t epoch, const Breakpoints &breakpoints)
+FenceHunt::learn(pid_t pid, RemotePtr address, InsnInfo info, const Breakpoints &breakpoints)
 {
 	if (info.length == 0 || info.length > InsnInfo::MAX_LENGTH)
 		throw TaskError("instruction length " + std::to_string(info.length) + " at " + hex(address.as_int()));
 	info.writes.clear();
 	memset(info.code, 0, sizeof(info.code));
-	if (read_tracee(pid, address, info.code, info.length) < info.length) {
+	if (!read_code(pid, address, info.code, info.length, breakpoints)) {
 		/* unreadable: a line ends here, and stepping it faults */
 		info.flow = FLOW_OTHER;
 	}
-	breakpoints.show_original(address, info.code, info.length);
-	info.epoch = epoch;
+	info.epoch = epoch_;
 	flows_.insert(address, std::move(info));
 }
 
 /* lookup -- the decoding of the instruction at `at`, good in this epoch;
  * null when unknown or rewritten since */
 const InsnInfo *
-FenceHunt::lookup(pid_t pid, RemotePtr at, uint64_t epoch, const Breakpoints &breakpoints)
+FenceHunt::lookup(pid_t pid, RemotePtr at, const Breakpoints &breakpoints)
 {
 	InsnInfo *insn = flows_.find(at);
-	if (!insn || insn->epoch == epoch)
+	if (!insn || insn->epoch == epoch_)
 		return insn;
 	uint8_t now[InsnInfo::MAX_LENGTH] = {};
-	if (read_tracee(pid, at, now, insn->length) < insn->length)
+	if (!read_code(pid, at, now, insn->length, breakpoints))
 		return nullptr;
-	breakpoints.show_original(at, now, insn->length);
 	if (memcmp(now, insn->code, insn->length) != 0)
 		return nullptr;
-	insn->epoch = epoch;
+	insn->epoch = epoch_;
 	return insn;
+}
+
+bool
+FenceHunt::read_code(pid_t pid, RemotePtr at, uint8_t *out, size_t len, const Breakpoints &breakpoints)
+{
+	constexpr uint64_t PAGE = 4096;
+	for (size_t done = 0; done < len;) {
+		const uint64_t addr = at.as_int() + done;
+		const uint64_t page = addr & ~(PAGE - 1);
+		auto it = pages_.find(page);
+		if (it == pages_.end()) {
+			std::vector<uint8_t> bytes(PAGE);
+			bytes.resize(read_tracee(pid, RemotePtr(page), bytes.data(), PAGE));
+			breakpoints.show_original(RemotePtr(page), bytes.data(), bytes.size());
+			it = pages_.emplace(page, std::move(bytes)).first;
+		}
+		const size_t from = (size_t)(addr - page);
+		const size_t take = std::min(len - done, (size_t)PAGE - from);
+		if (from + take > it->second.size())
+			return false;
+		memcpy(out + done, it->second.data() + from, take);
+		done += take;
+	}
+	return true;
 }
 
 /* walk -- the line from start; here: the registers when start is rip */
 FenceHunt::Line
-FenceHunt::walk(pid_t pid, RemotePtr start, uint64_t epoch, const Breakpoints &breakpoints, const Registers *here)
+FenceHunt::walk(pid_t pid, RemotePtr start, const Breakpoints &breakpoints, const Registers *here)
 {
 	RemotePtr at = start;
 	for (size_t n = 0; n < MAX_LINE; n++) {
 		if (!safe_code(at, 1))
 			return {Line::End::Unsafe, at, {}};
-		const InsnInfo *insn = lookup(pid, at, epoch, breakpoints);
+		const InsnInfo *insn = lookup(pid, at, breakpoints);
 		if (!insn)
 			return {Line::End::Decode, at, {}};
 		const bool resolvable = here && n == 0 && (insn->flow == FLOW_RETURN || insn->flow == FLOW_INDIRECT) &&
@@ -164,13 +186,13 @@ FenceHunt::walk(pid_t pid, RemotePtr start, uint64_t epoch, const Breakpoints &b
 }
 
 FenceHunt::Plan
-FenceHunt::plan(pid_t pid, const Registers &regs, uint64_t epoch, const Breakpoints &breakpoints)
+FenceHunt::plan(pid_t pid, const Registers &regs, const Breakpoints &breakpoints)
 {
 	Plan plan;
 	if (maps_stale_)
 		read_maps(pid);
 	const RemotePtr rip = regs.ip();
-	const Line first = walk(pid, rip, epoch, breakpoints, &regs);
+	const Line first = walk(pid, rip, breakpoints, &regs);
 	switch (first.end) {
 	case Line::End::Decode:
 		plan.kind = Plan::Kind::Decode;
@@ -217,7 +239,7 @@ FenceHunt::plan(pid_t pid, const Registers &regs, uint64_t epoch, const Breakpoi
 		if (std::find(walked.begin(), walked.end(), from) != walked.end())
 			continue;
 		walked.push_back(from);
-		const Line line = walk(pid, from, epoch, breakpoints, nullptr);
+		const Line line = walk(pid, from, breakpoints, nullptr);
 		switch (line.end) {
 		case Line::End::Decode:
 			plan.kind = Plan::Kind::Decode;

@@ -94,13 +94,6 @@ public:
 	{
 		code_epoch_++;
 	}
-	/* code_epoch -- the current one (fence_hunt.h compares its own
-	 * decodings by it) */
-	uint64_t
-	code_epoch() const
-	{
-		return code_epoch_;
-	}
 
 	/* set_thread -- the number of the thread whose events follow */
 	void

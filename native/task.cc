@@ -433,14 +433,14 @@ Task::set_pm_ranges(std::vector<PmRange> ranges)
 void
 Task::set_instruction(RemotePtr address, InsnInfo info)
 {
-	hunt_.learn(pid_, address, info, recorder_.code_epoch(), breakpoints_);
+	hunt_.learn(pid_, address, info, breakpoints_);
 	recorder_.set_instruction(pid_, address, std::move(info), breakpoints_);
 }
 
 void
 Task::set_flow(RemotePtr address, InsnInfo info)
 {
-	hunt_.learn(pid_, address, std::move(info), recorder_.code_epoch(), breakpoints_);
+	hunt_.learn(pid_, address, std::move(info), breakpoints_);
 }
 
 std::vector<uint8_t>
