@@ -138,14 +138,14 @@ Task::enter_fast(Stop *out)
 		return enter_exact_window(out);
 	if (protection_.active()) {
 		/* the end of a page window: its pages closed again */
-		if (!protection_.close_pages(pid_, clean_page(), &deferred, &status))
+		if (!protection_.close_pages(pid_, regs_, clean_page(), &deferred, &status))
 			return handle_other(stopped(status), out);
 		if (requeue(&deferred))
 			return enter_exact_window(out);
 		phase_ = Phase::Fast;
 		return false;
 	}
-	switch (protection_.protect(pid_, recorder_.pm_ranges(), clean_page(), &deferred, &status)) {
+	switch (protection_.protect(pid_, regs_, recorder_.pm_ranges(), clean_page(), &deferred, &status)) {
 	case PmProtection::Outcome::Died:
 		return handle_other(stopped(status), out);
 	case PmProtection::Outcome::Refused:
@@ -228,7 +228,7 @@ Task::enter_exact_window(Stop *out)
 	breakpoints_.remove_markers(pid_);
 	std::vector<int> deferred;
 	int status = 0;
-	if (!protection_.restore(pid_, &deferred, &status))
+	if (!protection_.restore(pid_, regs_, &deferred, &status))
 		return handle_other(stopped(status), out);
 	requeue(&deferred);
 	/* untraced code ran since the last step */
@@ -253,10 +253,9 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 		breakpoints_.clear_frontier(pid_);
 		phase_ = Phase::Fast;
 		std::vector<int> deferred;
-		TracerSyscall back = take_back_syscall(pid_, &deferred);
+		TracerSyscall back = take_back_syscall(pid_, &regs_, &deferred);
 		if (!back.alive)
 			return handle_other(stopped(back.status), out);
-		regs_.fetch(pid_);
 		last_rip_ = regs_.ip();
 		/* a page window: step_syscall opens PM whole unless the call
 		 * touches no memory (a sync), and takes the flush traps out
@@ -325,7 +324,7 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 			return enter_exact_window(out);
 		std::vector<int> deferred;
 		int status = 0;
-		if (!protection_.open_page(pid_, addr, &deferred, &status))
+		if (!protection_.open_page(pid_, regs_, addr, &deferred, &status))
 			return handle_other(stopped(status), out);
 		recorder_.code_may_have_changed();
 		phase_ = Phase::Region;
@@ -354,7 +353,7 @@ Task::fast_full_window(Stop *out)
 		return false;
 	std::vector<int> deferred;
 	int status = 0;
-	if (!protection_.restore(pid_, &deferred, &status))
+	if (!protection_.restore(pid_, regs_, &deferred, &status))
 		return handle_other(stopped(status), out);
 	requeue(&deferred);
 	return false;
@@ -372,7 +371,7 @@ Task::fast_page_fault(const WaitStatus &w, bool *died, Stop *out)
 	    pm_fault_at(pid_, &addr) && protection_.covers(addr)) {
 		std::vector<int> deferred;
 		int status = 0;
-		if (!protection_.open_page(pid_, addr, &deferred, &status)) {
+		if (!protection_.open_page(pid_, regs_, addr, &deferred, &status)) {
 			*died = handle_other(stopped(status), out);
 			return false;
 		}

@@ -14,6 +14,8 @@
 
 #include "error.h"
 #include "quirks.h"
+#include "registers.h"
+#include "tracee_memory.h"
 #include "wait_status.h"
 
 namespace pmfit {
@@ -28,18 +30,10 @@ constexpr uint64_t SYSCALL_INSN_LEN = 2;
  * completes (signals, group stops); more means something is wrong */
 constexpr int MAX_TRIES = 64;
 
-void
-get_regs(pid_t pid, struct user_regs_struct *regs)
+bool
+is_syscall_insn(const uint8_t *bytes)
 {
-	if (ptrace(PTRACE_GETREGS, pid, nullptr, regs) != 0)
-		throw TaskError(syserr("PTRACE_GETREGS " + std::to_string(pid), errno));
-}
-
-void
-set_regs(pid_t pid, const struct user_regs_struct &regs)
-{
-	if (ptrace(PTRACE_SETREGS, pid, nullptr, &regs) != 0)
-		throw TaskError(syserr("PTRACE_SETREGS " + std::to_string(pid), errno));
+	return bytes[0] == (SYSCALL_INSN & 0xff) && bytes[1] == (SYSCALL_INSN >> 8);
 }
 
 void
@@ -61,34 +55,73 @@ other_stop(pid_t pid, int status, std::vector<int> *deferred)
 		deferred->push_back(sig);
 }
 
+/* same_frame -- the registers an injected call leaves alone (stack
+ * pointer, callee-saved and segment bases) agree: registers that a caller
+ * passed in and that differ here were not the tracee's, and putting them
+ * back would corrupt it */
+bool
+same_frame(const struct user_regs_struct &a, const struct user_regs_struct &b)
+{
+	return a.rsp == b.rsp && a.rbp == b.rbp && a.rbx == b.rbx && a.r12 == b.r12 && a.r13 == b.r13 &&
+	       a.r14 == b.r14 && a.r15 == b.r15 && a.fs_base == b.fs_base && a.gs_base == b.gs_base;
+}
+
 } /* namespace */
 
+RemotePtr
+find_syscall_site(pid_t pid, uint64_t start, uint64_t end, RemotePtr known)
+{
+	uint8_t pair[SYSCALL_INSN_LEN];
+	if (!known.is_null() && known.as_int() >= start && known.as_int() + SYSCALL_INSN_LEN <= end &&
+	    read_tracee(pid, known, pair, sizeof(pair)) == sizeof(pair) && is_syscall_insn(pair))
+		return known;
+	if (end <= start)
+		return RemotePtr();
+	std::vector<uint8_t> code(end - start);
+	const size_t got = read_tracee(pid, RemotePtr(start), code.data(), code.size());
+	for (size_t i = 0; i + SYSCALL_INSN_LEN <= got; i++) {
+		if (is_syscall_insn(&code[i]))
+			return RemotePtr(start + i);
+	}
+	return RemotePtr();
+}
+
 TracerSyscall
-inject_syscall(pid_t pid, long nr, const std::array<uint64_t, 6> &args, std::vector<int> *deferred)
+inject_syscall(pid_t pid, const Registers &regs, RemotePtr site, long nr, const std::array<uint64_t, 6> &args,
+	       std::vector<int> *deferred)
 {
 	TracerSyscall out;
-	struct user_regs_struct saved;
-	get_regs(pid, &saved);
-	const uint64_t at = saved.rip;
-	errno = 0;
-	const long word = ptrace(PTRACE_PEEKTEXT, pid, (void *)at, nullptr);
-	if (errno != 0)
-		throw TaskError(syserr("PTRACE_PEEKTEXT at " + hex(at), errno));
-	const uint64_t patched = ((uint64_t)word & ~(uint64_t)0xffff) | SYSCALL_INSN;
-	if (ptrace(PTRACE_POKETEXT, pid, (void *)at, (void *)patched) != 0)
-		throw TaskError(syserr("PTRACE_POKETEXT at " + hex(at), errno));
+	/* no syscall site, or one covered by an int3 of the tracer's (a
+	 * trap of the fence hunt may sit on the vDSO's code): a syscall
+	 * written over the code at rip */
+	uint8_t pair[SYSCALL_INSN_LEN] = {0, 0};
+	const bool patch =
+		site.is_null() || read_tracee(pid, site, pair, sizeof(pair)) != sizeof(pair) || !is_syscall_insn(pair);
+	const uint64_t at = patch ? regs.ip().as_int() : site.as_int();
+	long word = 0;
+	if (patch) {
+		errno = 0;
+		word = ptrace(PTRACE_PEEKTEXT, pid, (void *)at, nullptr);
+		if (errno != 0)
+			throw TaskError(syserr("PTRACE_PEEKTEXT at " + hex(at), errno));
+		const uint64_t patched = ((uint64_t)word & ~(uint64_t)0xffff) | SYSCALL_INSN;
+		if (ptrace(PTRACE_POKETEXT, pid, (void *)at, (void *)patched) != 0)
+			throw TaskError(syserr("PTRACE_POKETEXT at " + hex(at), errno));
+	}
 
-	struct user_regs_struct regs = saved;
-	regs.rax = (uint64_t)nr;
-	regs.orig_rax = (uint64_t)-1;
-	regs.rdi = args[0];
-	regs.rsi = args[1];
-	regs.rdx = args[2];
-	regs.r10 = args[3];
-	regs.r8 = args[4];
-	regs.r9 = args[5];
-	regs.rip = at;
-	set_regs(pid, regs);
+	Registers call = regs;
+	struct user_regs_struct &r = call.raw();
+	r.rax = (uint64_t)nr;
+	r.orig_rax = (uint64_t)-1;
+	r.rdi = args[0];
+	r.rsi = args[1];
+	r.rdx = args[2];
+	r.r10 = args[3];
+	r.r8 = args[4];
+	r.r9 = args[5];
+	r.rip = at;
+	call.store(pid);
+	Registers after;
 	for (int tries = 0;; tries++) {
 		if (tries == MAX_TRIES)
 			throw TaskError("an injected system call did not complete in process " + std::to_string(pid));
@@ -100,29 +133,38 @@ inject_syscall(pid_t pid, long nr, const std::array<uint64_t, 6> &args, std::vec
 			return out;
 		}
 		if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0) {
-			get_regs(pid, &regs);
-			if (regs.rip == at + SYSCALL_INSN_LEN)
+			after.fetch(pid);
+			if (after.ip().as_int() == at + SYSCALL_INSN_LEN)
 				break;
+			/* a SIGTRAP sent to the tracee stopped it before the
+			 * call; anything else ran code that is not ours */
+			if (after.ip().as_int() != at)
+				throw TaskError("an injected system call at " + hex(at) + " stopped at " +
+						hex(after.ip().as_int()) + " in process " + std::to_string(pid));
 			continue;
 		}
 		other_stop(pid, status, deferred);
 	}
-	out.result = (int64_t)regs.rax;
-	if (ptrace(PTRACE_POKETEXT, pid, (void *)at, (void *)word) != 0)
+	if (!same_frame(after.raw(), regs.raw()))
+		throw TaskError("registers given for an injected system call were not those of process " +
+				std::to_string(pid) + " (stack pointer " + hex(regs.sp().as_int()) + ", the tracee's " +
+				hex(after.sp().as_int()) + ")");
+	out.result = after.syscall_result();
+	if (patch && ptrace(PTRACE_POKETEXT, pid, (void *)at, (void *)word) != 0)
 		throw TaskError(syserr("PTRACE_POKETEXT at " + hex(at), errno));
-	set_regs(pid, saved);
+	regs.store(pid);
 	return out;
 }
 
 TracerSyscall
-take_back_syscall(pid_t pid, std::vector<int> *deferred)
+take_back_syscall(pid_t pid, Registers *regs, std::vector<int> *deferred)
 {
 	TracerSyscall out;
-	struct user_regs_struct saved;
-	get_regs(pid, &saved);
-	struct user_regs_struct skip = saved;
-	skip.orig_rax = (uint64_t)-1; /* the kernel runs no call: -ENOSYS */
-	set_regs(pid, skip);
+	regs->fetch(pid);
+	struct user_regs_struct &r = regs->raw();
+	Registers skip = *regs;
+	skip.raw().orig_rax = (uint64_t)-1; /* the kernel runs no call: -ENOSYS */
+	skip.store(pid);
 	for (int tries = 0;; tries++) {
 		if (tries == MAX_TRIES)
 			throw TaskError("a skipped system call did not return in process " + std::to_string(pid));
@@ -137,10 +179,10 @@ take_back_syscall(pid_t pid, std::vector<int> *deferred)
 			break;
 		other_stop(pid, status, deferred);
 	}
-	saved.rip -= SYSCALL_INSN_LEN;
-	saved.rax = saved.orig_rax;
-	saved.orig_rax = (uint64_t)-1;
-	set_regs(pid, saved);
+	r.rip -= SYSCALL_INSN_LEN;
+	r.rax = r.orig_rax;
+	r.orig_rax = (uint64_t)-1;
+	regs->store(pid);
 	return out;
 }
 

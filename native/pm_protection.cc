@@ -14,6 +14,7 @@
 #include <string>
 
 #include "error.h"
+#include "registers.h"
 
 namespace pmfit {
 
@@ -32,6 +33,7 @@ struct Mapping {
 	uint64_t start;
 	uint64_t end;
 	int prot;
+	bool vdso;
 };
 
 std::vector<Mapping>
@@ -55,7 +57,7 @@ read_mappings(pid_t pid)
 			prot |= PROT_WRITE;
 		if (perms[2] == 'x')
 			prot |= PROT_EXEC;
-		out.push_back({start, end, prot});
+		out.push_back({start, end, prot, strstr(line, " [vdso]") != nullptr});
 		/* a line longer than the buffer: skip its rest */
 		while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
 			;
@@ -64,19 +66,21 @@ read_mappings(pid_t pid)
 	return out;
 }
 
-TracerSyscall
-mprotect_in(pid_t pid, uint64_t start, uint64_t end, int prot, std::vector<int> *deferred)
-{
-	return inject_syscall(pid, SYS_mprotect, {start, end - start, (uint64_t)prot, 0, 0, 0}, deferred);
-}
-
 } /* namespace */
 
 std::vector<PmProtection::Segment>
-PmProtection::segments_of(pid_t pid, const std::vector<PmRange> &ranges)
+PmProtection::read_maps(pid_t pid, const std::vector<PmRange> &ranges)
 {
 	std::vector<Segment> out;
 	const std::vector<Mapping> maps = read_mappings(pid);
+	/* the vDSO: code the program cannot write, there in every process
+	 * (a program that remaps it is seen here, at the next protect) */
+	RemotePtr site;
+	for (const Mapping &m : maps) {
+		if (m.vdso && (m.prot & PROT_EXEC) && !(m.prot & PROT_WRITE))
+			site = find_syscall_site(pid, m.start, m.end, site_);
+	}
+	site_ = site;
 	for (const PmRange &range : ranges) {
 		const uint64_t start = range.start.as_int();
 		/* the rest of the file's last page belongs to the mapping */
@@ -99,9 +103,16 @@ PmProtection::segments_of(pid_t pid, const std::vector<PmRange> &ranges)
 	return merged;
 }
 
+TracerSyscall
+PmProtection::mprotect_in(pid_t pid, const Registers &regs, uint64_t start, uint64_t end, int prot,
+			  std::vector<int> *deferred) const
+{
+	return inject_syscall(pid, regs, site_, SYS_mprotect, {start, end - start, (uint64_t)prot, 0, 0, 0}, deferred);
+}
+
 bool
-PmProtection::protect_pages(pid_t pid, const Segment &s, uint64_t start, uint64_t end, const CleanPage &clean,
-			    std::vector<int> *deferred, int *status, int64_t *result)
+PmProtection::protect_pages(pid_t pid, const Registers &regs, const Segment &s, uint64_t start, uint64_t end,
+			    const CleanPage &clean, std::vector<int> *deferred, int *status, int64_t *result) const
 {
 	/* a clean page stays readable (and executable): only stores fault */
 	const int readable = s.prot & ~PROT_WRITE;
@@ -111,7 +122,7 @@ PmProtection::protect_pages(pid_t pid, const Segment &s, uint64_t start, uint64_
 		uint64_t run = at + PAGE_SIZE_BYTES;
 		while (run < end && (clean(run) ? readable : PROT_NONE) == prot)
 			run += PAGE_SIZE_BYTES;
-		TracerSyscall call = mprotect_in(pid, at, run, prot, deferred);
+		TracerSyscall call = mprotect_in(pid, regs, at, run, prot, deferred);
 		if (!call.alive) {
 			*status = call.status;
 			return false;
@@ -126,21 +137,21 @@ PmProtection::protect_pages(pid_t pid, const Segment &s, uint64_t start, uint64_
 }
 
 PmProtection::Outcome
-PmProtection::protect(pid_t pid, const std::vector<PmRange> &ranges, const CleanPage &clean, std::vector<int> *deferred,
-		      int *status)
+PmProtection::protect(pid_t pid, const Registers &regs, const std::vector<PmRange> &ranges, const CleanPage &clean,
+		      std::vector<int> *deferred, int *status)
 {
 	PMFIT_ASSERT(segments_.empty());
-	const std::vector<Segment> segments = segments_of(pid, ranges);
+	const std::vector<Segment> segments = read_maps(pid, ranges);
 	for (const Segment &s : segments) {
 		/* remembered first: a failed call leaves part of it changed */
 		segments_.push_back(s);
 		int64_t result = 0;
-		if (!protect_pages(pid, s, s.start, s.end, clean, deferred, status, &result)) {
+		if (!protect_pages(pid, regs, s, s.start, s.end, clean, deferred, status, &result)) {
 			segments_.clear();
 			return Outcome::Died;
 		}
 		if (result != 0) {
-			if (!restore(pid, deferred, status))
+			if (!restore(pid, regs, deferred, status))
 				return Outcome::Died;
 			return Outcome::Refused;
 		}
@@ -166,12 +177,12 @@ PmProtection::covers(RemotePtr addr) const
 }
 
 bool
-PmProtection::open_page(pid_t pid, RemotePtr addr, std::vector<int> *deferred, int *status)
+PmProtection::open_page(pid_t pid, const Registers &regs, RemotePtr addr, std::vector<int> *deferred, int *status)
 {
 	const uint64_t page = addr.as_int() & ~(PAGE_SIZE_BYTES - 1);
 	const Segment *s = segment_of(page);
 	PMFIT_ASSERT(s != nullptr);
-	TracerSyscall call = mprotect_in(pid, page, page + PAGE_SIZE_BYTES, s->prot, deferred);
+	TracerSyscall call = mprotect_in(pid, regs, page, page + PAGE_SIZE_BYTES, s->prot, deferred);
 	if (!call.alive) {
 		*status = call.status;
 		return false;
@@ -183,7 +194,8 @@ PmProtection::open_page(pid_t pid, RemotePtr addr, std::vector<int> *deferred, i
 }
 
 bool
-PmProtection::close_pages(pid_t pid, const CleanPage &clean, std::vector<int> *deferred, int *status)
+PmProtection::close_pages(pid_t pid, const Registers &regs, const CleanPage &clean, std::vector<int> *deferred,
+			  int *status)
 {
 	std::sort(open_.begin(), open_.end());
 	for (size_t i = 0; i < open_.size();) {
@@ -194,7 +206,7 @@ PmProtection::close_pages(pid_t pid, const CleanPage &clean, std::vector<int> *d
 		while (j < open_.size() && open_[j] == open_[j - 1] + PAGE_SIZE_BYTES && open_[j] < s->end)
 			j++;
 		int64_t result = 0;
-		if (!protect_pages(pid, *s, open_[i], open_[j - 1] + PAGE_SIZE_BYTES, clean, deferred, status,
+		if (!protect_pages(pid, regs, *s, open_[i], open_[j - 1] + PAGE_SIZE_BYTES, clean, deferred, status,
 				   &result)) {
 			open_.clear();
 			segments_.clear();
@@ -210,13 +222,13 @@ PmProtection::close_pages(pid_t pid, const CleanPage &clean, std::vector<int> *d
 }
 
 bool
-PmProtection::restore(pid_t pid, std::vector<int> *deferred, int *status)
+PmProtection::restore(pid_t pid, const Registers &regs, std::vector<int> *deferred, int *status)
 {
 	std::vector<Segment> segments;
 	segments.swap(segments_);
 	open_.clear();
 	for (const Segment &s : segments) {
-		TracerSyscall call = mprotect_in(pid, s.start, s.end, s.prot, deferred);
+		TracerSyscall call = mprotect_in(pid, regs, s.start, s.end, s.prot, deferred);
 		if (!call.alive) {
 			*status = call.status;
 			return false;

@@ -13,7 +13,12 @@
  * protection each mapping had, as /proc/PID/maps lists it, is remembered
  * and put back by restore(). While the pages are protected the program
  * makes no system call (the fast loop takes each back at its entry), so
- * nothing else changes them.
+ * nothing else changes them, nor any other mapping: the syscall site of
+ * the injected calls (injected_syscall.h), found in the vDSO when protect()
+ * reads /proc/PID/maps, stays valid until restore().
+ *
+ * Each method takes the registers the caller fetched at the tracee's
+ * current stop (they are the tracee's again when it returns).
  */
 #ifndef PMFIT_PM_PROTECTION_H
 #define PMFIT_PM_PROTECTION_H
@@ -29,6 +34,11 @@
 #include "remote_ptr.h"
 
 namespace pmfit {
+
+/* Registers (registers.h) is only declared: its <sys/user.h> defines a
+ * PAGE_SHIFT macro that insn_cache.h, included after this header in some
+ * files, cannot take */
+class Registers;
 
 /* CleanPage -- whether no line of the PM page at this (page-aligned)
  * address waits for a flush: it may stay readable */
@@ -46,20 +56,21 @@ public:
 	{
 		return !segments_.empty();
 	}
-	Outcome protect(pid_t pid, const std::vector<PmRange> &ranges, const CleanPage &clean,
+	Outcome protect(pid_t pid, const Registers &regs, const std::vector<PmRange> &ranges, const CleanPage &clean,
 			std::vector<int> *deferred, int *status);
 	/* restore -- every page back to its own protection; false when the
 	 * tracee died (*status) */
-	bool restore(pid_t pid, std::vector<int> *deferred, int *status);
+	bool restore(pid_t pid, const Registers &regs, std::vector<int> *deferred, int *status);
 
 	/* covers -- addr is on a protected page that is not open */
 	bool covers(RemotePtr addr) const;
 	/* open_page -- the protected page holding addr gets its own
 	 * protection back until close_pages(); false when the tracee died */
-	bool open_page(pid_t pid, RemotePtr addr, std::vector<int> *deferred, int *status);
+	bool open_page(pid_t pid, const Registers &regs, RemotePtr addr, std::vector<int> *deferred, int *status);
 	/* close_pages -- the pages open_page() opened are protected again,
 	 * readable when clean */
-	bool close_pages(pid_t pid, const CleanPage &clean, std::vector<int> *deferred, int *status);
+	bool close_pages(pid_t pid, const Registers &regs, const CleanPage &clean, std::vector<int> *deferred,
+			 int *status);
 
 private:
 	struct Segment {
@@ -67,17 +78,22 @@ private:
 		uint64_t end;
 		int prot;
 	};
-	static std::vector<Segment> segments_of(pid_t pid, const std::vector<PmRange> &ranges);
+	/* read_maps -- the segments of the PM ranges, and site_, from one
+	 * read of /proc/PID/maps */
+	std::vector<Segment> read_maps(pid_t pid, const std::vector<PmRange> &ranges);
 
 	const Segment *segment_of(uint64_t addr) const;
+	TracerSyscall mprotect_in(pid_t pid, const Registers &regs, uint64_t start, uint64_t end, int prot,
+				  std::vector<int> *deferred) const;
 	/* protect_pages -- [start, end) of segment s to the protection each
 	 * page needs, adjacent pages alike in one call; false when the tracee
 	 * died, *result the first failed call's */
-	static bool protect_pages(pid_t pid, const Segment &s, uint64_t start, uint64_t end, const CleanPage &clean,
-				  std::vector<int> *deferred, int *status, int64_t *result);
+	bool protect_pages(pid_t pid, const Registers &regs, const Segment &s, uint64_t start, uint64_t end,
+			   const CleanPage &clean, std::vector<int> *deferred, int *status, int64_t *result) const;
 
 	std::vector<Segment> segments_; /* protected now, with their own protection */
 	std::vector<uint64_t> open_;	/* pages of segments_ opened since */
+	RemotePtr site_;		/* where injected calls run (null: at rip) */
 };
 
 } /* namespace pmfit */

@@ -81,6 +81,19 @@ public:
 	 */
 	bool rewind_restartable_syscall();
 
+	/* raw -- the kernel's layout, for code that sets registers up for
+	 * the kernel itself (injected_syscall.cc) */
+	const struct user_regs_struct &
+	raw() const
+	{
+		return regs_;
+	}
+	struct user_regs_struct &
+	raw()
+	{
+		return regs_;
+	}
+
 	/* value -- a register by native.ts Reg number (0 for none) */
 	uint64_t value(uint8_t reg) const;
 	/* signed_value -- the same, sign-extended from its width (REG_16,
