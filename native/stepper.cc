@@ -104,8 +104,10 @@ Task::resume(const ResumeOptions &options)
 			/* fast: the first instruction is stepped, so that a
 			 * region has a crash point before anything of it ran
 			 * and one after, as in the exact recorder; the window
-			 * closes after it (fast_region.cc) */
-			flush_pending_ = false;
+			 * closes after it (fast_region.cc). A flush that
+			 * waits for its fence waits on (flush_pending_): the
+			 * fences of untraced code are not in the exact trace
+			 * either, and its first fence in a region is */
 			fast_refused_ = false;
 			quiet_steps_ = 0;
 			break;

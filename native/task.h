@@ -186,6 +186,7 @@ private:
 		int pending_sig;
 		bool pending_caught;
 		bool syscall_pending;
+		bool flush_pending;
 		bool blocked;
 		Wake wake; /* when blocked: what may end its wait */
 		int own_stops;
@@ -268,9 +269,12 @@ private:
 	/* fast record mode: PM protected while the region runs at full
 	 * speed; after a fault, single steps until a quiet stretch */
 	PmProtection protection_;
-	bool flush_pending_ = false; /* a clflushopt/clwb/nt store of PM not yet fenced */
-	uint32_t quiet_steps_ = 0;   /* steps since the last event */
-	bool fast_refused_ = false;  /* protection failed: this region stays exact */
+	/* a clflushopt/clwb/nt store of PM the running thread has not fenced
+	 * yet (another thread's fence orders nothing of it: docs/models.md,
+	 * "Threads") */
+	bool flush_pending_ = false;
+	uint32_t quiet_steps_ = 0;  /* steps since the last event */
+	bool fast_refused_ = false; /* protection failed: this region stays exact */
 	/* while a flush waits for its fence: run to int3s on the code ahead
 	 * instead of single steps (fence_hunt.h) */
 	FenceHunt hunt_;

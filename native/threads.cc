@@ -401,6 +401,7 @@ Task::park(Parked *into) const
 	into->pending_sig = pending_sig_;
 	into->pending_caught = pending_caught_;
 	into->syscall_pending = syscall_pending_;
+	into->flush_pending = flush_pending_;
 	into->blocked = blocked_;
 	into->wake = wake_;
 	into->own_stops = own_stops_;
@@ -424,6 +425,7 @@ Task::unpark(const Parked &from)
 	pending_sig_ = from.pending_sig;
 	pending_caught_ = from.pending_caught;
 	syscall_pending_ = from.syscall_pending;
+	flush_pending_ = from.flush_pending;
 	blocked_ = from.blocked;
 	wake_ = from.wake;
 	own_stops_ = from.own_stops;

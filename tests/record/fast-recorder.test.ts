@@ -342,6 +342,12 @@ describe('fast and exact recording agree', () => {
     );
   });
 
+  // a line whose fence comes in a later region, after another thread's
+  // fence or unfenced flush (Task::flush_pending_ is the running thread's)
+  test.each(['alone', 'other-fence', 'other-fence-clwb', 'other-clwb'])('test program nt_fence %s', async (mode) => {
+    await expectSame(program('nt_fence', (pm) => [mode, pm], 8192));
+  });
+
   test.each(['signal_in_region', 'segv_in_region', 'region_loop', 'pm_store'])('test program %s', async (name) => {
     await expectSame(program(name, (pm) => [pm], 1 << 20));
   });
