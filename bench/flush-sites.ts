@@ -101,34 +101,16 @@ async function main(): Promise<void> {
         `${label.padEnd(44)} median ${median(values).toFixed(1)} ms (${values.map((v) => v.toFixed(0)).join(', ')})`,
       );
     console.log(`\n${runs} runs, load ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}:`);
-    row(
-      'cold, wall',
-      results.cold.map((r) => r.coldMs),
-    );
-    row(
-      'cold, CPU',
-      results.cold.map((r) => r.coldCpuMs),
-    );
-    row(
-      'iced-x86 load alone, wall',
-      results.warm.map((r) => r.icedMs!),
-    );
-    row(
-      'cold with iced-x86 already loaded, wall',
-      results.warm.map((r) => r.coldMs),
-    );
-    row(
-      'cold with iced-x86 already loaded, CPU',
-      results.warm.map((r) => r.coldCpuMs),
-    );
-    row(
-      'cached, wall',
-      results.cold.map((r) => r.cachedMs),
-    );
-    row(
-      'cached, CPU',
-      results.cold.map((r) => r.cachedCpuMs),
-    );
+    const rows: [string, number[]][] = [
+      ['cold, wall', results.cold.map((r) => r.coldMs)],
+      ['cold, CPU', results.cold.map((r) => r.coldCpuMs)],
+      ['iced-x86 load alone, wall', results.warm.map((r) => r.icedMs!)],
+      ['cold with iced-x86 already loaded, wall', results.warm.map((r) => r.coldMs)],
+      ['cold with iced-x86 already loaded, CPU', results.warm.map((r) => r.coldCpuMs)],
+      ['cached, wall', results.cold.map((r) => r.cachedMs)],
+      ['cached, CPU', results.cold.map((r) => r.cachedCpuMs)],
+    ];
+    for (const [label, values] of rows) row(label, values);
   } finally {
     child.kill('SIGKILL');
   }
