@@ -5,7 +5,8 @@
 // which is what the flush-site finder needs to decode linearly from a known
 // instruction boundary (harness/elf/flush-sites.ts).
 //
-// Pure over a Buffer. The format is the Linux Standard Base's ("Exception
+// Pure over ElfBytes (harness/elf/read-elf.ts), of which it reads the
+// section alone. The format is the Linux Standard Base's ("Exception
 // Frames"): CIEs and FDEs one after another up to a zero length or the end
 // of the section, each with a 32-bit length (0xffffffff announcing a 64-bit
 // one) and a 32-bit CIE id (0 in a CIE) or CIE pointer (in an FDE, the
@@ -16,7 +17,7 @@
 // then are kept, and whatever lies in the ones that were not read counts as
 // covered by none, which the callers treat as unknown rather than as code.
 
-import type { ElfFile, ElfSection } from './read-elf';
+import type { ElfBytes, ElfFile, ElfSection } from './read-elf';
 
 export interface FdeRange {
   /** Link-time address of the first instruction. */
@@ -49,6 +50,7 @@ const PE_SDATA8 = 0x0c;
 const PE_PCREL = 0x10;
 const PE_DATAREL = 0x30;
 const PE_INDIRECT = 0x80;
+const PE_PCREL_SDATA4 = PE_PCREL | PE_SDATA4;
 
 /** A damaged or unsupported entry; turned into `problem` at the top. */
 class Stop extends Error {}
@@ -157,7 +159,9 @@ interface Cie {
   hasAugmentationData: boolean;
 }
 
-function readCie(cursor: Cursor, end: number, sectionAddress: number, sectionOffset: number): Cie {
+/** A CIE whose section (the buffer `cursor` reads, from its offset 0) is
+ *  loaded at `sectionAddress`. */
+function readCie(cursor: Cursor, end: number, sectionAddress: number): Cie {
   const version = cursor.u8();
   if (version !== 1 && version !== 3) throw new Stop(`CIE version ${version}`);
   const augmentation = cursor.cString();
@@ -180,7 +184,7 @@ function readCie(cursor: Cursor, end: number, sectionAddress: number, sectionOff
       // The personality routine: read only to step over it; an indirect
       // one points at a GOT slot, which is not dereferenced here.
       const encoding = cursor.u8();
-      readEncoded(cursor, encoding & ~PE_INDIRECT, sectionAddress + (cursor.at - sectionOffset), 0);
+      readEncoded(cursor, encoding & ~PE_INDIRECT, sectionAddress + cursor.at, 0);
     } else if (letter !== 'S') throw new Stop(`CIE augmentation "${augmentation}" (unknown '${letter}')`);
   }
   if (cursor.at > dataEnd) throw new Stop('CIE augmentation data longer than its length');
@@ -192,43 +196,61 @@ function ehFrameSection(elf: ElfFile): ElfSection | undefined {
   return elf.sections.find((section) => section.name === '.eh_frame' && section.type !== SHT_NOBITS);
 }
 
-/** readEhFrame -- the FDE ranges of a parsed ELF file (`buf` its bytes). */
-export function readEhFrame(buf: Buffer, elf: ElfFile): EhFrame {
+/** readEhFrame -- the FDE ranges of a parsed ELF file (`bytes` its bytes). */
+export function readEhFrame(bytes: ElfBytes, elf: ElfFile): EhFrame {
   // A relocatable object's pc_begin fields wait for the linker's relocations.
   if (elf.type === 'other') return { fdes: [], problem: 'not an executable or shared object' };
   const section = ehFrameSection(elf);
   if (!section) return { fdes: [], problem: 'no .eh_frame section' };
-  if (section.offset + section.size > buf.length)
+  if (section.offset + section.size > bytes.size)
     return { fdes: [], problem: '.eh_frame ends past the end of the file' };
+  // Offsets from here on are within the section.
+  const buf = bytes.read(section.offset, section.size);
+  // The walk's cost is that of cold JavaScript (it runs once per file and
+  // process): the common entry is read with DataView's built-in calls
+  // alone, and a Cursor only for what is rare (CIEs, 64-bit lengths, an
+  // encoding other than gcc's and clang's pcrel sdata4).
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   const fdes: FdeRange[] = [];
   const cies = new Map<number, Cie>();
-  const sectionEnd = section.offset + section.size;
-  const addressOf = (fileOffset: number) => section.addr + (fileOffset - section.offset);
-  let at = section.offset;
+  const sectionEnd = section.size;
+  const addressOf = (offset: number) => section.addr + offset;
+  let at = 0;
   try {
     while (at + 4 <= sectionEnd) {
-      const head = new Cursor(buf, at, sectionEnd);
-      let length = head.fixed(4, false);
+      let length = view.getUint32(at, true);
+      let idField = at + 4;
       if (length === 0) break; // the terminator
-      if (length === 0xffffffff) length = head.fixed(8, false);
-      const end = head.at + length;
-      if (end > sectionEnd)
-        throw new Stop(`entry at offset 0x${(at - section.offset).toString(16)} ends past .eh_frame`);
-      const cursor = new Cursor(buf, head.at, end);
-      const idField = cursor.at;
-      const id = cursor.fixed(4, false);
+      if (length === 0xffffffff) {
+        const head = new Cursor(buf, idField, sectionEnd);
+        length = head.fixed(8, false);
+        idField = head.at;
+      }
+      const end = idField + length;
+      if (end > sectionEnd) throw new Stop(`entry at offset 0x${at.toString(16)} ends past .eh_frame`);
+      if (idField + 4 > end) throw new Stop(`entry truncated at .eh_frame offset 0x${idField.toString(16)}`);
+      const id = view.getUint32(idField, true);
+      const fields = idField + 4;
       if (id === 0) {
-        cies.set(at, readCie(cursor, end, section.addr, section.offset));
+        cies.set(at, readCie(new Cursor(buf, fields, end), end, section.addr));
       } else {
         const cieAt = idField - id;
         let cie = cies.get(cieAt);
         if (!cie) {
           // A CIE after its FDE, or one this walk skipped: read it where it is.
-          cie = readCieAt(buf, cieAt, section);
+          cie = readCieAt(buf, cieAt, section.addr);
           cies.set(cieAt, cie);
         }
-        const begin = readEncoded(cursor, cie.fdeEncoding, addressOf(cursor.at));
-        const range = readEncoded(cursor, cie.fdeEncoding & 0x0f, addressOf(cursor.at));
+        let begin: number;
+        let range: number;
+        if (cie.fdeEncoding === PE_PCREL_SDATA4 && fields + 8 <= end) {
+          begin = addressOf(fields) + view.getInt32(fields, true);
+          range = view.getInt32(fields + 4, true);
+        } else {
+          const cursor = new Cursor(buf, fields, end);
+          begin = readEncoded(cursor, cie.fdeEncoding, addressOf(cursor.at));
+          range = readEncoded(cursor, cie.fdeEncoding & 0x0f, addressOf(cursor.at));
+        }
         if (range > 0) fdes.push({ begin, end: begin + range });
       }
       at = end;
@@ -240,18 +262,16 @@ export function readEhFrame(buf: Buffer, elf: ElfFile): EhFrame {
   return { fdes };
 }
 
-function readCieAt(buf: Buffer, at: number, section: ElfSection): Cie {
-  const sectionEnd = section.offset + section.size;
-  if (at < section.offset || at + 8 > sectionEnd)
-    throw new Stop(`FDE's CIE pointer leads outside .eh_frame (offset 0x${(at - section.offset).toString(16)})`);
-  const head = new Cursor(buf, at, sectionEnd);
+/** The CIE at offset `at` of the section `buf` holds, loaded at `sectionAddress`. */
+function readCieAt(buf: Buffer, at: number, sectionAddress: number): Cie {
+  if (at < 0 || at + 8 > buf.length)
+    throw new Stop(`FDE's CIE pointer leads outside .eh_frame (offset 0x${at.toString(16)})`);
+  const head = new Cursor(buf, at, buf.length);
   let length = head.fixed(4, false);
   if (length === 0xffffffff) length = head.fixed(8, false);
   const end = head.at + length;
-  if (length === 0 || end > sectionEnd)
-    throw new Stop(`no CIE at .eh_frame offset 0x${(at - section.offset).toString(16)}`);
+  if (length === 0 || end > buf.length) throw new Stop(`no CIE at .eh_frame offset 0x${at.toString(16)}`);
   const cursor = new Cursor(buf, head.at, end);
-  if (cursor.fixed(4, false) !== 0)
-    throw new Stop(`FDE's CIE pointer leads to an FDE (offset 0x${(at - section.offset).toString(16)})`);
-  return readCie(cursor, end, section.addr, section.offset);
+  if (cursor.fixed(4, false) !== 0) throw new Stop(`FDE's CIE pointer leads to an FDE (offset 0x${at.toString(16)})`);
+  return readCie(cursor, end, sectionAddress);
 }

@@ -13,8 +13,11 @@
 // flushes that decoding meets are sites, and a candidate that it passes
 // inside another instruction (an immediate, a displacement, xsaveopt) is
 // none. A candidate in no FDE, in more than one, or behind bytes that do not
-// decode is unproven. Only FDEs with candidates are decoded: most code has
-// none, so most files cost a read and a byte search.
+// decode is unproven. Only FDEs with candidates are decoded, each up to its
+// last candidate's instruction. A file is never read whole: its headers,
+// its code a chunk at a time into one reused buffer, and only when that
+// holds a candidate its .eh_frame and the FDEs to decode. Most code has
+// none, so most files cost reading their code and a byte search.
 
 import * as fs from 'fs';
 import type * as Iced from 'iced-x86';
@@ -22,8 +25,8 @@ import type { FdeRange } from './eh-frame';
 import { readEhFrame } from './eh-frame';
 import type { MapEntry } from './proc-maps';
 import { mapsDevice } from './proc-maps';
-import type { ElfFile, ElfSegment } from './read-elf';
-import { readElf } from './read-elf';
+import type { ElfBytes, ElfFile, ElfSegment } from './read-elf';
+import { readElfLayout } from './read-elf';
 
 export interface UnprovenCandidate {
   /** Link-time address of the candidate's 0F byte. */
@@ -57,6 +60,8 @@ const SHF_EXECINSTR = 4;
 const SHT_NOBITS = 8;
 const PF_X = 1;
 const OPCODE = Buffer.from([0x0f, 0xae]);
+/** The longest x86 instruction. */
+const MAX_INSTRUCTION = 15;
 
 const hex = (value: number) => `0x${value.toString(16)}`;
 
@@ -72,26 +77,52 @@ function candidateOffsets(bytes: Buffer): number[] {
   return found;
 }
 
+/** Executable code of a file: `size` bytes at file offset `offset`, loaded
+ *  at link-time address `addr`. */
 interface CodeRange {
   addr: number;
-  bytes: Buffer;
+  offset: number;
+  size: number;
 }
 
 /** The file's executable code: its allocated SHF_EXECINSTR sections, or its
- *  executable segments when it has no section headers. */
-function codeRanges(buf: Buffer, elf: ElfFile): CodeRange[] {
-  const slice = (offset: number, size: number) => buf.subarray(offset, Math.min(offset + size, buf.length));
+ *  executable segments when it has no section headers; cut at the file's
+ *  end. */
+function codeRanges(elf: ElfFile, fileSize: number): CodeRange[] {
+  const range = (addr: number, offset: number, size: number) => ({
+    addr,
+    offset,
+    size: Math.max(0, Math.min(size, fileSize - offset)),
+  });
   if (elf.sections.length === 0) {
     return elf.segments
       .filter((segment) => segment.flags & PF_X)
-      .map((segment) => ({ addr: segment.vaddr, bytes: slice(segment.offset, segment.filesz) }));
+      .map((segment) => range(segment.vaddr, segment.offset, segment.filesz));
   }
   return elf.sections
     .filter(
       (section) =>
         section.type !== SHT_NOBITS && (section.flags & (SHF_ALLOC | SHF_EXECINSTR)) === (SHF_ALLOC | SHF_EXECINSTR),
     )
-    .map((section) => ({ addr: section.addr, bytes: slice(section.offset, section.size) }));
+    .map((section) => range(section.addr, section.offset, section.size));
+}
+
+/** Bytes of code searched at a time: small enough that a file read into
+ *  one reused buffer costs no fresh memory, which (page faults) costs more
+ *  than the read itself. */
+const SCAN_CHUNK = 1 << 18;
+
+/** The link-time addresses of the candidates in `range`, read a chunk at a
+ *  time; chunks overlap by the candidate's 2 bytes after the first, so that
+ *  one across a chunk boundary is found once. */
+function rangeCandidates(bytes: ElfBytes, range: CodeRange): number[] {
+  const found: number[] = [];
+  for (let start = 0; ; start += SCAN_CHUNK - 2) {
+    const length = Math.min(SCAN_CHUNK, range.size - start);
+    for (const offset of candidateOffsets(bytes.read(range.offset + start, length)))
+      found.push(range.addr + start + offset);
+    if (start + length >= range.size) return found;
+  }
 }
 
 /** The iced-x86 objects a decoding needs, made on first use: most files have
@@ -99,7 +130,7 @@ function codeRanges(buf: Buffer, elf: ElfFile): CodeRange[] {
 interface Decoding {
   iced: typeof Iced;
   instruction: Iced.Instruction;
-  flushes: Set<Iced.Mnemonic>;
+  flushes: Set<Iced.Code>;
 }
 
 let decoding: Decoding | undefined;
@@ -108,8 +139,12 @@ function decodingState(): Decoding {
   if (decoding) return decoding;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const iced = require('iced-x86') as typeof Iced;
-  const { Mnemonic: M } = iced;
-  decoding = { iced, instruction: new iced.Instruction(), flushes: new Set([M.Clflush, M.Clflushopt, M.Clwb]) };
+  const { Code: C } = iced;
+  decoding = {
+    iced,
+    instruction: new iced.Instruction(),
+    flushes: new Set([C.Clflush_m8, C.Clflushopt_m8, C.Clwb_m8]),
+  };
   return decoding;
 }
 
@@ -121,18 +156,23 @@ interface LinearDecode {
   failedAt?: number;
 }
 
-/** Decode `bytes`, the FDE's code at link-time address `begin`, one
- *  instruction after another, up to the one that holds `last`. */
+/** Decode `bytes`, the FDE's code at link-time address `begin` up to its
+ *  end or further than the instruction that holds `last`, one instruction
+ *  after another, up to that instruction. Each step asks the WebAssembly
+ *  for the instruction's code and length alone: a crossing costs more than
+ *  JavaScript's own arithmetic. */
 function decodeLinearly(bytes: Buffer, begin: number, last: number): LinearDecode {
-  const { iced, instruction, flushes: mnemonics } = decodingState();
+  const { iced, instruction, flushes: codes } = decodingState();
   const decoder = new iced.Decoder(64, bytes, iced.DecoderOptions.None);
   const flushes: LinearDecode['flushes'] = [];
   try {
-    decoder.ip = BigInt(begin);
-    for (let at = begin; decoder.canDecode && at <= last; at = begin + decoder.position) {
+    for (let at = begin; at <= last && at < begin + bytes.length;) {
       decoder.decodeOut(instruction);
-      if (instruction.isInvalid) return { flushes, failedAt: at };
-      if (mnemonics.has(instruction.mnemonic)) flushes.push({ start: at, end: at + instruction.length });
+      const code = instruction.code;
+      if (code === iced.Code.INVALID) return { flushes, failedAt: at };
+      const end = at + instruction.length;
+      if (codes.has(code)) flushes.push({ start: at, end });
+      at = end;
     }
   } finally {
     decoder.free();
@@ -155,14 +195,17 @@ function coveringFdes(fdes: FdeRange[], reach: number[], address: number): FdeRa
   return found;
 }
 
-/** findFlushSites -- the flush sites of a parsed ELF file (`buf` its bytes). */
-export function findFlushSites(buf: Buffer, elf: ElfFile): FlushSites {
-  const code = codeRanges(buf, elf);
-  const candidates = code.flatMap((range) => candidateOffsets(range.bytes).map((offset) => range.addr + offset));
+/** findFlushSites -- the flush sites of a parsed ELF file, read through
+ *  `bytes`: its code, then only when that holds a candidate, .eh_frame
+ *  and the FDEs that hold candidates, each up to its last candidate's
+ *  instruction. */
+export function findFlushSites(bytes: ElfBytes, elf: ElfFile): FlushSites {
+  const code = codeRanges(elf, bytes.size);
+  const candidates = code.flatMap((range) => rangeCandidates(bytes, range));
   if (candidates.length === 0) return { sites: [], unproven: [] };
   candidates.sort((a, b) => a - b);
 
-  const eh = readEhFrame(buf, elf);
+  const eh = readEhFrame(bytes, elf);
   const fdes = [...eh.fdes].sort((a, b) => a.begin - b.begin);
   const reach: number[] = [];
   fdes.forEach((fde, i) => reach.push(Math.max(fde.end, i > 0 ? reach[i - 1] : 0)));
@@ -185,13 +228,16 @@ export function findFlushSites(buf: Buffer, elf: ElfFile): FlushSites {
   const sites: number[] = [];
   for (const [fde, inside] of byFde) {
     const name = `FDE ${hex(fde.begin)}-${hex(fde.end)}`;
-    const range = code.find((r) => r.addr <= fde.begin && fde.end <= r.addr + r.bytes.length);
+    const range = code.find((r) => r.addr <= fde.begin && fde.end <= r.addr + r.size);
     if (!range) {
       for (const candidate of inside) unproven.set(candidate, `in ${name}, which is not within one executable section`);
       continue;
     }
-    const bytes = range.bytes.subarray(fde.begin - range.addr, fde.end - range.addr);
-    const decoded = decodeLinearly(bytes, fde.begin, inside[inside.length - 1]);
+    const last = inside[inside.length - 1];
+    // The instruction that holds `last` starts at or before it and ends
+    // within MAX_INSTRUCTION bytes of it, or runs past the FDE's end.
+    const length = Math.min(fde.end, last + MAX_INSTRUCTION) - fde.begin;
+    const decoded = decodeLinearly(bytes.read(range.offset + (fde.begin - range.addr), length), fde.begin, last);
     const { failedAt } = decoded;
     if (failedAt !== undefined) {
       for (const candidate of inside) {
@@ -213,6 +259,27 @@ export function findFlushSites(buf: Buffer, elf: ElfFile): FlushSites {
   };
 }
 
+/** The buffer that fileBytes reads into, kept for the life of the process. */
+let scratch = Buffer.allocUnsafeSlow(SCAN_CHUNK);
+
+/** ElfBytes of the open file `fd` of `size` bytes, read at offsets into one
+ *  reused buffer: a view of it is good until the next read. */
+function fileBytes(fd: number, size: number): ElfBytes {
+  return {
+    size,
+    read(offset, length) {
+      if (length > scratch.length) scratch = Buffer.allocUnsafeSlow(length);
+      const view = scratch.subarray(0, length);
+      for (let done = 0; done < length;) {
+        const read = fs.readSync(fd, view, done, length - done, offset + done);
+        if (read === 0) throw new Error(`EOF at ${offset + done} of its ${size} bytes`);
+        done += read;
+      }
+      return view;
+    },
+  };
+}
+
 const files = new Map<string, FileFlushSites>();
 
 /** fileFlushSites -- findFlushSites of the file at `path` as it is now (its
@@ -223,14 +290,19 @@ export function fileFlushSites(path: string, stat: fs.Stats): FileFlushSites {
   const cached = files.get(key);
   if (cached) return cached;
   let result: FileFlushSites;
+  let fd: number | undefined;
   try {
-    const buf = fs.readFileSync(path);
-    const read = readElf(buf, { symbols: false });
+    fd = fs.openSync(path, 'r');
+    const bytes = fileBytes(fd, stat.size);
+    const read = readElfLayout(bytes);
     result = read.ok
-      ? { ok: true, segments: read.elf.segments, ...findFlushSites(buf, read.elf) }
+      ? { ok: true, segments: read.elf.segments, ...findFlushSites(bytes, read.elf) }
       : { ok: false, why: read.message };
   } catch (err) {
-    result = { ok: false, why: `cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
+    const code = (err as NodeJS.ErrnoException).code;
+    result = { ok: false, why: `cannot read it (${code ?? (err instanceof Error ? err.message : String(err))})` };
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
   files.set(key, result);
   return result;

@@ -3,7 +3,8 @@
 // name addresses) and its loadable segments (to turn run-time addresses into
 // link-time ones).
 //
-// Pure over a Buffer: the caller reads the file. Anything that is not a
+// Pure over a Buffer, or over ElfBytes for a caller that reads only the
+// parts it needs: the caller reads the file. Anything that is not a
 // well-formed ELF64 little-endian x86-64 file is a failure value, never a
 // throw, because it is the user's input and deserves a one-line answer.
 
@@ -66,6 +67,23 @@ export interface ElfFile {
   sections: ElfSection[];
 }
 
+/** An ELF file's bytes: the whole file in memory (bufferBytes), or read
+ *  from an open file a range at a time, so that a caller that needs a few
+ *  sections of a large library reads only those. */
+export interface ElfBytes {
+  /** The file's length. */
+  size: number;
+  /** The `length` bytes at file offset `offset` (within `size`), index 0
+   *  being that offset. The result may be a view that the next call
+   *  overwrites: use it before reading again. */
+  read(offset: number, length: number): Buffer;
+}
+
+/** bufferBytes -- ElfBytes of a whole file held in memory. */
+export function bufferBytes(buf: Buffer): ElfBytes {
+  return { size: buf.length, read: (offset, length) => buf.subarray(offset, offset + length) };
+}
+
 export type ElfFailureReason = 'not-elf' | 'not-64-bit' | 'not-x86-64' | 'truncated';
 
 export type ReadElfResult =
@@ -119,8 +137,10 @@ const MACHINES: Record<number, string> = {
 /** A failure found while walking the tables; turned into a result at the top. */
 class Truncated extends Error {}
 
+/** A 64-bit field as a Number (rounded past 2^53 as Number(BigInt) is):
+ *  two 32-bit reads, cheaper than a BigInt in cold code. */
 function u64(buf: Buffer, at: number): number {
-  return Number(buf.readBigUInt64LE(at));
+  return buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * 2 ** 32;
 }
 
 function describeStart(buf: Buffer): string {
@@ -138,33 +158,59 @@ export interface ReadElfOptions {
   symbols?: boolean;
 }
 
-/** readElf -- parse an ELF64 little-endian x86-64 file held in memory. */
-export function readElf(buf: Buffer, options: ReadElfOptions = {}): ReadElfResult {
-  if (buf.length < 4 || buf[0] !== 0x7f || buf[1] !== 0x45 || buf[2] !== 0x4c || buf[3] !== 0x46) {
-    return { ok: false, reason: 'not-elf', message: `not an ELF file (${describeStart(buf)})` };
+/** Why a file whose first bytes are `head` (as many of its first 64 as it
+ *  has) and whose length is `size` is not an ELF64 little-endian x86-64
+ *  file, or undefined when it is one as far as its ELF header says. */
+function identFailure(head: Buffer, size: number): ReadElfResult | undefined {
+  if (size < 4 || head[0] !== 0x7f || head[1] !== 0x45 || head[2] !== 0x4c || head[3] !== 0x46) {
+    return { ok: false, reason: 'not-elf', message: `not an ELF file (${describeStart(head)})` };
   }
-  if (buf.length < 6) return { ok: false, reason: 'truncated', message: `truncated ELF file (${buf.length} bytes)` };
-  const elfClass = buf[4];
+  if (size < 6) return { ok: false, reason: 'truncated', message: `truncated ELF file (${size} bytes)` };
+  const elfClass = head[4];
   if (elfClass === 1) return { ok: false, reason: 'not-64-bit', message: '32-bit ELF file (ELFCLASS32)' };
   if (elfClass !== 2)
     return { ok: false, reason: 'not-elf', message: `not a valid ELF file (unknown class ${elfClass})` };
-  if (buf[5] !== 1) {
+  if (head[5] !== 1) {
     return { ok: false, reason: 'not-x86-64', message: 'big-endian ELF file (x86-64 is little-endian)' };
   }
-  if (buf.length < EHDR_SIZE) {
+  if (size < EHDR_SIZE) {
     return {
       ok: false,
       reason: 'truncated',
-      message: `truncated ELF file (${buf.length} bytes, shorter than the 64-byte ELF header)`,
+      message: `truncated ELF file (${size} bytes, shorter than the 64-byte ELF header)`,
     };
   }
-  const machine = buf.readUInt16LE(18);
+  const machine = head.readUInt16LE(18);
   if (machine !== EM_X86_64) {
     const name = MACHINES[machine] ?? 'an unknown machine';
     return { ok: false, reason: 'not-x86-64', message: `ELF file for ${name} (e_machine ${machine}), not x86-64` };
   }
+  return undefined;
+}
+
+/** readElf -- parse an ELF64 little-endian x86-64 file held in memory. */
+export function readElf(buf: Buffer, options: ReadElfOptions = {}): ReadElfResult {
+  const failure = identFailure(buf.subarray(0, EHDR_SIZE), buf.length);
+  if (failure) return failure;
+  const withSymbols = options.symbols ?? true;
+  return parsed(() => {
+    const layout = parseLayout(bufferBytes(buf));
+    return withSymbols ? { ...layout.elf, ...symbolsOf(buf, layout.sections) } : layout.elf;
+  });
+}
+
+/** readElfLayout -- readElf without symbols of a file read through
+ *  `bytes`: its ELF header, program and section headers, section names,
+ *  PT_INTERP and PT_DYNAMIC, nothing else. */
+export function readElfLayout(bytes: ElfBytes): ReadElfResult {
+  const failure = identFailure(bytes.read(0, Math.min(bytes.size, EHDR_SIZE)), bytes.size);
+  if (failure) return failure;
+  return parsed(() => parseLayout(bytes).elf);
+}
+
+function parsed(parse: () => ElfFile): ReadElfResult {
   try {
-    return { ok: true, elf: parse(buf, options.symbols ?? true) };
+    return { ok: true, elf: parse() };
   } catch (err) {
     if (err instanceof Truncated)
       return { ok: false, reason: 'truncated', message: `truncated or corrupt ELF file (${err.message})` };
@@ -177,59 +223,73 @@ interface Section extends ElfSection {
   entsize: number;
 }
 
-function parse(buf: Buffer, withSymbols: boolean): ElfFile {
-  const eType = buf.readUInt16LE(16);
-  const entry = u64(buf, 24);
-  const phoff = u64(buf, 32);
-  const shoff = u64(buf, 40);
-  const phentsize = buf.readUInt16LE(54);
-  let phnum = buf.readUInt16LE(56);
-  const shentsize = buf.readUInt16LE(58);
-  let shnum = buf.readUInt16LE(60);
-  let shstrndx = buf.readUInt16LE(62);
+interface Layout {
+  elf: ElfFile;
+  /** The section headers with what reading symbols needs too. */
+  sections: Section[];
+}
+
+/** Everything of ElfFile but its symbols, through `bytes`. Each read is
+ *  used up before the next, since it may be a view the next overwrites. */
+function parseLayout(bytes: ElfBytes): Layout {
+  const { size } = bytes;
+  const head = bytes.read(0, EHDR_SIZE);
+  const eType = head.readUInt16LE(16);
+  const entry = u64(head, 24);
+  const phoff = u64(head, 32);
+  const shoff = u64(head, 40);
+  const phentsize = head.readUInt16LE(54);
+  let phnum = head.readUInt16LE(56);
+  const shentsize = head.readUInt16LE(58);
+  let shnum = head.readUInt16LE(60);
+  let shstrndx = head.readUInt16LE(62);
 
   // Section 0 carries the real counts when they overflow 16 bits.
   if (shoff !== 0) {
     if (shentsize !== SHDR_SIZE) throw new Truncated(`section header size ${shentsize}, expected ${SHDR_SIZE}`);
-    within(buf, shoff, SHDR_SIZE, 'section header table');
-    if (shnum === 0) shnum = u64(buf, shoff + 32);
-    if (phnum === PN_XNUM) phnum = buf.readUInt32LE(shoff + 44);
-    if (shstrndx === SHN_XINDEX) shstrndx = buf.readUInt32LE(shoff + 40);
+    within(size, shoff, SHDR_SIZE, 'section header table');
+    const first = bytes.read(shoff, SHDR_SIZE);
+    if (shnum === 0) shnum = u64(first, 32);
+    if (phnum === PN_XNUM) phnum = first.readUInt32LE(44);
+    if (shstrndx === SHN_XINDEX) shstrndx = first.readUInt32LE(40);
   }
   if (phnum > 0 && phentsize !== PHDR_SIZE)
     throw new Truncated(`program header size ${phentsize}, expected ${PHDR_SIZE}`);
-  within(buf, phoff, phnum * PHDR_SIZE, 'program header table');
-  if (shoff !== 0) within(buf, shoff, shnum * SHDR_SIZE, 'section header table');
+  within(size, phoff, phnum * PHDR_SIZE, 'program header table');
+  if (shoff !== 0) within(size, shoff, shnum * SHDR_SIZE, 'section header table');
 
   const segments: ElfSegment[] = [];
-  let interp: string | undefined;
+  let interpAt: { offset: number; size: number } | undefined;
   let dynamic: { offset: number; size: number } | undefined;
+  const phdrs = bytes.read(phoff, phnum * PHDR_SIZE);
   for (let i = 0; i < phnum; i++) {
-    const at = phoff + i * PHDR_SIZE;
-    const type = buf.readUInt32LE(at);
-    const offset = u64(buf, at + 8);
-    const filesz = u64(buf, at + 32);
+    const at = i * PHDR_SIZE;
+    const type = phdrs.readUInt32LE(at);
+    const offset = u64(phdrs, at + 8);
+    const filesz = u64(phdrs, at + 32);
     if (type === PT_LOAD) {
       segments.push({
-        vaddr: u64(buf, at + 16),
-        memsz: u64(buf, at + 40),
+        vaddr: u64(phdrs, at + 16),
+        memsz: u64(phdrs, at + 40),
         offset,
         filesz,
-        flags: buf.readUInt32LE(at + 4),
+        flags: phdrs.readUInt32LE(at + 4),
       });
     } else if (type === PT_INTERP) {
-      within(buf, offset, filesz, 'PT_INTERP');
-      interp = cString(buf, offset, offset + filesz);
+      within(size, offset, filesz, 'PT_INTERP');
+      interpAt = { offset, size: filesz };
     } else if (type === PT_DYNAMIC) {
-      within(buf, offset, filesz, 'PT_DYNAMIC');
+      within(size, offset, filesz, 'PT_DYNAMIC');
       dynamic = { offset, size: filesz };
     }
   }
+  const interp = interpAt && cString(bytes.read(interpAt.offset, interpAt.size), 0, interpAt.size);
 
   let needed = false;
   if (dynamic) {
-    for (let at = dynamic.offset; at + DYN_SIZE <= dynamic.offset + dynamic.size; at += DYN_SIZE) {
-      const tag = Number(buf.readBigInt64LE(at));
+    const entries = bytes.read(dynamic.offset, dynamic.size);
+    for (let at = 0; at + DYN_SIZE <= dynamic.size; at += DYN_SIZE) {
+      const tag = Number(entries.readBigInt64LE(at));
       if (tag === DT_NULL) break;
       if (tag === DT_NEEDED) needed = true;
     }
@@ -237,60 +297,68 @@ function parse(buf: Buffer, withSymbols: boolean): ElfFile {
 
   const sections: Section[] = [];
   const nameOffsets: number[] = [];
+  const shdrs = shoff !== 0 ? bytes.read(shoff, shnum * SHDR_SIZE) : Buffer.alloc(0);
   for (let i = 0; shoff !== 0 && i < shnum; i++) {
-    const at = shoff + i * SHDR_SIZE;
-    nameOffsets.push(buf.readUInt32LE(at));
+    const at = i * SHDR_SIZE;
+    nameOffsets.push(shdrs.readUInt32LE(at));
     sections.push({
       name: '',
-      type: buf.readUInt32LE(at + 4),
-      flags: u64(buf, at + 8),
-      addr: u64(buf, at + 16),
-      offset: u64(buf, at + 24),
-      size: u64(buf, at + 32),
-      link: buf.readUInt32LE(at + 40),
-      entsize: u64(buf, at + 56),
+      type: shdrs.readUInt32LE(at + 4),
+      flags: u64(shdrs, at + 8),
+      addr: u64(shdrs, at + 16),
+      offset: u64(shdrs, at + 24),
+      size: u64(shdrs, at + 32),
+      link: shdrs.readUInt32LE(at + 40),
+      entsize: u64(shdrs, at + 56),
     });
   }
   const names = sections[shstrndx];
   if (names && names.type !== SHT_NOBITS) {
-    within(buf, names.offset, names.size, 'section name table');
+    within(size, names.offset, names.size, 'section name table');
+    const table = bytes.read(names.offset, names.size);
     sections.forEach((section, i) => {
-      if (nameOffsets[i] < names.size)
-        section.name = cString(buf, names.offset + nameOffsets[i], names.offset + names.size);
+      if (nameOffsets[i] < names.size) section.name = cString(table, nameOffsets[i], names.size);
     });
   }
+  const hasSymtab = sections.some((section) => section.type === SHT_SYMTAB);
+  const elf: ElfFile = {
+    type: eType === 2 ? 'exec' : eType === 3 ? 'dyn' : 'other',
+    machine: EM_X86_64,
+    entry,
+    isStatic: interp === undefined && !needed,
+    ...(interp !== undefined ? { interp } : {}),
+    symbols: [],
+    hasSymtab,
+    stripped: !hasSymtab,
+    segments,
+    sections: sections.map(({ name, type, flags, addr, offset, size }) => ({ name, type, flags, addr, offset, size })),
+  };
+  return { elf, sections };
+}
+
+/** The defined symbols of .symtab, then those of .dynsym not already
+ *  listed, then the PLT stubs' (ElfFile.symbols). */
+function symbolsOf(buf: Buffer, sections: Section[]): { symbols: ElfSymbol[] } {
   const symtab = sections.find((section) => section.type === SHT_SYMTAB);
   const dynsym = sections.find((section) => section.type === SHT_DYNSYM);
   const symbols: ElfSymbol[] = [];
   const seen = new Set<string>();
-  const tables = [symtab, dynsym].filter((table): table is Section => table !== undefined && withSymbols);
+  const tables = [symtab, dynsym].filter((table): table is Section => table !== undefined);
   for (const symbol of [
     ...tables.flatMap((table) => readSymbols(buf, table, sections)),
-    ...(withSymbols ? pltSymbols(buf, sections) : []),
+    ...pltSymbols(buf, sections),
   ]) {
     const key = `${symbol.name}\0${symbol.value}`;
     if (seen.has(key)) continue;
     seen.add(key);
     symbols.push(symbol);
   }
-
-  return {
-    type: eType === 2 ? 'exec' : eType === 3 ? 'dyn' : 'other',
-    machine: EM_X86_64,
-    entry,
-    isStatic: interp === undefined && !needed,
-    ...(interp !== undefined ? { interp } : {}),
-    symbols,
-    hasSymtab: symtab !== undefined,
-    stripped: symtab === undefined,
-    segments,
-    sections: sections.map(({ name, type, flags, addr, offset, size }) => ({ name, type, flags, addr, offset, size })),
-  };
+  return { symbols };
 }
 
-function within(buf: Buffer, offset: number, size: number, what: string): void {
-  if (offset + size > buf.length) {
-    throw new Truncated(`${what} at offset ${offset}, ${size} bytes, ends past the end of the ${buf.length}-byte file`);
+function within(fileSize: number, offset: number, size: number, what: string): void {
+  if (offset + size > fileSize) {
+    throw new Truncated(`${what} at offset ${offset}, ${size} bytes, ends past the end of the ${fileSize}-byte file`);
   }
 }
 
@@ -304,8 +372,8 @@ function symbolName(buf: Buffer, table: Section, index: number, sections: Sectio
   const strings = sections[table.link];
   const at = table.offset + index * SYM_SIZE;
   if (!strings || index === 0 || at + SYM_SIZE > table.offset + table.size) return '';
-  within(buf, table.offset, table.size, 'symbol table');
-  within(buf, strings.offset, strings.size, 'string table');
+  within(buf.length, table.offset, table.size, 'symbol table');
+  within(buf.length, strings.offset, strings.size, 'string table');
   const nameOffset = buf.readUInt32LE(at);
   return nameOffset < strings.size ? cString(buf, strings.offset + nameOffset, strings.offset + strings.size) : '';
 }
@@ -321,7 +389,7 @@ function pltSymbols(buf: Buffer, sections: Section[]): ElfSymbol[] {
     if (rela.type !== SHT_RELA || rela.entsize !== RELA_SIZE) continue;
     const table = sections[rela.link];
     if (!table || (table.type !== SHT_DYNSYM && table.type !== SHT_SYMTAB)) continue;
-    within(buf, rela.offset, rela.size, 'relocation table');
+    within(buf.length, rela.offset, rela.size, 'relocation table');
     for (let at = rela.offset; at + RELA_SIZE <= rela.offset + rela.size; at += RELA_SIZE) {
       const type = buf.readUInt32LE(at + 8);
       if (type !== R_X86_64_JUMP_SLOT && type !== R_X86_64_GLOB_DAT) continue;
@@ -333,7 +401,7 @@ function pltSymbols(buf: Buffer, sections: Section[]): ElfSymbol[] {
   if (slots.size === 0) return symbols;
   for (const plt of sections) {
     if (plt.type === SHT_NOBITS || !/^\.plt(\.sec|\.got)?$/.test(plt.name)) continue;
-    within(buf, plt.offset, plt.size, `${plt.name} section`);
+    within(buf.length, plt.offset, plt.size, `${plt.name} section`);
     const entry = plt.entsize >= 8 && plt.entsize <= 32 ? plt.entsize : 16;
     for (let start = 0; start + entry <= plt.size; start += entry) {
       for (let i = start; i + 6 <= start + entry; i++) {
@@ -353,10 +421,10 @@ function pltSymbols(buf: Buffer, sections: Section[]): ElfSymbol[] {
 function readSymbols(buf: Buffer, table: Section, sections: Section[]): ElfSymbol[] {
   if (table.type === SHT_NOBITS || table.size === 0) return [];
   if (table.entsize !== SYM_SIZE) throw new Truncated(`symbol size ${table.entsize}, expected ${SYM_SIZE}`);
-  within(buf, table.offset, table.size, 'symbol table');
+  within(buf.length, table.offset, table.size, 'symbol table');
   const strings = sections[table.link];
   if (!strings) throw new Truncated(`symbol table names string table ${table.link}, which does not exist`);
-  within(buf, strings.offset, strings.size, 'string table');
+  within(buf.length, strings.offset, strings.size, 'string table');
   const symbols: ElfSymbol[] = [];
   const count = Math.floor(table.size / SYM_SIZE);
   for (let i = 1; i < count; i++) {

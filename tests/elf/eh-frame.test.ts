@@ -5,7 +5,7 @@
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import { FdeRange, readEhFrame } from '../../harness/elf/eh-frame';
-import { ElfFile, readElf } from '../../harness/elf/read-elf';
+import { bufferBytes, ElfFile, readElf } from '../../harness/elf/read-elf';
 
 /** FDE ranges readelf lists, empty ones left out. */
 function readelfFdes(file: string): FdeRange[] {
@@ -41,7 +41,7 @@ describe('readEhFrame on real libraries', () => {
     const buf = fs.readFileSync(file);
     const read = readElf(buf, { symbols: false });
     if (!read.ok) throw new Error(read.message);
-    const eh = readEhFrame(buf, read.elf);
+    const eh = readEhFrame(bufferBytes(buf), read.elf);
     expect(eh.problem).toBeUndefined();
     expect(eh.fdes.length).toBeGreaterThan(100);
     expect(eh.fdes).toEqual(readelfFdes(file));
@@ -184,7 +184,7 @@ class Frame {
 
 function read(frame: Frame) {
   const { buf, elf } = frame.elf();
-  return readEhFrame(buf, elf);
+  return readEhFrame(bufferBytes(buf), elf);
 }
 
 const PCREL_SDATA4 = 0x1b;
@@ -316,7 +316,12 @@ describe('readEhFrame on hand-assembled sections', () => {
 
   test('no .eh_frame section, and a relocatable object, are problems', () => {
     const { buf, elf } = new Frame().elf();
-    expect(readEhFrame(buf, { ...elf, sections: [] })).toEqual({ fdes: [], problem: 'no .eh_frame section' });
-    expect(readEhFrame(buf, { ...elf, type: 'other' }).problem).toMatch(/not an executable or shared object/);
+    expect(readEhFrame(bufferBytes(buf), { ...elf, sections: [] })).toEqual({
+      fdes: [],
+      problem: 'no .eh_frame section',
+    });
+    expect(readEhFrame(bufferBytes(buf), { ...elf, type: 'other' }).problem).toMatch(
+      /not an executable or shared object/,
+    );
   });
 });

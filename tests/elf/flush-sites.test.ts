@@ -15,7 +15,7 @@ import { readEhFrame } from '../../harness/elf/eh-frame';
 import { findFlushSites, processFlushSites } from '../../harness/elf/flush-sites';
 import { loadBias } from '../../harness/elf/load-bias';
 import { MapEntry, mapsDevice, readMaps } from '../../harness/elf/proc-maps';
-import { ElfFile, readElf } from '../../harness/elf/read-elf';
+import { bufferBytes, ElfFile, readElf } from '../../harness/elf/read-elf';
 import { decodeInstruction } from '../../harness/record/decode';
 import { readProcessMemory } from './programs';
 
@@ -49,7 +49,7 @@ function load(file: string): { buf: Buffer; elf: ElfFile } {
 }
 
 function insideFdes(buf: Buffer, elf: ElfFile, address: number): boolean {
-  return readEhFrame(buf, elf).fdes.some((fde) => fde.begin <= address && address < fde.end);
+  return readEhFrame(bufferBytes(buf), elf).fdes.some((fde) => fde.begin <= address && address < fde.end);
 }
 
 function libpmemPath(): string {
@@ -81,7 +81,7 @@ describe('findFlushSites against objdump', () => {
   test.each(files)('%s: every flush objdump lists in an FDE is a site, nothing else is', (file) => {
     const { buf, elf } = load(file);
     const listed = objdumpFlushes(file);
-    const found = findFlushSites(buf, elf);
+    const found = findFlushSites(bufferBytes(buf), elf);
     const inFde = listed.filter((flush) => insideFdes(buf, elf, flush.address));
     expect(found.sites).toEqual(inFde.map((flush) => flush.address));
     // One outside every FDE (inline assembly of code without CFI) is unproven, never dropped.
@@ -206,7 +206,7 @@ describe('findFlushSites on a library built here', () => {
 
   test('flushes in CFI-covered functions are sites; bytes inside other instructions are not', () => {
     const { buf, elf } = load(synth);
-    const found = findFlushSites(buf, elf);
+    const found = findFlushSites(bufferBytes(buf), elf);
     const listed = objdumpFlushes(synth);
     const expected = listed
       .filter((flush) => flush.symbol === 'flush_all' || flush.symbol === 'flush_in_displacement')
@@ -225,7 +225,7 @@ describe('findFlushSites on a library built here', () => {
 
   test('a flush without CFI and one behind bytes that do not decode are unproven, with why', () => {
     const { buf, elf } = load(synth);
-    const found = findFlushSites(buf, elf);
+    const found = findFlushSites(bufferBytes(buf), elf);
     const [noCfi] = symbolRange(elf, 'no_cfi_flush');
     const [undecodable] = symbolRange(elf, 'undecodable_flush');
     expect(found.unproven).toEqual([
@@ -385,7 +385,7 @@ describe('processFlushSites', () => {
     test('unproven candidates: the sites that are proven, and the first unproven one named', () => {
       const entry = fileEntry(synth);
       const { buf, elf } = load(synth);
-      const sites = findFlushSites(buf, elf).sites;
+      const sites = findFlushSites(bufferBytes(buf), elf).sites;
       const bias = entry.start; // offset 0 at start, and the library's first segment at 0
       expect(elf.segments[0]).toMatchObject({ vaddr: 0, offset: 0 });
       const result = processFlushSites(process.pid, [entry]);
