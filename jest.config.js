@@ -40,6 +40,7 @@ const UNIT = [
   'tests/record/trace-image.test.ts',
   'tests/pipeline/keep-trace.test.ts',
   'tests/pipeline/shard-plan.test.ts',
+  'tests/pipeline/trace-digest.test.ts',
   'tests/pipeline/image-causes.test.ts',
   'tests/pipeline/_internals/prefix-tracker.test.ts',
   'tests/pipeline/lint-allowed.test.ts',
@@ -55,6 +56,7 @@ const UNIT = [
   'tests/report/threads.test.ts',
   'tests/report/write-reports.test.ts',
   'tests/targets/tree/mt-spec.test.ts',
+  'tests/trace/format.test.ts',
 ];
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

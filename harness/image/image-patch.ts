@@ -2,13 +2,13 @@
 // so that an image of a large PM file costs its changed lines, not its size.
 //
 // A checker needs the image as files in a directory. writeFile writes a
-// small file whole, in one write; a large one sparse: only the base's
-// non-zero extents (found once per base, BaseImage.extents), then the
-// patch's lines, consecutive ones in one write. toBytes gives whole copies
-// for callers that read images in memory.
+// small file whole, in one write; a large one sparse: its size set with
+// ftruncate, then only the base's data extents (chunked-bytes.ts: its holes
+// stay holes, never read), then the patch's lines, consecutive ones in one
+// write. toBytes gives whole copies for callers that read images in memory.
 
 import * as fs from 'fs';
-import { pieces } from '../_internals/chunked-bytes';
+import { runs } from '../_internals/chunked-bytes';
 import { LINE } from '../trace/event';
 import type { BaseImage } from './image';
 
@@ -64,7 +64,7 @@ export class ImagePatch {
   private fileBytes(fileId: number): Uint8Array {
     const image = this.base.files[fileId];
     const out = new Uint8Array(image.length);
-    for (const [offset, piece] of pieces(image)) out.set(piece, offset);
+    for (const { offset, data } of runs(image)) if (data) out.set(data, offset);
     for (const [line, bytes] of this.lines[fileId]) out.set(bytes, line * LINE);
     return out;
   }
@@ -95,17 +95,10 @@ export class ImagePatch {
     const handle = await fs.promises.open(file, 'w');
     try {
       await handle.truncate(image.length);
-      // An extent may cross chunks of a file over 1 GiB: written per chunk,
-      // in bounded parts.
-      const extents = this.base.extents(fileId);
-      for (const [offset, piece] of pieces(image)) {
-        for (const [start, end] of extents) {
-          for (let at = Math.max(start, offset); at < Math.min(end, offset + piece.length);) {
-            const part = Math.min(end, offset + piece.length, at + WRITE_MAX);
-            await handle.write(piece, at - offset, part - at, at);
-            at = part;
-          }
-        }
+      for (const { offset, length, data } of runs(image)) {
+        if (!data) continue;
+        for (let at = 0; at < length; at += WRITE_MAX)
+          await handle.write(data, at, Math.min(WRITE_MAX, length - at), offset + at);
       }
       for (const [offset, bytes] of this.lineRuns(fileId)) await handle.write(bytes, 0, bytes.length, offset);
     } finally {

@@ -1,21 +1,28 @@
 // image -- a mutable set of PM file images over a shared, read-only base.
 //
-// The base is the trace's initial images (one ImageBytes per file id: a
-// Uint8Array, or chunks of a file over 1 GiB; it can be large and is never
+// The base is the trace's initial images (one ImageBytes per file id: its
+// chunks and data extents, chunked-bytes.ts; it can be large and is never
 // written). An ImageSet keeps only the lines that were
 // changed, one 64-byte copy each, and reads every other line from the base.
 // With `hashed`, it keeps the content hash of the whole set up to date on
-// every change (line-hash.ts): the base's hash is computed once, streaming,
+// every change (line-hash.ts): the base's hash is computed once, streaming
+// over its data extents and computing its holes' share without reading them,
 // and each change subtracts the old line's hash and adds the new one.
 
-import { ImageBytes, pieces } from '../_internals/chunked-bytes';
+import { ImageBytes, runs } from '../_internals/chunked-bytes';
 import { LINE } from '../trace/event';
 import { ImagePatch } from './image-patch';
-import { HashLanes, addLanes, hashFileInto, hashLine, lanesToString, lineCount, newLanes, subLanes } from './line-hash';
-
-/** EXTENT -- the unit in which a base is written out: an all-zero extent
- *  becomes a hole in the file (image-patch.ts). */
-export const EXTENT = 64 * 1024;
+import {
+  HashLanes,
+  addLanes,
+  hashFileInto,
+  hashLine,
+  hashZerosInto,
+  lanesToString,
+  lineCount,
+  newLanes,
+  subLanes,
+} from './line-hash';
 
 /** BaseImage -- the initial images, shared read-only by every ImageSet built
  *  on them, with their hash computed once on first use. The caller must not
@@ -23,7 +30,6 @@ export const EXTENT = 64 * 1024;
 export class BaseImage {
   readonly files: readonly ImageBytes[];
   private lanes: HashLanes | undefined;
-  private readonly nonZero: Array<Array<[number, number]> | undefined> = [];
   private static readonly shared = new WeakMap<readonly ImageBytes[], BaseImage>();
 
   constructor(files: readonly ImageBytes[]) {
@@ -32,7 +38,7 @@ export class BaseImage {
 
   /** of -- the one BaseImage of these arrays, so that every walk over one
    *  trace's images (one per model, and more to explain groups) shares its
-   *  hash and extents instead of computing them over a large file again. */
+   *  hash instead of computing it over a large file again. */
   static of(files: readonly ImageBytes[]): BaseImage {
     let base = BaseImage.shared.get(files);
     if (!base) {
@@ -47,33 +53,14 @@ export class BaseImage {
     if (!this.lanes) {
       const sum = newLanes();
       this.files.forEach((image, fileId) => {
-        for (const [offset, piece] of pieces(image)) hashFileInto(fileId, piece, sum, offset / LINE);
+        for (const run of runs(image)) {
+          if (run.data) hashFileInto(fileId, run.data, sum, run.offset / LINE);
+          else hashZerosInto(fileId, run.length, sum, run.offset / LINE);
+        }
       });
       this.lanes = sum;
     }
     return this.lanes;
-  }
-
-  /** extents -- the [start, end) byte ranges of a file that hold a non-zero
-   *  byte, in EXTENT steps, adjacent ones merged; found once per file. */
-  extents(fileId: number): Array<[number, number]> {
-    let found = this.nonZero[fileId];
-    if (!found) {
-      const zeros = Buffer.alloc(EXTENT);
-      found = [];
-      for (const [offset, piece] of pieces(this.files[fileId])) {
-        const bytes = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-        for (let at = 0; at < bytes.length; at += EXTENT) {
-          const end = Math.min(at + EXTENT, bytes.length);
-          if (bytes.compare(zeros, 0, end - at, at, end) === 0) continue;
-          const last = found[found.length - 1];
-          if (last && last[1] === offset + at) last[1] = offset + end;
-          else found.push([offset + at, offset + end]);
-        }
-      }
-      this.nonZero[fileId] = found;
-    }
-    return found;
   }
 }
 

@@ -10,7 +10,10 @@
 // subtract the old one, add the new one. The file id, the line index and the
 // line's length are mixed into H, so equal content at another place (or a
 // swap of two lines) gives another sum; images of different sizes differ in
-// their number of lines or in the length of the last one.
+// their number of lines or in the length of the last one. A hole of an
+// image (chunked-bytes.ts) adds its zero lines' H like any others, computed
+// without reading them (hashZerosInto): the same bytes hash alike whether
+// a reader holds them as data or as a hole.
 //
 // H is not cryptographic. Each lane absorbs every fourth 32-bit word of the
 // line with a multiply / xor-shift step (a bijection of the lane for a fixed
@@ -69,6 +72,18 @@ function finish(h0: number, h1: number, h2: number, h3: number, out: Uint32Array
   out[at + 3] = h3;
 }
 
+/** absorb -- one lane's step over one word (a bijection of the lane for a fixed word). */
+function absorb(h: number, word: number, multiplier: number): number {
+  h = Math.imul(h ^ word, multiplier);
+  return h ^ (h >>> 15);
+}
+
+/** Lane seeds of H that depend on where the line is and how long. */
+const seed0 = (fileId: number): number => S0 ^ Math.imul(fileId + 1, 0x9e3779b9);
+const seed1 = (lineIndex: number): number => S1 ^ (lineIndex >>> 0);
+const seed2 = (lineIndex: number): number => S2 ^ Math.floor(lineIndex / 0x100000000);
+const seed3 = (length: number): number => S3 ^ Math.imul(length + 1, 0x85ebca77);
+
 /** hashWords -- H over a line given as 16 little-endian words (zero past `length`). */
 function hashWords(
   fileId: number,
@@ -79,21 +94,23 @@ function hashWords(
   out: Uint32Array,
   at: number,
 ): void {
-  let h0 = S0 ^ Math.imul(fileId + 1, 0x9e3779b9);
-  let h1 = S1 ^ (lineIndex >>> 0);
-  let h2 = S2 ^ Math.floor(lineIndex / 0x100000000);
-  let h3 = S3 ^ Math.imul(length + 1, 0x85ebca77);
+  let h0 = seed0(fileId);
+  let h1 = seed1(lineIndex);
+  let h2 = seed2(lineIndex);
+  let h3 = seed3(length);
   for (let i = 0; i < WORDS; i += 4) {
-    h0 = Math.imul(h0 ^ words[base + i], M0);
-    h0 ^= h0 >>> 15;
-    h1 = Math.imul(h1 ^ words[base + i + 1], M1);
-    h1 ^= h1 >>> 15;
-    h2 = Math.imul(h2 ^ words[base + i + 2], M2);
-    h2 ^= h2 >>> 15;
-    h3 = Math.imul(h3 ^ words[base + i + 3], M3);
-    h3 ^= h3 >>> 15;
+    h0 = absorb(h0, words[base + i], M0);
+    h1 = absorb(h1, words[base + i + 1], M1);
+    h2 = absorb(h2, words[base + i + 2], M2);
+    h3 = absorb(h3, words[base + i + 3], M3);
   }
   finish(h0, h1, h2, h3, out, at);
+}
+
+/** zeroLane -- a lane after absorbing a zero line's four words. */
+function zeroLane(h: number, multiplier: number): number {
+  for (let i = 0; i < WORDS; i += 4) h = absorb(h, 0, multiplier);
+  return h;
 }
 
 /**
@@ -191,6 +208,29 @@ export function hashFileInto(fileId: number, image: Uint8Array, sum: Uint32Array
   sum[2] = s2;
   sum[3] = s3;
 }
+
+/**
+ * hashZerosInto -- add to `sum` what hashFileInto adds for `length` zero
+ * bytes starting at line `firstLine`, without reading any: a hole of an
+ * image (chunked-bytes.ts). Lanes 0 and 3 of a whole zero line depend only
+ * on the file, so per line only lanes 1 and 2 are absorbed.
+ */
+export function hashZerosInto(fileId: number, length: number, sum: Uint32Array, firstLine = 0): void {
+  const fullLines = Math.floor(length / LINE);
+  const h = newLanes();
+  const h0 = zeroLane(seed0(fileId), M0);
+  const h3 = zeroLane(seed3(LINE), M3);
+  for (let line = firstLine; line < firstLine + fullLines; line++) {
+    finish(h0, zeroLane(seed1(line), M1), zeroLane(seed2(line), M2), h3, h, 0);
+    addLanes(sum, h);
+  }
+  if (length > fullLines * LINE) {
+    hashWords(fileId, firstLine + fullLines, length - fullLines * LINE, ZERO_WORDS, 0, h, 0);
+    addLanes(sum, h);
+  }
+}
+
+const ZERO_WORDS = new Uint32Array(WORDS);
 
 const hex: string[] = [];
 for (let b = 0; b < 256; b++) hex.push(b.toString(16).padStart(2, '0'));

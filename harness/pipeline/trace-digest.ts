@@ -6,10 +6,12 @@
 // shards whose traces differ, since they checked different crash states.
 
 import { createHash } from 'crypto';
+import { runs } from '../_internals/chunked-bytes';
 import { encodeEvent, type TraceReader } from '../trace/format';
 
-/** Bytes hashed at a time from an initial image. */
-const PIECE = 64 << 20;
+/** Zeros hashed at a time for a hole of an initial image: its bytes are
+ *  hashed as before, without reading the hole (chunked-bytes.ts). */
+const ZEROS = Buffer.alloc(1 << 20);
 
 export function traceDigest(reader: TraceReader): string {
   const hash = createHash('sha256');
@@ -23,8 +25,12 @@ export function traceDigest(reader: TraceReader): string {
     }),
   );
   for (const image of reader.images()) {
-    for (let at = 0; at < image.length; at += PIECE)
-      hash.update(image.subarray(at, Math.min(image.length, at + PIECE)));
+    for (const { length, data } of runs(image)) {
+      if (data) hash.update(data);
+      else
+        for (let at = 0; at < length; at += ZEROS.length)
+          hash.update(ZEROS.subarray(0, Math.min(ZEROS.length, length - at)));
+    }
   }
   for (const event of reader.events()) hash.update(encodeEvent(event));
   return hash.digest('hex');

@@ -16,13 +16,14 @@
 // this layout directly.
 
 import * as fs from 'fs';
-import { ChunkedBytes, CHUNK_BYTES, ImageBytes } from '../_internals/chunked-bytes';
+import { addExtent, ChunkedBytes, CHUNK_BYTES, Extent, nonZeroUnits } from '../_internals/chunked-bytes';
 import { usageError } from '../_internals/errors';
 import { fields, invalid, isObject, object, ShapeError } from '../_internals/json-shape';
 import { errnoText, kindOf, OutputFile } from '../_internals/output-file';
 import { EventKind, NO_FILE, TraceEvent } from './event';
 
-/** Bytes of an initial image read at a time (TraceReader.readSparse). */
+/** Bytes of an initial image read at a time (TraceReader.readSparse): a
+ *  multiple of the 64 KiB extent. */
 const SPARSE_CHUNK = 1 << 20;
 
 export const TRACE_MAGIC = 'PMFITTRC';
@@ -269,7 +270,7 @@ function headerProblem(value: unknown): string | undefined {
 export class TraceReader {
   readonly header: TraceHeader;
   private readonly eventsOffset: number;
-  private initial: ImageBytes[] | undefined;
+  private initial: ChunkedBytes[] | undefined;
   private readonly eventsEnd: number;
 
   private constructor(
@@ -331,9 +332,10 @@ export class TraceReader {
     }
   }
 
-  /** images -- the PM files' content when the first region began; read
-   *  once, the same arrays on every call (do not modify them). */
-  images(): ImageBytes[] {
+  /** images -- the PM files' content when the first region began, with
+   *  their data extents; read once, the same arrays on every call (do not
+   *  modify them). */
+  images(): ChunkedBytes[] {
     if (!this.initial) {
       let at = PREAMBLE_SIZE;
       this.initial = this.header.files.map((file) => {
@@ -410,31 +412,42 @@ export class TraceReader {
   }
 
   /** readImage -- one file's initial image: one Buffer up to CHUNK_BYTES,
-   *  chunks of it beyond (a Buffer holds at most 4 GiB). */
-  private readImage(position: number, length: number): ImageBytes {
-    if (length <= CHUNK_BYTES) return this.readSparse(position, length);
+   *  chunks of it beyond (a Buffer holds at most 4 GiB), and its extents. */
+  private readImage(position: number, length: number): ChunkedBytes {
     const chunks: Buffer[] = [];
-    for (let done = 0; done < length; done += CHUNK_BYTES)
-      chunks.push(this.readSparse(position + done, Math.min(CHUNK_BYTES, length - done)));
-    return new ChunkedBytes(chunks);
+    const extents: Extent[] = [];
+    let done = 0;
+    do {
+      chunks.push(this.readSparse(position, done, Math.min(CHUNK_BYTES, length - done), extents));
+      done += CHUNK_BYTES;
+    } while (done < length);
+    return new ChunkedBytes(chunks, extents);
   }
 
   /**
-   * readSparse -- read() for a large image: a chunk at a time, copying only
-   * chunks that hold a non-zero byte. A fresh Buffer.alloc of this size is
-   * zero pages the kernel has not backed yet, so a mostly-zero 1 GiB image
-   * costs the memory of its non-zero part.
+   * readSparse -- read() of `length` bytes at `offset` of an image that
+   * starts at `position`, a part at a time, copying only the 64 KiB units
+   * that hold a non-zero byte and adding them to `extents`. A fresh
+   * Buffer.alloc of this size is zero pages the kernel has not backed yet,
+   * so a mostly-zero 1 GiB image costs the memory of its data, as long as
+   * nothing reads its holes (chunked-bytes.ts).
    */
-  private readSparse(position: number, length: number): Buffer {
+  private readSparse(position: number, offset: number, length: number, extents: Extent[]): Buffer {
     const image = Buffer.alloc(length);
-    const chunk = Buffer.allocUnsafe(Math.min(length, SPARSE_CHUNK));
-    const zeros = Buffer.alloc(chunk.length);
+    const part = Buffer.allocUnsafe(Math.min(length, SPARSE_CHUNK));
     for (let done = 0; done < length;) {
-      const want = Math.min(chunk.length, length - done);
-      const read = fs.readSync(this.fd, chunk, 0, want, position + done);
-      if (read === 0) throw usageError(`${this.path}: not a valid pmfit trace (truncated)`);
-      if (chunk.compare(zeros, 0, read, 0, read) !== 0) chunk.copy(image, done, 0, read);
-      done += read;
+      const want = Math.min(part.length, length - done);
+      // Whole parts: their units start at multiples of 64 KiB.
+      for (let got = 0; got < want;) {
+        const read = fs.readSync(this.fd, part, got, want - got, position + offset + done + got);
+        if (read === 0) throw usageError(`${this.path}: not a valid pmfit trace (truncated)`);
+        got += read;
+      }
+      for (const [start, end] of nonZeroUnits(part.subarray(0, want))) {
+        part.copy(image, done + start, start, end);
+        addExtent(extents, offset + done + start, offset + done + end);
+      }
+      done += want;
     }
     return image;
   }

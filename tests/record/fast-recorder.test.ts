@@ -54,7 +54,7 @@ async function outcome(record: Recorder, fast: boolean): Promise<Outcome> {
     return { kind: 'refused', message: (err as Error).message };
   }
   const reader = TraceReader.open(trace);
-  const images = reader.images().map((image) => Uint8Array.from(image as Uint8Array));
+  const images = reader.images().map((image) => Uint8Array.from(image.subarray(0, image.length)));
   return { kind: 'trace', recording: { header: reader.header, images, events: [...reader.events()] } };
 }
 
