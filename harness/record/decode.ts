@@ -39,6 +39,9 @@ interface IcedState {
   compress: Set<Iced.Mnemonic>;
   bitOffset: Set<Iced.Mnemonic>;
   xsave: Map<Iced.Mnemonic, MemKind>;
+  /** Codes seen to write nothing the tracer follows when they have no
+   *  memory operand (hasMemoryOperand). */
+  quiet: Set<Iced.Code>;
 }
 
 let state: IcedState | undefined;
@@ -127,6 +130,7 @@ function icedState(): IcedState {
       [M.Xsaves, MemKind.XsaveCompact],
       [M.Xsaves64, MemKind.XsaveCompact],
     ]),
+    quiet: new Set(),
   };
   return state;
 }
@@ -218,20 +222,26 @@ function classify(s: IcedState, instruction: Iced.Instruction, code: Uint8Array)
   if (mnemonic === M.Clzero) flags |= InsnFlag.Unsupported;
 
   const writes: NativeMemOperand[] = [];
-  const info = s.factory.infoOptions(instruction, iced.InstructionInfoOptions.NoRegisterUsage);
-  try {
-    for (const used of info.usedMemory() as Iced.UsedMemory[]) {
-      try {
-        if (!flush && !s.writeAccesses.has(used.access)) continue;
-        const operand = memOperand(s, instruction, used, flush !== 0);
-        if (operand) writes.push(operand);
-        else flags |= InsnFlag.Unsupported;
-      } finally {
-        used.free();
+  const operandless = !flush && !hasMemoryOperand(iced, instruction);
+  if (!operandless || !s.quiet.has(instruction.code)) {
+    let unfollowed = false;
+    const info = s.factory.infoOptions(instruction, iced.InstructionInfoOptions.NoRegisterUsage);
+    try {
+      for (const used of info.usedMemory() as Iced.UsedMemory[]) {
+        try {
+          if (!flush && !s.writeAccesses.has(used.access)) continue;
+          const operand = memOperand(s, instruction, used, flush !== 0);
+          if (operand) writes.push(operand);
+          else unfollowed = true;
+        } finally {
+          used.free();
+        }
       }
+    } finally {
+      info.free();
     }
-  } finally {
-    info.free();
+    if (unfollowed) flags |= InsnFlag.Unsupported;
+    else if (operandless && writes.length === 0) s.quiet.add(instruction.code);
   }
 
   if (writes.length > 0) {
@@ -248,6 +258,25 @@ function classify(s: IcedState, instruction: Iced.Instruction, code: Uint8Array)
   return { length: instruction.length, flags, writes, ...flow };
 }
 
+/** hasMemoryOperand -- whether an operand of the instruction is in memory
+ *  (string instructions' implicit ones included).
+ *
+ *  Most instructions have none, and asking iced's info factory what they
+ *  write cost most of a decoding (a WebAssembly call that builds the
+ *  info, then one per used-memory entry and its fields, then the frees).
+ *  Without a memory operand, what an instruction writes is implied by its
+ *  Code alone (push and call write the stack, whatever they push or call)
+ *  or by its prefixes, and whether it writes at all depends on the Code
+ *  alone: so once a Code was seen writing nothing without one
+ *  (IcedState's `quiet`), its other instructions without one are not
+ *  asked again. Codes that write (push, call, enter) are asked each time. */
+function hasMemoryOperand(iced: typeof Iced, instruction: Iced.Instruction): boolean {
+  const count = instruction.opCount;
+  // OpKind lists the memory kinds last, MemorySegSI first.
+  for (let i = 0; i < count; i++) if (instruction.opKind(i) >= iced.OpKind.MemorySegSI) return true;
+  return false;
+}
+
 /** Legacy prefixes and REX, which come before the opcode. */
 const PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3]);
 
@@ -261,9 +290,21 @@ function operandSizePrefixed(code: Uint8Array): boolean {
   return false;
 }
 
+/** Flows after which the next instruction in memory is no successor: the
+ *  fence hunt's line goes on there only if a branch leads there. */
+const LINE_ENDS: ReadonlySet<InsnFlow | undefined> = new Set([
+  InsnFlow.Jump,
+  InsnFlow.Return,
+  InsnFlow.Indirect,
+  InsnFlow.Other,
+]);
+
 /** decodeRun -- the instructions one after another from the start of
- *  `bytes` (at `address`), up to the first that is invalid or does not end
- *  within them; one decoder for all. */
+ *  `bytes` (at `address`), up to the first that control does not fall
+ *  through (a jmp, ret, indirect branch or other flow: what follows it is
+ *  reached, if at all, from elsewhere, and the hunt asks for it then), or
+ *  up to the first that is invalid or does not end within them; one
+ *  decoder for all. */
 export function decodeRun(bytes: Uint8Array, address: number): NativeInsnInfo[] {
   const s = icedState();
   const { iced, instruction } = s;
@@ -275,7 +316,9 @@ export function decodeRun(bytes: Uint8Array, address: number): NativeInsnInfo[] 
       const at = decoder.position;
       decoder.decodeOut(instruction);
       if (instruction.isInvalid || at + instruction.length > bytes.length) break;
-      out.push(classify(s, instruction, bytes.subarray(at)));
+      const info = classify(s, instruction, bytes.subarray(at));
+      out.push(info);
+      if (LINE_ENDS.has(info.flow)) break;
     }
   } finally {
     decoder.free();
@@ -290,12 +333,12 @@ function flowOf(
   instruction: Iced.Instruction,
 ): Pick<NativeInsnInfo, 'flow' | 'target' | 'via' | 'viaReg'> {
   const F = iced.FlowControl;
+  const control = instruction.flowControl;
+  if (control === F.Next) return { flow: InsnFlow.Next };
   const near = instruction.op0Kind === iced.OpKind.NearBranch64;
   const target = near ? Number(instruction.nearBranchTarget) : NaN;
   const direct = near && Number.isSafeInteger(target);
-  switch (instruction.flowControl) {
-    case F.Next:
-      return { flow: InsnFlow.Next };
+  switch (control) {
     case F.ConditionalBranch:
       return direct ? { flow: InsnFlow.Branch, target } : { flow: InsnFlow.Other };
     case F.UnconditionalBranch:

@@ -304,10 +304,12 @@ class RecordSession {
 
   /** decodeAhead -- code the fast recorder's fence hunt looks ahead at: it
    *  has not run (and may never), so it is neither named nor refused here.
-   *  Every instruction that starts and ends in the bytes is learned (each
-   *  decoding depends only on the bytes from its own address on, so one
-   *  the line never reaches is harmless); bytes that are no instruction,
-   *  or none at all (unreadable), end the hunt's line there. */
+   *  The instructions of its line are learned, up to the first that does
+   *  not fall through (decodeRun: each decoding depends only on the bytes
+   *  from its own address on, so one the line never reaches is harmless,
+   *  and one past the line's end costs a classification the hunt rarely
+   *  uses: docs/recording.md, "Decoding ahead"); bytes that are no
+   *  instruction, or none at all (unreadable), end the hunt's line there. */
   decodeAhead(address: number, bytes: Buffer): void {
     const infos = address < KERNEL_HALF ? decodeRun(bytes, address) : [];
     if (infos.length === 0) infos.push({ length: 1, flags: 0, writes: [], flow: InsnFlow.Other });

@@ -53,6 +53,17 @@ describe('decodeInstruction', () => {
     expect(d.info.writes).toEqual([mem({ base: Reg.Rsp, disp: -8, size: 8 })]);
   });
 
+  test('a Code that wrote nothing in its register form still writes in its memory form', () => {
+    // mov rax, rdx and mov [rax+8], rdx are both Mov_rm64_r64
+    for (let i = 0; i < 2; i++) expect(decode('48 89 d0').info.writes).toEqual([]);
+    expect(decode('48 89 50 08').info.writes).toEqual([mem({ base: Reg.Rax, disp: 8, size: 8 })]);
+    // push and call write without a memory operand, every time
+    for (let i = 0; i < 2; i++) {
+      expect(decode('53').info.writes).toEqual([mem({ base: Reg.Rsp, disp: -8, size: 8 })]);
+      expect(decode('ff d0').info.writes).toEqual([mem({ base: Reg.Rsp, disp: -8, size: 8 })]);
+    }
+  });
+
   test('rep stosb: RepString, one element of 1 byte at rdi', () => {
     const d = decode('f3 aa');
     expect(d.info.flags).toBe(InsnFlag.RepString);
@@ -385,6 +396,17 @@ describe('decodeInstruction', () => {
     // each as decoding from its own address gives it
     expect(run[1]).toEqual(decode('75 10', AT + 4).info);
     expect(decodeRun(Uint8Array.from([0x0f, 0xff]), AT)).toEqual([]);
+  });
+
+  test.each([
+    ['jmp .+0x10 (eb 10)', 'eb10', InsnFlow.Jump],
+    ['ret (c3)', 'c3', InsnFlow.Return],
+    ['jmp rax (ff e0)', 'ffe0', InsnFlow.Indirect],
+    ['ud2 (0f 0b)', '0f0b', InsnFlow.Other],
+  ])('decodeRun: a run ends after %s, which control does not fall through', (_name, hex, flow) => {
+    // call .+5 and jne .+2 fall through: the run goes on past them
+    const run = decodeRun(Uint8Array.from(Buffer.from('e800000000' + '7502' + hex + '48895008', 'hex')), AT);
+    expect(run.map((i) => i.flow)).toEqual([InsnFlow.Call, InsnFlow.Branch, flow]);
   });
 
   test.each([
