@@ -81,13 +81,16 @@ function isZombie(pid: number): boolean {
   }
 }
 
-/** liveDescendants -- every descendant of pid that is not a zombie. */
-export function liveDescendants(pid: number): number[] {
+/** liveDescendants -- every descendant of pid that is not a zombie.
+ *  `childless`: a process known to start none (pmfit's sentinel), listed
+ *  but not looked into: reading the children of each of its threads was
+ *  most of a walk the recorder makes at every region's begin and end. */
+export function liveDescendants(pid: number, childless?: number): number[] {
   const live: number[] = [];
   const walk = (parent: number): void => {
     for (const child of childrenOf(parent)) {
       if (!isZombie(child)) live.push(child);
-      walk(child);
+      if (child !== childless) walk(child);
     }
   };
   walk(pid);

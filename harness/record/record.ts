@@ -481,7 +481,7 @@ class RecordSession {
    *  recover servers did so in the stack pass's recording. */
   private otherProcesses(): boolean {
     const sentinel = sentinelPid();
-    return liveDescendants(process.pid).some(
+    return liveDescendants(process.pid, sentinel).some(
       (pid) => pid !== this.tracee.pid && pid !== sentinel && !inRunningGroup(pid),
     );
   }
