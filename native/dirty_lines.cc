@@ -1,7 +1,10 @@
 /*
- * dirty_lines.cc -- DirtyLines: one bit per 64-byte line of a file page
+ * dirty_lines.cc -- DirtyLines: one bit per 64-byte line of a file page,
+ * per thread where a thread's fence settles it
  */
 #include "dirty_lines.h"
+
+#include <iterator>
 
 namespace pmfit {
 
@@ -23,30 +26,55 @@ clear_bit(std::unordered_map<uint64_t, uint64_t> *pages, uint64_t key, uint64_t 
 } /* namespace */
 
 void
-DirtyLines::stored(uint8_t file_id, uint64_t offset, uint64_t length, bool nt)
+DirtyLines::stored(uint8_t file_id, uint64_t offset, uint64_t length, bool nt, uint16_t thread)
 {
 	if (length == 0)
 		return;
-	auto &pages = nt ? nt_ : stored_;
+	Pages &pages = nt ? nt_[thread] : stored_;
 	const uint64_t end = offset + length;
 	for (uint64_t line = offset & ~(LINE_BYTES - 1); line < end; line += LINE_BYTES)
 		pages[key(file_id, line)] |= 1ull << ((line % PAGE_BYTES) / LINE_BYTES);
 }
 
 bool
-DirtyLines::flushed(uint8_t file_id, uint64_t offset)
+DirtyLines::flushed(uint8_t file_id, uint64_t offset, bool marked, uint16_t thread)
 {
+	const uint64_t k = key(file_id, offset);
 	const uint64_t bit = 1ull << ((offset % PAGE_BYTES) / LINE_BYTES);
-	const bool stored = clear_bit(&stored_, key(file_id, offset), bit);
-	const bool nt = clear_bit(&nt_, key(file_id, offset), bit);
-	return stored || nt || unknown_;
+	bool dirty = clear_bit(&stored_, k, bit) || unknown_;
+	/* the line written back holds every thread's stores */
+	for (auto it = nt_.begin(); it != nt_.end();) {
+		dirty = clear_bit(&it->second, k, bit) || dirty;
+		it = it->second.empty() ? nt_.erase(it) : std::next(it);
+	}
+	/* another thread's mark: its version is not guaranteed yet, this
+	 * flush's is from this thread's next fence on (or at once); the
+	 * thread's own mark is the version this flush marks again */
+	for (auto it = marked_.begin(); it != marked_.end();) {
+		const bool other = clear_bit(&it->second, k, bit) && it->first != thread;
+		dirty = other || dirty;
+		it = it->second.empty() ? marked_.erase(it) : std::next(it);
+	}
+	if (marked)
+		marked_[thread][k] |= bit;
+	return dirty;
 }
 
 bool
-DirtyLines::page_clean(uint8_t file_id, uint64_t offset) const
+DirtyLines::page_clean(uint8_t file_id, uint64_t offset, uint16_t thread) const
 {
 	const uint64_t k = key(file_id, offset);
-	return !unknown_ && stored_.find(k) == stored_.end() && nt_.find(k) == nt_.end();
+	if (unknown_ || stored_.count(k) != 0)
+		return false;
+	for (const auto &entry : nt_) {
+		if (entry.second.count(k) != 0)
+			return false;
+	}
+	for (const auto &entry : marked_) {
+		if (entry.first != thread && entry.second.count(k) != 0)
+			return false;
+	}
+	return true;
 }
 
 } /* namespace pmfit */

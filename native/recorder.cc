@@ -266,7 +266,8 @@ Recorder::page_clean(RemotePtr page) const
 {
 	for (const PmRange &range : ranges_) {
 		if (page >= range.start && page < range.end)
-			return dirty_.page_clean((uint8_t)range.file_id, range.file_offset + (page - range.start));
+			return dirty_.page_clean((uint8_t)range.file_id, range.file_offset + (page - range.start),
+						 thread_);
 	}
 	return false;
 }
@@ -291,11 +292,11 @@ Recorder::append_record(uint8_t kind, uint8_t file_id, uint32_t length, uint64_t
 			uint64_t index)
 {
 	if (kind == EV_STORE || kind == EV_NT_STORE)
-		dirty_.stored(file_id, offset, length, kind == EV_NT_STORE);
+		dirty_.stored(file_id, offset, length, kind == EV_NT_STORE, thread_);
 	else if (kind == EV_CLFLUSH || kind == EV_CLFLUSHOPT || kind == EV_CLWB)
-		dirty_flushes_ += dirty_.flushed(file_id, offset) ? 1 : 0;
+		dirty_flushes_ += dirty_.flushed(file_id, offset, kind != EV_CLFLUSH, thread_) ? 1 : 0;
 	else if (kind == EV_FENCE)
-		dirty_.fenced();
+		dirty_.fenced(thread_);
 	size_t data_len = carries_data(kind) ? length : 0;
 	size_t padded = (data_len + 7) & ~(size_t)7;
 	size_t pos = events_.size();

@@ -116,8 +116,8 @@ public:
 	{
 		return events_.size();
 	}
-	/* dirty_flushes -- flushes so far of a line stored since its last
-	 * flush (dirty_lines.h): those whose fence the fast recorder hunts */
+	/* dirty_flushes -- flushes so far of a line dirty for the flushing
+	 * thread (dirty_lines.h): those whose fence the fast recorder hunts */
 	uint64_t
 	dirty_flushes() const
 	{
@@ -138,8 +138,9 @@ public:
 	 * the count after the handler's first instruction */
 	void signal_frame(pid_t pid, const Registers &regs, uint64_t index);
 
-	/* page_clean -- no line of the PM page at page (page-aligned) was
-	 * stored since its last flush (dirty_lines.h); false outside PM */
+	/* page_clean -- no line of the PM page at page (page-aligned) is
+	 * dirty for a flush of the thread set (dirty_lines.h); false outside
+	 * PM */
 	bool page_clean(RemotePtr page) const;
 	/* forget_dirty_lines -- memory was written that the recorder did not
 	 * see (a system call's, recorded by JavaScript): every line dirty */

@@ -62,28 +62,42 @@ const FLUSHES = new Set([EventKind.Clflush, EventKind.Clflushopt, EventKind.Clwb
 
 /** compared -- per event, whether both traces must hold it: every event but
  *  the fences, which the fast recorder keeps only where they order something,
- *  and the flushes of a line nothing stored since its last flush (a
- *  non-temporal store: since its last flush or fence), which change no
- *  state under any model and which the fast recorder does not see on a page
- *  it leaves readable (native/dirty_lines.h). */
+ *  and the flushes of a line with nothing to flush for the flushing thread,
+ *  which change no state under any model and which the fast recorder does
+ *  not see on a page it leaves readable (native/dirty_lines.h: nothing
+ *  stored since the line's last flush; no non-temporal store since then and
+ *  its thread's last fence; no clflushopt or clwb of another thread since
+ *  then, that thread not fenced since). */
 function compared(r: Recording): boolean[] {
   const stored = new Set<string>();
-  const nt = new Set<string>();
+  // per thread: its non-temporal stores and its clflushopt/clwb lines, which
+  // only its own fence settles
+  const nt = new Map<number, Set<string>>();
+  const marked = new Map<number, Set<string>>();
+  const own = (lines: Map<number, Set<string>>, thread: number): Set<string> => {
+    if (!lines.has(thread)) lines.set(thread, new Set());
+    return lines.get(thread) as Set<string>;
+  };
   return r.events.map((e) => {
     const line = (offset: number) => `${e.fileId}:${offset - (offset % LINE)}`;
+    const thread = e.thread ?? 0;
     if (e.kind === EventKind.Fence) {
-      nt.clear();
+      nt.delete(thread);
+      marked.delete(thread);
       return false;
     }
     if (e.kind === EventKind.Store || e.kind === EventKind.NtStore) {
-      for (let at = e.offset - (e.offset % LINE); at < e.offset + e.length; at += LINE)
-        (e.kind === EventKind.NtStore ? nt : stored).add(line(at));
+      const into = e.kind === EventKind.NtStore ? own(nt, thread) : stored;
+      for (let at = e.offset - (e.offset % LINE); at < e.offset + e.length; at += LINE) into.add(line(at));
     }
     if (!FLUSHES.has(e.kind)) return true;
-    const dirty = stored.has(line(e.offset)) || nt.has(line(e.offset));
-    stored.delete(line(e.offset));
-    nt.delete(line(e.offset));
-    return dirty;
+    const flushed = line(e.offset);
+    // the line written back holds every thread's stores; another thread's
+    // mark is not guaranteed yet
+    const unflushed = [stored, ...nt.values()].filter((lines) => lines.delete(flushed));
+    const othersMarked = [...marked].filter(([by, lines]) => lines.delete(flushed) && by !== thread);
+    if (e.kind !== EventKind.Clflush) own(marked, thread).add(flushed);
+    return unflushed.length > 0 || othersMarked.length > 0;
   });
 }
 
@@ -343,10 +357,15 @@ describe('fast and exact recording agree', () => {
   });
 
   // a line whose fence comes in a later region, after another thread's
-  // fence or unfenced flush (Task::flush_pending_ is the running thread's)
-  test.each(['alone', 'other-fence', 'other-fence-clwb', 'other-clwb'])('test program nt_fence %s', async (mode) => {
-    await expectSame(program('nt_fence', (pm) => [mode, pm], 8192));
-  });
+  // fence or unfenced flush (Task::flush_pending_ is the running thread's);
+  // other-nt: a fence orders only its own thread's non-temporal stores
+  // (native/dirty_lines.h)
+  test.each(['alone', 'other-fence', 'other-fence-clwb', 'other-clwb', 'other-nt'])(
+    'test program nt_fence %s',
+    async (mode) => {
+      await expectSame(program('nt_fence', (pm) => [mode, pm], 8192));
+    },
+  );
 
   test.each(['signal_in_region', 'segv_in_region', 'region_loop', 'pm_store'])('test program %s', async (name) => {
     await expectSame(program(name, (pm) => [pm], 1 << 20));
