@@ -20,7 +20,6 @@
         "native/pm_protection.cc",
         "native/recorder.cc",
         "native/registers.cc",
-        "native/remote_syscall.cc",
         "native/scatter.cc",
         "native/seccomp_filter.cc",
         "native/sentinel.cc",

@@ -16,7 +16,8 @@
 #include <string>
 
 #include "error.h"
-#include "remote_syscall.h"
+#include "injected_syscall.h"
+#include "registers.h"
 
 namespace pmfit {
 
@@ -59,6 +60,19 @@ constexpr uint64_t PM_SCAN_CHECK_WPASYNC = 1u << 1;
 /* REGIONS -- runs of written pages asked for per PAGEMAP_SCAN call */
 constexpr size_t REGIONS = 512;
 
+/* in_tracee -- system call nr run by the stopped thread tid with the
+ * registers regs, over the code at its rip (two calls, once a run: no
+ * syscall site is looked for); its result (-errno). Throws TaskError when
+ * the thread dies meanwhile. */
+int64_t
+in_tracee(pid_t tid, const Registers &regs, long nr, uint64_t arg, std::vector<int> *signals)
+{
+	const TracerSyscall call = inject_syscall(tid, regs, RemotePtr(), nr, {arg, 0, 0, 0, 0, 0}, signals);
+	if (!call.alive)
+		throw TaskError("process " + std::to_string(tid) + " ended during a system call of the tracer");
+	return call.result;
+}
+
 } /* namespace */
 
 WrittenPages::~WrittenPages()
@@ -80,7 +94,9 @@ bool
 WrittenPages::open(pid_t tid, pid_t tgid, std::vector<int> *signals)
 {
 	PMFIT_ASSERT(uffd_ < 0);
-	const int64_t remote = remote_syscall(tid, SYS_userfaultfd, {O_CLOEXEC | O_NONBLOCK | USER_MODE_ONLY}, signals);
+	Registers regs;
+	regs.fetch(tid);
+	const int64_t remote = in_tracee(tid, regs, SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | USER_MODE_ONLY, signals);
 	if (remote < 0)
 		return false; /* ENOSYS, EPERM: no userfaultfd here */
 	/* the descriptor table is the process's: its leader's pidfd */
@@ -89,7 +105,7 @@ WrittenPages::open(pid_t tid, pid_t tgid, std::vector<int> *signals)
 	if (pidfd >= 0)
 		::close(pidfd);
 	/* the tracee's descriptor goes at once: the program sees no new fd */
-	remote_syscall(tid, SYS_close, {(uint64_t)remote}, signals);
+	in_tracee(tid, regs, SYS_close, (uint64_t)remote, signals);
 	if (fd < 0)
 		return false;
 	uffdio_api api = {};

@@ -15,7 +15,7 @@
  * MADV_PAGEOUT'ed and MADV_DONTNEED'ed is still reported written.
  *
  * The userfaultfd must be opened by the tracee itself (it watches the
- * memory of the process that opens it): remote_syscall.h makes it, and
+ * memory of the process that opens it): injected_syscall.h makes it, and
  * pidfd_getfd(2) brings a copy to the tracer before the tracee's own
  * descriptor is closed again. Writes through another process's mapping or
  * through write(2) leave no mark here: those are the page cache's.
