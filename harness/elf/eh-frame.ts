@@ -27,7 +27,8 @@ export interface FdeRange {
 }
 
 export interface EhFrame {
-  /** In section order; FDEs whose range is empty are left out. */
+  /** In section order; FDEs whose range is empty are left out, and those
+   *  that cover none of the addresses asked about. */
   fdes: FdeRange[];
   /** Why the walk stopped before the section's end or its terminator, or why
    *  there is nothing to walk; one phrase. */
@@ -196,8 +197,23 @@ function ehFrameSection(elf: ElfFile): ElfSection | undefined {
   return elf.sections.find((section) => section.name === '.eh_frame' && section.type !== SHT_NOBITS);
 }
 
-/** readEhFrame -- the FDE ranges of a parsed ELF file (`bytes` its bytes). */
-export function readEhFrame(bytes: ElfBytes, elf: ElfFile): EhFrame {
+/** Whether an address of `sorted` lies in [begin, end). */
+function coversAny(sorted: number[], begin: number, end: number): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < begin) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo] < end;
+}
+
+/** readEhFrame -- the FDE ranges of a parsed ELF file (`bytes` its bytes);
+ *  given `covering` (sorted addresses), only the FDEs that cover one of
+ *  them: a caller that needs few (libcrypto has 10,911 FDEs for its 4
+ *  flush candidates) then neither keeps nor sorts the others. */
+export function readEhFrame(bytes: ElfBytes, elf: ElfFile, covering?: number[]): EhFrame {
   // A relocatable object's pc_begin fields wait for the linker's relocations.
   if (elf.type === 'other') return { fdes: [], problem: 'not an executable or shared object' };
   const section = ehFrameSection(elf);
@@ -251,7 +267,8 @@ export function readEhFrame(bytes: ElfBytes, elf: ElfFile): EhFrame {
           begin = readEncoded(cursor, cie.fdeEncoding, addressOf(cursor.at));
           range = readEncoded(cursor, cie.fdeEncoding & 0x0f, addressOf(cursor.at));
         }
-        if (range > 0) fdes.push({ begin, end: begin + range });
+        if (range > 0 && (!covering || coversAny(covering, begin, begin + range)))
+          fdes.push({ begin, end: begin + range });
       }
       at = end;
     }

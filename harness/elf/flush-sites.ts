@@ -205,7 +205,7 @@ export function findFlushSites(bytes: ElfBytes, elf: ElfFile): FlushSites {
   if (candidates.length === 0) return { sites: [], unproven: [] };
   candidates.sort((a, b) => a - b);
 
-  const eh = readEhFrame(bytes, elf);
+  const eh = readEhFrame(bytes, elf, candidates);
   const fdes = [...eh.fdes].sort((a, b) => a.begin - b.begin);
   const reach: number[] = [];
   fdes.forEach((fde, i) => reach.push(Math.max(fde.end, i > 0 ? reach[i - 1] : 0)));

@@ -46,6 +46,20 @@ describe('readEhFrame on real libraries', () => {
     expect(eh.fdes.length).toBeGreaterThan(100);
     expect(eh.fdes).toEqual(readelfFdes(file));
   });
+
+  test.each(libraries)('%s: asked about addresses, only the FDEs that cover one', (file) => {
+    const buf = fs.readFileSync(file);
+    const read = readElf(buf, { symbols: false });
+    if (!read.ok) throw new Error(read.message);
+    const all = readEhFrame(bufferBytes(buf), read.elf).fdes;
+    // a first byte, a last byte, one past an end, and an address before every FDE
+    const [a, b, c] = [all[3], all[40], all[all.length - 1]];
+    const addresses = [0, a.begin, b.end - 1, c.end].sort((x, y) => x - y);
+    const covers = (fde: FdeRange) => addresses.some((address) => fde.begin <= address && address < fde.end);
+    const some = readEhFrame(bufferBytes(buf), read.elf, addresses);
+    expect(some.fdes).toEqual(all.filter(covers));
+    expect(some.fdes).toEqual(expect.arrayContaining([a, b]));
+  });
 });
 
 // A hand-assembled .eh_frame at link-time address ADDR, file offset 0.
