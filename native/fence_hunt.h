@@ -15,13 +15,16 @@
  * interrupt, one the recorder refuses, or one the decoder could not read.
  * A return or an indirect jump or call at rip itself goes where the
  * registers and memory say now (nothing runs before it), and the line goes
- * on there.
+ * on there; so does an indirect jump or call anywhere on the line through
+ * a fixed address in memory the program cannot write (a RELRO GOT: every
+ * call through the PLT of a library linked with -z now).
  * Lines from the successors are decoded the same way while the frontier
  * has room (FRONTIER nodes), and the tracee runs with an int3 on each node
  * of the frontier (Breakpoints::add_frontier; the nodes of earlier plans
- * stay in until the fence is found): every instruction it runs
- * before it stops was decoded and is no fence, and the fence is stepped and
- * recorded as by single-stepping. Every node is an instruction start: the
+ * stay in until the fence is found; a node at the start of a line this
+ * plan walked whose every way out is a node needs none): every
+ * instruction it runs before it stops was decoded and is no fence, and
+ * the fence is stepped and recorded as by single-stepping. Every node is an instruction start: the
  * line from rip is decoded from an instruction boundary, and each node is a
  * branch target or fall-through of a decoded branch, or a decoded
  * instruction to stop at.
@@ -97,6 +100,9 @@ private:
 		enum class End { Branch, Stop, Decode, Unsafe } end;
 		RemotePtr at;	   /* the branch, the instruction to stop at, or the one to decode */
 		RemotePtr succ[2]; /* Branch: taken, fall-through */
+		/* its first instruction, a return or indirect branch at rip,
+		 * was followed where the registers say now */
+		bool from_regs = false;
 	};
 	Line walk(pid_t pid, RemotePtr start, const Breakpoints &breakpoints, const Registers *here);
 	const InsnInfo *lookup(pid_t pid, RemotePtr at, const Breakpoints &breakpoints);
@@ -104,11 +110,14 @@ private:
 	 * epoch, a page read once per epoch; false where unreadable */
 	bool read_code(pid_t pid, RemotePtr at, uint8_t *out, size_t len, const Breakpoints &breakpoints);
 	bool safe_code(RemotePtr at, uint64_t len);
+	bool constant_target(pid_t pid, const InsnInfo &insn, const Breakpoints &breakpoints, RemotePtr *target);
 	void read_maps(pid_t pid);
 
 	InsnCache flows_;
 	/* [start, end) of executable mappings the program cannot write */
 	std::vector<std::pair<uint64_t, uint64_t>> safe_;
+	/* [start, end) of memory the program can read and not write */
+	std::vector<std::pair<uint64_t, uint64_t>> constant_;
 	bool maps_stale_ = true;
 	/* code epochs of the hunt's own: the code of a mapping the program
 	 * can neither write nor shares changes only by a system call, so a

@@ -262,6 +262,17 @@ Recorder::signal_frame(pid_t pid, const Registers &regs, uint64_t index)
 }
 
 bool
+Recorder::in_pm(RemotePtr addr, uint64_t len) const
+{
+	const RemotePtr end = addr + len < addr ? RemotePtr(UINT64_MAX) : addr + len;
+	for (const PmRange &range : ranges_) {
+		if (addr < range.end && end > range.start)
+			return true;
+	}
+	return false;
+}
+
+bool
 Recorder::page_clean(RemotePtr page) const
 {
 	for (const PmRange &range : ranges_) {

@@ -72,6 +72,8 @@ public:
 	{
 		return ranges_;
 	}
+	/* in_pm -- [addr, addr + len) touches a PM range */
+	bool in_pm(RemotePtr addr, uint64_t len) const;
 	/* set_instruction -- the decoding of the code at address, which is
 	 * read from the tracee (as the program has it: breakpoints' int3s
 	 * shown as what they cover) to notice when it changes; throws

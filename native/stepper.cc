@@ -109,7 +109,6 @@ Task::resume(const ResumeOptions &options)
 			 * fences of untraced code are not in the exact trace
 			 * either, and its first fence in a region is */
 			fast_refused_ = false;
-			quiet_steps_ = 0;
 			break;
 		case Phase::Region:
 			done = step_region(limits, &steps, &out);

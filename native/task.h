@@ -224,6 +224,7 @@ private:
 	bool collect_fast(int64_t *deadline, Stop *out);
 	bool enter_exact_window(Stop *out);
 	bool after_window_step(const InsnInfo &insn, size_t events_before, uint64_t dirty_flushes_before, Stop *out);
+	bool next_stores_pm();
 	bool requeue(std::vector<int> *deferred);
 	bool fast_full_window(Stop *out);
 	bool fast_page_fault(const WaitStatus &w, bool *died, Stop *out);
@@ -267,13 +268,13 @@ private:
 	bool syscall_pending_ = false;
 
 	/* fast record mode: PM protected while the region runs at full
-	 * speed; after a fault, single steps until a quiet stretch */
+	 * speed; after a fault, single steps while the next instruction
+	 * stores to PM */
 	PmProtection protection_;
 	/* a clflushopt/clwb/nt store of PM the running thread has not fenced
 	 * yet (another thread's fence orders nothing of it: docs/models.md,
 	 * "Threads") */
 	bool flush_pending_ = false;
-	uint32_t quiet_steps_ = 0;  /* steps since the last event */
 	bool fast_refused_ = false; /* protection failed: this region stays exact */
 	/* while a flush waits for its fence: run to int3s on the code ahead
 	 * instead of single steps (fence_hunt.h) */

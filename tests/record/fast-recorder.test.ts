@@ -367,6 +367,13 @@ describe('fast and exact recording agree', () => {
     },
   );
 
+  // ways to a fence the hunt follows without stopping (fence_hunt.cc):
+  // a loop back into its own plan, the PLT and a RELRO function pointer,
+  // a locked instruction reached by a jump
+  test.each(['loop', 'plt', 'lockjump'])('test program hunt_paths %s', async (mode) => {
+    await expectSame(program('hunt_paths', (pm) => [mode, pm], 4096));
+  });
+
   test.each(['signal_in_region', 'segv_in_region', 'region_loop', 'pm_store'])('test program %s', async (name) => {
     await expectSame(program(name, (pm) => [pm], 1 << 20));
   });
