@@ -21,6 +21,7 @@
 
 import * as fs from 'fs';
 import type * as Iced from 'iced-x86';
+import { loadIced } from '../_internals/iced';
 import type { FdeRange } from './eh-frame';
 import { readEhFrame } from './eh-frame';
 import type { MapEntry } from './proc-maps';
@@ -137,8 +138,7 @@ let decoding: Decoding | undefined;
 
 function decodingState(): Decoding {
   if (decoding) return decoding;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const iced = require('iced-x86') as typeof Iced;
+  const iced = loadIced();
   const { Code: C } = iced;
   decoding = {
     iced,

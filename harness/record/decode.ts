@@ -12,6 +12,7 @@
 // garbage collector does not see.
 
 import type * as Iced from 'iced-x86';
+import { loadIced } from '../_internals/iced';
 import type { NativeInsnInfo, NativeMemOperand } from '../tracer/native';
 import { InsnFlag, InsnFlow, MemKind, Reg, Seg, Vec } from '../tracer/native';
 
@@ -49,8 +50,7 @@ let state: IcedState | undefined;
 /** Loaded on first use: commands that never record need no WebAssembly. */
 function icedState(): IcedState {
   if (state) return state;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const iced = require('iced-x86') as typeof Iced;
+  const iced = loadIced();
   const { Mnemonic: M, Code: C, OpAccess: A } = iced;
   const formatter = new iced.Formatter(iced.FormatterSyntax.Nasm);
   formatter.hexPrefix = '0x';
