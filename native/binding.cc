@@ -306,6 +306,7 @@ public:
 					   InstanceMethod<&TaskWrap::ReadMemory>("readMemory"),
 					   InstanceMethod<&TaskWrap::Kill>("kill"),
 					   InstanceMethod<&TaskWrap::GuardRefusals>("guardRefusals"),
+					   InstanceMethod<&TaskWrap::FastStops>("fastStops"),
 					   InstanceMethod<&TaskWrap::SetScheduleSeed>("setScheduleSeed"),
 					   InstanceMethod<&TaskWrap::WatchWrites>("watchWrites"),
 					   InstanceMethod<&TaskWrap::TakeWrittenPages>("takeWrittenPages"),
@@ -489,6 +490,21 @@ private:
 			if (task_)
 				task_->kill();
 			return info.Env().Undefined();
+		});
+	}
+
+	Napi::Value
+	FastStops(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			const pmfit::FastStops stops = task().fast_stops();
+			Napi::Object object = Napi::Object::New(info.Env());
+			object.Set("faults", Napi::Number::New(info.Env(), (double)stops.faults));
+			object.Set("flushTraps", Napi::Number::New(info.Env(), (double)stops.flush_traps));
+			object.Set("frontier", Napi::Number::New(info.Env(), (double)stops.frontier));
+			object.Set("syscalls", Napi::Number::New(info.Env(), (double)stops.syscalls));
+			object.Set("mprotects", Napi::Number::New(info.Env(), (double)stops.mprotects));
+			return object;
 		});
 	}
 

@@ -243,6 +243,7 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 	if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80)) {
 		breakpoints_.clear_frontier(pid_);
 		phase_ = Phase::Fast;
+		stops_.syscalls++;
 		std::vector<int> deferred;
 		TracerSyscall back = take_back_syscall(pid_, &regs_, &deferred);
 		if (!back.alive)
@@ -265,6 +266,7 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 	if (w.kind() == WaitStatus::Kind::Trap && breakpoints_.frontier_at(regs_.ip() - 1) &&
 	    quirks::sigtrap_from_int3(pid_)) {
 		/* the fence hunt's frontier reached: plan again from there */
+		stops_.frontier++;
 		regs_.set_ip(regs_.ip() - 1);
 		regs_.store(pid_);
 		last_rip_ = regs_.ip();
@@ -286,6 +288,7 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 		if (kind == BreakpointKind::Flush) {
 			/* a flush: stepped and recorded in a window of its
 			 * own, PM protected as it is */
+			stops_.flush_traps++;
 			recorder_.code_may_have_changed();
 			phase_ = Phase::Region;
 			return false;
@@ -311,6 +314,7 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 		}
 		if (!protection_.covers(addr))
 			return enter_exact_window(out);
+		stops_.faults++;
 		std::vector<int> deferred;
 		int status = 0;
 		if (!protection_.open_page(pid_, regs_, addr, &deferred, &status))
@@ -329,6 +333,14 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 	default:
 		return false;
 	}
+}
+
+FastStops
+Task::fast_stops() const
+{
+	FastStops stops = stops_;
+	stops.mprotects = protection_.calls();
+	return stops;
 }
 
 /* fast_full_window -- in a page window: every PM page accessible again,
@@ -357,6 +369,7 @@ Task::fast_page_fault(const WaitStatus &w, bool *died, Stop *out)
 	RemotePtr addr;
 	if (w.kind() == WaitStatus::Kind::Signal && w.value() == SIGSEGV && protection_.active() &&
 	    pm_fault_at(pid_, &addr) && protection_.covers(addr)) {
+		stops_.faults++;
 		std::vector<int> deferred;
 		int status = 0;
 		if (!protection_.open_page(pid_, regs_, addr, &deferred, &status)) {

@@ -107,6 +107,7 @@ TracerSyscall
 PmProtection::mprotect_in(pid_t pid, const Registers &regs, uint64_t start, uint64_t end, int prot,
 			  std::vector<int> *deferred) const
 {
+	calls_++;
 	return inject_syscall(pid, regs, site_, SYS_mprotect, {start, end - start, (uint64_t)prot, 0, 0, 0}, deferred);
 }
 

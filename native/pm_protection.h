@@ -62,6 +62,12 @@ public:
 	 * tracee died (*status) */
 	bool restore(pid_t pid, const Registers &regs, std::vector<int> *deferred, int *status);
 
+	/* calls -- mprotect calls made in the tracee so far */
+	uint64_t
+	calls() const
+	{
+		return calls_;
+	}
 	/* covers -- addr is on a protected page that is not open */
 	bool covers(RemotePtr addr) const;
 	/* open_page -- the protected page holding addr gets its own
@@ -94,6 +100,7 @@ private:
 	std::vector<Segment> segments_; /* protected now, with their own protection */
 	std::vector<uint64_t> open_;	/* pages of segments_ opened since */
 	RemotePtr site_;		/* where injected calls run (null: at rip) */
+	mutable uint64_t calls_ = 0;	/* counted where they are made, in const methods */
 };
 
 } /* namespace pmfit */

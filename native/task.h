@@ -27,6 +27,7 @@
 #include "breakpoints.h"
 #include "cpu_pin.h"
 #include "error.h"
+#include "fast_stops.h"
 #include "fence_hunt.h"
 #include "insn.h"
 #include "insn_cache.h"
@@ -90,6 +91,8 @@ public:
 	std::vector<std::string> guard_refusals() const;
 	/* set_schedule_seed -- the seed of the thread schedule (threads.cc) */
 	void set_schedule_seed(uint64_t seed);
+	/* fast_stops -- the fast recorder's stops so far, by cause */
+	FastStops fast_stops() const;
 
 private:
 	/* Phase -- where the tracee is; resume() continues from here */
@@ -271,6 +274,7 @@ private:
 	 * speed; after a fault, single steps while the next instruction
 	 * stores to PM */
 	PmProtection protection_;
+	FastStops stops_; /* but stops_.mprotects: protection_.calls() */
 	/* a clflushopt/clwb/nt store of PM the running thread has not fenced
 	 * yet (another thread's fence orders nothing of it: docs/models.md,
 	 * "Threads") */

@@ -182,7 +182,13 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
       addresses: session.addresses,
       exitCode: end.code,
       warnings: session.warnings,
-      ...(options.fast ? { recorder: 'fast' as const } : {}),
+      ...(options.fast
+        ? {
+            recorder: 'fast' as const,
+            fastStops: tracee.task.fastStops(),
+            ...(session.flushTrapsOff !== undefined ? { flushTrapsOff: session.flushTrapsOff } : {}),
+          }
+        : {}),
     });
   } catch (err) {
     writer.abandon();
@@ -232,6 +238,8 @@ class RecordSession {
   private readonly openRegions = new Map<number, { begin: number; end: number; thread?: number }>();
   readonly addresses: Record<string, AddressInfo> = {};
   readonly warnings: string[] = [];
+  /** Why a region's flushes were not trapped, the first time they were not. */
+  flushTrapsOff: string | undefined;
   private ranges: NativePmRange[] = [];
   /** The files as the trace says they are; from the first region on. */
   private image: TraceImage | undefined;
@@ -351,6 +359,7 @@ class RecordSession {
     if (this.fast) {
       const sites = processFlushSites(this.tracee.pid, maps);
       this.tracee.task.setFlushSites(sites.addresses, sites.complete);
+      if (!sites.complete) this.flushTrapsOff ??= sites.why;
     }
   }
 

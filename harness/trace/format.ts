@@ -20,6 +20,7 @@ import { addExtent, ChunkedBytes, CHUNK_BYTES, Extent, nonZeroUnits } from '../_
 import { usageError } from '../_internals/errors';
 import { fields, invalid, isObject, object, ShapeError } from '../_internals/json-shape';
 import { errnoText, kindOf, OutputFile } from '../_internals/output-file';
+import type { FastStops } from '../tracer/native';
 import { EventKind, NO_FILE, TraceEvent } from './event';
 
 /** Bytes of an initial image read at a time (TraceReader.readSparse): a
@@ -71,7 +72,15 @@ export interface TraceHeader {
    *  instruction, so `pmfit crash k` does not reach crash point k.
    *  Absent: the exact recorder. */
   recorder?: 'fast';
+  /** Fast traces: the recorder's stops of the program by cause, and why
+   *  flushes were not trapped (the first reason; absent when every
+   *  region's flush sites were proven): docs/recording.md, "Where the
+   *  fast recorder's time goes". */
+  fastStops?: FastStops;
+  flushTrapsOff?: string;
 }
+
+const FAST_STOP_CAUSES: (keyof FastStops)[] = ['faults', 'flushTraps', 'frontier', 'syscalls', 'mprotects'];
 
 export function carriesData(kind: number): boolean {
   return kind === EventKind.Store || kind === EventKind.NtStore || kind === EventKind.Write;
@@ -255,6 +264,13 @@ function headerProblem(value: unknown): string | undefined {
       function: [(v) => v === undefined || isString(v), 'a string'],
       scheduleSeed: [(v) => v === undefined || isCount(v), 'a count'],
       recorder: [(v) => v === undefined || v === 'fast', '"fast"'],
+      fastStops: [
+        (v) =>
+          v === undefined ||
+          (isObject(v) && FAST_STOP_CAUSES.every((cause) => isCount(v[cause])) && Object.keys(v).length === 5),
+        'an object of five counts',
+      ],
+      flushTrapsOff: [(v) => v === undefined || isString(v), 'a string'],
     });
     const files = header.files as unknown[];
     if (files.length >= NO_FILE) throw invalid('$.files', `a list of at most ${NO_FILE - 1} files`);

@@ -238,6 +238,21 @@ export type NativeStop =
       address: number;
     };
 
+/** FastStops -- native/fast_stops.h: the fast recorder's stops of the
+ *  tracee by cause (its single steps are the trace's instruction count). */
+export interface FastStops {
+  /** Accesses of protected PM: stores, and loads and flushes of PROT_NONE pages. */
+  faults: number;
+  /** Flushes stopped at their trap. */
+  flushTraps: number;
+  /** Stops at the fence hunt's int3s. */
+  frontier: number;
+  /** System calls taken back at their entry. */
+  syscalls: number;
+  /** mprotect calls made in the tracee. */
+  mprotects: number;
+}
+
 export interface NativeTask {
   readonly pid: number;
   setBreakpoints(kind: BreakpointKind, addresses: number[]): void;
@@ -263,6 +278,8 @@ export interface NativeTask {
   kill(): void;
   /** One line per open of a guardFiles file refused so far (EACCES). */
   guardRefusals(): string[];
+  /** The fast recorder's stops of the tracee so far, by cause. */
+  fastStops(): FastStops;
   /** The seed of the thread schedule (threads.cc); set before resume(). */
   setScheduleSeed(seed: number): void;
   /** Watch the ranges for writes through the tracee's own mappings

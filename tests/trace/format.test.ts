@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { EXTENT } from '../../harness/_internals/chunked-bytes';
-import { TraceReader } from '../../harness/trace/format';
+import { TraceReader, TraceWriter } from '../../harness/trace/format';
 import { SPARSE_DATA, SPARSE_SIZE, writeSparseTrace } from '../helpers/sparse-trace';
 
 let dir: string;
@@ -31,4 +31,46 @@ test('images: the file content, and its data extents', () => {
   } finally {
     reader.close();
   }
+});
+
+describe("the fast recorder's stops in the header", () => {
+  const stops = { faults: 3, flushTraps: 1, frontier: 2, syscalls: 0, mprotects: 6 };
+  function traceWith(extra: Record<string, unknown>): string {
+    const pm = path.join(dir, 'stops.pm');
+    fs.writeFileSync(pm, Buffer.alloc(4096, 1));
+    const trace = path.join(dir, 'stops.trace');
+    const writer = new TraceWriter(trace);
+    writer.writeImage(pm, 4096);
+    writer.finish({
+      argv: ['stops'],
+      cwd: '/',
+      files: [{ path: pm, size: 4096 }],
+      regions: [{ begin: 0, end: 0 }],
+      instructions: 0,
+      addresses: {},
+      exitCode: 0,
+      warnings: [],
+      recorder: 'fast',
+      ...extra,
+    } as Parameters<TraceWriter['finish']>[0]);
+    return trace;
+  }
+
+  test('read back as written', () => {
+    const reader = TraceReader.open(traceWith({ fastStops: stops, flushTrapsOff: 'asm without CFI' }));
+    try {
+      expect(reader.header.fastStops).toEqual(stops);
+      expect(reader.header.flushTrapsOff).toBe('asm without CFI');
+    } finally {
+      reader.close();
+    }
+  });
+
+  test.each([
+    ['a cause missing', { faults: 3, flushTraps: 1, frontier: 2, syscalls: 0 }],
+    ['a cause more', { ...stops, steps: 4 }],
+    ['not a count', { ...stops, frontier: -1 }],
+  ])('%s: the trace is refused naming the field', (_, fastStops) => {
+    expect(() => TraceReader.open(traceWith({ fastStops }))).toThrow(/fastStops/);
+  });
 });

@@ -37,6 +37,13 @@ export async function traceShow(file: string, options: TraceShowOptions): Promis
     process.stdout.write(
       `instructions: ${header.instructions}, events: ${header.events}, regions: ${header.regions.map((r) => `${r.begin + 1}-${r.end}`).join(', ')}\n`,
     );
+    const stops = header.fastStops;
+    if (stops) {
+      process.stdout.write(
+        `fast recorder stops: ${stops.faults} PM faults, ${stops.flushTraps} flush traps, ${stops.frontier} fence-hunt breakpoints, ${stops.syscalls} system calls, ${stops.mprotects} mprotect calls made\n`,
+      );
+    }
+    if (header.flushTrapsOff !== undefined) process.stdout.write(`flushes not trapped: ${header.flushTrapsOff}\n`);
     header.files.forEach((pm, id) => process.stdout.write(`file ${id}: ${pm.path} (${pm.size} bytes)\n`));
     for (const event of reader.events()) {
       const at = header.addresses[formatPtr(event.address)];
