@@ -51,19 +51,27 @@ Breakpoints::~Breakpoints()
 		close(mem_fd_);
 }
 
-void
-Breakpoints::write_byte(pid_t pid, RemotePtr addr, uint8_t byte)
+int
+Breakpoints::mem_fd(pid_t pid)
 {
 	if (mem_pid_ != pid) {
 		if (mem_fd_ >= 0)
 			close(mem_fd_);
+		mem_fd_ = -1;
 		const std::string path = "/proc/" + std::to_string(pid) + "/mem";
-		mem_fd_ = open(path.c_str(), O_RDWR | O_CLOEXEC);
-		if (mem_fd_ < 0)
+		const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+		if (fd < 0)
 			throw TaskError(syserr("open " + path, errno));
+		mem_fd_ = fd;
 		mem_pid_ = pid;
 	}
-	write_code(mem_fd_, addr, &byte, 1);
+	return mem_fd_;
+}
+
+void
+Breakpoints::write_byte(pid_t pid, RemotePtr addr, uint8_t byte)
+{
+	write_code(mem_fd(pid), addr, &byte, 1);
 }
 
 const Breakpoints::Breakpoint *
@@ -102,7 +110,7 @@ Breakpoints::remove_markers(pid_t pid)
 {
 	for (Breakpoint &bp : markers_) {
 		if (bp.installed) {
-			poke_byte(pid, bp.addr, bp.orig, nullptr);
+			write_byte(pid, bp.addr, bp.orig);
 			bp.installed = false;
 		}
 	}
@@ -139,24 +147,15 @@ Breakpoints::remove_traps(pid_t pid)
 }
 
 void
-Breakpoints::add_frontier(pid_t pid, const RemotePtr *addrs, size_t count)
+Breakpoints::add_frontier(pid_t pid, const RemotePtr *addrs, const uint8_t *code, size_t count)
 {
 	if (frontier_.size() + count > MAX_FRONTIER)
 		clear_frontier(pid);
 	for (size_t i = 0; i < count; i++) {
 		if (find(addrs[i]))
 			continue;
-		Breakpoint bp = {addrs[i], BreakpointKind::Frontier, 0, true};
-		auto known = code_bytes_.find(bp.addr.as_int());
-		if (known != code_bytes_.end()) {
-			bp.orig = known->second;
-		} else {
-			if (read_tracee(pid, bp.addr, &bp.orig, 1) != 1)
-				throw TaskError("cannot read code at " + hex(bp.addr.as_int()));
-			code_bytes_[bp.addr.as_int()] = bp.orig;
-		}
-		write_byte(pid, bp.addr, INT3);
-		frontier_.push_back(bp);
+		write_byte(pid, addrs[i], INT3);
+		frontier_.push_back({addrs[i], BreakpointKind::Frontier, code[i], true});
 	}
 }
 
@@ -191,6 +190,14 @@ Breakpoints::frontier_at(RemotePtr addr) const
 			return true;
 	}
 	return false;
+}
+
+bool
+Breakpoints::covers(RemotePtr addr, size_t length) const
+{
+	bool any = false;
+	for_each_installed(addr, length, [&any](const Breakpoint &) { any = true; });
+	return any;
 }
 
 void
@@ -241,18 +248,9 @@ Breakpoints::write_traps(pid_t pid, bool in)
 				byte = in ? INT3 : bp.orig;
 		}
 	}
-	const std::string path = "/proc/" + std::to_string(pid) + "/mem";
-	const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		throw TaskError(syserr("open " + path, errno));
-	try {
-		for (const Run &run : runs)
-			write_code(fd, traps_[run.first].addr, run.bytes.data(), run.bytes.size());
-	} catch (...) {
-		close(fd);
-		throw;
-	}
-	close(fd);
+	const int fd = mem_fd(pid);
+	for (const Run &run : runs)
+		write_code(fd, traps_[run.first].addr, run.bytes.data(), run.bytes.size());
 	for (Breakpoint &bp : traps_)
 		bp.installed = in;
 	traps_seen_ = traps_seen_ || in;
@@ -270,7 +268,7 @@ Breakpoints::lift(pid_t pid, RemotePtr addr)
 	}
 	Breakpoint *bp = const_cast<Breakpoint *>(find(addr));
 	if (bp && bp->installed) {
-		poke_byte(pid, bp->addr, bp->orig, nullptr);
+		write_byte(pid, bp->addr, bp->orig);
 		bp->installed = false;
 		if (bp->kind == BreakpointKind::Flush)
 			lifted_.push_back(bp->addr);
@@ -296,18 +294,8 @@ Breakpoints::remove_from_child(pid_t child) const
 void
 Breakpoints::show_original(RemotePtr address, uint8_t *bytes, size_t length) const
 {
-	for (const std::vector<Breakpoint> *table : {&markers_, &frontier_}) {
-		for (const Breakpoint &bp : *table) {
-			if (bp.installed && bp.addr >= address && bp.addr - address < length)
-				bytes[bp.addr - address] = bp.orig;
-		}
-	}
-	auto it = std::lower_bound(traps_.begin(), traps_.end(), address,
-				   [](const Breakpoint &bp, RemotePtr a) { return bp.addr < a; });
-	for (; it != traps_.end() && it->addr - address < length; ++it) {
-		if (it->installed)
-			bytes[it->addr - address] = it->orig;
-	}
+	for_each_installed(address, length,
+			   [address, bytes](const Breakpoint &bp) { bytes[bp.addr - address] = bp.orig; });
 }
 
 void
@@ -334,7 +322,7 @@ Breakpoints::set(pid_t pid, BreakpointKind kind, const std::vector<RemotePtr> &a
 	}
 	for (Breakpoint &bp : markers_) {
 		if (bp.kind == kind && bp.installed) {
-			poke_byte(pid, bp.addr, bp.orig, nullptr);
+			write_byte(pid, bp.addr, bp.orig);
 			bp.installed = false;
 		}
 	}

@@ -27,9 +27,9 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 #include "remote_ptr.h"
@@ -83,26 +83,22 @@ public:
 	{
 		return !traps_.empty();
 	}
-	/* add_frontier -- int3s at addrs[0..count) but where one of ours is
-	 * already; the nodes of earlier plans stay (each is an instruction
-	 * start the tracee may still reach), at most MAX_FRONTIER in all */
-	void add_frontier(pid_t pid, const RemotePtr *addrs, size_t count);
+	/* add_frontier -- int3s at addrs[0..count), over the bytes code[i]
+	 * the program has there, but where one of ours is already; the nodes
+	 * of earlier plans stay (each is an instruction start the tracee may
+	 * still reach), at most MAX_FRONTIER in all */
+	void add_frontier(pid_t pid, const RemotePtr *addrs, const uint8_t *code, size_t count);
 	/* lift_frontier -- the node at addr out (the tracee stopped there, or
 	 * is about to run from there) */
 	void lift_frontier(pid_t pid, RemotePtr addr);
 	void clear_frontier(pid_t pid);
-	/* code_may_have_moved -- a system call ran, or a region began: the
-	 * bytes frontier nodes covered are read again */
-	void
-	code_may_have_moved()
-	{
-		code_bytes_.clear();
-	}
 	bool
 	has_frontier() const
 	{
 		return !frontier_.empty();
 	}
+	/* covers -- an int3 of ours is in memory in [addr, addr + length) */
+	bool covers(RemotePtr addr, size_t length) const;
 	/* frontier_at -- addr holds an int3 of the frontier in memory */
 	bool frontier_at(RemotePtr addr) const;
 	/* remove_all -- markers, traps and frontier */
@@ -130,6 +126,25 @@ public:
 	}
 
 private:
+	/* for_each_installed -- fn on each of ours in memory in
+	 * [address, address + length) */
+	template <typename Fn>
+	void
+	for_each_installed(RemotePtr address, size_t length, Fn fn) const
+	{
+		for (const std::vector<Breakpoint> *table : {&markers_, &frontier_}) {
+			for (const Breakpoint &bp : *table) {
+				if (bp.installed && bp.addr >= address && bp.addr - address < length)
+					fn(bp);
+			}
+		}
+		auto it = std::lower_bound(traps_.begin(), traps_.end(), address,
+					   [](const Breakpoint &bp, RemotePtr a) { return bp.addr < a; });
+		for (; it != traps_.end() && it->addr - address < length; ++it) {
+			if (it->installed)
+				fn(*it);
+		}
+	}
 	Breakpoint *find_trap(RemotePtr addr);
 	/* write_traps -- every trap in (int3) or out (its byte), one read
 	 * and one write per run of pages */
@@ -141,12 +156,11 @@ private:
 	bool traps_in_ = false;		/* written in, but for lifted_ */
 	std::vector<RemotePtr> lifted_; /* traps lifted for a step since */
 	std::vector<Breakpoint> frontier_;
-	/* the byte a frontier node covers, by address: the hunt places
-	 * nodes on the same code again and again */
-	std::unordered_map<uint64_t, uint8_t> code_bytes_;
 	/* write_byte -- one byte of code through /proc/PID/mem (one call,
 	 * where PTRACE_POKETEXT takes a read and a write of the word) */
 	void write_byte(pid_t pid, RemotePtr addr, uint8_t byte);
+	/* mem_fd -- /proc/PID/mem, open for the last pid asked about */
+	int mem_fd(pid_t pid);
 	int mem_fd_ = -1;
 	pid_t mem_pid_ = -1;
 	std::vector<RemotePtr> end_addrs_; /* RegionEnd entries */

@@ -190,6 +190,12 @@ FenceHunt::read_code(pid_t pid, RemotePtr at, uint8_t *out, size_t len, const Br
 	return true;
 }
 
+bool
+FenceHunt::code_byte(pid_t pid, RemotePtr addr, const Breakpoints &breakpoints, uint8_t *byte)
+{
+	return read_code(pid, addr, byte, 1, breakpoints);
+}
+
 /* walk -- the line from start; here: the registers when start is rip */
 FenceHunt::Line
 FenceHunt::walk(pid_t pid, RemotePtr start, const Breakpoints &breakpoints, const Registers *here)

@@ -84,6 +84,11 @@ public:
 	 * read from the tracee, int3s of ours replaced by the code they
 	 * hide); an address that cannot be read ends a line there */
 	void learn(pid_t pid, RemotePtr address, InsnInfo info, const Breakpoints &breakpoints);
+	/* code_byte -- the program's byte at addr in this epoch, from the
+	 * page the plan read it on (int3s of ours shown as what they
+	 * cover): what a frontier node covers, without a read of its own;
+	 * false where unreadable */
+	bool code_byte(pid_t pid, RemotePtr addr, const Breakpoints &breakpoints, uint8_t *byte);
 	/* mappings_changed -- a system call ran, or a new region began: read
 	 * which code the program cannot write again before the next plan */
 	void

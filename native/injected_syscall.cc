@@ -24,8 +24,6 @@ namespace {
 
 /* SYSCALL_INSN -- `syscall` (0f 05) as the low bytes of a little-endian word */
 constexpr uint64_t SYSCALL_INSN = 0x050f;
-/* SYSCALL_INSN_LEN -- `syscall`, `sysenter` and `int 0x80` are all 2 bytes */
-constexpr uint64_t SYSCALL_INSN_LEN = 2;
 /* MAX_TRIES -- stops of other kinds an injected step may meet before it
  * completes (signals, group stops); more means something is wrong */
 constexpr int MAX_TRIES = 64;
@@ -91,12 +89,8 @@ inject_syscall(pid_t pid, const Registers &regs, RemotePtr site, long nr, const 
 	       std::vector<int> *deferred)
 {
 	TracerSyscall out;
-	/* no syscall site, or one covered by an int3 of the tracer's (a
-	 * trap of the fence hunt may sit on the vDSO's code): a syscall
-	 * written over the code at rip */
-	uint8_t pair[SYSCALL_INSN_LEN] = {0, 0};
-	const bool patch =
-		site.is_null() || read_tracee(pid, site, pair, sizeof(pair)) != sizeof(pair) || !is_syscall_insn(pair);
+	/* no syscall site: a syscall written over the code at rip */
+	const bool patch = site.is_null();
 	const uint64_t at = patch ? regs.ip().as_int() : site.as_int();
 	long word = 0;
 	if (patch) {

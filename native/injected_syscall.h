@@ -8,9 +8,8 @@
  * call, single-steps a `syscall` instruction and puts the registers back.
  * The instruction is one the tracee already has where nothing can change it
  * (a syscall site: 0f 05 in its vDSO, found with the /proc/PID/maps the
- * caller reads anyway, its bytes read again before each call, since an
- * int3 of the tracer's may cover them), so that no code is written;
- * without one, a
+ * caller reads anyway), so that no code is written; without one, or while
+ * an int3 of the tracer's covers it (the caller knows its own), a
  * `syscall` is written over the code at rip for the step and the code put
  * back. The caller passes the registers it already holds from the stop,
  * so that no call begins with a PTRACE_GETREGS. Signals that arrive
@@ -35,6 +34,9 @@ namespace pmfit {
  * files, cannot take */
 class Registers;
 
+/* SYSCALL_INSN_LEN -- `syscall`, `sysenter` and `int 0x80` are all 2 bytes */
+constexpr uint64_t SYSCALL_INSN_LEN = 2;
+
 /* TracerSyscall -- what an injected or taken-back call came to */
 struct TracerSyscall {
 	bool alive = true; /* false: the tracee died; status is its wait status */
@@ -51,7 +53,8 @@ RemotePtr find_syscall_site(pid_t pid, uint64_t start, uint64_t end, RemotePtr k
 /* inject_syscall -- run syscall nr with args in the tracee, stopped at a
  * ptrace stop with registers regs (as fetched at that stop; they are what
  * the tracee has again afterwards), at site (find_syscall_site, valid
- * since the mappings were read) or, when it is null, over the code at rip.
+ * since the mappings were read, no int3 of ours over it) or, when it is
+ * null, over the code at rip.
  * Signals stopped meanwhile are appended to *deferred. Throws TaskError
  * when ptrace refuses, or when regs were not the tracee's. */
 TracerSyscall inject_syscall(pid_t pid, const Registers &regs, RemotePtr site, long nr,

@@ -108,7 +108,11 @@ PmProtection::mprotect_in(pid_t pid, const Registers &regs, uint64_t start, uint
 			  std::vector<int> *deferred) const
 {
 	calls_++;
-	return inject_syscall(pid, regs, site_, SYS_mprotect, {start, end - start, (uint64_t)prot, 0, 0, 0}, deferred);
+	/* the site's bytes were read with the maps, and nothing but an int3
+	 * of ours changes them until restore() (no read per call: 604 on
+	 * txmap with 20 inserts) */
+	const RemotePtr site = breakpoints_.covers(site_, SYSCALL_INSN_LEN) ? RemotePtr() : site_;
+	return inject_syscall(pid, regs, site, SYS_mprotect, {start, end - start, (uint64_t)prot, 0, 0, 0}, deferred);
 }
 
 bool

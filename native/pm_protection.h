@@ -29,6 +29,7 @@
 #include <functional>
 #include <vector>
 
+#include "breakpoints.h"
 #include "injected_syscall.h"
 #include "recorder.h"
 #include "remote_ptr.h"
@@ -50,6 +51,10 @@ public:
 	 * failed (everything is put back; the region stays single-stepped),
 	 * or Died (status says how) */
 	enum class Outcome { Protected, Refused, Died };
+
+	/* breakpoints: the tracer's int3s, which may cover the syscall site
+	 * (a frontier node of the fence hunt in the vDSO) */
+	explicit PmProtection(const Breakpoints &breakpoints) : breakpoints_(breakpoints) {}
 
 	bool
 	active() const
@@ -97,6 +102,7 @@ private:
 	bool protect_pages(pid_t pid, const Registers &regs, const Segment &s, uint64_t start, uint64_t end,
 			   const CleanPage &clean, std::vector<int> *deferred, int *status, int64_t *result) const;
 
+	const Breakpoints &breakpoints_;
 	std::vector<Segment> segments_; /* protected now, with their own protection */
 	std::vector<uint64_t> open_;	/* pages of segments_ opened since */
 	RemotePtr site_;		/* where injected calls run (null: at rip) */

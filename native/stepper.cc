@@ -99,7 +99,6 @@ Task::resume(const ResumeOptions &options)
 			/* untraced code ran since the last step */
 			recorder_.code_may_have_changed();
 			hunt_.mappings_changed();
-			breakpoints_.code_may_have_moved();
 			phase_ = Phase::Region;
 			/* fast: the first instruction is stepped, so that a
 			 * region has a crash point before anything of it ran
@@ -483,7 +482,6 @@ Task::step_syscall(bool diff, bool untouched)
 		/* the kernel may have written code (read(), mmap, mprotect) */
 		recorder_.code_may_have_changed();
 		hunt_.mappings_changed();
-		breakpoints_.code_may_have_moved();
 		if (diff)
 			recorder_.emit_diff(pid_, syscall_insn_, index_);
 		recorder_.drop_snapshot();

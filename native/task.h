@@ -273,7 +273,7 @@ private:
 	/* fast record mode: PM protected while the region runs at full
 	 * speed; after a fault, single steps while the next instruction
 	 * stores to PM */
-	PmProtection protection_;
+	PmProtection protection_{breakpoints_};
 	FastStops stops_; /* but stops_.mprotects: protection_.calls() */
 	/* a clflushopt/clwb/nt store of PM the running thread has not fenced
 	 * yet (another thread's fence orders nothing of it: docs/models.md,
