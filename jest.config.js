@@ -36,6 +36,7 @@ const UNIT = [
   'tests/fuzz/models.test.ts',
   'tests/fuzz/replay-file.test.ts',
   'tests/fuzz/threads-case.test.ts',
+  'tests/record/_internals/',
   'tests/record/decode.test.ts',
   'tests/record/trace-image.test.ts',
   'tests/pipeline/keep-trace.test.ts',

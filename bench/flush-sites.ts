@@ -4,12 +4,16 @@
 // its check server's read, in fresh node processes (cold: nothing cached,
 // iced-x86's WebAssembly not compiled), then again in the same process
 // (cached), and with iced-x86 loaded beforehand, as it is when the recorder
-// has decoded an instruction. Sites per library from the first run.
+// has decoded an instruction; those with pmfit's cache across runs off
+// (PMFIT_CACHE_DIR=off), then fresh processes that find every library in
+// a cache directory filled beforehand. Sites per library from the first run.
 //
 // Usage: npm run bench:flushsites [-- RUNS]   (default 5)
 
 import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { builtProgram } from '../harness/_internals/paths';
 import { processFlushSites } from '../harness/elf/flush-sites';
 import { readMaps } from '../harness/elf/proc-maps';
@@ -86,12 +90,24 @@ async function main(): Promise<void> {
       if (Date.now() > deadline) throw new Error('txmap did not block in read');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    const results: Record<'cold' | 'warm', Run[]> = { cold: [], warm: [] };
-    for (let i = 0; i < runs; i++) {
-      for (const mode of ['cold', 'warm'] as const) {
-        const out = execFileSync(process.execPath, [__filename, '--child', String(pid), mode], { encoding: 'utf8' });
-        results[mode].push(JSON.parse(out) as Run);
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'pmfit-bench-cache-'));
+    const measureIn = (mode: 'cold' | 'warm', cacheDir: string): Run =>
+      JSON.parse(
+        execFileSync(process.execPath, [__filename, '--child', String(pid), mode], {
+          encoding: 'utf8',
+          env: { ...process.env, PMFIT_CACHE_DIR: cacheDir },
+        }),
+      ) as Run;
+    const results: Record<'cold' | 'warm' | 'disk', Run[]> = { cold: [], warm: [], disk: [] };
+    try {
+      measureIn('cold', cache);
+      for (let i = 0; i < runs; i++) {
+        results.cold.push(measureIn('cold', 'off'));
+        results.warm.push(measureIn('warm', 'off'));
+        results.disk.push(measureIn('cold', cache));
       }
+    } finally {
+      fs.rmSync(cache, { recursive: true, force: true });
     }
     const first = results.cold[0];
     console.log(`txmap: complete ${first.complete}, sites per executable mapping:`);
@@ -107,8 +123,10 @@ async function main(): Promise<void> {
       ['iced-x86 load alone, wall', results.warm.map((r) => r.icedMs!)],
       ['cold with iced-x86 already loaded, wall', results.warm.map((r) => r.coldMs)],
       ['cold with iced-x86 already loaded, CPU', results.warm.map((r) => r.coldCpuMs)],
-      ['cached, wall', results.cold.map((r) => r.cachedMs)],
-      ['cached, CPU', results.cold.map((r) => r.cachedCpuMs)],
+      ['cached in the process, wall', results.cold.map((r) => r.cachedMs)],
+      ['cached in the process, CPU', results.cold.map((r) => r.cachedCpuMs)],
+      ['from the cache directory, wall', results.disk.map((r) => r.coldMs)],
+      ['from the cache directory, CPU', results.disk.map((r) => r.coldCpuMs)],
     ];
     for (const [label, values] of rows) row(label, values);
   } finally {

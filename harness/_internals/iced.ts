@@ -16,6 +16,13 @@ import * as v8 from 'v8';
 
 let iced: typeof Iced | undefined;
 
+/** icedVersion -- the installed iced-x86's version, without loading it: what
+ *  a result cached across runs from its decoding depends on. */
+export function icedVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('iced-x86/package.json') as { version: string }).version;
+}
+
 export function loadIced(): typeof Iced {
   if (iced) return iced;
   v8.setFlagsFromString('--liftoff-only');

@@ -19,9 +19,11 @@
 // holds a candidate its .eh_frame and the FDEs to decode. Most code has
 // none, so most files cost reading their code and a byte search.
 
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import type * as Iced from 'iced-x86';
-import { loadIced } from '../_internals/iced';
+import { icedVersion, loadIced } from '../_internals/iced';
+import { readCacheEntry, writeCacheEntry } from '../_internals/user-cache';
 import type { FdeRange } from './eh-frame';
 import { readEhFrame } from './eh-frame';
 import type { MapEntry } from './proc-maps';
@@ -280,31 +282,106 @@ function fileBytes(fd: number, size: number): ElfBytes {
   };
 }
 
+/** A file's proven sites are kept in this process's memory and in pmfit's
+ *  cache (_internals/user-cache.ts) under a key of everything they depend
+ *  on: the file (path, device, inode, size, modification and change times in
+ *  nanoseconds) and the prover (its code, iced-x86's version). A change of
+ *  the file's content changes its change time (ctime: write(2), a store
+ *  through a mapping, a truncation; unlike mtime no call can set it back);
+ *  replacing it, its inode or device. */
+const CACHE_KIND = 'flush-sites';
+
+/** A change within this many milliseconds before the proof began may share
+ *  its ctime with a later one (timestamps have the file system's
+ *  granularity, 2 s on FAT, a clock tick on most): such a proof is kept
+ *  for no one, as git treats its "racy" index entries. */
+const RACY_MS = 3000n;
+
+let prover: string | undefined;
+
+/** The prover's own version: a hash of this file's code and the ELF
+ *  readers it runs, and iced-x86's version. Another build of pmfit or of
+ *  iced-x86 proves again. */
+function proverVersion(): string {
+  if (prover !== undefined) return prover;
+  const hash = crypto.createHash('sha256');
+  for (const file of [__filename, require.resolve('./eh-frame'), require.resolve('./read-elf')])
+    hash.update(fs.readFileSync(file));
+  hash.update(icedVersion());
+  prover = hash.digest('hex').slice(0, 32);
+  return prover;
+}
+
+function fileKey(path: string, stat: fs.BigIntStats): string {
+  return [proverVersion(), path, stat.dev, stat.ino, stat.size, stat.mtimeNs, stat.ctimeNs].join('\0');
+}
+
+type ProvenFile = Extract<FileFlushSites, { ok: true }>;
+
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+/** A cache entry's result when it is one for `key`, of the right shape. */
+function cachedResult(entry: unknown, key: string): ProvenFile | undefined {
+  if (!isRecord(entry) || entry.key !== key || !isRecord(entry.result)) return undefined;
+  const { segments, sites, unproven } = entry.result;
+  const sound =
+    Array.isArray(segments) &&
+    segments.every(
+      (s) =>
+        isRecord(s) &&
+        isCount(s.vaddr) &&
+        isCount(s.memsz) &&
+        isCount(s.offset) &&
+        isCount(s.filesz) &&
+        isCount(s.flags),
+    ) &&
+    Array.isArray(sites) &&
+    sites.every(isCount) &&
+    Array.isArray(unproven) &&
+    unproven.every((u) => isRecord(u) && isCount(u.vaddr) && typeof u.why === 'string');
+  return sound ? ({ ok: true, segments, sites, unproven } as ProvenFile) : undefined;
+}
+
+/** Proven per key in this process (the same libraries come back at every region). */
 const files = new Map<string, FileFlushSites>();
 
-/** fileFlushSites -- findFlushSites of the file at `path` as it is now (its
- *  `stat`), cached for the life of the process per path, device, inode, size
- *  and modification time: the same libraries come back in every run. */
-export function fileFlushSites(path: string, stat: fs.Stats): FileFlushSites {
-  const key = `${path}\0${stat.dev}\0${stat.ino}\0${stat.size}\0${stat.mtimeMs}`;
-  const cached = files.get(key);
-  if (cached) return cached;
+/** fileFlushSites -- findFlushSites of the file at `path`, `stat` its
+ *  stat() now: from this process's memory, else from pmfit's cache, else
+ *  proven from the file and kept in both. */
+export function fileFlushSites(path: string, stat: fs.BigIntStats): FileFlushSites {
+  const key = fileKey(path, stat);
+  const known = files.get(key);
+  if (known) return known;
+  const cached = cachedResult(readCacheEntry(CACHE_KIND, path), key);
+  if (cached) {
+    files.set(key, cached);
+    return cached;
+  }
+  const began = BigInt(Date.now());
   let result: FileFlushSites;
+  let after: fs.BigIntStats | undefined;
   let fd: number | undefined;
   try {
     fd = fs.openSync(path, 'r');
-    const bytes = fileBytes(fd, stat.size);
+    const bytes = fileBytes(fd, Number(stat.size));
     const read = readElfLayout(bytes);
     result = read.ok
       ? { ok: true, segments: read.elf.segments, ...findFlushSites(bytes, read.elf) }
       : { ok: false, why: read.message };
+    after = fs.fstatSync(fd, { bigint: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     result = { ok: false, why: `cannot read it (${code ?? (err instanceof Error ? err.message : String(err))})` };
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
-  files.set(key, result);
+  // Kept only when the file read is the one stat()ed, unchanged since, and
+  // last changed well before the proof began.
+  if (after !== undefined && fileKey(path, after) === key && after.ctimeNs / 1_000_000n + RACY_MS <= began) {
+    files.set(key, result);
+    if (result.ok) writeCacheEntry(CACHE_KIND, path, { key, result });
+  }
   return result;
 }
 
@@ -319,20 +396,36 @@ function describe(entry: MapEntry): string {
   return `${entry.path || '[anonymous]'} at ${hex(entry.start)}-${hex(entry.end)}`;
 }
 
+/** Sites of a mapping of a file kept in `files`, per its key and where it
+ *  is mapped: the same mappings come back at every region. */
+const mappings = new Map<string, { addresses: number[]; why?: string }>();
+
 /** Why a file-backed executable mapping is not proven, or its sites. */
 function mappedFileSites(entry: MapEntry): { addresses: number[]; why?: string } {
   const where = describe(entry);
   if (entry.path.endsWith(' (deleted)')) return { addresses: [], why: `${where}: the file was deleted or replaced` };
-  let stat: fs.Stats;
+  let stat: fs.BigIntStats;
   try {
-    stat = fs.statSync(entry.path);
+    stat = fs.statSync(entry.path, { bigint: true });
   } catch (err) {
     return { addresses: [], why: `${where}: cannot stat it (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
   }
-  if (stat.ino !== entry.inode || mapsDevice(stat.dev) !== entry.dev)
+  if (Number(stat.ino) !== entry.inode || mapsDevice(Number(stat.dev)) !== entry.dev)
     return { addresses: [], why: `${where}: the file at that path is no longer the one mapped` };
   const file = fileFlushSites(entry.path, stat);
   if (!file.ok) return { addresses: [], why: `${where}: ${file.why}` };
+  const key = fileKey(entry.path, stat);
+  const mappingKey = `${key}\0${entry.start}\0${entry.end}\0${entry.offset}`;
+  const known = mappings.get(mappingKey);
+  if (known) return known;
+  const found = sitesInMapping(file, entry);
+  if (files.get(key) === file) mappings.set(mappingKey, found);
+  return found;
+}
+
+/** The run-time addresses of `file`'s sites that `entry` maps, and why not
+ *  all its code is proven. */
+function sitesInMapping(file: ProvenFile, entry: MapEntry): { addresses: number[]; why?: string } {
   const mapped = (vaddr: number): number | undefined => {
     const offset = fileOffsetOf(file.segments, vaddr);
     if (offset === undefined || offset < entry.offset || offset >= entry.offset + (entry.end - entry.start))
@@ -346,7 +439,7 @@ function mappedFileSites(entry: MapEntry): { addresses: number[]; why?: string }
   const more = unproven.length > 1 ? ` (and ${unproven.length - 1} more)` : '';
   return {
     addresses,
-    why: `${where}: possible flush at link-time ${hex(first.vaddr)} unproven: ${first.why}${more}`,
+    why: `${describe(entry)}: possible flush at link-time ${hex(first.vaddr)} unproven: ${first.why}${more}`,
   };
 }
 

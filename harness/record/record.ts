@@ -20,7 +20,7 @@ import { InsnFlag, InsnFlow, loadNative } from '../tracer/native';
 import { formatPtr } from '../tracer/remote-ptr';
 import type { ResolvedCommand } from '../tracer/resolve-command';
 import { Markers, NoRegionError, type RunEnd, type RunHooks, Tracee } from '../tracer/tracee';
-import { decodeInstruction, decodeRun } from './decode';
+import { DecodeMemo } from './_internals/decode-memo';
 import { EventKind, LINE } from '../trace/event';
 import {
   AddressInfo,
@@ -268,6 +268,8 @@ class RecordSession {
    *  pair per comparison is garbage that Node collects late (comparisons
    *  of a 16 MiB pool at 20 region ends grew RSS by 40 MiB). */
   private chunks: { real: Buffer; implied: Buffer } | undefined;
+  /** The program's decodings, from its earlier recordings where they can be. */
+  private readonly decodings: DecodeMemo;
 
   constructor(
     private readonly tracee: Tracee,
@@ -277,12 +279,16 @@ class RecordSession {
     private readonly acceptUntraced: boolean,
     private readonly fast: boolean,
     private readonly onCheck?: RecordOptions['onCheck'],
-  ) {}
+  ) {
+    this.decodings = new DecodeMemo(tracee.options.command.file);
+  }
 
-  /** close -- the descriptors (the trace is done or abandoned). */
+  /** close -- the descriptors (the trace is done or abandoned), and the
+   *  decodings kept for the next recording. */
   close(): void {
     for (const fd of this.fds) fs.closeSync(fd);
     this.fds = [];
+    this.decodings.save();
   }
 
   decode(address: number, bytes: Buffer): void {
@@ -296,7 +302,7 @@ class RecordSession {
         `a call into the vsyscall page (0xffffffffff600000) inside a region: the kernel emulates it and pmfit cannot follow what it writes; call the vDSO instead (glibc does)`,
       );
     }
-    const decoded = decodeInstruction(bytes, address);
+    const decoded = this.decodings.instruction(bytes, address);
     // Asked before its first execution: refused then (a warning with
     // --accept-untraced-writes), whatever it would write: PM or not, nobody
     // can tell.
@@ -319,7 +325,7 @@ class RecordSession {
    *  uses: docs/recording.md, "Decoding ahead"); bytes that are no
    *  instruction, or none at all (unreadable), end the hunt's line there. */
   decodeAhead(address: number, bytes: Buffer): void {
-    const infos = address < KERNEL_HALF ? decodeRun(bytes, address) : [];
+    const infos = address < KERNEL_HALF ? [...this.decodings.run(bytes, address)] : [];
     if (infos.length === 0) infos.push({ length: 1, flags: 0, writes: [], flow: InsnFlow.Other });
     let at = address;
     for (const info of infos) {

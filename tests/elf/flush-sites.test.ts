@@ -11,6 +11,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { builtProgram } from '../../harness/_internals/paths';
+import { cacheEntryPath } from '../../harness/_internals/user-cache';
+import { useTempCacheDir } from '../helpers/temp-cache-dir';
 import { readEhFrame } from '../../harness/elf/eh-frame';
 import { findFlushSites, processFlushSites } from '../../harness/elf/flush-sites';
 import { loadBias } from '../../harness/elf/load-bias';
@@ -397,5 +399,91 @@ describe('processFlushSites', () => {
         ),
       );
     });
+  });
+});
+
+describe("the cache across runs (pmfit's cache directory)", () => {
+  type FlushSitesModule = typeof import('../../harness/elf/flush-sites');
+  const tempCache = useTempCacheDir();
+
+  /** A fresh copy of the module: nothing proven in this process yet. */
+  function fresh(): FlushSitesModule {
+    let module: FlushSitesModule | undefined;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      module = require('../../harness/elf/flush-sites') as FlushSitesModule;
+    });
+    return module!;
+  }
+  const statOf = (file: string) => fs.statSync(file, { bigint: true });
+  const entryOf = (file: string) => cacheEntryPath('flush-sites', file)!;
+
+  /** libpmem proven with the cache off: what every cached answer must equal. */
+  function proven(): ReturnType<FlushSitesModule['fileFlushSites']> {
+    process.env.PMFIT_CACHE_DIR = 'off';
+    const result = fresh().fileFlushSites(libpmemPath(), statOf(libpmemPath()));
+    process.env.PMFIT_CACHE_DIR = tempCache();
+    return result;
+  }
+
+  test('libpmem: the same sites with the cache off, proven into it, and read from it', () => {
+    const expected = proven();
+    expect(expected).toMatchObject({ ok: true, unproven: [] });
+    expect(fs.readdirSync(tempCache())).toEqual([]);
+    expect(fresh().fileFlushSites(libpmemPath(), statOf(libpmemPath()))).toEqual(expected);
+    expect(fs.existsSync(entryOf(libpmemPath()))).toBe(true);
+    expect(fresh().fileFlushSites(libpmemPath(), statOf(libpmemPath()))).toEqual(expected);
+  });
+
+  test('an entry is used only for the file as it was: any other device, inode, size or time proves again', () => {
+    const expected = proven();
+    fresh().fileFlushSites(libpmemPath(), statOf(libpmemPath()));
+    // An entry that says something else, under the file's present key.
+    const entry = JSON.parse(fs.readFileSync(entryOf(libpmemPath()), 'utf8'));
+    entry.result.sites = [1, 2, 3];
+    fs.writeFileSync(entryOf(libpmemPath()), JSON.stringify(entry));
+    expect(fresh().fileFlushSites(libpmemPath(), statOf(libpmemPath()))).toMatchObject({ sites: [1, 2, 3] });
+    const stat = statOf(libpmemPath());
+    for (const changed of [
+      { dev: stat.dev + 1n },
+      { ino: stat.ino + 1n },
+      { size: stat.size + 1n },
+      { mtimeNs: stat.mtimeNs + 1n },
+      { ctimeNs: stat.ctimeNs + 1n },
+    ]) {
+      const result = fresh().fileFlushSites(libpmemPath(), { ...stat, ...changed } as fs.BigIntStats);
+      expect([changed, result]).toEqual([changed, expected]);
+    }
+  });
+
+  test('a corrupt or foreign entry is proven again and replaced', () => {
+    const expected = proven();
+    fresh().fileFlushSites(libpmemPath(), statOf(libpmemPath()));
+    const good = fs.readFileSync(entryOf(libpmemPath()), 'utf8');
+    for (const bad of [good.slice(0, good.length / 2), '[]', JSON.stringify({ key: 'another', result: {} })]) {
+      fs.writeFileSync(entryOf(libpmemPath()), bad);
+      expect(fresh().fileFlushSites(libpmemPath(), statOf(libpmemPath()))).toEqual(expected);
+      expect(fs.readFileSync(entryOf(libpmemPath()), 'utf8')).toBe(good);
+    }
+  });
+
+  test('a file changed in the last seconds is proven but not kept (its ctime may not show a change to come)', () => {
+    const copy = path.join(dir, 'libpmem-copy.so');
+    fs.copyFileSync(libpmemPath(), copy);
+    const { segments, sites, unproven } = proven() as Extract<
+      ReturnType<FlushSitesModule['fileFlushSites']>,
+      { ok: true }
+    >;
+    expect(fresh().fileFlushSites(copy, statOf(copy))).toEqual({ ok: true, segments, sites, unproven });
+    expect(fs.existsSync(entryOf(copy))).toBe(false);
+  });
+
+  test('a cache directory that cannot be made changes nothing', () => {
+    const expected = proven();
+    const file = path.join(tempCache(), 'a-file');
+    fs.writeFileSync(file, '');
+    process.env.PMFIT_CACHE_DIR = path.join(file, 'cache');
+    expect(fresh().fileFlushSites(libpmemPath(), statOf(libpmemPath()))).toEqual(expected);
+    expect(fs.readdirSync(tempCache())).toEqual(['a-file']);
   });
 });

@@ -1,0 +1,125 @@
+// decode-memo -- the recorder's decodings (decodeInstruction, decodeRun)
+// remembered across runs of a program, in pmfit's cache
+// (_internals/user-cache.ts), so that a recording that meets only code it
+// met before needs no iced-x86: loading it costs a fresh process 70-100 ms,
+// more than the whole recording's other JavaScript.
+//
+// A decoding is a function of its input alone: the bytes and the address
+// they sit at (rip-relative operands and branch targets are resolved against
+// it). So an entry is looked up by both, every byte compared, and a whole
+// memo is used only by the decoder that made it: the key holds a hash of
+// decode.ts's code (and the enumerations of the native contract it
+// returns) as it runs, and iced-x86's version. Nothing about the program
+// or its files can make an entry wrong; a different program at the same
+// address with the same bytes decodes the same. One memo per program path
+// keeps each small (the tracer does not relocate code: ASLR is off, so a
+// rerun meets the same addresses).
+
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import { icedVersion } from '../../_internals/iced';
+import { readCacheEntry, writeCacheEntry } from '../../_internals/user-cache';
+import type { NativeInsnInfo } from '../../tracer/native';
+import { type DecodedInstruction, decodeInstruction, decodeRun } from '../decode';
+
+const CACHE_KIND = 'decodings';
+
+/** Decodings kept per program at most: past it a memo starts again from
+ *  this run's alone (a program rebuilt many times leaves stale addresses). */
+const MAX_DECODINGS = 20_000;
+
+let decoder: string | undefined;
+
+/** The decoder's version: decode.ts and the native contract's enumerations
+ *  as they run, and iced-x86's version. */
+function decoderVersion(): string {
+  if (decoder !== undefined) return decoder;
+  const hash = crypto.createHash('sha256');
+  for (const file of [require.resolve('../decode'), require.resolve('../../tracer/native')])
+    hash.update(fs.readFileSync(file));
+  hash.update(icedVersion());
+  decoder = hash.digest('hex').slice(0, 32);
+  return decoder;
+}
+
+type Decoding = DecodedInstruction | NativeInsnInfo[];
+
+const isInteger = (value: unknown): value is number => Number.isSafeInteger(value);
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+/** The shape the tracer's contract checks again (native/): here only what
+ *  a memo that is not one would break. */
+function isInsnInfo(value: unknown): value is NativeInsnInfo {
+  return (
+    isRecord(value) &&
+    isInteger(value.length) &&
+    (value.length as number) > 0 &&
+    isInteger(value.flags) &&
+    Array.isArray(value.writes) &&
+    value.writes.every((write) => isRecord(write) && Object.values(write).every(isInteger))
+  );
+}
+
+/** A memo's key: `i` (decodeInstruction) or `r` (decodeRun), the address
+ *  in hex, the bytes in base64. */
+const KEY = /^[ir][0-9a-f]+:[A-Za-z0-9+/=]+$/;
+
+function isDecoding(key: string, value: unknown): value is Decoding {
+  if (!KEY.test(key)) return false;
+  if (key.startsWith('i')) {
+    return (
+      isRecord(value) &&
+      isInsnInfo(value.info) &&
+      typeof value.text === 'string' &&
+      typeof value.mnemonic === 'string' &&
+      isInteger(value.length)
+    );
+  }
+  return Array.isArray(value) && value.every(isInsnInfo);
+}
+
+/** DecodeMemo -- decodeInstruction and decodeRun of one program's recording,
+ *  answered from the memo its earlier recordings left where they can be. */
+export class DecodeMemo {
+  private readonly known = new Map<string, Decoding>();
+  private readonly added = new Map<string, Decoding>();
+  private loaded = false;
+
+  constructor(private readonly program: string) {}
+
+  instruction(bytes: Buffer, address: number): DecodedInstruction {
+    const key = `i${address.toString(16)}:${bytes.toString('base64')}`;
+    return this.lookUp(key, () => decodeInstruction(bytes, address)) as DecodedInstruction;
+  }
+
+  run(bytes: Buffer, address: number): NativeInsnInfo[] {
+    const key = `r${address.toString(16)}:${bytes.toString('base64')}`;
+    return this.lookUp(key, () => decodeRun(bytes, address)) as NativeInsnInfo[];
+  }
+
+  /** save -- the memo with this run's new decodings, when there are any. */
+  save(): void {
+    if (this.added.size === 0) return;
+    const kept = this.known.size + this.added.size <= MAX_DECODINGS ? [...this.known] : [];
+    writeCacheEntry(CACHE_KIND, this.program, {
+      key: decoderVersion(),
+      decodings: Object.fromEntries([...kept, ...this.added]),
+    });
+  }
+
+  private lookUp(key: string, decode: () => Decoding): Decoding {
+    if (!this.loaded) this.load();
+    const known = this.known.get(key) ?? this.added.get(key);
+    if (known !== undefined) return known;
+    const decoded = decode();
+    this.added.set(key, decoded);
+    return decoded;
+  }
+
+  private load(): void {
+    this.loaded = true;
+    const entry = readCacheEntry(CACHE_KIND, this.program);
+    if (!isRecord(entry) || entry.key !== decoderVersion() || !isRecord(entry.decodings)) return;
+    for (const [key, value] of Object.entries(entry.decodings)) if (isDecoding(key, value)) this.known.set(key, value);
+  }
+}

@@ -1,0 +1,93 @@
+// decode-memo.test -- the memo answers as the decoder does, cold and from an
+// earlier run's entry; an entry of another decoder version, a corrupt one
+// and decodings of the wrong shape are not used.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { cacheEntryPath } from '../../../harness/_internals/user-cache';
+import { DecodeMemo } from '../../../harness/record/_internals/decode-memo';
+import { decodeInstruction, decodeRun } from '../../../harness/record/decode';
+import { useTempCacheDir } from '../../helpers/temp-cache-dir';
+
+const PROGRAM = '/some/program';
+const AT = 0x401000;
+/** mov [rax+8], rdx; jne +2; call rel32; ret */
+const CODE = Buffer.from('48895008 7502 e800000000 c3'.replace(/\s+/g, ''), 'hex');
+/** clwb [rdi] */
+const CLWB = Buffer.from('660fae37', 'hex');
+
+const tempCache = useTempCacheDir();
+
+const entryFile = () => cacheEntryPath('decodings', PROGRAM)!;
+const readEntry = () => JSON.parse(fs.readFileSync(entryFile(), 'utf8'));
+
+/** A memo filled by one run and saved. */
+function recordOnce(): void {
+  const memo = new DecodeMemo(PROGRAM);
+  memo.run(CODE, AT);
+  memo.instruction(CLWB, AT + 0x100);
+  memo.save();
+}
+
+test('the decoder answers, cold and from the entry an earlier run saved', () => {
+  const cold = new DecodeMemo(PROGRAM);
+  expect(cold.run(CODE, AT)).toEqual(decodeRun(CODE, AT));
+  expect(cold.instruction(CLWB, AT + 0x100)).toEqual(decodeInstruction(CLWB, AT + 0x100));
+  cold.save();
+  expect(Object.keys(readEntry().decodings)).toHaveLength(2);
+
+  const warm = new DecodeMemo(PROGRAM);
+  // JSON keeps no undefined fields: compared as the tracer reads them
+  expect(warm.run(CODE, AT)).toEqual(decodeRun(CODE, AT));
+  expect(warm.instruction(CLWB, AT + 0x100)).toEqual(decodeInstruction(CLWB, AT + 0x100));
+  // the same bytes elsewhere, other bytes at the same address: decoded anew
+  expect(warm.run(CODE, AT + 0x10)).toEqual(decodeRun(CODE, AT + 0x10));
+  expect(warm.run(CODE.subarray(4), AT)).toEqual(decodeRun(CODE.subarray(4), AT));
+  warm.save();
+  expect(Object.keys(readEntry().decodings)).toHaveLength(4);
+});
+
+test("an entry's decodings are what a later run answers (so a stale one would be wrong: its key guards it)", () => {
+  recordOnce();
+  const entry = readEntry();
+  const [key] = Object.keys(entry.decodings).filter((k) => k.startsWith('r'));
+  entry.decodings[key] = [{ length: 3, flags: 0, writes: [] }];
+  fs.writeFileSync(entryFile(), JSON.stringify(entry));
+  expect(new DecodeMemo(PROGRAM).run(CODE, AT)).toEqual([{ length: 3, flags: 0, writes: [] }]);
+
+  entry.key = 'another decoder';
+  fs.writeFileSync(entryFile(), JSON.stringify(entry));
+  expect(new DecodeMemo(PROGRAM).run(CODE, AT)).toEqual(decodeRun(CODE, AT));
+});
+
+test('a corrupt entry, or decodings of the wrong shape, are decoded anew', () => {
+  recordOnce();
+  const good = readEntry();
+  const expected = decodeInstruction(CLWB, AT + 0x100);
+  const [key] = Object.keys(good.decodings).filter((k) => k.startsWith('i'));
+  for (const bad of [
+    JSON.stringify(good).slice(0, 100),
+    JSON.stringify({ ...good, decodings: [] }),
+    JSON.stringify({ ...good, decodings: { [key]: { info: { length: 0, flags: 0, writes: [] }, text: 'x' } } }),
+    JSON.stringify({ ...good, decodings: { [key]: { ...good.decodings[key], info: { length: 4, flags: 0 } } } }),
+  ]) {
+    fs.writeFileSync(entryFile(), bad);
+    expect(new DecodeMemo(PROGRAM).instruction(CLWB, AT + 0x100)).toEqual(expected);
+  }
+});
+
+test('nothing new, nothing written; the cache off, nothing written', () => {
+  recordOnce();
+  // a write renames a new file over the entry: another inode
+  const before = fs.statSync(entryFile()).ino;
+  const memo = new DecodeMemo(PROGRAM);
+  memo.run(CODE, AT);
+  memo.save();
+  expect(fs.statSync(entryFile()).ino).toBe(before);
+
+  process.env.PMFIT_CACHE_DIR = 'off';
+  const off = new DecodeMemo(PROGRAM);
+  expect(off.run(CODE, AT)).toEqual(decodeRun(CODE, AT));
+  off.save();
+  expect(fs.readdirSync(path.join(tempCache(), 'decodings'))).toHaveLength(1);
+});
