@@ -172,6 +172,12 @@ export function tempPath(label: string): string {
   return path.join(tempRoot(), `${counter}-${label}`);
 }
 
+/** underTempRoot -- whether `file` is under this process's temporary root
+ *  (removed at exit). */
+export function underTempRoot(file: string): boolean {
+  return root !== undefined && path.resolve(file).startsWith(`${root}${path.sep}`);
+}
+
 /** tempDir -- a fresh directory under the temporary root. */
 export function tempDir(label: string): string {
   const dir = tempPath(label);

@@ -14,7 +14,9 @@ import {
   memoryParent,
   removeTempRoot,
   tempParents,
+  tempPath,
   tempRoot,
+  underTempRoot,
 } from '../../harness/_internals/temp-root';
 
 const MiB = 1024 * 1024;
@@ -76,4 +78,15 @@ test('without PMFIT_TMPDIR, a small image set goes to /dev/shm when the temporar
   removeTempRoot();
   expect(fs.existsSync(root)).toBe(false);
   expect(fs.existsSync(huge)).toBe(false);
+});
+
+test('underTempRoot: names under the root, not the root itself nor a sibling that starts like it', () => {
+  const root = tempRoot();
+  expect(underTempRoot(tempPath('trace'))).toBe(true);
+  expect(underTempRoot(path.join(root, 'a', 'b'))).toBe(true);
+  expect(underTempRoot(root)).toBe(false);
+  expect(underTempRoot(`${root}x/trace`)).toBe(false);
+  expect(underTempRoot(path.join(os.tmpdir(), 'trace'))).toBe(false);
+  removeTempRoot();
+  expect(underTempRoot(path.join(root, 'trace'))).toBe(false);
 });
