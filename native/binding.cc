@@ -500,6 +500,7 @@ private:
 			const pmfit::FastStops stops = task().fast_stops();
 			Napi::Object object = Napi::Object::New(info.Env());
 			object.Set("faults", Napi::Number::New(info.Env(), (double)stops.faults));
+			object.Set("watchFaults", Napi::Number::New(info.Env(), (double)stops.watch_faults));
 			object.Set("flushTraps", Napi::Number::New(info.Env(), (double)stops.flush_traps));
 			object.Set("frontier", Napi::Number::New(info.Env(), (double)stops.frontier));
 			object.Set("syscalls", Napi::Number::New(info.Env(), (double)stops.syscalls));

@@ -187,7 +187,20 @@ Task::run_fast(Stop *out)
 bool
 Task::hunt_fence(Stop *out)
 {
-	const FenceHunt::Plan plan = hunt_.plan(pid_, regs_, breakpoints_);
+	const FenceHunt::WriteProtected write_protected = [this](RemotePtr at) { return protection_.covers(at); };
+	FenceHunt::Plan plan = hunt_.plan(pid_, regs_, breakpoints_, write_protected);
+	if (!plan.watch.is_null() && protection_.active()) {
+		/* a pointer in private memory: watched, it is followed */
+		std::vector<int> deferred;
+		int status = 0;
+		bool watched = false;
+		if (!protection_.watch(pid_, regs_, plan.watch, plan.watch_prot, &watched, &deferred, &status))
+			return handle_other(stopped(status), out);
+		if (requeue(&deferred))
+			return enter_exact_window(out);
+		if (watched)
+			plan = hunt_.plan(pid_, regs_, breakpoints_, write_protected);
+	}
 	if (plan.kind == FenceHunt::Plan::Kind::Decode) {
 		*out = make_stop(StopKind::Decode);
 		out->address = plan.at;
@@ -321,9 +334,11 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 		}
 		if (!protection_.covers(addr))
 			return enter_exact_window(out);
-		stops_.faults++;
 		std::vector<int> deferred;
 		int status = 0;
+		if (protection_.watching(addr))
+			return unwatch(addr, out);
+		stops_.faults++;
 		if (!protection_.open_page(pid_, regs_, addr, &deferred, &status))
 			return handle_other(stopped(status), out);
 		recorder_.code_may_have_changed();
@@ -348,6 +363,26 @@ Task::fast_stops() const
 	FastStops stops = stops_;
 	stops.mprotects = protection_.calls();
 	return stops;
+}
+
+/* unwatch -- the program stores to a page the fence hunt watched: the page
+ * gets its own protection back for good, and the store runs (its fault
+ * dropped); at full speed the hunt plans again from rip first, without
+ * the pointers there (true when the tracee died, *out) */
+bool
+Task::unwatch(RemotePtr addr, Stop *out)
+{
+	stops_.watch_faults++;
+	std::vector<int> deferred;
+	int status = 0;
+	if (!protection_.unwatch(pid_, regs_, addr, &deferred, &status))
+		return handle_other(stopped(status), out);
+	/* the hunt's maps, read while the page was watched, show it
+	 * read-only: memory the program cannot write */
+	hunt_.mappings_changed();
+	if (requeue(&deferred))
+		return phase_ == Phase::Fast ? enter_exact_window(out) : fast_full_window(out);
+	return false;
 }
 
 /* fast_full_window -- in a page window: every PM page accessible again,
@@ -376,6 +411,10 @@ Task::fast_page_fault(const WaitStatus &w, bool *died, Stop *out)
 	RemotePtr addr;
 	if (w.kind() == WaitStatus::Kind::Signal && w.value() == SIGSEGV && protection_.active() &&
 	    pm_fault_at(pid_, &addr) && protection_.covers(addr)) {
+		if (protection_.watching(addr)) {
+			*died = unwatch(addr, out);
+			return !*died;
+		}
 		stops_.faults++;
 		std::vector<int> deferred;
 		int status = 0;

@@ -16,11 +16,12 @@
 namespace pmfit {
 
 struct FastStops {
-	uint64_t faults = 0;	  /* accesses of protected PM (stores; loads and flushes of PROT_NONE pages) */
-	uint64_t flush_traps = 0; /* flushes stopped at their trap */
-	uint64_t frontier = 0;	  /* stops at the fence hunt's int3s */
-	uint64_t syscalls = 0;	  /* system calls taken back at their entry */
-	uint64_t mprotects = 0;	  /* mprotect calls made in the tracee */
+	uint64_t faults = 0;	   /* accesses of protected PM (stores; loads and flushes of PROT_NONE pages) */
+	uint64_t watch_faults = 0; /* stores to pages watched for the fence hunt (pm_protection.h) */
+	uint64_t flush_traps = 0;  /* flushes stopped at their trap */
+	uint64_t frontier = 0;	   /* stops at the fence hunt's int3s */
+	uint64_t syscalls = 0;	   /* system calls taken back at their entry */
+	uint64_t mprotects = 0;	   /* mprotect calls made in the tracee */
 };
 
 } /* namespace pmfit */

@@ -78,6 +78,7 @@ FenceHunt::read_maps(pid_t pid)
 {
 	safe_.clear();
 	constant_.clear();
+	writable_.clear();
 	const std::string path = "/proc/" + std::to_string(pid) + "/maps";
 	FILE *f = fopen(path.c_str(), "re");
 	if (!f)
@@ -86,19 +87,26 @@ FenceHunt::read_maps(pid_t pid)
 	while (fgets(line, sizeof(line), f)) {
 		uint64_t start, end;
 		char perms[8] = {0};
+		int name = 0;
+		const bool parsed =
+			sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %*s %*s %*s %n", &start, &end, perms, &name) >= 3;
+		/* the kernel's own pages ([vvar] changes under the program,
+		 * [stack] and [heap] are written all the time) */
+		const bool own = name > 0 && line[name] == '[';
 		/* not shared either: an int3 written there would reach the
 		 * file, and another mapping of it may rewrite the code */
-		int name = 0;
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %*s %*s %*s %n", &start, &end, perms, &name) >= 3 &&
-		    perms[1] != 'w' && perms[3] != 's') {
+		if (parsed && perms[1] != 'w' && perms[3] != 's') {
 			if (perms[2] == 'x')
 				add_range(&safe_, start, end);
 			/* what the program reads and cannot write (a RELRO
 			 * GOT): a jump through it goes where it says until an
-			 * mprotect, a system call; not the kernel's own pages
-			 * ([vvar] changes under the program) */
-			if (perms[0] == 'r' && name > 0 && line[name] != '[')
+			 * mprotect, a system call */
+			if (perms[0] == 'r' && name > 0 && !own)
 				add_range(&constant_, start, end);
+		} else if (parsed && perms[0] == 'r' && perms[1] == 'w' && perms[3] == 'p' && !own) {
+			/* a library's .data or .bss, an anonymous mapping: a
+			 * pointer there is followed while its page is watched */
+			writable_.push_back({start, end, PROT_READ | PROT_WRITE | (perms[2] == 'x' ? PROT_EXEC : 0)});
 		}
 		while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
 			;
@@ -113,11 +121,20 @@ FenceHunt::safe_code(RemotePtr at, uint64_t len)
 	return in_ranges(safe_, at, len);
 }
 
-/* constant_target -- where an indirect jump or call through a rip-relative
- * operand goes when that operand lies in memory the program cannot write
- * (a RELRO GOT of a BIND_NOW library: every call through the PLT, every
- * -fno-plt call): its 8 bytes change only after an mprotect, a system
- * call, which starts a new epoch */
+/* constant_target -- where an indirect jump or call through a fixed
+ * address (rip-relative or absolute) goes while its 8 bytes cannot change
+ * unseen before it runs:
+ * - in memory the program cannot write (a RELRO GOT of a BIND_NOW
+ *   library: every call through the PLT, every -fno-plt call): they
+ *   change only after an mprotect, a system call, which starts a new
+ *   epoch;
+ * - on a page the fast recorder has write-protected (PM, or private
+ *   memory it watches: write_protected_): a store to them by the program
+ *   faults and a kernel write happens in a system call, both stops after
+ *   which the caller plans again from rip, so they are read afresh each
+ *   plan, not from the epoch's pages.
+ * Through private writable memory that is not protected, the page is
+ * proposed for a watch (planning_->watch) */
 bool
 FenceHunt::constant_target(pid_t pid, const InsnInfo &insn, const Breakpoints &breakpoints, RemotePtr *target)
 {
@@ -127,9 +144,28 @@ FenceHunt::constant_target(pid_t pid, const InsnInfo &insn, const Breakpoints &b
 		return false;
 	const RemotePtr at((uint64_t)via.disp);
 	uint64_t word = 0;
-	if (!in_ranges(constant_, at, sizeof(word)) ||
-	    !read_code(pid, at, reinterpret_cast<uint8_t *>(&word), sizeof(word), breakpoints))
+	uint8_t *bytes = reinterpret_cast<uint8_t *>(&word);
+	/* protected first: pages the recorder protected are read-only in
+	 * the maps too, and may be written again before the epoch ends */
+	if (write_protected_ && (*write_protected_)(at) && (*write_protected_)(at + (sizeof(word) - 1))) {
+		if (read_tracee(pid, at, bytes, sizeof(word)) < sizeof(word))
+			return false;
+	} else if (in_ranges(constant_, at, sizeof(word))) {
+		if (!read_code(pid, at, bytes, sizeof(word), breakpoints))
+			return false;
+	} else {
+		constexpr uint64_t PAGE = 4096;
+		const uint64_t page = at.as_int() & ~(PAGE - 1);
+		for (const WritableRange &range : writable_) {
+			/* one page holds all 8 bytes: one page watched */
+			if (planning_ && planning_->watch.is_null() && at.as_int() >= range.start &&
+			    at.as_int() + sizeof(word) <= std::min(range.end, page + PAGE)) {
+				planning_->watch = RemotePtr(page);
+				planning_->watch_prot = range.prot;
+			}
+		}
 		return false;
+	}
 	*target = RemotePtr(word);
 	return true;
 }
@@ -243,11 +279,25 @@ FenceHunt::walk(pid_t pid, RemotePtr start, const Breakpoints &breakpoints, cons
 }
 
 FenceHunt::Plan
-FenceHunt::plan(pid_t pid, const Registers &regs, const Breakpoints &breakpoints)
+FenceHunt::plan(pid_t pid, const Registers &regs, const Breakpoints &breakpoints, const WriteProtected &write_protected)
 {
 	Plan plan;
 	if (maps_stale_)
 		read_maps(pid);
+	/* for constant_target while this plan is made */
+	struct Planning {
+		FenceHunt *hunt;
+		Planning(FenceHunt *h, const WriteProtected *write_protected, Plan *plan) : hunt(h)
+		{
+			hunt->write_protected_ = write_protected;
+			hunt->planning_ = plan;
+		}
+		~Planning()
+		{
+			hunt->write_protected_ = nullptr;
+			hunt->planning_ = nullptr;
+		}
+	} planning(this, &write_protected, &plan);
 	const RemotePtr rip = regs.ip();
 	const Line first = walk(pid, rip, breakpoints, &regs);
 	switch (first.end) {

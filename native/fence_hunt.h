@@ -17,7 +17,12 @@
  * registers and memory say now (nothing runs before it), and the line goes
  * on there; so does an indirect jump or call anywhere on the line through
  * a fixed address in memory the program cannot write (a RELRO GOT: every
- * call through the PLT of a library linked with -z now).
+ * call through the PLT of a library linked with -z now), or on a page the
+ * recorder has write-protected when it plans (WriteProtected: PM, or
+ * private memory such as libpmem's .data watched for the hunt, Plan::watch
+ * and PmProtection::watch): a store to the pointer faults and a kernel
+ * write happens in a system call, both stops after which the caller plans
+ * again from rip, where the pointer is read afresh.
  * Lines from the successors are decoded the same way while the frontier
  * has room (FRONTIER nodes), and the tracee runs with an int3 on each node
  * of the frontier (Breakpoints::add_frontier; the nodes of earlier plans
@@ -49,6 +54,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -75,11 +81,23 @@ public:
 		RemotePtr addrs[FRONTIER];
 		size_t count = 0;
 		RemotePtr at;
+		/* a page of private writable memory holding a pointer the
+		 * plan would have followed, were the page write-protected
+		 * (null: none), and its own protection */
+		RemotePtr watch;
+		int watch_prot = 0;
 	};
 
+	/* WriteProtected -- whether every store to the 8 bytes at this
+	 * address faults now (PmProtection::covers) */
+	using WriteProtected = std::function<bool(RemotePtr)>;
+
 	/* plan -- from where regs stand (instructions decoded before the
-	 * mappings last changed are compared with the tracee's bytes first) */
-	Plan plan(pid_t pid, const Registers &regs, const Breakpoints &breakpoints);
+	 * mappings last changed are compared with the tracee's bytes
+	 * first); the plan is good while the pages write_protected says
+	 * are stay so: the caller plans again after every stop */
+	Plan plan(pid_t pid, const Registers &regs, const Breakpoints &breakpoints,
+		  const WriteProtected &write_protected);
 	/* learn -- the decoding of the instruction at address (its bytes are
 	 * read from the tracee, int3s of ours replaced by the code they
 	 * hide); an address that cannot be read ends a line there */
@@ -118,11 +136,24 @@ private:
 	bool constant_target(pid_t pid, const InsnInfo &insn, const Breakpoints &breakpoints, RemotePtr *target);
 	void read_maps(pid_t pid);
 
+	/* WritableRange -- private memory the program can read and write,
+	 * and its protection */
+	struct WritableRange {
+		uint64_t start;
+		uint64_t end;
+		int prot;
+	};
+
 	InsnCache flows_;
 	/* [start, end) of executable mappings the program cannot write */
 	std::vector<std::pair<uint64_t, uint64_t>> safe_;
 	/* [start, end) of memory the program can read and not write */
 	std::vector<std::pair<uint64_t, uint64_t>> constant_;
+	/* private writable memory, not the kernel's own pages */
+	std::vector<WritableRange> writable_;
+	/* the plan being made: its write_protected, and its watch */
+	const WriteProtected *write_protected_ = nullptr;
+	Plan *planning_ = nullptr;
 	bool maps_stale_ = true;
 	/* code epochs of the hunt's own: the code of a mapping the program
 	 * can neither write nor shares changes only by a system call, so a

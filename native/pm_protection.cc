@@ -5,6 +5,7 @@
 #include "pm_protection.h"
 
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 
 #include <algorithm>
@@ -88,7 +89,7 @@ PmProtection::read_maps(pid_t pid, const std::vector<PmRange> &ranges)
 		for (const Mapping &m : maps) {
 			const uint64_t s = std::max(start, m.start), e = std::min(end, m.end);
 			if (s < e && m.prot != PROT_NONE)
-				out.push_back({s, e, m.prot});
+				out.push_back({s, e, m.prot, false});
 		}
 	}
 	std::sort(out.begin(), out.end(), [](const Segment &a, const Segment &b) { return a.start < b.start; });
@@ -119,13 +120,14 @@ bool
 PmProtection::protect_pages(pid_t pid, const Registers &regs, const Segment &s, uint64_t start, uint64_t end,
 			    const CleanPage &clean, std::vector<int> *deferred, int *status, int64_t *result) const
 {
-	/* a clean page stays readable (and executable): only stores fault */
+	/* a clean page stays readable (and executable): only stores
+	 * fault; so does a watched one, which holds no PM line */
 	const int readable = s.prot & ~PROT_WRITE;
 	*result = 0;
 	for (uint64_t at = start; at < end;) {
-		const int prot = clean(at) ? readable : PROT_NONE;
+		const int prot = s.watched || clean(at) ? readable : PROT_NONE;
 		uint64_t run = at + PAGE_SIZE_BYTES;
-		while (run < end && (clean(run) ? readable : PROT_NONE) == prot)
+		while (run < end && (s.watched || clean(run) ? readable : PROT_NONE) == prot)
 			run += PAGE_SIZE_BYTES;
 		TracerSyscall call = mprotect_in(pid, regs, at, run, prot, deferred);
 		if (!call.alive) {
@@ -179,6 +181,80 @@ PmProtection::covers(RemotePtr addr) const
 {
 	const uint64_t page = addr.as_int() & ~(PAGE_SIZE_BYTES - 1);
 	return segment_of(page) && std::find(open_.begin(), open_.end(), page) == open_.end();
+}
+
+bool
+PmProtection::watching(RemotePtr addr) const
+{
+	const Segment *s = segment_of(addr.as_int() & ~(PAGE_SIZE_BYTES - 1));
+	return s && s->watched;
+}
+
+/* holds_rseq -- the page may hold the thread's rseq area, which the kernel
+ * writes when it resumes the thread, outside any system call (a failed
+ * write kills it with SIGSEGV): true also when the kernel cannot say */
+bool
+PmProtection::holds_rseq(pid_t pid, uint64_t page)
+{
+	struct __ptrace_rseq_configuration config = {};
+	const long got = ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid, (void *)sizeof(config), &config);
+	if (got < 0)
+		return true;
+	if (config.rseq_abi_size == 0)
+		return false;
+	return config.rseq_abi_pointer < page + PAGE_SIZE_BYTES &&
+	       config.rseq_abi_pointer + config.rseq_abi_size > page;
+}
+
+bool
+PmProtection::watch(pid_t pid, const Registers &regs, RemotePtr page, int prot, bool *watched,
+		    std::vector<int> *deferred, int *status)
+{
+	const uint64_t at = page.as_int();
+	*watched = false;
+	const auto watches =
+		std::count_if(segments_.begin(), segments_.end(), [](const Segment &s) { return s.watched; });
+	if ((size_t)watches >= MAX_WATCHED || segment_of(at) ||
+	    std::find(dropped_.begin(), dropped_.end(), at) != dropped_.end())
+		return true;
+	if (holds_rseq(pid, at)) {
+		dropped_.push_back(at);
+		return true;
+	}
+	TracerSyscall call = mprotect_in(pid, regs, at, at + PAGE_SIZE_BYTES, prot & ~PROT_WRITE, deferred);
+	if (!call.alive) {
+		*status = call.status;
+		return false;
+	}
+	if (call.result != 0) {
+		/* unchanged: not watched, not tried again */
+		dropped_.push_back(at);
+		return true;
+	}
+	segments_.push_back({at, at + PAGE_SIZE_BYTES, prot, true});
+	*watched = true;
+	return true;
+}
+
+bool
+PmProtection::unwatch(pid_t pid, const Registers &regs, RemotePtr addr, std::vector<int> *deferred, int *status)
+{
+	const uint64_t page = addr.as_int() & ~(PAGE_SIZE_BYTES - 1);
+	const auto s = std::find_if(segments_.begin(), segments_.end(),
+				    [page](const Segment &seg) { return seg.watched && seg.start == page; });
+	PMFIT_ASSERT(s != segments_.end());
+	const int prot = s->prot;
+	segments_.erase(s);
+	dropped_.push_back(page);
+	TracerSyscall call = mprotect_in(pid, regs, page, page + PAGE_SIZE_BYTES, prot, deferred);
+	if (!call.alive) {
+		*status = call.status;
+		return false;
+	}
+	if (call.result != 0)
+		throw TaskError("cannot give watched page " + hex(page) +
+				" its protection back: mprotect: " + std::to_string(-call.result));
+	return true;
 }
 
 bool

@@ -17,6 +17,12 @@
  * the injected calls (injected_syscall.h), found in the vDSO when protect()
  * reads /proc/PID/maps, stays valid until restore().
  *
+ * Pages of private memory the fence hunt follows pointers through (a
+ * library's .data) are write-protected the same way while it relies on
+ * them (watch()), and put back with the PM pages; a store of the program
+ * to one gives it its own protection back for good (unwatch()). So the
+ * pages covers() names are those no store reaches unseen.
+ *
  * Each method takes the registers the caller fetched at the tracee's
  * current stop (they are the tracee's again when it returns).
  */
@@ -73,8 +79,23 @@ public:
 	{
 		return calls_;
 	}
-	/* covers -- addr is on a protected page that is not open */
+	/* covers -- addr is on a protected page that is not open (PM or
+	 * watched): a store to it faults */
 	bool covers(RemotePtr addr) const;
+	/* watch -- the page at page (private memory of protection prot, not
+	 * PM) loses its write permission too until restore() or a store to
+	 * it (unwatch): the fence hunt follows pointers there while it is
+	 * watched (fence_hunt.h). False when the tracee died (*status);
+	 * *watched whether the page is watched now (never after unwatch(),
+	 * nor the page of the rseq area, nor more than MAX_WATCHED pages) */
+	bool watch(pid_t pid, const Registers &regs, RemotePtr page, int prot, bool *watched,
+		   std::vector<int> *deferred, int *status);
+	/* watching -- addr is on a watched page (covers() too) */
+	bool watching(RemotePtr addr) const;
+	/* unwatch -- the watched page holding addr gets its own protection
+	 * back for good (the program writes it: each store would stop);
+	 * false when the tracee died */
+	bool unwatch(pid_t pid, const Registers &regs, RemotePtr addr, std::vector<int> *deferred, int *status);
 	/* open_page -- the protected page holding addr gets its own
 	 * protection back until close_pages(); false when the tracee died */
 	bool open_page(pid_t pid, const Registers &regs, RemotePtr addr, std::vector<int> *deferred, int *status);
@@ -88,12 +109,17 @@ private:
 		uint64_t start;
 		uint64_t end;
 		int prot;
+		bool watched; /* a page of private memory, not PM */
 	};
+	/* MAX_WATCHED -- most pages watched at once: each costs two mprotect
+	 * calls, one to watch it and one at restore() */
+	static constexpr size_t MAX_WATCHED = 8;
 	/* read_maps -- the segments of the PM ranges, and site_, from one
 	 * read of /proc/PID/maps */
 	std::vector<Segment> read_maps(pid_t pid, const std::vector<PmRange> &ranges);
 
 	const Segment *segment_of(uint64_t addr) const;
+	static bool holds_rseq(pid_t pid, uint64_t page);
 	TracerSyscall mprotect_in(pid_t pid, const Registers &regs, uint64_t start, uint64_t end, int prot,
 				  std::vector<int> *deferred) const;
 	/* protect_pages -- [start, end) of segment s to the protection each
@@ -105,6 +131,7 @@ private:
 	const Breakpoints &breakpoints_;
 	std::vector<Segment> segments_; /* protected now, with their own protection */
 	std::vector<uint64_t> open_;	/* pages of segments_ opened since */
+	std::vector<uint64_t> dropped_; /* pages unwatched: written by the program */
 	RemotePtr site_;		/* where injected calls run (null: at rip) */
 	mutable uint64_t calls_ = 0;	/* counted where they are made, in const methods */
 };

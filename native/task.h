@@ -224,6 +224,7 @@ private:
 	bool enter_fast(Stop *out);
 	bool run_fast(Stop *out);
 	bool hunt_fence(Stop *out);
+	bool unwatch(RemotePtr addr, Stop *out);
 	bool collect_fast(int64_t *deadline, Stop *out);
 	bool enter_exact_window(Stop *out);
 	bool after_window_step(const InsnInfo &insn, size_t events_before, uint64_t dirty_flushes_before, Stop *out);

@@ -80,7 +80,14 @@ export interface TraceHeader {
   flushTrapsOff?: string;
 }
 
-const FAST_STOP_CAUSES: (keyof FastStops)[] = ['faults', 'flushTraps', 'frontier', 'syscalls', 'mprotects'];
+const FAST_STOP_CAUSES: (keyof FastStops)[] = [
+  'faults',
+  'watchFaults',
+  'flushTraps',
+  'frontier',
+  'syscalls',
+  'mprotects',
+];
 
 export function carriesData(kind: number): boolean {
   return kind === EventKind.Store || kind === EventKind.NtStore || kind === EventKind.Write;
@@ -267,8 +274,10 @@ function headerProblem(value: unknown): string | undefined {
       fastStops: [
         (v) =>
           v === undefined ||
-          (isObject(v) && FAST_STOP_CAUSES.every((cause) => isCount(v[cause])) && Object.keys(v).length === 5),
-        'an object of five counts',
+          (isObject(v) &&
+            FAST_STOP_CAUSES.every((cause) => isCount(v[cause])) &&
+            Object.keys(v).length === FAST_STOP_CAUSES.length),
+        'an object of six counts',
       ],
       flushTrapsOff: [(v) => v === undefined || isString(v), 'a string'],
     });

@@ -243,6 +243,8 @@ export type NativeStop =
 export interface FastStops {
   /** Accesses of protected PM: stores, and loads and flushes of PROT_NONE pages. */
   faults: number;
+  /** Stores to private pages watched for the fence hunt (then unwatched). */
+  watchFaults: number;
   /** Flushes stopped at their trap. */
   flushTraps: number;
   /** Stops at the fence hunt's int3s. */

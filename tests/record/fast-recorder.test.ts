@@ -383,6 +383,25 @@ describe('fast and exact recording agree', () => {
     expect(header?.flushTrapsOff).toBeUndefined();
   });
 
+  // calls through function pointers the hunt follows while their page is
+  // write-protected (fence_hunt.cc constant_target): in .data, watched
+  // (pm_protection.h), and in PM; the program rewrites the pointer between
+  // two calls by a store and by a read(), after which the hunt must not
+  // follow the old value past the fence
+  test.each([
+    // the switch's jump table and the sfence: no stop at the call
+    ['data', { frontier: 2, watchFaults: 0 }],
+    // the store faults once; the page is not watched again
+    ['datastore', { watchFaults: 1 }],
+    // the kernel writes the page, opened for the read
+    ['dataread', { watchFaults: 0 }],
+    // the store to the pointer faults like any store to PM
+    ['pmpointer', { faults: 4, watchFaults: 0 }],
+  ])('test program hunt_paths %s', async (mode, stops) => {
+    const header = await expectSame(program('hunt_paths', (pm) => [mode, pm], 4096));
+    expect(header?.fastStops).toMatchObject(stops);
+  });
+
   test.each(['signal_in_region', 'segv_in_region', 'region_loop', 'pm_store'])('test program %s', async (name) => {
     await expectSame(program(name, (pm) => [pm], 1 << 20));
   });

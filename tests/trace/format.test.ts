@@ -34,7 +34,7 @@ test('images: the file content, and its data extents', () => {
 });
 
 describe("the fast recorder's stops in the header", () => {
-  const stops = { faults: 3, flushTraps: 1, frontier: 2, syscalls: 0, mprotects: 6 };
+  const stops = { faults: 3, watchFaults: 4, flushTraps: 1, frontier: 2, syscalls: 0, mprotects: 6 };
   function traceWith(extra: Record<string, unknown>): string {
     const pm = path.join(dir, 'stops.pm');
     fs.writeFileSync(pm, Buffer.alloc(4096, 1));
