@@ -275,8 +275,8 @@ function headerProblem(value: unknown): string | undefined {
         (v) =>
           v === undefined ||
           (isObject(v) &&
-            FAST_STOP_CAUSES.every((cause) => isCount(v[cause])) &&
-            Object.keys(v).length === FAST_STOP_CAUSES.length),
+            FAST_STOP_CAUSES.every((cause) => isCount(v[cause]) || (cause === 'watchFaults' && !(cause in v))) &&
+            Object.keys(v).every((key) => (FAST_STOP_CAUSES as string[]).includes(key))),
         'an object of six counts',
       ],
       flushTrapsOff: [(v) => v === undefined || isString(v), 'a string'],
@@ -333,6 +333,8 @@ export class TraceReader {
     }
     const problem = headerProblem(header);
     if (problem) throw corrupt(`header: ${problem}`);
+    // traces written before watched pages existed count five causes
+    if (header.fastStops && header.fastStops.watchFaults === undefined) header.fastStops.watchFaults = 0;
     const imagesSize = header.files.reduce((sum, file) => sum + file.size, 0);
     if (PREAMBLE_SIZE + imagesSize !== eventsOffset) throw corrupt('image sizes do not match the header');
     this.header = header;

@@ -66,6 +66,16 @@ describe("the fast recorder's stops in the header", () => {
     }
   });
 
+  test('a trace from before watched pages reads with no watched-page faults', () => {
+    const { watchFaults: _, ...five } = stops;
+    const reader = TraceReader.open(traceWith({ fastStops: five }));
+    try {
+      expect(reader.header.fastStops).toEqual({ ...stops, watchFaults: 0 });
+    } finally {
+      reader.close();
+    }
+  });
+
   test.each([
     ['a cause missing', { faults: 3, flushTraps: 1, frontier: 2, syscalls: 0 }],
     ['a cause more', { ...stops, steps: 4 }],
