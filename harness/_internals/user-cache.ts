@@ -13,7 +13,8 @@
 // matched is recomputed, and a directory that cannot be made or written is
 // skipped in silence. Entries are written to a temporary name in their
 // directory and renamed, so that a reader sees a whole entry or none, also
-// when several pmfit processes write the same one.
+// when several pmfit processes write the same one; a temporary one left by
+// a pmfit killed between the two (SIGKILL) goes at the next write there.
 
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -59,6 +60,33 @@ export function readCacheEntry(kind: string, name: string): unknown {
   }
 }
 
+/** A temporary entry's name: `<entry>.<pid>.<random>.tmp`. */
+const TEMP_ENTRY = /^[0-9a-f]+\.json\.(\d+)\.[0-9a-f]+\.tmp$/;
+
+/** removeOrphans -- temporary entries in `dir` whose writer is gone (a
+ *  pmfit killed with SIGKILL between the write and the rename, the only
+ *  way one is left): removed by the next write there. */
+function removeOrphans(dir: string): void {
+  for (const entry of fs.readdirSync(dir)) {
+    const writer = TEMP_ENTRY.exec(entry);
+    if (!writer || processAlive(Number(writer[1]))) continue;
+    try {
+      fs.unlinkSync(path.join(dir, entry));
+    } catch {
+      // removed by another pmfit meanwhile
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** writeCacheEntry -- store `value` (JSON) as entry `name` of `kind`,
  *  whole or not at all; never throws. */
 export function writeCacheEntry(kind: string, name: string, value: unknown): void {
@@ -67,6 +95,7 @@ export function writeCacheEntry(kind: string, name: string, value: unknown): voi
   const temp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    removeOrphans(path.dirname(file));
     fs.writeFileSync(temp, JSON.stringify(value), { mode: 0o600 });
     fs.renameSync(temp, file);
   } catch {

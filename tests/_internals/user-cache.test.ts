@@ -34,6 +34,20 @@ test('an entry written is read back, under the cache directory, with no temporar
   expect(readCacheEntry('other', '/some/file')).toBeUndefined();
 });
 
+test("a temporary entry whose writer is gone is removed by the next write, a live writer's kept", () => {
+  writeCacheEntry('kind', 'first', { a: 1 });
+  const dir = path.dirname(cacheEntryPath('kind', 'first')!);
+  const entry = path.basename(cacheEntryPath('kind', 'second')!);
+  // a pid above the kernel's pid_max (2^22) names no process
+  const orphan = `${entry}.${(1 << 22) + 1}.0badcafe.tmp`;
+  const live = `${entry}.${process.pid}.0badcafe.tmp`;
+  for (const temp of [orphan, live]) fs.writeFileSync(path.join(dir, temp), '{"a"');
+  writeCacheEntry('kind', 'third', { a: 3 });
+  expect(fs.readdirSync(dir).sort()).toEqual(
+    [path.basename(cacheEntryPath('kind', 'first')!), path.basename(cacheEntryPath('kind', 'third')!), live].sort(),
+  );
+});
+
 test('a corrupt entry reads as none, and a new write replaces it', () => {
   writeCacheEntry('kind', 'name', { a: 1 });
   const file = cacheEntryPath('kind', 'name')!;
