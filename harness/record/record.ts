@@ -280,7 +280,10 @@ class RecordSession {
     private readonly fast: boolean,
     private readonly onCheck?: RecordOptions['onCheck'],
   ) {
-    this.decodings = new DecodeMemo(tracee.options.command.file);
+    // one memo per recorder: the exact one decodes every instruction the
+    // program runs (txmap: 4,800, 1 MB of memo), the fast one what it
+    // steps and looks ahead at (200), and each recording reads its memo whole
+    this.decodings = new DecodeMemo(`${fast ? 'fast' : 'exact'} ${tracee.options.command.file}`);
   }
 
   /** close -- the descriptors (the trace is done or abandoned), and the

@@ -11,8 +11,8 @@
 // decode.ts's code (and the enumerations of the native contract it
 // returns) as it runs, and iced-x86's version. Nothing about the program
 // or its files can make an entry wrong; a different program at the same
-// address with the same bytes decodes the same. One memo per program path
-// keeps each small (the tracer does not relocate code: ASLR is off, so a
+// address with the same bytes decodes the same. One memo per recorder and
+// program path keeps each small (the tracer does not relocate code: ASLR is off, so a
 // rerun meets the same addresses).
 
 import * as crypto from 'crypto';
@@ -85,7 +85,8 @@ export class DecodeMemo {
   private readonly added = new Map<string, Decoding>();
   private loaded = false;
 
-  constructor(private readonly program: string) {}
+  /** name: the memo's, one per recorder and program path. */
+  constructor(private readonly name: string) {}
 
   instruction(bytes: Buffer, address: number): DecodedInstruction {
     const key = `i${address.toString(16)}:${bytes.toString('base64')}`;
@@ -101,7 +102,7 @@ export class DecodeMemo {
   save(): void {
     if (this.added.size === 0) return;
     const kept = this.known.size + this.added.size <= MAX_DECODINGS ? [...this.known] : [];
-    writeCacheEntry(CACHE_KIND, this.program, {
+    writeCacheEntry(CACHE_KIND, this.name, {
       key: decoderVersion(),
       decodings: Object.fromEntries([...kept, ...this.added]),
     });
@@ -118,7 +119,7 @@ export class DecodeMemo {
 
   private load(): void {
     this.loaded = true;
-    const entry = readCacheEntry(CACHE_KIND, this.program);
+    const entry = readCacheEntry(CACHE_KIND, this.name);
     if (!isRecord(entry) || entry.key !== decoderVersion() || !isRecord(entry.decodings)) return;
     for (const [key, value] of Object.entries(entry.decodings)) if (isDecoding(key, value)) this.known.set(key, value);
   }
