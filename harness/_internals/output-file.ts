@@ -15,6 +15,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { NoSpaceError, PmfitError, isNoSpace, usageError } from './errors';
 import { installedPackage, projectRoot } from './paths';
+import { processAlive } from './process-alive';
 import { underTempRoot } from './temp-root';
 
 interface Identity {
@@ -259,15 +260,6 @@ export function writeOutputFile(file: string, content: string | Uint8Array): voi
 const LOCK_NAME = '.pmfit.lock';
 const LOCK_WAIT_MS = 60_000;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** withDirectoryLock -- run `write` while holding `dir`'s lock file, so
  *  that two pmfit runs writing a set of files into one directory (the
  *  reports) leave one run's whole set, not a mix. A lock whose process is
@@ -290,7 +282,7 @@ export function withDirectoryLock<T>(dir: string, write: () => T): T {
     } catch {
       // released meanwhile
     }
-    if (Number.isInteger(owner) && !alive(owner)) {
+    if (Number.isInteger(owner) && !processAlive(owner)) {
       fs.rmSync(lock, { force: true });
       continue;
     }
