@@ -20,6 +20,11 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** isCount -- a whole number from 0 up that a double holds exactly. */
+export function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
 /** invalid -- the error for a value at `where` that is not `what`. */
 export function invalid(where: string, what: string, detail?: string): ShapeError {
   return new ShapeError(`${where} is not ${what}${detail !== undefined ? ` (${detail})` : ''}`);

@@ -23,6 +23,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import type * as Iced from 'iced-x86';
 import { icedVersion, loadIced } from '../_internals/iced';
+import { isCount, isObject } from '../_internals/json-shape';
 import { readCacheEntry, writeCacheEntry } from '../_internals/user-cache';
 import type { FdeRange } from './eh-frame';
 import { readEhFrame } from './eh-frame';
@@ -318,18 +319,15 @@ function fileKey(path: string, stat: fs.BigIntStats): string {
 
 type ProvenFile = Extract<FileFlushSites, { ok: true }>;
 
-const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
-
 /** A cache entry's result when it is one for `key`, of the right shape. */
 function cachedResult(entry: unknown, key: string): ProvenFile | undefined {
-  if (!isRecord(entry) || entry.key !== key || !isRecord(entry.result)) return undefined;
+  if (!isObject(entry) || entry.key !== key || !isObject(entry.result)) return undefined;
   const { segments, sites, unproven } = entry.result;
   const sound =
     Array.isArray(segments) &&
     segments.every(
       (s) =>
-        isRecord(s) &&
+        isObject(s) &&
         isCount(s.vaddr) &&
         isCount(s.memsz) &&
         isCount(s.offset) &&
@@ -339,7 +337,7 @@ function cachedResult(entry: unknown, key: string): ProvenFile | undefined {
     Array.isArray(sites) &&
     sites.every(isCount) &&
     Array.isArray(unproven) &&
-    unproven.every((u) => isRecord(u) && isCount(u.vaddr) && typeof u.why === 'string');
+    unproven.every((u) => isObject(u) && isCount(u.vaddr) && typeof u.why === 'string');
   return sound ? ({ ok: true, segments, sites, unproven } as ProvenFile) : undefined;
 }
 

@@ -22,13 +22,12 @@ import {
 import { SHARD_SCHEMA, SHARD_VERSION, type ShardResults } from './shard-results';
 import { parseSpans } from '../_internals/collate';
 import { settleSchedules } from './settle-schedules';
-import { array, fields, invalid, isObject, object, ShapeError, type Test } from '../_internals/json-shape';
+import { array, fields, invalid, isCount, isObject, object, ShapeError, type Test } from '../_internals/json-shape';
 
 type Check = Test;
 
 const isString: Check = (v) => typeof v === 'string';
 const isNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
-const isCount: Check = (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isBoolean: Check = (v) => typeof v === 'boolean';
 const isExpect: Check = (v) => v === 'consistent' || v === 'violations';
 const isStatus: Check = (v) => v === 'pass' || v === 'fail';

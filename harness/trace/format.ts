@@ -18,7 +18,7 @@
 import * as fs from 'fs';
 import { addExtent, ChunkedBytes, CHUNK_BYTES, Extent, EXTENT, nonZeroUnits } from '../_internals/chunked-bytes';
 import { usageError } from '../_internals/errors';
-import { fields, invalid, isObject, object, ShapeError } from '../_internals/json-shape';
+import { fields, invalid, isCount, isObject, object, ShapeError } from '../_internals/json-shape';
 import { errnoText, kindOf, OutputFile } from '../_internals/output-file';
 import type { FastStops } from '../tracer/native';
 import { EventKind, NO_FILE, TraceEvent } from './event';
@@ -239,7 +239,6 @@ const IMAGE_CHUNK = 1 << 18;
 /** An EXTENT of zeros: such a unit of an initial image is left as a hole. */
 const ZEROS = Buffer.alloc(EXTENT);
 
-const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isString = (v: unknown): boolean => typeof v === 'string';
 const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every(isString);
 

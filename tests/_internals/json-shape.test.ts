@@ -1,6 +1,15 @@
 // json-shape -- the one message shape of pmfit's file validators.
 
-import { array, field, fields, invalid, object, ShapeError } from '../../harness/_internals/json-shape';
+import {
+  array,
+  field,
+  fields,
+  invalid,
+  isCount,
+  isObject,
+  object,
+  ShapeError,
+} from '../../harness/_internals/json-shape';
 
 function message(fn: () => unknown): string {
   try {
@@ -29,4 +38,11 @@ test('"PATH is missing" for an absent value, "PATH is not WHAT" for a wrong one'
   expect(invalid('$.split', 'an operation index', '4 is past the 3 operations').message).toBe(
     '$.split is not an operation index (4 is past the 3 operations)',
   );
+});
+
+test('isCount takes whole numbers from 0 to 2^53-1 only; isObject no array or null', () => {
+  expect([0, 1, 4096, Number.MAX_SAFE_INTEGER].every(isCount)).toBe(true);
+  expect([-1, 1.5, Number.MAX_SAFE_INTEGER + 1, NaN, Infinity, '3', null, undefined, 3n].some(isCount)).toBe(false);
+  expect(isObject({})).toBe(true);
+  expect([[], null, 'x', 1].some(isObject)).toBe(false);
 });

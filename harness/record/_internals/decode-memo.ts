@@ -18,6 +18,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import { icedVersion } from '../../_internals/iced';
+import { isObject } from '../../_internals/json-shape';
 import { readCacheEntry, writeCacheEntry } from '../../_internals/user-cache';
 import type { NativeInsnInfo } from '../../tracer/native';
 import { type DecodedInstruction, decodeInstruction, decodeRun } from '../decode';
@@ -45,18 +46,17 @@ function decoderVersion(): string {
 type Decoding = DecodedInstruction | NativeInsnInfo[];
 
 const isInteger = (value: unknown): value is number => Number.isSafeInteger(value);
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
 /** The shape the tracer's contract checks again (native/): here only what
  *  a memo that is not one would break. */
 function isInsnInfo(value: unknown): value is NativeInsnInfo {
   return (
-    isRecord(value) &&
+    isObject(value) &&
     isInteger(value.length) &&
     (value.length as number) > 0 &&
     isInteger(value.flags) &&
     Array.isArray(value.writes) &&
-    value.writes.every((write) => isRecord(write) && Object.values(write).every(isInteger))
+    value.writes.every((write) => isObject(write) && Object.values(write).every(isInteger))
   );
 }
 
@@ -68,7 +68,7 @@ function isDecoding(key: string, value: unknown): value is Decoding {
   if (!KEY.test(key)) return false;
   if (key.startsWith('i')) {
     return (
-      isRecord(value) &&
+      isObject(value) &&
       isInsnInfo(value.info) &&
       typeof value.text === 'string' &&
       typeof value.mnemonic === 'string' &&
@@ -120,7 +120,7 @@ export class DecodeMemo {
   private load(): void {
     this.loaded = true;
     const entry = readCacheEntry(CACHE_KIND, this.name);
-    if (!isRecord(entry) || entry.key !== decoderVersion() || !isRecord(entry.decodings)) return;
+    if (!isObject(entry) || entry.key !== decoderVersion() || !isObject(entry.decodings)) return;
     for (const [key, value] of Object.entries(entry.decodings)) if (isDecoding(key, value)) this.known.set(key, value);
   }
 }
