@@ -307,6 +307,7 @@ public:
 					   InstanceMethod<&TaskWrap::Kill>("kill"),
 					   InstanceMethod<&TaskWrap::GuardRefusals>("guardRefusals"),
 					   InstanceMethod<&TaskWrap::FastStops>("fastStops"),
+					   InstanceMethod<&TaskWrap::Forks>("forks"),
 					   InstanceMethod<&TaskWrap::SetScheduleSeed>("setScheduleSeed"),
 					   InstanceMethod<&TaskWrap::WatchWrites>("watchWrites"),
 					   InstanceMethod<&TaskWrap::TakeWrittenPages>("takeWrittenPages"),
@@ -507,6 +508,13 @@ private:
 			object.Set("mprotects", Napi::Number::New(info.Env(), (double)stops.mprotects));
 			return object;
 		});
+	}
+
+	Napi::Value
+	Forks(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(),
+			     [&]() -> Napi::Value { return Napi::Number::New(info.Env(), (double)task().forks()); });
 	}
 
 	Napi::Value

@@ -294,6 +294,7 @@ Task::handle_event(int event, Stop *out)
 	case PTRACE_EVENT_FORK:
 	case PTRACE_EVENT_VFORK:
 	case PTRACE_EVENT_CLONE: {
+		forks_++;
 		ptrace(PTRACE_GETEVENTMSG, pid_, nullptr, &msg);
 		pid_t child = (pid_t)msg;
 		if (child > 0)

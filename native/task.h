@@ -93,6 +93,15 @@ public:
 	void set_schedule_seed(uint64_t seed);
 	/* fast_stops -- the fast recorder's stops so far, by cause */
 	FastStops fast_stops() const;
+	/* forks -- the processes the program has created so far (fork and
+	 * vfork events of any of its threads, seen at its start on): none
+	 * since a look at pmfit's descendants found none of the program's
+	 * means there is still none (record.ts, otherProcesses) */
+	uint64_t
+	forks() const
+	{
+		return forks_;
+	}
 
 private:
 	/* Phase -- where the tracee is; resume() continues from here */
@@ -266,6 +275,7 @@ private:
 	RemotePtr syscall_insn_;  /* step_syscall: its address */
 
 	std::vector<pid_t> extras_; /* auto-attached children not yet detached */
+	uint64_t forks_ = 0;	    /* fork, vfork and clone events (forks()) */
 
 	/* record mode */
 	Recorder recorder_;

@@ -262,6 +262,10 @@ class RecordSession {
    *  an orphan of one) was alive when the region began: it may write and
    *  sync PM during the region, which leaves no mark pmfit can see. */
   private othersAtBegin = false;
+  /** What the last look at pmfit's descendants found (undefined: none
+   *  made yet), and the program's process creations then (otherProcesses). */
+  private othersFound: boolean | undefined;
+  private forksLooked = 0;
   /** Time spent on written-page marks since the last check. */
   private markMs = 0;
   /** Whole-file comparisons' buffers, one pair for the recording: a
@@ -496,12 +500,24 @@ class RecordSession {
    *  commands it runs for checks are not: counting the sentinel compared
    *  every PM file whole at every region's end (20 regions of txmap over a
    *  16 MiB pool: 0.33 s of a 1.2 s recording), and counting txmap's
-   *  recover servers did so in the stack pass's recording. */
+   *  recover servers did so in the stack pass's recording.
+   *
+   *  Looked for in /proc at the first region's begin (a process a setup
+   *  command left behind counts too), then only while the last look found
+   *  one or after the program created a process: every fork and vfork of
+   *  each of its threads stops the tracer (native/task.cc, handle_event;
+   *  a clone of any other kind is refused), so when the last look found
+   *  none and the program forked nothing since, no process of the
+   *  program's can be alive, nor an orphan of one. */
   private otherProcesses(): boolean {
+    const forks = this.tracee.task.forks();
+    if (this.othersFound === false && forks === this.forksLooked) return false;
     const sentinel = sentinelPid();
-    return liveDescendants(process.pid, sentinel).some(
+    this.forksLooked = forks;
+    this.othersFound = liveDescendants(process.pid, sentinel).some(
       (pid) => pid !== this.tracee.pid && pid !== sentinel && !inRunningGroup(pid),
     );
+    return this.othersFound;
   }
 
   /** startInterval -- the file's write-back started and its times noted: dirty

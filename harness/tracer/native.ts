@@ -282,6 +282,9 @@ export interface NativeTask {
   guardRefusals(): string[];
   /** The fast recorder's stops of the tracee so far, by cause. */
   fastStops(): FastStops;
+  /** The processes the program has created so far: its fork and vfork
+   *  events, of every thread, from its start on. */
+  forks(): number;
   /** The seed of the thread schedule (threads.cc); set before resume(). */
   setScheduleSeed(seed: number): void;
   /** Watch the ranges for writes through the tracee's own mappings
