@@ -30,6 +30,29 @@
  * orders something only then, so the fences that run at full speed change
  * no crash state of any model. Instruction indices count the single steps,
  * so crash points are numbered by the PM accesses around them.
+ *
+ * Between regions: PM stays protected after a region's end, and the next
+ * region begins without protecting it again (two mprotect calls of the
+ * whole pool a region, ~450 us each on txmap's 16 MiB, when the program
+ * does nothing with PM in between). It is given back, whole or a page,
+ * only where something outside the regions needs it, which is never
+ * recorded (nothing is, outside regions; the cross-check sees what
+ * changed):
+ *
+ * - a fault on a protected page: the page opens, or every page after
+ *   LAZY_OPEN_MAX of them, and the instruction runs again (a store to a
+ *   watched page gives that page back for good);
+ * - a system call: the tracee runs with PTRACE_SYSCALL instead of
+ *   PTRACE_CONT, and every call but a few that read and write no memory
+ *   and change no mapping or process (touches_no_memory) is taken back
+ *   at its entry, PM given back and the call made again at full speed:
+ *   so fork, vfork, clone and exec leave no child with protected PM, a
+ *   thread is never created with it, read() into PM and the program's
+ *   own mprotect and munmap of PM meet its own protection, and the
+ *   kernel's writes at exit (robust futexes) find it;
+ * - a signal, before it is delivered (its handler may touch PM);
+ * - a region whose flush traps are gone (its pages of unflushed lines
+ *   were left readable), or a --function region.
  */
 #include <signal.h>
 #include <sys/ptrace.h>
@@ -38,6 +61,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "injected_syscall.h"
@@ -55,6 +79,38 @@ namespace {
 constexpr size_t DECODE_AHEAD_BYTES = 256;
 /* FAST_SLICE_NS -- longest wait for the running tracee before `yield` */
 constexpr int64_t FAST_SLICE_NS = 100 * 1000 * 1000;
+/* LAZY_OPEN_MAX -- PM pages opened one by one for faults between two
+ * regions, before every page is given back instead (a program that
+ * writes much PM there would otherwise stop at each page) */
+constexpr size_t LAZY_OPEN_MAX = 8;
+/* LAZY_SYSCALLS_MAX -- calls that touch no memory let through between
+ * two regions with PM protected, each with two syscall-stops, before PM
+ * is given back and the rest run without stops */
+constexpr uint64_t LAZY_SYSCALLS_MAX = 16;
+
+/* touches_no_memory -- system call nr reads and writes no memory of the
+ * caller, changes no mapping, process or signal, and never restarts: it
+ * may run with PM protected between regions */
+bool
+touches_no_memory(int64_t nr)
+{
+	switch (nr) {
+	case SYS_close:
+	case SYS_lseek:
+	case SYS_msync:
+	case SYS_fsync:
+	case SYS_fdatasync:
+	case SYS_sync:
+	case SYS_syncfs:
+	case SYS_sched_yield:
+	case SYS_getpid:
+	case SYS_gettid:
+	case SYS_getppid:
+		return true;
+	default:
+		return false;
+	}
+}
 
 /* pm_fault_at -- a SIGSEGV the CPU raised for the instruction at rip, which
  * raises it again when that instruction runs again (kill() and sigqueue()
@@ -120,7 +176,10 @@ Task::enter_fast(Stop *out)
 {
 	phase_ = Phase::Region;
 	/* --function regions end at a return, which no breakpoint marks;
-	 * several threads are stepped one at a time (threads.cc) */
+	 * several threads are stepped one at a time (threads.cc): PM left
+	 * protected by an earlier region is given back */
+	if ((function_mode_ || multi()) && fast_full_window(out))
+		return true;
 	if (fast_refused_ || function_mode_ || multi() || pending_sig_ != 0 || syscall_pending_)
 		return false;
 	std::vector<int> deferred;
@@ -129,8 +188,17 @@ Task::enter_fast(Stop *out)
 	 * readable depends on them */
 	if (!install_flush_traps() && protection_.active())
 		return enter_exact_window(out);
+	if (protection_.active() && protected_trapped_ && !flush_trapped_) {
+		/* protected in an earlier region, whose traps left the pages
+		 * of unflushed lines readable: protected again without */
+		if (fast_full_window(out))
+			return true;
+		if (pending_sig_ != 0)
+			return false;
+	}
 	if (protection_.active()) {
-		/* the end of a page window: its pages closed again */
+		/* the end of a page window, or the start of a region after
+		 * one that left PM protected: pages opened closed again */
 		if (!protection_.close_pages(pid_, regs_, clean_page(), &deferred, &status))
 			return handle_other(stopped(status), out);
 		if (requeue(&deferred))
@@ -146,6 +214,7 @@ Task::enter_fast(Stop *out)
 		requeue(&deferred);
 		return false;
 	case PmProtection::Outcome::Protected:
+		protected_trapped_ = flush_trapped_;
 		break;
 	}
 	if (requeue(&deferred))
@@ -164,12 +233,7 @@ Task::run_fast(Stop *out)
 		return true;
 	if (phase_ != Phase::Fast)
 		return false; /* the hunt steps the instruction at rip */
-	if (!sysgood_) {
-		/* syscall-stops say so in their status */
-		if (ptrace(PTRACE_SETOPTIONS, pid_, nullptr, (void *)ptrace_options(true)) != 0)
-			throw TaskError(syserr("PTRACE_SETOPTIONS " + std::to_string(pid_), errno));
-		sysgood_ = true;
-	}
+	mark_syscall_stops();
 	breakpoints_.install_markers(pid_);
 	/* a trap lifted for a step goes back in; if the code under it
 	 * changed, PM is protected again without traps first */
@@ -179,6 +243,18 @@ Task::run_fast(Stop *out)
 		throw TaskError(syserr("PTRACE_SYSCALL " + std::to_string(pid_), errno));
 	phase_ = Phase::FastRunning;
 	return false;
+}
+
+/* mark_syscall_stops -- syscall-stops say so in their status
+ * (PTRACE_O_TRACESYSGOOD), before the first PTRACE_SYSCALL */
+void
+Task::mark_syscall_stops()
+{
+	if (sysgood_)
+		return;
+	if (ptrace(PTRACE_SETOPTIONS, pid_, nullptr, (void *)ptrace_options(true)) != 0)
+		throw TaskError(syserr("PTRACE_SETOPTIONS " + std::to_string(pid_), errno));
+	sysgood_ = true;
 }
 
 /* hunt_fence -- a flush waits for its fence: int3s on the frontier of the
@@ -263,12 +339,10 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 	if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80)) {
 		breakpoints_.clear_frontier(pid_);
 		phase_ = Phase::Fast;
-		stops_.syscalls++;
 		std::vector<int> deferred;
-		TracerSyscall back = take_back_syscall(pid_, &regs_, &deferred);
-		if (!back.alive)
-			return handle_other(stopped(back.status), out);
-		last_rip_ = regs_.ip();
+		bool done = false;
+		if (!take_back(&deferred, &done, out))
+			return done;
 		/* a page window: step_syscall opens PM whole unless the call
 		 * touches no memory (a sync), and takes the flush traps out
 		 * before a call that may change code */
@@ -313,10 +387,15 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 			phase_ = Phase::Region;
 			return false;
 		}
-		if (enter_exact_window(out))
+		if (kind != BreakpointKind::RegionEnd) {
+			/* a marker called inside the region: stepped */
+			return enter_exact_window(out);
+		}
+		breakpoints_.clear_frontier(pid_);
+		breakpoints_.remove_markers(pid_);
+		recorder_.code_may_have_changed();
+		if (keep_protected(out))
 			return true;
-		if (kind != BreakpointKind::RegionEnd)
-			return false; /* a marker called inside the region: stepped */
 		leave_region();
 		*out = make_stop(StopKind::RegionEnd);
 		return true;
@@ -385,9 +464,10 @@ Task::unwatch(RemotePtr addr, Stop *out)
 	return false;
 }
 
-/* fast_full_window -- in a page window: every PM page accessible again,
- * before what needs all of them (a system call, a signal, the region's
- * end); the fast loop protects them all again at the window's end */
+/* fast_full_window -- in a page window or between regions: every PM page
+ * accessible again, before what needs all of them (a system call, a
+ * signal); the fast loop protects them all again at the window's end, or
+ * at the next region's first */
 bool
 Task::fast_full_window(Stop *out)
 {
@@ -399,6 +479,96 @@ Task::fast_full_window(Stop *out)
 		return handle_other(stopped(status), out);
 	requeue(&deferred);
 	return false;
+}
+
+/* keep_protected -- a fast region ends: PM stays protected for the next
+ * one (the pages of a page window closed again) until something between
+ * them needs it (true when the tracee died, *out) */
+bool
+Task::keep_protected(Stop *out)
+{
+	lazy_syscalls_ = 0;
+	if (!protection_.active() || protection_.opened() == 0)
+		return false;
+	std::vector<int> deferred;
+	int status = 0;
+	if (!protection_.close_pages(pid_, regs_, clean_page(), &deferred, &status))
+		return handle_other(stopped(status), out);
+	requeue(&deferred);
+	return false;
+}
+
+/* lazy_fault -- outside regions, a stop with signal w: true when it was a
+ * fault on PM pages left protected (or a watched page), which is given
+ * back for the instruction to run again, the signal dropped; *died when
+ * the tracee died meanwhile (*out) */
+bool
+Task::lazy_fault(const WaitStatus &w, bool *died, Stop *out)
+{
+	*died = false;
+	RemotePtr addr;
+	if (w.value() != SIGSEGV || !protection_.active() || !pm_fault_at(pid_, &addr) || !protection_.covers(addr))
+		return false;
+	std::vector<int> deferred;
+	int status = 0;
+	bool alive;
+	if (protection_.watching(addr)) {
+		stops_.watch_faults++;
+		alive = protection_.unwatch(pid_, regs_, addr, &deferred, &status);
+	} else if (protection_.opened() < LAZY_OPEN_MAX) {
+		stops_.faults++;
+		alive = protection_.open_page(pid_, regs_, addr, &deferred, &status);
+	} else {
+		stops_.faults++;
+		alive = protection_.restore(pid_, regs_, &deferred, &status);
+	}
+	if (!alive) {
+		*died = handle_other(stopped(status), out);
+		return true;
+	}
+	requeue(&deferred);
+	return true;
+}
+
+/* lazy_syscall -- outside regions with PM protected, a syscall-stop: at
+ * the entry of a call that may need PM (touches_no_memory), the call is
+ * taken back and PM given back, and it runs again at full speed (true
+ * when the tracee died, *out) */
+bool
+Task::lazy_syscall(Stop *out)
+{
+	phase_ = Phase::Stopped;
+	struct __ptrace_syscall_info info;
+	memset(&info, 0, sizeof(info));
+	const bool entry = ptrace(PTRACE_GET_SYSCALL_INFO, pid_, (void *)sizeof(info), &info) > 0 &&
+			   info.op == PTRACE_SYSCALL_INFO_ENTRY;
+	if (!entry || (touches_no_memory((int64_t)info.entry.nr) && ++lazy_syscalls_ <= LAZY_SYSCALLS_MAX)) {
+		regs_.fetch(pid_);
+		last_rip_ = regs_.ip();
+		return false;
+	}
+	std::vector<int> deferred;
+	bool done = false;
+	if (!take_back(&deferred, &done, out))
+		return done;
+	requeue(&deferred);
+	return fast_full_window(out);
+}
+
+/* take_back -- at a syscall-entry stop: the call taken back, the tracee
+ * stopped before its syscall instruction; false when it died meanwhile,
+ * *done what handle_other made of that (true: *out) */
+bool
+Task::take_back(std::vector<int> *deferred, bool *done, Stop *out)
+{
+	stops_.syscalls++;
+	TracerSyscall back = take_back_syscall(pid_, &regs_, deferred);
+	if (!back.alive) {
+		*done = handle_other(stopped(back.status), out);
+		return false;
+	}
+	last_rip_ = regs_.ip();
+	return true;
 }
 
 /* fast_page_fault -- a step of a page window stopped with a signal: true

@@ -12,10 +12,13 @@
  * page (2,002 of 2,303 on txmap with 20 inserts), run at full speed. The
  * protection each mapping had, as /proc/PID/maps lists it, is remembered
  * and put back by restore(). While the pages are protected the program
- * makes no system call (the fast loop takes each back at its entry), so
- * nothing else changes them, nor any other mapping: the syscall site of
- * the injected calls (injected_syscall.h), found in the vDSO when protect()
- * reads /proc/PID/maps, stays valid until restore().
+ * makes no system call (the fast loop takes each back at its entry, and
+ * between regions Task stops at each: fast_region.cc), so nothing else
+ * changes them, nor any other mapping: the syscall site of the injected
+ * calls (injected_syscall.h), found in the vDSO when protect() reads
+ * /proc/PID/maps, stays valid until restore(). The pages stay protected
+ * from one region to the next until something outside the regions needs
+ * them (fast_region.cc, "Between regions").
  *
  * Pages of private memory the fence hunt follows pointers through (a
  * library's .data) are write-protected the same way while it relies on
@@ -99,6 +102,12 @@ public:
 	/* open_page -- the protected page holding addr gets its own
 	 * protection back until close_pages(); false when the tracee died */
 	bool open_page(pid_t pid, const Registers &regs, RemotePtr addr, std::vector<int> *deferred, int *status);
+	/* opened -- pages open_page() opened since the last close_pages() */
+	size_t
+	opened() const
+	{
+		return open_.size();
+	}
 	/* close_pages -- the pages open_page() opened are protected again,
 	 * readable when clean */
 	bool close_pages(pid_t pid, const Registers &regs, const CleanPage &clean, std::vector<int> *deferred,

@@ -3,7 +3,8 @@
  * at full speed outside regions, single steps inside them, events from the
  * steps
  *
- * Outside a region the tracee runs with PTRACE_CONT and int3 breakpoints on
+ * Outside a region the tracee runs with PTRACE_CONT (PTRACE_SYSCALL while
+ * a fast region left PM protected: fast_region.cc) and int3 breakpoints on
  * the region entries. Inside a region every breakpoint is out of memory and
  * the loop compares rip itself: a region may call a marker or the traced
  * function again, and an int3 met while single-stepping would only have to
@@ -81,7 +82,7 @@ Task::resume(const ResumeOptions &options)
 			check_alive();
 			break;
 		case Phase::Stopped:
-			done = step_over_ ? pass_breakpoint(limits, &steps, &out) : continue_full_speed();
+			done = step_over_ ? pass_breakpoint(limits, &steps, &out) : continue_full_speed(&out);
 			break;
 		case Phase::Running:
 			done = collect_full_speed(&deadline, &out);
@@ -134,6 +135,9 @@ Task::pass_breakpoint(const Limits &limits, uint64_t *steps, Stop *out)
 		return true;
 	}
 	breakpoints_.remove_markers(pid_);
+	/* a signal is delivered with PM given back (fast_region.cc) */
+	if (pending_sig_ != 0 && fast_full_window(out))
+		return true;
 	WaitStatus w = step(take_pending_signal());
 	++*steps;
 	if (w.kind() == WaitStatus::Kind::Trap) {
@@ -143,14 +147,22 @@ Task::pass_breakpoint(const Limits &limits, uint64_t *steps, Stop *out)
 	return handle_other(w, out);
 }
 
-/* continue_full_speed -- breakpoints in, PTRACE_CONT */
+/* continue_full_speed -- breakpoints in, PTRACE_CONT (true when the tracee
+ * died, *out) */
 bool
-Task::continue_full_speed()
+Task::continue_full_speed(Stop *out)
 {
+	/* a signal is delivered with PM given back (fast_region.cc) */
+	if (pending_sig_ != 0 && fast_full_window(out))
+		return true;
 	if (!vfork_pending_)
 		breakpoints_.install_markers(pid_);
-	/* with other threads, a system call is a switch point */
-	const auto request = multi() ? PTRACE_SYSCALL : PTRACE_CONT;
+	/* with other threads, a system call is a switch point; with PM
+	 * left protected by a region, it may need PM (fast_region.cc) */
+	const bool protected_pm = protection_.active();
+	if (protected_pm)
+		mark_syscall_stops();
+	const auto request = multi() || protected_pm ? PTRACE_SYSCALL : PTRACE_CONT;
 	if (ptrace(request, pid_, nullptr, (void *)(long)pending_sig_) != 0 && errno != ESRCH)
 		throw TaskError(syserr("PTRACE_CONT " + std::to_string(pid_), errno));
 	note_running();
@@ -172,6 +184,8 @@ Task::collect_full_speed(int64_t *deadline, Stop *out)
 		*out = make_stop(StopKind::Yield);
 		return true;
 	}
+	if (protection_.active() && WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80))
+		return lazy_syscall(out);
 	if (syscall_stop(status))
 		return leader_exits_alone(regs_.entered_syscall_nr(), regs_.ip() - 2, out);
 	WaitStatus w = stopped(status);
@@ -238,6 +252,9 @@ Task::step_marker(const Limits &limits, uint64_t *steps, Stop *out)
 		*out = make_stop(StopKind::Yield);
 		return true;
 	}
+	/* a signal is delivered with PM given back (fast_region.cc) */
+	if (pending_sig_ != 0 && fast_full_window(out))
+		return true;
 	WaitStatus w = step(take_pending_signal());
 	++*steps;
 	if (w.kind() != WaitStatus::Kind::Trap)
@@ -364,7 +381,8 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 			recorder_.after(pid_, *insn, regs_, at, index_);
 		}
 		if (region_ended()) {
-			if (limits.fast && fast_full_window(out))
+			/* PM stays protected for the next region */
+			if (limits.fast && keep_protected(out))
 				return true;
 			leave_region();
 			if (index_ == limits.stop_at) {

@@ -258,13 +258,18 @@ Task::handle_other(const WaitStatus &w, Stop *out)
 			return thread_gone(w, out);
 		*out = make_final_signal(w.value());
 		return true;
-	case WaitStatus::Kind::Signal:
+	case WaitStatus::Kind::Signal: {
 		if (consume_own_stop(w))
 			return false;
+		/* a fault on PM a fast region left protected (fast_region.cc) */
+		bool died = false;
+		if (!in_region() && lazy_fault(w, &died, out))
+			return died;
 		/* signal-delivery-stop: the signal goes in with the next resume */
 		pending_sig_ = w.value();
 		pending_caught_ = quirks::signal_has_handler(pid_, w.value());
 		return false;
+	}
 	case WaitStatus::Kind::Event:
 		return handle_event(w.value(), out);
 	case WaitStatus::Kind::GroupStop:

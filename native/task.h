@@ -107,7 +107,7 @@ private:
 	/* Phase -- where the tracee is; resume() continues from here */
 	enum class Phase {
 		Stopped,     /* outside regions, stopped; breakpoints go in at resume */
-		Running,     /* outside regions, PTRACE_CONT issued, stop not yet collected */
+		Running,     /* outside regions, PTRACE_CONT (or _SYSCALL) issued, stop not yet collected */
 		BeginMarker, /* stepping uncounted through pmfit_region_begin */
 		Entry,	     /* region entered, nothing of it executed yet */
 		Region,	     /* stepping counted */
@@ -168,7 +168,7 @@ private:
 	/* the region state machine (stepper.cc): each returns true with
 	 * *out set when resume() must return */
 	bool pass_breakpoint(const Limits &limits, uint64_t *steps, Stop *out);
-	bool continue_full_speed();
+	bool continue_full_speed(Stop *out);
 	bool collect_full_speed(int64_t *deadline, Stop *out);
 	void hit_breakpoint(const Breakpoints::Breakpoint &bp);
 	bool step_marker(const Limits &limits, uint64_t *steps, Stop *out);
@@ -242,6 +242,11 @@ private:
 	bool fast_full_window(Stop *out);
 	bool fast_page_fault(const WaitStatus &w, bool *died, Stop *out);
 	bool install_flush_traps();
+	void mark_syscall_stops();
+	bool keep_protected(Stop *out);
+	bool lazy_fault(const WaitStatus &w, bool *died, Stop *out);
+	bool lazy_syscall(Stop *out);
+	bool take_back(std::vector<int> *deferred, bool *done, Stop *out);
 
 	pid_t pid_ = -1;
 	Phase phase_ = Phase::Dead;
@@ -291,6 +296,12 @@ private:
 	 * "Threads") */
 	bool flush_pending_ = false;
 	bool fast_refused_ = false; /* protection failed: this region stays exact */
+	/* the protection was made while every flush trapped: the pages of
+	 * unflushed lines are readable */
+	bool protected_trapped_ = false;
+	/* calls let through with PM protected since the last region's end
+	 * (fast_region.cc, "Between regions") */
+	uint64_t lazy_syscalls_ = 0;
 	/* while a flush waits for its fence: run to int3s on the code ahead
 	 * instead of single steps (fence_hunt.h) */
 	FenceHunt hunt_;

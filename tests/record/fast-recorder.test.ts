@@ -402,6 +402,24 @@ describe('fast and exact recording agree', () => {
     expect(header?.fastStops).toMatchObject(stops);
   });
 
+  // PM the first region left protected, touched before the second
+  // (native/fast_region.cc, "Between regions"): the program finds its
+  // memory and its own protection as without a tracer (its exit status
+  // says so), and the trace holds the same changes as the exact one
+  test.each(['none', 'store', 'many', 'read', 'fork', 'signal', 'ownsegv', 'msync'])(
+    'test program between_regions %s',
+    async (mode) => {
+      const header = await expectSame(
+        program('between_regions', (pm) => [mode, pm], 128 << 10),
+        mode === 'signal',
+      );
+      expect(header?.exitCode).toBe(0);
+      // the pool protected once, each region's store opening and closing
+      // its page, PM given back at the munmap: not again at each region
+      if (mode === 'none') expect(header?.fastStops?.mprotects).toBe(6);
+    },
+  );
+
   test.each(['signal_in_region', 'segv_in_region', 'region_loop', 'pm_store'])('test program %s', async (name) => {
     await expectSame(program(name, (pm) => [pm], 1 << 20));
   });
