@@ -25,6 +25,7 @@
         "native/sentinel.cc",
         "native/spawn.cc",
         "native/stepper.cc",
+        "native/store_emulation.cc",
         "native/subreaper.cc",
         "native/task.cc",
         "native/task_stack.cc",

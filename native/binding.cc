@@ -506,6 +506,7 @@ private:
 			object.Set("frontier", Napi::Number::New(info.Env(), (double)stops.frontier));
 			object.Set("syscalls", Napi::Number::New(info.Env(), (double)stops.syscalls));
 			object.Set("mprotects", Napi::Number::New(info.Env(), (double)stops.mprotects));
+			object.Set("emulated", Napi::Number::New(info.Env(), (double)stops.emulated));
 			return object;
 		});
 	}

@@ -14,6 +14,8 @@
  *   the signal is dropped, the faulting page alone is opened and the
  *   instruction runs again under single step (a page window; a step that
  *   faults on another protected page opens that one and is made again);
+ *   a plain store is instead made by the tracer itself, its page left
+ *   protected, and counted as a step (store_emulation.h, emulable());
  * - a system call is taken back at its entry and runs again under single
  *   step, where the recorder classifies it; every PM page is opened before
  *   it runs unless it touches no memory (a sync), so the kernel never meets
@@ -66,6 +68,7 @@
 
 #include "injected_syscall.h"
 #include "quirks.h"
+#include "store_emulation.h"
 #include "task.h"
 #include "tracee_memory.h"
 
@@ -229,6 +232,7 @@ bool
 Task::run_fast(Stop *out)
 {
 	PMFIT_ASSERT(pending_sig_ == 0);
+	emulate_at_ = RemotePtr();
 	if (flush_pending_ && hunt_fence(out))
 		return true;
 	if (phase_ != Phase::Fast)
@@ -418,10 +422,16 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 		if (protection_.watching(addr))
 			return unwatch(addr, out);
 		stops_.faults++;
-		if (!protection_.open_page(pid_, regs_, addr, &deferred, &status))
-			return handle_other(stopped(status), out);
+		/* untraced code ran since the last step */
 		recorder_.code_may_have_changed();
 		phase_ = Phase::Region;
+		/* code not decoded yet is decoded first (a `decode` stop);
+		 * its step then faults again, and is emulated or opens the
+		 * page (fast_page_fault) */
+		if (emulable(addr) || !recorder_.instruction(pid_, regs_.ip(), breakpoints_))
+			return false;
+		if (!protection_.open_page(pid_, regs_, addr, &deferred, &status))
+			return handle_other(stopped(status), out);
 		if (requeue(&deferred))
 			return fast_full_window(out);
 		return false;
@@ -572,8 +582,9 @@ Task::take_back(std::vector<int> *deferred, bool *done, Stop *out)
 }
 
 /* fast_page_fault -- a step of a page window stopped with a signal: true
- * when it was a fault on another protected PM page, now open, and the step
- * is to be made again; otherwise PM is opened whole for what follows */
+ * when it was a fault on another protected PM page, now open or its store
+ * to be emulated, and the step is to be made again; otherwise PM is opened
+ * whole for what follows */
 bool
 Task::fast_page_fault(const WaitStatus &w, bool *died, Stop *out)
 {
@@ -586,6 +597,8 @@ Task::fast_page_fault(const WaitStatus &w, bool *died, Stop *out)
 			return !*died;
 		}
 		stops_.faults++;
+		if (emulable(addr))
+			return true;
 		std::vector<int> deferred;
 		int status = 0;
 		if (!protection_.open_page(pid_, regs_, addr, &deferred, &status)) {
@@ -643,6 +656,82 @@ Task::next_stores_pm()
 			return true;
 	}
 	return false;
+}
+
+/*
+ * emulable -- the tracee faulted at fault on protected PM, before the
+ * instruction at rip: true when the tracer makes its store itself instead
+ * of opening the page (store_emulation.h), which the next turn of the
+ * step loop does (emulate_store). The store must be one store_source()
+ * knows, as the decoder sees it too, on the byte the CPU faulted at, all
+ * of it on one protected page of one PM range that the program may
+ * write, in a shared mapping of a file the tracer can write; one thread,
+ * no signal waiting, none of our int3s in its bytes; and every flush under
+ * a trap: without them the window's end would make the page of the line
+ * stored PROT_NONE (clean_page()), so that its flush faults, and an
+ * emulated store leaves the page as it is.
+ */
+bool
+Task::emulable(RemotePtr fault)
+{
+	emulate_at_ = RemotePtr();
+	if (!flush_trapped_ || multi() || pending_sig_ != 0 || !protection_.active())
+		return false;
+	const RemotePtr at = regs_.ip();
+	const InsnInfo *insn = recorder_.instruction(pid_, at, breakpoints_);
+	if (!insn || insn->special || insn->writes.size() != 1 || (insn->flags & ~(uint32_t)INSN_NT_STORE) != 0 ||
+	    breakpoints_.covers(at, insn->length))
+		return false;
+	StoreSource src;
+	if (!store_source(insn->code, insn->length, &src))
+		return false;
+	const MemOperand &op = insn->writes[0];
+	if (op.kind != MEM_PLAIN || op.seg != SEG_NONE || op.size != src.size ||
+	    ((insn->flags & INSN_NT_STORE) != 0) != src.non_temporal)
+		return false;
+	const RemotePtr addr = regs_.effective_address(op);
+	const RemotePtr last = addr + (src.size - 1);
+	if (last < addr || fault < addr || fault > last || addr.as_int() % src.align != 0 ||
+	    (addr.as_int() ^ last.as_int()) >= 4096 || !protection_.covers(addr) || !protection_.writable(addr))
+		return false;
+	bool in_range = false;
+	for (const PmRange &range : recorder_.pm_ranges())
+		in_range = in_range || (addr >= range.start && last < range.end);
+	if (!in_range || !pm_files_.target(pid_, addr, src.size, &emulate_fd_, &emulate_offset_))
+		return false;
+	emulate_at_ = at;
+	emulate_src_ = src;
+	emulate_addr_ = addr;
+	return true;
+}
+
+/* emulate_store -- the store emulable() planned for insn, made: its bytes
+ * in the PM file and rip past it, as a step would leave them; false when
+ * the file refused the write (nothing changed: the caller steps insn). The
+ * tracee's mapping is read back: a store it does not show is an error. */
+bool
+Task::emulate_store(const InsnInfo &insn)
+{
+	const uint32_t size = emulate_src_.size;
+	uint8_t bytes[StoreSource::MAX_SIZE];
+	if (emulate_src_.kind == StoreSource::Kind::Vec)
+		vregs_.fetch(pid_);
+	store_bytes(emulate_src_, regs_, vregs_, bytes);
+	const ssize_t wrote = pwrite(emulate_fd_, bytes, size, (off_t)emulate_offset_);
+	if (wrote != (ssize_t)size) {
+		if (wrote > 0)
+			throw TaskError("a store emulated at " + hex(emulate_addr_.as_int()) + " was written in part");
+		pm_files_.refuse(emulate_fd_);
+		return false;
+	}
+	uint8_t seen[StoreSource::MAX_SIZE];
+	if (read_tracee(pid_, emulate_addr_, seen, size) != size || memcmp(seen, bytes, size) != 0)
+		throw TaskError("a store emulated at " + hex(emulate_addr_.as_int()) +
+				" is not in the tracee's memory");
+	regs_.set_ip(regs_.ip() + insn.length);
+	regs_.store(pid_);
+	stops_.emulated++;
+	return true;
 }
 
 } /* namespace pmfit */

@@ -22,6 +22,7 @@ struct FastStops {
 	uint64_t frontier = 0;	   /* stops at the fence hunt's int3s */
 	uint64_t syscalls = 0;	   /* system calls taken back at their entry */
 	uint64_t mprotects = 0;	   /* mprotect calls made in the tracee */
+	uint64_t emulated = 0;	   /* stores to protected PM the tracer made itself (store_emulation.h) */
 };
 
 } /* namespace pmfit */

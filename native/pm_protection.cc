@@ -184,6 +184,13 @@ PmProtection::covers(RemotePtr addr) const
 }
 
 bool
+PmProtection::writable(RemotePtr addr) const
+{
+	const Segment *s = segment_of(addr.as_int() & ~(PAGE_SIZE_BYTES - 1));
+	return s && !s->watched && (s->prot & PROT_WRITE);
+}
+
+bool
 PmProtection::watching(RemotePtr addr) const
 {
 	const Segment *s = segment_of(addr.as_int() & ~(PAGE_SIZE_BYTES - 1));

@@ -93,6 +93,9 @@ public:
 	 * nor the page of the rseq area, nor more than MAX_WATCHED pages) */
 	bool watch(pid_t pid, const Registers &regs, RemotePtr page, int prot, bool *watched,
 		   std::vector<int> *deferred, int *status);
+	/* writable -- addr is on a PM page whose own protection allows
+	 * writes (not a watched one) */
+	bool writable(RemotePtr addr) const;
 	/* watching -- addr is on a watched page (covers() too) */
 	bool watching(RemotePtr addr) const;
 	/* unwatch -- the watched page holding addr gets its own protection

@@ -100,6 +100,7 @@ Task::resume(const ResumeOptions &options)
 			/* untraced code ran since the last step */
 			recorder_.code_may_have_changed();
 			hunt_.mappings_changed();
+			pm_files_.mappings_changed();
 			phase_ = Phase::Region;
 			/* fast: the first instruction is stepped, so that a
 			 * region has a crash point before anything of it ran
@@ -284,6 +285,10 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 		if (switch_due_ || phase_ != Phase::Region)
 			return false;
 		const RemotePtr at = regs_.ip();
+		/* a store the fast recorder makes itself: planned at the
+		 * fault, for this instruction and these registers only */
+		const bool emulate = !emulate_at_.is_null() && emulate_at_ == at;
+		emulate_at_ = RemotePtr();
 		const InsnInfo *insn = nullptr;
 		size_t events_before = 0;
 		uint64_t dirty_flushes_before = 0;
@@ -338,7 +343,7 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 					*out = make_stop(StopKind::Blocked);
 					return true;
 				}
-			} else {
+			} else if (!emulate || sig != 0 || !emulate_store(*insn)) {
 				w = step(sig);
 			}
 		}
@@ -475,6 +480,8 @@ Task::step_syscall(bool diff, bool untouched)
 		if ((diff || !untouched) && fast_full_window(&out))
 			return out;
 		syscall_insn_ = regs_.ip();
+		/* it may map, unmap or resize a PM file */
+		pm_files_.mappings_changed();
 		if (diff)
 			recorder_.snapshot(pid_);
 		else

@@ -38,6 +38,7 @@
 #include "scheduler.h"
 #include "spawn.h"
 #include "stop.h"
+#include "store_emulation.h"
 #include "unwinder.h"
 #include "user_file_guard.h"
 #include "wait_status.h"
@@ -247,6 +248,8 @@ private:
 	bool lazy_fault(const WaitStatus &w, bool *died, Stop *out);
 	bool lazy_syscall(Stop *out);
 	bool take_back(std::vector<int> *deferred, bool *done, Stop *out);
+	bool emulable(RemotePtr fault);
+	bool emulate_store(const InsnInfo &insn);
 
 	pid_t pid_ = -1;
 	Phase phase_ = Phase::Dead;
@@ -309,6 +312,16 @@ private:
 	 * pages with unflushed lines stay readable */
 	bool flush_trapped_ = false;
 	std::vector<RemotePtr> flush_sites_; /* as last set */
+	/* a store to protected PM the tracer makes itself instead of the
+	 * next step (store_emulation.h): at emulate_at_ (null: none), of
+	 * emulate_src_ at emulate_addr_, to emulate_fd_ at emulate_offset_ */
+	PmFileWriter pm_files_;
+	RemotePtr emulate_at_;
+	StoreSource emulate_src_;
+	RemotePtr emulate_addr_;
+	int emulate_fd_ = -1;
+	uint64_t emulate_offset_ = 0;
+	VectorRegs vregs_;
 
 	CpuPin pin_;
 

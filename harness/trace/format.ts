@@ -87,7 +87,11 @@ const FAST_STOP_CAUSES: (keyof FastStops)[] = [
   'frontier',
   'syscalls',
   'mprotects',
+  'emulated',
 ];
+
+/** LATER_CAUSES -- counts older traces do not have: read as 0. */
+const LATER_CAUSES: (keyof FastStops)[] = ['watchFaults', 'emulated'];
 
 export function carriesData(kind: number): boolean {
   return kind === EventKind.Store || kind === EventKind.NtStore || kind === EventKind.Write;
@@ -277,9 +281,9 @@ function headerProblem(value: unknown): string | undefined {
         (v) =>
           v === undefined ||
           (isObject(v) &&
-            FAST_STOP_CAUSES.every((cause) => isCount(v[cause]) || (cause === 'watchFaults' && !(cause in v))) &&
+            FAST_STOP_CAUSES.every((cause) => isCount(v[cause]) || (LATER_CAUSES.includes(cause) && !(cause in v))) &&
             Object.keys(v).every((key) => (FAST_STOP_CAUSES as string[]).includes(key))),
-        'an object of six counts',
+        'an object of seven counts',
       ],
       flushTrapsOff: [(v) => v === undefined || isString(v), 'a string'],
     });
@@ -335,8 +339,10 @@ export class TraceReader {
     }
     const problem = headerProblem(header);
     if (problem) throw corrupt(`header: ${problem}`);
-    // traces written before watched pages existed count five causes
-    if (header.fastStops && header.fastStops.watchFaults === undefined) header.fastStops.watchFaults = 0;
+    // traces written before watched pages or emulated stores existed
+    // count fewer causes
+    const stops = header.fastStops;
+    if (stops) for (const cause of LATER_CAUSES) stops[cause] ??= 0;
     const imagesSize = header.files.reduce((sum, file) => sum + file.size, 0);
     if (PREAMBLE_SIZE + imagesSize !== eventsOffset) throw corrupt('image sizes do not match the header');
     this.header = header;

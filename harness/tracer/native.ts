@@ -253,6 +253,9 @@ export interface FastStops {
   syscalls: number;
   /** mprotect calls made in the tracee. */
   mprotects: number;
+  /** Stores to protected PM the tracer made itself (native/store_emulation.h):
+   *  faults that cost no mprotect. */
+  emulated: number;
 }
 
 export interface NativeTask {

@@ -34,7 +34,7 @@ test('images: the file content, and its data extents', () => {
 });
 
 describe("the fast recorder's stops in the header", () => {
-  const stops = { faults: 3, watchFaults: 4, flushTraps: 1, frontier: 2, syscalls: 0, mprotects: 6 };
+  const stops = { faults: 3, watchFaults: 4, flushTraps: 1, frontier: 2, syscalls: 0, mprotects: 6, emulated: 5 };
   function traceWith(extra: Record<string, unknown>): string {
     const pm = path.join(dir, 'stops.pm');
     fs.writeFileSync(pm, Buffer.alloc(4096, 1));
@@ -67,10 +67,20 @@ describe("the fast recorder's stops in the header", () => {
   });
 
   test('a trace from before watched pages reads with no watched-page faults', () => {
-    const { watchFaults: _, ...five } = stops;
+    const { watchFaults: _, emulated: __, ...five } = stops;
     const reader = TraceReader.open(traceWith({ fastStops: five }));
     try {
-      expect(reader.header.fastStops).toEqual({ ...stops, watchFaults: 0 });
+      expect(reader.header.fastStops).toEqual({ ...stops, watchFaults: 0, emulated: 0 });
+    } finally {
+      reader.close();
+    }
+  });
+
+  test('a trace from before emulated stores reads with none emulated', () => {
+    const { emulated: _, ...six } = stops;
+    const reader = TraceReader.open(traceWith({ fastStops: six }));
+    try {
+      expect(reader.header.fastStops).toEqual({ ...stops, emulated: 0 });
     } finally {
       reader.close();
     }

@@ -40,7 +40,7 @@ export async function traceShow(file: string, options: TraceShowOptions): Promis
     const stops = header.fastStops;
     if (stops) {
       process.stdout.write(
-        `fast recorder stops: ${stops.faults} PM faults, ${stops.watchFaults} watched-page faults, ${stops.flushTraps} flush traps, ${stops.frontier} fence-hunt breakpoints, ${stops.syscalls} system calls, ${stops.mprotects} mprotect calls made\n`,
+        `fast recorder stops: ${stops.faults} PM faults, ${stops.watchFaults} watched-page faults, ${stops.flushTraps} flush traps, ${stops.frontier} fence-hunt breakpoints, ${stops.syscalls} system calls, ${stops.mprotects} mprotect calls made, ${stops.emulated} stores emulated\n`,
       );
     }
     if (header.flushTrapsOff !== undefined) process.stdout.write(`flushes not trapped: ${header.flushTrapsOff}\n`);
