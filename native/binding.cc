@@ -243,6 +243,10 @@ to_insn(const Napi::Value &value)
 	Napi::Array writes = to_array(field(object, "writes"), "instruction writes");
 	for (uint32_t i = 0; i < writes.Length(); i++)
 		insn.writes.push_back(to_operand(writes.Get(i)));
+	Napi::Value rsp_add = field(object, "rspAdd");
+	if (!rsp_add.IsUndefined()) {
+		insn.rsp_add = to_int(rsp_add, "instruction rspAdd");
+	}
 	Napi::Value flow = field(object, "flow");
 	if (!flow.IsUndefined()) {
 		const int number = to_int(flow, "instruction flow");

@@ -23,6 +23,10 @@ namespace {
  * ends somewhere) */
 constexpr size_t MAX_LINE = 512;
 
+/* REWALKS -- walks of a line again in one plan, for paths that reach it
+ * knowing less of the stack than it was walked with (FenceHunt::Stack) */
+constexpr size_t REWALKS = 3;
+
 /* must_step -- instructions the hunt stops at and the recorder steps: the
  * fence-like ones it looks for, and those whose successor it cannot know
  * or that it must see run (system calls, instructions it refuses) */
@@ -175,6 +179,19 @@ FenceHunt::learn(pid_t pid, RemotePtr address, InsnInfo info, const Breakpoints 
 {
 	if (info.length == 0 || info.length > InsnInfo::MAX_LENGTH)
 		throw TaskError("instruction length " + std::to_string(info.length) + " at " + hex(address.as_int()));
+	/* where the writes go, for Stack::apply; the writes themselves are
+	 * the recorder's, not the hunt's */
+	constexpr uint8_t RSP = 5; /* Reg: x86 encoding order plus one */
+	for (const MemOperand &write : info.writes) {
+		const bool stacked = write.kind == MEM_PLAIN && write.base == RSP && write.index == REG_NONE &&
+				     write.seg == SEG_NONE && info.rsp_add <= 0;
+		if (stacked)
+			info.stack_top = std::max(info.stack_top, write.disp + (int64_t)write.size);
+		else
+			info.wild_write = true;
+	}
+	if (info.flags & INSN_REP_STRING)
+		info.wild_write = true;
 	info.writes.clear();
 	memset(info.code, 0, sizeof(info.code));
 	if (!read_code(pid, address, info.code, info.length, breakpoints)) {
@@ -232,50 +249,169 @@ FenceHunt::code_byte(pid_t pid, RemotePtr addr, const Breakpoints &breakpoints, 
 	return read_code(pid, addr, byte, 1, breakpoints);
 }
 
-/* walk -- the line from start; here: the registers when start is rip */
+/* same_frames -- the same rsp and the same calls not returned from */
+bool
+FenceHunt::Stack::same_frames(const Stack &other) const
+{
+	if (delta != other.delta || calls != other.calls)
+		return false;
+	for (size_t i = 0; i < calls; i++) {
+		if (call[i].slot != other.call[i].slot || call[i].back != other.call[i].back)
+			return false;
+	}
+	return true;
+}
+
+bool
+FenceHunt::Stack::covers(const Stack &other) const
+{
+	if (lost)
+		return true;
+	if (other.lost || !same_frames(other) || other.top > top)
+		return false;
+	for (size_t i = 0; i < calls; i++) {
+		if (other.call[i].top > call[i].top)
+			return false;
+	}
+	return true;
+}
+
+void
+FenceHunt::Stack::meet(const Stack &other)
+{
+	if (lost || other.lost || !same_frames(other)) {
+		lost = true;
+		return;
+	}
+	top = std::max(top, other.top);
+	for (size_t i = 0; i < calls; i++)
+		call[i].top = std::max(call[i].top, other.call[i].top);
+}
+
+void
+FenceHunt::Stack::apply(const InsnInfo &insn)
+{
+	if (lost)
+		return;
+	if (insn.wild_write || (insn.flags & INSN_RSP_OTHER)) {
+		lost = true;
+		return;
+	}
+	if (insn.stack_top != InsnInfo::NO_STACK_WRITE) {
+		const int64_t end = delta + insn.stack_top;
+		top = std::max(top, end);
+		for (size_t i = 0; i < calls; i++)
+			call[i].top = std::max(call[i].top, end);
+	}
+	delta += insn.rsp_add;
+}
+
+void
+FenceHunt::Stack::called(uint64_t back)
+{
+	if (lost)
+		return;
+	if (calls == CALLS) {
+		lost = true;
+		return;
+	}
+	call[calls++] = {delta, back, InsnInfo::NO_STACK_WRITE};
+}
+
+/* stack_return -- where the return the path stands at goes, when its
+ * Stack proves it: to what a call on the path pushed to the slot, or, at
+ * the depth of rip, to what the slot holds now; either way no write of
+ * the path since may have reached the slot (their highest end is at or
+ * below it). Only the tracee's thread writes its stack between two stops
+ * (a signal or a system call stops it first, and every stop plans again
+ * from rip); a slot below rsp at rip is not the program's yet */
+bool
+FenceHunt::stack_return(pid_t pid, Stack *stack, RemotePtr *target)
+{
+	if (stack->lost)
+		return false;
+	const int64_t slot = stack->delta;
+	if (stack->calls > 0) {
+		const Stack::Call &call = stack->call[stack->calls - 1];
+		if (call.slot != slot || call.top > slot)
+			return false;
+		*target = RemotePtr(call.back);
+		stack->calls--;
+		return true;
+	}
+	if (slot < 0 || stack->top > slot)
+		return false;
+	uint64_t word = 0;
+	if (read_tracee(pid, RemotePtr(rsp_ + (uint64_t)slot), reinterpret_cast<uint8_t *>(&word), sizeof(word)) <
+	    sizeof(word))
+		return false;
+	*target = RemotePtr(word);
+	return true;
+}
+
+/* walk -- the line from start; here: the registers when start is rip;
+ * stack: what the path knows of the stack at start, then at the end */
 FenceHunt::Line
-FenceHunt::walk(pid_t pid, RemotePtr start, const Breakpoints &breakpoints, const Registers *here)
+FenceHunt::walk(pid_t pid, RemotePtr start, const Breakpoints &breakpoints, const Registers *here, Stack *stack)
 {
 	RemotePtr at = start;
-	bool from_regs = false;
+	bool from_regs = false, relied = false;
 	for (size_t n = 0; n < MAX_LINE; n++) {
 		if (!safe_code(at, 1))
-			return {Line::End::Unsafe, at, {}, from_regs};
+			return {Line::End::Unsafe, at, {}, from_regs, relied};
 		const InsnInfo *insn = lookup(pid, at, breakpoints);
 		if (!insn)
-			return {Line::End::Decode, at, {}, from_regs};
+			return {Line::End::Decode, at, {}, from_regs, relied};
 		const bool plain = !(insn->flags & (INSN_FENCE | INSN_LOCKED | INSN_SYSCALL | INSN_UNSUPPORTED));
 		const bool resolvable =
 			here && n == 0 && (insn->flow == FLOW_RETURN || insn->flow == FLOW_INDIRECT) && plain;
 		RemotePtr constant;
 		const bool fixed = plain && constant_target(pid, *insn, breakpoints, &constant);
-		if (!safe_code(at, insn->length) || (must_step(*insn) && !resolvable && !fixed))
-			return {Line::End::Stop, at, {}, from_regs};
+		/* a return further on, where the path's stack says */
+		RemotePtr back;
+		Stack after = *stack;
+		const bool returns = follow_ && plain && !resolvable && insn->flow == FLOW_RETURN &&
+				     safe_code(at, insn->length) && stack_return(pid, &after, &back);
+		if (!safe_code(at, insn->length) || (must_step(*insn) && !resolvable && !fixed && !returns))
+			return {Line::End::Stop, at, {}, from_regs, relied};
+		const RemotePtr next = at + insn->length;
+		if (returns) {
+			*stack = after;
+			stack->apply(*insn);
+			at = back;
+			relied = true;
+			continue;
+		}
+		stack->apply(*insn);
+		/* a call pushes where it comes back to */
+		if (insn->flow == FLOW_CALL ||
+		    ((fixed || resolvable) && insn->flow == FLOW_INDIRECT && insn->rsp_add < 0))
+			stack->called(next.as_int());
 		if (fixed) {
 			at = constant;
 			continue;
 		}
 		if (resolvable) {
 			if (!target_now(pid, *insn, *here, &at))
-				return {Line::End::Stop, start, {}, true};
+				return {Line::End::Stop, start, {}, true, relied};
 			from_regs = true;
 			continue;
 		}
 		switch (insn->flow) {
 		case FLOW_NEXT:
-			at = at + insn->length;
+			at = next;
 			break;
 		case FLOW_JUMP:
 		case FLOW_CALL:
 			at = RemotePtr(insn->target);
 			break;
 		case FLOW_BRANCH:
-			return {Line::End::Branch, at, {RemotePtr(insn->target), at + insn->length}, from_regs};
+			return {Line::End::Branch, at, {RemotePtr(insn->target), next}, from_regs, relied};
 		default:
-			return {Line::End::Stop, at, {}, from_regs};
+			return {Line::End::Stop, at, {}, from_regs, relied};
 		}
 	}
-	return {Line::End::Stop, at, {}, from_regs};
+	return {Line::End::Stop, at, {}, from_regs, relied};
 }
 
 FenceHunt::Plan
@@ -299,7 +435,9 @@ FenceHunt::plan(pid_t pid, const Registers &regs, const Breakpoints &breakpoints
 		}
 	} planning(this, &write_protected, &plan);
 	const RemotePtr rip = regs.ip();
-	const Line first = walk(pid, rip, breakpoints, &regs);
+	rsp_ = regs.sp().as_int();
+	Stack stack;
+	const Line first = walk(pid, rip, breakpoints, &regs, &stack);
 	switch (first.end) {
 	case Line::End::Decode:
 		plan.kind = Plan::Kind::Decode;
@@ -322,6 +460,7 @@ FenceHunt::plan(pid_t pid, const Registers &regs, const Breakpoints &breakpoints
 	struct Node {
 		RemotePtr addr;
 		bool open;
+		Stack stack; /* of the path that reaches it */
 	};
 	std::vector<Node> frontier;
 	/* line starts walked, and whether every way out of each is a node
@@ -329,39 +468,78 @@ FenceHunt::plan(pid_t pid, const Registers &regs, const Breakpoints &breakpoints
 	 * the line to the nodes that close it (a loop back into code of
 	 * this plan stopped it once an iteration: 1,080 of 5,660 stops
 	 * on txmap with 20 inserts) */
-	std::vector<std::pair<RemotePtr, bool>> walked;
+	struct Walked {
+		RemotePtr first;
+		bool second;  /* closed */
+		Stack stack;  /* it was walked with */
+		size_t walks; /* again */
+	};
+	std::vector<Walked> walked;
+	/* once a line of the plan followed a return where its path's Stack
+	 * said (relied), the lines after it were walked with what that path
+	 * knew: a line start some path reaches with another Stack
+	 * (mismatched) gets an int3, so that the tracee runs every line of
+	 * the plan knowing no less than it was walked with (Stack::covers:
+	 * a walk that knows less follows fewer returns) */
+	bool relied = first.relied;
+	std::vector<RemotePtr> mismatched;
 	/* the line from rip closes only if it did not start where the
 	 * registers said (a return at rip goes elsewhere the next time) */
-	walked.push_back({rip, !first.from_regs});
-	auto add = [&frontier](RemotePtr addr, bool open) {
-		for (const Node &node : frontier) {
-			if (node.addr == addr)
-				return;
-		}
-		frontier.push_back({addr, open});
-	};
-	auto walked_at = [&walked](RemotePtr addr) -> std::pair<RemotePtr, bool> * {
+	walked.push_back({rip, !first.from_regs, Stack(), 0});
+	auto walked_at = [&walked](RemotePtr addr) -> Walked * {
 		for (auto &line : walked) {
 			if (line.first == addr)
 				return &line;
 		}
 		return nullptr;
 	};
+	/* a node not walked yet that another path reaches too is walked
+	 * knowing what both know (Stack::meet) */
+	auto add = [&frontier, &walked_at](RemotePtr addr, bool open, const Stack &stack) {
+		const Walked *line = walked_at(addr);
+		const bool again = line && !line->stack.covers(stack);
+		for (Node &node : frontier) {
+			if (node.addr == addr && node.open) {
+				node.stack.meet(stack);
+				return;
+			}
+			if (node.addr == addr && !again)
+				return;
+		}
+		/* a walked line this path knows less at: walked again */
+		frontier.push_back({addr, open || again, stack});
+	};
 	if (first.end == Line::End::Stop) {
-		add(first.at, false);
+		add(first.at, false, stack);
 	} else {
-		add(first.succ[0], true);
-		add(first.succ[1], true);
+		add(first.succ[0], true, stack);
+		add(first.succ[1], true, stack);
 	}
 	for (size_t i = 0; i < frontier.size(); i++) {
 		if (!frontier[i].open)
 			continue;
 		frontier[i].open = false;
 		const RemotePtr from = frontier[i].addr;
-		if (walked_at(from))
-			continue;
-		walked.push_back({from, false});
-		const Line line = walk(pid, from, breakpoints, nullptr);
+		Stack out = frontier[i].stack;
+		if (Walked *line = walked_at(from)) {
+			if (line->stack.covers(out))
+				continue;
+			/* walked again knowing what both paths know, a few
+			 * times at most (a loop whose body writes the stack
+			 * higher each time around) */
+			if (line->walks == REWALKS || line->first == rip) {
+				mismatched.push_back(from);
+				continue;
+			}
+			out.meet(line->stack);
+			line->stack = out;
+			line->walks++;
+			line->second = false;
+		} else {
+			walked.push_back({from, false, out, 0});
+		}
+		const Line line = walk(pid, from, breakpoints, nullptr, &out);
+		relied = relied || line.relied;
 		switch (line.end) {
 		case Line::End::Decode:
 			plan.kind = Plan::Kind::Decode;
@@ -383,8 +561,9 @@ FenceHunt::plan(pid_t pid, const Registers &regs, const Breakpoints &breakpoints
 			if (frontier.size() < FRONTIER) {
 				frontier[i].addr = line.succ[0];
 				frontier[i].open = true;
-				add(line.succ[1], true);
+				frontier[i].stack = out;
 				walked_at(from)->second = true;
+				add(line.succ[1], true, out);
 				i = (size_t)-1; /* from the start: the moved node again */
 			}
 			break;
@@ -393,11 +572,28 @@ FenceHunt::plan(pid_t pid, const Registers &regs, const Breakpoints &breakpoints
 	/* two nodes may have moved to one address; a node at the start of a
 	 * closed line is none; a node at rip (a loop back to a return
 	 * there) would stop the tracee before it ran anything */
+	for (size_t i = 0; relied && i < mismatched.size(); i++) {
+		if (Walked *line = walked_at(mismatched[i]))
+			line->second = false;
+	}
+	/* the plan of old, which stops at returns: when a path that
+	 * followed them came back to rip (a step there, not a run), or
+	 * more nodes need an int3 than a plan has */
+	auto again = [&]() {
+		follow_ = false;
+		struct Restore {
+			FenceHunt *hunt;
+			~Restore() { hunt->follow_ = true; }
+		} restore{this};
+		return this->plan(pid, regs, breakpoints, write_protected);
+	};
 	plan.kind = Plan::Kind::Run;
 	for (const Node &node : frontier) {
 		const auto *line = walked_at(node.addr);
 		if (line && line->second)
 			continue;
+		if (node.addr == rip && follow_)
+			return again();
 		if (node.addr == rip) {
 			plan.kind = Plan::Kind::Step;
 			plan.count = 0;
@@ -406,6 +602,8 @@ FenceHunt::plan(pid_t pid, const Registers &regs, const Breakpoints &breakpoints
 		bool seen = false;
 		for (size_t j = 0; j < plan.count; j++)
 			seen = seen || plan.addrs[j] == node.addr;
+		if (!seen && plan.count == FRONTIER && follow_)
+			return again();
 		if (!seen && plan.count < FRONTIER)
 			plan.addrs[plan.count++] = node.addr;
 	}

@@ -23,6 +23,12 @@
  * and PmProtection::watch): a store to the pointer faults and a kernel
  * write happens in a system call, both stops after which the caller plans
  * again from rip, where the pointer is read afresh.
+ * A return further on goes where the path from rip proves it goes
+ * (Stack): to the next instruction of a call on the path, or to what its
+ * slot at or above rsp at rip holds when the plan is made, when the walk
+ * knows rsp there (InsnInfo rsp_add, INSN_RSP_OTHER) and no store of the
+ * path since may have reached the slot (InsnInfo stack_top, wild_write);
+ * anything else stops at the return.
  * Lines from the successors are decoded the same way while the frontier
  * has room (FRONTIER nodes), and the tracee runs with an int3 on each node
  * of the frontier (Breakpoints::add_frontier; the nodes of earlier plans
@@ -118,6 +124,39 @@ public:
 	}
 
 private:
+	/* Stack -- what a path from rip knows of the stack where it has got
+	 * to: rsp then minus rsp at rip (delta), the calls on the path not
+	 * returned from yet (the slot each pushed its return address to,
+	 * relative to rsp at rip, that address, and the highest end of the
+	 * path's writes since), and the highest end of all the path's writes
+	 * relative to rsp at rip (top); lost: rsp set some other way, or a
+	 * write the path cannot place (through another register) */
+	struct Stack {
+		/* CALLS -- calls on a path it follows; one more: lost */
+		static constexpr size_t CALLS = 8;
+		struct Call {
+			int64_t slot;
+			uint64_t back;
+			int64_t top;
+		};
+		bool lost = false;
+		int64_t delta = 0;
+		int64_t top = InsnInfo::NO_STACK_WRITE;
+		size_t calls = 0;
+		Call call[CALLS] = {};
+
+		bool same_frames(const Stack &other) const;
+		/* covers -- whatever a walk with this Stack proved holds for
+		 * a path with the other: it knows no more than the other
+		 * (lost, or the same frames and writes as high or higher) */
+		bool covers(const Stack &other) const;
+		/* meet -- what this path and the other both know */
+		void meet(const Stack &other);
+		/* apply -- the instruction's writes and its move of rsp */
+		void apply(const InsnInfo &insn);
+		/* called -- a call on the path pushed `back` where rsp is now */
+		void called(uint64_t back);
+	};
 	/* Line -- how a straight line from some address ends */
 	struct Line {
 		enum class End { Branch, Stop, Decode, Unsafe } end;
@@ -126,8 +165,11 @@ private:
 		/* its first instruction, a return or indirect branch at rip,
 		 * was followed where the registers say now */
 		bool from_regs = false;
+		/* a return was followed where the path's Stack says */
+		bool relied = false;
 	};
-	Line walk(pid_t pid, RemotePtr start, const Breakpoints &breakpoints, const Registers *here);
+	Line walk(pid_t pid, RemotePtr start, const Breakpoints &breakpoints, const Registers *here, Stack *stack);
+	bool stack_return(pid_t pid, Stack *stack, RemotePtr *target);
 	const InsnInfo *lookup(pid_t pid, RemotePtr at, const Breakpoints &breakpoints);
 	/* read_code -- the program's code at [at, at + len) as of this
 	 * epoch, a page read once per epoch; false where unreadable */
@@ -154,6 +196,10 @@ private:
 	/* the plan being made: its write_protected, and its watch */
 	const WriteProtected *write_protected_ = nullptr;
 	Plan *planning_ = nullptr;
+	/* rsp at rip of the plan being made */
+	uint64_t rsp_ = 0;
+	/* whether walks follow returns by their Stack */
+	bool follow_ = true;
 	bool maps_stale_ = true;
 	/* code epochs of the hunt's own: the code of a mapping the program
 	 * can neither write nor shares changes only by a system call, so a

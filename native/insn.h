@@ -25,6 +25,8 @@ enum InsnFlag : uint32_t {
 	INSN_SYSCALL = 1u << 6,
 	INSN_REP_STRING = 1u << 7,
 	INSN_UNSUPPORTED = 1u << 8,
+	/* writes rsp other than by rsp_add (leave, mov rsp, ...) */
+	INSN_RSP_OTHER = 1u << 9,
 	/* native only, from Task::kernel_entry_at's byte scan: an AVX-512
 	 * scatter (scatter.h) */
 	INSN_SCATTER = 1u << 30,
@@ -112,11 +114,20 @@ struct InsnInfo {
 	uint64_t target = 0;	    /* FLOW_BRANCH, FLOW_JUMP, FLOW_CALL */
 	MemOperand via;		    /* FLOW_INDIRECT: the 8 bytes holding the target, */
 	uint8_t via_reg = REG_NONE; /* or the register (REG_NONE: via) */
+	/* rsp += rsp_add is its one write of rsp, unless INSN_RSP_OTHER
+	 * (native.ts rspAdd) */
+	int32_t rsp_add = 0;
 
 	/* filled by the recorder, not the decoder: */
 	bool special = false;	       /* some write is not MEM_PLAIN */
 	uint8_t code[MAX_LENGTH] = {}; /* the bytes decoded */
 	uint64_t epoch = 0;	       /* InsnCache epoch they were last seen in */
+	/* the fence hunt's summary of `writes` (FenceHunt::learn): the end
+	 * of the highest, relative to rsp before the instruction, when all
+	 * are plain and through rsp (NO_STACK_WRITE: none); wild: some other */
+	static constexpr int64_t NO_STACK_WRITE = INT64_MIN;
+	int64_t stack_top = NO_STACK_WRITE;
+	bool wild_write = false;
 };
 
 } /* namespace pmfit */

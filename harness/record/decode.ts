@@ -43,6 +43,12 @@ interface IcedState {
   /** Codes seen to write nothing the tracer follows when they have no
    *  memory operand (hasMemoryOperand). */
   quiet: Set<Iced.Code>;
+  /** Stack instructions whose stack pointer increment is their one write
+   *  of rsp (but a pop into rsp): rspEffect. */
+  stackMoves: Set<Iced.Mnemonic>;
+  /** add and sub of an immediate to a 64-bit register or memory. */
+  addImm: Set<Iced.Code>;
+  subImm: Set<Iced.Code>;
 }
 
 let state: IcedState | undefined;
@@ -131,6 +137,9 @@ function icedState(): IcedState {
       [M.Xsaves64, MemKind.XsaveCompact],
     ]),
     quiet: new Set(),
+    stackMoves: new Set([M.Push, M.Pop, M.Call, M.Ret, M.Pushfq, M.Popfq]),
+    addImm: new Set([C.Add_rm64_imm8, C.Add_rm64_imm32]),
+    subImm: new Set([C.Sub_rm64_imm8, C.Sub_rm64_imm32]),
   };
   return state;
 }
@@ -255,7 +264,46 @@ function classify(s: IcedState, instruction: Iced.Instruction, code: Uint8Array)
   // 64-bit ones on Intel: followed nowhere, whichever CPU runs it.
   const next = flowOf(iced, instruction);
   const flow = next.flow !== InsnFlow.Next && operandSizePrefixed(code) ? { flow: InsnFlow.Other } : next;
-  return { length: instruction.length, flags, writes, ...flow };
+  const effect = rspEffect(s, instruction);
+  // the tracer takes a 32-bit increment (sub rsp, imm32 negated may not fit)
+  const rsp = effect !== undefined && Math.abs(effect) < 2 ** 31 ? effect : undefined;
+  if (rsp === undefined) flags |= InsnFlag.RspOther;
+  return { length: instruction.length, flags, writes, ...flow, ...(rsp ? { rspAdd: rsp } : {}) };
+}
+
+/** rspEffect -- how the instruction moves rsp, for the fence hunt's
+ *  tracking of return addresses (native/fence_hunt.h): 0 when it does not
+ *  write rsp, the increment when that is its one write of rsp (push, pop,
+ *  call, ret, pushfq, popfq; add or sub of an immediate; lea rsp,
+ *  [rsp+disp]), undefined when it writes rsp any other way or may (leave,
+ *  enter, a pop into rsp, any other instruction naming rsp as a register
+ *  but a mov from it). Instructions that write rsp without naming it are
+ *  all stack instructions (isStackInstruction). */
+function rspEffect(s: IcedState, instruction: Iced.Instruction): number | undefined {
+  const { iced } = s;
+  const { Code: C, OpKind: K, Register: R } = iced;
+  const named: boolean[] = [];
+  for (let i = 0; i < instruction.opCount; i++)
+    named.push(
+      instruction.opKind(i) === K.Register && iced.RegisterExt.fullRegister(instruction.opRegister(i)) === R.RSP,
+    );
+  if (instruction.isStackInstruction) {
+    const intoRsp = instruction.mnemonic === iced.Mnemonic.Pop && named[0] === true;
+    return s.stackMoves.has(instruction.mnemonic) && !intoRsp ? instruction.stackPointerIncrement : undefined;
+  }
+  if (!named.includes(true)) return 0;
+  const code = instruction.code;
+  if (named[0] && instruction.op0Register === R.RSP) {
+    if (s.addImm.has(code)) return Number(BigInt.asIntN(64, instruction.immediate(1)));
+    if (s.subImm.has(code)) return -Number(BigInt.asIntN(64, instruction.immediate(1)));
+    // lea ignores segments; a 32-bit address names esp, not rsp
+    if (code === C.Lea_r64_m && instruction.memoryBase === R.RSP && instruction.memoryIndex === R.None)
+      return Number(BigInt.asIntN(64, instruction.memoryDisplacement));
+    return undefined;
+  }
+  // mov r64, rsp (mov rbp, rsp of a prologue) only reads it
+  if ((code === C.Mov_r64_rm64 || code === C.Mov_rm64_r64) && !named[0]) return 0;
+  return undefined;
 }
 
 /** hasMemoryOperand -- whether an operand of the instruction is in memory

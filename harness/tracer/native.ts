@@ -57,6 +57,9 @@ export const enum InsnFlag {
   RepString = 1 << 7,
   /** A write the tracer cannot follow (clzero): recording refuses the run. */
   Unsupported = 1 << 8,
+  /** Writes rsp other than by `rspAdd` (leave, mov rsp, ...): the fence
+   *  hunt forgets where the stack is. */
+  RspOther = 1 << 9,
 }
 
 /** Registers usable in an address: x86 encoding order plus one, 0 = none.
@@ -177,6 +180,9 @@ export interface NativeInsnInfo {
   via?: NativeMemOperand;
   /** ...or the register (Reg) holding it. */
   viaReg?: number;
+  /** rsp += rspAdd is the instruction's one write of rsp (absent: 0),
+   *  unless its flags say RspOther. */
+  rspAdd?: number;
 }
 
 /** One PM mapping in the tracee: [start, end) maps file `fileId` at `fileOffset`. */

@@ -53,6 +53,39 @@ describe('decodeInstruction', () => {
     expect(d.info.writes).toEqual([mem({ base: Reg.Rsp, disp: -8, size: 8 })]);
   });
 
+  // how rsp moves, for the fence hunt's walk past returns (fence_hunt.h Stack)
+  test.each([
+    ['50', 'push rax', -8],
+    ['66 50', 'push ax', -2],
+    ['5b', 'pop rbx', 8],
+    ['c3', 'ret', 8],
+    ['c2 10 00', 'ret 0x10', 24],
+    ['e8 00 00 00 00', 'call .+5', -8],
+    ['48 83 ec 58', 'sub rsp, 0x58', -0x58],
+    ['48 81 c4 00 01 00 00', 'add rsp, 0x100', 0x100],
+    ['48 8d 64 24 f0', 'lea rsp, [rsp-0x10]', -0x10],
+    ['48 89 e5', 'mov rbp, rsp', 0],
+    ['48 8b 04 24', 'mov rax, [rsp]', 0],
+  ])('%s (%s): rsp moved by %d alone', (hex, _text, add) => {
+    const d = decode(hex);
+    expect(d.info.rspAdd ?? 0).toBe(add);
+    expect(d.info.flags & InsnFlag.RspOther).toBe(0);
+  });
+
+  test.each([
+    ['c9', 'leave'],
+    ['5c', 'pop rsp'],
+    ['48 89 ec', 'mov rsp, rbp'],
+    ['48 83 e4 f0', 'and rsp, -16'],
+    ['48 94', 'xchg rax, rsp'],
+    ['83 c4 08', 'add esp, 8'],
+    ['67 48 8d 64 24 08', 'lea rsp, [esp+8]'],
+  ])('%s (%s): rsp written otherwise', (hex) => {
+    const d = decode(hex);
+    expect(d.info.flags & InsnFlag.RspOther).toBe(InsnFlag.RspOther);
+    expect(d.info.rspAdd).toBeUndefined();
+  });
+
   test('a Code that wrote nothing in its register form still writes in its memory form', () => {
     // mov rax, rdx and mov [rax+8], rdx are both Mov_rm64_r64
     for (let i = 0; i < 2; i++) expect(decode('48 89 d0').info.writes).toEqual([]);

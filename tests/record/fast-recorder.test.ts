@@ -430,6 +430,21 @@ describe('fast and exact recording agree', () => {
     },
   );
 
+  // returns the hunt follows where the path's stack says (fence_hunt.h
+  // Stack): three calls deep to the flush, three returns, the sfence
+  test('test program hunt_paths returns', async () => {
+    const header = await expectSame(program('hunt_paths', (pm) => ['returns', pm], 4096));
+    // 5 when the hunt stops at each return
+    expect(header?.fastStops?.frontier).toBeLessThanOrEqual(3);
+  });
+
+  // returns it must not follow where a wrong rsp or the slot as it was
+  // at the plan would send it: each reaches an sfence that a hunt gone
+  // elsewhere runs past, giving images the exact recorder never does
+  test.each(['delta', 'slot', 'rspslot', 'callslot'])('test program hunt_paths %s', async (mode) => {
+    await expectSame(program('hunt_paths', (pm) => [mode, pm], 4096));
+  });
+
   test.each(['signal_in_region', 'segv_in_region', 'region_loop', 'pm_store'])('test program %s', async (name) => {
     await expectSame(program(name, (pm) => [pm], 1 << 20));
   });

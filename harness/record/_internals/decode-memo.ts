@@ -55,6 +55,7 @@ function isInsnInfo(value: unknown): value is NativeInsnInfo {
     isInteger(value.length) &&
     (value.length as number) > 0 &&
     isInteger(value.flags) &&
+    (value.rspAdd === undefined || isInteger(value.rspAdd)) &&
     Array.isArray(value.writes) &&
     value.writes.every((write) => isObject(write) && Object.values(write).every(isInteger))
   );
