@@ -18,6 +18,7 @@
         "native/insn_cache.cc",
         "native/page_cache.cc",
         "native/pm_protection.cc",
+        "native/proc_maps.cc",
         "native/recorder.cc",
         "native/registers.cc",
         "native/scatter.cc",

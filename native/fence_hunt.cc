@@ -7,12 +7,11 @@
 #include <sys/mman.h>
 
 #include <algorithm>
-#include <cinttypes>
-#include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "error.h"
+#include "proc_maps.h"
 #include "tracee_memory.h"
 
 namespace pmfit {
@@ -83,39 +82,27 @@ FenceHunt::read_maps(pid_t pid)
 	safe_.clear();
 	constant_.clear();
 	writable_.clear();
-	const std::string path = "/proc/" + std::to_string(pid) + "/maps";
-	FILE *f = fopen(path.c_str(), "re");
-	if (!f)
-		throw TaskError(syserr("open " + path, errno));
-	char line[4096];
-	while (fgets(line, sizeof(line), f)) {
-		uint64_t start, end;
-		char perms[8] = {0};
-		int name = 0;
-		const bool parsed =
-			sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %*s %*s %*s %n", &start, &end, perms, &name) >= 3;
+	for (const MapsLine &m : read_proc_maps(pid)) {
 		/* the kernel's own pages ([vvar] changes under the program,
 		 * [stack] and [heap] are written all the time) */
-		const bool own = name > 0 && line[name] == '[';
+		const bool own = m.pseudo();
 		/* not shared either: an int3 written there would reach the
 		 * file, and another mapping of it may rewrite the code */
-		if (parsed && perms[1] != 'w' && perms[3] != 's') {
-			if (perms[2] == 'x')
-				add_range(&safe_, start, end);
+		if (!m.writable() && !m.shared()) {
+			if (m.executable())
+				add_range(&safe_, m.start, m.end);
 			/* what the program reads and cannot write (a RELRO
 			 * GOT): a jump through it goes where it says until an
 			 * mprotect, a system call */
-			if (perms[0] == 'r' && name > 0 && !own)
-				add_range(&constant_, start, end);
-		} else if (parsed && perms[0] == 'r' && perms[1] == 'w' && perms[3] == 'p' && !own) {
+			if (m.readable() && !own)
+				add_range(&constant_, m.start, m.end);
+		} else if (m.readable() && m.writable() && !m.shared() && !own) {
 			/* a library's .data or .bss, an anonymous mapping: a
 			 * pointer there is followed while its page is watched */
-			writable_.push_back({start, end, PROT_READ | PROT_WRITE | (perms[2] == 'x' ? PROT_EXEC : 0)});
+			writable_.push_back(
+				{m.start, m.end, PROT_READ | PROT_WRITE | (m.executable() ? PROT_EXEC : 0)});
 		}
-		while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
-			;
 	}
-	fclose(f);
 	maps_stale_ = false;
 }
 

@@ -9,12 +9,10 @@
 #include <sys/syscall.h>
 
 #include <algorithm>
-#include <cinttypes>
-#include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "error.h"
+#include "proc_maps.h"
 #include "registers.h"
 
 namespace pmfit {
@@ -29,56 +27,18 @@ page_up(uint64_t addr)
 	return (addr + PAGE_SIZE_BYTES - 1) & ~(PAGE_SIZE_BYTES - 1);
 }
 
-/* Mapping -- one line of /proc/PID/maps: its range and protection */
-struct Mapping {
-	uint64_t start;
-	uint64_t end;
-	int prot;
-	bool vdso;
-};
-
-std::vector<Mapping>
-read_mappings(pid_t pid)
-{
-	const std::string path = "/proc/" + std::to_string(pid) + "/maps";
-	FILE *f = fopen(path.c_str(), "re");
-	if (!f)
-		throw TaskError(syserr("open " + path, errno));
-	std::vector<Mapping> out;
-	char line[4096];
-	while (fgets(line, sizeof(line), f)) {
-		uint64_t start, end;
-		char perms[8] = {0};
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s", &start, &end, perms) != 3)
-			continue;
-		int prot = 0;
-		if (perms[0] == 'r')
-			prot |= PROT_READ;
-		if (perms[1] == 'w')
-			prot |= PROT_WRITE;
-		if (perms[2] == 'x')
-			prot |= PROT_EXEC;
-		out.push_back({start, end, prot, strstr(line, " [vdso]") != nullptr});
-		/* a line longer than the buffer: skip its rest */
-		while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
-			;
-	}
-	fclose(f);
-	return out;
-}
-
 } /* namespace */
 
 std::vector<PmProtection::Segment>
 PmProtection::read_maps(pid_t pid, const std::vector<PmRange> &ranges)
 {
 	std::vector<Segment> out;
-	const std::vector<Mapping> maps = read_mappings(pid);
+	const std::vector<MapsLine> maps = read_proc_maps(pid);
 	/* the vDSO: code the program cannot write, there in every process
 	 * (a program that remaps it is seen here, at the next protect) */
 	RemotePtr site;
-	for (const Mapping &m : maps) {
-		if (m.vdso && (m.prot & PROT_EXEC) && !(m.prot & PROT_WRITE))
+	for (const MapsLine &m : maps) {
+		if (m.name == "[vdso]" && m.executable() && !m.writable())
 			site = find_syscall_site(pid, m.start, m.end, site_);
 	}
 	site_ = site;
@@ -86,10 +46,10 @@ PmProtection::read_maps(pid_t pid, const std::vector<PmRange> &ranges)
 		const uint64_t start = range.start.as_int();
 		/* the rest of the file's last page belongs to the mapping */
 		const uint64_t end = page_up(range.end.as_int());
-		for (const Mapping &m : maps) {
+		for (const MapsLine &m : maps) {
 			const uint64_t s = std::max(start, m.start), e = std::min(end, m.end);
-			if (s < e && m.prot != PROT_NONE)
-				out.push_back({s, e, m.prot, false});
+			if (s < e && m.prot() != PROT_NONE)
+				out.push_back({s, e, m.prot(), false});
 		}
 	}
 	std::sort(out.begin(), out.end(), [](const Segment &a, const Segment &b) { return a.start < b.start; });

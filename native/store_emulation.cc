@@ -6,7 +6,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cinttypes>
@@ -284,28 +283,10 @@ void
 PmFileWriter::read_mappings(pid_t pid)
 {
 	mappings_.clear();
-	const std::string path = "/proc/" + std::to_string(pid) + "/maps";
-	FILE *f = fopen(path.c_str(), "re");
-	if (!f)
-		throw TaskError(syserr("open " + path, errno));
-	char line[4096];
-	while (fgets(line, sizeof(line), f)) {
-		uint64_t start, end, offset, ino;
-		unsigned major_no, minor_no;
-		char perms[8] = {0};
-		int name_at = 0;
-		const bool whole = strchr(line, '\n') != nullptr;
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n", &start, &end, perms,
-			   &offset, &major_no, &minor_no, &ino, &name_at) >= 7 &&
-		    perms[3] == 's' && ino != 0 && name_at > 0 && line[name_at] == '/' && whole) {
-			std::string name(line + name_at);
-			name.pop_back(); /* the newline */
-			mappings_.push_back({start, end, offset, (uint64_t)makedev(major_no, minor_no), ino, name});
-		}
-		while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
-			;
+	for (MapsLine &m : read_proc_maps(pid)) {
+		if (m.shared() && m.inode != 0 && !m.name.empty() && m.name[0] == '/')
+			mappings_.push_back(std::move(m));
 	}
-	fclose(f);
 	/* a file's size changes only by a system call, as mappings do */
 	for (File &file : files_) {
 		struct stat st;
@@ -318,24 +299,24 @@ PmFileWriter::read_mappings(pid_t pid)
 }
 
 PmFileWriter::File *
-PmFileWriter::file_for(pid_t pid, const Mapping &m)
+PmFileWriter::file_for(pid_t pid, const MapsLine &m)
 {
 	for (File &file : files_) {
-		if (file.dev == m.dev && file.ino == m.ino)
+		if (file.dev == (uint64_t)m.dev && file.ino == m.inode)
 			return file.fd >= 0 ? &file : nullptr;
 	}
 	/* by its name, which must still be the mapped file; else through
 	 * map_files (CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE) */
 	char map_file[96];
 	snprintf(map_file, sizeof(map_file), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m.start, m.end);
-	File file = {m.dev, m.ino, -1, 0};
-	for (const char *name : {m.path.c_str(), (const char *)map_file}) {
+	File file = {(uint64_t)m.dev, m.inode, -1, 0};
+	for (const char *name : {m.name.c_str(), (const char *)map_file}) {
 		const int fd = open(name, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			continue;
 		struct stat st;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_dev == m.dev &&
-		    (uint64_t)st.st_ino == m.ino) {
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == m.dev &&
+		    (uint64_t)st.st_ino == m.inode) {
 			file.fd = fd;
 			file.size = (uint64_t)st.st_size;
 			break;
@@ -352,7 +333,7 @@ PmFileWriter::target(pid_t pid, RemotePtr addr, size_t len, int *fd, uint64_t *o
 	if (!mapped_)
 		read_mappings(pid);
 	const uint64_t at = addr.as_int();
-	for (const Mapping &m : mappings_) {
+	for (const MapsLine &m : mappings_) {
 		if (at < m.start || at >= m.end)
 			continue;
 		if (at + len > m.end)

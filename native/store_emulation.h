@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "proc_maps.h"
 #include "remote_ptr.h"
 #include "xstate.h"
 
@@ -82,14 +83,6 @@ public:
 	void refuse(int fd);
 
 private:
-	struct Mapping {
-		uint64_t start;
-		uint64_t end;
-		uint64_t offset;
-		uint64_t dev;
-		uint64_t ino;
-		std::string path;
-	};
 	struct File {
 		uint64_t dev;
 		uint64_t ino;
@@ -97,11 +90,11 @@ private:
 		uint64_t size; /* at the last look */
 	};
 	void read_mappings(pid_t pid);
-	File *file_for(pid_t pid, const Mapping &m);
+	File *file_for(pid_t pid, const MapsLine &m);
 
 	bool mapped_ = false;
-	std::vector<Mapping> mappings_; /* the shared file mappings */
-	std::vector<File> files_;	/* kept across mappings_changed() */
+	std::vector<MapsLine> mappings_; /* the shared file mappings */
+	std::vector<File> files_;	 /* kept across mappings_changed() */
 };
 
 } /* namespace pmfit */
