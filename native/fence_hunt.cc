@@ -169,6 +169,11 @@ FenceHunt::learn(pid_t pid, RemotePtr address, InsnInfo info, const Breakpoints 
 	/* where the writes go, for Stack::apply; the writes themselves are
 	 * the recorder's, not the hunt's */
 	constexpr uint8_t RSP = 5; /* Reg: x86 encoding order plus one */
+	/* a flush's operand is the line it writes back, which it does not
+	 * change: the stack stays as it was (libpmem's loop of clwbs before
+	 * its return made the path forget it) */
+	if (info.flags & (INSN_CLFLUSH | INSN_CLFLUSHOPT | INSN_CLWB))
+		info.writes.clear();
 	for (const MemOperand &write : info.writes) {
 		const bool stacked = write.kind == MEM_PLAIN && write.base == RSP && write.index == REG_NONE &&
 				     write.seg == SEG_NONE && info.rsp_add <= 0;
@@ -502,58 +507,67 @@ FenceHunt::plan(pid_t pid, const Registers &regs, const Breakpoints &breakpoints
 		add(first.succ[0], true, stack);
 		add(first.succ[1], true, stack);
 	}
-	for (size_t i = 0; i < frontier.size(); i++) {
-		if (!frontier[i].open)
-			continue;
-		frontier[i].open = false;
-		const RemotePtr from = frontier[i].addr;
-		Stack out = frontier[i].stack;
-		if (Walked *line = walked_at(from)) {
-			if (line->stack.covers(out))
+	/* pass after pass over the frontier: a branch's fall-through,
+	 * added, is walked in this pass, its taken successor (the node
+	 * moved there) in the next, so the frontier grows along every path
+	 * a branch at a time (following one path branch after branch
+	 * before the others filled it along that path: 1,643 stops against
+	 * 1,560 on txmap with 20 inserts) */
+	for (bool moved = true; moved;) {
+		moved = false;
+		for (size_t i = 0; i < frontier.size(); i++) {
+			if (!frontier[i].open)
 				continue;
-			/* walked again knowing what both paths know, a few
-			 * times at most (a loop whose body writes the stack
-			 * higher each time around) */
-			if (line->walks == REWALKS || line->first == rip) {
-				mismatched.push_back(from);
-				continue;
+			frontier[i].open = false;
+			const RemotePtr from = frontier[i].addr;
+			Stack out = frontier[i].stack;
+			if (Walked *line = walked_at(from)) {
+				if (line->stack.covers(out))
+					continue;
+				/* walked again knowing what both paths know, a few
+				 * times at most (a loop whose body writes the stack
+				 * higher each time around) */
+				if (line->walks == REWALKS || line->first == rip) {
+					mismatched.push_back(from);
+					continue;
+				}
+				out.meet(line->stack);
+				line->stack = out;
+				line->walks++;
+				line->second = false;
+			} else {
+				walked.push_back({from, false, out, 0});
 			}
-			out.meet(line->stack);
-			line->stack = out;
-			line->walks++;
-			line->second = false;
-		} else {
-			walked.push_back({from, false, out, 0});
-		}
-		const Line line = walk(pid, from, breakpoints, nullptr, &out);
-		relied = relied || line.relied;
-		switch (line.end) {
-		case Line::End::Decode:
-			plan.kind = Plan::Kind::Decode;
-			plan.at = line.at;
-			return plan;
-		case Line::End::Unsafe:
-			/* no int3 goes where the program may write */
-			plan.kind = Plan::Kind::Step;
-			return plan;
-		case Line::End::Stop:
-			/* closed by the node at its end, unless that node
-			 * is its start (a fence reached by a jump) */
-			frontier[i].addr = line.at;
-			walked_at(from)->second = line.at != from;
-			break;
-		case Line::End::Branch:
-			/* one more breakpoint: this one moves to the taken
-			 * branch, the fall-through is added */
-			if (frontier.size() < FRONTIER) {
-				frontier[i].addr = line.succ[0];
-				frontier[i].open = true;
-				frontier[i].stack = out;
-				walked_at(from)->second = true;
-				add(line.succ[1], true, out);
-				i = (size_t)-1; /* from the start: the moved node again */
+			const Line line = walk(pid, from, breakpoints, nullptr, &out);
+			relied = relied || line.relied;
+			switch (line.end) {
+			case Line::End::Decode:
+				plan.kind = Plan::Kind::Decode;
+				plan.at = line.at;
+				return plan;
+			case Line::End::Unsafe:
+				/* no int3 goes where the program may write */
+				plan.kind = Plan::Kind::Step;
+				return plan;
+			case Line::End::Stop:
+				/* closed by the node at its end, unless that node
+				 * is its start (a fence reached by a jump) */
+				frontier[i].addr = line.at;
+				walked_at(from)->second = line.at != from;
+				break;
+			case Line::End::Branch:
+				/* one more breakpoint: this one moves to the taken
+				 * branch, the fall-through is added */
+				if (frontier.size() < FRONTIER) {
+					frontier[i].addr = line.succ[0];
+					frontier[i].open = true;
+					frontier[i].stack = out;
+					walked_at(from)->second = true;
+					add(line.succ[1], true, out);
+					moved = true;
+				}
+				break;
 			}
-			break;
 		}
 	}
 	/* two nodes may have moved to one address; a node at the start of a
