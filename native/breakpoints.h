@@ -30,6 +30,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <utility>
 #include <vector>
 
 #include "remote_ptr.h"
@@ -83,11 +85,25 @@ public:
 	{
 		return !traps_.empty();
 	}
+	/* CodeBytes -- the program's bytes at [at, at + len) now, int3s of
+	 * ours shown as what they cover; false where unreadable */
+	using CodeBytes = std::function<bool(pid_t pid, RemotePtr at, uint8_t *out, size_t len)>;
+	/* set_code_bytes -- where the frontier's writes find the bytes
+	 * between two of its changes on a page (FenceHunt::code_bytes: the
+	 * frontier is only in code the program cannot write, which changes
+	 * only by a system call, and so read once per page between two) */
+	void
+	set_code_bytes(CodeBytes code_bytes)
+	{
+		code_bytes_ = std::move(code_bytes);
+	}
 	/* add_frontier -- int3s at addrs[0..count), over the bytes code[i]
-	 * the program has there, but where one of ours is already; the nodes
-	 * of earlier plans stay (each is an instruction start the tracee may
-	 * still reach), at most MAX_FRONTIER in all */
-	void add_frontier(pid_t pid, const RemotePtr *addrs, const uint8_t *code, size_t count);
+	 * the program has there, but where one of ours is already and at
+	 * `stand`, where the tracee is about to run from (a node of an
+	 * earlier plan there goes out); the nodes of earlier plans stay
+	 * (each is an instruction start the tracee may still reach), at
+	 * most MAX_FRONTIER in all */
+	void add_frontier(pid_t pid, const RemotePtr *addrs, const uint8_t *code, size_t count, RemotePtr stand);
 	/* lift_frontier -- the node at addr out (the tracee stopped there, or
 	 * is about to run from there) */
 	void lift_frontier(pid_t pid, RemotePtr addr);
@@ -149,6 +165,10 @@ private:
 	/* write_traps -- every trap in (int3) or out (its byte), one read
 	 * and one write per run of pages */
 	bool write_traps(pid_t pid, bool in);
+	/* rewrite_frontier -- the frontier becomes next (every node in
+	 * memory): only the bytes that change are written, one write per
+	 * page where several do */
+	void rewrite_frontier(pid_t pid, std::vector<Breakpoint> next);
 
 	std::vector<Breakpoint> markers_;
 	std::vector<Breakpoint> traps_; /* Flush, sorted by address */
@@ -156,6 +176,7 @@ private:
 	bool traps_in_ = false;		/* written in, but for lifted_ */
 	std::vector<RemotePtr> lifted_; /* traps lifted for a step since */
 	std::vector<Breakpoint> frontier_;
+	CodeBytes code_bytes_;
 	/* write_byte -- one byte of code through /proc/PID/mem (one call,
 	 * where PTRACE_POKETEXT takes a read and a write of the word) */
 	void write_byte(pid_t pid, RemotePtr addr, uint8_t byte);

@@ -296,13 +296,12 @@ Task::hunt_fence(Stop *out)
 		 * reads of one byte on txmap with 20 inserts before */
 		uint8_t code[FenceHunt::FRONTIER];
 		for (size_t i = 0; i < plan.count; i++) {
-			if (!hunt_.code_byte(pid_, plan.addrs[i], breakpoints_, &code[i]))
+			if (!hunt_.code_bytes(pid_, plan.addrs[i], 1, breakpoints_, &code[i]))
 				throw TaskError("cannot read code at " + hex(plan.addrs[i].as_int()));
 		}
-		breakpoints_.add_frontier(pid_, plan.addrs, code, plan.count);
 		/* a node of an earlier plan where the tracee stands would
 		 * stop it before it ran anything */
-		breakpoints_.lift_frontier(pid_, regs_.ip());
+		breakpoints_.add_frontier(pid_, plan.addrs, code, plan.count, regs_.ip());
 		return false;
 	}
 	/* a single step in a page window, PM still protected */

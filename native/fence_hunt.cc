@@ -236,9 +236,9 @@ FenceHunt::read_code(pid_t pid, RemotePtr at, uint8_t *out, size_t len, const Br
 }
 
 bool
-FenceHunt::code_byte(pid_t pid, RemotePtr addr, const Breakpoints &breakpoints, uint8_t *byte)
+FenceHunt::code_bytes(pid_t pid, RemotePtr addr, size_t len, const Breakpoints &breakpoints, uint8_t *out)
 {
-	return read_code(pid, addr, byte, 1, breakpoints);
+	return read_code(pid, addr, out, len, breakpoints);
 }
 
 /* same_frames -- the same rsp and the same calls not returned from */

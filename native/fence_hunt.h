@@ -108,11 +108,12 @@ public:
 	 * read from the tracee, int3s of ours replaced by the code they
 	 * hide); an address that cannot be read ends a line there */
 	void learn(pid_t pid, RemotePtr address, InsnInfo info, const Breakpoints &breakpoints);
-	/* code_byte -- the program's byte at addr in this epoch, from the
-	 * page the plan read it on (int3s of ours shown as what they
-	 * cover): what a frontier node covers, without a read of its own;
-	 * false where unreadable */
-	bool code_byte(pid_t pid, RemotePtr addr, const Breakpoints &breakpoints, uint8_t *byte);
+	/* code_bytes -- the program's bytes at [addr, addr + len) in this
+	 * epoch, from the pages the plan read them on (int3s of ours shown
+	 * as what they cover): what a frontier node covers, and the code
+	 * between nodes (Breakpoints::set_code_bytes), without a read of
+	 * their own; false where unreadable */
+	bool code_bytes(pid_t pid, RemotePtr addr, size_t len, const Breakpoints &breakpoints, uint8_t *out);
 	/* mappings_changed -- a system call ran, or a new region began: read
 	 * which code the program cannot write again before the next plan */
 	void

@@ -39,6 +39,9 @@ Task::Task(const SpawnOptions &options, const std::vector<std::string> &guard_pa
 		guard_ = std::make_unique<UserFileGuard>(guard_paths);
 		rules = UserFileGuard::rules();
 	}
+	breakpoints_.set_code_bytes([this](pid_t pid, RemotePtr at, uint8_t *out, size_t len) {
+		return hunt_.code_bytes(pid, at, len, breakpoints_, out);
+	});
 	SpawnOptions spawn = options;
 	spawn.seccomp = build_seccomp_filter(rules);
 	pin_.acquire(options.cpu);

@@ -453,6 +453,15 @@ describe('fast and exact recording agree', () => {
     await expectSame(program('hunt_paths', (pm) => [mode, pm], 4096));
   });
 
+  // the int3s on both ways of a branch go in with one write of the bytes
+  // between them (native/breakpoints.cc rewrite_frontier), which must keep
+  // the flush trap there: the clwb the first way leads to is seen, and
+  // both int3s stop the tracee (the node it stands on out, the other in)
+  test('test program hunt_paths adjacent', async () => {
+    const header = await expectSame(program('hunt_paths', (pm) => ['adjacent', pm], 4096));
+    expect(header?.fastStops).toMatchObject({ flushTraps: 2, frontier: 2 });
+  });
+
   test.each(['signal_in_region', 'segv_in_region', 'region_loop', 'pm_store'])('test program %s', async (name) => {
     await expectSame(program(name, (pm) => [pm], 1 << 20));
   });
