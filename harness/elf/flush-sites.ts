@@ -394,28 +394,35 @@ function describe(entry: MapEntry): string {
   return `${entry.path || '[anonymous]'} at ${hex(entry.start)}-${hex(entry.end)}`;
 }
 
+/** What one executable mapping contributes: its sites, or why not all its
+ *  code is proven. */
+type MappingSites = { addresses: number[]; why?: string };
+
 /** Sites of a mapping of a file kept in `files`, per its key and where it
  *  is mapped: the same mappings come back at every region. */
-const mappings = new Map<string, { addresses: number[]; why?: string }>();
+const mappings = new Map<string, MappingSites>();
 
-/** Why a file-backed executable mapping is not proven, or its sites. */
-function mappedFileSites(entry: MapEntry): { addresses: number[]; why?: string } {
-  const where = describe(entry);
-  if (entry.path.endsWith(' (deleted)')) return { addresses: [], why: `${where}: the file was deleted or replaced` };
+/** Why a file-backed executable mapping is not proven, or its sites. A
+ *  mapping seen before costs a stat() and its key (the recorder asks at
+ *  every region's begin). */
+function mappedFileSites(entry: MapEntry): MappingSites {
+  const notProven = (why: string) => ({ addresses: [], why: `${describe(entry)}: ${why}` });
+  if (entry.path.endsWith(' (deleted)')) return notProven('the file was deleted or replaced');
   let stat: fs.BigIntStats;
   try {
     stat = fs.statSync(entry.path, { bigint: true });
   } catch (err) {
-    return { addresses: [], why: `${where}: cannot stat it (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
+    return notProven(`cannot stat it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   if (Number(stat.ino) !== entry.inode || mapsDevice(Number(stat.dev)) !== entry.dev)
-    return { addresses: [], why: `${where}: the file at that path is no longer the one mapped` };
-  const file = fileFlushSites(entry.path, stat);
-  if (!file.ok) return { addresses: [], why: `${where}: ${file.why}` };
+    return notProven('the file at that path is no longer the one mapped');
   const key = fileKey(entry.path, stat);
   const mappingKey = `${key}\0${entry.start}\0${entry.end}\0${entry.offset}`;
+  // kept only for a file kept in `files` under the same key
   const known = mappings.get(mappingKey);
   if (known) return known;
+  const file = fileFlushSites(entry.path, stat);
+  if (!file.ok) return notProven(file.why);
   const found = sitesInMapping(file, entry);
   if (files.get(key) === file) mappings.set(mappingKey, found);
   return found;
@@ -423,7 +430,7 @@ function mappedFileSites(entry: MapEntry): { addresses: number[]; why?: string }
 
 /** The run-time addresses of `file`'s sites that `entry` maps, and why not
  *  all its code is proven. */
-function sitesInMapping(file: ProvenFile, entry: MapEntry): { addresses: number[]; why?: string } {
+function sitesInMapping(file: ProvenFile, entry: MapEntry): MappingSites {
   const mapped = (vaddr: number): number | undefined => {
     const offset = fileOffsetOf(file.segments, vaddr);
     if (offset === undefined || offset < entry.offset || offset >= entry.offset + (entry.end - entry.start))
@@ -461,33 +468,62 @@ function unbackedCode(pid: number, entry: MapEntry): string | undefined {
   return `${where}: possible flush at ${hex(entry.start + found[0])} in code without an ELF file to prove it`;
 }
 
+/** What each executable mapping contributed to the last call, and its
+ *  result, a function of those alone: at most regions nothing was mapped,
+ *  unmapped or rewritten since the last one, and merging a library's sites
+ *  again (libpmem: 930) cost more than finding them. */
+let lastCall: { parts: MappingSites[]; result: ProcessFlushSites } | undefined;
+
+function sameParts(a: MappingSites[], b: MappingSites[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every(
+      (part, i) =>
+        part === b[i] || (part.addresses.length === 0 && b[i].addresses.length === 0 && part.why === b[i].why),
+    )
+  );
+}
+
 /** processFlushSites -- the flush sites of every executable mapping of
- *  process `pid` (`maps` its /proc/PID/maps), at their run-time addresses. */
+ *  process `pid` (`maps` its /proc/PID/maps), at their run-time addresses.
+ *  Every mapping is looked at again at each call (its file stat()ed, code
+ *  without a file read): the result is the last call's only when each
+ *  mapping contributes what it did then. */
 export function processFlushSites(pid: number, maps: MapEntry[]): ProcessFlushSites {
-  const addresses = new Set<number>();
-  let why: string | undefined;
+  const parts: MappingSites[] = [];
   for (const entry of maps) {
     if (entry.perms[2] !== 'x') continue;
     // The legacy vsyscall page: the kernel's own fixed code (or a trap that
     // emulates it), which the program cannot change and which has no flush.
     if (entry.path === '[vsyscall]') continue;
-    let reason: string | undefined;
     if (entry.perms[1] === 'w') {
-      reason = `${describe(entry)} is writable and executable: its code can change without a system call`;
+      parts.push({
+        addresses: [],
+        why: `${describe(entry)} is writable and executable: its code can change without a system call`,
+      });
     } else if (entry.perms[3] === 's') {
-      reason = `${describe(entry)} is a shared executable mapping: its code can change without a system call`;
+      parts.push({
+        addresses: [],
+        why: `${describe(entry)} is a shared executable mapping: its code can change without a system call`,
+      });
     } else if (entry.path === '' || entry.path.startsWith('[')) {
-      reason = unbackedCode(pid, entry);
+      parts.push({ addresses: [], why: unbackedCode(pid, entry) });
     } else {
-      const found = mappedFileSites(entry);
-      for (const address of found.addresses) addresses.add(address);
-      reason = found.why;
+      parts.push(mappedFileSites(entry));
     }
-    why ??= reason;
   }
-  return {
+  if (lastCall && sameParts(parts, lastCall.parts)) return lastCall.result;
+  const addresses = new Set<number>();
+  let why: string | undefined;
+  for (const part of parts) {
+    for (const address of part.addresses) addresses.add(address);
+    why ??= part.why;
+  }
+  const result = {
     addresses: [...addresses].sort((a, b) => a - b),
     complete: why === undefined,
     ...(why !== undefined ? { why } : {}),
   };
+  lastCall = { parts, result };
+  return result;
 }

@@ -5,19 +5,19 @@
 import * as fs from 'fs';
 
 export interface MapEntry {
-  start: number;
+  readonly start: number;
   /** One past the last byte. */
-  end: number;
+  readonly end: number;
   /** "rwxp" / "r--s": the fourth letter is 's' for MAP_SHARED, 'p' for private. */
-  perms: string;
+  readonly perms: string;
   /** File offset mapped at `start`. */
-  offset: number;
+  readonly offset: number;
   /** Device as the kernel prints it, "major:minor" in hex (e.g. "fd:01"). */
-  dev: string;
-  inode: number;
+  readonly dev: string;
+  readonly inode: number;
   /** File path, a pseudo name ("[heap]", "[stack]", "[vdso]"), or "" for
    *  anonymous memory. A file removed since it was mapped ends in " (deleted)". */
-  path: string;
+  readonly path: string;
 }
 
 const LINE = /^([0-9a-f]+)-([0-9a-f]+)\s+(\S{4})\s+([0-9a-f]+)\s+([0-9a-f]+:[0-9a-f]+)\s+(\d+)(?:\s(.*))?$/;
@@ -50,7 +50,16 @@ export function mapsDevice(dev: number): string {
   return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
 }
 
-/** readMaps -- the current mappings of process `pid`; throws if it is gone. */
+/** The text of the last maps read and its entries: the recorder reads them
+ *  at every region's begin, and between most regions nothing was mapped or
+ *  unmapped (txmap: 18 of its 20), so the same text need not be parsed again. */
+let last: { text: string; entries: readonly MapEntry[] } | undefined;
+
+/** readMaps -- the current mappings of process `pid`; throws if it is gone.
+ *  The entries (readonly) are shared with other calls that read the same
+ *  text; the array is the caller's. */
 export function readMaps(pid: number): MapEntry[] {
-  return parseMaps(fs.readFileSync(`/proc/${pid}/maps`, 'utf8'));
+  const text = fs.readFileSync(`/proc/${pid}/maps`, 'utf8');
+  if (last?.text !== text) last = { text, entries: parseMaps(text) };
+  return last.entries.slice();
 }

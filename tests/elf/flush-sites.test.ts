@@ -384,6 +384,25 @@ describe('processFlushSites', () => {
       });
     });
 
+    // the recorder asks at every region's begin, and keeps the last
+    // region's sites while each mapping gives what it gave then: a file
+    // rewritten in place (same path, device and inode, the same maps
+    // line) must give its new sites
+    test('a mapped file rewritten between two calls: its new sites', () => {
+      const copy = path.join(dir, 'rewritten.so');
+      fs.copyFileSync(libpmemPath(), copy);
+      const entry = fileEntry(copy);
+      const before = processFlushSites(process.pid, [entry]);
+      expect(before.addresses.length).toBeGreaterThan(100);
+      fs.writeFileSync(copy, fs.readFileSync(synth));
+      expect(fs.statSync(copy).ino).toBe(entry.inode);
+      const { buf, elf } = load(synth);
+      const after = processFlushSites(process.pid, [entry]);
+      expect(after.addresses).toEqual(findFlushSites(bufferBytes(buf), elf).sites.map((site) => site + entry.start));
+      expect(after.complete).toBe(false);
+      expect(processFlushSites(process.pid, [entry])).toEqual(after);
+    });
+
     test('unproven candidates: the sites that are proven, and the first unproven one named', () => {
       const entry = fileEntry(synth);
       const { buf, elf } = load(synth);

@@ -414,8 +414,11 @@ describe('fast and exact recording agree', () => {
   // PM the first region left protected, touched before the second
   // (native/fast_region.cc, "Between regions"): the program finds its
   // memory and its own protection as without a tracer (its exit status
-  // says so), and the trace holds the same changes as the exact one
-  test.each(['none', 'store', 'many', 'read', 'fork', 'signal', 'ownsegv', 'msync'])(
+  // says so), and the trace holds the same changes as the exact one;
+  // dlopen: a library mapped between the regions, whose flush the second
+  // region's begin must find (harness/elf/flush-sites.ts keeps the last
+  // region's sites while no mapping changed)
+  test.each(['none', 'store', 'many', 'read', 'fork', 'signal', 'ownsegv', 'msync', 'dlopen'])(
     'test program between_regions %s',
     async (mode) => {
       const header = await expectSame(
@@ -427,6 +430,11 @@ describe('fast and exact recording agree', () => {
       // (native/store_emulation.h: no page opened), PM given back at the
       // munmap: not again at each region
       if (mode === 'none') expect(header?.fastStops).toMatchObject({ mprotects: 2, emulated: 2 });
+      // each region's flush trapped: libpmem's too, proven at the second begin
+      if (mode === 'dlopen') {
+        expect(header?.flushTrapsOff).toBeUndefined();
+        expect(header?.fastStops?.flushTraps).toBe(2);
+      }
     },
   );
 
