@@ -445,6 +445,12 @@ private:
 					throw ArgError{"fast must be a boolean"};
 				options.fast = fast.As<Napi::Boolean>().Value();
 			}
+			Napi::Value poll = field(object, "poll");
+			if (!poll.IsUndefined()) {
+				if (!poll.IsBoolean())
+					throw ArgError{"poll must be a boolean"};
+				options.poll = poll.As<Napi::Boolean>().Value();
+			}
 			return stop_object(info.Env(), task().resume(options));
 		});
 	}

@@ -23,6 +23,11 @@ public:
 	bool acquire(int cpu);
 	/* release -- undo acquire; nothing when not pinned */
 	void release();
+	bool
+	pinned() const
+	{
+		return pinned_;
+	}
 
 private:
 	bool pinned_ = false;

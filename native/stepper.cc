@@ -41,8 +41,24 @@ constexpr uint64_t TURNS_PER_CLOCK_LOOK = 1024;
 
 } /* namespace */
 
+/* resume -- off the tracee's CPU only while a poll leaves it running */
 Stop
 Task::resume(const ResumeOptions &options)
+{
+	if (options.poll && pin_.pinned()) {
+		pin_.release();
+		repin_ = true;
+	}
+	Stop stop = run_to_stop(options);
+	if (repin_ && stop.kind != StopKind::Yield) {
+		repin_ = false;
+		pin_.acquire(cpu_);
+	}
+	return stop;
+}
+
+Stop
+Task::run_to_stop(const ResumeOptions &options)
 {
 	check_alive();
 	if (in_flight_ == InFlight::Syscall)
@@ -55,7 +71,8 @@ Task::resume(const ResumeOptions &options)
 		options.record && options.fast,
 	};
 	uint64_t steps = 0;
-	int64_t deadline = 0;
+	/* poll: the first wait for a running tracee is its last */
+	int64_t deadline = options.poll ? now_ns() : 0;
 	Stop out;
 	/* whatever state the machine is in, resume() returns within about a
 	 * slice, so that JavaScript's --timeout and signals always apply: a

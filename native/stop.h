@@ -23,6 +23,11 @@ struct ResumeOptions {
 	/* record mode: run the region at full speed between PM accesses
 	 * (fast_region.cc) */
 	bool fast = false;
+	/* a tracee running free outside regions is looked at once: `yield`
+	 * when it has not stopped, so that JavaScript works meanwhile (the
+	 * recorder's preload); the tracer thread leaves the tracee's CPU
+	 * (cpu_pin.h) until the tracee stops */
+	bool poll = false;
 };
 
 enum class StopKind {

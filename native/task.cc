@@ -44,7 +44,8 @@ Task::Task(const SpawnOptions &options, const std::vector<std::string> &guard_pa
 	});
 	SpawnOptions spawn = options;
 	spawn.seccomp = build_seccomp_filter(rules);
-	pin_.acquire(options.cpu);
+	cpu_ = options.cpu;
+	pin_.acquire(cpu_);
 	Spawned child = spawn_traced(spawn); /* ~CpuPin unpins if it throws */
 	pid_ = child.pid;
 	if (guard_)

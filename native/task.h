@@ -162,6 +162,8 @@ private:
 	Stop make_final_exit(int code);
 	Stop make_final_signal(int sig);
 	Stop make_stop(StopKind kind);
+	/* run_to_stop -- resume() but for the tracer thread's CPU */
+	Stop run_to_stop(const ResumeOptions &options);
 	Stop stop_at_here();
 	Stop kill_unsupported(const char *what, RemotePtr address);
 	void die();
@@ -324,6 +326,9 @@ private:
 	VectorRegs vregs_;
 
 	CpuPin pin_;
+	int cpu_ = -1;
+	/* unpinned by a resume with poll, pinned again at the first stop */
+	bool repin_ = false;
 
 	/* serves the filter's notifications, also after the tracee is gone
 	 * (its forked children are still under the filter) */

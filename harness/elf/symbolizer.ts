@@ -70,6 +70,17 @@ function loadModule(entry: MapEntry): ModuleInfo | null {
   return info;
 }
 
+/** loadModulesAt -- the ELF files mapped at `addresses` in `maps`, parsed
+ *  into this process's cache ahead of the describe calls that will want
+ *  them (the recorder's preload, while the program runs to its first
+ *  region): describe answers the same either way, from the same files. */
+export function loadModulesAt(maps: MapEntry[], addresses: number[]): void {
+  const entries = new Set(
+    addresses.map((address) => maps.find((entry) => entry.start <= address && address < entry.end)),
+  );
+  for (const entry of entries) if (entry?.path.startsWith('/')) loadModule(entry);
+}
+
 /** Link-time address of a file offset, through the segment that loads it.
  *  Old layouts let two segments share a file page; the mapping's execute
  *  permission tells code from data then. */

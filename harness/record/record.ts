@@ -14,6 +14,8 @@ import { liveDescendants } from '../_internals/descendants';
 import { inRunningGroup } from '../_internals/process-groups';
 import { processFlushSites } from '../elf/flush-sites';
 import { readMaps } from '../elf/proc-maps';
+import { loadModulesAt } from '../elf/symbolizer';
+import type { MapEntry } from '../elf/proc-maps';
 import { sentinelPid } from '../tracer/sentinel';
 import type { NativePmRange, NativeStop } from '../tracer/native';
 import { InsnFlag, InsnFlow, loadNative } from '../tracer/native';
@@ -145,6 +147,7 @@ export async function recordTrace(options: RecordOptions): Promise<TraceHeader> 
         session.progress();
         options.onProgress?.(index);
       },
+      whileFree: () => session.preload(),
     };
     let stopAt = options.pause?.stopAt;
     let end: RunEnd;
@@ -297,6 +300,33 @@ class RecordSession {
     this.fds = [];
     this.decodings.save();
   }
+
+  /** preload -- a piece of what the first region's stops would load then,
+   *  done while the program runs free to it on the CPU the tracee leaves
+   *  idle (false: nothing left): the decode memo, the symbol tables of the
+   *  code the memo's instructions are in, the flush sites of the code
+   *  mapped so far. It only fills caches, keyed as always by what they
+   *  answer for (a file's identity, an instruction's bytes and address), so
+   *  the recording is the same whether it ran, ran part way or failed: a
+   *  failure is left to the stop that needs the same work to report. */
+  preload(): boolean {
+    try {
+      this.preloads.shift()?.();
+    } catch {
+      // only time lost
+    }
+    return this.preloads.length > 0;
+  }
+
+  private readonly preloads: (() => void)[] = [
+    () => this.decodings.load(),
+    () => {
+      this.preloadMaps = readMaps(this.tracee.pid);
+      loadModulesAt(this.preloadMaps, this.decodings.instructionAddresses());
+    },
+    () => processFlushSites(this.tracee.pid, this.preloadMaps),
+  ];
+  private preloadMaps: MapEntry[] = [];
 
   decode(address: number, bytes: Buffer): void {
     // Code in the kernel half of the address space is the legacy vsyscall

@@ -206,6 +206,10 @@ export interface NativeResumeOptions {
   /** Record mode: run regions at full speed between PM accesses (the fast
    *  recorder; indices then count the single steps around them). */
   fast?: boolean;
+  /** A tracee running free outside regions is looked at once: `yield` when
+   *  it has not stopped, so that JavaScript works meanwhile; the tracer
+   *  thread leaves the tracee's CPU until the tracee stops. */
+  poll?: boolean;
 }
 
 /** Why resume() or stepSyscall() returned. `index` is always the number of

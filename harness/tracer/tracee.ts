@@ -114,6 +114,11 @@ export interface RunHooks {
   onRegionEnd?(index: number, thread: number): Promise<void> | void;
   onEvents?(records: Buffer): void;
   onProgress?(index: number): void;
+  /** Work done while the program runs free to its first region, on the
+   *  CPU the tracee leaves idle (the recorder's preload), a piece at a time
+   *  (false: nothing left); nothing that a run needs, only what makes it
+   *  faster: the pieces left when a region (or any stop) comes are not done. */
+  whileFree?(): boolean;
 }
 
 /** How a run ended when nothing went wrong. */
@@ -310,8 +315,10 @@ export class Tracee {
       await this.pause(index);
       lastPause = performance.now();
     };
+    let free = this.regionsEntered === 0 && hooks.whileFree !== undefined;
     for (;;) {
-      let stop = this.native.resume(resumeOptions);
+      let stop = this.native.resume(free ? { ...resumeOptions, poll: true } : resumeOptions);
+      free = free && stop.kind === 'yield' && (hooks.whileFree?.() ?? false);
       if (GOES_ON.has(stop.kind)) await pauseIfDue(stop.index);
       if (stop.kind === 'syscall') {
         const after = await hooks.onSyscall?.(stop);

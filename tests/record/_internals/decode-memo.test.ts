@@ -76,6 +76,33 @@ test('a corrupt entry, or decodings of the wrong shape, are decoded anew', () =>
   }
 });
 
+test('an entry of the wrong shape is dropped at the next save, looked up or not', () => {
+  recordOnce();
+  const entry = readEntry();
+  const [run] = Object.keys(entry.decodings).filter((k) => k.startsWith('r'));
+  entry.decodings[run] = [{ length: 0, flags: 0, writes: [] }];
+  fs.writeFileSync(entryFile(), JSON.stringify(entry));
+  const memo = new DecodeMemo(PROGRAM);
+  memo.load();
+  memo.instruction(CLWB, AT + 0x200);
+  memo.save();
+  expect(Object.keys(readEntry().decodings).sort()).toEqual(
+    Object.keys(entry.decodings)
+      .filter((k) => k !== run)
+      .concat(`i${(AT + 0x200).toString(16)}:${CLWB.toString('base64')}`)
+      .sort(),
+  );
+});
+
+test('instructionAddresses: where the earlier instruction decodings are, loaded first or not', () => {
+  recordOnce();
+  const memo = new DecodeMemo(PROGRAM);
+  expect(memo.instructionAddresses()).toEqual([]);
+  memo.load();
+  expect(memo.instructionAddresses()).toEqual([AT + 0x100]);
+  expect(memo.instruction(CLWB, AT + 0x100)).toEqual(decodeInstruction(CLWB, AT + 0x100));
+});
+
 test('nothing new, nothing written; the cache off, nothing written', () => {
   recordOnce();
   // a write renames a new file over the entry: another inode
