@@ -362,12 +362,15 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 	phase_ = Phase::Fast;
 	if (w.kind() == WaitStatus::Kind::Trap && breakpoints_.frontier_at(regs_.ip() - 1) &&
 	    quirks::sigtrap_from_int3(pid_)) {
-		/* the fence hunt's frontier reached: plan again from there */
+		/* the fence hunt's frontier reached: plan again from there.
+		 * The node stays in until the plan's own write, which takes
+		 * it out with the new nodes (one pwrite where they share a
+		 * page), or the step of the instruction under it lifts it
+		 * (Task::request_step) */
 		stops_.frontier++;
 		regs_.set_ip(regs_.ip() - 1);
 		regs_.store(pid_);
 		last_rip_ = regs_.ip();
-		breakpoints_.lift_frontier(pid_, regs_.ip());
 		return false;
 	}
 	switch (w.kind()) {
