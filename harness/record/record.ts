@@ -470,11 +470,11 @@ class RecordSession {
    */
   private check(mode: CheckMode): void {
     this.append(this.tracee.task.takeEvents());
-    this.verifyPresent(mode.index);
     this.verifySizes(
       mode.kind === 'error'
         ? mode.when
         : `between regions, before the region that began after instruction ${mode.index - 1}`,
+      this.verifyPresent(mode.index),
     );
     const image = this.image;
     if (!image) return;
@@ -655,21 +655,19 @@ class RecordSession {
     return `the last recorded write to that page is instruction ${last.index} at ${formatPtr(last.address)}${where}`;
   }
 
-  /** verifyPresent -- the PM files are still the files the trace follows. */
-  private verifyPresent(index: number): void {
-    for (const file of this.files) {
-      let stat: fs.Stats | undefined;
-      try {
-        stat = fs.statSync(file.path);
-      } catch {
-        stat = undefined;
-      }
+  /** verifyPresent -- the PM files are still the files the trace follows;
+   *  their stat()s, for verifySizes. */
+  private verifyPresent(index: number): (fs.Stats | undefined)[] {
+    const stats = this.files.map((file) => statIfAny(file.path));
+    this.files.forEach((file, fileId) => {
+      const stat = stats[fileId];
       if (!stat || stat.ino !== file.ino || stat.dev !== file.dev) {
         throw usageError(
           `PM file ${file.name} was deleted or replaced during the run (noticed at instruction ${index}); pmfit follows PM files by name, so leave them in place until the program ends`,
         );
       }
-    }
+    });
+    return stats;
   }
 
   /** The initial image is the files' content when the first region begins:
@@ -939,16 +937,13 @@ class RecordSession {
   }
 
   /** verifySizes -- a PM file whose size changes during the run has crash
-   *  images of other sizes than the trace's; refused (see docs/recording.md). */
-  private verifySizes(when: string): void {
-    for (const file of this.files) {
-      let stat: fs.Stats;
-      try {
-        stat = fs.statSync(file.path);
-      } catch {
-        continue; // verifyPresent says so at the region boundary
-      }
-      if (stat.ino === file.ino && stat.dev === file.dev && stat.size !== file.size) {
+   *  images of other sizes than the trace's; refused (see docs/recording.md).
+   *  `stats`: the files' stat()s, when the caller has them. */
+  private verifySizes(when: string, stats = this.files.map((file) => statIfAny(file.path))): void {
+    for (const [fileId, file] of this.files.entries()) {
+      const stat = stats[fileId];
+      // none: verifyPresent says so at the region boundary
+      if (stat && stat.ino === file.ino && stat.dev === file.dev && stat.size !== file.size) {
         throw usageError(
           `PM file ${file.name} changed size from ${file.size} to ${stat.size} bytes (${when}); pmfit follows PM files of a fixed size: give the file its final size before the first region`,
         );
@@ -1018,6 +1013,15 @@ class RecordSession {
         }),
       );
     }
+  }
+}
+
+/** statIfAny -- stat() of `file`, or undefined when it cannot be had. */
+function statIfAny(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file);
+  } catch {
+    return undefined;
   }
 }
 
