@@ -247,6 +247,13 @@ to_insn(const Napi::Value &value)
 	if (!rsp_add.IsUndefined()) {
 		insn.rsp_add = to_int(rsp_add, "instruction rspAdd");
 	}
+	Napi::Value gpr_writes = field(object, "gprWrites");
+	if (!gpr_writes.IsUndefined()) {
+		const uint64_t bits = to_uint64(gpr_writes, "instruction gprWrites");
+		if (bits >> (pmfit::REG_COUNT - 1))
+			throw ArgError{"instruction gprWrites is out of range"};
+		insn.gpr_writes = (uint32_t)bits;
+	}
 	Napi::Value flow = field(object, "flow");
 	if (!flow.IsUndefined()) {
 		const int number = to_int(flow, "instruction flow");

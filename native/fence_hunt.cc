@@ -133,7 +133,51 @@ FenceHunt::constant_target(pid_t pid, const InsnInfo &insn, const Breakpoints &b
 	if (insn.flow != FLOW_INDIRECT || insn.via_reg != REG_NONE || via.base != REG_NONE || via.index != REG_NONE ||
 	    via.seg != SEG_NONE || via.kind != MEM_PLAIN)
 		return false;
-	const RemotePtr at((uint64_t)via.disp);
+	return pointer_at(pid, RemotePtr((uint64_t)via.disp), breakpoints, true, target);
+}
+
+/* register_target -- where an indirect jump or call further on goes when
+ * no line of the plan writes the registers it reads (plan_writes_, checked
+ * once the plan is made, and banned_): through the register, its value at
+ * rip; through memory at an address from them, as pointer_at says (no
+ * watch: a pointer in the heap would fault at every store near it) */
+bool
+FenceHunt::register_target(pid_t pid, const InsnInfo &insn, const Breakpoints &breakpoints, RemotePtr *target)
+{
+	if (!follow_ || !regs_ || insn.flow != FLOW_INDIRECT)
+		return false;
+	/* 64-bit registers but rsp, which the path moves without a write
+	 * of its own (push, call) */
+	constexpr uint8_t RSP = 5;
+	const auto unwritten = [this](uint8_t reg) {
+		return reg > REG_NONE && reg < REG_COUNT && reg != RSP && !(banned_ & (1u << (reg - 1)));
+	};
+	const auto bit = [](uint8_t reg) { return reg == REG_NONE ? 0u : 1u << (reg - 1); };
+	if (insn.via_reg != REG_NONE) {
+		if (!unwritten(insn.via_reg))
+			return false;
+		plan_relies_ |= bit(insn.via_reg);
+		*target = RemotePtr(regs_->value(insn.via_reg));
+		return true;
+	}
+	const MemOperand &via = insn.via;
+	if (via.base == REG_NONE && via.index == REG_NONE)
+		return false; /* constant_target's */
+	if ((via.base != REG_NONE && !unwritten(via.base)) || (via.index != REG_NONE && !unwritten(via.index)) ||
+	    via.seg != SEG_NONE || via.kind != MEM_PLAIN)
+		return false;
+	if (!pointer_at(pid, regs_->effective_address(via), breakpoints, false, target))
+		return false;
+	plan_relies_ |= bit(via.base) | bit(via.index);
+	return true;
+}
+
+/* pointer_at -- the 8 bytes at `at` while they cannot change unseen
+ * (constant_target); may_watch: propose their page for a watch when they
+ * are in private writable memory */
+bool
+FenceHunt::pointer_at(pid_t pid, RemotePtr at, const Breakpoints &breakpoints, bool may_watch, RemotePtr *target)
+{
 	uint64_t word = 0;
 	uint8_t *bytes = reinterpret_cast<uint8_t *>(&word);
 	/* protected first: pages the recorder protected are read-only in
@@ -149,7 +193,7 @@ FenceHunt::constant_target(pid_t pid, const InsnInfo &insn, const Breakpoints &b
 		const uint64_t page = at.as_int() & ~(PAGE - 1);
 		for (const WritableRange &range : writable_) {
 			/* one page holds all 8 bytes: one page watched */
-			if (planning_ && planning_->watch.is_null() && at.as_int() >= range.start &&
+			if (may_watch && planning_ && planning_->watch.is_null() && at.as_int() >= range.start &&
 			    at.as_int() + sizeof(word) <= std::min(range.end, page + PAGE)) {
 				planning_->watch = RemotePtr(page);
 				planning_->watch_prot = range.prot;
@@ -354,17 +398,23 @@ FenceHunt::walk(pid_t pid, RemotePtr start, const Breakpoints &breakpoints, cons
 		const InsnInfo *insn = lookup(pid, at, breakpoints);
 		if (!insn)
 			return {Line::End::Decode, at, {}, from_regs, relied};
+		plan_writes_ |= insn->gpr_writes;
 		const bool plain = !(insn->flags & (INSN_FENCE | INSN_LOCKED | INSN_SYSCALL | INSN_UNSUPPORTED));
 		const bool resolvable =
 			here && n == 0 && (insn->flow == FLOW_RETURN || insn->flow == FLOW_INDIRECT) && plain;
 		RemotePtr constant;
 		const bool fixed = plain && constant_target(pid, *insn, breakpoints, &constant);
+		/* one further on, through registers the plan does not write */
+		RemotePtr through;
+		const bool registered =
+			plain && !resolvable && !fixed && register_target(pid, *insn, breakpoints, &through);
 		/* a return further on, where the path's stack says */
 		RemotePtr back;
 		Stack after = *stack;
 		const bool returns = follow_ && plain && !resolvable && insn->flow == FLOW_RETURN &&
 				     safe_code(at, insn->length) && stack_return(pid, &after, &back);
-		if (!safe_code(at, insn->length) || (must_step(*insn) && !resolvable && !fixed && !returns))
+		if (!safe_code(at, insn->length) ||
+		    (must_step(*insn) && !resolvable && !fixed && !registered && !returns))
 			return {Line::End::Stop, at, {}, from_regs, relied};
 		const RemotePtr next = at + insn->length;
 		if (returns) {
@@ -377,10 +427,14 @@ FenceHunt::walk(pid_t pid, RemotePtr start, const Breakpoints &breakpoints, cons
 		stack->apply(*insn);
 		/* a call pushes where it comes back to */
 		if (insn->flow == FLOW_CALL ||
-		    ((fixed || resolvable) && insn->flow == FLOW_INDIRECT && insn->rsp_add < 0))
+		    ((fixed || resolvable || registered) && insn->flow == FLOW_INDIRECT && insn->rsp_add < 0))
 			stack->called(next.as_int());
 		if (fixed) {
 			at = constant;
+			continue;
+		}
+		if (registered) {
+			at = through;
 			continue;
 		}
 		if (resolvable) {
@@ -409,6 +463,25 @@ FenceHunt::walk(pid_t pid, RemotePtr start, const Breakpoints &breakpoints, cons
 FenceHunt::Plan
 FenceHunt::plan(pid_t pid, const Registers &regs, const Breakpoints &breakpoints, const WriteProtected &write_protected)
 {
+	/* a plan that followed a branch through a register one of its
+	 * lines writes (the path to the branch may run that line) is made
+	 * again without following through it: at most once a register */
+	banned_ = 0;
+	for (;;) {
+		plan_writes_ = 0;
+		plan_relies_ = 0;
+		const Plan plan = plan_once(pid, regs, breakpoints, write_protected);
+		const uint32_t clash = plan_writes_ & plan_relies_;
+		if (!clash)
+			return plan;
+		banned_ |= clash;
+	}
+}
+
+FenceHunt::Plan
+FenceHunt::plan_once(pid_t pid, const Registers &regs, const Breakpoints &breakpoints,
+		     const WriteProtected &write_protected)
+{
 	Plan plan;
 	if (maps_stale_)
 		read_maps(pid);
@@ -424,10 +497,12 @@ FenceHunt::plan(pid_t pid, const Registers &regs, const Breakpoints &breakpoints
 		{
 			hunt->write_protected_ = nullptr;
 			hunt->planning_ = nullptr;
+			hunt->regs_ = nullptr;
 		}
 	} planning(this, &write_protected, &plan);
 	const RemotePtr rip = regs.ip();
 	rsp_ = regs.sp().as_int();
+	regs_ = &regs;
 	Stack stack;
 	const Line first = walk(pid, rip, breakpoints, &regs, &stack);
 	switch (first.end) {

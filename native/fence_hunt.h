@@ -23,6 +23,13 @@
  * and PmProtection::watch): a store to the pointer faults and a kernel
  * write happens in a system call, both stops after which the caller plans
  * again from rip, where the pointer is read afresh.
+ * An indirect jump or call further on through registers no instruction
+ * of the plan writes (InsnInfo gpr_writes: the tracee runs only the
+ * plan's lines before it stops) goes where their values at rip say:
+ * through the register itself, or through memory at an address from
+ * them that is write-protected or constant as above (no page is watched
+ * for it); a plan that followed one through a register some line of it
+ * writes is made again without (banned_).
  * A return further on goes where the path from rip proves it goes
  * (Stack): to the next instruction of a call on the path, or to what its
  * slot at or above rsp at rip holds when the plan is made, when the walk
@@ -177,6 +184,10 @@ private:
 	bool read_code(pid_t pid, RemotePtr at, uint8_t *out, size_t len, const Breakpoints &breakpoints);
 	bool safe_code(RemotePtr at, uint64_t len);
 	bool constant_target(pid_t pid, const InsnInfo &insn, const Breakpoints &breakpoints, RemotePtr *target);
+	bool register_target(pid_t pid, const InsnInfo &insn, const Breakpoints &breakpoints, RemotePtr *target);
+	Plan plan_once(pid_t pid, const Registers &regs, const Breakpoints &breakpoints,
+		       const WriteProtected &write_protected);
+	bool pointer_at(pid_t pid, RemotePtr at, const Breakpoints &breakpoints, bool may_watch, RemotePtr *target);
 	void read_maps(pid_t pid);
 
 	/* WritableRange -- private memory the program can read and write,
@@ -197,8 +208,15 @@ private:
 	/* the plan being made: its write_protected, and its watch */
 	const WriteProtected *write_protected_ = nullptr;
 	Plan *planning_ = nullptr;
-	/* rsp at rip of the plan being made */
+	/* rsp at rip of the plan being made, and its registers there */
 	uint64_t rsp_ = 0;
+	const Registers *regs_ = nullptr;
+	/* general registers (bit Reg - 1) the plan's lines write, those an
+	 * indirect branch further on was followed through, and those it
+	 * may not be followed through (written by a plan made before) */
+	uint32_t plan_writes_ = 0;
+	uint32_t plan_relies_ = 0;
+	uint32_t banned_ = 0;
 	/* whether walks follow returns by their Stack */
 	bool follow_ = true;
 	bool maps_stale_ = true;

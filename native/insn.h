@@ -117,6 +117,9 @@ struct InsnInfo {
 	/* rsp += rsp_add is its one write of rsp, unless INSN_RSP_OTHER
 	 * (native.ts rspAdd) */
 	int32_t rsp_add = 0;
+	/* the general registers it may write, any part of them: bit
+	 * Reg - 1 (native.ts gprWrites) */
+	uint32_t gpr_writes = 0;
 
 	/* filled by the recorder, not the decoder: */
 	bool special = false;	       /* some write is not MEM_PLAIN */

@@ -268,7 +268,40 @@ function classify(s: IcedState, instruction: Iced.Instruction, code: Uint8Array)
   // the tracer takes a 32-bit increment (sub rsp, imm32 negated may not fit)
   const rsp = effect !== undefined && Math.abs(effect) < 2 ** 31 ? effect : undefined;
   if (rsp === undefined) flags |= InsnFlag.RspOther;
-  return { length: instruction.length, flags, writes, ...flow, ...(rsp ? { rspAdd: rsp } : {}) };
+  const gpr = gprWrites(s, instruction);
+  return {
+    length: instruction.length,
+    flags,
+    writes,
+    ...flow,
+    ...(rsp ? { rspAdd: rsp } : {}),
+    ...(gpr ? { gprWrites: gpr } : {}),
+  };
+}
+
+/** gprWrites -- the general registers the instruction may write, any part
+ *  of them, named or implied (lods's rax and rsi, mul's rdx, syscall's
+ *  rcx), as bits 1 << (Reg - 1): the fence hunt follows an indirect branch
+ *  through registers no instruction of its path since the plan wrote
+ *  (native/fence_hunt.h). */
+function gprWrites(s: IcedState, instruction: Iced.Instruction): number {
+  const { iced } = s;
+  let bits = 0;
+  const info = s.factory.infoOptions(instruction, iced.InstructionInfoOptions.NoMemoryUsage);
+  try {
+    for (const used of info.usedRegisters() as Iced.UsedRegister[]) {
+      try {
+        if (!s.writeAccesses.has(used.access)) continue;
+        const reg = gprCode(iced, iced.RegisterExt.fullRegister(used.register));
+        if (reg !== undefined && reg !== Reg.None) bits |= 1 << (reg - Reg.Rax);
+      } finally {
+        used.free();
+      }
+    }
+  } finally {
+    info.free();
+  }
+  return bits;
 }
 
 /** rspEffect -- how the instruction moves rsp, for the fence hunt's

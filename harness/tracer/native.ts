@@ -183,6 +183,9 @@ export interface NativeInsnInfo {
   /** rsp += rspAdd is the instruction's one write of rsp (absent: 0),
    *  unless its flags say RspOther. */
   rspAdd?: number;
+  /** The general registers it may write, any part of them: bits
+   *  1 << (Reg - 1) (absent: none). */
+  gprWrites?: number;
 }
 
 /** One PM mapping in the tracee: [start, end) maps file `fileId` at `fileOffset`. */

@@ -205,7 +205,14 @@ describe('decodeInstruction', () => {
   });
 
   test('cpuid: serializing, so Fence', () => {
-    expect(decode('0f a2').info).toEqual({ length: 2, flags: InsnFlag.Fence, writes: [], flow: InsnFlow.Next });
+    // rax, rcx, rdx, rbx
+    expect(decode('0f a2').info).toEqual({
+      length: 2,
+      flags: InsnFlag.Fence,
+      writes: [],
+      flow: InsnFlow.Next,
+      gprWrites: 0b1111,
+    });
   });
 
   test('mov cr0, rax is serializing; mov rax, cr0 is not', () => {
@@ -220,6 +227,7 @@ describe('decodeInstruction', () => {
       flags: InsnFlag.Locked,
       writes: [mem({ base: Reg.Rdi, size: 4 })],
       flow: InsnFlow.Next,
+      gprWrites: 1 << (Reg.Rax - 1),
     });
   });
 
@@ -230,11 +238,19 @@ describe('decodeInstruction', () => {
       flags: InsnFlag.Locked,
       writes: [mem({ base: Reg.Rdi, size: 4 })],
       flow: InsnFlow.Next,
+      gprWrites: 1 << (Reg.Rax - 1),
     });
   });
 
   test('syscall and int 0x80: Syscall', () => {
-    expect(decode('0f 05').info).toEqual({ length: 2, flags: InsnFlag.Syscall, writes: [], flow: InsnFlow.Other });
+    // the kernel's return address and flags in rcx and r11
+    expect(decode('0f 05').info).toEqual({
+      length: 2,
+      flags: InsnFlag.Syscall,
+      writes: [],
+      flow: InsnFlow.Other,
+      gprWrites: (1 << (Reg.Rcx - 1)) | (1 << (Reg.R11 - 1)),
+    });
     expect(decode('cd 80').info).toEqual({ length: 2, flags: InsnFlag.Syscall, writes: [], flow: InsnFlow.Other });
   });
 
@@ -256,7 +272,21 @@ describe('decodeInstruction', () => {
   });
 
   test('mov rax, [rdi]: a load writes nothing', () => {
-    expect(decode('48 8b 07').info).toEqual({ length: 3, flags: 0, writes: [], flow: InsnFlow.Next });
+    expect(decode('48 8b 07').info).toEqual({
+      length: 3,
+      flags: 0,
+      writes: [],
+      flow: InsnFlow.Next,
+      gprWrites: 1 << (Reg.Rax - 1),
+    });
+  });
+
+  // the registers the fence hunt must not follow a branch through
+  // (native/fence_hunt.h): named or implied, any part of them
+  test('gprWrites: lodsq writes rax and rsi, mov al writes rax, mov [rdi], eax none', () => {
+    expect(decode('48 ad').info.gprWrites).toBe((1 << (Reg.Rax - 1)) | (1 << (Reg.Rsi - 1)));
+    expect(decode('b0 01').info.gprWrites).toBe(1 << (Reg.Rax - 1));
+    expect(decode('89 07').info.gprWrites).toBeUndefined();
   });
 
   test('vpscatterdd [rax+zmm1*4]{k1}, zmm2: 16 dword elements, dword indices in zmm1', () => {
