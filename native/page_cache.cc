@@ -52,10 +52,17 @@ void
 collect(int fd, uint64_t off, uint64_t len, std::vector<uint64_t> *pages)
 {
 	PMFIT_ASSERT(off % PAGE_SIZE_BYTES == 0 && len % PAGE_SIZE_BYTES == 0 && len > 0);
-	if (dirty_in(fd, off, len) == 0)
+	uint64_t dirty = dirty_in(fd, off, len);
+	if (dirty == 0)
 		return;
-	if (len == PAGE_SIZE_BYTES) {
-		pages->push_back(off / PAGE_SIZE_BYTES);
+	/* A range dirty throughout needs no split: ext4's large folios dirty
+	 * 16 pages or more at a time (one 8-byte pwrite marked 16 dirty pages
+	 * on Linux 6.18), and splitting each down to single pages cost 30 of
+	 * the ~40 calls per folio. cachestat counts only the pages of a folio
+	 * inside the range asked, so the count is the range's own. */
+	if (dirty >= len / PAGE_SIZE_BYTES) {
+		for (uint64_t page = off / PAGE_SIZE_BYTES; page < (off + len) / PAGE_SIZE_BYTES; page++)
+			pages->push_back(page);
 		return;
 	}
 	uint64_t half = (len / PAGE_SIZE_BYTES / 2) * PAGE_SIZE_BYTES;
