@@ -279,6 +279,18 @@ to_insn(const Napi::Value &value)
 	return insn;
 }
 
+/* to_insns -- NativeInsnInfo[] */
+std::vector<pmfit::InsnInfo>
+to_insns(const Napi::Value &value)
+{
+	Napi::Array array = to_array(value, "instruction infos");
+	std::vector<pmfit::InsnInfo> insns;
+	insns.reserve(array.Length());
+	for (uint32_t i = 0; i < array.Length(); i++)
+		insns.push_back(to_insn(array.Get(i)));
+	return insns;
+}
+
 /* guard -- run body, turning C++ failures into a pending JS exception */
 template <typename Body>
 Napi::Value
@@ -310,7 +322,8 @@ public:
 					   InstanceMethod<&TaskWrap::SetFlushSites>("setFlushSites"),
 					   InstanceMethod<&TaskWrap::SetPmRanges>("setPmRanges"),
 					   InstanceMethod<&TaskWrap::SetInstruction>("setInstruction"),
-					   InstanceMethod<&TaskWrap::SetFlow>("setFlow"),
+					   InstanceMethod<&TaskWrap::SetFlows>("setFlows"),
+					   InstanceMethod<&TaskWrap::KnowRun>("knowRun"),
 					   InstanceMethod<&TaskWrap::Resume>("resume"),
 					   InstanceMethod<&TaskWrap::StepSyscall>("stepSyscall"),
 					   InstanceMethod<&TaskWrap::TakeEvents>("takeEvents"),
@@ -423,12 +436,25 @@ private:
 	}
 
 	Napi::Value
-	SetFlow(const Napi::CallbackInfo &info)
+	SetFlows(const Napi::CallbackInfo &info)
 	{
 		return guard(info.Env(), [&]() -> Napi::Value {
 			uint64_t address = to_uint64(info[0], "instruction address");
-			pmfit::InsnInfo insn = to_insn(info[1]);
-			task().set_flow(pmfit::RemotePtr(address), std::move(insn));
+			task().set_flows(pmfit::RemotePtr(address), to_insns(info[1]));
+			return info.Env().Undefined();
+		});
+	}
+
+	Napi::Value
+	KnowRun(const Napi::CallbackInfo &info)
+	{
+		return guard(info.Env(), [&]() -> Napi::Value {
+			uint64_t address = to_uint64(info[0], "run address");
+			if (!info[1].IsBuffer())
+				throw ArgError{"run bytes must be a Buffer"};
+			Napi::Buffer<uint8_t> buffer = info[1].As<Napi::Buffer<uint8_t>>();
+			std::vector<uint8_t> bytes(buffer.Data(), buffer.Data() + buffer.Length());
+			task().know_run(pmfit::RemotePtr(address), std::move(bytes), to_insns(info[2]));
 			return info.Env().Undefined();
 		});
 	}

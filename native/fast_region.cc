@@ -76,10 +76,6 @@ namespace pmfit {
 
 namespace {
 
-/* DECODE_AHEAD_BYTES -- bytes sent with a `decode` stop of the hunt: the
- * decoder learns every instruction that starts and ends in them (a line
- * is a few dozen bytes; one stop instead of one per instruction) */
-constexpr size_t DECODE_AHEAD_BYTES = 256;
 /* FAST_SLICE_NS -- longest wait for the running tracee before `yield` */
 constexpr int64_t FAST_SLICE_NS = 100 * 1000 * 1000;
 /* LAZY_OPEN_MAX -- PM pages opened one by one for faults between two
@@ -285,9 +281,9 @@ Task::hunt_fence(Stop *out)
 		*out = make_stop(StopKind::Decode);
 		out->address = plan.at;
 		out->ahead = true;
-		out->bytes.assign(DECODE_AHEAD_BYTES, 0);
+		out->bytes.assign(FenceHunt::AHEAD_BYTES, 0);
 		/* as much as is readable: what is not ends the line */
-		out->bytes.resize(read_tracee(pid_, plan.at, out->bytes.data(), DECODE_AHEAD_BYTES));
+		out->bytes.resize(read_tracee(pid_, plan.at, out->bytes.data(), FenceHunt::AHEAD_BYTES));
 		breakpoints_.show_original(plan.at, out->bytes.data(), out->bytes.size());
 		return true;
 	}

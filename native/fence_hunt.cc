@@ -244,15 +244,58 @@ const InsnInfo *
 FenceHunt::lookup(pid_t pid, RemotePtr at, const Breakpoints &breakpoints)
 {
 	InsnInfo *insn = flows_.find(at);
-	if (!insn || insn->epoch == epoch_)
+	if (!insn)
+		return learn_known(pid, at, breakpoints);
+	if (insn->epoch == epoch_)
 		return insn;
 	uint8_t now[InsnInfo::MAX_LENGTH] = {};
 	if (!read_code(pid, at, now, insn->length, breakpoints))
 		return nullptr;
 	if (memcmp(now, insn->code, insn->length) != 0)
-		return nullptr;
+		return learn_known(pid, at, breakpoints);
 	insn->epoch = epoch_;
 	return insn;
+}
+
+void
+FenceHunt::know(RemotePtr address, std::vector<uint8_t> bytes, std::vector<InsnInfo> infos)
+{
+	/* decodings of instructions that start and end in the bytes (the
+	 * one of no bytes aside), as a stop's are */
+	size_t end = 0;
+	for (const InsnInfo &info : infos) {
+		if (info.length == 0 || info.length > InsnInfo::MAX_LENGTH)
+			throw TaskError("instruction length " + std::to_string(info.length));
+		end += info.length;
+	}
+	if (bytes.size() > AHEAD_BYTES || infos.empty() || end > std::max(bytes.size(), (size_t)1))
+		throw TaskError("a known run's decodings do not fit its bytes at " + hex(address.as_int()));
+	known_[address.as_int()] = {std::move(bytes), std::move(infos)};
+}
+
+/* learn_known -- the known run at `at` learned, when the code there is its
+ * bytes (know); null otherwise, and the line asks for a decoding. The
+ * comparison reads the pages the line's lookups read in this epoch */
+const InsnInfo *
+FenceHunt::learn_known(pid_t pid, RemotePtr at, const Breakpoints &breakpoints)
+{
+	const auto it = known_.find(at.as_int());
+	if (it == known_.end())
+		return nullptr;
+	const KnownRun &run = it->second;
+	const size_t len = run.bytes.size();
+	std::vector<uint8_t> now(len);
+	if (!read_code(pid, at, now.data(), len, breakpoints) || memcmp(now.data(), run.bytes.data(), len) != 0)
+		return nullptr;
+	uint8_t past = 0;
+	if (len < AHEAD_BYTES && read_code(pid, at + len, &past, 1, breakpoints))
+		return nullptr;
+	RemotePtr address = at;
+	for (const InsnInfo &info : run.infos) {
+		learn(pid, address, info, breakpoints);
+		address = address + info.length;
+	}
+	return flows_.find(at);
 }
 
 bool

@@ -84,10 +84,15 @@ class FenceHunt {
 public:
 	/* Plan -- what to do from an address: Run with breakpoints at
 	 * addrs[0..count), Step the instruction there, or Decode the
-	 * instruction at `at` first (setFlow) */
+	 * instruction at `at` first (setFlows) */
 	/* FRONTIER -- most nodes of a plan's frontier: more look further
 	 * ahead, fewer stops, an int3 written per new node */
 	static constexpr size_t FRONTIER = 16;
+	/* AHEAD_BYTES -- bytes a Decode plan's stop sends (Task::hunt_fence):
+	 * the decoder learns every instruction that starts and ends in them
+	 * (a line is a few dozen bytes; one stop instead of one per
+	 * instruction) */
+	static constexpr size_t AHEAD_BYTES = 256;
 
 	struct Plan {
 		enum class Kind { Run, Step, Decode } kind = Kind::Step;
@@ -115,6 +120,16 @@ public:
 	 * read from the tracee, int3s of ours replaced by the code they
 	 * hide); an address that cannot be read ends a line there */
 	void learn(pid_t pid, RemotePtr address, InsnInfo info, const Breakpoints &breakpoints);
+	/* know -- a run decoded before (the decode memo's, handed over
+	 * before the first region): the decodings of the instructions from
+	 * address on, one after the other, made from `bytes`, the
+	 * AHEAD_BYTES a Decode stop there read (fewer: the rest was
+	 * unreadable; none: the one FLOW_OTHER a stop learns then). A line
+	 * that meets address undecoded learns them itself (learn), without
+	 * a stop, when the program's code there is those bytes, readable
+	 * exactly as far: the same address and the same bytes, so the
+	 * decodings a stop would have learned */
+	void know(RemotePtr address, std::vector<uint8_t> bytes, std::vector<InsnInfo> infos);
 	/* code_bytes -- the program's bytes at [addr, addr + len) in this
 	 * epoch, from the pages the plan read them on (int3s of ours shown
 	 * as what they cover): what a frontier node covers, and the code
@@ -179,6 +194,7 @@ private:
 	Line walk(pid_t pid, RemotePtr start, const Breakpoints &breakpoints, const Registers *here, Stack *stack);
 	bool stack_return(pid_t pid, Stack *stack, RemotePtr *target);
 	const InsnInfo *lookup(pid_t pid, RemotePtr at, const Breakpoints &breakpoints);
+	const InsnInfo *learn_known(pid_t pid, RemotePtr at, const Breakpoints &breakpoints);
 	/* read_code -- the program's code at [at, at + len) as of this
 	 * epoch, a page read once per epoch; false where unreadable */
 	bool read_code(pid_t pid, RemotePtr at, uint8_t *out, size_t len, const Breakpoints &breakpoints);
@@ -199,6 +215,12 @@ private:
 	};
 
 	InsnCache flows_;
+	/* runs decoded before (know), by address */
+	struct KnownRun {
+		std::vector<uint8_t> bytes;
+		std::vector<InsnInfo> infos;
+	};
+	std::unordered_map<uint64_t, KnownRun> known_;
 	/* [start, end) of executable mappings the program cannot write */
 	std::vector<std::pair<uint64_t, uint64_t>> safe_;
 	/* [start, end) of memory the program can read and not write */

@@ -56,7 +56,7 @@ struct Stop {
 	bool in_region = false;	    /* Exited, Signaled, Yield, Blocked, Unsupported */
 	RemotePtr address;	    /* Signaled, MaxSteps, Decode, Syscall, Unsupported */
 	std::vector<uint8_t> bytes; /* Decode */
-	bool ahead = false;	    /* Decode: code ahead for the fence hunt (Task::set_flow) */
+	bool ahead = false;	    /* Decode: code ahead for the fence hunt (Task::set_flows) */
 	int64_t nr = 0;		    /* Syscall */
 	int64_t args[6] = {0, 0, 0, 0, 0, 0};
 	int64_t result = 0;    /* SyscallDone */

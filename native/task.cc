@@ -448,9 +448,19 @@ Task::set_instruction(RemotePtr address, InsnInfo info)
 }
 
 void
-Task::set_flow(RemotePtr address, InsnInfo info)
+Task::set_flows(RemotePtr address, std::vector<InsnInfo> infos)
 {
-	hunt_.learn(pid_, address, std::move(info), breakpoints_);
+	for (InsnInfo &info : infos) {
+		const uint32_t length = info.length;
+		hunt_.learn(pid_, address, std::move(info), breakpoints_);
+		address = address + length;
+	}
+}
+
+void
+Task::know_run(RemotePtr address, std::vector<uint8_t> bytes, std::vector<InsnInfo> infos)
+{
+	hunt_.know(address, std::move(bytes), std::move(infos));
 }
 
 std::vector<uint8_t>

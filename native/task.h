@@ -70,10 +70,13 @@ public:
 	void set_flush_sites(const std::vector<RemotePtr> &addresses, bool complete);
 	void set_pm_ranges(std::vector<PmRange> ranges);
 	void set_instruction(RemotePtr address, InsnInfo info);
-	/* set_flow -- the decoding of code the fast recorder's fence hunt
-	 * looks ahead at (a `decode` stop with `ahead`): not run yet, so
-	 * neither recorded nor refused (fence_hunt.h) */
-	void set_flow(RemotePtr address, InsnInfo info);
+	/* set_flows -- the decodings of code the fast recorder's fence hunt
+	 * looks ahead at (a `decode` stop with `ahead`), one instruction
+	 * after the other from address: not run yet, so neither recorded
+	 * nor refused (fence_hunt.h) */
+	void set_flows(RemotePtr address, std::vector<InsnInfo> infos);
+	/* know_run -- such decodings made from `bytes` before (FenceHunt::know) */
+	void know_run(RemotePtr address, std::vector<uint8_t> bytes, std::vector<InsnInfo> infos);
 	Stop resume(const ResumeOptions &options);
 	/* step_syscall -- untouched: the call reads and writes no memory of
 	 * the tracee (a sync), so the fast recorder keeps PM protected */

@@ -229,7 +229,7 @@ export type NativeStop =
   | { kind: 'blocked'; index: number; thread: number; inRegion: boolean }
   /** record mode: instruction at `address` is unknown; call setInstruction and
    *  resume. `ahead`: it has not run, the fast recorder's fence hunt looks
-   *  ahead at it: call setFlow instead (its bytes may end unreadable). */
+   *  ahead at it: call setFlows instead (its bytes may end unreadable). */
   | { kind: 'decode'; index: number; thread: number; address: number; bytes: Buffer; ahead?: boolean }
   /** record mode: the next instruction is a syscall; call stepSyscall. */
   | { kind: 'syscall'; index: number; thread: number; address: number; nr: number; args: number[] }
@@ -280,9 +280,15 @@ export interface NativeTask {
   setFlushSites(addresses: number[], complete: boolean): void;
   setPmRanges(ranges: NativePmRange[]): void;
   setInstruction(address: number, info: NativeInsnInfo): void;
-  /** The decoding of code the fence hunt looks ahead at (a `decode` stop
-   *  with `ahead`): neither recorded nor refused, as it has not run. */
-  setFlow(address: number, info: NativeInsnInfo): void;
+  /** The decodings of code the fence hunt looks ahead at (a `decode` stop
+   *  with `ahead`), one instruction after the other from `address`:
+   *  neither recorded nor refused, as it has not run. */
+  setFlows(address: number, infos: NativeInsnInfo[]): void;
+  /** Such decodings made before from `bytes` (a decode stop's there): the
+   *  hunt learns them itself, without the stop, where the code at
+   *  `address` is those bytes, readable exactly as far (native/fence_hunt.h
+   *  FenceHunt::know). */
+  knowRun(address: number, bytes: Buffer, infos: NativeInsnInfo[]): void;
   resume(options: NativeResumeOptions): NativeStop;
   /** Single-step the pending syscall; with `diff`, compare every PM range
    *  before and after and record changed bytes as store events. */

@@ -19,12 +19,14 @@ import { runCommands } from '../../harness/check/run-commands';
 import type { TargetSpec } from '../../harness/check/spec';
 import { crashStates, ModelName, modelNames } from '../../harness/persistency/model';
 import { recordWorkload } from '../../harness/pipeline/record-workload';
+import { DecodeMemo } from '../../harness/record/_internals/decode-memo';
 import { recordTrace } from '../../harness/record/record';
 import { EventKind, LINE, TraceEvent } from '../../harness/trace/event';
 import { TraceHeader, TraceReader } from '../../harness/trace/format';
 import { resolveCommand } from '../../harness/tracer/resolve-command';
 import { builtInSpecs } from '../../targets/specs';
 import { fixture } from '../fixtures';
+import { useTempCacheDir } from '../helpers/temp-cache-dir';
 
 interface Recording {
   header: TraceHeader;
@@ -546,5 +548,28 @@ describe('fast and exact recording agree', () => {
         expect(now.subarray(from, from + bytes.length).toString('hex')).toBe(bytes.toString('hex'));
       }
     }
+  });
+});
+
+// the decode memo's runs, handed to the fence hunt before the first region
+// (native/fence_hunt.h FenceHunt::know), are used only where the code is
+// the bytes they were made from: the function at a fixed address was a nop
+// in the recording before and is an sfence now, which a hunt that used the
+// old run would run past unseen
+describe('a fast recording after an earlier one of the program', () => {
+  useTempCacheDir();
+
+  test('test program hunt_memo: a run the memo holds for other bytes is decoded anew', async () => {
+    expect(
+      (
+        await outcome(
+          program('hunt_memo', (pm) => ['nop', pm], 4096),
+          true,
+        )
+      ).kind,
+    ).toBe('trace');
+    const memo = new DecodeMemo(`fast ${resolveCommand([fixture('hunt_memo')]).file}`);
+    expect(memo.knownRuns().some((run) => run.address === 0x50000000)).toBe(true);
+    await expectSame(program('hunt_memo', (pm) => ['fence', pm], 4096));
   });
 });

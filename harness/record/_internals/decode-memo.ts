@@ -108,6 +108,26 @@ export class DecodeMemo {
     return [...this.known.keys()].filter((key) => key.startsWith('i')).map((key) => parseInt(key.slice(1), 16));
   }
 
+  /** knownRuns -- the decodeRun answers of the earlier recordings, each
+   *  with the address and bytes it answers for (the recorder hands them to
+   *  the fence hunt, which compares the bytes itself). */
+  knownRuns(): { address: number; bytes: Buffer; infos: NativeInsnInfo[] }[] {
+    this.load();
+    const runs = [];
+    for (const key of [...this.known.keys()]) {
+      if (!key.startsWith('r')) continue;
+      const infos = this.checked(key) as NativeInsnInfo[] | undefined;
+      if (infos === undefined) continue;
+      const colon = key.indexOf(':');
+      runs.push({
+        address: parseInt(key.slice(1, colon), 16),
+        bytes: Buffer.from(key.slice(colon + 1), 'base64'),
+        infos,
+      });
+    }
+    return runs;
+  }
+
   /** save -- the memo with this run's new decodings, when there are any. */
   save(): void {
     if (this.added.size === 0) return;
