@@ -697,6 +697,9 @@ Task::emulable(RemotePtr fault)
 		in_range = in_range || (addr >= range.start && last < range.end);
 	if (!in_range || !pm_files_.target(pid_, addr, src.size, &emulate_fd_, &emulate_offset_))
 		return false;
+	/* the page is readable: only a store faults, flushes being trapped */
+	if (src.rmw != RmwOp::None && read_tracee(pid_, addr, emulate_old_, src.size) != src.size)
+		return false;
 	emulate_at_ = at;
 	emulate_src_ = src;
 	emulate_addr_ = addr;
@@ -704,17 +707,21 @@ Task::emulable(RemotePtr fault)
 }
 
 /* emulate_store -- the store emulable() planned for insn, made: its bytes
- * in the PM file and rip past it, as a step would leave them; false when
- * the file refused the write (nothing changed: the caller steps insn). The
- * tracee's mapping is read back: a store it does not show is an error. */
+ * in the PM file, rip past it and a read-modify-write's flags, as a step
+ * would leave them; false when the file refused the write (nothing
+ * changed: the caller steps insn). */
 bool
 Task::emulate_store(const InsnInfo &insn)
 {
 	const uint32_t size = emulate_src_.size;
 	uint8_t bytes[StoreSource::MAX_SIZE];
+	uint64_t flags = regs_.flags();
 	if (emulate_src_.kind == StoreSource::Kind::Vec)
 		vregs_.fetch(pid_);
-	store_bytes(emulate_src_, regs_, vregs_, bytes);
+	if (emulate_src_.rmw == RmwOp::None)
+		store_bytes(emulate_src_, regs_, vregs_, bytes);
+	else
+		rmw_bytes(emulate_src_, regs_, emulate_old_, bytes, &flags);
 	const ssize_t wrote = pwrite(emulate_fd_, bytes, size, (off_t)emulate_offset_);
 	if (wrote != (ssize_t)size) {
 		if (wrote > 0)
@@ -722,14 +729,30 @@ Task::emulate_store(const InsnInfo &insn)
 		pm_files_.refuse(emulate_fd_);
 		return false;
 	}
-	uint8_t seen[StoreSource::MAX_SIZE];
-	if (read_tracee(pid_, emulate_addr_, seen, size) != size || memcmp(seen, bytes, size) != 0)
-		throw TaskError("a store emulated at " + hex(emulate_addr_.as_int()) +
-				" is not in the tracee's memory");
+	emulated_.assign(bytes, bytes + size);
 	regs_.set_ip(regs_.ip() + insn.length);
+	regs_.set_flags(flags);
 	regs_.store(pid_);
 	stops_.emulated++;
 	return true;
+}
+
+/*
+ * check_emulated_store -- after the record of a step that emulate_store()
+ * made: the record (events from events_before on) holds the bytes read
+ * through the tracee's mapping (recorder.cc), which must be those written
+ * to the file. The tracee's MAP_SHARED mapping shows the file's page-cache
+ * page (or its DAX memory) on the filesystems PM files live on, but not on
+ * every one (FUSE with direct I/O writes around the page cache): a store
+ * the tracee does not see is an error, found by the read the record makes
+ * anyway rather than by a second one.
+ */
+void
+Task::check_emulated_store(size_t events_before) const
+{
+	if (!recorder_.holds_store(events_before, emulated_.data(), emulated_.size()))
+		throw TaskError("a store emulated at " + hex(emulate_addr_.as_int()) +
+				" is not in the tracee's memory");
 }
 
 } /* namespace pmfit */

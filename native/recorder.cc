@@ -253,6 +253,18 @@ Recorder::emit_store(pid_t pid, uint8_t kind, RemotePtr addr, uint64_t len, Remo
 	}
 }
 
+bool
+Recorder::holds_store(size_t pos, const uint8_t *bytes, size_t len) const
+{
+	if (pos + RECORD_HEADER + ((len + 7) & ~(size_t)7) != events_.size())
+		return false;
+	const uint8_t *rec = events_.data() + pos;
+	uint32_t length = 0;
+	memcpy(&length, rec + 4, 4);
+	return (rec[0] == EV_STORE || rec[0] == EV_NT_STORE) && length == len &&
+	       memcmp(rec + RECORD_HEADER, bytes, len) == 0;
+}
+
 void
 Recorder::signal_frame(pid_t pid, const Registers &regs, uint64_t index)
 {

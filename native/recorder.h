@@ -118,6 +118,9 @@ public:
 	{
 		return events_.size();
 	}
+	/* holds_store -- the events from byte pos on are one store of
+	 * exactly these len bytes (an emulated store's check, fast_region.cc) */
+	bool holds_store(size_t pos, const uint8_t *bytes, size_t len) const;
 	/* dirty_flushes -- flushes so far of a line dirty for the flushing
 	 * thread (dirty_lines.h): those whose fence the fast recorder hunts */
 	uint64_t

@@ -45,6 +45,18 @@ public:
 	{
 		return RemotePtr(regs_.rdi);
 	}
+	/* flags -- rflags, as a store the tracer makes for the tracee leaves
+	 * them (store_emulation.h) */
+	uint64_t
+	flags() const
+	{
+		return regs_.eflags;
+	}
+	void
+	set_flags(uint64_t flags)
+	{
+		regs_.eflags = flags;
+	}
 	bool
 	direction_flag() const
 	{

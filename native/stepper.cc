@@ -309,6 +309,7 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 		const InsnInfo *insn = nullptr;
 		size_t events_before = 0;
 		uint64_t dirty_flushes_before = 0;
+		bool emulated = false;
 		WaitStatus w;
 		if (in_flight_ == InFlight::Resume) {
 			/* count and crash modes: a syscall still running; the
@@ -360,7 +361,9 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 					*out = make_stop(StopKind::Blocked);
 					return true;
 				}
-			} else if (!emulate || sig != 0 || !emulate_store(*insn)) {
+			} else if (emulate && sig == 0 && emulate_store(*insn)) {
+				emulated = true;
+			} else {
 				w = step(sig);
 			}
 		}
@@ -401,6 +404,8 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 			PMFIT_ASSERT(insn != nullptr);
 			syscall_pending_ = false;
 			recorder_.after(pid_, *insn, regs_, at, index_);
+			if (emulated)
+				check_emulated_store(events_before);
 		}
 		if (region_ended()) {
 			/* PM stays protected for the next region */

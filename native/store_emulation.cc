@@ -115,6 +115,18 @@ vector_form(uint8_t op, unsigned pp, uint32_t width, StoreSource *out)
 	}
 }
 
+/* immediate -- the len (1, 2 or 4) bytes at code, sign-extended */
+int64_t
+immediate(const uint8_t *code, uint32_t len)
+{
+	if (len == 1)
+		return (int8_t)code[0];
+	if (len == 2)
+		return (int16_t)(code[0] | (code[1] << 8));
+	return (int32_t)((uint32_t)code[0] | ((uint32_t)code[1] << 8) | ((uint32_t)code[2] << 16) |
+			 ((uint32_t)code[3] << 24));
+}
+
 bool
 gpr_source(const uint8_t *code, uint32_t length, const Prefixes &p, StoreSource *out)
 {
@@ -158,18 +170,131 @@ gpr_source(const uint8_t *code, uint32_t length, const Prefixes &p, StoreSource 
 			return false;
 		out->kind = StoreSource::Kind::Imm;
 		out->size = size;
-		if (imm_len == 1)
-			out->imm = (int8_t)code[end];
-		else if (imm_len == 2)
-			out->imm = (int16_t)(code[end] | (code[end + 1] << 8));
-		else
-			out->imm = (int32_t)((uint32_t)code[end] | ((uint32_t)code[end + 1] << 8) |
-					     ((uint32_t)code[end + 2] << 16) | ((uint32_t)code[end + 3] << 24));
+		out->imm = immediate(code + end, imm_len);
 		return true;
 	}
 	default:
 		return false;
 	}
+}
+
+/* rmw_source -- the integer read-modify-writes of a memory operand: the
+ * ALU operations with a register source (00-31, the even opcode of each
+ * pair on bytes) or an immediate one (80, 81 and 83 by ModRM's reg field),
+ * not and neg (F6, F7) and inc and dec (FE, FF). cmp and test write
+ * nothing. */
+bool
+rmw_source(const uint8_t *code, uint32_t length, const Prefixes &p, StoreSource *out)
+{
+	static const RmwOp ALU[8] = {RmwOp::Add, RmwOp::Or,  RmwOp::Adc, RmwOp::Sbb,
+				     RmwOp::And, RmwOp::Sub, RmwOp::Xor, RmwOp::None /* cmp */};
+	const uint8_t op = code[p.at];
+	const uint32_t modrm_at = p.at + 1;
+	if (modrm_at >= length || (p.simd != 0 && p.simd != 0x66))
+		return false;
+	const uint32_t end = modrm_end(code, length, modrm_at);
+	/* every byte form has the even opcode of its pair */
+	const bool byte_op = (op & 1) == 0;
+	if (end == 0 || (byte_op && p.simd != 0))
+		return false;
+	const unsigned digit = (code[modrm_at] >> 3) & 7;
+	*out = StoreSource();
+	out->size = byte_op ? 1 : p.rex_w ? 8 : p.simd == 0x66 ? 2 : 4;
+	uint32_t imm_len = 0;
+	if (op < 0x40 && (op & 7) <= 1) {
+		const unsigned reg = digit + (p.rex_r ? 8 : 0);
+		out->rmw = ALU[op >> 3];
+		/* without REX, byte registers 4..7 are ah, ch, dh, bh */
+		out->high_byte = byte_op && !p.rex && reg >= 4;
+		out->reg = (uint8_t)(out->high_byte ? reg - 4 : reg);
+	} else if (op == 0x80 || op == 0x81 || op == 0x83) {
+		out->rmw = ALU[digit];
+		out->kind = StoreSource::Kind::Imm;
+		imm_len = op != 0x81 ? 1 : out->size == 2 ? 2 : 4;
+	} else if (op == 0xf6 || op == 0xf7) {
+		out->rmw = digit == 2 ? RmwOp::Not : digit == 3 ? RmwOp::Neg : RmwOp::None;
+	} else if (op == 0xfe || op == 0xff) {
+		out->rmw = digit == 0 ? RmwOp::Inc : digit == 1 ? RmwOp::Dec : RmwOp::None;
+	}
+	if (out->rmw == RmwOp::None || end + imm_len != length)
+		return false;
+	if (imm_len != 0)
+		out->imm = immediate(code + end, imm_len);
+	return true;
+}
+
+/*
+ * RMW_ASM -- text run with the CPU's arithmetic flags set from [in] (the
+ * others, [keep], the tracer's own) and read back whole into [out]. rsp
+ * moves below the red zone first, where the compiler may keep values
+ * that pushfq would overwrite, by lea, which leaves the flags alone.
+ */
+#define RMW_ASM(text)                                                                                                  \
+	"lea -128(%%rsp), %%rsp\n\t"                                                                                   \
+	"pushfq\n\t"                                                                                                   \
+	"andq %[keep], (%%rsp)\n\t"                                                                                    \
+	"orq %[in], (%%rsp)\n\t"                                                                                       \
+	"popfq\n\t" text "\n\t"                                                                                        \
+	"pushfq\n\t"                                                                                                   \
+	"popq %[out]\n\t"                                                                                              \
+	"lea 128(%%rsp), %%rsp"
+/* register operands only: a memory one could be addressed through rsp */
+#define RMW_BINARY(name, mnemonic)                                                                                     \
+	case RmwOp::name:                                                                                              \
+		asm volatile(RMW_ASM(mnemonic " %[s], %[d]")                                                           \
+			     : [d] "+q"(d), [out] "=&r"(out)                                                           \
+			     : [s] "q"(s), [in] "r"(in), [keep] "r"(keep)                                              \
+			     : "cc", "memory");                                                                        \
+		break;
+#define RMW_UNARY(name, mnemonic)                                                                                      \
+	case RmwOp::name:                                                                                              \
+		asm volatile(RMW_ASM(mnemonic " %[d]")                                                                 \
+			     : [d] "+q"(d), [out] "=&r"(out)                                                           \
+			     : [in] "r"(in), [keep] "r"(keep)                                                          \
+			     : "cc", "memory");                                                                        \
+		break;
+
+/* run -- rmw_apply on operands of type T: the assembler takes the width
+ * from their registers */
+template <typename T>
+T
+run(RmwOp op, T d, T s, uint64_t *flags)
+{
+	const uint64_t in = *flags & ARITHMETIC_FLAGS, keep = ~ARITHMETIC_FLAGS;
+	uint64_t out = in;
+	switch (op) {
+		RMW_BINARY(Add, "add")
+		RMW_BINARY(Or, "or")
+		RMW_BINARY(Adc, "adc")
+		RMW_BINARY(Sbb, "sbb")
+		RMW_BINARY(And, "and")
+		RMW_BINARY(Sub, "sub")
+		RMW_BINARY(Xor, "xor")
+		RMW_UNARY(Inc, "inc")
+		RMW_UNARY(Dec, "dec")
+		RMW_UNARY(Neg, "neg")
+		RMW_UNARY(Not, "not")
+	case RmwOp::None:
+		PMFIT_ASSERT(false);
+	}
+	const uint64_t written = rmw_written_flags(op);
+	*flags = (*flags & ~written) | (out & written);
+	return d;
+}
+
+#undef RMW_UNARY
+#undef RMW_BINARY
+#undef RMW_ASM
+
+/* source_value -- a Gpr or Imm source, in its low size bytes */
+uint64_t
+source_value(const StoreSource &src, const Registers &regs)
+{
+	if (src.kind == StoreSource::Kind::Imm)
+		return (uint64_t)src.imm;
+	/* native.ts Reg: encoding number plus one */
+	const uint64_t value = regs.value((uint8_t)(src.reg + 1));
+	return src.high_byte ? value >> 8 : value;
 }
 
 bool
@@ -245,30 +370,61 @@ store_source(const uint8_t *code, uint32_t length, StoreSource *out)
 		return vex_source(code, length, p, out);
 	if (op == 0x0f && p.at + 1 < length && code[p.at + 1] != 0xc3)
 		return legacy_vector_source(code, length, p, out);
-	return gpr_source(code, length, p, out);
+	return gpr_source(code, length, p, out) || rmw_source(code, length, p, out);
 }
 
 void
 store_bytes(const StoreSource &src, const Registers &regs, const VectorRegs &vregs, uint8_t *out)
 {
-	PMFIT_ASSERT(src.size <= StoreSource::MAX_SIZE);
-	uint64_t value = 0;
-	switch (src.kind) {
-	case StoreSource::Kind::Vec:
+	PMFIT_ASSERT(src.size <= StoreSource::MAX_SIZE && src.rmw == RmwOp::None);
+	if (src.kind == StoreSource::Kind::Vec) {
 		vregs.vector(src.reg, src.size, out);
 		return;
-	case StoreSource::Kind::Imm:
-		value = (uint64_t)src.imm;
-		break;
-	case StoreSource::Kind::Gpr:
-		/* native.ts Reg: encoding number plus one */
-		value = regs.value((uint8_t)(src.reg + 1));
-		if (src.high_byte)
-			value >>= 8;
-		break;
 	}
+	const uint64_t value = source_value(src, regs);
 	PMFIT_ASSERT(src.size <= 8);
 	memcpy(out, &value, src.size); /* x86: little endian */
+}
+
+void
+rmw_bytes(const StoreSource &src, const Registers &regs, const uint8_t *old, uint8_t *out, uint64_t *rflags)
+{
+	PMFIT_ASSERT(src.rmw != RmwOp::None && src.size <= 8);
+	uint64_t dest = 0;
+	memcpy(&dest, old, src.size);
+	const uint64_t result = rmw_apply(src.rmw, src.size, dest, source_value(src, regs), rflags);
+	memcpy(out, &result, src.size);
+}
+
+uint64_t
+rmw_apply(RmwOp op, uint32_t size, uint64_t dest, uint64_t source, uint64_t *flags)
+{
+	switch (size) {
+	case 1:
+		return run<uint8_t>(op, (uint8_t)dest, (uint8_t)source, flags);
+	case 2:
+		return run<uint16_t>(op, (uint16_t)dest, (uint16_t)source, flags);
+	case 4:
+		return run<uint32_t>(op, (uint32_t)dest, (uint32_t)source, flags);
+	default:
+		PMFIT_ASSERT(size == 8);
+		return run<uint64_t>(op, dest, source, flags);
+	}
+}
+
+uint64_t
+rmw_written_flags(RmwOp op)
+{
+	switch (op) {
+	case RmwOp::None:
+	case RmwOp::Not:
+		return 0;
+	case RmwOp::Inc:
+	case RmwOp::Dec:
+		return ARITHMETIC_FLAGS & ~(uint64_t)1; /* CF kept */
+	default:
+		return ARITHMETIC_FLAGS;
+	}
 }
 
 PmFileWriter::~PmFileWriter()

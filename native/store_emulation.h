@@ -13,6 +13,17 @@
  * same page-cache page; /proc/PID/mem cannot write a read-only shared
  * mapping) and moves rip past the instruction. The page stays protected.
  *
+ * The non-locked integer read-modify-writes -- add, or, adc, sbb, and,
+ * sub, xor of a general register or an immediate, inc, dec, neg and not,
+ * of 8 to 64 bits -- are made the same way from the operand's old bytes,
+ * read through the tracee's mapping: rmw_apply() runs the same
+ * instruction in the tracer on the same values, with the tracee's
+ * arithmetic flags loaded, so that the result and the flags are the
+ * CPU's own (the carry adc and sbb take and inc and dec keep, and the
+ * flags the manual leaves undefined, such as AF after and/or/xor, are
+ * what the tracee would have got on this CPU); the flags the instruction
+ * writes go back into the tracee's rflags.
+ *
  * store_source() is the whole decoder: anything it does not recognise
  * exactly (other prefixes, lock, xrelease, address-size, segment
  * overrides, masking, a register destination) is not emulated, and the
@@ -37,6 +48,13 @@ namespace pmfit {
 /* only declared, as in pm_protection.h: <sys/user.h> defines PAGE_SHIFT */
 class Registers;
 
+/* RmwOp -- how a read-modify-write computes its bytes from the
+ * operand's old ones and its source (None: a plain store) */
+enum class RmwOp : uint8_t { None, Add, Or, Adc, Sbb, And, Sub, Xor, Inc, Dec, Neg, Not };
+
+/* ARITHMETIC_FLAGS -- CF, PF, AF, ZF, SF and OF in rflags */
+constexpr uint64_t ARITHMETIC_FLAGS = 0x8d5;
+
 /* StoreSource -- where the bytes of an emulated store come from */
 struct StoreSource {
 	enum class Kind { Gpr, Imm, Vec };
@@ -50,14 +68,29 @@ struct StoreSource {
 	int64_t imm = 0;	/* Imm: sign-extended to 64 bits */
 	uint32_t align = 1;	/* the address must be a multiple of it */
 	bool non_temporal = false;
+	RmwOp rmw = RmwOp::None; /* Gpr or Imm: the source of the operation */
 };
 
 /* store_source -- the instruction code[0, length) is a store this file
  * emulates, with the source of its bytes in *out */
 bool store_source(const uint8_t *code, uint32_t length, StoreSource *out);
 
-/* store_bytes -- the size bytes src writes (vregs: fetched, for Vec) */
+/* store_bytes -- the size bytes a plain store src writes (vregs:
+ * fetched, for Vec) */
 void store_bytes(const StoreSource &src, const Registers &regs, const VectorRegs &vregs, uint8_t *out);
+
+/* rmw_bytes -- the size bytes a read-modify-write src writes over old,
+ * and *rflags (the tracee's, before) as it leaves them */
+void rmw_bytes(const StoreSource &src, const Registers &regs, const uint8_t *old, uint8_t *out, uint64_t *rflags);
+
+/* rmw_apply -- op on dest and source, size (1, 2, 4 or 8) bytes wide, run
+ * by this CPU with its arithmetic flags set from *flags: the result, and
+ * in *flags the arithmetic flags the CPU left (the bits op does not write
+ * are *flags' own) */
+uint64_t rmw_apply(RmwOp op, uint32_t size, uint64_t dest, uint64_t source, uint64_t *flags);
+
+/* rmw_written_flags -- the rflags bits op writes */
+uint64_t rmw_written_flags(RmwOp op);
 
 /* PmFileWriter -- the files behind the tracee's shared mappings, written
  * by the tracer */

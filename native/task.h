@@ -255,6 +255,7 @@ private:
 	bool take_back(std::vector<int> *deferred, bool *done, Stop *out);
 	bool emulable(RemotePtr fault);
 	bool emulate_store(const InsnInfo &insn);
+	void check_emulated_store(size_t events_before) const;
 
 	pid_t pid_ = -1;
 	Phase phase_ = Phase::Dead;
@@ -319,13 +320,17 @@ private:
 	std::vector<RemotePtr> flush_sites_; /* as last set */
 	/* a store to protected PM the tracer makes itself instead of the
 	 * next step (store_emulation.h): at emulate_at_ (null: none), of
-	 * emulate_src_ at emulate_addr_, to emulate_fd_ at emulate_offset_ */
+	 * emulate_src_ at emulate_addr_ (a read-modify-write over the bytes
+	 * emulate_old_ read there), to emulate_fd_ at emulate_offset_; the
+	 * bytes written, emulated_, until the step's record shows them */
 	PmFileWriter pm_files_;
 	RemotePtr emulate_at_;
 	StoreSource emulate_src_;
 	RemotePtr emulate_addr_;
 	int emulate_fd_ = -1;
 	uint64_t emulate_offset_ = 0;
+	uint8_t emulate_old_[8] = {};
+	std::vector<uint8_t> emulated_;
 	VectorRegs vregs_;
 
 	CpuPin pin_;
