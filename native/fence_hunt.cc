@@ -40,7 +40,7 @@ must_step(const InsnInfo &insn)
  * from the registers and memory as they are (nothing runs before it);
  * false when its operand cannot be read (stepping it faults) */
 bool
-target_now(pid_t pid, const InsnInfo &insn, const Registers &regs, RemotePtr *target)
+target_now(pid_t pid, const InsnInfo &insn, const Registers &regs, WordReads *words, RemotePtr *target)
 {
 	if (insn.flow == FLOW_INDIRECT && insn.via_reg != REG_NONE) {
 		*target = RemotePtr(regs.value(insn.via_reg));
@@ -48,7 +48,7 @@ target_now(pid_t pid, const InsnInfo &insn, const Registers &regs, RemotePtr *ta
 	}
 	const RemotePtr from = insn.flow == FLOW_RETURN ? regs.sp() : regs.effective_address(insn.via);
 	uint64_t word = 0;
-	if (read_tracee(pid, from, reinterpret_cast<uint8_t *>(&word), sizeof(word)) < sizeof(word))
+	if (!words->word(pid, from, &word))
 		return false;
 	*target = RemotePtr(word);
 	return true;
@@ -183,7 +183,7 @@ FenceHunt::pointer_at(pid_t pid, RemotePtr at, const Breakpoints &breakpoints, b
 	/* protected first: pages the recorder protected are read-only in
 	 * the maps too, and may be written again before the epoch ends */
 	if (write_protected_ && (*write_protected_)(at) && (*write_protected_)(at + (sizeof(word) - 1))) {
-		if (read_tracee(pid, at, bytes, sizeof(word)) < sizeof(word))
+		if (!words_.word(pid, at, &word))
 			return false;
 	} else if (in_ranges(constant_, at, sizeof(word))) {
 		if (!read_code(pid, at, bytes, sizeof(word), breakpoints))
@@ -421,8 +421,7 @@ FenceHunt::stack_return(pid_t pid, Stack *stack, RemotePtr *target)
 	if (slot < 0 || stack->top > slot)
 		return false;
 	uint64_t word = 0;
-	if (read_tracee(pid, RemotePtr(rsp_ + (uint64_t)slot), reinterpret_cast<uint8_t *>(&word), sizeof(word)) <
-	    sizeof(word))
+	if (!words_.word(pid, RemotePtr(rsp_ + (uint64_t)slot), &word))
 		return false;
 	*target = RemotePtr(word);
 	return true;
@@ -481,7 +480,7 @@ FenceHunt::walk(pid_t pid, RemotePtr start, const Breakpoints &breakpoints, cons
 			continue;
 		}
 		if (resolvable) {
-			if (!target_now(pid, *insn, *here, &at))
+			if (!target_now(pid, *insn, *here, &words_, &at))
 				return {Line::End::Stop, start, {}, true, relied};
 			from_regs = true;
 			continue;
@@ -505,6 +504,16 @@ FenceHunt::walk(pid_t pid, RemotePtr start, const Breakpoints &breakpoints, cons
 
 FenceHunt::Plan
 FenceHunt::plan(pid_t pid, const Registers &regs, const Breakpoints &breakpoints, const WriteProtected &write_protected)
+{
+	/* the tracee ran or was changed since the last plan; not again
+	 * within this one, remade or not (plan_all) */
+	words_.forget(regs.sp().as_int());
+	return plan_all(pid, regs, breakpoints, write_protected);
+}
+
+FenceHunt::Plan
+FenceHunt::plan_all(pid_t pid, const Registers &regs, const Breakpoints &breakpoints,
+		    const WriteProtected &write_protected)
 {
 	/* a plan that followed a branch through a register one of its
 	 * lines writes (the path to the branch may run that line) is made
@@ -704,7 +713,7 @@ FenceHunt::plan_once(pid_t pid, const Registers &regs, const Breakpoints &breakp
 			FenceHunt *hunt;
 			~Restore() { hunt->follow_ = true; }
 		} restore{this};
-		return this->plan(pid, regs, breakpoints, write_protected);
+		return this->plan_all(pid, regs, breakpoints, write_protected);
 	};
 	plan.kind = Plan::Kind::Run;
 	for (const Node &node : frontier) {

@@ -77,6 +77,7 @@
 #include "insn_cache.h"
 #include "registers.h"
 #include "remote_ptr.h"
+#include "tracee_memory.h"
 
 namespace pmfit {
 
@@ -201,6 +202,9 @@ private:
 	bool safe_code(RemotePtr at, uint64_t len);
 	bool constant_target(pid_t pid, const InsnInfo &insn, const Breakpoints &breakpoints, RemotePtr *target);
 	bool register_target(pid_t pid, const InsnInfo &insn, const Breakpoints &breakpoints, RemotePtr *target);
+	/* plan_all -- plan() with what it read of the tracee kept */
+	Plan plan_all(pid_t pid, const Registers &regs, const Breakpoints &breakpoints,
+		      const WriteProtected &write_protected);
 	Plan plan_once(pid_t pid, const Registers &regs, const Breakpoints &breakpoints,
 		       const WriteProtected &write_protected);
 	bool pointer_at(pid_t pid, RemotePtr at, const Breakpoints &breakpoints, bool may_watch, RemotePtr *target);
@@ -252,6 +256,8 @@ private:
 	 * they cover (a region's first plans compare hundreds of decodings
 	 * on a few pages) */
 	std::unordered_map<uint64_t, std::vector<uint8_t>> pages_;
+	/* return slots and pointers read while one plan is made */
+	WordReads words_;
 };
 
 } /* namespace pmfit */

@@ -66,4 +66,42 @@ poke_byte(pid_t pid, RemotePtr addr, uint8_t byte, uint8_t *old)
 		throw TaskError(syserr("cannot patch code at " + hex(aligned.as_int()), errno));
 }
 
+void
+WordReads::forget(uint64_t rsp)
+{
+	rsp_ = rsp;
+	window_read_ = false;
+	window_got_ = 0;
+	words_.clear();
+}
+
+bool
+WordReads::word(pid_t pid, RemotePtr addr, uint64_t *out)
+{
+	const uint64_t at = addr.as_int();
+	if (at >= rsp_ && at - rsp_ <= STACK_WINDOW - sizeof(*out)) {
+		if (!window_read_) {
+			window_got_ = read_tracee(pid, RemotePtr(rsp_), window_, STACK_WINDOW);
+			window_read_ = true;
+		}
+		/* past a short window (the stack's end): read alone below */
+		if (at - rsp_ + sizeof(*out) <= window_got_) {
+			memcpy(out, window_ + (at - rsp_), sizeof(*out));
+			return true;
+		}
+	}
+	for (const auto &known : words_) {
+		if (known.first == at) {
+			*out = known.second;
+			return true;
+		}
+	}
+	uint64_t word = 0;
+	if (read_tracee(pid, addr, reinterpret_cast<uint8_t *>(&word), sizeof(word)) < sizeof(word))
+		return false;
+	words_.push_back({at, word});
+	*out = word;
+	return true;
+}
+
 } /* namespace pmfit */
