@@ -38,31 +38,47 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefin
   return home ? path.join(home, '.cache', 'pmfit') : undefined;
 }
 
+/** How an entry is stored: JSON, or text lines of the caller's own form (the
+ *  decode memo's, record/_internals/decode-memo.ts). */
+export type CacheForm = 'json' | 'lines';
+
 /** cacheEntryPath -- the file of entry `name` of `kind` (a folder of the
  *  cache; `name` any string, a path say, hashed into a file name), or
  *  undefined when the cache is off. */
-export function cacheEntryPath(kind: string, name: string): string | undefined {
+export function cacheEntryPath(kind: string, name: string, form: CacheForm = 'json'): string | undefined {
   const dir = cacheDir();
   if (dir === undefined) return undefined;
   const hashed = crypto.createHash('sha256').update(name).digest('hex').slice(0, 32);
-  return path.join(dir, kind, `${hashed}.json`);
+  return path.join(dir, kind, `${hashed}.${form}`);
 }
 
 /** readCacheEntry -- the parsed JSON of entry `name` of `kind`, or
  *  undefined: no cache, no entry, or one that is not JSON. The caller checks
  *  its shape and what it was computed from. */
 export function readCacheEntry(kind: string, name: string): unknown {
-  const file = cacheEntryPath(kind, name);
+  const bytes = readCacheBytes(kind, name, 'json');
+  if (bytes === undefined) return undefined;
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** readCacheBytes -- the bytes of entry `name` of `kind` stored in `form`,
+ *  or undefined: no cache, no entry. The caller checks the rest. */
+export function readCacheBytes(kind: string, name: string, form: CacheForm): Buffer | undefined {
+  const file = cacheEntryPath(kind, name, form);
   if (file === undefined) return undefined;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
+    return fs.readFileSync(file);
   } catch {
     return undefined;
   }
 }
 
 /** A temporary entry's name: `<entry>.<pid>.<random>.tmp`. */
-const TEMP_ENTRY = /^[0-9a-f]+\.json\.(\d+)\.[0-9a-f]+\.tmp$/;
+const TEMP_ENTRY = /^[0-9a-f]+\.(?:json|lines)\.(\d+)\.[0-9a-f]+\.tmp$/;
 
 /** removeOrphans -- temporary entries in `dir` whose writer is gone (a
  *  pmfit killed with SIGKILL between the write and the rename, the only
@@ -82,13 +98,19 @@ function removeOrphans(dir: string): void {
 /** writeCacheEntry -- store `value` (JSON) as entry `name` of `kind`,
  *  whole or not at all; never throws. */
 export function writeCacheEntry(kind: string, name: string, value: unknown): void {
-  const file = cacheEntryPath(kind, name);
+  writeCacheBytes(kind, name, 'json', JSON.stringify(value));
+}
+
+/** writeCacheBytes -- store `bytes` as entry `name` of `kind` in `form`,
+ *  whole or not at all; never throws. */
+export function writeCacheBytes(kind: string, name: string, form: CacheForm, bytes: string | Buffer): void {
+  const file = cacheEntryPath(kind, name, form);
   if (file === undefined) return;
   const temp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     removeOrphans(path.dirname(file));
-    fs.writeFileSync(temp, JSON.stringify(value), { mode: 0o600 });
+    fs.writeFileSync(temp, bytes, { mode: 0o600 });
     fs.renameSync(temp, file);
   } catch {
     try {

@@ -232,6 +232,10 @@ type CheckMode =
   | { kind: 'record'; index: number; address: number; between?: boolean }
   | { kind: 'error'; index: number; when: string };
 
+/** The time a piece of the preload (RecordSession.preload) that can be
+ *  cut runs at most, about. */
+const PRELOAD_PIECE_MS = 2;
+
 /** Bytes of a whole file compared at a time. */
 const COMPARE_CHUNK = 1 << 20;
 /** Longest time between two collections of dirty pages during a region:
@@ -315,26 +319,53 @@ class RecordSession {
    *  mapped so far. It only fills caches, keyed as always by what they
    *  answer for (a file's identity, an instruction's bytes and address), so
    *  the recording is the same whether it ran, ran part way or failed: a
-   *  failure is left to the stop that needs the same work to report. */
+   *  failure is left to the stop that needs the same work to report. A
+   *  piece that can be cut stops at PRELOAD_PIECE_MS, so that a program
+   *  reaching its first region meanwhile waits for little. */
   preload(): boolean {
     try {
-      this.preloads.shift()?.();
+      if (!this.preloads[0]?.(performance.now() + PRELOAD_PIECE_MS)) this.preloads.shift();
     } catch {
-      // only time lost
+      this.preloads.shift(); // only time lost
     }
     return this.preloads.length > 0;
   }
 
-  private readonly preloads: (() => void)[] = [
-    () => this.decodings.load(),
-    () => this.handAhead(),
+  /** Each piece says whether it has more to do. */
+  private readonly preloads: ((deadline: number) => boolean)[] = [
+    (deadline) => this.decodings.decodeSome(deadline),
+    () => {
+      this.handAhead();
+      return false;
+    },
     () => {
       this.preloadMaps = readMaps(this.tracee.pid);
-      loadModulesAt(this.preloadMaps, this.decodings.instructionAddresses());
+      this.preloadAddresses = this.decodings.instructionAddresses();
+      this.preloadCode = this.preloadMaps.filter((entry) => entry.perms[2] === 'x');
+      return false;
     },
-    () => processFlushSites(this.tracee.pid, this.preloadMaps),
+    (deadline) => {
+      // an instruction's module at a time: loadModulesAt skips those loaded
+      while (this.preloadAddresses.length > 0 && performance.now() < deadline)
+        loadModulesAt(this.preloadMaps, [this.preloadAddresses.pop() as number]);
+      return this.preloadAddresses.length > 0;
+    },
+    (deadline) => {
+      // a mapping's sites at a time, kept by flush-sites.ts per mapping
+      while (this.preloadCode.length > 0 && performance.now() < deadline)
+        processFlushSites(this.tracee.pid, [this.preloadCode.pop() as MapEntry]);
+      return this.preloadCode.length > 0;
+    },
+    () => {
+      // all of them merged, as the first region's begin will ask if nothing
+      // was mapped since
+      processFlushSites(this.tracee.pid, this.preloadMaps);
+      return false;
+    },
   ];
   private preloadMaps: MapEntry[] = [];
+  private preloadAddresses: number[] = [];
+  private preloadCode: MapEntry[] = [];
 
   decode(address: number, bytes: Buffer): void {
     // Code in the kernel half of the address space is the legacy vsyscall

@@ -5,7 +5,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { cacheDir, cacheEntryPath, readCacheEntry, writeCacheEntry } from '../../harness/_internals/user-cache';
+import {
+  cacheDir,
+  cacheEntryPath,
+  readCacheBytes,
+  readCacheEntry,
+  writeCacheBytes,
+  writeCacheEntry,
+} from '../../harness/_internals/user-cache';
 import { useTempCacheDir } from '../helpers/temp-cache-dir';
 
 const tempCache = useTempCacheDir();
@@ -32,6 +39,15 @@ test('an entry written is read back, under the cache directory, with no temporar
   expect(fs.readdirSync(path.dirname(file))).toEqual([path.basename(file)]);
   expect(readCacheEntry('kind', '/other/file')).toBeUndefined();
   expect(readCacheEntry('other', '/some/file')).toBeUndefined();
+});
+
+test("an entry of a caller's own form is read back as written, apart from the same name's JSON", () => {
+  writeCacheBytes('kind', 'name', 'lines', 'v1\nkey {"a":1}');
+  writeCacheEntry('kind', 'name', { a: 2 });
+  expect(readCacheBytes('kind', 'name', 'lines')?.toString()).toBe('v1\nkey {"a":1}');
+  expect(readCacheEntry('kind', 'name')).toEqual({ a: 2 });
+  expect(cacheEntryPath('kind', 'name', 'lines')).not.toBe(cacheEntryPath('kind', 'name'));
+  expect(readCacheBytes('kind', 'other', 'lines')).toBeUndefined();
 });
 
 test("a temporary entry whose writer is gone is removed by the next write, a live writer's kept", () => {

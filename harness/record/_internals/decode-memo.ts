@@ -14,16 +14,25 @@
 // address with the same bytes decodes the same. One memo per recorder and
 // program path keeps each small (the tracer does not relocate code: ASLR is off, so a
 // rerun meets the same addresses).
+//
+// Its form is a line per decoding, not one JSON document: the decoder's
+// version on the first line, then `<key> <the decoding's JSON>`. Its load
+// is a read and a split into lines; each decoding is parsed when first
+// looked up, or earlier when the recorder's preload asks for some
+// (decodeSome), so no part of the load costs a program that reaches its
+// first region meanwhile more than a few milliseconds (docs/recording.md,
+// "Before the first region").
 
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import { icedVersion } from '../../_internals/iced';
 import { isObject } from '../../_internals/json-shape';
-import { readCacheEntry, writeCacheEntry } from '../../_internals/user-cache';
+import { readCacheBytes, writeCacheBytes } from '../../_internals/user-cache';
 import type { NativeInsnInfo } from '../../tracer/native';
 import { type DecodedInstruction, decodeInstruction, decodeRun } from '../decode';
 
 const CACHE_KIND = 'decodings';
+const CACHE_FORM = 'lines';
 
 /** Decodings kept per program at most: past it a memo starts again from
  *  this run's alone (a program rebuilt many times leaves stale addresses). */
@@ -82,10 +91,11 @@ function isDecoding(key: string, value: unknown): value is Decoding {
 /** DecodeMemo -- decodeInstruction and decodeRun of one program's recording,
  *  answered from the memo its earlier recordings left where they can be. */
 export class DecodeMemo {
-  /** The earlier recordings' entries as read, each checked when first
-   *  looked up (isDecoding): checking all 3,219 instruction infos of
-   *  txmap's memo at the load took 15 ms of its 45 (a profile at load 7). */
-  private readonly known = new Map<string, unknown>();
+  /** The earlier recordings' entries: their JSON as read, parsed and
+   *  checked (isDecoding) when first looked up or by decodeSome. */
+  private readonly known = new Map<string, string | Decoding>();
+  /** Keys of `known` whose JSON is not parsed yet. */
+  private unparsed: string[] = [];
   private readonly added = new Map<string, Decoding>();
   private loaded = false;
 
@@ -128,17 +138,21 @@ export class DecodeMemo {
     return runs;
   }
 
+  /** decodeSome -- parse the loaded entries until `deadline`
+   *  (performance.now()); true while some are left. */
+  decodeSome(deadline: number): boolean {
+    this.load();
+    while (this.unparsed.length > 0 && performance.now() < deadline) this.checked(this.unparsed.pop() as string);
+    return this.unparsed.length > 0;
+  }
+
   /** save -- the memo with this run's new decodings, when there are any. */
   save(): void {
     if (this.added.size === 0) return;
-    const kept =
-      this.known.size + this.added.size <= MAX_DECODINGS
-        ? [...this.known].filter(([key, value]) => isDecoding(key, value))
-        : [];
-    writeCacheEntry(CACHE_KIND, this.name, {
-      key: decoderVersion(),
-      decodings: Object.fromEntries([...kept, ...this.added]),
-    });
+    this.decodeSome(Infinity);
+    const kept = this.known.size + this.added.size <= MAX_DECODINGS ? [...this.known] : [];
+    const lines = [...kept, ...this.added].map(([key, decoding]) => `${key} ${JSON.stringify(decoding)}`);
+    writeCacheBytes(CACHE_KIND, this.name, CACHE_FORM, [decoderVersion(), ...lines].join('\n'));
   }
 
   private lookUp(key: string, decode: () => Decoding): Decoding {
@@ -154,18 +168,33 @@ export class DecodeMemo {
    *  decoding; one that is not is dropped, and decoded anew. */
   private checked(key: string): Decoding | undefined {
     const value = this.known.get(key);
-    if (value === undefined || isDecoding(key, value)) return value;
+    if (typeof value !== 'string') return value;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      // not JSON: dropped below
+    }
+    if (isDecoding(key, parsed)) {
+      this.known.set(key, parsed);
+      return parsed;
+    }
     this.known.delete(key);
     return undefined;
   }
 
-  /** load -- the earlier recordings' decodings, once: at the first look-up,
+  /** load -- the earlier recordings' entries, once: at the first look-up,
    *  or before it (the recorder's preload, while the program runs free). */
   load(): void {
     if (this.loaded) return;
     this.loaded = true;
-    const entry = readCacheEntry(CACHE_KIND, this.name);
-    if (!isObject(entry) || entry.key !== decoderVersion() || !isObject(entry.decodings)) return;
-    for (const [key, value] of Object.entries(entry.decodings)) this.known.set(key, value);
+    const lines = readCacheBytes(CACHE_KIND, this.name, CACHE_FORM)?.toString('utf8').split('\n');
+    if (!lines || lines[0] !== decoderVersion()) return;
+    for (const line of lines.slice(1)) {
+      const space = line.indexOf(' ');
+      const key = line.slice(0, space);
+      if (space > 0 && KEY.test(key)) this.known.set(key, line.slice(space + 1));
+    }
+    this.unparsed = [...this.known.keys()];
   }
 }

@@ -1,6 +1,7 @@
 // decode-memo.test -- the memo answers as the decoder does, cold and from an
-// earlier run's entry; an entry of another decoder version, a corrupt one
-// and decodings of the wrong shape are not used.
+// earlier run's entry, parsed at its look-up or ahead of it (decodeSome); an
+// entry of another decoder version, a corrupt one and decodings of the wrong
+// shape are not used.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -18,8 +19,25 @@ const CLWB = Buffer.from('660fae37', 'hex');
 
 const tempCache = useTempCacheDir();
 
-const entryFile = () => cacheEntryPath('decodings', PROGRAM)!;
-const readEntry = () => JSON.parse(fs.readFileSync(entryFile(), 'utf8'));
+const entryFile = () => cacheEntryPath('decodings', PROGRAM, 'lines')!;
+
+interface Entry {
+  key: string;
+  decodings: Record<string, unknown>;
+}
+
+/** The memo's lines: the decoder's version, then `<key> <JSON>` each. */
+function readEntry(): Entry {
+  const [key, ...lines] = fs.readFileSync(entryFile(), 'utf8').split('\n');
+  const decodings = Object.fromEntries(
+    lines.map((line) => [line.slice(0, line.indexOf(' ')), JSON.parse(line.slice(line.indexOf(' ') + 1))]),
+  );
+  return { key, decodings };
+}
+
+const entryText = (entry: Entry) =>
+  [entry.key, ...Object.entries(entry.decodings).map(([key, value]) => `${key} ${JSON.stringify(value)}`)].join('\n');
+const writeEntry = (entry: Entry) => fs.writeFileSync(entryFile(), entryText(entry));
 
 /** A memo filled by one run and saved. */
 function recordOnce(): void {
@@ -52,11 +70,11 @@ test("an entry's decodings are what a later run answers (so a stale one would be
   const entry = readEntry();
   const [key] = Object.keys(entry.decodings).filter((k) => k.startsWith('r'));
   entry.decodings[key] = [{ length: 3, flags: 0, writes: [] }];
-  fs.writeFileSync(entryFile(), JSON.stringify(entry));
+  writeEntry(entry);
   expect(new DecodeMemo(PROGRAM).run(CODE, AT)).toEqual([{ length: 3, flags: 0, writes: [] }]);
 
   entry.key = 'another decoder';
-  fs.writeFileSync(entryFile(), JSON.stringify(entry));
+  writeEntry(entry);
   expect(new DecodeMemo(PROGRAM).run(CODE, AT)).toEqual(decodeRun(CODE, AT));
 });
 
@@ -65,11 +83,15 @@ test('a corrupt entry, or decodings of the wrong shape, are decoded anew', () =>
   const good = readEntry();
   const expected = decodeInstruction(CLWB, AT + 0x100);
   const [key] = Object.keys(good.decodings).filter((k) => k.startsWith('i'));
+  const instruction = good.decodings[key] as object;
   for (const bad of [
-    JSON.stringify(good).slice(0, 100),
-    JSON.stringify({ ...good, decodings: [] }),
-    JSON.stringify({ ...good, decodings: { [key]: { info: { length: 0, flags: 0, writes: [] }, text: 'x' } } }),
-    JSON.stringify({ ...good, decodings: { [key]: { ...good.decodings[key], info: { length: 4, flags: 0 } } } }),
+    entryText(good).slice(0, 100),
+    entryText({ ...good, decodings: { [key]: instruction } }).slice(0, -1),
+    `${good.key}\n${key}${JSON.stringify(instruction)}`,
+    `${good.key}\nx${key.slice(1)} ${JSON.stringify(instruction)}`,
+    JSON.stringify(good),
+    entryText({ ...good, decodings: { [key]: { info: { length: 0, flags: 0, writes: [] }, text: 'x' } } }),
+    entryText({ ...good, decodings: { [key]: { ...instruction, info: { length: 4, flags: 0 } } } }),
   ]) {
     fs.writeFileSync(entryFile(), bad);
     expect(new DecodeMemo(PROGRAM).instruction(CLWB, AT + 0x100)).toEqual(expected);
@@ -81,7 +103,7 @@ test('an entry of the wrong shape is dropped at the next save, looked up or not'
   const entry = readEntry();
   const [run] = Object.keys(entry.decodings).filter((k) => k.startsWith('r'));
   entry.decodings[run] = [{ length: 0, flags: 0, writes: [] }];
-  fs.writeFileSync(entryFile(), JSON.stringify(entry));
+  writeEntry(entry);
   const memo = new DecodeMemo(PROGRAM);
   memo.load();
   memo.instruction(CLWB, AT + 0x200);
@@ -101,6 +123,24 @@ test('instructionAddresses: where the earlier instruction decodings are, loaded 
   memo.load();
   expect(memo.instructionAddresses()).toEqual([AT + 0x100]);
   expect(memo.instruction(CLWB, AT + 0x100)).toEqual(decodeInstruction(CLWB, AT + 0x100));
+});
+
+test('decodeSome parses entries ahead of their look-ups until its deadline, and they answer the same', () => {
+  recordOnce();
+  const memo = new DecodeMemo(PROGRAM);
+  // a deadline already past: loaded, nothing parsed
+  expect(memo.decodeSome(0)).toBe(true);
+  expect(memo.decodeSome(Infinity)).toBe(false);
+  expect(memo.run(CODE, AT)).toEqual(decodeRun(CODE, AT));
+  expect(memo.instruction(CLWB, AT + 0x100)).toEqual(decodeInstruction(CLWB, AT + 0x100));
+  // an entry parsed ahead that is not a decoding is dropped as at a look-up
+  const entry = readEntry();
+  const [run] = Object.keys(entry.decodings).filter((k) => k.startsWith('r'));
+  entry.decodings[run] = [{ length: 0, flags: 0, writes: [] }];
+  writeEntry(entry);
+  const bad = new DecodeMemo(PROGRAM);
+  expect(bad.decodeSome(Infinity)).toBe(false);
+  expect(bad.run(CODE, AT)).toEqual(decodeRun(CODE, AT));
 });
 
 test('nothing new, nothing written; the cache off, nothing written', () => {
