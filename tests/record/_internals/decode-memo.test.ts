@@ -158,3 +158,18 @@ test('nothing new, nothing written; the cache off, nothing written', () => {
   off.save();
   expect(fs.readdirSync(path.join(tempCache(), 'decodings'))).toHaveLength(1);
 });
+
+test("knownRuns: an earlier run's decodeRun answers with the address and bytes each is for", () => {
+  expect(new DecodeMemo(PROGRAM).knownRuns()).toEqual([]);
+  recordOnce();
+  const warm = new DecodeMemo(PROGRAM);
+  expect(warm.knownRuns()).toEqual([
+    { address: AT, bytes: CODE, infos: JSON.parse(JSON.stringify(decodeRun(CODE, AT))) },
+  ]);
+  // an entry not a list is left out (the tracer's contract checks the rest)
+  const entry = readEntry();
+  const [key] = Object.keys(entry.decodings).filter((k) => k.startsWith('r'));
+  entry.decodings[key] = { length: 3 };
+  fs.writeFileSync(entryFile(), JSON.stringify(entry));
+  expect(new DecodeMemo(PROGRAM).knownRuns()).toEqual([]);
+});
