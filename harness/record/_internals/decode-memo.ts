@@ -120,20 +120,20 @@ export class DecodeMemo {
 
   /** knownRuns -- the decodeRun answers of the earlier recordings, each
    *  with the address and bytes it answers for (the recorder hands them to
-   *  the fence hunt, which compares the bytes itself). Not checked here
-   *  (isDecoding, 20-30 ms for txmap's 2,868 infos in a fresh process):
-   *  the tracer's contract checks each, and the recorder leaves one it
-   *  refuses to its stop, whose look-up checks it. */
+   *  the fence hunt, which compares the bytes itself); parsed and checked
+   *  as a look-up would, where decodeSome has not yet. */
   knownRuns(): { address: number; bytes: Buffer; infos: NativeInsnInfo[] }[] {
     this.load();
     const runs = [];
-    for (const [key, infos] of this.known) {
-      if (!key.startsWith('r') || !KEY.test(key) || !Array.isArray(infos)) continue;
+    for (const key of [...this.known.keys()]) {
+      if (!key.startsWith('r')) continue;
+      const infos = this.checked(key) as NativeInsnInfo[] | undefined;
+      if (infos === undefined) continue;
       const colon = key.indexOf(':');
       runs.push({
         address: parseInt(key.slice(1, colon), 16),
         bytes: Buffer.from(key.slice(colon + 1), 'base64'),
-        infos: infos as NativeInsnInfo[],
+        infos,
       });
     }
     return runs;
