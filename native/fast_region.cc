@@ -229,6 +229,7 @@ Task::run_fast(Stop *out)
 {
 	PMFIT_ASSERT(pending_sig_ == 0);
 	emulate_at_ = RemotePtr();
+	decode_fault_at_ = RemotePtr();
 	if (flush_pending_ && hunt_fence(out))
 		return true;
 	if (phase_ != Phase::Fast)
@@ -423,11 +424,16 @@ Task::collect_fast(int64_t *deadline, Stop *out)
 		/* untraced code ran since the last step */
 		recorder_.code_may_have_changed();
 		phase_ = Phase::Region;
-		/* code not decoded yet is decoded first (a `decode` stop);
-		 * its step then faults again, and is emulated or opens the
-		 * page (fast_page_fault) */
-		if (emulable(addr) || !recorder_.instruction(pid_, regs_.ip(), breakpoints_))
+		if (emulable(addr))
 			return false;
+		/* code not decoded yet is decoded first (a `decode` stop),
+		 * then emulated from this fault (step_region), or stepped:
+		 * its step faults again and opens the page (fast_page_fault) */
+		if (!recorder_.instruction(pid_, regs_.ip(), breakpoints_)) {
+			decode_fault_at_ = regs_.ip();
+			decode_fault_ = addr;
+			return false;
+		}
 		if (!protection_.open_page(pid_, regs_, addr, &deferred, &status))
 			return handle_other(stopped(status), out);
 		if (requeue(&deferred))

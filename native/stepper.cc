@@ -304,7 +304,7 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 		const RemotePtr at = regs_.ip();
 		/* a store the fast recorder makes itself: planned at the
 		 * fault, for this instruction and these registers only */
-		const bool emulate = !emulate_at_.is_null() && emulate_at_ == at;
+		bool emulate = !emulate_at_.is_null() && emulate_at_ == at;
 		emulate_at_ = RemotePtr();
 		const InsnInfo *insn = nullptr;
 		size_t events_before = 0;
@@ -328,6 +328,15 @@ Task::step_region(const Limits &limits, uint64_t *steps, Stop *out)
 				return false;
 			if (prepare_region_step(limits, *steps, &insn, out))
 				return true;
+			/* a fault at full speed on code then not decoded, whose
+			 * registers and memory are as they were: decoded now */
+			if (!decode_fault_at_.is_null() && (insn || decode_fault_at_ != at)) {
+				if (decode_fault_at_ == at && !emulate) {
+					emulate = emulable(decode_fault_);
+					emulate_at_ = RemotePtr();
+				}
+				decode_fault_at_ = RemotePtr();
+			}
 			if (pending_sig_ != 0 && pending_caught_) {
 				if (limits.fast && fast_full_window(out))
 					return true;

@@ -330,6 +330,10 @@ private:
 	int emulate_fd_ = -1;
 	uint64_t emulate_offset_ = 0;
 	uint8_t emulate_old_[8] = {};
+	/* a fault at full speed at decode_fault_at_ (null: none) on
+	 * decode_fault_, its instruction not decoded yet (fast_region.cc) */
+	RemotePtr decode_fault_at_;
+	RemotePtr decode_fault_;
 	std::vector<uint8_t> emulated_;
 	VectorRegs vregs_;
 
