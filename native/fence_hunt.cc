@@ -77,8 +77,22 @@ in_ranges(const std::vector<std::pair<uint64_t, uint64_t>> &ranges, RemotePtr at
 } /* namespace */
 
 void
+FenceHunt::region_began(bool calls_seen)
+{
+	if (!calls_seen) {
+		mappings_changed();
+		return;
+	}
+	maps_stale_ = true;
+	epoch_++;
+	pages_kept_ = true;
+}
+
+void
 FenceHunt::read_maps(pid_t pid)
 {
+	const auto safe = std::move(safe_);
+	const auto constant = std::move(constant_);
 	safe_.clear();
 	constant_.clear();
 	writable_.clear();
@@ -104,10 +118,13 @@ FenceHunt::read_maps(pid_t pid)
 		}
 	}
 	maps_stale_ = false;
+	if (pages_kept_ && (safe_ != safe || constant_ != constant))
+		pages_.clear();
+	pages_kept_ = false;
 }
 
 bool
-FenceHunt::safe_code(RemotePtr at, uint64_t len)
+FenceHunt::safe_code(RemotePtr at, uint64_t len) const
 {
 	return in_ranges(safe_, at, len);
 }
@@ -305,16 +322,28 @@ FenceHunt::read_code(pid_t pid, RemotePtr at, uint8_t *out, size_t len, const Br
 	for (size_t done = 0; done < len;) {
 		const uint64_t addr = at.as_int() + done;
 		const uint64_t page = addr & ~(PAGE - 1);
-		auto it = pages_.find(page);
-		if (it == pages_.end()) {
-			std::vector<uint8_t> bytes(PAGE);
-			bytes.resize(read_tracee(pid, RemotePtr(page), bytes.data(), PAGE));
-			breakpoints.show_original(RemotePtr(page), bytes.data(), bytes.size());
-			it = pages_.emplace(page, std::move(bytes)).first;
-		}
+		done += (size_t)(PAGE - (addr - page));
+		if (pages_.count(page))
+			continue;
+		std::vector<uint8_t> bytes(PAGE);
+		bytes.resize(read_tracee(pid, RemotePtr(page), bytes.data(), PAGE));
+		breakpoints.show_original(RemotePtr(page), bytes.data(), bytes.size());
+		pages_.emplace(page, std::move(bytes));
+	}
+	return copy_pages(at, out, len);
+}
+
+bool
+FenceHunt::copy_pages(RemotePtr at, uint8_t *out, size_t len) const
+{
+	constexpr uint64_t PAGE = 4096;
+	for (size_t done = 0; done < len;) {
+		const uint64_t addr = at.as_int() + done;
+		const uint64_t page = addr & ~(PAGE - 1);
+		const auto it = pages_.find(page);
 		const size_t from = (size_t)(addr - page);
 		const size_t take = std::min(len - done, (size_t)PAGE - from);
-		if (from + take > it->second.size())
+		if (it == pages_.end() || from + take > it->second.size())
 			return false;
 		memcpy(out + done, it->second.data() + from, take);
 		done += take;
@@ -326,6 +355,12 @@ bool
 FenceHunt::code_bytes(pid_t pid, RemotePtr addr, size_t len, const Breakpoints &breakpoints, uint8_t *out)
 {
 	return read_code(pid, addr, out, len, breakpoints);
+}
+
+bool
+FenceHunt::cached_code(RemotePtr at, uint8_t *out, size_t len) const
+{
+	return !maps_stale_ && safe_code(at, len) && copy_pages(at, out, len);
 }
 
 /* same_frames -- the same rsp and the same calls not returned from */

@@ -137,6 +137,18 @@ public:
 	 * between nodes (Breakpoints::set_code_bytes), without a read of
 	 * their own; false where unreadable */
 	bool code_bytes(pid_t pid, RemotePtr addr, size_t len, const Breakpoints &breakpoints, uint8_t *out);
+	/* cached_code -- the program's bytes at [at, at + len) from the
+	 * pages read in this epoch, when all of them are in code the
+	 * program cannot write (which changes only by a system call, and
+	 * each starts a new epoch); false otherwise, without a read */
+	bool cached_code(RemotePtr at, uint8_t *out, size_t len) const;
+	/* region_began -- a new region: untraced code ran since the last
+	 * step, and the maps are read again before the next plan. The
+	 * copies of code pages are kept when the tracer saw every system
+	 * call since (calls_seen) and the ranges of code and constants the
+	 * program cannot write are the same then: such code changes only
+	 * by a system call (mprotect, mmap, a write to its file) */
+	void region_began(bool calls_seen);
 	/* mappings_changed -- a system call ran, or a new region began: read
 	 * which code the program cannot write again before the next plan */
 	void
@@ -145,6 +157,7 @@ public:
 		maps_stale_ = true;
 		epoch_++;
 		pages_.clear();
+		pages_kept_ = false;
 	}
 
 private:
@@ -199,7 +212,9 @@ private:
 	/* read_code -- the program's code at [at, at + len) as of this
 	 * epoch, a page read once per epoch; false where unreadable */
 	bool read_code(pid_t pid, RemotePtr at, uint8_t *out, size_t len, const Breakpoints &breakpoints);
-	bool safe_code(RemotePtr at, uint64_t len);
+	/* copy_pages -- read_code's bytes from the pages read so far alone */
+	bool copy_pages(RemotePtr at, uint8_t *out, size_t len) const;
+	bool safe_code(RemotePtr at, uint64_t len) const;
 	bool constant_target(pid_t pid, const InsnInfo &insn, const Breakpoints &breakpoints, RemotePtr *target);
 	bool register_target(pid_t pid, const InsnInfo &insn, const Breakpoints &breakpoints, RemotePtr *target);
 	/* plan_all -- plan() with what it read of the tracee kept */
@@ -246,13 +261,17 @@ private:
 	/* whether walks follow returns by their Stack */
 	bool follow_ = true;
 	bool maps_stale_ = true;
+	/* region_began kept pages_: dropped when read_maps finds other
+	 * ranges of code or constants */
+	bool pages_kept_ = false;
 	/* code epochs of the hunt's own: the code of a mapping the program
 	 * can neither write nor shares changes only by a system call, so a
 	 * decoding stays good until the next (the recorder's epochs, bumped
 	 * whenever untraced code ran, made every plan read its lines again:
 	 * 87,172 reads on txmap with 20 inserts) */
 	uint64_t epoch_ = 1;
-	/* pages of code read in this epoch, int3s of ours shown as what
+	/* pages of code read since the last system call (or region start
+	 * after calls unseen: region_began), int3s of ours shown as what
 	 * they cover (a region's first plans compare hundreds of decodings
 	 * on a few pages) */
 	std::unordered_map<uint64_t, std::vector<uint8_t>> pages_;

@@ -101,8 +101,10 @@ bool
 Recorder::code_unchanged(pid_t pid, RemotePtr address, InsnInfo *insn, const Breakpoints &breakpoints)
 {
 	uint8_t now[InsnInfo::MAX_LENGTH] = {};
-	read_tracee(pid, address, now, insn->length);
-	breakpoints.show_original(address, now, insn->length);
+	if (!cached_code_ || !cached_code_(address, now, insn->length)) {
+		read_tracee(pid, address, now, insn->length);
+		breakpoints.show_original(address, now, insn->length);
+	}
 	if (memcmp(now, insn->code, insn->length) != 0)
 		return false;
 	insn->epoch = code_epoch_;

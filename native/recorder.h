@@ -27,6 +27,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <utility>
 #include <vector>
 
 #include "breakpoints.h"
@@ -88,6 +90,20 @@ public:
 		if (insn && __builtin_expect(insn->epoch != code_epoch_, 0))
 			return code_unchanged(pid, address, insn, breakpoints) ? insn : nullptr;
 		return insn;
+	}
+	/* CachedCode -- the program's bytes at [at, at + len) as of now
+	 * (int3s of ours shown as what they cover) when they are known
+	 * without a read; false otherwise */
+	using CachedCode = std::function<bool(RemotePtr at, uint8_t *out, size_t len)>;
+	/* set_cached_code -- where code_unchanged looks before it reads
+	 * (FenceHunt::cached_code: code the program cannot write, read
+	 * since the last system call; ~600 reads of a few bytes on txmap
+	 * with 20 inserts, at fences and faults the hunt had just walked
+	 * to) */
+	void
+	set_cached_code(CachedCode cached_code)
+	{
+		cached_code_ = std::move(cached_code);
 	}
 	/* code_may_have_changed -- untraced code ran, or a system call: look
 	 * at the bytes of every instruction again before it runs */
@@ -190,6 +206,7 @@ private:
 	bool df_before_ = false;
 
 	uint64_t code_epoch_ = 1;
+	CachedCode cached_code_;
 	uint64_t dirty_flushes_ = 0;
 	uint16_t thread_ = 0; /* records' thread field */
 

@@ -116,7 +116,8 @@ Task::run_to_stop(const ResumeOptions &options)
 			begin_reported_ = true;
 			/* untraced code ran since the last step */
 			recorder_.code_may_have_changed();
-			hunt_.mappings_changed();
+			hunt_.region_began(!calls_unseen_ && !multi());
+			calls_unseen_ = false;
 			pm_files_.mappings_changed();
 			phase_ = Phase::Region;
 			/* fast: the first instruction is stepped, so that a
@@ -181,6 +182,7 @@ Task::continue_full_speed(Stop *out)
 	if (protected_pm)
 		mark_syscall_stops();
 	const auto request = multi() || protected_pm ? PTRACE_SYSCALL : PTRACE_CONT;
+	calls_unseen_ = calls_unseen_ || request == PTRACE_CONT;
 	if (ptrace(request, pid_, nullptr, (void *)(long)pending_sig_) != 0 && errno != ESRCH)
 		throw TaskError(syserr("PTRACE_CONT " + std::to_string(pid_), errno));
 	note_running();

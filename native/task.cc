@@ -42,6 +42,10 @@ Task::Task(const SpawnOptions &options, const std::vector<std::string> &guard_pa
 	breakpoints_.set_code_bytes([this](pid_t pid, RemotePtr at, uint8_t *out, size_t len) {
 		return hunt_.code_bytes(pid, at, len, breakpoints_, out);
 	});
+	/* the hunt's epochs end at every system call of this thread; with
+	 * other threads, a call of theirs may change code unseen */
+	recorder_.set_cached_code(
+		[this](RemotePtr at, uint8_t *out, size_t len) { return !multi() && hunt_.cached_code(at, out, len); });
 	SpawnOptions spawn = options;
 	spawn.seccomp = build_seccomp_filter(rules);
 	cpu_ = options.cpu;
@@ -141,6 +145,12 @@ Task::stopped(int status)
 	if (w.is_stop()) {
 		regs_.fetch(pid_);
 		last_rip_ = regs_.ip();
+		/* a step over a system call (orig_rax is -1 after any other
+		 * instruction), or a stop inside one: a call made unseen
+		 * when the step was outside a region (a marker's) */
+		calls_unseen_ = calls_unseen_ || regs_.entered_syscall_nr() >= 0;
+	} else {
+		calls_unseen_ = true;
 	}
 	if (w.kind() == WaitStatus::Kind::Event && w.value() == PTRACE_EVENT_CLONE && phase_ != Phase::Running &&
 	    clone_is_thread()) {

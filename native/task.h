@@ -314,6 +314,11 @@ private:
 	/* while a flush waits for its fence: run to int3s on the code ahead
 	 * instead of single steps (fence_hunt.h) */
 	FenceHunt hunt_;
+	/* the tracee may have made a system call the tracer did not see
+	 * since the last region began (it ran with PTRACE_CONT, or a stop
+	 * showed a call): the hunt's copies of code pages are dropped at
+	 * the next (FenceHunt::region_began) */
+	bool calls_unseen_ = true;
 	/* every flush of the code is under a trap while a fast region runs:
 	 * pages with unflushed lines stay readable */
 	bool flush_trapped_ = false;

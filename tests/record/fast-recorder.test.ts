@@ -393,6 +393,15 @@ describe('fast and exact recording agree', () => {
     expect(header?.flushTrapsOff).toBeUndefined();
   });
 
+  // code the program rewrites between two regions, on a page it makes
+  // writable and then read and execute again (the maps as they were): the
+  // hunt's copy of the page from the first region is not kept for the
+  // second (FenceHunt::region_began), where the page holds the fence
+  test('test program hunt_paths remap', async () => {
+    const header = await expectSame(program('hunt_paths', (pm) => ['remap', pm], 4096));
+    expect(header?.fastStops?.frontier).toBeGreaterThan(0);
+  });
+
   // calls through function pointers the hunt follows while their page is
   // write-protected (fence_hunt.cc constant_target): in .data, watched
   // (pm_protection.h), and in PM; the program rewrites the pointer between
