@@ -334,10 +334,7 @@ class RecordSession {
   /** Each piece says whether it has more to do. */
   private readonly preloads: ((deadline: number) => boolean)[] = [
     (deadline) => this.decodings.decodeSome(deadline),
-    () => {
-      this.handAhead();
-      return false;
-    },
+    (deadline) => this.handAhead(deadline),
     () => {
       this.preloadMaps = readMaps(this.tracee.pid);
       this.preloadAddresses = this.decodings.instructionAddresses();
@@ -409,19 +406,24 @@ class RecordSession {
    *  a line that meets one where the code is its bytes learns it without a
    *  `decode` stop (194 stops on txmap with 20 inserts), a line that meets
    *  other bytes stops as before. A run the tracer's contract refuses is
-   *  left to its stop. */
-  private handAhead(): void {
-    if (this.handed || !this.fast) return;
-    this.handed = true;
-    for (const run of this.decodings.knownRuns()) {
+   *  left to its stop. Handed until `deadline` (performance.now()), the
+   *  rest at the next call: at once, 194 runs kept the program's system
+   *  call stops waiting 15 ms (their infos cross into C++ field by field);
+   *  true while some are left. */
+  private handAhead(deadline = Infinity): boolean {
+    if (!this.fast) return false;
+    this.aheadRuns ??= this.decodings.knownRuns();
+    while (this.aheadRuns.length > 0 && performance.now() < deadline) {
+      const run = this.aheadRuns.pop() as ReturnType<DecodeMemo['knownRuns']>[number];
       try {
         this.tracee.task.knowRun(run.address, run.bytes, aheadFlows(run.infos));
       } catch {
         // decoded anew at its stop, whose contract reports it
       }
     }
+    return this.aheadRuns.length > 0;
   }
-  private handed = false;
+  private aheadRuns: ReturnType<DecodeMemo['knownRuns']> | undefined;
 
   /** untraced -- a write pmfit cannot follow may hide crash states: an
    *  error, or with --accept-untraced-writes a warning. */
