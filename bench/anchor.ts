@@ -21,8 +21,15 @@
 // recording of the same workload (`--fill`, unmeasured) filled first, as
 // every later run. The exact recorder runs with the cache off.
 //
+// One recording's time swings by a quarter from run to run on a shared
+// machine (the exact recorder of txmap 5.8-8.2 s in one hour), enough to
+// move a ratio from 18x to 22x; so each recorder runs --repeat times (3
+// unless told), the three in turn, and the table shows medians, with the
+// range of the recording times beside them. Images and verdicts must be
+// the same in every repeat.
+//
 // Usage: npm run bench:anchor [-- --models M,M] [--inserts N] [--words N,N]
-//                              [--jobs J]   (--inserts 0: no txmap)
+//                              [--jobs J] [--repeat R]   (--inserts 0: no txmap)
 
 import { spawnSync } from 'child_process';
 import * as os from 'os';
@@ -109,6 +116,36 @@ function option(args: string[], name: string, fallback: string): string {
 
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
 
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Repeated -- one recorder's repeats: the medians the table shows, the
+ *  range of its recording times, and whether the repeats agreed on the
+ *  images and verdicts of every model. */
+interface Repeated extends One {
+  recordRange: [number, number];
+  agreed: boolean;
+}
+
+function summarize(repeats: One[]): Repeated {
+  const [first] = repeats;
+  const times = repeats.map((r) => r.recordSeconds);
+  return {
+    recordSeconds: median(times),
+    recordRange: [Math.min(...times), Math.max(...times)],
+    instructions: first.instructions,
+    events: first.events,
+    runs: first.runs.map((run, i) => ({ ...run, seconds: median(repeats.map((r) => r.runs[i].seconds)) })),
+    maxRssMiB: median(repeats.map((r) => r.maxRssMiB)),
+    agreed: repeats.every((r) =>
+      r.runs.every((run, i) => run.images === first.runs[i].images && run.violations === first.runs[i].violations),
+    ),
+  };
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--one') {
@@ -125,22 +162,30 @@ async function main(): Promise<void> {
   const inserts = Number(option(args, '--inserts', '20'));
   const words = option(args, '--words', '4,40,400').split(',').map(Number);
   const jobs = Number(option(args, '--jobs', '2'));
+  const repeat = Number(option(args, '--repeat', '3'));
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a whole number of at least 1`);
   const configs: [string, number][] = [
     ...(inserts > 0 ? [['txmap', inserts] as [string, number]] : []),
     ...words.map((w): [string, number] => ['tree', w]),
   ];
   const load = () => os.loadavg()[0].toFixed(1);
-  process.stdout.write(`bench:anchor -- models ${models.join(', ')}; --jobs ${jobs}; load ${load()}\n\n`);
   process.stdout.write(
-    'target        recorder  record s  steps     events  model       images  viol  check s  total s  peak RSS MiB\n',
+    `bench:anchor -- models ${models.join(', ')}; --jobs ${jobs}; medians of ${repeat}; load ${load()}\n\n`,
+  );
+  process.stdout.write(
+    'target        recorder  record s (range)      steps     events  model       images  viol  check s  total s  peak RSS MiB\n',
   );
   for (const [target, n] of configs) {
     const name = `${target} ${n}`;
-    const exact = measured('exact', target, n, models as ModelName[], jobs, 'off');
-    const fast = measured('fast', target, n, models as ModelName[], jobs, 'off');
     const cache = tempDir('cache');
     child(['--fill', target, String(n)], cache);
-    const cached = measured('fast', target, n, models as ModelName[], jobs, cache);
+    const repeats: [One[], One[], One[]] = [[], [], []];
+    for (let i = 0; i < repeat; i++) {
+      repeats[0].push(measured('exact', target, n, models as ModelName[], jobs, 'off'));
+      repeats[1].push(measured('fast', target, n, models as ModelName[], jobs, 'off'));
+      repeats[2].push(measured('fast', target, n, models as ModelName[], jobs, cache));
+    }
+    const [exact, fast, cached] = repeats.map(summarize);
     for (const [label, r] of [
       ['exact', exact],
       ['fast', fast],
@@ -149,8 +194,8 @@ async function main(): Promise<void> {
       r.runs.forEach((run, i) => {
         const head =
           i === 0
-            ? `${name.padEnd(14)}${label.padEnd(10)}${fmt(r.recordSeconds).padStart(8)}  ${String(r.instructions).padEnd(10)}${String(r.events).padEnd(8)}`
-            : ' '.repeat(50);
+            ? `${name.padEnd(14)}${label.padEnd(10)}${fmt(r.recordSeconds).padStart(8)} ${`(${fmt(r.recordRange[0])}-${fmt(r.recordRange[1])})`.padEnd(13)}${String(r.instructions).padEnd(10)}${String(r.events).padEnd(8)}`
+            : ' '.repeat(64);
         const rss = i === 0 ? fmt(r.maxRssMiB, 0).padStart(12) : '';
         process.stdout.write(
           `${head}${run.model.padEnd(12)}${String(run.images).padStart(6)}  ${String(run.violations).padStart(4)}  ${fmt(run.seconds).padStart(7)}  ${fmt(r.recordSeconds + run.seconds).padStart(7)}  ${rss}\n`,
@@ -158,10 +203,12 @@ async function main(): Promise<void> {
       });
     }
     const total = (r: One) => r.recordSeconds + r.runs.reduce((s, x) => s + x.seconds, 0);
-    const same = [fast, cached].every((other) =>
-      exact.runs.every(
-        (run, i) => run.images === other.runs[i].images && run.violations > 0 === other.runs[i].violations > 0,
-      ),
+    const same = [exact, fast, cached].every(
+      (other) =>
+        other.agreed &&
+        exact.runs.every(
+          (run, i) => run.images === other.runs[i].images && run.violations > 0 === other.runs[i].violations > 0,
+        ),
     );
     process.stdout.write(
       `${name.padEnd(14)}ratio exact/fast: record ${fmt(exact.recordSeconds / fast.recordSeconds, 1)}x ` +
