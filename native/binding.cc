@@ -9,7 +9,10 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstring>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,42 +42,64 @@ to_string(const Napi::Value &value, const char *what)
 	return value.As<Napi::String>().Utf8Value();
 }
 
+/* integral -- a number that must be a whole one (every number pmfit passes) */
 double
-to_number(const Napi::Value &value, const char *what)
+integral(double number, const char *what)
 {
-	if (!value.IsNumber())
-		throw ArgError{std::string(what) + " must be a number"};
-	double number = value.As<Napi::Number>().DoubleValue();
 	if (!std::isfinite(number) || number != std::floor(number))
 		throw ArgError{std::string(what) + " must be an integer"};
 	return number;
 }
 
-int64_t
-to_int64(const Napi::Value &value, const char *what)
+double
+to_number(const Napi::Value &value, const char *what)
 {
-	double number = to_number(value, what);
+	if (!value.IsNumber())
+		throw ArgError{std::string(what) + " must be a number"};
+	return integral(value.As<Napi::Number>().DoubleValue(), what);
+}
+
+int64_t
+to_int64(double number, const char *what)
+{
 	if (number < -9223372036854775808.0 || number >= 9223372036854775808.0)
 		throw ArgError{std::string(what) + " is out of range"};
 	return (int64_t)number;
 }
 
-uint64_t
-to_uint64(const Napi::Value &value, const char *what)
+int64_t
+to_int64(const Napi::Value &value, const char *what)
 {
-	double number = to_number(value, what);
+	return to_int64(to_number(value, what), what);
+}
+
+uint64_t
+to_uint64(double number, const char *what)
+{
 	if (number < 0 || number >= 18446744073709551616.0)
 		throw ArgError{std::string(what) + " is out of range"};
 	return (uint64_t)number;
 }
 
+uint64_t
+to_uint64(const Napi::Value &value, const char *what)
+{
+	return to_uint64(to_number(value, what), what);
+}
+
+int
+to_int(double number, const char *what)
+{
+	int64_t whole = to_int64(number, what);
+	if (whole < INT32_MIN || whole > INT32_MAX)
+		throw ArgError{std::string(what) + " is out of range"};
+	return (int)whole;
+}
+
 int
 to_int(const Napi::Value &value, const char *what)
 {
-	int64_t number = to_int64(value, what);
-	if (number < INT32_MIN || number > INT32_MAX)
-		throw ArgError{std::string(what) + " is out of range"};
-	return (int)number;
+	return to_int(to_number(value, what), what);
 }
 
 Napi::Object
@@ -203,73 +228,205 @@ stop_object(Napi::Env env, const pmfit::Stop &stop)
 	return object;
 }
 
-pmfit::MemOperand
-to_operand(const Napi::Value &value)
+/* ObjectFields -- a NativeInsnInfo's or NativeMemOperand's fields, from
+ * its JavaScript object */
+class ObjectFields {
+public:
+	ObjectFields(const Napi::Value &value, const char *what) : object_(to_object(value, what)) {}
+
+	/* number -- the field's integer, or none when it is absent */
+	std::optional<double>
+	number(const char *name, const char *what) const
+	{
+		Napi::Value value = object_.Get(name);
+		if (value.IsUndefined())
+			return std::nullopt;
+		return to_number(value, what);
+	}
+
+	/* operands -- how many operands `writes` holds */
+	uint32_t
+	operands(const char *name, const char *what) const
+	{
+		return to_array(object_.Get(name), what).Length();
+	}
+
+	/* operand -- operand i of `writes`, or the one operand `via` */
+	ObjectFields
+	operand(const char *name, uint32_t i) const
+	{
+		Napi::Value value = object_.Get(name);
+		return ObjectFields(value.IsArray() ? value.As<Napi::Array>().Get(i) : value, "write operand");
+	}
+
+private:
+	Napi::Object object_;
+};
+
+/* The fields of a packed record, in their order (native.ts PACKED_INSN,
+ * PACKED_OPERAND) */
+const char *const INSN_FIELDS[] = {"length", "flags",  "writes", "flow",     "target",
+				   "via",    "viaReg", "rspAdd", "gprWrites"};
+const char *const OPERAND_FIELDS[] = {"base", "index", "scale", "disp", "size",	 "seg",
+				      "kind", "reg",   "vec",	"elem", "count", "indexElem"};
+
+/* PackedFields -- the same fields packed (native.ts packInsns): a record is
+ * the mask of the fields present (bit i: field i of its table), their values
+ * in the table's order, then an instruction's operands, each a record: the
+ * `writes` value many write operands, then `via`'s one. Each number is
+ * checked as its object's field would be when it is read */
+class PackedFields {
+public:
+	/* the record at `at` of `data`; `at` is moved past it */
+	PackedFields(const std::vector<double> &data, size_t &at, bool insn)
+	    : names_(insn ? INSN_FIELDS : OPERAND_FIELDS),
+	      count_(insn ? std::size(INSN_FIELDS) : std::size(OPERAND_FIELDS))
+	{
+		const uint64_t mask = to_uint64(integral(next(data, at, "packed field mask"), "packed field mask"),
+						"packed field mask");
+		if (mask >> count_)
+			throw ArgError{"packed field mask is out of range"};
+		for (size_t i = 0; i < count_; i++)
+			values_[i] = (mask >> i) & 1 ? std::optional<double>(next(data, at, names_[i])) : std::nullopt;
+		if (!insn)
+			return;
+		const double writes = integral(values_[index("writes")].value_or(0), "instruction writes");
+		const double via = integral(values_[index("via")].value_or(0), "instruction via");
+		if (writes < 0 || writes > (double)data.size() || via < 0 || via > 1)
+			throw ArgError{"packed operand count is out of range"};
+		for (double i = 0; i < writes; i++)
+			writes_.emplace_back(data, at, false);
+		for (double i = 0; i < via; i++)
+			via_.emplace_back(data, at, false);
+	}
+
+	std::optional<double>
+	number(const char *name, const char *what) const
+	{
+		const std::optional<double> value = values_[index(name)];
+		return value ? std::optional<double>(integral(*value, what)) : std::nullopt;
+	}
+
+	uint32_t
+	operands(const char *name, const char *what) const
+	{
+		std::optional<double> count = number(name, what);
+		if (!count)
+			throw ArgError{std::string(what) + " must be an array"};
+		return (uint32_t)*count;
+	}
+
+	const PackedFields &
+	operand(const char *name, uint32_t i) const
+	{
+		const std::vector<PackedFields> &records = std::strcmp(name, "via") == 0 ? via_ : writes_;
+		if (i >= records.size())
+			throw ArgError{"write operand must be an object"};
+		return records[i];
+	}
+
+private:
+	static double
+	next(const std::vector<double> &data, size_t &at, const char *what)
+	{
+		if (at >= data.size())
+			throw ArgError{std::string("packed instruction infos end before ") + what};
+		return data[at++];
+	}
+
+	size_t
+	index(const char *name) const
+	{
+		for (size_t i = 0; i < count_; i++)
+			if (std::strcmp(names_[i], name) == 0)
+				return i;
+		throw ArgError{std::string("no packed field ") + name};
+	}
+
+	const char *const *names_;
+	size_t count_;
+	std::optional<double> values_[std::size(OPERAND_FIELDS)];
+	std::vector<PackedFields> writes_;
+	std::vector<PackedFields> via_;
+};
+
+/* required -- a field that must be there */
+template <typename Fields>
+double
+required(const Fields &fields, const char *name, const char *what)
 {
-	Napi::Object object = to_object(value, "write operand");
+	std::optional<double> value = fields.number(name, what);
+	if (!value)
+		throw ArgError{std::string(what) + " must be a number"};
+	return *value;
+}
+
+template <typename Fields>
+pmfit::MemOperand
+to_operand(const Fields &fields)
+{
 	pmfit::MemOperand op;
-	op.base = (uint8_t)to_int(field(object, "base"), "operand base");
-	op.index = (uint8_t)to_int(field(object, "index"), "operand index");
-	op.scale = (uint8_t)to_int(field(object, "scale"), "operand scale");
-	op.disp = to_int64(field(object, "disp"), "operand disp");
-	op.size = (uint32_t)to_uint64(field(object, "size"), "operand size");
-	op.seg = (uint8_t)to_int(field(object, "seg"), "operand seg");
+	op.base = (uint8_t)to_int(required(fields, "base", "operand base"), "operand base");
+	op.index = (uint8_t)to_int(required(fields, "index", "operand index"), "operand index");
+	op.scale = (uint8_t)to_int(required(fields, "scale", "operand scale"), "operand scale");
+	op.disp = to_int64(required(fields, "disp", "operand disp"), "operand disp");
+	op.size = (uint32_t)to_uint64(required(fields, "size", "operand size"), "operand size");
+	op.seg = (uint8_t)to_int(required(fields, "seg", "operand seg"), "operand seg");
 	/* absent for MemKind.Plain */
-	Napi::Value kind = field(object, "kind");
-	if (kind.IsUndefined())
+	std::optional<double> kind = fields.number("kind", "operand kind");
+	if (!kind)
 		return op;
-	op.kind = (uint8_t)to_int(kind, "operand kind");
+	op.kind = (uint8_t)to_int(*kind, "operand kind");
 	const char *names[] = {"reg", "vec", "elem", "count", "indexElem"};
-	uint8_t *fields[] = {&op.reg, &op.vec, &op.elem, &op.count, &op.index_elem};
+	uint8_t *slots[] = {&op.reg, &op.vec, &op.elem, &op.count, &op.index_elem};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		Napi::Value value = field(object, names[i]);
-		int number = value.IsUndefined() ? 0 : to_int(value, names[i]);
+		std::optional<double> value = fields.number(names[i], names[i]);
+		int number = value ? to_int(*value, names[i]) : 0;
 		if (number < 0 || number > 255)
 			throw ArgError{std::string("operand ") + names[i] + " is out of range"};
-		*fields[i] = (uint8_t)number;
+		*slots[i] = (uint8_t)number;
 	}
 	return op;
 }
 
-/* to_insn -- NativeInsnInfo; an absent `flow` is FLOW_OTHER (the fence hunt
- * follows it nowhere) */
+/* to_insn -- NativeInsnInfo, from its object or packed; an absent `flow` is
+ * FLOW_OTHER (the fence hunt follows it nowhere) */
+template <typename Fields>
 pmfit::InsnInfo
-to_insn(const Napi::Value &value)
+to_insn(const Fields &fields)
 {
-	Napi::Object object = to_object(value, "instruction info");
 	pmfit::InsnInfo insn;
-	insn.length = (uint32_t)to_uint64(field(object, "length"), "instruction length");
-	insn.flags = (uint32_t)to_uint64(field(object, "flags"), "instruction flags");
-	Napi::Array writes = to_array(field(object, "writes"), "instruction writes");
-	for (uint32_t i = 0; i < writes.Length(); i++)
-		insn.writes.push_back(to_operand(writes.Get(i)));
-	Napi::Value rsp_add = field(object, "rspAdd");
-	if (!rsp_add.IsUndefined()) {
-		insn.rsp_add = to_int(rsp_add, "instruction rspAdd");
-	}
-	Napi::Value gpr_writes = field(object, "gprWrites");
-	if (!gpr_writes.IsUndefined()) {
-		const uint64_t bits = to_uint64(gpr_writes, "instruction gprWrites");
+	insn.length = (uint32_t)to_uint64(required(fields, "length", "instruction length"), "instruction length");
+	insn.flags = (uint32_t)to_uint64(required(fields, "flags", "instruction flags"), "instruction flags");
+	const uint32_t writes = fields.operands("writes", "instruction writes");
+	for (uint32_t i = 0; i < writes; i++)
+		insn.writes.push_back(to_operand(fields.operand("writes", i)));
+	std::optional<double> rsp_add = fields.number("rspAdd", "instruction rspAdd");
+	if (rsp_add)
+		insn.rsp_add = to_int(*rsp_add, "instruction rspAdd");
+	std::optional<double> gpr_writes = fields.number("gprWrites", "instruction gprWrites");
+	if (gpr_writes) {
+		const uint64_t bits = to_uint64(*gpr_writes, "instruction gprWrites");
 		if (bits >> (pmfit::REG_COUNT - 1))
 			throw ArgError{"instruction gprWrites is out of range"};
 		insn.gpr_writes = (uint32_t)bits;
 	}
-	Napi::Value flow = field(object, "flow");
-	if (!flow.IsUndefined()) {
-		const int number = to_int(flow, "instruction flow");
+	std::optional<double> flow = fields.number("flow", "instruction flow");
+	if (flow) {
+		const int number = to_int(*flow, "instruction flow");
 		if (number < pmfit::FLOW_NEXT || number > pmfit::FLOW_INDIRECT)
 			throw ArgError{"instruction flow is out of range"};
 		insn.flow = (uint8_t)number;
 		if (insn.flow == pmfit::FLOW_BRANCH || insn.flow == pmfit::FLOW_JUMP || insn.flow == pmfit::FLOW_CALL)
-			insn.target = to_uint64(field(object, "target"), "instruction target");
+			insn.target = to_uint64(required(fields, "target", "instruction target"), "instruction target");
 		if (insn.flow == pmfit::FLOW_INDIRECT) {
-			Napi::Value reg = field(object, "viaReg");
-			if (reg.IsUndefined()) {
-				insn.via = to_operand(field(object, "via"));
+			std::optional<double> reg = fields.number("viaReg", "instruction viaReg");
+			if (!reg) {
+				insn.via = to_operand(fields.operand("via", 0));
 				if (insn.via.kind != pmfit::MEM_PLAIN || insn.via.size != 8)
 					throw ArgError{"instruction via must be a plain 8-byte operand"};
 			} else {
-				const int r = to_int(reg, "instruction viaReg");
+				const int r = to_int(*reg, "instruction viaReg");
 				if (r <= pmfit::REG_NONE || r >= pmfit::REG_COUNT)
 					throw ArgError{"instruction viaReg is out of range"};
 				insn.via_reg = (uint8_t)r;
@@ -279,15 +436,23 @@ to_insn(const Napi::Value &value)
 	return insn;
 }
 
-/* to_insns -- NativeInsnInfo[] */
+/* to_packed_insns -- NativeInsnInfo[] packed into a Buffer (native.ts
+ * packInsns): one crossing for a whole run, where its objects cost a few
+ * field by field */
 std::vector<pmfit::InsnInfo>
-to_insns(const Napi::Value &value)
+to_packed_insns(const Napi::Value &value)
 {
-	Napi::Array array = to_array(value, "instruction infos");
+	if (!value.IsBuffer())
+		throw ArgError{"packed instruction infos must be a Buffer"};
+	Napi::Buffer<uint8_t> buffer = value.As<Napi::Buffer<uint8_t>>();
+	if (buffer.Length() % sizeof(double) != 0)
+		throw ArgError{"packed instruction infos must be whole numbers of 8 bytes"};
+	/* copied: a Buffer's bytes need not be aligned for doubles */
+	std::vector<double> data(buffer.Length() / sizeof(double));
+	std::memcpy(data.data(), buffer.Data(), buffer.Length());
 	std::vector<pmfit::InsnInfo> insns;
-	insns.reserve(array.Length());
-	for (uint32_t i = 0; i < array.Length(); i++)
-		insns.push_back(to_insn(array.Get(i)));
+	for (size_t at = 0; at < data.size();)
+		insns.push_back(to_insn(PackedFields(data, at, true)));
 	return insns;
 }
 
@@ -429,7 +594,7 @@ private:
 	{
 		return guard(info.Env(), [&]() -> Napi::Value {
 			uint64_t address = to_uint64(info[0], "instruction address");
-			pmfit::InsnInfo insn = to_insn(info[1]);
+			pmfit::InsnInfo insn = to_insn(ObjectFields(info[1], "instruction info"));
 			task().set_instruction(pmfit::RemotePtr(address), std::move(insn));
 			return info.Env().Undefined();
 		});
@@ -440,7 +605,7 @@ private:
 	{
 		return guard(info.Env(), [&]() -> Napi::Value {
 			uint64_t address = to_uint64(info[0], "instruction address");
-			task().set_flows(pmfit::RemotePtr(address), to_insns(info[1]));
+			task().set_flows(pmfit::RemotePtr(address), to_packed_insns(info[1]));
 			return info.Env().Undefined();
 		});
 	}
@@ -454,7 +619,7 @@ private:
 				throw ArgError{"run bytes must be a Buffer"};
 			Napi::Buffer<uint8_t> buffer = info[1].As<Napi::Buffer<uint8_t>>();
 			std::vector<uint8_t> bytes(buffer.Data(), buffer.Data() + buffer.Length());
-			task().know_run(pmfit::RemotePtr(address), std::move(bytes), to_insns(info[2]));
+			task().know_run(pmfit::RemotePtr(address), std::move(bytes), to_packed_insns(info[2]));
 			return info.Env().Undefined();
 		});
 	}

@@ -17,8 +17,8 @@ import { readMaps } from '../elf/proc-maps';
 import { loadModulesAt } from '../elf/symbolizer';
 import type { MapEntry } from '../elf/proc-maps';
 import { sentinelPid } from '../tracer/sentinel';
-import type { NativeInsnInfo, NativePmRange, NativeStop } from '../tracer/native';
-import { InsnFlag, InsnFlow, loadNative } from '../tracer/native';
+import type { NativePmRange, NativeStop, PackedInsns } from '../tracer/native';
+import { InsnFlag, InsnFlow, loadNative, packInsns } from '../tracer/native';
 import { formatPtr } from '../tracer/remote-ptr';
 import type { ResolvedCommand } from '../tracer/resolve-command';
 import { Markers, NoRegionError, type RunEnd, type RunHooks, Tracee } from '../tracer/tracee';
@@ -100,9 +100,10 @@ interface PmFile {
 /** aheadFlows -- what the fence hunt learns of a run decoded ahead: its
  *  instructions, or where none could be decoded (bytes that are no
  *  instruction, or none at all), one that goes nowhere, ending the line. */
-function aheadFlows(infos: NativeInsnInfo[]): NativeInsnInfo[] {
-  return infos.length > 0 ? infos : [{ length: 1, flags: 0, writes: [], flow: InsnFlow.Other }];
+function aheadFlows(infos: PackedInsns): PackedInsns {
+  return infos.length > 0 ? infos : NOWHERE;
 }
+const NOWHERE = packInsns([{ length: 1, flags: 0, writes: [], flow: InsnFlow.Other }]);
 
 /** recordTrace -- run the command once under the tracer and write its trace. */
 export async function recordTrace(options: RecordOptions): Promise<TraceHeader> {
@@ -398,7 +399,10 @@ class RecordSession {
    *  uses: docs/recording.md, "Decoding ahead"); bytes that are no
    *  instruction, or none at all (unreadable), end the hunt's line there. */
   decodeAhead(address: number, bytes: Buffer): void {
-    this.tracee.task.setFlows(address, aheadFlows(address < KERNEL_HALF ? this.decodings.run(bytes, address) : []));
+    this.tracee.task.setFlows(
+      address,
+      address < KERNEL_HALF ? aheadFlows(this.decodings.run(bytes, address)) : NOWHERE,
+    );
   }
 
   /** handAhead -- the memo's runs (decodeAhead's answers of earlier
@@ -406,10 +410,11 @@ class RecordSession {
    *  a line that meets one where the code is its bytes learns it without a
    *  `decode` stop (194 stops on txmap with 20 inserts), a line that meets
    *  other bytes stops as before. A run the tracer's contract refuses is
-   *  left to its stop. Handed until `deadline` (performance.now()), the
-   *  rest at the next call: at once, 194 runs kept the program's system
-   *  call stops waiting 15 ms (their infos cross into C++ field by field);
-   *  true while some are left. */
+   *  dropped from the memo and left to its stop. Handed until `deadline`
+   *  (performance.now()), the rest at the next call (their infos cross
+   *  packed, a Buffer a run: txmap's 194 runs take 6-8 ms of CPU in a fresh
+   *  process, most of it the tracer's new memory for them, where objects
+   *  crossing field by field took 15-20); true while some are left. */
   private handAhead(deadline = Infinity): boolean {
     if (!this.fast) return false;
     this.aheadRuns ??= this.decodings.knownRuns();
@@ -418,7 +423,7 @@ class RecordSession {
       try {
         this.tracee.task.knowRun(run.address, run.bytes, aheadFlows(run.infos));
       } catch {
-        // decoded anew at its stop, whose contract reports it
+        this.decodings.drop(run); // decoded anew at its stop
       }
     }
     return this.aheadRuns.length > 0;

@@ -188,6 +188,52 @@ export interface NativeInsnInfo {
   gprWrites?: number;
 }
 
+/** The fields of a packed record (packInsns), in their order; `writes`
+ *  and `via` hold how many operand records of theirs follow the record. */
+const PACKED_INSN = ['length', 'flags', 'writes', 'flow', 'target', 'via', 'viaReg', 'rspAdd', 'gprWrites'] as const;
+const PACKED_OPERAND = [
+  'base',
+  'index',
+  'scale',
+  'disp',
+  'size',
+  'seg',
+  'kind',
+  'reg',
+  'vec',
+  'elem',
+  'count',
+  'indexElem',
+] as const;
+
+/** NativeInsnInfo[] packed (packInsns): what a run of decodings crosses
+ *  into C++ as, one Buffer where objects cross field by field. */
+export type PackedInsns = Buffer & { readonly packed: unique symbol };
+
+/** packInsns -- infos as the addon reads them at once (native/binding.cc
+ *  PackedFields): float64s, a record per instruction (a mask of the fields
+ *  present, bit i for PACKED_INSN[i], then their values in that order),
+ *  after each its write operands and then its `via`, each a record of
+ *  PACKED_OPERAND's fields the same way. */
+export function packInsns(infos: readonly NativeInsnInfo[]): PackedInsns {
+  const numbers: number[] = [];
+  const record = (fields: readonly string[], values: Record<string, unknown>) => {
+    const at = numbers.push(0) - 1;
+    fields.forEach((name, bit) => {
+      const value = values[name];
+      if (value === undefined) return;
+      numbers[at] += 2 ** bit;
+      numbers.push(typeof value === 'number' ? value : name === 'writes' ? (value as unknown[]).length : 1);
+    });
+  };
+  for (const info of infos) {
+    record(PACKED_INSN, info as unknown as Record<string, unknown>);
+    for (const write of info.writes) record(PACKED_OPERAND, write as unknown as Record<string, unknown>);
+    if (info.via !== undefined) record(PACKED_OPERAND, info.via as unknown as Record<string, unknown>);
+  }
+  return Buffer.from(new Float64Array(numbers).buffer) as PackedInsns;
+}
+
 /** One PM mapping in the tracee: [start, end) maps file `fileId` at `fileOffset`. */
 export interface NativePmRange {
   start: number;
@@ -283,12 +329,12 @@ export interface NativeTask {
   /** The decodings of code the fence hunt looks ahead at (a `decode` stop
    *  with `ahead`), one instruction after the other from `address`:
    *  neither recorded nor refused, as it has not run. */
-  setFlows(address: number, infos: NativeInsnInfo[]): void;
+  setFlows(address: number, infos: PackedInsns): void;
   /** Such decodings made before from `bytes` (a decode stop's there): the
    *  hunt learns them itself, without the stop, where the code at
    *  `address` is those bytes, readable exactly as far (native/fence_hunt.h
    *  FenceHunt::know). */
-  knowRun(address: number, bytes: Buffer, infos: NativeInsnInfo[]): void;
+  knowRun(address: number, bytes: Buffer, infos: PackedInsns): void;
   resume(options: NativeResumeOptions): NativeStop;
   /** Single-step the pending syscall; with `diff`, compare every PM range
    *  before and after and record changed bytes as store events. */

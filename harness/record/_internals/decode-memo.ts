@@ -16,19 +16,25 @@
 // rerun meets the same addresses).
 //
 // Its form is a line per decoding, not one JSON document: the decoder's
-// version on the first line, then `<key> <the decoding's JSON>`. Its load
-// is a read and a split into lines; each decoding is parsed when first
-// looked up, or earlier when the recorder's preload asks for some
-// (decodeSome), so no part of the load costs a program that reaches its
-// first region meanwhile more than a few milliseconds (docs/recording.md,
-// "Before the first region").
+// version on the first line, then `<key> <the decoding>`: an instruction's
+// JSON, a run's infos packed (native.ts packInsns) in base64, as they cross
+// into the tracer, so that the runs a fresh process hands the fence hunt
+// never become JavaScript objects (txmap's 194 runs: parsed and checked in
+// 7-19 ms of a fresh process's CPU, then 15-20 ms to cross field by field;
+// now 3-5 and 6-8 ms, docs/recording.md "Runs packed"). Its load is
+// a read and a split into lines; each decoding is parsed when first looked
+// up, or earlier when the recorder's preload asks for some (decodeSome), so
+// no part of the load costs a program that reaches its first region
+// meanwhile more than a few milliseconds (docs/recording.md, "Before the
+// first region"). A run's infos are checked by the tracer as it takes them
+// (native/binding.cc): one it refuses is dropped (drop) and decoded anew.
 
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import { icedVersion } from '../../_internals/iced';
 import { isObject } from '../../_internals/json-shape';
 import { readCacheBytes, writeCacheBytes } from '../../_internals/user-cache';
-import type { NativeInsnInfo } from '../../tracer/native';
+import { type NativeInsnInfo, packInsns, type PackedInsns } from '../../tracer/native';
 import { type DecodedInstruction, decodeInstruction, decodeRun } from '../decode';
 
 const CACHE_KIND = 'decodings';
@@ -52,7 +58,7 @@ function decoderVersion(): string {
   return decoder;
 }
 
-type Decoding = DecodedInstruction | NativeInsnInfo[];
+type Decoding = DecodedInstruction | PackedInsns;
 
 const isInteger = (value: unknown): value is number => Number.isSafeInteger(value);
 
@@ -73,20 +79,39 @@ function isInsnInfo(value: unknown): value is NativeInsnInfo {
 /** A memo's key: `i` (decodeInstruction) or `r` (decodeRun), the address
  *  in hex, the bytes in base64. */
 const KEY = /^[ir][0-9a-f]+:[A-Za-z0-9+/=]+$/;
+const runKey = (bytes: Buffer, address: number) => `r${address.toString(16)}:${bytes.toString('base64')}`;
 
-function isDecoding(key: string, value: unknown): value is Decoding {
-  if (!KEY.test(key)) return false;
-  if (key.startsWith('i')) {
-    return (
-      isObject(value) &&
-      isInsnInfo(value.info) &&
-      typeof value.text === 'string' &&
-      typeof value.mnemonic === 'string' &&
-      isInteger(value.length)
-    );
-  }
-  return Array.isArray(value) && value.every(isInsnInfo);
+function isInstruction(value: unknown): value is DecodedInstruction {
+  return (
+    isObject(value) &&
+    isInsnInfo(value.info) &&
+    typeof value.text === 'string' &&
+    typeof value.mnemonic === 'string' &&
+    isInteger(value.length)
+  );
 }
+
+/** parse -- an entry's decoding as stored, or undefined if it is none. */
+function parse(key: string, stored: string): Decoding | undefined {
+  if (!KEY.test(key)) return undefined;
+  if (key.startsWith('r')) {
+    // whole float64s; the tracer checks the rest as it takes them (a
+    // pattern test of the text, cold, took 25 ms of a fresh process's
+    // CPU profile)
+    const packed = Buffer.from(stored, 'base64');
+    return packed.length % Float64Array.BYTES_PER_ELEMENT === 0 ? (packed as PackedInsns) : undefined;
+  }
+  try {
+    const parsed: unknown = JSON.parse(stored);
+    return isInstruction(parsed) ? parsed : undefined;
+  } catch {
+    return undefined; // not JSON
+  }
+}
+
+/** stored -- a decoding as its entry's line holds it. */
+const stored = (decoding: Decoding) =>
+  Buffer.isBuffer(decoding) ? decoding.toString('base64') : JSON.stringify(decoding);
 
 /** DecodeMemo -- decodeInstruction and decodeRun of one program's recording,
  *  answered from the memo its earlier recordings left where they can be. */
@@ -107,9 +132,9 @@ export class DecodeMemo {
     return this.lookUp(key, () => decodeInstruction(bytes, address)) as DecodedInstruction;
   }
 
-  run(bytes: Buffer, address: number): NativeInsnInfo[] {
-    const key = `r${address.toString(16)}:${bytes.toString('base64')}`;
-    return this.lookUp(key, () => decodeRun(bytes, address)) as NativeInsnInfo[];
+  /** run -- decodeRun's answer, packed. */
+  run(bytes: Buffer, address: number): PackedInsns {
+    return this.lookUp(runKey(bytes, address), () => packInsns(decodeRun(bytes, address))) as PackedInsns;
   }
 
   /** instructionAddresses -- where the decodeInstruction answers known so
@@ -122,12 +147,12 @@ export class DecodeMemo {
    *  with the address and bytes it answers for (the recorder hands them to
    *  the fence hunt, which compares the bytes itself); parsed and checked
    *  as a look-up would, where decodeSome has not yet. */
-  knownRuns(): { address: number; bytes: Buffer; infos: NativeInsnInfo[] }[] {
+  knownRuns(): { address: number; bytes: Buffer; infos: PackedInsns }[] {
     this.load();
     const runs = [];
     for (const key of [...this.known.keys()]) {
       if (!key.startsWith('r')) continue;
-      const infos = this.checked(key) as NativeInsnInfo[] | undefined;
+      const infos = this.checked(key) as PackedInsns | undefined;
       if (infos === undefined) continue;
       const colon = key.indexOf(':');
       runs.push({
@@ -137,6 +162,12 @@ export class DecodeMemo {
       });
     }
     return runs;
+  }
+
+  /** drop -- a run of knownRuns that the tracer refused: decoded anew at
+   *  its look-up, and left out of the next save. */
+  drop(run: { address: number; bytes: Buffer }): void {
+    this.known.delete(runKey(run.bytes, run.address));
   }
 
   /** decodeSome -- parse the loaded entries until `deadline`
@@ -152,7 +183,7 @@ export class DecodeMemo {
     if (this.added.size === 0) return;
     this.decodeSome(Infinity);
     const kept = this.known.size + this.added.size <= MAX_DECODINGS ? [...this.known] : [];
-    const lines = [...kept, ...this.added].map(([key, decoding]) => `${key} ${JSON.stringify(decoding)}`);
+    const lines = [...kept, ...this.added].map(([key, decoding]) => `${key} ${stored(decoding as Decoding)}`);
     writeCacheBytes(CACHE_KIND, this.name, CACHE_FORM, [decoderVersion(), ...lines].join('\n'));
   }
 
@@ -170,18 +201,10 @@ export class DecodeMemo {
   private checked(key: string): Decoding | undefined {
     const value = this.known.get(key);
     if (typeof value !== 'string') return value;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      // not JSON: dropped below
-    }
-    if (isDecoding(key, parsed)) {
-      this.known.set(key, parsed);
-      return parsed;
-    }
-    this.known.delete(key);
-    return undefined;
+    const parsed = parse(key, value);
+    if (parsed !== undefined) this.known.set(key, parsed);
+    else this.known.delete(key);
+    return parsed;
   }
 
   /** load -- the earlier recordings' entries, once: at the first look-up,
