@@ -96,12 +96,24 @@ FenceHunt::read_maps(pid_t pid)
 	safe_.clear();
 	constant_.clear();
 	writable_.clear();
-	for (const MapsLine &m : read_proc_maps(pid)) {
+	const std::vector<MapsLine> maps = read_proc_maps(pid);
+	/* files the program maps shared, whatever the permissions (a PM
+	 * mapping the recorder protected shows r--s): a store through such
+	 * a mapping (a JIT mapping one file twice), or the tracer's own
+	 * write of a PM file (store_emulation.h), changes the pages of a
+	 * private mapping of the file not copied yet with no system call.
+	 * Such a mapping is neither code nor constants nor a pointer's page
+	 * to watch, and no int3 goes there (its copy would part the page
+	 * from the file, and the program would no longer see its writes) */
+	const auto shared = files_of(maps, [](const MapsLine &m) { return m.shared(); });
+	for (const MapsLine &m : maps) {
 		/* the kernel's own pages ([vvar] changes under the program,
 		 * [stack] and [heap] are written all the time) */
 		const bool own = m.pseudo();
+		if (m.file_among(shared))
+			continue;
 		/* not shared either: an int3 written there would reach the
-		 * file, and another mapping of it may rewrite the code */
+		 * file */
 		if (!m.writable() && !m.shared()) {
 			if (m.executable())
 				add_range(&safe_, m.start, m.end);

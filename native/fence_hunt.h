@@ -56,7 +56,10 @@
  *
  * Only code in executable mappings the program cannot write is hunted
  * through: a frontier node in code it may rewrite at full speed makes the
- * plan a single step, so no int3 of ours is ever overwritten. Every
+ * plan a single step, so no int3 of ours is ever overwritten. Neither
+ * writable nor shared, of a file the program maps nowhere shared (a
+ * store through a shared mapping of the file changes the private pages
+ * not copied yet: read_maps). Every
  * decoding is compared with the tracee's bytes again after a system call
  * or a region's start (epoch_).
  */
@@ -240,7 +243,8 @@ private:
 		std::vector<InsnInfo> infos;
 	};
 	std::unordered_map<uint64_t, KnownRun> known_;
-	/* [start, end) of executable mappings the program cannot write */
+	/* [start, end) of executable mappings the program cannot write (of
+	 * files it does not map shared either) */
 	std::vector<std::pair<uint64_t, uint64_t>> safe_;
 	/* [start, end) of memory the program can read and not write */
 	std::vector<std::pair<uint64_t, uint64_t>> constant_;

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -19,6 +20,23 @@ int
 MapsLine::prot() const
 {
 	return (readable() ? PROT_READ : 0) | (writable() ? PROT_WRITE : 0) | (executable() ? PROT_EXEC : 0);
+}
+
+bool
+MapsLine::file_among(const std::vector<std::pair<dev_t, uint64_t>> &files) const
+{
+	return inode != 0 && std::find(files.begin(), files.end(), std::make_pair(dev, inode)) != files.end();
+}
+
+std::vector<std::pair<dev_t, uint64_t>>
+files_of(const std::vector<MapsLine> &maps, bool (*pick)(const MapsLine &))
+{
+	std::vector<std::pair<dev_t, uint64_t>> files;
+	for (const MapsLine &m : maps) {
+		if (m.inode != 0 && pick(m))
+			files.push_back({m.dev, m.inode});
+	}
+	return files;
 }
 
 std::vector<MapsLine>

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace pmfit {
@@ -56,7 +57,15 @@ struct MapsLine {
 	}
 	/* PROT_READ | PROT_WRITE | PROT_EXEC as the permissions say */
 	int prot() const;
+	/* file_among -- a mapping of one of these files (files_of) */
+	bool file_among(const std::vector<std::pair<dev_t, uint64_t>> &files) const;
 };
+
+/* files_of -- the files (device, inode) of the mappings pick holds for;
+ * anonymous memory (inode 0) aside. A page of a private mapping not
+ * copied yet shows its file as it is, so a store through a shared
+ * mapping of the same file changes it with no system call */
+std::vector<std::pair<dev_t, uint64_t>> files_of(const std::vector<MapsLine> &maps, bool (*pick)(const MapsLine &));
 
 /* read_proc_maps -- every mapping of process pid, in address order;
  * throws TaskError when the file cannot be opened (the process is gone) */

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "error.h"
+#include "proc_maps.h"
 #include "quirks.h"
 #include "tracee_memory.h"
 #include "written_bytes.h"
@@ -228,12 +229,36 @@ Recorder::special_after(pid_t pid, const MemOperand &op, size_t i, uint8_t kind,
 		store(pid, kind, RemotePtr(special_ranges_[r].start), special_ranges_[r].len, insn_addr, index);
 }
 
+/* writes_code_alias -- [addr, addr + len) touches a shared mapping of a
+ * file also mapped executable (the mappings read once after each
+ * mappings_changed) */
+bool
+Recorder::writes_code_alias(pid_t pid, RemotePtr addr, uint64_t len)
+{
+	if (aliases_stale_) {
+		const std::vector<MapsLine> maps = read_proc_maps(pid);
+		const auto code = files_of(maps, [](const MapsLine &m) { return m.executable(); });
+		code_aliases_.clear();
+		for (const MapsLine &m : maps) {
+			if (m.shared() && m.file_among(code))
+				code_aliases_.push_back({m.start, m.end});
+		}
+		aliases_stale_ = false;
+	}
+	for (const auto &range : code_aliases_) {
+		if (addr.as_int() < range.second && addr.as_int() + len > range.first)
+			return true;
+	}
+	return false;
+}
+
 /* store -- bytes the instruction wrote: an event for the part in PM, and a
- * new code epoch if they land on a page of decoded code */
+ * new code epoch if they land on a page of decoded code, or on another
+ * mapping of a file that holds code */
 void
 Recorder::store(pid_t pid, uint8_t kind, RemotePtr addr, uint64_t len, RemotePtr insn_addr, uint64_t index)
 {
-	if (insns_.holds_code(addr, len))
+	if (insns_.holds_code(addr, len) || writes_code_alias(pid, addr, len))
 		code_epoch_++;
 	emit_store(pid, kind, addr, len, insn_addr, index);
 }

@@ -112,6 +112,14 @@ public:
 	{
 		code_epoch_++;
 	}
+	/* mappings_changed -- a system call that may map, or untraced code
+	 * that may have made one: the shared mappings of files also mapped
+	 * executable are read again before the next store is recorded */
+	void
+	mappings_changed()
+	{
+		aliases_stale_ = true;
+	}
 
 	/* set_thread -- the number of the thread whose events follow */
 	void
@@ -187,6 +195,7 @@ private:
 	static constexpr size_t EVENT_BUFFER_LIMIT = 8u << 20;
 
 	bool code_unchanged(pid_t pid, RemotePtr address, InsnInfo *insn, const Breakpoints &breakpoints);
+	bool writes_code_alias(pid_t pid, RemotePtr addr, uint64_t len);
 	void special_before(pid_t pid, const InsnInfo &insn, const Registers &regs);
 	void special_after(pid_t pid, const MemOperand &op, size_t i, uint8_t kind, RemotePtr insn_addr,
 			   uint64_t index);
@@ -207,6 +216,11 @@ private:
 
 	uint64_t code_epoch_ = 1;
 	CachedCode cached_code_;
+	/* [start, end) of shared mappings of files also mapped executable:
+	 * a store there may rewrite code elsewhere (a JIT mapping one file
+	 * twice), which the pages of decoded code do not show */
+	std::vector<std::pair<uint64_t, uint64_t>> code_aliases_;
+	bool aliases_stale_ = true;
 	uint64_t dirty_flushes_ = 0;
 	uint16_t thread_ = 0; /* records' thread field */
 

@@ -116,6 +116,8 @@ Task::run_to_stop(const ResumeOptions &options)
 			begin_reported_ = true;
 			/* untraced code ran since the last step */
 			recorder_.code_may_have_changed();
+			if (calls_unseen_ || multi())
+				recorder_.mappings_changed();
 			hunt_.region_began(!calls_unseen_ && !multi());
 			calls_unseen_ = false;
 			pm_files_.mappings_changed();
@@ -539,6 +541,8 @@ Task::step_syscall(bool diff, bool untouched)
 		note_own_sigtrap(syscall_insn_);
 		/* the kernel may have written code (read(), mmap, mprotect) */
 		recorder_.code_may_have_changed();
+		if (quirks::may_change_code(regs_.entered_syscall_nr()))
+			recorder_.mappings_changed();
 		hunt_.mappings_changed();
 		if (diff)
 			recorder_.emit_diff(pid_, syscall_insn_, index_);

@@ -362,8 +362,10 @@ Task::switch_thread(bool current_alive)
 	const bool steps = phase_ != Phase::Stopped || step_over_;
 	if (steps && phase_ != Phase::Dead)
 		breakpoints_.remove_all(pid_);
-	/* other code ran: look at the bytes of instructions again */
+	/* other code ran: look at the bytes of instructions again, and at
+	 * the mappings (an untraced thread's system calls may map) */
 	recorder_.code_may_have_changed();
+	recorder_.mappings_changed();
 }
 
 /*

@@ -491,6 +491,13 @@ function sameParts(a: MappingSites[], b: MappingSites[]): boolean {
  *  mapping contributes what it did then. */
 export function processFlushSites(pid: number, maps: MapEntry[]): ProcessFlushSites {
   const parts: MappingSites[] = [];
+  // Files mapped shared too, whatever the permissions (a PM mapping the
+  // recorder protected shows r--s): a page of a private mapping not copied
+  // yet shows its file as it is, so a store through the shared mapping
+  // rewrites the code with no system call, and an int3 written there would
+  // copy the page, which then no longer shows the program's own writes.
+  const fileOf = (entry: MapEntry) => `${entry.dev} ${entry.inode}`;
+  const shared = new Set(maps.filter((entry) => entry.perms[3] === 's' && entry.inode !== 0).map(fileOf));
   for (const entry of maps) {
     if (entry.perms[2] !== 'x') continue;
     // The legacy vsyscall page: the kernel's own fixed code (or a trap that
@@ -505,6 +512,11 @@ export function processFlushSites(pid: number, maps: MapEntry[]): ProcessFlushSi
       parts.push({
         addresses: [],
         why: `${describe(entry)} is a shared executable mapping: its code can change without a system call`,
+      });
+    } else if (entry.inode !== 0 && shared.has(fileOf(entry))) {
+      parts.push({
+        addresses: [],
+        why: `${describe(entry)} maps a file the program also maps shared: its code can change without a system call`,
       });
     } else if (entry.path === '' || entry.path.startsWith('[')) {
       parts.push({ addresses: [], why: unbackedCode(pid, entry) });

@@ -374,6 +374,21 @@ describe('processFlushSites', () => {
       expect(result.why).toContain(entry.path);
     });
 
+    // a JIT's two mappings of one file: a store through the shared one
+    // rewrites the code, and an int3 would part the private page from it
+    test('code in a file also mapped shared', () => {
+      const entry = fileEntry(libpmemPath());
+      const alias = { ...entry, start: 0x7e0000000000, end: 0x7e0000001000, perms: 'rw-s' };
+      expect(processFlushSites(process.pid, [entry]).complete).toBe(true);
+      for (const other of [alias, { ...alias, perms: 'r--s' }]) {
+        const result = processFlushSites(process.pid, [other, entry]);
+        expect(result).toMatchObject({ addresses: [], complete: false });
+        expect(result.why).toBe(
+          `${entry.path} at 0x7f0000000000-0x${entry.end.toString(16)} maps a file the program also maps shared: its code can change without a system call`,
+        );
+      }
+    });
+
     test('a file that is not ELF', () => {
       const text = path.join(dir, 'notes.txt');
       fs.writeFileSync(text, 'not code\n');

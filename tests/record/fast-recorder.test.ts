@@ -402,6 +402,32 @@ describe('fast and exact recording agree', () => {
     expect(header?.fastStops?.frontier).toBeGreaterThan(0);
   });
 
+  // code in a file the program also maps shared and writable (a JIT's two
+  // mappings of one memfd), rewritten through that mapping with stores
+  // alone, inside a region and between two: neither recorder may trust
+  // its copy or decoding of the code (the hunt steps it, no int3 goes
+  // there: docs/recording.md, "Code rewritten after it was decoded"). The
+  // program exits 4 when a rewrite did not run (an int3 of ours copied
+  // its page), and its file is the file after a run of it alone
+  test.each(['dualmap', 'dualjump'])('test program hunt_paths %s', async (mode) => {
+    const files: string[] = [];
+    const header = await expectSame(
+      program(
+        'hunt_paths',
+        (pm) => [mode, pm],
+        4096,
+        (pm) => files.push(pm),
+      ),
+    );
+    expect(header?.exitCode).toBe(0);
+    const alone = path.join(fs.mkdtempSync(path.join(scratch, 'alone-')), 'pm.bin');
+    fs.writeFileSync(alone, Buffer.alloc(4096));
+    expect(spawnSync(fixture('hunt_paths'), [mode, alone]).status).toBe(0);
+    const native = fs.readFileSync(alone);
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const pm of files) expect(fs.readFileSync(pm).equals(native)).toBe(true);
+  });
+
   // calls through function pointers the hunt follows while their page is
   // write-protected (fence_hunt.cc constant_target): in .data, watched
   // (pm_protection.h), and in PM; the program rewrites the pointer between
