@@ -137,10 +137,32 @@ const MACHINES: Record<number, string> = {
 /** A failure found while walking the tables; turned into a result at the top. */
 class Truncated extends Error {}
 
+/** Little-endian fields read from the bytes themselves: Buffer's readers
+ *  validate their offset through a wrapper that allocates its arguments
+ *  in cold code (the symbolizer's first parse of libpmem, libpmemobj and
+ *  txmap in a fresh process: 24-42 ms of CPU, median 27, and 552-678 page
+ *  faults with them; 20-37 ms, median 22, and 498-526 without, as
+ *  docs/recording.md says after "Runs packed"). Out of range throws
+ *  RangeError, as theirs does. */
+function u16(buf: Buffer, at: number): number {
+  if (!(at >= 0 && at + 2 <= buf.length)) throw new RangeError(`offset ${at} is out of range`);
+  return buf[at] + buf[at + 1] * 2 ** 8;
+}
+
+function u32(buf: Buffer, at: number): number {
+  if (!(at >= 0 && at + 4 <= buf.length)) throw new RangeError(`offset ${at} is out of range`);
+  return buf[at] + buf[at + 1] * 2 ** 8 + buf[at + 2] * 2 ** 16 + buf[at + 3] * 2 ** 24;
+}
+
+function i32(buf: Buffer, at: number): number {
+  const value = u32(buf, at);
+  return value >= 2 ** 31 ? value - 2 ** 32 : value;
+}
+
 /** A 64-bit field as a Number (rounded past 2^53 as Number(BigInt) is):
  *  two 32-bit reads, cheaper than a BigInt in cold code. */
 function u64(buf: Buffer, at: number): number {
-  return buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * 2 ** 32;
+  return u32(buf, at) + u32(buf, at + 4) * 2 ** 32;
 }
 
 function describeStart(buf: Buffer): string {
@@ -180,7 +202,7 @@ function identFailure(head: Buffer, size: number): ReadElfResult | undefined {
       message: `truncated ELF file (${size} bytes, shorter than the 64-byte ELF header)`,
     };
   }
-  const machine = head.readUInt16LE(18);
+  const machine = u16(head, 18);
   if (machine !== EM_X86_64) {
     const name = MACHINES[machine] ?? 'an unknown machine';
     return { ok: false, reason: 'not-x86-64', message: `ELF file for ${name} (e_machine ${machine}), not x86-64` };
@@ -234,15 +256,15 @@ interface Layout {
 function parseLayout(bytes: ElfBytes): Layout {
   const { size } = bytes;
   const head = bytes.read(0, EHDR_SIZE);
-  const eType = head.readUInt16LE(16);
+  const eType = u16(head, 16);
   const entry = u64(head, 24);
   const phoff = u64(head, 32);
   const shoff = u64(head, 40);
-  const phentsize = head.readUInt16LE(54);
-  let phnum = head.readUInt16LE(56);
-  const shentsize = head.readUInt16LE(58);
-  let shnum = head.readUInt16LE(60);
-  let shstrndx = head.readUInt16LE(62);
+  const phentsize = u16(head, 54);
+  let phnum = u16(head, 56);
+  const shentsize = u16(head, 58);
+  let shnum = u16(head, 60);
+  let shstrndx = u16(head, 62);
 
   // Section 0 carries the real counts when they overflow 16 bits.
   if (shoff !== 0) {
@@ -250,8 +272,8 @@ function parseLayout(bytes: ElfBytes): Layout {
     within(size, shoff, SHDR_SIZE, 'section header table');
     const first = bytes.read(shoff, SHDR_SIZE);
     if (shnum === 0) shnum = u64(first, 32);
-    if (phnum === PN_XNUM) phnum = first.readUInt32LE(44);
-    if (shstrndx === SHN_XINDEX) shstrndx = first.readUInt32LE(40);
+    if (phnum === PN_XNUM) phnum = u32(first, 44);
+    if (shstrndx === SHN_XINDEX) shstrndx = u32(first, 40);
   }
   if (phnum > 0 && phentsize !== PHDR_SIZE)
     throw new Truncated(`program header size ${phentsize}, expected ${PHDR_SIZE}`);
@@ -264,7 +286,7 @@ function parseLayout(bytes: ElfBytes): Layout {
   const phdrs = bytes.read(phoff, phnum * PHDR_SIZE);
   for (let i = 0; i < phnum; i++) {
     const at = i * PHDR_SIZE;
-    const type = phdrs.readUInt32LE(at);
+    const type = u32(phdrs, at);
     const offset = u64(phdrs, at + 8);
     const filesz = u64(phdrs, at + 32);
     if (type === PT_LOAD) {
@@ -273,7 +295,7 @@ function parseLayout(bytes: ElfBytes): Layout {
         memsz: u64(phdrs, at + 40),
         offset,
         filesz,
-        flags: phdrs.readUInt32LE(at + 4),
+        flags: u32(phdrs, at + 4),
       });
     } else if (type === PT_INTERP) {
       within(size, offset, filesz, 'PT_INTERP');
@@ -300,15 +322,15 @@ function parseLayout(bytes: ElfBytes): Layout {
   const shdrs = shoff !== 0 ? bytes.read(shoff, shnum * SHDR_SIZE) : Buffer.alloc(0);
   for (let i = 0; shoff !== 0 && i < shnum; i++) {
     const at = i * SHDR_SIZE;
-    nameOffsets.push(shdrs.readUInt32LE(at));
+    nameOffsets.push(u32(shdrs, at));
     sections.push({
       name: '',
-      type: shdrs.readUInt32LE(at + 4),
+      type: u32(shdrs, at + 4),
       flags: u64(shdrs, at + 8),
       addr: u64(shdrs, at + 16),
       offset: u64(shdrs, at + 24),
       size: u64(shdrs, at + 32),
-      link: shdrs.readUInt32LE(at + 40),
+      link: u32(shdrs, at + 40),
       entsize: u64(shdrs, at + 56),
     });
   }
@@ -374,7 +396,7 @@ function symbolName(buf: Buffer, table: Section, index: number, sections: Sectio
   if (!strings || index === 0 || at + SYM_SIZE > table.offset + table.size) return '';
   within(buf.length, table.offset, table.size, 'symbol table');
   within(buf.length, strings.offset, strings.size, 'string table');
-  const nameOffset = buf.readUInt32LE(at);
+  const nameOffset = u32(buf, at);
   return nameOffset < strings.size ? cString(buf, strings.offset + nameOffset, strings.offset + strings.size) : '';
 }
 
@@ -391,9 +413,9 @@ function pltSymbols(buf: Buffer, sections: Section[]): ElfSymbol[] {
     if (!table || (table.type !== SHT_DYNSYM && table.type !== SHT_SYMTAB)) continue;
     within(buf.length, rela.offset, rela.size, 'relocation table');
     for (let at = rela.offset; at + RELA_SIZE <= rela.offset + rela.size; at += RELA_SIZE) {
-      const type = buf.readUInt32LE(at + 8);
+      const type = u32(buf, at + 8);
       if (type !== R_X86_64_JUMP_SLOT && type !== R_X86_64_GLOB_DAT) continue;
-      const name = symbolName(buf, table, buf.readUInt32LE(at + 12), sections);
+      const name = symbolName(buf, table, u32(buf, at + 12), sections);
       if (name !== '') slots.set(u64(buf, at), name);
     }
   }
@@ -407,7 +429,7 @@ function pltSymbols(buf: Buffer, sections: Section[]): ElfSymbol[] {
       for (let i = start; i + 6 <= start + entry; i++) {
         // ff 25 disp32: jmp *disp32(%rip), possibly after endbr64 or a bnd prefix
         if (buf[plt.offset + i] !== 0xff || buf[plt.offset + i + 1] !== 0x25) continue;
-        const slot = plt.addr + i + 6 + buf.readInt32LE(plt.offset + i + 2);
+        const slot = plt.addr + i + 6 + i32(buf, plt.offset + i + 2);
         const name = slots.get(slot);
         if (name !== undefined)
           symbols.push({ name: `${name}@plt`, value: plt.addr + start, size: entry, type: 'func', bind: 'local' });
@@ -431,12 +453,12 @@ function readSymbols(buf: Buffer, table: Section, sections: Section[]): ElfSymbo
     const at = table.offset + i * SYM_SIZE;
     const info = buf[at + 4];
     const kind = info & 0xf;
-    const shndx = buf.readUInt16LE(at + 6);
+    const shndx = u16(buf, at + 6);
     // Undefined symbols are imports; absolute ones are not addresses in the
     // image; section and file symbols name no code. SHN_XINDEX (the index
     // is elsewhere) still means defined, which is all that matters here.
     if (shndx === SHN_UNDEF || shndx === SHN_ABS || kind === STT_SECTION || kind === STT_FILE) continue;
-    const nameOffset = buf.readUInt32LE(at);
+    const nameOffset = u32(buf, at);
     if (nameOffset >= strings.size) throw new Truncated(`symbol name offset ${nameOffset} past its string table`);
     const name = cString(buf, strings.offset + nameOffset, strings.offset + strings.size);
     if (name === '') continue;
