@@ -1,5 +1,6 @@
-# binding.gyp -- the native tracer addon, and nothing else: this is what
-# `npm install pmfit` compiles when no prebuilt binary (prebuilds/) loads.
+# binding.gyp -- the native tracer addon and the sentinel program beside it
+# (native/sentinel_main.cc), and nothing else: this is what `npm install
+# pmfit` compiles when no prebuilt binary (prebuilds/) loads.
 # The C programs (targets, test fixtures, benchmark programs) are in
 # programs.gypi, added by `npm run build:programs`.
 {
@@ -24,6 +25,7 @@
         "native/scatter.cc",
         "native/seccomp_filter.cc",
         "native/sentinel.cc",
+        "native/shared_clone.cc",
         "native/spawn.cc",
         "native/stepper.cc",
         "native/store_emulation.cc",
@@ -45,6 +47,13 @@
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra"],
       "libraries": ["-ldl"]
+    },
+    {
+      "target_name": "pmfit_sentinel",
+      "type": "executable",
+      "sources": ["native/sentinel_main.cc"],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra"],
+      "ldflags": ["-Wl,--as-needed"]
     }
   ]
 }

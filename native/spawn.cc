@@ -18,6 +18,7 @@
 #include "error.h"
 #include "fixed_random.h"
 #include "quirks.h"
+#include "shared_clone.h"
 #include "wait_status.h"
 
 namespace pmfit {
@@ -41,20 +42,33 @@ child_fail(int report_fd, int stage)
 	_exit(127);
 }
 
+/* ChildArgs -- what the child reads, in the memory it shares with pmfit */
+struct ChildArgs {
+	const SpawnOptions *options;
+	char *const *argv;
+	char *const *envp;
+	int report_fd;
+	int listener_fd;
+};
+
 /*
- * run_child -- the forked child up to execve; async-signal-safe calls only,
- * since the parent (Node) is multithreaded
+ * run_child -- the child up to execve, on pmfit's memory (shared_clone.h):
+ * its own stack written, nothing else, and errno only on the way to
+ * child_fail
  */
 [[noreturn]] void
 run_child(const SpawnOptions &options, char *const argv[], char *const envp[], int report_fd, int listener_fd)
 {
 	/* Node ignores SIGPIPE and installs handlers; the target starts with
-	 * default dispositions and nothing blocked, as uv_spawn's children do. */
+	 * default dispositions and nothing blocked, as uv_spawn's children do.
+	 * Every signal is blocked until then (shared_clone.h). glibc refuses its own
+	 * SIGCANCEL and SIGSETXID (32, 33; EINVAL) and exec resets a caught
+	 * signal anyway. */
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++) {
-		if (sig != SIGKILL && sig != SIGSTOP)
+		if (sig != SIGKILL && sig != SIGSTOP && sig != 32 && sig != 33)
 			sigaction(sig, &dfl, nullptr);
 	}
 	sigset_t none;
@@ -108,6 +122,13 @@ run_child(const SpawnOptions &options, char *const argv[], char *const envp[], i
 		close(listener);
 	execve(options.file.c_str(), argv, envp);
 	child_fail(report_fd, STAGE_EXEC);
+}
+
+int
+child_main(void *arg)
+{
+	const ChildArgs &a = *static_cast<const ChildArgs *>(arg);
+	run_child(*a.options, a.argv, a.envp, a.report_fd, a.listener_fd);
 }
 
 /* early_death -- the child's own account of dying before its exec */
@@ -230,16 +251,19 @@ spawn_traced(const SpawnOptions &options)
 		close(report[0]);
 		close(listener_report[0]);
 	};
-	pid_t pid = fork();
+	/* Not CLONE_VFORK: the child stops for this thread before its exec.
+	 * Declared before the child, the stack is unmapped once it is gone or
+	 * has exec'd (every way out below). */
+	CloneStack stack;
+	ChildArgs args = {&options, argv.data(), envp.data(), report[1], listener_report[1]};
+	pid_t pid = clone_sharing_memory(child_main, &args, stack, 0);
 	if (pid < 0) {
 		int err = errno;
 		close_reads();
 		close(report[1]);
 		close(listener_report[1]);
-		throw TaskError(syserr("fork", err));
+		throw TaskError(syserr("clone", err));
 	}
-	if (pid == 0)
-		run_child(options, argv.data(), envp.data(), report[1], listener_report[1]);
 	close(report[1]);
 	close(listener_report[1]);
 	int listener = -1;

@@ -2,7 +2,8 @@
 # prebuild -- the prebuilt tracer addon shipped in the package:
 # prebuilds/linux-x64/*.node, made with prebuildify (Node-API, so one binary
 # serves every Node.js version the package supports) and loaded by
-# node-gyp-build; where it does not load (another architecture, an older
+# node-gyp-build, and the sentinel program built with it
+# (prebuilds/linux-x64/pmfit_sentinel, found beside the addon); where it does not load (another architecture, an older
 # glibc than the one it was built against), `npm install` compiles the addon
 # from native/ instead. npm runs this before packing (prepack).
 #
@@ -40,3 +41,7 @@ rm -rf "$root/prebuilds"
   echo "prebuild: prebuildify failed" >&2
   exit 1
 }
+# prebuildify ships the addon alone; the sentinel program of the same build
+# goes beside it (harness/tracer/native.ts, sentinelProgram).
+install -m 755 "$scratch/build/Release/pmfit_sentinel" "$root/prebuilds/linux-x64/pmfit_sentinel"
+strip "$root/prebuilds/linux-x64/pmfit_sentinel"

@@ -6,6 +6,7 @@
 // created it: ptrace requests are only accepted from the thread that attached
 // the tracee (docs/architecture.md, "Native tracer rules").
 
+import * as path from 'path';
 import { installedPackage, projectRoot } from '../_internals/paths';
 import { PmfitError } from '../_internals/errors';
 
@@ -381,8 +382,8 @@ export interface NativeBinding {
   /** PR_SET_CHILD_SUBREAPER on this process: orphaned descendants are
    *  re-parented to it (harness/_internals/descendants.ts kills them). */
   becomeSubreaper(): void;
-  /** Fork and exec the sentinel (harness/_internals/sentinel.ts) unknown to
-   *  libuv, its stdin a pipe pmfit holds until it ends; its pid. */
+  /** Start the sentinel program (sentinelProgram, tracer/sentinel.ts)
+   *  unknown to libuv, its stdin a pipe pmfit holds until it ends; its pid. */
   startSentinel(file: string, argv: string[], env: string[]): number;
   /** dlopen elfutils' libdw (a soname or path) for Task.stack: '' when it
    *  is ready, else why not, in one line. Once loaded, always ''. */
@@ -401,19 +402,30 @@ const BUILD_HINT = installedPackage
   ? 'build it from source with npm rebuild pmfit --build-from-source (needs g++, make, python3)'
   : 'run npm run build:native';
 
+/** addonFile -- the addon node-gyp-build would load; throws PmfitError
+ *  when there is none. */
+function addonFile(): string {
+  try {
+    return nodeGypBuild.path(projectRoot);
+  } catch {
+    // A checkout that was never built, or an install without a prebuilt
+    // binary for this system whose install script did not run (npm 11
+    // runs a dependency's install script only once it is approved).
+    throw new PmfitError(
+      `the tracer addon is not built (no build/Release/pmfit_tracer.node or prebuilt binary in ${projectRoot}): ${BUILD_HINT}`,
+    );
+  }
+}
+
+/** sentinelProgram -- the sentinel program (native/sentinel_main.cc), built
+ *  and shipped beside the addon; throws PmfitError without an addon. */
+export function sentinelProgram(): string {
+  return path.join(path.dirname(addonFile()), 'pmfit_sentinel');
+}
+
 export function loadNative(): NativeBinding {
   if (!binding) {
-    let file: string;
-    try {
-      file = nodeGypBuild.path(projectRoot);
-    } catch {
-      // A checkout that was never built, or an install without a prebuilt
-      // binary for this system whose install script did not run (npm 11
-      // runs a dependency's install script only once it is approved).
-      throw new PmfitError(
-        `the tracer addon is not built (no build/Release/pmfit_tracer.node or prebuilt binary in ${projectRoot}): ${BUILD_HINT}`,
-      );
-    }
+    const file = addonFile();
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       binding = require(file) as NativeBinding;

@@ -6,12 +6,13 @@
 // and so does everything they start: a child the traced program forked
 // before its region, a daemon a recovery left behind (setsid, double fork).
 // Before the first such process, pmfit starts the sentinel
-// (sentinel-main.ts): a small Node process in a session of its own whose
-// stdin is a pipe only pmfit holds. It is forked by the tracer addon, not
-// by child_process (native/sentinel.h says why: a libuv child makes
-// single-stepping drown pmfit's own SIGTERM). When pmfit ends, however it ends, the pipe reads end
-// of file and the sentinel SIGKILLs every process carrying the mark, round
-// after round until none is left, removes pmfit's temporary root, and exits.
+// (native/sentinel_main.cc, built beside the addon): a small program in a
+// session of its own whose stdin is a pipe only pmfit holds. It is started
+// by the tracer addon, not by child_process (native/sentinel.h says why: a
+// libuv child makes single-stepping drown pmfit's own SIGTERM). When pmfit
+// ends, however it ends, the pipe reads end of file and the sentinel
+// SIGKILLs every process carrying the mark, round after round until none is
+// left, removes pmfit's temporary root, and exits.
 //
 // The sentinel holds none of pmfit's other descriptors (its stdout and
 // stderr are /dev/null), so that a caller waiting for pmfit's output to
@@ -29,7 +30,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { runToken, startTime } from '../_internals/descendants';
 import { tempParents } from '../_internals/temp-root';
-import { loadNative } from './native';
+import { loadNative, sentinelProgram } from './native';
 
 let started = false;
 let sentinel: number | undefined;
@@ -55,20 +56,20 @@ export function runMark(): string {
 export function ensureSentinel(): void {
   if (started) return;
   started = true;
-  const script = path.join(__dirname, 'sentinel-main.js');
-  // From the TypeScript sources (ts-jest) there is no compiled script: the
-  // run is a test's, inside a Jest worker that outlives it.
-  if (!fs.existsSync(script)) return;
+  // From the TypeScript sources (ts-jest), the run is a test's, inside a
+  // Jest worker that outlives it.
+  if (path.extname(__filename) === '.ts') return;
   process.env.PMFIT_RUN = runMark();
+  // pmfit's environment without the mark: a test finds a run's processes,
+  // the sentinel among them, by a variable of its own.
   const env = Object.entries(process.env)
     .filter((entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'PMFIT_RUN')
     .map(([name, value]) => `${name}=${value}`);
   try {
-    sentinel = loadNative().startSentinel(
-      process.execPath,
-      [process.execPath, script, process.env.PMFIT_RUN, runToken(), ...tempParents()],
-      env,
-    );
+    const program = sentinelProgram();
+    // (checked here: the child's exec is not waited for, native/sentinel.h)
+    if (!fs.existsSync(program)) return;
+    sentinel = loadNative().startSentinel(program, [program, process.env.PMFIT_RUN, runToken(), ...tempParents()], env);
   } catch {
     // No sentinel (no process left to start one, the addon not built):
     // pmfit's own exit handling still kills its descendants; only a

@@ -101,6 +101,7 @@ test(
       'native/binding.cc',
       'native/task.h',
       'prebuilds/linux-x64/pmfit.node',
+      'prebuilds/linux-x64/pmfit_sentinel',
       'targets/include/pmfit.h',
       'docs/architecture.md',
       'docs/models.md',
@@ -147,6 +148,9 @@ test(
     );
     expect(install).toContain('node-gyp-build');
     expect(fs.existsSync(path.join(installed(), 'prebuilds', 'linux-x64', 'pmfit.node'))).toBe(true);
+    // The sentinel program beside it runs (executable as packed): with its
+    // stdin at end of file it finds no process of this mark and exits.
+    ok(path.join(installed(), 'prebuilds', 'linux-x64', 'pmfit_sentinel'), ['0'.repeat(20), 'token', work], project);
     // node-gyp-build loaded the prebuilt addon, so node-gyp never ran.
     expect(fs.existsSync(path.join(installed(), 'build'))).toBe(false);
     const version = pmfit('--version');
@@ -448,13 +452,14 @@ test(
 );
 
 test(
-  'without a usable prebuilt addon, the install step compiles the addon alone from the packed sources',
+  'without a usable prebuilt addon, the install step compiles the addon and the sentinel alone from the packed sources',
   () => {
     // What pmfit's message says when no addon loads.
     ok('npm', ['rebuild', 'pmfit', '--build-from-source'], project);
     const built = fs.readdirSync(path.join(installed(), 'build', 'Release')).filter((name) => name !== 'obj.target');
-    // The addon and nothing else: no targets, fixtures or benchmark programs.
-    expect(built.filter((name) => !name.startsWith('.'))).toEqual(['pmfit_tracer.node']);
+    // The addon and its sentinel program, nothing else: no targets, fixtures
+    // or benchmark programs.
+    expect(built.filter((name) => !name.startsWith('.')).sort()).toEqual(['pmfit_sentinel', 'pmfit_tracer.node']);
     ok('./store', ['create', 'pool.pm'], project);
     const count = pmfit('count', '--json', '--', './store', 'set', 'pool.pm', '7');
     expect(count.status).toBe(0);

@@ -42,10 +42,10 @@ async function startBlockedCheck() {
   return { dir, run, startedAt, release: () => fs.writeFileSync(go, '') };
 }
 
-/** pmfit's sentinel (harness/tracer/sentinel.ts), by its script's name. */
+/** pmfit's sentinel (harness/tracer/sentinel.ts), by its program's name. */
 function isSentinel(pid: number): boolean {
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sentinel-main.js');
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pmfit_sentinel');
   } catch {
     return false;
   }
