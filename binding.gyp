@@ -17,6 +17,7 @@
         "native/fixed_random.cc",
         "native/injected_syscall.cc",
         "native/insn_cache.cc",
+        "native/nonzero_units.cc",
         "native/page_cache.cc",
         "native/pm_protection.cc",
         "native/proc_maps.cc",

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "nonzero_units.h"
 #include "page_cache.h"
 #include "sentinel.h"
 #include "subreaper.h"
@@ -799,17 +800,23 @@ private:
 	std::unique_ptr<pmfit::Task> task_;
 };
 
+/* flat -- a vector of numbers as a JavaScript array */
+Napi::Array
+flat(Napi::Env env, const std::vector<uint64_t> &values)
+{
+	Napi::Array array = Napi::Array::New(env, values.size());
+	for (uint32_t i = 0; i < values.size(); i++)
+		array.Set(i, number(env, (double)values[i]));
+	return array;
+}
+
 Napi::Value
 DirtyPages(const Napi::CallbackInfo &info)
 {
 	return guard(info.Env(), [&]() -> Napi::Value {
 		int fd = to_int(info[0], "fd");
 		uint64_t size = to_uint64(info[1], "size");
-		std::vector<uint64_t> pages = pmfit::dirty_pages(fd, size);
-		Napi::Array array = Napi::Array::New(info.Env(), pages.size());
-		for (uint32_t i = 0; i < pages.size(); i++)
-			array.Set(i, number(info.Env(), (double)pages[i]));
-		return array;
+		return flat(info.Env(), pmfit::dirty_pages(fd, size));
 	});
 }
 
@@ -819,6 +826,35 @@ WriteBack(const Napi::CallbackInfo &info)
 	return guard(info.Env(), [&]() -> Napi::Value {
 		pmfit::write_back(to_int(info[0], "fd"));
 		return info.Env().Undefined();
+	});
+}
+
+Napi::Value
+DataRanges(const Napi::CallbackInfo &info)
+{
+	return guard(info.Env(), [&]() -> Napi::Value {
+		int fd = to_int(info[0], "fd");
+		uint64_t size = to_uint64(info[1], "size");
+		uint64_t unit = to_uint64(info[2], "unit");
+		if (unit == 0)
+			throw ArgError{"unit must be positive"};
+		return flat(info.Env(), pmfit::data_ranges(fd, size, unit));
+	});
+}
+
+Napi::Value
+NonZeroUnits(const Napi::CallbackInfo &info)
+{
+	return guard(info.Env(), [&]() -> Napi::Value {
+		int fd = to_int(info[0], "fd");
+		uint64_t offset = to_uint64(info[1], "offset");
+		if (!info[2].IsBuffer())
+			throw ArgError{"into must be a Buffer"};
+		Napi::Buffer<uint8_t> into = info[2].As<Napi::Buffer<uint8_t>>();
+		uint64_t unit = to_uint64(info[3], "unit");
+		if (unit == 0)
+			throw ArgError{"unit must be positive"};
+		return flat(info.Env(), pmfit::nonzero_units(fd, offset, into.Data(), into.Length(), (size_t)unit));
 	});
 }
 
@@ -858,6 +894,8 @@ Init(Napi::Env env, Napi::Object exports)
 	exports.Set("Task", TaskWrap::Define(env));
 	exports.Set("dirtyPages", Napi::Function::New<DirtyPages>(env, "dirtyPages"));
 	exports.Set("writeBack", Napi::Function::New<WriteBack>(env, "writeBack"));
+	exports.Set("dataRanges", Napi::Function::New<DataRanges>(env, "dataRanges"));
+	exports.Set("nonZeroUnits", Napi::Function::New<NonZeroUnits>(env, "nonZeroUnits"));
 	exports.Set("becomeSubreaper", Napi::Function::New<BecomeSubreaper>(env, "becomeSubreaper"));
 	exports.Set("startSentinel", Napi::Function::New<StartSentinel>(env, "startSentinel"));
 	exports.Set("loadUnwinder", Napi::Function::New<LoadUnwinder>(env, "loadUnwinder"));

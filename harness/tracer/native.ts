@@ -379,6 +379,16 @@ export interface NativeBinding {
   /** Start writing every dirty page of fd back (sync_file_range, not waited
    *  for: a page under write-back still counts in dirtyPages). */
   writeBack(fd: number): void;
+  /** The ranges [start, end) (flat, ascending) of [0, size) of open file
+   *  fd outside its holes (SEEK_DATA, SEEK_HOLE), widened to whole
+   *  `unit`-byte units and merged: every byte outside them is zero
+   *  (native/nonzero_units.h). */
+  dataRanges(fd: number, size: number, unit: number): number[];
+  /** Read bytes [offset, offset + into.length) of open file fd into
+   *  `into`; the runs [start, end) (flat, counted from offset, adjacent
+   *  ones merged) of its `unit`-byte units that hold a non-zero byte.
+   *  Bytes past the file's end count as zeros. */
+  nonZeroUnits(fd: number, offset: number, into: Buffer, unit: number): number[];
   /** PR_SET_CHILD_SUBREAPER on this process: orphaned descendants are
    *  re-parented to it (harness/_internals/descendants.ts kills them). */
   becomeSubreaper(): void;
