@@ -74,6 +74,16 @@ in_ranges(const std::vector<std::pair<uint64_t, uint64_t>> &ranges, RemotePtr at
 	return false;
 }
 
+/* walks_alike -- whether a Run made with one decoding holds with the
+ * other: the same bytes, and all a walk of straight instructions reads */
+bool
+walks_alike(const InsnInfo &a, const InsnInfo &b)
+{
+	return a.length == b.length && memcmp(a.code, b.code, a.length) == 0 && a.flags == b.flags &&
+	       a.flow == b.flow && a.target == b.target && a.rsp_add == b.rsp_add && a.gpr_writes == b.gpr_writes &&
+	       a.stack_top == b.stack_top && a.wild_write == b.wild_write;
+}
+
 } /* namespace */
 
 void
@@ -264,6 +274,12 @@ FenceHunt::learn(pid_t pid, RemotePtr address, InsnInfo info, const Breakpoints 
 		info.flow = FLOW_OTHER;
 	}
 	info.epoch = epoch_;
+	/* a Run may have been made from the decoding it replaces (a known
+	 * run or a Decode stop learns again the instructions of its bytes
+	 * that are known: 201 times on txmap with 20 inserts, the same) */
+	const InsnInfo *was = flows_.find(address);
+	if (was && !walks_alike(*was, info))
+		drop_runs();
 	flows_.insert(address, std::move(info));
 }
 
@@ -423,13 +439,18 @@ FenceHunt::Stack::apply(const InsnInfo &insn)
 		lost = true;
 		return;
 	}
-	if (insn.stack_top != InsnInfo::NO_STACK_WRITE) {
-		const int64_t end = delta + insn.stack_top;
-		top = std::max(top, end);
-		for (size_t i = 0; i < calls; i++)
-			call[i].top = std::max(call[i].top, end);
-	}
+	wrote(insn.stack_top);
 	delta += insn.rsp_add;
+}
+
+void
+FenceHunt::Stack::wrote(int64_t end)
+{
+	if (end == InsnInfo::NO_STACK_WRITE)
+		return;
+	top = std::max(top, delta + end);
+	for (size_t i = 0; i < calls; i++)
+		call[i].top = std::max(call[i].top, delta + end);
 }
 
 void
@@ -442,6 +463,25 @@ FenceHunt::Stack::called(uint64_t back)
 		return;
 	}
 	call[calls++] = {delta, back, InsnInfo::NO_STACK_WRITE};
+}
+
+void
+FenceHunt::Stack::then(const Stack &run)
+{
+	if (lost)
+		return;
+	/* a call pushed past CALLS loses the path, as called() does */
+	if (run.lost || calls + run.calls > CALLS) {
+		lost = true;
+		return;
+	}
+	wrote(run.top);
+	for (size_t i = 0; i < run.calls; i++) {
+		const Call &pushed = run.call[i];
+		call[calls++] = {delta + pushed.slot, pushed.back,
+				 pushed.top == InsnInfo::NO_STACK_WRITE ? pushed.top : delta + pushed.top};
+	}
+	delta += run.delta;
 }
 
 /* stack_return -- where the return the path stands at goes, when its
@@ -481,13 +521,62 @@ FenceHunt::walk(pid_t pid, RemotePtr start, const Breakpoints &breakpoints, cons
 {
 	RemotePtr at = start;
 	bool from_regs = false, relied = false;
+	/* the Run being walked, kept where it ends (runs_) */
+	RemotePtr run_from;
+	Run run;
+	uint64_t run_dropped = runs_dropped_;
+	const auto keep_run = [this, &run_from, &run, &run_dropped, &at]() {
+		if (run.count == 0)
+			return;
+		run.end = at;
+		if (run_dropped == runs_dropped_)
+			runs_[run_from.as_int()] = run;
+		run = Run();
+	};
 	for (size_t n = 0; n < MAX_LINE; n++) {
-		if (!safe_code(at, 1))
+		if (run.count == 0) {
+			/* a Run known from here: its instructions are straight,
+			 * the instruction after it is walked as before */
+			const auto known = runs_.find(at.as_int());
+			if (known != runs_.end() && n + known->second.count < MAX_LINE) {
+				plan_writes_ |= known->second.gpr_writes;
+				stack->then(known->second.effect);
+				at = known->second.end;
+				n += known->second.count;
+			}
+		}
+		if (!safe_code(at, 1)) {
+			keep_run();
 			return {Line::End::Unsafe, at, {}, from_regs, relied};
+		}
 		const InsnInfo *insn = lookup(pid, at, breakpoints);
-		if (!insn)
+		if (!insn) {
+			keep_run();
 			return {Line::End::Decode, at, {}, from_regs, relied};
+		}
 		plan_writes_ |= insn->gpr_writes;
+		/* straight: none of the ways on below but its fall-through,
+		 * direct jump or direct call applies */
+		const bool straight = (insn->flow == FLOW_NEXT || insn->flow == FLOW_JUMP || insn->flow == FLOW_CALL) &&
+				      !must_step(*insn) && safe_code(at, insn->length);
+		if (straight) {
+			if (run.count == 0) {
+				run_from = at;
+				run_dropped = runs_dropped_;
+			}
+			run.count++;
+			run.gpr_writes |= insn->gpr_writes;
+			run.effect.apply(*insn);
+			stack->apply(*insn);
+			const RemotePtr next = at + insn->length;
+			if (insn->flow == FLOW_CALL) {
+				run.effect.called(next.as_int());
+				stack->called(next.as_int());
+			}
+			at = insn->flow == FLOW_NEXT ? next : RemotePtr(insn->target);
+			continue;
+		}
+		keep_run();
 		const bool plain = !(insn->flags & (INSN_FENCE | INSN_LOCKED | INSN_SYSCALL | INSN_UNSUPPORTED));
 		const bool resolvable =
 			here && n == 0 && (insn->flow == FLOW_RETURN || insn->flow == FLOW_INDIRECT) && plain;
@@ -582,8 +671,15 @@ FenceHunt::plan_once(pid_t pid, const Registers &regs, const Breakpoints &breakp
 		     const WriteProtected &write_protected)
 {
 	Plan plan;
-	if (maps_stale_)
+	if (maps_stale_) {
+		/* Runs stand on the pages and the safe code they were made
+		 * from (read_maps only drops pages) */
+		const size_t pages = pages_.size();
+		const auto safe = safe_;
 		read_maps(pid);
+		if (pages_.size() != pages || safe_ != safe)
+			drop_runs();
+	}
 	/* for constant_target while this plan is made */
 	struct Planning {
 		FenceHunt *hunt;

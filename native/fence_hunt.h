@@ -61,7 +61,9 @@
  * store through a shared mapping of the file changes the private pages
  * not copied yet: read_maps). Every
  * decoding is compared with the tracee's bytes again after a system call
- * or a region's start (epoch_).
+ * or a region's start (epoch_). A run of straight instructions walked
+ * before is taken in one step (Run) while the pages and decodings it was
+ * made from stand.
  */
 #ifndef PMFIT_FENCE_HUNT_H
 #define PMFIT_FENCE_HUNT_H
@@ -160,6 +162,7 @@ public:
 		maps_stale_ = true;
 		epoch_++;
 		pages_.clear();
+		drop_runs();
 		pages_kept_ = false;
 	}
 
@@ -194,8 +197,29 @@ private:
 		void meet(const Stack &other);
 		/* apply -- the instruction's writes and its move of rsp */
 		void apply(const InsnInfo &insn);
+		/* wrote -- the path's writes reach `end`, relative to rsp
+		 * where it is now (NO_STACK_WRITE: none) */
+		void wrote(int64_t end);
 		/* called -- a call on the path pushed `back` where rsp is now */
 		void called(uint64_t back);
+		/* then -- a Run's effect (one made from a Stack at rsp 0,
+		 * nothing written, no calls) applied after this path's, as
+		 * its instructions one by one would have */
+		void then(const Stack &run);
+	};
+	/* Run -- what a walk learned of the straight instructions from an
+	 * address (plain ones, neither fence-like nor stepped, going on by
+	 * their fall-through, a direct jump or a direct call): the first
+	 * instruction after them, how many, the registers they write, and
+	 * their Stack from rsp 0 at the first. Kept while their decodings
+	 * and which code is safe stay the same (runs_), a walk that meets
+	 * the address takes them in one step: regions 2-20 of txmap walk
+	 * the lines of the first again and again */
+	struct Run {
+		RemotePtr end;
+		size_t count = 0;
+		uint32_t gpr_writes = 0;
+		Stack effect;
 	};
 	/* Line -- how a straight line from some address ends */
 	struct Line {
@@ -279,6 +303,20 @@ private:
 	 * they cover (a region's first plans compare hundreds of decodings
 	 * on a few pages) */
 	std::unordered_map<uint64_t, std::vector<uint8_t>> pages_;
+	/* Runs by the address of their first instruction, made from
+	 * decodings compared with pages_ and from safe_: dropped with any
+	 * page of pages_, when safe_ changes, and when an address learns
+	 * another decoding */
+	std::unordered_map<uint64_t, Run> runs_;
+	/* times runs_ was dropped: a Run being walked while it is (a line
+	 * that learns a known run) is not kept */
+	uint64_t runs_dropped_ = 0;
+	void
+	drop_runs()
+	{
+		runs_.clear();
+		runs_dropped_++;
+	}
 	/* return slots and pointers read while one plan is made */
 	WordReads words_;
 };
