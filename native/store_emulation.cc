@@ -181,13 +181,17 @@ gpr_source(const uint8_t *code, uint32_t length, const Prefixes &p, StoreSource 
 /* rmw_source -- the integer read-modify-writes of a memory operand: the
  * ALU operations with a register source (00-31, the even opcode of each
  * pair on bytes) or an immediate one (80, 81 and 83 by ModRM's reg field),
- * not and neg (F6, F7) and inc and dec (FE, FF). cmp and test write
- * nothing. */
+ * not and neg (F6, F7), inc and dec (FE, FF), and the shifts and rotates
+ * by an immediate (C0, C1), by 1 (D0, D1) and by cl (D2, D3). cmp and
+ * test write nothing; /6 of the shifts (sal's undocumented twin) is left
+ * to the step. */
 bool
 rmw_source(const uint8_t *code, uint32_t length, const Prefixes &p, StoreSource *out)
 {
 	static const RmwOp ALU[8] = {RmwOp::Add, RmwOp::Or,  RmwOp::Adc, RmwOp::Sbb,
 				     RmwOp::And, RmwOp::Sub, RmwOp::Xor, RmwOp::None /* cmp */};
+	static const RmwOp SHIFT[8] = {RmwOp::Rol, RmwOp::Ror, RmwOp::Rcl,  RmwOp::Rcr,
+				       RmwOp::Shl, RmwOp::Shr, RmwOp::None, RmwOp::Sar};
 	const uint8_t op = code[p.at];
 	const uint32_t modrm_at = p.at + 1;
 	if (modrm_at >= length || (p.simd != 0 && p.simd != 0x66))
@@ -215,6 +219,16 @@ rmw_source(const uint8_t *code, uint32_t length, const Prefixes &p, StoreSource 
 		out->rmw = digit == 2 ? RmwOp::Not : digit == 3 ? RmwOp::Neg : RmwOp::None;
 	} else if (op == 0xfe || op == 0xff) {
 		out->rmw = digit == 0 ? RmwOp::Inc : digit == 1 ? RmwOp::Dec : RmwOp::None;
+	} else if (op == 0xc0 || op == 0xc1 || (op >= 0xd0 && op <= 0xd3)) {
+		/* the count: an immediate byte, 1, or cl (rcx, encoding 1) */
+		out->rmw = SHIFT[digit];
+		if (op >= 0xd2) {
+			out->reg = 1;
+		} else {
+			out->kind = StoreSource::Kind::Imm;
+			out->imm = 1;
+			imm_len = op <= 0xc1 ? 1 : 0;
+		}
 	}
 	if (out->rmw == RmwOp::None || end + imm_len != length)
 		return false;
@@ -254,6 +268,15 @@ rmw_source(const uint8_t *code, uint32_t length, const Prefixes &p, StoreSource 
 			     : "cc", "memory");                                                                        \
 		break;
 
+/* the count in cl, whatever the width */
+#define RMW_SHIFT(name, mnemonic)                                                                                      \
+	case RmwOp::name:                                                                                              \
+		asm volatile(RMW_ASM(mnemonic " %%cl, %[d]")                                                           \
+			     : [d] "+q"(d), [out] "=&r"(out)                                                           \
+			     : [count] "c"((uint8_t)s), [in] "r"(in), [keep] "r"(keep)                                 \
+			     : "cc", "memory");                                                                        \
+		break;
+
 /* run -- rmw_apply on operands of type T: the assembler takes the width
  * from their registers */
 template <typename T>
@@ -274,6 +297,13 @@ run(RmwOp op, T d, T s, uint64_t *flags)
 		RMW_UNARY(Dec, "dec")
 		RMW_UNARY(Neg, "neg")
 		RMW_UNARY(Not, "not")
+		RMW_SHIFT(Rol, "rol")
+		RMW_SHIFT(Ror, "ror")
+		RMW_SHIFT(Rcl, "rcl")
+		RMW_SHIFT(Rcr, "rcr")
+		RMW_SHIFT(Shl, "shl")
+		RMW_SHIFT(Shr, "shr")
+		RMW_SHIFT(Sar, "sar")
 	case RmwOp::None:
 		PMFIT_ASSERT(false);
 	}
@@ -282,6 +312,7 @@ run(RmwOp op, T d, T s, uint64_t *flags)
 	return d;
 }
 
+#undef RMW_SHIFT
 #undef RMW_UNARY
 #undef RMW_BINARY
 #undef RMW_ASM

@@ -15,14 +15,20 @@
  *
  * The non-locked integer read-modify-writes -- add, or, adc, sbb, and,
  * sub, xor of a general register or an immediate, inc, dec, neg and not,
- * of 8 to 64 bits -- are made the same way from the operand's old bytes,
+ * and the shifts and rotates (rol, ror, rcl, rcr, shl, shr, sar) by 1,
+ * an immediate or cl, of 8 to 64 bits -- are made the same way from the
+ * operand's old bytes,
  * read through the tracee's mapping: rmw_apply() runs the same
  * instruction in the tracer on the same values, with the tracee's
  * arithmetic flags loaded, so that the result and the flags are the
  * CPU's own (the carry adc and sbb take and inc and dec keep, and the
  * flags the manual leaves undefined, such as AF after and/or/xor, are
  * what the tracee would have got on this CPU); the flags the instruction
- * writes go back into the tracee's rflags.
+ * writes go back into the tracee's rflags. A shift or rotate runs with
+ * its count in cl (the immediate's, 1, or the tracee's cl: the CPU masks
+ * it as for the memory form) and hands back every arithmetic flag: those
+ * it leaves alone (all of them for a count of 0, all but CF and OF for
+ * a rotate) come back as they were loaded.
  *
  * store_source() is the whole decoder: anything it does not recognise
  * exactly (other prefixes, lock, xrelease, address-size, segment
@@ -50,7 +56,27 @@ class Registers;
 
 /* RmwOp -- how a read-modify-write computes its bytes from the
  * operand's old ones and its source (None: a plain store) */
-enum class RmwOp : uint8_t { None, Add, Or, Adc, Sbb, And, Sub, Xor, Inc, Dec, Neg, Not };
+enum class RmwOp : uint8_t {
+	None,
+	Add,
+	Or,
+	Adc,
+	Sbb,
+	And,
+	Sub,
+	Xor,
+	Inc,
+	Dec,
+	Neg,
+	Not,
+	Rol,
+	Ror,
+	Rcl,
+	Rcr,
+	Shl,
+	Shr,
+	Sar
+};
 
 /* ARITHMETIC_FLAGS -- CF, PF, AF, ZF, SF and OF in rflags */
 constexpr uint64_t ARITHMETIC_FLAGS = 0x8d5;

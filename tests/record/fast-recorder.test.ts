@@ -590,10 +590,12 @@ describe('fast and exact recording agree', () => {
 
   // read-modify-writes the fast recorder makes itself, with the flags the
   // instruction leaves (store_emulation.h): every ALU operation, width and
-  // source form, inc, dec, neg and not, the flags after each and what
-  // branches, setcc and adc chains made of them stored to PM; the file
-  // after either recording is the file after a run of the program alone,
-  // where the CPU computed every result and flag. All 132 stores are made
+  // source form, inc, dec, neg and not, the shifts and rotates by 1, an
+  // immediate and cl (counts of 0, masked and past the width), the flags
+  // after each and what branches, setcc and adc chains made of them
+  // stored to PM; the file after either recording is the file after a run
+  // of the program alone, where the CPU computed every result and flag.
+  // All 210 stores are made
   // by the tracer (none opens its page: the pool's protection and its
   // restore are the only mprotect calls).
   test('test program store_forms rmw on 12 MiB', async () => {
@@ -607,7 +609,7 @@ describe('fast and exact recording agree', () => {
       ),
     );
     expect(header?.exitCode).toBe(0);
-    expect(header?.fastStops).toMatchObject({ emulated: 132, mprotects: 2 });
+    expect(header?.fastStops).toMatchObject({ emulated: 210, mprotects: 2 });
     const alone = path.join(fs.mkdtempSync(path.join(scratch, 'alone-')), 'pm.bin');
     fs.writeFileSync(alone, Buffer.alloc(12 << 20));
     const run = spawnSync(fixture('store_forms'), ['rmw', alone]);
